@@ -1,0 +1,72 @@
+"""Funding: the cash flow of one settlement, projections, annualized rates, schedules, paid since open.
+
+Sign convention everywhere: a cash flow is negative when the position pays and positive when it receives.
+A positive rate makes longs pay shorts on all four exchanges. The notional is the mark price times the size,
+except on Hyperliquid, which uses the oracle price (pass it as ``price``) and pays hourly.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+from liqwatch.model import FundingPayment, Side
+
+
+def funding_cashflow(side: Side, size: float, price: float, rate: float) -> float:
+    """What one settlement pays (negative) or receives (positive) at ``rate`` per interval."""
+    return -side.sign * abs(size) * price * rate
+
+
+def annualized_rate(rate: float, interval_hours: float) -> float:
+    """A per-interval rate as a yearly fraction (simple, not compounded): rate x settlements per year."""
+    if not interval_hours > 0:
+        raise ValueError("interval_hours must be > 0")
+    return rate * (24.0 / interval_hours) * 365.0
+
+
+def daily_cost(side: Side, size: float, price: float, rate: float, interval_hours: float) -> float:
+    """The cash flow of one day at the current rate (negative = cost)."""
+    return funding_cashflow(side, size, price, rate) * (24.0 / interval_hours)
+
+
+def next_settlement(now: datetime, interval_hours: float) -> datetime:
+    """The next settlement on the exchanges' schedule: multiples of the interval from 00:00 UTC.
+
+    Use the exchange's own next funding time when it sends one; this is for when it does not.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    if not interval_hours > 0:
+        raise ValueError("interval_hours must be > 0")
+    now = now.astimezone(UTC)
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    step = interval_hours * 3600.0
+    elapsed = (now - midnight).total_seconds()
+    k = math.floor(elapsed / step) + 1
+    return midnight + timedelta(seconds=k * step)
+
+
+def seconds_to(now: datetime, when: datetime) -> float:
+    return (when - now).total_seconds()
+
+
+def paid_since(payments: Iterable[FundingPayment], symbol: str, since: datetime | None) -> float:
+    """Net funding of ``symbol`` settled at or after ``since`` (the position's opening time)."""
+    return math.fsum(
+        p.amount for p in payments if p.symbol == symbol and (since is None or p.time >= since)
+    )
+
+
+def dedupe_payments(payments: Iterable[FundingPayment]) -> list[FundingPayment]:
+    """Drop repeated payments (same id, or same symbol and time when there is no id), keep time order."""
+    seen: set[object] = set()
+    out: list[FundingPayment] = []
+    for p in sorted(payments, key=lambda x: x.time):
+        key: object = p.payment_id if p.payment_id is not None else (p.symbol, p.time)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(p)
+    return out

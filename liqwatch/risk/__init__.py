@@ -1,0 +1,1 @@
+"""Per-exchange risk math behind one interface (see ``liqwatch.risk.base``)."""

@@ -1,0 +1,200 @@
+"""Whole-account risk figures: per-position margins, account ratios, liquidation and bankruptcy prices.
+
+``PositionFigures`` are the mark-dependent numbers of one position; ``CrossTotals`` their sums over the
+account's cross positions. The incremental account book keeps both up to date per tick and calls
+``assemble`` only when a snapshot is taken; ``evaluate_account`` recomputes everything from scratch (the
+``calc`` command, the what-if screen, and the benchmark's baseline).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from liqwatch.model import MarginMode, Position, Side
+from liqwatch.risk.base import ExchangeRisk
+from liqwatch.risk.distance import distance_pct, distance_sigma
+from liqwatch.risk.solver import Leg, solve_price
+
+
+@dataclass(frozen=True, slots=True)
+class PositionFigures:
+    mark: float
+    unrealized_pnl: float
+    maintenance_margin: float
+    requirement: float  # maintenance margin plus the exchange's fee term (OKX)
+
+
+@dataclass(slots=True)
+class CrossTotals:
+    unrealized_pnl: float = 0.0
+    maintenance_margin: float = 0.0
+    requirement: float = 0.0
+
+    def add(self, f: PositionFigures, sign: int = 1) -> None:
+        self.unrealized_pnl += sign * f.unrealized_pnl
+        self.maintenance_margin += sign * f.maintenance_margin
+        self.requirement += sign * f.requirement
+
+    @classmethod
+    def of(cls, figures: Iterable[PositionFigures]) -> CrossTotals:
+        fs = list(figures)
+        return cls(
+            math.fsum(f.unrealized_pnl for f in fs),
+            math.fsum(f.maintenance_margin for f in fs),
+            math.fsum(f.requirement for f in fs),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PositionRisk:
+    symbol: str
+    side: Side
+    margin_mode: MarginMode
+    size: float
+    entry_price: float
+    mark_price: float
+    notional: float
+    unrealized_pnl: float
+    initial_margin: float | None
+    maintenance_margin: float
+    liquidation_price: float | None
+    bankruptcy_price: float | None
+    distance_to_liquidation_pct: float | None
+    distance_sigma: float | None
+    margin_ratio: float | None
+    risk: float | None
+    liquidated: bool
+    leverage: float | None
+    exchange_liquidation_price: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRisk:
+    wallet_balance: float
+    margin_balance: float
+    maintenance_margin: float
+    margin_ratio: float | None
+    risk: float | None
+    liquidated: bool
+    positions: tuple[PositionRisk, ...]
+
+
+def figures(rules: ExchangeRisk, pos: Position, mark: float) -> PositionFigures:
+    return PositionFigures(
+        mark,
+        rules.unrealized_pnl(pos, mark),
+        rules.maintenance_margin(pos, mark),
+        rules.requirement(pos, mark),
+    )
+
+
+def mark_of(pos: Position) -> float:
+    return pos.mark_price if pos.mark_price is not None else pos.entry_price
+
+
+def _is_liquidated(equity: float, risk: float | None) -> bool:
+    return equity <= 0 or (risk is not None and risk >= 1.0)
+
+
+def _plain_legs(group: Sequence[Position]) -> list[Leg]:
+    return [Leg(p.side.sign, p.size, p.entry_price) for p in group]
+
+
+def assemble(
+    rules: ExchangeRisk,
+    wallet_balance: float,
+    positions: Sequence[Position],
+    figs: Mapping[tuple[str, Side], PositionFigures],
+    totals: CrossTotals,
+    sigma_by_symbol: Mapping[str, float | None] | None = None,
+) -> AccountRisk:
+    """Account and per-position risk from precomputed figures; O(positions x tiers)."""
+    equity = wallet_balance + totals.unrealized_pnl
+    has_cross = any(p.margin_mode is MarginMode.CROSS for p in positions)
+    acc_ratio = rules.margin_ratio(equity, totals.requirement) if has_cross or equity > 0 else None
+    acc_risk = rules.risk(equity, totals.requirement) if has_cross else (0.0 if equity > 0 else None)
+    acc_liquidated = has_cross and _is_liquidated(equity, acc_risk)
+
+    groups: dict[str, list[Position]] = {}
+    for p in positions:
+        if p.margin_mode is MarginMode.CROSS:
+            groups.setdefault(p.symbol, []).append(p)
+    cross_prices: dict[str, tuple[float | None, float | None]] = {}
+    for symbol, group in groups.items():
+        g = CrossTotals.of(figs[p.key] for p in group)
+        mark = figs[group[0].key].mark
+        others_pnl = totals.unrealized_pnl - g.unrealized_pnl
+        base = wallet_balance + others_pnl - (totals.requirement - g.requirement)
+        liq = solve_price(base, [rules.leg(p) for p in group], mark)
+        reserve = math.fsum(rules.bankruptcy_reserve(p) for p in group)
+        bust = solve_price(wallet_balance + others_pnl - reserve, _plain_legs(group), mark)
+        cross_prices[symbol] = (liq, bust)
+
+    out: list[PositionRisk] = []
+    for p in positions:
+        f = figs[p.key]
+        if p.margin_mode is MarginMode.CROSS:
+            liq, bust = cross_prices[p.symbol]
+            ratio, risk, liquidated = acc_ratio, acc_risk, acc_liquidated
+        else:
+            margin = p.isolated_margin if p.isolated_margin is not None else 0.0
+            pos_equity = margin + f.unrealized_pnl
+            ratio = rules.margin_ratio(pos_equity, f.requirement)
+            risk = rules.risk(pos_equity, f.requirement)
+            liquidated = _is_liquidated(pos_equity, risk)
+            liq = solve_price(margin, [rules.leg(p)], f.mark)
+            bust = solve_price(margin - rules.bankruptcy_reserve(p), _plain_legs([p]), f.mark)
+        sigma = sigma_by_symbol.get(p.symbol) if sigma_by_symbol is not None else None
+        out.append(
+            PositionRisk(
+                symbol=p.symbol,
+                side=p.side,
+                margin_mode=p.margin_mode,
+                size=p.size,
+                entry_price=p.entry_price,
+                mark_price=f.mark,
+                notional=rules.notional(p, f.mark),
+                unrealized_pnl=f.unrealized_pnl,
+                initial_margin=rules.initial_margin(p, f.mark),
+                maintenance_margin=f.maintenance_margin,
+                liquidation_price=liq,
+                bankruptcy_price=bust,
+                distance_to_liquidation_pct=distance_pct(p.side, f.mark, liq),
+                distance_sigma=distance_sigma(p.side, f.mark, liq, sigma),
+                margin_ratio=ratio,
+                risk=risk,
+                liquidated=liquidated,
+                leverage=p.leverage,
+                exchange_liquidation_price=p.exchange_liquidation_price,
+            )
+        )
+    return AccountRisk(
+        wallet_balance=wallet_balance,
+        margin_balance=equity,
+        maintenance_margin=totals.maintenance_margin,
+        margin_ratio=acc_ratio,
+        risk=acc_risk,
+        liquidated=acc_liquidated,
+        positions=tuple(out),
+    )
+
+
+def evaluate_account(
+    rules: ExchangeRisk,
+    wallet_balance: float,
+    positions: Sequence[Position],
+    marks: Mapping[str, float] | None = None,
+    sigma_by_symbol: Mapping[str, float | None] | None = None,
+) -> AccountRisk:
+    """Everything from scratch. ``marks`` by symbol override each position's own mark (what-if)."""
+    keys = [p.key for p in positions]
+    if len(set(keys)) != len(keys):
+        raise ValueError("two positions with the same symbol and side in one account")
+    figs: dict[tuple[str, Side], PositionFigures] = {}
+    for p in positions:
+        mark = marks[p.symbol] if marks is not None and p.symbol in marks else mark_of(p)
+        figs[p.key] = figures(rules, p, mark)
+    totals = CrossTotals.of(figs[p.key] for p in positions if p.margin_mode is MarginMode.CROSS)
+    return assemble(rules, wallet_balance, positions, figs, totals, sigma_by_symbol)

@@ -1,0 +1,1 @@
+"""Textual widgets that render engine snapshots; no I/O, no ccxt, no aiohttp."""
