@@ -1,0 +1,46 @@
+"""What an adapter needs to know about one account: endpoints and credentials, already resolved.
+
+Built by the config layer (or by ``demo`` for the emulator's accounts). Secrets stay wrapped until the
+signing call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from liqwatch.model import Exchange
+
+
+class Secret:
+    """A string that never shows itself in repr, str or a traceback's locals."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def get(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True, slots=True)
+class FeedAccount:
+    name: str
+    exchange: Exchange
+    rest_url: str
+    ws_url: str
+    api_key: Secret | None = None
+    api_secret: Secret | None = None
+    address: str | None = None  # Hyperliquid: the account's public address
+    symbols: tuple[str, ...] = field(default_factory=tuple)  # extra unified symbols to watch beyond positions
+
+
+DEFAULT_ENDPOINTS: dict[Exchange, tuple[str, str]] = {
+    Exchange.BINANCE: ("https://fapi.binance.com", "wss://fstream.binance.com"),
+    Exchange.HYPERLIQUID: ("https://api.hyperliquid.xyz", "wss://api.hyperliquid.xyz"),
+}

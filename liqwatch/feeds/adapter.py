@@ -1,0 +1,261 @@
+"""The shape every exchange adapter shares: channels, supervision, reconciliation, frame accounting.
+
+An adapter owns one account. ``run()`` bootstraps over REST, then runs its streams, a reconciliation loop and
+a supervisor under one task group; an exception in any of them is logged and the adapter restarts after a
+backoff, so one account's failure never stops another and no task dies silently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Callable, Coroutine
+from datetime import datetime
+from typing import Any
+
+import aiohttp
+
+from liqwatch.clock import Clock
+from liqwatch.feeds.account_config import FeedAccount
+from liqwatch.feeds.backoff import Backoff
+from liqwatch.feeds.channel import Channel, ChannelKind, ChannelState
+from liqwatch.feeds.options import FeedOptions
+from liqwatch.feeds.recorder import FrameRecorder
+from liqwatch.feeds.rest import AuthError, RateLimited, RestError
+from liqwatch.feeds.stream import StreamRunner
+from liqwatch.model import AccountState
+from liqwatch.redact import excerpt
+from liqwatch.store import MonitorStore
+
+log = logging.getLogger(__name__)
+
+
+class MalformedFrame(ValueError):
+    """A frame that cannot be used; counted and logged, never fatal."""
+
+
+class FeedAdapter:
+    def __init__(
+        self,
+        account: FeedAccount,
+        store: MonitorStore,
+        session: aiohttp.ClientSession,
+        clock: Clock,
+        options: FeedOptions | None = None,
+        recorder: FrameRecorder | None = None,
+    ) -> None:
+        self.account = account
+        self.store = store
+        self.session = session
+        self.clock = clock
+        self.opts = options or FeedOptions()
+        self.recorder = recorder
+        self.malformed = 0
+        self.unknown_events: set[str] = set()
+        self._malformed_times: deque[float] = deque(maxlen=1000)
+        self.streams: list[StreamRunner] = []
+        self.reconcile_ok = 0
+        self.reconcile_failures = 0
+        self.last_error: str | None = None
+        self.resyncs = 0
+        self._resync_lock = asyncio.Lock()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # --- for subclasses ------------------------------------------------------------------------------
+    def channel(self, name: str, kind: ChannelKind) -> Channel:
+        max_age = self.opts.market_max_age_s if kind is ChannelKind.MARKET else self.opts.quiet_max_age_s
+        ch = Channel(self.account.name, name, kind, max_age)
+        self.store.add_channel(ch)
+        return ch
+
+    async def bootstrap(self) -> None:
+        """One-off REST set-up (tiers, markets); raise AuthError for bad credentials."""
+
+    async def fetch_snapshot(self) -> AccountState:
+        raise NotImplementedError
+
+    def build_streams(self) -> list[StreamRunner]:
+        raise NotImplementedError
+
+    def on_supervise(self, now: float) -> None:
+        """Periodic hook: listen-key keepalive, connection age."""
+
+    def after_snapshot(self, state: AccountState) -> None:
+        """Hook: e.g. subscribe the market stream to newly held symbols."""
+
+    # --- shared machinery ----------------------------------------------------------------------------
+    def record(self, source: str, raw: str, receive_time: datetime) -> None:
+        if self.recorder is not None:
+            self.recorder.write(receive_time.timestamp(), f"{self.account.name}/{source}", raw)
+
+    def bad_frame(self, source: str, raw: str, why: str, stream: StreamRunner | None = None) -> None:
+        self.malformed += 1
+        now = self.clock.monotonic()
+        self._malformed_times.append(now)
+        log.warning("%s/%s: malformed frame (%s): %s", self.account.name, source, why, excerpt(raw))
+        recent = sum(1 for t in self._malformed_times if now - t <= 60.0)
+        if stream is not None and recent >= self.opts.malformed_reconnect_threshold:
+            self._malformed_times.clear()
+            stream.force_reconnect("too many malformed frames")
+
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        """A supervised background task: kept referenced, and its failure is recorded and logged."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            log.error("%s: background task failed: %s", self.account.name, self.last_error)
+
+    def unknown_event(self, source: str, kind: str) -> None:
+        if kind not in self.unknown_events:
+            self.unknown_events.add(kind)
+            log.info("%s/%s: ignoring unknown event type %r (logged once)", self.account.name, source, kind)
+
+    async def resync(self, channels: list[Channel]) -> bool:
+        """REST snapshot applied before channels may go LIVE again; True on success."""
+        async with self._resync_lock:
+            for ch in channels:
+                ch.resyncing("REST resync")
+            try:
+                state = await self.fetch_snapshot()
+            except RestError as exc:
+                self.last_error = str(exc)
+                for ch in channels:
+                    ch.detail = f"resync failed: {exc}"
+                return False
+            self.store.apply(state)
+            self.resyncs += 1
+            self.after_snapshot(state)
+            now = self.clock.monotonic()
+            for ch in self.store.channels(self.account.name):
+                if ch in channels:
+                    ch.synced(now)
+                elif ch.kind is ChannelKind.QUIET:
+                    ch.reconciled(now)
+            return True
+
+    async def resync_until_ok(self, channels: list[Channel], stream: StreamRunner | None) -> bool:
+        """Retry the snapshot with backoff while the stream stays up; channels stay SYNCING meanwhile."""
+        backoff = Backoff(self.opts.backoff_base_s, 2.0, self.opts.backoff_cap_s)
+        while True:
+            if await self.resync(channels):
+                return True
+            if stream is None or not stream.connected:
+                return False
+            await asyncio.sleep(max(0.05, backoff.next_delay()))
+
+    async def _reconcile_loop(self) -> None:
+        backoff = Backoff(1.0, 2.0, 30.0)
+        while True:
+            await asyncio.sleep(self.opts.reconcile_interval_s)
+            try:
+                state = await self.fetch_snapshot()
+            except RateLimited as exc:
+                self.reconcile_failures += 1
+                self.last_error = str(exc)
+                await asyncio.sleep(exc.retry_after_s)
+                continue
+            except RestError as exc:
+                self.reconcile_failures += 1
+                self.last_error = str(exc)
+                await asyncio.sleep(backoff.next_delay())
+                continue
+            backoff.reset()
+            self.store.apply(state)
+            self.after_snapshot(state)
+            self.reconcile_ok += 1
+            now = self.clock.monotonic()
+            for ch in self.store.channels(self.account.name):
+                if ch.kind is ChannelKind.QUIET:
+                    ch.reconciled(now)
+
+    async def _supervise(self) -> None:
+        resubscribed: dict[str, float] = {}
+        while True:
+            await asyncio.sleep(self.opts.supervisor_interval_s)
+            now = self.clock.monotonic()
+            for ch in self.store.channels(self.account.name):
+                state = ch.check(now)
+                if ch.kind is not ChannelKind.MARKET or state is not ChannelState.STALE:
+                    resubscribed.pop(ch.name, None)
+                    continue
+                stream = self.stream_of(ch)
+                if stream is None or not stream.connected:
+                    continue
+                # A market channel without data: resubscribe once, then reconnect if that did not help.
+                if ch.name not in resubscribed:
+                    resubscribed[ch.name] = now
+                    await self.resubscribe(ch)
+                elif now - resubscribed[ch.name] > ch.max_age_s:
+                    resubscribed.pop(ch.name, None)
+                    stream.force_reconnect(f"{ch.name}: subscribed but no data")
+            self.on_supervise(now)
+
+    def stream_of(self, channel: Channel) -> StreamRunner | None:
+        return None
+
+    async def resubscribe(self, channel: Channel) -> None:
+        """Send the subscription of ``channel`` again on its open socket."""
+
+    async def run(self) -> None:
+        """Run until cancelled; restarts itself after unexpected errors (never silently)."""
+        restart = Backoff(1.0, 2.0, 60.0)
+        while True:
+            try:
+                await self._run_once()
+            except AuthError as exc:
+                self.last_error = str(exc)
+                log.error("%s: authentication failed, not retrying: %s", self.account.name, exc)
+                self.store.disable_account(self.account.name, f"authentication failed: {exc}")
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.exception("%s: feed crashed; restarting", self.account.name)
+            for ch in self.store.channels(self.account.name):
+                ch.reconnecting(self.last_error or "restarting")
+            await asyncio.sleep(restart.next_delay())
+
+    async def _run_once(self) -> None:
+        await self._bootstrap_with_retry()
+        self.streams = self.build_streams()
+        try:
+            async with asyncio.TaskGroup() as tg:
+                for s in self.streams:
+                    tg.create_task(s.run(), name=f"{self.account.name}:{s.name}")
+                tg.create_task(self._reconcile_loop(), name=f"{self.account.name}:reconcile")
+                tg.create_task(self._supervise(), name=f"{self.account.name}:supervise")
+        finally:
+            for task in list(self._tasks):
+                task.cancel()
+
+    async def _bootstrap_with_retry(self) -> None:
+        backoff = Backoff(self.opts.backoff_base_s, 2.0, self.opts.backoff_cap_s)
+        while True:
+            try:
+                await self.bootstrap()
+                return
+            except RateLimited as exc:
+                self.last_error = str(exc)
+                await asyncio.sleep(exc.retry_after_s)
+            except AuthError:
+                raise
+            except RestError as exc:
+                self.last_error = str(exc)
+                for ch in self.store.channels(self.account.name):
+                    ch.connecting(f"bootstrap failed: {exc}")
+                await asyncio.sleep(backoff.next_delay())
+
+
+def set_down(channels: list[Channel]) -> Callable[[str], None]:
+    def down(reason: str) -> None:
+        for ch in channels:
+            ch.reconnecting(reason)
+
+    return down

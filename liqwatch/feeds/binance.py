@@ -1,0 +1,454 @@
+"""Binance USDⓈ-M adapter: signed REST snapshot, the routed mark-price stream, the user-data stream.
+
+Own REST calls rather than ccxt: ccxt drops the bracket ``cum`` and the isolated wallet we need, and
+ignores ``listenKeyExpired``. Streams use Binance's routed paths (``/market/stream``, ``/private/ws``);
+the legacy unrouted URLs accept subscriptions and then send nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import time
+from collections import deque
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+import orjson
+
+from liqwatch.feeds.adapter import FeedAdapter, set_down
+from liqwatch.feeds.binance_wire import (
+    WirePosition,
+    native,
+    parse_account_update,
+    parse_account_wallet,
+    parse_brackets,
+    parse_funding_info,
+    parse_income,
+    parse_position_risk,
+    parse_premium_index,
+)
+from liqwatch.feeds.channel import Channel, ChannelKind
+from liqwatch.feeds.rest import ApiError, ReadOnlyGuard, RestError, RestGate, request_json
+from liqwatch.feeds.stream import WS, StreamRunner
+from liqwatch.feeds.wire import WireError
+from liqwatch.model import (
+    AccountSpec,
+    AccountState,
+    BalanceUpdate,
+    Exchange,
+    MarginMode,
+    Position,
+    PositionMode,
+    PositionUpdate,
+    Side,
+)
+from liqwatch.redact import register_secret
+from liqwatch.store import FundingPaid
+from liqwatch.tiers import TierTable
+
+log = logging.getLogger(__name__)
+
+READ_ONLY = ReadOnlyGuard(
+    "binance",
+    frozenset(
+        {
+            ("GET", "/fapi/v1/exchangeInfo"),
+            ("GET", "/fapi/v1/time"),
+            ("GET", "/fapi/v1/premiumIndex"),
+            ("GET", "/fapi/v1/leverageBracket"),
+            ("GET", "/fapi/v1/fundingInfo"),
+            ("GET", "/fapi/v1/income"),
+            ("GET", "/fapi/v2/positionRisk"),
+            ("GET", "/fapi/v2/account"),
+            ("GET", "/fapi/v2/balance"),
+            ("GET", "/sapi/v1/account/apiRestrictions"),
+            # The user-data stream's key: needs the API key only, no signature, and moves no funds.
+            ("POST", "/fapi/v1/listenKey"),
+            ("PUT", "/fapi/v1/listenKey"),
+            ("DELETE", "/fapi/v1/listenKey"),
+        }
+    ),
+)
+AUTH_CODES = frozenset({-2014, -2015, -1022, -2008})
+LISTEN_KEY_MISSING = -1125
+TIMESTAMP_OUTSIDE_WINDOW = -1021
+# Binance's REST gate is per IP: one per endpoint base URL, shared by every account on it.
+_GATES: dict[str, RestGate] = {}
+
+
+class BinanceAdapter(FeedAdapter):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.account.api_key is None or self.account.api_secret is None:
+            raise ValueError(f"{self.account.name}: Binance needs an API key and secret")
+        self.gate = _GATES.setdefault(self.account.rest_url, RestGate())
+        self.mark = self.channel("mark", ChannelKind.MARKET)
+        self.user = self.channel("user", ChannelKind.QUIET)
+        self.tiers: dict[str, TierTable] = {}
+        self.leverage: dict[str, float] = {}
+        self.one_way_side: dict[str, Side] = {}
+        self.position_mode = PositionMode.ONE_WAY
+        self.listen_key: str | None = None
+        self.listen_key_time = 0.0
+        self.listen_key_rotations = 0
+        self.keepalives = 0
+        self._rotating = False
+        self._time_offset_ms = 0.0
+        self._subscribed: set[str] = set()
+        self._sub_id = 0
+        self._resync_buffer: deque[tuple[Any, datetime]] | None = None
+        self._funding_since_ms: int | None = None
+        self._intervals: dict[str, float] = {}
+        self.market_stream: StreamRunner | None = None
+        self.user_stream: StreamRunner | None = None
+
+    # --- REST ------------------------------------------------------------------------------------------
+    def _url(self, path: str) -> str:
+        return self.account.rest_url.rstrip("/") + path
+
+    async def _public(self, path: str, params: dict[str, str] | None = None) -> Any:
+        READ_ONLY.check("GET", path)
+        return await request_json(self.session, "GET", self._url(path), gate=self.gate,
+                                  timeout_s=self.opts.request_timeout_s, params=params)
+
+    async def _signed(self, path: str, params: dict[str, str] | None = None, retry_clock: bool = True) -> Any:
+        READ_ONLY.check("GET", path)
+        assert self.account.api_key is not None and self.account.api_secret is not None
+        q = dict(params or {})
+        q["timestamp"] = str(int(time.time() * 1000 + self._time_offset_ms))
+        q["recvWindow"] = "5000"
+        query = urlencode(q)
+        sig = hmac.new(self.account.api_secret.get().encode(), query.encode(), hashlib.sha256).hexdigest()
+        url = f"{self._url(path)}?{query}&signature={sig}"
+        try:
+            return await request_json(self.session, "GET", url, gate=self.gate, timeout_s=self.opts.request_timeout_s,
+                                      headers={"X-MBX-APIKEY": self.account.api_key.get()}, auth_codes=AUTH_CODES)
+        except ApiError as exc:
+            if exc.code == TIMESTAMP_OUTSIDE_WINDOW and retry_clock:
+                await self._sync_time()
+                return await self._signed(path, params, retry_clock=False)
+            raise
+
+    async def _sync_time(self) -> None:
+        t0 = time.time() * 1000
+        data = await self._public("/fapi/v1/time")
+        t1 = time.time() * 1000
+        self._time_offset_ms = float(data["serverTime"]) - (t0 + t1) / 2
+
+    async def _listen_key(self, method: str) -> Any:
+        READ_ONLY.check(method, "/fapi/v1/listenKey")
+        assert self.account.api_key is not None
+        return await request_json(self.session, method, self._url("/fapi/v1/listenKey"), gate=self.gate,
+                                  timeout_s=self.opts.request_timeout_s,
+                                  headers={"X-MBX-APIKEY": self.account.api_key.get()}, auth_codes=AUTH_CODES)
+
+    # --- bootstrap and snapshots -----------------------------------------------------------------------
+    async def bootstrap(self) -> None:
+        try:
+            self.tiers = parse_brackets(await self._signed("/fapi/v1/leverageBracket"))
+        except WireError as exc:
+            raise RestError(f"leverageBracket: {exc}") from None
+        try:
+            intervals = parse_funding_info(await self._public("/fapi/v1/fundingInfo"))
+        except (RestError, WireError) as exc:
+            log.info("%s: fundingInfo unavailable (%s); assuming 8 h intervals", self.account.name, exc)
+            intervals = {}
+        self._intervals = intervals
+
+    async def fetch_snapshot(self) -> AccountState:
+        try:
+            account = await self._signed("/fapi/v2/account")
+            risk = await self._signed("/fapi/v2/positionRisk")
+            marks = await self._public("/fapi/v1/premiumIndex")
+            wallet = parse_account_wallet(account)
+            wire = [parse_position_risk(i) for i in risk]
+            now = self.clock.now()
+            ticks = [parse_premium_index(i, now) for i in (marks if isinstance(marks, list) else [marks])]
+        except WireError as exc:
+            raise RestError(f"snapshot: {exc}") from None
+        held = {w.symbol for w in wire if w.side is not None}
+        for t in ticks:
+            if t.symbol in held or t.symbol in self.account.symbols:
+                self.store.apply(t)
+        for sym, hours in self._intervals.items():
+            self.store.set_funding_interval(Exchange.BINANCE, sym, hours)
+        if any(w.symbol not in self.tiers for w in wire if w.side is not None):
+            self.tiers.update(parse_brackets(await self._signed("/fapi/v1/leverageBracket")))
+        positions = []
+        for w in wire:
+            if w.leverage is not None:
+                self.leverage[w.symbol] = w.leverage
+            if w.position_side in ("LONG", "SHORT"):
+                self.position_mode = PositionMode.HEDGE
+            if w.side is None:
+                continue
+            pos = self._position(w)
+            if pos is not None:
+                positions.append(pos)
+                if w.position_side == "BOTH":
+                    self.one_way_side[w.symbol] = w.side
+        await self._fetch_funding()
+        return AccountState(AccountSpec(self.account.name, Exchange.BINANCE, self.position_mode), wallet,
+                            tuple(positions))
+
+    async def _fetch_funding(self) -> None:
+        params = {"incomeType": "FUNDING_FEE", "limit": "1000"}
+        if self._funding_since_ms is not None:
+            params["startTime"] = str(self._funding_since_ms)
+        try:
+            pays = parse_income(await self._signed("/fapi/v1/income", params))
+        except (RestError, WireError) as exc:
+            log.info("%s: funding history unavailable: %s", self.account.name, exc)
+            return
+        if pays:
+            self.store.apply(FundingPaid(self.account.name, tuple(pays)))
+            self._funding_since_ms = int(max(p.time for p in pays).timestamp() * 1000)
+
+    def _position(self, w: WirePosition) -> Position | None:
+        tiers = self.tiers.get(w.symbol)
+        if tiers is None or w.side is None:
+            self.store.incidents.append(f"{self.account.name}: no leverage bracket for {w.symbol}; not evaluated")
+            return None
+        if w.margin_mode is MarginMode.ISOLATED and w.isolated_wallet is None:
+            return None
+        return Position(
+            symbol=w.symbol, side=w.side, size=w.size, entry_price=w.entry_price, margin_mode=w.margin_mode,
+            tiers=tiers, position_mode=self.position_mode, leverage=w.leverage or self.leverage.get(w.symbol),
+            isolated_margin=w.isolated_wallet, mark_price=w.mark_price,
+            exchange_liquidation_price=w.liquidation_price,
+        )
+
+    def after_snapshot(self, state: AccountState) -> None:
+        wanted = self._wanted_streams({p.symbol for p in state.positions})
+        new = wanted - self._subscribed
+        if new and self.market_stream is not None and self.market_stream.connected:
+            self.spawn(self._subscribe(sorted(new)))
+
+    # --- streams ---------------------------------------------------------------------------------------
+    def _wanted_streams(self, symbols: set[str]) -> set[str]:
+        syms = set(symbols) | set(self.account.symbols)
+        if not syms:
+            syms = {"BTC/USDT:USDT"}  # a heartbeat of real data even with no position open
+        return {f"{native(s).lower()}@markPrice@1s" for s in syms}
+
+    def build_streams(self) -> list[StreamRunner]:
+        ws = self.account.ws_url.rstrip("/")
+
+        async def market_url() -> str:
+            held = {p.symbol for p in self.store.book(self.account.name).positions()}
+            self._subscribed = self._wanted_streams(held)
+            return f"{ws}/market/stream?streams=" + "/".join(sorted(self._subscribed))
+
+        async def user_url() -> str:
+            if self.listen_key is None:
+                await self._new_listen_key()
+            return f"{ws}/private/ws?listenKey={self.listen_key}"
+
+        self.market_stream = StreamRunner(
+            "market", self.session, market_url, self._open_market, self._on_market_frame,
+            set_down([self.mark]), self.clock, self.opts,
+        )
+        self.user_stream = StreamRunner(
+            "user", self.session, user_url, self._open_user, self._on_user_frame,
+            set_down([self.user]), self.clock, self.opts,
+        )
+        return [self.market_stream, self.user_stream]
+
+    def stream_of(self, channel: Channel) -> StreamRunner | None:
+        return self.market_stream if channel is self.mark else self.user_stream
+
+    async def _open_market(self, ws: WS) -> None:
+        self.mark.subscribed(self.clock.monotonic())
+        self.spawn(self._resync_market())
+
+    async def _resync_market(self) -> None:
+        await self.resync_until_ok([self.mark], self.market_stream)
+
+    async def _open_user(self, ws: WS) -> None:
+        self.user.subscribed(self.clock.monotonic())
+        self._resync_buffer = deque(maxlen=self.opts.resync_buffer)
+        self.spawn(self._resync_user())
+
+    async def _resync_user(self) -> None:
+        ok = await self.resync_until_ok([self.user], self.user_stream)
+        buffered, self._resync_buffer = self._resync_buffer, None
+        if not ok or buffered is None:
+            return
+        if len(buffered) == buffered.maxlen:
+            # The buffer overflowed during the snapshot: events were lost, take another snapshot.
+            self._resync_buffer = deque(maxlen=self.opts.resync_buffer)
+            self.spawn(self._resync_user())
+            return
+        for event, receive in buffered:
+            self._apply_user_event(event, receive)
+
+    async def resubscribe(self, channel: Channel) -> None:
+        if channel is self.mark and self.market_stream is not None and self.market_stream.connected:
+            streams = sorted(self._subscribed)
+            self._sub_id += 1
+            try:
+                await self.market_stream.send_json({"method": "UNSUBSCRIBE", "params": streams, "id": self._sub_id})
+                await self._subscribe(streams)
+            except ConnectionError:
+                pass
+
+    async def _subscribe(self, streams: list[str]) -> None:
+        if self.market_stream is None:
+            return
+        self._sub_id += 1
+        await self.market_stream.send_json({"method": "SUBSCRIBE", "params": streams, "id": self._sub_id})
+        self._subscribed.update(streams)
+
+    def _on_market_frame(self, raw: str, mono: float, receive: datetime) -> None:
+        self.record("market", raw, receive)
+        try:
+            msg = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            self.bad_frame("market", raw, "not JSON", self.market_stream)
+            return
+        if isinstance(msg, dict) and "result" in msg and "id" in msg:
+            return  # a SUBSCRIBE/UNSUBSCRIBE acknowledgement: proves nothing about data
+        data = msg.get("data", msg) if isinstance(msg, dict) else msg
+        items = data if isinstance(data, list) else [data]
+        applied = False
+        for item in items:
+            if not isinstance(item, dict):
+                self.bad_frame("market", raw, "unexpected shape", self.market_stream)
+                return
+            if item.get("e") != "markPriceUpdate":
+                self.unknown_event("market", str(item.get("e")))
+                continue
+            try:
+                tick = parse_premium_index(item, receive)
+            except WireError as exc:
+                self.bad_frame("market", raw, str(exc), self.market_stream)
+                continue
+            self.store.apply(tick)
+            applied = True
+        if applied:
+            self.mark.data(mono)
+
+    def _on_user_frame(self, raw: str, mono: float, receive: datetime) -> None:
+        self.record("user", raw, receive)
+        try:
+            event = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            self.bad_frame("user", raw, "not JSON", self.user_stream)
+            return
+        if not isinstance(event, dict):
+            self.bad_frame("user", raw, "unexpected shape", self.user_stream)
+            return
+        kind = event.get("e")
+        if kind == "listenKeyExpired":
+            self.user.data(mono)
+            if event.get("listenKey") in (None, self.listen_key):
+                self._request_rotation("listenKeyExpired")
+            return
+        if kind == "MARGIN_CALL":
+            self.user.data(mono)
+            self.store.incidents.append(f"{self.account.name}: Binance MARGIN_CALL (risk guidance from the exchange)")
+            return
+        if kind != "ACCOUNT_UPDATE":
+            self.unknown_event("user", str(kind))
+            return
+        if self._resync_buffer is not None:
+            self._resync_buffer.append((event, receive))
+            self.user.data(mono)
+            return
+        if self._apply_user_event(event, receive):
+            self.user.data(mono)
+
+    def _apply_user_event(self, event: Any, receive: datetime) -> bool:
+        try:
+            upd = parse_account_update(event, receive)
+        except WireError as exc:
+            self.bad_frame("user", orjson.dumps(event).decode(), str(exc), self.user_stream)
+            return False
+        if upd.cross_wallet is not None:
+            self.store.apply(BalanceUpdate(self.account.name, upd.cross_wallet, upd.stamp))
+        book = self.store.book(self.account.name)
+        for w in upd.positions:
+            if w.position_side == "BOTH":
+                prev = self.one_way_side.get(w.symbol)
+                if prev is not None and prev is not w.side:
+                    # A one-way position that closed or flipped: its old leg is gone.
+                    self.store.apply(PositionUpdate(self.account.name, (w.symbol, prev), None, upd.stamp))
+                    self.one_way_side.pop(w.symbol, None)
+            if w.side is None:
+                for side in (Side.LONG, Side.SHORT) if w.position_side == "BOTH" else (
+                        (Side.LONG,) if w.position_side == "LONG" else (Side.SHORT,)):
+                    self.store.apply(PositionUpdate(self.account.name, (w.symbol, side), None, upd.stamp))
+                continue
+            old = next((p for p in book.positions() if p.key == (w.symbol, w.side)), None)
+            merged = WirePosition(
+                w.symbol, w.side, w.size, w.entry_price, w.margin_mode, w.isolated_wallet, w.position_side,
+                leverage=self.leverage.get(w.symbol),
+                liquidation_price=old.exchange_liquidation_price if old is not None else None,
+            )
+            pos = self._position(merged)
+            if pos is not None:
+                self.store.apply(PositionUpdate(self.account.name, pos.key, pos, upd.stamp))
+                if w.position_side == "BOTH":
+                    self.one_way_side[w.symbol] = w.side
+        return True
+
+    # --- listen key ------------------------------------------------------------------------------------
+    async def _new_listen_key(self) -> None:
+        data = await self._listen_key("POST")
+        key = data.get("listenKey") if isinstance(data, dict) else None
+        if not isinstance(key, str) or not key:
+            raise RestError("listenKey: no key in the answer")
+        register_secret(key)
+        self.listen_key = key
+        self.listen_key_time = self.clock.monotonic()
+
+    def _request_rotation(self, why: str) -> None:
+        if self._rotating:
+            return  # duplicate triggers (two listenKeyExpired in a row) coalesce into one rotation
+        self._rotating = True
+        self.user.resyncing(f"rotating listen key ({why})")
+        self.spawn(self._rotate(why))
+
+    async def _rotate(self, why: str) -> None:
+        try:
+            delay = 1.0
+            while True:
+                try:
+                    self.listen_key = None
+                    await self._new_listen_key()
+                    break
+                except RestError as exc:
+                    self.last_error = f"listen key rotation failed: {exc}"
+                    self.store.incidents.append(f"{self.account.name}: {self.last_error}")
+                    await asyncio.sleep(delay)
+                    delay = min(30.0, delay * 2)
+            self.listen_key_rotations += 1
+            log.info("%s: listen key rotated (%s)", self.account.name, why)
+            if self.user_stream is not None:
+                self.user_stream.force_reconnect(f"listen key rotated ({why})")
+        finally:
+            self._rotating = False
+
+    async def _keepalive(self) -> None:
+        try:
+            await self._listen_key("PUT")
+            self.keepalives += 1
+            self.listen_key_time = self.clock.monotonic()
+        except ApiError as exc:
+            self._request_rotation("keepalive: listen key does not exist" if exc.code == LISTEN_KEY_MISSING
+                                   else f"keepalive failed: {exc}")
+        except RestError as exc:
+            self._request_rotation(f"keepalive failed: {exc}")
+
+    def on_supervise(self, now: float) -> None:
+        if (self.listen_key is not None and not self._rotating
+                and now - self.listen_key_time >= self.opts.listen_key_keepalive_s):
+            self.listen_key_time = now  # one keepalive per period, even while the PUT is in flight
+            self.spawn(self._keepalive())
+        for s in self.streams:
+            if s.connected and s.opened_at is not None and now - s.opened_at >= self.opts.max_connection_age_s:
+                s.force_reconnect("scheduled reconnect before Binance's 24 h cut")

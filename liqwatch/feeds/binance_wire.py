@@ -1,0 +1,188 @@
+"""Binance USDⓈ-M wire schemas -> domain values. Nothing here does I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from liqwatch.feeds.wire import WireError, ms_time, num, opt_ms_time, opt_num, text
+from liqwatch.model import Exchange, FundingPayment, MarginMode, MarkTick, Side, Stamp
+from liqwatch.symbols import SymbolError, to_unified
+from liqwatch.tiers import TierTable, TierTableError
+
+SETTLE_ASSETS = ("USDT",)
+
+
+def unified(native: str) -> str:
+    try:
+        return to_unified(Exchange.BINANCE, native)
+    except SymbolError as exc:
+        raise WireError(str(exc)) from None
+
+
+def native(symbol: str) -> str:
+    base, rest = symbol.split("/", 1)
+    return base + rest.split(":", 1)[0]
+
+
+def parse_brackets(payload: Any) -> dict[str, TierTable]:
+    """GET /fapi/v1/leverageBracket -> tier table per unified symbol, with Binance's own ``cum``."""
+    if isinstance(payload, dict):
+        payload = [payload]
+    if not isinstance(payload, list):
+        raise WireError("leverageBracket: expected a list")
+    out: dict[str, TierTable] = {}
+    for item in payload:
+        rows = []
+        levs: list[float | None] = []
+        for b in item.get("brackets", []):
+            rows.append((num(b, "notionalFloor"), num(b, "notionalCap"), num(b, "maintMarginRatio"), num(b, "cum")))
+            levs.append(opt_num(b, "initialLeverage"))
+        try:
+            out[unified(text(item, "symbol"))] = TierTable.build(rows, max_leverages=levs)
+        except TierTableError as exc:
+            raise WireError(f"leverageBracket {item.get('symbol')}: {exc}") from None
+    return out
+
+
+def parse_premium_index(item: Any, receive: datetime) -> MarkTick:
+    """GET /fapi/v1/premiumIndex item, or the markPriceUpdate stream event (same facts, short names)."""
+    if item.get("e") == "markPriceUpdate":
+        return MarkTick(
+            Exchange.BINANCE, unified(text(item, "s")), num(item, "p"), Stamp(ms_time(item, "E"), receive),
+            index_price=opt_num(item, "i"), funding_rate=opt_num(item, "r"),
+            next_funding_time=opt_ms_time(item, "T"),
+        )
+    return MarkTick(
+        Exchange.BINANCE, unified(text(item, "symbol")), num(item, "markPrice"), Stamp(ms_time(item, "time"), receive),
+        index_price=opt_num(item, "indexPrice"), funding_rate=opt_num(item, "lastFundingRate"),
+        next_funding_time=opt_ms_time(item, "nextFundingTime"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class WirePosition:
+    """A position as Binance reports it, before tiers and leverage are attached."""
+
+    symbol: str
+    side: Side | None  # None: size 0 (closed)
+    size: float
+    entry_price: float
+    margin_mode: MarginMode
+    isolated_wallet: float | None
+    position_side: str  # BOTH | LONG | SHORT
+    leverage: float | None = None
+    mark_price: float | None = None
+    liquidation_price: float | None = None
+
+
+def _side(amount: float, position_side: str) -> Side | None:
+    if amount == 0:
+        return None
+    if position_side == "LONG":
+        return Side.LONG
+    if position_side == "SHORT":
+        return Side.SHORT
+    return Side.LONG if amount > 0 else Side.SHORT
+
+
+def _margin_mode(value: Any) -> MarginMode:
+    v = str(value).lower()
+    if v in ("isolated", "iso"):
+        return MarginMode.ISOLATED
+    if v in ("cross", "crossed"):
+        return MarginMode.CROSS
+    raise WireError(f"unknown margin type {value!r}")
+
+
+def parse_position_risk(item: Any) -> WirePosition:
+    """GET /fapi/v2/positionRisk item."""
+    amount = num(item, "positionAmt")
+    ps = str(item.get("positionSide", "BOTH"))
+    mode = _margin_mode(item.get("marginType", "cross"))
+    liq = opt_num(item, "liquidationPrice")
+    return WirePosition(
+        symbol=unified(text(item, "symbol")),
+        side=_side(amount, ps),
+        size=abs(amount),
+        entry_price=num(item, "entryPrice"),
+        margin_mode=mode,
+        isolated_wallet=opt_num(item, "isolatedWallet") if mode is MarginMode.ISOLATED else None,
+        position_side=ps,
+        leverage=opt_num(item, "leverage"),
+        mark_price=opt_num(item, "markPrice"),
+        liquidation_price=liq if liq else None,  # Binance sends "0" when there is none
+    )
+
+
+def parse_account_wallet(account: Any) -> float:
+    """GET /fapi/v2/account -> cross wallet balance of the settle asset(s)."""
+    assets = account.get("assets") if isinstance(account, dict) else None
+    if not isinstance(assets, list):
+        raise WireError("account: missing assets")
+    total = 0.0
+    for a in assets:
+        if a.get("asset") in SETTLE_ASSETS:
+            total += num(a, "crossWalletBalance")
+    return total
+
+
+@dataclass(frozen=True, slots=True)
+class AccountUpdate:
+    stamp: Stamp
+    cross_wallet: float | None
+    positions: tuple[WirePosition, ...]
+
+
+def parse_account_update(event: Any, receive: datetime) -> AccountUpdate:
+    """The user stream's ACCOUNT_UPDATE: only what changed."""
+    a = event.get("a")
+    if not isinstance(a, dict):
+        raise WireError("ACCOUNT_UPDATE without 'a'")
+    stamp = Stamp(ms_time(event, "E"), receive)
+    wallet = None
+    for b in a.get("B", []) or []:
+        if b.get("a") in SETTLE_ASSETS:
+            wallet = (wallet or 0.0) + num(b, "cw")
+    positions = []
+    for p in a.get("P", []) or []:
+        amount = num(p, "pa")
+        ps = str(p.get("ps", "BOTH"))
+        mode = _margin_mode(p.get("mt", "cross"))
+        positions.append(
+            WirePosition(
+                symbol=unified(text(p, "s")),
+                side=_side(amount, ps),
+                size=abs(amount),
+                entry_price=num(p, "ep"),
+                margin_mode=mode,
+                isolated_wallet=opt_num(p, "iw") if mode is MarginMode.ISOLATED else None,
+                position_side=ps,
+            )
+        )
+    return AccountUpdate(stamp, wallet, tuple(positions))
+
+
+def parse_income(payload: Any) -> list[FundingPayment]:
+    """GET /fapi/v1/income?incomeType=FUNDING_FEE."""
+    if not isinstance(payload, list):
+        raise WireError("income: expected a list")
+    out = []
+    for it in payload:
+        if it.get("incomeType") != "FUNDING_FEE":
+            continue
+        out.append(
+            FundingPayment(
+                unified(text(it, "symbol")), num(it, "income"), ms_time(it, "time"),
+                payment_id=str(it.get("tranId") or it.get("tradeId") or "") or None,
+            )
+        )
+    return out
+
+
+def parse_funding_info(payload: Any) -> dict[str, float]:
+    """GET /fapi/v1/fundingInfo: interval hours for the symbols whose interval was adjusted."""
+    if not isinstance(payload, list):
+        raise WireError("fundingInfo: expected a list")
+    return {unified(text(i, "symbol")): num(i, "fundingIntervalHours") for i in payload}

@@ -1,0 +1,140 @@
+"""Per-channel freshness: the state machine that decides whether a value may be shown as fresh.
+
+A market channel (mark price, funding) is fresh only while data frames keep arriving; pings and pongs do not
+count, and the clock starts at subscribe time so a channel that never delivers goes STALE too. A channel that
+is quiet by design (a user stream) is fresh while the REST reconciliation of its account keeps succeeding;
+its age is the newer of its last event and the last reconciliation. All times are monotonic seconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class ChannelState(StrEnum):
+    CONNECTING = "CONNECTING"
+    SYNCING = "SYNCING"  # subscribed, or resyncing over REST: not yet trustworthy
+    LIVE = "LIVE"
+    STALE = "STALE"
+    RECONNECTING = "RECONNECTING"
+
+
+class ChannelKind(StrEnum):
+    MARKET = "market"
+    QUIET = "quiet"
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelStatus:
+    """What the store, the UI and ``check`` see of a channel."""
+
+    account: str
+    channel: str
+    kind: ChannelKind
+    state: ChannelState
+    age_s: float | None  # None before the first message
+    max_age_s: float
+    detail: str = ""
+
+    @property
+    def live(self) -> bool:
+        return self.state is ChannelState.LIVE
+
+
+class Channel:
+    def __init__(self, account: str, name: str, kind: ChannelKind, max_age_s: float) -> None:
+        if not max_age_s > 0:
+            raise ValueError("max_age_s must be > 0")
+        self.account = account
+        self.name = name
+        self.kind = kind
+        self.max_age_s = max_age_s
+        self.state = ChannelState.CONNECTING
+        self.detail = ""
+        self._subscribed_at: float | None = None
+        self._last_data: float | None = None
+        self._last_reconcile: float | None = None
+        self._synced = False
+        self.frames = 0
+
+    # --- transitions ---------------------------------------------------------------------------------
+    def connecting(self, detail: str = "") -> None:
+        self.state, self.detail, self._synced = ChannelState.CONNECTING, detail, False
+
+    def reconnecting(self, detail: str = "") -> None:
+        self.state, self.detail, self._synced = ChannelState.RECONNECTING, detail, False
+
+    def subscribed(self, now: float) -> None:
+        """The freshness clock starts here, not at the first message."""
+        self._subscribed_at = now
+        self._synced = False
+        self.state, self.detail = ChannelState.SYNCING, ""
+
+    def resyncing(self, detail: str = "") -> None:
+        self._synced = False
+        if self.state is not ChannelState.RECONNECTING:
+            self.state, self.detail = ChannelState.SYNCING, detail
+
+    def synced(self, now: float) -> None:
+        """The REST snapshot after a (re)connect has been applied."""
+        self._synced = True
+        self._last_reconcile = now
+        self._maybe_live(now)
+
+    def data(self, now: float) -> None:
+        self._last_data = now
+        self.frames += 1
+        self._maybe_live(now)
+
+    def reconciled(self, now: float) -> None:
+        """A periodic REST reconciliation succeeded: keeps a quiet channel fresh."""
+        self._last_reconcile = now
+        if self.kind is ChannelKind.QUIET:
+            self._maybe_live(now)
+
+    def _maybe_live(self, now: float) -> None:
+        if not self._synced or self.state in (ChannelState.CONNECTING, ChannelState.RECONNECTING):
+            return
+        if self.kind is ChannelKind.MARKET and (
+            self._last_data is None or self._subscribed_at is None or self._last_data < self._subscribed_at
+        ):
+            return  # subscribed, but not one frame since: not live
+        age = self._age(now)
+        if age is not None and age <= self.max_age_s:
+            self.state, self.detail = ChannelState.LIVE, ""
+
+    # --- reading -------------------------------------------------------------------------------------
+    def _reference(self) -> float | None:
+        if self.kind is ChannelKind.MARKET:
+            return self._last_data
+        times = [t for t in (self._last_data, self._last_reconcile) if t is not None]
+        return max(times) if times else None
+
+    def _age(self, now: float) -> float | None:
+        ref = self._reference()
+        return None if ref is None else max(0.0, now - ref)
+
+    def check(self, now: float) -> ChannelState:
+        """Apply the freshness limit; call it often (the feed supervisor does, once a second or faster)."""
+        if self.state in (ChannelState.LIVE, ChannelState.SYNCING):
+            ref = self._reference()
+            if self.kind is ChannelKind.MARKET and self._subscribed_at is not None:
+                ref = self._subscribed_at if ref is None else max(ref, self._subscribed_at)
+            elif ref is None:
+                ref = self._subscribed_at
+            if ref is not None and now - ref > self.max_age_s:
+                self.state = ChannelState.STALE
+                self.detail = "subscribed but no data" if self._last_data is None else "no data within limit"
+        elif self.state is ChannelState.STALE:
+            self._maybe_live(now)
+        return self.state
+
+    def silent_for(self, now: float) -> float | None:
+        """Seconds since the last data frame (or since subscribing, if none came)."""
+        ref = self._last_data if self._last_data is not None else self._subscribed_at
+        return None if ref is None else now - ref
+
+    def status(self, now: float) -> ChannelStatus:
+        return ChannelStatus(self.account, self.name, self.kind, self.state, self._age(now), self.max_age_s,
+                             self.detail)

@@ -1,0 +1,155 @@
+"""Hyperliquid wire schemas -> domain values. Nothing here does I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from liqwatch.feeds.wire import WireError, ms_time, num, opt_num, text
+from liqwatch.model import Exchange, FundingPayment, MarginMode, MarkTick, Position, Side, Stamp
+from liqwatch.risk.hyperliquid import mmr_from_max_leverage
+from liqwatch.tiers import TierTable, TierTableError
+
+
+def unified(coin: str) -> str:
+    return f"{coin}/USDC:USDC"
+
+
+def coin_of(symbol: str) -> str:
+    return symbol.split("/", 1)[0]
+
+
+def _table_from_tiers(tiers: Any) -> TierTable:
+    rows: list[tuple[float, float, float, float | None]] = []
+    levs: list[float | None] = []
+    bounds = sorted(((num(t, "lowerBound"), num(t, "maxLeverage")) for t in tiers), key=lambda r: r[0])
+    for i, (lower, max_lev) in enumerate(bounds):
+        cap = bounds[i + 1][0] if i + 1 < len(bounds) else float("inf")
+        rows.append((lower, cap, mmr_from_max_leverage(max_lev), None))  # deduction by the recurrence
+        levs.append(max_lev)
+    try:
+        return TierTable.build(rows, max_leverages=levs)
+    except TierTableError as exc:
+        raise WireError(f"margin table: {exc}") from None
+
+
+def parse_meta(meta: Any) -> dict[str, TierTable]:
+    """``meta`` (or the first element of ``metaAndAssetCtxs``) -> tier table per unified symbol."""
+    if not isinstance(meta, dict) or not isinstance(meta.get("universe"), list):
+        raise WireError("meta: missing universe")
+    tables: dict[int, TierTable] = {}
+    for entry in meta.get("marginTables", []) or []:
+        try:
+            tid, body = entry
+            tables[int(tid)] = _table_from_tiers(body["marginTiers"])
+        except (TypeError, ValueError, KeyError):
+            raise WireError("meta: unreadable marginTables entry") from None
+    out: dict[str, TierTable] = {}
+    for asset in meta["universe"]:
+        name = text(asset, "name")
+        table_id = asset.get("marginTableId")
+        if isinstance(table_id, int) and table_id in tables:
+            out[unified(name)] = tables[table_id]
+        else:
+            out[unified(name)] = TierTable.flat(mmr_from_max_leverage(num(asset, "maxLeverage")))
+    return out
+
+
+def parse_asset_ctx(coin: str, ctx: Any, stamp: Stamp) -> MarkTick:
+    return MarkTick(
+        Exchange.HYPERLIQUID, unified(coin), num(ctx, "markPx"), stamp,
+        oracle_price=opt_num(ctx, "oraclePx"), funding_rate=opt_num(ctx, "funding"),
+    )
+
+
+def parse_meta_and_ctxs(payload: Any, receive: datetime) -> tuple[dict[str, TierTable], list[MarkTick]]:
+    if not isinstance(payload, list) or len(payload) != 2:
+        raise WireError("metaAndAssetCtxs: expected [meta, ctxs]")
+    meta, ctxs = payload
+    tables = parse_meta(meta)
+    ticks = []
+    stamp = Stamp(receive, receive)  # Hyperliquid sends no timestamp with the contexts
+    for asset, ctx in zip(meta["universe"], ctxs, strict=False):
+        ticks.append(parse_asset_ctx(text(asset, "name"), ctx, stamp))
+    return tables, ticks
+
+
+@dataclass(frozen=True, slots=True)
+class ClearinghouseState:
+    time: datetime | None
+    wallet_balance: float  # cross account value minus cross unrealized PnL
+    account_value: float
+    cross_maintenance_margin: float | None
+    positions: tuple[Position, ...]
+
+
+def parse_clearinghouse(state: Any, tiers: dict[str, TierTable]) -> ClearinghouseState:
+    if not isinstance(state, dict):
+        raise WireError("clearinghouseState: expected an object")
+    cross = state.get("crossMarginSummary") or state.get("marginSummary")
+    account_value = num(cross, "accountValue")
+    cross_upnl = 0.0
+    positions = []
+    for ap in state.get("assetPositions", []) or []:
+        p = ap.get("position") if isinstance(ap, dict) else None
+        if not isinstance(p, dict):
+            raise WireError("assetPositions: entry without position")
+        szi = num(p, "szi")
+        if szi == 0:
+            continue
+        symbol = unified(text(p, "coin"))
+        lev = p.get("leverage") or {}
+        mode = MarginMode.ISOLATED if lev.get("type") == "isolated" else MarginMode.CROSS
+        upnl = num(p, "unrealizedPnl")
+        table = tiers.get(symbol)
+        if table is None:
+            max_lev = opt_num(p, "maxLeverage")
+            if max_lev is None:
+                raise WireError(f"no margin table for {symbol}")
+            table = TierTable.flat(mmr_from_max_leverage(max_lev))
+        if mode is MarginMode.CROSS:
+            cross_upnl += upnl
+        liq = opt_num(p, "liquidationPx")
+        positions.append(
+            Position(
+                symbol=symbol,
+                side=Side.LONG if szi > 0 else Side.SHORT,
+                size=abs(szi),
+                entry_price=num(p, "entryPx"),
+                margin_mode=mode,
+                tiers=table,
+                leverage=opt_num(lev, "value"),
+                isolated_margin=num(p, "marginUsed") - upnl if mode is MarginMode.ISOLATED else None,
+                exchange_liquidation_price=liq,
+                mark_price=num(p, "positionValue") / abs(szi) if p.get("positionValue") else None,
+            )
+        )
+    t = state.get("time")
+    return ClearinghouseState(
+        time=ms_time(state, "time") if t is not None else None,
+        wallet_balance=account_value - cross_upnl,
+        account_value=account_value,
+        cross_maintenance_margin=opt_num(state, "crossMaintenanceMarginUsed"),
+        positions=tuple(positions),
+    )
+
+
+def parse_fundings(items: Any) -> list[FundingPayment]:
+    """``userFunding`` (REST: entries with ``delta``) or the ``userFundings`` stream (flat entries)."""
+    if not isinstance(items, list):
+        raise WireError("funding: expected a list")
+    out = []
+    for it in items:
+        d = it.get("delta", it) if isinstance(it, dict) else None
+        if not isinstance(d, dict):
+            raise WireError("funding: unreadable entry")
+        when = ms_time(it, "time")
+        coin = text(d, "coin")
+        # One settlement per coin per hour: coin and time identify it in both the REST and the stream shape
+        # (only the REST one carries a hash), so the two de-duplicate against each other.
+        out.append(
+            FundingPayment(unified(coin), num(d, "usdc"), when, rate=opt_num(d, "fundingRate"),
+                           payment_id=f"{coin}:{int(when.timestamp() * 1000)}")
+        )
+    return out

@@ -1,0 +1,29 @@
+"""Timing knobs of the feeds; defaults follow the exchanges' published rules (see the README)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class FeedOptions:
+    market_max_age_s: float = 5.0  # markPrice@1s pushes every second
+    reconcile_interval_s: float = 20.0  # REST reconciliation of positions and balance (15-30 s)
+    connect_timeout_s: float = 10.0
+    request_timeout_s: float = 10.0
+    ping_interval_s: float = 20.0  # app-level ping when the socket has been silent this long
+    idle_timeout_s: float = 45.0  # no frame at all (not even a pong): the socket is half-open
+    supervisor_interval_s: float = 0.5
+    backoff_base_s: float = 0.5
+    backoff_cap_s: float = 30.0
+    healthy_after_s: float = 30.0  # a connection this old resets the backoff
+    listen_key_keepalive_s: float = 30 * 60.0
+    max_connection_age_s: float = 23.5 * 3600.0  # Binance cuts at 24 h: reconnect before
+    max_frame_bytes: int = 4 * 1024 * 1024
+    malformed_reconnect_threshold: int = 50  # malformed frames per minute before a reconnect
+    resync_buffer: int = 1000  # user-stream events buffered during a REST resync
+
+    @property
+    def quiet_max_age_s(self) -> float:
+        # A quiet channel is fresh while reconciliation succeeds: allow one missed round plus slack.
+        return 2.0 * self.reconcile_interval_s + 5.0

@@ -1,0 +1,166 @@
+"""One websocket kept alive: connect, open (subscribe + resync), read, detect half-open, reconnect.
+
+Liveness of the socket and freshness of the data are different things. This class only keeps a socket
+alive: it answers server pings, sends an application ping after ``ping_interval_s`` of silence and closes a
+socket that has delivered no frame at all (not even a pong) for ``idle_timeout_s``. Whether data is fresh is
+the channels' business (``feeds.channel``), checked by the adapter's supervisor, which calls
+``force_reconnect`` when a channel stays silent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+import aiohttp
+
+from liqwatch.clock import Clock
+from liqwatch.feeds.backoff import Backoff
+from liqwatch.feeds.options import FeedOptions
+from liqwatch.redact import redact
+
+log = logging.getLogger(__name__)
+
+WS = aiohttp.ClientWebSocketResponse
+FrameHandler = Callable[[str, float, datetime], None]
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class StreamRunner:
+    def __init__(
+        self,
+        name: str,
+        session: aiohttp.ClientSession,
+        url: Callable[[], Awaitable[str]],
+        on_open: Callable[[WS], Awaitable[None]],
+        on_frame: FrameHandler,
+        on_down: Callable[[str], None],
+        clock: Clock,
+        options: FeedOptions,
+        app_ping: Callable[[WS], Awaitable[None]] | None = None,
+        backoff: Backoff | None = None,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.name = name
+        self._session = session
+        self._url = url
+        self._on_open = on_open
+        self._on_frame = on_frame
+        self._on_down = on_down
+        self._clock = clock
+        self._opts = options
+        self._app_ping = app_ping
+        self.backoff = backoff or Backoff(options.backoff_base_s, 2.0, options.backoff_cap_s)
+        self._sleep = sleep
+        self._ws: WS | None = None
+        self._reconnect_reason: str | None = None
+        self.connects = 0
+        self.connect_attempts = 0
+        self.delays: list[float] = []
+        self.opened_at: float | None = None
+
+    @property
+    def connected(self) -> bool:
+        return self._ws is not None and not self._ws.closed
+
+    async def send_json(self, obj: object) -> None:
+        ws = self._ws
+        if ws is None or ws.closed:
+            raise ConnectionError(f"{self.name}: not connected")
+        await ws.send_json(obj)
+
+    def force_reconnect(self, reason: str) -> None:
+        """Close the socket; the run loop reconnects (after backoff) and reopens."""
+        self._reconnect_reason = reason
+        ws = self._ws
+        if ws is not None and not ws.closed:
+            # close() waits for the peer's close frame, which a half-open peer never sends: do not await it
+            # here, the reader notices the closed transport at once.
+            asyncio.get_running_loop().create_task(self._close_quietly(ws))
+
+    @staticmethod
+    async def _close_quietly(ws: WS) -> None:
+        try:
+            async with asyncio.timeout(2.0):
+                await ws.close()
+        except (TimeoutError, aiohttp.ClientError, OSError):
+            pass
+
+    async def run(self) -> None:
+        while True:
+            reason = await self._one_connection()
+            self._on_down(reason)
+            if self.opened_at is not None and self._clock.monotonic() - self.opened_at >= self._opts.healthy_after_s:
+                self.backoff.reset()
+            self.opened_at = None
+            delay = self.backoff.next_delay()
+            self.delays.append(delay)
+            del self.delays[:-100]
+            await self._sleep(delay)
+
+    async def _one_connection(self) -> str:
+        self.connect_attempts += 1
+        self._reconnect_reason = None
+        try:
+            url = await self._url()
+            async with asyncio.timeout(self._opts.connect_timeout_s):
+                ws = await self._session.ws_connect(
+                    url, autoping=False, heartbeat=None, max_msg_size=self._opts.max_frame_bytes
+                )
+        except TimeoutError:
+            return "connect timed out"
+        except (aiohttp.ClientError, OSError) as exc:
+            return f"connect failed: {redact(str(exc)) or type(exc).__name__}"
+        self._ws = ws
+        self.connects += 1
+        self.opened_at = self._clock.monotonic()
+        try:
+            await self._on_open(ws)
+            return await self._read(ws)
+        except (aiohttp.ClientError, OSError, ConnectionError) as exc:
+            return f"connection error: {redact(str(exc)) or type(exc).__name__}"
+        finally:
+            self._ws = None
+            if not ws.closed:
+                await self._close_quietly(ws)
+
+    async def _read(self, ws: WS) -> str:
+        last_frame = self._clock.monotonic()
+        pinged = False
+        while True:
+            try:
+                msg = await ws.receive(timeout=self._opts.ping_interval_s if not pinged else 1.0)
+            except TimeoutError:
+                now = self._clock.monotonic()
+                if now - last_frame >= self._opts.idle_timeout_s:
+                    return f"no frame for {now - last_frame:.0f} s (half-open connection)"
+                if not pinged or now - last_frame >= self._opts.ping_interval_s:
+                    await self._ping(ws)
+                    pinged = True
+                continue
+            if self._reconnect_reason is not None and msg.type in (aiohttp.WSMsgType.CLOSED,
+                                                                   aiohttp.WSMsgType.CLOSING,
+                                                                   aiohttp.WSMsgType.CLOSE):
+                return self._reconnect_reason
+            last_frame = self._clock.monotonic()
+            pinged = False
+            if msg.type is aiohttp.WSMsgType.TEXT:
+                self._on_frame(msg.data, last_frame, self._clock.now())
+            elif msg.type is aiohttp.WSMsgType.BINARY:
+                self._on_frame(msg.data.decode("utf-8", "replace"), last_frame, self._clock.now())
+            elif msg.type is aiohttp.WSMsgType.PING:
+                await ws.pong(msg.data)
+            elif msg.type is aiohttp.WSMsgType.PONG:
+                pass  # proves the socket, not the data
+            elif msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED):
+                return self._reconnect_reason or f"closed by server (code {ws.close_code})"
+            elif msg.type is aiohttp.WSMsgType.ERROR:
+                return f"socket error: {redact(str(ws.exception()))}"
+
+    async def _ping(self, ws: WS) -> None:
+        if self._app_ping is not None:
+            await self._app_ping(ws)
+        else:
+            await ws.ping()

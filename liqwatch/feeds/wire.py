@@ -1,0 +1,52 @@
+"""Tolerant readers for wire values: exchanges send numbers as strings, and types drift."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from typing import Any
+
+
+class WireError(ValueError):
+    pass
+
+
+def num(obj: Any, key: str) -> float:
+    try:
+        v = obj[key]
+    except (KeyError, TypeError, IndexError):
+        raise WireError(f"missing field {key!r}") from None
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        raise WireError(f"field {key!r} is not a number") from None
+    if not math.isfinite(f):
+        raise WireError(f"field {key!r} is not finite")
+    return f
+
+
+def opt_num(obj: Any, key: str) -> float | None:
+    if not isinstance(obj, dict) or obj.get(key) in (None, ""):
+        return None
+    return num(obj, key)
+
+
+def text(obj: Any, key: str) -> str:
+    try:
+        v = obj[key]
+    except (KeyError, TypeError, IndexError):
+        raise WireError(f"missing field {key!r}") from None
+    if not isinstance(v, str):
+        raise WireError(f"field {key!r} is not a string")
+    return v
+
+
+def ms_time(obj: Any, key: str) -> datetime:
+    """Epoch milliseconds, as a number or (Binance's listenKeyExpired) a string."""
+    return datetime.fromtimestamp(num(obj, key) / 1000.0, tz=UTC)
+
+
+def opt_ms_time(obj: Any, key: str) -> datetime | None:
+    if not isinstance(obj, dict) or obj.get(key) in (None, "", 0):
+        return None
+    return ms_time(obj, key)

@@ -1,0 +1,121 @@
+"""The store: ordering, snapshots, freshness in views, statuses and incidents (scripted events)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from liqwatch.clock import FakeClock
+from liqwatch.feeds.channel import Channel, ChannelKind, ChannelState
+from liqwatch.model import (
+    AccountSpec,
+    AccountState,
+    BalanceUpdate,
+    Exchange,
+    FundingPayment,
+    MarginMode,
+    MarkTick,
+    Position,
+    PositionUpdate,
+    Side,
+    Stamp,
+)
+from liqwatch.risk.registry import risk_rules
+from liqwatch.status import Status
+from liqwatch.store import FundingPaid, MonitorStore
+from liqwatch.tiers import TierTable
+
+T0 = datetime(2026, 5, 1, 12, tzinfo=UTC)
+FLAT = TierTable.flat(0.005)
+
+
+def stamp(clock: FakeClock, seconds: float = 0.0) -> Stamp:
+    return Stamp(clock.now() + timedelta(seconds=seconds), clock.now())
+
+
+def make_store() -> tuple[MonitorStore, FakeClock, Channel]:
+    clock = FakeClock(T0)
+    store = MonitorStore(clock)
+    store.add_account(AccountSpec("main", Exchange.BINANCE), risk_rules(Exchange.BINANCE))
+    ch = Channel("main", "mark", ChannelKind.MARKET, 5.0)
+    store.add_channel(ch)
+    ch.subscribed(clock.monotonic())
+    btc = Position("BTC/USDT:USDT", Side.LONG, 1.0, 60_000, MarginMode.CROSS, FLAT, leverage=10)
+    store.apply(AccountState(AccountSpec("main", Exchange.BINANCE), 10_000, (btc,)))
+    ch.synced(clock.monotonic())
+    store.apply(MarkTick(Exchange.BINANCE, "BTC/USDT:USDT", 59_000, stamp(clock), funding_rate=0.0001))
+    ch.data(clock.monotonic())
+    return store, clock, ch
+
+
+def test_older_events_never_move_state_backwards() -> None:
+    store, clock, _ = make_store()
+    assert store.apply(MarkTick(Exchange.BINANCE, "BTC/USDT:USDT", 58_000, stamp(clock, 2)))
+    assert not store.apply(MarkTick(Exchange.BINANCE, "BTC/USDT:USDT", 61_000, stamp(clock, 1)))  # out of order
+    assert store.book("main").mark("BTC/USDT:USDT") == 58_000
+    store.apply(BalanceUpdate("main", 9_000, stamp(clock, 3)))
+    assert not store.apply(BalanceUpdate("main", 1.0, stamp(clock, 2)))
+    assert store.book("main").wallet_balance == 9_000
+    assert store.ignored_stale_events >= 2
+
+
+def test_snapshot_is_fresh_only_while_channels_are_live() -> None:
+    store, clock, ch = make_store()
+    snap = store.snapshot()
+    acc = snap.account("main")
+    assert acc.fresh and acc.positions[0].fresh
+    assert acc.status is Status.OK
+    clock.advance(6)
+    snap = store.snapshot()
+    assert ch.state is ChannelState.STALE
+    acc = snap.account("main")
+    assert not acc.fresh and not acc.positions[0].fresh
+    assert acc.status is Status.STALE and snap.status is Status.STALE
+    assert acc.feeds[0].age_s == pytest.approx(6)
+
+
+def test_critical_outranks_stale() -> None:
+    store, clock, _ = make_store()
+    # Price falls to where risk >= 0.8: critical, even though the data then goes stale.
+    store.apply(MarkTick(Exchange.BINANCE, "BTC/USDT:USDT", 50_300, stamp(clock, 1)))
+    clock.advance(10)
+    acc = store.snapshot().account("main")
+    assert acc.risk is not None and acc.risk.risk is not None and acc.risk.risk >= 0.8
+    assert acc.status is Status.CRITICAL
+
+
+def test_position_closed_while_blind_is_an_incident() -> None:
+    store, _clock, _ = make_store()
+    store.apply(AccountState(AccountSpec("main", Exchange.BINANCE), 10_000, ()))
+    snap = store.snapshot()
+    assert snap.account("main").positions == ()
+    assert any("closed while the stream was blind" in i for i in snap.incidents)
+
+
+def test_stream_close_removes_position_and_flip_keeps_sums() -> None:
+    store, clock, _ = make_store()
+    key = ("BTC/USDT:USDT", Side.LONG)
+    store.apply(PositionUpdate("main", key, None, stamp(clock, 1)))
+    assert len(store.book("main")) == 0
+    assert store.book("main").margin_balance == 10_000
+
+
+def test_funding_is_deduplicated_and_counted_since_open() -> None:
+    store, clock, _ = make_store()
+    pays = (FundingPayment("BTC/USDT:USDT", -1.5, clock.now() + timedelta(hours=1), payment_id="1"),)
+    assert store.apply(FundingPaid("main", pays))
+    assert not store.apply(FundingPaid("main", pays))  # the same page again
+    pos = store.snapshot().account("main").positions[0]
+    assert pos.funding_paid_since_open == pytest.approx(-1.5)
+    assert pos.next_funding == pytest.approx(-59_000 * 0.0001)
+
+
+def test_accounts_rank_closest_to_liquidation_first() -> None:
+    store, clock, _ = make_store()
+    store.add_account(AccountSpec("safe", Exchange.BINANCE), risk_rules(Exchange.BINANCE))
+    eth = Position("ETH/USDT:USDT", Side.SHORT, 1.0, 3_000, MarginMode.CROSS, FLAT)
+    store.apply(AccountState(AccountSpec("safe", Exchange.BINANCE), 100_000, (eth,)))
+    store.apply(MarkTick(Exchange.BINANCE, "BTC/USDT:USDT", 52_000, stamp(clock, 1)))
+    names = [a.name for a in store.snapshot().accounts]
+    assert names == ["main", "safe"]
