@@ -7,4 +7,5 @@ commands start fast; the heavy imports happen inside ``run``.
 
 COMMAND_MODULES = (
     "liqwatch.commands.calc",
+    "liqwatch.commands.config_cmd",
 )
