@@ -8,4 +8,6 @@ commands start fast; the heavy imports happen inside ``run``.
 COMMAND_MODULES = (
     "liqwatch.commands.calc",
     "liqwatch.commands.config_cmd",
+    "liqwatch.commands.emulator",
+    "liqwatch.commands.check",
 )

@@ -94,6 +94,18 @@ def mark_of(pos: Position) -> float:
     return pos.mark_price if pos.mark_price is not None else pos.entry_price
 
 
+def _toward(liq: float | None, mark: float, safe: bool) -> Side:
+    """The side whose distance formula measures the move from the mark to the liquidation price.
+
+    For one position this is its own side. The two legs of a hedge-mode symbol share one price, which may
+    lie above or below the mark whatever the leg's side: the distance then follows the direction in which
+    the price must move to liquidate, positive while the account is safe.
+    """
+    if liq is None:
+        return Side.LONG
+    return Side.LONG if (liq < mark) == safe else Side.SHORT
+
+
 def _is_liquidated(equity: float, risk: float | None) -> bool:
     return equity <= 0 or (risk is not None and risk >= 1.0)
 
@@ -138,15 +150,18 @@ def assemble(
         if p.margin_mode is MarginMode.CROSS:
             liq, bust = cross_prices[p.symbol]
             ratio, risk, liquidated = acc_ratio, acc_risk, acc_liquidated
+            safe = equity > totals.requirement
         else:
             margin = p.isolated_margin if p.isolated_margin is not None else 0.0
             pos_equity = margin + f.unrealized_pnl
             ratio = rules.margin_ratio(pos_equity, f.requirement)
             risk = rules.risk(pos_equity, f.requirement)
             liquidated = _is_liquidated(pos_equity, risk)
+            safe = pos_equity > f.requirement
             liq = solve_price(margin, [rules.leg(p)], f.mark)
             bust = solve_price(margin - rules.bankruptcy_reserve(p), _plain_legs([p]), f.mark)
         sigma = sigma_by_symbol.get(p.symbol) if sigma_by_symbol is not None else None
+        toward = _toward(liq, f.mark, safe)
         out.append(
             PositionRisk(
                 symbol=p.symbol,
@@ -161,8 +176,8 @@ def assemble(
                 maintenance_margin=f.maintenance_margin,
                 liquidation_price=liq,
                 bankruptcy_price=bust,
-                distance_to_liquidation_pct=distance_pct(p.side, f.mark, liq),
-                distance_sigma=distance_sigma(p.side, f.mark, liq, sigma),
+                distance_to_liquidation_pct=distance_pct(toward, f.mark, liq),
+                distance_sigma=distance_sigma(toward, f.mark, liq, sigma),
                 margin_ratio=ratio,
                 risk=risk,
                 liquidated=liquidated,

@@ -84,3 +84,15 @@ def test_remove_and_replace_keep_sums_exact() -> None:
     assert book.remove(p.key)
     assert book.margin_balance == 5_000 and book.maintenance_margin == 0
     assert book.risk == 0.0
+
+
+def test_hedge_legs_report_the_same_positive_distance_while_safe() -> None:
+    book = AccountBook(risk_rules(Exchange.BINANCE), wallet_balance=8_000)
+    flat = TierTable.flat(0.004)
+    book.upsert(Position("BTC/USDT:USDT", Side.LONG, 0.3, 61_000, MarginMode.CROSS, flat, PositionMode.HEDGE), 60_000)
+    book.upsert(Position("BTC/USDT:USDT", Side.SHORT, 0.1, 59_000, MarginMode.CROSS, flat, PositionMode.HEDGE), 60_000)
+    long_leg, short_leg = book.snapshot().positions
+    assert long_leg.liquidation_price is not None and long_leg.liquidation_price < 60_000
+    # Net long: the price must fall to liquidate, for the short leg too.
+    assert long_leg.distance_to_liquidation_pct == short_leg.distance_to_liquidation_pct
+    assert long_leg.distance_to_liquidation_pct is not None and long_leg.distance_to_liquidation_pct > 0

@@ -1,0 +1,90 @@
+"""``liqwatch check``: headless. Wait for every feed to go LIVE, print the accounts, exit with the worst status.
+
+Exit codes (nagios): 0 ok, 1 warning, 2 critical (liquidation-imminent included), 3 stale/unknown: a feed
+that never became LIVE, a disabled account, or a config or usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+EXIT_STALE = 3
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "check",
+        help="wait for live data, print every account and position, exit with the worst status",
+        description="Headless check. Exit codes: 0 ok, 1 warning, 2 critical, 3 stale or unknown.",
+    )
+    p.add_argument("--config", metavar="PATH", help="configuration file (default: the XDG config path)")
+    p.add_argument("--demo", action="store_true", help="run against the built-in emulator scenario")
+    p.add_argument("--json", action="store_true", help="print the documented JSON (one object per line)")
+    p.add_argument("--watch", type=float, metavar="SECONDS", help="keep running this long, printing each second")
+    p.add_argument("--timeout", type=float, default=20.0, metavar="SECONDS",
+                   help="how long to wait for every feed to go LIVE (default 20)")
+    p.add_argument("--record", metavar="FILE", help="append every raw frame (gzip JSON lines) to FILE")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from liqwatch.commands.errors import UserError
+
+    if args.timeout is not None and args.timeout <= 0:
+        raise UserError("--timeout must be > 0", EXIT_STALE)
+    if args.watch is not None and args.watch <= 0:
+        raise UserError("--watch must be > 0", EXIT_STALE)
+    try:
+        return asyncio.run(_run(args))
+    except UserError as exc:
+        exc.exit_code = EXIT_STALE  # a config or usage error is "unknown" for a monitoring system
+        raise
+
+
+async def _run(args: argparse.Namespace) -> int:
+    import asyncio
+    import contextlib
+    from pathlib import Path
+
+    from liqwatch.commands.monitor_setup import monitor_from_args
+    from liqwatch.report import snapshot_json, snapshot_text
+    from liqwatch.status import Status
+
+    def emit(obj: Any, text: str) -> None:
+        if args.json:
+            import json
+
+            sys.stdout.write(json.dumps(obj, separators=(",", ":"), allow_nan=False) + "\n")
+        else:
+            sys.stdout.write(text)
+        sys.stdout.flush()
+
+    record = Path(args.record) if args.record else None
+    async with monitor_from_args(args.config, args.demo, record) as monitor:
+        live = await monitor.wait_live(args.timeout)
+        snap = monitor.store.snapshot()
+        if args.watch is None:
+            emit(snapshot_json(snap), snapshot_text(snap))
+            if not live:
+                return EXIT_STALE
+            return snap.status.exit_code
+        worst_seen: Status | None = None
+        loop = asyncio.get_running_loop()
+        end = loop.time() + args.watch
+        went_live = live
+        while True:
+            snap = monitor.store.snapshot()
+            went_live = went_live or monitor.all_live()
+            if went_live:
+                worst_seen = snap.status if worst_seen is None or snap.status.rank > worst_seen.rank else worst_seen
+            emit(snapshot_json(snap), snapshot_text(snap))
+            remaining = end - loop.time()
+            if remaining <= 0:
+                break
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.sleep(min(1.0, remaining))
+        return worst_seen.exit_code if worst_seen is not None else EXIT_STALE

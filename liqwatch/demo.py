@@ -1,0 +1,53 @@
+"""The built-in demo: the embedded emulator on a free loopback port, watched through the real adapters.
+
+Nothing is mocked: the demo's accounts are configured exactly as a user would configure real ones, with
+``rest_url``/``ws_url`` pointing at the emulator.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from liqwatch.emulator import EmulatorServer, Scenario, demo_scenario
+from liqwatch.feeds.account_config import FeedAccount, Secret
+from liqwatch.feeds.options import FeedOptions
+from liqwatch.model import Exchange
+from liqwatch.redact import register_secret
+from liqwatch.runtime import Monitor
+from liqwatch.status import RiskThresholds
+
+DEMO_SEED = 7
+
+
+def scenario_accounts(scenario: Scenario, rest_url: str, ws_url: str) -> list[FeedAccount]:
+    accounts = []
+    for ba in scenario.binance.accounts:
+        register_secret(ba.secret)
+        accounts.append(FeedAccount(ba.name, Exchange.BINANCE, rest_url, ws_url, api_key=Secret(ba.api_key),
+                                    api_secret=Secret(ba.secret)))
+    accounts.extend(
+        FeedAccount(ha.name, Exchange.HYPERLIQUID, rest_url, ws_url, address=ha.address)
+        for ha in scenario.hyperliquid.accounts
+    )
+    return accounts
+
+
+@contextlib.asynccontextmanager
+async def demo_emulator(seed: int = DEMO_SEED, speed: float = 1.0) -> AsyncIterator[EmulatorServer]:
+    async with EmulatorServer(demo_scenario(), seed=seed, speed=speed, port=0, autorun=True) as emu:
+        yield emu
+
+
+@contextlib.asynccontextmanager
+async def demo_monitor(
+    record_path: Path | None = None,
+    options: FeedOptions | None = None,
+    thresholds: RiskThresholds | None = None,
+    seed: int = DEMO_SEED,
+) -> AsyncIterator[Monitor]:
+    async with demo_emulator(seed) as emu:
+        accounts = scenario_accounts(emu.scenario, emu.rest_url, emu.ws_url)
+        async with Monitor(accounts, options=options, thresholds=thresholds, record_path=record_path) as monitor:
+            yield monitor

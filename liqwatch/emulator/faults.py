@@ -1,0 +1,370 @@
+"""Fault injection: what goes wrong with exchanges in practice, on demand, visible on the wire.
+
+Socket faults act on the connections open now (so that a client's reconnect can recover), except
+``ack_without_data``, which shapes new subscriptions until cleared. REST faults apply to the next
+requests of an exchange, by count or for a time. The same controls are reachable over HTTP under
+``/_emulator/faults`` (see ``control``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from aiohttp import WSMsgType, web
+
+from liqwatch.emulator.binance_auth import ListenKeys
+from liqwatch.emulator.binance_ws import BinanceStreams
+from liqwatch.emulator.streams import ConnKind, Hub, StreamFlags, target_kinds
+
+MALFORMED_KINDS = ("truncated", "invalid_utf8", "nan", "not_json", "binary")
+EXCHANGES = ("all", "binance", "hyperliquid")
+
+
+@dataclass(slots=True)
+class _RestRule:
+    exchange: str
+    remaining: int | None  # None: until ``until``
+    until: float | None  # monotonic seconds
+    status: int = 0
+    retry_after: int | None = None
+    delay: float = 0.0
+
+    def live(self, now: float) -> bool:
+        if self.remaining is not None and self.remaining <= 0:
+            return False
+        return not (self.until is not None and now >= self.until)
+
+    def applies(self, exchange: str, now: float) -> bool:
+        return self.live(now) and self.exchange in ("all", exchange)
+
+    def consume(self) -> None:
+        if self.remaining is not None:
+            self.remaining -= 1
+
+
+def exchange_of(path: str) -> str | None:
+    """Which exchange a REST path belongs to; None for websockets and the control endpoint."""
+    if path.startswith(("/fapi/", "/sapi/")):
+        return "binance"
+    if path == "/info":
+        return "hyperliquid"
+    return None
+
+
+class Faults:
+    def __init__(
+        self,
+        hub: Hub,
+        flags: StreamFlags,
+        listen_keys: ListenKeys,
+        binance: BinanceStreams,
+        *,
+        now_ms: Callable[[], int],
+        stop_listening: Callable[[], Awaitable[None]],
+        start_listening: Callable[[], Awaitable[None]],
+    ) -> None:
+        self._hub = hub
+        self._flags = flags
+        self._listen_keys = listen_keys
+        self._binance = binance
+        self._now_ms = now_ms
+        self._stop_listening = stop_listening
+        self._start_listening = start_listening
+        self._errors: list[_RestRule] = []
+        self._slow: list[_RestRule] = []
+        self._refusing: asyncio.TimerHandle | None = None
+        self._restore_task: asyncio.Task[None] | None = None
+        self.refused_until: float | None = None
+        self.log: list[dict[str, Any]] = []
+
+    # --- helpers ----------------------------------------------------------------------------------------
+    def _conns(self, target: str) -> list[Any]:
+        return self._hub.of(target_kinds(target))
+
+    def _record(self, name: str, **details: Any) -> None:
+        self.log.append({"fault": name, **details})
+
+    @staticmethod
+    def _loop_time() -> float:
+        return asyncio.get_running_loop().time()
+
+    # --- websocket faults -------------------------------------------------------------------------------
+    async def drop(self, target: str = "all", *, reset: bool = False, code: int = 1001) -> int:
+        """Drop open connections: a close frame with ``code``, or a TCP reset when ``reset``."""
+        conns = self._conns(target)
+        for conn in conns:
+            if reset:
+                conn.abort()
+            else:
+                await conn.close(code, "dropped by fault control")
+        self._record("drop", target=target, reset=reset, affected=len(conns))
+        return len(conns)
+
+    def half_open(self, target: str = "all") -> int:
+        """Keep the sockets but send nothing at all: no data, no pongs, no pings."""
+        conns = self._conns(target)
+        for conn in conns:
+            conn.half_open = True
+        self._record("half_open", target=target, affected=len(conns))
+        return len(conns)
+
+    def stop_data(self, target: str = "all") -> int:
+        """Keep answering pings but send no more data on the sockets open now."""
+        conns = self._conns(target)
+        for conn in conns:
+            conn.data_stopped = True
+        self._record("stop_data", target=target, affected=len(conns))
+        return len(conns)
+
+    def ack_without_data(self, target: str = "all", on: bool = True) -> None:
+        """From now on, acknowledge subscriptions and never feed them (Binance's retired URLs did this)."""
+        kinds = target_kinds(target)
+        if on:
+            self._flags.silent_subscriptions |= set(kinds)
+        else:
+            self._flags.silent_subscriptions -= set(kinds)
+        self._record("ack_without_data", target=target, on=on)
+
+    def malformed(self, target: str = "all", kind: str = "truncated") -> int:
+        if kind not in MALFORMED_KINDS:
+            raise ValueError(f"kind must be one of {', '.join(MALFORMED_KINDS)}")
+        conns = self._conns(target)
+        for conn in conns:
+            if kind == "truncated":
+                whole = self._sample(conn.kind)
+                conn.send_raw(whole[: len(whole) // 2])
+            elif kind == "invalid_utf8":
+                conn.send_raw(b'{"e":"\xff\xfe\xfd","E":1}')
+            elif kind == "nan":
+                conn.send_raw(
+                    self._sample(conn.kind)
+                    .replace(b'"p":"', b'"p":NaN,"x":"')
+                    .replace(b'"markPx":"', b'"markPx":NaN,"x":"')
+                )
+            elif kind == "not_json":
+                conn.send_raw(b"<html><body><h1>502 Bad Gateway</h1></body></html>")
+            else:
+                conn.send_raw(b"\x00\x01\x02\x03", WSMsgType.BINARY)
+        self._record("malformed", target=target, kind=kind, affected=len(conns))
+        return len(conns)
+
+    def _sample(self, kind: ConnKind) -> bytes:
+        now = self._now_ms()
+        if kind is ConnKind.HYPERLIQUID:
+            return orjson.dumps({"channel": "activeAssetCtx", "data": {"coin": "BTC", "ctx": {"markPx": "60000.0"}}})
+        if kind is ConnKind.BINANCE_USER:
+            return orjson.dumps({"e": "ACCOUNT_UPDATE", "E": now, "T": now, "a": {"m": "ORDER", "B": [], "P": []}})
+        return orjson.dumps(
+            {"e": "markPriceUpdate", "E": now, "s": "BTCUSDT", "p": "60000.00000000", "r": "0.00010000"}
+        )
+
+    def unknown_event(self, target: str = "all") -> int:
+        """An event type no client knows yet (exchanges add them without notice)."""
+        conns = self._conns(target)
+        now = self._now_ms()
+        for conn in conns:
+            if conn.kind is ConnKind.HYPERLIQUID:
+                conn.send_raw(orjson.dumps({"channel": "unknownChannel", "data": {"time": now}}))
+            else:
+                conn.send_raw(orjson.dumps({"e": "futuresUnknownEvent", "E": now, "x": "1"}))
+        self._record("unknown_event", target=target, affected=len(conns))
+        return len(conns)
+
+    def duplicate(self, target: str = "all", count: int = 1) -> int:
+        """The next ``count`` data frames of each socket go out twice."""
+        conns = self._conns(target)
+        for conn in conns:
+            conn.duplicate += count
+        self._record("duplicate", target=target, count=count, affected=len(conns))
+        return len(conns)
+
+    def reorder(self, target: str = "all", count: int = 1) -> int:
+        """The next ``count`` pairs of data frames of each socket go out swapped (older after newer)."""
+        conns = self._conns(target)
+        for conn in conns:
+            conn.reorder += count
+        self._record("reorder", target=target, count=count, affected=len(conns))
+        return len(conns)
+
+    def replay_stale(self, target: str = "all") -> int:
+        """Send an old data frame again, after newer ones."""
+        conns = [c for c in self._conns(target) if c.replay_stale()]
+        self._record("replay_stale", target=target, affected=len(conns))
+        return len(conns)
+
+    def expire_listen_key(self, account: str | None = None) -> int:
+        """Expire Binance listenKeys now and push ``listenKeyExpired``; returns the sockets told."""
+        expired = self._listen_keys.expire(account)
+        sent = self._binance.announce_expired([(lk.key, lk.account) for lk in expired])
+        self._record("expire_listen_key", account=account, keys=len(expired), affected=sent)
+        return sent
+
+    # --- REST faults -----------------------------------------------------------------------------------
+    def rest_error(
+        self,
+        status: int,
+        *,
+        exchange: str = "all",
+        count: int | None = None,
+        seconds: float | None = None,
+        retry_after: int | None = None,
+    ) -> None:
+        """Answer REST requests with ``status``: the next ``count`` (default 1), or all for ``seconds``.
+
+        429 and 418 carry Retry-After (default 1 s and 120 s).
+        """
+        if status not in (418, 429) and not 500 <= status <= 599:
+            raise ValueError("status must be 418, 429 or 5xx")
+        if exchange not in EXCHANGES:
+            raise ValueError(f"exchange must be one of {', '.join(EXCHANGES)}")
+        if status in (418, 429) and retry_after is None:
+            retry_after = 120 if status == 418 else 1
+        until = self._loop_time() + seconds if seconds is not None else None
+        remaining = count if count is not None else (None if seconds is not None else 1)
+        self._errors.append(_RestRule(exchange, remaining, until, status=status, retry_after=retry_after))
+        self._record("rest_error", status=status, exchange=exchange, count=count, seconds=seconds)
+
+    def slow(
+        self, delay: float, *, exchange: str = "all", count: int | None = None, seconds: float | None = None
+    ) -> None:
+        """Delay REST responses by ``delay`` seconds (for ``count`` requests or ``seconds``; default: until cleared)."""
+        if not delay >= 0:
+            raise ValueError("delay must be >= 0")
+        if exchange not in EXCHANGES:
+            raise ValueError(f"exchange must be one of {', '.join(EXCHANGES)}")
+        until = self._loop_time() + seconds if seconds is not None else None
+        self._slow.append(_RestRule(exchange, count, until, delay=delay))
+        self._record("slow", delay=delay, exchange=exchange, count=count, seconds=seconds)
+
+    def _binance_error(self, rule: _RestRule) -> web.Response:
+        headers = {"Retry-After": str(rule.retry_after)} if rule.retry_after is not None else {}
+        if rule.status == 429:
+            msg = (
+                "Too many requests; current limit of IP(127.0.0.1) request weight per minute is 2400. "
+                "Please use WebSocket Streams for live updates to avoid polling the API."
+            )
+            body = {"code": -1003, "msg": msg}
+        elif rule.status == 418:
+            until = self._now_ms() + 1000 * (rule.retry_after or 0)
+            msg = (
+                f"Way too many requests; IP(127.0.0.1) banned until {until}. "
+                "Please use WebSocket Streams for live updates to avoid bans."
+            )
+            body = {"code": -1003, "msg": msg}
+        else:
+            body = {"code": -1001, "msg": "Internal error; unable to process your request. Please try again."}
+        return web.json_response(body, status=rule.status, headers=headers)
+
+    @staticmethod
+    def _hyperliquid_error(rule: _RestRule) -> web.Response:
+        headers = {"Retry-After": str(rule.retry_after)} if rule.retry_after is not None else {}
+        text = "Too Many Requests" if rule.status in (418, 429) else "Internal Server Error"
+        return web.Response(status=rule.status, text=text, headers=headers)
+
+    @web.middleware
+    async def middleware(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        exchange = exchange_of(request.path)
+        if exchange is None:
+            return await handler(request)
+        now = self._loop_time()
+        for rule in self._slow:
+            if rule.applies(exchange, now):
+                rule.consume()
+                await asyncio.sleep(rule.delay)
+                break
+        for rule in self._errors:
+            if rule.applies(exchange, now):
+                rule.consume()
+                return self._binance_error(rule) if exchange == "binance" else self._hyperliquid_error(rule)
+        return await handler(request)
+
+    # --- connection refusal --------------------------------------------------------------------------------
+    async def refuse_connections(self, seconds: float) -> None:
+        """Close the listening socket for ``seconds``: new TCP connections are refused; open ones live on."""
+        if not seconds > 0:
+            raise ValueError("seconds must be > 0")
+        loop = asyncio.get_running_loop()
+        if self._refusing is not None:
+            self._refusing.cancel()
+        else:
+            await self._stop_listening()
+        self.refused_until = loop.time() + seconds
+        self._refusing = loop.call_later(seconds, self._schedule_restore)
+        self._record("refuse_connections", seconds=seconds)
+
+    def _schedule_restore(self) -> None:
+        self._refusing = None
+        self._restore_task = asyncio.get_running_loop().create_task(self._restore())
+
+    async def _restore(self) -> None:
+        self.refused_until = None
+        await self._start_listening()
+
+    @property
+    def refusing(self) -> bool:
+        return self.refused_until is not None
+
+    # --- bookkeeping ----------------------------------------------------------------------------------------
+    async def clear(self) -> None:
+        """Lift every fault; sockets already half-open or stopped resume sending."""
+        self._errors.clear()
+        self._slow.clear()
+        self._flags.silent_subscriptions.clear()
+        for conn in self._hub.of(target_kinds("all")):
+            conn.half_open = False
+            conn.data_stopped = False
+            conn.duplicate = 0
+            conn.reorder = 0
+        if self._refusing is not None:
+            self._refusing.cancel()
+            self._refusing = None
+            self.refused_until = None
+            await self._start_listening()
+        if self._restore_task is not None:
+            with contextlib.suppress(Exception):
+                await self._restore_task
+            self._restore_task = None
+        self._record("clear")
+
+    async def close(self) -> None:
+        if self._refusing is not None:
+            self._refusing.cancel()
+            self._refusing = None
+        if self._restore_task is not None:
+            self._restore_task.cancel()
+            with contextlib.suppress(BaseException):
+                await self._restore_task
+
+    def status(self) -> dict[str, Any]:
+        now = self._loop_time()
+        conns = self._hub.of(target_kinds("all"))
+        return {
+            "rest_errors": [
+                {"exchange": r.exchange, "status": r.status, "remaining": r.remaining, "retry_after": r.retry_after}
+                for r in self._errors
+                if r.live(now)
+            ],
+            "slow": [
+                {"exchange": r.exchange, "delay": r.delay, "remaining": r.remaining} for r in self._slow if r.live(now)
+            ],
+            "ack_without_data": sorted(k.value for k in self._flags.silent_subscriptions),
+            "refusing_connections": self.refusing,
+            "connections": [
+                {
+                    "id": c.id,
+                    "kind": c.kind.value,
+                    "half_open": c.half_open,
+                    "data_stopped": c.data_stopped,
+                    "duplicate": c.duplicate,
+                    "reorder": c.reorder,
+                }
+                for c in conns
+            ],
+        }

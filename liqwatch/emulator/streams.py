@@ -1,0 +1,246 @@
+"""Websocket connections as the emulator holds them: one writer task per socket, fault-aware sending.
+
+Frames go through a per-connection queue so that a client that stops reading cannot stall the market
+publisher; the writer also owns the timers (server pings, pong deadline, idle close).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+from collections import deque
+from dataclasses import dataclass
+from enum import StrEnum
+
+from aiohttp import WSMsgType, web
+
+MAX_QUEUE = 10_000  # frames; past this the client is too slow and is dropped, as the exchanges do
+
+
+class ConnKind(StrEnum):
+    BINANCE_MARKET = "binance-market"
+    BINANCE_USER = "binance-user"
+    HYPERLIQUID = "hyperliquid"
+
+
+TARGETS: dict[str, frozenset[ConnKind]] = {
+    "all": frozenset(ConnKind),
+    "binance": frozenset({ConnKind.BINANCE_MARKET, ConnKind.BINANCE_USER}),
+    "binance-market": frozenset({ConnKind.BINANCE_MARKET}),
+    "binance-user": frozenset({ConnKind.BINANCE_USER}),
+    "hyperliquid": frozenset({ConnKind.HYPERLIQUID}),
+}
+
+
+def target_kinds(target: str) -> frozenset[ConnKind]:
+    try:
+        return TARGETS[target]
+    except KeyError:
+        raise ValueError(f"unknown target {target!r}; one of {', '.join(TARGETS)}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class _Frame:
+    payload: bytes
+    opcode: WSMsgType
+
+
+@dataclass(slots=True)
+class StreamFlags:
+    """Faults that shape how new subscriptions behave (shared by every stream handler)."""
+
+    silent_subscriptions: set[ConnKind]
+
+
+_ids = itertools.count(1)
+
+
+class StreamConn:
+    """One accepted websocket; faults flip its flags, the writer obeys them."""
+
+    def __init__(
+        self,
+        kind: ConnKind,
+        ws: web.WebSocketResponse,
+        request: web.Request,
+        *,
+        ping_interval: float | None = None,
+        pong_timeout: float | None = None,
+        idle_timeout: float | None = None,
+    ) -> None:
+        self.id = next(_ids)
+        self.kind = kind
+        self.ws = ws
+        self.request = request
+        self.ping_interval = ping_interval
+        self.pong_timeout = pong_timeout
+        self.idle_timeout = idle_timeout
+        self.half_open = False
+        self.data_stopped = False
+        self.duplicate = 0  # next N data frames go out twice
+        self.reorder = 0  # next N pairs of data frames go out swapped
+        self._held: bytes | None = None
+        self._queue: asyncio.Queue[_Frame | None] = asyncio.Queue()
+        loop = asyncio.get_running_loop()
+        self.last_sent = loop.time()
+        self.last_pong = loop.time()
+        self.frames_sent = 0
+        self.pings_sent = 0
+        self.recent: deque[bytes] = deque(maxlen=16)  # last data frames, for stale replays
+        self.close_reason: str | None = None
+        self._writer: asyncio.Task[None] | None = None
+
+    # --- enqueueing -------------------------------------------------------------------------------
+    def _put(self, frame: _Frame) -> None:
+        if self._queue.qsize() >= MAX_QUEUE:
+            self.close_reason = "slow consumer"
+            self._queue.put_nowait(None)
+            return
+        self._queue.put_nowait(frame)
+
+    def send_control(self, text: str) -> None:
+        """Acks, pongs, errors: suppressed only when the socket is half-open."""
+        if self.half_open or self.ws.closed:
+            return
+        self._put(_Frame(text.encode(), WSMsgType.TEXT))
+
+    def send_data(self, text: str | bytes) -> None:
+        """Market or account data: obeys data-stop, duplicate and reorder faults."""
+        if self.half_open or self.data_stopped or self.ws.closed:
+            return
+        payload = text.encode() if isinstance(text, str) else text
+        self.recent.append(payload)
+        if self.reorder > 0:
+            if self._held is None:
+                self._held = payload
+                return
+            held, self._held = self._held, None
+            self.reorder -= 1
+            self._put(_Frame(payload, WSMsgType.TEXT))
+            self._put(_Frame(held, WSMsgType.TEXT))
+            return
+        self._put(_Frame(payload, WSMsgType.TEXT))
+        if self.duplicate > 0:
+            self.duplicate -= 1
+            self._put(_Frame(payload, WSMsgType.TEXT))
+
+    def send_raw(self, payload: bytes, opcode: WSMsgType = WSMsgType.TEXT) -> None:
+        """Bytes exactly as given (malformed frames); not subject to data faults."""
+        if self.half_open or self.ws.closed:
+            return
+        self._put(_Frame(payload, opcode))
+
+    def replay_stale(self) -> bool:
+        """Send an older data frame again, after newer ones: an out-of-order event."""
+        if len(self.recent) < 2:
+            return False
+        self.send_raw(self.recent[0])
+        return True
+
+    # --- lifecycle --------------------------------------------------------------------------------
+    def start(self) -> None:
+        self._writer = asyncio.get_running_loop().create_task(self._write_loop(), name=f"emu-ws-{self.id}")
+
+    async def stop(self) -> None:
+        if self._writer is not None:
+            self._writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._writer
+
+    async def close(self, code: int = 1001, message: str = "") -> None:
+        self.close_reason = message or f"closed {code}"
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.ws.close(code=code, message=message.encode()), 2.0)
+
+    def abort(self) -> None:
+        """Reset the TCP connection without a close frame."""
+        self.close_reason = "reset"
+        transport = self.request.transport
+        if transport is not None:
+            transport.abort()
+
+    async def drained(self) -> None:
+        """Until everything queued so far has been handed to the socket."""
+        await self._queue.join()
+
+    def pong_received(self) -> None:
+        self.last_pong = asyncio.get_running_loop().time()
+
+    def _timeout(self, now: float) -> float | None:
+        deadlines: list[float] = []
+        if self.ping_interval is not None:
+            deadlines.append(self.last_ping_at + self.ping_interval)
+        if self.pong_timeout is not None and self.ping_interval is not None:
+            deadlines.append(self.last_pong + self.pong_timeout)
+        if self.idle_timeout is not None:
+            deadlines.append(self.last_sent + self.idle_timeout)
+        if not deadlines:
+            return None
+        return max(0.0, min(deadlines) - now)
+
+    async def _write_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.last_ping_at = loop.time()
+        ws = self.ws
+        while not ws.closed:
+            now = loop.time()
+            try:
+                frame = await asyncio.wait_for(self._queue.get(), self._timeout(now))
+                self._queue.task_done()
+            except TimeoutError:
+                now = loop.time()
+                if self.idle_timeout is not None and now - self.last_sent >= self.idle_timeout:
+                    await self.close(1000, "idle")
+                    return
+                if (
+                    self.pong_timeout is not None
+                    and self.ping_interval is not None
+                    and now - self.last_pong >= self.pong_timeout
+                ):
+                    await self.close(1008, "no pong")
+                    return
+                if self.ping_interval is not None and now - self.last_ping_at >= self.ping_interval:
+                    self.last_ping_at = now
+                    if not self.half_open:
+                        try:
+                            await ws.ping()
+                        except (ConnectionError, RuntimeError):
+                            return
+                        self.pings_sent += 1
+                continue
+            if frame is None:
+                await self.close(1008, self.close_reason or "closed")
+                return
+            if self.half_open:
+                continue
+            try:
+                await ws.send_frame(frame.payload, frame.opcode)
+            except (ConnectionError, RuntimeError):
+                return
+            self.last_sent = loop.time()
+            self.frames_sent += 1
+
+
+class Hub:
+    """The registry of open sockets, so that publishers and faults can reach them."""
+
+    def __init__(self) -> None:
+        self.conns: set[StreamConn] = set()
+        self.accepted: dict[ConnKind, int] = dict.fromkeys(ConnKind, 0)
+
+    def add(self, conn: StreamConn) -> None:
+        self.conns.add(conn)
+        self.accepted[conn.kind] += 1
+
+    def discard(self, conn: StreamConn) -> None:
+        self.conns.discard(conn)
+
+    def of(self, kinds: frozenset[ConnKind]) -> list[StreamConn]:
+        return sorted((c for c in self.conns if c.kind in kinds and not c.ws.closed), key=lambda c: c.id)
+
+    async def close_all(self) -> None:
+        for conn in list(self.conns):
+            await conn.close(1001, "server shutdown")
+            await conn.stop()
+        self.conns.clear()

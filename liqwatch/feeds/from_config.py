@@ -1,0 +1,61 @@
+"""Configured accounts -> what the adapters need (endpoints resolved, credentials unwrapped lazily)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from liqwatch.config import Credentials, Disabled, Settings, resolve_credentials
+from liqwatch.feeds.account_config import DEFAULT_ENDPOINTS, FeedAccount, Secret
+from liqwatch.feeds.options import FeedOptions
+from liqwatch.model import Exchange
+from liqwatch.redact import register_secret
+
+
+def feed_options(settings: Settings) -> FeedOptions:
+    f = settings.feeds
+    return FeedOptions(
+        market_max_age_s=f.market_max_age_s,
+        reconcile_interval_s=f.reconcile_interval_s,
+        connect_timeout_s=f.connect_timeout_s,
+    )
+
+
+def feed_accounts(
+    settings: Settings, environ: Mapping[str, str] | None = None
+) -> tuple[list[FeedAccount], dict[str, tuple[Exchange, str]]]:
+    """Enabled accounts with resolved credentials, and the disabled ones with their reason."""
+    accounts: list[FeedAccount] = []
+    disabled: dict[str, tuple[Exchange, str]] = {}
+    for acc in settings.accounts:
+        exchange = Exchange(acc.exchange) if acc.exchange in Exchange._value2member_map_ else None
+        if exchange is None:
+            disabled[acc.name] = (Exchange.BINANCE, f"exchange {acc.exchange!r}: no live feed yet")
+            continue
+        if not acc.enabled:
+            disabled[acc.name] = (exchange, "disabled in the configuration (enabled = false)")
+            continue
+        creds = resolve_credentials(acc, environ)
+        if isinstance(creds, Disabled):
+            disabled[acc.name] = (exchange, creds.reason)
+            continue
+        accounts.append(_feed_account(acc.name, exchange, acc.rest_url, acc.ws_url, creds))
+    return accounts, disabled
+
+
+def _feed_account(
+    name: str, exchange: Exchange, rest_url: str | None, ws_url: str | None, creds: Credentials
+) -> FeedAccount:
+    default_rest, default_ws = DEFAULT_ENDPOINTS.get(exchange, ("", ""))
+    key = creds.api_key.get_secret_value() if creds.api_key is not None else None
+    secret = creds.api_secret.get_secret_value() if creds.api_secret is not None else None
+    register_secret(key)
+    register_secret(secret)
+    return FeedAccount(
+        name=name,
+        exchange=exchange,
+        rest_url=rest_url or default_rest,
+        ws_url=ws_url or default_ws,
+        api_key=Secret(key) if key is not None else None,
+        api_secret=Secret(secret) if secret is not None else None,
+        address=creds.address,
+    )

@@ -1,0 +1,111 @@
+"""Runs the feeds of several accounts into one store: what ``check``, ``demo`` and the App share.
+
+Each account's adapter runs as its own task; one account failing (bad key, dead endpoint) never stops the
+others. Exchanges without a live adapter yet are listed as disabled with the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterable
+from pathlib import Path
+from types import TracebackType
+
+import aiohttp
+
+from liqwatch.clock import Clock, SystemClock
+from liqwatch.feeds.account_config import FeedAccount
+from liqwatch.feeds.adapter import FeedAdapter
+from liqwatch.feeds.binance import BinanceAdapter
+from liqwatch.feeds.channel import ChannelState
+from liqwatch.feeds.hyperliquid import HyperliquidAdapter
+from liqwatch.feeds.options import FeedOptions
+from liqwatch.feeds.recorder import FrameRecorder
+from liqwatch.model import AccountSpec, Exchange
+from liqwatch.risk.registry import risk_rules
+from liqwatch.status import RiskThresholds
+from liqwatch.store import MonitorStore
+
+ADAPTERS: dict[Exchange, type[FeedAdapter]] = {
+    Exchange.BINANCE: BinanceAdapter,
+    Exchange.HYPERLIQUID: HyperliquidAdapter,
+}
+
+
+class Monitor:
+    def __init__(
+        self,
+        accounts: Iterable[FeedAccount],
+        *,
+        disabled: dict[str, tuple[Exchange, str]] | None = None,
+        clock: Clock | None = None,
+        options: FeedOptions | None = None,
+        thresholds: RiskThresholds | None = None,
+        record_path: Path | None = None,
+    ) -> None:
+        self.clock = clock or SystemClock()
+        self.options = options or FeedOptions()
+        self.store = MonitorStore(self.clock, thresholds)
+        self.accounts = list(accounts)
+        self._disabled = dict(disabled or {})
+        self.recorder = FrameRecorder(record_path) if record_path is not None else None
+        self.adapters: list[FeedAdapter] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> Monitor:
+        self._session = aiohttp.ClientSession()
+        for name, (exchange, reason) in self._disabled.items():
+            self.store.add_account(AccountSpec(name, exchange), risk_rules(exchange, 0.0005))
+            self.store.disable_account(name, reason)
+        for acc in self.accounts:
+            self.store.add_account(AccountSpec(acc.name, acc.exchange), risk_rules(acc.exchange))
+            cls = ADAPTERS.get(acc.exchange)
+            if cls is None:
+                self.store.disable_account(
+                    acc.name, f"{acc.exchange.value}: no live feed yet (use `liqwatch calc` for its risk math)"
+                )
+                continue
+            try:
+                adapter = cls(acc, self.store, self._session, self.clock, self.options, self.recorder)
+            except ValueError as exc:
+                self.store.disable_account(acc.name, str(exc))
+                continue
+            self.adapters.append(adapter)
+            self._tasks.append(asyncio.create_task(adapter.run(), name=f"feed:{acc.name}"))
+        return self
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
+
+    async def stop(self) -> None:
+        for t in self._tasks:
+            t.cancel()
+        for t in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await t
+        self._tasks.clear()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+        if self.recorder is not None:
+            self.recorder.close()
+
+    def all_live(self) -> bool:
+        snap = self.store.snapshot()
+        active = [a for a in snap.accounts if a.disabled_reason is None]
+        return bool(snap.feeds) and all(f.state is ChannelState.LIVE for f in snap.feeds) and all(
+            a.synced for a in active
+        )
+
+    async def wait_live(self, timeout_s: float, poll_s: float = 0.05) -> bool:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while loop.time() < deadline:
+            if self.all_live():
+                return True
+            await asyncio.sleep(poll_s)
+        return self.all_live()

@@ -1,0 +1,71 @@
+"""End-to-end harness: the emulator on 127.0.0.1 and the real adapters, with short time limits.
+
+Waiting is always a poll with a deadline (``eventually``), never a sleep for luck.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
+from liqwatch.demo import scenario_accounts
+from liqwatch.emulator import EmulatorServer, demo_scenario
+from liqwatch.feeds.account_config import FeedAccount
+from liqwatch.feeds.options import FeedOptions
+from liqwatch.runtime import Monitor
+
+FAST = FeedOptions(
+    market_max_age_s=1.0,
+    reconcile_interval_s=1.0,
+    connect_timeout_s=2.0,
+    request_timeout_s=2.0,
+    ping_interval_s=0.5,
+    idle_timeout_s=1.5,
+    supervisor_interval_s=0.05,
+    backoff_base_s=0.05,
+    backoff_cap_s=0.4,
+    healthy_after_s=1.0,
+)
+
+
+async def eventually(predicate: Callable[[], bool], limit_s: float = 10.0, what: str = "condition") -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit_s
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out after {limit_s:g} s waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+@dataclass
+class Env:
+    emu: EmulatorServer
+    monitor: Monitor
+
+    def adapter(self, name: str):  # type: ignore[no-untyped-def]
+        return next(a for a in self.monitor.adapters if a.account.name == name)
+
+    def channel(self, account: str, name: str):  # type: ignore[no-untyped-def]
+        return next(c for c in self.monitor.store.channels(account) if c.name == name)
+
+
+@contextlib.asynccontextmanager
+async def running(
+    only: tuple[str, ...] | None = None,
+    options: FeedOptions = FAST,
+    speed: float = 1.0,
+    autorun: bool = True,
+    accounts: Callable[[EmulatorServer], list[FeedAccount]] | None = None,
+    **emu_kwargs: object,
+) -> AsyncIterator[Env]:
+    async with asyncio.timeout(120):
+        emu = EmulatorServer(demo_scenario(), seed=11, speed=speed, autorun=autorun, publish_interval=0.1,
+                             **emu_kwargs)  # type: ignore[arg-type]
+        async with emu:
+            accs = accounts(emu) if accounts else scenario_accounts(emu.scenario, emu.rest_url, emu.ws_url)
+            if only is not None:
+                accs = [a for a in accs if a.name in only]
+            async with Monitor(accs, options=options) as monitor:
+                yield Env(emu, monitor)
