@@ -50,3 +50,22 @@ class FakeClock:
     def jump_wall(self, seconds: float) -> None:
         """Skew the wall clock alone, as NTP or a user would; monotonic time is unaffected."""
         self._now += timedelta(seconds=seconds)
+
+
+class OffsetClock:
+    """The system clock plus an adjustable offset: time runs for real, and tests (or a replay) can jump it
+    forward to reach long timers (a 30-minute keepalive, a 24-hour connection limit) at once."""
+
+    def __init__(self) -> None:
+        self._offset = 0.0
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + timedelta(seconds=self._offset)
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self._offset
+
+    def jump(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("monotonic time does not run backwards")
+        self._offset += seconds

@@ -111,6 +111,13 @@ class FeedAdapter:
             self.last_error = f"{type(exc).__name__}: {exc}"
             log.error("%s: background task failed: %s", self.account.name, self.last_error)
 
+    def undecodable(self, source: str) -> Callable[[bytes], None]:
+        def bad(raw: bytes) -> None:
+            stream = next((s for s in self.streams if s.name == source), None)
+            self.bad_frame(source, raw.decode("utf-8", "replace"), "invalid UTF-8", stream)
+
+        return bad
+
     def unknown_event(self, source: str, kind: str) -> None:
         if kind not in self.unknown_events:
             self.unknown_events.add(kind)

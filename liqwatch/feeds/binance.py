@@ -250,11 +250,11 @@ class BinanceAdapter(FeedAdapter):
 
         self.market_stream = StreamRunner(
             "market", self.session, market_url, self._open_market, self._on_market_frame,
-            set_down([self.mark]), self.clock, self.opts,
+            set_down([self.mark]), self.clock, self.opts, on_undecodable=self.undecodable("market"),
         )
         self.user_stream = StreamRunner(
             "user", self.session, user_url, self._open_user, self._on_user_frame,
-            set_down([self.user]), self.clock, self.opts,
+            set_down([self.user]), self.clock, self.opts, on_undecodable=self.undecodable("user"),
         )
         return [self.market_stream, self.user_stream]
 

@@ -8,6 +8,7 @@ its age is the newer of its last event and the last reconciliation. All times ar
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -50,13 +51,31 @@ class Channel:
         self.name = name
         self.kind = kind
         self.max_age_s = max_age_s
-        self.state = ChannelState.CONNECTING
+        self._state = ChannelState.CONNECTING
         self.detail = ""
+        #: Every state change, newest last: (transition count, state). Incidents and tests read it.
+        self.transitions: deque[tuple[int, ChannelState]] = deque(maxlen=64)
+        self.changes = 0
         self._subscribed_at: float | None = None
         self._last_data: float | None = None
         self._last_reconcile: float | None = None
         self._synced = False
         self.frames = 0
+
+    @property
+    def state(self) -> ChannelState:
+        return self._state
+
+    @state.setter
+    def state(self, value: ChannelState) -> None:
+        if value is not self._state:
+            self._state = value
+            self.changes += 1
+            self.transitions.append((self.changes, value))
+
+    def states_since(self, change: int) -> list[ChannelState]:
+        """The states entered after transition number ``change`` (see ``changes``)."""
+        return [s for n, s in self.transitions if n > change]
 
     # --- transitions ---------------------------------------------------------------------------------
     def connecting(self, detail: str = "") -> None:
@@ -125,7 +144,10 @@ class Channel:
                 ref = self._subscribed_at
             if ref is not None and now - ref > self.max_age_s:
                 self.state = ChannelState.STALE
-                self.detail = "subscribed but no data" if self._last_data is None else "no data within limit"
+                never = self._last_data is None or (
+                    self._subscribed_at is not None and self._last_data < self._subscribed_at
+                )
+                self.detail = "subscribed but no data" if never else "no data within limit"
         elif self.state is ChannelState.STALE:
             self._maybe_live(now)
         return self.state

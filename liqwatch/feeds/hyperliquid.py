@@ -109,6 +109,7 @@ class HyperliquidAdapter(FeedAdapter):
         self.stream = StreamRunner(
             "ws", self.session, url, self._open, self._on_frame,
             set_down([self.mark, self.state_channel, self.funding]), self.clock, self.opts, app_ping=self._ping,
+            on_undecodable=self.undecodable("ws"),
         )
         return [self.stream]
 

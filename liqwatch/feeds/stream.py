@@ -13,6 +13,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Literal
 
 import aiohttp
 
@@ -23,7 +24,7 @@ from liqwatch.redact import redact
 
 log = logging.getLogger(__name__)
 
-WS = aiohttp.ClientWebSocketResponse
+WS = aiohttp.ClientWebSocketResponse[Literal[False]]
 FrameHandler = Callable[[str, float, datetime], None]
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -40,6 +41,7 @@ class StreamRunner:
         clock: Clock,
         options: FeedOptions,
         app_ping: Callable[[WS], Awaitable[None]] | None = None,
+        on_undecodable: Callable[[bytes], None] | None = None,
         backoff: Backoff | None = None,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
@@ -52,6 +54,7 @@ class StreamRunner:
         self._clock = clock
         self._opts = options
         self._app_ping = app_ping
+        self._on_undecodable = on_undecodable
         self.backoff = backoff or Backoff(options.backoff_base_s, 2.0, options.backoff_cap_s)
         self._sleep = sleep
         self._ws: WS | None = None
@@ -106,8 +109,10 @@ class StreamRunner:
         try:
             url = await self._url()
             async with asyncio.timeout(self._opts.connect_timeout_s):
+                # decode_text=False: a text frame with invalid UTF-8 must be counted as one bad frame, not
+                # close the connection (aiohttp would answer it with close code 1007).
                 ws = await self._session.ws_connect(
-                    url, autoping=False, heartbeat=None, max_msg_size=self._opts.max_frame_bytes
+                    url, autoping=False, heartbeat=None, max_msg_size=self._opts.max_frame_bytes, decode_text=False
                 )
         except TimeoutError:
             return "connect timed out"
@@ -146,10 +151,16 @@ class StreamRunner:
                 return self._reconnect_reason
             last_frame = self._clock.monotonic()
             pinged = False
-            if msg.type is aiohttp.WSMsgType.TEXT:
-                self._on_frame(msg.data, last_frame, self._clock.now())
-            elif msg.type is aiohttp.WSMsgType.BINARY:
-                self._on_frame(msg.data.decode("utf-8", "replace"), last_frame, self._clock.now())
+            if msg.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
+                data = msg.data
+                if isinstance(data, bytes):
+                    try:
+                        data = data.decode("utf-8")
+                    except UnicodeDecodeError:
+                        if self._on_undecodable is not None:
+                            self._on_undecodable(data)
+                        continue
+                self._on_frame(data, last_frame, self._clock.now())
             elif msg.type is aiohttp.WSMsgType.PING:
                 await ws.pong(msg.data)
             elif msg.type is aiohttp.WSMsgType.PONG:

@@ -10,11 +10,13 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
+from liqwatch.clock import Clock
 from liqwatch.demo import scenario_accounts
 from liqwatch.emulator import EmulatorServer, demo_scenario
 from liqwatch.feeds.account_config import FeedAccount
 from liqwatch.feeds.options import FeedOptions
 from liqwatch.runtime import Monitor
+from tests.feeds.tcp_proxy import TcpProxy
 
 FAST = FeedOptions(
     market_max_age_s=1.0,
@@ -43,6 +45,7 @@ async def eventually(predicate: Callable[[], bool], limit_s: float = 10.0, what:
 class Env:
     emu: EmulatorServer
     monitor: Monitor
+    proxy: TcpProxy | None = None
 
     def adapter(self, name: str):  # type: ignore[no-untyped-def]
         return next(a for a in self.monitor.adapters if a.account.name == name)
@@ -58,14 +61,20 @@ async def running(
     speed: float = 1.0,
     autorun: bool = True,
     accounts: Callable[[EmulatorServer], list[FeedAccount]] | None = None,
+    clock: Clock | None = None,
+    proxy: bool = False,
     **emu_kwargs: object,
 ) -> AsyncIterator[Env]:
-    async with asyncio.timeout(120):
+    """The emulator and a Monitor on the demo's accounts; with ``proxy`` every byte (REST and websocket)
+    goes through a TcpProxy that the test can break."""
+    async with asyncio.timeout(120), contextlib.AsyncExitStack() as stack:
         emu = EmulatorServer(demo_scenario(), seed=11, speed=speed, autorun=autorun, publish_interval=0.1,
                              **emu_kwargs)  # type: ignore[arg-type]
-        async with emu:
-            accs = accounts(emu) if accounts else scenario_accounts(emu.scenario, emu.rest_url, emu.ws_url)
-            if only is not None:
-                accs = [a for a in accs if a.name in only]
-            async with Monitor(accs, options=options) as monitor:
-                yield Env(emu, monitor)
+        await stack.enter_async_context(emu)
+        tcp = await stack.enter_async_context(TcpProxy(emu.port)) if proxy else None
+        rest, ws = (f"http://127.0.0.1:{tcp.port}", f"ws://127.0.0.1:{tcp.port}") if tcp else (emu.rest_url, emu.ws_url)
+        accs = accounts(emu) if accounts else scenario_accounts(emu.scenario, rest, ws)
+        if only is not None:
+            accs = [a for a in accs if a.name in only]
+        monitor = await stack.enter_async_context(Monitor(accs, options=options, clock=clock))
+        yield Env(emu, monitor, tcp)
