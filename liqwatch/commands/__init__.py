@@ -10,4 +10,7 @@ COMMAND_MODULES = (
     "liqwatch.commands.config_cmd",
     "liqwatch.commands.emulator",
     "liqwatch.commands.check",
+    "liqwatch.commands.demo",
+    "liqwatch.commands.alerts_cmd",
+    "liqwatch.commands.history_cmd",
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from liqwatch.feeds.wire import WireError, ms_time, num, opt_ms_time, opt_num, text
@@ -14,7 +15,9 @@ from liqwatch.tiers import TierTable, TierTableError
 SETTLE_ASSETS = ("USDT",)
 
 
+@lru_cache(maxsize=4096)
 def unified(native: str) -> str:
+    # Cached: every frame names its symbol, and the mapping never changes.
     try:
         return to_unified(Exchange.BINANCE, native)
     except SymbolError as exc:

@@ -1,0 +1,88 @@
+"""``liqwatch check`` and ``liqwatch demo`` as a user runs them: separate processes, the embedded emulator."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+EXIT = {"ok": 0, "warning": 1, "critical": 2, "stale": 3}
+
+
+def liqwatch(*args: str, timeout: float = 90, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "tui", *args], capture_output=True, text=True, timeout=timeout,
+                          cwd=ROOT, env={**os.environ, **(env or {})})
+
+
+def test_check_demo_json_lists_both_exchanges_and_exits_with_the_worst_status() -> None:
+    proc = liqwatch("check", "--demo", "--json", "--timeout", "30")
+    assert proc.stdout.count("\n") == 1, proc.stderr  # one JSON object, one line
+    doc = json.loads(proc.stdout)
+    assert proc.returncode == EXIT[doc["status"]]
+    assert doc["status"] in ("ok", "warning", "critical")  # every feed went LIVE
+    assert {a["exchange"] for a in doc["accounts"]} == {"binance", "hyperliquid"}
+    assert all(f["state"] == "LIVE" for f in doc["feeds"])
+    assert {"account", "channel", "state", "age_s"} <= set(doc["feeds"][0])
+    positions = [p for a in doc["accounts"] for p in a["positions"]]
+    assert len(positions) >= 8
+    expected = {"symbol", "side", "size", "entry_price", "mark_price", "liquidation_price",
+                "exchange_liquidation_price", "distance_to_liquidation_pct", "distance_sigma", "margin_ratio", "risk",
+                "unrealized_pnl", "next_funding", "age_s"}
+    assert all(expected <= set(p) for p in positions)
+    for a in doc["accounts"]:
+        assert {"name", "exchange", "status", "wallet_balance", "margin_balance", "maintenance_margin",
+                "margin_ratio", "risk", "positions"} <= set(a)
+    assert doc["time"].endswith("Z")
+
+
+def test_check_watch_prints_one_line_per_second(tmp_path: Path) -> None:
+    rec = tmp_path / "frames.jsonl.gz"
+    proc = liqwatch("check", "--demo", "--json", "--watch", "3", "--record", str(rec))
+    lines = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert 3 <= len(lines) <= 5
+    worst = max(lines, key=lambda d: ["ok", "warning", "stale", "critical"].index(d["status"]))
+    assert proc.returncode == EXIT[worst["status"]]
+    from liqwatch.feeds.recorder import read_recording
+
+    frames = list(read_recording(rec))
+    assert len(frames) > 20 and {"t", "src", "raw"} <= set(frames[0])
+
+
+def test_check_without_accounts_is_unknown(tmp_path: Path) -> None:
+    cfg = tmp_path / "empty.toml"
+    cfg.write_text("[ui]\nrefresh_hz = 4\n", encoding="utf-8")
+    proc = liqwatch("check", "--config", str(cfg), timeout=30)
+    assert proc.returncode == 3
+    assert "no accounts configured" in proc.stderr
+
+
+def test_check_with_a_missing_key_reports_the_disabled_account(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        '[[accounts]]\nname = "main"\nexchange = "binance"\napi_key_env = "LW_TEST_NOPE_KEY"\n'
+        'api_secret_env = "LW_TEST_NOPE_SECRET"\n', encoding="utf-8")
+    proc = liqwatch("check", "--config", str(cfg), "--json", "--timeout", "2", timeout=30)
+    assert proc.returncode == 3
+    doc = json.loads(proc.stdout)
+    assert doc["accounts"][0]["status"] == "stale"
+    assert "LW_TEST_NOPE_KEY" in doc["accounts"][0]["disabled"]
+
+
+@pytest.mark.parametrize("bad", [["--timeout", "0"], ["--watch", "-1"]])
+def test_check_usage_errors_exit_3(bad: list[str]) -> None:
+    proc = liqwatch("check", "--demo", *bad, timeout=30)
+    assert proc.returncode == 3 and "must be > 0" in proc.stderr
+
+
+def test_demo_shows_live_positions_within_seconds() -> None:
+    proc = liqwatch("demo", "--seconds", "4")
+    assert proc.returncode == 0, proc.stderr
+    assert "emulator on 127.0.0.1:" in proc.stdout
+    assert "binance-main" in proc.stdout and "hl-whale" in proc.stdout
+    assert "feed binance-main/mark: LIVE" in proc.stdout
+    assert "BTC/USDT:USDT" in proc.stdout and "ETH/USDC:USDC" in proc.stdout
