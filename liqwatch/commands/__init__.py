@@ -11,6 +11,4 @@ COMMAND_MODULES = (
     "liqwatch.commands.emulator",
     "liqwatch.commands.check",
     "liqwatch.commands.demo",
-    "liqwatch.commands.alerts_cmd",
-    "liqwatch.commands.history_cmd",
 )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -12,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from liqwatch.commands import COMMAND_MODULES
 from tui.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,9 +47,6 @@ def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
             monkeypatch.delenv(name)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
-    # Sibling commands may still be in progress in this shared tree; skip those not written yet.
-    present = tuple(m for m in COMMAND_MODULES if importlib.util.find_spec(m) is not None)
-    monkeypatch.setattr("tui.cli.COMMAND_MODULES", present)
 
 
 def check(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
