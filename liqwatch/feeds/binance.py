@@ -103,6 +103,7 @@ class BinanceAdapter(FeedAdapter):
         self._resync_buffer: deque[tuple[Any, datetime]] | None = None
         self._funding_since_ms: int | None = None
         self._intervals: dict[str, float] = {}
+        self._unbracketed: set[str] = set()
         self.market_stream: StreamRunner | None = None
         self.user_stream: StreamRunner | None = None
 
@@ -211,7 +212,9 @@ class BinanceAdapter(FeedAdapter):
     def _position(self, w: WirePosition) -> Position | None:
         tiers = self.tiers.get(w.symbol)
         if tiers is None or w.side is None:
-            self.store.incidents.append(f"{self.account.name}: no leverage bracket for {w.symbol}; not evaluated")
+            if w.symbol not in self._unbracketed:  # once per symbol, not on every reconciliation
+                self._unbracketed.add(w.symbol)
+                self.store.incidents.append(f"{self.account.name}: no leverage bracket for {w.symbol}; not evaluated")
             return None
         if w.margin_mode is MarginMode.ISOLATED and w.isolated_wallet is None:
             return None

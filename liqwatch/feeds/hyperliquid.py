@@ -179,11 +179,11 @@ class HyperliquidAdapter(FeedAdapter):
                     raise WireError("clearinghouseState without data")
                 body = data.get("clearinghouseState", data)
                 state = parse_clearinghouse(body, self.tiers)
-                self.store.apply(AccountState(AccountSpec(self.account.name, Exchange.HYPERLIQUID),
-                                              state.wallet_balance, state.positions))
+                account = AccountState(AccountSpec(self.account.name, Exchange.HYPERLIQUID), state.wallet_balance,
+                                       state.positions)
+                self.store.apply(account)
                 self.state_channel.data(mono)
-                self.after_snapshot(AccountState(AccountSpec(self.account.name, Exchange.HYPERLIQUID),
-                                                 state.wallet_balance, state.positions))
+                self.after_snapshot(account)
             elif channel == "userFundings":
                 if not isinstance(data, dict):
                     raise WireError("userFundings without data")
