@@ -11,4 +11,6 @@ COMMAND_MODULES = (
     "liqwatch.commands.emulator",
     "liqwatch.commands.check",
     "liqwatch.commands.demo",
+    "liqwatch.commands.alerts_cmd",
+    "liqwatch.commands.history_cmd",
 )

@@ -5,9 +5,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import re
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from liqwatch.config.errors import field_error
 
@@ -21,14 +23,208 @@ Seconds = Annotated[float, Field(gt=0, le=3600)]
 FundingPerDay = Annotated[float, Field(gt=0)]
 
 
-class AlertDelivery(BaseModel):
-    """``[alerts.delivery]``: reserved for how alerts reach you (bell, desktop notification, command).
+AlertLevelName = Literal["warning", "critical", "liquidation_imminent"]
+RatePerMinute = Annotated[int, Field(ge=1, le=600)]
+TerminalProtocol = Literal["auto", "osc9", "osc777", "osc99"]
+WebhookKind = Literal["generic", "ntfy", "telegram", "slack"]
 
-    It accepts no option yet; alerts are shown in the app. The table exists so that configs written for
-    a later version fail with a clear "unknown option" instead of being silently ignored.
-    """
+_ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]{0,127}")
+_WEBHOOK_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
+# What `config check` prints in place of a secret (the same mask as liqwatch.config.accounts.REDACTED,
+# which cannot be imported here: accounts imports this module).
+_REDACTED = "**********"
+
+
+def _env_name(value: str) -> str:
+    # Upper case only, so a URL or token pasted here by mistake is refused instead of echoed later.
+    if not _ENV_NAME.fullmatch(value):
+        raise ValueError("must be the NAME of an environment variable (upper-case letters, digits and _)")
+    return value
+
+
+def _webhook_name(value: str) -> str:
+    if not _WEBHOOK_NAME.fullmatch(value):
+        raise ValueError("must be 1-32 characters: lower-case letters, digits, '_' and '-'")
+    return value
+
+
+def _http_url(value: SecretStr) -> SecretStr:
+    raw = value.get_secret_value().strip()
+    if raw == _REDACTED:
+        raise ValueError("is the redaction placeholder printed by `liqwatch config check`, not a URL")
+    try:
+        parts = urlsplit(raw)
+        _ = parts.port
+    except ValueError:
+        raise ValueError("is not a valid URL (bad host or port)") from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an http:// or https:// URL with a host")
+    return SecretStr(raw)
+
+
+def _token(value: SecretStr) -> SecretStr:
+    raw = value.get_secret_value().strip()
+    if not raw:
+        raise ValueError("must not be empty")
+    if raw == _REDACTED:
+        raise ValueError("is the redaction placeholder printed by `liqwatch config check`, not a token")
+    return SecretStr(raw)
+
+
+EnvName = Annotated[str, AfterValidator(_env_name)]
+SecretUrl = Annotated[SecretStr, AfterValidator(_http_url)]
+SecretToken = Annotated[SecretStr, AfterValidator(_token)]
+
+
+class BellDelivery(BaseModel):
+    """``[alerts.delivery.bell]``: the terminal bell (BEL), repeated while a critical alert is unacknowledged."""
 
     model_config = MODEL_CONFIG
+
+    enabled: bool = True
+    """Ring the terminal bell for alerts. Default true."""
+
+    min_level: AlertLevelName = "critical"
+    """The lowest level that rings: ``warning``, ``critical`` or ``liquidation_imminent``."""
+
+    repeat_s: float = Field(default=30.0, ge=0, le=3600)
+    """Ring again every this many seconds while a critical alert is neither acknowledged nor snoozed;
+    0 rings once. In [0, 3600]."""
+
+    rate_limit_per_min: RatePerMinute = 6
+    """At most this many rings per minute; more are dropped. In [1, 600]."""
+
+
+class TerminalDelivery(BaseModel):
+    """``[alerts.delivery.terminal]``: notifications by terminal escape codes (OSC 9, OSC 777, OSC 99), which
+    the terminal turns into desktop notifications, also over SSH and (wrapped for passthrough) inside tmux."""
+
+    model_config = MODEL_CONFIG
+
+    enabled: bool = True
+    """Send terminal notifications. Default true; terminals that do not know a code ignore it."""
+
+    min_level: AlertLevelName = "warning"
+    """The lowest level that is sent."""
+
+    protocols: tuple[TerminalProtocol, ...] = ("auto",)
+    """Which codes to send: ``osc9`` (iTerm2, WezTerm, Windows Terminal, Ghostty), ``osc777`` (foot,
+    urxvt, VTE terminals), ``osc99`` (kitty), or ``auto`` (chosen from ``$TERM``/``$TERM_PROGRAM``; OSC 9
+    and OSC 777 when the terminal is unknown)."""
+
+    rate_limit_per_min: RatePerMinute = 10
+    """At most this many notifications per minute; more are dropped (the app still shows them)."""
+
+
+class DesktopDelivery(BaseModel):
+    """``[alerts.delivery.desktop]``: desktop notifications with ``notify-send`` (Linux), when it is on PATH."""
+
+    model_config = MODEL_CONFIG
+
+    enabled: bool = False
+    """Run ``notify-send`` for alerts. Default false (terminal notifications usually suffice)."""
+
+    min_level: AlertLevelName = "critical"
+    """The lowest level that is sent."""
+
+    rate_limit_per_min: RatePerMinute = 10
+    """At most this many notifications per minute; more are dropped."""
+
+
+class Webhook(BaseModel):
+    """``[[alerts.delivery.webhooks]]``: one HTTP endpoint alerts are POSTed to. Deliveries are kept in the
+    database until they succeed, so they survive a restart and are sent once."""
+
+    model_config = MODEL_CONFIG
+
+    name: Annotated[str, AfterValidator(_webhook_name)]
+    """A unique name, used in the alert log instead of the URL (1-32 characters: ``a-z``, digits, ``_``,
+    ``-``). Renaming a webhook orphans its pending deliveries."""
+
+    kind: WebhookKind = "generic"
+    """``generic`` (the alert as JSON), ``ntfy`` (a topic URL), ``telegram`` (Bot API ``sendMessage``) or
+    ``slack`` (an incoming-webhook URL; Mattermost and Discord's ``/slack`` endpoint accept it too)."""
+
+    enabled: bool = True
+    """Set to false to keep the entry without sending to it."""
+
+    url: SecretUrl | None = None
+    """The URL, written in the file. It is a secret (anyone holding it can post to you), so prefer
+    ``url_env``; it is never logged, stored or printed. For ``telegram``: the Bot API base URL, default
+    ``https://api.telegram.org``."""
+
+    url_env: EnvName | None = None
+    """The NAME of an environment variable holding the URL (recommended). Set ``url`` or ``url_env``."""
+
+    bot_token: SecretToken | None = None
+    """``telegram`` only: the bot token, written in the file (prefer ``bot_token_env``)."""
+
+    bot_token_env: EnvName | None = None
+    """``telegram`` only: the NAME of an environment variable holding the bot token."""
+
+    chat_id: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[-@A-Za-z0-9_]+$")
+    """``telegram`` only, and required there: the chat to post to (a number, or ``@channelname``)."""
+
+    min_level: AlertLevelName = "critical"
+    """The lowest level that is sent."""
+
+    rate_limit_per_min: RatePerMinute = 20
+    """At most this many requests per minute; more wait in the outbox (nothing is dropped)."""
+
+    timeout_s: float = Field(default=10.0, gt=0, le=120)
+    """Timeout of one request in seconds, in (0, 120]."""
+
+    retry_for_s: float = Field(default=3600.0, ge=0, le=7 * 86400)
+    """Keep retrying a failed delivery (with backoff) for this many seconds after the alert, then give
+    up and log it as failed. In [0, 604800]."""
+
+    @model_validator(mode="after")
+    def _check_sources(self) -> Webhook:
+        if self.url is not None and self.url_env is not None:
+            raise field_error("url_env", "choose one: url or url_env")
+        telegram = self.kind == "telegram"
+        if not telegram and self.url is None and self.url_env is None:
+            raise field_error("url", "is required (or url_env)")
+        for name in ("bot_token", "bot_token_env", "chat_id"):
+            if not telegram and getattr(self, name) is not None:
+                raise field_error(name, 'is only used with kind = "telegram"')
+        if telegram:
+            if self.bot_token is None and self.bot_token_env is None:
+                raise field_error("bot_token_env", "is required for telegram (or bot_token)")
+            if self.bot_token is not None and self.bot_token_env is not None:
+                raise field_error("bot_token_env", "choose one: bot_token or bot_token_env")
+            if self.chat_id is None:
+                raise field_error("chat_id", "is required for telegram")
+        return self
+
+
+class AlertDelivery(BaseModel):
+    """``[alerts.delivery]``: how alerts reach you besides the app: the terminal bell, terminal and desktop
+    notifications, and webhooks. Global only (not per account)."""
+
+    model_config = MODEL_CONFIG
+
+    bell: BellDelivery = BellDelivery()
+    """``[alerts.delivery.bell]``: the terminal bell."""
+
+    terminal: TerminalDelivery = TerminalDelivery()
+    """``[alerts.delivery.terminal]``: OSC 9 / 777 / 99 terminal notifications."""
+
+    desktop: DesktopDelivery = DesktopDelivery()
+    """``[alerts.delivery.desktop]``: ``notify-send``."""
+
+    webhooks: tuple[Webhook, ...] = ()
+    """``[[alerts.delivery.webhooks]]``: HTTP endpoints (generic JSON, ntfy, Telegram, Slack-compatible)."""
+
+    @field_validator("webhooks")
+    @classmethod
+    def _unique_names(cls, value: tuple[Webhook, ...]) -> tuple[Webhook, ...]:
+        seen: set[str] = set()
+        for hook in value:
+            if hook.name in seen:
+                raise ValueError(f"two webhooks are named {hook.name}")
+            seen.add(hook.name)
+        return value
 
 
 class AlertThresholds(BaseModel):
@@ -73,7 +269,7 @@ class AlertThresholds(BaseModel):
     settlement currency (e.g. USDT)."""
 
     delivery: AlertDelivery = AlertDelivery()
-    """``[alerts.delivery]``: reserved (see ``AlertDelivery``); global only."""
+    """``[alerts.delivery]``: how alerts reach you (see ``AlertDelivery``); global only."""
 
     @model_validator(mode="after")
     def _check_order(self) -> AlertThresholds:

@@ -1,0 +1,154 @@
+"""Sends the outbox: claims due rows (with a lease), posts them, and records the outcome.
+
+A row is marked delivered only after the receiver answered 2xx, and the claim's lease keeps a second
+process from sending it meanwhile; so each notification reaches a receiver once, except if this process
+dies in the instant between the receiver's answer and the database write (the payload's ``id`` lets a
+receiver drop that duplicate). Failures are retried with exponential backoff until the webhook's
+``retry_for_s`` runs out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from types import TracebackType
+
+import aiohttp
+
+from liqwatch.alerts.delivery.notification import Notification
+from liqwatch.alerts.delivery.webhooks import PermanentError, RetryableError, WebhookChannel
+from liqwatch.clock import Clock, SystemClock
+from liqwatch.storage import outbox
+from liqwatch.storage.async_db import AsyncDatabase
+from liqwatch.storage.outbox import OutboxRow
+
+log = logging.getLogger(__name__)
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        db: AsyncDatabase,
+        channels: Sequence[WebhookChannel],
+        *,
+        clock: Clock | None = None,
+        backoff_base_s: float = 2.0,
+        backoff_max_s: float = 300.0,
+        poll_s: float = 5.0,
+        session: aiohttp.ClientSession | None = None,
+    ) -> None:
+        self.db = db
+        self.channels = {c.name: c for c in channels}
+        self.clock = clock or SystemClock()
+        self.backoff_base_s = backoff_base_s
+        self.backoff_max_s = backoff_max_s
+        self.poll_s = poll_s
+        self.lease_s = max((c.timeout_s for c in channels), default=10.0) + 10.0
+        self._session = session
+        self._own_session = session is None
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.sent = 0
+
+    # --- lifecycle ---------------------------------------------------------------------------------------
+    async def __aenter__(self) -> OutboxSender:
+        self.start()
+        return self
+
+    async def __aexit__(self, et: type[BaseException] | None, ev: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.stop()
+
+    def start(self) -> None:
+        if self._task is None and self.channels:
+            self._task = asyncio.create_task(self._run(), name="liqwatch:outbox")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._session is not None and self._own_session:
+            await self._session.close()
+            self._session = None
+
+    def wake(self) -> None:
+        """New rows were written: look now instead of at the next poll."""
+        self._wake.set()
+
+    # --- work --------------------------------------------------------------------------------------------
+    def _now(self) -> float:
+        return self.clock.now().timestamp()
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            # trust_env off: a proxy from the environment would see every alert (and a URL's secret path).
+            self._session = aiohttp.ClientSession(trust_env=False)
+        return self._session
+
+    async def run_once(self) -> int:
+        """Send what is due now; returns how many rows were attempted."""
+        rows = await self.db.run(outbox.claim_due, self._now(), self.lease_s, list(self.channels))
+        by_channel: dict[str, list[OutboxRow]] = {}
+        for row in rows:
+            by_channel.setdefault(row.channel, []).append(row)
+        # Channels in parallel (a slow one does not hold up the others); rows of one channel in order.
+        await asyncio.gather(*(self._send_rows(self.channels[name], rs) for name, rs in by_channel.items()))
+        return len(rows)
+
+    async def _send_rows(self, channel: WebhookChannel, rows: list[OutboxRow]) -> None:
+        for row in rows:
+            await self._send_row(channel, row)
+
+    async def _send_row(self, channel: WebhookChannel, row: OutboxRow) -> None:
+        n = Notification.from_json(row.payload)
+        now = self._now()
+        wait = channel.limiter.wait_s(channel.monotonic())
+        if wait > 0 or not channel.limiter.allow(channel.monotonic()):
+            await self.db.run(outbox.reschedule, row, now + max(wait, 1.0), None, attempted=False)
+            return
+        try:
+            await channel.send(self._get_session(), n)
+        except RetryableError as exc:
+            await self._retry_or_give_up(channel, row, n, str(exc), exc.retry_after_s)
+            return
+        except PermanentError as exc:
+            log.warning("webhook %s: alert %s refused (%s); not retried", channel.name, row.alert_id, exc)
+            await self.db.run(outbox.mark_failed, row, self._now(), str(exc), n.level.value)
+            return
+        self.sent += 1
+        await self.db.run(outbox.mark_delivered, row, self._now(), n.level.value)
+
+    async def _retry_or_give_up(self, channel: WebhookChannel, row: OutboxRow, n: Notification, error: str,
+                                retry_after_s: float | None) -> None:
+        now = self._now()
+        delay = min(self.backoff_max_s, self.backoff_base_s * 2 ** min(row.attempts, 30))
+        if retry_after_s is not None:
+            delay = min(self.backoff_max_s, max(delay, retry_after_s))
+        if now + delay - row.created_at > channel.retry_for_s:
+            message = f"gave up after {row.attempts + 1} attempts: {error}"
+            log.warning("webhook %s: alert %s %s", channel.name, row.alert_id, message)
+            await self.db.run(outbox.mark_failed, row, now, message, n.level.value)
+            return
+        log.info("webhook %s: alert %s not delivered (%s); retry in %.1f s", channel.name, row.alert_id, error, delay)
+        await self.db.run(outbox.reschedule, row, now + delay, error)
+
+    async def _run(self) -> None:
+        names = list(self.channels)
+        while True:
+            self._wake.clear()
+            delay = self.poll_s
+            try:
+                await self.run_once()
+                due = await self.db.run(outbox.next_due, names)
+                if due is not None:
+                    delay = min(self.poll_s, max(0.0, due - self._now()))
+            except Exception:
+                # The sender must outlive a locked or full database; the rows wait for the next round.
+                log.exception("outbox: sending failed; retrying in %.0f s", self.poll_s)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(delay):
+                    await self._wake.wait()

@@ -1,0 +1,165 @@
+"""What a snapshot says about each alert condition: one ``Observation`` per key, with its new level.
+
+Levels come from ladders with hysteresis, so the current level of each alert is an input. Values from
+data that is not fresh are not used (the config promises it): such observations are ``frozen`` and hold
+the alert as it is; the stale-feed rule reports the blindness itself.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from liqwatch.alerts import messages
+from liqwatch.alerts.levels import Ladder, falling, rising
+from liqwatch.alerts.model import AlertKey, AlertLevel, AlertRule, AlertState
+from liqwatch.alerts.thresholds import EngineOptions, ThresholdMap
+from liqwatch.config.alerts import AlertThresholds
+from liqwatch.model import MarginMode
+from liqwatch.store import AccountView, MonitorSnapshot, PositionView
+
+_RISKY_RULES = (AlertRule.RISK, AlertRule.DISTANCE_PCT, AlertRule.DISTANCE_SIGMA)
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    key: AlertKey
+    level: AlertLevel | None
+    value: float | None
+    threshold: float | None
+    message: str
+    frozen: bool = False
+
+
+@dataclass(slots=True)
+class Observed:
+    observations: list[Observation] = field(default_factory=list)
+    frozen_accounts: set[str] = field(default_factory=set)  # present, but without fresh data
+    not_live_since: dict[tuple[str, str], datetime] = field(default_factory=dict)
+
+
+def observe(
+    state: AlertState,
+    snapshot: MonitorSnapshot,
+    thresholds: ThresholdMap,
+    now: datetime,
+    skew_s: Mapping[str, float] | None,
+    options: EngineOptions,
+) -> Observed:
+    out = Observed()
+    for acc in snapshot.accounts:
+        t = thresholds.for_account(acc.name)
+        if acc.risk is None or not acc.fresh:
+            out.frozen_accounts.add(acc.name)
+            continue
+        _account_rules(out, state, acc, t, options)
+        for pos in acc.positions:
+            _position_rules(out, state, acc.name, pos, t)
+    _stale_feeds(out, state, snapshot, thresholds, now)
+    for name, skew in sorted((skew_s or {}).items()):
+        ladder = rising([(AlertLevel.WARNING, options.clock_skew_warning_s),
+                         (AlertLevel.CRITICAL, options.clock_skew_critical_s)])
+        _ladder(out, state, AlertKey(name, AlertRule.CLOCK_SKEW), ladder, abs(skew), messages.skew, shown=skew)
+    return out
+
+
+def _current(state: AlertState, key: AlertKey) -> AlertLevel | None:
+    alert = state.active.get(key)
+    return alert.level if alert is not None else None
+
+
+def _ladder(
+    out: Observed,
+    state: AlertState,
+    key: AlertKey,
+    ladder: Ladder,
+    value: float | None,
+    describe: messages.Describe,
+    *,
+    frozen: bool = False,
+    forced: AlertLevel | None = None,
+    shown: float | None = None,
+) -> None:
+    if ladder.empty and forced is None:
+        return
+    if frozen:
+        out.observations.append(Observation(key, None, value, None, "", frozen=True))
+        return
+    if forced is not None:
+        level: AlertLevel | None = forced
+    elif value is None or not math.isfinite(value):
+        level = None
+    else:
+        level = ladder.level_for(value, _current(state, key))
+    threshold = ladder.threshold_of(level) if level is not None else None
+    display = shown if shown is not None else value
+    out.observations.append(Observation(key, level, display, threshold, describe(key, level, display, threshold)))
+
+
+def _risk_ladder(t: AlertThresholds) -> Ladder:
+    return rising(
+        [(AlertLevel.WARNING, t.warning), (AlertLevel.CRITICAL, t.critical),
+         (AlertLevel.LIQUIDATION_IMMINENT, t.liquidation_imminent)],
+        band=t.hysteresis,
+    )
+
+
+def _account_rules(out: Observed, state: AlertState, acc: AccountView, t: AlertThresholds,
+                   options: EngineOptions) -> None:
+    risk = acc.risk
+    assert risk is not None
+    key = AlertKey(acc.name, AlertRule.RISK)
+    has_positions = bool(risk.positions)
+    # No defined risk with positions open means equity <= 0: as bad as it gets.
+    forced = AlertLevel.LIQUIDATION_IMMINENT if risk.liquidated or (has_positions and risk.risk is None) else None
+    value = risk.risk if has_positions else 0.0
+    _ladder(out, state, key, _risk_ladder(t), value, messages.risk, forced=forced)
+
+    if t.funding_cost_per_day is not None:
+        flows = [p.next_funding for p in acc.positions if p.next_funding is not None]
+        cost = -math.fsum(flows) * options.settlements_per_day(acc.exchange) if flows else 0.0
+        ladder = rising([(AlertLevel.WARNING, t.funding_cost_per_day)])
+        _ladder(out, state, AlertKey(acc.name, AlertRule.FUNDING_COST), ladder, cost, messages.funding)
+
+
+def _position_rules(out: Observed, state: AlertState, account: str, pos: PositionView, t: AlertThresholds) -> None:
+    r = pos.risk
+    subject = f"{r.symbol} {r.side.value}"
+    frozen = not pos.fresh
+    if r.margin_mode is MarginMode.ISOLATED:  # a cross position repeats the account's risk
+        forced = AlertLevel.LIQUIDATION_IMMINENT if r.liquidated or r.risk is None else None
+        _ladder(out, state, AlertKey(account, AlertRule.RISK, subject), _risk_ladder(t), r.risk, messages.risk,
+                frozen=frozen, forced=None if frozen else forced)
+    pct = falling([(AlertLevel.WARNING, t.distance_pct_warning), (AlertLevel.CRITICAL, t.distance_pct_critical)])
+    _ladder(out, state, AlertKey(account, AlertRule.DISTANCE_PCT, subject), pct, r.distance_to_liquidation_pct,
+            messages.distance_pct, frozen=frozen)
+    sigma = falling([(AlertLevel.WARNING, t.distance_sigma_warning),
+                     (AlertLevel.CRITICAL, t.distance_sigma_critical)])
+    # No sigma while a liquidation price exists means too little price history yet: hold, do not clear.
+    no_sigma = r.distance_sigma is None and r.liquidation_price is not None
+    _ladder(out, state, AlertKey(account, AlertRule.DISTANCE_SIGMA, subject), sigma, r.distance_sigma,
+            messages.distance_sigma, frozen=frozen or no_sigma)
+
+
+def _stale_feeds(out: Observed, state: AlertState, snapshot: MonitorSnapshot, thresholds: ThresholdMap,
+                 now: datetime) -> None:
+    risky = {k.account for k in state.active if k.rule in _RISKY_RULES}
+    for feed in snapshot.feeds:
+        key = AlertKey(feed.account, AlertRule.STALE_FEED, feed.channel)
+        limit = thresholds.for_account(feed.account).stale_feed_s
+        if feed.live:
+            out.observations.append(Observation(key, None, 0.0, limit, messages.stale(key, None, 0.0, limit)))
+            continue
+        since = state.not_live_since.get((feed.account, feed.channel), now)
+        out.not_live_since[(feed.account, feed.channel)] = since
+        blind_s = max((now - since).total_seconds(), feed.age_s or 0.0)
+        level: AlertLevel | None = None
+        if blind_s >= limit:
+            # Blind on an account that was already at risk: what we cannot see may be a liquidation.
+            level = AlertLevel.CRITICAL if feed.account in risky else AlertLevel.WARNING
+        detail = f"{feed.state.value.lower()}{': ' + feed.detail if feed.detail else ''}"
+        out.observations.append(
+            Observation(key, level, blind_s, limit, messages.stale(key, level, blind_s, limit, detail))
+        )

@@ -1,0 +1,118 @@
+"""Alerting for a running monitor in one async context: the database, the service, the outbox sender, the
+history recorder and the retention purge. What ``check --watch``, ``demo`` and the App plug in.
+
+    async with AlertRuntime(settings, demo=False, terminal=tty) as alerting:
+        ...
+        events = await alerting.on_snapshot(monitor.store.snapshot())
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from liqwatch.alerts.delivery.from_config import Deliveries, build_deliveries
+from liqwatch.alerts.delivery.outbox_sender import OutboxSender
+from liqwatch.alerts.delivery.terminal import ByteStream
+from liqwatch.alerts.engine import DEFAULT_OPTIONS
+from liqwatch.alerts.model import AlertEvent
+from liqwatch.alerts.service import AlertService
+from liqwatch.alerts.thresholds import EngineOptions, ThresholdMap
+from liqwatch.clock import Clock, SystemClock
+from liqwatch.storage import retention
+from liqwatch.storage.async_db import AsyncDatabase
+from liqwatch.storage.paths import database_path
+from liqwatch.storage.recorder import HistoryRecorder
+from liqwatch.store import MonitorSnapshot
+
+if TYPE_CHECKING:
+    from liqwatch.config.settings import Settings
+
+log = logging.getLogger(__name__)
+
+PURGE_EVERY_S = 6 * 3600.0
+
+
+class AlertRuntime:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        demo: bool = False,
+        terminal: ByteStream | None = None,
+        clock: Clock | None = None,
+        environ: Mapping[str, str] | None = None,
+        db_path: Path | None = None,
+        options: EngineOptions = DEFAULT_OPTIONS,
+        sample_interval_s: float = 60.0,
+    ) -> None:
+        self.settings = settings
+        self.path = db_path or database_path(settings, demo)
+        self.clock = clock or SystemClock()
+        self._terminal = terminal
+        self._environ = os.environ if environ is None else environ
+        self._options = options
+        self._sample_interval_s = sample_interval_s
+        self._last_purge: float | None = None
+        self.db: AsyncDatabase | None = None
+        self.deliveries = Deliveries()
+        self.sender: OutboxSender | None = None
+        self.recorder: HistoryRecorder | None = None
+        self._service: AlertService | None = None
+
+    @property
+    def service(self) -> AlertService:
+        if self._service is None:
+            raise RuntimeError("AlertRuntime is not open: use `async with AlertRuntime(...)`")
+        return self._service
+
+    async def __aenter__(self) -> AlertRuntime:
+        self.db = await AsyncDatabase.open(self.path)
+        try:
+            await self._purge()
+            self.deliveries = build_deliveries(self.settings.alerts.delivery, terminal=self._terminal,
+                                               environ=self._environ)
+            for problem in self.deliveries.problems:
+                log.warning("alerts: %s", problem)
+            self.sender = OutboxSender(self.db, self.deliveries.webhooks, clock=self.clock)
+            self._service = await AlertService.open(self.db, ThresholdMap.from_settings(self.settings),
+                                                    clock=self.clock, deliveries=self.deliveries,
+                                                    sender=self.sender, options=self._options)
+            self.recorder = HistoryRecorder(self.db, interval_s=self._sample_interval_s)
+            await self.recorder.start(self.clock.now())
+            self.sender.start()  # pending deliveries of an earlier run go out now
+        except BaseException:
+            await self.db.aclose()
+            raise
+        return self
+
+    async def __aexit__(self, et: type[BaseException] | None, ev: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        if self.sender is not None:
+            await self.sender.stop()
+        if self._service is not None:
+            await self._service.flush()
+        if self.db is not None:
+            await self.db.aclose()
+
+    async def on_snapshot(self, snapshot: MonitorSnapshot, *, skew_s: Mapping[str, float] | None = None
+                          ) -> list[AlertEvent]:
+        """Evaluate and record one snapshot; call it on the UI/refresh timer (once a second is plenty)."""
+        events = await self.service.update(snapshot, skew_s=skew_s)
+        if self.recorder is not None:
+            await self.recorder.on_snapshot(snapshot)
+        mono = self.clock.monotonic()
+        if self._last_purge is not None and mono - self._last_purge >= PURGE_EVERY_S:
+            await self._purge()
+        return events
+
+    async def _purge(self) -> None:
+        assert self.db is not None
+        self._last_purge = self.clock.monotonic()
+        deleted = await self.db.run(retention.purge, self.clock.now(), self.settings.storage.retention_days)
+        if any(deleted.values()):
+            log.info("storage: purged %s", {k: v for k, v in deleted.items() if v})

@@ -1,0 +1,228 @@
+"""``AlertService``: evaluates each snapshot, writes the events to the database, and only then shows them
+(its ``state``) and hands them to delivery. Also the trader's actions (ack, snooze) for the UI, and the
+pick-up of acknowledgements made with ``liqwatch alerts ack`` while the app runs."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from types import MappingProxyType
+
+from liqwatch.alerts import engine
+from liqwatch.alerts.delivery.channel import DeliveryError, ImmediateChannel
+from liqwatch.alerts.delivery.from_config import Deliveries
+from liqwatch.alerts.delivery.notification import Notification
+from liqwatch.alerts.delivery.outbox_sender import OutboxSender
+from liqwatch.alerts.model import Alert, AlertEvent, AlertState, EventKind
+from liqwatch.alerts.risk_events import RiskEventQueue
+from liqwatch.alerts.thresholds import EngineOptions, ThresholdMap
+from liqwatch.clock import Clock, SystemClock
+from liqwatch.storage import alert_rows
+from liqwatch.storage.alert_rows import AckRequest
+from liqwatch.storage.async_db import AsyncDatabase
+from liqwatch.storage.db import StorageError
+from liqwatch.storage.timefmt import from_ts
+from liqwatch.store import MonitorSnapshot
+
+log = logging.getLogger(__name__)
+
+ACK_POLL_S = 2.0
+
+
+class AlertService:
+    def __init__(
+        self,
+        db: AsyncDatabase,
+        thresholds: ThresholdMap,
+        *,
+        clock: Clock | None = None,
+        deliveries: Deliveries | None = None,
+        sender: OutboxSender | None = None,
+        options: EngineOptions = engine.DEFAULT_OPTIONS,
+        state: AlertState | None = None,
+        ack_poll_s: float = ACK_POLL_S,
+    ) -> None:
+        self.db = db
+        self.thresholds = thresholds
+        self.clock = clock or SystemClock()
+        self.deliveries = deliveries or Deliveries()
+        self.sender = sender
+        self.options = options
+        self.ack_poll_s = ack_poll_s
+        self.risk_events = RiskEventQueue()
+        """The typed hook: feeds ``push`` a ``RiskEvent``; it is raised on the next ``update``."""
+        self.storage_error: str | None = None
+        """Why the last write failed, if it did (cleared by the next successful write)."""
+        self._state = state or AlertState()
+        self._lock = asyncio.Lock()
+        self._last_ack_poll: float | None = None
+        self._background: set[asyncio.Task[None]] = set()
+
+    @classmethod
+    async def open(
+        cls,
+        db: AsyncDatabase,
+        thresholds: ThresholdMap,
+        *,
+        clock: Clock | None = None,
+        deliveries: Deliveries | None = None,
+        sender: OutboxSender | None = None,
+        options: EngineOptions = engine.DEFAULT_OPTIONS,
+        ack_poll_s: float = ACK_POLL_S,
+    ) -> AlertService:
+        """A service that carries on from the database: alerts still active (with their acknowledgements
+        and snoozes) are restored, and new alert ids get a prefix unique to this run."""
+        prefix = await db.run(alert_rows.next_id_prefix)
+        active = await db.run(alert_rows.load_active)
+        state = AlertState(active=MappingProxyType({a.key: a for a in active}), id_prefix=prefix)
+        return cls(db, thresholds, clock=clock, deliveries=deliveries, sender=sender, options=options,
+                   state=state, ack_poll_s=ack_poll_s)
+
+    # --- reading (for the UI) ----------------------------------------------------------------------------
+    @property
+    def state(self) -> AlertState:
+        return self._state
+
+    def alerts(self) -> list[Alert]:
+        """Active alerts, worst first."""
+        return self._state.alerts()
+
+    def needs_attention(self) -> bool:
+        return self._state.needs_attention(self.clock.now())
+
+    # --- evaluation ----------------------------------------------------------------------------------------
+    async def update(self, snapshot: MonitorSnapshot, *, skew_s: Mapping[str, float] | None = None) -> list[AlertEvent]:
+        """Evaluate one snapshot; returns the events, already stored and handed to delivery."""
+        async with self._lock:
+            await self._poll_acks_if_due()
+            now = self.clock.now()
+            pushed = self.risk_events.drain()
+            state, events = engine.evaluate(self._state, snapshot, self.thresholds, now, skew_s=skew_s,
+                                            risk_events=pushed, options=self.options)
+            await self._commit(state, events)
+            if self.deliveries.bell is not None:
+                try:
+                    self.deliveries.bell.tick(self._state, now)
+                except DeliveryError as exc:
+                    log.warning("bell: %s", exc)
+            return events
+
+    # --- the trader's actions ------------------------------------------------------------------------------
+    async def ack(self, alert_id: str) -> bool:
+        """Stop the noise of one alert; it stays listed until it clears. False if no such active alert."""
+        return bool(await self._act(lambda s, now: engine.ack(s, alert_id, now, self.options)))
+
+    async def ack_all(self) -> int:
+        """Acknowledge every active alert; returns how many were acknowledged."""
+        events = await self._act(lambda s, now: engine.ack_all(s, now, self.options))
+        return sum(1 for e in events if e.kind is EventKind.ACKNOWLEDGED)
+
+    async def snooze(self, alert_id: str, seconds: float) -> bool:
+        """Quiet for ``seconds`` unless the level worsens; a reminder when the time is up."""
+        return bool(await self._act(lambda s, now: engine.snooze(s, alert_id, seconds, now, self.options)))
+
+    async def _act(self, action: Callable[[AlertState, datetime], tuple[AlertState, list[AlertEvent]]]
+                   ) -> list[AlertEvent]:
+        async with self._lock:
+            state, events = action(self._state, self.clock.now())
+            await self._commit(state, events)
+            return events
+
+    async def poll_acks(self) -> list[AlertEvent]:
+        """Apply acknowledgements written to the database by ``liqwatch alerts ack`` (done by ``update``
+        every ``ack_poll_s``)."""
+        async with self._lock:
+            return await self._poll_acks()
+
+    async def _poll_acks_if_due(self) -> None:
+        mono = self.clock.monotonic()
+        if self._last_ack_poll is not None and mono - self._last_ack_poll < self.ack_poll_s:
+            return
+        self._last_ack_poll = mono
+        try:
+            await self._poll_acks()
+        except (sqlite3.Error, StorageError) as exc:
+            log.warning("alerts: cannot read acknowledgements from the database: %s", exc)
+
+    async def _poll_acks(self) -> list[AlertEvent]:
+        now = self.clock.now()
+        requests: list[AckRequest] = await self.db.run(alert_rows.take_ack_requests, now)
+        applied: list[AlertEvent] = []
+        for req in requests:
+            alert = self._state.by_id(req.alert_id)
+            # Acknowledged at the level the trader saw: an escalation since then still needs attention.
+            if alert is None or alert.level.rank > req.level.rank:
+                continue
+            if req.action == "snooze" and req.until is not None:
+                seconds = (from_ts(req.until) - now).total_seconds()
+                if seconds <= 0:
+                    continue
+                state, events = engine.snooze(self._state, req.alert_id, seconds, now, self.options)
+            else:
+                state, events = engine.ack(self._state, req.alert_id, now, self.options)
+            # The command line already logged these events; store the alert's state only.
+            await self._commit(state, events, logged_elsewhere=True)
+            applied.extend(events)
+        return applied
+
+    # --- storing, then delivering ----------------------------------------------------------------------
+    async def _commit(self, state: AlertState, events: Sequence[AlertEvent], *, logged_elsewhere: bool = False) -> None:
+        log_ids: list[int] = []
+        if events:
+            try:
+                log_ids = await self.db.run(alert_rows.save_events, events, outbox_for=self._outbox_for,
+                                            log=not logged_elsewhere)
+                self.storage_error = None
+            except (sqlite3.Error, StorageError, OSError) as exc:
+                # Never hide an alert because the disk is full: show it and ring, say why it is not recorded.
+                self.storage_error = f"alerts cannot be written to the database: {exc}"
+                log.error("%s", self.storage_error)
+        self._state = state
+        if logged_elsewhere or not events:
+            return
+        to_send = [(e, log_ids[i] if i < len(log_ids) else 0) for i, e in enumerate(events) if e.notify]
+        if to_send:
+            await self._deliver_now(to_send)
+            if self.sender is not None and log_ids:
+                self.sender.wake()
+
+    def _outbox_for(self, event: AlertEvent) -> list[tuple[str, Callable[[int], str]]]:
+        if not event.notify:
+            return []
+        def payload(log_id: int) -> str:
+            return Notification.from_event(event, log_id).to_json()
+
+        return [(w.name, payload) for w in self.deliveries.webhooks if w.accepts(event.level)]
+
+    async def _deliver_now(self, items: list[tuple[AlertEvent, int]]) -> None:
+        for event, log_id in items:
+            n = Notification.from_event(event, log_id)
+            for channel in self.deliveries.immediate:
+                if channel.slow:
+                    # A subprocess may take a moment: never hold up evaluation for it.
+                    task = asyncio.create_task(self._deliver_one(channel, n))
+                    self._background.add(task)
+                    task.add_done_callback(self._background.discard)
+                else:
+                    await self._deliver_one(channel, n)
+
+    async def _deliver_one(self, channel: ImmediateChannel, n: Notification) -> None:
+        try:
+            sent = await channel.deliver(n)
+        except DeliveryError as exc:
+            log.warning("%s: alert %s not delivered: %s", channel.name, n.alert_id, exc)
+            return
+        if sent:
+            try:
+                await self.db.run(alert_rows.log_delivery, n.alert_id, channel.name, n.level, self.clock.now())
+            except (sqlite3.Error, StorageError) as exc:
+                log.warning("alerts: cannot log a delivery: %s", exc)
+
+    async def flush(self, timeout_s: float = 10.0) -> None:
+        """Wait for background deliveries (desktop notifications) to finish."""
+        if self._background:
+            async with asyncio.timeout(timeout_s):
+                await asyncio.gather(*self._background, return_exceptions=True)

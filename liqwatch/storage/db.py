@@ -1,0 +1,89 @@
+"""Opening the database: WAL, a busy timeout for the second process, private file permissions, migrations."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from liqwatch.storage.migrations import MIGRATIONS, Migration, migrate
+
+BUSY_TIMEOUT_MS = 5000
+
+
+class StorageError(RuntimeError):
+    """The database cannot be opened or used; the message names the file and the problem."""
+
+
+class Database:
+    """One connection. Not thread-safe: use it from one thread at a time (``AsyncDatabase`` does)."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path | None) -> None:
+        self.conn = conn
+        self.path = path
+
+    @classmethod
+    def open(cls, path: Path | str, *, migrations: Sequence[Migration] = MIGRATIONS) -> Database:
+        """Open (creating the file and its directory if needed) and bring the schema up to date."""
+        path = Path(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            created = not path.exists()
+            conn = _connect(str(path))
+            if created:
+                # Balances and positions are private; SQLite gives the -wal and -shm files the same mode.
+                os.chmod(path, 0o600)
+        except (OSError, sqlite3.Error) as exc:
+            raise StorageError(f"cannot open the database {path}: {exc}") from None
+        db = cls(conn, path)
+        db._migrate(migrations)
+        return db
+
+    @classmethod
+    def memory(cls, *, migrations: Sequence[Migration] = MIGRATIONS) -> Database:
+        db = cls(_connect(":memory:"), None)
+        db._migrate(migrations)
+        return db
+
+    def _migrate(self, migrations: Sequence[Migration]) -> None:
+        try:
+            migrate(self.conn, migrations)
+        except sqlite3.Error as exc:
+            self.conn.close()
+            raise StorageError(f"cannot migrate the database {self.path}: {exc}") from None
+        except BaseException:
+            self.conn.close()
+            raise
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` ... ``COMMIT``: all or nothing, and the write lock taken up front so a second
+        process waits (busy timeout) instead of failing halfway."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        return self.conn.execute(sql, params).fetchall()
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _connect(target: str) -> sqlite3.Connection:
+    # Autocommit mode: transactions are explicit (Database.transaction), never opened behind our back.
+    conn = sqlite3.connect(target, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    if target != ":memory:":
+        conn.execute("PRAGMA journal_mode = WAL")
+    # FULL: a committed alert survives a power cut too, not only a killed process; writes are few and small.
+    conn.execute("PRAGMA synchronous = FULL")
+    return conn

@@ -1,0 +1,95 @@
+"""Turns monitor snapshots into history rows: one equity/margin sample per account per interval, a feed
+incident per stale or reconnecting period, and the store's incident lines. Everything a snapshot adds is
+written in one short call on the database thread."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from liqwatch.alerts.risk_events import new_incidents
+from liqwatch.feeds.channel import ChannelState
+from liqwatch.model import FundingPayment
+from liqwatch.storage import history
+from liqwatch.storage.async_db import AsyncDatabase
+from liqwatch.storage.db import Database
+from liqwatch.storage.history import Sample
+from liqwatch.store import MonitorSnapshot
+
+_INCIDENT_STATES = (ChannelState.STALE, ChannelState.RECONNECTING)
+
+
+@dataclass(slots=True)
+class _Batch:
+    time: datetime
+    samples: list[Sample] = field(default_factory=list)
+    opens: list[tuple[str, str, str, str, datetime]] = field(default_factory=list)  # account, channel, kind,
+    # detail, start
+    closes: list[int] = field(default_factory=list)
+    notes: list[tuple[str, str]] = field(default_factory=list)
+
+    def empty(self) -> bool:
+        return not (self.samples or self.opens or self.closes or self.notes)
+
+
+def _write(db: Database, batch: _Batch) -> list[int]:
+    history.add_samples(db, batch.samples)
+    for incident_id in batch.closes:
+        history.close_incident(db, incident_id, batch.time)
+    ids = [history.open_incident(db, a, c, k, started, d) for a, c, k, d, started in batch.opens]
+    for account, detail in batch.notes:
+        history.add_note(db, account, batch.time, detail)
+    return ids
+
+
+class HistoryRecorder:
+    def __init__(self, db: AsyncDatabase, *, interval_s: float = 60.0) -> None:
+        if not interval_s > 0:
+            raise ValueError("interval_s must be > 0")
+        self.db = db
+        self.interval_s = interval_s
+        self._last_bucket: dict[str, float] = {}
+        self._open: dict[tuple[str, str], int] = {}
+        self._incidents_seen: tuple[str, ...] = ()
+
+    async def start(self, now: datetime) -> None:
+        await self.db.run(history.close_open_incidents, now)
+
+    async def on_snapshot(self, snap: MonitorSnapshot) -> None:
+        batch = _Batch(snap.time)
+        ts = snap.time.timestamp()
+        bucket = math.floor(ts / self.interval_s) * self.interval_s
+        for acc in snap.accounts:
+            r = acc.risk
+            if r is None or self._last_bucket.get(acc.name) == bucket:
+                continue
+            self._last_bucket[acc.name] = bucket
+            batch.samples.append(Sample(acc.name, bucket, r.wallet_balance, r.margin_balance, r.maintenance_margin,
+                                        r.margin_ratio, r.risk, len(r.positions), acc.fresh))
+        opening: list[tuple[str, str]] = []
+        for feed in snap.feeds:
+            key = (feed.account, feed.channel)
+            if feed.state is ChannelState.LIVE and key in self._open:
+                batch.closes.append(self._open.pop(key))
+            elif feed.state in _INCIDENT_STATES and key not in self._open:
+                opening.append(key)
+                started = snap.time
+                if feed.state is ChannelState.STALE and feed.age_s is not None:
+                    # It went stale when its data passed the age limit, maybe well before this snapshot.
+                    started -= timedelta(seconds=max(0.0, feed.age_s - feed.max_age_s))
+                batch.opens.append((feed.account, feed.channel, feed.state.value.lower(), feed.detail, started))
+        names = {a.name for a in snap.accounts}
+        for text in new_incidents(self._incidents_seen, snap.incidents):
+            account, sep, rest = text.partition(": ")
+            batch.notes.append((account, rest) if sep and account in names else ("", text))
+        self._incidents_seen = snap.incidents
+        if batch.empty():
+            return
+        ids = await self.db.run(_write, batch)
+        self._open.update(zip(opening, ids, strict=True))
+
+    async def record_funding(self, account: str, payments: Sequence[FundingPayment]) -> int:
+        """Settled funding from a feed (REST page or stream); repeats are ignored."""
+        return await self.db.run(history.add_funding, account, payments)

@@ -1,0 +1,60 @@
+"""Snapshots for alert tests, built the real way: scripted events through a MonitorStore on a FakeClock."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from liqwatch.clock import FakeClock
+from liqwatch.feeds.channel import Channel, ChannelKind
+from liqwatch.model import AccountSpec, AccountState, Exchange, MarginMode, MarkTick, Position, Side, Stamp
+from liqwatch.risk.registry import risk_rules
+from liqwatch.store import MonitorSnapshot, MonitorStore
+from liqwatch.tiers import TierTable
+
+T0 = datetime(2026, 5, 1, 12, tzinfo=UTC)
+SYMBOL = "BTC/USDT:USDT"
+MMR = 0.005
+ENTRY = 60_000.0
+WALLET = 10_000.0
+
+
+def mark_for_risk(risk: float) -> float:
+    """The mark at which the account's risk (MM / equity) is ``risk``: one cross long of 1 BTC."""
+    return risk * (ENTRY - WALLET) / (risk - MMR)
+
+
+class Scenario:
+    def __init__(self, *, account: str = "main", max_age_s: float = 5.0, clock: FakeClock | None = None) -> None:
+        self.clock = clock or FakeClock(T0)
+        self.account = account
+        self.store = MonitorStore(self.clock)
+        self.spec = AccountSpec(account, Exchange.BINANCE)
+        self.store.add_account(self.spec, risk_rules(Exchange.BINANCE))
+        self.channel = Channel(account, "mark", ChannelKind.MARKET, max_age_s)
+        self.store.add_channel(self.channel)
+        self.channel.subscribed(self.clock.monotonic())
+        self.position = Position(SYMBOL, Side.LONG, 1.0, ENTRY, MarginMode.CROSS, TierTable.flat(MMR), leverage=10)
+        self.store.apply(AccountState(self.spec, WALLET, (self.position,)))
+        self.channel.synced(self.clock.monotonic())
+        self.tick(59_000.0, advance=0.0)
+
+    def tick(self, mark: float | None = None, *, risk: float | None = None, advance: float = 1.0,
+             funding_rate: float | None = 0.0001) -> MonitorSnapshot:
+        """Advance the clock, deliver a mark price (or the mark for ``risk``), return the snapshot."""
+        if advance:
+            self.clock.advance(advance)
+        price = mark_for_risk(risk) if risk is not None else mark
+        assert price is not None
+        stamp = Stamp(self.clock.now(), self.clock.now())
+        self.store.apply(MarkTick(Exchange.BINANCE, SYMBOL, price, stamp, funding_rate=funding_rate))
+        self.channel.data(self.clock.monotonic())
+        return self.store.snapshot()
+
+    def close_while_blind(self) -> MonitorSnapshot:
+        self.store.apply(AccountState(self.spec, WALLET, ()))
+        return self.store.snapshot()
+
+    def silence(self, seconds: float) -> MonitorSnapshot:
+        """No data for ``seconds``: the channel goes STALE past its max age."""
+        self.clock.advance(seconds)
+        return self.store.snapshot()

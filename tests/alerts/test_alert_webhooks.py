@@ -1,0 +1,148 @@
+"""Webhooks against a local receiver: formats, the outbox across an outage (delivered exactly once),
+permanent refusals, giving up, and secrets kept out of the database and the logs."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import aiohttp
+import pytest
+from pydantic import SecretStr
+
+from liqwatch.alerts.delivery.from_config import Deliveries
+from liqwatch.alerts.delivery.outbox_sender import OutboxSender
+from liqwatch.alerts.delivery.webhooks import WebhookChannel, build_request, post
+from liqwatch.alerts.model import AlertLevel
+from liqwatch.alerts.service import AlertService
+from liqwatch.alerts.thresholds import ThresholdMap
+from liqwatch.storage import alert_rows, outbox
+from liqwatch.storage.async_db import AsyncDatabase
+from tests.alerts.alert_receiver import Receiver, eventually
+from tests.alerts.alert_scenarios import Scenario
+from tests.alerts.test_alert_terminal import note
+
+SECRET = "s3cr3t-topic-0a9f8e7d"
+
+
+async def _service(tmp_path: Path, hook: WebhookChannel, **sender_kw: float) -> tuple[AlertService, OutboxSender]:
+    db = await AsyncDatabase.open(tmp_path / "liqwatch.sqlite3")
+    kw = {"backoff_base_s": 0.05, "backoff_max_s": 0.2, "poll_s": 0.05} | sender_kw
+    sender = OutboxSender(db, [hook], **kw)  # type: ignore[arg-type]
+    svc = await AlertService.open(db, ThresholdMap(), deliveries=Deliveries(webhooks=[hook]), sender=sender)
+    return svc, sender
+
+
+def _db_bytes(tmp_path: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in tmp_path.glob("liqwatch.sqlite3*"))
+
+
+async def test_receiver_down_then_up_gets_each_alert_exactly_once(tmp_path: Path,
+                                                                  caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    rx = Receiver()
+    port = await rx.start()
+    await rx.stop()  # the endpoint is down when the alert is raised
+    hook = WebhookChannel("ops", "generic", SecretStr(f"http://127.0.0.1:{port}/hook/{SECRET}"), timeout_s=2,
+                          min_level=AlertLevel.WARNING)
+    svc, sender = await _service(tmp_path, hook)
+    try:
+        async with sender:
+            events = await svc.update(Scenario().tick(risk=0.85))
+            alert_id = events[0].alert_id
+
+            async def failed_twice() -> bool:
+                rows = await svc.db.run(outbox.rows)
+                return bool(rows) and rows[0].attempts >= 2
+
+            await eventually(failed_twice)
+            pending = await svc.db.run(outbox.rows, outbox.PENDING)
+            assert len(pending) == 1 and pending[0].last_error == "ClientConnectorError"
+            await rx.start(port)
+
+            async def delivered() -> bool:
+                return len(await svc.db.run(outbox.rows, outbox.DELIVERED)) == 1
+
+            await eventually(delivered)
+        assert len(rx.requests) == 1
+        body = json.loads(rx.requests[0].body)
+        assert body["alert_id"] == alert_id and body["level"] == "critical" and body["event"] == "raised"
+        assert rx.requests[0].headers["Idempotency-Key"] == f"liqwatch-{alert_id}-{body['id']}"
+        log = await svc.db.run(alert_rows.log_entries, [alert_id])
+        assert [(e.event, e.channel) for e in log] == [("raised", None), ("delivered", "ops")]
+    finally:
+        await rx.stop()
+        await svc.db.aclose()
+    assert SECRET.encode() not in _db_bytes(tmp_path)
+    # Everything but the test receiver's own access log (which is the far end, not liqwatch).
+    ours = [r.getMessage() for r in caplog.records if r.name != "aiohttp.access"]
+    assert ours and not any(SECRET in m for m in ours)
+
+
+async def test_refused_request_is_failed_once_not_retried(tmp_path: Path) -> None:
+    rx = Receiver(status=404)
+    port = await rx.start()
+    hook = WebhookChannel("ops", "slack", SecretStr(f"http://127.0.0.1:{port}/services/{SECRET}"))
+    svc, sender = await _service(tmp_path, hook)
+    try:
+        async with sender:
+            await svc.update(Scenario().tick(risk=0.85))
+
+            async def failed() -> bool:
+                return len(await svc.db.run(outbox.rows, outbox.FAILED)) == 1
+
+            await eventually(failed)
+        assert len(rx.requests) == 1
+        log = await svc.db.run(alert_rows.log_entries)
+        assert [(e.event, e.message) for e in log if e.event == "delivery_failed"] == [("delivery_failed", "HTTP 404")]
+    finally:
+        await rx.stop()
+        await svc.db.aclose()
+
+
+async def test_gives_up_after_retry_for_s(tmp_path: Path) -> None:
+    rx = Receiver(status=503)
+    port = await rx.start()
+    hook = WebhookChannel("ops", "generic", SecretStr(f"http://127.0.0.1:{port}/"), retry_for_s=0.3)
+    svc, sender = await _service(tmp_path, hook)
+    try:
+        async with sender:
+            await svc.update(Scenario().tick(risk=0.85))
+
+            async def failed() -> bool:
+                return len(await svc.db.run(outbox.rows, outbox.FAILED)) == 1
+
+            await eventually(failed)
+        row = (await svc.db.run(outbox.rows))[0]
+        assert row.last_error is not None
+        assert row.last_error.startswith("gave up after") and "HTTP 503" in row.last_error
+        assert len(rx.requests) == row.attempts >= 2
+    finally:
+        await rx.stop()
+        await svc.db.aclose()
+
+
+async def test_ntfy_telegram_and_slack_requests() -> None:
+    rx = Receiver()
+    port = await rx.start()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with aiohttp.ClientSession() as session:
+            await post(session, build_request("ntfy", f"{base}/{SECRET}", note()), 2)
+            await post(session, build_request("telegram", base, note(), token="123:ABC", chat_id="-100"), 2)
+            await post(session, build_request("slack", f"{base}/services/x", note()), 2)
+    finally:
+        await rx.stop()
+    ntfy, telegram, slack = rx.requests
+    assert ntfy.path == f"/{SECRET}" and ntfy.headers["Title"] == "liqwatch CRITICAL: main"
+    assert ntfy.headers["Priority"] == "4" and ntfy.body == b"main: risk 0.85, critical [alert 3-1]"
+    assert telegram.path == "/bot123:ABC/sendMessage"
+    assert json.loads(telegram.body) == {"chat_id": "-100", "disable_web_page_preview": True,
+                                         "text": "liqwatch CRITICAL: main\nmain: risk 0.85, critical [alert 3-1]"}
+    assert json.loads(slack.body) == {"text": "*liqwatch CRITICAL: main*\nmain: risk 0.85, critical [alert 3-1]"}
+
+
+def test_channel_repr_hides_the_url() -> None:
+    hook = WebhookChannel("ops", "ntfy", SecretStr(f"https://ntfy.sh/{SECRET}"))
+    assert SECRET not in repr(hook) and SECRET not in str(vars(hook))
