@@ -20,6 +20,7 @@ from liqwatch.config.permissions import check_secret_file
 from liqwatch.config.settings import Settings
 from liqwatch.config.sources import FILE_ONLY_FIELDS, env_override_names, load_inputs
 
+WEBHOOK_LITERAL_FIELDS = ("url", "bot_token")
 MAX_FILE_BYTES = 1 << 20  # a config is a few KiB; anything bigger is the wrong file
 
 
@@ -130,13 +131,26 @@ def _read_toml(path: Path, explicit: bool) -> dict[str, Any] | None:
 
 def literal_secret_fields(data: Mapping[str, Any]) -> list[str]:
     """Where the parsed file writes a secret itself, e.g. ``["accounts[0].api_key"]``."""
+    found: list[str] = []
     accounts = data.get("accounts")
-    if not isinstance(accounts, list):
-        return []
-    return [
-        f"accounts[{i}].{name}"
-        for i, entry in enumerate(accounts)
-        if isinstance(entry, dict)
-        for name in LITERAL_FIELDS
-        if name in entry
-    ]
+    if isinstance(accounts, list):
+        found.extend(
+            f"accounts[{i}].{name}"
+            for i, entry in enumerate(accounts)
+            if isinstance(entry, dict)
+            for name in LITERAL_FIELDS
+            if name in entry
+        )
+    # A webhook URL (ntfy topic, Slack hook) or a bot token grants whoever reads it the right to post as you.
+    alerts = data.get("alerts")
+    delivery = alerts.get("delivery") if isinstance(alerts, dict) else None
+    hooks = delivery.get("webhooks") if isinstance(delivery, dict) else None
+    if isinstance(hooks, list):
+        found.extend(
+            f"alerts.delivery.webhooks[{i}].{name}"
+            for i, hook in enumerate(hooks)
+            if isinstance(hook, dict)
+            for name in WEBHOOK_LITERAL_FIELDS
+            if name in hook
+        )
+    return found

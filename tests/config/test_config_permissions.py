@@ -91,3 +91,22 @@ def test_the_fix_quotes_a_path_with_spaces(tmp_path: Path) -> None:
     path = write(tmp_path, WITH_SECRET, 0o644, name="my config.toml")
     with pytest.raises(ConfigError, match=r"chmod 600 '.*/my config\.toml'"):
         load_settings(path, environ={})
+
+
+WEBHOOK_IN_FILE = f"""
+[[alerts.delivery.webhooks]]
+name = "phone"
+kind = "ntfy"
+url = "https://ntfy.example/{CANARY}"
+"""
+
+
+def test_a_literal_webhook_url_needs_an_owner_only_file(tmp_path: Path) -> None:
+    path = write(tmp_path, WEBHOOK_IN_FILE, 0o644)
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, environ={})
+    message = str(info.value)
+    assert "alerts.delivery.webhooks[0].url" in message and f"chmod 600 {path}" in message
+    assert CANARY not in message
+    path.chmod(0o600)
+    assert load_settings(path, environ={}).alerts.delivery.webhooks
