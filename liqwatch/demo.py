@@ -46,8 +46,9 @@ async def demo_monitor(
     options: FeedOptions | None = None,
     thresholds: RiskThresholds | None = None,
     seed: int = DEMO_SEED,
+    speed: float = 1.0,
 ) -> AsyncIterator[Monitor]:
-    async with demo_emulator(seed) as emu:
+    async with demo_emulator(seed, speed) as emu:
         accounts = scenario_accounts(emu.scenario, emu.rest_url, emu.ws_url)
         async with Monitor(accounts, options=options, thresholds=thresholds, record_path=record_path) as monitor:
             yield monitor

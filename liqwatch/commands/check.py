@@ -26,6 +26,8 @@ def register(sub: Any) -> None:
     p.add_argument("--timeout", type=float, default=20.0, metavar="SECONDS",
                    help="how long to wait for every feed to go LIVE (default 20)")
     p.add_argument("--record", metavar="FILE", help="append every raw frame (gzip JSON lines) to FILE")
+    p.add_argument("--speed", type=float, default=1.0, metavar="X",
+                   help="with --demo: run the demo market X times faster (default 1)")
     p.set_defaults(handler=run)
 
 
@@ -38,6 +40,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--timeout must be > 0", EXIT_STALE)
     if args.watch is not None and args.watch <= 0:
         raise UserError("--watch must be > 0", EXIT_STALE)
+    if not args.speed > 0 or (args.speed != 1.0 and not args.demo):
+        raise UserError("--speed must be > 0 and needs --demo", EXIT_STALE)
     try:
         return asyncio.run(_run(args))
     except UserError as exc:
@@ -50,6 +54,7 @@ async def _run(args: argparse.Namespace) -> int:
     import contextlib
     from pathlib import Path
 
+    from liqwatch.alerts.runtime import AlertRuntime
     from liqwatch.commands.monitor_setup import monitor_from_args
     from liqwatch.report import snapshot_json, snapshot_text
     from liqwatch.status import Status
@@ -64,9 +69,12 @@ async def _run(args: argparse.Namespace) -> int:
         sys.stdout.flush()
 
     record = Path(args.record) if args.record else None
-    async with monitor_from_args(args.config, args.demo, record) as monitor:
+    async with monitor_from_args(args.config, args.demo, record, args.speed) as (monitor, settings), AlertRuntime(
+        settings, demo=args.demo, terminal=None  # stdout carries the report: no bell or OSC bytes in it
+    ) as alerting:
         live = await monitor.wait_live(args.timeout)
         snap = monitor.store.snapshot()
+        await alerting.on_snapshot(snap)
         if args.watch is None:
             emit(snapshot_json(snap), snapshot_text(snap))
             if not live:
@@ -78,6 +86,7 @@ async def _run(args: argparse.Namespace) -> int:
         went_live = live
         while True:
             snap = monitor.store.snapshot()
+            await alerting.on_snapshot(snap)  # recorded before it is printed
             went_live = went_live or monitor.all_live()
             if went_live:
                 worst_seen = snap.status if worst_seen is None or snap.status.rank > worst_seen.rank else worst_seen

@@ -65,8 +65,8 @@ def run(args: argparse.Namespace) -> int:
         scenario = load_scenario(args.scenario) if args.scenario else demo_scenario()
     except ScenarioError as exc:
         raise UserError(str(exc)) from None
-    if args.speed > 100_000:
-        raise UserError("--speed above 100000 would step the market faster than it can be served")
+    if args.speed > 10_000:
+        raise UserError("--speed above 10000 would step the market faster than it can be served")
     server = EmulatorServer(scenario, seed=args.seed, speed=args.speed, port=args.port)
     try:
         return asyncio.run(_serve(server, show_secrets=not args.scenario, duration=args.duration))

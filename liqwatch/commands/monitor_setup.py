@@ -7,30 +7,36 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from liqwatch.commands.errors import UserError
+from liqwatch.config.settings import Settings
 from liqwatch.runtime import Monitor
 
 
 @contextlib.asynccontextmanager
-async def monitor_from_args(config: str | None, demo: bool, record: Path | None) -> AsyncIterator[Monitor]:
-    if demo:
-        from liqwatch.demo import demo_monitor
-
-        async with demo_monitor(record_path=record) as monitor:
-            yield monitor
-        return
+async def monitor_from_args(
+    config: str | None, demo: bool, record: Path | None, speed: float = 1.0
+) -> AsyncIterator[tuple[Monitor, Settings]]:
+    """A running monitor and the settings it runs under. The demo watches its own accounts but takes
+    thresholds and the data directory from the user's configuration, if there is one."""
     from liqwatch.config import ConfigError, load_settings
-    from liqwatch.feeds.from_config import feed_accounts, feed_options
     from liqwatch.status import RiskThresholds
 
     try:
         settings = load_settings(Path(config) if config else None)
     except ConfigError as exc:
         raise UserError(str(exc)) from None
+    a = settings.alerts
+    thresholds = RiskThresholds(a.warning, a.critical, a.liquidation_imminent)
+    if demo:
+        from liqwatch.demo import demo_monitor
+
+        async with demo_monitor(record_path=record, thresholds=thresholds, speed=speed) as monitor:
+            yield monitor, settings
+        return
+    from liqwatch.feeds.from_config import feed_accounts, feed_options
+
     accounts, disabled = feed_accounts(settings)
     if not accounts and not disabled:
         raise UserError("no accounts configured: add [[accounts]] to the configuration (see config.example.toml)")
-    a = settings.alerts
-    thresholds = RiskThresholds(a.warning, a.critical, a.liquidation_imminent)
     async with Monitor(accounts, disabled=disabled, options=feed_options(settings), thresholds=thresholds,
                        record_path=record) as monitor:
-        yield monitor
+        yield monitor, settings

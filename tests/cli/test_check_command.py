@@ -14,9 +14,16 @@ ROOT = Path(__file__).resolve().parents[2]
 EXIT = {"ok": 0, "warning": 1, "critical": 2, "stale": 3}
 
 
-def liqwatch(*args: str, timeout: float = 90, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+@pytest.fixture(autouse=True)
+def private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The commands write the demo's record under the XDG data directory: keep it inside the test.
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+
+
+def liqwatch(*args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "tui", *args], capture_output=True, text=True, timeout=timeout,
-                          cwd=ROOT, env={**os.environ, **(env or {})})
+                          cwd=ROOT, env=dict(os.environ))
 
 
 def test_check_demo_json_lists_both_exchanges_and_exits_with_the_worst_status() -> None:
@@ -86,3 +93,17 @@ def test_demo_shows_live_positions_within_seconds() -> None:
     assert "binance-main" in proc.stdout and "hl-whale" in proc.stdout
     assert "feed binance-main/mark: LIVE" in proc.stdout
     assert "BTC/USDT:USDT" in proc.stdout and "ETH/USDC:USDC" in proc.stdout
+
+
+def test_the_demos_drifting_account_raises_an_alert_kept_in_the_demo_record_only() -> None:
+    # At 10x the demo's ETH slide puts binance-degen past its warning level within ~6 s of wall time.
+    proc = liqwatch("check", "--demo", "--speed", "10", "--json", "--watch", "10", timeout=120)
+    statuses = [json.loads(line)["status"] for line in proc.stdout.splitlines()]
+    assert {"warning", "critical"} & set(statuses), statuses
+    demo = liqwatch("alerts", "--demo", "--json", timeout=30)
+    assert demo.returncode == 0, demo.stderr
+    alerts = json.loads(demo.stdout)
+    assert any(a["account"] == "binance-degen" for a in alerts["alerts"]), alerts
+    real = liqwatch("alerts", "--json", timeout=30)
+    assert real.returncode == 0, real.stderr
+    assert not any(a["account"] == "binance-degen" for a in json.loads(real.stdout)["alerts"])
