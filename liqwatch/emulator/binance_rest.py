@@ -76,6 +76,8 @@ class BinanceRest:
             web.get("/fapi/v3/balance", s(self.balance)),
             web.get("/fapi/v1/income", s(self.income)),
             web.get("/sapi/v1/account/apiRestrictions", s(self.api_restrictions)),
+            web.get("/sapi/v1/capital/config/getall", s(self.capital_config)),
+            web.get("/sapi/v1/margin/allPairs", s(self.margin_pairs)),
             web.post("/fapi/v1/listenKey", self._keyed(self.listen_key_post)),
             web.put("/fapi/v1/listenKey", self._keyed(self.listen_key_put)),
             web.delete("/fapi/v1/listenKey", self._keyed(self.listen_key_delete)),
@@ -589,6 +591,39 @@ class BinanceRest:
                 "enableMargin": False,
             }
         )
+
+    async def capital_config(
+        self, request: web.Request, account: BinanceAccount, params: dict[str, str]
+    ) -> web.StreamResponse:
+        # ccxt asks for this on load_markets when keys are set (unless options.fetchCurrencies is False).
+        assets = ["USDT", *(spec.base_asset for spec in self.sim.market.binance_specs.values())]
+        return web.json_response(
+            [
+                {
+                    "coin": coin,
+                    "name": coin,
+                    "free": "0",
+                    "locked": "0",
+                    "freeze": "0",
+                    "withdrawing": "0",
+                    "ipoing": "0",
+                    "ipoable": "0",
+                    "storage": "0",
+                    "isLegalMoney": False,
+                    "trading": True,
+                    "depositAllEnable": False,
+                    "withdrawAllEnable": False,
+                    "networkList": [],
+                }
+                for coin in assets
+            ]
+        )
+
+    async def margin_pairs(
+        self, request: web.Request, account: BinanceAccount, params: dict[str, str]
+    ) -> web.StreamResponse:
+        # Also asked for by ccxt's fetch_currencies; a futures-only emulator lists no spot margin pairs.
+        return web.json_response([])
 
     # --- listenKey (API key only, no signature) ----------------------------------------------------
     async def listen_key_post(self, request: web.Request, account: BinanceAccount) -> web.StreamResponse:

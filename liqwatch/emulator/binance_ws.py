@@ -6,12 +6,11 @@ forward no market events, as Binance's retired URLs do; bare ``/ws`` belongs to 
 
 from __future__ import annotations
 
-import contextlib
 import re
 from typing import Any
 
 import orjson
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from liqwatch.emulator.accounts import (
     BinanceAccount,
@@ -105,7 +104,7 @@ class BinanceStreams:
 
     def _new_ws(self) -> web.WebSocketResponse:
         # autoping off: the emulator answers pings itself so that faults can suppress the answers.
-        return web.WebSocketResponse(autoping=False, compress=False, max_msg_size=1 << 20)
+        return web.WebSocketResponse(autoping=False, compress=False, max_msg_size=1 << 20, timeout=2.0)
 
     async def _serve_market(
         self, request: web.Request, names: list[str], *, combined: bool, legacy: bool
@@ -121,20 +120,11 @@ class BinanceStreams:
             state.subs[name] = silent
         self._market_state[conn.id] = state
         self.hub.add(conn)
-        conn.start()
         try:
-            async for msg in ws:
-                if msg.type == WSMsgType.PING:
-                    if not conn.half_open:
-                        await ws.pong(msg.data)
-                elif msg.type == WSMsgType.PONG:
-                    conn.pong_received()
-                elif msg.type == WSMsgType.TEXT:
-                    self._market_request(conn, state, msg.data)
+            await conn.serve(lambda text: self._market_request(conn, state, text))
         finally:
             self.hub.discard(conn)
             self._market_state.pop(conn.id, None)
-            await conn.stop()
         return ws
 
     def _market_request(self, conn: StreamConn, state: _MarketState, text: str) -> None:
@@ -205,19 +195,12 @@ class BinanceStreams:
         )
         self._user_key[conn.id] = key
         self.hub.add(conn)
-        conn.start()
         try:
-            async for msg in ws:
-                if msg.type == WSMsgType.PING:
-                    if not conn.half_open:
-                        await ws.pong(msg.data)
-                elif msg.type == WSMsgType.PONG:
-                    conn.pong_received()
-                # The user stream takes no requests; anything else the client sends is ignored.
+            # The user stream takes no requests; whatever the client sends is ignored.
+            await conn.serve(lambda text: None)
         finally:
             self.hub.discard(conn)
             self._user_key.pop(conn.id, None)
-            await conn.stop()
         return ws
 
     # --- market publishing -----------------------------------------------------------------------------
@@ -456,5 +439,4 @@ class BinanceStreams:
     async def close_key(self, key: str) -> None:
         for conn in self.hub.of(frozenset({ConnKind.BINANCE_USER})):
             if self._user_key.get(conn.id) == key:
-                with contextlib.suppress(Exception):
-                    await conn.close(1000, "listenKey deleted")
+                conn.request_close(1000, "listenKey deleted")

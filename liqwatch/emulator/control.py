@@ -16,7 +16,8 @@ from liqwatch.emulator.faults import Faults
 
 Json = dict[str, Any]
 
-# name -> (allowed keyword arguments and their types); the first listed keys may be required.
+# name -> the keyword arguments it accepts and their JSON types (checked before the call, so that a typo
+# in a curl command is a 400 that names it rather than a silently ignored key).
 FAULT_ARGS: dict[str, dict[str, tuple[type, ...]]] = {
     "drop": {"target": (str,), "reset": (bool,), "code": (int,)},
     "half_open": {"target": (str,)},

@@ -101,7 +101,10 @@ class Faults:
             if reset:
                 conn.abort()
             else:
-                await conn.close(code, "dropped by fault control")
+                conn.request_close(code, "dropped by fault control")
+        if not reset:
+            # A reading client answers the close frame at once; do not hang on one that is not reading.
+            await asyncio.gather(*(conn.close(code, within=0.5) for conn in conns))
         self._record("drop", target=target, reset=reset, affected=len(conns))
         return len(conns)
 
@@ -136,16 +139,12 @@ class Faults:
         conns = self._conns(target)
         for conn in conns:
             if kind == "truncated":
-                whole = self._sample(conn.kind)
+                whole = self._sample(conn.kind, b'"60000.00000000"')
                 conn.send_raw(whole[: len(whole) // 2])
             elif kind == "invalid_utf8":
                 conn.send_raw(b'{"e":"\xff\xfe\xfd","E":1}')
             elif kind == "nan":
-                conn.send_raw(
-                    self._sample(conn.kind)
-                    .replace(b'"p":"', b'"p":NaN,"x":"')
-                    .replace(b'"markPx":"', b'"markPx":NaN,"x":"')
-                )
+                conn.send_raw(self._sample(conn.kind, b"NaN"))
             elif kind == "not_json":
                 conn.send_raw(b"<html><body><h1>502 Bad Gateway</h1></body></html>")
             else:
@@ -153,15 +152,17 @@ class Faults:
         self._record("malformed", target=target, kind=kind, affected=len(conns))
         return len(conns)
 
-    def _sample(self, kind: ConnKind) -> bytes:
-        now = self._now_ms()
+    def _sample(self, kind: ConnKind, number: bytes) -> bytes:
+        """A frame of the socket's own kind whose price field is ``number`` (a JSON string, or NaN)."""
+        now = str(self._now_ms()).encode()
         if kind is ConnKind.HYPERLIQUID:
-            return orjson.dumps({"channel": "activeAssetCtx", "data": {"coin": "BTC", "ctx": {"markPx": "60000.0"}}})
+            return b'{"channel":"activeAssetCtx","data":{"coin":"BTC","ctx":{"markPx":' + number + b"}}}"
         if kind is ConnKind.BINANCE_USER:
-            return orjson.dumps({"e": "ACCOUNT_UPDATE", "E": now, "T": now, "a": {"m": "ORDER", "B": [], "P": []}})
-        return orjson.dumps(
-            {"e": "markPriceUpdate", "E": now, "s": "BTCUSDT", "p": "60000.00000000", "r": "0.00010000"}
-        )
+            return (
+                b'{"e":"ACCOUNT_UPDATE","E":' + now + b',"T":' + now
+                + b',"a":{"m":"ORDER","B":[{"a":"USDT","wb":' + number + b',"cw":"0","bc":"0"}],"P":[]}}'
+            )  # fmt: skip
+        return b'{"e":"markPriceUpdate","E":' + now + b',"s":"BTCUSDT","p":' + number + b',"r":"0.00010000"}'
 
     def unknown_event(self, target: str = "all") -> int:
         """An event type no client knows yet (exchanges add them without notice)."""
@@ -356,6 +357,7 @@ class Faults:
             ],
             "ack_without_data": sorted(k.value for k in self._flags.silent_subscriptions),
             "refusing_connections": self.refusing,
+            "accepted_connections": {kind.value: n for kind, n in self._hub.accepted.items()},
             "connections": [
                 {
                     "id": c.id,
@@ -364,6 +366,8 @@ class Faults:
                     "data_stopped": c.data_stopped,
                     "duplicate": c.duplicate,
                     "reorder": c.reorder,
+                    "frames_sent": c.frames_sent,
+                    "pings_sent": c.pings_sent,
                 }
                 for c in conns
             ],

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 import orjson
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from liqwatch.emulator.accounts import FundingApplied
 from liqwatch.emulator.fmt import trimmed
@@ -52,23 +52,16 @@ class HyperliquidStreams:
         return [web.get("/ws", self._serve)]
 
     async def _serve(self, request: web.Request) -> web.StreamResponse:
-        ws = web.WebSocketResponse(autoping=False, compress=False, max_msg_size=1 << 20)
+        ws = web.WebSocketResponse(autoping=False, compress=False, max_msg_size=1 << 20, timeout=2.0)
         await ws.prepare(request)
         conn = StreamConn(ConnKind.HYPERLIQUID, ws, request, idle_timeout=self.idle_timeout)
         self._subs[conn.id] = {}
         self.hub.add(conn)
-        conn.start()
         try:
-            async for msg in ws:
-                if msg.type == WSMsgType.PING:
-                    if not conn.half_open:
-                        await ws.pong(msg.data)
-                elif msg.type == WSMsgType.TEXT:
-                    self._request(conn, msg.data)
+            await conn.serve(lambda text: self._request(conn, text))
         finally:
             self.hub.discard(conn)
             self._subs.pop(conn.id, None)
-            await conn.stop()
         return ws
 
     def _error(self, conn: StreamConn, text: str) -> None:

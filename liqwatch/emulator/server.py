@@ -33,7 +33,7 @@ from liqwatch.emulator.simulation import Simulation, StepResult
 from liqwatch.emulator.streams import Hub, StreamFlags
 
 HOST = "127.0.0.1"  # never anything else: the emulator is a local test double
-MAX_STEPS_PER_ROUND = 200_000
+MAX_STEPS_PER_ROUND = 20_000  # ~0.7 s of CPU; past ~20k steps/s the simulation runs behind the wall clock
 
 
 class EmulatorServer:

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import itertools
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -85,11 +86,15 @@ class StreamConn:
         loop = asyncio.get_running_loop()
         self.last_sent = loop.time()
         self.last_pong = loop.time()
+        self.last_ping_at = loop.time()
         self.frames_sent = 0
         self.pings_sent = 0
         self.recent: deque[bytes] = deque(maxlen=16)  # last data frames, for stale replays
         self.close_reason: str | None = None
         self._writer: asyncio.Task[None] | None = None
+        self._close_requested = asyncio.Event()
+        self._close_args: tuple[int, str] = (1001, "")
+        self.closed = asyncio.Event()
 
     # --- enqueueing -------------------------------------------------------------------------------
     def _put(self, frame: _Frame) -> None:
@@ -139,19 +144,57 @@ class StreamConn:
         return True
 
     # --- lifecycle --------------------------------------------------------------------------------
-    def start(self) -> None:
-        self._writer = asyncio.get_running_loop().create_task(self._write_loop(), name=f"emu-ws-{self.id}")
+    async def serve(self, on_text: Callable[[str], None]) -> None:
+        """Run the socket until it closes: answer pings, hand text frames to ``on_text``.
 
-    async def stop(self) -> None:
-        if self._writer is not None:
+        The close handshake is done here, in the request's own task, whoever asked for it: aiohttp
+        cuts the TCP connection without waiting for the client's close frame when another task closes.
+        """
+        ws = self.ws
+        self._writer = asyncio.get_running_loop().create_task(self._write_loop(), name=f"emu-ws-{self.id}")
+        try:
+            while not ws.closed:
+                receiving = asyncio.ensure_future(ws.receive())
+                closing = asyncio.ensure_future(self._close_requested.wait())
+                done, _ = await asyncio.wait({receiving, closing}, return_when=asyncio.FIRST_COMPLETED)
+                if receiving not in done:
+                    receiving.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await receiving
+                    code, message = self._close_args
+                    with contextlib.suppress(Exception):
+                        await ws.close(code=code, message=message.encode())
+                    break
+                closing.cancel()
+                msg = receiving.result()
+                if msg.type is WSMsgType.TEXT:
+                    on_text(msg.data)
+                elif msg.type is WSMsgType.PING:
+                    if not self.half_open:
+                        await ws.pong(msg.data)
+                elif msg.type is WSMsgType.PONG:
+                    self.pong_received()
+                elif msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
+                    break
+        finally:
             self._writer.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._writer
+            self.closed.set()
 
-    async def close(self, code: int = 1001, message: str = "") -> None:
+    def request_close(self, code: int = 1001, message: str = "") -> None:
+        """Ask the serving task to close with ``code``; returns at once."""
+        if self._close_requested.is_set():
+            return
         self.close_reason = message or f"closed {code}"
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.ws.close(code=code, message=message.encode()), 2.0)
+        self._close_args = (code, message)
+        self._close_requested.set()
+
+    async def close(self, code: int = 1001, message: str = "", within: float = 3.0) -> None:
+        """Close with ``code`` and wait (at most ``within`` seconds) until the socket is done."""
+        self.request_close(code, message)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.closed.wait(), within)
 
     def abort(self) -> None:
         """Reset the TCP connection without a close frame."""
@@ -184,42 +227,52 @@ class StreamConn:
         self.last_ping_at = loop.time()
         ws = self.ws
         while not ws.closed:
-            now = loop.time()
             try:
-                frame = await asyncio.wait_for(self._queue.get(), self._timeout(now))
-                self._queue.task_done()
+                frame = await asyncio.wait_for(self._queue.get(), self._timeout(loop.time()))
             except TimeoutError:
-                now = loop.time()
-                if self.idle_timeout is not None and now - self.last_sent >= self.idle_timeout:
-                    await self.close(1000, "idle")
+                if not await self._on_timer(loop.time()):
                     return
-                if (
-                    self.pong_timeout is not None
-                    and self.ping_interval is not None
-                    and now - self.last_pong >= self.pong_timeout
-                ):
-                    await self.close(1008, "no pong")
-                    return
-                if self.ping_interval is not None and now - self.last_ping_at >= self.ping_interval:
-                    self.last_ping_at = now
-                    if not self.half_open:
-                        try:
-                            await ws.ping()
-                        except (ConnectionError, RuntimeError):
-                            return
-                        self.pings_sent += 1
-                continue
-            if frame is None:
-                await self.close(1008, self.close_reason or "closed")
-                return
-            if self.half_open:
                 continue
             try:
-                await ws.send_frame(frame.payload, frame.opcode)
+                if frame is None:
+                    self.request_close(1008, self.close_reason or "slow consumer")
+                    return
+                if self.half_open:
+                    continue
+                try:
+                    await ws.send_frame(frame.payload, frame.opcode)
+                except (ConnectionError, RuntimeError):
+                    return
+                self.last_sent = loop.time()
+                self.frames_sent += 1
+            finally:
+                # After the write, so that flush() means "on the socket", not "taken off the queue".
+                self._queue.task_done()
+
+    async def _on_timer(self, now: float) -> bool:
+        """Idle close, pong deadline, server ping; False when the socket is done for."""
+        if self.half_open:
+            # A half-open server is frozen: it neither pings nor notices anything.
+            self.last_ping_at = self.last_sent = self.last_pong = now
+            return True
+        if self.idle_timeout is not None and now - self.last_sent >= self.idle_timeout:
+            self.request_close(1000, "idle")
+            return False
+        if (
+            self.pong_timeout is not None
+            and self.ping_interval is not None
+            and now - self.last_pong >= self.pong_timeout
+        ):
+            self.request_close(1008, "no pong")
+            return False
+        if self.ping_interval is not None and now - self.last_ping_at >= self.ping_interval:
+            self.last_ping_at = now
+            try:
+                await self.ws.ping()
             except (ConnectionError, RuntimeError):
-                return
-            self.last_sent = loop.time()
-            self.frames_sent += 1
+                return False
+            self.pings_sent += 1
+        return True
 
 
 class Hub:
@@ -240,7 +293,10 @@ class Hub:
         return sorted((c for c in self.conns if c.kind in kinds and not c.ws.closed), key=lambda c: c.id)
 
     async def close_all(self) -> None:
-        for conn in list(self.conns):
-            await conn.close(1001, "server shutdown")
-            await conn.stop()
+        conns = list(self.conns)
+        for conn in conns:
+            conn.request_close(1001, "server shutdown")
+        for conn in conns:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(conn.closed.wait(), 3.0)
         self.conns.clear()

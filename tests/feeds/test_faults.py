@@ -237,7 +237,8 @@ async def test_22_reconnect_storm_backs_off_to_the_cap_then_one_connection_per_s
         assert max(delays) <= FAST.backoff_cap_s and len(set(delays)) > 1  # capped and jittered
         attempts = adapter.market_stream.connect_attempts
         env.proxy.refuse = False
-        await eventually(lambda: state(env, "binance-main", "mark") is LIVE, 15, "recovery")
+        await eventually(lambda: all(state(env, "binance-main", c) is LIVE for c in ("mark", "user")), 15,
+                         "recovery of both streams")
         assert adapter.market_stream.connect_attempts - attempts < 20  # no hot loop
         await env.emu.flush()
         kinds = [c.kind.value for c in env.emu.hub.conns if not c.ws.closed]
