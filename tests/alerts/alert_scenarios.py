@@ -20,6 +20,8 @@ WALLET = 10_000.0
 
 def mark_for_risk(risk: float) -> float:
     """The mark at which the account's risk (MM / equity) is ``risk``: one cross long of 1 BTC."""
+    if not risk > MMR:
+        raise ValueError(f"risk {risk} is out of reach: a long's risk stays above its MMR {MMR}")
     return risk * (ENTRY - WALLET) / (risk - MMR)
 
 

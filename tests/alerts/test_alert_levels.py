@@ -41,7 +41,8 @@ def test_unset_thresholds_make_an_empty_ladder() -> None:
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.floats(min_value=0.0, max_value=1.2), min_size=1, max_size=30))
+# Risk of a 1x-wallet cross long lies above its MMR (0.005): lower values have no mark that produces them.
+@given(st.lists(st.floats(min_value=0.006, max_value=1.2), min_size=1, max_size=30))
 def test_any_series_sends_each_level_at_most_once_within_the_rearm_time(series: list[float]) -> None:
     d = Driver(options=EngineOptions(rearm_s=1e9))
     for value in series:
