@@ -30,6 +30,7 @@ from liqwatch.feeds.binance_wire import (
     parse_income,
     parse_position_risk,
     parse_premium_index,
+    unified,
 )
 from liqwatch.feeds.channel import Channel, ChannelKind
 from liqwatch.feeds.rest import ApiError, ReadOnlyGuard, RestError, RestGate, request_json
@@ -355,6 +356,10 @@ class BinanceAdapter(FeedAdapter):
             self.user.data(mono)
             self.store.incidents.append(f"{self.account.name}: Binance MARGIN_CALL (risk guidance from the exchange)")
             return
+        if kind == "ORDER_TRADE_UPDATE":
+            self.user.data(mono)
+            self._note_liquidation(event)
+            return
         if kind != "ACCOUNT_UPDATE":
             self.unknown_event("user", str(kind))
             return
@@ -364,6 +369,25 @@ class BinanceAdapter(FeedAdapter):
             return
         if self._apply_user_event(event, receive):
             self.user.data(mono)
+
+    def _note_liquidation(self, event: Any) -> None:
+        """A read-only monitor places no orders: the only fills it must report are the exchange's own
+        liquidation and auto-deleveraging orders (``ot`` LIQUIDATION/ADL, client id ``autoclose-``/``adl_``)."""
+        order = event.get("o")
+        if not isinstance(order, dict) or order.get("X") != "FILLED":
+            return
+        client_id = str(order.get("c", ""))
+        kind = "liquidated" if order.get("ot") == "LIQUIDATION" or client_id.startswith("autoclose-") else (
+            "auto-deleveraged" if order.get("ot") == "ADL" or client_id.startswith("adl_") else None)
+        if kind is None:
+            return
+        try:
+            symbol = unified(str(order.get("s")))
+        except WireError:
+            symbol = str(order.get("s"))
+        self.store.incidents.append(
+            f"{self.account.name}: {symbol} {kind} by Binance at {order.get('ap') or order.get('p')}"
+        )
 
     def _apply_user_event(self, event: Any, receive: datetime) -> bool:
         try:

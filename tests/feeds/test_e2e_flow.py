@@ -119,3 +119,20 @@ async def test_funding_settles_into_wallets_and_history() -> None:
         for name in ("binance-main", "hl-whale"):
             for p in snap.account(name).positions:
                 assert p.funding_rate is not None and p.next_funding is not None
+
+
+async def test_a_liquidation_seen_live_is_reported_and_the_position_removed() -> None:
+    async with running(only=("binance-degen",), autorun=False) as env:
+        stop = asyncio.Event()
+        ticker = asyncio.create_task(_ticking(env, stop))
+        try:
+            assert await env.monitor.wait_live(15)
+            await eventually(lambda: bool(env.emu.liquidations), 60, "the emulator to liquidate binance-degen")
+        finally:
+            stop.set()
+            await ticker
+        store = env.monitor.store
+        await eventually(lambda: len(store.book("binance-degen")) == 0, 10, "the position to close on the stream")
+        await eventually(lambda: any("ETH/USDT:USDT liquidated by Binance" in i for i in store.incidents), 5,
+                         "the liquidation incident")
+        assert not any("blind" in i for i in store.incidents)  # we saw it happen
