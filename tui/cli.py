@@ -1,4 +1,8 @@
-"""The ``liqwatch`` command: headless subcommands go to the engine; Textual is imported only for the App."""
+"""The ``liqwatch`` command: headless subcommands go to the engine; Textual is imported only for the App.
+
+``liqwatch demo`` on a terminal launches the App (``--plain`` or ``--json``, or output that is not a
+terminal, keep the text mode); a bare ``liqwatch`` launches the App on the configured accounts.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from liqwatch import __version__
 from liqwatch.commands import COMMAND_MODULES
@@ -15,26 +20,47 @@ from liqwatch.commands.errors import UserError
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="liqwatch",
-        description="Monitor leveraged perpetual-swap positions: margin, liquidation prices, funding.",
+        description="Monitor leveraged perpetual-swap positions: margin, liquidation prices, funding. "
+        "Without a command, opens the terminal app on the configured accounts.",
     )
     parser.add_argument("--version", action="version", version=f"liqwatch {__version__}")
+    parser.add_argument("--config", dest="app_config", metavar="PATH",
+                        help="configuration file for the app (default: the XDG config path)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
     return parser
 
 
+def on_terminal() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def wants_app(args: argparse.Namespace) -> bool:
+    """``liqwatch demo`` opens the App on a terminal unless text output was asked for."""
+    return not getattr(args, "plain", False) and not getattr(args, "json", False) and on_terminal()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", None)
-    if handler is None:
-        parser.print_help()
-        return 0
     try:
+        if args.command == "demo" and wants_app(args):
+            from tui.launch import run_demo_app
+
+            return run_demo_app(args)
+        if handler is None:
+            from tui.launch import has_accounts, run_config_app
+
+            path = Path(args.app_config) if args.app_config else None
+            if on_terminal() and has_accounts(path):
+                return run_config_app(path)
+            parser.print_help()
+            return 0
         return int(handler(args))
     except UserError as exc:
-        print(f"liqwatch {args.command}: {exc}", file=sys.stderr)
+        print(f"liqwatch{' ' + args.command if args.command else ''}: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130

@@ -1,7 +1,9 @@
 """``liqwatch demo``: the embedded emulator with the built-in scenario, watched through the real adapters.
 
-Until the terminal UI lands, the demo prints a refreshing table (redrawn in place on a terminal, appended
-otherwise). Its record (``--record``) is whatever file you name; nothing is written to your real data.
+On a terminal the command line (``tui.cli``) opens the terminal app instead of calling ``run``; ``run`` is the
+text mode: ``--plain``, ``--json``, or output that is not a terminal. It prints a refreshing table (redrawn in
+place on a terminal, appended otherwise). Its record (``--record``) is whatever file you name; nothing is
+written to your real data.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ def register(sub: Any) -> None:
     p.add_argument("--speed", type=float, default=1.0, help="market speed, simulated seconds per second (default 1)")
     p.add_argument("--record", metavar="FILE", help="append every raw frame (gzip JSON lines) to FILE")
     p.add_argument("--json", action="store_true", help="print one JSON snapshot per second instead of a table")
+    p.add_argument("--plain", action="store_true",
+                   help="print a refreshing text table instead of opening the terminal app "
+                        "(the default when output is not a terminal)")
     p.set_defaults(handler=run)
 
 

@@ -1,0 +1,111 @@
+"""Launching the App: what it watches (the demo's emulator, or the configured accounts) and how it starts.
+
+``tui.cli`` routes ``liqwatch demo`` (on a terminal, without ``--plain``/``--json``) and a bare
+``liqwatch`` with configured accounts here. Textual is imported only by these functions' callees, so
+headless commands never load it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from liqwatch.commands.errors import UserError
+from liqwatch.config import ConfigError, Settings, load_settings
+from tui.backend import Backend
+from widgets.ports import AlertPort
+
+log = logging.getLogger(__name__)
+
+
+@contextlib.asynccontextmanager
+async def open_alerts(settings: Settings, *, demo: bool) -> AsyncIterator[AlertPort]:
+    """The database-backed alerts; in memory (and said so) if the database cannot be opened."""
+    from liqwatch.alerts.runtime import AlertRuntime
+    from liqwatch.alerts.thresholds import ThresholdMap
+    from tui.alerts_adapter import EngineAlerts, ServiceAlerts
+
+    runtime = AlertRuntime(settings, demo=demo, terminal=None)
+    try:
+        await runtime.__aenter__()
+    except Exception as exc:  # a full disk or a locked file must not keep the monitor from starting
+        log.warning("alerts: database unavailable (%s); alerts are kept in memory only", exc)
+        yield EngineAlerts(ThresholdMap.from_settings(settings))
+        return
+    try:
+        yield ServiceAlerts(runtime)
+    finally:
+        await runtime.__aexit__(None, None, None)
+
+
+@contextlib.asynccontextmanager
+async def demo_backend(settings: Settings, speed: float = 1.0, record: Path | None = None
+                       ) -> AsyncIterator[Backend]:
+    from liqwatch.demo import demo_emulator, scenario_accounts
+    from liqwatch.runtime import Monitor
+
+    async with demo_emulator(speed=speed) as emu:
+        accounts = scenario_accounts(emu.scenario, emu.rest_url, emu.ws_url)
+        async with Monitor(accounts, record_path=record) as monitor, open_alerts(settings, demo=True) as alerts:
+            yield Backend(monitor.store, alerts, f"demo · emulator on 127.0.0.1:{emu.port}")
+
+
+@contextlib.asynccontextmanager
+async def config_backend(settings: Settings, record: Path | None = None) -> AsyncIterator[Backend]:
+    from liqwatch.feeds.from_config import feed_accounts, feed_options
+    from liqwatch.runtime import Monitor
+    from liqwatch.status import RiskThresholds
+
+    accounts, disabled = feed_accounts(settings)
+    a = settings.alerts
+    thresholds = RiskThresholds(a.warning, a.critical, a.liquidation_imminent)
+    async with Monitor(accounts, disabled=disabled, options=feed_options(settings), thresholds=thresholds,
+                       record_path=record) as monitor, open_alerts(settings, demo=False) as alerts:
+        yield Backend(monitor.store, alerts, f"{len(accounts)} account(s)")
+
+
+def _settings(path: Path | None, *, quiet: bool) -> Settings:
+    try:
+        return load_settings(path)
+    except ConfigError as exc:
+        if not quiet:
+            raise UserError(str(exc)) from None
+        # The demo does not need the user's file: a broken one only costs its [ui] preferences.
+        log.warning("configuration ignored for the demo: %s", exc)
+        return Settings()
+
+
+def run_demo_app(args: argparse.Namespace) -> int:
+    from tui.app import make_app
+
+    if args.seconds is not None and not args.seconds > 0:
+        raise UserError("--seconds must be > 0")
+    if not args.speed > 0:
+        raise UserError("--speed must be > 0")
+    settings = _settings(None, quiet=True)
+    record = Path(args.record) if args.record else None
+    app = make_app(settings.ui, connect=lambda: demo_backend(settings, args.speed, record),
+                   stop_after_s=args.seconds)
+    app.run()
+    return 0
+
+
+def has_accounts(path: Path | None) -> bool:
+    try:
+        return bool(load_settings(path).accounts)
+    except ConfigError:
+        return path is not None  # a named file that is broken: let the launch report why
+
+
+def run_config_app(path: Path | None) -> int:
+    from tui.app import make_app
+
+    settings = _settings(path, quiet=False)
+    if not settings.accounts:
+        raise UserError("no accounts configured: add [[accounts]] to the configuration (see config.example.toml)")
+    app = make_app(settings.ui, connect=lambda: config_backend(settings))
+    app.run()
+    return 0

@@ -1,0 +1,59 @@
+"""Alert history (``h``): this session's alert events, newest first."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Footer
+
+from liqwatch.alerts.model import AlertEvent
+from tui.bindings import CLOSE_BINDINGS
+from widgets.keyed_table import Column, KeyedTable, Row
+from widgets.levels import alert_cell
+
+COLUMNS = (
+    Column("time", "time (UTC)", 19, "left"),
+    Column("kind", "event", 12, "left"),
+    Column("level", "level", 8, "left"),
+    Column("message", "alert", 90, "left"),
+)
+
+
+def history_rows(events: Sequence[AlertEvent]) -> tuple[list[str], dict[str, Row]]:
+    order: list[str] = []
+    rows: dict[str, Row] = {}
+    for i, e in enumerate(reversed(events)):
+        key = str(i)
+        order.append(key)
+        rows[key] = ((f"{e.time:%Y-%m-%d %H:%M:%S}", "muted"), (e.kind.value, ""), alert_cell(e.alert.level),
+                     (e.alert.message, ""))
+    return order, rows
+
+
+class AlertHistoryScreen(ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = CLOSE_BINDINGS
+
+    def __init__(self, events: Sequence[AlertEvent]) -> None:
+        super().__init__(id="alert-history")
+        self.events = tuple(events)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="history-box"):
+            yield KeyedTable(COLUMNS, id="history-table")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        box = self.query_one("#history-box")
+        box.border_title = "Alert history (this session)"
+        box.border_subtitle = f"{len(self.events)} events · escape closes"
+        table = self.query_one(KeyedTable)
+        table.set_rows(*history_rows(self.events))
+        table.focus()
+
+    def action_dismiss_screen(self) -> None:
+        self.dismiss(None)

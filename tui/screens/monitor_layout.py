@@ -1,0 +1,212 @@
+"""The main screen's layout and data flow: header, the five panes (a grid on large terminals, tabs below
+120×34), the footer, and the pull of snapshots into the visible panes.
+
+A timer pulls snapshots at ``refresh_hz``; each visible pane diffs its rows by key and repaints only the
+lines whose text changed. Hidden panes (folded into tabs) are skipped and catch up when shown.
+"""
+
+from __future__ import annotations
+
+from textual import events, on
+from textual.app import ComposeResult
+from textual.containers import Container
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, Input, Tab, Tabs
+
+from liqwatch.alerts.model import Alert
+from liqwatch.store import MonitorSnapshot
+from tui.backend import Backend
+from tui.pump import SnapshotPump
+from tui.screens.panes import PANE_ORDER, TITLES, Pane
+from widgets.detail_view import DetailView
+from widgets.header_view import RiskHeader
+from widgets.keyed_table import KeyedTable
+from widgets.panes import AccountsTable, AlertsTable, ExposureTable, PositionsTable, SortedTable
+
+FOLD_WIDTH = 120
+FOLD_HEIGHT = 34
+
+
+class PaneTabs(Tabs, can_focus=False):
+    """The tab bar of the folded layout; the keyboard stays in the panes (tab / shift+tab)."""
+
+
+class MonitorLayout(Screen[None]):
+    def __init__(self, refresh_hz: float = 4.0, backend: Backend | None = None) -> None:
+        super().__init__(id="monitor")
+        self.refresh_hz = refresh_hz
+        self.backend: Backend | None = backend
+        self.pump: SnapshotPump | None = None
+        self.active_pane = "positions"
+        self.folded: bool | None = None
+        self._grid_rows = ""
+
+    def compose(self) -> ComposeResult:
+        yield RiskHeader(id="header")
+        yield PaneTabs(*(Tab(TITLES[name], id=name) for name in PANE_ORDER), active=self.active_pane,
+                       id="pane-tabs")
+        with Container(id="panes"):
+            with Pane("accounts"):
+                yield AccountsTable(id="accounts")
+            with Pane("exposure"):
+                yield ExposureTable(id="exposure")
+            with Pane("positions"):
+                yield PositionsTable(id="positions")
+                yield Input(placeholder="filter: words that must all appear (enter keeps, escape clears)",
+                            id="filter")
+            with Pane("detail"):
+                yield DetailView(id="detail")
+            with Pane("alerts"):
+                yield AlertsTable(id="alerts")
+        yield Footer(show_command_palette=False)
+
+    async def on_mount(self) -> None:
+        self.query_one("#filter", Input).display = False
+        self.set_interval(1.0 / self.refresh_hz, self.tick, name="snapshot-pull")
+        self._apply_fold(self.size.width, self.size.height)
+        self.focus_pane(self.active_pane)
+        if self.backend is not None:
+            self.attach(self.backend)
+            await self.pull(force=True)
+
+    def attach(self, backend: Backend) -> None:
+        self.backend = backend
+        self.pump = SnapshotPump(backend.source, backend.alerts)
+        self.sub_title = backend.label
+        self.query_one(RiskHeader).label = backend.label
+        self.query_one("#alerts-pane", Pane).border_subtitle = "" if backend.alerts else "alerts off"
+
+    # --- pulling and showing ---------------------------------------------------------------------------
+    async def tick(self) -> None:
+        await self.pull()
+
+    async def pull(self, force: bool = False) -> MonitorSnapshot | None:
+        """Pull a snapshot if one is due (``force``: now) and show it; the test seam for pilots."""
+        if self.pump is None:
+            return None
+        snap = await self.pump.pull(force)
+        if snap is not None:
+            self.show_snapshot(snap)
+        return snap
+
+    def show_snapshot(self, snap: MonitorSnapshot) -> None:
+        alerts = self.alert_list()
+        self.query_one(RiskHeader).show(snap, alerts)
+        self._size_rows(len(snap.accounts), alerts, snap)
+        if self.pane_visible("accounts") and self.backend is not None:
+            self.query_one(AccountsTable).show(snap, self.backend.source.thresholds)
+        if self.pane_visible("positions"):
+            self.query_one(PositionsTable).show(snap)
+        # Always, even folded away: `a` and `z` act on the alerts pane's selection from any pane.
+        self.query_one(AlertsTable).show(alerts, snap.time)
+        if self.pane_visible("exposure"):
+            self.query_one(ExposureTable).show(snap)
+        if self.pane_visible("detail"):
+            self.show_detail(snap)
+
+    def _size_rows(self, accounts: int, alerts: list[Alert], snap: MonitorSnapshot) -> None:
+        # The accounts row of the wide grid fits every account (up to 10) and no more.
+        rows = f"{max(7, min(accounts, 10) + 3)} 1fr 16"
+        if self._grid_rows != rows:
+            self._grid_rows = rows
+            self.query_one("#panes").styles.grid_rows = rows
+        if self.backend is not None and self.backend.alerts is not None:
+            new = sum(1 for a in alerts if a.needs_attention(snap.time))
+            label = f"{len(alerts)} active" + (f", {new} new" if new else "") if alerts else "none active"
+            self.query_one("#alerts-pane", Pane).border_subtitle = label
+
+    def show_detail(self, snap: MonitorSnapshot) -> None:
+        key = self.query_one(PositionsTable).cursor_key
+        tiers = None
+        if key is not None and self.backend is not None and self.pump is not None:
+            account, symbol, side = key.split("|")
+            try:
+                positions = self.backend.source.book(account).positions()
+            except KeyError:
+                positions = ()
+            tiers = next((p.tiers for p in positions if p.symbol == symbol and p.side.value == side), None)
+        samples = self.pump.history.samples(key) if key is not None and self.pump is not None else ()
+        self.query_one(DetailView).show(snap, key, tiers, samples)
+
+    def alert_list(self) -> list[Alert]:
+        port = self.backend.alerts if self.backend is not None else None
+        return list(port.alerts()) if port is not None else []
+
+    def refresh_panes(self) -> None:
+        """Show the latest snapshot again (after a sort, a filter, a pane change)."""
+        if self.pump is not None and self.pump.latest is not None:
+            self.show_snapshot(self.pump.latest)
+
+    @on(KeyedTable.CursorMoved, "#positions")
+    def _position_moved(self) -> None:
+        if self.pump is not None and self.pump.latest is not None and self.pane_visible("detail"):
+            self.show_detail(self.pump.latest)
+
+    # --- layout and panes ------------------------------------------------------------------------------
+    def on_resize(self, event: events.Resize) -> None:
+        self._apply_fold(event.size.width, event.size.height)
+
+    def _apply_fold(self, width: int, height: int) -> None:
+        folded = width < FOLD_WIDTH or height < FOLD_HEIGHT
+        if folded != self.folded:
+            self.folded = folded
+            self.set_class(folded, "-folded")
+            self.set_class(not folded, "-wide")
+            self.query_one(Footer).compact = folded
+            self._mark_active()
+            self.refresh_panes()
+
+    def pane_visible(self, name: str) -> bool:
+        return self.folded is False or name == self.active_pane
+
+    def pane_target(self, name: str) -> Widget:
+        return self.query_one(f"#{name}")
+
+    def focused_pane(self) -> str:
+        """The pane the keyboard is in; set as soon as a pane is chosen, before focus settles, so that
+        keys pressed in quick succession (tab, tab) each move one pane on."""
+        return self.active_pane
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        node: Widget | None = event.widget
+        while node is not None and not isinstance(node, Pane):
+            node = node.parent if isinstance(node.parent, Widget) else None
+        if node is not None and node.pane != self.active_pane:  # a click moved the focus
+            self.active_pane = node.pane
+            self._mark_active()
+            with self.prevent(Tabs.TabActivated):
+                self.query_one("#pane-tabs", PaneTabs).active = node.pane
+
+    def focus_pane(self, name: str) -> None:
+        self.active_pane = name
+        self._mark_active()
+        tabs = self.query_one("#pane-tabs", PaneTabs)
+        # Only a click on a tab should move the focus: a programmatic change must not echo back.
+        with self.prevent(Tabs.TabActivated):
+            tabs.active = name
+        self.pane_target(name).focus()
+        self.refresh_panes()
+
+    def _mark_active(self) -> None:
+        for pane in self.query(Pane):
+            pane.set_class(pane.pane == self.active_pane, "-active")
+
+    @on(Tabs.TabActivated, "#pane-tabs")
+    def _tab_clicked(self, event: Tabs.TabActivated) -> None:
+        if event.tab.id is not None and event.tab.id != self.active_pane:
+            self.focus_pane(event.tab.id)
+
+    def focused_table(self) -> SortedTable:
+        target = self.pane_target(self.focused_pane())
+        return target if isinstance(target, SortedTable) else self.query_one(PositionsTable)
+
+    def update_subtitles(self) -> None:
+        positions = self.query_one(PositionsTable)
+        scope = positions.account or "all accounts"
+        filt = f" · filter: {positions.filter_text}" if positions.filter_text else ""
+        self.query_one("#positions-pane", Pane).border_subtitle = f"{scope} · sort {positions.sort_label}{filt}"
+        for name in ("accounts", "alerts", "exposure"):
+            table = self.query_one(f"#{name}", SortedTable)
+            if table.sort_column is not None or table.sort_reverse:
+                self.query_one(f"#{name}-pane", Pane).border_subtitle = f"sort {table.sort_label}"

@@ -1,0 +1,80 @@
+"""The accounts pane: one row per account, closest to liquidation first (the snapshot's order)."""
+
+from __future__ import annotations
+
+from liqwatch.feeds.channel import ChannelState
+from liqwatch.status import RiskThresholds
+from liqwatch.store import AccountView, MonitorSnapshot
+from widgets import fmt
+from widgets.funding_view import per_day
+from widgets.keyed_table import Cell, Column
+from widgets.levels import feed_tag, status_cell, status_tag
+from widgets.risk_view import worst_liquidated, worst_risk
+from widgets.table_model import Entry
+
+GAUGE = 6
+SHORT_STATE = {ChannelState.RECONNECTING: "RECONN", ChannelState.CONNECTING: "CONN", ChannelState.SYNCING: "SYNC"}
+SHORT_EXCHANGE = {"hyperliquid": "hyperliq"}
+
+COLUMNS = (
+    Column("status", "status", 7, "left"),
+    Column("exchange", "exchange", 8, "left"),
+    Column("name", "account", 14, "left"),
+    Column("equity", "equity", 11),
+    Column("ratio", "margin", 7),
+    Column("risk", "worst risk", GAUGE + 5, "left"),
+    Column("upnl", "uPnL", 11),
+    Column("funding", "fund/day", 9),
+    Column("fresh", "freshness", 12, "left"),
+)
+
+
+def freshness(a: AccountView) -> Cell:
+    if a.disabled_reason is not None:
+        return ("OFF", "stale")
+    if a.fresh:
+        return ("LIVE", "ok")
+    bad = [f for f in a.feeds if f.state is not ChannelState.LIVE]
+    if not bad:
+        return ("SYNCING", "warning")
+    worst = max(bad, key=lambda f: -1.0 if f.age_s is None else f.age_s)
+    age = "" if worst.age_s is None else " " + fmt.age(worst.age_s)
+    return (f"{SHORT_STATE.get(worst.state, worst.state.value)}{age}", feed_tag(worst.state))
+
+
+def account_entry(a: AccountView, thresholds: RiskThresholds) -> Entry:
+    r = a.risk
+    dim = "" if a.fresh else " stale"
+    fresh = freshness(a)
+    search = f"{a.name} {a.exchange.value}".lower()
+    if r is None:
+        why = "disabled" if a.disabled_reason else "waiting"
+        exchange = SHORT_EXCHANGE.get(a.exchange.value, a.exchange.value)
+        cells = (status_cell(a.status), (exchange, "stale"), (a.name, "stale"), (why, "stale"),
+                 ("", ""), ("", ""), ("", ""), ("", ""), fresh)
+        return Entry(a.name, cells, (-a.status.rank, a.exchange.value, a.name, None, None, None, None, None,
+                                     fresh[0]), search)
+    risk = worst_risk(a)
+    liquidated = worst_liquidated(a)
+    level = status_tag(thresholds.status_of(risk, liquidated))
+    upnl = sum(p.risk.unrealized_pnl for p in a.positions)
+    day = per_day(a)
+    cells = (
+        status_cell(a.status, liquidated),
+        (SHORT_EXCHANGE.get(a.exchange.value, a.exchange.value), dim),
+        (a.name, "strong" + dim),
+        (fmt.money(r.margin_balance), dim),
+        (fmt.ratio_pct(r.margin_ratio), dim),
+        (f"{fmt.gauge(1.0 if liquidated else risk, GAUGE)} {fmt.risk(risk)}", level + dim),
+        (fmt.money(upnl, signed=True), ("gain" if upnl >= 0 else "loss") + dim),
+        (fmt.money(day, signed=True), ("gain" if (day or 0) >= 0 else "loss") + dim),
+        fresh,
+    )
+    # Danger sorts first in ascending order: status and risk are negated (no risk figure = liquidated).
+    danger = -risk if risk is not None else float("-inf")
+    sort = (-a.status.rank, a.exchange.value, a.name, r.margin_balance, r.margin_ratio, danger, upnl, day, fresh[0])
+    return Entry(a.name, cells, sort, search)
+
+
+def account_entries(snap: MonitorSnapshot, thresholds: RiskThresholds) -> list[Entry]:
+    return [account_entry(a, thresholds) for a in snap.accounts]

@@ -1,0 +1,42 @@
+"""The alerts pane: active alerts with level, age and acknowledgement, worst first."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from liqwatch.alerts.model import Alert
+from widgets import fmt
+from widgets.keyed_table import Cell, Column
+from widgets.levels import alert_cell
+from widgets.table_model import Entry
+
+COLUMNS = (
+    Column("level", "level", 7, "left"),
+    Column("age", "age", 6),
+    Column("state", "state", 6, "left"),
+    Column("message", "alert", 90, "left"),
+)
+
+
+def ack_state(alert: Alert, now: datetime) -> Cell:
+    if alert.snoozed(now) and alert.snoozed_until is not None:
+        return (f"zz{fmt.short_age((alert.snoozed_until - now).total_seconds())}", "muted")
+    if alert.acknowledged:
+        return ("ack", "muted")
+    return ("NEW", "critical" if alert.level.is_critical else "warning")
+
+
+def alert_entry(alert: Alert, now: datetime) -> Entry:
+    level = alert_cell(alert.level)
+    age = (now - alert.raised_at).total_seconds()
+    state = ack_state(alert, now)
+    quiet = " muted" if alert.acknowledged or alert.snoozed(now) else ""
+    cells = (level, (fmt.age(age), ""), state, (alert.message, quiet.strip()))
+    sort = (-alert.level.rank, -age, state[0], alert.message)
+    search = f"{alert.key.account} {alert.key.rule.value} {alert.key.subject} {alert.message}".lower()
+    return Entry(alert.id, cells, sort, search)
+
+
+def alert_entries(alerts: Sequence[Alert], now: datetime) -> list[Entry]:
+    return [alert_entry(a, now) for a in alerts]

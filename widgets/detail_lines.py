@@ -1,0 +1,93 @@
+"""The detail pane's text: the selected position's figures, its bracket and the next one, and its history."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import datetime
+
+from liqwatch.model import MarginMode
+from liqwatch.store import AccountView, PositionView
+from liqwatch.tiers import TierTable
+from widgets import fmt
+from widgets.funding_view import seconds_to_next
+from widgets.history import Sample
+from widgets.levels import status_cell, status_tag
+from widgets.plot import price_plot, spark
+from widgets.position_rows import exchange_liq, position_status, roe_pct
+from widgets.text_lines import Line
+
+INFO_LINES = 5
+SPARK_LINES = 2
+
+
+def bracket_lines(tiers: TierTable | None, notional: float) -> Line:
+    if tiers is None:
+        return (("bracket ", "muted"), ("unknown", "stale"))
+    tier = tiers.tier_for(notional)
+    floor = fmt.compact(tier.floor)
+    span = f"≥{floor}" if math.isinf(tier.cap) else f"{floor}–{fmt.compact(tier.cap)}"
+    now: Line = (("bracket ", "muted"),
+                 (f"{span} MMR {fmt.pct(tier.mmr * 100, 2)} amt {fmt.compact(tier.maint_amount)}", ""))
+    nxt = tiers.next_tier(notional)
+    if nxt is None:
+        return (*now, ("  · last bracket", "muted"))
+    away = nxt.floor - abs(notional)
+    return (*now, ("  · next ", "muted"),
+            (f"≥{fmt.compact(nxt.floor)} MMR {fmt.pct(nxt.mmr * 100, 2)} ({fmt.compact(away)} notional away)",
+             "warning" if away < 0.1 * nxt.floor else ""))
+
+
+def info_lines(a: AccountView, p: PositionView, tiers: TierTable | None, now: datetime) -> list[Line]:
+    r = p.risk
+    dim = "" if p.fresh else " stale"
+    status = position_status(p)
+    level = status_tag(p.status)
+    marker = status_cell(status, r.liquidated)
+    exch = exchange_liq(p)
+    freshness = ("live", "muted") if p.fresh else (f"  not live: mark {fmt.age(p.age_s)} old", "stale")
+    isolated = r.margin_mode is MarginMode.ISOLATED
+    gain = "gain" if r.unrealized_pnl >= 0 else "loss"
+    return [
+        ((f"{r.symbol} {r.side.value}", "strong"), (f" · {a.name} ({a.exchange.value}) · {r.margin_mode.value}"
+                                                      f" · {fmt.leverage(r.leverage)}  ", "muted"),
+         marker, ("  ", ""), freshness),
+        (("mark ", "muted"), (fmt.price(r.mark_price), dim), ("  entry ", "muted"), (fmt.price(r.entry_price), "entry"),
+         ("  liq ", "muted"), (fmt.price(r.liquidation_price), "liq"),
+         *((("  exch ", "muted"), (fmt.price(exch), "warning")) if exch is not None else ()),
+         ("  dist ", "muted"), (f"{fmt.pct(r.distance_to_liquidation_pct, 1)} · {fmt.sigma(r.distance_sigma)}",
+                                level + dim)),
+        (("margin ", "muted"), (fmt.ratio_pct(r.margin_ratio) + ("" if isolated else " (account)"), level + dim),
+         ("  risk ", "muted"), (fmt.risk(r.risk), level + dim), ("  uPnL ", "muted"),
+         (fmt.money(r.unrealized_pnl, signed=True), gain + dim), ("  ROE ", "muted"),
+         (fmt.pct(roe_pct(p), 1, signed=True), gain + dim), ("  notional ", "muted"), (fmt.compact(r.notional), dim)),
+        bracket_lines(tiers, r.notional),
+        (("funding paid since open ", "muted"), (fmt.money(p.funding_paid_since_open, signed=True), dim),
+         ("  next ", "muted"), (fmt.money(p.next_funding, signed=True), dim), ("  in ", "muted"),
+         (fmt.countdown(seconds_to_next(p, a.exchange, now)), dim), ("  rate ", "muted"),
+         (fmt.rate(p.funding_rate), dim)),
+    ]
+
+
+def history_lines(samples: Sequence[Sample], width: int) -> list[Line]:
+    cols = max(1, width - 12)
+    risks = [s.risk for s in samples]
+    rates = [s.funding_rate for s in samples]
+    last_risk = fmt.risk(risks[-1]) if risks else fmt.NA
+    last_rate = fmt.rate(rates[-1]) if rates else fmt.NA
+    return [
+        (("risk (0..1) ", "muted"), (spark(risks, cols - 8, 0.0, 1.0), "accent"), (f" {last_risk}", "")),
+        (("funding    ", "muted"), (spark(rates, cols - 8), "accent"), (f" {last_rate}", "")),
+    ]
+
+
+def detail_lines(a: AccountView, p: PositionView, tiers: TierTable | None, samples: Sequence[Sample],
+                 now: datetime, width: int, height: int) -> list[Line]:
+    plot_height = max(2, height - INFO_LINES - SPARK_LINES)
+    marks = [s.mark for s in samples] or [p.risk.mark_price]
+    plot = price_plot(marks, p.risk.entry_price, p.risk.liquidation_price, width, plot_height)
+    return [*info_lines(a, p, tiers, now), *plot, *history_lines(samples, width)]
+
+
+def empty_lines(message: str) -> list[Line]:
+    return [((message, "muted"),)]

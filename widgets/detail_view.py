@@ -1,0 +1,41 @@
+"""The detail pane: the selected position's figures, bracket, mark plot and history sparklines."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual import events
+
+from liqwatch.store import MonitorSnapshot
+from liqwatch.tiers import TierTable
+from widgets.detail_lines import detail_lines, empty_lines
+from widgets.history import Sample
+from widgets.position_rows import find_position
+from widgets.text_lines import TextLines
+
+
+class DetailView(TextLines, can_focus=True):
+    DEFAULT_CSS = """
+    DetailView { height: 1fr; }
+    """
+
+    def __init__(self, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.key: str | None = None
+        self._last: tuple[MonitorSnapshot, TierTable | None, Sequence[Sample]] | None = None
+
+    def show(self, snap: MonitorSnapshot, key: str | None, tiers: TierTable | None,
+             samples: Sequence[Sample]) -> int:
+        self.key = key
+        self._last = (snap, tiers, samples)
+        width, height = self.size.width or 80, self.size.height or 12
+        found = find_position(snap, key) if key is not None else None
+        if found is None:
+            return self.set_lines(empty_lines(" select a position (j/k in the positions pane)"))
+        account, position = found
+        return self.set_lines(detail_lines(account, position, tiers, samples, snap.time, width, height))
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self._last is not None:
+            snap, tiers, samples = self._last
+            self.show(snap, self.key, tiers, samples)

@@ -1,0 +1,81 @@
+"""Net exposure per asset across every account: what one price move does to the whole book."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from liqwatch.store import MonitorSnapshot
+from widgets import fmt
+from widgets.keyed_table import Column
+from widgets.table_model import Entry
+
+COLUMNS = (
+    Column("asset", "asset", 6, "left"),
+    Column("net", "net", 8),
+    Column("long", "long", 7),
+    Column("short", "short", 8),
+    Column("size", "net size", 9),
+    Column("positions", "pos", 3),
+    Column("fresh", "fresh", 6, "left"),
+)
+
+
+def base_asset(symbol: str) -> str:
+    return symbol.split("/", 1)[0]
+
+
+@dataclass
+class Exposure:
+    asset: str
+    long: float = 0.0
+    short: float = 0.0
+    net_size: float = 0.0
+    positions: int = 0
+    accounts: set[str] = field(default_factory=set)
+    stale_age: float | None = None  # the oldest mark behind a position that is not fresh
+    stale: bool = False
+
+    @property
+    def net(self) -> float:
+        return self.long - self.short
+
+
+def exposures(snap: MonitorSnapshot) -> list[Exposure]:
+    """Largest absolute net notional first."""
+    by_asset: dict[str, Exposure] = {}
+    for a in snap.accounts:
+        for p in a.positions:
+            asset = base_asset(p.risk.symbol)
+            e = by_asset.setdefault(asset, Exposure(asset))
+            if p.risk.side.sign > 0:
+                e.long += p.risk.notional
+            else:
+                e.short += p.risk.notional
+            e.net_size += p.risk.side.sign * p.risk.size
+            e.positions += 1
+            e.accounts.add(a.name)
+            if not p.fresh:
+                e.stale = True
+                if p.age_s is not None:
+                    e.stale_age = max(e.stale_age or 0.0, p.age_s)
+    return sorted(by_asset.values(), key=lambda e: (-abs(e.net), e.asset))
+
+
+def exposure_entries(snap: MonitorSnapshot) -> list[Entry]:
+    out = []
+    for e in exposures(snap):
+        dim = " stale" if e.stale else ""
+        fresh = (fmt.age(e.stale_age) if e.stale_age is not None else "?", "stale") if e.stale else ("live", "muted")
+        cells = (
+            (e.asset, "strong" + dim),
+            # Long or short is a position, not a gain: the sign says which, no colour needed.
+            (fmt.compact(e.net, signed=True), "strong" + dim),
+            (fmt.compact(e.long), dim),
+            (fmt.compact(-e.short) if e.short else fmt.compact(0.0), dim),
+            (fmt.size(e.net_size), dim),
+            (str(e.positions), dim),
+            fresh,
+        )
+        sort = (e.asset, -abs(e.net), e.long, e.short, e.net_size, float(e.positions), e.stale_age or 0.0)
+        out.append(Entry(e.asset, cells, sort, e.asset.lower()))
+    return out

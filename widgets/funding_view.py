@@ -1,0 +1,30 @@
+"""Funding figures the panes show that the snapshot does not carry ready-made."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from liqwatch.funding import next_settlement
+from liqwatch.model import Exchange
+from liqwatch.store import AccountView, PositionView
+
+
+def interval_hours(exchange: Exchange) -> float:
+    # Hyperliquid settles hourly; the others every 8 hours for most symbols.
+    return 1.0 if exchange is Exchange.HYPERLIQUID else 8.0
+
+
+def next_time(p: PositionView, exchange: Exchange, now: datetime) -> datetime:
+    return p.next_funding_time if p.next_funding_time is not None else next_settlement(now, interval_hours(exchange))
+
+
+def seconds_to_next(p: PositionView, exchange: Exchange, now: datetime) -> float:
+    return (next_time(p, exchange, now) - now).total_seconds()
+
+
+def per_day(account: AccountView) -> float | None:
+    """The projected funding of one day at the current rates (negative = the account pays)."""
+    flows = [p.next_funding for p in account.positions if p.next_funding is not None]
+    if not flows:
+        return None
+    return sum(flows) * 24.0 / interval_hours(account.exchange)

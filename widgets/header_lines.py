@@ -1,0 +1,84 @@
+"""The header: the worst account's risk, active alerts, each account's feeds, next funding, the UTC clock.
+
+Everything is read from the snapshot, the clock included (``snapshot.time``), so a frozen store clock
+freezes the header too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from liqwatch.alerts.model import Alert
+from liqwatch.feeds.channel import ChannelState
+from liqwatch.store import AccountView, MonitorSnapshot
+from widgets import fmt
+from widgets.funding_view import seconds_to_next
+from widgets.levels import feed_tag, status_cell
+from widgets.risk_view import worst_liquidated, worst_risk
+from widgets.text_lines import Line, Span
+
+
+def _feed_span(a: AccountView) -> Span:
+    if a.disabled_reason is not None:
+        return (f"{a.name} OFF", "stale")
+    bad = [f for f in a.feeds if f.state is not ChannelState.LIVE]
+    if not a.feeds:
+        return (f"{a.name} CONNECTING", "stale")
+    if not bad:
+        return (f"{a.name} LIVE", "ok")
+    worst = max(bad, key=lambda f: -1.0 if f.age_s is None else f.age_s)
+    age = "" if worst.age_s is None else f" {fmt.age(worst.age_s)}"
+    return (f"{a.name} {worst.state.value}{age}", feed_tag(worst.state))
+
+
+def _next_funding(snap: MonitorSnapshot) -> float | None:
+    waits = [seconds_to_next(p, a.exchange, snap.time) for a in snap.accounts for p in a.positions]
+    return min(waits) if waits else None
+
+
+def _fit(spans: Sequence[Span], width: int) -> Line:
+    out: list[Span] = []
+    used = 0
+    for text, tag in spans:
+        if used + len(text) > width:
+            if width - used > 1:
+                out.append((text[: width - used - 1] + "…", tag))
+            break
+        out.append((text, tag))
+        used += len(text)
+    return tuple(out)
+
+
+def header_lines(snap: MonitorSnapshot, alerts: Sequence[Alert], width: int, label: str = "") -> list[Line]:
+    """Two lines; ``label`` (what is watched, e.g. the demo's emulator) ends the second when it fits."""
+    top: list[Span] = [(" liqwatch ", "strong")]
+    ranked = [a for a in snap.accounts if a.risk is not None]
+    if ranked:
+        worst = ranked[0]
+        marker = status_cell(worst.status, worst_liquidated(worst))
+        top += [("│ worst ", "muted"), (f"{worst.name} ", "strong"), marker,
+                (f" risk {fmt.risk(worst_risk(worst))} ", marker[1])]
+    else:
+        top += [("│ waiting for account data ", "stale")]
+    attention = sum(1 for a in alerts if a.needs_attention(snap.time))
+    tag = "critical" if attention else ("warning" if alerts else "ok")
+    top += [("│ alerts ", "muted"), (f"{len(alerts)}" + (f" ({attention} new)" if attention else "") + " ", tag)]
+    wait = _next_funding(snap)
+    if wait is not None:
+        top += [("│ funding in ", "muted"), (fmt.countdown(wait) + " ", "")]
+    clock = f"{snap.time:%Y-%m-%d %H:%M:%S} UTC "
+    used = sum(len(t) for t, _ in top)
+    if used + len(clock) + 1 <= width:
+        top.append((" " * (width - used - len(clock)), ""))
+        top.append((clock, "strong"))
+    else:
+        top.append((f"{snap.time:%H:%M:%S}Z", "strong"))
+    feeds: list[Span] = [(" feeds ", "muted")]
+    for i, a in enumerate(snap.accounts):
+        if i:
+            feeds.append((" · ", "muted"))
+        feeds.append(_feed_span(a))
+    used = sum(len(t) for t, _ in feeds)
+    if label and used + len(label) + 3 <= width:
+        feeds += [(" " * (width - used - len(label) - 1), ""), (label + " ", "muted")]
+    return [_fit(top, width), _fit(feeds, width)]
