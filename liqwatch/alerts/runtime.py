@@ -23,7 +23,7 @@ from liqwatch.alerts.model import AlertEvent
 from liqwatch.alerts.service import AlertService
 from liqwatch.alerts.thresholds import EngineOptions, ThresholdMap
 from liqwatch.clock import Clock, SystemClock
-from liqwatch.storage import retention
+from liqwatch.storage import alert_rows, retention
 from liqwatch.storage.async_db import AsyncDatabase
 from liqwatch.storage.paths import database_path
 from liqwatch.storage.recorder import HistoryRecorder
@@ -51,6 +51,7 @@ class AlertRuntime:
         sample_interval_s: float = 60.0,
     ) -> None:
         self.settings = settings
+        self._demo = demo
         self.path = db_path or database_path(settings, demo)
         self.clock = clock or SystemClock()
         self._terminal = terminal
@@ -78,6 +79,8 @@ class AlertRuntime:
                                                environ=self._environ)
             for problem in self.deliveries.problems:
                 log.warning("alerts: %s", problem)
+            if self._demo:
+                await self.db.run(alert_rows.close_all_active, self.clock.now(), "a new demo run started")
             self.sender = OutboxSender(self.db, self.deliveries.webhooks, clock=self.clock)
             self._service = await AlertService.open(self.db, ThresholdMap.from_settings(self.settings),
                                                     clock=self.clock, deliveries=self.deliveries,

@@ -189,3 +189,19 @@ def take_ack_requests(db: Database, when: datetime) -> list[AckRequest]:
             conn.execute("UPDATE ack_requests SET handled_at = ? WHERE handled_at IS NULL AND id <= ?",
                          (to_ts(when), rows[-1]["id"]))
     return [AckRequest(r["id"], r["alert_id"], r["action"], AlertLevel(r["level"]), r["until"]) for r in rows]
+
+
+def close_all_active(db: Database, when: datetime, reason: str) -> int:
+    """Clear every active alert (logged with ``reason``); a new demo run starts a new simulated world, and
+    alerts about the previous one must not greet it."""
+    rows = db.query("SELECT id, level FROM alerts WHERE cleared_at IS NULL")
+    with db.transaction() as conn:
+        for r in rows:
+            conn.execute("UPDATE alerts SET cleared_at = ?, updated_at = ? WHERE id = ?",
+                         (to_ts(when), to_ts(when), r["id"]))
+            conn.execute(
+                "INSERT INTO alert_log (time, alert_id, event, level, message, source) VALUES (?, ?, 'cleared', ?, ?,"
+                " 'engine')",
+                (to_ts(when), r["id"], r["level"], reason),
+            )
+    return len(rows)
