@@ -68,6 +68,7 @@ class AccountView:
     status: Status
     synced: bool  # at least one full account snapshot has been applied
     disabled_reason: str | None = None
+    funding_today: float = 0.0  # settled funding since 00:00 UTC (negative = paid)
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,7 +318,10 @@ class MonitorStore:
         status = worst(statuses)
         if not fresh and status is not Status.CRITICAL:
             status = Status.STALE
-        return AccountView(acc.spec.name, acc.spec.exchange, risk, tuple(positions), feeds, fresh, status, True)
+        midnight = self.clock.now().replace(hour=0, minute=0, second=0, microsecond=0)
+        today = math.fsum(p.amount for p in acc.funding if p.time >= midnight)
+        return AccountView(acc.spec.name, acc.spec.exchange, risk, tuple(positions), feeds, fresh, status, True,
+                           funding_today=today)
 
 
 def _default_interval(exchange: Exchange) -> float:

@@ -6,7 +6,6 @@ from liqwatch.feeds.channel import ChannelState
 from liqwatch.status import RiskThresholds
 from liqwatch.store import AccountView, MonitorSnapshot
 from widgets import fmt
-from widgets.funding_view import per_day
 from widgets.keyed_table import Cell, Column
 from widgets.levels import feed_tag, status_cell, status_tag
 from widgets.risk_view import worst_liquidated, worst_risk
@@ -24,7 +23,7 @@ COLUMNS = (
     Column("ratio", "margin", 7),
     Column("risk", "worst risk", GAUGE + 5, "left"),
     Column("upnl", "uPnL", 11),
-    Column("funding", "fund/day", 9),
+    Column("funding", "fund today", 10),
     Column("fresh", "freshness", 12, "left"),
 )
 
@@ -58,7 +57,7 @@ def account_entry(a: AccountView, thresholds: RiskThresholds) -> Entry:
     liquidated = worst_liquidated(a)
     level = status_tag(thresholds.status_of(risk, liquidated))
     upnl = sum(p.risk.unrealized_pnl for p in a.positions)
-    day = per_day(a)
+    day = a.funding_today
     cells = (
         status_cell(a.status, liquidated),
         (SHORT_EXCHANGE.get(a.exchange.value, a.exchange.value), dim),
@@ -67,7 +66,7 @@ def account_entry(a: AccountView, thresholds: RiskThresholds) -> Entry:
         (fmt.ratio_pct(r.margin_ratio), dim),
         (f"{fmt.gauge(1.0 if liquidated else risk, GAUGE)} {fmt.risk(risk)}", level + dim),
         (fmt.money(upnl, signed=True), ("gain" if upnl >= 0 else "loss") + dim),
-        (fmt.money(day, signed=True), ("gain" if (day or 0) >= 0 else "loss") + dim),
+        (fmt.money(day, signed=True), ("gain" if day >= 0 else "loss") + dim),
         fresh,
     )
     # Danger sorts first in ascending order: status and risk are negated (no risk figure = liquidated).

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from liqwatch.funding import next_settlement
 from liqwatch.model import Exchange
-from liqwatch.store import AccountView, PositionView
+from liqwatch.store import PositionView
 
 
 def interval_hours(exchange: Exchange) -> float:
@@ -20,11 +20,3 @@ def next_time(p: PositionView, exchange: Exchange, now: datetime) -> datetime:
 
 def seconds_to_next(p: PositionView, exchange: Exchange, now: datetime) -> float:
     return (next_time(p, exchange, now) - now).total_seconds()
-
-
-def per_day(account: AccountView) -> float | None:
-    """The projected funding of one day at the current rates (negative = the account pays)."""
-    flows = [p.next_funding for p in account.positions if p.next_funding is not None]
-    if not flows:
-        return None
-    return sum(flows) * 24.0 / interval_hours(account.exchange)

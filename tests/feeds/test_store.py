@@ -119,3 +119,14 @@ def test_accounts_rank_closest_to_liquidation_first() -> None:
     store.apply(MarkTick(Exchange.BINANCE, "BTC/USDT:USDT", 52_000, stamp(clock, 1)))
     names = [a.name for a in store.snapshot().accounts]
     assert names == ["main", "safe"]
+
+
+def test_funding_today_counts_settlements_since_midnight_utc() -> None:
+    store, clock, _ = make_store()
+    midnight = clock.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    store.apply(FundingPaid("main", (
+        FundingPayment("BTC/USDT:USDT", -2.0, midnight - timedelta(hours=8), payment_id="y"),  # yesterday
+        FundingPayment("BTC/USDT:USDT", -1.0, midnight, payment_id="a"),
+        FundingPayment("BTC/USDT:USDT", 0.25, midnight + timedelta(hours=8), payment_id="b"),
+    )))
+    assert store.snapshot().account("main").funding_today == pytest.approx(-0.75)
