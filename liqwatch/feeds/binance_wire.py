@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -99,20 +99,42 @@ def _margin_mode(value: Any) -> MarginMode:
     raise WireError(f"unknown margin type {value!r}")
 
 
-def parse_position_risk(item: Any) -> WirePosition:
-    """GET /fapi/v2/positionRisk item."""
-    amount = num(item, "positionAmt")
-    ps = str(item.get("positionSide", "BOTH"))
-    mode = _margin_mode(item.get("marginType", "cross"))
-    liq = opt_num(item, "liquidationPrice")
+@dataclass(frozen=True, slots=True)
+class _PositionFields:
+    """Where a position's facts are: REST spells them out, the user stream abbreviates them."""
+
+    symbol: str
+    amount: str
+    position_side: str
+    margin_type: str
+    entry: str
+    isolated_wallet: str
+
+
+_REST = _PositionFields("symbol", "positionAmt", "positionSide", "marginType", "entryPrice", "isolatedWallet")
+_STREAM = _PositionFields("s", "pa", "ps", "mt", "ep", "iw")
+
+
+def _wire_position(item: Any, f: _PositionFields) -> WirePosition:
+    amount = num(item, f.amount)
+    ps = str(item.get(f.position_side, "BOTH"))
+    mode = _margin_mode(item.get(f.margin_type, "cross"))
     return WirePosition(
-        symbol=unified(text(item, "symbol")),
+        symbol=unified(text(item, f.symbol)),
         side=_side(amount, ps),
         size=abs(amount),
-        entry_price=num(item, "entryPrice"),
+        entry_price=num(item, f.entry),
         margin_mode=mode,
-        isolated_wallet=opt_num(item, "isolatedWallet") if mode is MarginMode.ISOLATED else None,
+        isolated_wallet=opt_num(item, f.isolated_wallet) if mode is MarginMode.ISOLATED else None,
         position_side=ps,
+    )
+
+
+def parse_position_risk(item: Any) -> WirePosition:
+    """GET /fapi/v2/positionRisk item: the stream's facts plus leverage, mark and Binance's own price."""
+    liq = opt_num(item, "liquidationPrice")
+    return replace(
+        _wire_position(item, _REST),
         leverage=opt_num(item, "leverage"),
         mark_price=opt_num(item, "markPrice"),
         liquidation_price=liq if liq else None,  # Binance sends "0" when there is none
@@ -148,23 +170,8 @@ def parse_account_update(event: Any, receive: datetime) -> AccountUpdate:
     for b in a.get("B", []) or []:
         if b.get("a") in SETTLE_ASSETS:
             wallet = (wallet or 0.0) + num(b, "cw")
-    positions = []
-    for p in a.get("P", []) or []:
-        amount = num(p, "pa")
-        ps = str(p.get("ps", "BOTH"))
-        mode = _margin_mode(p.get("mt", "cross"))
-        positions.append(
-            WirePosition(
-                symbol=unified(text(p, "s")),
-                side=_side(amount, ps),
-                size=abs(amount),
-                entry_price=num(p, "ep"),
-                margin_mode=mode,
-                isolated_wallet=opt_num(p, "iw") if mode is MarginMode.ISOLATED else None,
-                position_side=ps,
-            )
-        )
-    return AccountUpdate(stamp, wallet, tuple(positions))
+    positions = tuple(_wire_position(p, _STREAM) for p in a.get("P", []) or [])
+    return AccountUpdate(stamp, wallet, positions)
 
 
 def parse_income(payload: Any) -> list[FundingPayment]:
