@@ -13,6 +13,7 @@ import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from liqwatch.alerts.delivery.terminal import ByteStream
 from liqwatch.commands.errors import UserError
 from liqwatch.config import ConfigError, Settings, load_settings
 from tui.backend import Backend
@@ -22,13 +23,15 @@ log = logging.getLogger(__name__)
 
 
 @contextlib.asynccontextmanager
-async def open_alerts(settings: Settings, *, demo: bool) -> AsyncIterator[AlertPort]:
-    """The database-backed alerts; in memory (and said so) if the database cannot be opened."""
+async def open_alerts(settings: Settings, *, demo: bool, terminal: ByteStream | None = None
+                      ) -> AsyncIterator[AlertPort]:
+    """The database-backed alerts, ringing ``terminal``; in memory (and said so) if the database cannot be
+    opened."""
     from liqwatch.alerts.runtime import AlertRuntime
     from liqwatch.alerts.thresholds import ThresholdMap
     from tui.alerts_adapter import EngineAlerts, ServiceAlerts
 
-    runtime = AlertRuntime(settings, demo=demo, terminal=None)
+    runtime = AlertRuntime(settings, demo=demo, terminal=terminal)
     try:
         await runtime.__aenter__()
     except Exception as exc:  # a full disk or a locked file must not keep the monitor from starting
@@ -42,19 +45,22 @@ async def open_alerts(settings: Settings, *, demo: bool) -> AsyncIterator[AlertP
 
 
 @contextlib.asynccontextmanager
-async def demo_backend(settings: Settings, speed: float = 1.0, record: Path | None = None
-                       ) -> AsyncIterator[Backend]:
+async def demo_backend(settings: Settings, speed: float = 1.0, record: Path | None = None,
+                       terminal: ByteStream | None = None) -> AsyncIterator[Backend]:
     from liqwatch.demo import demo_emulator, scenario_accounts
     from liqwatch.runtime import Monitor
 
     async with demo_emulator(speed=speed) as emu:
         accounts = scenario_accounts(emu.scenario, emu.rest_url, emu.ws_url)
-        async with Monitor(accounts, record_path=record) as monitor, open_alerts(settings, demo=True) as alerts:
+        async with Monitor(accounts, record_path=record) as monitor, open_alerts(
+            settings, demo=True, terminal=terminal
+        ) as alerts:
             yield Backend(monitor.store, alerts, f"demo · emulator on 127.0.0.1:{emu.port}")
 
 
 @contextlib.asynccontextmanager
-async def config_backend(settings: Settings, record: Path | None = None) -> AsyncIterator[Backend]:
+async def config_backend(settings: Settings, record: Path | None = None, terminal: ByteStream | None = None
+                         ) -> AsyncIterator[Backend]:
     from liqwatch.feeds.from_config import feed_accounts, feed_options
     from liqwatch.runtime import Monitor
     from liqwatch.status import RiskThresholds
@@ -63,7 +69,7 @@ async def config_backend(settings: Settings, record: Path | None = None) -> Asyn
     a = settings.alerts
     thresholds = RiskThresholds(a.warning, a.critical, a.liquidation_imminent)
     async with Monitor(accounts, disabled=disabled, options=feed_options(settings), thresholds=thresholds,
-                       record_path=record) as monitor, open_alerts(settings, demo=False) as alerts:
+                       record_path=record) as monitor, open_alerts(settings, demo=False, terminal=terminal) as alerts:
         yield Backend(monitor.store, alerts, f"{len(accounts)} account(s)")
 
 
@@ -87,8 +93,11 @@ def run_demo_app(args: argparse.Namespace) -> int:
         raise UserError("--speed must be > 0")
     settings = _settings(None, quiet=True)
     record = Path(args.record) if args.record else None
-    app = make_app(settings.ui, connect=lambda: demo_backend(settings, args.speed, record),
+    from tui.terminal_out import AppTerminal
+
+    app = make_app(settings.ui, connect=lambda: demo_backend(settings, args.speed, record, terminal),
                    stop_after_s=args.seconds)
+    terminal = AppTerminal(app)  # the bell and notifications go out through the App's own writer
     app.run()
     return 0
 
@@ -106,6 +115,9 @@ def run_config_app(path: Path | None) -> int:
     settings = _settings(path, quiet=False)
     if not settings.accounts:
         raise UserError("no accounts configured: add [[accounts]] to the configuration (see config.example.toml)")
-    app = make_app(settings.ui, connect=lambda: config_backend(settings))
+    from tui.terminal_out import AppTerminal
+
+    app = make_app(settings.ui, connect=lambda: config_backend(settings, terminal=terminal))
+    terminal = AppTerminal(app)
     app.run()
     return 0
