@@ -319,3 +319,16 @@ async def test_01_02_network_faults_through_a_tcp_proxy() -> None:
         env.proxy.blackhole = False
         env.proxy.reset_all()
         await eventually(lambda: state(env, "binance-main", "mark") is LIVE, 15, "LIVE once the network heals")
+
+
+async def test_connections_are_renewed_before_binances_24_hour_cut() -> None:
+    clock = OffsetClock()
+    async with running(only=MAIN, clock=clock) as env:
+        await live(env)
+        adapter = env.adapter("binance-main")
+        connects = (adapter.market_stream.connects, adapter.user_stream.connects)
+        clock.jump(23.5 * 3600 + 1)
+        await eventually(lambda: adapter.market_stream.connects > connects[0]
+                         and adapter.user_stream.connects > connects[1], 10, "both sockets renewed")
+        await eventually(lambda: all(state(env, "binance-main", c) is LIVE for c in ("mark", "user")), 10,
+                         "LIVE on the new sockets")
