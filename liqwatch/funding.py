@@ -59,12 +59,17 @@ def paid_since(payments: Iterable[FundingPayment], symbol: str, since: datetime 
     )
 
 
+def payment_key(p: FundingPayment) -> object:
+    """What identifies one settlement: the exchange's id, else the symbol and the settlement time."""
+    return p.payment_id if p.payment_id is not None else (p.symbol, p.time)
+
+
 def dedupe_payments(payments: Iterable[FundingPayment]) -> list[FundingPayment]:
-    """Drop repeated payments (same id, or same symbol and time when there is no id), keep time order."""
+    """Drop repeated payments (see ``payment_key``), keep time order."""
     seen: set[object] = set()
     out: list[FundingPayment] = []
     for p in sorted(payments, key=lambda x: x.time):
-        key: object = p.payment_id if p.payment_id is not None else (p.symbol, p.time)
+        key = payment_key(p)
         if key in seen:
             continue
         seen.add(key)

@@ -159,8 +159,15 @@ class BalanceUpdate:
 
 @dataclass(frozen=True, slots=True)
 class AccountState:
-    """A full account as a snapshot: what a REST resync produces."""
+    """A full account as a snapshot: what a REST resync produces (or a stream that pushes whole states).
+
+    ``as_of`` is the exchange time the snapshot is known to be at least as new as (the request's start);
+    stream events newer than it are kept over the snapshot's version. ``from_stream`` marks a whole state
+    pushed on the stream: a position missing from it closed in plain sight, not while we were blind.
+    """
 
     spec: AccountSpec
     wallet_balance: float
     positions: tuple[Position, ...] = field(default_factory=tuple)
+    as_of: datetime | None = None
+    from_stream: bool = False

@@ -55,15 +55,22 @@ class RedactingFilter(logging.Filter):
         clean = redact(msg)
         if clean != msg or record.args:
             record.msg, record.args = clean, None
+        if record.exc_info and not record.exc_text:
+            # Format the traceback here, redacted; the handler's formatter then uses this text as it is.
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
             record.exc_text = redact(record.exc_text)
         return True
 
 
 def install_redaction(logger: logging.Logger | None = None) -> None:
+    """Filter every handler of ``logger`` (the root by default) and logging's last-resort handler.
+
+    Handlers, not loggers: a logger's own filters do not see records propagated from its children."""
     target = logger or logging.getLogger()
-    if not any(isinstance(f, RedactingFilter) for f in target.filters):
-        target.addFilter(RedactingFilter())
-    for handler in target.handlers:
+    handlers = list(target.handlers)
+    if logging.lastResort is not None:
+        handlers.append(logging.lastResort)
+    for handler in handlers:
         if not any(isinstance(f, RedactingFilter) for f in handler.filters):
             handler.addFilter(RedactingFilter())

@@ -18,7 +18,6 @@ from liqwatch.clock import Clock, SystemClock
 from liqwatch.feeds.account_config import FeedAccount
 from liqwatch.feeds.adapter import FeedAdapter
 from liqwatch.feeds.binance import BinanceAdapter
-from liqwatch.feeds.channel import ChannelState
 from liqwatch.feeds.hyperliquid import HyperliquidAdapter
 from liqwatch.feeds.options import FeedOptions
 from liqwatch.feeds.recorder import FrameRecorder
@@ -46,7 +45,7 @@ class Monitor:
     ) -> None:
         self.clock = clock or SystemClock()
         self.options = options or FeedOptions()
-        self.store = MonitorStore(self.clock, thresholds)
+        self.store = MonitorStore(self.clock, thresholds, market_max_age_s=self.options.market_max_age_s)
         self.accounts = list(accounts)
         self._disabled = dict(disabled or {})
         self.recorder = FrameRecorder(record_path) if record_path is not None else None
@@ -95,11 +94,7 @@ class Monitor:
             self.recorder.close()
 
     def all_live(self) -> bool:
-        snap = self.store.snapshot()
-        active = [a for a in snap.accounts if a.disabled_reason is None]
-        return bool(snap.feeds) and all(f.state is ChannelState.LIVE for f in snap.feeds) and all(
-            a.synced for a in active
-        )
+        return self.store.all_live()
 
     async def wait_live(self, timeout_s: float, poll_s: float = 0.05) -> bool:
         loop = asyncio.get_running_loop()

@@ -17,7 +17,8 @@ from datetime import datetime
 from liqwatch.account_book import AccountBook
 from liqwatch.clock import Clock
 from liqwatch.feeds.channel import Channel, ChannelState, ChannelStatus
-from liqwatch.funding import funding_cashflow, paid_since
+from liqwatch.funding import funding_cashflow
+from liqwatch.funding_ledger import FundingLedger
 from liqwatch.model import (
     AccountSpec,
     AccountState,
@@ -96,8 +97,7 @@ class _Account:
     disabled_reason: str | None = None
     last_position_time: dict[tuple[str, Side], datetime] = field(default_factory=dict)
     last_balance_time: datetime | None = None
-    funding: deque[FundingPayment] = field(default_factory=lambda: deque(maxlen=5000))
-    funding_ids: set[object] = field(default_factory=set)
+    funding: FundingLedger = field(default_factory=FundingLedger)
     opened_at: dict[tuple[str, Side], datetime] = field(default_factory=dict)
 
 
@@ -111,9 +111,14 @@ class _Market:
 
 class MonitorStore:
     def __init__(
-        self, clock: Clock, thresholds: RiskThresholds | None = None, vol_window_minutes: int = 60
+        self,
+        clock: Clock,
+        thresholds: RiskThresholds | None = None,
+        vol_window_minutes: int = 60,
+        market_max_age_s: float = 5.0,
     ) -> None:
         self.clock = clock
+        self.market_max_age_s = market_max_age_s
         self.thresholds = thresholds or RiskThresholds()
         self._vol_window = vol_window_minutes
         self._accounts: dict[str, _Account] = {}
@@ -227,40 +232,52 @@ class MonitorStore:
                                   s.next_funding_time, hours)
 
     def _apply_state(self, acc: _Account, state: AccountState) -> bool:
-        """A full snapshot (REST resync): replaces every position; notices what closed while we were blind."""
+        """A full state: replaces the positions, except where the stream already said something newer;
+        notices what closed while we were blind (a REST snapshot missing a position we still showed)."""
+        as_of = state.as_of
+
+        def newer_on_stream(key: tuple[str, Side]) -> bool:
+            t = acc.last_position_time.get(key)
+            return as_of is not None and t is not None and t > as_of
+
         new_keys = {p.key for p in state.positions}
-        if acc.synced:
-            for old in acc.book.positions():
-                if old.key not in new_keys:
-                    self.incidents.append(
-                        f"{acc.spec.name}: {old.symbol} {old.side.value} closed while the stream was blind "
-                        "(found by REST reconciliation)"
-                    )
         for old in acc.book.positions():
-            if old.key not in new_keys:
-                acc.book.remove(old.key)
-                acc.opened_at.pop(old.key, None)
-        acc.book.set_wallet_balance(state.wallet_balance)
+            if old.key in new_keys or newer_on_stream(old.key):
+                continue
+            if acc.synced and not state.from_stream:
+                self.incidents.append(
+                    f"{acc.spec.name}: {old.symbol} {old.side.value} closed while the stream was blind "
+                    "(found by REST reconciliation)"
+                )
+            acc.book.remove(old.key)
+            acc.opened_at.pop(old.key, None)
+        if as_of is None or acc.last_balance_time is None or acc.last_balance_time <= as_of:
+            acc.book.set_wallet_balance(state.wallet_balance)
+            if as_of is not None:
+                acc.last_balance_time = as_of
         now = self.clock.now()
         for p in state.positions:
+            if newer_on_stream(p.key):
+                continue  # the stream's version is newer than this snapshot
             acc.book.upsert(p, self._mark_for(acc.spec.exchange, p.symbol) or p.mark_price)
             acc.opened_at.setdefault(p.key, p.opened_at or now)
+            if as_of is not None:
+                acc.last_position_time[p.key] = max(as_of, acc.last_position_time.get(p.key, as_of))
         acc.synced = True
         return True
 
+    def all_live(self) -> bool:
+        """Every channel LIVE and every active account synced: cheap, for polling."""
+        now = self.clock.monotonic()
+        active = [a for a in self._accounts.values() if a.disabled_reason is None]
+        channels = [ch for a in active for ch in a.channels]
+        return bool(channels) and all(a.synced for a in active) and all(
+            ch.check(now) is ChannelState.LIVE for ch in channels
+        )
+
     def _apply_funding(self, event: FundingPaid) -> bool:
         acc = self._accounts.get(event.account)
-        if acc is None:
-            return False
-        added = False
-        for p in sorted(event.payments, key=lambda x: x.time):
-            key: object = p.payment_id if p.payment_id is not None else (p.symbol, p.time, p.amount)
-            if key in acc.funding_ids:
-                continue
-            acc.funding_ids.add(key)
-            acc.funding.append(p)
-            added = True
-        return added
+        return acc is not None and acc.funding.add(event.payments)
 
     # --- reading ---------------------------------------------------------------------------------------
     def snapshot(self) -> MonitorSnapshot:
@@ -308,18 +325,21 @@ class MonitorStore:
                 price = m.state.oracle_price  # Hyperliquid funds on the oracle price
             next_pay = funding_cashflow(pr.side, pr.size, price, rate) if rate is not None else None
             opened = acc.opened_at.get((pr.symbol, pr.side))
-            paid = paid_since(acc.funding, pr.symbol, opened) if acc.funding else None
+            paid = acc.funding.since(pr.symbol, opened) if acc.funding else None
             st = self.thresholds.status_of(pr.risk, pr.liquidated)
             statuses.append(st)
+            # The account's channels may be live while this symbol's own mark is not (a position that
+            # appeared on the user stream before its symbol was subscribed).
+            mark_fresh = age is not None and age <= self.market_max_age_s
             positions.append(
-                PositionView(pr, fresh and m is not None, age, rate,
+                PositionView(pr, fresh and mark_fresh, age, rate,
                              m.state.next_funding_time if m is not None else None, next_pay, paid, st)
             )
         status = worst(statuses)
         if not fresh and status is not Status.CRITICAL:
             status = Status.STALE
         midnight = self.clock.now().replace(hour=0, minute=0, second=0, microsecond=0)
-        today = math.fsum(p.amount for p in acc.funding if p.time >= midnight)
+        today = acc.funding.total_since(midnight)
         return AccountView(acc.spec.name, acc.spec.exchange, risk, tuple(positions), feeds, fresh, status, True,
                            funding_today=today)
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from liqwatch import __version__
 from liqwatch.commands import COMMAND_MODULES
 from liqwatch.commands.errors import UserError
+from liqwatch.redact import install_redaction
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,6 +43,7 @@ def wants_app(args: argparse.Namespace) -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    install_redaction()  # before anything can log: keys, signatures and listen keys never reach a log
     parser = build_parser()
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", None)

@@ -77,23 +77,25 @@ async def _run(args: argparse.Namespace) -> int:
         await alerting.on_snapshot(snap)
         if args.watch is None:
             emit(snapshot_json(snap), snapshot_text(snap))
-            if not live:
-                return EXIT_STALE
+            # A feed that never went LIVE leaves its account STALE in the snapshot; a critical account
+            # elsewhere still ranks above it.
             return snap.status.exit_code
-        worst_seen: Status | None = None
         loop = asyncio.get_running_loop()
         end = loop.time() + args.watch
         went_live = live
+        worst_live: Status | None = None  # the worst after every feed first went LIVE
+        worst_any = snap.status
         while True:
-            snap = monitor.store.snapshot()
-            await alerting.on_snapshot(snap)  # recorded before it is printed
-            went_live = went_live or monitor.all_live()
             if went_live:
-                worst_seen = snap.status if worst_seen is None or snap.status.rank > worst_seen.rank else worst_seen
+                worst_live = snap.status if worst_live is None or snap.status.rank > worst_live.rank else worst_live
+            worst_any = snap.status if snap.status.rank > worst_any.rank else worst_any
             emit(snapshot_json(snap), snapshot_text(snap))
             remaining = end - loop.time()
             if remaining <= 0:
                 break
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.sleep(min(1.0, remaining))
-        return worst_seen.exit_code if worst_seen is not None else EXIT_STALE
+            snap = monitor.store.snapshot()
+            await alerting.on_snapshot(snap)  # recorded before it is printed
+            went_live = went_live or monitor.all_live()
+        return (worst_live or worst_any).exit_code

@@ -20,12 +20,13 @@ from liqwatch.clock import Clock
 from liqwatch.feeds.account_config import FeedAccount
 from liqwatch.feeds.backoff import Backoff
 from liqwatch.feeds.channel import Channel, ChannelKind, ChannelState
+from liqwatch.feeds.coalesce import CoalescingQueue
 from liqwatch.feeds.options import FeedOptions
 from liqwatch.feeds.recorder import FrameRecorder
 from liqwatch.feeds.rest import AuthError, RateLimited, RestError
-from liqwatch.feeds.stream import StreamRunner
-from liqwatch.model import AccountState
-from liqwatch.redact import excerpt
+from liqwatch.feeds.stream import FrameHandler, StreamRunner
+from liqwatch.model import AccountState, MarkTick
+from liqwatch.redact import excerpt, redact
 from liqwatch.store import MonitorStore
 
 log = logging.getLogger(__name__)
@@ -57,10 +58,23 @@ class FeedAdapter:
         self.streams: list[StreamRunner] = []
         self.reconcile_ok = 0
         self.reconcile_failures = 0
-        self.last_error: str | None = None
+        self._last_error: str | None = None
         self.resyncs = 0
+        self._named_tasks: dict[str, asyncio.Task[None]] = {}
+        # Marks from the sockets reach the store through here: under a burst only the newest per symbol
+        # is applied, and the socket reader never waits for the engine.
+        self.ticks: CoalescingQueue[MarkTick] = CoalescingQueue(max_keys=10_000)
         self._resync_lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def last_error(self) -> str | None:
+        return self._last_error
+
+    @last_error.setter
+    def last_error(self, value: str | None) -> None:
+        # Shown on screens and in `check`: never with a key, a signature or a listen key in it.
+        self._last_error = redact(value) if value is not None else None
 
     # --- for subclasses ------------------------------------------------------------------------------
     def channel(self, name: str, kind: ChannelKind) -> Channel:
@@ -110,6 +124,41 @@ class FeedAdapter:
         if not task.cancelled() and (exc := task.exception()) is not None:
             self.last_error = f"{type(exc).__name__}: {exc}"
             log.error("%s: background task failed: %s", self.account.name, self.last_error)
+
+    def push_tick(self, tick: MarkTick) -> None:
+        queued = self.ticks.peek((tick.exchange, tick.symbol))
+        if queued is not None and tick.stamp.exchange_time < queued.stamp.exchange_time:
+            self.store.ignored_stale_events += 1  # an out-of-order frame must not displace a newer one
+            return
+        self.ticks.put((tick.exchange, tick.symbol), tick)
+
+    async def _apply_ticks(self) -> None:
+        while True:
+            for tick in await self.ticks.wait():
+                self.store.apply(tick)
+
+    def replace_task(self, name: str, coro: Coroutine[Any, Any, None]) -> None:
+        """Run ``coro`` as the one task called ``name``: a resync of a socket that has since been replaced
+        must not carry on beside the new socket's own."""
+        old = self._named_tasks.get(name)
+        if old is not None and not old.done():
+            old.cancel()
+        task = asyncio.get_running_loop().create_task(coro)
+        self._named_tasks[name] = task
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def guarded(self, source: str, handler: FrameHandler, stream: Callable[[], StreamRunner | None]) -> FrameHandler:
+        """A frame handler that cannot be killed by a frame: whatever a frame makes it raise counts as one
+        malformed frame (logged, redacted), and the socket and the adapter carry on."""
+
+        def handle(raw: str, mono: float, receive: datetime) -> None:
+            try:
+                handler(raw, mono, receive)
+            except Exception as exc:
+                self.bad_frame(source, raw, f"{type(exc).__name__}: {exc}", stream())
+
+        return handle
 
     def undecodable(self, source: str) -> Callable[[bytes], None]:
         def bad(raw: bytes) -> None:
@@ -238,6 +287,13 @@ class FeedAdapter:
                     tg.create_task(s.run(), name=f"{self.account.name}:{s.name}")
                 tg.create_task(self._reconcile_loop(), name=f"{self.account.name}:reconcile")
                 tg.create_task(self._supervise(), name=f"{self.account.name}:supervise")
+                tg.create_task(self._apply_ticks(), name=f"{self.account.name}:ticks")
+        except BaseExceptionGroup as group:
+            # A revoked key surfaces from inside the group: it must disable the account, not restart it.
+            auth = group.subgroup(AuthError)
+            if auth is not None:
+                raise _first_leaf(auth) from None
+            raise
         finally:
             for task in list(self._tasks):
                 task.cancel()
@@ -258,6 +314,11 @@ class FeedAdapter:
                 for ch in self.store.channels(self.account.name):
                     ch.connecting(f"bootstrap failed: {exc}")
                 await asyncio.sleep(backoff.next_delay())
+
+
+def _first_leaf(group: BaseExceptionGroup[AuthError]) -> AuthError:
+    first = group.exceptions[0]
+    return _first_leaf(first) if isinstance(first, BaseExceptionGroup) else first
 
 
 def set_down(channels: list[Channel]) -> Callable[[str], None]:

@@ -12,14 +12,14 @@ import hashlib
 import hmac
 import logging
 import time
-from collections import deque
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 import orjson
 
 from liqwatch.feeds.adapter import FeedAdapter, set_down
+from liqwatch.feeds.backoff import Backoff
 from liqwatch.feeds.binance_wire import (
     WirePosition,
     native,
@@ -101,7 +101,6 @@ class BinanceAdapter(FeedAdapter):
         self._time_offset_ms = 0.0
         self._subscribed: set[str] = set()
         self._sub_id = 0
-        self._resync_buffer: deque[tuple[Any, datetime]] | None = None
         self._funding_since_ms: int | None = None
         self._intervals: dict[str, float] = {}
         self._unbracketed: set[str] = set()
@@ -161,7 +160,13 @@ class BinanceAdapter(FeedAdapter):
             intervals = {}
         self._intervals = intervals
 
+    def _exchange_now(self) -> datetime:
+        # A second early: a stream event from just before the request is in the snapshot anyway, while one
+        # the snapshot could predate must never be overwritten by it.
+        return self.clock.now() + timedelta(milliseconds=self._time_offset_ms - 1000.0)
+
     async def fetch_snapshot(self) -> AccountState:
+        as_of = self._exchange_now()
         try:
             account = await self._signed("/fapi/v2/account")
             risk = await self._signed("/fapi/v2/positionRisk")
@@ -172,9 +177,9 @@ class BinanceAdapter(FeedAdapter):
             ticks = [parse_premium_index(i, now) for i in (marks if isinstance(marks, list) else [marks])]
         except WireError as exc:
             raise RestError(f"snapshot: {exc}") from None
-        held = {w.symbol for w in wire if w.side is not None}
+        held = {w.symbol for w in wire if w.side is not None} | set(self.account.symbols)
         for t in ticks:
-            if t.symbol in held or t.symbol in self.account.symbols:
+            if t.symbol in held:
                 self.store.apply(t)
         for sym, hours in self._intervals.items():
             self.store.set_funding_interval(Exchange.BINANCE, sym, hours)
@@ -195,7 +200,7 @@ class BinanceAdapter(FeedAdapter):
                     self.one_way_side[w.symbol] = w.side
         await self._fetch_funding()
         return AccountState(AccountSpec(self.account.name, Exchange.BINANCE, self.position_mode), wallet,
-                            tuple(positions))
+                            tuple(positions), as_of=as_of)
 
     async def _fetch_funding(self) -> None:
         params = {"incomeType": "FUNDING_FEE", "limit": "1000"}
@@ -227,9 +232,13 @@ class BinanceAdapter(FeedAdapter):
         )
 
     def after_snapshot(self, state: AccountState) -> None:
-        wanted = self._wanted_streams({p.symbol for p in state.positions})
-        new = wanted - self._subscribed
+        self._ensure_mark_stream({p.symbol for p in state.positions})
+
+    def _ensure_mark_stream(self, symbols: set[str]) -> None:
+        """Subscribe the marks of symbols we hold and do not watch yet (a position opened on the stream)."""
+        new = self._wanted_streams(symbols) - self._subscribed
         if new and self.market_stream is not None and self.market_stream.connected:
+            self._subscribed.update(new)  # at once, so that a burst of events subscribes once
             self.spawn(self._subscribe(sorted(new)))
 
     # --- streams ---------------------------------------------------------------------------------------
@@ -253,11 +262,13 @@ class BinanceAdapter(FeedAdapter):
             return f"{ws}/private/ws?listenKey={self.listen_key}"
 
         self.market_stream = StreamRunner(
-            "market", self.session, market_url, self._open_market, self._on_market_frame,
+            "market", self.session, market_url, self._open_market,
+            self.guarded("market", self._on_market_frame, lambda: self.market_stream),
             set_down([self.mark]), self.clock, self.opts, on_undecodable=self.undecodable("market"),
         )
         self.user_stream = StreamRunner(
-            "user", self.session, user_url, self._open_user, self._on_user_frame,
+            "user", self.session, user_url, self._open_user,
+            self.guarded("user", self._on_user_frame, lambda: self.user_stream),
             set_down([self.user]), self.clock, self.opts, on_undecodable=self.undecodable("user"),
         )
         return [self.market_stream, self.user_stream]
@@ -267,28 +278,39 @@ class BinanceAdapter(FeedAdapter):
 
     async def _open_market(self, ws: WS) -> None:
         self.mark.subscribed(self.clock.monotonic())
-        self.spawn(self._resync_market())
+        self.replace_task("resync-market", self._resync_marks())
 
-    async def _resync_market(self) -> None:
-        await self.resync_until_ok([self.mark], self.market_stream)
+    async def _resync_marks(self) -> None:
+        """The market socket needs fresh marks, not the whole account: one public call."""
+        backoff = Backoff(self.opts.backoff_base_s, 2.0, self.opts.backoff_cap_s)
+        self.mark.resyncing("REST resync")
+        while True:
+            try:
+                self._apply_marks(await self._public("/fapi/v1/premiumIndex"))
+                self.resyncs += 1
+                self.mark.synced(self.clock.monotonic())
+                return
+            except (RestError, WireError) as exc:
+                self.last_error = f"premiumIndex: {exc}"
+                self.mark.detail = f"resync failed: {self.last_error}"
+            if self.market_stream is None or not self.market_stream.connected:
+                return
+            await asyncio.sleep(max(0.05, backoff.next_delay()))
+
+    def _apply_marks(self, marks: Any) -> None:
+        now = self.clock.now()
+        watched = {p.symbol for p in self.store.book(self.account.name).positions()} | set(self.account.symbols)
+        for item in marks if isinstance(marks, list) else [marks]:
+            if unified(str(item.get("symbol"))) in watched:
+                self.store.apply(parse_premium_index(item, now))
 
     async def _open_user(self, ws: WS) -> None:
         self.user.subscribed(self.clock.monotonic())
-        self._resync_buffer = deque(maxlen=self.opts.resync_buffer)
-        self.spawn(self._resync_user())
+        # Stream events apply at once; the snapshot cannot undo them (the store keeps what is newer).
+        self.replace_task("resync-user", self._resync_user())
 
     async def _resync_user(self) -> None:
-        ok = await self.resync_until_ok([self.user], self.user_stream)
-        buffered, self._resync_buffer = self._resync_buffer, None
-        if not ok or buffered is None:
-            return
-        if len(buffered) == buffered.maxlen:
-            # The buffer overflowed during the snapshot: events were lost, take another snapshot.
-            self._resync_buffer = deque(maxlen=self.opts.resync_buffer)
-            self.spawn(self._resync_user())
-            return
-        for event, receive in buffered:
-            self._apply_user_event(event, receive)
+        await self.resync_until_ok([self.user], self.user_stream)
 
     async def resubscribe(self, channel: Channel) -> None:
         if channel is self.mark and self.market_stream is not None and self.market_stream.connected:
@@ -331,7 +353,7 @@ class BinanceAdapter(FeedAdapter):
             except WireError as exc:
                 self.bad_frame("market", raw, str(exc), self.market_stream)
                 continue
-            self.store.apply(tick)
+            self.push_tick(tick)
             applied = True
         if applied:
             self.mark.data(mono)
@@ -362,10 +384,6 @@ class BinanceAdapter(FeedAdapter):
             return
         if kind != "ACCOUNT_UPDATE":
             self.unknown_event("user", str(kind))
-            return
-        if self._resync_buffer is not None:
-            self._resync_buffer.append((event, receive))
-            self.user.data(mono)
             return
         if self._apply_user_event(event, receive):
             self.user.data(mono)
@@ -411,16 +429,19 @@ class BinanceAdapter(FeedAdapter):
                     self.store.apply(PositionUpdate(self.account.name, (w.symbol, side), None, upd.stamp))
                 continue
             old = next((p for p in book.positions() if p.key == (w.symbol, w.side)), None)
+            unchanged = old is not None and old.size == w.size and old.entry_price == w.entry_price
             merged = WirePosition(
                 w.symbol, w.side, w.size, w.entry_price, w.margin_mode, w.isolated_wallet, w.position_side,
                 leverage=self.leverage.get(w.symbol),
-                liquidation_price=old.exchange_liquidation_price if old is not None else None,
+                # Binance's own price holds only for the position it was computed for.
+                liquidation_price=old.exchange_liquidation_price if old is not None and unchanged else None,
             )
             pos = self._position(merged)
             if pos is not None:
                 self.store.apply(PositionUpdate(self.account.name, pos.key, pos, upd.stamp))
                 if w.position_side == "BOTH":
                     self.one_way_side[w.symbol] = w.side
+                self._ensure_mark_stream({w.symbol})
         return True
 
     # --- listen key ------------------------------------------------------------------------------------
@@ -445,8 +466,7 @@ class BinanceAdapter(FeedAdapter):
             delay = 1.0
             while True:
                 try:
-                    self.listen_key = None
-                    await self._new_listen_key()
+                    await self._new_listen_key()  # the old key stays in place until a new one is in hand
                     break
                 except RestError as exc:
                     self.last_error = f"listen key rotation failed: {exc}"

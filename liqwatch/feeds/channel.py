@@ -152,11 +152,6 @@ class Channel:
             self._maybe_live(now)
         return self.state
 
-    def silent_for(self, now: float) -> float | None:
-        """Seconds since the last data frame (or since subscribing, if none came)."""
-        ref = self._last_data if self._last_data is not None else self._subscribed_at
-        return None if ref is None else now - ref
-
     def status(self, now: float) -> ChannelStatus:
         return ChannelStatus(self.account, self.name, self.kind, self.state, self._age(now), self.max_age_s,
                              self.detail)

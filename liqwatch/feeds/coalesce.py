@@ -34,6 +34,9 @@ class CoalescingQueue(Generic[T]):
             self._items[key] = item
         self._event.set()
 
+    def peek(self, key: Hashable) -> T | None:
+        return self._items.get(key)
+
     def drain(self) -> list[T]:
         items = list(self._items.values())
         self._items.clear()

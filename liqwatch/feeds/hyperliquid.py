@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -73,6 +73,7 @@ class HyperliquidAdapter(FeedAdapter):
                 self.store.apply(t)
 
     async def fetch_snapshot(self) -> AccountState:
+        as_of = self.clock.now() - timedelta(seconds=1)  # see the store: never newer than the request
         try:
             raw = await self._info({"type": "clearinghouseState", "user": self.address})
             state = parse_clearinghouse(raw, self.tiers)
@@ -91,7 +92,7 @@ class HyperliquidAdapter(FeedAdapter):
         except (RestError, WireError) as exc:
             log.info("%s: funding history unavailable: %s", self.account.name, exc)
         return AccountState(AccountSpec(self.account.name, Exchange.HYPERLIQUID), state.wallet_balance,
-                            state.positions)
+                            state.positions, as_of=min(as_of, state.time) if state.time else as_of)
 
     def after_snapshot(self, state: AccountState) -> None:
         coins = {coin_of(p.symbol) for p in state.positions} | {coin_of(s) for s in self.account.symbols}
@@ -107,7 +108,7 @@ class HyperliquidAdapter(FeedAdapter):
             return f"{base}/ws"
 
         self.stream = StreamRunner(
-            "ws", self.session, url, self._open, self._on_frame,
+            "ws", self.session, url, self._open, self.guarded("ws", self._on_frame, lambda: self.stream),
             set_down([self.mark, self.state_channel, self.funding]), self.clock, self.opts, app_ping=self._ping,
             on_undecodable=self.undecodable("ws"),
         )
@@ -131,7 +132,7 @@ class HyperliquidAdapter(FeedAdapter):
         for sub in ({"type": "clearinghouseState", "user": self.address},
                     {"type": "userFundings", "user": self.address}):
             await ws.send_json({"method": "subscribe", "subscription": sub})
-        self.spawn(self._resync_all())
+        self.replace_task("resync", self._resync_all())
 
     async def _resync_all(self) -> None:
         await self.resync_until_ok([self.mark, self.state_channel, self.funding], self.stream)
@@ -172,15 +173,16 @@ class HyperliquidAdapter(FeedAdapter):
                 if not isinstance(data, dict):
                     raise WireError("activeAssetCtx without data")
                 tick = parse_asset_ctx(str(data.get("coin")), data.get("ctx"), Stamp(receive, receive))
-                self.store.apply(tick)
+                self.push_tick(tick)
                 self.mark.data(mono)
             elif channel == "clearinghouseState":
                 if not isinstance(data, dict):
                     raise WireError("clearinghouseState without data")
                 body = data.get("clearinghouseState", data)
                 state = parse_clearinghouse(body, self.tiers)
+                # A whole state pushed on the stream: what it lacks closed in plain sight.
                 account = AccountState(AccountSpec(self.account.name, Exchange.HYPERLIQUID), state.wallet_balance,
-                                       state.positions)
+                                       state.positions, as_of=state.time or receive, from_stream=True)
                 self.store.apply(account)
                 self.state_channel.data(mono)
                 self.after_snapshot(account)

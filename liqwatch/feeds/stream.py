@@ -20,6 +20,7 @@ import aiohttp
 from liqwatch.clock import Clock
 from liqwatch.feeds.backoff import Backoff
 from liqwatch.feeds.options import FeedOptions
+from liqwatch.feeds.rest import AuthError, RestError
 from liqwatch.redact import redact
 
 log = logging.getLogger(__name__)
@@ -108,6 +109,11 @@ class StreamRunner:
         self._reconnect_reason = None
         try:
             url = await self._url()
+        except AuthError:
+            raise  # wrong credentials: retrying cannot help; the adapter disables the account
+        except RestError as exc:
+            return f"cannot open: {exc}"  # e.g. the listen key could not be obtained: back off, retry
+        try:
             async with asyncio.timeout(self._opts.connect_timeout_s):
                 # decode_text=False: a text frame with invalid UTF-8 must be counted as one bad frame, not
                 # close the connection (aiohttp would answer it with close code 1007).

@@ -43,7 +43,10 @@ def text(obj: Any, key: str) -> str:
 
 def ms_time(obj: Any, key: str) -> datetime:
     """Epoch milliseconds, as a number or (Binance's listenKeyExpired) a string."""
-    return datetime.fromtimestamp(num(obj, key) / 1000.0, tz=UTC)
+    try:
+        return datetime.fromtimestamp(num(obj, key) / 1000.0, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        raise WireError(f"field {key!r} is not a time") from None
 
 
 def opt_ms_time(obj: Any, key: str) -> datetime | None:

@@ -91,6 +91,6 @@ def solve_price(base: float, legs: Sequence[Leg], reference: float) -> float | N
 
 
 def equity_minus_margin(base: float, legs: Sequence[Leg], price: float) -> float:
-    """f(price): positive while the position is safe. Used by tests and by the what-if screen."""
+    """f(price): positive while the position is safe (the property tests check solutions with it)."""
     a, b = _piece(base, legs, price)
     return a + b * price

@@ -144,3 +144,26 @@ def test_redaction_masks_keys_signatures_and_registered_secrets(caplog: pytest.L
     with caplog.at_level(logging.WARNING, logger="test.redact"):
         logger.warning("frame %s", f"secret={canary}")
     assert canary not in caplog.text and "***" in caplog.text
+
+
+def test_tracebacks_are_redacted_by_every_root_handler() -> None:
+    import io
+
+    from liqwatch.redact import install_redaction
+
+    key = "LISTENKEYcanary0123456789abcdef"
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        install_redaction()
+        try:
+            raise RuntimeError(f"GET /private/ws?listenKey={key} failed")
+        except RuntimeError:
+            logging.getLogger("test.redact.traceback").exception("feed crashed")
+    finally:
+        root.removeHandler(handler)
+    text = out.getvalue()
+    assert "feed crashed" in text and "RuntimeError" in text  # the traceback is there...
+    assert key not in text  # ...without the listen key

@@ -46,7 +46,11 @@ async def test_01_dropped_tcp_goes_not_live_at_once_then_resyncs() -> None:
         await eventually(lambda: state(env, "binance-main", "mark") is LIVE, 5, "LIVE again")
         assert adapter.resyncs > resyncs  # a REST snapshot before LIVE
         await eventually(lambda: len(asyncio.all_tasks()) <= tasks_before, 5, "no leftover tasks")
-        assert len(asyncio.all_tasks()) == tasks_before
+        # Exactly one of each of the adapter's loops: nothing was started twice by the reconnect.
+        names = sorted(t.get_name() for t in asyncio.all_tasks() if t.get_name().startswith("binance-main:"))
+        loops = ["market", "reconcile", "supervise", "ticks", "user"]
+        assert names == [f"binance-main:{loop}" for loop in loops]
+        assert not [t for t in adapter._tasks if not t.done()]
 
 
 async def test_02_half_open_socket_is_detected_and_replaced() -> None:

@@ -130,3 +130,19 @@ def test_funding_today_counts_settlements_since_midnight_utc() -> None:
         FundingPayment("BTC/USDT:USDT", 0.25, midnight + timedelta(hours=8), payment_id="b"),
     )))
     assert store.snapshot().account("main").funding_today == pytest.approx(-0.75)
+
+
+def test_a_burst_of_marks_coalesces_to_the_newest_per_symbol() -> None:
+    from liqwatch.feeds.account_config import FeedAccount
+    from liqwatch.feeds.adapter import FeedAdapter
+
+    store, clock, _ = make_store()
+    adapter = FeedAdapter(FeedAccount("main", Exchange.BINANCE, "http://127.0.0.1:1", "ws://127.0.0.1:1"),
+                          store, None, clock)  # type: ignore[arg-type]
+    for i in range(10_000):
+        adapter.push_tick(MarkTick(Exchange.BINANCE, "BTC/USDT:USDT", 50_000 + i, stamp(clock, 1 + i / 1000)))
+    adapter.push_tick(MarkTick(Exchange.BINANCE, "BTC/USDT:USDT", 1.0, stamp(clock, 0.5)))  # late, older
+    assert len(adapter.ticks) == 1
+    for tick in adapter.ticks.drain():
+        store.apply(tick)
+    assert store.book("main").mark("BTC/USDT:USDT") == 59_999
