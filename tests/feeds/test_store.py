@@ -146,3 +146,38 @@ def test_a_burst_of_marks_coalesces_to_the_newest_per_symbol() -> None:
     for tick in adapter.ticks.drain():
         store.apply(tick)
     assert store.book("main").mark("BTC/USDT:USDT") == 59_999
+
+
+def test_a_snapshot_never_undoes_newer_stream_events() -> None:
+    store, clock, _ = make_store()
+    spec = AccountSpec("main", Exchange.BINANCE)
+    request_started = clock.now()
+    clock.advance(1)
+    # While the REST request was in flight the stream closed BTC and moved the wallet...
+    store.apply(PositionUpdate("main", ("BTC/USDT:USDT", Side.LONG), None, stamp(clock)))
+    store.apply(BalanceUpdate("main", 12_345.0, stamp(clock)))
+    # ...then the (older) snapshot arrives, still showing the position and the old wallet.
+    btc = Position("BTC/USDT:USDT", Side.LONG, 1.0, 60_000, MarginMode.CROSS, FLAT, leverage=10)
+    store.apply(AccountState(spec, 10_000, (btc,), as_of=request_started))
+    assert len(store.book("main")) == 0
+    assert store.book("main").wallet_balance == 12_345.0
+    assert not any("blind" in i for i in store.incidents)
+    # A later snapshot is authoritative again.
+    clock.advance(1)
+    store.apply(AccountState(spec, 11_000, (btc,), as_of=clock.now()))
+    assert len(store.book("main")) == 1 and store.book("main").wallet_balance == 11_000
+
+
+def test_a_pushed_whole_state_closing_a_position_is_not_an_incident() -> None:
+    store, clock, _ = make_store()
+    store.apply(AccountState(AccountSpec("main", Exchange.BINANCE), 10_000, (), as_of=clock.now(), from_stream=True))
+    assert len(store.book("main")) == 0
+    assert not any("blind" in i for i in store.incidents)
+
+
+def test_a_position_without_a_fresh_mark_of_its_own_is_not_fresh() -> None:
+    store, clock, _ = make_store()
+    eth = Position("ETH/USDT:USDT", Side.SHORT, 1.0, 3_000, MarginMode.CROSS, FLAT)
+    store.apply(PositionUpdate("main", eth.key, eth, stamp(clock, 1)))  # opened on the stream, no ETH mark yet
+    views = {p.risk.symbol: p for p in store.snapshot().account("main").positions}
+    assert views["BTC/USDT:USDT"].fresh and not views["ETH/USDT:USDT"].fresh
