@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
@@ -25,6 +26,7 @@ from liqwatch.alerts.thresholds import EngineOptions, ThresholdMap
 from liqwatch.clock import Clock, SystemClock
 from liqwatch.storage import alert_rows, retention
 from liqwatch.storage.async_db import AsyncDatabase
+from liqwatch.storage.db import StorageError
 from liqwatch.storage.paths import database_path
 from liqwatch.storage.recorder import HistoryRecorder
 from liqwatch.store import MonitorSnapshot
@@ -64,6 +66,7 @@ class AlertRuntime:
         self.sender: OutboxSender | None = None
         self.recorder: HistoryRecorder | None = None
         self._service: AlertService | None = None
+        self.bookkeeping_error: str | None = None
 
     @property
     def service(self) -> AlertService:
@@ -106,11 +109,17 @@ class AlertRuntime:
                           ) -> list[AlertEvent]:
         """Evaluate and record one snapshot; call it on the UI/refresh timer (once a second is plenty)."""
         events = await self.service.update(snapshot, skew_s=skew_s)
-        if self.recorder is not None:
-            await self.recorder.on_snapshot(snapshot)
-        mono = self.clock.monotonic()
-        if self._last_purge is not None and mono - self._last_purge >= PURGE_EVERY_S:
-            await self._purge()
+        # History and retention are bookkeeping: a full disk or a locked file must cost the plots, never
+        # the monitor (the service itself keeps showing alerts when it cannot store them).
+        try:
+            if self.recorder is not None:
+                await self.recorder.on_snapshot(snapshot)
+            mono = self.clock.monotonic()
+            if self._last_purge is not None and mono - self._last_purge >= PURGE_EVERY_S:
+                await self._purge()
+        except (sqlite3.Error, StorageError, OSError) as exc:
+            self.bookkeeping_error = f"{type(exc).__name__}: {exc}"
+            log.warning("storage: history not recorded: %s", self.bookkeeping_error)
         return events
 
     async def _purge(self) -> None:

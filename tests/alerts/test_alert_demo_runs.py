@@ -30,3 +30,20 @@ async def test_active_alerts_across_runs(tmp_path: Path, demo: bool) -> None:
             assert log[-1].event == "cleared" and log[-1].message == "a new demo run started"
         else:
             assert [a.id for a in second.service.alerts()] == [a.id for a in raised]
+
+
+async def test_a_history_write_failure_costs_the_plots_not_the_monitor(tmp_path: Path) -> None:
+    import sqlite3
+
+    settings = load_settings(None, environ={}, overrides={"storage": {"path": str(tmp_path / "r.sqlite3")}})
+    sc = Scenario()
+    async with AlertRuntime(settings, db_path=tmp_path / "r.sqlite3", clock=sc.clock) as rt:
+        assert rt.recorder is not None
+
+        async def full_disk(*_: object) -> None:
+            raise sqlite3.OperationalError("database or disk is full")
+
+        rt.recorder.on_snapshot = full_disk  # type: ignore[method-assign]
+        events = await rt.on_snapshot(sc.tick(risk=0.85))
+        assert events and rt.service.alerts()  # the alert is still raised and shown
+        assert rt.bookkeeping_error is not None and "disk is full" in rt.bookkeeping_error
