@@ -146,3 +146,27 @@ async def test_ntfy_telegram_and_slack_requests() -> None:
 def test_channel_repr_hides_the_url() -> None:
     hook = WebhookChannel("ops", "ntfy", SecretStr(f"https://ntfy.sh/{SECRET}"))
     assert SECRET not in repr(hook) and SECRET not in str(vars(hook))
+
+
+async def test_a_notification_past_its_retry_window_is_never_sent_late(tmp_path: Path) -> None:
+    import asyncio
+
+    rx = Receiver()
+    port = await rx.start()
+    hook = WebhookChannel("ops", "generic", SecretStr(f"http://127.0.0.1:{port}/"), retry_for_s=0.2)
+    svc, sender = await _service(tmp_path, hook)
+    try:
+        await svc.update(Scenario().tick(risk=0.85))  # queued while no sender runs (liqwatch "was off")
+        await asyncio.sleep(0.3)  # the window passes: this wait is the scenario itself
+        async with sender:
+
+            async def failed() -> bool:
+                return len(await svc.db.run(outbox.rows, outbox.FAILED)) == 1
+
+            await eventually(failed)
+        row = (await svc.db.run(outbox.rows))[0]
+        assert row.last_error is not None and row.last_error.startswith("expired unsent")
+        assert rx.requests == []
+    finally:
+        await rx.stop()
+        await svc.db.aclose()

@@ -106,6 +106,13 @@ class OutboxSender:
     async def _send_row(self, channel: WebhookChannel, row: OutboxRow) -> None:
         n = Notification.from_json(row.payload)
         now = self._now()
+        if now - row.created_at > channel.retry_for_s:
+            # Past its retry window (liqwatch was off, or the channel was unconfigured): yesterday's
+            # "liquidation imminent" must not arrive today as if it were news.
+            message = f"expired unsent after {now - row.created_at:.0f} s"
+            log.warning("webhook %s: alert %s %s", channel.name, row.alert_id, message)
+            await self.db.run(outbox.mark_failed, row, now, message, n.level.value)
+            return
         wait = channel.limiter.wait_s(channel.monotonic())
         if wait > 0 or not channel.limiter.allow(channel.monotonic()):
             await self.db.run(outbox.reschedule, row, now + max(wait, 1.0), None, attempted=False)
