@@ -7,7 +7,14 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from datetime import datetime
+
+    from liqwatch.alerts.model import Alert, AlertEvent
+    from liqwatch.storage.db import Database
 
 from liqwatch.commands.errors import UserError
 
@@ -143,7 +150,7 @@ def _act(args: argparse.Namespace) -> int:
             # The same pure functions the app uses, so the log reads the same either way; the running
             # app applies the request on its next look at the database.
             new_state, events = engine.snooze(state, alert.id, seconds, now)
-            alert_rows.save_events(db, events, now=now, source="cli")
+            _save_unless_changed(db, events, now, alert)
             until = now + timedelta(seconds=seconds)
             alert_rows.add_ack_request(db, alert.id, "snooze", alert.level, now, until)
             result["snoozed_until"] = until.isoformat(timespec="seconds").replace("+00:00", "Z")
@@ -152,7 +159,7 @@ def _act(args: argparse.Namespace) -> int:
             message = f"alert {alert.id} was already acknowledged"
         else:
             new_state, events = engine.ack(state, alert.id, now)
-            alert_rows.save_events(db, events, now=now, source="cli")
+            _save_unless_changed(db, events, now, alert)
             alert_rows.add_ack_request(db, alert.id, "ack", alert.level, now)
             result["acknowledged"] = True
             result["status"] = "active" if new_state.by_id(alert.id) is not None else "cleared"
@@ -164,3 +171,14 @@ def _act(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(message + "\n")
     return 0
+
+
+def _save_unless_changed(db: Database, events: Sequence[AlertEvent], now: datetime, alert: Alert) -> None:
+    from liqwatch.storage import alert_rows
+
+    try:
+        alert_rows.save_events(db, events, now=now, source="cli", unchanged_since=alert)
+    except alert_rows.AlertChanged:
+        # The running app escalated or cleared it meanwhile: acting on the old copy would undo that.
+        raise UserError(f"alert {alert.id} changed while this ran (escalated or cleared); look again with "
+                        "`liqwatch alerts` and repeat if still needed") from None

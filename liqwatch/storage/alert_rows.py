@@ -52,6 +52,10 @@ def next_id_prefix(db: Database) -> str:
     return str(runs)
 
 
+class AlertChanged(Exception):
+    """The stored alert changed between a read and a write based on it."""
+
+
 def save_events(
     db: Database,
     events: Sequence[AlertEvent],
@@ -60,13 +64,25 @@ def save_events(
     now: datetime | None = None,
     source: str = "engine",
     log: bool = True,
+    unchanged_since: Alert | None = None,
 ) -> list[int]:
     """In one transaction: the log rows, each alert's latest state, and the outbox rows of every event
-    to be sent. Returns the log ids (empty when ``log`` is false: the state is saved alone)."""
+    to be sent. Returns the log ids (empty when ``log`` is false: the state is saved alone).
+
+    ``unchanged_since``: the alert as the caller read it (another process, e.g. ``liqwatch alerts ack``);
+    if the stored row has moved on since (escalated, cleared), nothing is written and ``AlertChanged`` is
+    raised, so that a stale copy never overwrites a newer state."""
     ids: list[int] = []
     if not events:
         return ids
     with db.transaction() as conn:
+        if unchanged_since is not None:
+            row = conn.execute("SELECT level, updated_at, cleared_at FROM alerts WHERE id = ?",
+                               (unchanged_since.id,)).fetchone()
+            if row is None or row["cleared_at"] is not None or row["level"] != unchanged_since.level.value or (
+                row["updated_at"] != to_ts(unchanged_since.updated_at)
+            ):
+                raise AlertChanged(unchanged_since.id)
         for event in events:
             _upsert(conn, event.alert)
             if not log:
