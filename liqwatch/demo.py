@@ -41,14 +41,15 @@ async def demo_emulator(seed: int = DEMO_SEED, speed: float = 1.0) -> AsyncItera
 
 
 @contextlib.asynccontextmanager
-async def demo_monitor(
+async def demo_environment(
     record_path: Path | None = None,
     options: FeedOptions | None = None,
     thresholds: RiskThresholds | None = None,
     seed: int = DEMO_SEED,
     speed: float = 1.0,
-) -> AsyncIterator[Monitor]:
+) -> AsyncIterator[tuple[EmulatorServer, Monitor]]:
+    """The emulator and a Monitor on its accounts: what ``check --demo``, ``demo`` and the App's demo run."""
     async with demo_emulator(seed, speed) as emu:
         accounts = scenario_accounts(emu.scenario, emu.rest_url, emu.ws_url)
         async with Monitor(accounts, options=options, thresholds=thresholds, record_path=record_path) as monitor:
-            yield monitor
+            yield emu, monitor

@@ -8,7 +8,6 @@ except on Hyperliquid, which uses the oracle price (pass it as ``price``) and pa
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from liqwatch.model import FundingPayment, Side
@@ -52,26 +51,6 @@ def seconds_to(now: datetime, when: datetime) -> float:
     return (when - now).total_seconds()
 
 
-def paid_since(payments: Iterable[FundingPayment], symbol: str, since: datetime | None) -> float:
-    """Net funding of ``symbol`` settled at or after ``since`` (the position's opening time)."""
-    return math.fsum(
-        p.amount for p in payments if p.symbol == symbol and (since is None or p.time >= since)
-    )
-
-
 def payment_key(p: FundingPayment) -> object:
     """What identifies one settlement: the exchange's id, else the symbol and the settlement time."""
     return p.payment_id if p.payment_id is not None else (p.symbol, p.time)
-
-
-def dedupe_payments(payments: Iterable[FundingPayment]) -> list[FundingPayment]:
-    """Drop repeated payments (see ``payment_key``), keep time order."""
-    seen: set[object] = set()
-    out: list[FundingPayment] = []
-    for p in sorted(payments, key=lambda x: x.time):
-        key = payment_key(p)
-        if key in seen:
-            continue
-        seen.add(key)
-        out.append(p)
-    return out

@@ -47,27 +47,22 @@ async def open_alerts(settings: Settings, *, demo: bool, terminal: ByteStream | 
 @contextlib.asynccontextmanager
 async def demo_backend(settings: Settings, speed: float = 1.0, record: Path | None = None,
                        terminal: ByteStream | None = None) -> AsyncIterator[Backend]:
-    from liqwatch.demo import demo_emulator, scenario_accounts
-    from liqwatch.runtime import Monitor
+    from liqwatch.demo import demo_environment
 
-    async with demo_emulator(speed=speed) as emu:
-        accounts = scenario_accounts(emu.scenario, emu.rest_url, emu.ws_url)
-        async with Monitor(accounts, record_path=record) as monitor, open_alerts(
-            settings, demo=True, terminal=terminal
-        ) as alerts:
-            yield Backend(monitor.store, alerts, f"demo · emulator on 127.0.0.1:{emu.port}")
+    async with demo_environment(record_path=record, speed=speed) as (emu, monitor), open_alerts(
+        settings, demo=True, terminal=terminal
+    ) as alerts:
+        yield Backend(monitor.store, alerts, f"demo · emulator on 127.0.0.1:{emu.port}")
 
 
 @contextlib.asynccontextmanager
 async def config_backend(settings: Settings, record: Path | None = None, terminal: ByteStream | None = None
                          ) -> AsyncIterator[Backend]:
-    from liqwatch.feeds.from_config import feed_accounts, feed_options
+    from liqwatch.feeds.from_config import feed_accounts, feed_options, risk_thresholds
     from liqwatch.runtime import Monitor
-    from liqwatch.status import RiskThresholds
 
     accounts, disabled = feed_accounts(settings)
-    a = settings.alerts
-    thresholds = RiskThresholds(a.warning, a.critical, a.liquidation_imminent)
+    thresholds = risk_thresholds(settings)
     async with Monitor(accounts, disabled=disabled, options=feed_options(settings), thresholds=thresholds,
                        record_path=record) as monitor, open_alerts(settings, demo=False, terminal=terminal) as alerts:
         yield Backend(monitor.store, alerts, f"{len(accounts)} account(s)")

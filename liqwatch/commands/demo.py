@@ -49,29 +49,26 @@ async def _run(args: argparse.Namespace) -> None:
     import json
     from pathlib import Path
 
-    from liqwatch.demo import demo_emulator, scenario_accounts
+    from liqwatch.demo import demo_environment
     from liqwatch.emulator import describe_accounts
     from liqwatch.report import snapshot_json, snapshot_text
-    from liqwatch.runtime import Monitor
 
     tty = sys.stdout.isatty() and not args.json
-    async with demo_emulator(speed=args.speed) as emu:
+    record = Path(args.record) if args.record else None
+    async with demo_environment(record_path=record, speed=args.speed) as (emu, monitor):
         banner = [f"liqwatch demo: emulator on 127.0.0.1:{emu.port} (rest_url {emu.rest_url}, ws_url {emu.ws_url})",
                   *describe_accounts(emu.scenario, show_secrets=False), ""]
         sys.stdout.write("\n".join(banner) + "\n")
-        record = Path(args.record) if args.record else None
-        accounts = scenario_accounts(emu.scenario, emu.rest_url, emu.ws_url)
-        async with Monitor(accounts, record_path=record) as monitor:
-            loop = asyncio.get_running_loop()
-            end = None if args.seconds is None else loop.time() + args.seconds
-            while end is None or loop.time() < end:
-                snap = monitor.store.snapshot()
-                if args.json:
-                    sys.stdout.write(json.dumps(snapshot_json(snap), separators=(",", ":")) + "\n")
-                elif tty:
-                    # Home the cursor and clear: a steady picture rather than a scrolling log.
-                    sys.stdout.write("\x1b[H\x1b[2J" + "\n".join(banner) + "\n" + snapshot_text(snap))
-                else:
-                    sys.stdout.write(snapshot_text(snap) + "\n")
-                sys.stdout.flush()
-                await asyncio.sleep(1.0 if end is None else max(0.0, min(1.0, end - loop.time())))
+        loop = asyncio.get_running_loop()
+        end = None if args.seconds is None else loop.time() + args.seconds
+        while end is None or loop.time() < end:
+            snap = monitor.store.snapshot()
+            if args.json:
+                sys.stdout.write(json.dumps(snapshot_json(snap), separators=(",", ":")) + "\n")
+            elif tty:
+                # Home the cursor and clear: a steady picture rather than a scrolling log.
+                sys.stdout.write("\x1b[H\x1b[2J" + "\n".join(banner) + "\n" + snapshot_text(snap))
+            else:
+                sys.stdout.write(snapshot_text(snap) + "\n")
+            sys.stdout.flush()
+            await asyncio.sleep(1.0 if end is None else max(0.0, min(1.0, end - loop.time())))

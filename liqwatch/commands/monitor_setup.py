@@ -18,18 +18,17 @@ async def monitor_from_args(
     """A running monitor and the settings it runs under. The demo watches its own accounts but takes
     thresholds and the data directory from the user's configuration, if there is one."""
     from liqwatch.config import ConfigError, load_settings
-    from liqwatch.status import RiskThresholds
+    from liqwatch.feeds.from_config import risk_thresholds
 
     try:
         settings = load_settings(Path(config) if config else None)
     except ConfigError as exc:
         raise UserError(str(exc)) from None
-    a = settings.alerts
-    thresholds = RiskThresholds(a.warning, a.critical, a.liquidation_imminent)
+    thresholds = risk_thresholds(settings)
     if demo:
-        from liqwatch.demo import demo_monitor
+        from liqwatch.demo import demo_environment
 
-        async with demo_monitor(record_path=record, thresholds=thresholds, speed=speed) as monitor:
+        async with demo_environment(record_path=record, thresholds=thresholds, speed=speed) as (_, monitor):
             yield monitor, settings
         return
     from liqwatch.feeds.from_config import feed_accounts, feed_options

@@ -21,7 +21,6 @@ class FeedOptions:
     max_connection_age_s: float = 23.5 * 3600.0  # Binance cuts at 24 h: reconnect before
     max_frame_bytes: int = 4 * 1024 * 1024
     malformed_reconnect_threshold: int = 50  # malformed frames per minute before a reconnect
-    resync_buffer: int = 1000  # user-stream events buffered during a REST resync
 
     @property
     def quiet_max_age_s(self) -> float:

@@ -13,12 +13,11 @@ from liqwatch.clock import FakeClock
 from liqwatch.funding import (
     annualized_rate,
     daily_cost,
-    dedupe_payments,
     funding_cashflow,
     next_settlement,
-    paid_since,
     seconds_to,
 )
+from liqwatch.funding_ledger import FundingLedger
 from liqwatch.model import FundingPayment, Side
 from liqwatch.risk.distance import distance_pct, distance_sigma
 from liqwatch.risk.volatility import MinuteVolatility
@@ -76,8 +75,10 @@ def test_paid_since_open_counts_only_this_symbol_after_opening() -> None:
         FundingPayment("ETH/USDT:USDT", -7.0, opened + timedelta(hours=8), payment_id="d"),
         FundingPayment("BTC/USDT:USDT", 1.0, opened + timedelta(hours=8), payment_id="c"),  # duplicate delivery
     ]
-    assert paid_since(dedupe_payments(pays), "BTC/USDT:USDT", opened) == pytest.approx(-1.5)
-    assert paid_since(dedupe_payments(pays), "BTC/USDT:USDT", None) == pytest.approx(-4.5)
+    ledger = FundingLedger()
+    ledger.add(pays)
+    assert ledger.since("BTC/USDT:USDT", opened) == pytest.approx(-1.5)
+    assert ledger.since("BTC/USDT:USDT", None) == pytest.approx(-4.5)
 
 
 def test_distance_pct_sign_by_side() -> None:
