@@ -173,14 +173,9 @@ class BinanceAdapter(FeedAdapter):
             marks = await self._public("/fapi/v1/premiumIndex")
             wallet = parse_account_wallet(account)
             wire = [parse_position_risk(i) for i in risk]
-            now = self.clock.now()
-            ticks = [parse_premium_index(i, now) for i in (marks if isinstance(marks, list) else [marks])]
+            self._apply_marks(marks, {w.symbol for w in wire if w.side is not None})
         except WireError as exc:
             raise RestError(f"snapshot: {exc}") from None
-        held = {w.symbol for w in wire if w.side is not None} | set(self.account.symbols)
-        for t in ticks:
-            if t.symbol in held:
-                self.store.apply(t)
         for sym, hours in self._intervals.items():
             self.store.set_funding_interval(Exchange.BINANCE, sym, hours)
         if any(w.symbol not in self.tiers for w in wire if w.side is not None):
@@ -286,7 +281,8 @@ class BinanceAdapter(FeedAdapter):
         self.mark.resyncing("REST resync")
         while True:
             try:
-                self._apply_marks(await self._public("/fapi/v1/premiumIndex"))
+                held = {p.symbol for p in self.store.book(self.account.name).positions()}
+                self._apply_marks(await self._public("/fapi/v1/premiumIndex"), held)
                 self.resyncs += 1
                 self.mark.synced(self.clock.monotonic())
                 return
@@ -297,11 +293,14 @@ class BinanceAdapter(FeedAdapter):
                 return
             await asyncio.sleep(max(0.05, backoff.next_delay()))
 
-    def _apply_marks(self, marks: Any) -> None:
+    def _apply_marks(self, marks: Any, held: set[str]) -> None:
+        """premiumIndex (every symbol) -> the marks of what we hold or were asked to watch."""
         now = self.clock.now()
-        watched = {p.symbol for p in self.store.book(self.account.name).positions()} | set(self.account.symbols)
+        # Matched on Binance's own names: the list also holds contracts we cannot (and need not) map, such
+        # as quarterly BTCUSDT_250627, and only our few symbols are worth parsing.
+        watched = {native(s) for s in held | set(self.account.symbols)}
         for item in marks if isinstance(marks, list) else [marks]:
-            if unified(str(item.get("symbol"))) in watched:
+            if isinstance(item, dict) and item.get("symbol") in watched:
                 self.store.apply(parse_premium_index(item, now))
 
     async def _open_user(self, ws: WS) -> None:

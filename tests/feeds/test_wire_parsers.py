@@ -74,3 +74,25 @@ def test_hyperliquid_funding_rest_and_stream_shapes_share_ids() -> None:
     stream = parse_fundings([{"time": 1767225600000, "coin": "SOL", "usdc": "75.635093", "szi": "-7375.9",
                               "fundingRate": "0.00004381"}])
     assert rest[0].payment_id == stream[0].payment_id and rest[0].amount == pytest.approx(75.635093)
+
+
+def test_binance_marks_skip_contracts_we_do_not_hold_even_unmappable_ones() -> None:
+    from liqwatch.clock import FakeClock
+    from liqwatch.feeds.account_config import FeedAccount, Secret
+    from liqwatch.feeds.binance import BinanceAdapter
+    from liqwatch.model import AccountSpec, Exchange
+    from liqwatch.risk.registry import risk_rules
+    from liqwatch.store import MonitorStore
+
+    clock = FakeClock(NOW)
+    store = MonitorStore(clock)
+    store.add_account(AccountSpec("a", Exchange.BINANCE), risk_rules(Exchange.BINANCE))
+    adapter = BinanceAdapter(FeedAccount("a", Exchange.BINANCE, "http://127.0.0.1:1", "ws://127.0.0.1:1",
+                                         api_key=Secret("k" * 16), api_secret=Secret("s" * 16)),
+                             store, None, clock)  # type: ignore[arg-type]
+    marks = [{"symbol": "BTCUSDT_250627", "markPrice": "1"},  # quarterly: not a perpetual we map
+             {"symbol": "ETHUSDT", "markPrice": "3000", "time": 1767225600000},
+             {"symbol": "BTCUSDT", "markPrice": "60000.5", "time": 1767225600000}]
+    adapter._apply_marks(marks, {"BTC/USDT:USDT"})
+    assert store._markets[(Exchange.BINANCE, "BTC/USDT:USDT")].state.mark_price == 60000.5
+    assert (Exchange.BINANCE, "ETH/USDT:USDT") not in store._markets
