@@ -81,8 +81,6 @@ class HyperliquidAdapter(FeedAdapter):
             raise RestError(f"clearinghouseState: {exc}") from None
         # Fresh marks (and tiers, for a coin we have not seen) so that a resync leaves no old price behind.
         await self._markets()
-        if any(p.symbol not in self.tiers for p in state.positions):
-            raise RestError("clearinghouseState: a position in a coin that meta does not list")
         try:
             pays = parse_fundings(await self._info(
                 {"type": "userFunding", "user": self.address, "startTime": self._funding_since_ms}))
