@@ -10,13 +10,13 @@ import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from liqwatch.alerts.thresholds import ThresholdMap
 from liqwatch.emulator import EmulatorServer, Scenario, demo_scenario
 from liqwatch.feeds.account_config import FeedAccount, Secret
 from liqwatch.feeds.options import FeedOptions
 from liqwatch.model import Exchange
 from liqwatch.redact import register_secret
 from liqwatch.runtime import Monitor
-from liqwatch.status import RiskThresholds
 
 DEMO_SEED = 7
 
@@ -44,7 +44,7 @@ async def demo_emulator(seed: int = DEMO_SEED, speed: float = 1.0) -> AsyncItera
 async def demo_environment(
     record_path: Path | None = None,
     options: FeedOptions | None = None,
-    thresholds: RiskThresholds | None = None,
+    thresholds: ThresholdMap | None = None,
     seed: int = DEMO_SEED,
     speed: float = 1.0,
 ) -> AsyncIterator[tuple[EmulatorServer, Monitor]]:

@@ -14,6 +14,7 @@ from types import TracebackType
 
 import aiohttp
 
+from liqwatch.alerts.thresholds import ThresholdMap
 from liqwatch.clock import Clock, SystemClock
 from liqwatch.feeds.account_config import FeedAccount
 from liqwatch.feeds.adapter import FeedAdapter
@@ -23,7 +24,6 @@ from liqwatch.feeds.options import FeedOptions
 from liqwatch.feeds.recorder import FrameRecorder
 from liqwatch.model import AccountSpec, Exchange
 from liqwatch.risk.registry import risk_rules
-from liqwatch.status import RiskThresholds
 from liqwatch.store import MonitorStore
 
 ADAPTERS: dict[Exchange, type[FeedAdapter]] = {
@@ -40,7 +40,7 @@ class Monitor:
         disabled: dict[str, tuple[Exchange, str]] | None = None,
         clock: Clock | None = None,
         options: FeedOptions | None = None,
-        thresholds: RiskThresholds | None = None,
+        thresholds: ThresholdMap | None = None,
         record_path: Path | None = None,
     ) -> None:
         self.clock = clock or SystemClock()

@@ -1,8 +1,9 @@
-"""Account and monitor status levels, ranked as ``check`` reports them (nagios numbering)."""
+"""Account and monitor status levels, ranked as ``check`` reports them (nagios numbering).
+
+Which level an account's figures reach is decided in one place, ``liqwatch.danger``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -28,23 +29,3 @@ _RANK = {Status.OK: 0, Status.WARNING: 1, Status.STALE: 2, Status.CRITICAL: 3}
 
 def worst(statuses: list[Status] | tuple[Status, ...]) -> Status:
     return max(statuses, key=lambda s: s.rank, default=Status.OK)
-
-
-@dataclass(frozen=True, slots=True)
-class RiskThresholds:
-    """Levels on ``risk`` (1.0 = liquidation). Liquidation-imminent counts as critical for the status."""
-
-    warning: float = 0.5
-    critical: float = 0.8
-    liquidation_imminent: float = 0.9
-
-    def __post_init__(self) -> None:
-        if not (0 < self.warning < self.critical < self.liquidation_imminent):
-            raise ValueError("thresholds must satisfy 0 < warning < critical < liquidation_imminent")
-
-    def status_of(self, risk: float | None, liquidated: bool) -> Status:
-        if liquidated or (risk is not None and risk >= self.critical):
-            return Status.CRITICAL
-        if risk is not None and risk >= self.warning:
-            return Status.WARNING
-        return Status.OK

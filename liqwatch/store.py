@@ -14,7 +14,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from liqwatch import danger
 from liqwatch.account_book import AccountBook
+from liqwatch.alerts.model import AlertLevel, AlertRule
+from liqwatch.alerts.thresholds import ThresholdMap
 from liqwatch.clock import Clock
 from liqwatch.feeds.channel import Channel, ChannelState, ChannelStatus
 from liqwatch.funding import funding_cashflow
@@ -33,7 +36,7 @@ from liqwatch.model import (
 from liqwatch.risk.base import ExchangeRisk
 from liqwatch.risk.evaluate import AccountRisk, PositionRisk
 from liqwatch.risk.volatility import MinuteVolatility
-from liqwatch.status import RiskThresholds, Status, worst
+from liqwatch.status import Status, worst
 
 Event = MarkTick | PositionUpdate | BalanceUpdate | AccountState
 
@@ -55,7 +58,7 @@ class PositionView:
     next_funding_time: datetime | None
     next_funding: float | None  # projected cash flow of the next settlement (negative = pay)
     funding_paid_since_open: float | None
-    status: Status
+    status: Status  # the position's level (liqwatch.danger), freshness aside
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +73,7 @@ class AccountView:
     synced: bool  # at least one full account snapshot has been applied
     disabled_reason: str | None = None
     funding_today: float = 0.0  # settled funding since 00:00 UTC (negative = paid)
+    danger: Status = Status.OK  # the level its figures reach (liqwatch.danger), freshness aside
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +103,7 @@ class _Account:
     last_balance_time: datetime | None = None
     funding: FundingLedger = field(default_factory=FundingLedger)
     opened_at: dict[tuple[str, Side], datetime] = field(default_factory=dict)
+    levels: dict[tuple[AlertRule, str], AlertLevel] = field(default_factory=dict)  # held, for hysteresis
 
 
 @dataclass
@@ -113,13 +118,13 @@ class MonitorStore:
     def __init__(
         self,
         clock: Clock,
-        thresholds: RiskThresholds | None = None,
+        thresholds: ThresholdMap | None = None,
         vol_window_minutes: int = 60,
         market_max_age_s: float = 5.0,
     ) -> None:
         self.clock = clock
         self.market_max_age_s = market_max_age_s
-        self.thresholds = thresholds or RiskThresholds()
+        self.thresholds = thresholds or ThresholdMap()  # each account's own, as its alerts use them
         self._vol_window = vol_window_minutes
         self._accounts: dict[str, _Account] = {}
         self._markets: dict[tuple[Exchange, str], _Market] = {}
@@ -288,7 +293,7 @@ class MonitorStore:
             view = self._account_view(acc, now_mono)
             views.append(view)
             all_feeds.extend(view.feeds)
-        # Closest to liquidation first: the highest risk (None = liquidated/undefined) at the top.
+        # Closest to liquidation first (the nearest position's distance; liquidated or no equity at the top).
         views.sort(key=_rank_key)
         return MonitorSnapshot(
             time=self.clock.now(),
@@ -314,8 +319,11 @@ class MonitorStore:
             m = self._markets.get((acc.spec.exchange, p.symbol))
             sigmas[p.symbol] = m.volatility.sigma_hour() if m is not None else None
         risk = acc.book.snapshot(sigmas)
+        # The account's own thresholds, with the levels held since the last snapshot (as its alerts do).
+        assessment = danger.assess(risk, self.thresholds.for_account(acc.spec.name),
+                                   lambda rule, subject: acc.levels.get((rule, subject)))
+        acc.levels = {(r.rule, r.subject): r.level for r in assessment.readings if r.level is not None}
         positions = []
-        statuses = [self.thresholds.status_of(risk.risk, risk.liquidated)] if risk.positions else []
         for pr in risk.positions:
             m = self._markets.get((acc.spec.exchange, pr.symbol))
             age = now_mono - m.receive_mono if m is not None else None
@@ -326,8 +334,7 @@ class MonitorStore:
             next_pay = funding_cashflow(pr.side, pr.size, price, rate) if rate is not None else None
             opened = acc.opened_at.get((pr.symbol, pr.side))
             paid = acc.funding.since(pr.symbol, opened) if acc.funding else None
-            st = self.thresholds.status_of(pr.risk, pr.liquidated)
-            statuses.append(st)
+            st = danger.status_of(assessment.position_level(danger.subject_of(pr), pr.margin_mode))
             # The account's channels may be live while this symbol's own mark is not (a position that
             # appeared on the user stream before its symbol was subscribed).
             mark_fresh = age is not None and age <= self.market_max_age_s
@@ -335,23 +342,34 @@ class MonitorStore:
                 PositionView(pr, fresh and mark_fresh, age, rate,
                              m.state.next_funding_time if m is not None else None, next_pay, paid, st)
             )
-        status = worst(statuses)
+        level = assessment.status
+        status = level
         if not fresh and status is not Status.CRITICAL:
             status = Status.STALE
         midnight = self.clock.now().replace(hour=0, minute=0, second=0, microsecond=0)
         today = acc.funding.total_since(midnight)
         return AccountView(acc.spec.name, acc.spec.exchange, risk, tuple(positions), feeds, fresh, status, True,
-                           funding_today=today)
+                           funding_today=today, danger=level)
 
 
 def _default_interval(exchange: Exchange) -> float:
     return 1.0 if exchange is Exchange.HYPERLIQUID else 8.0
 
 
+def nearest_distance(v: AccountView) -> float | None:
+    """How close the account is to liquidation: its nearest position's distance in % (None: unknown)."""
+    known = [p.risk.distance_to_liquidation_pct for p in v.positions if p.risk.distance_to_liquidation_pct is not None]
+    return min(known, default=None)
+
+
 def _rank_key(v: AccountView) -> tuple[int, float, str]:
+    # Closest to liquidation first, by its nearest position's distance: liquidated or without equity
+    # first, then by distance, then accounts without positions, then those without data yet.
     if v.risk is None:
+        return (3, 0.0, v.name)
+    if v.risk.risk is None or v.risk.liquidated or any(p.risk.liquidated for p in v.positions):
+        return (0, 0.0, v.name)
+    nearest = nearest_distance(v)
+    if nearest is None:
         return (2, 0.0, v.name)
-    if v.risk.risk is None:
-        return (0, 0.0, v.name)  # liquidated or no equity: first
-    worst_risk = max([v.risk.risk] + [p.risk.risk for p in v.positions if p.risk.risk is not None])
-    return (1, -worst_risk, v.name)
+    return (1, nearest, v.name)

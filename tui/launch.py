@@ -47,22 +47,24 @@ async def open_alerts(settings: Settings, *, demo: bool, terminal: ByteStream | 
 @contextlib.asynccontextmanager
 async def demo_backend(settings: Settings, speed: float = 1.0, record: Path | None = None,
                        terminal: ByteStream | None = None) -> AsyncIterator[Backend]:
+    from liqwatch.alerts.thresholds import ThresholdMap
     from liqwatch.demo import demo_environment
 
-    async with demo_environment(record_path=record, speed=speed) as (emu, monitor), open_alerts(
-        settings, demo=True, terminal=terminal
-    ) as alerts:
+    thresholds = ThresholdMap.from_settings(settings)  # the same the alerts use
+    async with demo_environment(record_path=record, thresholds=thresholds, speed=speed) as (emu, monitor), \
+            open_alerts(settings, demo=True, terminal=terminal) as alerts:
         yield Backend(monitor.store, alerts, f"demo · emulator on 127.0.0.1:{emu.port}")
 
 
 @contextlib.asynccontextmanager
 async def config_backend(settings: Settings, record: Path | None = None, terminal: ByteStream | None = None
                          ) -> AsyncIterator[Backend]:
-    from liqwatch.feeds.from_config import feed_accounts, feed_options, risk_thresholds
+    from liqwatch.alerts.thresholds import ThresholdMap
+    from liqwatch.feeds.from_config import feed_accounts, feed_options
     from liqwatch.runtime import Monitor
 
     accounts, disabled = feed_accounts(settings)
-    thresholds = risk_thresholds(settings)
+    thresholds = ThresholdMap.from_settings(settings)  # each account's own, as its alerts use them
     async with Monitor(accounts, disabled=disabled, options=feed_options(settings), thresholds=thresholds,
                        record_path=record) as monitor, open_alerts(settings, demo=False, terminal=terminal) as alerts:
         yield Backend(monitor.store, alerts, f"{len(accounts)} account(s)")

@@ -1,10 +1,10 @@
-"""The accounts pane: one row per account, closest to liquidation first (the snapshot's order)."""
+"""The accounts pane: one row per account, closest to liquidation first (the snapshot's order: its nearest
+position's distance), sortable by any column."""
 
 from __future__ import annotations
 
 from liqwatch.feeds.channel import ChannelState
-from liqwatch.status import RiskThresholds
-from liqwatch.store import AccountView, MonitorSnapshot
+from liqwatch.store import AccountView, MonitorSnapshot, nearest_distance
 from widgets import fmt
 from widgets.keyed_table import Cell, Column
 from widgets.levels import feed_tag, status_cell, status_tag
@@ -21,6 +21,7 @@ COLUMNS = (
     Column("name", "account", 14, "left"),
     Column("equity", "equity", 11),
     Column("ratio", "margin", 7),
+    Column("dist", "liq dist%", 9),
     Column("risk", "worst risk", GAUGE + 5, "left"),
     Column("upnl", "uPnL", 11),
     Column("funding", "fund today", 10),
@@ -41,7 +42,7 @@ def freshness(a: AccountView) -> Cell:
     return (f"{SHORT_STATE.get(worst.state, worst.state.value)}{age}", feed_tag(worst.state))
 
 
-def account_entry(a: AccountView, thresholds: RiskThresholds) -> Entry:
+def account_entry(a: AccountView) -> Entry:
     r = a.risk
     dim = "" if a.fresh else " stale"
     fresh = freshness(a)
@@ -50,12 +51,13 @@ def account_entry(a: AccountView, thresholds: RiskThresholds) -> Entry:
         why = "disabled" if a.disabled_reason else "waiting"
         exchange = SHORT_EXCHANGE.get(a.exchange.value, a.exchange.value)
         cells = (status_cell(a.status), (exchange, "stale"), (a.name, "stale"), (why, "stale"),
-                 ("", ""), ("", ""), ("", ""), ("", ""), fresh)
-        return Entry(a.name, cells, (-a.status.rank, a.exchange.value, a.name, None, None, None, None, None,
+                 ("", ""), ("", ""), ("", ""), ("", ""), ("", ""), fresh)
+        return Entry(a.name, cells, (-a.status.rank, a.exchange.value, a.name, None, None, None, None, None, None,
                                      fresh[0]), search)
     risk = worst_risk(a)
     liquidated = worst_liquidated(a)
-    level = status_tag(thresholds.status_of(risk, liquidated))
+    level = status_tag(a.danger)  # the account's own level (liqwatch.danger), as its status and alerts
+    nearest = nearest_distance(a)
     upnl = sum(p.risk.unrealized_pnl for p in a.positions)
     day = a.funding_today
     cells = (
@@ -64,6 +66,7 @@ def account_entry(a: AccountView, thresholds: RiskThresholds) -> Entry:
         (a.name, "strong" + dim),
         (fmt.money(r.margin_balance), dim),
         (fmt.ratio_pct(r.margin_ratio), dim),
+        (fmt.pct(nearest, 1), level + dim),
         (f"{fmt.gauge(1.0 if liquidated else risk, GAUGE)} {fmt.risk(risk)}", level + dim),
         (fmt.money(upnl, signed=True), ("gain" if upnl >= 0 else "loss") + dim),
         (fmt.money(day, signed=True), ("gain" if day >= 0 else "loss") + dim),
@@ -71,9 +74,11 @@ def account_entry(a: AccountView, thresholds: RiskThresholds) -> Entry:
     )
     # Danger sorts first in ascending order: status and risk are negated (no risk figure = liquidated).
     danger = -risk if risk is not None else float("-inf")
-    sort = (-a.status.rank, a.exchange.value, a.name, r.margin_balance, r.margin_ratio, danger, upnl, day, fresh[0])
+    dist = float("-inf") if liquidated else nearest
+    sort = (-a.status.rank, a.exchange.value, a.name, r.margin_balance, r.margin_ratio, dist, danger, upnl, day,
+            fresh[0])
     return Entry(a.name, cells, sort, search)
 
 
-def account_entries(snap: MonitorSnapshot, thresholds: RiskThresholds) -> list[Entry]:
-    return [account_entry(a, thresholds) for a in snap.accounts]
+def account_entries(snap: MonitorSnapshot) -> list[Entry]:
+    return [account_entry(a) for a in snap.accounts]

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from liqwatch.alerts.model import Alert
-from liqwatch.status import RiskThresholds
 from liqwatch.store import MonitorSnapshot
 from widgets import account_rows, alert_rows, exposure_rows, position_rows
 from widgets.keyed_table import Column, KeyedTable
@@ -58,8 +57,8 @@ class AccountsTable(SortedTable):
     def __init__(self, id: str | None = None) -> None:
         super().__init__(account_rows.COLUMNS, fixed_columns=1, id=id)
 
-    def show(self, snap: MonitorSnapshot, thresholds: RiskThresholds) -> int:
-        return self.show_entries(account_rows.account_entries(snap, thresholds))
+    def show(self, snap: MonitorSnapshot) -> int:
+        return self.show_entries(account_rows.account_entries(snap))
 
 
 class PositionsTable(SortedTable):

@@ -11,13 +11,13 @@ from typing import Protocol
 
 from liqwatch.account_book import AccountBook
 from liqwatch.alerts.model import Alert, AlertEvent
-from liqwatch.status import RiskThresholds
+from liqwatch.alerts.thresholds import ThresholdMap
 from liqwatch.store import MonitorSnapshot
 
 
 class MonitorSource(Protocol):
     version: int
-    thresholds: RiskThresholds
+    thresholds: ThresholdMap  # each account's own: the what-if screen judges shifted figures with them
 
     def snapshot(self) -> MonitorSnapshot: ...
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from liqwatch import danger
+from liqwatch.alerts.thresholds import ThresholdMap
 from liqwatch.model import MarginMode
 from liqwatch.risk.evaluate import AccountRisk, PositionRisk
-from liqwatch.status import RiskThresholds
 from widgets import fmt
 from widgets.keyed_table import Cell, Column, Row
 from widgets.levels import status_cell, status_tag
@@ -40,8 +41,8 @@ def _worst(account: AccountRisk) -> tuple[float | None, bool]:
     return (None if liquidated or len(known) < len(values) else max(known, default=0.0)), liquidated
 
 
-def _position_row(before: PositionRisk, after: PositionRisk, thresholds: RiskThresholds) -> Row:
-    level = status_tag(thresholds.status_of(after.risk, after.liquidated))
+def _position_row(before: PositionRisk, after: PositionRisk, judged: danger.Assessment) -> Row:
+    level = status_tag(danger.status_of(judged.position_level(danger.subject_of(after), after.margin_mode)))
     marker: Cell = ("XX LIQD", "critical") if after.liquidated else ("", "")
     return (
         (f"  {after.symbol} {after.side.value}", ""),
@@ -55,14 +56,16 @@ def _position_row(before: PositionRisk, after: PositionRisk, thresholds: RiskThr
     )
 
 
-def what_if_rows(results: list[WhatIfAccount], thresholds: RiskThresholds) -> tuple[list[str], dict[str, Row]]:
+def what_if_rows(results: list[WhatIfAccount], thresholds: ThresholdMap) -> tuple[list[str], dict[str, Row]]:
+    """Shifted figures judged as live ones are: ``liqwatch.danger`` with each account's own thresholds."""
     order: list[str] = []
     rows: dict[str, Row] = {}
     for res in results:
         b, a = res.before, res.after
         risk_before, liq_before = _worst(b)
         risk_after, liq_after = _worst(a)
-        status = thresholds.status_of(risk_after, liq_after)
+        judged = danger.assess(a, thresholds.for_account(res.view.name))
+        status = judged.status
         level = status_tag(status)
         key = res.view.name
         order.append(key)
@@ -79,5 +82,5 @@ def what_if_rows(results: list[WhatIfAccount], thresholds: RiskThresholds) -> tu
         for pb, pa in zip(b.positions, a.positions, strict=True):
             pkey = f"{key}|{pa.symbol}|{pa.side.value}"
             order.append(pkey)
-            rows[pkey] = _position_row(pb, pa, thresholds)
+            rows[pkey] = _position_row(pb, pa, judged)
     return order, rows

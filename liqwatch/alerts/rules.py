@@ -12,13 +12,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from liqwatch import danger
 from liqwatch.alerts import messages
-from liqwatch.alerts.levels import Ladder, falling, rising
+from liqwatch.alerts.levels import Ladder, rising
 from liqwatch.alerts.model import AlertKey, AlertLevel, AlertRule, AlertState
 from liqwatch.alerts.thresholds import EngineOptions, ThresholdMap
 from liqwatch.config.alerts import AlertThresholds
-from liqwatch.model import MarginMode
-from liqwatch.store import AccountView, MonitorSnapshot, PositionView
+from liqwatch.store import AccountView, MonitorSnapshot
 
 _RISKY_RULES = (AlertRule.RISK, AlertRule.DISTANCE_PCT, AlertRule.DISTANCE_SIGMA)
 
@@ -55,8 +55,6 @@ def observe(
             out.frozen_accounts.add(acc.name)
             continue
         _account_rules(out, state, acc, t, options)
-        for pos in acc.positions:
-            _position_rules(out, state, acc.name, pos, t)
     _stale_feeds(out, state, snapshot, thresholds, now)
     for name, skew in sorted((skew_s or {}).items()):
         ladder = rising([(AlertLevel.WARNING, options.clock_skew_warning_s),
@@ -98,24 +96,20 @@ def _ladder(
     out.observations.append(Observation(key, level, display, threshold, describe(key, level, display, threshold)))
 
 
-def _risk_ladder(t: AlertThresholds) -> Ladder:
-    return rising(
-        [(AlertLevel.WARNING, t.warning), (AlertLevel.CRITICAL, t.critical),
-         (AlertLevel.LIQUIDATION_IMMINENT, t.liquidation_imminent)],
-        band=t.hysteresis,
-    )
-
-
 def _account_rules(out: Observed, state: AlertState, acc: AccountView, t: AlertThresholds,
                    options: EngineOptions) -> None:
     risk = acc.risk
     assert risk is not None
-    key = AlertKey(acc.name, AlertRule.RISK)
-    has_positions = bool(risk.positions)
-    # No defined risk with positions open means equity <= 0: as bad as it gets.
-    forced = AlertLevel.LIQUIDATION_IMMINENT if risk.liquidated or (has_positions and risk.risk is None) else None
-    value = risk.risk if has_positions else 0.0
-    _ladder(out, state, key, _risk_ladder(t), value, messages.risk, forced=forced)
+
+    def held(rule: AlertRule, subject: str) -> AlertLevel | None:
+        return _current(state, AlertKey(acc.name, rule, subject))
+
+    # The levels are the store's status's (one definition of danger); the alerts hold their own.
+    assessment = danger.assess(risk, t, held)
+    fresh = {danger.subject_of(p.risk): p.fresh for p in acc.positions}
+    for r in assessment.readings:
+        frozen = r.subject != "" and not fresh.get(r.subject, False)
+        _observe(out, AlertKey(acc.name, r.rule, r.subject), r, frozen=frozen or r.held)
 
     if t.funding_cost_per_day is not None:
         flows = [p.next_funding for p in acc.positions if p.next_funding is not None]
@@ -124,23 +118,19 @@ def _account_rules(out: Observed, state: AlertState, acc: AccountView, t: AlertT
         _ladder(out, state, AlertKey(acc.name, AlertRule.FUNDING_COST), ladder, cost, messages.funding)
 
 
-def _position_rules(out: Observed, state: AlertState, account: str, pos: PositionView, t: AlertThresholds) -> None:
-    r = pos.risk
-    subject = f"{r.symbol} {r.side.value}"
-    frozen = not pos.fresh
-    if r.margin_mode is MarginMode.ISOLATED:  # a cross position repeats the account's risk
-        forced = AlertLevel.LIQUIDATION_IMMINENT if r.liquidated or r.risk is None else None
-        _ladder(out, state, AlertKey(account, AlertRule.RISK, subject), _risk_ladder(t), r.risk, messages.risk,
-                frozen=frozen, forced=None if frozen else forced)
-    pct = falling([(AlertLevel.WARNING, t.distance_pct_warning), (AlertLevel.CRITICAL, t.distance_pct_critical)])
-    _ladder(out, state, AlertKey(account, AlertRule.DISTANCE_PCT, subject), pct, r.distance_to_liquidation_pct,
-            messages.distance_pct, frozen=frozen)
-    sigma = falling([(AlertLevel.WARNING, t.distance_sigma_warning),
-                     (AlertLevel.CRITICAL, t.distance_sigma_critical)])
-    # No sigma while a liquidation price exists means too little price history yet: hold, do not clear.
-    no_sigma = r.distance_sigma is None and r.liquidation_price is not None
-    _ladder(out, state, AlertKey(account, AlertRule.DISTANCE_SIGMA, subject), sigma, r.distance_sigma,
-            messages.distance_sigma, frozen=frozen or no_sigma)
+_DESCRIBE: dict[AlertRule, messages.Describe] = {
+    AlertRule.RISK: messages.risk,
+    AlertRule.DISTANCE_PCT: messages.distance_pct,
+    AlertRule.DISTANCE_SIGMA: messages.distance_sigma,
+}
+
+
+def _observe(out: Observed, key: AlertKey, r: danger.Reading, *, frozen: bool) -> None:
+    if frozen:
+        out.observations.append(Observation(key, None, r.value, None, "", frozen=True))
+        return
+    message = _DESCRIBE[r.rule](key, r.level, r.value, r.threshold)
+    out.observations.append(Observation(key, r.level, r.value, r.threshold, message))
 
 
 def _stale_feeds(out: Observed, state: AlertState, snapshot: MonitorSnapshot, thresholds: ThresholdMap,

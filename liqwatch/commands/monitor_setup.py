@@ -17,14 +17,14 @@ async def monitor_from_args(
 ) -> AsyncIterator[tuple[Monitor, Settings]]:
     """A running monitor and the settings it runs under. The demo watches its own accounts but takes
     thresholds and the data directory from the user's configuration, if there is one."""
+    from liqwatch.alerts.thresholds import ThresholdMap
     from liqwatch.config import ConfigError, load_settings
-    from liqwatch.feeds.from_config import risk_thresholds
 
     try:
         settings = load_settings(Path(config) if config else None)
     except ConfigError as exc:
         raise UserError(str(exc)) from None
-    thresholds = risk_thresholds(settings)
+    thresholds = ThresholdMap.from_settings(settings)  # each account's own, as its alerts use them
     if demo:
         from liqwatch.demo import demo_environment
 

@@ -1,6 +1,9 @@
 """Alert thresholds: the global ``[alerts]`` table and the per-account ``[accounts.alerts]`` overrides.
 
-``risk`` is maintenance margin / equity: 0 is no risk, 1.0 is the exchange's liquidation point.
+``risk`` is maintenance margin / equity: 0 is no risk, 1.0 is the exchange's liquidation point. The
+rules add up: an account's level is the worst of its risk and of each position's distance to liquidation
+in % and in σ (``liqwatch.danger``), so a high-leverage isolated position, whose risk jumps from low to
+1.0 within the last fraction of a percent, is warned about by its distance while there is time to act.
 """
 
 from __future__ import annotations
@@ -246,20 +249,23 @@ class AlertThresholds(BaseModel):
     """How far risk must fall below a level before its alert clears, so that a ratio hovering at a
     threshold does not flap. In risk units, in [0, 0.5) and below ``warning``."""
 
-    distance_pct_warning: DistancePct | None = None
-    """Optional: warn when the mark price is within this many percent of the liquidation price."""
+    distance_pct_warning: DistancePct | None = 2.0
+    """Warn when the mark is within this many percent of a position's liquidation price. Default 2 %:
+    about two hours of an ordinary BTC or ETH move, time to add margin or cut the position, and well
+    inside the distance at which a 10x position opens (about 9 %)."""
 
-    distance_pct_critical: DistancePct | None = None
-    """Optional: critical when the mark price is within this many percent of the liquidation price.
-    Must be below ``distance_pct_warning`` when both are set."""
+    distance_pct_critical: DistancePct | None = 1.0
+    """Critical when the mark is within this many percent of the liquidation price. Default 1 %: a move
+    markets make within an hour, often within minutes. Must be below ``distance_pct_warning``."""
 
-    distance_sigma_warning: DistanceSigma | None = None
-    """Optional: warn when liquidation is within this many standard deviations of the recent price moves
-    (volatility-scaled distance)."""
+    distance_sigma_warning: DistanceSigma | None = 2.0
+    """Warn when liquidation is within this many hourly standard deviations of the mark's recent moves
+    (volatility-scaled distance): a 2σ hourly move reaches it about once in 20 hours, and within a few
+    hours it is likely. Default 2. Adds to the distance and risk rules; unused until σ is known."""
 
-    distance_sigma_critical: DistanceSigma | None = None
-    """Optional: critical when liquidation is within this many standard deviations. Must be below
-    ``distance_sigma_warning`` when both are set."""
+    distance_sigma_critical: DistanceSigma | None = 1.0
+    """Critical when liquidation is within this many hourly standard deviations: about one chance in
+    three of reaching it within the hour. Default 1. Must be below ``distance_sigma_warning``."""
 
     stale_feed_s: Seconds = 30.0
     """Alert when an account's feed has delivered nothing for this many seconds. In (0, 3600]."""

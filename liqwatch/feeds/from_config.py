@@ -9,12 +9,6 @@ from liqwatch.feeds.account_config import DEFAULT_ENDPOINTS, FeedAccount, Secret
 from liqwatch.feeds.options import FeedOptions
 from liqwatch.model import Exchange
 from liqwatch.redact import register_secret
-from liqwatch.status import RiskThresholds
-
-
-def risk_thresholds(settings: Settings) -> RiskThresholds:
-    a = settings.alerts
-    return RiskThresholds(a.warning, a.critical, a.liquidation_imminent)
 
 
 def feed_options(settings: Settings) -> FeedOptions:

@@ -16,10 +16,9 @@ from liqwatch.alerts.delivery.from_config import Deliveries
 from liqwatch.alerts.delivery.outbox_sender import OutboxSender
 from liqwatch.alerts.delivery.webhooks import WebhookChannel
 from liqwatch.alerts.service import AlertService
-from liqwatch.alerts.thresholds import ThresholdMap
 from liqwatch.storage import outbox
 from liqwatch.storage.async_db import AsyncDatabase
-from tests.alerts.alert_scenarios import Scenario
+from tests.alerts.alert_scenarios import RISK_ONLY_MAP, Scenario
 
 
 def _hook(port: str) -> WebhookChannel:
@@ -28,7 +27,7 @@ def _hook(port: str) -> WebhookChannel:
 
 async def raise_and_wait(db_path: str, port: str) -> None:
     db = await AsyncDatabase.open(db_path)
-    svc = await AlertService.open(db, ThresholdMap(), deliveries=Deliveries(webhooks=[_hook(port)]))
+    svc = await AlertService.open(db, RISK_ONLY_MAP, deliveries=Deliveries(webhooks=[_hook(port)]))
     events = await svc.update(Scenario().tick(risk=0.95))
     print(f"RAISED {events[0].alert_id}", flush=True)
     await asyncio.sleep(120)  # the parent kills us long before this

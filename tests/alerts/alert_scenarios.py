@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from liqwatch.alerts.thresholds import ThresholdMap
 from liqwatch.clock import FakeClock
+from liqwatch.config.alerts import AlertThresholds
 from liqwatch.feeds.channel import Channel, ChannelKind
 from liqwatch.model import AccountSpec, AccountState, Exchange, MarginMode, MarkTick, Position, Side, Stamp
 from liqwatch.risk.registry import risk_rules
@@ -16,6 +18,11 @@ SYMBOL = "BTC/USDT:USDT"
 MMR = 0.005
 ENTRY = 60_000.0
 WALLET = 10_000.0
+# With one cross long, distance and risk move together (risk 0.5 is ~1 % from liquidation): tests of the
+# risk ladder switch the distance rules off so that each event they expect is the risk rule's.
+RISK_ONLY = AlertThresholds(distance_pct_warning=None, distance_pct_critical=None, distance_sigma_warning=None,
+                            distance_sigma_critical=None)
+RISK_ONLY_MAP = ThresholdMap(RISK_ONLY)
 
 
 def mark_for_risk(risk: float) -> float:

@@ -11,10 +11,15 @@ from liqwatch.alerts.risk_events import RiskEvent, RiskEventKind
 from liqwatch.alerts.thresholds import EngineOptions, ThresholdMap
 from liqwatch.config.alerts import AlertThresholds
 from liqwatch.store import MonitorSnapshot
-from tests.alerts.alert_scenarios import SYMBOL, Scenario
+from tests.alerts.alert_scenarios import RISK_ONLY, SYMBOL, Scenario
 
 RISK = AlertKey("main", AlertRule.RISK)
 OPTS = EngineOptions(rearm_s=60.0)
+
+
+def only(**options: object) -> AlertThresholds:
+    """``RISK_ONLY`` with ``options`` set: the rules a test is about, and no other."""
+    return AlertThresholds.model_validate({**RISK_ONLY.model_dump(), **options})
 
 
 class Driver:
@@ -22,7 +27,7 @@ class Driver:
 
     def __init__(self, thresholds: AlertThresholds | None = None, options: EngineOptions = OPTS) -> None:
         self.sc = Scenario()
-        self.thresholds = ThresholdMap(thresholds or AlertThresholds())
+        self.thresholds = ThresholdMap(thresholds or RISK_ONLY)
         self.options = options
         self.state = AlertState(id_prefix="t")
         self.log: list[AlertEvent] = []
@@ -124,7 +129,7 @@ def test_ack_silences_until_worse_and_keeps_the_alert_listed() -> None:
 
 
 def test_ack_all_acknowledges_every_active_alert() -> None:
-    d = Driver(AlertThresholds(distance_pct_warning=2.0))
+    d = Driver(only(distance_pct_warning=2.0))
     d.risk(0.85)
     assert len(d.state.active) == 2
     d.state, events = ack_all(d.state, d.sc.clock.now())
@@ -151,7 +156,7 @@ def test_snooze_is_quiet_fires_again_when_worse_and_reminds_when_over() -> None:
 
 
 def test_stale_feed_alert_from_the_store_and_frozen_risk_while_blind() -> None:
-    d = Driver(AlertThresholds(stale_feed_s=30))
+    d = Driver(only(stale_feed_s=30))
     d.risk(0.55)  # a warning on the account
     snap = d.sc.silence(6)  # channel max age 5 s: STALE, but not for 30 s yet
     assert snap.feeds[0].state.value == "STALE"
@@ -169,7 +174,7 @@ def test_stale_feed_alert_from_the_store_and_frozen_risk_while_blind() -> None:
 
 
 def test_stale_feed_on_a_calm_account_is_a_warning() -> None:
-    d = Driver(AlertThresholds(stale_feed_s=10))
+    d = Driver(only(stale_feed_s=10))
     d.risk(0.1)
     events = d.feed(d.sc.silence(11))
     assert kinds(events) == [("raised", "warning", True)]
@@ -205,7 +210,7 @@ def test_incident_strings_and_typed_events_become_alerts() -> None:
 
 def test_funding_cost_per_day_alert() -> None:
     # 1 BTC long at ~59k, +0.01 %/8 h: pays ~5.9 a settlement, ~17.7 a day.
-    d = Driver(AlertThresholds(funding_cost_per_day=10.0))
+    d = Driver(only(funding_cost_per_day=10.0))
     events = d.feed(d.sc.tick(59_000, funding_rate=0.0001))
     assert [(e.alert.key.rule, e.kind) for e in events] == [(AlertRule.FUNDING_COST, EventKind.RAISED)]
     assert events[0].alert.value is not None and abs(events[0].alert.value - 17.7) < 0.01
@@ -222,7 +227,7 @@ def test_clock_skew_alert_from_the_typed_input() -> None:
 
 
 def test_distance_to_liquidation_per_position() -> None:
-    d = Driver(AlertThresholds(distance_pct_warning=1.0, distance_pct_critical=0.2, warning=0.99,
+    d = Driver(only(distance_pct_warning=1.0, distance_pct_critical=0.2, warning=0.99,
                                critical=1.2, liquidation_imminent=1.3))
     events = d.risk(0.5)  # ~0.5 % from liquidation
     key = AlertKey("main", AlertRule.DISTANCE_PCT, f"{SYMBOL} long")
@@ -231,7 +236,7 @@ def test_distance_to_liquidation_per_position() -> None:
 
 
 def test_closing_a_position_clears_its_alerts_silently() -> None:
-    d = Driver(AlertThresholds(distance_pct_warning=1.0))
+    d = Driver(only(distance_pct_warning=1.0))
     d.risk(0.55)
     assert len(d.state.active) == 2
     from liqwatch.model import PositionUpdate, Stamp

@@ -19,12 +19,11 @@ from liqwatch.alerts.delivery.from_config import Deliveries
 from liqwatch.alerts.delivery.terminal import TerminalBell
 from liqwatch.alerts.model import AlertLevel, EventKind
 from liqwatch.alerts.service import AlertService
-from liqwatch.alerts.thresholds import ThresholdMap
 from liqwatch.clock import FakeClock
 from liqwatch.storage import alert_rows
 from liqwatch.storage.async_db import AsyncDatabase
 from liqwatch.storage.db import Database
-from tests.alerts.alert_scenarios import Scenario
+from tests.alerts.alert_scenarios import RISK_ONLY_MAP, Scenario
 from tui.cli import main
 
 
@@ -48,7 +47,7 @@ async def test_an_alert_is_stored_before_it_is_shown_or_rung(tmp_path: Path) -> 
     db = WatchedDatabase(Database.open(tmp_path / "db.sqlite3"))
     bell_out = io.BytesIO()
     sc = Scenario()
-    svc = AlertService(db, ThresholdMap(), clock=sc.clock,
+    svc = AlertService(db, RISK_ONLY_MAP, clock=sc.clock,
                        deliveries=Deliveries(immediate=[TerminalBell(bell_out)]))
     db.service = svc
     try:
@@ -68,7 +67,7 @@ async def test_cli_ack_is_picked_up_by_the_running_service(tmp_path: Path,
     path = tmp_path / "db.sqlite3"
     db = await AsyncDatabase.open(path)
     sc = Scenario()
-    svc = await AlertService.open(db, ThresholdMap(), clock=sc.clock, ack_poll_s=2.0)
+    svc = await AlertService.open(db, RISK_ONLY_MAP, clock=sc.clock, ack_poll_s=2.0)
     try:
         alert_id = (await svc.update(sc.tick(risk=0.85)))[0].alert_id
         assert main(["alerts", "ack", alert_id, "--db", str(path)]) == 0
@@ -92,14 +91,14 @@ async def test_restart_carries_on_with_active_alerts_and_their_acks(tmp_path: Pa
     path = tmp_path / "db.sqlite3"
     sc = Scenario()
     db = await AsyncDatabase.open(path)
-    svc = await AlertService.open(db, ThresholdMap(), clock=sc.clock)
+    svc = await AlertService.open(db, RISK_ONLY_MAP, clock=sc.clock)
     first = (await svc.update(sc.tick(risk=0.85)))[0].alert_id
     assert await svc.ack(first)
     assert not await svc.ack("nope")
     await db.aclose()
 
     db = await AsyncDatabase.open(path)
-    svc = await AlertService.open(db, ThresholdMap(), clock=sc.clock)
+    svc = await AlertService.open(db, RISK_ONLY_MAP, clock=sc.clock)
     try:
         assert [a.id for a in svc.alerts()] == [first] and svc.alerts()[0].acknowledged
         assert await svc.update(sc.tick(risk=0.86)) == []  # the same alert, still acknowledged: no noise
@@ -121,7 +120,7 @@ async def test_desktop_notification_runs_notify_send(tmp_path: Path) -> None:
     desktop = DesktopNotifier(which=lambda name: str(exe) if name == "notify-send" else None)
     db = await AsyncDatabase.open(tmp_path / "db.sqlite3")
     sc = Scenario()
-    svc = await AlertService.open(db, ThresholdMap(), clock=sc.clock, deliveries=Deliveries(immediate=[desktop]))
+    svc = await AlertService.open(db, RISK_ONLY_MAP, clock=sc.clock, deliveries=Deliveries(immediate=[desktop]))
     try:
         alert_id = (await svc.update(sc.tick(risk=0.95)))[0].alert_id
         await svc.flush(timeout_s=10)
@@ -137,7 +136,7 @@ async def test_a_database_that_cannot_be_written_does_not_hide_the_alert(tmp_pat
     db = await AsyncDatabase.open(tmp_path / "db.sqlite3")
     bell_out = io.BytesIO()
     sc = Scenario()
-    svc = await AlertService.open(db, ThresholdMap(), clock=sc.clock,
+    svc = await AlertService.open(db, RISK_ONLY_MAP, clock=sc.clock,
                                   deliveries=Deliveries(immediate=[TerminalBell(bell_out)]))
     await db.run(Database.close)  # as if the disk went away
     try:
@@ -154,7 +153,7 @@ async def test_cli_snooze_is_picked_up_and_a_worse_level_still_fires(tmp_path: P
     path = tmp_path / "db.sqlite3"
     db = await AsyncDatabase.open(path)
     sc = Scenario(clock=FakeClock(datetime.now(UTC)))  # the command line uses the real clock
-    svc = await AlertService.open(db, ThresholdMap(), clock=sc.clock)
+    svc = await AlertService.open(db, RISK_ONLY_MAP, clock=sc.clock)
     try:
         alert_id = (await svc.update(sc.tick(risk=0.55)))[0].alert_id
         assert main(["alerts", "snooze", alert_id, "10m", "--db", str(path), "--json"]) == 0

@@ -16,11 +16,10 @@ from liqwatch.alerts.delivery.outbox_sender import OutboxSender
 from liqwatch.alerts.delivery.webhooks import WebhookChannel, build_request, post
 from liqwatch.alerts.model import AlertLevel
 from liqwatch.alerts.service import AlertService
-from liqwatch.alerts.thresholds import ThresholdMap
 from liqwatch.storage import alert_rows, outbox
 from liqwatch.storage.async_db import AsyncDatabase
 from tests.alerts.alert_receiver import Receiver, eventually
-from tests.alerts.alert_scenarios import Scenario
+from tests.alerts.alert_scenarios import RISK_ONLY_MAP, Scenario
 from tests.alerts.test_alert_terminal import note
 
 SECRET = "s3cr3t-topic-0a9f8e7d"
@@ -30,7 +29,7 @@ async def _service(tmp_path: Path, hook: WebhookChannel, **sender_kw: float) -> 
     db = await AsyncDatabase.open(tmp_path / "liqwatch.sqlite3")
     kw = {"backoff_base_s": 0.05, "backoff_max_s": 0.2, "poll_s": 0.05} | sender_kw
     sender = OutboxSender(db, [hook], **kw)  # type: ignore[arg-type]
-    svc = await AlertService.open(db, ThresholdMap(), deliveries=Deliveries(webhooks=[hook]), sender=sender)
+    svc = await AlertService.open(db, RISK_ONLY_MAP, deliveries=Deliveries(webhooks=[hook]), sender=sender)
     return svc, sender
 
 

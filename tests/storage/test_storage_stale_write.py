@@ -10,22 +10,21 @@ import pytest
 
 from liqwatch.alerts import engine
 from liqwatch.alerts.model import AlertLevel
-from liqwatch.alerts.thresholds import ThresholdMap
 from liqwatch.storage import alert_rows
 from liqwatch.storage.db import Database
-from tests.alerts.alert_scenarios import Scenario
+from tests.alerts.alert_scenarios import RISK_ONLY_MAP, Scenario
 
 
 def test_an_ack_on_a_stale_copy_is_refused_and_writes_nothing(tmp_path: Path) -> None:
     db = Database.open(tmp_path / "a.sqlite3")
     sc = Scenario()
-    state, events = engine.evaluate(engine.AlertState(), sc.tick(risk=0.55), ThresholdMap(), sc.clock.now())
+    state, events = engine.evaluate(engine.AlertState(), sc.tick(risk=0.55), RISK_ONLY_MAP, sc.clock.now())
     alert_rows.save_events(db, events)
     read_by_cli = alert_rows.load_active(db)[0]
     assert read_by_cli.level is AlertLevel.WARNING
     # Meanwhile the app escalates it.
     sc.clock.advance(1)
-    state, escalation = engine.evaluate(state, sc.tick(risk=0.85), ThresholdMap(), sc.clock.now())
+    state, escalation = engine.evaluate(state, sc.tick(risk=0.85), RISK_ONLY_MAP, sc.clock.now())
     alert_rows.save_events(db, escalation)
     # The CLI acks what it read: refused, and the escalation stands.
     old_state = engine.AlertState(active={read_by_cli.key: read_by_cli})  # type: ignore[arg-type]

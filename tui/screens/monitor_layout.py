@@ -94,8 +94,8 @@ class MonitorLayout(Screen[None]):
         alerts = self.alert_list()
         self.query_one(RiskHeader).show(snap, alerts)
         self._size_rows(len(snap.accounts), alerts, snap)
-        if self.pane_visible("accounts") and self.backend is not None:
-            self.query_one(AccountsTable).show(snap, self.backend.source.thresholds)
+        if self.pane_visible("accounts"):
+            self.query_one(AccountsTable).show(snap)
         if self.pane_visible("positions"):
             self.query_one(PositionsTable).show(snap)
         # Always, even folded away: `a` and `z` act on the alerts pane's selection from any pane.
