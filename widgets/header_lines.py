@@ -1,4 +1,5 @@
-"""The header: the worst account's risk, active alerts, each account's feeds, next funding, the UTC clock.
+"""The header: the worst account (the accounts pane's first: nearest to liquidation), active alerts, each
+account's feeds, next funding, the UTC clock.
 
 Everything is read from the snapshot, the clock included (``snapshot.time``), so a frozen store clock
 freezes the header too.
@@ -10,7 +11,7 @@ from collections.abc import Sequence
 
 from liqwatch.alerts.model import Alert
 from liqwatch.feeds.channel import ChannelState
-from liqwatch.store import AccountView, MonitorSnapshot
+from liqwatch.store import AccountView, MonitorSnapshot, nearest_distance
 from widgets import fmt
 from widgets.funding_view import seconds_to_next
 from widgets.levels import feed_tag, status_cell
@@ -56,13 +57,16 @@ def header_lines(snap: MonitorSnapshot, alerts: Sequence[Alert], width: int, lab
     if ranked:
         worst = ranked[0]
         marker = status_cell(worst.status, worst_liquidated(worst))
+        # The snapshot's order, as the accounts pane's: nearest to liquidation first.
         top += [("│ worst ", "muted"), (f"{worst.name} ", "strong"), marker,
-                (f" risk {fmt.risk(worst_risk(worst))} ", marker[1])]
+                (f" liq {fmt.pct(nearest_distance(worst), 1)} risk {fmt.risk(worst_risk(worst))} ", marker[1])]
     else:
         top += [("│ waiting for account data ", "stale")]
-    attention = sum(1 for a in alerts if a.needs_attention(snap.time))
+    # New: every alert neither acknowledged nor snoozed, warnings included (a warning is news too).
+    new = sum(1 for a in alerts if a.unattended(snap.time))
+    attention = any(a.needs_attention(snap.time) for a in alerts)
     tag = "critical" if attention else ("warning" if alerts else "ok")
-    top += [("│ alerts ", "muted"), (f"{len(alerts)}" + (f" ({attention} new)" if attention else "") + " ", tag)]
+    top += [("│ alerts ", "muted"), (f"{len(alerts)}" + (f" ({new} new)" if new else "") + " ", tag)]
     wait = _next_funding(snap)
     if wait is not None:
         top += [("│ funding in ", "muted"), (fmt.countdown(wait) + " ", "")]

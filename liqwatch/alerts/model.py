@@ -113,6 +113,10 @@ class Alert:
     def snoozed(self, now: datetime) -> bool:
         return self.snoozed_until is not None and now < self.snoozed_until
 
+    def unattended(self, now: datetime) -> bool:
+        """Active and neither acknowledged nor snoozed, whatever its level: what the app counts as new."""
+        return self.cleared_at is None and not self.acknowledged and not self.snoozed(now)
+
     def needs_attention(self, now: datetime) -> bool:
         """Critical, not acknowledged and not snoozed: what keeps the bell ringing."""
         return self.cleared_at is None and self.level.is_critical and not self.acknowledged and not self.snoozed(now)

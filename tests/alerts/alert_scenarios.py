@@ -33,10 +33,11 @@ def mark_for_risk(risk: float) -> float:
 
 
 class Scenario:
-    def __init__(self, *, account: str = "main", max_age_s: float = 5.0, clock: FakeClock | None = None) -> None:
+    def __init__(self, *, account: str = "main", max_age_s: float = 5.0, clock: FakeClock | None = None,
+                 thresholds: ThresholdMap | None = None) -> None:
         self.clock = clock or FakeClock(T0)
         self.account = account
-        self.store = MonitorStore(self.clock)
+        self.store = MonitorStore(self.clock, thresholds)
         self.spec = AccountSpec(account, Exchange.BINANCE)
         self.store.add_account(self.spec, risk_rules(Exchange.BINANCE))
         self.channel = Channel(account, "mark", ChannelKind.MARKET, max_age_s)

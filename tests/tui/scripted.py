@@ -27,6 +27,7 @@ from liqwatch.model import (
 from liqwatch.risk.registry import risk_rules
 from liqwatch.store import FundingPaid, MonitorStore
 from liqwatch.tiers import TierTable
+from tests.alerts.alert_scenarios import RISK_ONLY_MAP
 from tui.alerts_adapter import EngineAlerts
 from tui.backend import Backend
 
@@ -108,9 +109,12 @@ class Script:
 
 
 def scripted(alert_thresholds: ThresholdMap | None = None) -> Script:
+    """The store and its alerts judge with the same thresholds (by default the risk rules alone, so that
+    ``into_danger`` raises exactly two alerts)."""
+    thresholds = alert_thresholds or RISK_ONLY_MAP
     clock = FakeClock(T0)
-    store = MonitorStore(clock)
-    script = Script(store, clock, EngineAlerts(alert_thresholds, clock))
+    store = MonitorStore(clock, thresholds)
+    script = Script(store, clock, EngineAlerts(thresholds, clock))
     mono = clock.monotonic()
     for name, (exchange, wallet, positions) in ACCOUNTS.items():
         store.add_account(AccountSpec(name, exchange), risk_rules(exchange))

@@ -9,6 +9,7 @@ from tests.tui.scripted import Script, into_danger
 from tui.screens.alert_history import AlertHistoryScreen
 from tui.screens.confirm_quit import ConfirmQuitScreen
 from tui.screens.snooze import SnoozeScreen
+from widgets.header_view import RiskHeader
 from widgets.panes import AlertsTable
 
 
@@ -25,7 +26,9 @@ async def test_alerts_appear_worst_first_with_level_markers(script: Script) -> N
         levels = [table.cell_text(k, "level") for k in table.row_keys]
         assert levels[0] in ("!! CRIT", "!!! LIQ") and "! WARN" in levels
         assert all(table.cell_text(k, "state") == "NEW" for k in table.row_keys)
-        assert "2 active, 1 new" in str(monitor(pilot).query_one("#alerts-pane").border_subtitle)
+        # A warning neither acknowledged nor snoozed is new too, as its NEW state says.
+        assert "2 active, 2 new" in str(monitor(pilot).query_one("#alerts-pane").border_subtitle)
+        assert "alerts 2 (2 new)" in monitor(pilot).query_one(RiskHeader).plain
 
 
 async def test_a_acknowledges_the_selected_alert(script: Script) -> None:

@@ -8,6 +8,7 @@ from tests.tui.pilot_helpers import advance, app_for, monitor, settle
 from tests.tui.scripted import Script
 from tui.screens.panes import PANE_ORDER
 from widgets.detail_view import DetailView
+from widgets.header_view import RiskHeader
 from widgets.panes import AccountsTable, PositionsTable
 
 WIDE, NARROW = (160, 50), (80, 24)
@@ -195,7 +196,28 @@ async def test_s_sorts_the_focused_pane(script: Script) -> None:
         await pilot.press("s", "s", "s")  # status, exchange, account name
         await settle(pilot)
         assert accounts.row_keys == tuple(sorted(ranked))
-        assert ranked[0] == "hl-iso"  # the store's order: closest to liquidation first
+        assert ranked[0] == "binance-degen"  # the store's order: closest to liquidation first
+
+
+async def test_the_panes_agree_on_the_worst_account_and_sort_by_the_other_measures(script: Script) -> None:
+    # hl-iso has the higher risk (0.23 against 0.20) but binance-degen's 30x long is nearer its liquidation
+    # price (2.4 % against 8.4 %): nearest first in the header, the accounts and the positions alike.
+    async with app_for(script).run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        screen = monitor(pilot)
+        accounts = screen.query_one(AccountsTable)
+        positions = screen.query_one(PositionsTable)
+        assert "worst binance-degen" in screen.query_one(RiskHeader).plain
+        assert accounts.row_keys[0] == "binance-degen" and accounts.cell_text("binance-degen", "dist") == "2.4%"
+        assert positions.row_keys[0].startswith("binance-degen|")
+        # Sortable by the other measures: the accounts by their worst risk (s walks the columns to it).
+        screen.focus_pane("accounts")
+        await settle(pilot)
+        risk = [c.key for c in accounts.columns].index("risk")
+        for _ in range(risk + 1):
+            await pilot.press("s")
+        await settle(pilot)
+        assert accounts.sort_column == risk and accounts.row_keys[0] == "hl-iso"
 
 
 async def test_the_detail_shows_bracket_next_bracket_and_history(script: Script) -> None:

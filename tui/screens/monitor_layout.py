@@ -112,7 +112,7 @@ class MonitorLayout(Screen[None]):
             self._grid_rows = rows
             self.query_one("#panes").styles.grid_rows = rows
         if self.backend is not None and self.backend.alerts is not None:
-            new = sum(1 for a in alerts if a.needs_attention(snap.time))
+            new = sum(1 for a in alerts if a.unattended(snap.time))  # as the header counts them
             label = f"{len(alerts)} active" + (f", {new} new" if new else "") if alerts else "none active"
             self.query_one("#alerts-pane", Pane).border_subtitle = label
 
