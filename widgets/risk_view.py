@@ -1,5 +1,6 @@
-"""An account's risk as the trader reads it: the worst of its cross margin and its isolated positions, as
-the store ranks accounts (an isolated-only account's own ratio says nothing about its danger)."""
+"""An account's risk as the trader reads it: the worst of its cross margin and its isolated positions (an
+isolated-only account's own ratio says nothing about its danger). Accounts are ranked by distance to
+liquidation (``liqwatch.store.nearest_distance``); this is the risk column and gauge."""
 
 from __future__ import annotations
 
