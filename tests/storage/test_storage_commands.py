@@ -86,10 +86,10 @@ def test_without_a_database_nothing_is_created(tmp_path: Path, capsys: pytest.Ca
 
 
 async def test_bad_input_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    config, _ = await _record(tmp_path)
+    config, alert_id = await _record(tmp_path)
     assert main(["alerts", "--since", "yesterday", "--db", str(tmp_path)]) == 2
     assert "--since" in capsys.readouterr().err
     assert main(["history", "nobody", "--config", str(config), "--demo"]) == 2
     assert "accounts recorded: main" in capsys.readouterr().err
-    assert main(["alerts", "ack", "1-1", "--config", str(config), "--demo", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out) == {"id": "1-1", "acknowledged": True, "status": "cleared"}
+    assert main(["alerts", "ack", alert_id, "--config", str(config), "--demo", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"id": alert_id, "acknowledged": True, "status": "cleared"}
