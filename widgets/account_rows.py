@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from liqwatch.feeds.channel import ChannelState
+from liqwatch.report import equity_differs
 from liqwatch.status import RiskThresholds
 from liqwatch.store import AccountView, MonitorSnapshot
 from widgets import fmt
@@ -20,6 +21,7 @@ COLUMNS = (
     Column("exchange", "exchange", 8, "left"),
     Column("name", "account", 14, "left"),
     Column("equity", "equity", 11),
+    Column("cross", "cross eq", 11),
     Column("ratio", "margin", 7),
     Column("risk", "worst risk", GAUGE + 5, "left"),
     Column("upnl", "uPnL", 11),
@@ -50,8 +52,8 @@ def account_entry(a: AccountView, thresholds: RiskThresholds) -> Entry:
         why = "disabled" if a.disabled_reason else "waiting"
         exchange = SHORT_EXCHANGE.get(a.exchange.value, a.exchange.value)
         cells = (status_cell(a.status), (exchange, "stale"), (a.name, "stale"), (why, "stale"),
-                 ("", ""), ("", ""), ("", ""), ("", ""), fresh)
-        return Entry(a.name, cells, (-a.status.rank, a.exchange.value, a.name, None, None, None, None, None,
+                 ("", ""), ("", ""), ("", ""), ("", ""), ("", ""), fresh)
+        return Entry(a.name, cells, (-a.status.rank, a.exchange.value, a.name, None, None, None, None, None, None,
                                      fresh[0]), search)
     risk = worst_risk(a)
     liquidated = worst_liquidated(a)
@@ -62,7 +64,10 @@ def account_entry(a: AccountView, thresholds: RiskThresholds) -> Entry:
         status_cell(a.status, liquidated),
         (SHORT_EXCHANGE.get(a.exchange.value, a.exchange.value), dim),
         (a.name, "strong" + dim),
-        (fmt.money(r.margin_balance), dim),
+        # The exchange's equity beside ours when they disagree at its snapshot (see liqwatch.report).
+        (fmt.money(r.margin_balance) + ("≠" if equity_differs(r) else ""), ("warning" if equity_differs(r) else "")
+         + dim),
+        (fmt.money(r.cross_margin_balance), dim),
         (fmt.ratio_pct(r.margin_ratio), dim),
         (f"{fmt.gauge(1.0 if liquidated else risk, GAUGE)} {fmt.risk(risk)}", level + dim),
         (fmt.money(upnl, signed=True), ("gain" if upnl >= 0 else "loss") + dim),
@@ -71,7 +76,8 @@ def account_entry(a: AccountView, thresholds: RiskThresholds) -> Entry:
     )
     # Danger sorts first in ascending order: status and risk are negated (no risk figure = liquidated).
     danger = -risk if risk is not None else float("-inf")
-    sort = (-a.status.rank, a.exchange.value, a.name, r.margin_balance, r.margin_ratio, danger, upnl, day, fresh[0])
+    sort = (-a.status.rank, a.exchange.value, a.name, r.margin_balance, r.cross_margin_balance, r.margin_ratio, danger,
+            upnl, day, fresh[0])
     return Entry(a.name, cells, sort, search)
 
 

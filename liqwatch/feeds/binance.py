@@ -23,6 +23,7 @@ from liqwatch.feeds.backoff import Backoff
 from liqwatch.feeds.binance_wire import (
     WirePosition,
     native,
+    parse_account_margin_balance,
     parse_account_update,
     parse_account_wallet,
     parse_brackets,
@@ -172,6 +173,7 @@ class BinanceAdapter(FeedAdapter):
             risk = await self._signed("/fapi/v2/positionRisk")
             marks = await self._public("/fapi/v1/premiumIndex")
             wallet = parse_account_wallet(account)
+            reported_equity = parse_account_margin_balance(account)
             wire = [parse_position_risk(i) for i in risk]
             self._apply_marks(marks, {w.symbol for w in wire if w.side is not None})
         except WireError as exc:
@@ -195,7 +197,7 @@ class BinanceAdapter(FeedAdapter):
                     self.one_way_side[w.symbol] = w.side
         await self._fetch_funding()
         return AccountState(AccountSpec(self.account.name, Exchange.BINANCE, self.position_mode), wallet,
-                            tuple(positions), as_of=as_of)
+                            tuple(positions), as_of=as_of, exchange_margin_balance=reported_equity)
 
     async def _fetch_funding(self) -> None:
         params = {"incomeType": "FUNDING_FEE", "limit": "1000"}

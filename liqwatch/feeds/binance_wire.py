@@ -153,6 +153,14 @@ def parse_account_wallet(account: Any) -> float:
     return total
 
 
+def parse_account_margin_balance(account: Any) -> float | None:
+    """GET /fapi/v2/account -> ``totalMarginBalance``: Binance's own equity (total wallet, isolated wallets
+    included, plus every position's unrealized PnL); None when the response does not carry it."""
+    if not isinstance(account, dict) or account.get("totalMarginBalance") is None:
+        return None
+    return num(account, "totalMarginBalance")
+
+
 @dataclass(frozen=True, slots=True)
 class AccountUpdate:
     stamp: Stamp
