@@ -3,13 +3,19 @@ emulator's own REST answers over 127.0.0.1 (issue 9, section 2)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
 import pytest
 
+from liqwatch.clock import FakeClock
 from liqwatch.emulator import EmulatorServer
-from liqwatch.report import snapshot_json
+from liqwatch.model import AccountSpec, AccountState, Exchange, MarginMode, Position, Side
+from liqwatch.report import snapshot_json, snapshot_text
+from liqwatch.risk.registry import risk_rules
+from liqwatch.store import MonitorStore
+from liqwatch.tiers import TierTable
 from tests.emulator.helpers import signed_query
 from tests.feeds.harness import running
 
@@ -96,3 +102,28 @@ async def test_roe_is_hyperliquids_return_on_equity() -> None:
                 ours_at_its_mark = float(r["unrealizedPnl"]) / (abs(float(r["szi"])) * float(r["entryPx"]) / lev)
                 assert ours_at_its_mark == pytest.approx(float(r["returnOnEquity"]), abs=1e-6)
                 assert p["roe"] == pytest.approx(float(r["returnOnEquity"]), abs=0.02)
+
+
+def _store_with_reported_equity(reported: float) -> dict[str, Any]:
+    store = MonitorStore(FakeClock(datetime(2026, 5, 1, 12, tzinfo=UTC)))
+    spec = AccountSpec("main", Exchange.BINANCE)
+    store.add_account(spec, risk_rules(Exchange.BINANCE))
+    flat = TierTable.flat(0.005)
+    btc = Position("BTC/USDT:USDT", Side.LONG, 1.0, 60_000, MarginMode.CROSS, flat, leverage=10, mark_price=59_000)
+    eth = Position("ETH/USDT:USDT", Side.SHORT, 2.0, 3_000, MarginMode.ISOLATED, flat, leverage=5,
+                   isolated_margin=1_200, mark_price=3_100)
+    # Ours at the snapshot's marks: 10,000 cross + 1,200 isolated - 1,000 - 200 = 10,000.
+    store.apply(AccountState(spec, 10_000, (btc, eth), exchange_margin_balance=reported))
+    snap = store.snapshot()
+    doc = snapshot_json(snap)["accounts"][0]
+    doc["text"] = snapshot_text(snap)
+    return doc
+
+
+def test_the_exchanges_equity_is_shown_beside_ours_only_when_they_differ() -> None:
+    same = _store_with_reported_equity(10_000.0 + 1.0)  # within the 0.5 % tolerance
+    assert same["margin_balance"] == pytest.approx(10_000.0) and same["exchange_margin_balance"] == 10_001.0
+    assert same["margin_balance_differs"] is False and "(exchange" not in same["text"]
+    off = _store_with_reported_equity(11_000.0)
+    assert off["margin_balance_differs"] is True
+    assert "equity 10,000.00 (exchange 11,000.00)" in off["text"]
