@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from liqwatch.feeds.channel import ChannelState
 from liqwatch.report import equity_differs
+from liqwatch.risk.evaluate import AccountRisk
 from liqwatch.status import RiskThresholds
 from liqwatch.store import AccountView, MonitorSnapshot
 from widgets import fmt
@@ -20,7 +21,7 @@ COLUMNS = (
     Column("status", "status", 7, "left"),
     Column("exchange", "exchange", 8, "left"),
     Column("name", "account", 14, "left"),
-    Column("equity", "equity", 11),
+    Column("equity", "equity", 15),
     Column("cross", "cross eq", 11),
     Column("ratio", "margin", 7),
     Column("risk", "worst risk", GAUGE + 5, "left"),
@@ -41,6 +42,13 @@ def freshness(a: AccountView) -> Cell:
     worst = max(bad, key=lambda f: -1.0 if f.age_s is None else f.age_s)
     age = "" if worst.age_s is None else " " + fmt.age(worst.age_s)
     return (f"{SHORT_STATE.get(worst.state, worst.state.value)}{age}", feed_tag(worst.state))
+
+
+def equity_cell(r: AccountRisk, dim: str) -> Cell:
+    """Our equity; with the exchange's own beside it when the two disagree at its snapshot (liqwatch.report)."""
+    if equity_differs(r):
+        return (f"{fmt.compact(r.margin_balance)}≠{fmt.compact(r.exchange_margin_balance)}", "warning" + dim)
+    return (fmt.money(r.margin_balance), dim)
 
 
 def account_entry(a: AccountView, thresholds: RiskThresholds) -> Entry:
@@ -64,9 +72,7 @@ def account_entry(a: AccountView, thresholds: RiskThresholds) -> Entry:
         status_cell(a.status, liquidated),
         (SHORT_EXCHANGE.get(a.exchange.value, a.exchange.value), dim),
         (a.name, "strong" + dim),
-        # The exchange's equity beside ours when they disagree at its snapshot (see liqwatch.report).
-        (fmt.money(r.margin_balance) + ("≠" if equity_differs(r) else ""), ("warning" if equity_differs(r) else "")
-         + dim),
+        equity_cell(r, dim),
         (fmt.money(r.cross_margin_balance), dim),
         (fmt.ratio_pct(r.margin_ratio), dim),
         (f"{fmt.gauge(1.0 if liquidated else risk, GAUGE)} {fmt.risk(risk)}", level + dim),

@@ -20,7 +20,7 @@ from widgets.position_rows import position_entries
 BTC, SOL = "BTC/USDT:USDT", "SOL/USDT:USDT"
 
 
-def _hedge_snapshot() -> MonitorSnapshot:
+def _hedge_snapshot(reported: float | None = None) -> MonitorSnapshot:
     clock = FakeClock(datetime(2026, 5, 1, 12, tzinfo=UTC))
     store = MonitorStore(clock)
     spec = AccountSpec("hedge", Exchange.BINANCE, PositionMode.HEDGE)
@@ -34,7 +34,7 @@ def _hedge_snapshot() -> MonitorSnapshot:
         Position(SOL, Side.LONG, 40, 155, MarginMode.ISOLATED, flat, PositionMode.HEDGE, 10, isolated_margin=700,
                  mark_price=150),
     )
-    store.apply(AccountState(spec, 8_000, legs))
+    store.apply(AccountState(spec, 8_000, legs, exchange_margin_balance=reported))
     return store.snapshot()
 
 
@@ -62,3 +62,11 @@ def test_hedge_legs_are_labelled_with_the_pair_and_roe_is_on_entry_margin() -> N
     short = next(p for p in a.positions if p.risk.side is Side.SHORT and p.risk.symbol == BTC)
     text = "".join(t for line in info_lines(a, short, None, snap.time) for t, _ in line)
     assert "(the hedge pair's)" in text
+
+
+def test_the_exchanges_equity_appears_beside_ours_when_they_differ() -> None:
+    col = _cell(ACCOUNT_COLUMNS, "equity")
+    (same,) = account_entries(_hedge_snapshot(reported=8_100.5), RiskThresholds())
+    assert same.cells[col][0] == "8,100.00"
+    (off,) = account_entries(_hedge_snapshot(reported=9_000.0), RiskThresholds())
+    assert off.cells[col] == ("8.10k≠9.00k", "warning stale")
