@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from liqwatch.feeds.binance_wire import parse_account_margin_balance, parse_account_wallet
+from liqwatch.feeds.binance_wire import parse_account_margin_balance, parse_account_marks, parse_account_wallet
 from liqwatch.feeds.hyperliquid_wire import parse_clearinghouse
 from liqwatch.model import Exchange
 from liqwatch.risk.evaluate import evaluate_account, roe_at_entry, total_margin_balance
@@ -54,3 +54,13 @@ def test_binance_docs_account_v2_equity() -> None:
     # No open position: totalMarginBalance = totalWalletBalance = the cross wallet.
     assert total_margin_balance(rules, cross, ()) == pytest.approx(float(body["totalMarginBalance"]))
     assert parse_account_margin_balance({"assets": []}) is None
+
+
+def test_binance_account_marks_are_the_ones_its_pnl_was_computed_at() -> None:
+    body = _response("binance_account_v2_docs.json")
+    assert parse_account_marks(body) == {}  # the documented example holds no open position
+    row = {"symbol": "ETHUSDT", "positionSide": "BOTH", "positionAmt": "-2", "entryPrice": "3000",
+           "unrealizedProfit": "-200"}
+    odd = {"symbol": "BTCUSDT_250627", "positionSide": "BOTH", "positionAmt": "1", "entryPrice": "1",
+           "unrealizedProfit": "0"}
+    assert parse_account_marks({"positions": [row, odd]}) == {("ETH/USDT:USDT", "BOTH"): 3_100.0}
