@@ -88,6 +88,7 @@ class AccountBook:
 
     @property
     def margin_balance(self) -> float:
+        """The cross margin balance (cross wallet + cross PnL): what the account's cross risk is measured on."""
         return self.wallet_balance + self._totals.unrealized_pnl
 
     @property

@@ -75,6 +75,8 @@ class Position:
     opened_at: datetime | None = None
     #: The taker fee rate of this symbol when it differs from the account's (OKX fee term, Bybit UTA).
     taker_fee_rate: float | None = None
+    #: The exchange's own return on equity as of its snapshot (Hyperliquid returnOnEquity, OKX uplRatio).
+    exchange_roe: float | None = None
 
     def __post_init__(self) -> None:
         if not self.size > 0:
@@ -164,6 +166,10 @@ class AccountState:
     ``as_of`` is the exchange time the snapshot is known to be at least as new as (the request's start);
     stream events newer than it are kept over the snapshot's version. ``from_stream`` marks a whole state
     pushed on the stream: a position missing from it closed in plain sight, not while we were blind.
+
+    ``wallet_balance`` is the cross wallet (isolated wallets ride on their positions' ``isolated_margin``);
+    ``exchange_margin_balance`` is the account's equity as the exchange reports it in the same snapshot
+    (Binance totalMarginBalance, Hyperliquid marginSummary.accountValue), kept to check ours against it.
     """
 
     spec: AccountSpec
@@ -171,3 +177,4 @@ class AccountState:
     positions: tuple[Position, ...] = field(default_factory=tuple)
     as_of: datetime | None = None
     from_stream: bool = False
+    exchange_margin_balance: float | None = None

@@ -5,11 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 from liqwatch.commands.calc_output import fmt
+from liqwatch.risk.evaluate import AccountRisk
 from liqwatch.store import AccountView, MonitorSnapshot
+
+#: Beyond this relative gap between our equity and the exchange's (both at the exchange's snapshot) both are
+#: shown; below it they are the same figure up to the exchange's rounding and the marks' timing.
+EQUITY_TOLERANCE = 0.005
 
 
 def _r(value: float | None, digits: int = 10) -> float | None:
     return None if value is None else round(value, digits)
+
+
+def equity_differs(r: AccountRisk) -> bool:
+    """True when the exchange's reported equity and ours disagree beyond ``EQUITY_TOLERANCE``."""
+    if r.exchange_margin_balance is None or r.exchange_margin_balance_gap is None:
+        return False
+    return abs(r.exchange_margin_balance_gap) > EQUITY_TOLERANCE * max(abs(r.exchange_margin_balance), 1.0)
 
 
 def snapshot_json(snap: MonitorSnapshot) -> dict[str, Any]:
@@ -32,6 +44,10 @@ def _account_json(a: AccountView) -> dict[str, Any]:
         "status": a.status.value,
         "wallet_balance": r.wallet_balance if r else None,
         "margin_balance": r.margin_balance if r else None,
+        "cross_wallet_balance": r.cross_wallet_balance if r else None,
+        "cross_margin_balance": r.cross_margin_balance if r else None,
+        "exchange_margin_balance": r.exchange_margin_balance if r else None,
+        "margin_balance_differs": equity_differs(r) if r else False,
         "maintenance_margin": r.maintenance_margin if r else None,
         "margin_ratio": r.margin_ratio if r else None,
         "risk": r.risk if r else None,
@@ -43,12 +59,15 @@ def _account_json(a: AccountView) -> dict[str, Any]:
                 "entry_price": p.risk.entry_price,
                 "mark_price": p.risk.mark_price,
                 "liquidation_price": p.risk.liquidation_price,
+                "liquidation_scope": p.risk.liquidation_scope,
                 "exchange_liquidation_price": p.risk.exchange_liquidation_price,
                 "distance_to_liquidation_pct": p.risk.distance_to_liquidation_pct,
                 "distance_sigma": p.risk.distance_sigma,
                 "margin_ratio": p.risk.margin_ratio,
                 "risk": p.risk.risk,
                 "unrealized_pnl": p.risk.unrealized_pnl,
+                "roe": p.risk.roe,
+                "exchange_roe": p.risk.exchange_roe,
                 "next_funding": p.next_funding,
                 "age_s": _r(p.age_s, 3),
             }
@@ -76,14 +95,18 @@ def snapshot_text(snap: MonitorSnapshot) -> str:
         if r is None:
             lines.append(f"{head}  waiting for the first snapshot")
             continue
-        lines.append(f"{head}  equity {fmt(r.margin_balance)}  MM {fmt(r.maintenance_margin)}  "
+        exch = f" (exchange {fmt(r.exchange_margin_balance)})" if equity_differs(r) else ""
+        lines.append(f"{head}  equity {fmt(r.margin_balance)}{exch}  wallet {fmt(r.wallet_balance)}  "
+                     f"cross equity {fmt(r.cross_margin_balance)}  MM {fmt(r.maintenance_margin)}  "
                      f"ratio {fmt(r.margin_ratio, 4)}  risk {fmt(r.risk, 4)}{'' if a.fresh else '  (NOT FRESH)'}")
         for p in a.positions:
             pr = p.risk
             lines.append(
                 f"  {pr.symbol:<16} {pr.side.value:<5} {pr.margin_mode.value:<8} size {pr.size:g}  "
-                f"mark {fmt(pr.mark_price, 4)}  liq {fmt(pr.liquidation_price, 4)}  "
+                f"mark {fmt(pr.mark_price, 4)}  liq {fmt(pr.liquidation_price, 4)}"
+                f"{' (pair)' if pr.liquidation_scope == 'pair' else ''}  "
                 f"(exch {fmt(pr.exchange_liquidation_price, 4)})  dist {fmt(pr.distance_to_liquidation_pct)}%  "
-                f"risk {fmt(pr.risk, 4)}  uPnL {fmt(pr.unrealized_pnl)}{'' if p.fresh else '  STALE'}"
+                f"risk {fmt(pr.risk, 4)}  uPnL {fmt(pr.unrealized_pnl)}  "
+                f"ROE {fmt(None if pr.roe is None else pr.roe * 100)}%{'' if p.fresh else '  STALE'}"
             )
     return "\n".join(lines) + "\n"

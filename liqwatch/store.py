@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from liqwatch import danger
@@ -34,7 +34,7 @@ from liqwatch.model import (
     Side,
 )
 from liqwatch.risk.base import ExchangeRisk
-from liqwatch.risk.evaluate import AccountRisk, PositionRisk
+from liqwatch.risk.evaluate import AccountRisk, PositionRisk, total_margin_balance
 from liqwatch.risk.volatility import MinuteVolatility
 from liqwatch.status import Status, worst
 
@@ -103,6 +103,8 @@ class _Account:
     last_balance_time: datetime | None = None
     funding: FundingLedger = field(default_factory=FundingLedger)
     opened_at: dict[tuple[str, Side], datetime] = field(default_factory=dict)
+    #: (the exchange's reported equity, ours from the same snapshot) at the last snapshot that reported one.
+    reported_equity: tuple[float, float] | None = None
     levels: dict[tuple[AlertRule, str], AlertLevel] = field(default_factory=dict)  # held, for hysteresis
 
 
@@ -268,6 +270,10 @@ class MonitorStore:
             acc.opened_at.setdefault(p.key, p.opened_at or now)
             if as_of is not None:
                 acc.last_position_time[p.key] = max(as_of, acc.last_position_time.get(p.key, as_of))
+        if state.exchange_margin_balance is not None:
+            # Ours from the snapshot's own marks and wallets, so the comparison is of definitions, not of time.
+            ours = total_margin_balance(acc.book.rules, state.wallet_balance, state.positions)
+            acc.reported_equity = (state.exchange_margin_balance, ours)
         acc.synced = True
         return True
 
@@ -319,6 +325,9 @@ class MonitorStore:
             m = self._markets.get((acc.spec.exchange, p.symbol))
             sigmas[p.symbol] = m.volatility.sigma_hour() if m is not None else None
         risk = acc.book.snapshot(sigmas)
+        if acc.reported_equity is not None:
+            reported, ours = acc.reported_equity
+            risk = replace(risk, exchange_margin_balance=reported, exchange_margin_balance_gap=ours - reported)
         # The account's own thresholds, with the levels held since the last snapshot (as its alerts do).
         assessment = danger.assess(risk, self.thresholds.for_account(acc.spec.name),
                                    lambda rule, subject: acc.levels.get((rule, subject)))

@@ -4,6 +4,8 @@ position's distance), sortable by any column."""
 from __future__ import annotations
 
 from liqwatch.feeds.channel import ChannelState
+from liqwatch.report import equity_differs
+from liqwatch.risk.evaluate import AccountRisk
 from liqwatch.store import AccountView, MonitorSnapshot, nearest_distance
 from widgets import fmt
 from widgets.keyed_table import Cell, Column
@@ -19,7 +21,8 @@ COLUMNS = (
     Column("status", "status", 7, "left"),
     Column("exchange", "exchange", 8, "left"),
     Column("name", "account", 14, "left"),
-    Column("equity", "equity", 11),
+    Column("equity", "equity", 15),
+    Column("cross", "cross eq", 11),
     Column("ratio", "margin", 7),
     Column("dist", "liq dist%", 9),
     Column("risk", "worst risk", GAUGE + 5, "left"),
@@ -42,6 +45,13 @@ def freshness(a: AccountView) -> Cell:
     return (f"{SHORT_STATE.get(worst.state, worst.state.value)}{age}", feed_tag(worst.state))
 
 
+def equity_cell(r: AccountRisk, dim: str) -> Cell:
+    """Our equity; with the exchange's own beside it when the two disagree at its snapshot (liqwatch.report)."""
+    if equity_differs(r):
+        return (f"{fmt.compact(r.margin_balance)}≠{fmt.compact(r.exchange_margin_balance)}", "warning" + dim)
+    return (fmt.money(r.margin_balance), dim)
+
+
 def account_entry(a: AccountView) -> Entry:
     r = a.risk
     dim = "" if a.fresh else " stale"
@@ -51,9 +61,9 @@ def account_entry(a: AccountView) -> Entry:
         why = "disabled" if a.disabled_reason else "waiting"
         exchange = SHORT_EXCHANGE.get(a.exchange.value, a.exchange.value)
         cells = (status_cell(a.status), (exchange, "stale"), (a.name, "stale"), (why, "stale"),
-                 ("", ""), ("", ""), ("", ""), ("", ""), ("", ""), fresh)
+                 ("", ""), ("", ""), ("", ""), ("", ""), ("", ""), ("", ""), fresh)
         return Entry(a.name, cells, (-a.status.rank, a.exchange.value, a.name, None, None, None, None, None, None,
-                                     fresh[0]), search)
+                                     None, fresh[0]), search)
     risk = worst_risk(a)
     liquidated = worst_liquidated(a)
     level = status_tag(a.danger)  # the account's own level (liqwatch.danger), as its status and alerts
@@ -64,7 +74,8 @@ def account_entry(a: AccountView) -> Entry:
         status_cell(a.status, liquidated),
         (SHORT_EXCHANGE.get(a.exchange.value, a.exchange.value), dim),
         (a.name, "strong" + dim),
-        (fmt.money(r.margin_balance), dim),
+        equity_cell(r, dim),
+        (fmt.money(r.cross_margin_balance), dim),
         (fmt.ratio_pct(r.margin_ratio), dim),
         (fmt.pct(nearest, 1), level + dim),
         (f"{fmt.gauge(1.0 if liquidated else risk, GAUGE)} {fmt.risk(risk)}", level + dim),
@@ -75,8 +86,8 @@ def account_entry(a: AccountView) -> Entry:
     # Danger sorts first in ascending order: status and risk are negated (no risk figure = liquidated).
     danger = -risk if risk is not None else float("-inf")
     dist = float("-inf") if liquidated else nearest
-    sort = (-a.status.rank, a.exchange.value, a.name, r.margin_balance, r.margin_ratio, dist, danger, upnl, day,
-            fresh[0])
+    sort = (-a.status.rank, a.exchange.value, a.name, r.margin_balance, r.cross_margin_balance, r.margin_ratio, dist,
+            danger, upnl, day, fresh[0])
     return Entry(a.name, cells, sort, search)
 
 

@@ -25,7 +25,7 @@ COLUMNS = (
     Column("dist", "dist%", 7),
     Column("sigma", "dist σ", 6),
     Column("mark", "mark", 10),
-    Column("liq", "liq", 10),
+    Column("liq", "liq", 15),
     Column("exch_liq", "exch liq", 10),
     Column("ratio", "margin", 7),
     Column("upnl", "uPnL", 11),
@@ -48,8 +48,14 @@ def position_key(account: str, p: PositionView) -> str:
 
 
 def roe_pct(p: PositionView) -> float | None:
-    im = p.risk.initial_margin
-    return p.risk.unrealized_pnl / im * 100.0 if im else None
+    """ROE in percent: uPnL over the initial margin at entry (the exchange's definition, live)."""
+    return None if p.risk.roe is None else p.risk.roe * 100.0
+
+
+def liq_text(p: PositionView) -> str:
+    """The liquidation price, labelled when it is the hedge pair's rather than this leg's own."""
+    text = fmt.price(p.risk.liquidation_price)
+    return f"{text} pair" if p.risk.liquidation_scope == "pair" else text
 
 
 def exchange_liq(p: PositionView) -> float | None:
@@ -86,7 +92,7 @@ def position_entry(a: AccountView, p: PositionView, now: datetime) -> Entry:
         (fmt.pct(r.distance_to_liquidation_pct, 1), level),
         (fmt.sigma(r.distance_sigma), level),
         (fmt.price(r.mark_price), dim),
-        (fmt.price(r.liquidation_price), "liq" + dim),
+        (liq_text(p), "liq" + dim),
         (fmt.price(exch) if exch is not None else "", "warning" + dim),
         (fmt.ratio_pct(r.margin_ratio) if isolated else "acct", (level if isolated else "muted") + dim),
         (fmt.money(r.unrealized_pnl, signed=True), gain + dim),

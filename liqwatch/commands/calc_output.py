@@ -19,11 +19,13 @@ def _position_json(p: PositionRisk) -> dict[str, Any]:
         "initial_margin": p.initial_margin,
         "maintenance_margin": p.maintenance_margin,
         "liquidation_price": p.liquidation_price,
+        "liquidation_scope": p.liquidation_scope,
         "bankruptcy_price": p.bankruptcy_price,
         "distance_to_liquidation_pct": p.distance_to_liquidation_pct,
         "margin_ratio": p.margin_ratio,
         "risk": p.risk,
         "liquidated": p.liquidated,
+        "roe": p.roe,
     }
 
 
@@ -33,6 +35,8 @@ def to_json_obj(exchange: Exchange, acc: AccountRisk) -> dict[str, Any]:
         "account": {
             "wallet_balance": acc.wallet_balance,
             "margin_balance": acc.margin_balance,
+            "cross_wallet_balance": acc.cross_wallet_balance,
+            "cross_margin_balance": acc.cross_margin_balance,
             "maintenance_margin": acc.maintenance_margin,
             "margin_ratio": acc.margin_ratio,
             "risk": acc.risk,
@@ -71,11 +75,12 @@ def render_table(exchange: Exchange, acc: AccountRisk) -> str:
     liq = "  LIQUIDATED" if acc.liquidated else ""
     head = (
         f"{exchange.value}  wallet {fmt(acc.wallet_balance)}  margin balance {fmt(acc.margin_balance)}  "
+        f"cross wallet {fmt(acc.cross_wallet_balance)}  cross margin balance {fmt(acc.cross_margin_balance)}  "
         f"maint. margin {fmt(acc.maintenance_margin)}  margin ratio {fmt(acc.margin_ratio, 4)}  "
         f"risk {fmt(acc.risk, 4)}{liq}"
     )
     headers = ["symbol", "side", "mode", "notional", "uPnL", "init. margin", "maint. margin",
-               "liq. price", "bankr. price", "dist %", "ratio", "risk"]
+               "liq. price", "bankr. price", "dist %", "ROE %", "ratio", "risk"]
     rows = [
         [
             p.symbol,
@@ -85,9 +90,10 @@ def render_table(exchange: Exchange, acc: AccountRisk) -> str:
             fmt(p.unrealized_pnl),
             fmt(p.initial_margin),
             fmt(p.maintenance_margin),
-            fmt(p.liquidation_price, 4),
+            fmt(p.liquidation_price, 4) + (" (pair)" if p.liquidation_scope == "pair" else ""),
             fmt(p.bankruptcy_price, 4),
             fmt(p.distance_to_liquidation_pct),
+            fmt(None if p.roe is None else p.roe * 100),
             fmt(p.margin_ratio, 4),
             "LIQUIDATED" if p.liquidated and p.risk is None else fmt(p.risk, 4),
         ]

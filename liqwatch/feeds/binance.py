@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import logging
 import time
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -23,6 +24,8 @@ from liqwatch.feeds.backoff import Backoff
 from liqwatch.feeds.binance_wire import (
     WirePosition,
     native,
+    parse_account_margin_balance,
+    parse_account_marks,
     parse_account_update,
     parse_account_wallet,
     parse_brackets,
@@ -172,6 +175,8 @@ class BinanceAdapter(FeedAdapter):
             risk = await self._signed("/fapi/v2/positionRisk")
             marks = await self._public("/fapi/v1/premiumIndex")
             wallet = parse_account_wallet(account)
+            reported_equity = parse_account_margin_balance(account)
+            account_marks = parse_account_marks(account)
             wire = [parse_position_risk(i) for i in risk]
             self._apply_marks(marks, {w.symbol for w in wire if w.side is not None})
         except WireError as exc:
@@ -190,12 +195,14 @@ class BinanceAdapter(FeedAdapter):
                 continue
             pos = self._position(w)
             if pos is not None:
-                positions.append(pos)
+                # The account response's own mark (only a fallback for the book, which uses the market's).
+                positions.append(replace(pos, mark_price=account_marks.get((w.symbol, w.position_side),
+                                                                           pos.mark_price)))
                 if w.position_side == "BOTH":
                     self.one_way_side[w.symbol] = w.side
         await self._fetch_funding()
         return AccountState(AccountSpec(self.account.name, Exchange.BINANCE, self.position_mode), wallet,
-                            tuple(positions), as_of=as_of)
+                            tuple(positions), as_of=as_of, exchange_margin_balance=reported_equity)
 
     async def _fetch_funding(self) -> None:
         params = {"incomeType": "FUNDING_FEE", "limit": "1000"}

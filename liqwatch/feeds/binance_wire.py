@@ -153,6 +153,31 @@ def parse_account_wallet(account: Any) -> float:
     return total
 
 
+def parse_account_margin_balance(account: Any) -> float | None:
+    """GET /fapi/v2/account -> ``totalMarginBalance``: Binance's own equity (total wallet, isolated wallets
+    included, plus every position's unrealized PnL); None when the response does not carry it."""
+    if not isinstance(account, dict) or account.get("totalMarginBalance") is None:
+        return None
+    return num(account, "totalMarginBalance")
+
+
+def parse_account_marks(account: Any) -> dict[tuple[str, str], float]:
+    """GET /fapi/v2/account -> the mark each open position's ``unrealizedProfit`` was computed at, by (unified
+    symbol, positionSide): entry + uPnL / amount. Our equity is checked against ``totalMarginBalance`` at these
+    marks, those of the same response, so that a mark moving between two requests is no disagreement."""
+    out: dict[tuple[str, str], float] = {}
+    for item in account.get("positions", []) if isinstance(account, dict) else []:
+        try:
+            amount = num(item, "positionAmt")
+            if amount == 0:
+                continue
+            key = (unified(text(item, "symbol")), str(item.get("positionSide", "BOTH")))
+            out[key] = num(item, "entryPrice") + num(item, "unrealizedProfit") / amount
+        except WireError:
+            continue  # a contract we do not monitor (a quarterly), or a row without the figures: no check
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class AccountUpdate:
     stamp: Stamp

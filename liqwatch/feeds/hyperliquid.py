@@ -90,7 +90,8 @@ class HyperliquidAdapter(FeedAdapter):
         except (RestError, WireError) as exc:
             log.info("%s: funding history unavailable: %s", self.account.name, exc)
         return AccountState(AccountSpec(self.account.name, Exchange.HYPERLIQUID), state.wallet_balance,
-                            state.positions, as_of=min(as_of, state.time) if state.time else as_of)
+                            state.positions, as_of=min(as_of, state.time) if state.time else as_of,
+                            exchange_margin_balance=state.total_account_value)
 
     def after_snapshot(self, state: AccountState) -> None:
         coins = {coin_of(p.symbol) for p in state.positions} | {coin_of(s) for s in self.account.symbols}
@@ -180,7 +181,8 @@ class HyperliquidAdapter(FeedAdapter):
                 state = parse_clearinghouse(body, self.tiers)
                 # A whole state pushed on the stream: what it lacks closed in plain sight.
                 account = AccountState(AccountSpec(self.account.name, Exchange.HYPERLIQUID), state.wallet_balance,
-                                       state.positions, as_of=state.time or receive, from_stream=True)
+                                       state.positions, as_of=state.time or receive, from_stream=True,
+                                       exchange_margin_balance=state.total_account_value)
                 self.store.apply(account)
                 self.state_channel.data(mono)
                 self.after_snapshot(account)

@@ -79,7 +79,8 @@ def parse_meta_and_ctxs(payload: Any, receive: datetime) -> tuple[dict[str, Tier
 class ClearinghouseState:
     time: datetime | None
     wallet_balance: float  # cross account value minus cross unrealized PnL
-    account_value: float
+    account_value: float  # the cross account value (crossMarginSummary), what cross liquidation compares
+    total_account_value: float | None  # marginSummary.accountValue: the account's equity, isolated included
     cross_maintenance_margin: float | None
     positions: tuple[Position, ...]
 
@@ -89,6 +90,8 @@ def parse_clearinghouse(state: Any, tiers: dict[str, TierTable]) -> Clearinghous
         raise WireError("clearinghouseState: expected an object")
     cross = state.get("crossMarginSummary") or state.get("marginSummary")
     account_value = num(cross, "accountValue")
+    summary = state.get("marginSummary")
+    total_value = num(summary, "accountValue") if isinstance(summary, dict) else None
     cross_upnl = 0.0
     positions = []
     for ap in state.get("assetPositions", []) or []:
@@ -123,6 +126,7 @@ def parse_clearinghouse(state: Any, tiers: dict[str, TierTable]) -> Clearinghous
                 isolated_margin=num(p, "marginUsed") - upnl if mode is MarginMode.ISOLATED else None,
                 exchange_liquidation_price=liq,
                 mark_price=num(p, "positionValue") / abs(szi) if p.get("positionValue") else None,
+                exchange_roe=opt_num(p, "returnOnEquity"),
             )
         )
     t = state.get("time")
@@ -130,6 +134,7 @@ def parse_clearinghouse(state: Any, tiers: dict[str, TierTable]) -> Clearinghous
         time=ms_time(state, "time") if t is not None else None,
         wallet_balance=account_value - cross_upnl,
         account_value=account_value,
+        total_account_value=total_value,
         cross_maintenance_margin=opt_num(state, "crossMaintenanceMarginUsed"),
         positions=tuple(positions),
     )

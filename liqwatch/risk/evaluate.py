@@ -68,10 +68,23 @@ class PositionRisk:
     liquidated: bool
     leverage: float | None
     exchange_liquidation_price: float | None
+    #: Unrealized PnL / initial margin at entry (entry notional / leverage): the figure Binance's and Bybit's
+    #: position tabs show and Hyperliquid's returnOnEquity; a fraction, None without a leverage.
+    roe: float | None = None
+    #: The exchange's own ROE as of its last snapshot, where it reports one (Hyperliquid, OKX).
+    exchange_roe: float | None = None
+    #: "pair" when the liquidation price is the one both cross legs of a hedge-mode symbol share.
+    liquidation_scope: str = "position"
 
 
 @dataclass(frozen=True, slots=True)
 class AccountRisk:
+    """An account's figures. ``wallet_balance`` and ``margin_balance`` are the exchange's totals (Binance
+    totalWalletBalance and totalMarginBalance: isolated wallets and every position's PnL included); the cross
+    figures are what cross risk is measured on (Binance cross margin ratio, Hyperliquid cross account value).
+    ``exchange_margin_balance`` is the exchange's own reported equity at its last snapshot, and
+    ``exchange_margin_balance_gap`` ours minus it, both at that snapshot's marks."""
+
     wallet_balance: float
     margin_balance: float
     maintenance_margin: float
@@ -79,6 +92,10 @@ class AccountRisk:
     risk: float | None
     liquidated: bool
     positions: tuple[PositionRisk, ...]
+    cross_wallet_balance: float = 0.0
+    cross_margin_balance: float = 0.0
+    exchange_margin_balance: float | None = None
+    exchange_margin_balance_gap: float | None = None
 
 
 def figures(rules: ExchangeRisk, pos: Position, mark: float) -> PositionFigures:
@@ -94,12 +111,32 @@ def mark_of(pos: Position) -> float:
     return pos.mark_price if pos.mark_price is not None else pos.entry_price
 
 
+def roe_at_entry(pos: Position, unrealized_pnl: float) -> float | None:
+    """uPnL over the initial margin at entry (entry notional / leverage), as a fraction."""
+    if pos.leverage is None or not pos.leverage > 0:
+        return None
+    return unrealized_pnl / (pos.size * pos.entry_price / pos.leverage)
+
+
+def total_margin_balance(rules: ExchangeRisk, cross_wallet: float, positions: Iterable[Position]) -> float:
+    """The account's equity the exchange's way, at each position's own mark: cross wallet plus the isolated
+    wallets (= total wallet) plus every position's unrealized PnL (Binance totalMarginBalance, Hyperliquid
+    marginSummary.accountValue, Bybit totalEquity, OKX totalEq)."""
+    total = [cross_wallet]
+    for p in positions:
+        if p.margin_mode is MarginMode.ISOLATED and p.isolated_margin is not None:
+            total.append(p.isolated_margin)
+        total.append(rules.unrealized_pnl(p, mark_of(p)))
+    return math.fsum(total)
+
+
 def _toward(liq: float | None, mark: float, safe: bool) -> Side:
     """The side whose distance formula measures the move from the mark to the liquidation price.
 
-    For one position this is its own side. The two legs of a hedge-mode symbol share one price, which may
-    lie above or below the mark whatever the leg's side: the distance then follows the direction in which
-    the price must move to liquidate, positive while the account is safe.
+    For one position this is its own side. The two legs of a hedge-mode symbol share the pair's price, which
+    lies on the side where the pair loses (below the mark for a net long pair, above for a net short) whatever
+    the leg's side: both legs' distance is measured in that direction, the one in which the account loses,
+    positive while the account is safe and negative once past the price.
     """
     if liq is None:
         return Side.LONG
@@ -122,8 +159,16 @@ def assemble(
     totals: CrossTotals,
     sigma_by_symbol: Mapping[str, float | None] | None = None,
 ) -> AccountRisk:
-    """Account and per-position risk from precomputed figures; O(positions x tiers)."""
+    """Account and per-position risk from precomputed figures; O(positions x tiers).
+
+    ``wallet_balance`` is the cross wallet: cross risk is measured on it plus the cross PnL, the figure each
+    exchange's own cross margin ratio uses."""
     equity = wallet_balance + totals.unrealized_pnl
+    isolated_wallets = math.fsum(
+        p.isolated_margin for p in positions
+        if p.margin_mode is MarginMode.ISOLATED and p.isolated_margin is not None
+    )
+    isolated_pnl = math.fsum(figs[p.key].unrealized_pnl for p in positions if p.margin_mode is MarginMode.ISOLATED)
     has_cross = any(p.margin_mode is MarginMode.CROSS for p in positions)
     acc_ratio = rules.margin_ratio(equity, totals.requirement) if has_cross or equity > 0 else None
     acc_risk = rules.risk(equity, totals.requirement) if has_cross else (0.0 if equity > 0 else None)
@@ -147,10 +192,13 @@ def assemble(
     out: list[PositionRisk] = []
     for p in positions:
         f = figs[p.key]
+        scope = "position"
         if p.margin_mode is MarginMode.CROSS:
             liq, bust = cross_prices[p.symbol]
             ratio, risk, liquidated = acc_ratio, acc_risk, acc_liquidated
             safe = equity > totals.requirement
+            if len(groups[p.symbol]) > 1:
+                scope = "pair"  # both hedge legs of the symbol share one price: the pair's, not this leg's
         else:
             margin = p.isolated_margin if p.isolated_margin is not None else 0.0
             pos_equity = margin + f.unrealized_pnl
@@ -183,16 +231,21 @@ def assemble(
                 liquidated=liquidated,
                 leverage=p.leverage,
                 exchange_liquidation_price=p.exchange_liquidation_price,
+                roe=roe_at_entry(p, f.unrealized_pnl),
+                exchange_roe=p.exchange_roe,
+                liquidation_scope=scope,
             )
         )
     return AccountRisk(
-        wallet_balance=wallet_balance,
-        margin_balance=equity,
+        wallet_balance=wallet_balance + isolated_wallets,
+        margin_balance=equity + isolated_wallets + isolated_pnl,
         maintenance_margin=totals.maintenance_margin,
         margin_ratio=acc_ratio,
         risk=acc_risk,
         liquidated=acc_liquidated,
         positions=tuple(out),
+        cross_wallet_balance=wallet_balance,
+        cross_margin_balance=equity,
     )
 
 

@@ -15,13 +15,15 @@ from liqwatch.storage.timefmt import to_ts
 class Sample:
     account: str
     time: float  # start of the sampling bucket (Unix seconds)
-    wallet_balance: float | None
-    equity: float | None
+    wallet_balance: float | None  # the exchange's total wallet (isolated wallets included)
+    equity: float | None  # the exchange's margin balance (check --json margin_balance)
     maintenance_margin: float | None
     margin_ratio: float | None
     risk: float | None
     positions: int
     fresh: bool
+    cross_wallet_balance: float | None = None
+    cross_margin_balance: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,9 +53,10 @@ def add_samples(db: Database, samples: Sequence[Sample]) -> None:
     with db.transaction() as conn:
         conn.executemany(
             "INSERT OR REPLACE INTO account_samples (account, time, wallet_balance, equity, maintenance_margin,"
-            " margin_ratio, risk, positions, fresh) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " margin_ratio, risk, positions, fresh, cross_wallet_balance, cross_margin_balance)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(s.account, s.time, s.wallet_balance, s.equity, s.maintenance_margin, s.margin_ratio, s.risk,
-              s.positions, int(s.fresh)) for s in samples],
+              s.positions, int(s.fresh), s.cross_wallet_balance, s.cross_margin_balance) for s in samples],
         )
 
 
@@ -113,7 +116,8 @@ def samples(db: Database, account: str, since: datetime) -> list[Sample]:
     rows = db.query("SELECT * FROM account_samples WHERE account = ? AND time >= ? ORDER BY time",
                     (account, to_ts(since)))
     return [Sample(r["account"], r["time"], r["wallet_balance"], r["equity"], r["maintenance_margin"],
-                   r["margin_ratio"], r["risk"], r["positions"], bool(r["fresh"])) for r in rows]
+                   r["margin_ratio"], r["risk"], r["positions"], bool(r["fresh"]), r["cross_wallet_balance"],
+                   r["cross_margin_balance"]) for r in rows]
 
 
 def funding(db: Database, account: str, since: datetime) -> list[FundingRow]:

@@ -23,8 +23,11 @@ def history_json(path: Path, account: str, since: datetime, samples: Sequence[Sa
         "samples": [
             {
                 "time": iso(s.time),
+                # The names and meanings of check --json and calc --json.
                 "wallet_balance": s.wallet_balance,
-                "equity": s.equity,
+                "margin_balance": s.equity,
+                "cross_wallet_balance": s.cross_wallet_balance,
+                "cross_margin_balance": s.cross_margin_balance,
                 "maintenance_margin": s.maintenance_margin,
                 "margin_ratio": s.margin_ratio,
                 "risk": s.risk,
@@ -77,11 +80,13 @@ def history_text(doc: dict[str, Any], samples: Sequence[Sample], funding: Sequen
     lines = [f"# {doc['account']}: history since {doc['since']}; database {doc['database']}", ""]
     lines.append(f"equity and margin ({len(samples)} samples, UTC)")
     if samples:
-        lines.append(f"  {'TIME':19}  {'EQUITY':>14}  {'WALLET':>14}  {'MAINT MARGIN':>14}  {'RISK':>6}  POS")
+        lines.append(f"  {'TIME':19}  {'EQUITY':>14}  {'WALLET':>14}  {'CROSS EQUITY':>14}  {'MAINT MARGIN':>14}  "
+                     f"{'RISK':>6}  POS")
         for s in samples:
             stale = "" if s.fresh else "  (stale)"
             lines.append(f"  {_t(s.time):19}  {_n(s.equity):>14}  {_n(s.wallet_balance):>14}  "
-                         f"{_n(s.maintenance_margin):>14}  {_n(s.risk, 3):>6}  {s.positions}{stale}")
+                         f"{_n(s.cross_margin_balance):>14}  {_n(s.maintenance_margin):>14}  {_n(s.risk, 3):>6}  "
+                         f"{s.positions}{stale}")
     lines += ["", f"funding ({len(funding)} payments, total {_n(doc['funding_total'], 4)})"]
     lines += [f"  {_t(f.time):19}  {f.symbol:24}  {_n(f.amount, 4):>12}" for f in funding]
     lines += ["", f"feed incidents ({len(incidents)})"]

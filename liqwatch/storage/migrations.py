@@ -70,7 +70,16 @@ V1 = Migration(
     ),
 )
 
-MIGRATIONS: tuple[Migration, ...] = (V1,)
+V2 = Migration(
+    2,
+    "account samples: cross wallet and cross margin balance beside the exchange's totals",
+    (
+        "ALTER TABLE account_samples ADD COLUMN cross_wallet_balance REAL",
+        "ALTER TABLE account_samples ADD COLUMN cross_margin_balance REAL",
+    ),
+)
+
+MIGRATIONS: tuple[Migration, ...] = (V1, V2)
 
 
 def schema_version(conn: sqlite3.Connection) -> int:

@@ -67,7 +67,8 @@ class HistoryRecorder:
                 continue
             self._last_bucket[acc.name] = bucket
             batch.samples.append(Sample(acc.name, bucket, r.wallet_balance, r.margin_balance, r.maintenance_margin,
-                                        r.margin_ratio, r.risk, len(r.positions), acc.fresh))
+                                        r.margin_ratio, r.risk, len(r.positions), acc.fresh,
+                                        r.cross_wallet_balance, r.cross_margin_balance))
         opening: list[tuple[str, str]] = []
         for feed in snap.feeds:
             key = (feed.account, feed.channel)

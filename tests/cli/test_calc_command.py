@@ -89,6 +89,38 @@ def test_liquidated_account_has_null_risk(monkeypatch: pytest.MonkeyPatch, capsy
     assert p["risk"] is None and p["liquidated"] is True
 
 
+def test_calc_json_equity_wallet_cross_figures_roe_and_pair(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # binance-hedge's start: 8,000 cross wallet, BTC long 0.3 @ 61,000 and short 0.1 @ 59,000 (20x, cross),
+    # SOL long 40 @ 155 isolated with a 700 wallet (10x); marks 60,000 and 150.
+    btc = {"symbol": "BTCUSDT", "mark_price": 60_000, "mmr": 0.004, "leverage": 20}
+    sc = {"exchange": "binance", "wallet_balance": 8_000.0, "position_mode": "hedge", "positions": [
+        {**btc, "side": "long", "size": 0.3, "entry_price": 61_000},
+        {**btc, "side": "short", "size": 0.1, "entry_price": 59_000},
+        {"symbol": "SOLUSDT", "side": "long", "size": 40, "entry_price": 155, "mark_price": 150, "mmr": 0.01,
+         "leverage": 10, "margin_mode": "isolated", "isolated_margin": 700}]}
+    code, out, err = run_calc(monkeypatch, capsys, sc, "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    acc = doc["account"]
+    cross_pnl = 0.3 * (60_000 - 61_000) - 0.1 * (60_000 - 59_000)  # -400
+    sol_pnl = 40 * (150 - 155)  # -200
+    # Binance's totalWalletBalance and totalMarginBalance count the isolated wallet and every PnL ...
+    assert acc["wallet_balance"] == pytest.approx(8_700.0)
+    assert acc["margin_balance"] == pytest.approx(8_700.0 + cross_pnl + sol_pnl)
+    # ... while cross risk is measured on the cross wallet and the cross PnL.
+    assert acc["cross_wallet_balance"] == pytest.approx(8_000.0)
+    assert acc["cross_margin_balance"] == pytest.approx(8_000.0 + cross_pnl)
+    legs = {(p["symbol"], p["side"]): p for p in doc["positions"]}
+    assert legs[("BTC/USDT:USDT", "long")]["liquidation_scope"] == "pair"
+    assert legs[("BTC/USDT:USDT", "short")]["liquidation_scope"] == "pair"
+    assert legs[("SOL/USDT:USDT", "long")]["liquidation_scope"] == "position"
+    # ROE: uPnL over the initial margin at entry (entry notional / leverage).
+    assert legs[("BTC/USDT:USDT", "short")]["roe"] == pytest.approx(-100.0 / (0.1 * 59_000 / 20))
+    assert legs[("SOL/USDT:USDT", "long")]["roe"] == pytest.approx(sol_pnl / (40 * 155 / 10))
+
+
 BAD = [
     ({"exchange": "binance", "positions": [{"side": "long", "size": 1, "entry_price": 1, "mmr": 0.01}]},
      "positions[0].symbol: required field is missing"),

@@ -41,7 +41,7 @@ def test_incremental_matches_full_recompute(exchange: Exchange) -> None:
         assert book.on_mark(sym, marks[sym])
         if i % 97 == 0:
             full = evaluate_account(rules, 40_000, positions, marks)
-            assert book.margin_balance == pytest.approx(full.margin_balance, rel=1e-12)
+            assert book.margin_balance == pytest.approx(full.cross_margin_balance, rel=1e-12)
             assert book.maintenance_margin == pytest.approx(full.maintenance_margin, rel=1e-12)
             assert book.risk == pytest.approx(full.risk, rel=1e-12)
             snap = book.snapshot()

@@ -64,8 +64,9 @@ async def test_alerts_and_history_json_from_the_demo_database(tmp_path: Path,
     assert set(hist) == {"database", "account", "since", "samples", "funding", "funding_total", "incidents",
                          "alerts"}
     assert len(hist["samples"]) >= 2
-    assert set(hist["samples"][0]) == {"time", "wallet_balance", "equity", "maintenance_margin", "margin_ratio",
-                                       "risk", "positions", "fresh"}
+    assert set(hist["samples"][0]) == {"time", "wallet_balance", "margin_balance", "cross_wallet_balance",
+                                       "cross_margin_balance", "maintenance_margin", "margin_ratio", "risk",
+                                       "positions", "fresh"}
     assert [(i["kind"], i["channel"]) for i in hist["incidents"]] == [("stale", "mark")]
     assert hist["incidents"][0]["duration_s"] == pytest.approx(36)  # stale from 5 s after the last data
     assert {a["id"] for a in hist["alerts"]} >= {alert_id}

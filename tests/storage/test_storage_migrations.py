@@ -41,7 +41,7 @@ def test_migrating_twice_changes_nothing(tmp_path: Path) -> None:
     db = Database.open(path)
     try:
         assert migrate(db.conn) == []
-        assert [r[0] for r in db.query("SELECT version FROM schema_version")] == [1]
+        assert [r[0] for r in db.query("SELECT version FROM schema_version")] == [m.version for m in MIGRATIONS]
     finally:
         db.close()
 
@@ -69,7 +69,8 @@ def test_gaps_and_newer_databases_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="without gaps"):
         migrate(sqlite3.connect(":memory:", isolation_level=None), [Migration(2, "x", ())])
     path = tmp_path / "db.sqlite3"
-    db = Database.open(path, migrations=[*MIGRATIONS, Migration(2, "future", ("CREATE TABLE future (x)",))])
+    future = Migration(MIGRATIONS[-1].version + 1, "future", ("CREATE TABLE future (x)",))
+    db = Database.open(path, migrations=[*MIGRATIONS, future])
     db.close()
     with pytest.raises(SchemaTooNew, match="newer than this liqwatch"):
         Database.open(path)
