@@ -19,7 +19,7 @@ from liqwatch.store import MonitorStore
 
 log = logging.getLogger(__name__)
 
-HOUR_CANDLES = 30 * 24
+HOUR_CANDLES = 30 * 24 + 2  # 720 returns need 721 closed candles; the latest one is still running
 MINUTE_CANDLES = 2 * 60
 MAX_PAGES = 10  # a bound on any paging loop; 30 days of hours take one page on both exchanges
 
