@@ -256,10 +256,10 @@ class BinanceAdapter(FeedAdapter):
 
     def after_snapshot(self, state: AccountState) -> None:
         self._ensure_mark_stream({p.symbol for p in state.positions})
-        self._seed_volatility({p.symbol for p in state.positions})
 
     def _ensure_mark_stream(self, symbols: set[str]) -> None:
         """Subscribe the marks of symbols we hold and do not watch yet (a position opened on the stream)."""
+        self._seed_volatility(symbols)  # and seed their σ, once per symbol
         new = self._wanted_streams(symbols) - self._subscribed
         if new and self.market_stream is not None and self.market_stream.connected:
             self._subscribed.update(new)  # at once, so that a burst of events subscribes once

@@ -123,3 +123,18 @@ async def test_no_candles_is_not_fatal_and_sigma_waits_for_live_marks(caplog: py
             assert len(rows) == 3 and all(s is None for _, _, s in rows)  # σ waits for live marks
             # A failed fetch leaves the market free for another account's attempt.
             assert store.claim_volatility_seed(Exchange.BINANCE, "ETH/USDT:USDT")
+
+
+async def test_a_symbol_that_appears_later_is_seeded_once() -> None:
+    async with running(only=("binance-degen", "binance-main")) as env:
+        store = env.monitor.store
+        await eventually(lambda: store.volatility(Exchange.BINANCE, "BTC/USDT:USDT").hours.count == 720, 10.0,
+                         "the held symbols seeded")
+        degen = env.adapter("binance-degen")
+        for _ in range(3):  # a position in SOL shows up on the user stream, then in every reconciliation
+            degen._ensure_mark_stream({"SOL/USDT:USDT"})
+        await eventually(lambda: store.volatility(Exchange.BINANCE, "SOL/USDT:USDT").hours.count == 720, 10.0,
+                         "the new symbol seeded")
+        calls = [p for _, p, _ in env.emu.requests if p == "/fapi/v1/markPriceKlines"]
+        # ETH (degen), BTC and ETH (main: ETH shared, fetched once), SOL: two calls (1h, 1m) per market.
+        assert len(calls) == 2 * 3
