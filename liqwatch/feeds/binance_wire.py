@@ -200,7 +200,9 @@ def parse_funding_info(payload: Any) -> dict[str, float]:
 
 def parse_mark_klines(payload: Any) -> list[CandleClose]:
     """GET /fapi/v1/markPriceKlines: rows ``[openTime, open, high, low, close, ignore, closeTime, ...]`` with
-    the prices as strings (Binance USDⓈ-M "Mark Price Kline/Candlestick Data"); oldest first."""
+    the prices as strings, oldest first. Source: Binance USDⓈ-M "Mark Price Kline/Candlestick Data",
+    https://developers.binance.com/docs/derivatives/usds-margined-futures/market-data/rest-api/Mark-Price-Kline-Candlestick-Data
+    """
     if not isinstance(payload, list):
         raise WireError("markPriceKlines: expected a list")
     out = []

@@ -157,7 +157,9 @@ def parse_fundings(items: Any) -> list[FundingPayment]:
 
 def parse_candles(payload: Any) -> list[CandleClose]:
     """``candleSnapshot``: a list of ``{t, T, s, i, o, c, h, l, v, n}`` (open time ``t`` in ms, prices as
-    strings), oldest first (Hyperliquid info endpoint, "Candle snapshot")."""
+    strings), oldest first; only the most recent 5000 candles are available. Source: Hyperliquid info endpoint,
+    https://hyperliquid.gitbook.io/hyperliquid-docs/for-developers/api/info-endpoint#candle-snapshot
+    """
     if not isinstance(payload, list):
         raise WireError("candleSnapshot: expected a list")
     out = []

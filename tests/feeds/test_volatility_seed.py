@@ -138,3 +138,24 @@ async def test_a_symbol_that_appears_later_is_seeded_once() -> None:
         calls = [p for _, p, _ in env.emu.requests if p == "/fapi/v1/markPriceKlines"]
         # ETH (degen), BTC and ETH (main: ETH shared, fetched once), SOL: two calls (1h, 1m) per market.
         assert len(calls) == 2 * 3
+
+
+def test_candle_parsers_name_what_is_wrong() -> None:
+    from liqwatch.feeds.binance_wire import parse_mark_klines
+    from liqwatch.feeds.hyperliquid_wire import parse_candles
+    from liqwatch.feeds.wire import CandleClose, WireError
+
+    row = [1591256460000, "9653.29201333", "9654.56401333", "9653.07367333", "9653.07367333", "0 ", 1591256519999,
+           "0", 60, "0", "0", "0"]  # Binance's documented example row
+    assert parse_mark_klines([row]) == [CandleClose(1591256460000, 9653.07367333)]
+    candle = {"T": 1681924499999, "c": "29258.0", "h": "29309.0", "i": "15m", "l": "29250.0", "n": 189,
+              "o": "29295.0", "s": "BTC", "t": 1681923600000, "v": "0.98639"}  # Hyperliquid's documented example
+    assert parse_candles([candle]) == [CandleClose(1681923600000, 29258.0)]
+    with pytest.raises(WireError, match="markPriceKlines: close '0' is not a positive price"):
+        parse_mark_klines([[*row[:4], "0", *row[5:]]])
+    with pytest.raises(WireError, match=r"markPriceKlines: a row is not \[openTime"):
+        parse_mark_klines([row[:3]])
+    with pytest.raises(WireError, match="candleSnapshot: open time '1681923600000' is not epoch milliseconds"):
+        parse_candles([{**candle, "t": "1681923600000"}])
+    with pytest.raises(WireError, match="candleSnapshot: expected a list"):
+        parse_candles({"error": "x"})

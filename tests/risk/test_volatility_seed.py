@@ -88,3 +88,18 @@ def test_bad_candle_prices_are_skipped() -> None:
     closes = _walk(30, 0.001, 9)
     vol.seed([(T0 + 60 * i, c) for i, c in enumerate(closes)] + [(T0 + 60 * 40, 0.0), (T0 + 60 * 41, math.nan)], [])
     assert vol.count == 28
+
+
+async def test_forward_pages_continue_after_a_full_page_and_stop_at_a_short_one() -> None:
+    from liqwatch.feeds.candles import forward_pages
+    from liqwatch.feeds.wire import CandleClose
+
+    served = [CandleClose(60_000 * i, 100.0 + i) for i in range(25)]
+    asked: list[int] = []
+
+    async def page(start_ms: int) -> list[CandleClose]:  # a server that answers at most 10 candles
+        asked.append(start_ms)
+        return [c for c in served if c.open_ms >= start_ms][:10]
+
+    got = await forward_pages(page, 0, 60_000, 10)
+    assert got == served and asked == [0, 600_000, 1_200_000]
