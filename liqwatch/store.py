@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -125,6 +125,9 @@ class MonitorStore:
         self._vol_window = vol_window_minutes
         self._accounts: dict[str, _Account] = {}
         self._markets: dict[tuple[Exchange, str], _Market] = {}
+        # Per market, apart from _Market: candles may seed a market's volatility before its first mark.
+        self._vols: dict[tuple[Exchange, str], MinuteVolatility] = {}
+        self._vol_claims: set[tuple[Exchange, str]] = set()
         self.version = 0
         self.ignored_stale_events = 0
         self.incidents: deque[str] = deque(maxlen=200)
@@ -217,7 +220,7 @@ class MonitorStore:
             funding_interval_hours=prev.funding_interval_hours if prev else _default_interval(tick.exchange),
         )
         if m is None:
-            m = _Market(state, tick.stamp.exchange_time, self.clock.monotonic(), MinuteVolatility(self._vol_window))
+            m = _Market(state, tick.stamp.exchange_time, self.clock.monotonic(), self.volatility(key[0], key[1]))
             self._markets[key] = m
         m.state, m.exchange_time, m.receive_mono = state, tick.stamp.exchange_time, self.clock.monotonic()
         m.volatility.update(tick.stamp.exchange_time.timestamp(), tick.mark_price)
@@ -225,6 +228,39 @@ class MonitorStore:
             if acc.spec.exchange is tick.exchange:
                 acc.book.on_mark(tick.symbol, tick.mark_price)
         return True
+
+    # --- volatility seeded from candles ----------------------------------------------------------------
+    def volatility(self, exchange: Exchange, symbol: str) -> MinuteVolatility:
+        """The σ estimator of one market (created empty on first use)."""
+        key = (exchange, symbol)
+        vol = self._vols.get(key)
+        if vol is None:
+            vol = self._vols[key] = MinuteVolatility(self._vol_window)
+        return vol
+
+    def claim_volatility_seed(self, exchange: Exchange, symbol: str) -> bool:
+        """True for the first caller only: accounts sharing a market fetch its candles once."""
+        key = (exchange, symbol)
+        if key in self._vol_claims:
+            return False
+        self._vol_claims.add(key)
+        return True
+
+    def release_volatility_seed(self, exchange: Exchange, symbol: str) -> None:
+        """A fetch that failed: another account on the same market may try."""
+        self._vol_claims.discard((exchange, symbol))
+
+    def seed_volatility(
+        self,
+        exchange: Exchange,
+        symbol: str,
+        minute_closes: Sequence[tuple[float, float]],
+        hour_closes: Sequence[tuple[float, float]],
+    ) -> None:
+        """Seed a market's σ from the exchange's mark-price candles: ``(open time in epoch seconds, close)``
+        of 1-minute and 1-hour candles. Live marks then take over (see liqwatch.risk.volatility)."""
+        self.volatility(exchange, symbol).seed(minute_closes, hour_closes)
+        self.version += 1
 
     def set_funding_interval(self, exchange: Exchange, symbol: str, hours: float) -> None:
         m = self._markets.get((exchange, symbol))
@@ -317,8 +353,8 @@ class MonitorStore:
             return AccountView(acc.spec.name, acc.spec.exchange, None, (), feeds, False, Status.STALE, False)
         sigmas = {}
         for p in acc.book.positions():
-            m = self._markets.get((acc.spec.exchange, p.symbol))
-            sigmas[p.symbol] = m.volatility.sigma_hour() if m is not None else None
+            vol = self._vols.get((acc.spec.exchange, p.symbol))
+            sigmas[p.symbol] = vol.sigma_hour() if vol is not None else None
         risk = acc.book.snapshot(sigmas)
         if acc.reported_equity is not None:
             reported, ours = acc.reported_equity

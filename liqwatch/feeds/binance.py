@@ -31,14 +31,16 @@ from liqwatch.feeds.binance_wire import (
     parse_brackets,
     parse_funding_info,
     parse_income,
+    parse_mark_klines,
     parse_position_risk,
     parse_premium_index,
     unified,
 )
+from liqwatch.feeds.candles import latest_pages, seed_volatility
 from liqwatch.feeds.channel import Channel, ChannelKind
 from liqwatch.feeds.rest import ApiError, ReadOnlyGuard, RestError, RestGate, request_json
 from liqwatch.feeds.stream import WS, StreamRunner
-from liqwatch.feeds.wire import WireError
+from liqwatch.feeds.wire import CandleClose, WireError
 from liqwatch.model import (
     AccountSpec,
     AccountState,
@@ -66,6 +68,7 @@ READ_ONLY = ReadOnlyGuard(
             ("GET", "/fapi/v1/leverageBracket"),
             ("GET", "/fapi/v1/fundingInfo"),
             ("GET", "/fapi/v1/income"),
+            ("GET", "/fapi/v1/markPriceKlines"),
             ("GET", "/fapi/v2/positionRisk"),
             ("GET", "/fapi/v2/account"),
             ("GET", "/fapi/v2/balance"),
@@ -77,6 +80,8 @@ READ_ONLY = ReadOnlyGuard(
         }
     ),
 )
+# GET /fapi/v1/markPriceKlines: "limit: Default 500; max 1500" (Binance USDⓈ-M, Mark Price Kline/Candlestick Data).
+KLINES_LIMIT = 1500
 AUTH_CODES = frozenset({-2014, -2015, -1022, -2008})
 LISTEN_KEY_MISSING = -1125
 TIMESTAMP_OUTSIDE_WINDOW = -1021
@@ -107,6 +112,7 @@ class BinanceAdapter(FeedAdapter):
         self._funding_since_ms: int | None = None
         self._intervals: dict[str, float] = {}
         self._unbracketed: set[str] = set()
+        self._vol_seeding: set[str] = set()
         self.market_stream: StreamRunner | None = None
         self.user_stream: StreamRunner | None = None
 
@@ -162,6 +168,28 @@ class BinanceAdapter(FeedAdapter):
             log.info("%s: fundingInfo unavailable (%s); assuming 8 h intervals", self.account.name, exc)
             intervals = {}
         self._intervals = intervals
+        held = {p.symbol for p in self.store.book(self.account.name).positions()}
+        self._seed_volatility(held | set(self.account.symbols))
+
+    def _seed_volatility(self, symbols: set[str]) -> None:
+        """σ of each symbol not seeded yet, from Binance's mark-price klines: once per symbol, in the
+        background (the snapshot does not wait for it), never fatal (see liqwatch.feeds.candles)."""
+        for symbol in sorted(symbols - self._vol_seeding):
+            self._vol_seeding.add(symbol)
+            self.spawn(self._seed_symbol(symbol))
+
+    async def _seed_symbol(self, symbol: str) -> None:
+        async def fetch(interval: str, count: int) -> list[CandleClose]:
+            async def page(limit: int, end_ms: int | None) -> list[CandleClose]:
+                # The latest candles by limit alone, then walking back by endTime: no local clock involved.
+                params = {"symbol": native(symbol), "interval": interval, "limit": str(limit)}
+                if end_ms is not None:
+                    params["endTime"] = str(end_ms)
+                return parse_mark_klines(await self._public("/fapi/v1/markPriceKlines", params))
+
+            return await latest_pages(page, count, KLINES_LIMIT)
+
+        await seed_volatility(self.store, Exchange.BINANCE, symbol, fetch, self.account.name)
 
     def _exchange_now(self) -> datetime:
         # A second early: a stream event from just before the request is in the snapshot anyway, while one
@@ -238,6 +266,7 @@ class BinanceAdapter(FeedAdapter):
 
     def _ensure_mark_stream(self, symbols: set[str]) -> None:
         """Subscribe the marks of symbols we hold and do not watch yet (a position opened on the stream)."""
+        self._seed_volatility(symbols)  # and seed their σ, once per symbol
         new = self._wanted_streams(symbols) - self._subscribed
         if new and self.market_stream is not None and self.market_stream.connected:
             self._subscribed.update(new)  # at once, so that a burst of events subscribes once

@@ -15,17 +15,19 @@ from typing import Any
 import orjson
 
 from liqwatch.feeds.adapter import FeedAdapter, set_down
+from liqwatch.feeds.candles import forward_pages, seed_volatility
 from liqwatch.feeds.channel import Channel, ChannelKind
 from liqwatch.feeds.hyperliquid_wire import (
     coin_of,
     parse_asset_ctx,
+    parse_candles,
     parse_clearinghouse,
     parse_fundings,
     parse_meta_and_ctxs,
 )
 from liqwatch.feeds.rest import ReadOnlyGuard, RestError, RestGate, request_json
 from liqwatch.feeds.stream import WS, StreamRunner
-from liqwatch.feeds.wire import WireError
+from liqwatch.feeds.wire import CandleClose, WireError
 from liqwatch.model import AccountSpec, AccountState, Exchange, Stamp
 from liqwatch.store import FundingPaid
 from liqwatch.tiers import TierTable
@@ -35,6 +37,9 @@ log = logging.getLogger(__name__)
 # /info answers questions; /exchange (which signs actions) is not on the list.
 READ_ONLY = ReadOnlyGuard("hyperliquid", frozenset({("POST", "/info")}))
 _GATES: dict[str, RestGate] = {}
+# candleSnapshot: "Only the most recent 5000 candles are available" (Hyperliquid docs, info endpoint).
+MAX_CANDLES = 5000
+_INTERVAL_MS = {"1m": 60_000, "1h": 3_600_000}
 
 
 class HyperliquidAdapter(FeedAdapter):
@@ -52,6 +57,7 @@ class HyperliquidAdapter(FeedAdapter):
         self.stream: StreamRunner | None = None
         self._funding_since_ms = int((time.time() - 30 * 86400) * 1000)
         self.pings = 0
+        self._vol_seeding: set[str] = set()
 
     async def _info(self, body: dict[str, Any]) -> Any:
         READ_ONLY.check("POST", "/info")
@@ -60,6 +66,31 @@ class HyperliquidAdapter(FeedAdapter):
 
     async def bootstrap(self) -> None:
         await self._markets()
+        held = {p.symbol for p in self.store.book(self.account.name).positions()}
+        self._seed_volatility(held | set(self.account.symbols))
+
+    def _seed_volatility(self, symbols: set[str]) -> None:
+        """σ of each symbol not seeded yet, from Hyperliquid's candles: once per symbol, in the background,
+        never fatal (see liqwatch.feeds.candles)."""
+        for symbol in sorted(symbols - self._vol_seeding):
+            self._vol_seeding.add(symbol)
+            self.spawn(self._seed_symbol(symbol))
+
+    async def _seed_symbol(self, symbol: str) -> None:
+        coin = coin_of(symbol)
+
+        async def fetch(interval: str, count: int) -> list[CandleClose]:
+            # Hyperliquid has candles of trades only (no mark-price candles); their σ is the mark's within noise.
+            step = _INTERVAL_MS[interval]
+            now_ms = int(self.clock.now().timestamp() * 1000)
+
+            async def page(start_ms: int) -> list[CandleClose]:
+                req = {"coin": coin, "interval": interval, "startTime": start_ms, "endTime": now_ms + step}
+                return parse_candles(await self._info({"type": "candleSnapshot", "req": req}))
+
+            return (await forward_pages(page, now_ms - count * step, step, MAX_CANDLES))[-count:]
+
+        await seed_volatility(self.store, Exchange.HYPERLIQUID, symbol, fetch, self.account.name)
 
     async def _markets(self) -> None:
         try:
@@ -94,6 +125,7 @@ class HyperliquidAdapter(FeedAdapter):
                             exchange_margin_balance=state.total_account_value)
 
     def after_snapshot(self, state: AccountState) -> None:
+        self._seed_volatility({p.symbol for p in state.positions})
         coins = {coin_of(p.symbol) for p in state.positions} | {coin_of(s) for s in self.account.symbols}
         new = coins - self._coins
         if new and self.stream is not None and self.stream.connected:

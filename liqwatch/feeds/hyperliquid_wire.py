@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from liqwatch.feeds.wire import WireError, ms_time, num, opt_num, text
+from liqwatch.feeds.wire import CandleClose, WireError, candle_close, ms_time, num, opt_num, text
 from liqwatch.model import Exchange, FundingPayment, MarginMode, MarkTick, Position, Side, Stamp
 from liqwatch.risk.hyperliquid import mmr_from_max_leverage
 from liqwatch.tiers import TierTable, TierTableError
@@ -157,4 +157,19 @@ def parse_fundings(items: Any) -> list[FundingPayment]:
             FundingPayment(unified(coin), num(d, "usdc"), when, rate=opt_num(d, "fundingRate"),
                            payment_id=f"{coin}:{int(when.timestamp() * 1000)}")
         )
+    return out
+
+
+def parse_candles(payload: Any) -> list[CandleClose]:
+    """``candleSnapshot``: a list of ``{t, T, s, i, o, c, h, l, v, n}`` (open time ``t`` in ms, prices as
+    strings), oldest first; only the most recent 5000 candles are available. Source: Hyperliquid info endpoint,
+    https://hyperliquid.gitbook.io/hyperliquid-docs/for-developers/api/info-endpoint#candle-snapshot
+    """
+    if not isinstance(payload, list):
+        raise WireError("candleSnapshot: expected a list")
+    out = []
+    for item in payload:
+        if not isinstance(item, dict):
+            raise WireError("candleSnapshot: a candle is not an object")
+        out.append(candle_close(item.get("t"), item.get("c"), "candleSnapshot"))
     return out
