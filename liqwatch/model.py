@@ -75,6 +75,9 @@ class Position:
     opened_at: datetime | None = None
     #: The taker fee rate of this symbol when it differs from the account's (OKX fee term, Bybit UTA).
     taker_fee_rate: float | None = None
+    #: Funding since the position opened as the exchange reports it, in our sign (negative = paid), where
+    #: the exchange reports one (Hyperliquid ``cumFunding.sinceOpen``, negated).
+    exchange_funding_since_open: float | None = None
 
     def __post_init__(self) -> None:
         if not self.size > 0:
@@ -122,6 +125,9 @@ class FundingPayment:
     time: datetime
     rate: float | None = None
     payment_id: str | None = None
+    #: The hedge-mode leg this share belongs to; None when the symbol holds one position (one-way mode) or
+    #: for the exchange's own record, which names no leg (Binance income carries no position side).
+    side: Side | None = None
 
 
 @dataclass(frozen=True, slots=True)

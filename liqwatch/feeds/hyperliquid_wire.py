@@ -111,6 +111,9 @@ def parse_clearinghouse(state: Any, tiers: dict[str, TierTable]) -> Clearinghous
         if mode is MarginMode.CROSS:
             cross_upnl += upnl
         liq = opt_num(p, "liquidationPx")
+        cum = p.get("cumFunding")
+        # Hyperliquid counts funding paid as positive; ours is negative = paid.
+        since_open = opt_num(cum, "sinceOpen") if isinstance(cum, dict) else None
         positions.append(
             Position(
                 symbol=symbol,
@@ -123,6 +126,7 @@ def parse_clearinghouse(state: Any, tiers: dict[str, TierTable]) -> Clearinghous
                 isolated_margin=num(p, "marginUsed") - upnl if mode is MarginMode.ISOLATED else None,
                 exchange_liquidation_price=liq,
                 mark_price=num(p, "positionValue") / abs(szi) if p.get("positionValue") else None,
+                exchange_funding_since_open=-since_open if since_open is not None else None,
             )
         )
     t = state.get("time")
@@ -152,4 +156,23 @@ def parse_fundings(items: Any) -> list[FundingPayment]:
             FundingPayment(unified(coin), num(d, "usdc"), when, rate=opt_num(d, "fundingRate"),
                            payment_id=f"{coin}:{int(when.timestamp() * 1000)}")
         )
+    return out
+
+
+def parse_predicted_fundings(payload: Any) -> dict[str, datetime]:
+    """``predictedFundings`` -> Hyperliquid's own next settlement time per unified symbol (venue ``HlPerp``).
+
+    ``[[coin, [[venue, {fundingRate, nextFundingTime, ...} | null], ...]], ...]``; other venues' entries
+    (Binance's, Bybit's) are ignored."""
+    if not isinstance(payload, list):
+        raise WireError("predictedFundings: expected a list")
+    out: dict[str, datetime] = {}
+    for entry in payload:
+        if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str)
+                and isinstance(entry[1], list)):
+            raise WireError("predictedFundings: unreadable entry")
+        for venue in entry[1]:
+            if (isinstance(venue, list) and len(venue) == 2 and venue[0] == "HlPerp"
+                    and isinstance(venue[1], dict) and venue[1].get("nextFundingTime") is not None):
+                out[unified(entry[0])] = ms_time(venue[1], "nextFundingTime")
     return out
