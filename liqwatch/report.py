@@ -35,6 +35,7 @@ def _account_json(a: AccountView) -> dict[str, Any]:
         "maintenance_margin": r.maintenance_margin if r else None,
         "margin_ratio": r.margin_ratio if r else None,
         "risk": r.risk if r else None,
+        "funding_today": a.funding_today if r else None,
         "positions": [
             {
                 "symbol": p.risk.symbol,
@@ -50,6 +51,7 @@ def _account_json(a: AccountView) -> dict[str, Any]:
                 "risk": p.risk.risk,
                 "unrealized_pnl": p.risk.unrealized_pnl,
                 "next_funding": p.next_funding,
+                "funding_since_open": p.funding_paid_since_open,
                 "age_s": _r(p.age_s, 3),
             }
             for p in a.positions
@@ -58,6 +60,11 @@ def _account_json(a: AccountView) -> dict[str, Any]:
     if a.disabled_reason is not None:
         out["disabled"] = a.disabled_reason
     return out
+
+
+def _signed(value: float | None) -> str:
+    # Funding reads the same everywhere: negative = paid, positive = received.
+    return "-" if value is None else f"{value:+,.2f}"
 
 
 def snapshot_text(snap: MonitorSnapshot) -> str:
@@ -77,13 +84,15 @@ def snapshot_text(snap: MonitorSnapshot) -> str:
             lines.append(f"{head}  waiting for the first snapshot")
             continue
         lines.append(f"{head}  equity {fmt(r.margin_balance)}  MM {fmt(r.maintenance_margin)}  "
-                     f"ratio {fmt(r.margin_ratio, 4)}  risk {fmt(r.risk, 4)}{'' if a.fresh else '  (NOT FRESH)'}")
+                     f"ratio {fmt(r.margin_ratio, 4)}  risk {fmt(r.risk, 4)}  funding today {_signed(a.funding_today)}"
+                     f"{'' if a.fresh else '  (NOT FRESH)'}")
         for p in a.positions:
             pr = p.risk
             lines.append(
                 f"  {pr.symbol:<16} {pr.side.value:<5} {pr.margin_mode.value:<8} size {pr.size:g}  "
                 f"mark {fmt(pr.mark_price, 4)}  liq {fmt(pr.liquidation_price, 4)}  "
                 f"(exch {fmt(pr.exchange_liquidation_price, 4)})  dist {fmt(pr.distance_to_liquidation_pct)}%  "
-                f"risk {fmt(pr.risk, 4)}  uPnL {fmt(pr.unrealized_pnl)}{'' if p.fresh else '  STALE'}"
+                f"risk {fmt(pr.risk, 4)}  uPnL {fmt(pr.unrealized_pnl)}  funding {_signed(p.funding_paid_since_open)}"
+                f"{'' if p.fresh else '  STALE'}"
             )
     return "\n".join(lines) + "\n"

@@ -62,7 +62,7 @@ def info_lines(a: AccountView, p: PositionView, tiers: TierTable | None, now: da
          (fmt.money(r.unrealized_pnl, signed=True), gain + dim), ("  ROE ", "muted"),
          (fmt.pct(roe_pct(p), 1, signed=True), gain + dim), ("  notional ", "muted"), (fmt.compact(r.notional), dim)),
         bracket_lines(tiers, r.notional),
-        (("funding paid since open ", "muted"), (fmt.money(p.funding_paid_since_open, signed=True), dim),
+        (("funding since open ", "muted"), (fmt.money(p.funding_paid_since_open, signed=True), dim),
          ("  next ", "muted"), (fmt.money(p.next_funding, signed=True), dim), ("  in ", "muted"),
          (fmt.countdown(seconds_to_next(p, a.exchange, now)), dim), ("  rate ", "muted"),
          (fmt.rate(p.funding_rate), dim)),

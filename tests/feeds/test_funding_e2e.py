@@ -17,8 +17,11 @@ import pytest
 
 from liqwatch.alerts.runtime import AlertRuntime
 from liqwatch.config import load_settings
+from liqwatch.demo import scenario_accounts
+from liqwatch.emulator import EmulatorServer, demo_scenario
 from liqwatch.model import Side
-from tests.feeds.harness import eventually, running
+from liqwatch.runtime import Monitor
+from tests.feeds.harness import FAST, eventually, running
 from tui.cli import main
 from widgets.funding_view import seconds_to_next
 
@@ -97,29 +100,34 @@ async def test_history_records_every_settled_payment_once(tmp_path: Path,
 
 
 async def test_hyperliquid_since_open_is_the_exchanges_cum_funding_in_our_sign() -> None:
-    async with running(only=("hl-whale",), speed=30.0) as env:
-        assert await env.monitor.wait_live(15)
-        whale = next(a for a in env.emu.sim.hl_accounts.values() if a.name == "hl-whale")
-        await eventually(lambda: bool(whale.fundings), 30, "a settlement")
-        body = {"type": "clearinghouseState", "user": whale.address}
+    # The positions settle funding before liqwatch starts: only the exchange knows what they paid since open.
+    async with asyncio.timeout(90), EmulatorServer(demo_scenario(), seed=11, speed=30.0, autorun=True,
+                                                   publish_interval=0.1) as emu:
+        whale = next(a for a in emu.sim.hl_accounts.values() if a.name == "hl-whale")
+        await eventually(lambda: bool(whale.fundings), 30, "a settlement before liqwatch starts")
+        accounts = [a for a in scenario_accounts(emu.scenario, emu.rest_url, emu.ws_url) if a.name == "hl-whale"]
+        async with Monitor(accounts, options=FAST) as monitor:
+            assert await monitor.wait_live(15)
+            body = {"type": "clearinghouseState", "user": whale.address}
 
-        async def exchange_since_open() -> dict[str, float]:
-            async with aiohttp.ClientSession() as s, s.post(f"{env.emu.rest_url}/info", json=body) as r:
-                state = await r.json()
-            return {ap["position"]["coin"]: float(ap["position"]["cumFunding"]["sinceOpen"])
-                    for ap in state["assetPositions"]}
+            async def exchange_since_open() -> dict[str, float]:
+                async with aiohttp.ClientSession() as s, s.post(f"{emu.rest_url}/info", json=body) as r:
+                    state = await r.json()
+                return {ap["position"]["coin"]: float(ap["position"]["cumFunding"]["sinceOpen"])
+                        for ap in state["assetPositions"]}
 
-        def ours() -> dict[str, float | None]:
-            snap = env.monitor.store.snapshot()
-            return {p.risk.symbol.split("/")[0]: p.funding_paid_since_open for p in snap.account("hl-whale").positions}
+            def ours() -> dict[str, float | None]:
+                snap = monitor.store.snapshot()
+                return {p.risk.symbol.split("/")[0]: p.funding_paid_since_open
+                        for p in snap.account("hl-whale").positions}
 
-        cum = await exchange_since_open()
-        assert cum["BTC"] > 0  # the long pays at a positive rate: Hyperliquid counts that as positive
-        await eventually(lambda: all(ours()[c] == pytest.approx(-v, abs=1e-6) for c, v in cum.items()), 10,
-                         "since-open = -cumFunding.sinceOpen")
-        # Our own ledger agrees with the exchange's figure (the positions opened when the emulator started).
-        for coin, v in cum.items():
-            assert math.fsum(f.usdc for f in whale.fundings if f.coin == coin) == pytest.approx(-v, abs=1e-5)
+            cum = await exchange_since_open()
+            assert cum["BTC"] > 0  # the long pays at a positive rate: Hyperliquid counts that as positive
+            await eventually(lambda: all(ours()[c] == pytest.approx(-v, abs=1e-6) for c, v in cum.items()), 10,
+                             "since-open = -cumFunding.sinceOpen")
+            # It agrees with the exchange's payment ledger (the positions opened when the emulator started).
+            for coin, v in cum.items():
+                assert math.fsum(f.usdc for f in whale.fundings if f.coin == coin) == pytest.approx(-v, abs=1e-5)
 
 
 async def test_hyperliquid_countdown_follows_the_emulators_settlement_clock() -> None:
