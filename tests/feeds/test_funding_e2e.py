@@ -8,17 +8,23 @@ The demo starts two simulated minutes before 08:00 UTC, so at 30x the first sett
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import math
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 from liqwatch.alerts.runtime import AlertRuntime
 from liqwatch.config import load_settings
 from liqwatch.demo import scenario_accounts
 from liqwatch.emulator import EmulatorServer, demo_scenario
+from liqwatch.funding import next_settlement
 from liqwatch.model import Side
 from liqwatch.runtime import Monitor
 from tests.feeds.harness import FAST, eventually, running
@@ -152,3 +158,55 @@ async def test_hyperliquid_countdown_follows_the_emulators_settlement_clock() ->
         snap = env.monitor.store.snapshot()
         [p] = [p for p in snap.account("hl-whale").positions if p.risk.symbol == "BTC/USDC:USDC"]
         assert 100 < seconds_to_next(p, snap.account("hl-whale").exchange, snap.time) <= 121
+
+
+class _SkewedClock:
+    """The local wall clock an hour ahead of the exchange's; monotonic time untouched."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + timedelta(hours=1)
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+
+@contextlib.asynccontextmanager
+async def _info_relay(upstream: str, refuse: str) -> AsyncIterator[str]:
+    """A relaying proxy for Hyperliquid's POST /info that answers ``refuse`` requests with HTTP 500."""
+    async with aiohttp.ClientSession() as session:
+        async def info(request: web.Request) -> web.Response:
+            body = await request.json()
+            if body.get("type") == refuse:
+                return web.Response(status=500, text="unavailable")
+            async with session.post(f"{upstream}/info", json=body) as r:
+                return web.Response(status=r.status, body=await r.read(), content_type="application/json")
+
+        app = web.Application()
+        app.router.add_post("/info", info)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        try:
+            port = runner.addresses[0][1]
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            await runner.cleanup()
+
+
+async def test_hyperliquid_next_funding_without_predicted_fundings_is_the_exchange_clocks_next_hour() -> None:
+    # predictedFundings refused, the local clock an hour ahead: the next settlement is the next whole hour of
+    # Hyperliquid's clock (measured from clearinghouseState.time), not of ours.
+    async with asyncio.timeout(90), EmulatorServer(demo_scenario(), seed=11, speed=1.0, autorun=True,
+                                                   publish_interval=0.1) as emu, _info_relay(
+            emu.rest_url, "predictedFundings") as rest:
+        accounts = [a for a in scenario_accounts(emu.scenario, rest, emu.ws_url) if a.name == "hl-whale"]
+        async with Monitor(accounts, options=FAST, clock=_SkewedClock()) as monitor:
+            await eventually(lambda: monitor.store.snapshot().account("hl-whale").risk is not None, 15, "synced")
+
+            def on_the_exchange_hour() -> bool:
+                expected = next_settlement(datetime.now(UTC), 1.0)  # the emulator stamps with the real clock
+                ours = {p.next_funding_time for p in monitor.store.snapshot().account("hl-whale").positions}
+                return ours == {expected}
+
+            await eventually(on_the_exchange_hour, 10, "the exchange clock's next hour")
