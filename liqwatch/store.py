@@ -40,10 +40,15 @@ Event = MarkTick | PositionUpdate | BalanceUpdate | AccountState
 
 @dataclass(frozen=True, slots=True)
 class FundingPaid:
-    """Settled funding payments of one account (a REST page or a stream event)."""
+    """Settled funding payments of one account (a REST page or a stream event).
+
+    ``payments`` are the exchange's own records, as booked (the account's funding and its history);
+    ``legs`` are the hedge legs' shares of them (``funding_split``), or None when each symbol holds one
+    position, so that a record is that position's."""
 
     account: str
     payments: tuple[FundingPayment, ...]
+    legs: tuple[FundingPayment, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +59,8 @@ class PositionView:
     funding_rate: float | None
     next_funding_time: datetime | None
     next_funding: float | None  # projected cash flow of the next settlement (negative = pay)
+    # Settled funding since the position opened (negative = paid, positive = received): the exchange's own
+    # figure where it reports one, else this leg's share of the payments since liqwatch first saw it.
     funding_paid_since_open: float | None
     status: Status
 
@@ -80,6 +87,9 @@ class MonitorSnapshot:
     feeds: tuple[ChannelStatus, ...]
     status: Status
     incidents: tuple[str, ...] = ()
+    #: Every settled payment the store holds, as the exchanges booked them: (account, payment). The same
+    #: tuple from one snapshot to the next until a payment arrives, so a reader can tell "nothing new" cheaply.
+    funding_payments: tuple[tuple[str, FundingPayment], ...] = ()
 
     def account(self, name: str) -> AccountView:
         for a in self.accounts:
@@ -97,7 +107,8 @@ class _Account:
     disabled_reason: str | None = None
     last_position_time: dict[tuple[str, Side], datetime] = field(default_factory=dict)
     last_balance_time: datetime | None = None
-    funding: FundingLedger = field(default_factory=FundingLedger)
+    funding: FundingLedger = field(default_factory=FundingLedger)  # the exchange's records
+    leg_funding: FundingLedger = field(default_factory=FundingLedger)  # each position's share of them
     opened_at: dict[tuple[str, Side], datetime] = field(default_factory=dict)
     #: (the exchange's reported equity, ours from the same snapshot) at the last snapshot that reported one.
     reported_equity: tuple[float, float] | None = None
@@ -131,6 +142,7 @@ class MonitorStore:
         self.version = 0
         self.ignored_stale_events = 0
         self.incidents: deque[str] = deque(maxlen=200)
+        self._funding_export: tuple[tuple[str, FundingPayment], ...] | None = None
 
     # --- set-up ----------------------------------------------------------------------------------------
     def add_account(self, spec: AccountSpec, rules: ExchangeRisk) -> None:
@@ -154,6 +166,10 @@ class MonitorStore:
 
     def book(self, account: str) -> AccountBook:
         return self._accounts[account].book
+
+    def opened_at(self, account: str, key: tuple[str, Side]) -> datetime | None:
+        """When the position opened, or when liqwatch first saw it."""
+        return self._accounts[account].opened_at.get(key)
 
     # --- events ----------------------------------------------------------------------------------------
     def apply(self, event: Event | FundingPaid) -> bool:
@@ -319,7 +335,29 @@ class MonitorStore:
 
     def _apply_funding(self, event: FundingPaid) -> bool:
         acc = self._accounts.get(event.account)
-        return acc is not None and acc.funding.add(event.payments)
+        if acc is None:
+            return False
+        booked = acc.funding.add(event.payments)
+        if booked:
+            self._funding_export = None
+        shares = acc.leg_funding.add(event.payments if event.legs is None else event.legs)
+        return booked or shares
+
+    def _funding_payments(self) -> tuple[tuple[str, FundingPayment], ...]:
+        if self._funding_export is None:
+            self._funding_export = tuple((name, p) for name, acc in self._accounts.items()
+                                         for p in acc.funding.payments())
+        return self._funding_export
+
+    def set_next_funding_time(self, exchange: Exchange, symbol: str, when: datetime) -> None:
+        """The exchange's own next settlement time, from a source other than the mark stream (Hyperliquid
+        ``predictedFundings``)."""
+        m = self._markets.get((exchange, symbol))
+        if m is not None and m.state.next_funding_time != when:
+            s = m.state
+            m.state = MarketState(s.symbol, s.mark_price, s.index_price, s.oracle_price, s.funding_rate, when,
+                                  s.funding_interval_hours)
+            self.version += 1
 
     # --- reading ---------------------------------------------------------------------------------------
     def snapshot(self) -> MonitorSnapshot:
@@ -339,6 +377,7 @@ class MonitorStore:
             feeds=tuple(all_feeds),
             status=worst([v.status for v in views]),
             incidents=tuple(self.incidents),
+            funding_payments=self._funding_payments(),
         )
 
     def _account_view(self, acc: _Account, now_mono: float) -> AccountView:
@@ -360,6 +399,7 @@ class MonitorStore:
             reported, ours = acc.reported_equity
             risk = replace(risk, exchange_margin_balance=reported, exchange_margin_balance_gap=ours - reported)
         positions = []
+        held = {p.key: p for p in acc.book.positions()}
         statuses = [self.thresholds.status_of(risk.risk, risk.liquidated)] if risk.positions else []
         for pr in risk.positions:
             m = self._markets.get((acc.spec.exchange, pr.symbol))
@@ -370,7 +410,11 @@ class MonitorStore:
                 price = m.state.oracle_price  # Hyperliquid funds on the oracle price
             next_pay = funding_cashflow(pr.side, pr.size, price, rate) if rate is not None else None
             opened = acc.opened_at.get((pr.symbol, pr.side))
-            paid = acc.funding.since(pr.symbol, opened) if acc.funding else None
+            pos = held.get((pr.symbol, pr.side))
+            if pos is not None and pos.exchange_funding_since_open is not None:
+                paid: float | None = pos.exchange_funding_since_open
+            else:
+                paid = acc.leg_funding.since(pr.symbol, opened, pr.side) if acc.leg_funding else None
             st = self.thresholds.status_of(pr.risk, pr.liquidated)
             statuses.append(st)
             # The account's channels may be live while this symbol's own mark is not (a position that

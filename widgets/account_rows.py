@@ -26,7 +26,7 @@ COLUMNS = (
     Column("ratio", "margin", 7),
     Column("risk", "worst risk", GAUGE + 5, "left"),
     Column("upnl", "uPnL", 11),
-    Column("funding", "fund today", 10),
+    Column("funding", "funding today", 13),  # since 00:00 UTC; negative = paid
     Column("fresh", "freshness", 12, "left"),
 )
 

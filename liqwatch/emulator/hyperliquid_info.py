@@ -49,6 +49,7 @@ class HyperliquidInfo:
             "perpDexs": lambda: [None],
             "allMids": lambda: self.all_mids(),
             "exchangeStatus": lambda: {"specialStatuses": None, "time": self.sim.now_ms()},
+            "predictedFundings": lambda: self.predicted_fundings(),
         }
         if kind == "candleSnapshot":
             return self.candle_snapshot(body.get("req"))
@@ -109,6 +110,15 @@ class HyperliquidInfo:
             "impactPxs": [self.px(coin, m.mark * 0.9999), self.px(coin, m.mark * 1.0001)],
             "dayBaseVlm": "1234.5",
         }
+
+    def predicted_fundings(self) -> list[Any]:
+        # Hyperliquid's own venue only; nextFundingTime is when the next simulated hour falls on the wall
+        # clock at the current speed, as the settlement will be stamped.
+        return [
+            [coin, [["HlPerp", {"fundingRate": trimmed(m.funding_rate, 10),
+                                "nextFundingTime": self.sim.next_funding_ms(m), "fundingIntervalHours": 1}]]]
+            for coin, m in self.sim.hl_markets.items()
+        ]
 
     def asset_ctxs(self) -> list[Json]:
         return [self.asset_ctx(coin) for coin in self.sim.hl_markets]

@@ -21,6 +21,7 @@ import orjson
 
 from liqwatch.feeds.adapter import FeedAdapter, set_down
 from liqwatch.feeds.backoff import Backoff
+from liqwatch.feeds.binance_funding import BinanceFunding
 from liqwatch.feeds.binance_wire import (
     WirePosition,
     native,
@@ -30,7 +31,6 @@ from liqwatch.feeds.binance_wire import (
     parse_account_wallet,
     parse_brackets,
     parse_funding_info,
-    parse_income,
     parse_mark_klines,
     parse_position_risk,
     parse_premium_index,
@@ -53,7 +53,6 @@ from liqwatch.model import (
     Side,
 )
 from liqwatch.redact import register_secret
-from liqwatch.store import FundingPaid
 from liqwatch.tiers import TierTable
 
 log = logging.getLogger(__name__)
@@ -67,6 +66,7 @@ READ_ONLY = ReadOnlyGuard(
             ("GET", "/fapi/v1/premiumIndex"),
             ("GET", "/fapi/v1/leverageBracket"),
             ("GET", "/fapi/v1/fundingInfo"),
+            ("GET", "/fapi/v1/fundingRate"),
             ("GET", "/fapi/v1/income"),
             ("GET", "/fapi/v1/markPriceKlines"),
             ("GET", "/fapi/v2/positionRisk"),
@@ -109,7 +109,7 @@ class BinanceAdapter(FeedAdapter):
         self._time_offset_ms = 0.0
         self._subscribed: set[str] = set()
         self._sub_id = 0
-        self._funding_since_ms: int | None = None
+        self.funding = BinanceFunding(self.account.name, self.store, self._signed, self._public)
         self._intervals: dict[str, float] = {}
         self._unbracketed: set[str] = set()
         self._vol_seeding: set[str] = set()
@@ -233,17 +233,7 @@ class BinanceAdapter(FeedAdapter):
                             tuple(positions), as_of=as_of, exchange_margin_balance=reported_equity)
 
     async def _fetch_funding(self) -> None:
-        params = {"incomeType": "FUNDING_FEE", "limit": "1000"}
-        if self._funding_since_ms is not None:
-            params["startTime"] = str(self._funding_since_ms)
-        try:
-            pays = parse_income(await self._signed("/fapi/v1/income", params))
-        except (RestError, WireError) as exc:
-            log.info("%s: funding history unavailable: %s", self.account.name, exc)
-            return
-        if pays:
-            self.store.apply(FundingPaid(self.account.name, tuple(pays)))
-            self._funding_since_ms = int(max(p.time for p in pays).timestamp() * 1000)
+        await self.funding.fetch(self.position_mode)
 
     def _position(self, w: WirePosition) -> Position | None:
         tiers = self.tiers.get(w.symbol)
@@ -422,6 +412,10 @@ class BinanceAdapter(FeedAdapter):
             return
         if self._apply_user_event(event, receive):
             self.user.data(mono)
+            a = event.get("a")
+            if isinstance(a, dict) and a.get("m") == "FUNDING_FEE":
+                # A settlement: book it while the legs still have the sizes they were funded on.
+                self.spawn(self._fetch_funding())
 
     def _note_liquidation(self, event: Any) -> None:
         """A read-only monitor places no orders: the only fills it must report are the exchange's own

@@ -8,6 +8,7 @@ from functools import lru_cache
 from typing import Any
 
 from liqwatch.feeds.wire import CandleClose, WireError, candle_close, ms_time, num, opt_ms_time, opt_num, text
+from liqwatch.funding_split import SettledRate
 from liqwatch.model import Exchange, FundingPayment, MarginMode, MarkTick, Side, Stamp
 from liqwatch.symbols import SymbolError, to_unified
 from liqwatch.tiers import TierTable, TierTableError
@@ -214,6 +215,14 @@ def parse_income(payload: Any) -> list[FundingPayment]:
             )
         )
     return out
+
+
+def parse_funding_rates(payload: Any) -> list[SettledRate]:
+    """GET /fapi/v1/fundingRate: each settlement's rate and the mark price it was paid on."""
+    if not isinstance(payload, list):
+        raise WireError("fundingRate: expected a list")
+    return [SettledRate(unified(text(it, "symbol")), ms_time(it, "fundingTime"), num(it, "fundingRate"),
+                        num(it, "markPrice")) for it in payload]
 
 
 def parse_funding_info(payload: Any) -> dict[str, float]:

@@ -24,10 +24,12 @@ from liqwatch.feeds.hyperliquid_wire import (
     parse_clearinghouse,
     parse_fundings,
     parse_meta_and_ctxs,
+    parse_predicted_fundings,
 )
 from liqwatch.feeds.rest import ReadOnlyGuard, RestError, RestGate, request_json
 from liqwatch.feeds.stream import WS, StreamRunner
 from liqwatch.feeds.wire import CandleClose, WireError
+from liqwatch.funding import next_settlement
 from liqwatch.model import AccountSpec, AccountState, Exchange, Stamp
 from liqwatch.store import FundingPaid
 from liqwatch.tiers import TierTable
@@ -58,6 +60,7 @@ class HyperliquidAdapter(FeedAdapter):
         self._funding_since_ms = int((time.time() - 30 * 86400) * 1000)
         self.pings = 0
         self._vol_seeding: set[str] = set()
+        self._clock_offset_s: float | None = None
 
     async def _info(self, body: dict[str, Any]) -> Any:
         READ_ONLY.check("POST", "/info")
@@ -92,26 +95,53 @@ class HyperliquidAdapter(FeedAdapter):
 
         await seed_volatility(self.store, Exchange.HYPERLIQUID, symbol, fetch, self.account.name)
 
-    async def _markets(self) -> None:
+    async def _markets(self, also: frozenset[str] = frozenset()) -> None:
         try:
             tables, ticks = parse_meta_and_ctxs(await self._info({"type": "metaAndAssetCtxs"}), self.clock.now())
         except WireError as exc:
             raise RestError(f"metaAndAssetCtxs: {exc}") from None
         self.tiers = tables
-        held = {p.symbol for p in self.store.book(self.account.name).positions()} | set(self.account.symbols)
+        held = {p.symbol for p in self.store.book(self.account.name).positions()} | set(self.account.symbols) | also
         for t in ticks:
             if t.symbol in held:
                 self.store.apply(t)
+        await self._next_funding(held)
+
+    def exchange_clock_offset_s(self) -> float | None:
+        """Hyperliquid's clock minus ours, from the last clearinghouseState's ``time`` (None before one)."""
+        return self._clock_offset_s
+
+    def _measure_clock(self, exchange_time: datetime | None, receive: datetime) -> None:
+        if exchange_time is not None:
+            self._clock_offset_s = (exchange_time - receive).total_seconds()
+
+    async def _next_funding(self, symbols: set[str] | None = None) -> None:
+        """The next settlement on Hyperliquid's own clock: its ``predictedFundings`` (the demo emulator's
+        simulated hour is not the wall clock's), else the next whole hour of the exchange's time."""
+        if symbols is None:
+            symbols = {p.symbol for p in self.store.book(self.account.name).positions()} | set(self.account.symbols)
+        try:
+            times = parse_predicted_fundings(await self._info({"type": "predictedFundings"}))
+        except (RestError, WireError) as exc:
+            log.info("%s: predictedFundings unavailable (%s); using the hourly schedule", self.account.name, exc)
+            times = {}
+        exchange_now = self.clock.now() + timedelta(seconds=self._clock_offset_s or 0.0)
+        for sym in symbols:
+            self.store.set_next_funding_time(Exchange.HYPERLIQUID, sym,
+                                             times.get(sym) or next_settlement(exchange_now, 1.0))
 
     async def fetch_snapshot(self) -> AccountState:
-        as_of = self.clock.now() - timedelta(seconds=1)  # see the store: never newer than the request
+        sent = self.clock.now()
+        as_of = sent - timedelta(seconds=1)  # see the store: never newer than the request
         try:
             raw = await self._info({"type": "clearinghouseState", "user": self.address})
             state = parse_clearinghouse(raw, self.tiers)
+            received = self.clock.now()
+            self._measure_clock(state.time, sent + (received - sent) / 2)
         except WireError as exc:
             raise RestError(f"clearinghouseState: {exc}") from None
         # Fresh marks (and tiers, for a coin we have not seen) so that a resync leaves no old price behind.
-        await self._markets()
+        await self._markets(frozenset(p.symbol for p in state.positions))
         try:
             pays = parse_fundings(await self._info(
                 {"type": "userFunding", "user": self.address, "startTime": self._funding_since_ms}))
@@ -211,6 +241,7 @@ class HyperliquidAdapter(FeedAdapter):
                     raise WireError("clearinghouseState without data")
                 body = data.get("clearinghouseState", data)
                 state = parse_clearinghouse(body, self.tiers)
+                self._measure_clock(state.time, receive)
                 # A whole state pushed on the stream: what it lacks closed in plain sight.
                 account = AccountState(AccountSpec(self.account.name, Exchange.HYPERLIQUID), state.wallet_balance,
                                        state.positions, as_of=state.time or receive, from_stream=True,
@@ -225,6 +256,8 @@ class HyperliquidAdapter(FeedAdapter):
                 if pays:
                     # isSnapshot replays history after a reconnect: de-duplicated by the store.
                     self.store.apply(FundingPaid(self.account.name, tuple(pays)))
+                    if not data.get("isSnapshot"):
+                        self.spawn(self._next_funding())  # a settlement: the countdown moves to the next
                 self.funding.data(mono)
             elif channel in ("pong", "subscriptionResponse"):
                 return

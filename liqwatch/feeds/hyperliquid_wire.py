@@ -114,6 +114,9 @@ def parse_clearinghouse(state: Any, tiers: dict[str, TierTable]) -> Clearinghous
         if mode is MarginMode.CROSS:
             cross_upnl += upnl
         liq = opt_num(p, "liquidationPx")
+        cum = p.get("cumFunding")
+        # Hyperliquid counts funding paid as positive; ours is negative = paid.
+        since_open = opt_num(cum, "sinceOpen") if isinstance(cum, dict) else None
         positions.append(
             Position(
                 symbol=symbol,
@@ -127,6 +130,7 @@ def parse_clearinghouse(state: Any, tiers: dict[str, TierTable]) -> Clearinghous
                 exchange_liquidation_price=liq,
                 mark_price=num(p, "positionValue") / abs(szi) if p.get("positionValue") else None,
                 exchange_roe=opt_num(p, "returnOnEquity"),
+                exchange_funding_since_open=-since_open if since_open is not None else None,
             )
         )
     t = state.get("time")
@@ -172,4 +176,23 @@ def parse_candles(payload: Any) -> list[CandleClose]:
         if not isinstance(item, dict):
             raise WireError("candleSnapshot: a candle is not an object")
         out.append(candle_close(item.get("t"), item.get("c"), "candleSnapshot"))
+    return out
+
+
+def parse_predicted_fundings(payload: Any) -> dict[str, datetime]:
+    """``predictedFundings`` -> Hyperliquid's own next settlement time per unified symbol (venue ``HlPerp``).
+
+    ``[[coin, [[venue, {fundingRate, nextFundingTime, ...} | null], ...]], ...]``; other venues' entries
+    (Binance's, Bybit's) are ignored."""
+    if not isinstance(payload, list):
+        raise WireError("predictedFundings: expected a list")
+    out: dict[str, datetime] = {}
+    for entry in payload:
+        if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str)
+                and isinstance(entry[1], list)):
+            raise WireError("predictedFundings: unreadable entry")
+        for venue in entry[1]:
+            if (isinstance(venue, list) and len(venue) == 2 and venue[0] == "HlPerp"
+                    and isinstance(venue[1], dict) and venue[1].get("nextFundingTime") is not None):
+                out[unified(entry[0])] = ms_time(venue[1], "nextFundingTime")
     return out
