@@ -14,14 +14,17 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from liqwatch.funding import payment_key
-from liqwatch.model import FundingPayment
+from liqwatch.model import FundingPayment, Side
+
+_Bucket = tuple[str, Side | None]  # symbol and leg (None: the symbol's one position, or no leg named)
 
 
 class FundingLedger:
     def __init__(self, max_payments: int = 5000) -> None:
         self._max = max_payments
         self._payments: OrderedDict[object, FundingPayment] = OrderedDict()
-        self._index: dict[str, tuple[list[float], list[float]]] | None = None  # symbol -> (times, prefix sums)
+        self._index: dict[_Bucket, tuple[list[float], list[float]]] | None = None  # -> (times, prefix sums)
+        self._payments_view: tuple[FundingPayment, ...] | None = None
 
     def add(self, payments: Iterable[FundingPayment]) -> bool:
         """True when at least one payment was new."""
@@ -36,7 +39,14 @@ class FundingLedger:
                 self._payments.popitem(last=False)  # the oldest received goes, id and all
         if added:
             self._index = None
+            self._payments_view = None
         return added
+
+    def payments(self) -> tuple[FundingPayment, ...]:
+        """Every payment held, oldest received first; the same tuple until a new payment arrives."""
+        if self._payments_view is None:
+            self._payments_view = tuple(self._payments.values())
+        return self._payments_view
 
     def __len__(self) -> int:
         return len(self._payments)
@@ -44,23 +54,30 @@ class FundingLedger:
     def __bool__(self) -> bool:
         return bool(self._payments)
 
-    def _built(self) -> dict[str, tuple[list[float], list[float]]]:
+    def _built(self) -> dict[_Bucket, tuple[list[float], list[float]]]:
         if self._index is None:
-            by_symbol: dict[str, list[FundingPayment]] = {}
+            buckets: dict[_Bucket, list[FundingPayment]] = {}
             for p in self._payments.values():
-                by_symbol.setdefault(p.symbol, []).append(p)
+                buckets.setdefault((p.symbol, p.side), []).append(p)
             index = {}
-            for symbol, pays in by_symbol.items():
+            for bucket, pays in buckets.items():
                 pays.sort(key=lambda x: x.time)
-                index[symbol] = ([p.time.timestamp() for p in pays],
+                index[bucket] = ([p.time.timestamp() for p in pays],
                                  [0.0, *itertools.accumulate(p.amount for p in pays)])
             self._index = index
         return self._index
 
-    def since(self, symbol: str, when: datetime | None) -> float:
-        times, sums = self._built().get(symbol, ([], [0.0]))
+    def _bucket_since(self, bucket: _Bucket, when: datetime | None) -> float:
+        times, sums = self._built().get(bucket, ([], [0.0]))
         i = 0 if when is None else bisect_left(times, when.timestamp())
         return sums[-1] - sums[i]
 
+    def since(self, symbol: str, when: datetime | None, side: Side | None = None) -> float:
+        """Funding of ``symbol`` settled at or after ``when``. With ``side``, one hedge leg's: its own shares
+        plus payments that name no leg (a symbol's one position); without, every payment of the symbol."""
+        if side is not None:
+            return self._bucket_since((symbol, None), when) + self._bucket_since((symbol, side), when)
+        return math.fsum(self._bucket_since(b, when) for b in self._built() if b[0] == symbol)
+
     def total_since(self, when: datetime) -> float:
-        return math.fsum(self.since(symbol, when) for symbol in self._built())
+        return math.fsum(self._bucket_since(b, when) for b in self._built())

@@ -77,6 +77,9 @@ class Position:
     taker_fee_rate: float | None = None
     #: The exchange's own return on equity as of its snapshot (Hyperliquid returnOnEquity, OKX uplRatio).
     exchange_roe: float | None = None
+    #: Funding since the position opened as the exchange reports it, in our sign (negative = paid), where
+    #: the exchange reports one (Hyperliquid ``cumFunding.sinceOpen``, negated).
+    exchange_funding_since_open: float | None = None
 
     def __post_init__(self) -> None:
         if not self.size > 0:
@@ -124,6 +127,9 @@ class FundingPayment:
     time: datetime
     rate: float | None = None
     payment_id: str | None = None
+    #: The hedge-mode leg this share belongs to; None when the symbol holds one position (one-way mode) or
+    #: for the exchange's own record, which names no leg (Binance income carries no position side).
+    side: Side | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,6 +51,7 @@ def _account_json(a: AccountView) -> dict[str, Any]:
         "maintenance_margin": r.maintenance_margin if r else None,
         "margin_ratio": r.margin_ratio if r else None,
         "risk": r.risk if r else None,
+        "funding_today": a.funding_today if r else None,
         "positions": [
             {
                 "symbol": p.risk.symbol,
@@ -69,6 +70,7 @@ def _account_json(a: AccountView) -> dict[str, Any]:
                 "roe": p.risk.roe,
                 "exchange_roe": p.risk.exchange_roe,
                 "next_funding": p.next_funding,
+                "funding_since_open": p.funding_paid_since_open,
                 "age_s": _r(p.age_s, 3),
             }
             for p in a.positions
@@ -77,6 +79,11 @@ def _account_json(a: AccountView) -> dict[str, Any]:
     if a.disabled_reason is not None:
         out["disabled"] = a.disabled_reason
     return out
+
+
+def _signed(value: float | None) -> str:
+    # Funding reads the same everywhere: negative = paid, positive = received.
+    return "-" if value is None else f"{value:+,.2f}"
 
 
 def snapshot_text(snap: MonitorSnapshot) -> str:
@@ -98,7 +105,8 @@ def snapshot_text(snap: MonitorSnapshot) -> str:
         exch = f" (exchange {fmt(r.exchange_margin_balance)})" if equity_differs(r) else ""
         lines.append(f"{head}  equity {fmt(r.margin_balance)}{exch}  wallet {fmt(r.wallet_balance)}  "
                      f"cross equity {fmt(r.cross_margin_balance)}  MM {fmt(r.maintenance_margin)}  "
-                     f"ratio {fmt(r.margin_ratio, 4)}  risk {fmt(r.risk, 4)}{'' if a.fresh else '  (NOT FRESH)'}")
+                     f"ratio {fmt(r.margin_ratio, 4)}  risk {fmt(r.risk, 4)}  funding today {_signed(a.funding_today)}"
+                     f"{'' if a.fresh else '  (NOT FRESH)'}")
         for p in a.positions:
             pr = p.risk
             lines.append(
@@ -107,6 +115,7 @@ def snapshot_text(snap: MonitorSnapshot) -> str:
                 f"{' (pair)' if pr.liquidation_scope == 'pair' else ''}  "
                 f"(exch {fmt(pr.exchange_liquidation_price, 4)})  dist {fmt(pr.distance_to_liquidation_pct)}%  "
                 f"risk {fmt(pr.risk, 4)}  uPnL {fmt(pr.unrealized_pnl)}  "
-                f"ROE {fmt(None if pr.roe is None else pr.roe * 100)}%{'' if p.fresh else '  STALE'}"
+                f"ROE {fmt(None if pr.roe is None else pr.roe * 100)}%  funding {_signed(p.funding_paid_since_open)}"
+                f"{'' if p.fresh else '  STALE'}"
             )
     return "\n".join(lines) + "\n"

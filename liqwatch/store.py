@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -43,10 +43,15 @@ Event = MarkTick | PositionUpdate | BalanceUpdate | AccountState
 
 @dataclass(frozen=True, slots=True)
 class FundingPaid:
-    """Settled funding payments of one account (a REST page or a stream event)."""
+    """Settled funding payments of one account (a REST page or a stream event).
+
+    ``payments`` are the exchange's own records, as booked (the account's funding and its history);
+    ``legs`` are the hedge legs' shares of them (``funding_split``), or None when each symbol holds one
+    position, so that a record is that position's."""
 
     account: str
     payments: tuple[FundingPayment, ...]
+    legs: tuple[FundingPayment, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +62,8 @@ class PositionView:
     funding_rate: float | None
     next_funding_time: datetime | None
     next_funding: float | None  # projected cash flow of the next settlement (negative = pay)
+    # Settled funding since the position opened (negative = paid, positive = received): the exchange's own
+    # figure where it reports one, else this leg's share of the payments since liqwatch first saw it.
     funding_paid_since_open: float | None
     status: Status  # the position's level (liqwatch.danger), freshness aside
 
@@ -84,6 +91,9 @@ class MonitorSnapshot:
     feeds: tuple[ChannelStatus, ...]
     status: Status
     incidents: tuple[str, ...] = ()
+    #: Every settled payment the store holds, as the exchanges booked them: (account, payment). The same
+    #: tuple from one snapshot to the next until a payment arrives, so a reader can tell "nothing new" cheaply.
+    funding_payments: tuple[tuple[str, FundingPayment], ...] = ()
 
     def account(self, name: str) -> AccountView:
         for a in self.accounts:
@@ -101,7 +111,8 @@ class _Account:
     disabled_reason: str | None = None
     last_position_time: dict[tuple[str, Side], datetime] = field(default_factory=dict)
     last_balance_time: datetime | None = None
-    funding: FundingLedger = field(default_factory=FundingLedger)
+    funding: FundingLedger = field(default_factory=FundingLedger)  # the exchange's records
+    leg_funding: FundingLedger = field(default_factory=FundingLedger)  # each position's share of them
     opened_at: dict[tuple[str, Side], datetime] = field(default_factory=dict)
     #: (the exchange's reported equity, ours from the same snapshot) at the last snapshot that reported one.
     reported_equity: tuple[float, float] | None = None
@@ -130,9 +141,13 @@ class MonitorStore:
         self._vol_window = vol_window_minutes
         self._accounts: dict[str, _Account] = {}
         self._markets: dict[tuple[Exchange, str], _Market] = {}
+        # Per market, apart from _Market: candles may seed a market's volatility before its first mark.
+        self._vols: dict[tuple[Exchange, str], MinuteVolatility] = {}
+        self._vol_claims: set[tuple[Exchange, str]] = set()
         self.version = 0
         self.ignored_stale_events = 0
         self.incidents: deque[str] = deque(maxlen=200)
+        self._funding_export: tuple[tuple[str, FundingPayment], ...] | None = None
 
     # --- set-up ----------------------------------------------------------------------------------------
     def add_account(self, spec: AccountSpec, rules: ExchangeRisk) -> None:
@@ -156,6 +171,10 @@ class MonitorStore:
 
     def book(self, account: str) -> AccountBook:
         return self._accounts[account].book
+
+    def opened_at(self, account: str, key: tuple[str, Side]) -> datetime | None:
+        """When the position opened, or when liqwatch first saw it."""
+        return self._accounts[account].opened_at.get(key)
 
     # --- events ----------------------------------------------------------------------------------------
     def apply(self, event: Event | FundingPaid) -> bool:
@@ -222,7 +241,7 @@ class MonitorStore:
             funding_interval_hours=prev.funding_interval_hours if prev else _default_interval(tick.exchange),
         )
         if m is None:
-            m = _Market(state, tick.stamp.exchange_time, self.clock.monotonic(), MinuteVolatility(self._vol_window))
+            m = _Market(state, tick.stamp.exchange_time, self.clock.monotonic(), self.volatility(key[0], key[1]))
             self._markets[key] = m
         m.state, m.exchange_time, m.receive_mono = state, tick.stamp.exchange_time, self.clock.monotonic()
         m.volatility.update(tick.stamp.exchange_time.timestamp(), tick.mark_price)
@@ -230,6 +249,39 @@ class MonitorStore:
             if acc.spec.exchange is tick.exchange:
                 acc.book.on_mark(tick.symbol, tick.mark_price)
         return True
+
+    # --- volatility seeded from candles ----------------------------------------------------------------
+    def volatility(self, exchange: Exchange, symbol: str) -> MinuteVolatility:
+        """The σ estimator of one market (created empty on first use)."""
+        key = (exchange, symbol)
+        vol = self._vols.get(key)
+        if vol is None:
+            vol = self._vols[key] = MinuteVolatility(self._vol_window)
+        return vol
+
+    def claim_volatility_seed(self, exchange: Exchange, symbol: str) -> bool:
+        """True for the first caller only: accounts sharing a market fetch its candles once."""
+        key = (exchange, symbol)
+        if key in self._vol_claims:
+            return False
+        self._vol_claims.add(key)
+        return True
+
+    def release_volatility_seed(self, exchange: Exchange, symbol: str) -> None:
+        """A fetch that failed: another account on the same market may try."""
+        self._vol_claims.discard((exchange, symbol))
+
+    def seed_volatility(
+        self,
+        exchange: Exchange,
+        symbol: str,
+        minute_closes: Sequence[tuple[float, float]],
+        hour_closes: Sequence[tuple[float, float]],
+    ) -> None:
+        """Seed a market's σ from the exchange's mark-price candles: ``(open time in epoch seconds, close)``
+        of 1-minute and 1-hour candles. Live marks then take over (see liqwatch.risk.volatility)."""
+        self.volatility(exchange, symbol).seed(minute_closes, hour_closes)
+        self.version += 1
 
     def set_funding_interval(self, exchange: Exchange, symbol: str, hours: float) -> None:
         m = self._markets.get((exchange, symbol))
@@ -288,7 +340,29 @@ class MonitorStore:
 
     def _apply_funding(self, event: FundingPaid) -> bool:
         acc = self._accounts.get(event.account)
-        return acc is not None and acc.funding.add(event.payments)
+        if acc is None:
+            return False
+        booked = acc.funding.add(event.payments)
+        if booked:
+            self._funding_export = None
+        shares = acc.leg_funding.add(event.payments if event.legs is None else event.legs)
+        return booked or shares
+
+    def _funding_payments(self) -> tuple[tuple[str, FundingPayment], ...]:
+        if self._funding_export is None:
+            self._funding_export = tuple((name, p) for name, acc in self._accounts.items()
+                                         for p in acc.funding.payments())
+        return self._funding_export
+
+    def set_next_funding_time(self, exchange: Exchange, symbol: str, when: datetime) -> None:
+        """The exchange's own next settlement time, from a source other than the mark stream (Hyperliquid
+        ``predictedFundings``)."""
+        m = self._markets.get((exchange, symbol))
+        if m is not None and m.state.next_funding_time != when:
+            s = m.state
+            m.state = MarketState(s.symbol, s.mark_price, s.index_price, s.oracle_price, s.funding_rate, when,
+                                  s.funding_interval_hours)
+            self.version += 1
 
     # --- reading ---------------------------------------------------------------------------------------
     def snapshot(self) -> MonitorSnapshot:
@@ -308,6 +382,7 @@ class MonitorStore:
             feeds=tuple(all_feeds),
             status=worst([v.status for v in views]),
             incidents=tuple(self.incidents),
+            funding_payments=self._funding_payments(),
         )
 
     def _account_view(self, acc: _Account, now_mono: float) -> AccountView:
@@ -322,8 +397,8 @@ class MonitorStore:
             return AccountView(acc.spec.name, acc.spec.exchange, None, (), feeds, False, Status.STALE, False)
         sigmas = {}
         for p in acc.book.positions():
-            m = self._markets.get((acc.spec.exchange, p.symbol))
-            sigmas[p.symbol] = m.volatility.sigma_hour() if m is not None else None
+            vol = self._vols.get((acc.spec.exchange, p.symbol))
+            sigmas[p.symbol] = vol.sigma_hour() if vol is not None else None
         risk = acc.book.snapshot(sigmas)
         if acc.reported_equity is not None:
             reported, ours = acc.reported_equity
@@ -333,6 +408,7 @@ class MonitorStore:
                                    lambda rule, subject: acc.levels.get((rule, subject)))
         acc.levels = {(r.rule, r.subject): r.level for r in assessment.readings if r.level is not None}
         positions = []
+        held = {p.key: p for p in acc.book.positions()}
         for pr in risk.positions:
             m = self._markets.get((acc.spec.exchange, pr.symbol))
             age = now_mono - m.receive_mono if m is not None else None
@@ -342,7 +418,11 @@ class MonitorStore:
                 price = m.state.oracle_price  # Hyperliquid funds on the oracle price
             next_pay = funding_cashflow(pr.side, pr.size, price, rate) if rate is not None else None
             opened = acc.opened_at.get((pr.symbol, pr.side))
-            paid = acc.funding.since(pr.symbol, opened) if acc.funding else None
+            pos = held.get((pr.symbol, pr.side))
+            if pos is not None and pos.exchange_funding_since_open is not None:
+                paid: float | None = pos.exchange_funding_since_open
+            else:
+                paid = acc.leg_funding.since(pr.symbol, opened, pr.side) if acc.leg_funding else None
             st = danger.status_of(assessment.position_level(danger.subject_of(pr), pr.margin_mode))
             # The account's channels may be live while this symbol's own mark is not (a position that
             # appeared on the user stream before its symbol was subscribed).

@@ -61,4 +61,5 @@ def test_allowlist_rejects_writes_before_signing(guard: object, method: str, pat
 def test_allowlist_accepts_the_reads_we_make() -> None:
     binance.READ_ONLY.check("GET", "/fapi/v2/positionRisk")
     binance.READ_ONLY.check("PUT", "/fapi/v1/listenKey")
+    binance.READ_ONLY.check("GET", "/fapi/v1/markPriceKlines")  # σ at start: public mark-price candles
     hyperliquid.READ_ONLY.check("POST", "/info")

@@ -27,7 +27,7 @@ COLUMNS = (
     Column("dist", "liq dist%", 9),
     Column("risk", "worst risk", GAUGE + 5, "left"),
     Column("upnl", "uPnL", 11),
-    Column("funding", "fund today", 10),
+    Column("funding", "funding today", 13),  # since 00:00 UTC; negative = paid
     Column("fresh", "freshness", 12, "left"),
 )
 

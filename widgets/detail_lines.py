@@ -66,7 +66,7 @@ def info_lines(a: AccountView, p: PositionView, tiers: TierTable | None, now: da
            if r.exchange_roe is not None else ()),
          ("  notional ", "muted"), (fmt.compact(r.notional), dim)),
         bracket_lines(tiers, r.notional),
-        (("funding paid since open ", "muted"), (fmt.money(p.funding_paid_since_open, signed=True), dim),
+        (("funding since open ", "muted"), (fmt.money(p.funding_paid_since_open, signed=True), dim),
          ("  next ", "muted"), (fmt.money(p.next_funding, signed=True), dim), ("  in ", "muted"),
          (fmt.countdown(seconds_to_next(p, a.exchange, now)), dim), ("  rate ", "muted"),
          (fmt.rate(p.funding_rate), dim)),

@@ -33,7 +33,7 @@ COLUMNS = (
     Column("size", "size", 9),
     Column("notional", "notional", 9),
     Column("entry", "entry", 10),
-    Column("funding", "fund paid", 9),
+    Column("funding", "funding", 9),  # since open; negative = paid, positive = received
     Column("next", "next fund", 9),
     Column("countdown", "in", 8),
     Column("leverage", "lev", 4),

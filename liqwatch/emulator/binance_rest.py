@@ -11,6 +11,7 @@ from aiohttp import web
 
 from liqwatch.emulator.accounts import BinanceAccount, BinancePosition, PositionSide
 from liqwatch.emulator.binance_auth import BinanceError, ListenKeys, account_for_key, verify_signed
+from liqwatch.emulator.candles import INTERVALS_MS, select
 from liqwatch.emulator.fmt import fixed, precise_price, trimmed
 from liqwatch.emulator.market import SimMarket
 from liqwatch.emulator.simulation import Simulation
@@ -67,6 +68,7 @@ class BinanceRest:
             web.get("/fapi/v1/premiumIndex", self._public(self.premium_index)),
             web.get("/fapi/v1/fundingInfo", self._public(self.funding_info)),
             web.get("/fapi/v1/fundingRate", self._public(self.funding_rate_history)),
+            web.get("/fapi/v1/markPriceKlines", self._public(self.mark_price_klines)),
             web.get("/fapi/v1/leverageBracket", s(self.leverage_bracket)),
             web.get("/fapi/v2/positionRisk", s(self.position_risk_v2)),
             web.get("/fapi/v3/positionRisk", s(self.position_risk_v3)),
@@ -269,6 +271,37 @@ class BinanceRest:
             if f.venue == "binance" and (symbol is None or f.symbol == symbol)
         ]
         return web.json_response(rows[-limit:])
+
+    async def mark_price_klines(self, request: web.Request) -> web.StreamResponse:
+        """GET /fapi/v1/markPriceKlines: symbol and interval mandatory, startTime/endTime optional, limit
+        default 500, max 1500 (Binance USDⓈ-M "Mark Price Kline/Candlestick Data"). Rows as Binance sends
+        them: [open time, open, high, low, close, ignore, close time, ignore, count, ignore, ignore, ignore].
+        The emulator serves the 1m and 1h intervals."""
+        q = request.query
+        for name in ("symbol", "interval"):
+            if not q.get(name):
+                raise BinanceError(400, -1102, f"Mandatory parameter '{name}' was not sent, was empty/null, or "
+                                   "malformed.")
+        m = self._market(q["symbol"])
+        interval_ms = INTERVALS_MS.get(q["interval"])
+        if interval_ms is None:
+            raise BinanceError(400, -1120, "Invalid interval.")
+        times: dict[str, int | None] = {}
+        for name in ("startTime", "endTime", "limit"):
+            text = q.get(name)
+            if text is not None and not text.isdigit():
+                raise BinanceError(400, -1100, f"Illegal characters found in parameter '{name}'; legal range is "
+                                   "'^[0-9]{1,20}$'.")
+            times[name] = int(text) if text is not None else None
+        limit = times["limit"] if times["limit"] is not None else 500
+        if not 1 <= limit <= 1500:
+            raise BinanceError(400, -1130, "Data sent for parameter 'limit' is not valid.")
+        rows = select(self.sim.candles.candles(m, interval_ms), times["startTime"], times["endTime"], limit)
+        return web.json_response([
+            [c.open_ms, fixed(c.open, 8), fixed(c.high, 8), fixed(c.low, 8), fixed(c.close, 8), "0",
+             c.open_ms + interval_ms - 1, "0", c.count, "0", "0", "0"]
+            for c in rows
+        ])
 
     # --- signed -------------------------------------------------------------------------------------
     async def leverage_bracket(

@@ -10,6 +10,7 @@ import orjson
 from aiohttp import web
 
 from liqwatch.emulator.accounts import HlPosition, HyperliquidAccount
+from liqwatch.emulator.candles import INTERVALS_MS
 from liqwatch.emulator.fmt import hl_px, precise_price, trimmed
 from liqwatch.emulator.simulation import Simulation
 
@@ -17,6 +18,8 @@ Json = dict[str, Any]
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 _USDC_TOKEN_ID = "0x6d1e7cde53ba9467b783cb7c530ce054"
 _DESERIALIZE = "Failed to deserialize the JSON body into the target type"
+# Hyperliquid's info docs: "Only the most recent 5000 candles are available" for candleSnapshot.
+MAX_CANDLES = 5000
 
 
 class HyperliquidInfo:
@@ -46,7 +49,10 @@ class HyperliquidInfo:
             "perpDexs": lambda: [None],
             "allMids": lambda: self.all_mids(),
             "exchangeStatus": lambda: {"specialStatuses": None, "time": self.sim.now_ms()},
+            "predictedFundings": lambda: self.predicted_fundings(),
         }
+        if kind == "candleSnapshot":
+            return self.candle_snapshot(body.get("req"))
         handler = handlers.get(kind)
         if handler is not None:
             return web.json_response(handler(), dumps=_dumps)
@@ -105,11 +111,45 @@ class HyperliquidInfo:
             "dayBaseVlm": "1234.5",
         }
 
+    def predicted_fundings(self) -> list[Any]:
+        # Hyperliquid's own venue only; nextFundingTime is when the next simulated hour falls on the wall
+        # clock at the current speed, as the settlement will be stamped.
+        return [
+            [coin, [["HlPerp", {"fundingRate": trimmed(m.funding_rate, 10),
+                                "nextFundingTime": self.sim.next_funding_ms(m), "fundingIntervalHours": 1}]]]
+            for coin, m in self.sim.hl_markets.items()
+        ]
+
     def asset_ctxs(self) -> list[Json]:
         return [self.asset_ctx(coin) for coin in self.sim.hl_markets]
 
     def all_mids(self) -> dict[str, str]:
         return {coin: self.px(coin, m.mark) for coin, m in self.sim.hl_markets.items()}
+
+    def candle_snapshot(self, req: Any) -> web.StreamResponse:
+        """{"type": "candleSnapshot", "req": {"coin", "interval", "startTime", "endTime"?}} -> candles
+        {t, T, s, i, o, c, h, l, v, n} oldest first, of the most recent 5000 only. Hyperliquid's candles are
+        of trades; the emulator has no trades and serves its marks (volume "0.0"). Intervals 1m and 1h."""
+        if not isinstance(req, dict):
+            return web.Response(status=422, text=f"{_DESERIALIZE}: missing field `req`")
+        coin, interval = req.get("coin"), req.get("interval")
+        start, end = req.get("startTime"), req.get("endTime")
+        if not isinstance(interval, str) or interval not in INTERVALS_MS:
+            return web.Response(status=422, text=f"{_DESERIALIZE}: unknown variant `{interval}`")
+        if not isinstance(start, int) or (end is not None and not isinstance(end, int)):
+            return web.Response(status=422, text=f"{_DESERIALIZE}: invalid startTime/endTime")
+        market = self.sim.hl_markets.get(coin) if isinstance(coin, str) else None
+        if market is None or not isinstance(coin, str):
+            return web.json_response([], dumps=_dumps)  # Hyperliquid answers an unknown coin with no candles
+        interval_ms = INTERVALS_MS[interval]
+        rows = [c for c in self.sim.candles.candles(market, interval_ms)[-MAX_CANDLES:]
+                if c.open_ms >= start and (end is None or c.open_ms <= end)]
+        return web.json_response([
+            {"t": c.open_ms, "T": c.open_ms + interval_ms - 1, "s": coin, "i": interval, "o": self.px(coin, c.open),
+             "c": self.px(coin, c.close), "h": self.px(coin, c.high), "l": self.px(coin, c.low), "v": "0.0",
+             "n": c.count}
+            for c in rows
+        ], dumps=_dumps)
 
     @staticmethod
     def spot_meta() -> Json:

@@ -70,6 +70,18 @@ class SimMarket:
         self.funding_rate = self._rate(self.premium)
         self.last_settled_rate: float | None = None
 
+    @property
+    def premium_mean(self) -> float:
+        return self._mean
+
+    @property
+    def premium_sd(self) -> float:
+        return self._sd
+
+    def quantize(self, price: float) -> float:
+        """A price as this venue prints it (the history candles use the same rounding as the live marks)."""
+        return self._quantize(price)
+
     def _quantize(self, price: float) -> float:
         if self.venue is Venue.HYPERLIQUID:
             # Hyperliquid prices carry 5 significant figures and at most 6 - szDecimals decimals.

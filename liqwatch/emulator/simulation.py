@@ -12,6 +12,7 @@ from liqwatch.emulator.accounts import (
     Liquidation,
     MarginCall,
 )
+from liqwatch.emulator.candles import MarkCandles
 from liqwatch.emulator.fmt import epoch_ms
 from liqwatch.emulator.market import FundingSettlement, Market, SimMarket, Venue
 from liqwatch.emulator.scenario import Scenario
@@ -64,6 +65,8 @@ class Simulation:
         # reports the same nextFundingTime on every call.
         self._anchor_ms = start
         self._anchor_sim = self.market.sim_time
+        # Mark-price klines (Binance markPriceKlines, Hyperliquid candleSnapshot): history before now, then live.
+        self.candles = MarkCandles(self.market, start_ms=start, speed=speed, seed=seed)
         for ba in self.binance_accounts.values():
             for p in ba.positions:
                 p.update_ms = start
@@ -94,7 +97,9 @@ class Simulation:
     def step(self) -> StepResult:
         result = StepResult()
         now = self.now_ms()
-        for settlement in self.market.step():
+        settlements = self.market.step()
+        self.candles.record(now)
+        for settlement in settlements:
             result.settlements.append(settlement)
             self.settlement_log.append(
                 SettlementRecord(

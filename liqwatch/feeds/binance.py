@@ -21,6 +21,7 @@ import orjson
 
 from liqwatch.feeds.adapter import FeedAdapter, set_down
 from liqwatch.feeds.backoff import Backoff
+from liqwatch.feeds.binance_funding import BinanceFunding
 from liqwatch.feeds.binance_wire import (
     WirePosition,
     native,
@@ -30,15 +31,16 @@ from liqwatch.feeds.binance_wire import (
     parse_account_wallet,
     parse_brackets,
     parse_funding_info,
-    parse_income,
+    parse_mark_klines,
     parse_position_risk,
     parse_premium_index,
     unified,
 )
+from liqwatch.feeds.candles import latest_pages, seed_volatility
 from liqwatch.feeds.channel import Channel, ChannelKind
 from liqwatch.feeds.rest import ApiError, ReadOnlyGuard, RestError, RestGate, request_json
 from liqwatch.feeds.stream import WS, StreamRunner
-from liqwatch.feeds.wire import WireError
+from liqwatch.feeds.wire import CandleClose, WireError
 from liqwatch.model import (
     AccountSpec,
     AccountState,
@@ -51,7 +53,6 @@ from liqwatch.model import (
     Side,
 )
 from liqwatch.redact import register_secret
-from liqwatch.store import FundingPaid
 from liqwatch.tiers import TierTable
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,9 @@ READ_ONLY = ReadOnlyGuard(
             ("GET", "/fapi/v1/premiumIndex"),
             ("GET", "/fapi/v1/leverageBracket"),
             ("GET", "/fapi/v1/fundingInfo"),
+            ("GET", "/fapi/v1/fundingRate"),
             ("GET", "/fapi/v1/income"),
+            ("GET", "/fapi/v1/markPriceKlines"),
             ("GET", "/fapi/v2/positionRisk"),
             ("GET", "/fapi/v2/account"),
             ("GET", "/fapi/v2/balance"),
@@ -77,6 +80,8 @@ READ_ONLY = ReadOnlyGuard(
         }
     ),
 )
+# GET /fapi/v1/markPriceKlines: "limit: Default 500; max 1500" (Binance USDⓈ-M, Mark Price Kline/Candlestick Data).
+KLINES_LIMIT = 1500
 AUTH_CODES = frozenset({-2014, -2015, -1022, -2008})
 LISTEN_KEY_MISSING = -1125
 TIMESTAMP_OUTSIDE_WINDOW = -1021
@@ -104,9 +109,10 @@ class BinanceAdapter(FeedAdapter):
         self._time_offset_ms = 0.0
         self._subscribed: set[str] = set()
         self._sub_id = 0
-        self._funding_since_ms: int | None = None
+        self.funding = BinanceFunding(self.account.name, self.store, self._signed, self._public)
         self._intervals: dict[str, float] = {}
         self._unbracketed: set[str] = set()
+        self._vol_seeding: set[str] = set()
         self.market_stream: StreamRunner | None = None
         self.user_stream: StreamRunner | None = None
 
@@ -162,6 +168,28 @@ class BinanceAdapter(FeedAdapter):
             log.info("%s: fundingInfo unavailable (%s); assuming 8 h intervals", self.account.name, exc)
             intervals = {}
         self._intervals = intervals
+        held = {p.symbol for p in self.store.book(self.account.name).positions()}
+        self._seed_volatility(held | set(self.account.symbols))
+
+    def _seed_volatility(self, symbols: set[str]) -> None:
+        """σ of each symbol not seeded yet, from Binance's mark-price klines: once per symbol, in the
+        background (the snapshot does not wait for it), never fatal (see liqwatch.feeds.candles)."""
+        for symbol in sorted(symbols - self._vol_seeding):
+            self._vol_seeding.add(symbol)
+            self.spawn(self._seed_symbol(symbol))
+
+    async def _seed_symbol(self, symbol: str) -> None:
+        async def fetch(interval: str, count: int) -> list[CandleClose]:
+            async def page(limit: int, end_ms: int | None) -> list[CandleClose]:
+                # The latest candles by limit alone, then walking back by endTime: no local clock involved.
+                params = {"symbol": native(symbol), "interval": interval, "limit": str(limit)}
+                if end_ms is not None:
+                    params["endTime"] = str(end_ms)
+                return parse_mark_klines(await self._public("/fapi/v1/markPriceKlines", params))
+
+            return await latest_pages(page, count, KLINES_LIMIT)
+
+        await seed_volatility(self.store, Exchange.BINANCE, symbol, fetch, self.account.name)
 
     def _exchange_now(self) -> datetime:
         # A second early: a stream event from just before the request is in the snapshot anyway, while one
@@ -205,17 +233,7 @@ class BinanceAdapter(FeedAdapter):
                             tuple(positions), as_of=as_of, exchange_margin_balance=reported_equity)
 
     async def _fetch_funding(self) -> None:
-        params = {"incomeType": "FUNDING_FEE", "limit": "1000"}
-        if self._funding_since_ms is not None:
-            params["startTime"] = str(self._funding_since_ms)
-        try:
-            pays = parse_income(await self._signed("/fapi/v1/income", params))
-        except (RestError, WireError) as exc:
-            log.info("%s: funding history unavailable: %s", self.account.name, exc)
-            return
-        if pays:
-            self.store.apply(FundingPaid(self.account.name, tuple(pays)))
-            self._funding_since_ms = int(max(p.time for p in pays).timestamp() * 1000)
+        await self.funding.fetch(self.position_mode)
 
     def _position(self, w: WirePosition) -> Position | None:
         tiers = self.tiers.get(w.symbol)
@@ -238,6 +256,7 @@ class BinanceAdapter(FeedAdapter):
 
     def _ensure_mark_stream(self, symbols: set[str]) -> None:
         """Subscribe the marks of symbols we hold and do not watch yet (a position opened on the stream)."""
+        self._seed_volatility(symbols)  # and seed their σ, once per symbol
         new = self._wanted_streams(symbols) - self._subscribed
         if new and self.market_stream is not None and self.market_stream.connected:
             self._subscribed.update(new)  # at once, so that a burst of events subscribes once
@@ -393,6 +412,10 @@ class BinanceAdapter(FeedAdapter):
             return
         if self._apply_user_event(event, receive):
             self.user.data(mono)
+            a = event.get("a")
+            if isinstance(a, dict) and a.get("m") == "FUNDING_FEE":
+                # A settlement: book it while the legs still have the sizes they were funded on.
+                self.spawn(self._fetch_funding())
 
     def _note_liquidation(self, event: Any) -> None:
         """A read-only monitor places no orders: the only fills it must report are the exchange's own

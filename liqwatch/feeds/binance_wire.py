@@ -7,7 +7,8 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from liqwatch.feeds.wire import WireError, ms_time, num, opt_ms_time, opt_num, text
+from liqwatch.feeds.wire import CandleClose, WireError, candle_close, ms_time, num, opt_ms_time, opt_num, text
+from liqwatch.funding_split import SettledRate
 from liqwatch.model import Exchange, FundingPayment, MarginMode, MarkTick, Side, Stamp
 from liqwatch.symbols import SymbolError, to_unified
 from liqwatch.tiers import TierTable, TierTableError
@@ -216,8 +217,31 @@ def parse_income(payload: Any) -> list[FundingPayment]:
     return out
 
 
+def parse_funding_rates(payload: Any) -> list[SettledRate]:
+    """GET /fapi/v1/fundingRate: each settlement's rate and the mark price it was paid on."""
+    if not isinstance(payload, list):
+        raise WireError("fundingRate: expected a list")
+    return [SettledRate(unified(text(it, "symbol")), ms_time(it, "fundingTime"), num(it, "fundingRate"),
+                        num(it, "markPrice")) for it in payload]
+
+
 def parse_funding_info(payload: Any) -> dict[str, float]:
     """GET /fapi/v1/fundingInfo: interval hours for the symbols whose interval was adjusted."""
     if not isinstance(payload, list):
         raise WireError("fundingInfo: expected a list")
     return {unified(text(i, "symbol")): num(i, "fundingIntervalHours") for i in payload}
+
+
+def parse_mark_klines(payload: Any) -> list[CandleClose]:
+    """GET /fapi/v1/markPriceKlines: rows ``[openTime, open, high, low, close, ignore, closeTime, ...]`` with
+    the prices as strings, oldest first. Source: Binance USDⓈ-M "Mark Price Kline/Candlestick Data",
+    https://developers.binance.com/docs/derivatives/usds-margined-futures/market-data/rest-api/Mark-Price-Kline-Candlestick-Data
+    """
+    if not isinstance(payload, list):
+        raise WireError("markPriceKlines: expected a list")
+    out = []
+    for row in payload:
+        if not isinstance(row, list) or len(row) < 5:
+            raise WireError("markPriceKlines: a row is not [openTime, open, high, low, close, ...]")
+        out.append(candle_close(row[0], row[4], "markPriceKlines"))
+    return out

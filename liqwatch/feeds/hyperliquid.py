@@ -15,17 +15,21 @@ from typing import Any
 import orjson
 
 from liqwatch.feeds.adapter import FeedAdapter, set_down
+from liqwatch.feeds.candles import forward_pages, seed_volatility
 from liqwatch.feeds.channel import Channel, ChannelKind
 from liqwatch.feeds.hyperliquid_wire import (
     coin_of,
     parse_asset_ctx,
+    parse_candles,
     parse_clearinghouse,
     parse_fundings,
     parse_meta_and_ctxs,
+    parse_predicted_fundings,
 )
 from liqwatch.feeds.rest import ReadOnlyGuard, RestError, RestGate, request_json
 from liqwatch.feeds.stream import WS, StreamRunner
-from liqwatch.feeds.wire import WireError
+from liqwatch.feeds.wire import CandleClose, WireError
+from liqwatch.funding import next_settlement
 from liqwatch.model import AccountSpec, AccountState, Exchange, Stamp
 from liqwatch.store import FundingPaid
 from liqwatch.tiers import TierTable
@@ -35,6 +39,9 @@ log = logging.getLogger(__name__)
 # /info answers questions; /exchange (which signs actions) is not on the list.
 READ_ONLY = ReadOnlyGuard("hyperliquid", frozenset({("POST", "/info")}))
 _GATES: dict[str, RestGate] = {}
+# candleSnapshot: "Only the most recent 5000 candles are available" (Hyperliquid docs, info endpoint).
+MAX_CANDLES = 5000
+_INTERVAL_MS = {"1m": 60_000, "1h": 3_600_000}
 
 
 class HyperliquidAdapter(FeedAdapter):
@@ -52,6 +59,8 @@ class HyperliquidAdapter(FeedAdapter):
         self.stream: StreamRunner | None = None
         self._funding_since_ms = int((time.time() - 30 * 86400) * 1000)
         self.pings = 0
+        self._vol_seeding: set[str] = set()
+        self._clock_offset_s: float | None = None
 
     async def _info(self, body: dict[str, Any]) -> Any:
         READ_ONLY.check("POST", "/info")
@@ -60,27 +69,79 @@ class HyperliquidAdapter(FeedAdapter):
 
     async def bootstrap(self) -> None:
         await self._markets()
+        held = {p.symbol for p in self.store.book(self.account.name).positions()}
+        self._seed_volatility(held | set(self.account.symbols))
 
-    async def _markets(self) -> None:
+    def _seed_volatility(self, symbols: set[str]) -> None:
+        """σ of each symbol not seeded yet, from Hyperliquid's candles: once per symbol, in the background,
+        never fatal (see liqwatch.feeds.candles)."""
+        for symbol in sorted(symbols - self._vol_seeding):
+            self._vol_seeding.add(symbol)
+            self.spawn(self._seed_symbol(symbol))
+
+    async def _seed_symbol(self, symbol: str) -> None:
+        coin = coin_of(symbol)
+
+        async def fetch(interval: str, count: int) -> list[CandleClose]:
+            # Hyperliquid has candles of trades only (no mark-price candles); their σ is the mark's within noise.
+            step = _INTERVAL_MS[interval]
+            now_ms = int(self.clock.now().timestamp() * 1000)
+
+            async def page(start_ms: int) -> list[CandleClose]:
+                req = {"coin": coin, "interval": interval, "startTime": start_ms, "endTime": now_ms + step}
+                return parse_candles(await self._info({"type": "candleSnapshot", "req": req}))
+
+            return (await forward_pages(page, now_ms - count * step, step, MAX_CANDLES))[-count:]
+
+        await seed_volatility(self.store, Exchange.HYPERLIQUID, symbol, fetch, self.account.name)
+
+    async def _markets(self, also: frozenset[str] = frozenset()) -> None:
         try:
             tables, ticks = parse_meta_and_ctxs(await self._info({"type": "metaAndAssetCtxs"}), self.clock.now())
         except WireError as exc:
             raise RestError(f"metaAndAssetCtxs: {exc}") from None
         self.tiers = tables
-        held = {p.symbol for p in self.store.book(self.account.name).positions()} | set(self.account.symbols)
+        held = {p.symbol for p in self.store.book(self.account.name).positions()} | set(self.account.symbols) | also
         for t in ticks:
             if t.symbol in held:
                 self.store.apply(t)
+        await self._next_funding(held)
+
+    def exchange_clock_offset_s(self) -> float | None:
+        """Hyperliquid's clock minus ours, from the last clearinghouseState's ``time`` (None before one)."""
+        return self._clock_offset_s
+
+    def _measure_clock(self, exchange_time: datetime | None, receive: datetime) -> None:
+        if exchange_time is not None:
+            self._clock_offset_s = (exchange_time - receive).total_seconds()
+
+    async def _next_funding(self, symbols: set[str] | None = None) -> None:
+        """The next settlement on Hyperliquid's own clock: its ``predictedFundings`` (the demo emulator's
+        simulated hour is not the wall clock's), else the next whole hour of the exchange's time."""
+        if symbols is None:
+            symbols = {p.symbol for p in self.store.book(self.account.name).positions()} | set(self.account.symbols)
+        try:
+            times = parse_predicted_fundings(await self._info({"type": "predictedFundings"}))
+        except (RestError, WireError) as exc:
+            log.info("%s: predictedFundings unavailable (%s); using the hourly schedule", self.account.name, exc)
+            times = {}
+        exchange_now = self.clock.now() + timedelta(seconds=self._clock_offset_s or 0.0)
+        for sym in symbols:
+            self.store.set_next_funding_time(Exchange.HYPERLIQUID, sym,
+                                             times.get(sym) or next_settlement(exchange_now, 1.0))
 
     async def fetch_snapshot(self) -> AccountState:
-        as_of = self.clock.now() - timedelta(seconds=1)  # see the store: never newer than the request
+        sent = self.clock.now()
+        as_of = sent - timedelta(seconds=1)  # see the store: never newer than the request
         try:
             raw = await self._info({"type": "clearinghouseState", "user": self.address})
             state = parse_clearinghouse(raw, self.tiers)
+            received = self.clock.now()
+            self._measure_clock(state.time, sent + (received - sent) / 2)
         except WireError as exc:
             raise RestError(f"clearinghouseState: {exc}") from None
         # Fresh marks (and tiers, for a coin we have not seen) so that a resync leaves no old price behind.
-        await self._markets()
+        await self._markets(frozenset(p.symbol for p in state.positions))
         try:
             pays = parse_fundings(await self._info(
                 {"type": "userFunding", "user": self.address, "startTime": self._funding_since_ms}))
@@ -94,6 +155,7 @@ class HyperliquidAdapter(FeedAdapter):
                             exchange_margin_balance=state.total_account_value)
 
     def after_snapshot(self, state: AccountState) -> None:
+        self._seed_volatility({p.symbol for p in state.positions})
         coins = {coin_of(p.symbol) for p in state.positions} | {coin_of(s) for s in self.account.symbols}
         new = coins - self._coins
         if new and self.stream is not None and self.stream.connected:
@@ -179,6 +241,7 @@ class HyperliquidAdapter(FeedAdapter):
                     raise WireError("clearinghouseState without data")
                 body = data.get("clearinghouseState", data)
                 state = parse_clearinghouse(body, self.tiers)
+                self._measure_clock(state.time, receive)
                 # A whole state pushed on the stream: what it lacks closed in plain sight.
                 account = AccountState(AccountSpec(self.account.name, Exchange.HYPERLIQUID), state.wallet_balance,
                                        state.positions, as_of=state.time or receive, from_stream=True,
@@ -193,6 +256,8 @@ class HyperliquidAdapter(FeedAdapter):
                 if pays:
                     # isSnapshot replays history after a reconnect: de-duplicated by the store.
                     self.store.apply(FundingPaid(self.account.name, tuple(pays)))
+                    if not data.get("isSnapshot"):
+                        self.spawn(self._next_funding())  # a settlement: the countdown moves to the next
                 self.funding.data(mono)
             elif channel in ("pong", "subscriptionResponse"):
                 return

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from liqwatch.feeds.wire import WireError, ms_time, num, opt_num, text
+from liqwatch.feeds.wire import CandleClose, WireError, candle_close, ms_time, num, opt_num, text
 from liqwatch.model import Exchange, FundingPayment, MarginMode, MarkTick, Position, Side, Stamp
 from liqwatch.risk.hyperliquid import mmr_from_max_leverage
 from liqwatch.tiers import TierTable, TierTableError
@@ -114,6 +114,9 @@ def parse_clearinghouse(state: Any, tiers: dict[str, TierTable]) -> Clearinghous
         if mode is MarginMode.CROSS:
             cross_upnl += upnl
         liq = opt_num(p, "liquidationPx")
+        cum = p.get("cumFunding")
+        # Hyperliquid counts funding paid as positive; ours is negative = paid.
+        since_open = opt_num(cum, "sinceOpen") if isinstance(cum, dict) else None
         positions.append(
             Position(
                 symbol=symbol,
@@ -127,6 +130,7 @@ def parse_clearinghouse(state: Any, tiers: dict[str, TierTable]) -> Clearinghous
                 exchange_liquidation_price=liq,
                 mark_price=num(p, "positionValue") / abs(szi) if p.get("positionValue") else None,
                 exchange_roe=opt_num(p, "returnOnEquity"),
+                exchange_funding_since_open=-since_open if since_open is not None else None,
             )
         )
     t = state.get("time")
@@ -157,4 +161,38 @@ def parse_fundings(items: Any) -> list[FundingPayment]:
             FundingPayment(unified(coin), num(d, "usdc"), when, rate=opt_num(d, "fundingRate"),
                            payment_id=f"{coin}:{int(when.timestamp() * 1000)}")
         )
+    return out
+
+
+def parse_candles(payload: Any) -> list[CandleClose]:
+    """``candleSnapshot``: a list of ``{t, T, s, i, o, c, h, l, v, n}`` (open time ``t`` in ms, prices as
+    strings), oldest first; only the most recent 5000 candles are available. Source: Hyperliquid info endpoint,
+    https://hyperliquid.gitbook.io/hyperliquid-docs/for-developers/api/info-endpoint#candle-snapshot
+    """
+    if not isinstance(payload, list):
+        raise WireError("candleSnapshot: expected a list")
+    out = []
+    for item in payload:
+        if not isinstance(item, dict):
+            raise WireError("candleSnapshot: a candle is not an object")
+        out.append(candle_close(item.get("t"), item.get("c"), "candleSnapshot"))
+    return out
+
+
+def parse_predicted_fundings(payload: Any) -> dict[str, datetime]:
+    """``predictedFundings`` -> Hyperliquid's own next settlement time per unified symbol (venue ``HlPerp``).
+
+    ``[[coin, [[venue, {fundingRate, nextFundingTime, ...} | null], ...]], ...]``; other venues' entries
+    (Binance's, Bybit's) are ignored."""
+    if not isinstance(payload, list):
+        raise WireError("predictedFundings: expected a list")
+    out: dict[str, datetime] = {}
+    for entry in payload:
+        if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str)
+                and isinstance(entry[1], list)):
+            raise WireError("predictedFundings: unreadable entry")
+        for venue in entry[1]:
+            if (isinstance(venue, list) and len(venue) == 2 and venue[0] == "HlPerp"
+                    and isinstance(venue[1], dict) and venue[1].get("nextFundingTime") is not None):
+                out[unified(entry[0])] = ms_time(venue[1], "nextFundingTime")
     return out

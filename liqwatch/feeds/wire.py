@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -53,3 +54,23 @@ def opt_ms_time(obj: Any, key: str) -> datetime | None:
     if not isinstance(obj, dict) or obj.get(key) in (None, "", 0):
         return None
     return ms_time(obj, key)
+
+
+@dataclass(frozen=True, slots=True)
+class CandleClose:
+    """What σ needs of a candle: when it opened and where it closed."""
+
+    open_ms: int
+    close: float
+
+
+def candle_close(open_time: Any, close: Any, what: str) -> CandleClose:
+    if isinstance(open_time, bool) or not isinstance(open_time, int | float) or not math.isfinite(open_time):
+        raise WireError(f"{what}: open time {open_time!r} is not epoch milliseconds")
+    try:
+        price = float(close)
+    except (TypeError, ValueError):
+        raise WireError(f"{what}: close {close!r} is not a number") from None
+    if not (price > 0 and math.isfinite(price)):
+        raise WireError(f"{what}: close {close!r} is not a positive price")
+    return CandleClose(int(open_time), price)

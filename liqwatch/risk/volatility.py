@@ -1,49 +1,113 @@
-"""Rolling volatility of the mark from 1-minute log returns, scaled to one hour.
+"""Volatility of the mark as σ per hour, for "distance to liquidation in σ".
 
-Each minute's last mark closes that minute; returns between consecutive closed minutes fill a window
-(60 by default). Running sums keep an update O(1); they are rebuilt from the window now and then so that
-rounding cannot accumulate.
+Two estimates, each a rolling window of log returns between the closes of consecutive periods:
+
+- **recent**: 1-minute returns over the last ``window_minutes`` (60), scaled to an hour by sqrt(60). It
+  reacts within minutes when the market wakes up.
+- **long-run**: 1-hour returns over the last 30 days (720 hours). It knows how far a typical hour moves,
+  including the trends and jumps that sqrt-scaling of quiet minutes understates.
+
+``sigma_hour()`` is the larger of the two (either one alone while the other has too little data). The
+error that matters is a σ that is too small: it makes liquidation look more σ away, i.e. safer, than it is.
+So a quiet last hour never talks σ below what a normal hour of the last month did, and a burst of
+volatility shows at once instead of being averaged away over 30 days.
+
+At start both windows are seeded from the exchange's mark-price candles (``seed``), so σ is there within
+seconds instead of after an hour of marks. Live marks then take over period by period: each closed minute
+pushes one live return and drops the oldest (after ``window_minutes`` minutes the recent estimate is all
+live), each closed hour does the same in the 30-day window. Running sums keep an update O(1); they are
+rebuilt from the window now and then so that rounding cannot accumulate.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import deque
+from collections.abc import Sequence
+
+#: 30 days of hourly returns in the long-run window.
+HOUR_WINDOW = 30 * 24
+#: A long-run σ needs at least a day of hourly returns.
+MIN_HOUR_RETURNS = 24
 
 
-class MinuteVolatility:
-    def __init__(self, window_minutes: int = 60, min_returns: int = 10) -> None:
-        if window_minutes < 2:
-            raise ValueError("window_minutes must be >= 2")
-        self.window_minutes = window_minutes
+class RollingReturns:
+    """Log returns between the closes of consecutive ``period_s`` periods, the last ``window`` of them.
+
+    The last mark seen in a period closes it; a gap of several periods counts as one return over the gap,
+    which understates nothing that matters for a distance-in-σ display.
+    """
+
+    def __init__(self, period_s: int, window: int, min_returns: int) -> None:
+        if window < 2:
+            raise ValueError("window must be >= 2")
+        self.period_s = period_s
         self.min_returns = max(2, min_returns)
-        self._returns: deque[float] = deque(maxlen=window_minutes)
+        self._returns: deque[float] = deque(maxlen=window)
         self._sum = 0.0
         self._sumsq = 0.0
-        self._minute: int | None = None
-        self._minute_close: float | None = None
+        self._period: int | None = None
+        self._period_close: float | None = None
         self._prev_close: float | None = None
+        self._first_live: int | None = None
         self._since_rebuild = 0
 
-    def update(self, epoch_seconds: float, mark: float) -> None:
-        """Feed a mark observed at ``epoch_seconds`` (exchange time); older minutes are ignored."""
-        if not mark > 0:
+    @property
+    def window(self) -> int:
+        return self._returns.maxlen or 0
+
+    @property
+    def count(self) -> int:
+        return len(self._returns)
+
+    def update(self, epoch_seconds: float, price: float) -> None:
+        """Feed a price observed at ``epoch_seconds`` (exchange time); older periods are ignored."""
+        if not (price > 0 and math.isfinite(price)):
             return
-        minute = int(epoch_seconds // 60)
-        if self._minute is None:
-            self._minute, self._minute_close = minute, mark
+        period = int(epoch_seconds // self.period_s)
+        if self._first_live is None:
+            self._first_live = period
+        if self._period is None:
+            self._period, self._period_close = period, price
             return
-        if minute < self._minute:
+        if period < self._period:
             return
-        if minute == self._minute:
-            self._minute_close = mark
+        if period == self._period:
+            self._period_close = price
             return
-        # The previous minute closed; a gap of several minutes counts as one return over the gap, which
-        # understates nothing that matters for a distance-in-sigma display.
-        if self._prev_close is not None and self._minute_close is not None:
-            self._push(math.log(self._minute_close / self._prev_close))
-        self._prev_close = self._minute_close
-        self._minute, self._minute_close = minute, mark
+        if self._prev_close is not None and self._period_close is not None:
+            self._push(math.log(self._period_close / self._prev_close))
+        self._prev_close = self._period_close
+        self._period, self._period_close = period, price
+
+    def seed(self, closes: Sequence[tuple[float, float]]) -> None:
+        """History from candles: ``(open time in epoch seconds, close)``, any order.
+
+        The last candle may still be open (an exchange includes the running one): it becomes the running
+        period, which live marks keep updating. Seeded after live marks arrived, only the candles before the
+        first live period are used, placed before the live returns in the window.
+        """
+        by_period: dict[int, float] = {}
+        for t, close in closes:
+            if close > 0 and math.isfinite(close):
+                by_period[int(t // self.period_s)] = close
+        periods = sorted(by_period)
+        if self._first_live is not None:
+            periods = [p for p in periods if p < self._first_live]
+            rets = [math.log(by_period[b] / by_period[a]) for a, b in itertools.pairwise(periods)]
+            room = self.window - len(self._returns)
+            if rets and room > 0:
+                self._returns = deque(rets[-room:] + list(self._returns), maxlen=self.window)
+                self._rebuild()
+            return
+        if not periods:
+            return
+        *done, running = periods
+        for a, b in itertools.pairwise(done):
+            self._push(math.log(by_period[b] / by_period[a]))
+        self._prev_close = by_period[done[-1]] if done else None
+        self._period, self._period_close = running, by_period[running]
 
     def _push(self, r: float) -> None:
         if len(self._returns) == self._returns.maxlen:
@@ -55,19 +119,58 @@ class MinuteVolatility:
         self._sumsq += r * r
         self._since_rebuild += 1
         if self._since_rebuild >= 1024:
-            self._sum = math.fsum(self._returns)
-            self._sumsq = math.fsum(x * x for x in self._returns)
-            self._since_rebuild = 0
+            self._rebuild()
 
-    @property
-    def count(self) -> int:
-        return len(self._returns)
+    def _rebuild(self) -> None:
+        self._sum = math.fsum(self._returns)
+        self._sumsq = math.fsum(x * x for x in self._returns)
+        self._since_rebuild = 0
 
-    def sigma_hour(self) -> float | None:
-        """Sample standard deviation of 1-minute log returns times sqrt(60); None with too little data."""
+    def sigma(self) -> float | None:
+        """Sample standard deviation of the returns (per period); None with too little data."""
         n = len(self._returns)
         if n < self.min_returns:
             return None
         mean = self._sum / n
-        var = max(0.0, (self._sumsq - n * mean * mean) / (n - 1))
-        return math.sqrt(var) * math.sqrt(60.0)
+        return math.sqrt(max(0.0, (self._sumsq - n * mean * mean) / (n - 1)))
+
+
+class MinuteVolatility:
+    """σ per hour of one market's mark: the recent 1-minute estimate with the 30-day hourly one as a floor."""
+
+    def __init__(self, window_minutes: int = 60, min_returns: int = 10) -> None:
+        if window_minutes < 2:
+            raise ValueError("window_minutes must be >= 2")
+        self.window_minutes = window_minutes
+        self.min_returns = max(2, min_returns)
+        self.minutes = RollingReturns(60, window_minutes, self.min_returns)
+        self.hours = RollingReturns(3600, HOUR_WINDOW, MIN_HOUR_RETURNS)
+
+    def update(self, epoch_seconds: float, mark: float) -> None:
+        """Feed a mark observed at ``epoch_seconds`` (exchange time); older periods are ignored."""
+        self.minutes.update(epoch_seconds, mark)
+        self.hours.update(epoch_seconds, mark)
+
+    def seed(self, minute_closes: Sequence[tuple[float, float]], hour_closes: Sequence[tuple[float, float]]) -> None:
+        """Seed both windows from 1-minute and 1-hour candles: ``(open time in epoch seconds, close)``."""
+        self.minutes.seed(minute_closes)
+        self.hours.seed(hour_closes)
+
+    @property
+    def count(self) -> int:
+        """Returns in the recent (1-minute) window."""
+        return self.minutes.count
+
+    def recent_sigma_hour(self) -> float | None:
+        """Sample standard deviation of 1-minute log returns times sqrt(60); None with too little data."""
+        s = self.minutes.sigma()
+        return s * math.sqrt(60.0) if s is not None else None
+
+    def long_sigma_hour(self) -> float | None:
+        """Sample standard deviation of hourly log returns over up to 30 days; None under a day of them."""
+        return self.hours.sigma()
+
+    def sigma_hour(self) -> float | None:
+        """The σ per hour used for distance in σ: max(recent, long-run), or whichever exists; None if neither."""
+        known = [s for s in (self.recent_sigma_hour(), self.long_sigma_hour()) if s is not None]
+        return max(known) if known else None

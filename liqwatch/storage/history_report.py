@@ -87,7 +87,8 @@ def history_text(doc: dict[str, Any], samples: Sequence[Sample], funding: Sequen
             lines.append(f"  {_t(s.time):19}  {_n(s.equity):>14}  {_n(s.wallet_balance):>14}  "
                          f"{_n(s.cross_margin_balance):>14}  {_n(s.maintenance_margin):>14}  {_n(s.risk, 3):>6}  "
                          f"{s.positions}{stale}")
-    lines += ["", f"funding ({len(funding)} payments, total {_n(doc['funding_total'], 4)})"]
+    lines += ["", f"funding ({len(funding)} payments as the exchange booked them, total "
+                  f"{_n(doc['funding_total'], 4)}; negative = paid, positive = received)"]
     lines += [f"  {_t(f.time):19}  {f.symbol:24}  {_n(f.amount, 4):>12}" for f in funding]
     lines += ["", f"feed incidents ({len(incidents)})"]
     for i in incidents:

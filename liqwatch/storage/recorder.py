@@ -1,6 +1,7 @@
 """Turns monitor snapshots into history rows: one equity/margin sample per account per interval, a feed
-incident per stale or reconnecting period, and the store's incident lines. Everything a snapshot adds is
-written in one short call on the database thread."""
+incident per stale or reconnecting period, the store's incident lines, and every settled funding payment the
+exchanges booked (once: keyed by the exchange's payment id). Everything a snapshot adds is written in one
+short call on the database thread."""
 
 from __future__ import annotations
 
@@ -29,9 +30,10 @@ class _Batch:
     # detail, start
     closes: list[int] = field(default_factory=list)
     notes: list[tuple[str, str]] = field(default_factory=list)
+    funding: dict[str, list[FundingPayment]] = field(default_factory=dict)
 
     def empty(self) -> bool:
-        return not (self.samples or self.opens or self.closes or self.notes)
+        return not (self.samples or self.opens or self.closes or self.notes or self.funding)
 
 
 def _write(db: Database, batch: _Batch) -> list[int]:
@@ -41,6 +43,8 @@ def _write(db: Database, batch: _Batch) -> list[int]:
     ids = [history.open_incident(db, a, c, k, started, d) for a, c, k, d, started in batch.opens]
     for account, detail in batch.notes:
         history.add_note(db, account, batch.time, detail)
+    for account, payments in batch.funding.items():
+        history.add_funding(db, account, payments)
     return ids
 
 
@@ -53,6 +57,8 @@ class HistoryRecorder:
         self._last_bucket: dict[str, float] = {}
         self._open: dict[tuple[str, str], int] = {}
         self._incidents_seen: tuple[str, ...] = ()
+        self._funding_seen: tuple[tuple[str, FundingPayment], ...] = ()
+        self._funding_written: set[tuple[str, str]] = set()
 
     async def start(self, now: datetime) -> None:
         await self.db.run(history.close_open_incidents, now)
@@ -86,10 +92,21 @@ class HistoryRecorder:
             account, sep, rest = text.partition(": ")
             batch.notes.append((account, rest) if sep and account in names else ("", text))
         self._incidents_seen = snap.incidents
+        # The store hands the same tuple until a payment arrives: comparing identity costs nothing per tick.
+        funding_now = snap.funding_payments
+        if funding_now is not self._funding_seen:
+            for account, p in funding_now:
+                if (account, history.payment_key(p)) not in self._funding_written:
+                    batch.funding.setdefault(account, []).append(p)
         if batch.empty():
+            self._funding_seen = funding_now
             return
         ids = await self.db.run(_write, batch)
         self._open.update(zip(opening, ids, strict=True))
+        if funding_now is not self._funding_seen:
+            # Only what the store still holds can come again (its ledger is bounded): forget the rest.
+            self._funding_written = {(a, history.payment_key(p)) for a, p in funding_now}
+            self._funding_seen = funding_now
 
     async def record_funding(self, account: str, payments: Sequence[FundingPayment]) -> int:
         """Settled funding from a feed (REST page or stream); repeats are ignored."""

@@ -56,8 +56,9 @@ async def test_hl_reconnect_replays_user_funding_snapshot_without_double_countin
         store = env.monitor.store
 
         def paid() -> float | None:
-            ps = [p.funding_paid_since_open for p in store.snapshot().account("hl-whale").positions]
-            return None if any(x is None for x in ps) else sum(ps)  # type: ignore[arg-type]
+            # The payments the store booked (since-open is Hyperliquid's own cumFunding, not our sum).
+            ps = [p.amount for a, p in store.snapshot().funding_payments if a == "hl-whale"]
+            return sum(ps) if ps else None
 
         await eventually(lambda: paid() is not None, 20, "a settlement")
         total = paid()
