@@ -258,14 +258,15 @@ class AlertThresholds(BaseModel):
     """Critical when the mark is within this many percent of the liquidation price. Default 1 %: a move
     markets make within an hour, often within minutes. Must be below ``distance_pct_warning``."""
 
-    distance_sigma_warning: DistanceSigma | None = 2.0
+    distance_sigma_warning: DistanceSigma | None = 1.0
     """Warn when liquidation is within this many hourly standard deviations of the mark's recent moves
-    (volatility-scaled distance): a 2σ hourly move reaches it about once in 20 hours, and within a few
-    hours it is likely. Default 2. Adds to the distance and risk rules; unused until σ is known."""
+    (volatility-scaled distance): at 1σ the market's ordinary moves reach it within the hour about one
+    time in three. Default 1. Adds to the distance and risk rules (a volatile market is warned about
+    sooner than 2 %); unused until σ is known."""
 
-    distance_sigma_critical: DistanceSigma | None = 1.0
-    """Critical when liquidation is within this many hourly standard deviations: about one chance in
-    three of reaching it within the hour. Default 1. Must be below ``distance_sigma_warning``."""
+    distance_sigma_critical: DistanceSigma | None = 0.5
+    """Critical when liquidation is within this many hourly standard deviations: more likely than not
+    within the hour. Default 0.5. Must be below ``distance_sigma_warning``."""
 
     stale_feed_s: Seconds = 30.0
     """Alert when an account's feed has delivered nothing for this many seconds. In (0, 3600]."""

@@ -70,18 +70,18 @@ def test_distance_rules_raise_the_status_with_the_alert() -> None:
 
 def test_sigma_rules_add_to_the_others_once_sigma_is_known() -> None:
     # The scenario's 6x cross long sits ~15 % from liquidation at 59k: far by % and by risk. Marks swinging
-    # 1.2 % a minute make that distance under 2 hourly σ once ten minutes of returns exist.
+    # 3 % a minute make that distance under 1 hourly σ once ten minutes of returns exist.
     thresholds = ThresholdMap()
     sc = Scenario(thresholds=thresholds, max_age_s=120.0)
     state = AlertState()
     sigma_key = AlertKey("main", AlertRule.DISTANCE_SIGMA, "BTC/USDT:USDT long")
     for minute in range(14):
-        snap = sc.tick(59_000.0 * (1.012 if minute % 2 else 1.0), advance=60.0)
+        snap = sc.tick(59_000.0 * (1.03 if minute % 2 else 1.0), advance=60.0)
         state, _ = evaluate(state, snap, thresholds, sc.clock.now())
         pos = snap.account("main").positions[0]
         if pos.risk.distance_sigma is None:  # too little history: judged by % and risk alone
             assert snap.account("main").status is Status.OK and sigma_key not in state.active
     assert pos.risk.distance_to_liquidation_pct is not None and pos.risk.distance_to_liquidation_pct > 10
-    assert pos.risk.distance_sigma is not None and pos.risk.distance_sigma < 2.0
+    assert pos.risk.distance_sigma is not None and 0.5 < pos.risk.distance_sigma < 1.0
     assert state.active[sigma_key].level is AlertLevel.WARNING
     assert snap.account("main").status is Status.WARNING and pos.status is Status.WARNING
