@@ -91,6 +91,33 @@ class Position:
 
 
 @dataclass(frozen=True, slots=True)
+class UnevaluatedPosition:
+    """A position the exchange reports but liqwatch cannot evaluate (no tier table for its symbol, an entry
+    price of 0, an account mode whose margin rules are not modelled): shown with what is known and the
+    reason, never with figures, and never dropped. Its account cannot read "ok" while it is held."""
+
+    symbol: str
+    side: Side
+    size: float
+    reason: str
+    entry_price: float | None = None  # None (or the exchange's 0 dropped) when not known
+    mark_price: float | None = None
+    margin_mode: MarginMode | None = None
+    leverage: float | None = None
+    exchange_liquidation_price: float | None = None
+
+    @property
+    def key(self) -> tuple[str, Side]:
+        return (self.symbol, self.side)
+
+    @staticmethod
+    def of(pos: Position, reason: str) -> UnevaluatedPosition:
+        """A valid position held in an account whose rules are not modelled."""
+        return UnevaluatedPosition(pos.symbol, pos.side, pos.size, reason, pos.entry_price, pos.mark_price,
+                                   pos.margin_mode, pos.leverage, pos.exchange_liquidation_price)
+
+
+@dataclass(frozen=True, slots=True)
 class MarketState:
     """Per-symbol market data of one exchange."""
 
@@ -144,7 +171,7 @@ class PositionUpdate:
 
     account: str
     key: tuple[str, Side]
-    position: Position | None
+    position: Position | UnevaluatedPosition | None
     stamp: Stamp
 
 
@@ -164,6 +191,9 @@ class AccountState:
     ``as_of`` is the exchange time the snapshot is known to be at least as new as (the request's start);
     stream events newer than it are kept over the snapshot's version. ``from_stream`` marks a whole state
     pushed on the stream: a position missing from it closed in plain sight, not while we were blind.
+    ``unevaluated`` are the positions held that cannot be evaluated (each with its reason);
+    ``mode_not_modelled`` names an account mode whose margin rules liqwatch does not implement: then no
+    figure of the account is computed and every position it holds is listed as not evaluated.
     """
 
     spec: AccountSpec
@@ -171,3 +201,5 @@ class AccountState:
     positions: tuple[Position, ...] = field(default_factory=tuple)
     as_of: datetime | None = None
     from_stream: bool = False
+    unevaluated: tuple[UnevaluatedPosition, ...] = field(default_factory=tuple)
+    mode_not_modelled: str | None = None

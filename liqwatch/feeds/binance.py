@@ -18,7 +18,8 @@ from urllib.parse import urlencode
 
 import orjson
 
-from liqwatch.feeds.adapter import FeedAdapter, set_down
+from liqwatch.feeds.account_modes import binance_multi_assets_mode, binance_portfolio_margin
+from liqwatch.feeds.adapter import FeedAdapter, ModeNotModelled, set_down
 from liqwatch.feeds.backoff import Backoff
 from liqwatch.feeds.binance_wire import (
     WirePosition,
@@ -33,7 +34,7 @@ from liqwatch.feeds.binance_wire import (
     unified,
 )
 from liqwatch.feeds.channel import Channel, ChannelKind
-from liqwatch.feeds.rest import ApiError, ReadOnlyGuard, RestError, RestGate, request_json
+from liqwatch.feeds.rest import ApiError, AuthError, ReadOnlyGuard, RestError, RestGate, request_json
 from liqwatch.feeds.stream import WS, StreamRunner
 from liqwatch.feeds.wire import WireError
 from liqwatch.model import (
@@ -46,6 +47,7 @@ from liqwatch.model import (
     PositionMode,
     PositionUpdate,
     Side,
+    UnevaluatedPosition,
 )
 from liqwatch.redact import register_secret
 from liqwatch.store import FundingPaid
@@ -63,6 +65,7 @@ READ_ONLY = ReadOnlyGuard(
             ("GET", "/fapi/v1/leverageBracket"),
             ("GET", "/fapi/v1/fundingInfo"),
             ("GET", "/fapi/v1/income"),
+            ("GET", "/fapi/v1/multiAssetsMargin"),
             ("GET", "/fapi/v2/positionRisk"),
             ("GET", "/fapi/v2/account"),
             ("GET", "/fapi/v2/balance"),
@@ -104,6 +107,7 @@ class BinanceAdapter(FeedAdapter):
         self._funding_since_ms: int | None = None
         self._intervals: dict[str, float] = {}
         self._unbracketed: set[str] = set()
+        self.mode_not_modelled: str | None = None  # Multi-Assets mode: read at start and in every snapshot
         self.market_stream: StreamRunner | None = None
         self.user_stream: StreamRunner | None = None
 
@@ -116,7 +120,8 @@ class BinanceAdapter(FeedAdapter):
         return await request_json(self.session, "GET", self._url(path), gate=self.gate,
                                   timeout_s=self.opts.request_timeout_s, params=params)
 
-    async def _signed(self, path: str, params: dict[str, str] | None = None, retry_clock: bool = True) -> Any:
+    async def _signed(self, path: str, params: dict[str, str] | None = None, retry_clock: bool = True,
+                      base: str | None = None) -> Any:
         READ_ONLY.check("GET", path)
         assert self.account.api_key is not None and self.account.api_secret is not None
         q = dict(params or {})
@@ -124,14 +129,14 @@ class BinanceAdapter(FeedAdapter):
         q["recvWindow"] = "5000"
         query = urlencode(q)
         sig = hmac.new(self.account.api_secret.get().encode(), query.encode(), hashlib.sha256).hexdigest()
-        url = f"{self._url(path)}?{query}&signature={sig}"
+        url = f"{(base or self.account.rest_url).rstrip('/')}{path}?{query}&signature={sig}"
         try:
             return await request_json(self.session, "GET", url, gate=self.gate, timeout_s=self.opts.request_timeout_s,
                                       headers={"X-MBX-APIKEY": self.account.api_key.get()}, auth_codes=AUTH_CODES)
         except ApiError as exc:
             if exc.code == TIMESTAMP_OUTSIDE_WINDOW and retry_clock:
                 await self._sync_time()
-                return await self._signed(path, params, retry_clock=False)
+                return await self._signed(path, params, retry_clock=False, base=base)
             raise
 
     async def _sync_time(self) -> None:
@@ -153,12 +158,33 @@ class BinanceAdapter(FeedAdapter):
             self.tiers = parse_brackets(await self._signed("/fapi/v1/leverageBracket"))
         except WireError as exc:
             raise RestError(f"leverageBracket: {exc}") from None
+        except AuthError:
+            await self._raise_if_portfolio_margin()
+            raise
+        try:
+            self.mode_not_modelled = binance_multi_assets_mode(await self._signed("/fapi/v1/multiAssetsMargin"))
+        except WireError as exc:
+            raise RestError(f"multiAssetsMargin: {exc}") from None
         try:
             intervals = parse_funding_info(await self._public("/fapi/v1/fundingInfo"))
         except (RestError, WireError) as exc:
             log.info("%s: fundingInfo unavailable (%s); assuming 8 h intervals", self.account.name, exc)
             intervals = {}
         self._intervals = intervals
+
+    async def _raise_if_portfolio_margin(self) -> None:
+        """The USDⓈ-M API refused the key: a Portfolio Margin account's keys lose it (see account_modes).
+        Its wallet endpoints live on the spot host (the same base when rest_url points elsewhere)."""
+        base = self.account.rest_url
+        if base.rstrip("/") == "https://fapi.binance.com":
+            base = "https://api.binance.com"
+        try:
+            reason = binance_portfolio_margin(await self._signed("/sapi/v1/account/apiRestrictions", base=base))
+        except (RestError, WireError) as exc:
+            log.info("%s: apiRestrictions unavailable (%s)", self.account.name, exc)
+            return
+        if reason is not None:
+            raise ModeNotModelled(reason)
 
     def _exchange_now(self) -> datetime:
         # A second early: a stream event from just before the request is in the snapshot anyway, while one
@@ -172,6 +198,8 @@ class BinanceAdapter(FeedAdapter):
             risk = await self._signed("/fapi/v2/positionRisk")
             marks = await self._public("/fapi/v1/premiumIndex")
             wallet = parse_account_wallet(account)
+            if isinstance(account, dict) and "multiAssetsMargin" in account:  # v2 carries it: a switch shows
+                self.mode_not_modelled = binance_multi_assets_mode(account)
             wire = [parse_position_risk(i) for i in risk]
             self._apply_marks(marks, {w.symbol for w in wire if w.side is not None})
         except WireError as exc:
@@ -180,7 +208,8 @@ class BinanceAdapter(FeedAdapter):
             self.store.set_funding_interval(Exchange.BINANCE, sym, hours)
         if any(w.symbol not in self.tiers for w in wire if w.side is not None):
             self.tiers.update(parse_brackets(await self._signed("/fapi/v1/leverageBracket")))
-        positions = []
+        positions: list[Position] = []
+        unevaluated: list[UnevaluatedPosition] = []
         for w in wire:
             if w.leverage is not None:
                 self.leverage[w.symbol] = w.leverage
@@ -188,14 +217,17 @@ class BinanceAdapter(FeedAdapter):
                 self.position_mode = PositionMode.HEDGE
             if w.side is None:
                 continue
-            pos = self._position(w)
-            if pos is not None:
+            pos = self._position(w) if w.entry_price > 0 else self._unevaluated(w, "entry price 0 in the snapshot")
+            if isinstance(pos, Position):
                 positions.append(pos)
-                if w.position_side == "BOTH":
-                    self.one_way_side[w.symbol] = w.side
+            elif pos is not None:
+                unevaluated.append(pos)
+            if w.position_side == "BOTH":
+                self.one_way_side[w.symbol] = w.side
         await self._fetch_funding()
         return AccountState(AccountSpec(self.account.name, Exchange.BINANCE, self.position_mode), wallet,
-                            tuple(positions), as_of=as_of)
+                            tuple(positions), as_of=as_of, unevaluated=tuple(unevaluated),
+                            mode_not_modelled=self.mode_not_modelled)
 
     async def _fetch_funding(self) -> None:
         params = {"incomeType": "FUNDING_FEE", "limit": "1000"}
@@ -210,15 +242,26 @@ class BinanceAdapter(FeedAdapter):
             self.store.apply(FundingPaid(self.account.name, tuple(pays)))
             self._funding_since_ms = int(max(p.time for p in pays).timestamp() * 1000)
 
-    def _position(self, w: WirePosition) -> Position | None:
+    def _unevaluated(self, w: WirePosition, reason: str) -> UnevaluatedPosition:
+        assert w.side is not None
+        return UnevaluatedPosition(
+            w.symbol, w.side, w.size, reason, entry_price=w.entry_price if w.entry_price > 0 else None,
+            mark_price=w.mark_price, margin_mode=w.margin_mode, leverage=w.leverage or self.leverage.get(w.symbol),
+            exchange_liquidation_price=w.liquidation_price,
+        )
+
+    def _position(self, w: WirePosition) -> Position | UnevaluatedPosition | None:
+        """The position, or what is known of it and why it cannot be evaluated (never dropped)."""
+        if w.side is None:
+            return None
         tiers = self.tiers.get(w.symbol)
-        if tiers is None or w.side is None:
+        if tiers is None:
             if w.symbol not in self._unbracketed:  # once per symbol, not on every reconciliation
                 self._unbracketed.add(w.symbol)
                 self.store.incidents.append(f"{self.account.name}: no leverage bracket for {w.symbol}; not evaluated")
-            return None
+            return self._unevaluated(w, f"no leverage bracket for {w.symbol}")
         if w.margin_mode is MarginMode.ISOLATED and w.isolated_wallet is None:
-            return None
+            return self._unevaluated(w, "isolated position without its isolated wallet")
         return Position(
             symbol=w.symbol, side=w.side, size=w.size, entry_price=w.entry_price, margin_mode=w.margin_mode,
             tiers=tiers, position_mode=self.position_mode, leverage=w.leverage or self.leverage.get(w.symbol),
@@ -227,7 +270,7 @@ class BinanceAdapter(FeedAdapter):
         )
 
     def after_snapshot(self, state: AccountState) -> None:
-        self._ensure_mark_stream({p.symbol for p in state.positions})
+        self._ensure_mark_stream({p.symbol for p in state.positions} | {u.symbol for u in state.unevaluated})
 
     def _ensure_mark_stream(self, symbols: set[str]) -> None:
         """Subscribe the marks of symbols we hold and do not watch yet (a position opened on the stream)."""
