@@ -38,6 +38,8 @@ from liqwatch.risk.volatility import MinuteVolatility
 from liqwatch.status import RiskThresholds, Status, worst
 
 Event = MarkTick | PositionUpdate | BalanceUpdate | AccountState
+#: The reason on each position of an account whose mode is not modelled (the account view says which mode).
+MODE_NOT_MODELLED = "mode not modelled"
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +156,7 @@ class MonitorStore:
         acc = self._accounts[name]
         acc.mode_not_modelled, acc.halted = reason, halted
         for pos in acc.book.positions():
-            acc.unevaluated[pos.key] = UnevaluatedPosition.of(pos, f"mode not modelled: {reason}")
+            acc.unevaluated[pos.key] = UnevaluatedPosition.of(pos, MODE_NOT_MODELLED)
             acc.book.remove(pos.key)
         self.version += 1
 
@@ -209,7 +211,7 @@ class MonitorStore:
             had = acc.unevaluated.pop(event.key, None) is not None
             return acc.book.remove(event.key) or had
         if isinstance(pos, Position) and acc.mode_not_modelled is not None:
-            pos = UnevaluatedPosition.of(pos, f"mode not modelled: {acc.mode_not_modelled}")
+            pos = UnevaluatedPosition.of(pos, MODE_NOT_MODELLED)
         if isinstance(pos, UnevaluatedPosition):
             acc.book.remove(event.key)
             acc.unevaluated[event.key] = pos
@@ -268,8 +270,7 @@ class MonitorStore:
         unevaluated = state.unevaluated
         acc.mode_not_modelled = state.mode_not_modelled
         if state.mode_not_modelled is not None:  # nothing is evaluated under rules that are not the account's
-            why = f"mode not modelled: {state.mode_not_modelled}"
-            unevaluated += tuple(UnevaluatedPosition.of(p, why) for p in state.positions)
+            unevaluated += tuple(UnevaluatedPosition.of(p, MODE_NOT_MODELLED) for p in state.positions)
             positions = ()
         held_unevaluated = {u.key for u in unevaluated}
 

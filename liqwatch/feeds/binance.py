@@ -217,7 +217,7 @@ class BinanceAdapter(FeedAdapter):
                 self.position_mode = PositionMode.HEDGE
             if w.side is None:
                 continue
-            pos = self._position(w) if w.entry_price > 0 else self._unevaluated(w, "entry price 0 in the snapshot")
+            pos = self._position(w) if w.entry_price > 0 else self._unevaluated(w, "entry price 0")
             if isinstance(pos, Position):
                 positions.append(pos)
             elif pos is not None:
@@ -259,9 +259,9 @@ class BinanceAdapter(FeedAdapter):
             if w.symbol not in self._unbracketed:  # once per symbol, not on every reconciliation
                 self._unbracketed.add(w.symbol)
                 self.store.incidents.append(f"{self.account.name}: no leverage bracket for {w.symbol}; not evaluated")
-            return self._unevaluated(w, f"no leverage bracket for {w.symbol}")
+            return self._unevaluated(w, "no leverage bracket")
         if w.margin_mode is MarginMode.ISOLATED and w.isolated_wallet is None:
-            return self._unevaluated(w, "isolated position without its isolated wallet")
+            return self._unevaluated(w, "no isolated wallet")
         return Position(
             symbol=w.symbol, side=w.side, size=w.size, entry_price=w.entry_price, margin_mode=w.margin_mode,
             tiers=tiers, position_mode=self.position_mode, leverage=w.leverage or self.leverage.get(w.symbol),

@@ -115,7 +115,7 @@ def parse_clearinghouse(state: Any, tiers: dict[str, TierTable]) -> Clearinghous
             table = TierTable.flat(mmr_from_max_leverage(max_lev))
         if not entry > 0 or table is None:
             # Shown with what is known, never dropped and never a reason to refuse the whole state.
-            reason = "entry price 0 in the snapshot" if not entry > 0 else f"no margin table for {symbol}"
+            reason = "entry price 0" if not entry > 0 else "no margin table"
             unevaluated.append(UnevaluatedPosition(
                 symbol, side, abs(szi), reason, entry_price=entry if entry > 0 else None,
                 mark_price=mark, margin_mode=mode, leverage=opt_num(lev, "value"), exchange_liquidation_price=liq))
