@@ -155,9 +155,7 @@ class MonitorStore:
         ``halted``: its adapter stopped (e.g. the exchange closes this API to such accounts)."""
         acc = self._accounts[name]
         acc.mode_not_modelled, acc.halted = reason, halted
-        for pos in acc.book.positions():
-            acc.unevaluated[pos.key] = UnevaluatedPosition.of(pos, MODE_NOT_MODELLED)
-            acc.book.remove(pos.key)
+        _unevaluate_book(acc)
         self.version += 1
 
     def add_channel(self, channel: Channel) -> None:
@@ -309,6 +307,8 @@ class MonitorStore:
             acc.opened_at.setdefault(p.key, p.opened_at or now)
             if as_of is not None:
                 acc.last_position_time[p.key] = max(as_of, acc.last_position_time.get(p.key, as_of))
+        if state.mode_not_modelled is not None:
+            _unevaluate_book(acc)  # a stream version kept over the snapshot's is not evaluated either
         acc.synced = True
         return True
 
@@ -399,6 +399,12 @@ class MonitorStore:
     def _with_mark(self, exchange: Exchange, u: UnevaluatedPosition) -> UnevaluatedPosition:
         mark = self._mark_for(exchange, u.symbol)
         return u if mark is None or mark == u.mark_price else replace(u, mark_price=mark)
+
+
+def _unevaluate_book(acc: _Account) -> None:
+    for pos in acc.book.positions():
+        acc.unevaluated[pos.key] = UnevaluatedPosition.of(pos, MODE_NOT_MODELLED)
+        acc.book.remove(pos.key)
 
 
 def _default_interval(exchange: Exchange) -> float:

@@ -34,7 +34,7 @@ from liqwatch.feeds.binance_wire import (
     unified,
 )
 from liqwatch.feeds.channel import Channel, ChannelKind
-from liqwatch.feeds.rest import ApiError, AuthError, ReadOnlyGuard, RestError, RestGate, request_json
+from liqwatch.feeds.rest import ApiError, AuthError, RateLimited, ReadOnlyGuard, RestError, RestGate, request_json
 from liqwatch.feeds.stream import WS, StreamRunner
 from liqwatch.feeds.wire import WireError
 from liqwatch.model import (
@@ -108,6 +108,7 @@ class BinanceAdapter(FeedAdapter):
         self._intervals: dict[str, float] = {}
         self._unbracketed: set[str] = set()
         self.mode_not_modelled: str | None = None  # Multi-Assets mode: read at start and in every snapshot
+        self._mode_known = False
         self.market_stream: StreamRunner | None = None
         self.user_stream: StreamRunner | None = None
 
@@ -163,8 +164,11 @@ class BinanceAdapter(FeedAdapter):
             raise
         try:
             self.mode_not_modelled = binance_multi_assets_mode(await self._signed("/fapi/v1/multiAssetsMargin"))
-        except WireError as exc:
-            raise RestError(f"multiAssetsMargin: {exc}") from None
+            self._mode_known = True
+        except (AuthError, RateLimited):
+            raise
+        except (RestError, WireError) as exc:  # /fapi/v2/account carries the flag too: read there
+            log.warning("%s: multiAssetsMargin unavailable (%s)", self.account.name, exc)
         try:
             intervals = parse_funding_info(await self._public("/fapi/v1/fundingInfo"))
         except (RestError, WireError) as exc:
@@ -199,7 +203,9 @@ class BinanceAdapter(FeedAdapter):
             marks = await self._public("/fapi/v1/premiumIndex")
             wallet = parse_account_wallet(account)
             if isinstance(account, dict) and "multiAssetsMargin" in account:  # v2 carries it: a switch shows
-                self.mode_not_modelled = binance_multi_assets_mode(account)
+                self.mode_not_modelled, self._mode_known = binance_multi_assets_mode(account), True
+            if not self._mode_known:  # never "ok" under rules that may not be the account's
+                self.mode_not_modelled = "Binance account mode unknown (multiAssetsMargin unreadable)"
             wire = [parse_position_risk(i) for i in risk]
             self._apply_marks(marks, {w.symbol for w in wire if w.side is not None})
         except WireError as exc:
