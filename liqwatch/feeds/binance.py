@@ -65,7 +65,7 @@ READ_ONLY = ReadOnlyGuard(
             ("GET", "/fapi/v1/leverageBracket"),
             ("GET", "/fapi/v1/fundingInfo"),
             ("GET", "/fapi/v1/income"),
-            ("GET", "/fapi/v1/multiAssetsMargin"),
+            ("GET", "/fapi/v1/multiAssetsMargin"),  # GET only: POST on the same path switches the mode
             ("GET", "/fapi/v2/positionRisk"),
             ("GET", "/fapi/v2/account"),
             ("GET", "/fapi/v2/balance"),

@@ -17,6 +17,7 @@ from liqwatch.feeds.account_modes import (
 )
 from liqwatch.feeds.binance import READ_ONLY
 from liqwatch.feeds.channel import ChannelState
+from liqwatch.feeds.rest import ForbiddenEndpoint
 from liqwatch.feeds.wire import WireError
 from liqwatch.status import Status
 from tests.feeds.harness import eventually, running
@@ -87,9 +88,11 @@ def test_okx_single_and_multi_currency_margin_are_modelled_portfolio_margin_is_n
         okx_account_mode({"code": "0", "data": []})
 
 
-def test_the_mode_endpoints_are_on_the_read_only_allowlist() -> None:
+def test_the_mode_endpoints_are_on_the_read_only_allowlist_and_changing_the_mode_is_not() -> None:
     READ_ONLY.check("GET", "/fapi/v1/multiAssetsMargin")
     READ_ONLY.check("GET", "/sapi/v1/account/apiRestrictions")
+    with pytest.raises(ForbiddenEndpoint):
+        READ_ONLY.check("POST", "/fapi/v1/multiAssetsMargin")  # POST switches Multi-Assets mode on or off
 
 
 # --- Binance, end to end -----------------------------------------------------------------------------------
