@@ -96,6 +96,33 @@ class Position:
 
 
 @dataclass(frozen=True, slots=True)
+class UnevaluatedPosition:
+    """A position the exchange reports but liqwatch cannot evaluate (no tier table for its symbol, an entry
+    price of 0, an account mode whose margin rules are not modelled): shown with what is known and the
+    reason, never with figures, and never dropped. Its account cannot read "ok" while it is held."""
+
+    symbol: str
+    side: Side
+    size: float
+    reason: str
+    entry_price: float | None = None  # None (or the exchange's 0 dropped) when not known
+    mark_price: float | None = None
+    margin_mode: MarginMode | None = None
+    leverage: float | None = None
+    exchange_liquidation_price: float | None = None
+
+    @property
+    def key(self) -> tuple[str, Side]:
+        return (self.symbol, self.side)
+
+    @staticmethod
+    def of(pos: Position, reason: str) -> UnevaluatedPosition:
+        """A valid position held in an account whose rules are not modelled."""
+        return UnevaluatedPosition(pos.symbol, pos.side, pos.size, reason, pos.entry_price, pos.mark_price,
+                                   pos.margin_mode, pos.leverage, pos.exchange_liquidation_price)
+
+
+@dataclass(frozen=True, slots=True)
 class MarketState:
     """Per-symbol market data of one exchange."""
 
@@ -152,7 +179,7 @@ class PositionUpdate:
 
     account: str
     key: tuple[str, Side]
-    position: Position | None
+    position: Position | UnevaluatedPosition | None
     stamp: Stamp
 
 
@@ -176,6 +203,9 @@ class AccountState:
     ``wallet_balance`` is the cross wallet (isolated wallets ride on their positions' ``isolated_margin``);
     ``exchange_margin_balance`` is the account's equity as the exchange reports it in the same snapshot
     (Binance totalMarginBalance, Hyperliquid marginSummary.accountValue), kept to check ours against it.
+    ``unevaluated`` are the positions held that cannot be evaluated (each with its reason);
+    ``mode_not_modelled`` names an account mode whose margin rules liqwatch does not implement: then no
+    figure of the account is computed and every position it holds is listed as not evaluated.
     """
 
     spec: AccountSpec
@@ -184,3 +214,5 @@ class AccountState:
     as_of: datetime | None = None
     from_stream: bool = False
     exchange_margin_balance: float | None = None
+    unevaluated: tuple[UnevaluatedPosition, ...] = field(default_factory=tuple)
+    mode_not_modelled: str | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from liqwatch.commands.calc_output import fmt
+from liqwatch.model import UnevaluatedPosition
 from liqwatch.risk.evaluate import AccountRisk
 from liqwatch.store import AccountView, MonitorSnapshot
 
@@ -74,10 +75,12 @@ def _account_json(a: AccountView) -> dict[str, Any]:
                 "age_s": _r(p.age_s, 3),
             }
             for p in a.positions
-        ],
+        ] + [_unevaluated_json(u) for u in a.unevaluated],
     }
     if a.disabled_reason is not None:
         out["disabled"] = a.disabled_reason
+    if a.mode_not_modelled is not None:
+        out["mode_not_modelled"] = a.mode_not_modelled
     return out
 
 
@@ -85,6 +88,16 @@ def _signed(value: float | None) -> str:
     # Funding reads the same everywhere: negative = paid, positive = received.
     return "-" if value is None else f"{value:+,.2f}"
 
+
+def _unevaluated_json(u: UnevaluatedPosition) -> dict[str, Any]:
+    """What is known of a position that is not evaluated; every computed figure is null, never a guess."""
+    return {
+        "symbol": u.symbol, "side": u.side.value, "size": u.size, "entry_price": u.entry_price,
+        "mark_price": u.mark_price, "liquidation_price": None,
+        "exchange_liquidation_price": u.exchange_liquidation_price, "distance_to_liquidation_pct": None,
+        "distance_sigma": None, "margin_ratio": None, "risk": None, "unrealized_pnl": None, "next_funding": None,
+        "age_s": None, "not_evaluated": u.reason,
+    }
 
 def snapshot_text(snap: MonitorSnapshot) -> str:
     lines = [f"{snap.time:%Y-%m-%d %H:%M:%S} UTC  status {snap.status.value.upper()}"]
@@ -99,14 +112,17 @@ def snapshot_text(snap: MonitorSnapshot) -> str:
         if a.disabled_reason:
             lines.append(f"{head}  disabled: {a.disabled_reason}")
             continue
-        if r is None:
+        if a.mode_not_modelled:
+            lines.append(f"{head}  mode not modelled: {a.mode_not_modelled}")
+        elif r is None:
             lines.append(f"{head}  waiting for the first snapshot")
             continue
-        exch = f" (exchange {fmt(r.exchange_margin_balance)})" if equity_differs(r) else ""
-        lines.append(f"{head}  equity {fmt(r.margin_balance)}{exch}  wallet {fmt(r.wallet_balance)}  "
-                     f"cross equity {fmt(r.cross_margin_balance)}  MM {fmt(r.maintenance_margin)}  "
-                     f"ratio {fmt(r.margin_ratio, 4)}  risk {fmt(r.risk, 4)}  funding today {_signed(a.funding_today)}"
-                     f"{'' if a.fresh else '  (NOT FRESH)'}")
+        else:
+            exch = f" (exchange {fmt(r.exchange_margin_balance)})" if equity_differs(r) else ""
+            lines.append(f"{head}  equity {fmt(r.margin_balance)}{exch}  wallet {fmt(r.wallet_balance)}  "
+                         f"cross equity {fmt(r.cross_margin_balance)}  MM {fmt(r.maintenance_margin)}  "
+                         f"ratio {fmt(r.margin_ratio, 4)}  risk {fmt(r.risk, 4)}  "
+                         f"funding today {_signed(a.funding_today)}{'' if a.fresh else '  (NOT FRESH)'}")
         for p in a.positions:
             pr = p.risk
             lines.append(
@@ -118,4 +134,6 @@ def snapshot_text(snap: MonitorSnapshot) -> str:
                 f"ROE {fmt(None if pr.roe is None else pr.roe * 100)}%  funding {_signed(p.funding_paid_since_open)}"
                 f"{'' if p.fresh else '  STALE'}"
             )
+        lines.extend(f"  {u.symbol:<16} {u.side.value:<5} size {u.size:g}  entry {fmt(u.entry_price, 4)}  "
+                     f"mark {fmt(u.mark_price, 4)}  not evaluated: {u.reason}" for u in a.unevaluated)
     return "\n".join(lines) + "\n"

@@ -30,8 +30,10 @@ from liqwatch.model import (
     FundingPayment,
     MarketState,
     MarkTick,
+    Position,
     PositionUpdate,
     Side,
+    UnevaluatedPosition,
 )
 from liqwatch.risk.base import ExchangeRisk
 from liqwatch.risk.evaluate import AccountRisk, PositionRisk, total_margin_balance
@@ -39,6 +41,8 @@ from liqwatch.risk.volatility import MinuteVolatility
 from liqwatch.status import Status, worst
 
 Event = MarkTick | PositionUpdate | BalanceUpdate | AccountState
+#: The reason on each position of an account whose mode is not modelled (the account view says which mode).
+MODE_NOT_MODELLED = "mode not modelled"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +84,11 @@ class AccountView:
     synced: bool  # at least one full account snapshot has been applied
     disabled_reason: str | None = None
     funding_today: float = 0.0  # settled funding since 00:00 UTC (negative = paid)
+    # Positions held but not evaluated, each with its reason (marks as last known); while there is one, the
+    # account reads stale. ``mode_not_modelled``: the account's margin mode is not implemented, so no figure
+    # of it is computed (``risk`` None) and every position is listed here.
+    unevaluated: tuple[UnevaluatedPosition, ...] = ()
+    mode_not_modelled: str | None = None
     danger: Status = Status.OK  # the level its figures reach (liqwatch.danger), freshness aside
 
 
@@ -116,6 +125,9 @@ class _Account:
     opened_at: dict[tuple[str, Side], datetime] = field(default_factory=dict)
     #: (the exchange's reported equity, ours from the same snapshot) at the last snapshot that reported one.
     reported_equity: tuple[float, float] | None = None
+    unevaluated: dict[tuple[str, Side], UnevaluatedPosition] = field(default_factory=dict)
+    mode_not_modelled: str | None = None
+    halted: bool = False  # the adapter stopped watching (a mode whose API it cannot use): nothing to wait for
     levels: dict[tuple[AlertRule, str], AlertLevel] = field(default_factory=dict)  # held, for hysteresis
 
 
@@ -158,6 +170,14 @@ class MonitorStore:
 
     def disable_account(self, name: str, reason: str) -> None:
         self._accounts[name].disabled_reason = reason
+        self.version += 1
+
+    def set_mode_not_modelled(self, name: str, reason: str, *, halted: bool = False) -> None:
+        """The account runs under margin rules liqwatch does not implement: never evaluated, reads stale.
+        ``halted``: its adapter stopped (e.g. the exchange closes this API to such accounts)."""
+        acc = self._accounts[name]
+        acc.mode_not_modelled, acc.halted = reason, halted
+        _unevaluate_book(acc)
         self.version += 1
 
     def add_channel(self, channel: Channel) -> None:
@@ -209,11 +229,20 @@ class MonitorStore:
             self.ignored_stale_events += 1
             return False
         acc.last_position_time[event.key] = event.stamp.exchange_time
-        if event.position is None:
+        pos = event.position
+        if pos is None:
             acc.opened_at.pop(event.key, None)
-            return acc.book.remove(event.key)
-        acc.opened_at.setdefault(event.key, event.position.opened_at or event.stamp.exchange_time)
-        acc.book.upsert(event.position, self._mark_for(acc.spec.exchange, event.position.symbol))
+            had = acc.unevaluated.pop(event.key, None) is not None
+            return acc.book.remove(event.key) or had
+        if isinstance(pos, Position) and acc.mode_not_modelled is not None:
+            pos = UnevaluatedPosition.of(pos, MODE_NOT_MODELLED)
+        if isinstance(pos, UnevaluatedPosition):
+            acc.book.remove(event.key)
+            acc.unevaluated[event.key] = pos
+            return True
+        acc.unevaluated.pop(event.key, None)
+        acc.opened_at.setdefault(event.key, pos.opened_at or event.stamp.exchange_time)
+        acc.book.upsert(pos, self._mark_for(acc.spec.exchange, pos.symbol))
         return True
 
     def _mark_for(self, exchange: Exchange, symbol: str) -> float | None:
@@ -294,14 +323,24 @@ class MonitorStore:
         """A full state: replaces the positions, except where the stream already said something newer;
         notices what closed while we were blind (a REST snapshot missing a position we still showed)."""
         as_of = state.as_of
+        positions: tuple[Position, ...] = state.positions
+        unevaluated = state.unevaluated
+        acc.mode_not_modelled = state.mode_not_modelled
+        if state.mode_not_modelled is not None:  # nothing is evaluated under rules that are not the account's
+            unevaluated += tuple(UnevaluatedPosition.of(p, MODE_NOT_MODELLED) for p in state.positions)
+            positions = ()
+        held_unevaluated = {u.key for u in unevaluated}
 
         def newer_on_stream(key: tuple[str, Side]) -> bool:
             t = acc.last_position_time.get(key)
             return as_of is not None and t is not None and t > as_of
 
-        new_keys = {p.key for p in state.positions}
+        new_keys = {p.key for p in positions}
         for old in acc.book.positions():
             if old.key in new_keys or newer_on_stream(old.key):
+                continue
+            if old.key in held_unevaluated:  # still held, no longer evaluable: not a close
+                acc.book.remove(old.key)
                 continue
             if acc.synced and not state.from_stream:
                 self.incidents.append(
@@ -314,8 +353,13 @@ class MonitorStore:
             acc.book.set_wallet_balance(state.wallet_balance)
             if as_of is not None:
                 acc.last_balance_time = as_of
+        for key in [k for k in acc.unevaluated if k not in held_unevaluated and not newer_on_stream(k)]:
+            del acc.unevaluated[key]  # closed (or evaluable again: then it is in ``positions``)
+        for u in unevaluated:
+            if not newer_on_stream(u.key):
+                acc.unevaluated[u.key] = u
         now = self.clock.now()
-        for p in state.positions:
+        for p in positions:
             if newer_on_stream(p.key):
                 continue  # the stream's version is newer than this snapshot
             acc.book.upsert(p, self._mark_for(acc.spec.exchange, p.symbol) or p.mark_price)
@@ -326,13 +370,15 @@ class MonitorStore:
             # Ours from the snapshot's own marks and wallets, so the comparison is of definitions, not of time.
             ours = total_margin_balance(acc.book.rules, state.wallet_balance, state.positions)
             acc.reported_equity = (state.exchange_margin_balance, ours)
+        if state.mode_not_modelled is not None:
+            _unevaluate_book(acc)  # a stream version kept over the snapshot's is not evaluated either
         acc.synced = True
         return True
 
     def all_live(self) -> bool:
         """Every channel LIVE and every active account synced: cheap, for polling."""
         now = self.clock.monotonic()
-        active = [a for a in self._accounts.values() if a.disabled_reason is None]
+        active = [a for a in self._accounts.values() if a.disabled_reason is None and not a.halted]
         channels = [ch for a in active for ch in a.channels]
         return bool(channels) and all(a.synced for a in active) and all(
             ch.check(now) is ChannelState.LIVE for ch in channels
@@ -393,6 +439,14 @@ class MonitorStore:
         if acc.disabled_reason is not None:
             return AccountView(acc.spec.name, acc.spec.exchange, None, (), feeds, False, Status.STALE, False,
                                acc.disabled_reason)
+        midnight = self.clock.now().replace(hour=0, minute=0, second=0, microsecond=0)
+        today = acc.funding.total_since(midnight)
+        unevaluated = tuple(self._with_mark(acc.spec.exchange, u) for u in acc.unevaluated.values())
+        if acc.mode_not_modelled is not None:
+            # No figure computed under rules that are not the account's: stale, with the reason.
+            return AccountView(acc.spec.name, acc.spec.exchange, None, (), feeds, False, Status.STALE, acc.synced,
+                               funding_today=today, unevaluated=unevaluated,
+                               mode_not_modelled=acc.mode_not_modelled)
         if not acc.synced:
             return AccountView(acc.spec.name, acc.spec.exchange, None, (), feeds, False, Status.STALE, False)
         sigmas = {}
@@ -433,12 +487,21 @@ class MonitorStore:
             )
         level = assessment.status
         status = level
-        if not fresh and status is not Status.CRITICAL:
+        # A position not evaluated may hide danger (its margin is missing from the account's): never "ok".
+        if (not fresh or unevaluated) and status is not Status.CRITICAL:
             status = Status.STALE
-        midnight = self.clock.now().replace(hour=0, minute=0, second=0, microsecond=0)
-        today = acc.funding.total_since(midnight)
         return AccountView(acc.spec.name, acc.spec.exchange, risk, tuple(positions), feeds, fresh, status, True,
-                           funding_today=today, danger=level)
+                           funding_today=today, unevaluated=unevaluated, danger=level)
+
+    def _with_mark(self, exchange: Exchange, u: UnevaluatedPosition) -> UnevaluatedPosition:
+        mark = self._mark_for(exchange, u.symbol)
+        return u if mark is None or mark == u.mark_price else replace(u, mark_price=mark)
+
+
+def _unevaluate_book(acc: _Account) -> None:
+    for pos in acc.book.positions():
+        acc.unevaluated[pos.key] = UnevaluatedPosition.of(pos, MODE_NOT_MODELLED)
+        acc.book.remove(pos.key)
 
 
 def _default_interval(exchange: Exchange) -> float:

@@ -10,6 +10,7 @@ from liqwatch.store import AccountView, MonitorSnapshot, nearest_distance
 from widgets import fmt
 from widgets.keyed_table import Cell, Column
 from widgets.levels import feed_tag, status_cell, status_tag
+from widgets.position_rows import flow
 from widgets.risk_view import worst_liquidated, worst_risk
 from widgets.table_model import Entry
 
@@ -35,6 +36,10 @@ COLUMNS = (
 def freshness(a: AccountView) -> Cell:
     if a.disabled_reason is not None:
         return ("OFF", "stale")
+    if a.mode_not_modelled is not None:
+        return ("MODE N/M", "stale")
+    if a.unevaluated:  # live, maybe, but not all of it is evaluated
+        return (f"{len(a.unevaluated)} not eval", "stale")
     if a.fresh:
         return ("LIVE", "ok")
     bad = [f for f in a.feeds if f.state is not ChannelState.LIVE]
@@ -60,8 +65,12 @@ def account_entry(a: AccountView) -> Entry:
     if r is None:
         why = "disabled" if a.disabled_reason else "waiting"
         exchange = SHORT_EXCHANGE.get(a.exchange.value, a.exchange.value)
-        cells = (status_cell(a.status), (exchange, "stale"), (a.name, "stale"), (why, "stale"),
-                 ("", ""), ("", ""), ("", ""), ("", ""), ("", ""), ("", ""), fresh)
+        cells: tuple[Cell, ...] = (status_cell(a.status), (exchange, "stale"), (a.name, "stale"), (why, "stale"),
+                                   ("", ""), ("", ""), ("", ""), ("", ""), ("", ""), ("", ""), fresh)
+        if a.mode_not_modelled is not None:
+            widths = tuple(c.width for c in COLUMNS[3:-1])  # every column between the name and freshness
+            message = flow(f"mode not modelled: {a.mode_not_modelled}", widths)
+            cells = (*cells[:3], *((m, "stale") for m in message), fresh)
         return Entry(a.name, cells, (-a.status.rank, a.exchange.value, a.name, None, None, None, None, None, None,
                                      None, fresh[0]), search)
     risk = worst_risk(a)

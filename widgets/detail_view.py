@@ -10,7 +10,7 @@ from liqwatch.store import MonitorSnapshot
 from liqwatch.tiers import TierTable
 from widgets.detail_lines import detail_lines, empty_lines
 from widgets.history import Sample
-from widgets.position_rows import find_position
+from widgets.position_rows import find_position, find_unevaluated
 from widgets.text_lines import TextLines
 
 
@@ -31,6 +31,9 @@ class DetailView(TextLines, can_focus=True):
         width, height = self.size.width or 80, self.size.height or 12
         found = find_position(snap, key) if key is not None else None
         if found is None:
+            u = find_unevaluated(snap, key) if key is not None else None
+            if u is not None:
+                return self.set_lines(empty_lines(f" {u.symbol} {u.side.value}: not evaluated: {u.reason}"))
             return self.set_lines(empty_lines(" select a position (j/k in the positions pane)"))
         account, position = found
         return self.set_lines(detail_lines(account, position, tiers, samples, snap.time, width, height))

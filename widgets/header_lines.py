@@ -22,6 +22,8 @@ from widgets.text_lines import Line, Span
 def _feed_span(a: AccountView) -> Span:
     if a.disabled_reason is not None:
         return (f"{a.name} OFF", "stale")
+    if a.mode_not_modelled is not None:
+        return (f"{a.name} MODE NOT MODELLED", "stale")
     bad = [f for f in a.feeds if f.state is not ChannelState.LIVE]
     if not a.feeds:
         return (f"{a.name} CONNECTING", "stale")

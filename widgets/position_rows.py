@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
-from liqwatch.model import MarginMode
+from liqwatch.model import MarginMode, UnevaluatedPosition
 from liqwatch.status import Status
 from liqwatch.store import AccountView, MonitorSnapshot, PositionView
 from widgets import fmt
@@ -43,8 +43,58 @@ COLUMNS = (
 FIXED_COLUMNS = 2  # account and symbol stay put while the rest scrolls sideways
 
 
-def position_key(account: str, p: PositionView) -> str:
-    return f"{account}|{p.risk.symbol}|{p.risk.side.value}"
+def position_key(account: str, p: PositionView | UnevaluatedPosition) -> str:
+    symbol, side = (p.risk.symbol, p.risk.side) if isinstance(p, PositionView) else (p.symbol, p.side)
+    return f"{account}|{symbol}|{side.value}"
+
+
+def flow(text: str, widths: tuple[int, ...]) -> list[str]:
+    """``text`` laid word by word over consecutive columns (their one-blank gaps read as spaces), so that a
+    message wider than any one column stays readable; a word longer than a column is cut at its edge."""
+    out: list[str] = []
+    words = text.split()
+    for i, width in enumerate(widths):
+        line = ""
+        while words:
+            word = words[0]
+            candidate = f"{line} {word}" if line else word
+            if len(candidate) <= width:
+                line = candidate
+                words.pop(0)
+            elif not line and len(word) > max(widths[i:]):  # fits no column: cut it here
+                line, words[0] = word[:width], word[width:]
+                break
+            else:  # the word goes whole into a later, wider column
+                break
+        out.append(line.ljust(width))
+    if words and out:
+        out[-1] = out[-1][: max(0, widths[-1] - 1)] + "…"
+    return out
+
+
+#: The columns a not-evaluated row's message runs over (where its figures would be).
+_MESSAGE_COLUMNS = ("liq", "exch_liq", "ratio", "upnl", "roe")
+
+
+def unevaluated_entry(a: AccountView, u: UnevaluatedPosition) -> Entry:
+    """What is known (symbol, side, size, entry, mark) and "not evaluated: <reason>"; no figure at all."""
+    widths = tuple(c.width for c in COLUMNS if c.key in _MESSAGE_COLUMNS)
+    message = [(chunk, "stale") for chunk in flow(f"not evaluated: {u.reason}", widths)]
+    notional = u.size * u.mark_price if u.mark_price is not None else None
+    mode = "" if u.margin_mode is None else ("iso" if u.margin_mode is MarginMode.ISOLATED else "cross")
+    cells = (
+        (a.name, "muted stale"), (u.symbol, "strong stale"), (u.side.value, "stale"), ("? N/E", "stale"),
+        ("", "stale"), ("", "stale"), (fmt.price(u.mark_price), "stale"), *message,
+        (fmt.size(u.size), "stale"), (fmt.compact(notional), "stale"), (fmt.price(u.entry_price), "stale"),
+        ("", ""), ("", ""), ("", ""), (fmt.leverage(u.leverage), "stale"), (mode, "stale"),
+        ("not eval", "stale"),
+    )
+    # Sorted with the most dangerous rows: nothing is known of its distance, so it may be the nearest.
+    sort = (a.name, u.symbol, u.side.value, -Status.STALE.rank, float("-inf"), None, u.mark_price, None, None,
+            None, None, None, u.size, notional, u.entry_price, None, None, None, u.leverage,
+            u.margin_mode.value if u.margin_mode else None, None)
+    search = f"{a.name} {a.exchange.value} {u.symbol} {u.side.value} not evaluated".lower()
+    return Entry(position_key(a.name, u), cells, sort, search)
 
 
 def roe_pct(p: PositionView) -> float | None:
@@ -145,11 +195,20 @@ def position_entries(snap: MonitorSnapshot, account: str | None = None, cache: E
                 hit = (sig, position_entry(a, p, snap.time))
                 cache[key] = hit
             out.append(hit[1])
+        out.extend(unevaluated_entry(a, u) for u in a.unevaluated)
     if cache is not None and len(cache) > 2 * len(out) + 64:
         live = {e.key for e in out}
         for key in [k for k in cache if k not in live]:
             del cache[key]
     return out
+
+
+def find_unevaluated(snap: MonitorSnapshot, key: str) -> UnevaluatedPosition | None:
+    account = key.split("|", 1)[0]
+    for a in snap.accounts:
+        if a.name == account:
+            return next((u for u in a.unevaluated if position_key(a.name, u) == key), None)
+    return None
 
 
 def find_position(snap: MonitorSnapshot, key: str) -> tuple[AccountView, PositionView] | None:

@@ -14,6 +14,7 @@ from liqwatch.emulator.binance_auth import BinanceError, ListenKeys, account_for
 from liqwatch.emulator.candles import INTERVALS_MS, select
 from liqwatch.emulator.fmt import fixed, precise_price, trimmed
 from liqwatch.emulator.market import SimMarket
+from liqwatch.emulator.position_faults import PositionFaults
 from liqwatch.emulator.simulation import Simulation
 
 Json = dict[str, Any]
@@ -33,6 +34,7 @@ _WEIGHTS = {
     "/fapi/v2/balance": 5,
     "/fapi/v3/balance": 5,
     "/fapi/v1/income": 30,
+    "/fapi/v1/multiAssetsMargin": 30,
 }
 
 
@@ -53,8 +55,10 @@ class BinanceRest:
         sim: Simulation,
         listen_keys: ListenKeys,
         on_listen_key_deleted: Callable[[str], Awaitable[None]],
+        position_faults: PositionFaults | None = None,
     ) -> None:
         self.sim = sim
+        self.position_faults = position_faults or PositionFaults()
         self.listen_keys = listen_keys
         self._on_deleted = on_listen_key_deleted
         self._weights: deque[tuple[float, int]] = deque()
@@ -77,6 +81,7 @@ class BinanceRest:
             web.get("/fapi/v2/balance", s(self.balance)),
             web.get("/fapi/v3/balance", s(self.balance)),
             web.get("/fapi/v1/income", s(self.income)),
+            web.get("/fapi/v1/multiAssetsMargin", s(self.multi_assets_margin)),
             web.get("/sapi/v1/account/apiRestrictions", s(self.api_restrictions)),
             web.get("/sapi/v1/capital/config/getall", s(self.capital_config)),
             web.get("/sapi/v1/margin/allPairs", s(self.margin_pairs)),
@@ -122,6 +127,9 @@ class BinanceRest:
                 account = account_for_key(request, self.sim.binance_by_key)
                 body = await request.text() if request.can_read_body else ""
                 params = verify_signed(request, body, account, self.sim.now_ms())
+                if account.spec.portfolio_margin and request.path.startswith("/fapi/"):
+                    # Binance strips the Futures permission from a Portfolio Margin account's keys.
+                    raise BinanceError(401, -2015, "Invalid API-key, IP, or permissions for action.")
                 return self._finish(request, await handler(request, account, params))
             except BinanceError as exc:
                 return self._finish(request, exc.response())
@@ -309,6 +317,8 @@ class BinanceRest:
     ) -> web.StreamResponse:
         rows = []
         for sym in self._symbols(params):
+            if sym in self.position_faults.no_bracket:
+                continue
             table = self.sim.binance_markets[sym].tiers
             brackets = [
                 {
@@ -322,7 +332,7 @@ class BinanceRest:
                 for i, t in enumerate(table.tiers)
             ]
             rows.append({"symbol": sym, "notionalCoef": 1.0, "brackets": brackets})
-        if "symbol" in params:
+        if "symbol" in params and rows:
             return web.json_response(rows[0])
         return web.json_response(rows)
 
@@ -334,7 +344,7 @@ class BinanceRest:
         notional = p.qty * m.mark
         return {
             "positionAmt": fixed(p.qty, spec.qty_decimals),
-            "entryPrice": trimmed(p.entry, 8),
+            "entryPrice": trimmed(self.position_faults.entry("binance", p.symbol, p.entry), 8),
             "breakEvenPrice": trimmed(p.entry, 8),
             "markPrice": fixed(m.mark, 8),
             "unRealizedProfit": fixed(upnl, 8),
@@ -533,7 +543,7 @@ class BinanceRest:
                     "canDeposit": True,
                     "canWithdraw": True,
                     "updateTime": 0,
-                    "multiAssetsMargin": False,
+                    "multiAssetsMargin": account.spec.multi_assets_margin,
                     "tradeGroupId": -1,
                 }
             )
@@ -605,6 +615,11 @@ class BinanceRest:
             ]
         )
 
+    async def multi_assets_margin(
+        self, request: web.Request, account: BinanceAccount, params: dict[str, str]
+    ) -> web.StreamResponse:
+        return web.json_response({"multiAssetsMargin": account.spec.multi_assets_margin})
+
     async def api_restrictions(
         self, request: web.Request, account: BinanceAccount, params: dict[str, str]
     ) -> web.StreamResponse:
@@ -614,8 +629,8 @@ class BinanceRest:
                 "ipRestrict": spec.ip_restrict,
                 "createTime": _ONBOARD_MS,
                 "enableInternalTransfer": False,
-                "enableFutures": spec.enable_futures,
-                "enablePortfolioMarginTrading": False,
+                "enableFutures": spec.enable_futures and not spec.portfolio_margin,
+                "enablePortfolioMarginTrading": spec.portfolio_margin,
                 "enableVanillaOptions": False,
                 "permitsUniversalTransfer": False,
                 "enableReading": True,

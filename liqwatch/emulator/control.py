@@ -38,6 +38,7 @@ FAULT_ARGS: dict[str, dict[str, tuple[type, ...]]] = {
     "slow": {"delay": (int, float), "exchange": (str,), "count": (int,), "seconds": (int, float)},
     "expire_listen_key": {"account": (str,)},
     "refuse_connections": {"seconds": (int, float)},
+    "bad_position": {"kind": (str,), "symbol": (str,), "exchange": (str,), "on": (bool,)},
 }
 
 
@@ -136,6 +137,10 @@ class ControlApi:
                 raise ValueError("delay is required")
             f.slow(**args)
             return None
+        if name == "bad_position":
+            if "kind" not in args or "symbol" not in args:
+                raise ValueError("kind and symbol are required")
+            return f.bad_position(**args)
         if name == "ack_without_data":
             f.ack_without_data(**args)
             return None

@@ -19,6 +19,7 @@ from aiohttp import WSMsgType, web
 
 from liqwatch.emulator.binance_auth import ListenKeys
 from liqwatch.emulator.binance_ws import BinanceStreams
+from liqwatch.emulator.position_faults import PositionFaults
 from liqwatch.emulator.streams import ConnKind, Hub, StreamFlags, target_kinds
 
 MALFORMED_KINDS = ("truncated", "invalid_utf8", "nan", "not_json", "binary")
@@ -67,7 +68,9 @@ class Faults:
         now_ms: Callable[[], int],
         stop_listening: Callable[[], Awaitable[None]],
         start_listening: Callable[[], Awaitable[None]],
+        position_faults: PositionFaults | None = None,
     ) -> None:
+        self.position_faults = position_faults or PositionFaults()
         self._hub = hub
         self._flags = flags
         self._listen_keys = listen_keys
@@ -205,6 +208,14 @@ class Faults:
         self._record("expire_listen_key", account=account, keys=len(expired), affected=sent)
         return sent
 
+    def bad_position(self, kind: str, symbol: str, *, exchange: str = "binance", on: bool = True) -> int:
+        """From now on (until cleared or ``on`` false), positions of ``symbol`` are reported with entry
+        price "0" (``zero_entry``), or ``symbol`` is left out of Binance's leverage brackets (``no_bracket``),
+        in every REST answer (and Hyperliquid's clearinghouseState pushes, built from the same payload)."""
+        self.position_faults.set(kind, exchange, symbol, on)
+        self._record("bad_position", kind=kind, symbol=symbol, exchange=exchange, on=on)
+        return 1
+
     # --- REST faults -----------------------------------------------------------------------------------
     def rest_error(
         self,
@@ -318,6 +329,7 @@ class Faults:
         self._errors.clear()
         self._slow.clear()
         self._flags.silent_subscriptions.clear()
+        self.position_faults.clear()
         for conn in self._hub.of(target_kinds("all")):
             conn.half_open = False
             conn.data_stopped = False
@@ -356,6 +368,7 @@ class Faults:
                 {"exchange": r.exchange, "delay": r.delay, "remaining": r.remaining} for r in self._slow if r.live(now)
             ],
             "ack_without_data": sorted(k.value for k in self._flags.silent_subscriptions),
+            "bad_positions": self.position_faults.status(),
             "refusing_connections": self.refusing,
             "accepted_connections": {kind.value: n for kind, n in self._hub.accepted.items()},
             "connections": [

@@ -12,6 +12,7 @@ from aiohttp import web
 from liqwatch.emulator.accounts import HlPosition, HyperliquidAccount
 from liqwatch.emulator.candles import INTERVALS_MS
 from liqwatch.emulator.fmt import hl_px, precise_price, trimmed
+from liqwatch.emulator.position_faults import PositionFaults
 from liqwatch.emulator.simulation import Simulation
 
 Json = dict[str, Any]
@@ -23,8 +24,9 @@ MAX_CANDLES = 5000
 
 
 class HyperliquidInfo:
-    def __init__(self, sim: Simulation) -> None:
+    def __init__(self, sim: Simulation, position_faults: PositionFaults | None = None) -> None:
         self.sim = sim
+        self.position_faults = position_faults or PositionFaults()
         self._table_ids: dict[str, int] = {}
         for i, (coin, spec) in enumerate(sim.market.hyperliquid_specs.items()):
             # Hyperliquid: margin table ids below 50 mean one tier at that leverage; tiered tables get ids above.
@@ -190,7 +192,7 @@ class HyperliquidInfo:
                 "coin": p.coin,
                 "szi": trimmed(p.szi, spec.sz_decimals),
                 "leverage": leverage,
-                "entryPx": trimmed(p.entry, 6),
+                "entryPx": trimmed(self.position_faults.entry("hyperliquid", p.coin, p.entry), 6),
                 "positionValue": trimmed(value, 6),
                 "unrealizedPnl": trimmed(upnl, 6),
                 "returnOnEquity": trimmed(upnl / initial if initial else 0.0, 8),

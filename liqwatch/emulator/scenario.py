@@ -175,6 +175,10 @@ class BinanceAccountSpec(_Strict):
     enable_futures: bool = False
     enable_withdrawals: bool = False
     enable_spot_and_margin_trading: bool = False
+    # Account modes liqwatch does not model: Multi-Assets mode (GET /fapi/v1/multiAssetsMargin says so), and
+    # Portfolio Margin (the USDⓈ-M API answers -2015 to its keys; apiRestrictions names it).
+    multi_assets_margin: bool = False
+    portfolio_margin: bool = False
     positions: tuple[BinancePositionSpec, ...] = ()
 
     @field_validator("api_key")

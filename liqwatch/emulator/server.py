@@ -28,6 +28,7 @@ from liqwatch.emulator.faults import Faults
 from liqwatch.emulator.hyperliquid_info import HyperliquidInfo
 from liqwatch.emulator.hyperliquid_ws import HyperliquidStreams
 from liqwatch.emulator.market import Market
+from liqwatch.emulator.position_faults import PositionFaults
 from liqwatch.emulator.scenario import Scenario
 from liqwatch.emulator.simulation import Simulation, StepResult
 from liqwatch.emulator.streams import Hub, StreamFlags
@@ -75,7 +76,8 @@ class EmulatorServer:
         self.hub = Hub()
         self.flags = StreamFlags(silent_subscriptions=set())
         self.listen_keys = ListenKeys(seed, listen_key_ttl, self.clock.monotonic)
-        self.binance_rest = BinanceRest(self.sim, self.listen_keys, self._listen_key_deleted)
+        self.position_faults = PositionFaults()
+        self.binance_rest = BinanceRest(self.sim, self.listen_keys, self._listen_key_deleted, self.position_faults)
         self.binance_ws = BinanceStreams(
             self.sim,
             self.hub,
@@ -84,7 +86,7 @@ class EmulatorServer:
             ping_interval=binance_ping_interval,
             pong_timeout=binance_pong_timeout,
         )
-        self.hl_info = HyperliquidInfo(self.sim)
+        self.hl_info = HyperliquidInfo(self.sim, self.position_faults)
         self.hl_ws = HyperliquidStreams(self.sim, self.hl_info, self.hub, self.flags, idle_timeout=hl_idle_timeout)
         self.faults = Faults(
             self.hub,
@@ -94,6 +96,7 @@ class EmulatorServer:
             now_ms=self.sim.now_ms,
             stop_listening=self._stop_listening,
             start_listening=self._start_listening,
+            position_faults=self.position_faults,
         )
         self.control = ControlApi(self.faults, self._tick_json, self.snapshot)
         self.requests: deque[tuple[str, str, int]] = deque(maxlen=2000)

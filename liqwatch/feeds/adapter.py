@@ -36,6 +36,11 @@ class MalformedFrame(ValueError):
     """A frame that cannot be used; counted and logged, never fatal."""
 
 
+class ModeNotModelled(Exception):
+    """The account runs under margin rules liqwatch does not implement and its feed cannot go on (e.g. the
+    exchange closes this API to such accounts): the account is shown as "mode not modelled", not retried."""
+
+
 class FeedAdapter:
     def __init__(
         self,
@@ -268,6 +273,11 @@ class FeedAdapter:
                 self.last_error = str(exc)
                 log.error("%s: authentication failed, not retrying: %s", self.account.name, exc)
                 self.store.disable_account(self.account.name, f"authentication failed: {exc}")
+                return
+            except ModeNotModelled as exc:
+                self.last_error = f"mode not modelled: {exc}"
+                log.error("%s: account mode not modelled, not watching it: %s", self.account.name, exc)
+                self.store.set_mode_not_modelled(self.account.name, str(exc), halted=True)
                 return
             except asyncio.CancelledError:
                 raise

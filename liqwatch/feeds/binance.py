@@ -19,7 +19,8 @@ from urllib.parse import urlencode
 
 import orjson
 
-from liqwatch.feeds.adapter import FeedAdapter, set_down
+from liqwatch.feeds.account_modes import binance_multi_assets_mode, binance_portfolio_margin
+from liqwatch.feeds.adapter import FeedAdapter, ModeNotModelled, set_down
 from liqwatch.feeds.backoff import Backoff
 from liqwatch.feeds.binance_funding import BinanceFunding
 from liqwatch.feeds.binance_wire import (
@@ -38,7 +39,7 @@ from liqwatch.feeds.binance_wire import (
 )
 from liqwatch.feeds.candles import latest_pages, seed_volatility
 from liqwatch.feeds.channel import Channel, ChannelKind
-from liqwatch.feeds.rest import ApiError, ReadOnlyGuard, RestError, RestGate, request_json
+from liqwatch.feeds.rest import ApiError, AuthError, RateLimited, ReadOnlyGuard, RestError, RestGate, request_json
 from liqwatch.feeds.stream import WS, StreamRunner
 from liqwatch.feeds.wire import CandleClose, WireError
 from liqwatch.model import (
@@ -51,6 +52,7 @@ from liqwatch.model import (
     PositionMode,
     PositionUpdate,
     Side,
+    UnevaluatedPosition,
 )
 from liqwatch.redact import register_secret
 from liqwatch.tiers import TierTable
@@ -69,6 +71,7 @@ READ_ONLY = ReadOnlyGuard(
             ("GET", "/fapi/v1/fundingRate"),
             ("GET", "/fapi/v1/income"),
             ("GET", "/fapi/v1/markPriceKlines"),
+            ("GET", "/fapi/v1/multiAssetsMargin"),  # GET only: POST on the same path switches the mode
             ("GET", "/fapi/v2/positionRisk"),
             ("GET", "/fapi/v2/account"),
             ("GET", "/fapi/v2/balance"),
@@ -113,6 +116,8 @@ class BinanceAdapter(FeedAdapter):
         self._intervals: dict[str, float] = {}
         self._unbracketed: set[str] = set()
         self._vol_seeding: set[str] = set()
+        self.mode_not_modelled: str | None = None  # Multi-Assets mode: read at start and in every snapshot
+        self._mode_known = False
         self.market_stream: StreamRunner | None = None
         self.user_stream: StreamRunner | None = None
 
@@ -125,7 +130,8 @@ class BinanceAdapter(FeedAdapter):
         return await request_json(self.session, "GET", self._url(path), gate=self.gate,
                                   timeout_s=self.opts.request_timeout_s, params=params)
 
-    async def _signed(self, path: str, params: dict[str, str] | None = None, retry_clock: bool = True) -> Any:
+    async def _signed(self, path: str, params: dict[str, str] | None = None, retry_clock: bool = True,
+                      base: str | None = None) -> Any:
         READ_ONLY.check("GET", path)
         assert self.account.api_key is not None and self.account.api_secret is not None
         q = dict(params or {})
@@ -133,14 +139,14 @@ class BinanceAdapter(FeedAdapter):
         q["recvWindow"] = "5000"
         query = urlencode(q)
         sig = hmac.new(self.account.api_secret.get().encode(), query.encode(), hashlib.sha256).hexdigest()
-        url = f"{self._url(path)}?{query}&signature={sig}"
+        url = f"{(base or self.account.rest_url).rstrip('/')}{path}?{query}&signature={sig}"
         try:
             return await request_json(self.session, "GET", url, gate=self.gate, timeout_s=self.opts.request_timeout_s,
                                       headers={"X-MBX-APIKEY": self.account.api_key.get()}, auth_codes=AUTH_CODES)
         except ApiError as exc:
             if exc.code == TIMESTAMP_OUTSIDE_WINDOW and retry_clock:
                 await self._sync_time()
-                return await self._signed(path, params, retry_clock=False)
+                return await self._signed(path, params, retry_clock=False, base=base)
             raise
 
     async def _sync_time(self) -> None:
@@ -162,6 +168,16 @@ class BinanceAdapter(FeedAdapter):
             self.tiers = parse_brackets(await self._signed("/fapi/v1/leverageBracket"))
         except WireError as exc:
             raise RestError(f"leverageBracket: {exc}") from None
+        except AuthError:
+            await self._raise_if_portfolio_margin()
+            raise
+        try:
+            self.mode_not_modelled = binance_multi_assets_mode(await self._signed("/fapi/v1/multiAssetsMargin"))
+            self._mode_known = True
+        except (AuthError, RateLimited):
+            raise
+        except (RestError, WireError) as exc:  # /fapi/v2/account carries the flag too: read there
+            log.warning("%s: multiAssetsMargin unavailable (%s)", self.account.name, exc)
         try:
             intervals = parse_funding_info(await self._public("/fapi/v1/fundingInfo"))
         except (RestError, WireError) as exc:
@@ -191,6 +207,20 @@ class BinanceAdapter(FeedAdapter):
 
         await seed_volatility(self.store, Exchange.BINANCE, symbol, fetch, self.account.name)
 
+    async def _raise_if_portfolio_margin(self) -> None:
+        """The USDⓈ-M API refused the key: a Portfolio Margin account's keys lose it (see account_modes).
+        Its wallet endpoints live on the spot host (the same base when rest_url points elsewhere)."""
+        base = self.account.rest_url
+        if base.rstrip("/") == "https://fapi.binance.com":
+            base = "https://api.binance.com"
+        try:
+            reason = binance_portfolio_margin(await self._signed("/sapi/v1/account/apiRestrictions", base=base))
+        except (RestError, WireError) as exc:
+            log.info("%s: apiRestrictions unavailable (%s)", self.account.name, exc)
+            return
+        if reason is not None:
+            raise ModeNotModelled(reason)
+
     def _exchange_now(self) -> datetime:
         # A second early: a stream event from just before the request is in the snapshot anyway, while one
         # the snapshot could predate must never be overwritten by it.
@@ -205,6 +235,10 @@ class BinanceAdapter(FeedAdapter):
             wallet = parse_account_wallet(account)
             reported_equity = parse_account_margin_balance(account)
             account_marks = parse_account_marks(account)
+            if isinstance(account, dict) and "multiAssetsMargin" in account:  # v2 carries it: a switch shows
+                self.mode_not_modelled, self._mode_known = binance_multi_assets_mode(account), True
+            if not self._mode_known:  # never "ok" under rules that may not be the account's
+                self.mode_not_modelled = "Binance account mode unknown (multiAssetsMargin unreadable)"
             wire = [parse_position_risk(i) for i in risk]
             self._apply_marks(marks, {w.symbol for w in wire if w.side is not None})
         except WireError as exc:
@@ -213,7 +247,8 @@ class BinanceAdapter(FeedAdapter):
             self.store.set_funding_interval(Exchange.BINANCE, sym, hours)
         if any(w.symbol not in self.tiers for w in wire if w.side is not None):
             self.tiers.update(parse_brackets(await self._signed("/fapi/v1/leverageBracket")))
-        positions = []
+        positions: list[Position] = []
+        unevaluated: list[UnevaluatedPosition] = []
         for w in wire:
             if w.leverage is not None:
                 self.leverage[w.symbol] = w.leverage
@@ -221,29 +256,43 @@ class BinanceAdapter(FeedAdapter):
                 self.position_mode = PositionMode.HEDGE
             if w.side is None:
                 continue
-            pos = self._position(w)
-            if pos is not None:
+            pos = self._position(w) if w.entry_price > 0 else self._unevaluated(w, "entry price 0")
+            if isinstance(pos, Position):
                 # The account response's own mark (only a fallback for the book, which uses the market's).
                 positions.append(replace(pos, mark_price=account_marks.get((w.symbol, w.position_side),
                                                                            pos.mark_price)))
-                if w.position_side == "BOTH":
-                    self.one_way_side[w.symbol] = w.side
+            elif pos is not None:
+                unevaluated.append(pos)
+            if w.position_side == "BOTH":
+                self.one_way_side[w.symbol] = w.side
         await self._fetch_funding()
         return AccountState(AccountSpec(self.account.name, Exchange.BINANCE, self.position_mode), wallet,
-                            tuple(positions), as_of=as_of, exchange_margin_balance=reported_equity)
+                            tuple(positions), as_of=as_of, exchange_margin_balance=reported_equity,
+                            unevaluated=tuple(unevaluated), mode_not_modelled=self.mode_not_modelled)
 
     async def _fetch_funding(self) -> None:
         await self.funding.fetch(self.position_mode)
 
-    def _position(self, w: WirePosition) -> Position | None:
+    def _unevaluated(self, w: WirePosition, reason: str) -> UnevaluatedPosition:
+        assert w.side is not None
+        return UnevaluatedPosition(
+            w.symbol, w.side, w.size, reason, entry_price=w.entry_price if w.entry_price > 0 else None,
+            mark_price=w.mark_price, margin_mode=w.margin_mode, leverage=w.leverage or self.leverage.get(w.symbol),
+            exchange_liquidation_price=w.liquidation_price,
+        )
+
+    def _position(self, w: WirePosition) -> Position | UnevaluatedPosition | None:
+        """The position, or what is known of it and why it cannot be evaluated (never dropped)."""
+        if w.side is None:
+            return None
         tiers = self.tiers.get(w.symbol)
-        if tiers is None or w.side is None:
+        if tiers is None:
             if w.symbol not in self._unbracketed:  # once per symbol, not on every reconciliation
                 self._unbracketed.add(w.symbol)
                 self.store.incidents.append(f"{self.account.name}: no leverage bracket for {w.symbol}; not evaluated")
-            return None
+            return self._unevaluated(w, "no leverage bracket")
         if w.margin_mode is MarginMode.ISOLATED and w.isolated_wallet is None:
-            return None
+            return self._unevaluated(w, "no isolated wallet")
         return Position(
             symbol=w.symbol, side=w.side, size=w.size, entry_price=w.entry_price, margin_mode=w.margin_mode,
             tiers=tiers, position_mode=self.position_mode, leverage=w.leverage or self.leverage.get(w.symbol),
@@ -252,7 +301,7 @@ class BinanceAdapter(FeedAdapter):
         )
 
     def after_snapshot(self, state: AccountState) -> None:
-        self._ensure_mark_stream({p.symbol for p in state.positions})
+        self._ensure_mark_stream({p.symbol for p in state.positions} | {u.symbol for u in state.unevaluated})
 
     def _ensure_mark_stream(self, symbols: set[str]) -> None:
         """Subscribe the marks of symbols we hold and do not watch yet (a position opened on the stream)."""

@@ -152,11 +152,12 @@ class HyperliquidAdapter(FeedAdapter):
             log.info("%s: funding history unavailable: %s", self.account.name, exc)
         return AccountState(AccountSpec(self.account.name, Exchange.HYPERLIQUID), state.wallet_balance,
                             state.positions, as_of=min(as_of, state.time) if state.time else as_of,
-                            exchange_margin_balance=state.total_account_value)
+                            exchange_margin_balance=state.total_account_value, unevaluated=state.unevaluated)
 
     def after_snapshot(self, state: AccountState) -> None:
         self._seed_volatility({p.symbol for p in state.positions})
-        coins = {coin_of(p.symbol) for p in state.positions} | {coin_of(s) for s in self.account.symbols}
+        coins = {coin_of(p.symbol) for p in state.positions} | {coin_of(u.symbol) for u in state.unevaluated}
+        coins |= {coin_of(s) for s in self.account.symbols}
         new = coins - self._coins
         if new and self.stream is not None and self.stream.connected:
             self.spawn(self._subscribe_coins(sorted(new)))
@@ -245,7 +246,8 @@ class HyperliquidAdapter(FeedAdapter):
                 # A whole state pushed on the stream: what it lacks closed in plain sight.
                 account = AccountState(AccountSpec(self.account.name, Exchange.HYPERLIQUID), state.wallet_balance,
                                        state.positions, as_of=state.time or receive, from_stream=True,
-                                       exchange_margin_balance=state.total_account_value)
+                                       exchange_margin_balance=state.total_account_value,
+                                       unevaluated=state.unevaluated)
                 self.store.apply(account)
                 self.state_channel.data(mono)
                 self.after_snapshot(account)

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from liqwatch.feeds.wire import CandleClose, WireError, candle_close, ms_time, num, opt_num, text
-from liqwatch.model import Exchange, FundingPayment, MarginMode, MarkTick, Position, Side, Stamp
+from liqwatch.model import Exchange, FundingPayment, MarginMode, MarkTick, Position, Side, Stamp, UnevaluatedPosition
 from liqwatch.risk.hyperliquid import mmr_from_max_leverage
 from liqwatch.tiers import TierTable, TierTableError
 
@@ -83,6 +83,7 @@ class ClearinghouseState:
     total_account_value: float | None  # marginSummary.accountValue: the account's equity, isolated included
     cross_maintenance_margin: float | None
     positions: tuple[Position, ...]
+    unevaluated: tuple[UnevaluatedPosition, ...] = ()  # held, but not evaluable (entry 0, no margin table)
 
 
 def parse_clearinghouse(state: Any, tiers: dict[str, TierTable]) -> ClearinghouseState:
@@ -94,6 +95,7 @@ def parse_clearinghouse(state: Any, tiers: dict[str, TierTable]) -> Clearinghous
     total_value = num(summary, "accountValue") if isinstance(summary, dict) else None
     cross_upnl = 0.0
     positions = []
+    unevaluated = []
     for ap in state.get("assetPositions", []) or []:
         p = ap.get("position") if isinstance(ap, dict) else None
         if not isinstance(p, dict):
@@ -105,30 +107,37 @@ def parse_clearinghouse(state: Any, tiers: dict[str, TierTable]) -> Clearinghous
         lev = p.get("leverage") or {}
         mode = MarginMode.ISOLATED if lev.get("type") == "isolated" else MarginMode.CROSS
         upnl = num(p, "unrealizedPnl")
-        table = tiers.get(symbol)
-        if table is None:
-            max_lev = opt_num(p, "maxLeverage")
-            if max_lev is None:
-                raise WireError(f"no margin table for {symbol}")
-            table = TierTable.flat(mmr_from_max_leverage(max_lev))
         if mode is MarginMode.CROSS:
             cross_upnl += upnl
         liq = opt_num(p, "liquidationPx")
         cum = p.get("cumFunding")
         # Hyperliquid counts funding paid as positive; ours is negative = paid.
         since_open = opt_num(cum, "sinceOpen") if isinstance(cum, dict) else None
+        side = Side.LONG if szi > 0 else Side.SHORT
+        mark = num(p, "positionValue") / abs(szi) if p.get("positionValue") else None
+        entry = num(p, "entryPx")
+        table = tiers.get(symbol)
+        if table is None and (max_lev := opt_num(p, "maxLeverage")) is not None:
+            table = TierTable.flat(mmr_from_max_leverage(max_lev))
+        if not entry > 0 or table is None:
+            # Shown with what is known, never dropped and never a reason to refuse the whole state.
+            reason = "entry price 0" if not entry > 0 else "no margin table"
+            unevaluated.append(UnevaluatedPosition(
+                symbol, side, abs(szi), reason, entry_price=entry if entry > 0 else None,
+                mark_price=mark, margin_mode=mode, leverage=opt_num(lev, "value"), exchange_liquidation_price=liq))
+            continue
         positions.append(
             Position(
                 symbol=symbol,
-                side=Side.LONG if szi > 0 else Side.SHORT,
+                side=side,
                 size=abs(szi),
-                entry_price=num(p, "entryPx"),
+                entry_price=entry,
                 margin_mode=mode,
                 tiers=table,
                 leverage=opt_num(lev, "value"),
                 isolated_margin=num(p, "marginUsed") - upnl if mode is MarginMode.ISOLATED else None,
                 exchange_liquidation_price=liq,
-                mark_price=num(p, "positionValue") / abs(szi) if p.get("positionValue") else None,
+                mark_price=mark,
                 exchange_roe=opt_num(p, "returnOnEquity"),
                 exchange_funding_since_open=-since_open if since_open is not None else None,
             )
@@ -141,6 +150,7 @@ def parse_clearinghouse(state: Any, tiers: dict[str, TierTable]) -> Clearinghous
         total_account_value=total_value,
         cross_maintenance_margin=opt_num(state, "crossMaintenanceMarginUsed"),
         positions=tuple(positions),
+        unevaluated=tuple(unevaluated),
     )
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from liqwatch.clock import Clock
 from liqwatch.demo import scenario_accounts
 from liqwatch.emulator import EmulatorServer, demo_scenario
+from liqwatch.emulator.scenario import Scenario
 from liqwatch.feeds.account_config import FeedAccount
 from liqwatch.feeds.options import FeedOptions
 from liqwatch.runtime import Monitor
@@ -63,12 +64,13 @@ async def running(
     accounts: Callable[[EmulatorServer], list[FeedAccount]] | None = None,
     clock: Clock | None = None,
     proxy: bool = False,
+    scenario: Scenario | None = None,
     **emu_kwargs: object,
 ) -> AsyncIterator[Env]:
     """The emulator and a Monitor on the demo's accounts; with ``proxy`` every byte (REST and websocket)
     goes through a TcpProxy that the test can break."""
     async with asyncio.timeout(120), contextlib.AsyncExitStack() as stack:
-        emu = EmulatorServer(demo_scenario(), seed=11, speed=speed, autorun=autorun, publish_interval=0.1,
+        emu = EmulatorServer(scenario or demo_scenario(), seed=11, speed=speed, autorun=autorun, publish_interval=0.1,
                              **emu_kwargs)  # type: ignore[arg-type]
         await stack.enter_async_context(emu)
         tcp = await stack.enter_async_context(TcpProxy(emu.port)) if proxy else None

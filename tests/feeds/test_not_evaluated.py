@@ -1,0 +1,83 @@
+"""One bad position never takes its account down nor vanishes: it is listed "not evaluated" with the
+reason, its account reads stale, and the other positions and accounts carry on (emulator on 127.0.0.1)."""
+
+from __future__ import annotations
+
+import pytest
+
+from liqwatch.feeds.channel import ChannelState
+from liqwatch.status import Status
+from liqwatch.store import AccountView
+from tests.feeds.harness import Env, eventually, running
+
+BINANCE = ("binance-main", "binance-degen")
+HYPERLIQUID = ("hl-whale", "hl-isolated")
+
+
+def view(env: Env, name: str) -> AccountView:
+    return env.monitor.store.snapshot().account(name)
+
+
+def live(env: Env, name: str) -> bool:
+    return all(ch.state is ChannelState.LIVE for ch in env.monitor.store.channels(name))
+
+
+def not_evaluated(env: Env, name: str, symbol: str) -> str | None:
+    a = view(env, name)
+    return next((u.reason for u in a.unevaluated if u.symbol == symbol), None)
+
+
+async def test_binance_entry_price_zero_in_the_snapshot_is_listed_not_evaluated_and_the_account_goes_live() -> None:
+    async with running(only=BINANCE) as env:
+        env.emu.faults.bad_position("zero_entry", "BTCUSDT")  # before the first snapshot: the adapters wait
+        await eventually(lambda: not_evaluated(env, "binance-main", "BTC/USDT:USDT") is not None, 15,
+                         "the BTC position listed as not evaluated")
+        await eventually(lambda: live(env, "binance-main"), 15, "binance-main LIVE")
+        a = view(env, "binance-main")
+        assert "entry price 0" in (not_evaluated(env, "binance-main", "BTC/USDT:USDT") or "")
+        u = next(u for u in a.unevaluated if u.symbol == "BTC/USDT:USDT")
+        assert u.side.value == "long" and u.size == pytest.approx(0.5) and u.entry_price is None
+        assert u.mark_price is not None and u.mark_price > 0
+        assert [p.risk.symbol for p in a.positions] == ["ETH/USDT:USDT"]  # the other one is evaluated
+        assert a.status is Status.STALE and a.fresh  # live feeds, but never "ok" with a position missing
+        adapter = env.adapter("binance-main")
+        reconciled = adapter.reconcile_ok
+        await eventually(lambda: adapter.reconcile_ok >= reconciled + 2, 10, "reconciliations carry on")
+        assert view(env, "binance-degen").status is not Status.STALE  # another account is untouched
+        env.emu.faults.bad_position("zero_entry", "BTCUSDT", on=False)
+        await eventually(lambda: not view(env, "binance-main").unevaluated, 10, "evaluated again once fixed")
+        assert {p.risk.symbol for p in view(env, "binance-main").positions} == {"BTC/USDT:USDT", "ETH/USDT:USDT"}
+        await eventually(lambda: view(env, "binance-main").status is not Status.STALE, 10, "not stale any more")
+
+
+async def test_binance_position_without_a_leverage_bracket_is_not_dropped_and_the_account_is_never_ok() -> None:
+    async with running(only=BINANCE) as env:
+        env.emu.faults.bad_position("no_bracket", "ETHUSDT")
+        await eventually(lambda: not_evaluated(env, "binance-main", "ETH/USDT:USDT") is not None, 15,
+                         "the ETH position listed as not evaluated")
+        await eventually(lambda: live(env, "binance-main"), 15, "binance-main LIVE")
+        a = view(env, "binance-main")
+        assert "no leverage bracket" in (not_evaluated(env, "binance-main", "ETH/USDT:USDT") or "")
+        u = next(u for u in a.unevaluated if u.symbol == "ETH/USDT:USDT")
+        assert u.side.value == "short" and u.size == pytest.approx(4.0) and u.entry_price == pytest.approx(3050.0)
+        assert [p.risk.symbol for p in a.positions] == ["BTC/USDT:USDT"]
+        assert a.status is Status.STALE
+        # binance-degen holds ETHUSDT too: its position is not evaluated either, and it reads stale.
+        assert view(env, "binance-degen").status is Status.STALE
+        env.emu.faults.bad_position("no_bracket", "ETHUSDT", on=False)
+        await eventually(lambda: not view(env, "binance-main").unevaluated, 10, "evaluated once the bracket is back")
+
+
+async def test_hyperliquid_entry_px_zero_is_listed_not_evaluated_and_the_account_goes_live() -> None:
+    async with running(only=HYPERLIQUID) as env:
+        env.emu.faults.bad_position("zero_entry", "BTC", exchange="hyperliquid")
+        await eventually(lambda: not_evaluated(env, "hl-whale", "BTC/USDC:USDC") is not None, 15,
+                         "the BTC position listed as not evaluated")
+        await eventually(lambda: live(env, "hl-whale"), 15, "hl-whale LIVE")
+        a = view(env, "hl-whale")
+        assert "entry price 0" in (not_evaluated(env, "hl-whale", "BTC/USDC:USDC") or "")
+        assert [p.risk.symbol for p in a.positions] == ["ETH/USDC:USDC"]
+        assert a.status is Status.STALE
+        assert view(env, "hl-isolated").status is not Status.STALE
+        env.emu.faults.bad_position("zero_entry", "BTC", exchange="hyperliquid", on=False)
+        await eventually(lambda: not view(env, "hl-whale").unevaluated, 10, "evaluated again once fixed")
