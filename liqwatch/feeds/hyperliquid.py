@@ -63,7 +63,8 @@ class HyperliquidAdapter(FeedAdapter):
 
     async def _markets(self) -> None:
         try:
-            tables, ticks = parse_meta_and_ctxs(await self._info({"type": "metaAndAssetCtxs"}), self.clock.now())
+            tables, ticks = parse_meta_and_ctxs(await self._info({"type": "metaAndAssetCtxs"}),
+                                                self.server_clock.now())
         except WireError as exc:
             raise RestError(f"metaAndAssetCtxs: {exc}") from None
         self.tiers = tables
@@ -73,12 +74,17 @@ class HyperliquidAdapter(FeedAdapter):
                 self.store.apply(t)
 
     async def fetch_snapshot(self) -> AccountState:
-        as_of = self.clock.now() - timedelta(seconds=1)  # see the store: never newer than the request
+        before = self.clock.now()
         try:
             raw = await self._info({"type": "clearinghouseState", "user": self.address})
             state = parse_clearinghouse(raw, self.tiers)
         except WireError as exc:
             raise RestError(f"clearinghouseState: {exc}") from None
+        if state.time is not None:
+            # Hyperliquid's clock against ours, re-measured at every snapshot: a local clock jump is absorbed.
+            self.server_clock.measure(before, state.time, self.clock.now())
+        # The snapshot's own exchange time; without one, the exchange's clock a second before the request.
+        as_of = state.time or self.server_clock.exchange_time(before) - timedelta(seconds=1)
         # Fresh marks (and tiers, for a coin we have not seen) so that a resync leaves no old price behind.
         await self._markets()
         try:
@@ -90,7 +96,7 @@ class HyperliquidAdapter(FeedAdapter):
         except (RestError, WireError) as exc:
             log.info("%s: funding history unavailable: %s", self.account.name, exc)
         return AccountState(AccountSpec(self.account.name, Exchange.HYPERLIQUID), state.wallet_balance,
-                            state.positions, as_of=min(as_of, state.time) if state.time else as_of)
+                            state.positions, as_of=as_of)
 
     def after_snapshot(self, state: AccountState) -> None:
         coins = {coin_of(p.symbol) for p in state.positions} | {coin_of(s) for s in self.account.symbols}
@@ -170,17 +176,21 @@ class HyperliquidAdapter(FeedAdapter):
             if channel == "activeAssetCtx":
                 if not isinstance(data, dict):
                     raise WireError("activeAssetCtx without data")
-                tick = parse_asset_ctx(str(data.get("coin")), data.get("ctx"), Stamp(receive, receive))
-                self.push_tick(tick)
-                self.mark.data(mono)
+                # No time on the wire: ordered by arrival, stamped with the exchange's clock as measured.
+                stamp = Stamp(self.server_clock.exchange_time(receive), receive)
+                tick = parse_asset_ctx(str(data.get("coin")), data.get("ctx"), stamp)
+                self.accept_tick("ws", raw, tick, self.mark, mono, self.stream)  # data once applied
             elif channel == "clearinghouseState":
                 if not isinstance(data, dict):
                     raise WireError("clearinghouseState without data")
                 body = data.get("clearinghouseState", data)
                 state = parse_clearinghouse(body, self.tiers)
-                # A whole state pushed on the stream: what it lacks closed in plain sight.
+                if state.time is not None and not self.time_ok("ws", raw, state.time, receive, self.stream):
+                    return
+                # A whole state pushed on the stream: what it lacks closed in plain sight. Without a time it is
+                # ordered by arrival (as_of None), never by the local clock.
                 account = AccountState(AccountSpec(self.account.name, Exchange.HYPERLIQUID), state.wallet_balance,
-                                       state.positions, as_of=state.time or receive, from_stream=True)
+                                       state.positions, as_of=state.time, from_stream=True)
                 self.store.apply(account)
                 self.state_channel.data(mono)
                 self.after_snapshot(account)
