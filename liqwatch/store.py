@@ -104,7 +104,6 @@ class _Account:
     last_balance_time: datetime | None = None
     funding: FundingLedger = field(default_factory=FundingLedger)
     opened_at: dict[tuple[str, Side], datetime] = field(default_factory=dict)
-    state_mono: float | None = None  # positions and wallet last applied or confirmed (monotonic)
     liq_mono: dict[tuple[str, Side], float] = field(default_factory=dict)  # exchange's liq price reported
     disagreed: set[Subject] = field(default_factory=set)  # at the previous reconciliation
 
@@ -185,14 +184,12 @@ class MonitorStore:
                 return False
             acc.last_balance_time = event.stamp.exchange_time
             acc.book.set_wallet_balance(event.wallet_balance)
-            acc.state_mono = self.clock.monotonic()
             return True
         last = acc.last_position_time.get(event.key)
         if last is not None and event.stamp.exchange_time < last:
             self.ignored_stale_events += 1
             return False
         acc.last_position_time[event.key] = event.stamp.exchange_time
-        acc.state_mono = self.clock.monotonic()
         if event.position is None:
             acc.opened_at.pop(event.key, None)
             acc.liq_mono.pop(event.key, None)
@@ -299,7 +296,6 @@ class MonitorStore:
         if rest:
             acc.disagreed = disagreed
         acc.synced = True
-        acc.state_mono = self.clock.monotonic()
         return True
 
     def _note_liq(self, acc: _Account, pos: Position, old: Position | None) -> None:
@@ -380,7 +376,9 @@ class MonitorStore:
         risk = acc.book.snapshot(sigmas)
         positions = []
         statuses = [self.thresholds.status_of(risk.risk, risk.liquidated)] if risk.positions else []
-        state_age = now_mono - acc.state_mono if acc.state_mono is not None else None
+        # The positions and wallet as last confirmed: the age of the account's quiet channels (their last
+        # event or reconciliation).
+        state_age = max((f.age_s for f in feeds if f.kind is ChannelKind.QUIET and f.age_s is not None), default=None)
         liq_limit = max((ch.max_age_s for ch in acc.channels if ch.kind is ChannelKind.QUIET),
                         default=self.market_max_age_s)
         for pr in risk.positions:

@@ -87,7 +87,8 @@ def position_entry(a: AccountView, p: PositionView, now: datetime) -> Entry:
         (fmt.sigma(r.distance_sigma), level),
         (fmt.price(r.mark_price), dim),
         (fmt.price(r.liquidation_price), "liq" + dim),
-        (fmt.price(exch) if exch is not None else "", "warning" + ("" if p.exchange_liq_fresh else " stale")),
+        (fmt.price(exch), "warning" + ("" if p.exchange_liq_fresh else " stale")) if exch is not None
+        else ("", "warning" + dim),
         (fmt.ratio_pct(r.margin_ratio) if isolated else "acct", (level if isolated else "muted") + dim),
         (fmt.money(r.unrealized_pnl, signed=True), gain + dim),
         (fmt.pct(roe, 1, signed=True), gain + dim),
