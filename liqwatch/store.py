@@ -309,7 +309,7 @@ class MonitorStore:
     def forget_times_after(self, account: str, limit: datetime) -> int:
         """Drop every ordering time of ``account`` (and of its exchange's marks) later than ``limit``, the
         exchange's clock as just measured: such a time cannot be real, and keeping it would make every
-        genuine event and snapshot look older. Returns how many were dropped."""
+        genuine event and snapshot look older. Returns how many of the account's own were dropped."""
         acc = self._accounts.get(account)
         if acc is None:
             return 0
