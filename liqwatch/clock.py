@@ -58,9 +58,10 @@ class OffsetClock:
 
     def __init__(self) -> None:
         self._offset = 0.0
+        self._wall_offset = 0.0
 
     def now(self) -> datetime:
-        return datetime.now(UTC) + timedelta(seconds=self._offset)
+        return datetime.now(UTC) + timedelta(seconds=self._offset + self._wall_offset)
 
     def monotonic(self) -> float:
         return time.monotonic() + self._offset
@@ -69,3 +70,7 @@ class OffsetClock:
         if seconds < 0:
             raise ValueError("monotonic time does not run backwards")
         self._offset += seconds
+
+    def jump_wall(self, seconds: float) -> None:
+        """Skew the wall clock alone, either way, as NTP or a user would; monotonic time is unaffected."""
+        self._wall_offset += seconds

@@ -171,6 +171,9 @@ class MarkTick:
     oracle_price: float | None = None
     funding_rate: float | None = None
     next_funding_time: datetime | None = None
+    #: The exchange sends no time with it (Hyperliquid's contexts): ordered by arrival, never by a time
+    #: we made up from the local wall clock.
+    by_arrival: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,14 +12,15 @@ import math
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 
 from liqwatch import danger
 from liqwatch.account_book import AccountBook
 from liqwatch.alerts.model import AlertLevel, AlertRule
 from liqwatch.alerts.thresholds import ThresholdMap
 from liqwatch.clock import Clock
-from liqwatch.feeds.channel import Channel, ChannelState, ChannelStatus
+from liqwatch.disagreement import WALLET, Subject, describe, positions_agree, wallets_agree
+from liqwatch.feeds.channel import Channel, ChannelKind, ChannelState, ChannelStatus
 from liqwatch.funding import funding_cashflow
 from liqwatch.funding_ledger import FundingLedger
 from liqwatch.model import (
@@ -70,6 +71,9 @@ class PositionView:
     # figure where it reports one, else this leg's share of the payments since liqwatch first saw it.
     funding_paid_since_open: float | None
     status: Status  # the position's level (liqwatch.danger), freshness aside
+    #: Age of the exchange's own liquidation price (when it was last reported), and whether it is fresh.
+    exchange_liq_age_s: float | None = None
+    exchange_liq_fresh: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +132,8 @@ class _Account:
     unevaluated: dict[tuple[str, Side], UnevaluatedPosition] = field(default_factory=dict)
     mode_not_modelled: str | None = None
     halted: bool = False  # the adapter stopped watching (a mode whose API it cannot use): nothing to wait for
+    liq_mono: dict[tuple[str, Side], float] = field(default_factory=dict)  # exchange's liq price reported
+    disagreed: set[Subject] = field(default_factory=set)  # at the previous reconciliation
     levels: dict[tuple[AlertRule, str], AlertLevel] = field(default_factory=dict)  # held, for hysteresis
 
 
@@ -232,6 +238,7 @@ class MonitorStore:
         pos = event.position
         if pos is None:
             acc.opened_at.pop(event.key, None)
+            acc.liq_mono.pop(event.key, None)
             had = acc.unevaluated.pop(event.key, None) is not None
             return acc.book.remove(event.key) or had
         if isinstance(pos, Position) and acc.mode_not_modelled is not None:
@@ -241,6 +248,8 @@ class MonitorStore:
             acc.unevaluated[event.key] = pos
             return True
         acc.unevaluated.pop(event.key, None)
+        old = next((p for p in acc.book.positions() if p.key == event.key), None)
+        self._note_liq(acc, pos, old)
         acc.opened_at.setdefault(event.key, pos.opened_at or event.stamp.exchange_time)
         acc.book.upsert(pos, self._mark_for(acc.spec.exchange, pos.symbol))
         return True
@@ -252,7 +261,7 @@ class MonitorStore:
     def _apply_mark(self, tick: MarkTick) -> bool:
         key = (tick.exchange, tick.symbol)
         m = self._markets.get(key)
-        if m is not None and tick.stamp.exchange_time < m.exchange_time:
+        if m is not None and not tick.by_arrival and tick.stamp.exchange_time < m.exchange_time:
             self.ignored_stale_events += 1
             return False
         if not (tick.mark_price > 0 and math.isfinite(tick.mark_price)):
@@ -323,6 +332,7 @@ class MonitorStore:
         """A full state: replaces the positions, except where the stream already said something newer;
         notices what closed while we were blind (a REST snapshot missing a position we still showed)."""
         as_of = state.as_of
+        rest = not state.from_stream
         positions: tuple[Position, ...] = state.positions
         unevaluated = state.unevaluated
         acc.mode_not_modelled = state.mode_not_modelled
@@ -330,14 +340,30 @@ class MonitorStore:
             unevaluated += tuple(UnevaluatedPosition.of(p, MODE_NOT_MODELLED) for p in state.positions)
             positions = ()
         held_unevaluated = {u.key for u in unevaluated}
+        held = {p.key: p for p in acc.book.positions()}
+        new = {p.key: p for p in positions}
+        disagreed: set[Subject] = set()
+        decided: dict[tuple[str, Side], bool] = {}
+
+        def stream_wins(subject: Subject, agree: bool) -> bool:
+            # A REST state that disagrees with the stream's newer version twice in a row replaces it.
+            if not rest or agree:
+                return True
+            disagreed.add(subject)
+            if subject not in acc.disagreed:
+                return True
+            self.incidents.append(describe(acc.spec.name, subject))
+            return False
 
         def newer_on_stream(key: tuple[str, Side]) -> bool:
-            t = acc.last_position_time.get(key)
-            return as_of is not None and t is not None and t > as_of
+            if key not in decided:  # decided once per key: the rule counts (and reports) each key once
+                t = acc.last_position_time.get(key)
+                decided[key] = not (as_of is None or t is None or t <= as_of) and stream_wins(
+                    key, positions_agree(held.get(key), new.get(key)))
+            return decided[key]
 
-        new_keys = {p.key for p in positions}
-        for old in acc.book.positions():
-            if old.key in new_keys or newer_on_stream(old.key):
+        for old in held.values():
+            if old.key in new or newer_on_stream(old.key):
                 continue
             if old.key in held_unevaluated:  # still held, no longer evaluable: not a close
                 acc.book.remove(old.key)
@@ -349,7 +375,11 @@ class MonitorStore:
                 )
             acc.book.remove(old.key)
             acc.opened_at.pop(old.key, None)
-        if as_of is None or acc.last_balance_time is None or acc.last_balance_time <= as_of:
+            acc.liq_mono.pop(old.key, None)
+            if as_of is not None:
+                acc.last_position_time[old.key] = as_of  # what the stream says later still applies
+        if (as_of is None or acc.last_balance_time is None or acc.last_balance_time <= as_of
+                or not stream_wins(WALLET, wallets_agree(acc.book.wallet_balance, state.wallet_balance))):
             acc.book.set_wallet_balance(state.wallet_balance)
             if as_of is not None:
                 acc.last_balance_time = as_of
@@ -362,10 +392,13 @@ class MonitorStore:
         for p in positions:
             if newer_on_stream(p.key):
                 continue  # the stream's version is newer than this snapshot
+            self._note_liq(acc, p, None)
             acc.book.upsert(p, self._mark_for(acc.spec.exchange, p.symbol) or p.mark_price)
             acc.opened_at.setdefault(p.key, p.opened_at or now)
             if as_of is not None:
-                acc.last_position_time[p.key] = max(as_of, acc.last_position_time.get(p.key, as_of))
+                acc.last_position_time[p.key] = as_of
+        if rest:
+            acc.disagreed = disagreed
         if state.exchange_margin_balance is not None:
             # Ours from the snapshot's own marks and wallets, so the comparison is of definitions, not of time.
             ours = total_margin_balance(acc.book.rules, state.wallet_balance, state.positions)
@@ -374,6 +407,34 @@ class MonitorStore:
             _unevaluate_book(acc)  # a stream version kept over the snapshot's is not evaluated either
         acc.synced = True
         return True
+
+    def _note_liq(self, acc: _Account, pos: Position, old: Position | None) -> None:
+        """When the exchange last reported this position's liquidation price: a price carried over from the
+        previous version (Binance's stream sends none) keeps its age."""
+        if pos.exchange_liquidation_price is None:
+            acc.liq_mono.pop(pos.key, None)
+        elif old is None or old.exchange_liquidation_price != pos.exchange_liquidation_price:
+            acc.liq_mono[pos.key] = self.clock.monotonic()
+
+    def forget_times_after(self, account: str, limit: datetime) -> int:
+        """Drop every ordering time of ``account`` (and of its exchange's marks) later than ``limit``, the
+        exchange's clock as just measured: such a time cannot be real, and keeping it would make every
+        genuine event and snapshot look older. Returns how many of the account's own were dropped."""
+        acc = self._accounts.get(account)
+        if acc is None:
+            return 0
+        dropped = [k for k, t in acc.last_position_time.items() if t > limit]
+        for k in dropped:
+            del acc.last_position_time[k]
+        n = len(dropped)
+        if acc.last_balance_time is not None and acc.last_balance_time > limit:
+            acc.last_balance_time, n = None, n + 1
+        for (exchange, _), m in self._markets.items():
+            if exchange is acc.spec.exchange and m.exchange_time > limit:
+                m.exchange_time = _EPOCH  # marks are re-sent every second: no incident for them
+        if n:
+            self.incidents.append(f"{account}: {n} time(s) ahead of the exchange's clock dropped at reconciliation")
+        return n
 
     def all_live(self) -> bool:
         """Every channel LIVE and every active account synced: cheap, for polling."""
@@ -463,6 +524,11 @@ class MonitorStore:
         acc.levels = {(r.rule, r.subject): r.level for r in assessment.readings if r.level is not None}
         positions = []
         held = {p.key: p for p in acc.book.positions()}
+        # The positions and wallet as last confirmed: the age of the account's quiet channels (their last
+        # event or reconciliation).
+        state_age = max((f.age_s for f in feeds if f.kind is ChannelKind.QUIET and f.age_s is not None), default=None)
+        liq_limit = max((ch.max_age_s for ch in acc.channels if ch.kind is ChannelKind.QUIET),
+                        default=self.market_max_age_s)
         for pr in risk.positions:
             m = self._markets.get((acc.spec.exchange, pr.symbol))
             age = now_mono - m.receive_mono if m is not None else None
@@ -481,9 +547,15 @@ class MonitorStore:
             # The account's channels may be live while this symbol's own mark is not (a position that
             # appeared on the user stream before its symbol was subscribed).
             mark_fresh = age is not None and age <= self.market_max_age_s
+            # A row's age is that of its oldest data: its mark, or the positions and wallet as last confirmed.
+            age = max((a for a in (age, state_age) if a is not None), default=None)
+            liq_at = acc.liq_mono.get((pr.symbol, pr.side))
+            liq_age = now_mono - liq_at if liq_at is not None else None
             positions.append(
                 PositionView(pr, fresh and mark_fresh, age, rate,
-                             m.state.next_funding_time if m is not None else None, next_pay, paid, st)
+                             m.state.next_funding_time if m is not None else None, next_pay, paid, st,
+                             exchange_liq_age_s=liq_age,
+                             exchange_liq_fresh=fresh and liq_age is not None and liq_age <= liq_limit)
             )
         level = assessment.status
         status = level
@@ -502,6 +574,9 @@ def _unevaluate_book(acc: _Account) -> None:
     for pos in acc.book.positions():
         acc.unevaluated[pos.key] = UnevaluatedPosition.of(pos, MODE_NOT_MODELLED)
         acc.book.remove(pos.key)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _default_interval(exchange: Exchange) -> float:

@@ -45,7 +45,7 @@ def info_lines(a: AccountView, p: PositionView, tiers: TierTable | None, now: da
     level = status_tag(p.status)
     marker = status_cell(status, r.liquidated)
     exch = exchange_liq(p)
-    freshness = ("live", "muted") if p.fresh else (f"  not live: mark {fmt.age(p.age_s)} old", "stale")
+    freshness = ("live", "muted") if p.fresh else (f"  not live: data {fmt.age(p.age_s)} old", "stale")
     isolated = r.margin_mode is MarginMode.ISOLATED
     gain = "gain" if r.unrealized_pnl >= 0 else "loss"
     return [
@@ -55,7 +55,9 @@ def info_lines(a: AccountView, p: PositionView, tiers: TierTable | None, now: da
         (("mark ", "muted"), (fmt.price(r.mark_price), dim), ("  entry ", "muted"), (fmt.price(r.entry_price), "entry"),
          ("  liq ", "muted"), (fmt.price(r.liquidation_price), "liq"),
          *((("  (the hedge pair's)", "muted"),) if r.liquidation_scope == "pair" else ()),
-         *((("  exch ", "muted"), (fmt.price(exch), "warning")) if exch is not None else ()),
+         *((("  exch ", "muted"), (fmt.price(exch), "warning" + ("" if p.exchange_liq_fresh else " stale")),
+            (f" ({fmt.age(p.exchange_liq_age_s)} old)", "muted" if p.exchange_liq_fresh else "stale"))
+           if exch is not None else ()),
          ("  dist ", "muted"), (f"{fmt.pct(r.distance_to_liquidation_pct, 1)} · {fmt.sigma(r.distance_sigma)}",
                                 level + dim)),
         (("margin ", "muted"), (fmt.ratio_pct(r.margin_ratio) + ("" if isolated else " (account)"), level + dim),

@@ -143,7 +143,8 @@ def position_entry(a: AccountView, p: PositionView, now: datetime) -> Entry:
         (fmt.sigma(r.distance_sigma), level),
         (fmt.price(r.mark_price), dim),
         (liq_text(p), "liq" + dim),
-        (fmt.price(exch) if exch is not None else "", "warning" + dim),
+        (fmt.price(exch), "warning" + ("" if p.exchange_liq_fresh else " stale")) if exch is not None
+        else ("", "warning" + dim),
         (fmt.ratio_pct(r.margin_ratio) if isolated else "acct", (level if isolated else "muted") + dim),
         (fmt.money(r.unrealized_pnl, signed=True), gain + dim),
         (fmt.pct(roe, 1, signed=True), gain + dim),
@@ -173,7 +174,7 @@ def _signature(a: AccountView, p: PositionView, now: datetime) -> tuple[object, 
     """Everything a row's text depends on, at the resolution it is shown (ages and countdowns in seconds)."""
     age = None if p.fresh or p.age_s is None else int(p.age_s)
     return (a.name, a.exchange, p.risk, p.fresh, age, p.funding_rate, p.next_funding, p.funding_paid_since_open,
-            p.status, math.ceil(seconds_to_next(p, a.exchange, now)))
+            p.status, p.exchange_liq_fresh, math.ceil(seconds_to_next(p, a.exchange, now)))
 
 
 def position_entries(snap: MonitorSnapshot, account: str | None = None, cache: EntryCache | None = None

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections import deque
 from collections.abc import Callable, Coroutine
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -21,6 +22,7 @@ from liqwatch.feeds.account_config import FeedAccount
 from liqwatch.feeds.backoff import Backoff
 from liqwatch.feeds.channel import Channel, ChannelKind, ChannelState
 from liqwatch.feeds.coalesce import CoalescingQueue
+from liqwatch.feeds.frame_time import FUTURE_TOLERANCE_S, ServerClock
 from liqwatch.feeds.options import FeedOptions
 from liqwatch.feeds.recorder import FrameRecorder
 from liqwatch.feeds.rest import AuthError, RateLimited, RestError
@@ -69,6 +71,10 @@ class FeedAdapter:
         # Marks from the sockets reach the store through here: under a burst only the newest per symbol
         # is applied, and the socket reader never waits for the engine.
         self.ticks: CoalescingQueue[MarkTick] = CoalescingQueue(max_keys=10_000)
+        # The channel a queued tick came on and when: it counts as data only once the store applied it.
+        self._tick_origin: dict[tuple[object, str], tuple[Channel, float]] = {}
+        self.server_clock = ServerClock(clock)
+        self.implausible_times = 0  # frames rejected for an exchange time that cannot be right
         self._resync_lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -130,17 +136,56 @@ class FeedAdapter:
             self.last_error = f"{type(exc).__name__}: {exc}"
             log.error("%s: background task failed: %s", self.account.name, self.last_error)
 
-    def push_tick(self, tick: MarkTick) -> None:
-        queued = self.ticks.peek((tick.exchange, tick.symbol))
-        if queued is not None and tick.stamp.exchange_time < queued.stamp.exchange_time:
+    def time_ok(self, source: str, raw: str, exchange_time: datetime, receive: datetime,
+                stream: StreamRunner | None) -> bool:
+        """The one check of every frame's exchange time (see ``frame_time``): an implausible one is a bad
+        frame, counted and logged, and nothing of the frame is applied."""
+        why = self.server_clock.implausible(exchange_time, receive)
+        if why is None:
+            return True
+        self.implausible_times += 1
+        self.bad_frame(source, raw, why, stream)
+        return False
+
+    def accept_tick(self, source: str, raw: str, tick: MarkTick, channel: Channel, mono: float,
+                    stream: StreamRunner | None) -> bool:
+        """A mark from a socket: checked here, applied by the store later, and data for ``channel`` only
+        once applied. A mark that is not a positive price is a bad frame."""
+        if not (tick.mark_price > 0 and math.isfinite(tick.mark_price)):
+            self.bad_frame(source, raw, f"mark price {tick.mark_price!r} of {tick.symbol} is not > 0", stream)
+            return False
+        if not tick.by_arrival and not self.time_ok(source, raw, tick.stamp.exchange_time, tick.stamp.receive_time,
+                                                    stream):
+            return False
+        self.push_tick(tick, channel, mono)
+        return True
+
+    def push_tick(self, tick: MarkTick, channel: Channel | None = None, mono: float = 0.0) -> None:
+        key = (tick.exchange, tick.symbol)
+        queued = self.ticks.peek(key)
+        if (queued is not None and not tick.by_arrival
+                and tick.stamp.exchange_time < queued.stamp.exchange_time):
             self.store.ignored_stale_events += 1  # an out-of-order frame must not displace a newer one
             return
-        self.ticks.put((tick.exchange, tick.symbol), tick)
+        self.ticks.put(key, tick)
+        if channel is not None:
+            self._tick_origin[key] = (channel, mono)
+        else:
+            self._tick_origin.pop(key, None)  # what replaced the socket's tick did not come on the socket
 
     async def _apply_ticks(self) -> None:
         while True:
             for tick in await self.ticks.wait():
-                self.store.apply(tick)
+                origin = self._tick_origin.pop((tick.exchange, tick.symbol), None)
+                if self.store.apply(tick) and origin is not None:
+                    origin[0].data(origin[1])
+
+    def apply_snapshot(self, state: AccountState) -> None:
+        """A REST snapshot, just fetched (the exchange's clock just measured): times later than that clock
+        allows are dropped first, so that no earlier frame can make the exchange's own state look old."""
+        self.store.forget_times_after(self.account.name,
+                                      self.server_clock.now() + timedelta(seconds=FUTURE_TOLERANCE_S))
+        self.store.apply(state)
 
     def replace_task(self, name: str, coro: Coroutine[Any, Any, None]) -> None:
         """Run ``coro`` as the one task called ``name``: a resync of a socket that has since been replaced
@@ -189,7 +234,7 @@ class FeedAdapter:
                 for ch in channels:
                     ch.detail = f"resync failed: {exc}"
                 return False
-            self.store.apply(state)
+            self.apply_snapshot(state)
             self.resyncs += 1
             self.after_snapshot(state)
             now = self.clock.monotonic()
@@ -227,7 +272,7 @@ class FeedAdapter:
                 await asyncio.sleep(backoff.next_delay())
                 continue
             backoff.reset()
-            self.store.apply(state)
+            self.apply_snapshot(state)
             self.after_snapshot(state)
             self.reconcile_ok += 1
             now = self.clock.monotonic()

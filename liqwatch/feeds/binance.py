@@ -11,7 +11,6 @@ import asyncio
 import hashlib
 import hmac
 import logging
-import time
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,6 +23,7 @@ from liqwatch.feeds.adapter import FeedAdapter, ModeNotModelled, set_down
 from liqwatch.feeds.backoff import Backoff
 from liqwatch.feeds.binance_funding import BinanceFunding
 from liqwatch.feeds.binance_wire import (
+    AccountUpdate,
     WirePosition,
     native,
     parse_account_margin_balance,
@@ -41,7 +41,7 @@ from liqwatch.feeds.candles import latest_pages, seed_volatility
 from liqwatch.feeds.channel import Channel, ChannelKind
 from liqwatch.feeds.rest import ApiError, AuthError, RateLimited, ReadOnlyGuard, RestError, RestGate, request_json
 from liqwatch.feeds.stream import WS, StreamRunner
-from liqwatch.feeds.wire import CandleClose, WireError
+from liqwatch.feeds.wire import CandleClose, WireError, ms_time
 from liqwatch.model import (
     AccountSpec,
     AccountState,
@@ -109,7 +109,6 @@ class BinanceAdapter(FeedAdapter):
         self.listen_key_rotations = 0
         self.keepalives = 0
         self._rotating = False
-        self._time_offset_ms = 0.0
         self._subscribed: set[str] = set()
         self._sub_id = 0
         self.funding = BinanceFunding(self.account.name, self.store, self._signed, self._public)
@@ -135,7 +134,7 @@ class BinanceAdapter(FeedAdapter):
         READ_ONLY.check("GET", path)
         assert self.account.api_key is not None and self.account.api_secret is not None
         q = dict(params or {})
-        q["timestamp"] = str(int(time.time() * 1000 + self._time_offset_ms))
+        q["timestamp"] = str(int(self.server_clock.now().timestamp() * 1000))
         q["recvWindow"] = "5000"
         query = urlencode(q)
         sig = hmac.new(self.account.api_secret.get().encode(), query.encode(), hashlib.sha256).hexdigest()
@@ -150,10 +149,15 @@ class BinanceAdapter(FeedAdapter):
             raise
 
     async def _sync_time(self) -> None:
-        t0 = time.time() * 1000
+        """Binance's clock against ours (the one receive times are read from), for signing and for judging
+        frames' times; measured at every snapshot, so a jump of the local clock is absorbed."""
+        before = self.clock.now()
         data = await self._public("/fapi/v1/time")
-        t1 = time.time() * 1000
-        self._time_offset_ms = float(data["serverTime"]) - (t0 + t1) / 2
+        after = self.clock.now()
+        try:
+            self.server_clock.measure(before, ms_time(data, "serverTime"), after)
+        except WireError as exc:
+            raise RestError(f"time: {exc}") from None
 
     async def _listen_key(self, method: str) -> Any:
         READ_ONLY.check(method, "/fapi/v1/listenKey")
@@ -221,13 +225,11 @@ class BinanceAdapter(FeedAdapter):
         if reason is not None:
             raise ModeNotModelled(reason)
 
-    def _exchange_now(self) -> datetime:
-        # A second early: a stream event from just before the request is in the snapshot anyway, while one
-        # the snapshot could predate must never be overwritten by it.
-        return self.clock.now() + timedelta(milliseconds=self._time_offset_ms - 1000.0)
-
     async def fetch_snapshot(self) -> AccountState:
-        as_of = self._exchange_now()
+        await self._sync_time()
+        # Binance's time, a second early: a stream event from just before the request is in the snapshot
+        # anyway, while one the snapshot could predate must never be overwritten by it.
+        as_of = self.server_clock.now() - timedelta(seconds=1)
         try:
             account = await self._signed("/fapi/v2/account")
             risk = await self._signed("/fapi/v2/positionRisk")
@@ -414,7 +416,6 @@ class BinanceAdapter(FeedAdapter):
             return  # a SUBSCRIBE/UNSUBSCRIBE acknowledgement: proves nothing about data
         data = msg.get("data", msg) if isinstance(msg, dict) else msg
         items = data if isinstance(data, list) else [data]
-        applied = False
         for item in items:
             if not isinstance(item, dict):
                 self.bad_frame("market", raw, "unexpected shape", self.market_stream)
@@ -427,10 +428,8 @@ class BinanceAdapter(FeedAdapter):
             except WireError as exc:
                 self.bad_frame("market", raw, str(exc), self.market_stream)
                 continue
-            self.push_tick(tick)
-            applied = True
-        if applied:
-            self.mark.data(mono)
+            # Counts as data for the mark channel only once the store has applied it.
+            self.accept_tick("market", raw, tick, self.mark, mono, self.market_stream)
 
     def _on_user_frame(self, raw: str, mono: float, receive: datetime) -> None:
         self.record("user", raw, receive)
@@ -443,6 +442,14 @@ class BinanceAdapter(FeedAdapter):
             self.bad_frame("user", raw, "unexpected shape", self.user_stream)
             return
         kind = event.get("e")
+        if "E" in event:
+            try:
+                when = ms_time(event, "E")
+            except WireError as exc:
+                self.bad_frame("user", raw, str(exc), self.user_stream)
+                return
+            if not self.time_ok("user", raw, when, receive, self.user_stream):
+                return
         if kind == "listenKeyExpired":
             self.user.data(mono)
             if event.get("listenKey") in (None, self.listen_key):
@@ -486,26 +493,48 @@ class BinanceAdapter(FeedAdapter):
         )
 
     def _apply_user_event(self, event: Any, receive: datetime) -> bool:
+        """One ACCOUNT_UPDATE, whole or not at all: every change is built (and checked) before the first is
+        applied, so a frame with one bad position changes nothing, not even the wallet. True when applied."""
         try:
             upd = parse_account_update(event, receive)
-        except WireError as exc:
+            changes, held, one_way = self._user_changes(upd)
+        except (WireError, ValueError) as exc:
             self.bad_frame("user", orjson.dumps(event).decode(), str(exc), self.user_stream)
             return False
+        applied = [self.store.apply(e) for e in changes]
+        for symbol, side in one_way.items():
+            if side is None:
+                self.one_way_side.pop(symbol, None)
+            else:
+                self.one_way_side[symbol] = side
+        if held:
+            self._ensure_mark_stream(held)
+        return not changes or any(applied)
+
+    def _user_changes(self, upd: AccountUpdate
+                      ) -> tuple[list[BalanceUpdate | PositionUpdate], set[str], dict[str, Side | None]]:
+        """The store events of one ACCOUNT_UPDATE, the symbols it holds and the one-way sides it sets (None:
+        forgotten); raises on anything unusable, before anything is applied."""
+        changes: list[BalanceUpdate | PositionUpdate] = []
+        one_way: dict[str, Side | None] = {}
         if upd.cross_wallet is not None:
-            self.store.apply(BalanceUpdate(self.account.name, upd.cross_wallet, upd.stamp))
+            changes.append(BalanceUpdate(self.account.name, upd.cross_wallet, upd.stamp))
         book = self.store.book(self.account.name)
+        held: set[str] = set()
         for w in upd.positions:
             if w.position_side == "BOTH":
                 prev = self.one_way_side.get(w.symbol)
                 if prev is not None and prev is not w.side:
                     # A one-way position that closed or flipped: its old leg is gone.
-                    self.store.apply(PositionUpdate(self.account.name, (w.symbol, prev), None, upd.stamp))
-                    self.one_way_side.pop(w.symbol, None)
+                    changes.append(PositionUpdate(self.account.name, (w.symbol, prev), None, upd.stamp))
+                    one_way[w.symbol] = None
             if w.side is None:
-                for side in (Side.LONG, Side.SHORT) if w.position_side == "BOTH" else (
-                        (Side.LONG,) if w.position_side == "LONG" else (Side.SHORT,)):
-                    self.store.apply(PositionUpdate(self.account.name, (w.symbol, side), None, upd.stamp))
+                sides = (Side.LONG, Side.SHORT) if w.position_side == "BOTH" else (
+                    (Side.LONG,) if w.position_side == "LONG" else (Side.SHORT,))
+                changes.extend(PositionUpdate(self.account.name, (w.symbol, s), None, upd.stamp) for s in sides)
                 continue
+            if not w.entry_price > 0:
+                raise WireError(f"{w.symbol}: an open position with entry price {w.entry_price:g}")
             old = next((p for p in book.positions() if p.key == (w.symbol, w.side)), None)
             unchanged = old is not None and old.size == w.size and old.entry_price == w.entry_price
             merged = WirePosition(
@@ -516,11 +545,11 @@ class BinanceAdapter(FeedAdapter):
             )
             pos = self._position(merged)
             if pos is not None:
-                self.store.apply(PositionUpdate(self.account.name, pos.key, pos, upd.stamp))
+                changes.append(PositionUpdate(self.account.name, pos.key, pos, upd.stamp))
+                held.add(w.symbol)
                 if w.position_side == "BOTH":
-                    self.one_way_side[w.symbol] = w.side
-                self._ensure_mark_stream({w.symbol})
-        return True
+                    one_way[w.symbol] = w.side
+        return changes, held, one_way
 
     # --- listen key ------------------------------------------------------------------------------------
     async def _new_listen_key(self) -> None:

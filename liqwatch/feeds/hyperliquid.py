@@ -60,7 +60,6 @@ class HyperliquidAdapter(FeedAdapter):
         self._funding_since_ms = int((time.time() - 30 * 86400) * 1000)
         self.pings = 0
         self._vol_seeding: set[str] = set()
-        self._clock_offset_s: float | None = None
 
     async def _info(self, body: dict[str, Any]) -> Any:
         READ_ONLY.check("POST", "/info")
@@ -85,7 +84,7 @@ class HyperliquidAdapter(FeedAdapter):
         async def fetch(interval: str, count: int) -> list[CandleClose]:
             # Hyperliquid has candles of trades only (no mark-price candles); their σ is the mark's within noise.
             step = _INTERVAL_MS[interval]
-            now_ms = int(self.clock.now().timestamp() * 1000)
+            now_ms = int(self.server_clock.now().timestamp() * 1000)
 
             async def page(start_ms: int) -> list[CandleClose]:
                 req = {"coin": coin, "interval": interval, "startTime": start_ms, "endTime": now_ms + step}
@@ -97,7 +96,8 @@ class HyperliquidAdapter(FeedAdapter):
 
     async def _markets(self, also: frozenset[str] = frozenset()) -> None:
         try:
-            tables, ticks = parse_meta_and_ctxs(await self._info({"type": "metaAndAssetCtxs"}), self.clock.now())
+            tables, ticks = parse_meta_and_ctxs(await self._info({"type": "metaAndAssetCtxs"}),
+                                                self.server_clock.now())
         except WireError as exc:
             raise RestError(f"metaAndAssetCtxs: {exc}") from None
         self.tiers = tables
@@ -108,12 +108,8 @@ class HyperliquidAdapter(FeedAdapter):
         await self._next_funding(held)
 
     def exchange_clock_offset_s(self) -> float | None:
-        """Hyperliquid's clock minus ours, from the last clearinghouseState's ``time`` (None before one)."""
-        return self._clock_offset_s
-
-    def _measure_clock(self, exchange_time: datetime | None, receive: datetime) -> None:
-        if exchange_time is not None:
-            self._clock_offset_s = (exchange_time - receive).total_seconds()
+        """Hyperliquid's clock minus ours, from the last REST clearinghouseState's ``time`` (None before one)."""
+        return self.server_clock.offset_s if self.server_clock.measurements else None
 
     async def _next_funding(self, symbols: set[str] | None = None) -> None:
         """The next settlement on Hyperliquid's own clock: its ``predictedFundings`` (the demo emulator's
@@ -125,21 +121,23 @@ class HyperliquidAdapter(FeedAdapter):
         except (RestError, WireError) as exc:
             log.info("%s: predictedFundings unavailable (%s); using the hourly schedule", self.account.name, exc)
             times = {}
-        exchange_now = self.clock.now() + timedelta(seconds=self._clock_offset_s or 0.0)
+        exchange_now = self.server_clock.now()
         for sym in symbols:
             self.store.set_next_funding_time(Exchange.HYPERLIQUID, sym,
                                              times.get(sym) or next_settlement(exchange_now, 1.0))
 
     async def fetch_snapshot(self) -> AccountState:
-        sent = self.clock.now()
-        as_of = sent - timedelta(seconds=1)  # see the store: never newer than the request
+        before = self.clock.now()
         try:
             raw = await self._info({"type": "clearinghouseState", "user": self.address})
             state = parse_clearinghouse(raw, self.tiers)
-            received = self.clock.now()
-            self._measure_clock(state.time, sent + (received - sent) / 2)
         except WireError as exc:
             raise RestError(f"clearinghouseState: {exc}") from None
+        if state.time is not None:
+            # Hyperliquid's clock against ours, re-measured at every snapshot: a local clock jump is absorbed.
+            self.server_clock.measure(before, state.time, self.clock.now())
+        # The snapshot's own exchange time; without one, the exchange's clock a second before the request.
+        as_of = state.time or self.server_clock.exchange_time(before) - timedelta(seconds=1)
         # Fresh marks (and tiers, for a coin we have not seen) so that a resync leaves no old price behind.
         await self._markets(frozenset(p.symbol for p in state.positions))
         try:
@@ -151,8 +149,8 @@ class HyperliquidAdapter(FeedAdapter):
         except (RestError, WireError) as exc:
             log.info("%s: funding history unavailable: %s", self.account.name, exc)
         return AccountState(AccountSpec(self.account.name, Exchange.HYPERLIQUID), state.wallet_balance,
-                            state.positions, as_of=min(as_of, state.time) if state.time else as_of,
-                            exchange_margin_balance=state.total_account_value, unevaluated=state.unevaluated)
+                            state.positions, as_of=as_of, exchange_margin_balance=state.total_account_value,
+                            unevaluated=state.unevaluated)
 
     def after_snapshot(self, state: AccountState) -> None:
         self._seed_volatility({p.symbol for p in state.positions})
@@ -234,18 +232,21 @@ class HyperliquidAdapter(FeedAdapter):
             if channel == "activeAssetCtx":
                 if not isinstance(data, dict):
                     raise WireError("activeAssetCtx without data")
-                tick = parse_asset_ctx(str(data.get("coin")), data.get("ctx"), Stamp(receive, receive))
-                self.push_tick(tick)
-                self.mark.data(mono)
+                # No time on the wire: ordered by arrival, stamped with the exchange's clock as measured.
+                stamp = Stamp(self.server_clock.exchange_time(receive), receive)
+                tick = parse_asset_ctx(str(data.get("coin")), data.get("ctx"), stamp)
+                self.accept_tick("ws", raw, tick, self.mark, mono, self.stream)  # data once applied
             elif channel == "clearinghouseState":
                 if not isinstance(data, dict):
                     raise WireError("clearinghouseState without data")
                 body = data.get("clearinghouseState", data)
                 state = parse_clearinghouse(body, self.tiers)
-                self._measure_clock(state.time, receive)
-                # A whole state pushed on the stream: what it lacks closed in plain sight.
+                if state.time is not None and not self.time_ok("ws", raw, state.time, receive, self.stream):
+                    return
+                # A whole state pushed on the stream: what it lacks closed in plain sight. Without a time it is
+                # ordered by arrival (as_of None), never by the local clock.
                 account = AccountState(AccountSpec(self.account.name, Exchange.HYPERLIQUID), state.wallet_balance,
-                                       state.positions, as_of=state.time or receive, from_stream=True,
+                                       state.positions, as_of=state.time, from_stream=True,
                                        exchange_margin_balance=state.total_account_value,
                                        unevaluated=state.unevaluated)
                 self.store.apply(account)

@@ -60,6 +60,7 @@ def parse_asset_ctx(coin: str, ctx: Any, stamp: Stamp) -> MarkTick:
     return MarkTick(
         Exchange.HYPERLIQUID, unified(coin), num(ctx, "markPx"), stamp,
         oracle_price=opt_num(ctx, "oraclePx"), funding_rate=opt_num(ctx, "funding"),
+        by_arrival=True,  # Hyperliquid's contexts carry no time
     )
 
 
