@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from liqwatch.commands.calc_output import fmt
+from liqwatch.liquidations import LiquidatedPosition
 from liqwatch.store import AccountView, MonitorSnapshot
 
 
@@ -39,6 +40,7 @@ def _account_json(a: AccountView) -> dict[str, Any]:
             {
                 "symbol": p.risk.symbol,
                 "side": p.risk.side.value,
+                "state": "open",
                 "size": p.risk.size,
                 "entry_price": p.risk.entry_price,
                 "mark_price": p.risk.mark_price,
@@ -53,11 +55,27 @@ def _account_json(a: AccountView) -> dict[str, Any]:
                 "age_s": _r(p.age_s, 3),
             }
             for p in a.positions
-        ],
+        ] + [_liquidated_json(r) for r in a.liquidations],
     }
     if a.disabled_reason is not None:
         out["disabled"] = a.disabled_reason
     return out
+
+
+def _liquidated_json(r: LiquidatedPosition) -> dict[str, Any]:
+    """A liquidation not acknowledged yet: listed with the positions until its alert is acknowledged."""
+    return {
+        "symbol": r.symbol,
+        "side": r.side.value,
+        "state": "liquidated",
+        "partial": r.partial,
+        "size": r.size_taken,  # what the exchange took
+        "size_before": r.size_before,
+        "liquidated_at": r.time.isoformat().replace("+00:00", "Z"),
+        "price": r.price,
+        "realized_pnl": r.realized_pnl,
+        "found_in": r.source,
+    }
 
 
 def snapshot_text(snap: MonitorSnapshot) -> str:
@@ -86,4 +104,6 @@ def snapshot_text(snap: MonitorSnapshot) -> str:
                 f"(exch {fmt(pr.exchange_liquidation_price, 4)})  dist {fmt(pr.distance_to_liquidation_pct)}%  "
                 f"risk {fmt(pr.risk, 4)}  uPnL {fmt(pr.unrealized_pnl)}{'' if p.fresh else '  STALE'}"
             )
+        lines.extend(f"  {liq.describe()} at {liq.time:%H:%M:%S} UTC  (acknowledge its alert to clear)"
+                     for liq in a.liquidations)
     return "\n".join(lines) + "\n"

@@ -19,6 +19,7 @@ from liqwatch.clock import Clock
 from liqwatch.feeds.channel import Channel, ChannelState, ChannelStatus
 from liqwatch.funding import funding_cashflow
 from liqwatch.funding_ledger import FundingLedger
+from liqwatch.liquidations import ClosedSinceLastRun, LiquidatedPosition, PreviousRun, liquidation_status
 from liqwatch.model import (
     AccountSpec,
     AccountState,
@@ -70,6 +71,8 @@ class AccountView:
     synced: bool  # at least one full account snapshot has been applied
     disabled_reason: str | None = None
     funding_today: float = 0.0  # settled funding since 00:00 UTC (negative = paid)
+    #: Liquidations not acknowledged yet (oldest first): listed as LIQUIDATED, and the account is critical.
+    liquidations: tuple[LiquidatedPosition, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +102,9 @@ class _Account:
     last_balance_time: datetime | None = None
     funding: FundingLedger = field(default_factory=FundingLedger)
     opened_at: dict[tuple[str, Side], datetime] = field(default_factory=dict)
+    liquidations: dict[tuple[str, Side], LiquidatedPosition] = field(default_factory=dict)
+    previous: PreviousRun | None = None  # the positions the last run saw, until compared with this one's
+    closed_since_last_run: list[ClosedSinceLastRun] = field(default_factory=list)
 
 
 @dataclass
@@ -264,6 +270,7 @@ class MonitorStore:
             if as_of is not None:
                 acc.last_position_time[p.key] = max(as_of, acc.last_position_time.get(p.key, as_of))
         acc.synced = True
+        self._compare_with_last_run(acc)
         return True
 
     def all_live(self) -> bool:
@@ -278,6 +285,58 @@ class MonitorStore:
     def _apply_funding(self, event: FundingPaid) -> bool:
         acc = self._accounts.get(event.account)
         return acc is not None and acc.funding.add(event.payments)
+
+    # --- liquidations ----------------------------------------------------------------------------------
+    def record_liquidation(self, liq: LiquidatedPosition, *, announce: bool = True) -> bool:
+        """A liquidation the exchange reported (live, or found in its history): kept and listed until
+        ``release_liquidation``; its incident line raises the alert (``announce`` False: restored from an
+        earlier run, whose alert is already open). Later slices of the same leg add up."""
+        acc = self._accounts.get(liq.account)
+        if acc is None:
+            return False
+        prev = acc.liquidations.get(liq.key)
+        acc.liquidations[liq.key] = prev.merged(liq) if prev is not None else liq
+        if announce:
+            self.incidents.append(f"{liq.account}: {liq.describe()}")
+        self.version += 1
+        return True
+
+    def release_liquidation(self, account: str, symbol: str, side: Side) -> bool:
+        """Its alert was acknowledged: the LIQUIDATED row goes, and with it the critical status."""
+        acc = self._accounts.get(account)
+        if acc is None or acc.liquidations.pop((symbol, side), None) is None:
+            return False
+        self.version += 1
+        return True
+
+    def liquidations(self, account: str) -> tuple[LiquidatedPosition, ...]:
+        return tuple(self._accounts[account].liquidations.values())
+
+    def set_previous_run(self, account: str, previous: PreviousRun) -> None:
+        """What the last run saw; compared with this run's first full snapshot (at once if it came first)."""
+        acc = self._accounts.get(account)
+        if acc is None:
+            return
+        acc.previous = previous
+        if acc.synced:
+            self._compare_with_last_run(acc)
+
+    def _compare_with_last_run(self, acc: _Account) -> None:
+        prev, acc.previous = acc.previous, None
+        if prev is None:
+            return
+        open_now = {p.key for p in acc.book.positions()}
+        for symbol, side, size in prev.positions:
+            if (symbol, side) not in open_now and (symbol, side) not in acc.liquidations:
+                acc.closed_since_last_run.append(ClosedSinceLastRun(symbol, side, size, prev.seen_at))
+
+    def take_closed_since_last_run(self, account: str) -> list[ClosedSinceLastRun]:
+        """The positions to look up in the exchange's history (each handed out once)."""
+        acc = self._accounts.get(account)
+        if acc is None:
+            return []
+        out, acc.closed_since_last_run = acc.closed_since_last_run, []
+        return out
 
     # --- reading ---------------------------------------------------------------------------------------
     def snapshot(self) -> MonitorSnapshot:
@@ -304,11 +363,14 @@ class MonitorStore:
             ch.check(now_mono)
         feeds = tuple(ch.status(now_mono) for ch in acc.channels)
         fresh = acc.synced and bool(feeds) and all(f.state is ChannelState.LIVE for f in feeds)
+        liquidated = tuple(sorted(acc.liquidations.values(), key=lambda r: r.time))
+        liq_status = liquidation_status(liquidated)
         if acc.disabled_reason is not None:
             return AccountView(acc.spec.name, acc.spec.exchange, None, (), feeds, False, Status.STALE, False,
                                acc.disabled_reason)
         if not acc.synced:
-            return AccountView(acc.spec.name, acc.spec.exchange, None, (), feeds, False, Status.STALE, False)
+            return AccountView(acc.spec.name, acc.spec.exchange, None, (), feeds, False, liq_status or Status.STALE,
+                               False, liquidations=liquidated)
         sigmas = {}
         for p in acc.book.positions():
             m = self._markets.get((acc.spec.exchange, p.symbol))
@@ -335,13 +397,15 @@ class MonitorStore:
                 PositionView(pr, fresh and mark_fresh, age, rate,
                              m.state.next_funding_time if m is not None else None, next_pay, paid, st)
             )
+        if liq_status is not None:
+            statuses.append(liq_status)
         status = worst(statuses)
         if not fresh and status is not Status.CRITICAL:
             status = Status.STALE
         midnight = self.clock.now().replace(hour=0, minute=0, second=0, microsecond=0)
         today = acc.funding.total_since(midnight)
         return AccountView(acc.spec.name, acc.spec.exchange, risk, tuple(positions), feeds, fresh, status, True,
-                           funding_today=today)
+                           funding_today=today, liquidations=liquidated)
 
 
 def _default_interval(exchange: Exchange) -> float:

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import logging
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -36,6 +36,7 @@ from liqwatch.feeds.channel import Channel, ChannelKind
 from liqwatch.feeds.rest import ApiError, ReadOnlyGuard, RestError, RestGate, request_json
 from liqwatch.feeds.stream import WS, StreamRunner
 from liqwatch.feeds.wire import WireError
+from liqwatch.liquidations import LiquidatedPosition, is_partial
 from liqwatch.model import (
     AccountSpec,
     AccountState,
@@ -104,6 +105,7 @@ class BinanceAdapter(FeedAdapter):
         self._funding_since_ms: int | None = None
         self._intervals: dict[str, float] = {}
         self._unbracketed: set[str] = set()
+        self._liquidation_fills: set[tuple[Any, Any]] = set()
         self.market_stream: StreamRunner | None = None
         self.user_stream: StreamRunner | None = None
 
@@ -389,9 +391,11 @@ class BinanceAdapter(FeedAdapter):
 
     def _note_liquidation(self, event: Any) -> None:
         """A read-only monitor places no orders: the only fills it must report are the exchange's own
-        liquidation and auto-deleveraging orders (``ot`` LIQUIDATION/ADL, client id ``autoclose-``/``adl_``)."""
+        liquidation and auto-deleveraging orders (``ot`` LIQUIDATION/ADL, client id ``autoclose-``/``adl_``).
+        A liquidation is kept by the store (listed as LIQUIDATED until acknowledged); each fill of the order
+        (Binance may take a position in slices, tier by tier) adds the size it took."""
         order = event.get("o")
-        if not isinstance(order, dict) or order.get("X") != "FILLED":
+        if not isinstance(order, dict) or order.get("X") not in ("FILLED", "PARTIALLY_FILLED"):
             return
         client_id = str(order.get("c", ""))
         kind = "liquidated" if order.get("ot") == "LIQUIDATION" or client_id.startswith("autoclose-") else (
@@ -402,9 +406,39 @@ class BinanceAdapter(FeedAdapter):
             symbol = unified(str(order.get("s")))
         except WireError:
             symbol = str(order.get("s"))
-        self.store.incidents.append(
-            f"{self.account.name}: {symbol} {kind} by Binance at {order.get('ap') or order.get('p')}"
-        )
+        if kind == "liquidated":
+            liq = self._liquidation_of(order, symbol, event)
+            if liq is not None:
+                self.store.record_liquidation(liq)
+                return
+        if order.get("X") == "FILLED":
+            self.store.incidents.append(
+                f"{self.account.name}: {symbol} {kind} by Binance at {order.get('ap') or order.get('p')}"
+            )
+
+    def _liquidation_of(self, order: dict[str, Any], symbol: str, event: Any) -> LiquidatedPosition | None:
+        """One liquidation fill -> the slice it took; None when it cannot be read (then only an incident)."""
+        fill_id = (order.get("i"), order.get("t"))
+        if fill_id in self._liquidation_fills:
+            return None  # the same fill twice: counted once
+        try:
+            taken = float(order.get("l") or order.get("z") or 0.0)
+            price = float(order.get("L") or order.get("ap") or order.get("p") or 0.0) or None
+            pnl = float(order["rp"]) if order.get("rp") not in (None, "") else None
+            when = datetime.fromtimestamp(float(order.get("T") or event.get("E")) / 1000.0, UTC)
+        except (TypeError, ValueError):
+            return None
+        ps = order.get("ps")
+        side = Side.LONG if ps == "LONG" else Side.SHORT if ps == "SHORT" else (
+            Side.LONG if order.get("S") == "SELL" else Side.SHORT)  # one-way: a SELL closes a long
+        if not taken > 0:
+            return None
+        if None not in fill_id:
+            self._liquidation_fills.add(fill_id)
+        held = next((p for p in self.store.book(self.account.name).positions() if p.key == (symbol, side)), None)
+        before = held.size if held is not None else None
+        return LiquidatedPosition(self.account.name, symbol, side, taken, price, when, before, pnl,
+                                  is_partial(taken, before))
 
     def _apply_user_event(self, event: Any, receive: datetime) -> bool:
         try:

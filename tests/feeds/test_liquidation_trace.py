@@ -1,0 +1,67 @@
+"""A liquidation leaves a trace: the position stays listed as LIQUIDATED and its account critical until the
+liquidation's alert is acknowledged (issue 9, section 3). Over real sockets against the emulator."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from liqwatch.alerts.model import AlertLevel, AlertRule
+from liqwatch.report import snapshot_json
+from liqwatch.status import Status
+from tests.feeds.harness import eventually, running
+from tui.alerts_adapter import EngineAlerts
+
+
+async def _ticking(env, stop: asyncio.Event) -> None:  # type: ignore[no-untyped-def]
+    while not stop.is_set():
+        await env.emu.tick(1)
+        await asyncio.sleep(0.05)
+
+
+async def test_a_binance_liquidation_stays_listed_and_critical_until_acknowledged() -> None:
+    async with running(only=("binance-degen",), autorun=False) as env:
+        store = env.monitor.store
+        alerts = EngineAlerts(store=store)
+        stop = asyncio.Event()
+        ticker = asyncio.create_task(_ticking(env, stop))
+        try:
+            assert await env.monitor.wait_live(15)
+            await eventually(lambda: bool(env.emu.liquidations), 60, "the emulator to liquidate binance-degen")
+            await _after_liquidation(env, store, alerts)
+        finally:
+            stop.set()
+            await ticker
+
+
+async def _after_liquidation(env, store, alerts) -> None:  # type: ignore[no-untyped-def]
+    leg = env.emu.liquidations[0].legs[0]
+    await eventually(lambda: len(store.book("binance-degen")) == 0, 10, "the position to close on the stream")
+    await eventually(lambda: bool(store.snapshot().account("binance-degen").liquidations), 5, "the record")
+    # Seconds later (marks keep coming, the account has nothing open): still critical, still listed.
+    frames = env.channel("binance-degen", "mark").frames
+    await eventually(lambda: env.channel("binance-degen", "mark").frames >= frames + 2, 10, "more marks")
+    view = store.snapshot().account("binance-degen")
+    assert view.status is Status.CRITICAL and view.fresh
+    (liq,) = view.liquidations
+    assert (liq.symbol, liq.side.value, liq.partial) == ("ETH/USDT:USDT", "long", False)
+    assert liq.size_taken == pytest.approx(abs(leg.qty)) and liq.size_before == pytest.approx(abs(leg.qty))
+    assert liq.price == pytest.approx(leg.price, rel=1e-6)
+    assert liq.realized_pnl == pytest.approx(leg.realized, abs=1e-6) and liq.realized_pnl < 0
+    acc_json = next(a for a in snapshot_json(store.snapshot())["accounts"] if a["name"] == "binance-degen")
+    assert acc_json["status"] == "critical"
+    (row,) = [p for p in acc_json["positions"] if p["state"] == "liquidated"]
+    assert row["symbol"] == "ETH/USDT:USDT" and row["liquidated_at"].endswith("Z")
+    assert row["price"] == pytest.approx(leg.price, rel=1e-6) and row["realized_pnl"] < 0
+
+    # The alert says LIQUIDATED, for that leg; acknowledging it releases the row and the status.
+    await alerts.update(store.snapshot())
+    (alert,) = [a for a in alerts.alerts() if a.key.rule is AlertRule.RISK_EVENT
+                and a.key.subject == "liquidation ETH/USDT:USDT long"]
+    assert alert.level is AlertLevel.LIQUIDATION_IMMINENT and "LIQUIDATED" in alert.message
+    await alerts.update(store.snapshot())
+    assert store.snapshot().account("binance-degen").status is Status.CRITICAL  # evaluation alone: no release
+    assert await alerts.ack(alert.id)
+    view = store.snapshot().account("binance-degen")
+    assert view.liquidations == () and view.status is Status.OK
