@@ -11,6 +11,7 @@ from aiohttp import web
 
 from liqwatch.emulator.accounts import BinanceAccount, BinancePosition, PositionSide
 from liqwatch.emulator.binance_auth import BinanceError, ListenKeys, account_for_key, verify_signed
+from liqwatch.emulator.binance_history import force_orders
 from liqwatch.emulator.fmt import fixed, precise_price, trimmed
 from liqwatch.emulator.market import SimMarket
 from liqwatch.emulator.simulation import Simulation
@@ -32,6 +33,7 @@ _WEIGHTS = {
     "/fapi/v2/balance": 5,
     "/fapi/v3/balance": 5,
     "/fapi/v1/income": 30,
+    "/fapi/v1/forceOrders": 20,
 }
 
 
@@ -75,6 +77,7 @@ class BinanceRest:
             web.get("/fapi/v2/balance", s(self.balance)),
             web.get("/fapi/v3/balance", s(self.balance)),
             web.get("/fapi/v1/income", s(self.income)),
+            web.get("/fapi/v1/forceOrders", s(self.force_orders)),
             web.get("/sapi/v1/account/apiRestrictions", s(self.api_restrictions)),
             web.get("/sapi/v1/capital/config/getall", s(self.capital_config)),
             web.get("/sapi/v1/margin/allPairs", s(self.margin_pairs)),
@@ -571,6 +574,13 @@ class BinanceRest:
                 for r in records
             ]
         )
+
+    async def force_orders(
+        self, request: web.Request, account: BinanceAccount, params: dict[str, str]
+    ) -> web.StreamResponse:
+        if params.get("symbol") is not None:
+            self._market(params["symbol"])
+        return web.json_response(force_orders(self.sim, account, params))
 
     async def api_restrictions(
         self, request: web.Request, account: BinanceAccount, params: dict[str, str]

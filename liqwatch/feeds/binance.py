@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import logging
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -33,10 +34,11 @@ from liqwatch.feeds.binance_wire import (
     unified,
 )
 from liqwatch.feeds.channel import Channel, ChannelKind
+from liqwatch.feeds.liquidation_history import binance_force_orders, binance_realized
 from liqwatch.feeds.rest import ApiError, ReadOnlyGuard, RestError, RestGate, request_json
 from liqwatch.feeds.stream import WS, StreamRunner
 from liqwatch.feeds.wire import WireError
-from liqwatch.liquidations import LiquidatedPosition, is_partial
+from liqwatch.liquidations import ClosedSinceLastRun, LiquidatedPosition, is_partial
 from liqwatch.model import (
     AccountSpec,
     AccountState,
@@ -64,6 +66,7 @@ READ_ONLY = ReadOnlyGuard(
             ("GET", "/fapi/v1/leverageBracket"),
             ("GET", "/fapi/v1/fundingInfo"),
             ("GET", "/fapi/v1/income"),
+            ("GET", "/fapi/v1/forceOrders"),  # the account's own liquidation orders (history)
             ("GET", "/fapi/v2/positionRisk"),
             ("GET", "/fapi/v2/account"),
             ("GET", "/fapi/v2/balance"),
@@ -439,6 +442,17 @@ class BinanceAdapter(FeedAdapter):
         before = held.size if held is not None else None
         return LiquidatedPosition(self.account.name, symbol, side, taken, price, when, before, pnl,
                                   is_partial(taken, before))
+
+    async def liquidation_history(self, closed: ClosedSinceLastRun) -> LiquidatedPosition | None:
+        start = str(int(closed.since.timestamp() * 1000 + self._time_offset_ms) - 60_000)
+        params = {"symbol": native(closed.symbol), "autoCloseType": "LIQUIDATION", "startTime": start}
+        liq = binance_force_orders(self.account.name, closed, await self._signed("/fapi/v1/forceOrders", params))
+        if liq is None:
+            return None
+        at = int(liq.time.timestamp() * 1000)
+        income = await self._signed("/fapi/v1/income", {"symbol": native(closed.symbol), "incomeType": "REALIZED_PNL",
+                                                         "startTime": str(at - 1000), "endTime": str(at + 1000)})
+        return replace(liq, realized_pnl=binance_realized(income))
 
     def _apply_user_event(self, event: Any, receive: datetime) -> bool:
         try:
