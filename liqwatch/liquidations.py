@@ -84,6 +84,10 @@ class ClosedSinceLastRun:
     size: float
     since: datetime
 
+    @property
+    def key(self) -> tuple[str, Side]:
+        return (self.symbol, self.side)
+
 
 def is_partial(size_taken: float, size_before: float | None) -> bool:
     return size_before is not None and size_taken < size_before * (1.0 - SIZE_TOLERANCE)

@@ -267,6 +267,8 @@ class FeedAdapter:
     async def _explain_closed(self, closed: list[ClosedSinceLastRun]) -> None:
         """Positions the last run saw that are gone: a liquidation is reported as one (and alerted)."""
         for c in closed:
+            if any(r.key == c.key for r in self.store.liquidations(self.account.name)):
+                continue  # already seen on the stream (a liquidation just as this run started)
             what = f"{self.account.name}: {c.symbol} {c.side.value} closed since the last run"
             try:
                 liq = await self.liquidation_history(c)

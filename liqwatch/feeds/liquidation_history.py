@@ -4,11 +4,13 @@ of the same time) and Hyperliquid ``userFills`` (fills carrying a ``liquidation`
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from liqwatch.feeds.hyperliquid_wire import unified
 from liqwatch.feeds.wire import WireError
-from liqwatch.liquidations import ClosedSinceLastRun, LiquidatedPosition
+from liqwatch.liquidations import ClosedSinceLastRun, LiquidatedPosition, is_partial
 from liqwatch.model import Side
 
 
@@ -54,26 +56,36 @@ def binance_realized(income: Any) -> float | None:
     return sum(_f(r, "income") for r in rows) if rows else None
 
 
-def hyperliquid_liquidation_fills(account: str, address: str, coin: str, closed: ClosedSinceLastRun,
+def hyperliquid_liquidation_fill(account: str, address: str, fill: Any) -> LiquidatedPosition | None:
+    """One ``userFills`` entry -> the slice a liquidation of this user took; None for any other fill.
+    ``startPosition`` is the signed size before the fill: a fill smaller than it is a partial liquidation."""
+    if not isinstance(fill, dict):
+        raise WireError("userFills: unreadable fill")
+    liq = fill.get("liquidation")
+    if not isinstance(liq, dict) or str(liq.get("liquidatedUser", "")).lower() != address:
+        return None
+    coin = fill.get("coin")
+    if not isinstance(coin, str):
+        raise WireError("userFills: fill without coin")
+    start = _f(fill, "startPosition")
+    side = Side.LONG if start > 0 else Side.SHORT if start < 0 else (
+        Side.LONG if fill.get("side") == "A" else Side.SHORT)  # a sell (A) closes a long
+    taken, before = _f(fill, "sz"), abs(start) or None
+    return LiquidatedPosition(account, unified(coin), side, taken, _f(fill, "px"), _when(_f(fill, "time")), before,
+                              _f(fill, "closedPnl"), is_partial(taken, before))
+
+
+def hyperliquid_liquidation_fills(account: str, address: str, closed: ClosedSinceLastRun,
                                   fills: Any) -> LiquidatedPosition | None:
-    """``userFills`` -> the fills of ``coin`` that liquidated this user since the leg was last seen."""
+    """``userFillsByTime`` -> the slices that liquidated ``closed``'s leg since it was last seen, added up."""
     if not isinstance(fills, list):
         raise WireError("userFills: expected a list")
-    taken, pnl, price, last_ms = 0.0, 0.0, None, None
-    for f in fills:
-        if not isinstance(f, dict) or f.get("coin") != coin:
+    found: LiquidatedPosition | None = None
+    for f in sorted(fills, key=lambda f: f.get("time", 0) if isinstance(f, dict) else 0):
+        liq = hyperliquid_liquidation_fill(account, address, f)
+        if liq is None or liq.key != closed.key or liq.time < closed.since:
             continue
-        liq = f.get("liquidation")
-        if not isinstance(liq, dict) or str(liq.get("liquidatedUser", "")).lower() != address:
-            continue
-        t = _f(f, "time")
-        if t < closed.since.timestamp() * 1000:
-            continue
-        taken += _f(f, "sz")
-        pnl += _f(f, "closedPnl")
-        price = _f(f, "px")
-        last_ms = max(last_ms or t, t)
-    if not taken > 0 or last_ms is None:
+        found = liq if found is None else found.merged(liq)
+    if found is None:
         return None
-    return LiquidatedPosition(account, closed.symbol, closed.side, taken, price, _when(last_ms), closed.size,
-                              pnl, False, "history")
+    return replace(found, size_before=closed.size, partial=False, source="history")

@@ -4,13 +4,19 @@ liquidation's alert is acknowledged (issue 9, section 3). Over real sockets agai
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 
 import pytest
 
 from liqwatch.alerts.model import AlertLevel, AlertRule
+from liqwatch.demo import scenario_accounts
+from liqwatch.emulator import EmulatorServer, scenario_from_toml
+from liqwatch.emulator.demo import DEMO_TOML
 from liqwatch.report import snapshot_json
+from liqwatch.runtime import Monitor
 from liqwatch.status import Status
-from tests.feeds.harness import eventually, running
+from tests.feeds.harness import FAST, Env, eventually, running
 from tui.alerts_adapter import EngineAlerts
 
 
@@ -65,3 +71,50 @@ async def _after_liquidation(env, store, alerts) -> None:  # type: ignore[no-unt
     assert await alerts.ack(alert.id)
     view = store.snapshot().account("binance-degen")
     assert view.liquidations == () and view.status is Status.OK
+
+
+def _hl_liquidated(env) -> bool:  # type: ignore[no-untyped-def]
+    return any(liq.venue.value == "hyperliquid" for liq in env.emu.liquidations)
+
+
+@contextlib.asynccontextmanager
+async def _thin_hl_isolated() -> AsyncIterator[Env]:
+    """The demo with hl-isolated's 25x ETH long on less margin (650 instead of 900): the demo's ETH slide
+    liquidates it within a minute of ticking."""
+    toml = DEMO_TOML.replace("isolated_margin = 900.0", "isolated_margin = 650.0")
+    assert toml != DEMO_TOML
+    async with asyncio.timeout(120), EmulatorServer(scenario_from_toml(toml), seed=11, autorun=False,
+                                                     publish_interval=0.1) as emu:
+        accounts = [a for a in scenario_accounts(emu.scenario, emu.rest_url, emu.ws_url) if a.name == "hl-isolated"]
+        async with Monitor(accounts, options=FAST) as monitor:
+            yield Env(emu, monitor)
+
+
+async def test_a_hyperliquid_liquidation_fill_is_kept_until_acknowledged() -> None:
+    async with _thin_hl_isolated() as env:
+        store = env.monitor.store
+        alerts = EngineAlerts(store=store)
+        stop = asyncio.Event()
+        ticker = asyncio.create_task(_ticking(env, stop))
+        try:
+            assert await env.monitor.wait_live(15)
+            await eventually(lambda: _hl_liquidated(env), 60, "the emulator to liquidate hl-isolated's ETH long")
+            leg = next(liq for liq in env.emu.liquidations if liq.venue.value == "hyperliquid").legs[0]
+            await eventually(lambda: bool(store.snapshot().account("hl-isolated").liquidations), 5, "the record")
+            view = store.snapshot().account("hl-isolated")
+            (liq,) = view.liquidations
+            assert (liq.symbol, liq.side.value, liq.partial) == ("ETH/USDC:USDC", "long", False)
+            assert liq.size_taken == pytest.approx(abs(leg.qty)) and liq.size_before == pytest.approx(abs(leg.qty))
+            assert liq.price == pytest.approx(leg.price, rel=1e-4)  # Hyperliquid prints 5 significant figures
+            assert liq.realized_pnl == pytest.approx(leg.realized, abs=1e-5)
+            # The SOL short is still open and fine, yet the account is critical while the liquidation stands.
+            assert [p.risk.symbol for p in view.positions] == ["SOL/USDC:USDC"]
+            assert view.status is Status.CRITICAL
+            await alerts.update(store.snapshot())
+            (alert,) = [a for a in alerts.alerts() if a.key.subject == "liquidation ETH/USDC:USDC long"]
+            assert await alerts.ack(alert.id)
+            view = store.snapshot().account("hl-isolated")
+            assert view.liquidations == () and view.status is not Status.CRITICAL
+        finally:
+            stop.set()
+            await ticker
