@@ -5,18 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator
 
+import orjson
 import pytest
 
 from liqwatch.alerts.model import AlertLevel, AlertRule
 from liqwatch.demo import scenario_accounts
-from liqwatch.emulator import EmulatorServer, scenario_from_toml
+from liqwatch.emulator import EmulatorServer, demo_scenario, scenario_from_toml
 from liqwatch.emulator.demo import DEMO_TOML
 from liqwatch.report import snapshot_json
 from liqwatch.runtime import Monitor
 from liqwatch.status import Status
 from tests.feeds.harness import FAST, Env, eventually, running
+from tests.feeds.ws_relay import WsRelay
 from tui.alerts_adapter import EngineAlerts
 
 
@@ -118,3 +121,35 @@ async def test_a_hyperliquid_liquidation_fill_is_kept_until_acknowledged() -> No
         finally:
             stop.set()
             await ticker
+
+
+async def test_a_partial_binance_liquidation_is_shown_and_alerted_as_partial_with_the_size_taken() -> None:
+    """Binance may reduce a position tier by tier: a liquidation order that fills 4 of the 10 ETH is a
+    partial liquidation (crafted, relayed to the adapter as if Binance had sent it)."""
+    async with asyncio.timeout(60), EmulatorServer(demo_scenario(), seed=11, publish_interval=0.1) as emu, \
+            WsRelay(emu.ws_url) as relay:
+        accounts = [dataclasses.replace(a, ws_url=relay.ws_url)
+                    for a in scenario_accounts(emu.scenario, emu.rest_url, emu.ws_url) if a.name == "binance-degen"]
+        async with Monitor(accounts, options=FAST) as monitor:
+            store = monitor.store
+            assert await monitor.wait_live(15)
+            now = emu.sim.now_ms()
+            order = {"s": "ETHUSDT", "c": f"autoclose-{now}", "S": "SELL", "o": "LIMIT", "f": "IOC", "q": "10",
+                     "p": "2925.50", "ap": "2925.50", "X": "PARTIALLY_FILLED", "x": "TRADE", "i": 77, "l": "4",
+                     "z": "4", "L": "2925.50", "T": now, "t": 501, "ot": "LIQUIDATION", "ps": "BOTH", "rp": "-298.00"}
+            frame = orjson.dumps({"e": "ORDER_TRADE_UPDATE", "E": now, "T": now, "o": order}).decode()
+            assert await relay.inject("/private/ws", frame) == 1
+            assert await relay.inject("/private/ws", frame) == 1  # the same fill twice: counted once
+            await eventually(lambda: bool(store.snapshot().account("binance-degen").liquidations), 5, "the record")
+            view = store.snapshot().account("binance-degen")
+            (liq,) = view.liquidations
+            assert liq.partial and liq.size_taken == 4.0 and liq.size_before == 10.0
+            assert liq.price == 2925.5 and liq.realized_pnl == -298.0
+            assert view.status is Status.CRITICAL
+            (row,) = [p for p in snapshot_json(store.snapshot())["accounts"][0]["positions"]
+                      if p["state"] == "liquidated"]
+            assert row["partial"] is True and row["size"] == 4.0 and row["size_before"] == 10.0
+            alerts = EngineAlerts(store=store)
+            await alerts.update(store.snapshot())
+            (alert,) = [a for a in alerts.alerts() if a.key.subject == "liquidation ETH/USDT:USDT long"]
+            assert "partially liquidated" in alert.message and "size 4 of 10" in alert.message
