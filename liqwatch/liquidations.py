@@ -35,7 +35,9 @@ class LiquidatedPosition:
     size_before: float | None = None
     realized_pnl: float | None = None
     partial: bool = False
-    source: str = "stream"  # "stream": seen live; "history": found in the exchange's history at start
+    #: "stream": seen live; "history": found in the exchange's history at start; "blind": found there after a
+    #: REST reconciliation showed the position gone while the stream was down
+    source: str = "stream"
 
     @property
     def key(self) -> tuple[str, Side]:
@@ -62,7 +64,7 @@ class LiquidatedPosition:
         size = f"size {self.size_taken:g}" + (f" of {self.size_before:g}" if self.size_before else "")
         price = f" at {self.price:g}" if self.price is not None else ""
         pnl = f", realized {self.realized_pnl:.2f}" if self.realized_pnl is not None else ""
-        when = " while liqwatch was not running" if self.source == "history" else ""
+        when = _WHEN.get(self.source, "")
         return f"{self.symbol} {self.side.value} {what}{when}{price} ({size}{pnl})"
 
 
@@ -76,17 +78,25 @@ class PreviousRun:
 
 @dataclass(frozen=True, slots=True)
 class ClosedSinceLastRun:
-    """A position the last run saw open that this run does not find: the adapter asks the exchange's
-    history whether it was liquidated."""
+    """A position the last run saw open that this run does not find (or one a REST reconciliation found
+    gone while the stream was blind): the adapter asks the exchange's history whether it was liquidated."""
 
     symbol: str
     side: Side
     size: float
     since: datetime
+    source: str = "history"  # or "blind"
+
+    @property
+    def when(self) -> str:
+        return _WHEN.get(self.source, "").strip()
 
     @property
     def key(self) -> tuple[str, Side]:
         return (self.symbol, self.side)
+
+
+_WHEN = {"history": " while liqwatch was not running", "blind": " while the stream was blind"}
 
 
 def is_partial(size_taken: float, size_before: float | None) -> bool:

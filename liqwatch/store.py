@@ -255,6 +255,9 @@ class MonitorStore:
                     f"{acc.spec.name}: {old.symbol} {old.side.value} closed while the stream was blind "
                     "(found by REST reconciliation)"
                 )
+                if old.key not in acc.liquidations:  # the adapter asks the exchange's history why
+                    since = acc.last_position_time.get(old.key) or as_of or self.clock.now()
+                    acc.closed_since_last_run.append(ClosedSinceLastRun(old.symbol, old.side, old.size, since, "blind"))
             acc.book.remove(old.key)
             acc.opened_at.pop(old.key, None)
         if as_of is None or acc.last_balance_time is None or acc.last_balance_time <= as_of:

@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Callable, Coroutine
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -269,14 +270,14 @@ class FeedAdapter:
         for c in closed:
             if any(r.key == c.key for r in self.store.liquidations(self.account.name)):
                 continue  # already seen on the stream (a liquidation just as this run started)
-            what = f"{self.account.name}: {c.symbol} {c.side.value} closed since the last run"
+            what = f"{self.account.name}: {c.symbol} {c.side.value} closed {c.when}"
             try:
                 liq = await self.liquidation_history(c)
             except (RestError, WireError) as exc:
                 self.store.incidents.append(f"{what}; the exchange's history could not be read: {exc}")
                 continue
             if liq is not None:
-                self.store.record_liquidation(liq)
+                self.store.record_liquidation(replace(liq, source=c.source))
             else:
                 self.store.incidents.append(f"{what} (no liquidation in the exchange's history)")
 

@@ -153,3 +153,34 @@ async def test_a_partial_binance_liquidation_is_shown_and_alerted_as_partial_wit
             await alerts.update(store.snapshot())
             (alert,) = [a for a in alerts.alerts() if a.key.subject == "liquidation ETH/USDT:USDT long"]
             assert "partially liquidated" in alert.message and "size 4 of 10" in alert.message
+
+
+async def test_a_liquidation_while_the_stream_was_blind_is_reported_as_one() -> None:
+    """The reconciliation finds the position gone; the exchange's history says it was liquidated."""
+    async with running(only=("binance-degen",), autorun=False, proxy=True) as env:
+        assert env.proxy is not None
+        store = env.monitor.store
+        stop = asyncio.Event()
+        ticker = asyncio.create_task(_ticking(env, stop))
+        try:
+            assert await env.monitor.wait_live(15)
+        finally:
+            stop.set()
+            await ticker
+        env.proxy.refuse = True
+        env.proxy.reset_all()
+        for _ in range(400):  # the demo's ETH slides until the 30x long is liquidated
+            await env.emu.tick(1)
+            if env.emu.liquidations:
+                break
+        assert env.emu.liquidations, "the emulator never liquidated the degen account"
+        leg = env.emu.liquidations[0].legs[0]
+        env.proxy.refuse = False
+        await eventually(lambda: bool(store.snapshot().account("binance-degen").liquidations), 15,
+                         "the resync and the history lookup")
+        view = store.snapshot().account("binance-degen")
+        (liq,) = view.liquidations
+        assert liq.source == "blind" and liq.size_taken == pytest.approx(abs(leg.qty))
+        assert liq.realized_pnl == pytest.approx(leg.realized, abs=1e-6)
+        assert view.status is Status.CRITICAL
+        assert any("LIQUIDATED while the stream was blind" in i for i in store.incidents)
