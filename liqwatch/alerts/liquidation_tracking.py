@@ -34,14 +34,18 @@ def liquidation_of(alert: Alert) -> tuple[str, str, Side] | None:
 
 
 class LiquidationTracker:
-    def __init__(self, db: AsyncDatabase, service: AlertService, store: MonitorStore) -> None:
+    def __init__(self, db: AsyncDatabase, service: AlertService, store: MonitorStore, *,
+                 compare_with_last_run: bool = True) -> None:
         self.db = db
+        self.compare_with_last_run = compare_with_last_run
         self.service = service
         self.store = store
         self._saved: dict[str, tuple[object, float]] = {}
 
     async def start(self) -> None:
         self.service.on_acknowledged.append(self._acknowledged)
+        if not self.compare_with_last_run:
+            return
         previous = await self.db.run(last_run.load)
         active = set(self.service.state.active)
         known = set(self.store.account_names())

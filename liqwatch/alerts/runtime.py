@@ -111,7 +111,8 @@ class AlertRuntime:
         """Link the monitor's store: acknowledging a liquidation releases its row, and the positions are
         kept for the next run (which looks up what closed meanwhile). Call once, before the first snapshot."""
         assert self.db is not None
-        self.liquidations = LiquidationTracker(self.db, self.service, store)
+        # The demo starts its emulator afresh: nothing of an earlier demo run can have closed meanwhile.
+        self.liquidations = LiquidationTracker(self.db, self.service, store, compare_with_last_run=not self._demo)
         await self.liquidations.start()
 
     async def on_snapshot(self, snapshot: MonitorSnapshot, *, skew_s: Mapping[str, float] | None = None
