@@ -54,7 +54,7 @@ class HyperliquidAdapter(FeedAdapter):
         self.stream: StreamRunner | None = None
         self._funding_since_ms = int((time.time() - 30 * 86400) * 1000)
         self.pings = 0
-        self._started_at = self.clock.now() - timedelta(seconds=5)
+        self._started_at = self.clock.now()
         self._liquidation_fills: set[object] = set()
 
     async def _info(self, body: dict[str, Any]) -> Any:

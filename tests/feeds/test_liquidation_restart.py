@@ -8,13 +8,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 from liqwatch.alerts.model import AlertRule
 from liqwatch.alerts.runtime import AlertRuntime
 from liqwatch.config.settings import Settings
 from liqwatch.demo import scenario_accounts
-from liqwatch.emulator import EmulatorServer, demo_scenario
+from liqwatch.emulator import EmulatorServer, demo_scenario, scenario_from_toml
+from liqwatch.emulator.demo import DEMO_TOML
 from liqwatch.runtime import Monitor
 from liqwatch.status import Status
 from liqwatch.storage import alert_rows
@@ -72,6 +74,69 @@ async def test_a_liquidation_while_not_running_is_found_in_the_history_at_start(
                 # Acknowledged: the row and the critical status go.
                 assert await alerting.service.ack(alert.id)
                 assert store.snapshot().account("binance-degen").liquidations == ()
+        finally:
+            stop.set()
+            await ticker
+
+
+async def test_a_hyperliquid_liquidation_while_not_running_is_found_in_user_fills(tmp_path: Path) -> None:
+    db = tmp_path / "liqwatch.sqlite"
+    toml = DEMO_TOML.replace("isolated_margin = 900.0", "isolated_margin = 650.0")  # liquidated within a minute
+    async with asyncio.timeout(120), EmulatorServer(scenario_from_toml(toml), seed=11, autorun=False,
+                                                     publish_interval=0.1) as emu:
+        stop = asyncio.Event()
+        ticker = asyncio.create_task(_ticking(emu, stop))
+        try:
+            async with _run(emu, db, "hl-isolated") as (monitor, alerting):
+                assert await monitor.wait_live(15)
+                await alerting.on_snapshot(monitor.store.snapshot())
+            await eventually(lambda: any(liq.venue.value == "hyperliquid" for liq in emu.liquidations), 60,
+                             "the emulator to liquidate hl-isolated's ETH long")
+            leg = emu.liquidations[0].legs[0]
+            async with _run(emu, db, "hl-isolated") as (monitor, alerting):
+                store = monitor.store
+                assert await monitor.wait_live(15)
+                await eventually(lambda: bool(store.snapshot().account("hl-isolated").liquidations), 10,
+                                 "the userFills lookup")
+                await alerting.on_snapshot(store.snapshot())
+                view = store.snapshot().account("hl-isolated")
+                (liq,) = view.liquidations
+                assert (liq.source, liq.symbol, liq.side.value) == ("history", "ETH/USDC:USDC", "long")
+                assert liq.size_taken == abs(leg.qty) and liq.realized_pnl is not None
+                assert view.status is Status.CRITICAL  # its SOL short is fine; the liquidation is not acknowledged
+                assert any(a.key.subject == "liquidation ETH/USDC:USDC long" for a in alerting.service.alerts())
+        finally:
+            stop.set()
+            await ticker
+
+
+async def test_a_liquidation_not_acknowledged_is_listed_again_after_a_restart(tmp_path: Path) -> None:
+    db = tmp_path / "liqwatch.sqlite"
+    async with asyncio.timeout(120), EmulatorServer(demo_scenario(), seed=11, autorun=False,
+                                                     publish_interval=0.1) as emu:
+        stop = asyncio.Event()
+        ticker = asyncio.create_task(_ticking(emu, stop))
+        try:
+            async with _run(emu, db, "binance-degen") as (monitor, alerting):
+                store = monitor.store
+                assert await monitor.wait_live(15)
+                await eventually(lambda: bool(store.snapshot().account("binance-degen").liquidations), 60,
+                                 "the liquidation, seen live")
+                await alerting.on_snapshot(store.snapshot())  # alert raised, record saved; never acknowledged
+            async with _run(emu, db, "binance-degen") as (monitor, alerting):
+                store = monitor.store
+                (liq,) = store.snapshot().account("binance-degen").liquidations  # before any feed is live
+                assert liq.source == "stream" and liq.symbol == "ETH/USDT:USDT"
+                assert await monitor.wait_live(15)
+                await alerting.on_snapshot(store.snapshot())
+                assert store.snapshot().account("binance-degen").status is Status.CRITICAL
+                (alert,) = [a for a in alerting.service.alerts() if a.key.subject == "liquidation ETH/USDT:USDT long"]
+                assert alert.raised_at < liq.time + timedelta(seconds=30)  # the first run's alert, not a new one
+                assert await alerting.service.ack(alert.id)
+                assert store.snapshot().account("binance-degen").liquidations == ()
+                await alerting.on_snapshot(store.snapshot())
+            async with _run(emu, db, "binance-degen") as (monitor, alerting):  # acknowledged: gone for good
+                assert monitor.store.snapshot().account("binance-degen").liquidations == ()
         finally:
             stop.set()
             await ticker
