@@ -143,7 +143,8 @@ def liquidated_entry(a: AccountView, r: LiquidatedPosition) -> Entry:
     sort = (a.name, r.symbol, r.side.value, -Status.CRITICAL.rank - 1.0, float("-inf"), None, r.price, None, None,
             None, pnl, None, r.size_taken, None, None, None, None, None, None, None, None)
     search = f"{a.name} {a.exchange.value} {r.symbol} {r.side.value} liquidated".lower()
-    return Entry(f"{a.name}|{r.symbol}|{r.side.value}|liquidated", cells, sort, search)
+    # Three "|" fields like an open position's key (the screen splits it); the side field never matches one.
+    return Entry(f"{a.name}|{r.symbol}|{r.side.value} liquidated", cells, sort, search)
 
 
 EntryCache = dict[str, tuple[tuple[object, ...], Entry]]
