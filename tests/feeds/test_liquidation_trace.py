@@ -184,3 +184,32 @@ async def test_a_liquidation_while_the_stream_was_blind_is_reported_as_one() -> 
         assert liq.realized_pnl == pytest.approx(leg.realized, abs=1e-6)
         assert view.status is Status.CRITICAL
         assert any("LIQUIDATED while the stream was blind" in i for i in store.incidents)
+
+
+async def test_a_hyperliquid_liquidation_slice_is_a_partial_liquidation() -> None:
+    """Hyperliquid closes a large position in slices: a liquidation fill of 1.5 of a 5 ETH long
+    (``startPosition`` 5) is partial (crafted in Hyperliquid's documented fill shape, relayed)."""
+    async with asyncio.timeout(60), EmulatorServer(demo_scenario(), seed=11, publish_interval=0.1) as emu, \
+            WsRelay(emu.ws_url) as relay:
+        accounts = [dataclasses.replace(a, ws_url=relay.ws_url)
+                    for a in scenario_accounts(emu.scenario, emu.rest_url, emu.ws_url) if a.name == "hl-isolated"]
+        async with Monitor(accounts, options=FAST) as monitor:
+            store = monitor.store
+            assert await monitor.wait_live(15)
+            address = accounts[0].address
+            now = emu.sim.now_ms() + 1000
+            fill = {"coin": "ETH", "px": "2890.1", "sz": "1.5", "side": "A", "time": now, "startPosition": "5.0",
+                    "dir": "Close Long", "closedPnl": "-180.135", "hash": "0x" + "ab" * 32, "oid": 1, "crossed": True,
+                    "fee": "0.0", "tid": 424242, "feeToken": "USDC",
+                    "liquidation": {"liquidatedUser": address, "markPx": "2890.1", "method": "market"}}
+            other = dict(fill, tid=1, liquidation=None, dir="Close Long", sz="0.1")  # an ordinary fill: ignored
+            frame = {"channel": "userFills", "data": {"isSnapshot": False, "user": address, "fills": [other, fill]}}
+            assert await relay.inject("/ws", orjson.dumps(frame).decode()) == 1
+            await eventually(lambda: bool(store.snapshot().account("hl-isolated").liquidations), 5, "the record")
+            view = store.snapshot().account("hl-isolated")
+            (liq,) = view.liquidations
+            assert (liq.symbol, liq.side.value) == ("ETH/USDC:USDC", "long")
+            assert liq.partial and liq.size_taken == 1.5 and liq.size_before == 5.0
+            assert liq.price == 2890.1 and liq.realized_pnl == -180.135
+            assert view.status is Status.CRITICAL
+            assert any("ETH/USDC:USDC long partially liquidated" in i for i in store.incidents)
