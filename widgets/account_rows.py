@@ -73,7 +73,7 @@ def account_entry(a: AccountView, thresholds: RiskThresholds) -> Entry:
         return Entry(a.name, cells, (-a.status.rank, a.exchange.value, a.name, None, None, None, None, None, None,
                                      fresh[0]), search)
     risk = worst_risk(a)
-    liquidated = worst_liquidated(a)
+    liquidated = worst_liquidated(a) or bool(a.liquidations)  # a liquidation not acknowledged yet
     level = status_tag(thresholds.status_of(risk, liquidated))
     upnl = sum(p.risk.unrealized_pnl for p in a.positions)
     day = a.funding_today

@@ -110,7 +110,7 @@ class Script:
 def scripted(alert_thresholds: ThresholdMap | None = None) -> Script:
     clock = FakeClock(T0)
     store = MonitorStore(clock)
-    script = Script(store, clock, EngineAlerts(alert_thresholds, clock))
+    script = Script(store, clock, EngineAlerts(alert_thresholds, clock, store=store))
     mono = clock.monotonic()
     for name, (exchange, wallet, positions) in ACCOUNTS.items():
         store.add_account(AccountSpec(name, exchange), risk_rules(exchange))
