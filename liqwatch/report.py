@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from liqwatch.commands.calc_output import fmt
+from liqwatch.liquidations import LiquidatedPosition
 from liqwatch.model import UnevaluatedPosition
 from liqwatch.risk.evaluate import AccountRisk
 from liqwatch.store import AccountView, MonitorSnapshot
@@ -57,6 +58,7 @@ def _account_json(a: AccountView) -> dict[str, Any]:
             {
                 "symbol": p.risk.symbol,
                 "side": p.risk.side.value,
+                "state": "open",
                 "size": p.risk.size,
                 "entry_price": p.risk.entry_price,
                 "mark_price": p.risk.mark_price,
@@ -75,7 +77,7 @@ def _account_json(a: AccountView) -> dict[str, Any]:
                 "age_s": _r(p.age_s, 3),
             }
             for p in a.positions
-        ] + [_unevaluated_json(u) for u in a.unevaluated],
+        ] + [_unevaluated_json(u) for u in a.unevaluated] + [_liquidated_json(r) for r in a.liquidations],
     }
     if a.disabled_reason is not None:
         out["disabled"] = a.disabled_reason
@@ -96,8 +98,24 @@ def _unevaluated_json(u: UnevaluatedPosition) -> dict[str, Any]:
         "mark_price": u.mark_price, "liquidation_price": None,
         "exchange_liquidation_price": u.exchange_liquidation_price, "distance_to_liquidation_pct": None,
         "distance_sigma": None, "margin_ratio": None, "risk": None, "unrealized_pnl": None, "next_funding": None,
-        "age_s": None, "not_evaluated": u.reason,
+        "age_s": None, "state": "open", "not_evaluated": u.reason,
     }
+
+def _liquidated_json(r: LiquidatedPosition) -> dict[str, Any]:
+    """A liquidation not acknowledged yet: listed with the positions until its alert is acknowledged."""
+    return {
+        "symbol": r.symbol,
+        "side": r.side.value,
+        "state": "liquidated",
+        "partial": r.partial,
+        "size": r.size_taken,  # what the exchange took
+        "size_before": r.size_before,
+        "liquidated_at": r.time.isoformat().replace("+00:00", "Z"),
+        "price": r.price,
+        "realized_pnl": r.realized_pnl,
+        "found_in": r.source,
+    }
+
 
 def snapshot_text(snap: MonitorSnapshot) -> str:
     lines = [f"{snap.time:%Y-%m-%d %H:%M:%S} UTC  status {snap.status.value.upper()}"]
@@ -136,4 +154,6 @@ def snapshot_text(snap: MonitorSnapshot) -> str:
             )
         lines.extend(f"  {u.symbol:<16} {u.side.value:<5} size {u.size:g}  entry {fmt(u.entry_price, 4)}  "
                      f"mark {fmt(u.mark_price, 4)}  not evaluated: {u.reason}" for u in a.unevaluated)
+        lines.extend(f"  {liq.describe()} at {liq.time:%H:%M:%S} UTC  (acknowledge its alert to clear)"
+                     for liq in a.liquidations)
     return "\n".join(lines) + "\n"

@@ -23,6 +23,7 @@ from liqwatch.disagreement import WALLET, Subject, describe, positions_agree, wa
 from liqwatch.feeds.channel import Channel, ChannelKind, ChannelState, ChannelStatus
 from liqwatch.funding import funding_cashflow
 from liqwatch.funding_ledger import FundingLedger
+from liqwatch.liquidations import ClosedSinceLastRun, LiquidatedPosition, PreviousRun, liquidation_status
 from liqwatch.model import (
     AccountSpec,
     AccountState,
@@ -93,6 +94,8 @@ class AccountView:
     # of it is computed (``risk`` None) and every position is listed here.
     unevaluated: tuple[UnevaluatedPosition, ...] = ()
     mode_not_modelled: str | None = None
+    #: Liquidations not acknowledged yet (oldest first): listed as LIQUIDATED, and the account is critical.
+    liquidations: tuple[LiquidatedPosition, ...] = ()
     danger: Status = Status.OK  # the level its figures reach (liqwatch.danger), freshness aside
 
 
@@ -134,6 +137,9 @@ class _Account:
     halted: bool = False  # the adapter stopped watching (a mode whose API it cannot use): nothing to wait for
     liq_mono: dict[tuple[str, Side], float] = field(default_factory=dict)  # exchange's liq price reported
     disagreed: set[Subject] = field(default_factory=set)  # at the previous reconciliation
+    liquidations: dict[tuple[str, Side], LiquidatedPosition] = field(default_factory=dict)
+    previous: PreviousRun | None = None  # the positions the last run saw, until compared with this one's
+    closed_since_last_run: list[ClosedSinceLastRun] = field(default_factory=list)
     levels: dict[tuple[AlertRule, str], AlertLevel] = field(default_factory=dict)  # held, for hysteresis
 
 
@@ -373,6 +379,9 @@ class MonitorStore:
                     f"{acc.spec.name}: {old.symbol} {old.side.value} closed while the stream was blind "
                     "(found by REST reconciliation)"
                 )
+                if old.key not in acc.liquidations:  # the adapter asks the exchange's history why
+                    since = acc.last_position_time.get(old.key) or as_of or self.clock.now()
+                    acc.closed_since_last_run.append(ClosedSinceLastRun(old.symbol, old.side, old.size, since, "blind"))
             acc.book.remove(old.key)
             acc.opened_at.pop(old.key, None)
             acc.liq_mono.pop(old.key, None)
@@ -406,6 +415,7 @@ class MonitorStore:
         if state.mode_not_modelled is not None:
             _unevaluate_book(acc)  # a stream version kept over the snapshot's is not evaluated either
         acc.synced = True
+        self._compare_with_last_run(acc)
         return True
 
     def _note_liq(self, acc: _Account, pos: Position, old: Position | None) -> None:
@@ -471,6 +481,58 @@ class MonitorStore:
                                   s.funding_interval_hours)
             self.version += 1
 
+    # --- liquidations ----------------------------------------------------------------------------------
+    def record_liquidation(self, liq: LiquidatedPosition, *, announce: bool = True) -> bool:
+        """A liquidation the exchange reported (live, or found in its history): kept and listed until
+        ``release_liquidation``; its incident line raises the alert (``announce`` False: restored from an
+        earlier run, whose alert is already open). Later slices of the same leg add up."""
+        acc = self._accounts.get(liq.account)
+        if acc is None:
+            return False
+        prev = acc.liquidations.get(liq.key)
+        acc.liquidations[liq.key] = prev.merged(liq) if prev is not None else liq
+        if announce:
+            self.incidents.append(f"{liq.account}: {liq.describe()}")
+        self.version += 1
+        return True
+
+    def release_liquidation(self, account: str, symbol: str, side: Side) -> bool:
+        """Its alert was acknowledged: the LIQUIDATED row goes, and with it the critical status."""
+        acc = self._accounts.get(account)
+        if acc is None or acc.liquidations.pop((symbol, side), None) is None:
+            return False
+        self.version += 1
+        return True
+
+    def liquidations(self, account: str) -> tuple[LiquidatedPosition, ...]:
+        return tuple(self._accounts[account].liquidations.values())
+
+    def set_previous_run(self, account: str, previous: PreviousRun) -> None:
+        """What the last run saw; compared with this run's first full snapshot (at once if it came first)."""
+        acc = self._accounts.get(account)
+        if acc is None:
+            return
+        acc.previous = previous
+        if acc.synced:
+            self._compare_with_last_run(acc)
+
+    def _compare_with_last_run(self, acc: _Account) -> None:
+        prev, acc.previous = acc.previous, None
+        if prev is None:
+            return
+        open_now = {p.key for p in acc.book.positions()}
+        for symbol, side, size in prev.positions:
+            if (symbol, side) not in open_now and (symbol, side) not in acc.liquidations:
+                acc.closed_since_last_run.append(ClosedSinceLastRun(symbol, side, size, prev.seen_at))
+
+    def take_closed_since_last_run(self, account: str) -> list[ClosedSinceLastRun]:
+        """The positions to look up in the exchange's history (each handed out once)."""
+        acc = self._accounts.get(account)
+        if acc is None:
+            return []
+        out, acc.closed_since_last_run = acc.closed_since_last_run, []
+        return out
+
     # --- reading ---------------------------------------------------------------------------------------
     def snapshot(self) -> MonitorSnapshot:
         now_mono = self.clock.monotonic()
@@ -497,6 +559,8 @@ class MonitorStore:
             ch.check(now_mono)
         feeds = tuple(ch.status(now_mono) for ch in acc.channels)
         fresh = acc.synced and bool(feeds) and all(f.state is ChannelState.LIVE for f in feeds)
+        liquidated = tuple(sorted(acc.liquidations.values(), key=lambda r: r.time))
+        liq_status = liquidation_status(liquidated)
         if acc.disabled_reason is not None:
             return AccountView(acc.spec.name, acc.spec.exchange, None, (), feeds, False, Status.STALE, False,
                                acc.disabled_reason)
@@ -505,11 +569,12 @@ class MonitorStore:
         unevaluated = tuple(self._with_mark(acc.spec.exchange, u) for u in acc.unevaluated.values())
         if acc.mode_not_modelled is not None:
             # No figure computed under rules that are not the account's: stale, with the reason.
-            return AccountView(acc.spec.name, acc.spec.exchange, None, (), feeds, False, Status.STALE, acc.synced,
-                               funding_today=today, unevaluated=unevaluated,
-                               mode_not_modelled=acc.mode_not_modelled)
+            return AccountView(acc.spec.name, acc.spec.exchange, None, (), feeds, False, liq_status or Status.STALE,
+                               acc.synced, funding_today=today, unevaluated=unevaluated,
+                               mode_not_modelled=acc.mode_not_modelled, liquidations=liquidated)
         if not acc.synced:
-            return AccountView(acc.spec.name, acc.spec.exchange, None, (), feeds, False, Status.STALE, False)
+            return AccountView(acc.spec.name, acc.spec.exchange, None, (), feeds, False, liq_status or Status.STALE,
+                               False, liquidations=liquidated)
         sigmas = {}
         for p in acc.book.positions():
             vol = self._vols.get((acc.spec.exchange, p.symbol))
@@ -557,13 +622,14 @@ class MonitorStore:
                              exchange_liq_age_s=liq_age,
                              exchange_liq_fresh=fresh and liq_age is not None and liq_age <= liq_limit)
             )
-        level = assessment.status
+        # One level (liqwatch.danger), and an unacknowledged liquidation keeps the account critical.
+        level = worst([assessment.status, *([liq_status] if liq_status is not None else [])])
         status = level
         # A position not evaluated may hide danger (its margin is missing from the account's): never "ok".
         if (not fresh or unevaluated) and status is not Status.CRITICAL:
             status = Status.STALE
         return AccountView(acc.spec.name, acc.spec.exchange, risk, tuple(positions), feeds, fresh, status, True,
-                           funding_today=today, unevaluated=unevaluated, danger=level)
+                           funding_today=today, unevaluated=unevaluated, liquidations=liquidated, danger=level)
 
     def _with_mark(self, exchange: Exchange, u: UnevaluatedPosition) -> UnevaluatedPosition:
         mark = self._mark_for(exchange, u.symbol)
@@ -591,7 +657,10 @@ def nearest_distance(v: AccountView) -> float | None:
 
 def _rank_key(v: AccountView) -> tuple[int, float, str]:
     # Closest to liquidation first, by its nearest position's distance: liquidated or without equity
-    # first, then by distance, then accounts without positions, then those without data yet.
+    # (or with a liquidation not acknowledged yet) first, then by distance, then accounts without positions,
+    # then those without data yet.
+    if v.liquidations:
+        return (0, 0.0, v.name)
     if v.risk is None:
         return (3, 0.0, v.name)
     if v.risk.risk is None or v.risk.liquidated or any(p.risk.liquidated for p in v.positions):

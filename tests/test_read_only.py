@@ -50,6 +50,7 @@ def test_the_pattern_catches_an_order_path() -> None:
         (binance.READ_ONLY, "DELETE", "/fapi/v1/allOpenOrders"),
         (binance.READ_ONLY, "POST", "/fapi/v1/leverage"),
         (binance.READ_ONLY, "POST", "/fapi/v2/positionRisk"),  # a read path with a write method
+        (binance.READ_ONLY, "POST", "/fapi/v1/forceOrders"),
         (hyperliquid.READ_ONLY, "POST", "/exchange"),
     ],
 )
@@ -62,4 +63,5 @@ def test_allowlist_accepts_the_reads_we_make() -> None:
     binance.READ_ONLY.check("GET", "/fapi/v2/positionRisk")
     binance.READ_ONLY.check("PUT", "/fapi/v1/listenKey")
     binance.READ_ONLY.check("GET", "/fapi/v1/markPriceKlines")  # σ at start: public mark-price candles
+    binance.READ_ONLY.check("GET", "/fapi/v1/forceOrders")  # the liquidation history, read at start
     hyperliquid.READ_ONLY.check("POST", "/info")

@@ -12,18 +12,21 @@ from collections import deque
 from collections.abc import Sequence
 
 from liqwatch.alerts import engine
-from liqwatch.alerts.model import Alert, AlertEvent, AlertState
+from liqwatch.alerts.liquidation_tracking import liquidation_of
+from liqwatch.alerts.model import Alert, AlertEvent, AlertState, EventKind
 from liqwatch.alerts.runtime import AlertRuntime
 from liqwatch.alerts.thresholds import ThresholdMap
 from liqwatch.clock import Clock, SystemClock
-from liqwatch.store import MonitorSnapshot
+from liqwatch.store import MonitorSnapshot, MonitorStore
 
 HISTORY = 1000
 
 
 class EngineAlerts:
-    def __init__(self, thresholds: ThresholdMap | None = None, clock: Clock | None = None) -> None:
+    def __init__(self, thresholds: ThresholdMap | None = None, clock: Clock | None = None,
+                 store: MonitorStore | None = None) -> None:
         self.thresholds = thresholds or ThresholdMap()
+        self.store = store
         self.clock = clock or SystemClock()
         self._state = AlertState()
         self._history: deque[AlertEvent] = deque(maxlen=HISTORY)
@@ -40,13 +43,20 @@ class EngineAlerts:
 
     async def ack(self, alert_id: str) -> bool:
         self._state, events = engine.ack(self._state, alert_id, self.clock.now())
-        self._history.extend(events)
+        self._acknowledged(events)
         return bool(events)
 
     async def ack_all(self) -> int:
         self._state, events = engine.ack_all(self._state, self.clock.now())
-        self._history.extend(events)
+        self._acknowledged(events)
         return sum(1 for e in events if e.kind.value == "acknowledged")
+
+    def _acknowledged(self, events: list[AlertEvent]) -> None:
+        self._history.extend(events)
+        for e in events:
+            found = liquidation_of(e.alert) if e.kind is EventKind.ACKNOWLEDGED else None
+            if found is not None and self.store is not None:
+                self.store.release_liquidation(*found)  # as the service does: the LIQUIDATED row goes
 
     async def snooze(self, alert_id: str, seconds: float) -> bool:
         self._state, events = engine.snooze(self._state, alert_id, seconds, self.clock.now())

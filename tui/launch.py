@@ -16,6 +16,7 @@ from pathlib import Path
 from liqwatch.alerts.delivery.terminal import ByteStream
 from liqwatch.commands.errors import UserError
 from liqwatch.config import ConfigError, Settings, load_settings
+from liqwatch.store import MonitorStore
 from tui.backend import Backend
 from widgets.ports import AlertPort
 
@@ -23,8 +24,8 @@ log = logging.getLogger(__name__)
 
 
 @contextlib.asynccontextmanager
-async def open_alerts(settings: Settings, *, demo: bool, terminal: ByteStream | None = None
-                      ) -> AsyncIterator[AlertPort]:
+async def open_alerts(settings: Settings, *, demo: bool, terminal: ByteStream | None = None,
+                      store: MonitorStore | None = None) -> AsyncIterator[AlertPort]:
     """The database-backed alerts, ringing ``terminal``; in memory (and said so) if the database cannot be
     opened."""
     from liqwatch.alerts.runtime import AlertRuntime
@@ -36,9 +37,11 @@ async def open_alerts(settings: Settings, *, demo: bool, terminal: ByteStream | 
         await runtime.__aenter__()
     except Exception as exc:  # a full disk or a locked file must not keep the monitor from starting
         log.warning("alerts: database unavailable (%s); alerts are kept in memory only", exc)
-        yield EngineAlerts(ThresholdMap.from_settings(settings))
+        yield EngineAlerts(ThresholdMap.from_settings(settings), store=store)
         return
     try:
+        if store is not None:
+            await runtime.watch_store(store)  # acknowledging a liquidation releases its row
         yield ServiceAlerts(runtime)
     finally:
         await runtime.__aexit__(None, None, None)
@@ -52,7 +55,7 @@ async def demo_backend(settings: Settings, speed: float = 1.0, record: Path | No
 
     thresholds = ThresholdMap.from_settings(settings)  # the same the alerts use
     async with demo_environment(record_path=record, thresholds=thresholds, speed=speed) as (emu, monitor), \
-            open_alerts(settings, demo=True, terminal=terminal) as alerts:
+            open_alerts(settings, demo=True, terminal=terminal, store=monitor.store) as alerts:
         yield Backend(monitor.store, alerts, f"demo · emulator on 127.0.0.1:{emu.port}")
 
 
@@ -66,7 +69,8 @@ async def config_backend(settings: Settings, record: Path | None = None, termina
     accounts, disabled = feed_accounts(settings)
     thresholds = ThresholdMap.from_settings(settings)  # each account's own, as its alerts use them
     async with Monitor(accounts, disabled=disabled, options=feed_options(settings), thresholds=thresholds,
-                       record_path=record) as monitor, open_alerts(settings, demo=False, terminal=terminal) as alerts:
+                       record_path=record) as monitor, open_alerts(settings, demo=False, terminal=terminal,
+                                                               store=monitor.store) as alerts:
         yield Backend(monitor.store, alerts, f"{len(accounts)} account(s)")
 
 

@@ -74,7 +74,7 @@ def account_entry(a: AccountView) -> Entry:
         return Entry(a.name, cells, (-a.status.rank, a.exchange.value, a.name, None, None, None, None, None, None,
                                      None, fresh[0]), search)
     risk = worst_risk(a)
-    liquidated = worst_liquidated(a)
+    liquidated = worst_liquidated(a) or bool(a.liquidations)  # a liquidation not acknowledged yet
     level = status_tag(a.danger)  # the account's own level (liqwatch.danger), as its status and alerts
     nearest = nearest_distance(a)
     upnl = sum(p.risk.unrealized_pnl for p in a.positions)

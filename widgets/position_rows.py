@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
+from liqwatch.liquidations import LiquidatedPosition
 from liqwatch.model import MarginMode, UnevaluatedPosition
 from liqwatch.status import Status
 from liqwatch.store import AccountView, MonitorSnapshot, PositionView
@@ -167,6 +168,42 @@ def position_entry(a: AccountView, p: PositionView, now: datetime) -> Entry:
     return Entry(position_key(a.name, p), cells, sort, search)
 
 
+def liquidated_entry(a: AccountView, r: LiquidatedPosition) -> Entry:
+    """A liquidated position, listed until its alert is acknowledged: what was taken, where, the loss."""
+    taken = f"-{fmt.size(r.size_taken)}" + (f"/{fmt.size(r.size_before)}" if r.partial and r.size_before else "")
+    pnl = r.realized_pnl
+    what = "PARTIAL" if r.partial else "LIQUIDATED"
+    cells = (
+        (a.name, "muted"),
+        (r.symbol, "strong"),
+        (r.side.value, ""),
+        status_cell(Status.CRITICAL, True),
+        (what, "critical"),
+        ("", ""),
+        (fmt.price(r.price), "critical"),
+        ("", ""),
+        ("", ""),
+        ("", ""),
+        (fmt.money(pnl, signed=True) if pnl is not None else "", "loss"),
+        ("", ""),
+        (taken, "critical"),
+        ("", ""),
+        ("", ""),
+        ("", ""),
+        ("", ""),
+        ("", ""),
+        ("", ""),
+        ("", ""),
+        (f"at {r.time:%H:%M:%S}", "critical"),
+    )
+    # Above every open position in the default order: it has already happened.
+    sort = (a.name, r.symbol, r.side.value, -Status.CRITICAL.rank - 1.0, float("-inf"), None, r.price, None, None,
+            None, pnl, None, r.size_taken, None, None, None, None, None, None, None, None)
+    search = f"{a.name} {a.exchange.value} {r.symbol} {r.side.value} liquidated".lower()
+    # Three "|" fields like an open position's key (the screen splits it); the side field never matches one.
+    return Entry(f"{a.name}|{r.symbol}|{r.side.value} liquidated", cells, sort, search)
+
+
 EntryCache = dict[str, tuple[tuple[object, ...], Entry]]
 
 
@@ -181,10 +218,11 @@ def position_entries(snap: MonitorSnapshot, account: str | None = None, cache: E
                      ) -> list[Entry]:
     """Rows of every position (or one account's). With ``cache``, a position whose figures did not change
     since the last call keeps its row: most pulls see most marks unchanged, and formatting is the cost."""
-    out = []
+    out: list[Entry] = []
     for a in snap.accounts:
         if account is not None and a.name != account:
             continue
+        out.extend(liquidated_entry(a, r) for r in a.liquidations)
         for p in a.positions:
             if cache is None:
                 out.append(position_entry(a, p, snap.time))

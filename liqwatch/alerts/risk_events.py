@@ -80,6 +80,8 @@ def new_incidents(seen: tuple[str, ...], current: tuple[str, ...]) -> tuple[str,
     return current
 
 
+# ``LiquidatedPosition.describe``: the store's line for a liquidation it keeps listed.
+_LIQUIDATED = re.compile(r"^(?P<symbol>\S+) (?P<side>long|short) (?:LIQUIDATED|partially liquidated)\b")
 _CLOSED_BLIND = re.compile(r"^(?P<symbol>\S+) (?P<side>long|short) closed while the stream was blind")
 _LIQUIDATION = re.compile(r"liquidat", re.IGNORECASE)
 _ADL = re.compile(r"\bADL\b|auto[- ]?deleverag", re.IGNORECASE)
@@ -90,6 +92,10 @@ def event_from_incident(text: str, accounts: Collection[str]) -> RiskEvent:
     account, sep, rest = text.partition(": ")
     if not sep or account not in accounts:
         account, rest = "", text
+    m = _LIQUIDATED.match(rest)
+    if m:
+        return RiskEvent(account, RiskEventKind.LIQUIDATION, rest, AlertLevel.LIQUIDATION_IMMINENT,
+                         m.group("symbol"), m.group("side"))
     m = _CLOSED_BLIND.match(rest)
     if m:
         return RiskEvent(account, RiskEventKind.CLOSED_WHILE_BLIND, rest, AlertLevel.CRITICAL,

@@ -20,6 +20,7 @@ from liqwatch.alerts.delivery.from_config import Deliveries, build_deliveries
 from liqwatch.alerts.delivery.outbox_sender import OutboxSender
 from liqwatch.alerts.delivery.terminal import ByteStream
 from liqwatch.alerts.engine import DEFAULT_OPTIONS
+from liqwatch.alerts.liquidation_tracking import LiquidationTracker
 from liqwatch.alerts.model import AlertEvent
 from liqwatch.alerts.service import AlertService
 from liqwatch.alerts.thresholds import EngineOptions, ThresholdMap
@@ -29,7 +30,7 @@ from liqwatch.storage.async_db import AsyncDatabase
 from liqwatch.storage.db import StorageError
 from liqwatch.storage.paths import database_path
 from liqwatch.storage.recorder import HistoryRecorder
-from liqwatch.store import MonitorSnapshot
+from liqwatch.store import MonitorSnapshot, MonitorStore
 
 if TYPE_CHECKING:
     from liqwatch.config.settings import Settings
@@ -67,6 +68,7 @@ class AlertRuntime:
         self.recorder: HistoryRecorder | None = None
         self._service: AlertService | None = None
         self.bookkeeping_error: str | None = None
+        self.liquidations: LiquidationTracker | None = None
 
     @property
     def service(self) -> AlertService:
@@ -105,6 +107,14 @@ class AlertRuntime:
         if self.db is not None:
             await self.db.aclose()
 
+    async def watch_store(self, store: MonitorStore) -> None:
+        """Link the monitor's store: acknowledging a liquidation releases its row, and the positions are
+        kept for the next run (which looks up what closed meanwhile). Call once, before the first snapshot."""
+        assert self.db is not None
+        # The demo starts its emulator afresh: nothing of an earlier demo run can have closed meanwhile.
+        self.liquidations = LiquidationTracker(self.db, self.service, store, compare_with_last_run=not self._demo)
+        await self.liquidations.start()
+
     async def on_snapshot(self, snapshot: MonitorSnapshot, *, skew_s: Mapping[str, float] | None = None
                           ) -> list[AlertEvent]:
         """Evaluate and record one snapshot; call it on the UI/refresh timer (once a second is plenty)."""
@@ -114,6 +124,8 @@ class AlertRuntime:
         try:
             if self.recorder is not None:
                 await self.recorder.on_snapshot(snapshot)
+            if self.liquidations is not None:
+                await self.liquidations.on_snapshot(snapshot)
             mono = self.clock.monotonic()
             if self._last_purge is not None and mono - self._last_purge >= PURGE_EVERY_S:
                 await self._purge()

@@ -60,6 +60,9 @@ class AlertService:
         self._lock = asyncio.Lock()
         self._last_ack_poll: float | None = None
         self._background: set[asyncio.Task[None]] = set()
+        self.on_acknowledged: list[Callable[[Alert], None]] = []
+        """Called with each alert the trader acknowledged (here or with ``liqwatch alerts ack``), after it
+        was stored: how the store releases a liquidation it kept listed."""
 
     @classmethod
     async def open(
@@ -181,6 +184,10 @@ class AlertService:
                 self.storage_error = f"alerts cannot be written to the database: {exc}"
                 log.error("%s", self.storage_error)
         self._state = state
+        for event in events:
+            if event.kind is EventKind.ACKNOWLEDGED:
+                for listener in self.on_acknowledged:
+                    listener(event.alert)
         if logged_elsewhere or not events:
             return
         to_send = [(e, log_ids[i] if i < len(log_ids) else 0) for i, e in enumerate(events) if e.notify]

@@ -72,6 +72,7 @@ async def _run(args: argparse.Namespace) -> int:
     async with monitor_from_args(args.config, args.demo, record, args.speed) as (monitor, settings), AlertRuntime(
         settings, demo=args.demo, terminal=None  # stdout carries the report: no bell or OSC bytes in it
     ) as alerting:
+        await alerting.watch_store(monitor.store)  # liquidations: released by their ack, looked up at start
         live = await monitor.wait_live(args.timeout)
         snap = monitor.store.snapshot()
         await alerting.on_snapshot(snap)

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from liqwatch.emulator.accounts import BinanceAccount, BinancePosition, PositionSide
 from liqwatch.emulator.binance_auth import BinanceError, ListenKeys, account_for_key, verify_signed
+from liqwatch.emulator.binance_history import force_orders
 from liqwatch.emulator.candles import INTERVALS_MS, select
 from liqwatch.emulator.fmt import fixed, precise_price, trimmed
 from liqwatch.emulator.market import SimMarket
@@ -35,6 +36,7 @@ _WEIGHTS = {
     "/fapi/v3/balance": 5,
     "/fapi/v1/income": 30,
     "/fapi/v1/multiAssetsMargin": 30,
+    "/fapi/v1/forceOrders": 20,
 }
 
 
@@ -82,6 +84,7 @@ class BinanceRest:
             web.get("/fapi/v3/balance", s(self.balance)),
             web.get("/fapi/v1/income", s(self.income)),
             web.get("/fapi/v1/multiAssetsMargin", s(self.multi_assets_margin)),
+            web.get("/fapi/v1/forceOrders", s(self.force_orders)),
             web.get("/sapi/v1/account/apiRestrictions", s(self.api_restrictions)),
             web.get("/sapi/v1/capital/config/getall", s(self.capital_config)),
             web.get("/sapi/v1/margin/allPairs", s(self.margin_pairs)),
@@ -615,10 +618,20 @@ class BinanceRest:
             ]
         )
 
+
     async def multi_assets_margin(
         self, request: web.Request, account: BinanceAccount, params: dict[str, str]
     ) -> web.StreamResponse:
         return web.json_response({"multiAssetsMargin": account.spec.multi_assets_margin})
+
+
+    async def force_orders(
+        self, request: web.Request, account: BinanceAccount, params: dict[str, str]
+    ) -> web.StreamResponse:
+        if params.get("symbol") is not None:
+            self._market(params["symbol"])
+        return web.json_response(force_orders(self.sim, account, params))
+
 
     async def api_restrictions(
         self, request: web.Request, account: BinanceAccount, params: dict[str, str]

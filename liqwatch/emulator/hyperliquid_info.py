@@ -12,6 +12,7 @@ from aiohttp import web
 from liqwatch.emulator.accounts import HlPosition, HyperliquidAccount
 from liqwatch.emulator.candles import INTERVALS_MS
 from liqwatch.emulator.fmt import hl_px, precise_price, trimmed
+from liqwatch.emulator.hyperliquid_fills import user_fills
 from liqwatch.emulator.position_faults import PositionFaults
 from liqwatch.emulator.simulation import Simulation
 
@@ -58,7 +59,8 @@ class HyperliquidInfo:
         handler = handlers.get(kind)
         if handler is not None:
             return web.json_response(handler(), dumps=_dumps)
-        if kind in ("clearinghouseState", "userFunding", "spotClearinghouseState", "userAbstraction"):
+        if kind in ("clearinghouseState", "userFunding", "spotClearinghouseState", "userAbstraction", "userFills",
+                    "userFillsByTime"):
             user = body.get("user")
             if not isinstance(user, str) or not _ADDRESS.match(user):
                 return web.Response(status=422, text=f"{_DESERIALIZE}: invalid user address")
@@ -69,10 +71,14 @@ class HyperliquidInfo:
                 return web.json_response({"balances": []}, dumps=_dumps)
             if kind == "userAbstraction":
                 return web.json_response("default", dumps=_dumps)
+            if kind == "userFills":
+                return web.json_response(user_fills(self.sim, account), dumps=_dumps)
             start = body.get("startTime", 0)
             end = body.get("endTime")
             if not isinstance(start, int) or (end is not None and not isinstance(end, int)):
                 return web.Response(status=422, text=f"{_DESERIALIZE}: invalid startTime/endTime")
+            if kind == "userFillsByTime":
+                return web.json_response(user_fills(self.sim, account, start, end), dumps=_dumps)
             return web.json_response(self.user_funding(account, start, end), dumps=_dumps)
         return web.Response(status=422, text=f"{_DESERIALIZE}: unknown variant `{kind}`")
 

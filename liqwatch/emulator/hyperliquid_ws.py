@@ -10,6 +10,7 @@ from aiohttp import web
 
 from liqwatch.emulator.accounts import FundingApplied
 from liqwatch.emulator.fmt import trimmed
+from liqwatch.emulator.hyperliquid_fills import liquidation_fills, user_fills
 from liqwatch.emulator.hyperliquid_info import HyperliquidInfo
 from liqwatch.emulator.market import Venue
 from liqwatch.emulator.simulation import Simulation, StepResult
@@ -17,7 +18,7 @@ from liqwatch.emulator.streams import ConnKind, Hub, StreamConn, StreamFlags
 
 Json = dict[str, Any]
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
-_USER_TYPES = frozenset({"clearinghouseState", "webData2", "userFundings"})
+_USER_TYPES = frozenset({"clearinghouseState", "webData2", "userFundings", "userFills"})
 _PERIODIC = frozenset({"activeAssetCtx", "allMids", "clearinghouseState", "webData2"})
 
 
@@ -178,7 +179,14 @@ class HyperliquidStreams:
     def _fundings_message(self, user: str, fundings: list[Json], snapshot: bool) -> str:
         return _dumps({"channel": "userFundings", "data": {"isSnapshot": snapshot, "user": user, "fundings": fundings}})
 
+    def _fills_message(self, user: str, fills: list[Json], snapshot: bool) -> str:
+        return _dumps({"channel": "userFills", "data": {"isSnapshot": snapshot, "user": user, "fills": fills}})
+
     def _send_initial(self, conn: StreamConn, sub: Json) -> None:
+        if sub["type"] == "userFills":
+            account = self.sim.hl_accounts.get(str(sub["user"]).lower())
+            conn.send_data(self._fills_message(sub["user"], user_fills(self.sim, account), True))
+            return
         if sub["type"] == "userFundings":
             account = self.sim.hl_accounts.get(str(sub["user"]).lower())
             rows = []
@@ -202,7 +210,12 @@ class HyperliquidStreams:
     def publish(self, result: StepResult | None = None) -> None:
         cache: dict[str, str] = {}
         new_fundings: dict[str, list[FundingApplied]] = {}
+        new_fills: dict[str, list[Json]] = {}
         if result is not None:
+            for liq in result.liquidations:
+                if liq.venue is Venue.HYPERLIQUID:
+                    address = next(a.address for a in self.sim.hl_accounts.values() if a.name == liq.account)
+                    new_fills.setdefault(address, []).extend(liquidation_fills(self.sim, liq, address))
             for f in result.funding:
                 if f.venue is Venue.HYPERLIQUID:
                     address = next(a.address for a in self.sim.hl_accounts.values() if a.name == f.account)
@@ -216,6 +229,10 @@ class HyperliquidStreams:
                     payload = self._payload(entry.sub, cache)
                     if payload is not None:
                         conn.send_data(payload)
+                elif kind == "userFills":
+                    fills = new_fills.get(str(entry.sub["user"]).lower())
+                    if fills:
+                        conn.send_data(self._fills_message(entry.sub["user"], fills, False))
                 elif kind == "userFundings":
                     items = new_fundings.get(str(entry.sub["user"]).lower())
                     if items:

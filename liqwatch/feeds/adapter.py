@@ -12,6 +12,7 @@ import logging
 import math
 from collections import deque
 from collections.abc import Callable, Coroutine
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,6 +28,8 @@ from liqwatch.feeds.options import FeedOptions
 from liqwatch.feeds.recorder import FrameRecorder
 from liqwatch.feeds.rest import AuthError, RateLimited, RestError
 from liqwatch.feeds.stream import FrameHandler, StreamRunner
+from liqwatch.feeds.wire import WireError
+from liqwatch.liquidations import ClosedSinceLastRun, LiquidatedPosition
 from liqwatch.model import AccountState, MarkTick
 from liqwatch.redact import excerpt, redact
 from liqwatch.store import MonitorStore
@@ -301,9 +304,32 @@ class FeedAdapter:
                     resubscribed.pop(ch.name, None)
                     stream.force_reconnect(f"{ch.name}: subscribed but no data")
             self.on_supervise(now)
+            closed = self.store.take_closed_since_last_run(self.account.name)
+            if closed:
+                self.spawn(self._explain_closed(closed))
 
     def stream_of(self, channel: Channel) -> StreamRunner | None:
         return None
+
+    async def liquidation_history(self, closed: ClosedSinceLastRun) -> LiquidatedPosition | None:
+        """The exchange's own record of ``closed`` being liquidated since it was last seen, if it was."""
+        return None
+
+    async def _explain_closed(self, closed: list[ClosedSinceLastRun]) -> None:
+        """Positions the last run saw that are gone: a liquidation is reported as one (and alerted)."""
+        for c in closed:
+            if any(r.key == c.key for r in self.store.liquidations(self.account.name)):
+                continue  # already seen on the stream (a liquidation just as this run started)
+            what = f"{self.account.name}: {c.symbol} {c.side.value} closed {c.when}"
+            try:
+                liq = await self.liquidation_history(c)
+            except (RestError, WireError) as exc:
+                self.store.incidents.append(f"{what}; the exchange's history could not be read: {exc}")
+                continue
+            if liq is not None:
+                self.store.record_liquidation(replace(liq, source=c.source))
+            else:
+                self.store.incidents.append(f"{what} (no liquidation in the exchange's history)")
 
     async def resubscribe(self, channel: Channel) -> None:
         """Send the subscription of ``channel`` again on its open socket."""

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import logging
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -39,9 +39,11 @@ from liqwatch.feeds.binance_wire import (
 )
 from liqwatch.feeds.candles import latest_pages, seed_volatility
 from liqwatch.feeds.channel import Channel, ChannelKind
+from liqwatch.feeds.liquidation_history import binance_force_orders, binance_realized
 from liqwatch.feeds.rest import ApiError, AuthError, RateLimited, ReadOnlyGuard, RestError, RestGate, request_json
 from liqwatch.feeds.stream import WS, StreamRunner
 from liqwatch.feeds.wire import CandleClose, WireError, ms_time
+from liqwatch.liquidations import ClosedSinceLastRun, LiquidatedPosition, is_partial
 from liqwatch.model import (
     AccountSpec,
     AccountState,
@@ -72,6 +74,7 @@ READ_ONLY = ReadOnlyGuard(
             ("GET", "/fapi/v1/income"),
             ("GET", "/fapi/v1/markPriceKlines"),
             ("GET", "/fapi/v1/multiAssetsMargin"),  # GET only: POST on the same path switches the mode
+            ("GET", "/fapi/v1/forceOrders"),  # the account's own liquidation orders (history)
             ("GET", "/fapi/v2/positionRisk"),
             ("GET", "/fapi/v2/account"),
             ("GET", "/fapi/v2/balance"),
@@ -117,6 +120,7 @@ class BinanceAdapter(FeedAdapter):
         self._vol_seeding: set[str] = set()
         self.mode_not_modelled: str | None = None  # Multi-Assets mode: read at start and in every snapshot
         self._mode_known = False
+        self._liquidation_fills: set[tuple[Any, Any]] = set()
         self.market_stream: StreamRunner | None = None
         self.user_stream: StreamRunner | None = None
 
@@ -475,9 +479,11 @@ class BinanceAdapter(FeedAdapter):
 
     def _note_liquidation(self, event: Any) -> None:
         """A read-only monitor places no orders: the only fills it must report are the exchange's own
-        liquidation and auto-deleveraging orders (``ot`` LIQUIDATION/ADL, client id ``autoclose-``/``adl_``)."""
+        liquidation and auto-deleveraging orders (``ot`` LIQUIDATION/ADL, client id ``autoclose-``/``adl_``).
+        A liquidation is kept by the store (listed as LIQUIDATED until acknowledged); each fill of the order
+        (Binance may take a position in slices, tier by tier) adds the size it took."""
         order = event.get("o")
-        if not isinstance(order, dict) or order.get("X") != "FILLED":
+        if not isinstance(order, dict) or order.get("X") not in ("FILLED", "PARTIALLY_FILLED"):
             return
         client_id = str(order.get("c", ""))
         kind = "liquidated" if order.get("ot") == "LIQUIDATION" or client_id.startswith("autoclose-") else (
@@ -488,9 +494,50 @@ class BinanceAdapter(FeedAdapter):
             symbol = unified(str(order.get("s")))
         except WireError:
             symbol = str(order.get("s"))
-        self.store.incidents.append(
-            f"{self.account.name}: {symbol} {kind} by Binance at {order.get('ap') or order.get('p')}"
-        )
+        if kind == "liquidated":
+            liq = self._liquidation_of(order, symbol, event)
+            if liq is not None:
+                self.store.record_liquidation(liq)
+                return
+        if order.get("X") == "FILLED":
+            self.store.incidents.append(
+                f"{self.account.name}: {symbol} {kind} by Binance at {order.get('ap') or order.get('p')}"
+            )
+
+    def _liquidation_of(self, order: dict[str, Any], symbol: str, event: Any) -> LiquidatedPosition | None:
+        """One liquidation fill -> the slice it took; None when it cannot be read (then only an incident)."""
+        fill_id = (order.get("i"), order.get("t"))
+        if fill_id in self._liquidation_fills:
+            return None  # the same fill twice: counted once
+        try:
+            taken = float(order.get("l") or order.get("z") or 0.0)
+            price = float(order.get("L") or order.get("ap") or order.get("p") or 0.0) or None
+            pnl = float(order["rp"]) if order.get("rp") not in (None, "") else None
+            when = datetime.fromtimestamp(float(order.get("T") or event.get("E")) / 1000.0, UTC)
+        except (TypeError, ValueError):
+            return None
+        ps = order.get("ps")
+        side = Side.LONG if ps == "LONG" else Side.SHORT if ps == "SHORT" else (
+            Side.LONG if order.get("S") == "SELL" else Side.SHORT)  # one-way: a SELL closes a long
+        if not taken > 0:
+            return None
+        if None not in fill_id:
+            self._liquidation_fills.add(fill_id)
+        held = next((p for p in self.store.book(self.account.name).positions() if p.key == (symbol, side)), None)
+        before = held.size if held is not None else None
+        return LiquidatedPosition(self.account.name, symbol, side, taken, price, when, before, pnl,
+                                  is_partial(taken, before))
+
+    async def liquidation_history(self, closed: ClosedSinceLastRun) -> LiquidatedPosition | None:
+        start = str(int(self.server_clock.exchange_time(closed.since).timestamp() * 1000) - 60_000)
+        params = {"symbol": native(closed.symbol), "autoCloseType": "LIQUIDATION", "startTime": start}
+        liq = binance_force_orders(self.account.name, closed, await self._signed("/fapi/v1/forceOrders", params))
+        if liq is None:
+            return None
+        at = int(liq.time.timestamp() * 1000)
+        income = await self._signed("/fapi/v1/income", {"symbol": native(closed.symbol), "incomeType": "REALIZED_PNL",
+                                                         "startTime": str(at - 1000), "endTime": str(at + 1000)})
+        return replace(liq, realized_pnl=binance_realized(income))
 
     def _apply_user_event(self, event: Any, receive: datetime) -> bool:
         """One ACCOUNT_UPDATE, whole or not at all: every change is built (and checked) before the first is

@@ -26,10 +26,12 @@ from liqwatch.feeds.hyperliquid_wire import (
     parse_meta_and_ctxs,
     parse_predicted_fundings,
 )
+from liqwatch.feeds.liquidation_history import hyperliquid_liquidation_fill, hyperliquid_liquidation_fills
 from liqwatch.feeds.rest import ReadOnlyGuard, RestError, RestGate, request_json
 from liqwatch.feeds.stream import WS, StreamRunner
 from liqwatch.feeds.wire import CandleClose, WireError
 from liqwatch.funding import next_settlement
+from liqwatch.liquidations import ClosedSinceLastRun, LiquidatedPosition
 from liqwatch.model import AccountSpec, AccountState, Exchange, Stamp
 from liqwatch.store import FundingPaid
 from liqwatch.tiers import TierTable
@@ -60,6 +62,8 @@ class HyperliquidAdapter(FeedAdapter):
         self._funding_since_ms = int((time.time() - 30 * 86400) * 1000)
         self.pings = 0
         self._vol_seeding: set[str] = set()
+        self._started_at = self.clock.now()
+        self._liquidation_fills: set[object] = set()
 
     async def _info(self, body: dict[str, Any]) -> Any:
         READ_ONLY.check("POST", "/info")
@@ -190,7 +194,8 @@ class HyperliquidAdapter(FeedAdapter):
         self._coins = set()
         await self._subscribe_coins(sorted(held or {"BTC"}))
         for sub in ({"type": "clearinghouseState", "user": self.address},
-                    {"type": "userFundings", "user": self.address}):
+                    {"type": "userFundings", "user": self.address},
+                    {"type": "userFills", "user": self.address}):
             await ws.send_json({"method": "subscribe", "subscription": sub})
         self.replace_task("resync", self._resync_all())
 
@@ -215,6 +220,32 @@ class HyperliquidAdapter(FeedAdapter):
                 await self.stream.send_json({"method": "subscribe", "subscription": sub})
         except ConnectionError:
             pass
+
+    def _note_liquidations(self, data: Any) -> None:
+        """Fills of the exchange's own liquidations of this user (a ``liquidation`` object on the fill):
+        each slice is kept by the store, listed as LIQUIDATED until acknowledged. The snapshot sent on
+        subscribing replays older fills: only those since this adapter started count (older ones are the
+        start-up history lookup's), and a fill id is counted once across reconnects."""
+        if not isinstance(data, dict) or not isinstance(data.get("fills"), list):
+            raise WireError("userFills without fills")
+        found = []
+        for fill in data["fills"]:
+            liq = hyperliquid_liquidation_fill(self.account.name, self.address, fill)
+            if liq is None or liq.time < self._started_at:
+                continue
+            fill_id = fill.get("tid") if isinstance(fill, dict) else None
+            if fill_id is not None and fill_id in self._liquidation_fills:
+                continue
+            found.append((fill_id, liq))
+        for fill_id, liq in found:  # all parsed before any is applied
+            if fill_id is not None:
+                self._liquidation_fills.add(fill_id)
+            self.store.record_liquidation(liq)
+
+    async def liquidation_history(self, closed: ClosedSinceLastRun) -> LiquidatedPosition | None:
+        start = int(closed.since.timestamp() * 1000) - 60_000
+        fills = await self._info({"type": "userFillsByTime", "user": self.address, "startTime": start})
+        return hyperliquid_liquidation_fills(self.account.name, self.address, closed, fills)
 
     def _on_frame(self, raw: str, mono: float, receive: datetime) -> None:
         self.record("ws", raw, receive)
@@ -262,6 +293,8 @@ class HyperliquidAdapter(FeedAdapter):
                     if not data.get("isSnapshot"):
                         self.spawn(self._next_funding())  # a settlement: the countdown moves to the next
                 self.funding.data(mono)
+            elif channel == "userFills":
+                self._note_liquidations(data)
             elif channel in ("pong", "subscriptionResponse"):
                 return
             elif channel == "error":

@@ -17,7 +17,10 @@ RANK = ["ok", "warning", "stale", "critical"]
 
 def _degen_distance(doc: dict[str, Any]) -> float | None:
     acc = next(a for a in doc["accounts"] if a["name"] == "binance-degen")
-    dists = [p["distance_to_liquidation_pct"] for p in acc["positions"] if p["symbol"].startswith("ETH/")]
+    # While open (a liquidated position stays listed, with its state and no distance).
+    dists = [p["distance_to_liquidation_pct"] for p in acc["positions"]
+             if p["symbol"].startswith("ETH/") and p.get("state", "open") != "liquidated"
+             and p.get("distance_to_liquidation_pct") is not None]
     return dists[0] if dists else None
 
 

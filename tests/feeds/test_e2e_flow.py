@@ -133,6 +133,6 @@ async def test_a_liquidation_seen_live_is_reported_and_the_position_removed() ->
             await ticker
         store = env.monitor.store
         await eventually(lambda: len(store.book("binance-degen")) == 0, 10, "the position to close on the stream")
-        await eventually(lambda: any("ETH/USDT:USDT liquidated by Binance" in i for i in store.incidents), 5,
+        await eventually(lambda: any("ETH/USDT:USDT long LIQUIDATED" in i for i in store.incidents), 5,
                          "the liquidation incident")
         assert not any("blind" in i for i in store.incidents)  # we saw it happen

@@ -114,7 +114,7 @@ def scripted(alert_thresholds: ThresholdMap | None = None) -> Script:
     thresholds = alert_thresholds or RISK_ONLY_MAP
     clock = FakeClock(T0)
     store = MonitorStore(clock, thresholds)
-    script = Script(store, clock, EngineAlerts(thresholds, clock))
+    script = Script(store, clock, EngineAlerts(thresholds, clock, store=store))
     mono = clock.monotonic()
     for name, (exchange, wallet, positions) in ACCOUNTS.items():
         store.add_account(AccountSpec(name, exchange), risk_rules(exchange))

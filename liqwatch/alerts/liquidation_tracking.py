@@ -1,0 +1,77 @@
+"""Ties the store's liquidation records to their alerts and to the next run.
+
+- Acknowledging a liquidation's alert (in the App, or with ``liqwatch alerts ack``) releases the store's
+  LIQUIDATED row, and with it the account's critical status.
+- Each account's open positions (and unacknowledged liquidations) are saved as they change, so the next run
+  can tell which positions closed while liqwatch was not running and ask the exchange's history why.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from liqwatch.alerts.model import Alert, AlertKey, AlertRule
+from liqwatch.alerts.service import AlertService
+from liqwatch.model import Side
+from liqwatch.storage import last_run
+from liqwatch.storage.async_db import AsyncDatabase
+from liqwatch.store import MonitorSnapshot, MonitorStore
+
+log = logging.getLogger(__name__)
+
+SAVE_EVERY_S = 10.0  # the "last seen" time moves on even when nothing changes
+
+
+def liquidation_of(alert: Alert) -> tuple[str, str, Side] | None:
+    """(account, symbol, side) when ``alert`` is a liquidation's (subject ``liquidation SYMBOL side``)."""
+    parts = alert.key.subject.split(" ")
+    if alert.key.rule is not AlertRule.RISK_EVENT or len(parts) != 3 or parts[0] != "liquidation":
+        return None
+    try:
+        return alert.key.account, parts[1], Side(parts[2])
+    except ValueError:
+        return None
+
+
+class LiquidationTracker:
+    def __init__(self, db: AsyncDatabase, service: AlertService, store: MonitorStore, *,
+                 compare_with_last_run: bool = True) -> None:
+        self.db = db
+        self.compare_with_last_run = compare_with_last_run
+        self.service = service
+        self.store = store
+        self._saved: dict[str, tuple[object, float]] = {}
+
+    async def start(self) -> None:
+        self.service.on_acknowledged.append(self._acknowledged)
+        if not self.compare_with_last_run:
+            return
+        previous = await self.db.run(last_run.load)
+        active = set(self.service.state.active)
+        known = set(self.store.account_names())
+        for account, (prev, liquidations) in previous.items():
+            if account not in known:
+                continue
+            for r in liquidations:
+                # Still listed only while its alert (restored from the database) is not acknowledged.
+                if AlertKey(account, AlertRule.RISK_EVENT, r.alert_subject) in active:
+                    self.store.record_liquidation(r, announce=False)
+            self.store.set_previous_run(account, prev)
+
+    def _acknowledged(self, alert: Alert) -> None:
+        found = liquidation_of(alert)
+        if found is not None:
+            self.store.release_liquidation(*found)
+
+    async def on_snapshot(self, snapshot: MonitorSnapshot) -> None:
+        now = snapshot.time.timestamp()
+        for view in snapshot.accounts:
+            if not view.synced:
+                continue  # never overwrite the last run's picture before this run has its own
+            positions = sorted((p.risk.symbol, p.risk.side, p.risk.size) for p in view.positions)
+            signature = (tuple(positions), view.liquidations)
+            saved = self._saved.get(view.name)
+            if saved is not None and saved[0] == signature and now - saved[1] < SAVE_EVERY_S:
+                continue
+            await self.db.run(last_run.save, view.name, snapshot.time, positions, view.liquidations)
+            self._saved[view.name] = (signature, now)
