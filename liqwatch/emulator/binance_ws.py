@@ -2,31 +2,25 @@
 
 Legacy unrouted paths (``/ws/<streams>``, ``/stream``) are accepted and acknowledge subscriptions but
 forward no market events, as Binance's retired URLs do; bare ``/ws`` belongs to Hyperliquid.
+
+The events' bodies are built in ``binance_ws_payloads``; this file serves the sockets, their
+subscriptions and listen keys, and sends.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import orjson
 from aiohttp import web
 
-from liqwatch.emulator.accounts import (
-    BinanceAccount,
-    BinancePosition,
-    ClosedLeg,
-    FundingApplied,
-    Liquidation,
-    MarginCall,
-)
+from liqwatch.emulator.accounts import FundingApplied
 from liqwatch.emulator.binance_auth import ListenKeys
-from liqwatch.emulator.fmt import fixed, trimmed
+from liqwatch.emulator.binance_ws_payloads import BinancePayloads, Json
 from liqwatch.emulator.market import Venue
 from liqwatch.emulator.simulation import Simulation, StepResult
 from liqwatch.emulator.streams import ConnKind, Hub, StreamConn, StreamFlags
 
-Json = dict[str, Any]
 _MARK_STREAM = re.compile(r"^([a-z0-9]+)@markPrice(@1s)?$")
 _ALL_MARKS = re.compile(r"^!markPrice@arr(@1s)?$")
 
@@ -42,7 +36,7 @@ class _MarketState:
         self.subs: dict[str, bool] = {}  # stream name -> silent (acknowledged but never fed)
 
 
-class BinanceStreams:
+class BinanceStreams(BinancePayloads):
     def __init__(
         self,
         sim: Simulation,
@@ -204,19 +198,6 @@ class BinanceStreams:
         return ws
 
     # --- market publishing -----------------------------------------------------------------------------
-    def mark_payload(self, symbol: str, now_ms: int) -> Json:
-        m = self.sim.binance_markets[symbol]
-        return {
-            "e": "markPriceUpdate",
-            "E": now_ms,
-            "s": symbol,
-            "p": fixed(m.mark, 8),
-            "P": fixed(m.index, 8),
-            "i": fixed(m.index, 8),
-            "r": fixed(m.funding_rate, 8),
-            "T": self.sim.next_funding_ms(m),
-        }
-
     def publish_market(self, round_index: int) -> None:
         """One push round: ``@1s`` streams every round, the 3-second streams every third."""
         conns = self.hub.of(frozenset({ConnKind.BINANCE_MARKET}))
@@ -273,56 +254,6 @@ class BinanceStreams:
             conn.send_data(text)
         return len(conns)
 
-    def _position_entry(self, account: BinanceAccount, p: BinancePosition) -> Json:
-        mark = self.sim.binance_markets[p.symbol].mark
-        spec = self.sim.market.binance_specs[p.symbol]
-        return {
-            "s": p.symbol,
-            "pa": fixed(p.qty, spec.qty_decimals),
-            "ep": trimmed(p.entry, 8),
-            "bep": trimmed(p.entry, 8),
-            "cr": fixed(p.realized, 8),
-            "up": fixed(account.upnl(p, mark), 8),
-            "mt": "isolated" if p.isolated else "cross",
-            "iw": fixed(p.isolated_wallet, 8) if p.isolated else "0",
-            "ps": p.side.value,
-            "ma": "USDT",
-        }
-
-    def _closed_entry(self, leg: ClosedLeg) -> Json:
-        spec = self.sim.market.binance_specs[leg.symbol]
-        return {
-            "s": leg.symbol,
-            "pa": fixed(0.0, spec.qty_decimals),
-            "ep": "0.0",
-            "bep": "0",
-            "cr": fixed(leg.realized, 8),
-            "up": "0",
-            "mt": "isolated" if leg.isolated else "cross",
-            "iw": "0",
-            "ps": leg.side,
-            "ma": "USDT",
-        }
-
-    def account_update(self, account: BinanceAccount, reason: str, positions: list[Json], now: int) -> Json:
-        return {
-            "e": "ACCOUNT_UPDATE",
-            "E": now,
-            "T": now,
-            "a": {
-                "m": reason,
-                "B": [
-                    {
-                        "a": "USDT",
-                        "wb": fixed(account.wallet_balance(), 8),
-                        "cw": fixed(account.cross_wallet, 8),
-                        "bc": "0",
-                    }
-                ],
-                "P": positions,
-            },
-        }
-
     def _funding_events(self, applied: list[FundingApplied], now: int) -> None:
         by_account: dict[str, list[FundingApplied]] = {}
         for f in applied:
@@ -337,80 +268,6 @@ class BinanceStreams:
                 if p.isolated and any(f.isolated and f.symbol == p.symbol for f in items)
             ]
             self.send_user(name, self.account_update(account, "FUNDING_FEE", entries, now))
-
-    def _margin_call_event(self, call: MarginCall, now: int) -> Json:
-        account = self.sim.binance_accounts[call.account]
-        rows = []
-        for p in call.positions:
-            m = self.sim.binance_markets[p.symbol]
-            spec = self.sim.market.binance_specs[p.symbol]
-            rows.append(
-                {
-                    "s": p.symbol,
-                    "ps": p.side.value,
-                    "pa": fixed(p.qty, spec.qty_decimals),
-                    "mt": "ISOLATED" if p.isolated else "CROSSED",
-                    "iw": fixed(p.isolated_wallet, 8) if p.isolated else "0",
-                    "mp": fixed(m.mark, 8),
-                    "up": fixed(account.upnl(p, m.mark), 8),
-                    "mm": fixed(account.mm(p, m), 8),
-                }
-            )
-        return {"e": "MARGIN_CALL", "E": now, "cw": fixed(call.cross_wallet, 8), "p": rows}
-
-    def _liquidation_events(self, liq: Liquidation, now: int) -> list[Json]:
-        events: list[Json] = []
-        for leg in liq.legs:
-            spec = self.sim.market.binance_specs[leg.symbol]
-            self._order_ids += 1
-            qty = fixed(abs(leg.qty), spec.qty_decimals)
-            price = fixed(leg.price, spec.price_decimals)
-            events.append(
-                {
-                    "e": "ORDER_TRADE_UPDATE",
-                    "E": now,
-                    "T": now,
-                    "o": {
-                        "s": leg.symbol,
-                        "c": f"autoclose-{now}",
-                        "S": "SELL" if leg.qty > 0 else "BUY",
-                        "o": "LIMIT",
-                        "f": "IOC",
-                        "q": qty,
-                        "p": price,
-                        "ap": price,
-                        "sp": "0",
-                        "x": "TRADE",
-                        "X": "FILLED",
-                        "i": self._order_ids,
-                        "l": qty,
-                        "z": qty,
-                        "L": price,
-                        "N": "USDT",
-                        "n": "0",
-                        "T": now,
-                        "t": self._order_ids,
-                        "b": "0",
-                        "a": "0",
-                        "m": False,
-                        "R": True,
-                        "wt": "MARK_PRICE",
-                        "ot": "LIQUIDATION",
-                        "ps": leg.side,
-                        "cp": False,
-                        "rp": fixed(leg.realized, 8),
-                        "pP": False,
-                        "si": 0,
-                        "ss": 0,
-                        "V": "NONE",
-                        "pm": "NONE",
-                        "gtd": 0,
-                    },
-                }
-            )
-        account = self.sim.binance_accounts[liq.account]
-        events.append(self.account_update(account, "ORDER", [self._closed_entry(leg) for leg in liq.legs], now))
-        return events
 
     def publish_user(self, result: StepResult) -> None:
         now = self.sim.now_ms()

@@ -3,23 +3,25 @@
 An adapter owns one account. ``run()`` bootstraps over REST, then runs its streams, a reconciliation loop and
 a supervisor under one task group; an exception in any of them is logged and the adapter restarts after a
 backoff, so one account's failure never stops another and no task dies silently.
+
+The handling of each frame (checks, counting, the queue of marks) is in ``adapter_frames``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import math
 from collections import deque
 from collections.abc import Callable, Coroutine
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
 
 from liqwatch.clock import Clock
 from liqwatch.feeds.account_config import FeedAccount
+from liqwatch.feeds.adapter_frames import FrameIntake
 from liqwatch.feeds.backoff import Backoff
 from liqwatch.feeds.channel import Channel, ChannelKind, ChannelState
 from liqwatch.feeds.coalesce import CoalescingQueue
@@ -27,11 +29,11 @@ from liqwatch.feeds.frame_time import FUTURE_TOLERANCE_S, ServerClock
 from liqwatch.feeds.options import FeedOptions
 from liqwatch.feeds.recorder import FrameRecorder
 from liqwatch.feeds.rest import AuthError, RateLimited, RestError
-from liqwatch.feeds.stream import FrameHandler, StreamRunner
+from liqwatch.feeds.stream import StreamRunner
 from liqwatch.feeds.wire import WireError
 from liqwatch.liquidations import ClosedSinceLastRun, LiquidatedPosition
 from liqwatch.model import AccountState, MarkTick
-from liqwatch.redact import excerpt, redact
+from liqwatch.redact import redact
 from liqwatch.store import MonitorStore
 
 log = logging.getLogger(__name__)
@@ -46,7 +48,7 @@ class ModeNotModelled(Exception):
     exchange closes this API to such accounts): the account is shown as "mode not modelled", not retried."""
 
 
-class FeedAdapter:
+class FeedAdapter(FrameIntake):
     def __init__(
         self,
         account: FeedAccount,
@@ -112,21 +114,6 @@ class FeedAdapter:
     def after_snapshot(self, state: AccountState) -> None:
         """Hook: e.g. subscribe the market stream to newly held symbols."""
 
-    # --- shared machinery ----------------------------------------------------------------------------
-    def record(self, source: str, raw: str, receive_time: datetime) -> None:
-        if self.recorder is not None:
-            self.recorder.write(receive_time.timestamp(), f"{self.account.name}/{source}", raw)
-
-    def bad_frame(self, source: str, raw: str, why: str, stream: StreamRunner | None = None) -> None:
-        self.malformed += 1
-        now = self.clock.monotonic()
-        self._malformed_times.append(now)
-        log.warning("%s/%s: malformed frame (%s): %s", self.account.name, source, why, excerpt(raw))
-        recent = sum(1 for t in self._malformed_times if now - t <= 60.0)
-        if stream is not None and recent >= self.opts.malformed_reconnect_threshold:
-            self._malformed_times.clear()
-            stream.force_reconnect("too many malformed frames")
-
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         """A supervised background task: kept referenced, and its failure is recorded and logged."""
         task = asyncio.get_running_loop().create_task(coro)
@@ -138,50 +125,6 @@ class FeedAdapter:
         if not task.cancelled() and (exc := task.exception()) is not None:
             self.last_error = f"{type(exc).__name__}: {exc}"
             log.error("%s: background task failed: %s", self.account.name, self.last_error)
-
-    def time_ok(self, source: str, raw: str, exchange_time: datetime, receive: datetime,
-                stream: StreamRunner | None) -> bool:
-        """The one check of every frame's exchange time (see ``frame_time``): an implausible one is a bad
-        frame, counted and logged, and nothing of the frame is applied."""
-        why = self.server_clock.implausible(exchange_time, receive)
-        if why is None:
-            return True
-        self.implausible_times += 1
-        self.bad_frame(source, raw, why, stream)
-        return False
-
-    def accept_tick(self, source: str, raw: str, tick: MarkTick, channel: Channel, mono: float,
-                    stream: StreamRunner | None) -> bool:
-        """A mark from a socket: checked here, applied by the store later, and data for ``channel`` only
-        once applied. A mark that is not a positive price is a bad frame."""
-        if not (tick.mark_price > 0 and math.isfinite(tick.mark_price)):
-            self.bad_frame(source, raw, f"mark price {tick.mark_price!r} of {tick.symbol} is not > 0", stream)
-            return False
-        if not tick.by_arrival and not self.time_ok(source, raw, tick.stamp.exchange_time, tick.stamp.receive_time,
-                                                    stream):
-            return False
-        self.push_tick(tick, channel, mono)
-        return True
-
-    def push_tick(self, tick: MarkTick, channel: Channel | None = None, mono: float = 0.0) -> None:
-        key = (tick.exchange, tick.symbol)
-        queued = self.ticks.peek(key)
-        if (queued is not None and not tick.by_arrival
-                and tick.stamp.exchange_time < queued.stamp.exchange_time):
-            self.store.ignored_stale_events += 1  # an out-of-order frame must not displace a newer one
-            return
-        self.ticks.put(key, tick)
-        if channel is not None:
-            self._tick_origin[key] = (channel, mono)
-        else:
-            self._tick_origin.pop(key, None)  # what replaced the socket's tick did not come on the socket
-
-    async def _apply_ticks(self) -> None:
-        while True:
-            for tick in await self.ticks.wait():
-                origin = self._tick_origin.pop((tick.exchange, tick.symbol), None)
-                if self.store.apply(tick) and origin is not None:
-                    origin[0].data(origin[1])
 
     def apply_snapshot(self, state: AccountState) -> None:
         """A REST snapshot, just fetched (the exchange's clock just measured): times later than that clock
@@ -200,30 +143,6 @@ class FeedAdapter:
         self._named_tasks[name] = task
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
-
-    def guarded(self, source: str, handler: FrameHandler, stream: Callable[[], StreamRunner | None]) -> FrameHandler:
-        """A frame handler that cannot be killed by a frame: whatever a frame makes it raise counts as one
-        malformed frame (logged, redacted), and the socket and the adapter carry on."""
-
-        def handle(raw: str, mono: float, receive: datetime) -> None:
-            try:
-                handler(raw, mono, receive)
-            except Exception as exc:
-                self.bad_frame(source, raw, f"{type(exc).__name__}: {exc}", stream())
-
-        return handle
-
-    def undecodable(self, source: str) -> Callable[[bytes], None]:
-        def bad(raw: bytes) -> None:
-            stream = next((s for s in self.streams if s.name == source), None)
-            self.bad_frame(source, raw.decode("utf-8", "replace"), "invalid UTF-8", stream)
-
-        return bad
-
-    def unknown_event(self, source: str, kind: str) -> None:
-        if kind not in self.unknown_events:
-            self.unknown_events.add(kind)
-            log.info("%s/%s: ignoring unknown event type %r (logged once)", self.account.name, source, kind)
 
     async def resync(self, channels: list[Channel]) -> bool:
         """REST snapshot applied before channels may go LIVE again; True on success."""

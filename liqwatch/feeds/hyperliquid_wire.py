@@ -140,7 +140,7 @@ def parse_clearinghouse(state: Any, tiers: dict[str, TierTable]) -> Clearinghous
                 exchange_liquidation_price=liq,
                 mark_price=mark,
                 exchange_roe=opt_num(p, "returnOnEquity"),
-                exchange_funding_since_open=-since_open if since_open is not None else None,
+                exchange_funding_since_open=0.0 - since_open if since_open is not None else None,  # no "-0.0"
             )
         )
     t = state.get("time")

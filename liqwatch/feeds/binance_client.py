@@ -1,0 +1,169 @@
+"""Binance USDⓈ-M adapter, its REST side: the read-only allowlist, request signing, the server clock,
+and turning ``positionRisk`` rows into positions (or what is known of them and why they are not evaluated).
+
+The allowlist (``READ_ONLY``) lives here and only here; every request is checked against it before it is
+signed. ``liqwatch.feeds.binance`` re-exports it with the adapter.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from typing import Any
+from urllib.parse import urlencode
+
+from liqwatch.feeds.adapter import FeedAdapter
+from liqwatch.feeds.binance_funding import BinanceFunding
+from liqwatch.feeds.binance_wire import WirePosition
+from liqwatch.feeds.channel import ChannelKind
+from liqwatch.feeds.rest import ApiError, ReadOnlyGuard, RestError, RestGate, request_json
+from liqwatch.feeds.stream import StreamRunner
+from liqwatch.feeds.wire import WireError, ms_time
+from liqwatch.model import MarginMode, Position, PositionMode, Side, UnevaluatedPosition
+from liqwatch.tiers import TierTable
+
+log = logging.getLogger("liqwatch.feeds.binance")  # one logger for the adapter, whichever file
+
+READ_ONLY = ReadOnlyGuard(
+    "binance",
+    frozenset(
+        {
+            ("GET", "/fapi/v1/exchangeInfo"),
+            ("GET", "/fapi/v1/time"),
+            ("GET", "/fapi/v1/premiumIndex"),
+            ("GET", "/fapi/v1/leverageBracket"),
+            ("GET", "/fapi/v1/fundingInfo"),
+            ("GET", "/fapi/v1/fundingRate"),
+            ("GET", "/fapi/v1/income"),
+            ("GET", "/fapi/v1/markPriceKlines"),
+            ("GET", "/fapi/v1/multiAssetsMargin"),  # GET only: POST on the same path switches the mode
+            ("GET", "/fapi/v1/forceOrders"),  # the account's own liquidation orders (history)
+            ("GET", "/fapi/v2/positionRisk"),
+            ("GET", "/fapi/v2/account"),
+            ("GET", "/fapi/v2/balance"),
+            ("GET", "/sapi/v1/account/apiRestrictions"),
+            # The user-data stream's key: needs the API key only, no signature, and moves no funds.
+            ("POST", "/fapi/v1/listenKey"),
+            ("PUT", "/fapi/v1/listenKey"),
+            ("DELETE", "/fapi/v1/listenKey"),
+        }
+    ),
+)
+AUTH_CODES = frozenset({-2014, -2015, -1022, -2008})
+LISTEN_KEY_MISSING = -1125
+TIMESTAMP_OUTSIDE_WINDOW = -1021
+# Binance's REST gate is per IP: one per endpoint base URL, shared by every account on it.
+_GATES: dict[str, RestGate] = {}
+
+
+class BinanceClient(FeedAdapter):
+    """State shared by the adapter's parts, and the REST calls they all make."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.account.api_key is None or self.account.api_secret is None:
+            raise ValueError(f"{self.account.name}: Binance needs an API key and secret")
+        self.gate = _GATES.setdefault(self.account.rest_url, RestGate())
+        self.mark = self.channel("mark", ChannelKind.MARKET)
+        self.user = self.channel("user", ChannelKind.QUIET)
+        self.tiers: dict[str, TierTable] = {}
+        self.leverage: dict[str, float] = {}
+        self.one_way_side: dict[str, Side] = {}
+        self.position_mode = PositionMode.ONE_WAY
+        self.listen_key: str | None = None
+        self.listen_key_time = 0.0
+        self.listen_key_rotations = 0
+        self.keepalives = 0
+        self._rotating = False
+        self._subscribed: set[str] = set()
+        self._sub_id = 0
+        self.funding = BinanceFunding(self.account.name, self.store, self._signed, self._public)
+        self._intervals: dict[str, float] = {}
+        self._unbracketed: set[str] = set()
+        self._vol_seeding: set[str] = set()
+        self.mode_not_modelled: str | None = None  # Multi-Assets mode: read at start and in every snapshot
+        self._mode_known = False
+        self._liquidation_fills: set[tuple[Any, Any]] = set()
+        self.market_stream: StreamRunner | None = None
+        self.user_stream: StreamRunner | None = None
+
+    # --- REST ------------------------------------------------------------------------------------------
+    def _url(self, path: str) -> str:
+        return self.account.rest_url.rstrip("/") + path
+
+    async def _public(self, path: str, params: dict[str, str] | None = None) -> Any:
+        READ_ONLY.check("GET", path)
+        return await request_json(self.session, "GET", self._url(path), gate=self.gate,
+                                  timeout_s=self.opts.request_timeout_s, params=params)
+
+    async def _signed(self, path: str, params: dict[str, str] | None = None, retry_clock: bool = True,
+                      base: str | None = None) -> Any:
+        READ_ONLY.check("GET", path)
+        assert self.account.api_key is not None and self.account.api_secret is not None
+        q = dict(params or {})
+        q["timestamp"] = str(int(self.server_clock.now().timestamp() * 1000))
+        q["recvWindow"] = "5000"
+        query = urlencode(q)
+        sig = hmac.new(self.account.api_secret.get().encode(), query.encode(), hashlib.sha256).hexdigest()
+        url = f"{(base or self.account.rest_url).rstrip('/')}{path}?{query}&signature={sig}"
+        try:
+            return await request_json(self.session, "GET", url, gate=self.gate, timeout_s=self.opts.request_timeout_s,
+                                      headers={"X-MBX-APIKEY": self.account.api_key.get()}, auth_codes=AUTH_CODES)
+        except ApiError as exc:
+            if exc.code == TIMESTAMP_OUTSIDE_WINDOW and retry_clock:
+                await self._sync_time()
+                return await self._signed(path, params, retry_clock=False, base=base)
+            raise
+
+    async def _sync_time(self) -> None:
+        """Binance's clock against ours (the one receive times are read from), for signing and for judging
+        frames' times; measured at every snapshot, so a jump of the local clock is absorbed."""
+        before = self.clock.now()
+        data = await self._public("/fapi/v1/time")
+        after = self.clock.now()
+        try:
+            self.server_clock.measure(before, ms_time(data, "serverTime"), after)
+        except WireError as exc:
+            raise RestError(f"time: {exc}") from None
+
+    async def _listen_key(self, method: str) -> Any:
+        READ_ONLY.check(method, "/fapi/v1/listenKey")
+        assert self.account.api_key is not None
+        return await request_json(self.session, method, self._url("/fapi/v1/listenKey"), gate=self.gate,
+                                  timeout_s=self.opts.request_timeout_s,
+                                  headers={"X-MBX-APIKEY": self.account.api_key.get()}, auth_codes=AUTH_CODES)
+
+    async def _fetch_funding(self) -> None:
+        await self.funding.fetch(self.position_mode)
+
+    def _unevaluated(self, w: WirePosition, reason: str) -> UnevaluatedPosition:
+        assert w.side is not None
+        return UnevaluatedPosition(
+            w.symbol, w.side, w.size, reason, entry_price=w.entry_price if w.entry_price > 0 else None,
+            mark_price=w.mark_price, margin_mode=w.margin_mode, leverage=w.leverage or self.leverage.get(w.symbol),
+            exchange_liquidation_price=w.liquidation_price,
+        )
+
+    def _position(self, w: WirePosition) -> Position | UnevaluatedPosition | None:
+        """The position, or what is known of it and why it cannot be evaluated (never dropped)."""
+        if w.side is None:
+            return None
+        tiers = self.tiers.get(w.symbol)
+        if tiers is None:
+            if w.symbol not in self._unbracketed:  # once per symbol, not on every reconciliation
+                self._unbracketed.add(w.symbol)
+                self.store.incidents.append(f"{self.account.name}: no leverage bracket for {w.symbol}; not evaluated")
+            return self._unevaluated(w, "no leverage bracket")
+        if w.margin_mode is MarginMode.ISOLATED and w.isolated_wallet is None:
+            return self._unevaluated(w, "no isolated wallet")
+        return Position(
+            symbol=w.symbol, side=w.side, size=w.size, entry_price=w.entry_price, margin_mode=w.margin_mode,
+            tiers=tiers, position_mode=self.position_mode, leverage=w.leverage or self.leverage.get(w.symbol),
+            isolated_margin=w.isolated_wallet, mark_price=w.mark_price,
+            exchange_liquidation_price=w.liquidation_price,
+        )
+
+    def _seed_volatility(self, symbols: set[str]) -> None:
+        """σ of each symbol not seeded yet: seeded by the adapter (liqwatch.feeds.binance)."""
+        raise NotImplementedError

@@ -1,0 +1,236 @@
+"""Binance USDⓈ-M adapter, its user-data side: the private stream's events (ACCOUNT_UPDATE applied whole
+or not at all, liquidation and ADL fills from ORDER_TRADE_UPDATE, MARGIN_CALL, listenKeyExpired) and the
+listen key's life (creation, keepalive, rotation)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from liqwatch.feeds.binance_client import LISTEN_KEY_MISSING
+from liqwatch.feeds.binance_market import BinanceMarket
+from liqwatch.feeds.binance_wire import AccountUpdate, WirePosition, parse_account_update, unified
+from liqwatch.feeds.rest import ApiError, RestError
+from liqwatch.feeds.stream import WS
+from liqwatch.feeds.wire import WireError, ms_time
+from liqwatch.liquidations import LiquidatedPosition, is_partial
+from liqwatch.model import BalanceUpdate, PositionUpdate, Side
+from liqwatch.redact import register_secret
+
+log = logging.getLogger("liqwatch.feeds.binance")  # one logger for the adapter, whichever file
+
+
+class BinanceUser(BinanceMarket):
+    """The user-data stream and its listen key."""
+
+    async def _open_user(self, ws: WS) -> None:
+        self.user.subscribed(self.clock.monotonic())
+        # Stream events apply at once; the snapshot cannot undo them (the store keeps what is newer).
+        self.replace_task("resync-user", self._resync_user())
+
+    async def _resync_user(self) -> None:
+        await self.resync_until_ok([self.user], self.user_stream)
+
+    def _on_user_frame(self, raw: str, mono: float, receive: datetime) -> None:
+        self.record("user", raw, receive)
+        try:
+            event = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            self.bad_frame("user", raw, "not JSON", self.user_stream)
+            return
+        if not isinstance(event, dict):
+            self.bad_frame("user", raw, "unexpected shape", self.user_stream)
+            return
+        kind = event.get("e")
+        if "E" in event:
+            try:
+                when = ms_time(event, "E")
+            except WireError as exc:
+                self.bad_frame("user", raw, str(exc), self.user_stream)
+                return
+            if not self.time_ok("user", raw, when, receive, self.user_stream):
+                return
+        if kind == "listenKeyExpired":
+            self.user.data(mono)
+            if event.get("listenKey") in (None, self.listen_key):
+                self._request_rotation("listenKeyExpired")
+            return
+        if kind == "MARGIN_CALL":
+            self.user.data(mono)
+            self.store.incidents.append(f"{self.account.name}: Binance MARGIN_CALL (risk guidance from the exchange)")
+            return
+        if kind == "ORDER_TRADE_UPDATE":
+            self.user.data(mono)
+            self._note_liquidation(event)
+            return
+        if kind != "ACCOUNT_UPDATE":
+            self.unknown_event("user", str(kind))
+            return
+        if self._apply_user_event(event, receive):
+            self.user.data(mono)
+            a = event.get("a")
+            if isinstance(a, dict) and a.get("m") == "FUNDING_FEE":
+                # A settlement: book it while the legs still have the sizes they were funded on.
+                self.spawn(self._fetch_funding())
+
+    def _note_liquidation(self, event: Any) -> None:
+        """A read-only monitor places no orders: the only fills it must report are the exchange's own
+        liquidation and auto-deleveraging orders (``ot`` LIQUIDATION/ADL, client id ``autoclose-``/``adl_``).
+        A liquidation is kept by the store (listed as LIQUIDATED until acknowledged); each fill of the order
+        (Binance may take a position in slices, tier by tier) adds the size it took."""
+        order = event.get("o")
+        if not isinstance(order, dict) or order.get("X") not in ("FILLED", "PARTIALLY_FILLED"):
+            return
+        client_id = str(order.get("c", ""))
+        kind = "liquidated" if order.get("ot") == "LIQUIDATION" or client_id.startswith("autoclose-") else (
+            "auto-deleveraged" if order.get("ot") == "ADL" or client_id.startswith("adl_") else None)
+        if kind is None:
+            return
+        try:
+            symbol = unified(str(order.get("s")))
+        except WireError:
+            symbol = str(order.get("s"))
+        if kind == "liquidated":
+            liq = self._liquidation_of(order, symbol, event)
+            if liq is not None:
+                self.store.record_liquidation(liq)
+                return
+        if order.get("X") == "FILLED":
+            self.store.incidents.append(
+                f"{self.account.name}: {symbol} {kind} by Binance at {order.get('ap') or order.get('p')}"
+            )
+
+    def _liquidation_of(self, order: dict[str, Any], symbol: str, event: Any) -> LiquidatedPosition | None:
+        """One liquidation fill -> the slice it took; None when it cannot be read (then only an incident)."""
+        fill_id = (order.get("i"), order.get("t"))
+        if fill_id in self._liquidation_fills:
+            return None  # the same fill twice: counted once
+        try:
+            taken = float(order.get("l") or order.get("z") or 0.0)
+            price = float(order.get("L") or order.get("ap") or order.get("p") or 0.0) or None
+            pnl = float(order["rp"]) if order.get("rp") not in (None, "") else None
+            when = datetime.fromtimestamp(float(order.get("T") or event.get("E")) / 1000.0, UTC)
+        except (TypeError, ValueError):
+            return None
+        ps = order.get("ps")
+        side = Side.LONG if ps == "LONG" else Side.SHORT if ps == "SHORT" else (
+            Side.LONG if order.get("S") == "SELL" else Side.SHORT)  # one-way: a SELL closes a long
+        if not taken > 0:
+            return None
+        if None not in fill_id:
+            self._liquidation_fills.add(fill_id)
+        held = next((p for p in self.store.book(self.account.name).positions() if p.key == (symbol, side)), None)
+        before = held.size if held is not None else None
+        return LiquidatedPosition(self.account.name, symbol, side, taken, price, when, before, pnl,
+                                  is_partial(taken, before))
+
+
+    def _apply_user_event(self, event: Any, receive: datetime) -> bool:
+        """One ACCOUNT_UPDATE, whole or not at all: every change is built (and checked) before the first is
+        applied, so a frame with one bad position changes nothing, not even the wallet. True when applied."""
+        try:
+            upd = parse_account_update(event, receive)
+            changes, held, one_way = self._user_changes(upd)
+        except (WireError, ValueError) as exc:
+            self.bad_frame("user", orjson.dumps(event).decode(), str(exc), self.user_stream)
+            return False
+        applied = [self.store.apply(e) for e in changes]
+        for symbol, side in one_way.items():
+            if side is None:
+                self.one_way_side.pop(symbol, None)
+            else:
+                self.one_way_side[symbol] = side
+        if held:
+            self._ensure_mark_stream(held)
+        return not changes or any(applied)
+
+    def _user_changes(self, upd: AccountUpdate
+                      ) -> tuple[list[BalanceUpdate | PositionUpdate], set[str], dict[str, Side | None]]:
+        """The store events of one ACCOUNT_UPDATE, the symbols it holds and the one-way sides it sets (None:
+        forgotten); raises on anything unusable, before anything is applied."""
+        changes: list[BalanceUpdate | PositionUpdate] = []
+        one_way: dict[str, Side | None] = {}
+        if upd.cross_wallet is not None:
+            changes.append(BalanceUpdate(self.account.name, upd.cross_wallet, upd.stamp))
+        book = self.store.book(self.account.name)
+        held: set[str] = set()
+        for w in upd.positions:
+            if w.position_side == "BOTH":
+                prev = self.one_way_side.get(w.symbol)
+                if prev is not None and prev is not w.side:
+                    # A one-way position that closed or flipped: its old leg is gone.
+                    changes.append(PositionUpdate(self.account.name, (w.symbol, prev), None, upd.stamp))
+                    one_way[w.symbol] = None
+            if w.side is None:
+                sides = (Side.LONG, Side.SHORT) if w.position_side == "BOTH" else (
+                    (Side.LONG,) if w.position_side == "LONG" else (Side.SHORT,))
+                changes.extend(PositionUpdate(self.account.name, (w.symbol, s), None, upd.stamp) for s in sides)
+                continue
+            if not w.entry_price > 0:
+                raise WireError(f"{w.symbol}: an open position with entry price {w.entry_price:g}")
+            old = next((p for p in book.positions() if p.key == (w.symbol, w.side)), None)
+            unchanged = old is not None and old.size == w.size and old.entry_price == w.entry_price
+            merged = WirePosition(
+                w.symbol, w.side, w.size, w.entry_price, w.margin_mode, w.isolated_wallet, w.position_side,
+                leverage=self.leverage.get(w.symbol),
+                # Binance's own price holds only for the position it was computed for.
+                liquidation_price=old.exchange_liquidation_price if old is not None and unchanged else None,
+            )
+            pos = self._position(merged)
+            if pos is not None:
+                changes.append(PositionUpdate(self.account.name, pos.key, pos, upd.stamp))
+                held.add(w.symbol)
+                if w.position_side == "BOTH":
+                    one_way[w.symbol] = w.side
+        return changes, held, one_way
+
+    # --- listen key ------------------------------------------------------------------------------------
+    async def _new_listen_key(self) -> None:
+        data = await self._listen_key("POST")
+        key = data.get("listenKey") if isinstance(data, dict) else None
+        if not isinstance(key, str) or not key:
+            raise RestError("listenKey: no key in the answer")
+        register_secret(key)
+        self.listen_key = key
+        self.listen_key_time = self.clock.monotonic()
+
+    def _request_rotation(self, why: str) -> None:
+        if self._rotating:
+            return  # duplicate triggers (two listenKeyExpired in a row) coalesce into one rotation
+        self._rotating = True
+        self.user.resyncing(f"rotating listen key ({why})")
+        self.spawn(self._rotate(why))
+
+    async def _rotate(self, why: str) -> None:
+        try:
+            delay = 1.0
+            while True:
+                try:
+                    await self._new_listen_key()  # the old key stays in place until a new one is in hand
+                    break
+                except RestError as exc:
+                    self.last_error = f"listen key rotation failed: {exc}"
+                    self.store.incidents.append(f"{self.account.name}: {self.last_error}")
+                    await asyncio.sleep(delay)
+                    delay = min(30.0, delay * 2)
+            self.listen_key_rotations += 1
+            log.info("%s: listen key rotated (%s)", self.account.name, why)
+            if self.user_stream is not None:
+                self.user_stream.force_reconnect(f"listen key rotated ({why})")
+        finally:
+            self._rotating = False
+
+    async def _keepalive(self) -> None:
+        try:
+            await self._listen_key("PUT")
+            self.keepalives += 1
+            self.listen_key_time = self.clock.monotonic()
+        except ApiError as exc:
+            self._request_rotation("keepalive: listen key does not exist" if exc.code == LISTEN_KEY_MISSING
+                                   else f"keepalive failed: {exc}")
+        except RestError as exc:
+            self._request_rotation(f"keepalive failed: {exc}")
