@@ -1,0 +1,94 @@
+"""Hostile review of issue 9: crafted frames over a relaying proxy (tests/feeds/ws_relay.py) between liqwatch and
+the emulator, on 127.0.0.1. Each test fails on the code it was written against and passes once the defect named
+in its docstring is fixed."""
+
+from __future__ import annotations
+
+import math
+
+import orjson
+
+from liqwatch.clock import OffsetClock
+from liqwatch.model import Exchange
+from liqwatch.status import Status
+from tests.feeds.harness import FAST, eventually
+from tests.feeds.test_frame_integrity import account_update, holds, leg, now_ms
+from tests.feeds.ws_relay import relayed
+
+MAIN = ("binance-main",)
+HOUR = 3600.0
+
+
+async def test_a_huge_position_size_never_reads_ok_with_a_nan_risk() -> None:
+    """DEFECT: an ACCOUNT_UPDATE whose size is finite but absurd (``pa`` "1e306", a plausible entry) passes the
+    wire checks (only non-finite numbers are refused); the position's notional overflows to inf, its risk and
+    the account's become NaN, and ``RiskThresholds.status_of`` compares NaN with the thresholds (always False),
+    so the account reads "ok" and fresh, with no liquidation price, until the reconciliations replace it.
+    EXPECTED: such a frame is refused as malformed, or at the very least a risk that is not a number is never
+    "ok" (stale or critical)."""
+    async with relayed(MAIN) as env:
+        assert await env.monitor.wait_live(15)
+        store = env.monitor.store
+        frame = account_update(now_ms(), [leg("BTCUSDT", "1e306", "50000")])
+        assert await env.relay.inject("/private/ws", frame)
+
+        def not_ok_on_nan() -> bool:
+            a = store.snapshot().account("binance-main")
+            bad = a.risk is not None and a.risk.risk is not None and math.isnan(a.risk.risk)
+            return not (bad and a.status is Status.OK)
+
+        await holds(not_ok_on_nan, 1.5, "the account read 'ok' on a NaN risk")
+
+
+async def test_a_live_hyperliquid_liquidation_is_kept_when_the_local_clock_is_ahead_at_start() -> None:
+    """DEFECT: HyperliquidAdapter keeps live liquidation fills only if ``fill.time >= self._started_at``, and
+    ``_started_at`` is the LOCAL wall clock at start (``self.clock.now()``), compared with the exchange's fill
+    time. With the local clock an hour fast at start, every live liquidation in the first hour is dropped as
+    "older than this run": the position vanishes on clearinghouseState (closed in plain sight, no history
+    lookup) and the account reads ok. Ordering must never depend on the local wall clock (issue 9, 1).
+    EXPECTED: the start is taken on the exchange's clock (offset as measured), and the fill is recorded."""
+    clock = OffsetClock()
+    clock.jump_wall(HOUR)  # the machine's clock is an hour fast when liqwatch starts
+    async with relayed(("hl-isolated",), clock=clock) as env:
+        assert await env.monitor.wait_live(15)
+        store = env.monitor.store
+        adapter = env.adapter("hl-isolated")
+        address = adapter.address
+        t = env.emu.sim.now_ms() + 1000  # the exchange's own time, just after start
+        fill = {"coin": "ETH", "px": "2890.1", "sz": "1.5", "side": "A", "time": t, "startPosition": "5.0",
+                "dir": "Close Long", "closedPnl": "-180.135", "hash": "0x" + "cd" * 32, "oid": 7, "crossed": True,
+                "fee": "0.0", "tid": 515151, "feeToken": "USDC",
+                "liquidation": {"liquidatedUser": address, "markPx": "2890.1", "method": "market"}}
+        frame = {"channel": "userFills", "data": {"isSnapshot": False, "user": address, "fills": [fill]}}
+        assert await env.relay.inject("/ws", orjson.dumps(frame).decode())
+        await eventually(lambda: bool(store.snapshot().account("hl-isolated").liquidations), 5,
+                         "the live liquidation fill to be recorded")
+
+
+async def test_hyperliquid_volatility_follows_the_marks_after_a_wall_clock_jump_forward_and_back() -> None:
+    """DEFECT: Hyperliquid marks carry no time, so they are stamped with receive time plus the measured offset;
+    volatility buckets are keyed on that stamp. While the local clock is an hour ahead (before the next
+    reconciliation re-measures the offset) marks land in the minute/hour periods an hour in the future; after
+    the clock comes back, every real mark is in an "older period" and ``RollingReturns.update`` ignores it, so
+    σ stops following the market for an hour (the running close stays at the last mark of the jump).
+    EXPECTED: a wall-clock jump never freezes volatility; after the offset is re-measured, the running period's
+    close follows the live mark again."""
+    clock = OffsetClock()
+    async with relayed(("hl-whale",), clock=clock) as env:
+        assert await env.monitor.wait_live(15)
+        store, adapter = env.monitor.store, env.adapter("hl-whale")
+        sym = "BTC/USDC:USDC"
+        vol = store.volatility(Exchange.HYPERLIQUID, sym)
+        ok = adapter.reconcile_ok
+        clock.jump_wall(HOUR)
+        # Marks taken while the local clock is ahead (the offset not re-measured yet).
+        frames = env.channel("hl-whale", "mark").frames
+        await eventually(lambda: env.channel("hl-whale", "mark").frames >= frames + 3, 5, "marks during the jump")
+        clock.jump_wall(-HOUR)
+        await eventually(lambda: adapter.reconcile_ok >= ok + 3, 10 * FAST.reconcile_interval_s, "reconciliations")
+
+        def follows() -> bool:
+            mark = store.book("hl-whale").mark(sym)
+            return mark is not None and vol.minutes._period_close == mark  # noqa: SLF001 - the running close
+
+        await eventually(follows, 5, "σ's running minute to follow the live mark after the jump back")
