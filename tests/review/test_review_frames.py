@@ -92,3 +92,28 @@ async def test_hyperliquid_volatility_follows_the_marks_after_a_wall_clock_jump_
             return mark is not None and vol.minutes._period_close == mark  # noqa: SLF001 - the running close
 
         await eventually(follows, 5, "σ's running minute to follow the live mark after the jump back")
+
+
+async def test_a_replayed_old_hyperliquid_state_changes_nothing() -> None:
+    """DEFECT: a clearinghouseState pushed on the stream with an exchange time an hour old (a replay, a lagging
+    relay; inside the 24 h "not a time" limit, so not refused) is older than every position and wallet time the
+    store holds, yet it is applied in part: its ``marginSummary.accountValue`` replaces the exchange's reported
+    equity (``exchange_margin_balance`` in ``check --json``) while its positions and wallet are refused as
+    older. A frame is applied whole or not at all, and an old one changes nothing.
+    EXPECTED: the reported equity stays the exchange's current figure."""
+    async with relayed(("hl-whale",)) as env:
+        assert await env.monitor.wait_live(15)
+        store = env.monitor.store
+        marker = '"clearinghouseState"'
+        await eventually(lambda: marker in env.relay.last, 5, "a real clearinghouseState frame")
+        msg = orjson.loads(env.relay.last[marker])
+        state = msg["data"]["clearinghouseState"]
+        state["time"] = now_ms() - int(HOUR * 1000)
+        state["marginSummary"]["accountValue"] = "1.0"
+        assert await env.relay.inject("/ws", orjson.dumps(msg).decode())
+
+        def reported() -> float | None:
+            r = store.snapshot().account("hl-whale").risk
+            return r.exchange_margin_balance if r is not None else None
+
+        await holds(lambda: reported() != 1.0, 1.5, "an hour-old state replaced the reported equity")
