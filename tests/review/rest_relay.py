@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import asyncio
 from aiohttp import web
 
 from liqwatch.clock import Clock

@@ -89,7 +89,7 @@ async def test_hyperliquid_volatility_follows_the_marks_after_a_wall_clock_jump_
 
         def follows() -> bool:
             mark = store.book("hl-whale").mark(sym)
-            return mark is not None and vol.minutes._period_close == mark  # noqa: SLF001 - the running close
+            return mark is not None and vol.minutes._period_close == mark  # the running minute's close
 
         await eventually(follows, 5, "σ's running minute to follow the live mark after the jump back")
 
