@@ -117,3 +117,25 @@ async def test_a_replayed_old_hyperliquid_state_changes_nothing() -> None:
             return r.exchange_margin_balance if r is not None else None
 
         await holds(lambda: reported() != 1.0, 1.5, "an hour-old state replaced the reported equity")
+
+
+async def test_an_absurd_but_finite_mark_never_reads_ok_with_a_nan_risk() -> None:
+    """DEFECT (same root as the huge size): an activeAssetCtx with ``markPx`` "1.7e308" is finite and positive,
+    so it is applied; hl-whale's 1.5 BTC long then has an inf notional and PnL, its risk and the account's are
+    NaN, and the account reads "ok" (and fresh) on it until the next real mark. There is no plausibility bound
+    on a mark, and NaN compares as "below every threshold".
+    EXPECTED: the frame is refused as malformed, or a NaN risk is never "ok"."""
+    async with relayed(("hl-whale",)) as env:
+        assert await env.monitor.wait_live(15)
+        store = env.monitor.store
+        env.relay.drop = lambda path, text: '"activeAssetCtx"' in text and '"BTC"' in text
+
+        def not_ok_on_nan() -> bool:
+            a = store.snapshot().account("hl-whale")
+            bad = a.risk is not None and a.risk.risk is not None and math.isnan(a.risk.risk)
+            return not (bad and a.status is Status.OK)
+
+        frame = {"channel": "activeAssetCtx", "data": {"coin": "BTC", "ctx": {
+            "markPx": "1.7e308", "oraclePx": "60000", "funding": "0.0000125"}}}
+        assert await env.relay.inject("/ws", orjson.dumps(frame).decode())
+        await holds(not_ok_on_nan, 1.0, "the account read 'ok' on a NaN risk")

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from liqwatch.clock import FakeClock
 from liqwatch.liquidations import PreviousRun
-from liqwatch.model import AccountState, Exchange, PositionUpdate, Side, Stamp
+from liqwatch.model import AccountState, Exchange, FundingPayment, PositionUpdate, Side, Stamp
 from liqwatch.risk.registry import risk_rules
-from liqwatch.store import MonitorStore
+from liqwatch.store import FundingPaid, MonitorStore
 from tests.feeds.test_store_unevaluated import BTC, ETH, ETH_UNEVALUATED, SPEC, T0, live_store
 
 
@@ -62,3 +62,21 @@ def test_rest_wins_over_the_stream_for_a_not_evaluated_position_too() -> None:
                                  unevaluated=(ETH_UNEVALUATED,)))
     assert [u.key for u in store.snapshot().account("main").unevaluated] == [ETH.key]
     assert any("disagreed with two REST reconciliations" in i for i in store.incidents)
+
+
+def test_funding_since_open_does_not_depend_on_the_local_clock() -> None:
+    """DEFECT: when a position is first seen in a REST snapshot without its own open time (Binance), the store
+    dates its opening with the LOCAL wall clock (``opened_at.setdefault(p.key, p.opened_at or now)`` with
+    ``now = self.clock.now()``), while funding payments carry the exchange's time. With the local clock an hour
+    fast, a settlement 30 minutes after liqwatch started is "before the position opened": funding since open
+    reads 0 for a position that paid. Ordering must never depend on the local wall clock (issue 9, 1).
+    EXPECTED: the opening is dated on the exchange's clock (the snapshot's ``as_of``), and the payment counts."""
+
+    clock = FakeClock(T0 + timedelta(hours=1))  # the machine's clock is an hour fast; the exchange is at T0
+    store = MonitorStore(clock)
+    store.add_account(SPEC, risk_rules(Exchange.BINANCE))
+    store.apply(AccountState(SPEC, 100_000, (BTC,), as_of=T0 - timedelta(seconds=1)))
+    settled = T0 + timedelta(minutes=30)
+    store.apply(FundingPaid("main", (FundingPayment(BTC.symbol, -12.5, settled, payment_id="f1"),)))
+    (pos,) = store.snapshot().account("main").positions
+    assert pos.funding_paid_since_open == -12.5
