@@ -58,3 +58,44 @@ async def test_one_unreadable_premium_index_item_does_not_fail_every_reconciliat
 
     async with rewritten(("binance-main",), rewrite) as env:
         assert await env.monitor.wait_live(10), f"never LIVE: {env.adapter('binance-main').last_error}"
+
+
+async def test_hour_old_hyperliquid_states_alone_do_not_keep_the_account_channel_live() -> None:
+    """DEFECT: every clearinghouseState pushed on the stream counts as data for the account channel
+    (``state_channel.data(mono)`` after ``store.apply``, whatever the store kept), even one an hour old whose
+    positions and wallet the store refuses as older. With the REST reconciliation failing and the stream
+    sending only such replayed states, the account channel stays LIVE and the account fresh on state that is
+    not being confirmed by anything. Only a frame that was applied counts as data (issue 9, 1).
+    EXPECTED: the account channel goes STALE after its max age, as with no frames at all."""
+    import asyncio
+
+    from liqwatch.feeds.channel import ChannelState
+    from tests.feeds.harness import FAST, eventually
+    from tests.feeds.test_frame_integrity import now_ms
+
+    async with rewritten(("hl-whale",), lambda path, body: body) as env:
+        assert await env.monitor.wait_live(15)
+        relay = env.relay
+        marker = '"clearinghouseState"'
+        await eventually(lambda: marker in relay.last, 5, "a real clearinghouseState frame")
+        old = orjson.loads(relay.last[marker])
+        old["data"]["clearinghouseState"]["time"] = now_ms() - 3_600_000
+        stale_frame = orjson.dumps(old).decode()
+        # REST clearinghouseState answers become unreadable (reconciliation fails); real pushes are swallowed.
+        relay.rewrite = lambda path, body: b'{"assetPositions": []}' if b'"assetPositions"' in body else body
+        relay.drop = lambda path, text: marker in text
+        account = env.channel("hl-whale", "account")
+        stop = asyncio.Event()
+
+        async def replay() -> None:
+            while not stop.is_set():
+                await relay.inject("/ws", stale_frame)
+                await asyncio.sleep(0.3)
+
+        task = asyncio.create_task(replay())
+        try:
+            await eventually(lambda: account.state is not ChannelState.LIVE, FAST.quiet_max_age_s + 3,
+                             "the account channel to leave LIVE on hour-old states alone")
+        finally:
+            stop.set()
+            await task
