@@ -139,3 +139,29 @@ async def test_an_absurd_but_finite_mark_never_reads_ok_with_a_nan_risk() -> Non
             "markPx": "1.7e308", "oraclePx": "60000", "funding": "0.0000125"}}}
         assert await env.relay.inject("/ws", orjson.dumps(frame).decode())
         await holds(not_ok_on_nan, 1.0, "the account read 'ok' on a NaN risk")
+
+
+async def test_a_liquidation_fill_time_is_judged_like_every_other_exchange_time() -> None:
+    """DEFECT: ``time_ok`` judges an ORDER_TRADE_UPDATE's event time ``E`` only; the liquidation record takes its
+    time from the order's trade time ``o.T``, which nothing checks. A fill whose ``T`` is in seconds (or ten
+    years ahead) is recorded as a liquidation of 1970-01-21 (or 2036): ``liquidated_at`` in ``check --json``, the
+    incident and the record kept across restarts carry an impossible time.
+    EXPECTED: the fill's own time is held to the same rule (refused or counted as a bad frame), or the record
+    never carries a time that the rule would refuse."""
+    from datetime import UTC, datetime, timedelta
+
+    async with relayed(MAIN) as env:
+        assert await env.monitor.wait_live(15)
+        store, adapter = env.monitor.store, env.adapter("binance-main")
+        e = now_ms()
+        order = {"s": "BTCUSDT", "c": "autoclose-1700000000000", "S": "SELL", "o": "LIMIT", "f": "IOC",
+                 "q": "0.500", "p": "40000", "ap": "40000", "x": "TRADE", "X": "FILLED", "i": 991, "l": "0.500",
+                 "z": "0.500", "L": "40000", "T": e // 1000, "t": 992, "rp": "-9000", "ps": "BOTH", "ot": "LIQUIDATION"}
+        frame = orjson.dumps({"e": "ORDER_TRADE_UPDATE", "E": e, "T": e, "o": order}).decode()
+        before = adapter.malformed
+        assert await env.relay.inject("/private/ws", frame)
+        await eventually(lambda: bool(store.liquidations("binance-main")) or adapter.malformed > before, 5,
+                         "the fill recorded or refused")
+        now = datetime.now(UTC)
+        for liq in store.liquidations("binance-main"):
+            assert abs(liq.time - now) < timedelta(days=1), f"liquidated_at {liq.time.isoformat()}"
