@@ -7,9 +7,10 @@ from datetime import timedelta
 
 from liqwatch.clock import FakeClock
 from liqwatch.liquidations import PreviousRun
-from liqwatch.model import AccountState, Exchange, FundingPayment, PositionUpdate, Side, Stamp
+from liqwatch.model import AccountState, Exchange, FundingPayment, MarginMode, Position, PositionUpdate, Side, Stamp
 from liqwatch.risk.registry import risk_rules
 from liqwatch.store import FundingPaid, MonitorStore
+from liqwatch.tiers import TierTable
 from tests.feeds.test_store_unevaluated import BTC, ETH, ETH_UNEVALUATED, SPEC, T0, live_store
 
 
@@ -80,3 +81,21 @@ def test_funding_since_open_does_not_depend_on_the_local_clock() -> None:
     store.apply(FundingPaid("main", (FundingPayment(BTC.symbol, -12.5, settled, payment_id="f1"),)))
     (pos,) = store.snapshot().account("main").positions
     assert pos.funding_paid_since_open == -12.5
+
+
+def test_rest_replacing_a_wrong_stream_position_is_not_a_close_while_blind() -> None:
+    """DEFECT: when two reconciliations disagree with a position the stream opened (a plausible but wrong
+    frame), the REST state replaces it, and the replacement falls through to the "closed while the stream was
+    blind" branch: besides the disagreement incident, an incident says a position closed that the exchange never
+    held, and the exchange's liquidation history is searched for it (a ``ClosedSinceLastRun`` of source "blind").
+    EXPECTED: only the disagreement incident; no "closed while blind" incident and no history look-up."""
+    store = live_store()
+    sol = Position("SOL/USDT:USDT", Side.LONG, 10.0, 150.0, MarginMode.CROSS, TierTable.flat(0.01), leverage=10)
+    ahead = T0 + timedelta(seconds=60)  # accepted by the stream's rule, ahead of the next snapshots
+    store.apply(PositionUpdate("main", sol.key, sol, Stamp(ahead, ahead)))
+    for s in (10, 20):
+        store.apply(AccountState(SPEC, 100_000, (BTC, ETH), as_of=T0 + timedelta(seconds=s)))
+    assert sol.key not in {p.key for p in store.book("main").positions()}
+    assert any("SOL/USDT:USDT long: the stream's state disagreed" in i for i in store.incidents)
+    assert not any("SOL/USDT:USDT long closed while the stream was blind" in i for i in store.incidents)
+    assert store.take_closed_since_last_run("main") == []
