@@ -165,3 +165,23 @@ async def test_a_liquidation_fill_time_is_judged_like_every_other_exchange_time(
         now = datetime.now(UTC)
         for liq in store.liquidations("binance-main"):
             assert abs(liq.time - now) < timedelta(days=1), f"liquidated_at {liq.time.isoformat()}"
+
+
+async def test_a_future_dated_funding_payment_is_refused() -> None:
+    """DEFECT: ``userFundings`` entries are booked without the frame-time rule: a settlement stamped ten years
+    ahead (or in seconds) is recorded as a payment (``funding_payments``, hence ``liqwatch history``, with a
+    de-duplication key that makes it permanent) and counts in "funding today" / "since open" wherever the
+    time windows include it. Every exchange time is judged against the exchange's clock (issue 9, 1).
+    EXPECTED: the entry is refused and counted as a bad frame; no such payment is booked."""
+    async with relayed(("hl-whale",)) as env:
+        assert await env.monitor.wait_live(15)
+        store, adapter = env.monitor.store, env.adapter("hl-whale")
+        address = adapter.address
+        t = now_ms() + 10 * 365 * 86400 * 1000
+        frame = {"channel": "userFundings", "data": {"isSnapshot": False, "user": address, "fundings": [
+            {"time": t, "coin": "BTC", "usdc": "-1000000.0", "szi": "1.5", "fundingRate": "0.5"}]}}
+        before = adapter.malformed
+        assert await env.relay.inject("/ws", orjson.dumps(frame).decode())
+        await eventually(lambda: adapter.malformed > before or any(
+            p.amount == -1_000_000.0 for _, p in store.snapshot().funding_payments), 5, "the entry booked or refused")
+        assert not any(p.amount == -1_000_000.0 for _, p in store.snapshot().funding_payments)
