@@ -99,3 +99,25 @@ async def test_hour_old_hyperliquid_states_alone_do_not_keep_the_account_channel
         finally:
             stop.set()
             await task
+
+
+async def test_an_unreadable_context_of_a_coin_not_held_does_not_blind_a_hyperliquid_account() -> None:
+    """DEFECT: ``parse_meta_and_ctxs`` parses the context of every coin in the universe, and one unreadable
+    ``markPx`` (null, as for a coin without a price) of a coin the account does not hold raises for the whole
+    answer; ``fetch_snapshot`` calls it, so every snapshot fails and the account never syncs: hl-whale's BTC and
+    ETH positions are never evaluated because of some other coin. (Binance parses only the watched symbols of
+    premiumIndex, and even there one bad item fails the snapshot.)
+    EXPECTED: an unreadable context of a coin not held is skipped (counted); the account goes LIVE."""
+    def rewrite(path: str, body: bytes) -> bytes:
+        data = orjson.loads(body)
+        if not (isinstance(data, list) and len(data) == 2 and isinstance(data[0], dict) and "universe" in data[0]):
+            return body
+        names = [a.get("name") for a in data[0]["universe"]]
+        for i, name in enumerate(names):
+            if name not in ("BTC", "ETH") and i < len(data[1]):
+                data[1][i]["markPx"] = None
+                break
+        return orjson.dumps(data)
+
+    async with rewritten(("hl-whale",), rewrite) as env:
+        assert await env.monitor.wait_live(10), f"never LIVE: {env.adapter('hl-whale').last_error}"
