@@ -52,7 +52,9 @@ def test_rest_wins_over_the_stream_for_a_not_evaluated_position_too() -> None:
     only the evaluated books (both None), so the stream's version of a not-evaluated position always "wins"
     over REST while its time is ahead of the snapshot's, and no incident is recorded.
     EXPECTED: the REST state replaces the stream's after two disagreeing reconciliations, with an incident,
-    for not-evaluated positions as for evaluated ones."""
+    for not-evaluated positions as for evaluated ones. (Through the adapters a stream time is at most 5 s ahead,
+    so with the default 20 s reconciliation this holds state for one interval at most: the rule's gap shows at
+    the store, or with reconciliation intervals under 2.5 s.)"""
     store = live_store()
     store.apply(AccountState(SPEC, 100_000, (BTC,), as_of=T0, unevaluated=(ETH_UNEVALUATED,)))
     ahead = T0 + timedelta(seconds=60)  # a stream event whose (accepted) time is ahead of the snapshots'
