@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -43,7 +44,13 @@ class RiskThresholds:
             raise ValueError("thresholds must satisfy 0 < warning < critical < liquidation_imminent")
 
     def status_of(self, risk: float | None, liquidated: bool) -> Status:
-        if liquidated or (risk is not None and risk >= self.critical):
+        """The level of a risk. A risk that is not a finite number (NaN, inf: figures that overflowed) was not
+        evaluated: it reads stale, never "ok" (NaN compares False with every threshold)."""
+        if liquidated:
+            return Status.CRITICAL
+        if risk is not None and not math.isfinite(risk):
+            return Status.STALE
+        if risk is not None and risk >= self.critical:
             return Status.CRITICAL
         if risk is not None and risk >= self.warning:
             return Status.WARNING
