@@ -39,6 +39,9 @@ class Reading:
     level: AlertLevel | None
     threshold: float | None  # the threshold of ``level``
     held: bool = False  # no value to judge by yet (σ before enough history): the level is kept as it was
+    #: The value is not a finite number (figures that overflowed on absurd inputs): nothing can be judged, and
+    #: the subject is never "ok" for it (NaN compares False with every threshold).
+    unevaluable: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +64,10 @@ class Assessment:
 
     @property
     def status(self) -> Status:
-        return status_of(self.level)
+        status = status_of(self.level)
+        if status is not Status.CRITICAL and any(r.unevaluable for r in self.readings):
+            return Status.STALE
+        return status
 
 
 def subject_of(r: PositionRisk) -> str:
@@ -113,7 +119,8 @@ def _read(rule: AlertRule, subject: str, ladder: Ladder, value: float | None, he
     else:
         level = ladder.level_for(value, current)
     threshold = ladder.threshold_of(level) if level is not None else None
-    return Reading(rule, subject, value, level, threshold, held=hold)
+    unevaluable = forced is None and value is not None and not math.isfinite(value)
+    return Reading(rule, subject, value, level, threshold, held=hold, unevaluable=unevaluable)
 
 
 def account_readings(risk: AccountRisk, t: AlertThresholds, held: Held = _nothing_held) -> tuple[Reading, ...]:

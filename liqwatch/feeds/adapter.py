@@ -80,6 +80,9 @@ class FeedAdapter(FrameIntake):
         self._tick_origin: dict[tuple[object, str], tuple[Channel, float]] = {}
         self.server_clock = ServerClock(clock)
         self.implausible_times = 0  # frames rejected for an exchange time that cannot be right
+        self.applied_marks: dict[tuple[object, str], float] = {}
+        self.bad_items = 0
+        self._bad_item_reasons: set[tuple[str, str]] = set()
         self._resync_lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -245,7 +248,11 @@ class FeedAdapter(FrameIntake):
             except (RestError, WireError) as exc:
                 self.store.incidents.append(f"{what}; the exchange's history could not be read: {exc}")
                 continue
-            if liq is not None:
+            why = self.server_clock.implausible(liq.time, self.clock.now(), record=True) if liq is not None else None
+            if why is not None:  # a history record's time is judged like every exchange time
+                self.implausible_times += 1
+                self.store.incidents.append(f"{what}; the exchange's history gave an implausible time: {why}")
+            elif liq is not None:
                 self.store.record_liquidation(replace(liq, source=c.source))
             else:
                 self.store.incidents.append(f"{what} (no liquidation in the exchange's history)")

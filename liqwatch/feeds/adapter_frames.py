@@ -1,14 +1,20 @@
 """What an adapter does with each frame a socket delivers: record it, judge it (a malformed frame or an
 implausible exchange time is counted and logged, never applied in part, and too many force a reconnect),
-and hand marks to the store through a coalescing queue, counting them as data only once applied."""
+and hand marks to the store through a coalescing queue, counting them as data only once applied.
+
+The same checks hold for what REST answers bring: a mark is judged against the last one applied (REST marks
+are the reference), an unreadable item of an answer is counted, logged and skipped, and a history record
+(funding payment, fill) with an implausible time is refused like a frame's."""
 
 from __future__ import annotations
 
 import logging
-import math
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
+from typing import Any, TypeVar
+
+import orjson
 
 from liqwatch.clock import Clock
 from liqwatch.feeds.account_config import FeedAccount
@@ -18,11 +24,15 @@ from liqwatch.feeds.frame_time import ServerClock
 from liqwatch.feeds.options import FeedOptions
 from liqwatch.feeds.recorder import FrameRecorder
 from liqwatch.feeds.stream import FrameHandler, StreamRunner
+from liqwatch.feeds.wire import implausible_mark
 from liqwatch.model import MarkTick
 from liqwatch.redact import excerpt
 from liqwatch.store import MonitorStore
 
 log = logging.getLogger("liqwatch.feeds.adapter")  # one logger for the adapter, whichever file
+
+R = TypeVar("R")
+_REASONS_KEPT = 1000
 
 
 class FrameIntake:
@@ -41,6 +51,10 @@ class FrameIntake:
     _tick_origin: dict[tuple[object, str], tuple[Channel, float]]
     server_clock: ServerClock
     implausible_times: int
+    #: The last mark applied per (exchange, symbol), from REST or a socket: what the next frame's is judged by.
+    applied_marks: dict[tuple[object, str], float]
+    bad_items: int  # unreadable items of REST answers, skipped
+    _bad_item_reasons: set[tuple[str, str]]
 
     def record(self, source: str, raw: str, receive_time: datetime) -> None:
         if self.recorder is not None:
@@ -56,23 +70,70 @@ class FrameIntake:
             self._malformed_times.clear()
             stream.force_reconnect("too many malformed frames")
 
+    def bad_item(self, source: str, item: Any, why: str) -> None:
+        """One unreadable item of a REST answer (a position row, a mark, a record): counted, logged and skipped,
+        while the rest of the answer is used. Logged as a warning once per source and reason, then at debug
+        level: an item that stays bad would otherwise log at every reconciliation."""
+        self.bad_items += 1
+        key = (source, why)
+        first = key not in self._bad_item_reasons
+        if first and len(self._bad_item_reasons) < _REASONS_KEPT:
+            self._bad_item_reasons.add(key)
+        try:
+            raw = item if isinstance(item, str) else orjson.dumps(item).decode()
+        except TypeError:
+            raw = repr(item)
+        log.log(logging.WARNING if first else logging.DEBUG, "%s/%s: unreadable item skipped (%s): %s",
+                self.account.name, source, why, excerpt(raw))
+
     def time_ok(self, source: str, raw: str, exchange_time: datetime, receive: datetime,
-                stream: StreamRunner | None) -> bool:
+                stream: StreamRunner | None, *, record: bool = False) -> bool:
         """The one check of every frame's exchange time (see ``frame_time``): an implausible one is a bad
-        frame, counted and logged, and nothing of the frame is applied."""
-        why = self.server_clock.implausible(exchange_time, receive)
+        frame, counted and logged, and nothing of the frame is applied. ``record``: a history record's time
+        (a funding payment or fill replayed by a snapshot), which may be old."""
+        why = self.server_clock.implausible(exchange_time, receive, record=record)
         if why is None:
             return True
         self.implausible_times += 1
         self.bad_frame(source, raw, why, stream)
         return False
 
+    def plausible_records(self, source: str, records: Iterable[R], time_of: Callable[[R], datetime]) -> list[R]:
+        """The records of a REST answer (funding payments, fills) whose time the record rule accepts; each
+        other one is counted (an implausible time, a bad item), logged and skipped: never booked."""
+        receive = self.clock.now()
+        out = []
+        for r in records:
+            why = self.server_clock.implausible(time_of(r), receive, record=True)
+            if why is None:
+                out.append(r)
+            else:
+                self.implausible_times += 1
+                self.bad_item(source, repr(r), why)
+        return out
+
+    def apply_rest_mark(self, source: str, tick: MarkTick) -> bool:
+        """A mark from a REST answer: the exchange's answer to a question, applied without the move bound, and
+        the reference the next frames' marks are judged by. Its time is judged like a frame's."""
+        if not tick.by_arrival:
+            why = self.server_clock.implausible(tick.stamp.exchange_time, tick.stamp.receive_time)
+            if why is not None:
+                self.implausible_times += 1
+                self.bad_item(source, repr(tick), f"{tick.symbol}: {why}")
+                return False
+        applied = self.store.apply(tick)
+        if applied:
+            self.applied_marks[(tick.exchange, tick.symbol)] = tick.mark_price
+        return applied
+
     def accept_tick(self, source: str, raw: str, tick: MarkTick, channel: Channel, mono: float,
                     stream: StreamRunner | None) -> bool:
         """A mark from a socket: checked here, applied by the store later, and data for ``channel`` only
-        once applied. A mark that is not a positive price is a bad frame."""
-        if not (tick.mark_price > 0 and math.isfinite(tick.mark_price)):
-            self.bad_frame(source, raw, f"mark price {tick.mark_price!r} of {tick.symbol} is not > 0", stream)
+        once applied. A mark that is not a positive price, or not a plausible move from the last mark applied
+        (see ``wire.MARK_MOVE_LIMIT``), is a bad frame."""
+        why = implausible_mark(tick.mark_price, self.applied_marks.get((tick.exchange, tick.symbol)))
+        if why is not None:
+            self.bad_frame(source, raw, f"{tick.symbol}: {why}", stream)
             return False
         if not tick.by_arrival and not self.time_ok(source, raw, tick.stamp.exchange_time, tick.stamp.receive_time,
                                                     stream):
@@ -97,8 +158,10 @@ class FrameIntake:
         while True:
             for tick in await self.ticks.wait():
                 origin = self._tick_origin.pop((tick.exchange, tick.symbol), None)
-                if self.store.apply(tick) and origin is not None:
-                    origin[0].data(origin[1])
+                if self.store.apply(tick):
+                    self.applied_marks[(tick.exchange, tick.symbol)] = tick.mark_price
+                    if origin is not None:
+                        origin[0].data(origin[1])
 
     def guarded(self, source: str, handler: FrameHandler, stream: Callable[[], StreamRunner | None]) -> FrameHandler:
         """A frame handler that cannot be killed by a frame: whatever a frame makes it raise counts as one

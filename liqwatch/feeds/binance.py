@@ -28,7 +28,7 @@ from liqwatch.feeds.binance_wire import (
     parse_brackets,
     parse_funding_info,
     parse_mark_klines,
-    parse_position_risk,
+    parse_position_risk_rows,
 )
 from liqwatch.feeds.candles import latest_pages, seed_volatility
 from liqwatch.feeds.channel import Channel
@@ -123,8 +123,9 @@ class BinanceAdapter(BinanceUser):
                 self.mode_not_modelled, self._mode_known = binance_multi_assets_mode(account), True
             if not self._mode_known:  # never "ok" under rules that may not be the account's
                 self.mode_not_modelled = "Binance account mode unknown (multiAssetsMargin unreadable)"
-            wire = [parse_position_risk(i) for i in risk]
-            self._apply_marks(marks, {w.symbol for w in wire if w.side is not None})
+            wire, bad_rows = parse_position_risk_rows(risk)
+            unreadable = self._unreadable_rows(bad_rows)
+            self._apply_marks(marks, {w.symbol for w in wire if w.side is not None} | {u.symbol for u in unreadable})
         except WireError as exc:
             raise RestError(f"snapshot: {exc}") from None
         for sym, hours in self._intervals.items():
@@ -132,7 +133,7 @@ class BinanceAdapter(BinanceUser):
         if any(w.symbol not in self.tiers for w in wire if w.side is not None):
             self.tiers.update(parse_brackets(await self._signed("/fapi/v1/leverageBracket")))
         positions: list[Position] = []
-        unevaluated: list[UnevaluatedPosition] = []
+        unevaluated: list[UnevaluatedPosition] = list(unreadable)
         for w in wire:
             if w.leverage is not None:
                 self.leverage[w.symbol] = w.leverage

@@ -10,12 +10,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
 from liqwatch.feeds.adapter import FeedAdapter
 from liqwatch.feeds.binance_funding import BinanceFunding
-from liqwatch.feeds.binance_wire import WirePosition
+from liqwatch.feeds.binance_wire import WirePosition, unified, unreadable_position
 from liqwatch.feeds.channel import ChannelKind
 from liqwatch.feeds.rest import ApiError, ReadOnlyGuard, RestError, RestGate, request_json
 from liqwatch.feeds.stream import StreamRunner
@@ -78,7 +79,8 @@ class BinanceClient(FeedAdapter):
         self._rotating = False
         self._subscribed: set[str] = set()
         self._sub_id = 0
-        self.funding = BinanceFunding(self.account.name, self.store, self._signed, self._public)
+        self.funding = BinanceFunding(self.account.name, self.store, self._signed, self._public,
+                                      lambda pays: self.plausible_records("income", pays, lambda p: p.time))
         self._intervals: dict[str, float] = {}
         self._unbracketed: set[str] = set()
         self._vol_seeding: set[str] = set()
@@ -144,6 +146,30 @@ class BinanceClient(FeedAdapter):
             mark_price=w.mark_price, margin_mode=w.margin_mode, leverage=w.leverage or self.leverage.get(w.symbol),
             exchange_liquidation_price=w.liquidation_price,
         )
+
+    def _unreadable_rows(self, rows: list[tuple[Any, str]]) -> list[UnevaluatedPosition]:
+        """positionRisk rows that could not be read whole, each counted and logged. One whose symbol, size and
+        side are known is a position not evaluated, its reason naming the unreadable field; one whose size is
+        not known keeps, for a symbol held, what was last known of its positions, not evaluated (never shown
+        as closed); anything else is skipped. The other rows are evaluated as ever."""
+        out: list[UnevaluatedPosition] = []
+        for item, why in rows:
+            self.bad_item("positionRisk", item, why)
+            u = unreadable_position(item, why)
+            if u is not None:
+                out.append(u if u.leverage is not None else replace(u, leverage=self.leverage.get(u.symbol)))
+                continue
+            if not isinstance(item, dict):
+                continue
+            try:
+                symbol = unified(str(item.get("symbol")))
+            except WireError:
+                continue
+            leg = {"LONG": Side.LONG, "SHORT": Side.SHORT}.get(str(item.get("positionSide", "BOTH")))
+            out.extend(UnevaluatedPosition.of(p, f"unreadable: {why}")
+                       for p in self.store.book(self.account.name).positions()
+                       if p.symbol == symbol and leg in (None, p.side))
+        return out
 
     def _position(self, w: WirePosition) -> Position | UnevaluatedPosition | None:
         """The position, or what is known of it and why it cannot be evaluated (never dropped)."""

@@ -19,19 +19,23 @@ from liqwatch.feeds.rest import RestError
 from liqwatch.feeds.wire import WireError
 from liqwatch.funding import payment_key
 from liqwatch.funding_split import Leg, SettledRate, Settlement, rate_for, settlements, split
-from liqwatch.model import PositionMode
+from liqwatch.model import FundingPayment, PositionMode
 from liqwatch.store import FundingPaid, MonitorStore
 
 log = logging.getLogger(__name__)
 
 Fetch = Callable[[str, dict[str, str]], Awaitable[Any]]
+#: Keeps the records whose time is plausible (the adapter's rule, see ``FrameIntake.plausible_records``).
+Screen = Callable[[list[FundingPayment]], list[FundingPayment]]
 _SEEN_MAX = 5000
 _RATE_WINDOW_MS = 5 * 60 * 1000
 
 
 class BinanceFunding:
-    def __init__(self, account: str, store: MonitorStore, signed: Fetch, public: Fetch) -> None:
+    def __init__(self, account: str, store: MonitorStore, signed: Fetch, public: Fetch,
+                 screen: Screen | None = None) -> None:
         self.account = account
+        self._screen = screen
         self.store = store
         self._signed = signed
         self._public = public
@@ -54,6 +58,8 @@ class BinanceFunding:
             except (RestError, WireError) as exc:
                 log.info("%s: funding history unavailable: %s", self.account, exc)
                 return
+            if self._screen is not None:  # a record with an impossible time is never booked, nor a cursor
+                pays = self._screen(pays)
             new = [p for p in pays if payment_key(p) not in self._seen]
             for p in new:
                 self._seen[payment_key(p)] = None

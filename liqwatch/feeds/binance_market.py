@@ -63,14 +63,21 @@ class BinanceMarket(BinanceClient):
             await asyncio.sleep(max(0.05, backoff.next_delay()))
 
     def _apply_marks(self, marks: Any, held: set[str]) -> None:
-        """premiumIndex (every symbol) -> the marks of what we hold or were asked to watch."""
+        """premiumIndex (every symbol) -> the marks of what we hold or were asked to watch. An unreadable item
+        is counted, logged and skipped: its symbol keeps its previous mark, which ages (and goes stale) unless
+        the stream renews it; the other symbols' marks apply."""
         now = self.clock.now()
         # Matched on Binance's own names: the list also holds contracts we cannot (and need not) map, such
         # as quarterly BTCUSDT_250627, and only our few symbols are worth parsing.
         watched = {native(s) for s in held | set(self.account.symbols)}
         for item in marks if isinstance(marks, list) else [marks]:
             if isinstance(item, dict) and item.get("symbol") in watched:
-                self.store.apply(parse_premium_index(item, now))
+                try:
+                    tick = parse_premium_index(item, now)
+                except WireError as exc:
+                    self.bad_item("premiumIndex", item, f"{item.get('symbol')}: {exc}")
+                    continue
+                self.apply_rest_mark("premiumIndex", tick)
 
     async def resubscribe(self, channel: Channel) -> None:
         if channel is self.mark and self.market_stream is not None and self.market_stream.connected:

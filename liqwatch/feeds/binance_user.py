@@ -64,6 +64,8 @@ class BinanceUser(BinanceMarket):
             self.store.incidents.append(f"{self.account.name}: Binance MARGIN_CALL (risk guidance from the exchange)")
             return
         if kind == "ORDER_TRADE_UPDATE":
+            if not self._trade_time_ok(event, raw, receive):
+                return
             self.user.data(mono)
             self._note_liquidation(event)
             return
@@ -76,6 +78,19 @@ class BinanceUser(BinanceMarket):
             if isinstance(a, dict) and a.get("m") == "FUNDING_FEE":
                 # A settlement: book it while the legs still have the sizes they were funded on.
                 self.spawn(self._fetch_funding())
+
+    def _trade_time_ok(self, event: Any, raw: str, receive: datetime) -> bool:
+        """The order's own trade time ``o.T`` (what a liquidation record is dated by) is judged like the
+        event's: a fill in seconds, or years ahead, is a bad frame and nothing of it is recorded."""
+        order = event.get("o")
+        if not isinstance(order, dict) or order.get("T") in (None, "", 0):
+            return True
+        try:
+            when = ms_time(order, "T")
+        except WireError as exc:
+            self.bad_frame("user", raw, f"order trade time: {exc}", self.user_stream)
+            return False
+        return self.time_ok("user", raw, when, receive, self.user_stream)
 
     def _note_liquidation(self, event: Any) -> None:
         """A read-only monitor places no orders: the only fills it must report are the exchange's own

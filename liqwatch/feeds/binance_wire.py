@@ -7,9 +7,19 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from liqwatch.feeds.wire import CandleClose, WireError, candle_close, ms_time, num, opt_ms_time, opt_num, text
+from liqwatch.feeds.wire import (
+    CandleClose,
+    WireError,
+    candle_close,
+    ms_time,
+    num,
+    opt_ms_time,
+    opt_num,
+    plausible_notional,
+    text,
+)
 from liqwatch.funding_split import SettledRate
-from liqwatch.model import Exchange, FundingPayment, MarginMode, MarkTick, Side, Stamp
+from liqwatch.model import Exchange, FundingPayment, MarginMode, MarkTick, Side, Stamp, UnevaluatedPosition
 from liqwatch.symbols import SymbolError, to_unified
 from liqwatch.tiers import TierTable, TierTableError
 
@@ -120,11 +130,14 @@ def _wire_position(item: Any, f: _PositionFields) -> WirePosition:
     amount = num(item, f.amount)
     ps = str(item.get(f.position_side, "BOTH"))
     mode = _margin_mode(item.get(f.margin_type, "cross"))
+    symbol = unified(text(item, f.symbol))
+    entry = num(item, f.entry)
+    plausible_notional(amount, entry, f"{symbol} {f.amount} x {f.entry}")
     return WirePosition(
-        symbol=unified(text(item, f.symbol)),
+        symbol=symbol,
         side=_side(amount, ps),
         size=abs(amount),
-        entry_price=num(item, f.entry),
+        entry_price=entry,
         margin_mode=mode,
         isolated_wallet=opt_num(item, f.isolated_wallet) if mode is MarginMode.ISOLATED else None,
         position_side=ps,
@@ -139,6 +152,53 @@ def parse_position_risk(item: Any) -> WirePosition:
         leverage=opt_num(item, "leverage"),
         mark_price=opt_num(item, "markPrice"),
         liquidation_price=liq if liq else None,  # Binance sends "0" when there is none
+    )
+
+
+def parse_position_risk_rows(payload: Any) -> tuple[list[WirePosition], list[tuple[Any, str]]]:
+    """GET /fapi/v2/positionRisk: the rows read whole, and each row that could not be, with why (naming the
+    field). One unreadable row never makes the others unusable; a row of no position (amount 0) is ignored
+    however unreadable its other fields."""
+    if not isinstance(payload, list):
+        raise WireError("positionRisk: expected a list")
+    rows: list[WirePosition] = []
+    bad: list[tuple[Any, str]] = []
+    for item in payload:
+        try:
+            rows.append(parse_position_risk(item))
+        except WireError as exc:
+            try:
+                if num(item, _REST.amount) == 0:
+                    continue
+            except WireError:
+                pass
+            bad.append((item, str(exc)))
+    return rows, bad
+
+
+def _known(read: Any, *args: Any) -> Any:
+    try:
+        return read(*args)
+    except WireError:
+        return None
+
+
+def unreadable_position(item: Any, why: str) -> UnevaluatedPosition | None:
+    """What is known of a positionRisk row that could not be read whole, as a position not evaluated (the
+    reason names the unreadable field); None when not even its symbol, size and side can be read."""
+    symbol = _known(lambda: unified(text(item, _REST.symbol)))
+    amount = _known(num, item, _REST.amount)
+    if symbol is None or amount is None or not isinstance(item, dict):
+        return None
+    side = _side(amount, str(item.get(_REST.position_side, "BOTH")))
+    if side is None:
+        return None
+    entry = _known(num, item, _REST.entry)
+    liq = _known(opt_num, item, "liquidationPrice")
+    return UnevaluatedPosition(
+        symbol, side, abs(amount), f"unreadable: {why}", entry_price=entry if entry else None,
+        mark_price=_known(opt_num, item, "markPrice"), margin_mode=_known(_margin_mode, item.get(_REST.margin_type)),
+        leverage=_known(opt_num, item, "leverage"), exchange_liquidation_price=liq if liq else None,
     )
 
 

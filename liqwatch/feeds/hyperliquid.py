@@ -17,6 +17,7 @@ import orjson
 from liqwatch.feeds.adapter import FeedAdapter, set_down
 from liqwatch.feeds.candles import forward_pages, seed_volatility
 from liqwatch.feeds.channel import Channel, ChannelKind
+from liqwatch.feeds.frame_time import FUTURE_TOLERANCE_S
 from liqwatch.feeds.hyperliquid_wire import (
     coin_of,
     parse_asset_ctx,
@@ -64,6 +65,8 @@ class HyperliquidAdapter(FeedAdapter):
         self._vol_seeding: set[str] = set()
         self._started_at = self.clock.now()
         self._liquidation_fills: set[object] = set()
+        # The exchange time of the newest whole state applied: an older one pushed later changes nothing.
+        self._state_time: datetime | None = None
 
     async def _info(self, body: dict[str, Any]) -> Any:
         READ_ONLY.check("POST", "/info")
@@ -99,16 +102,21 @@ class HyperliquidAdapter(FeedAdapter):
         await seed_volatility(self.store, Exchange.HYPERLIQUID, symbol, fetch, self.account.name)
 
     async def _markets(self, also: frozenset[str] = frozenset()) -> None:
+        """Tier tables and the marks of the coins held or watched. The context of a coin not held is never
+        read; an unreadable item is counted, logged and skipped (a held coin keeps its previous mark, which
+        ages, and its previous table)."""
+        held = {p.symbol for p in self.store.book(self.account.name).positions()} | set(self.account.symbols) | also
+        bad: list[tuple[Any, str]] = []
         try:
             tables, ticks = parse_meta_and_ctxs(await self._info({"type": "metaAndAssetCtxs"}),
-                                                self.server_clock.now())
+                                                self.server_clock.now(), held, bad)
         except WireError as exc:
             raise RestError(f"metaAndAssetCtxs: {exc}") from None
-        self.tiers = tables
-        held = {p.symbol for p in self.store.book(self.account.name).positions()} | set(self.account.symbols) | also
+        for item, why in bad:
+            self.bad_item("metaAndAssetCtxs", item, why)
+        self.tiers = {**self.tiers, **tables}
         for t in ticks:
-            if t.symbol in held:
-                self.store.apply(t)
+            self.apply_rest_mark("metaAndAssetCtxs", t)
         await self._next_funding(held)
 
     def exchange_clock_offset_s(self) -> float | None:
@@ -145,8 +153,9 @@ class HyperliquidAdapter(FeedAdapter):
         # Fresh marks (and tiers, for a coin we have not seen) so that a resync leaves no old price behind.
         await self._markets(frozenset(p.symbol for p in state.positions))
         try:
-            pays = parse_fundings(await self._info(
-                {"type": "userFunding", "user": self.address, "startTime": self._funding_since_ms}))
+            pays = self.plausible_records("userFunding", parse_fundings(await self._info(
+                {"type": "userFunding", "user": self.address, "startTime": self._funding_since_ms})),
+                lambda p: p.time)
             if pays:
                 self.store.apply(FundingPaid(self.account.name, tuple(pays)))
                 self._funding_since_ms = int(max(p.time for p in pays).timestamp() * 1000)
@@ -155,6 +164,14 @@ class HyperliquidAdapter(FeedAdapter):
         return AccountState(AccountSpec(self.account.name, Exchange.HYPERLIQUID), state.wallet_balance,
                             state.positions, as_of=as_of, exchange_margin_balance=state.total_account_value,
                             unevaluated=state.unevaluated)
+
+    def apply_snapshot(self, state: AccountState) -> None:
+        super().apply_snapshot(state)
+        if self._state_time is not None and self._state_time > self.server_clock.now() + timedelta(
+                seconds=FUTURE_TOLERANCE_S):
+            self._state_time = None  # forgotten as the store forgets times the exchange's clock has not reached
+        if state.as_of is not None and (self._state_time is None or state.as_of > self._state_time):
+            self._state_time = state.as_of
 
     def after_snapshot(self, state: AccountState) -> None:
         self._seed_volatility({p.symbol for p in state.positions})
@@ -221,16 +238,20 @@ class HyperliquidAdapter(FeedAdapter):
         except ConnectionError:
             pass
 
-    def _note_liquidations(self, data: Any) -> None:
+    def _note_liquidations(self, data: Any, raw: str, receive: datetime) -> None:
         """Fills of the exchange's own liquidations of this user (a ``liquidation`` object on the fill):
         each slice is kept by the store, listed as LIQUIDATED until acknowledged. The snapshot sent on
         subscribing replays older fills: only those since this adapter started count (older ones are the
-        start-up history lookup's), and a fill id is counted once across reconnects."""
+        start-up history lookup's), and a fill id is counted once across reconnects. A liquidation fill's
+        time is judged like every exchange time: an implausible one makes the frame bad, nothing recorded."""
         if not isinstance(data, dict) or not isinstance(data.get("fills"), list):
             raise WireError("userFills without fills")
         found = []
         for fill in data["fills"]:
             liq = hyperliquid_liquidation_fill(self.account.name, self.address, fill)
+            if liq is not None and not self.time_ok("ws", raw, liq.time, receive, self.stream,
+                                                    record=bool(data.get("isSnapshot"))):
+                return
             if liq is None or liq.time < self._started_at:
                 continue
             fill_id = fill.get("tid") if isinstance(fill, dict) else None
@@ -272,21 +293,33 @@ class HyperliquidAdapter(FeedAdapter):
                     raise WireError("clearinghouseState without data")
                 body = data.get("clearinghouseState", data)
                 state = parse_clearinghouse(body, self.tiers)
-                if state.time is not None and not self.time_ok("ws", raw, state.time, receive, self.stream):
-                    return
+                if state.time is not None:
+                    if not self.time_ok("ws", raw, state.time, receive, self.stream):
+                        return
+                    if self._state_time is not None and state.time < self._state_time:
+                        # Older than a state already applied (a replay, a lagging relay): it changes nothing,
+                        # not even the reported equity, and is no data for the account channel.
+                        self.store.ignored_stale_events += 1
+                        return
+                    self._state_time = state.time
                 # A whole state pushed on the stream: what it lacks closed in plain sight. Without a time it is
                 # ordered by arrival (as_of None), never by the local clock.
                 account = AccountState(AccountSpec(self.account.name, Exchange.HYPERLIQUID), state.wallet_balance,
                                        state.positions, as_of=state.time, from_stream=True,
                                        exchange_margin_balance=state.total_account_value,
                                        unevaluated=state.unevaluated)
-                self.store.apply(account)
-                self.state_channel.data(mono)
+                if self.store.apply(account):  # only what the store applied counts as data
+                    self.state_channel.data(mono)
                 self.after_snapshot(account)
             elif channel == "userFundings":
                 if not isinstance(data, dict):
                     raise WireError("userFundings without data")
                 pays = parse_fundings(data.get("fundings", []))
+                # Each payment's time is judged (a snapshot replays history: a record's rule); one implausible
+                # time makes the frame bad, and nothing of it is booked.
+                if not all(self.time_ok("ws", raw, p.time, receive, self.stream, record=bool(data.get("isSnapshot")))
+                           for p in pays):
+                    return
                 if pays:
                     # isSnapshot replays history after a reconnect: de-duplicated by the store.
                     self.store.apply(FundingPaid(self.account.name, tuple(pays)))
@@ -294,7 +327,7 @@ class HyperliquidAdapter(FeedAdapter):
                         self.spawn(self._next_funding())  # a settlement: the countdown moves to the next
                 self.funding.data(mono)
             elif channel == "userFills":
-                self._note_liquidations(data)
+                self._note_liquidations(data, raw, receive)
             elif channel in ("pong", "subscriptionResponse"):
                 return
             elif channel == "error":

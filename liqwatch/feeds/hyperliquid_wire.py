@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from liqwatch.feeds.wire import CandleClose, WireError, candle_close, ms_time, num, opt_num, text
+from liqwatch.feeds.wire import CandleClose, WireError, candle_close, ms_time, num, opt_num, plausible_notional, text
 from liqwatch.model import Exchange, FundingPayment, MarginMode, MarkTick, Position, Side, Stamp, UnevaluatedPosition
 from liqwatch.risk.hyperliquid import mmr_from_max_leverage
 from liqwatch.tiers import TierTable, TierTableError
@@ -34,25 +34,43 @@ def _table_from_tiers(tiers: Any) -> TierTable:
         raise WireError(f"margin table: {exc}") from None
 
 
-def parse_meta(meta: Any) -> dict[str, TierTable]:
-    """``meta`` (or the first element of ``metaAndAssetCtxs``) -> tier table per unified symbol."""
+Problems = list[tuple[Any, str]]  # unreadable items of an answer, each with why: counted and logged by the adapter
+
+
+def parse_meta(meta: Any, bad: Problems | None = None) -> dict[str, TierTable]:
+    """``meta`` (or the first element of ``metaAndAssetCtxs``) -> tier table per unified symbol. An unreadable
+    margin table or asset is left out (and appended to ``bad``), never a reason to refuse the others; an asset
+    whose margin table is unreadable gets no table (not one guessed from its maximum leverage)."""
     if not isinstance(meta, dict) or not isinstance(meta.get("universe"), list):
         raise WireError("meta: missing universe")
+    problems: Problems = bad if bad is not None else []
     tables: dict[int, TierTable] = {}
+    unreadable: set[int] = set()
     for entry in meta.get("marginTables", []) or []:
         try:
             tid, body = entry
-            tables[int(tid)] = _table_from_tiers(body["marginTiers"])
-        except (TypeError, ValueError, KeyError):
-            raise WireError("meta: unreadable marginTables entry") from None
+            tid = int(tid)
+        except (TypeError, ValueError):
+            problems.append((entry, "meta: unreadable marginTables entry"))
+            continue
+        try:
+            tables[tid] = _table_from_tiers(body["marginTiers"])
+        except (TypeError, KeyError, WireError) as exc:
+            unreadable.add(tid)
+            problems.append((entry, f"meta: margin table {tid}: {exc}"))
     out: dict[str, TierTable] = {}
     for asset in meta["universe"]:
-        name = text(asset, "name")
-        table_id = asset.get("marginTableId")
-        if isinstance(table_id, int) and table_id in tables:
-            out[unified(name)] = tables[table_id]
-        else:
-            out[unified(name)] = TierTable.flat(mmr_from_max_leverage(num(asset, "maxLeverage")))
+        try:
+            name = text(asset, "name")
+            table_id = asset.get("marginTableId")
+            if isinstance(table_id, int) and table_id in unreadable:
+                continue
+            if isinstance(table_id, int) and table_id in tables:
+                out[unified(name)] = tables[table_id]
+            else:
+                out[unified(name)] = TierTable.flat(mmr_from_max_leverage(num(asset, "maxLeverage")))
+        except (WireError, AttributeError, ValueError) as exc:
+            problems.append((asset, f"meta: {exc}"))
     return out
 
 
@@ -64,15 +82,26 @@ def parse_asset_ctx(coin: str, ctx: Any, stamp: Stamp) -> MarkTick:
     )
 
 
-def parse_meta_and_ctxs(payload: Any, receive: datetime) -> tuple[dict[str, TierTable], list[MarkTick]]:
+def parse_meta_and_ctxs(payload: Any, receive: datetime, wanted: set[str] | None = None,
+                        bad: Problems | None = None) -> tuple[dict[str, TierTable], list[MarkTick]]:
+    """``metaAndAssetCtxs`` -> tier tables and the marks of the ``wanted`` symbols (all when None). The context
+    of a coin not wanted is never read, and an unreadable one of a coin wanted is left out (appended to
+    ``bad``): one coin's context never makes the others' unusable."""
     if not isinstance(payload, list) or len(payload) != 2:
         raise WireError("metaAndAssetCtxs: expected [meta, ctxs]")
     meta, ctxs = payload
-    tables = parse_meta(meta)
+    problems: Problems = bad if bad is not None else []
+    tables = parse_meta(meta, problems)
     ticks = []
     stamp = Stamp(receive, receive)  # Hyperliquid sends no timestamp with the contexts
-    for asset, ctx in zip(meta["universe"], ctxs, strict=False):
-        ticks.append(parse_asset_ctx(text(asset, "name"), ctx, stamp))
+    for asset, ctx in zip(meta["universe"], ctxs if isinstance(ctxs, list) else [], strict=False):
+        name = asset.get("name") if isinstance(asset, dict) else None
+        if not isinstance(name, str) or (wanted is not None and unified(name) not in wanted):
+            continue
+        try:
+            ticks.append(parse_asset_ctx(name, ctx, stamp))
+        except WireError as exc:
+            problems.append((ctx, f"{name} context: {exc}"))
     return tables, ticks
 
 
@@ -87,7 +116,67 @@ class ClearinghouseState:
     unevaluated: tuple[UnevaluatedPosition, ...] = ()  # held, but not evaluable (entry 0, no margin table)
 
 
+def _asset_position(p: dict[str, Any], tiers: dict[str, TierTable], symbol: str, szi: float,
+                    mode: MarginMode, upnl: float) -> Position | UnevaluatedPosition:
+    lev = p.get("leverage") or {}
+    liq = opt_num(p, "liquidationPx")
+    cum = p.get("cumFunding")
+    # Hyperliquid counts funding paid as positive; ours is negative = paid.
+    since_open = opt_num(cum, "sinceOpen") if isinstance(cum, dict) else None
+    side = Side.LONG if szi > 0 else Side.SHORT
+    mark = num(p, "positionValue") / abs(szi) if p.get("positionValue") else None
+    entry = num(p, "entryPx")
+    plausible_notional(szi, entry, f"{symbol} szi x entryPx")
+    if mark is not None:
+        plausible_notional(szi, mark, f"{symbol} positionValue")
+    table = tiers.get(symbol)
+    if table is None and (max_lev := opt_num(p, "maxLeverage")) is not None:
+        table = TierTable.flat(mmr_from_max_leverage(max_lev))
+    if not entry > 0 or table is None:
+        # Shown with what is known, never dropped and never a reason to refuse the whole state.
+        reason = "entry price 0" if not entry > 0 else "no margin table"
+        return UnevaluatedPosition(
+            symbol, side, abs(szi), reason, entry_price=entry if entry > 0 else None,
+            mark_price=mark, margin_mode=mode, leverage=opt_num(lev, "value"), exchange_liquidation_price=liq)
+    return Position(
+        symbol=symbol,
+        side=side,
+        size=abs(szi),
+        entry_price=entry,
+        margin_mode=mode,
+        tiers=table,
+        leverage=opt_num(lev, "value"),
+        isolated_margin=num(p, "marginUsed") - upnl if mode is MarginMode.ISOLATED else None,
+        exchange_liquidation_price=liq,
+        mark_price=mark,
+        exchange_roe=opt_num(p, "returnOnEquity"),
+        exchange_funding_since_open=0.0 - since_open if since_open is not None else None,  # no "-0.0"
+    )
+
+
+def _unreadable(p: dict[str, Any], symbol: str, szi: float, mode: MarginMode, why: str) -> UnevaluatedPosition:
+    """What is known of a position with an unreadable field: not evaluated, the reason naming the field."""
+    def known(key: str) -> float | None:
+        try:
+            return opt_num(p, key)
+        except WireError:
+            return None
+
+    lev = p.get("leverage")
+    try:
+        leverage = opt_num(lev, "value") if isinstance(lev, dict) else None
+    except WireError:
+        leverage = None
+    entry = known("entryPx")
+    return UnevaluatedPosition(symbol, Side.LONG if szi > 0 else Side.SHORT, abs(szi), f"unreadable: {why}",
+                               entry_price=entry if entry else None, margin_mode=mode, leverage=leverage,
+                               exchange_liquidation_price=known("liquidationPx"))
+
+
 def parse_clearinghouse(state: Any, tiers: dict[str, TierTable]) -> ClearinghouseState:
+    """A clearinghouseState. A position with an unreadable field is listed as not evaluated (the others are
+    evaluated); the state is refused whole only when a position cannot be identified (coin, szi) or when a
+    cross position's unrealized PnL is unreadable, since the cross wallet is derived from it."""
     if not isinstance(state, dict):
         raise WireError("clearinghouseState: expected an object")
     cross = state.get("crossMarginSummary") or state.get("marginSummary")
@@ -105,44 +194,25 @@ def parse_clearinghouse(state: Any, tiers: dict[str, TierTable]) -> Clearinghous
         if szi == 0:
             continue
         symbol = unified(text(p, "coin"))
-        lev = p.get("leverage") or {}
-        mode = MarginMode.ISOLATED if lev.get("type") == "isolated" else MarginMode.CROSS
-        upnl = num(p, "unrealizedPnl")
+        lev = p.get("leverage")
+        mode = MarginMode.ISOLATED if isinstance(lev, dict) and lev.get("type") == "isolated" else MarginMode.CROSS
+        try:
+            upnl = num(p, "unrealizedPnl")
+        except WireError as exc:
+            if mode is MarginMode.CROSS:
+                raise WireError(f"{symbol}: {exc} (the cross wallet is derived from it)") from None
+            unevaluated.append(_unreadable(p, symbol, szi, mode, str(exc)))
+            continue
         if mode is MarginMode.CROSS:
             cross_upnl += upnl
-        liq = opt_num(p, "liquidationPx")
-        cum = p.get("cumFunding")
-        # Hyperliquid counts funding paid as positive; ours is negative = paid.
-        since_open = opt_num(cum, "sinceOpen") if isinstance(cum, dict) else None
-        side = Side.LONG if szi > 0 else Side.SHORT
-        mark = num(p, "positionValue") / abs(szi) if p.get("positionValue") else None
-        entry = num(p, "entryPx")
-        table = tiers.get(symbol)
-        if table is None and (max_lev := opt_num(p, "maxLeverage")) is not None:
-            table = TierTable.flat(mmr_from_max_leverage(max_lev))
-        if not entry > 0 or table is None:
-            # Shown with what is known, never dropped and never a reason to refuse the whole state.
-            reason = "entry price 0" if not entry > 0 else "no margin table"
-            unevaluated.append(UnevaluatedPosition(
-                symbol, side, abs(szi), reason, entry_price=entry if entry > 0 else None,
-                mark_price=mark, margin_mode=mode, leverage=opt_num(lev, "value"), exchange_liquidation_price=liq))
-            continue
-        positions.append(
-            Position(
-                symbol=symbol,
-                side=side,
-                size=abs(szi),
-                entry_price=entry,
-                margin_mode=mode,
-                tiers=table,
-                leverage=opt_num(lev, "value"),
-                isolated_margin=num(p, "marginUsed") - upnl if mode is MarginMode.ISOLATED else None,
-                exchange_liquidation_price=liq,
-                mark_price=mark,
-                exchange_roe=opt_num(p, "returnOnEquity"),
-                exchange_funding_since_open=0.0 - since_open if since_open is not None else None,  # no "-0.0"
-            )
-        )
+        try:
+            pos = _asset_position(p, tiers, symbol, szi, mode, upnl)
+        except WireError as exc:
+            pos = _unreadable(p, symbol, szi, mode, str(exc))
+        if isinstance(pos, Position):
+            positions.append(pos)
+        else:
+            unevaluated.append(pos)
     t = state.get("time")
     return ClearinghouseState(
         time=ms_time(state, "time") if t is not None else None,

@@ -7,9 +7,38 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+# Plausibility bounds shared by every exchange's wire checks. A finite number can still be absurd: a size of
+# 1e306 or a mark of 1.7e308 overflows every product it enters (notional, PnL) to inf and the risk to NaN.
+#: A position's size times its price beyond this is not a position: it is more than the open interest of any
+#: perpetual market (the largest, BTC, is below 1e11 USD across all exchanges).
+MAX_NOTIONAL = 1e12
+#: A mark more than this factor above or below the last mark applied (a REST mark or a frame) is no move of a
+#: market within one frame: mark prices are index-smoothed and move per second by a small fraction, and even a
+#: crash to a tenth takes minutes, during which marks keep arriving.
+MARK_MOVE_LIMIT = 10.0
+
 
 class WireError(ValueError):
     pass
+
+
+def plausible_notional(size: float, price: float, what: str) -> None:
+    """Refuse (WireError) a size and price whose product is not a finite, plausible notional."""
+    notional = abs(size) * abs(price)
+    if not (math.isfinite(notional) and notional <= MAX_NOTIONAL):
+        raise WireError(f"{what}: size {size:g} x price {price:g} is not a plausible notional "
+                        f"(limit {MAX_NOTIONAL:g})")
+
+
+def implausible_mark(mark: float, reference: float | None) -> str | None:
+    """Why ``mark`` cannot be a market's next mark after ``reference`` (the last one applied), or None."""
+    if not (mark > 0 and math.isfinite(mark)):
+        return f"mark price {mark!r} is not > 0"
+    if reference is not None and reference > 0 and not (
+            reference / MARK_MOVE_LIMIT <= mark <= reference * MARK_MOVE_LIMIT):
+        return (f"mark price {mark:g} is more than x{MARK_MOVE_LIMIT:g} away from the last mark {reference:g}: "
+                "not a plausible move in one frame")
+    return None
 
 
 def num(obj: Any, key: str) -> float:

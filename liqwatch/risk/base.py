@@ -6,6 +6,7 @@ liquidation at 1); each exchange module overrides what its exchange does differe
 
 from __future__ import annotations
 
+import math
 from typing import ClassVar
 
 from liqwatch.model import Exchange, Position
@@ -72,5 +73,9 @@ class ExchangeRisk:
 
     @staticmethod
     def risk(equity: float, requirement: float) -> float | None:
-        """requirement / equity, 1.0 = liquidation on every exchange; None once equity <= 0."""
+        """requirement / equity, 1.0 = liquidation on every exchange; None once equity <= 0. NaN when either
+        figure is not finite (an overflow of absurd inputs): not evaluable, never read as liquidation (None)
+        nor as safety, and ``liqwatch.danger`` reads it stale."""
+        if not (math.isfinite(equity) and math.isfinite(requirement)):
+            return math.nan
         return requirement / equity if equity > 0 else None
