@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import NewType
 
 from liqwatch.model import Side
 from liqwatch.status import Status
 
 SIZE_TOLERANCE = 1e-9  # relative: a "partial" that takes all but rounding is a full liquidation
+#: A time on the exchange's clock (as its histories are), never the local wall clock: the type says which.
+ExchangeTime = NewType("ExchangeTime", datetime)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +73,8 @@ class LiquidatedPosition:
 
 @dataclass(frozen=True, slots=True)
 class PreviousRun:
-    """What an earlier run of liqwatch last saw of an account (persisted in the database)."""
+    """What an earlier run of liqwatch last saw of an account (persisted in the database). ``seen_at`` is on
+    that run's local wall clock: converted to the exchange's before it dates a look-up."""
 
     seen_at: datetime
     positions: tuple[tuple[str, Side, float], ...]  # (symbol, side, size)
@@ -79,12 +83,14 @@ class PreviousRun:
 @dataclass(frozen=True, slots=True)
 class ClosedSinceLastRun:
     """A position the last run saw open that this run does not find (or one a REST reconciliation found
-    gone while the stream was blind): the adapter asks the exchange's history whether it was liquidated."""
+    gone while the stream was blind): the adapter asks the exchange's history whether it was liquidated.
+    ``since``: when it was last seen open, on the exchange's clock; the adapters query their history with it
+    as it is (no conversion)."""
 
     symbol: str
     side: Side
     size: float
-    since: datetime
+    since: ExchangeTime
     source: str = "history"  # or "blind"
 
     @property

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
@@ -19,10 +19,11 @@ from liqwatch.account_book import AccountBook
 from liqwatch.alerts.model import AlertLevel, AlertRule
 from liqwatch.alerts.thresholds import ThresholdMap
 from liqwatch.clock import Clock
-from liqwatch.disagreement import WALLET, Subject, describe, positions_agree, wallets_agree
+from liqwatch.disagreement import WALLET, Held, Reconciliation, Subject, wallets_agree
 from liqwatch.feeds.channel import Channel, ChannelKind, ChannelState, ChannelStatus
 from liqwatch.funding import funding_cashflow
 from liqwatch.funding_ledger import FundingLedger
+from liqwatch.liquidation_book import LiquidationBook
 from liqwatch.liquidations import ClosedSinceLastRun, LiquidatedPosition, PreviousRun, liquidation_status
 from liqwatch.model import (
     AccountSpec,
@@ -137,10 +138,12 @@ class _Account:
     halted: bool = False  # the adapter stopped watching (a mode whose API it cannot use): nothing to wait for
     liq_mono: dict[tuple[str, Side], float] = field(default_factory=dict)  # exchange's liq price reported
     disagreed: set[Subject] = field(default_factory=set)  # at the previous reconciliation
-    liquidations: dict[tuple[str, Side], LiquidatedPosition] = field(default_factory=dict)
-    previous: PreviousRun | None = None  # the positions the last run saw, until compared with this one's
-    closed_since_last_run: list[ClosedSinceLastRun] = field(default_factory=list)
     levels: dict[tuple[AlertRule, str], AlertLevel] = field(default_factory=dict)  # held, for hysteresis
+    liq: LiquidationBook = field(default_factory=LiquidationBook)
+
+    @property
+    def liquidations(self) -> dict[tuple[str, Side], LiquidatedPosition]:
+        return self.liq.records
 
 
 @dataclass
@@ -243,12 +246,12 @@ class MonitorStore:
         acc.last_position_time[event.key] = event.stamp.exchange_time
         pos = event.position
         if pos is None:
-            acc.opened_at.pop(event.key, None)
-            acc.liq_mono.pop(event.key, None)
-            had = acc.unevaluated.pop(event.key, None) is not None
-            return acc.book.remove(event.key) or had
+            return _forget(acc, event.key)
         if isinstance(pos, Position) and acc.mode_not_modelled is not None:
             pos = UnevaluatedPosition.of(pos, MODE_NOT_MODELLED)
+        # Opened on the exchange's clock (its own open time, else this event's), evaluated or not.
+        acc.opened_at.setdefault(event.key, (pos.opened_at if isinstance(pos, Position) else None)
+                                 or event.stamp.exchange_time)
         if isinstance(pos, UnevaluatedPosition):
             acc.book.remove(event.key)
             acc.unevaluated[event.key] = pos
@@ -256,7 +259,6 @@ class MonitorStore:
         acc.unevaluated.pop(event.key, None)
         old = next((p for p in acc.book.positions() if p.key == event.key), None)
         self._note_liq(acc, pos, old)
-        acc.opened_at.setdefault(event.key, pos.opened_at or event.stamp.exchange_time)
         acc.book.upsert(pos, self._mark_for(acc.spec.exchange, pos.symbol))
         return True
 
@@ -288,7 +290,7 @@ class MonitorStore:
             m = _Market(state, tick.stamp.exchange_time, self.clock.monotonic(), self.volatility(key[0], key[1]))
             self._markets[key] = m
         m.state, m.exchange_time, m.receive_mono = state, tick.stamp.exchange_time, self.clock.monotonic()
-        m.volatility.update(tick.stamp.exchange_time.timestamp(), tick.mark_price)
+        m.volatility.update(tick.stamp.exchange_time.timestamp(), tick.mark_price, realign=tick.by_arrival)
         for acc in self._accounts.values():
             if acc.spec.exchange is tick.exchange:
                 acc.book.on_mark(tick.symbol, tick.mark_price)
@@ -336,7 +338,8 @@ class MonitorStore:
 
     def _apply_state(self, acc: _Account, state: AccountState) -> bool:
         """A full state: replaces the positions, except where the stream already said something newer;
-        notices what closed while we were blind (a REST snapshot missing a position we still showed)."""
+        notices what closed while we were blind (a REST snapshot missing a position we still showed). A
+        position held but not evaluated follows the same rules as one evaluated: it is still held."""
         as_of = state.as_of
         rest = not state.from_stream
         positions: tuple[Position, ...] = state.positions
@@ -345,69 +348,45 @@ class MonitorStore:
         if state.mode_not_modelled is not None:  # nothing is evaluated under rules that are not the account's
             unevaluated += tuple(UnevaluatedPosition.of(p, MODE_NOT_MODELLED) for p in state.positions)
             positions = ()
-        held_unevaluated = {u.key for u in unevaluated}
-        held = {p.key: p for p in acc.book.positions()}
-        new = {p.key: p for p in positions}
-        disagreed: set[Subject] = set()
-        decided: dict[tuple[str, Side], bool] = {}
-
-        def stream_wins(subject: Subject, agree: bool) -> bool:
-            # A REST state that disagrees with the stream's newer version twice in a row replaces it.
-            if not rest or agree:
-                return True
-            disagreed.add(subject)
-            if subject not in acc.disagreed:
-                return True
-            self.incidents.append(describe(acc.spec.name, subject))
-            return False
-
-        def newer_on_stream(key: tuple[str, Side]) -> bool:
-            if key not in decided:  # decided once per key: the rule counts (and reports) each key once
-                t = acc.last_position_time.get(key)
-                decided[key] = not (as_of is None or t is None or t <= as_of) and stream_wins(
-                    key, positions_agree(held.get(key), new.get(key)))
-            return decided[key]
-
-        for old in held.values():
-            if old.key in new or newer_on_stream(old.key):
+        held: dict[tuple[str, Side], Held] = {**acc.unevaluated, **{p.key: p for p in acc.book.positions()}}
+        new: dict[tuple[str, Side], Held] = {**{u.key: u for u in unevaluated}, **{p.key: p for p in positions}}
+        rec = Reconciliation(acc.spec.name, rest, as_of, acc.last_position_time, acc.disagreed, held, new,
+                             self.incidents.append)
+        for key, old in held.items():
+            if key in new or rec.newer_on_stream(key):
                 continue
-            if old.key in held_unevaluated:  # still held, no longer evaluable: not a close
-                acc.book.remove(old.key)
-                continue
-            if acc.synced and not state.from_stream:
-                self.incidents.append(
-                    f"{acc.spec.name}: {old.symbol} {old.side.value} closed while the stream was blind "
-                    "(found by REST reconciliation)"
-                )
-                if old.key not in acc.liquidations:  # the adapter asks the exchange's history why
-                    since = acc.last_position_time.get(old.key) or as_of or self.clock.now()
-                    acc.closed_since_last_run.append(ClosedSinceLastRun(old.symbol, old.side, old.size, since, "blind"))
-            acc.book.remove(old.key)
-            acc.opened_at.pop(old.key, None)
-            acc.liq_mono.pop(old.key, None)
+            # A stream version replaced by REST has its own incident: no close the exchange never made.
+            if acc.synced and rest and key not in rec.replaced:
+                self.incidents.append(f"{acc.spec.name}: {old.symbol} {old.side.value} closed while the stream "
+                                      "was blind (found by REST reconciliation)")
+                # The adapter asks the exchange's history why, from when it was last seen (exchange time).
+                acc.liq.closed_while_blind(old.symbol, old.side, old.size, acc.last_position_time.get(key) or as_of)
+            _forget(acc, key)
             if as_of is not None:
-                acc.last_position_time[old.key] = as_of  # what the stream says later still applies
+                acc.last_position_time[key] = as_of  # what the stream says later still applies
         if (as_of is None or acc.last_balance_time is None or acc.last_balance_time <= as_of
-                or not stream_wins(WALLET, wallets_agree(acc.book.wallet_balance, state.wallet_balance))):
+                or not rec.stream_wins(WALLET, wallets_agree(acc.book.wallet_balance, state.wallet_balance))):
             acc.book.set_wallet_balance(state.wallet_balance)
             if as_of is not None:
                 acc.last_balance_time = as_of
-        for key in [k for k in acc.unevaluated if k not in held_unevaluated and not newer_on_stream(k)]:
-            del acc.unevaluated[key]  # closed (or evaluable again: then it is in ``positions``)
-        for u in unevaluated:
-            if not newer_on_stream(u.key):
-                acc.unevaluated[u.key] = u
-        now = self.clock.now()
-        for p in positions:
-            if newer_on_stream(p.key):
+        for key, p in new.items():
+            if rec.newer_on_stream(key):
                 continue  # the stream's version is newer than this snapshot
-            self._note_liq(acc, p, None)
-            acc.book.upsert(p, self._mark_for(acc.spec.exchange, p.symbol) or p.mark_price)
-            acc.opened_at.setdefault(p.key, p.opened_at or now)
+            if isinstance(p, Position):
+                acc.unevaluated.pop(key, None)
+                self._note_liq(acc, p, None)
+                acc.book.upsert(p, self._mark_for(acc.spec.exchange, p.symbol) or p.mark_price)
+            else:
+                acc.book.remove(key)
+                acc.unevaluated[key] = p
+            # First seen here: opened at its own open time, else the snapshot's (exchange) time.
+            opened = (p.opened_at if isinstance(p, Position) else None) or as_of
+            if opened is not None:
+                acc.opened_at.setdefault(key, opened)
             if as_of is not None:
-                acc.last_position_time[p.key] = as_of
+                acc.last_position_time[key] = as_of
         if rest:
-            acc.disagreed = disagreed
+            acc.disagreed = rec.disagreed
         if state.exchange_margin_balance is not None:
             # Ours from the snapshot's own marks and wallets, so the comparison is of definitions, not of time.
             ours = total_margin_balance(acc.book.rules, state.wallet_balance, state.positions)
@@ -489,8 +468,7 @@ class MonitorStore:
         acc = self._accounts.get(liq.account)
         if acc is None:
             return False
-        prev = acc.liquidations.get(liq.key)
-        acc.liquidations[liq.key] = prev.merged(liq) if prev is not None else liq
+        acc.liq.record(liq)
         if announce:
             self.incidents.append(f"{liq.account}: {liq.describe()}")
         self.version += 1
@@ -499,7 +477,7 @@ class MonitorStore:
     def release_liquidation(self, account: str, symbol: str, side: Side) -> bool:
         """Its alert was acknowledged: the LIQUIDATED row goes, and with it the critical status."""
         acc = self._accounts.get(account)
-        if acc is None or acc.liquidations.pop((symbol, side), None) is None:
+        if acc is None or not acc.liq.release((symbol, side)):
             return False
         self.version += 1
         return True
@@ -512,26 +490,20 @@ class MonitorStore:
         acc = self._accounts.get(account)
         if acc is None:
             return
-        acc.previous = previous
+        acc.liq.previous = previous
         if acc.synced:
             self._compare_with_last_run(acc)
 
     def _compare_with_last_run(self, acc: _Account) -> None:
-        prev, acc.previous = acc.previous, None
-        if prev is None:
-            return
-        open_now = {p.key for p in acc.book.positions()}
-        for symbol, side, size in prev.positions:
-            if (symbol, side) not in open_now and (symbol, side) not in acc.liquidations:
-                acc.closed_since_last_run.append(ClosedSinceLastRun(symbol, side, size, prev.seen_at))
+        acc.liq.compare_with_last_run({p.key for p in acc.book.positions()} | set(acc.unevaluated))
 
-    def take_closed_since_last_run(self, account: str) -> list[ClosedSinceLastRun]:
-        """The positions to look up in the exchange's history (each handed out once)."""
+    def take_closed_since_last_run(self, account: str, to_exchange: Callable[[datetime], datetime] | None = None,
+                                   ) -> list[ClosedSinceLastRun]:
+        """The positions to look up in the exchange's history (each handed out once), each ``since`` on the
+        exchange's clock. ``to_exchange``: the exchange's time at a local wall time (the adapter's measured
+        clock), for the last run's "seen at"; None takes the local clock as right."""
         acc = self._accounts.get(account)
-        if acc is None:
-            return []
-        out, acc.closed_since_last_run = acc.closed_since_last_run, []
-        return out
+        return acc.liq.take(to_exchange or (lambda t: t)) if acc is not None else []
 
     # --- reading ---------------------------------------------------------------------------------------
     def snapshot(self) -> MonitorSnapshot:
@@ -634,6 +606,14 @@ class MonitorStore:
     def _with_mark(self, exchange: Exchange, u: UnevaluatedPosition) -> UnevaluatedPosition:
         mark = self._mark_for(exchange, u.symbol)
         return u if mark is None or mark == u.mark_price else replace(u, mark_price=mark)
+
+
+def _forget(acc: _Account, key: tuple[str, Side]) -> bool:
+    """The position is no longer held (evaluated or not): True if it was."""
+    acc.opened_at.pop(key, None)
+    acc.liq_mono.pop(key, None)
+    had = acc.unevaluated.pop(key, None) is not None
+    return acc.book.remove(key) or had
 
 
 def _unevaluate_book(acc: _Account) -> None:

@@ -226,7 +226,8 @@ class FeedAdapter(FrameIntake):
                     resubscribed.pop(ch.name, None)
                     stream.force_reconnect(f"{ch.name}: subscribed but no data")
             self.on_supervise(now)
-            closed = self.store.take_closed_since_last_run(self.account.name)
+            # The last run's "seen at" is local: to the exchange's clock as measured now, like every ``since``.
+            closed = self.store.take_closed_since_last_run(self.account.name, self.server_clock.exchange_time)
             if closed:
                 self.spawn(self._explain_closed(closed))
 

@@ -184,7 +184,7 @@ class BinanceAdapter(BinanceUser):
         return self.market_stream if channel is self.mark else self.user_stream
 
     async def liquidation_history(self, closed: ClosedSinceLastRun) -> LiquidatedPosition | None:
-        start = str(int(self.server_clock.exchange_time(closed.since).timestamp() * 1000) - 60_000)
+        start = str(int(closed.since.timestamp() * 1000) - 60_000)  # already the exchange's time
         params = {"symbol": native(closed.symbol), "autoCloseType": "LIQUIDATION", "startTime": start}
         liq = binance_force_orders(self.account.name, closed, await self._signed("/fapi/v1/forceOrders", params))
         if liq is None:

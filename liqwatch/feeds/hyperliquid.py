@@ -63,7 +63,11 @@ class HyperliquidAdapter(FeedAdapter):
         self._funding_since_ms = int((time.time() - 30 * 86400) * 1000)
         self.pings = 0
         self._vol_seeding: set[str] = set()
-        self._started_at = self.clock.now()
+        # This run's start on the exchange's clock (from the first snapshot's time less the monotonic time
+        # since), never the local wall clock; until known, replayed liquidation fills wait to be judged.
+        self._started_mono = self.clock.monotonic()
+        self._started_at: datetime | None = None
+        self._replayed_fills: list[tuple[object, LiquidatedPosition]] = []
         self._liquidation_fills: set[object] = set()
         # The exchange time of the newest whole state applied: an older one pushed later changes nothing.
         self._state_time: datetime | None = None
@@ -150,6 +154,10 @@ class HyperliquidAdapter(FeedAdapter):
             self.server_clock.measure(before, state.time, self.clock.now())
         # The snapshot's own exchange time; without one, the exchange's clock a second before the request.
         as_of = state.time or self.server_clock.exchange_time(before) - timedelta(seconds=1)
+        if self._started_at is None:
+            self._started_at = as_of - timedelta(seconds=self.clock.monotonic() - self._started_mono)
+            replayed, self._replayed_fills = self._replayed_fills, []
+            self._record_fills([f for f in replayed if f[1].time >= self._started_at])
         # Fresh marks (and tiers, for a coin we have not seen) so that a resync leaves no old price behind.
         await self._markets(frozenset(p.symbol for p in state.positions))
         try:
@@ -240,10 +248,11 @@ class HyperliquidAdapter(FeedAdapter):
 
     def _note_liquidations(self, data: Any, raw: str, receive: datetime) -> None:
         """Fills of the exchange's own liquidations of this user (a ``liquidation`` object on the fill):
-        each slice is kept by the store, listed as LIQUIDATED until acknowledged. The snapshot sent on
-        subscribing replays older fills: only those since this adapter started count (older ones are the
-        start-up history lookup's), and a fill id is counted once across reconnects. A liquidation fill's
-        time is judged like every exchange time: an implausible one makes the frame bad, nothing recorded."""
+        each slice is kept by the store, listed as LIQUIDATED until acknowledged. A live message's fills are
+        this run's; the snapshot sent on subscribing replays older fills: only those since this run started
+        (both on the exchange's clock) count, older ones are the start-up history lookup's. A fill id is
+        counted once across reconnects. A liquidation fill's time is judged like every exchange time: an
+        implausible one makes the frame bad, nothing recorded."""
         if not isinstance(data, dict) or not isinstance(data.get("fills"), list):
             raise WireError("userFills without fills")
         found = []
@@ -252,19 +261,25 @@ class HyperliquidAdapter(FeedAdapter):
             if liq is not None and not self.time_ok("ws", raw, liq.time, receive, self.stream,
                                                     record=bool(data.get("isSnapshot"))):
                 return
-            if liq is None or liq.time < self._started_at:
-                continue
-            fill_id = fill.get("tid") if isinstance(fill, dict) else None
-            if fill_id is not None and fill_id in self._liquidation_fills:
-                continue
-            found.append((fill_id, liq))
-        for fill_id, liq in found:  # all parsed before any is applied
+            if liq is not None:
+                found.append((fill.get("tid") if isinstance(fill, dict) else None, liq))
+        if data.get("isSnapshot"):  # all parsed before any is applied
+            if self._started_at is None:
+                self._replayed_fills += found
+                return
+            found = [f for f in found if f[1].time >= self._started_at]
+        self._record_fills(found)
+
+    def _record_fills(self, found: list[tuple[object, LiquidatedPosition]]) -> None:
+        for fill_id, liq in found:
             if fill_id is not None:
+                if fill_id in self._liquidation_fills:
+                    continue
                 self._liquidation_fills.add(fill_id)
             self.store.record_liquidation(liq)
 
     async def liquidation_history(self, closed: ClosedSinceLastRun) -> LiquidatedPosition | None:
-        start = int(closed.since.timestamp() * 1000) - 60_000
+        start = int(closed.since.timestamp() * 1000) - 60_000  # the exchange's time, as userFills' are
         fills = await self._info({"type": "userFillsByTime", "user": self.address, "startTime": start})
         return hyperliquid_liquidation_fills(self.account.name, self.address, closed, fills)
 

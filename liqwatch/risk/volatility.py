@@ -61,8 +61,11 @@ class RollingReturns:
     def count(self) -> int:
         return len(self._returns)
 
-    def update(self, epoch_seconds: float, price: float) -> None:
-        """Feed a price observed at ``epoch_seconds`` (exchange time); older periods are ignored."""
+    def update(self, epoch_seconds: float, price: float, *, realign: bool = False) -> None:
+        """Feed a price observed at ``epoch_seconds`` (exchange time); older periods are ignored, unless
+        ``realign``: a mark ordered by arrival whose time was derived from the local clock (Hyperliquid's carry
+        none) is the newest there is, so an older period means the running period was misdated (a wall-clock
+        jump, since re-measured): the running period moves back to it instead of freezing until it is reached."""
         if not (price > 0 and math.isfinite(price)):
             return
         period = int(epoch_seconds // self.period_s)
@@ -71,10 +74,11 @@ class RollingReturns:
         if self._period is None:
             self._period, self._period_close = period, price
             return
-        if period < self._period:
+        if period < self._period and not realign:
             return
-        if period == self._period:
-            self._period_close = price
+        if period <= self._period:
+            self._period, self._period_close = period, price
+            self._first_live = min(self._first_live, period)
             return
         if self._prev_close is not None and self._period_close is not None:
             self._push(math.log(self._period_close / self._prev_close))
@@ -146,10 +150,10 @@ class MinuteVolatility:
         self.minutes = RollingReturns(60, window_minutes, self.min_returns)
         self.hours = RollingReturns(3600, HOUR_WINDOW, MIN_HOUR_RETURNS)
 
-    def update(self, epoch_seconds: float, mark: float) -> None:
-        """Feed a mark observed at ``epoch_seconds`` (exchange time); older periods are ignored."""
-        self.minutes.update(epoch_seconds, mark)
-        self.hours.update(epoch_seconds, mark)
+    def update(self, epoch_seconds: float, mark: float, *, realign: bool = False) -> None:
+        """Feed a mark observed at ``epoch_seconds`` (exchange time); see ``RollingReturns.update``."""
+        self.minutes.update(epoch_seconds, mark, realign=realign)
+        self.hours.update(epoch_seconds, mark, realign=realign)
 
     def seed(self, minute_closes: Sequence[tuple[float, float]], hour_closes: Sequence[tuple[float, float]]) -> None:
         """Seed both windows from 1-minute and 1-hour candles: ``(open time in epoch seconds, close)``."""

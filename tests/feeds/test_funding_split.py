@@ -91,7 +91,8 @@ def _hedge_store() -> tuple[MonitorStore, FakeClock]:
     store.add_account(spec, risk_rules(Exchange.BINANCE))
     legs = tuple(Position(BTC, side, size, 60_000.0, MarginMode.CROSS, FLAT, PositionMode.HEDGE, leverage=20)
                  for side, size in ((Side.LONG, 0.3), (Side.SHORT, 0.1)))
-    store.apply(AccountState(spec, 8_000.0, legs))
+    # A REST snapshot carries its exchange time: the legs' openings are dated by it, never the local clock.
+    store.apply(AccountState(spec, 8_000.0, legs, as_of=clock.now()))
     clock.advance(300)
     return store, clock
 
