@@ -663,7 +663,7 @@ def _rank_key(v: AccountView) -> tuple[int, float, str]:
         return (0, 0.0, v.name)
     if v.risk is None:
         return (3, 0.0, v.name)
-    if v.risk.risk is None or v.risk.liquidated or any(p.risk.liquidated for p in v.positions):
+    if v.risk.equity_gone or v.risk.liquidated or any(p.risk.liquidated for p in v.positions):
         return (0, 0.0, v.name)
     nearest = nearest_distance(v)
     if nearest is None:
