@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from liqwatch.alerts.levels import Ladder, falling, rising
 from liqwatch.alerts.model import AlertLevel, AlertRule, max_level
 from liqwatch.config.alerts import AlertThresholds
-from liqwatch.model import MarginMode
+from liqwatch.model import MarginMode, UnevaluatedPosition
 from liqwatch.risk.evaluate import AccountRisk, PositionRisk
 from liqwatch.status import Status
 
@@ -64,7 +64,7 @@ class Assessment:
         return status_of(self.level)
 
 
-def subject_of(r: PositionRisk) -> str:
+def subject_of(r: PositionRisk | UnevaluatedPosition) -> str:
     return f"{r.symbol} {r.side.value}"
 
 

@@ -156,7 +156,9 @@ def snapshot_text(snap: MonitorSnapshot) -> str:
             lines.append(f"{head}  waiting for the first snapshot")
             continue
         else:
-            exch = f" (exchange {fmt(r.exchange_margin_balance)})" if equity_differs(r) else ""
+            # Beside ours when they differ, or when ours lacks a position not evaluated.
+            shown = equity_differs(r) or (bool(a.unevaluated) and r.exchange_margin_balance is not None)
+            exch = f" (exchange {fmt(r.exchange_margin_balance)})" if shown else ""
             lines.append(f"{head}  equity {fmt(r.margin_balance)}{exch}  wallet {fmt(r.wallet_balance)}  "
                          f"cross equity {fmt(r.cross_margin_balance)}  MM {fmt(r.maintenance_margin)}  "
                          f"ratio {_fixed(r.margin_ratio, 4)}  risk {_fixed(r.risk, 4)}  "
