@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from liqwatch.alerts.levels import Ladder, falling, rising
 from liqwatch.alerts.model import AlertLevel, AlertRule, max_level
 from liqwatch.config.alerts import AlertThresholds
-from liqwatch.model import MarginMode
+from liqwatch.model import MarginMode, UnevaluatedPosition
 from liqwatch.risk.evaluate import AccountRisk, PositionRisk
 from liqwatch.status import Status
 
@@ -70,7 +70,7 @@ class Assessment:
         return status
 
 
-def subject_of(r: PositionRisk) -> str:
+def subject_of(r: PositionRisk | UnevaluatedPosition) -> str:
     return f"{r.symbol} {r.side.value}"
 
 
@@ -124,10 +124,10 @@ def _read(rule: AlertRule, subject: str, ladder: Ladder, value: float | None, he
 
 
 def account_readings(risk: AccountRisk, t: AlertThresholds, held: Held = _nothing_held) -> tuple[Reading, ...]:
-    has_positions = bool(risk.positions)
-    # No defined risk with positions open means equity <= 0: as bad as it gets.
-    forced = AlertLevel.LIQUIDATION_IMMINENT if risk.liquidated or (has_positions and risk.risk is None) else None
-    value = risk.risk if has_positions else 0.0
+    # No defined risk with cross positions open means equity <= 0: as bad as it gets. Without a cross
+    # position there is no account-level risk (None): the reading clears, the isolated positions judge.
+    forced = AlertLevel.LIQUIDATION_IMMINENT if risk.liquidated or risk.equity_gone else None
+    value = risk.risk if risk.has_cross else 0.0
     reading = _read(AlertRule.RISK, "", risk_ladder(t), value, held, forced)
     return (reading,) if reading is not None else ()
 

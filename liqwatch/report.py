@@ -55,27 +55,27 @@ def _account_json(a: AccountView) -> dict[str, Any]:
         "risk": r.risk if r else None,
         "funding_today": a.funding_today if r else None,
         "positions": [
-            {
-                "symbol": p.risk.symbol,
-                "side": p.risk.side.value,
-                "state": "open",
-                "size": p.risk.size,
-                "entry_price": p.risk.entry_price,
-                "mark_price": p.risk.mark_price,
-                "liquidation_price": p.risk.liquidation_price,
-                "liquidation_scope": p.risk.liquidation_scope,
-                "exchange_liquidation_price": p.risk.exchange_liquidation_price,
-                "distance_to_liquidation_pct": p.risk.distance_to_liquidation_pct,
-                "distance_sigma": p.risk.distance_sigma,
-                "margin_ratio": p.risk.margin_ratio,
-                "risk": p.risk.risk,
-                "unrealized_pnl": p.risk.unrealized_pnl,
-                "roe": p.risk.roe,
-                "exchange_roe": p.risk.exchange_roe,
-                "next_funding": p.next_funding,
-                "funding_since_open": p.funding_paid_since_open,
-                "age_s": _r(p.age_s, 3),
-            }
+            _position_json(
+                symbol=p.risk.symbol,
+                side=p.risk.side.value,
+                state="open",
+                size=p.risk.size,
+                entry_price=p.risk.entry_price,
+                mark_price=p.risk.mark_price,
+                liquidation_price=p.risk.liquidation_price,
+                liquidation_scope=p.risk.liquidation_scope,
+                exchange_liquidation_price=p.risk.exchange_liquidation_price,
+                distance_to_liquidation_pct=p.risk.distance_to_liquidation_pct,
+                distance_sigma=p.risk.distance_sigma,
+                margin_ratio=p.risk.margin_ratio,
+                risk=p.risk.risk,
+                unrealized_pnl=p.risk.unrealized_pnl,
+                roe=p.risk.roe,
+                exchange_roe=p.risk.exchange_roe,
+                next_funding=p.next_funding,
+                funding_since_open=p.funding_paid_since_open,
+                age_s=_r(p.age_s, 3),
+            )
             for p in a.positions
         ] + [_unevaluated_json(u) for u in a.unevaluated] + [_liquidated_json(r) for r in a.liquidations],
     }
@@ -86,35 +86,55 @@ def _account_json(a: AccountView) -> dict[str, Any]:
     return out
 
 
+def _fixed(value: float | None, digits: int) -> str:
+    # One precision per figure in the text report (fmt's significant digits would vary from row to row).
+    return "-" if value is None else f"{value:,.{digits}f}"
+
+
 def _signed(value: float | None) -> str:
     # Funding reads the same everywhere: negative = paid, positive = received.
     return "-" if value is None else f"{value:+,.2f}"
 
 
+#: Every position object carries every key (null where undefined), whatever its state: open, not evaluated,
+#: liquidated; a script reads one schema.
+POSITION_KEYS = (
+    "symbol", "side", "state", "size", "entry_price", "mark_price", "liquidation_price", "liquidation_scope",
+    "exchange_liquidation_price", "distance_to_liquidation_pct", "distance_sigma", "margin_ratio", "risk",
+    "unrealized_pnl", "roe", "exchange_roe", "next_funding", "funding_since_open", "age_s", "not_evaluated",
+    "partial", "size_before", "liquidated_at", "price", "realized_pnl", "found_in",
+)
+
+
+def _position_json(**fields: Any) -> dict[str, Any]:
+    unknown = set(fields) - set(POSITION_KEYS)
+    if unknown:
+        raise ValueError(f"position keys not in the schema: {sorted(unknown)}")
+    return {k: fields.get(k) for k in POSITION_KEYS}
+
+
 def _unevaluated_json(u: UnevaluatedPosition) -> dict[str, Any]:
     """What is known of a position that is not evaluated; every computed figure is null, never a guess."""
-    return {
-        "symbol": u.symbol, "side": u.side.value, "size": u.size, "entry_price": u.entry_price,
-        "mark_price": u.mark_price, "liquidation_price": None,
-        "exchange_liquidation_price": u.exchange_liquidation_price, "distance_to_liquidation_pct": None,
-        "distance_sigma": None, "margin_ratio": None, "risk": None, "unrealized_pnl": None, "next_funding": None,
-        "age_s": None, "state": "open", "not_evaluated": u.reason,
-    }
+    return _position_json(
+        symbol=u.symbol, side=u.side.value, state="open", size=u.size, entry_price=u.entry_price,
+        mark_price=u.mark_price, exchange_liquidation_price=u.exchange_liquidation_price, not_evaluated=u.reason,
+    )
+
 
 def _liquidated_json(r: LiquidatedPosition) -> dict[str, Any]:
     """A liquidation not acknowledged yet: listed with the positions until its alert is acknowledged."""
-    return {
-        "symbol": r.symbol,
-        "side": r.side.value,
-        "state": "liquidated",
-        "partial": r.partial,
-        "size": r.size_taken,  # what the exchange took
-        "size_before": r.size_before,
-        "liquidated_at": r.time.isoformat().replace("+00:00", "Z"),
-        "price": r.price,
-        "realized_pnl": r.realized_pnl,
-        "found_in": r.source,
-    }
+    return _position_json(
+        symbol=r.symbol,
+        side=r.side.value,
+        state="liquidated",
+        partial=r.partial,
+        size=r.size_taken,  # what the exchange took
+        size_before=r.size_before,
+        liquidated_at=r.time.isoformat().replace("+00:00", "Z"),
+        price=r.price,
+        realized_pnl=r.realized_pnl,
+        found_in=r.source,
+    )
 
 
 def snapshot_text(snap: MonitorSnapshot) -> str:
@@ -136,10 +156,12 @@ def snapshot_text(snap: MonitorSnapshot) -> str:
             lines.append(f"{head}  waiting for the first snapshot")
             continue
         else:
-            exch = f" (exchange {fmt(r.exchange_margin_balance)})" if equity_differs(r) else ""
+            # Beside ours when they differ, or when ours lacks a position not evaluated.
+            shown = equity_differs(r) or (bool(a.unevaluated) and r.exchange_margin_balance is not None)
+            exch = f" (exchange {fmt(r.exchange_margin_balance)})" if shown else ""
             lines.append(f"{head}  equity {fmt(r.margin_balance)}{exch}  wallet {fmt(r.wallet_balance)}  "
                          f"cross equity {fmt(r.cross_margin_balance)}  MM {fmt(r.maintenance_margin)}  "
-                         f"ratio {fmt(r.margin_ratio, 4)}  risk {fmt(r.risk, 4)}  "
+                         f"ratio {_fixed(r.margin_ratio, 4)}  risk {_fixed(r.risk, 4)}  "
                          f"funding today {_signed(a.funding_today)}{'' if a.fresh else '  (NOT FRESH)'}")
         for p in a.positions:
             pr = p.risk
@@ -147,9 +169,10 @@ def snapshot_text(snap: MonitorSnapshot) -> str:
                 f"  {pr.symbol:<16} {pr.side.value:<5} {pr.margin_mode.value:<8} size {pr.size:g}  "
                 f"mark {fmt(pr.mark_price, 4)}  liq {fmt(pr.liquidation_price, 4)}"
                 f"{' (pair)' if pr.liquidation_scope == 'pair' else ''}  "
-                f"(exch {fmt(pr.exchange_liquidation_price, 4)})  dist {fmt(pr.distance_to_liquidation_pct)}%  "
-                f"risk {fmt(pr.risk, 4)}  uPnL {fmt(pr.unrealized_pnl)}  "
-                f"ROE {fmt(None if pr.roe is None else pr.roe * 100)}%  funding {_signed(p.funding_paid_since_open)}"
+                f"(exch {fmt(pr.exchange_liquidation_price, 4)})  dist {_fixed(pr.distance_to_liquidation_pct, 2)}%  "
+                f"risk {_fixed(pr.risk, 4)}  uPnL {_signed(pr.unrealized_pnl)}  "
+                f"ROE {_signed(None if pr.roe is None else pr.roe * 100)}%  "
+                f"funding {_signed(p.funding_paid_since_open)}"
                 f"{'' if p.fresh else '  STALE'}"
             )
         lines.extend(f"  {u.symbol:<16} {u.side.value:<5} size {u.size:g}  entry {fmt(u.entry_price, 4)}  "

@@ -31,6 +31,7 @@ from liqwatch.model import (
     BalanceUpdate,
     Exchange,
     FundingPayment,
+    MarginMode,
     MarketState,
     MarkTick,
     Position,
@@ -64,7 +65,7 @@ class FundingPaid:
 @dataclass(frozen=True, slots=True)
 class PositionView:
     risk: PositionRisk
-    fresh: bool  # every channel feeding this value is LIVE
+    fresh: bool  # every channel feeding this value is LIVE, and its figures complete (``incomplete``)
     age_s: float | None  # age of the mark behind these figures (monotonic)
     funding_rate: float | None
     next_funding_time: datetime | None
@@ -76,6 +77,9 @@ class PositionView:
     #: Age of the exchange's own liquidation price (when it was last reported), and whether it is fresh.
     exchange_liq_age_s: float | None = None
     exchange_liq_fresh: bool = False
+    #: Why its figures are incomplete though its data is live (a cross position beside one not evaluated: the
+    #: other's margin and PnL are missing from the cross equity); ``fresh`` is then False.
+    incomplete: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +102,9 @@ class AccountView:
     #: Liquidations not acknowledged yet (oldest first): listed as LIQUIDATED, and the account is critical.
     liquidations: tuple[LiquidatedPosition, ...] = ()
     danger: Status = Status.OK  # the level its figures reach (liqwatch.danger), freshness aside
+    #: Synced and every channel LIVE. ``fresh`` also needs every position evaluated: a position not evaluated
+    #: leaves its margin and PnL out of the account's figures, so they are not shown as fresh.
+    feeds_live: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -530,7 +537,8 @@ class MonitorStore:
         for ch in acc.channels:
             ch.check(now_mono)
         feeds = tuple(ch.status(now_mono) for ch in acc.channels)
-        fresh = acc.synced and bool(feeds) and all(f.state is ChannelState.LIVE for f in feeds)
+        live = acc.synced and bool(feeds) and all(f.state is ChannelState.LIVE for f in feeds)
+        fresh = live and not acc.unevaluated
         liquidated = tuple(sorted(acc.liquidations.values(), key=lambda r: r.time))
         liq_status = liquidation_status(liquidated)
         if acc.disabled_reason is not None:
@@ -558,7 +566,13 @@ class MonitorStore:
         # The account's own thresholds, with the levels held since the last snapshot (as its alerts do).
         assessment = danger.assess(risk, self.thresholds.for_account(acc.spec.name),
                                    lambda rule, subject: acc.levels.get((rule, subject)))
-        acc.levels = {(r.rule, r.subject): r.level for r in assessment.readings if r.level is not None}
+        # A position not evaluated keeps the levels it had (as its alerts are held), never cleared by it.
+        missing = {danger.subject_of(u) for u in unevaluated}
+        kept = {k: v for k, v in acc.levels.items() if k[1] in missing}
+        acc.levels = {(r.rule, r.subject): r.level for r in assessment.readings if r.level is not None} | kept
+        # The cross figures lack a not-evaluated position's margin and PnL unless it is known to be isolated.
+        incomplete = next((f"{u.symbol} {u.side.value} not evaluated" for u in unevaluated
+                           if u.margin_mode is not MarginMode.ISOLATED), None)
         positions = []
         held = {p.key: p for p in acc.book.positions()}
         # The positions and wallet as last confirmed: the age of the account's quiet channels (their last
@@ -588,20 +602,24 @@ class MonitorStore:
             age = max((a for a in (age, state_age) if a is not None), default=None)
             liq_at = acc.liq_mono.get((pr.symbol, pr.side))
             liq_age = now_mono - liq_at if liq_at is not None else None
+            why = incomplete if pr.margin_mode is MarginMode.CROSS else None
             positions.append(
-                PositionView(pr, fresh and mark_fresh, age, rate,
+                PositionView(pr, live and mark_fresh and why is None, age, rate,
                              m.state.next_funding_time if m is not None else None, next_pay, paid, st,
                              exchange_liq_age_s=liq_age,
-                             exchange_liq_fresh=fresh and liq_age is not None and liq_age <= liq_limit)
+                             exchange_liq_fresh=live and liq_age is not None and liq_age <= liq_limit,
+                             incomplete=why)
             )
         # One level (liqwatch.danger), and an unacknowledged liquidation keeps the account critical.
-        level = worst([assessment.status, *([liq_status] if liq_status is not None else [])])
+        level = worst([assessment.status, *(danger.status_of(v) for v in kept.values()),
+                       *([liq_status] if liq_status is not None else [])])
         status = level
         # A position not evaluated may hide danger (its margin is missing from the account's): never "ok".
-        if (not fresh or unevaluated) and status is not Status.CRITICAL:
+        if not fresh and status is not Status.CRITICAL:
             status = Status.STALE
         return AccountView(acc.spec.name, acc.spec.exchange, risk, tuple(positions), feeds, fresh, status, True,
-                           funding_today=today, unevaluated=unevaluated, liquidations=liquidated, danger=level)
+                           funding_today=today, unevaluated=unevaluated, liquidations=liquidated, danger=level,
+                           feeds_live=live)
 
     def _with_mark(self, exchange: Exchange, u: UnevaluatedPosition) -> UnevaluatedPosition:
         mark = self._mark_for(exchange, u.symbol)
@@ -643,7 +661,7 @@ def _rank_key(v: AccountView) -> tuple[int, float, str]:
         return (0, 0.0, v.name)
     if v.risk is None:
         return (3, 0.0, v.name)
-    if v.risk.risk is None or v.risk.liquidated or any(p.risk.liquidated for p in v.positions):
+    if v.risk.equity_gone or v.risk.liquidated or any(p.risk.liquidated for p in v.positions):
         return (0, 0.0, v.name)
     nearest = nearest_distance(v)
     if nearest is None:

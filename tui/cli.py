@@ -26,7 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"liqwatch {__version__}")
     parser.add_argument("--config", dest="app_config", metavar="PATH",
-                        help="configuration file for the app (default: the XDG config path)")
+                        help="configuration file for the app and every command that reads one "
+                             "(default: the XDG config path)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
@@ -42,12 +43,30 @@ def wants_app(args: argparse.Namespace) -> bool:
     return not getattr(args, "plain", False) and not getattr(args, "json", False) and on_terminal()
 
 
+def pass_config_down(args: argparse.Namespace) -> None:
+    """``liqwatch --config PATH COMMAND``: the top-level file reaches the command's own ``--config``, so it is
+    never silently ignored; a command that reads no configuration, or a second different file, is an error."""
+    if args.app_config is None or args.command is None:
+        return
+    if not hasattr(args, "config"):
+        if args.command == "config":
+            return  # no action given: its own message says what is missing
+        raise UserError(f"--config: 'liqwatch {args.command}' reads no configuration file")
+    own = args.config
+    if own is None:
+        # The command's own type (config check takes a Path, the others a str).
+        args.config = Path(args.app_config) if args.command == "config" else args.app_config
+    elif Path(own) != Path(args.app_config):
+        raise UserError("give the config file once: --config before or after the command, not two different files")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     install_redaction()  # before anything can log: keys, signatures and listen keys never reach a log
     parser = build_parser()
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", None)
     try:
+        pass_config_down(args)
         if args.command == "demo" and wants_app(args):
             from tui.launch import run_demo_app
 

@@ -50,9 +50,10 @@ def freshness(a: AccountView) -> Cell:
     return (f"{SHORT_STATE.get(worst.state, worst.state.value)}{age}", feed_tag(worst.state))
 
 
-def equity_cell(r: AccountRisk, dim: str) -> Cell:
-    """Our equity; with the exchange's own beside it when the two disagree at its snapshot (liqwatch.report)."""
-    if equity_differs(r):
+def equity_cell(r: AccountRisk, dim: str, incomplete: bool = False) -> Cell:
+    """Our equity; with the exchange's own beside it when the two disagree at its snapshot (liqwatch.report),
+    or when ours is ``incomplete`` (a position not evaluated is missing from it)."""
+    if equity_differs(r) or (incomplete and r.exchange_margin_balance is not None):
         return (f"{fmt.compact(r.margin_balance)}≠{fmt.compact(r.exchange_margin_balance)}", "warning" + dim)
     return (fmt.money(r.margin_balance), dim)
 
@@ -83,7 +84,7 @@ def account_entry(a: AccountView) -> Entry:
         status_cell(a.status, liquidated),
         (SHORT_EXCHANGE.get(a.exchange.value, a.exchange.value), dim),
         (a.name, "strong" + dim),
-        equity_cell(r, dim),
+        equity_cell(r, dim, bool(a.unevaluated)),
         (fmt.money(r.cross_margin_balance), dim),
         (fmt.ratio_pct(r.margin_ratio), dim),
         (fmt.pct(nearest, 1), level + dim),

@@ -45,7 +45,8 @@ def info_lines(a: AccountView, p: PositionView, tiers: TierTable | None, now: da
     level = status_tag(p.status)
     marker = status_cell(status, r.liquidated)
     exch = exchange_liq(p)
-    freshness = ("live", "muted") if p.fresh else (f"  not live: data {fmt.age(p.age_s)} old", "stale")
+    freshness = ("live", "muted") if p.fresh else (f"  not fresh: {p.incomplete}", "stale") if p.incomplete \
+        else (f"  not live: data {fmt.age(p.age_s)} old", "stale")
     isolated = r.margin_mode is MarginMode.ISOLATED
     gain = "gain" if r.unrealized_pnl >= 0 else "loss"
     return [

@@ -34,6 +34,9 @@ class Exposure:
     accounts: set[str] = field(default_factory=set)
     stale_age: float | None = None  # the oldest mark behind a position that is not fresh
     stale: bool = False
+    #: Positions not evaluated counted in: their size and side are known, their notional at the last mark
+    #: (left out of long/short when no mark is known).
+    unevaluated: int = 0
 
     @property
     def net(self) -> float:
@@ -58,6 +61,17 @@ def exposures(snap: MonitorSnapshot) -> list[Exposure]:
                 e.stale = True
                 if p.age_s is not None:
                     e.stale_age = max(e.stale_age or 0.0, p.age_s)
+        for u in a.unevaluated:
+            e = by_asset.setdefault(base_asset(u.symbol), Exposure(base_asset(u.symbol)))
+            notional = u.size * u.mark_price if u.mark_price is not None else 0.0
+            if u.side.sign > 0:
+                e.long += notional
+            else:
+                e.short += notional
+            e.net_size += u.side.sign * u.size
+            e.positions += 1
+            e.accounts.add(a.name)
+            e.stale, e.unevaluated = True, e.unevaluated + 1
     return sorted(by_asset.values(), key=lambda e: (-abs(e.net), e.asset))
 
 
@@ -65,7 +79,12 @@ def exposure_entries(snap: MonitorSnapshot) -> list[Entry]:
     out = []
     for e in exposures(snap):
         dim = " stale" if e.stale else ""
-        fresh = (fmt.age(e.stale_age) if e.stale_age is not None else "?", "stale") if e.stale else ("live", "muted")
+        if e.unevaluated:  # includes positions not evaluated: never "live"
+            fresh = ("N/E", "stale")
+        elif e.stale:
+            fresh = (fmt.age(e.stale_age) if e.stale_age is not None else "?", "stale")
+        else:
+            fresh = ("live", "muted")
         cells = (
             (e.asset, "strong" + dim),
             # Long or short is a position, not a gain: the sign says which, no colour needed.

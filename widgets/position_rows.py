@@ -124,6 +124,14 @@ def position_status(p: PositionView) -> Status:
     return p.status
 
 
+def freshness_cell(p: PositionView) -> tuple[str, str]:
+    if p.fresh:
+        return ("live", "muted")
+    if p.incomplete is not None:  # live data, but the account lacks a position not evaluated
+        return ("acct N/E", "stale")
+    return (f"old {fmt.age(p.age_s)}", "stale")
+
+
 def position_entry(a: AccountView, p: PositionView, now: datetime) -> Entry:
     r = p.risk
     dim = "" if p.fresh else " stale"
@@ -133,7 +141,7 @@ def position_entry(a: AccountView, p: PositionView, now: datetime) -> Entry:
     roe = roe_pct(p)
     exch = exchange_liq(p)
     to_next = seconds_to_next(p, a.exchange, now)
-    fresh = ("live", "muted") if p.fresh else (f"old {fmt.age(p.age_s)}", "stale")
+    fresh = freshness_cell(p)
     gain = "gain" if r.unrealized_pnl >= 0 else "loss"
     cells = (
         (a.name, "muted" + dim),
@@ -211,7 +219,7 @@ def _signature(a: AccountView, p: PositionView, now: datetime) -> tuple[object, 
     """Everything a row's text depends on, at the resolution it is shown (ages and countdowns in seconds)."""
     age = None if p.fresh or p.age_s is None else int(p.age_s)
     return (a.name, a.exchange, p.risk, p.fresh, age, p.funding_rate, p.next_funding, p.funding_paid_since_open,
-            p.status, p.exchange_liq_fresh, math.ceil(seconds_to_next(p, a.exchange, now)))
+            p.status, p.exchange_liq_fresh, p.incomplete, math.ceil(seconds_to_next(p, a.exchange, now)))
 
 
 def position_entries(snap: MonitorSnapshot, account: str | None = None, cache: EntryCache | None = None

@@ -51,7 +51,7 @@ def observe(
     out = Observed()
     for acc in snapshot.accounts:
         t = thresholds.for_account(acc.name)
-        if acc.risk is None or not acc.fresh:
+        if acc.risk is None or not (acc.fresh or acc.feeds_live):
             out.frozen_accounts.add(acc.name)
             continue
         _account_rules(out, state, acc, t, options)
@@ -108,8 +108,15 @@ def _account_rules(out: Observed, state: AlertState, acc: AccountView, t: AlertT
     assessment = danger.assess(risk, t, held)
     fresh = {danger.subject_of(p.risk): p.fresh for p in acc.positions}
     for r in assessment.readings:
-        frozen = r.subject != "" and not fresh.get(r.subject, False)
+        # The account's own figures lack a not-evaluated position's margin and PnL (``acc.fresh`` False),
+        # a cross position's too (its ``fresh`` False): held, as for stale data.
+        frozen = not fresh.get(r.subject, False) if r.subject != "" else not acc.fresh
         _observe(out, AlertKey(acc.name, r.rule, r.subject), r, frozen=frozen or r.held)
+    # A position not evaluated has no reading: its alerts are held, never cleared as gone.
+    missing = {danger.subject_of(u) for u in acc.unevaluated}
+    for key in state.active:
+        if key.account == acc.name and key.subject in missing and key.rule in _RISKY_RULES:
+            out.observations.append(Observation(key, None, None, None, "", frozen=True))
 
     if t.funding_cost_per_day is not None:
         flows = [p.next_funding for p in acc.positions if p.next_funding is not None]

@@ -97,6 +97,17 @@ class AccountRisk:
     exchange_margin_balance: float | None = None
     exchange_margin_balance_gap: float | None = None
 
+    @property
+    def has_cross(self) -> bool:
+        """Whether the account has an account-level (cross) margin ratio and risk: only with a cross position."""
+        return any(p.margin_mode is MarginMode.CROSS for p in self.positions)
+
+    @property
+    def equity_gone(self) -> bool:
+        """Cross positions open and no defined risk: the cross equity is <= 0, as bad as it gets. (No cross
+        position: ``risk`` is None because there is no account-level ratio, which says nothing of danger.)"""
+        return self.has_cross and self.risk is None
+
 
 def figures(rules: ExchangeRisk, pos: Position, mark: float) -> PositionFigures:
     return PositionFigures(
@@ -170,8 +181,10 @@ def assemble(
     )
     isolated_pnl = math.fsum(figs[p.key].unrealized_pnl for p in positions if p.margin_mode is MarginMode.ISOLATED)
     has_cross = any(p.margin_mode is MarginMode.CROSS for p in positions)
-    acc_ratio = rules.margin_ratio(equity, totals.requirement) if has_cross or equity > 0 else None
-    acc_risk = rules.risk(equity, totals.requirement) if has_cross else (0.0 if equity > 0 else None)
+    # Without a cross position there is no account-level ratio (each isolated position has its own): None,
+    # not 0 and not "equity gone" (``AccountRisk.equity_gone`` says that one).
+    acc_ratio = rules.margin_ratio(equity, totals.requirement) if has_cross else None
+    acc_risk = rules.risk(equity, totals.requirement) if has_cross else None
     acc_liquidated = has_cross and _is_liquidated(equity, acc_risk)
 
     groups: dict[str, list[Position]] = {}

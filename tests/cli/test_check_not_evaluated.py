@@ -54,7 +54,7 @@ async def test_check_json_lists_a_position_not_evaluated_and_exits_stale(tmp_pat
     assert btc["not_evaluated"] == "entry price 0" and btc["side"] == "long" and btc["size"] == 0.5
     assert btc["entry_price"] is None and btc["mark_price"] > 0 and btc["risk"] is None
     eth = next(p for p in main["positions"] if p["symbol"] == "ETH/USDT:USDT")
-    assert "not_evaluated" not in eth and eth["risk"] is not None  # the other position is evaluated
+    assert eth["not_evaluated"] is None and eth["risk"] is not None  # the other position is evaluated
     hedge = accounts["binance-hedge"]
     assert hedge["status"] == "stale" and "Multi-Assets" in hedge["mode_not_modelled"]
     assert hedge["risk"] is None and hedge["margin_balance"] is None
@@ -62,5 +62,5 @@ async def test_check_json_lists_a_position_not_evaluated_and_exits_stale(tmp_pat
     assert reasons == {("BTC/USDT:USDT", "long"): "entry price 0", ("BTC/USDT:USDT", "short"): "entry price 0",
                        ("SOL/USDT:USDT", "long"): "mode not modelled"}  # the fault on BTCUSDT hits its legs too
     whale_doc = accounts["hl-whale"]
-    assert whale_doc["status"] != "stale" and all("not_evaluated" not in p for p in whale_doc["positions"])
+    assert whale_doc["status"] != "stale" and all(p["not_evaluated"] is None for p in whale_doc["positions"])
     assert all(f["state"] == "LIVE" for f in doc["feeds"])  # every feed went live: stale is the positions' doing

@@ -3,8 +3,14 @@ reason, its account reads stale, and the other positions and accounts carry on (
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
+from liqwatch.alerts.engine import evaluate
+from liqwatch.alerts.model import AlertKey, AlertLevel, AlertRule, AlertState
+from liqwatch.alerts.thresholds import ThresholdMap
+from liqwatch.config.alerts import AlertThresholds
 from liqwatch.feeds.channel import ChannelState
 from liqwatch.status import Status
 from liqwatch.store import AccountView
@@ -39,7 +45,7 @@ async def test_binance_entry_price_zero_in_the_snapshot_is_listed_not_evaluated_
         assert u.side.value == "long" and u.size == pytest.approx(0.5) and u.entry_price is None
         assert u.mark_price is not None and u.mark_price > 0
         assert [p.risk.symbol for p in a.positions] == ["ETH/USDT:USDT"]  # the other one is evaluated
-        assert a.status is Status.STALE and a.fresh  # live feeds, but never "ok" with a position missing
+        assert a.status is Status.STALE and a.feeds_live and not a.fresh  # never "ok" with a position missing
         adapter = env.adapter("binance-main")
         reconciled = adapter.reconcile_ok
         await eventually(lambda: adapter.reconcile_ok >= reconciled + 2, 10, "reconciliations carry on")
@@ -81,3 +87,37 @@ async def test_hyperliquid_entry_px_zero_is_listed_not_evaluated_and_the_account
         assert view(env, "hl-isolated").status is not Status.STALE
         env.emu.faults.bad_position("zero_entry", "BTC", exchange="hyperliquid", on=False)
         await eventually(lambda: not view(env, "hl-whale").unevaluated, 10, "evaluated again once fixed")
+
+
+async def test_hyperliquid_critical_alert_is_held_while_its_position_is_not_evaluated() -> None:
+    # Thresholds wide enough that hl-isolated's 25x ETH long is critical by distance from the start.
+    thresholds = ThresholdMap(AlertThresholds(distance_pct_warning=99.0, distance_pct_critical=98.0))
+    key = AlertKey("hl-isolated", AlertRule.DISTANCE_PCT, "ETH/USDC:USDC long")
+    async with running(only=HYPERLIQUID) as env:
+        env.monitor.store.thresholds = thresholds  # one definition of danger: the store's and the alerts'
+        state = AlertState()
+
+        def step() -> AlertState:
+            nonlocal state
+            state, _ = evaluate(state, env.monitor.store.snapshot(), thresholds, datetime.now(UTC))
+            return state
+
+        await eventually(lambda: live(env, "hl-isolated") and key in step().active, 15, "ETH's critical alert")
+        assert state.active[key].level is AlertLevel.CRITICAL
+        alert_id = state.active[key].id
+        env.emu.faults.bad_position("zero_entry", "ETH", exchange="hyperliquid")
+        await eventually(lambda: not_evaluated(env, "hl-isolated", "ETH/USDC:USDC") is not None, 15,
+                         "ETH listed as not evaluated")
+        adapter = env.adapter("hl-isolated")
+        reconciled = adapter.reconcile_ok
+
+        def held() -> bool:
+            assert key in step().active and state.active[key].id == alert_id, "the alert was cleared"
+            return adapter.reconcile_ok >= reconciled + 2
+
+        await eventually(held, 15, "two reconciliations with ETH not evaluated")
+        assert state.active[key].level is AlertLevel.CRITICAL
+        assert view(env, "hl-isolated").status is Status.CRITICAL  # held as its alert is: not merely stale
+        env.emu.faults.bad_position("zero_entry", "ETH", exchange="hyperliquid", on=False)
+        await eventually(lambda: not view(env, "hl-isolated").unevaluated, 10, "evaluated again")
+        assert state.active[key].id == alert_id

@@ -53,7 +53,7 @@ def test_a_position_that_becomes_unevaluable_is_kept_not_reported_closed_and_the
     assert [p.risk.symbol for p in a.positions] == ["BTC/USDT:USDT"]
     assert [(u.symbol, u.reason, u.mark_price) for u in a.unevaluated] == [
         ("ETH/USDT:USDT", "no leverage bracket", 3_000.0)]  # with the live mark
-    assert a.status is Status.STALE and a.fresh
+    assert a.status is Status.STALE and a.feeds_live and not a.fresh  # its figures lack ETH
     assert not any("closed while the stream was blind" in i for i in store.incidents)
 
 

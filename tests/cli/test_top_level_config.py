@@ -1,0 +1,55 @@
+"""``liqwatch --config PATH COMMAND``: the top-level ``--config`` listed in ``--help`` reaches the command (separate
+processes, as a user runs them)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = ('[[accounts]]\nname = "main"\nexchange = "binance"\napi_key_env = "LW_TEST_NOPE_KEY"\n'
+          'api_secret_env = "LW_TEST_NOPE_SECRET"\n')
+
+
+@pytest.fixture(autouse=True)
+def private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))  # no default config to fall back on
+
+
+def liqwatch(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "tui", *args], capture_output=True, text=True, timeout=timeout,
+                          cwd=ROOT, env=dict(os.environ))
+
+
+def test_top_level_config_reaches_check(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(CONFIG, encoding="utf-8")
+    proc = liqwatch("--config", str(cfg), "check", "--json", "--timeout", "2")
+    assert "no accounts configured" not in proc.stderr
+    assert proc.returncode == 3, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert [a["name"] for a in doc["accounts"]] == ["main"]  # the file's account, disabled without its key
+    assert "LW_TEST_NOPE_KEY" in doc["accounts"][0]["disabled"]
+
+
+def test_top_level_config_reaches_config_check(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(CONFIG, encoding="utf-8")
+    proc = liqwatch("--config", str(cfg), "config", "check", "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert "main" in proc.stdout and str(cfg) in proc.stdout
+
+
+def test_two_different_config_files_or_a_command_without_one_is_a_clear_error(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(CONFIG, encoding="utf-8")
+    proc = liqwatch("--config", str(cfg), "check", "--config", str(tmp_path / "other.toml"))
+    assert proc.returncode == 2 and "not two different files" in proc.stderr
+    proc = liqwatch("--config", str(cfg), "calc", "-")
+    assert proc.returncode == 2 and "'liqwatch calc' reads no configuration file" in proc.stderr
