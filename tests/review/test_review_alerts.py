@@ -235,3 +235,26 @@ def test_an_all_isolated_account_with_nothing_left_in_cross_is_not_liquidation_i
     _, events = evaluate(AlertState(), snap, ThresholdMap(), clock.now())
     assert (view.status, [(e.alert.key.rule.value, e.alert.level.value) for e in events]) == (Status.OK, []), (
         f"account risk {view.risk.risk if view.risk else None}")
+
+
+def test_the_header_names_a_liquidated_account_as_the_worst_before_its_data_is_back() -> None:
+    """DEFECT: the header's "worst" skips every account without figures (``a.risk is not None``), while the
+    snapshot (and the accounts pane) rank an account with an unacknowledged liquidation first whatever
+    else it shows. After a restart the liquidation is restored before the account's first snapshot; while
+    that account cannot sync (exchange unreachable, a mode not modelled), the header names another,
+    healthy account as the worst ("worst other OK"), the liquidation nowhere in it.
+    EXPECTED: the header's worst is the accounts pane's first: the liquidated account, marked critical."""
+    from widgets.header_lines import header_lines
+
+    clock = FakeClock(T0)
+    store = MonitorStore(clock, ThresholdMap())
+    for name in ("liquidated", "other"):
+        store.add_account(AccountSpec(name, Exchange.BINANCE), risk_rules(Exchange.BINANCE))
+    store.apply(AccountState(AccountSpec("other", Exchange.BINANCE), 1_000.0,
+                             (_isolated("SOL/USDT:USDT", 150.0, 5),)))
+    store.record_liquidation(LiquidatedPosition("liquidated", "ETH/USDT:USDT", Side.LONG, 10.0, 2_915.0, T0),
+                             announce=False)  # restored from the last run, its alert still open
+    snap = store.snapshot()
+    assert snap.accounts[0].name == "liquidated" and snap.accounts[0].status is Status.CRITICAL
+    top = "".join(text for text, _ in header_lines(snap, (), 200)[0])
+    assert "worst liquidated" in top, top
