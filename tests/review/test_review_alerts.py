@@ -258,3 +258,24 @@ def test_the_header_names_a_liquidated_account_as_the_worst_before_its_data_is_b
     assert snap.accounts[0].name == "liquidated" and snap.accounts[0].status is Status.CRITICAL
     top = "".join(text for text, _ in header_lines(snap, (), 200)[0])
     assert "worst liquidated" in top, top
+
+
+def test_a_plain_close_while_not_running_is_not_alerted_as_a_liquidation() -> None:
+    """DEFECT: at start, a position of the last run that is gone and has no liquidation in the exchange's
+    history gets the incident "<acct>: BTC/USDT:USDT long closed while liqwatch was not running (no
+    liquidation in the exchange's history)" (``ExchangeAdapter._explain_closed``). ``event_from_incident``
+    falls through to its catch-all ``liquidat`` pattern, which matches "no liquidation": a RiskEvent of kind
+    LIQUIDATION at LIQUIDATION IMMINENT, latched until acknowledged, for a position the trader closed
+    himself. The account meanwhile reads "ok" (no record), so ``check`` exits 0 under a liquidation alert.
+    EXPECTED: a close the exchange's history does not show as a liquidation is at most a notice (a
+    warning), never a liquidation alert."""
+    from liqwatch.liquidations import ClosedSinceLastRun, ExchangeTime
+
+    sc = Scenario(thresholds=RISK_ONLY_MAP)
+    state, _ = evaluate(AlertState(), sc.tick(59_000.0), RISK_ONLY_MAP, sc.clock.now())
+    closed = ClosedSinceLastRun("ETH/USDT:USDT", Side.LONG, 2.0, ExchangeTime(T0))
+    sc.store.incidents.append(f"main: {closed.symbol} {closed.side.value} closed {closed.when} "
+                              "(no liquidation in the exchange's history)")
+    state, _ = evaluate(state, sc.tick(59_000.0), RISK_ONLY_MAP, sc.clock.now())
+    levels = {a.key.subject: a.level for a in state.active.values()}
+    assert all(level.rank <= AlertLevel.WARNING.rank for level in levels.values()), levels
