@@ -279,3 +279,31 @@ def test_a_plain_close_while_not_running_is_not_alerted_as_a_liquidation() -> No
     state, _ = evaluate(state, sc.tick(59_000.0), RISK_ONLY_MAP, sc.clock.now())
     levels = {a.key.subject: a.level for a in state.active.values()}
     assert all(level.rank <= AlertLevel.WARNING.rank for level in levels.values()), levels
+
+
+def test_a_liquidation_does_not_send_an_all_clear_for_its_account() -> None:
+    """DEFECT: when the exchange liquidates an account's cross position, the account's risk rule has no
+    position left to judge (``danger.account_readings`` reads risk 0.0), so its CRITICAL risk alert clears
+    in the same evaluation that raises the liquidation, and a cleared critical alert is *sent* ("all
+    clear", ``_Builder.clear``: notify when announced critical). The trader's phone gets "main: risk
+    0.00, cleared" next to "BTC long LIQUIDATED", while the account reads critical.
+    EXPECTED: while an account has a liquidation not acknowledged, nothing about it is announced as clear
+    (its risk alert is held or closed silently; the liquidation alert says what happened)."""
+    from liqwatch.alerts.model import EventKind
+    from liqwatch.model import PositionUpdate
+
+    sc = Scenario(thresholds=RISK_ONLY_MAP)
+    state, _ = evaluate(AlertState(), sc.tick(risk=0.85), RISK_ONLY_MAP, sc.clock.now())
+    assert state.active[AlertKey("main", AlertRule.RISK)].level is AlertLevel.CRITICAL
+    sc.clock.advance(1)
+    now = sc.clock.now()
+    sc.store.record_liquidation(LiquidatedPosition("main", SYMBOL, Side.LONG, 1.0, 55_000.0, now, 1.0, -5_000.0))
+    sc.store.apply(PositionUpdate("main", (SYMBOL, Side.LONG), None, Stamp(now, now)))
+    sc.channel.data(sc.clock.monotonic())
+    snap = sc.store.snapshot()
+    assert snap.account("main").status is Status.CRITICAL
+    state, events = evaluate(state, snap, RISK_ONLY_MAP, now)
+    assert any(e.kind is EventKind.RAISED and e.alert.key.subject == LIQ_SUBJECT for e in events)
+    sent_clear = [e.note or e.alert.message for e in events
+                  if e.kind is EventKind.CLEARED and e.notify]
+    assert sent_clear == [], sent_clear
