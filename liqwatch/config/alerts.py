@@ -236,7 +236,7 @@ class AlertThresholds(BaseModel):
 
     model_config = MODEL_CONFIG
 
-    warning: RiskLevel = 0.5
+    warning: RiskLevel = 0.6
     """Risk (maintenance margin / equity) at which a warning is raised. In (0, 1.5]."""
 
     critical: RiskLevel = 0.8
