@@ -92,7 +92,10 @@ def run_demo_app(args: argparse.Namespace) -> int:
         raise UserError("--seconds must be > 0")
     if not args.speed > 0:
         raise UserError("--speed must be > 0")
-    settings = _settings(None, quiet=True)
+    # A file named with --config must load (its thresholds judge the demo's accounts); the default one is
+    # optional for the demo.
+    config = getattr(args, "config", None)
+    settings = _settings(Path(config) if config else None, quiet=config is None)
     record = Path(args.record) if args.record else None
     from tui.terminal_out import AppTerminal
 

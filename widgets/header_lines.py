@@ -55,10 +55,12 @@ def _fit(spans: Sequence[Span], width: int) -> Line:
 def header_lines(snap: MonitorSnapshot, alerts: Sequence[Alert], width: int, label: str = "") -> list[Line]:
     """Two lines; ``label`` (what is watched, e.g. the demo's emulator) ends the second when it fits."""
     top: list[Span] = [(" liqwatch ", "strong")]
-    ranked = [a for a in snap.accounts if a.risk is not None]
+    # An account with a liquidation not acknowledged ranks first whatever else it shows (also before its
+    # figures are back); otherwise the first account with figures.
+    ranked = [a for a in snap.accounts if a.risk is not None or a.liquidations]
     if ranked:
         worst = ranked[0]
-        marker = status_cell(worst.status, worst_liquidated(worst))
+        marker = status_cell(worst.status, worst_liquidated(worst) or bool(worst.liquidations))
         # The snapshot's order, as the accounts pane's: nearest to liquidation first.
         top += [("│ worst ", "muted"), (f"{worst.name} ", "strong"), marker,
                 (f" liq {fmt.pct(nearest_distance(worst), 1)} risk {fmt.risk(worst_risk(worst))} ", marker[1])]

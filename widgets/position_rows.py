@@ -247,7 +247,19 @@ def position_entries(snap: MonitorSnapshot, account: str | None = None, cache: E
         live = {e.key for e in out}
         for key in [k for k in cache if k not in live]:
             del cache[key]
-    return out
+    # Across accounts, nearest to liquidation first (as the header and the accounts pane rank): the
+    # liquidated and the not-evaluated rows (distance -inf) lead, a tie goes to the worse status.
+    return sorted(out, key=_nearest_first)
+
+
+def _nearest_first(e: Entry) -> tuple[float, float]:
+    dist, danger = e.sort[_DIST], e.sort[_DANGER]
+    return (float(dist) if isinstance(dist, (int, float)) else float("inf"),
+            float(danger) if isinstance(danger, (int, float)) else 0.0)
+
+
+_DIST = [c.key for c in COLUMNS].index("dist")
+_DANGER = [c.key for c in COLUMNS].index("status")
 
 
 def find_unevaluated(snap: MonitorSnapshot, key: str) -> UnevaluatedPosition | None:

@@ -23,6 +23,9 @@ def register(sub: Any) -> None:
     p.add_argument("--seconds", type=float, metavar="N", help="stop after N seconds (default: until Ctrl-C)")
     p.add_argument("--speed", type=float, default=1.0, help="market speed, simulated seconds per second (default 1)")
     p.add_argument("--record", metavar="FILE", help="append every raw frame (gzip JSON lines) to FILE")
+    p.add_argument("--config", metavar="PATH",
+                   help="configuration file whose [alerts] thresholds the demo's accounts are judged by, as "
+                        "check --demo does (default: the XDG config path, if any)")
     p.add_argument("--json", action="store_true", help="print one JSON snapshot per second instead of a table")
     p.add_argument("--plain", action="store_true",
                    help="print a refreshing text table instead of opening the terminal app "
@@ -49,13 +52,18 @@ async def _run(args: argparse.Namespace) -> None:
     import json
     from pathlib import Path
 
+    from liqwatch.alerts.thresholds import ThresholdMap
+    from liqwatch.commands.monitor_setup import user_settings
     from liqwatch.demo import demo_environment
     from liqwatch.emulator import describe_accounts
     from liqwatch.report import snapshot_json, snapshot_text
 
     tty = sys.stdout.isatty() and not args.json
     record = Path(args.record) if args.record else None
-    async with demo_environment(record_path=record, speed=args.speed) as (emu, monitor):
+    # The user's [alerts] (and [accounts.alerts]) as check --demo and the App's demo use them: one
+    # definition of danger, whichever way the demo is watched.
+    thresholds = ThresholdMap.from_settings(user_settings(args.config))
+    async with demo_environment(record_path=record, thresholds=thresholds, speed=args.speed) as (emu, monitor):
         banner = [f"liqwatch demo: emulator on 127.0.0.1:{emu.port} (rest_url {emu.rest_url}, ws_url {emu.ws_url})",
                   *describe_accounts(emu.scenario, show_secrets=False), ""]
         sys.stdout.write("\n".join(banner) + "\n")

@@ -11,6 +11,16 @@ from liqwatch.config.settings import Settings
 from liqwatch.runtime import Monitor
 
 
+def user_settings(config: str | None) -> Settings:
+    """The configuration (``config``, or the XDG path); a broken file is the user's error, named."""
+    from liqwatch.config import ConfigError, load_settings
+
+    try:
+        return load_settings(Path(config) if config else None)
+    except ConfigError as exc:
+        raise UserError(str(exc)) from None
+
+
 @contextlib.asynccontextmanager
 async def monitor_from_args(
     config: str | None, demo: bool, record: Path | None, speed: float = 1.0
@@ -18,12 +28,8 @@ async def monitor_from_args(
     """A running monitor and the settings it runs under. The demo watches its own accounts but takes
     thresholds and the data directory from the user's configuration, if there is one."""
     from liqwatch.alerts.thresholds import ThresholdMap
-    from liqwatch.config import ConfigError, load_settings
 
-    try:
-        settings = load_settings(Path(config) if config else None)
-    except ConfigError as exc:
-        raise UserError(str(exc)) from None
+    settings = user_settings(config)
     thresholds = ThresholdMap.from_settings(settings)  # each account's own, as its alerts use them
     if demo:
         from liqwatch.demo import demo_environment

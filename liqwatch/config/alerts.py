@@ -236,8 +236,11 @@ class AlertThresholds(BaseModel):
 
     model_config = MODEL_CONFIG
 
-    warning: RiskLevel = 0.5
-    """Risk (maintenance margin / equity) at which a warning is raised. In (0, 1.5]."""
+    warning: RiskLevel = 0.6
+    """Risk (maintenance margin / equity) at which a warning is raised. In (0, 1.5]. Default 0.6, above the
+    0.5 at which a position opened at its asset's maximum leverage starts wherever maintenance is half the
+    initial margin there (Hyperliquid: 1 / (2 x max leverage); Binance's smaller symbols), so that such an
+    ordinary position is not warned about at open; the distance rules warn the higher leverages in time."""
 
     critical: RiskLevel = 0.8
     """Risk at which the alert becomes critical. Must be above ``warning``."""

@@ -19,9 +19,10 @@ MMR = 0.005
 ENTRY = 60_000.0
 WALLET = 10_000.0
 # With one cross long, distance and risk move together (risk 0.5 is ~1 % from liquidation): tests of the
-# risk ladder switch the distance rules off so that each event they expect is the risk rule's.
-RISK_ONLY = AlertThresholds(distance_pct_warning=None, distance_pct_critical=None, distance_sigma_warning=None,
-                            distance_sigma_critical=None)
+# risk ladder switch the distance rules off so that each event they expect is the risk rule's. They test the
+# ladder's mechanics on a fixed ladder (warning 0.5, critical 0.8, imminent 0.9), not the shipped defaults.
+RISK_ONLY = AlertThresholds(warning=0.5, critical=0.8, liquidation_imminent=0.9, distance_pct_warning=None,
+                            distance_pct_critical=None, distance_sigma_warning=None, distance_sigma_critical=None)
 RISK_ONLY_MAP = ThresholdMap(RISK_ONLY)
 
 
