@@ -510,7 +510,16 @@ class MonitorStore:
         exchange's clock. ``to_exchange``: the exchange's time at a local wall time (the adapter's measured
         clock), for the last run's "seen at"; None takes the local clock as right."""
         acc = self._accounts.get(account)
-        return acc.liq.take(to_exchange or (lambda t: t)) if acc is not None else []
+        return acc.liq.take(to_exchange or (lambda t: t), self.clock.monotonic()) if acc is not None else []
+
+    def closed_lookup_answered(self, account: str, closed: ClosedSinceLastRun, ok: bool) -> int:
+        """The history look-up of ``closed`` answered (``ok``) or failed (asked again later, with backoff);
+        the failures in a row. While one is not answered its account never reads "ok"."""
+        acc = self._accounts.get(account)
+        if acc is None:
+            return 0
+        self.version += 1
+        return acc.liq.answered(closed, ok, self.clock.monotonic())
 
     # --- reading ---------------------------------------------------------------------------------------
     def snapshot(self) -> MonitorSnapshot:
@@ -540,7 +549,8 @@ class MonitorStore:
         live = acc.synced and bool(feeds) and all(f.state is ChannelState.LIVE for f in feeds)
         fresh = live and not acc.unevaluated
         liquidated = tuple(sorted(acc.liquidations.values(), key=lambda r: r.time))
-        liq_status = liquidation_status(liquidated)
+        # A liquidation not acknowledged; else a position gone whose history look-up is not answered yet.
+        liq_status = liquidation_status(liquidated) or acc.liq.unresolved_status()
         if acc.disabled_reason is not None:
             return AccountView(acc.spec.name, acc.spec.exchange, None, (), feeds, False, Status.STALE, False,
                                acc.disabled_reason)
