@@ -23,6 +23,7 @@ from liqwatch.disagreement import WALLET, Held, Reconciliation, Subject, wallets
 from liqwatch.feeds.channel import Channel, ChannelKind, ChannelState, ChannelStatus
 from liqwatch.funding import funding_cashflow
 from liqwatch.funding_ledger import FundingLedger
+from liqwatch.incidents import IncidentKind, incident
 from liqwatch.liquidation_book import LiquidationBook
 from liqwatch.liquidations import ClosedSinceLastRun, LiquidatedPosition, PreviousRun, liquidation_status
 from liqwatch.model import (
@@ -364,8 +365,9 @@ class MonitorStore:
                 continue
             # A stream version replaced by REST has its own incident: no close the exchange never made.
             if acc.synced and rest and key not in rec.replaced:
-                self.incidents.append(f"{acc.spec.name}: {old.symbol} {old.side.value} closed while the stream "
-                                      "was blind (found by REST reconciliation)")
+                self.incidents.append(incident(
+                    acc.spec.name, f"{old.symbol} {old.side.value} closed while the stream was blind (found by REST "
+                    "reconciliation)", IncidentKind.CLOSED_WHILE_BLIND, old.symbol, old.side.value))
                 # The adapter asks the exchange's history why, from when it was last seen (exchange time).
                 acc.liq.closed_while_blind(old.symbol, old.side, old.size, acc.last_position_time.get(key) or as_of)
             _forget(acc, key)
@@ -477,7 +479,8 @@ class MonitorStore:
             return False
         acc.liq.record(liq)
         if announce:
-            self.incidents.append(f"{liq.account}: {liq.describe()}")
+            self.incidents.append(incident(liq.account, liq.describe(), IncidentKind.LIQUIDATION, liq.symbol,
+                                           liq.side.value))
         self.version += 1
         return True
 

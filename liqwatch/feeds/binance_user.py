@@ -17,6 +17,7 @@ from liqwatch.feeds.binance_wire import AccountUpdate, WirePosition, parse_accou
 from liqwatch.feeds.rest import ApiError, RestError
 from liqwatch.feeds.stream import WS
 from liqwatch.feeds.wire import WireError, ms_time
+from liqwatch.incidents import IncidentKind, incident
 from liqwatch.liquidations import SIZE_TOLERANCE, LiquidatedPosition, is_partial
 from liqwatch.model import BalanceUpdate, PositionUpdate, Side
 from liqwatch.redact import register_secret
@@ -63,7 +64,8 @@ class BinanceUser(BinanceMarket):
             return
         if kind == "MARGIN_CALL":
             self.user.data(mono)
-            self.store.incidents.append(f"{self.account.name}: Binance MARGIN_CALL (risk guidance from the exchange)")
+            self.store.incidents.append(incident(self.account.name, "Binance MARGIN_CALL (risk guidance from the "
+                                                 "exchange)", IncidentKind.MARGIN_CALL))
             return
         if kind == "ORDER_TRADE_UPDATE":
             if not self._trade_time_ok(event, raw, receive):
@@ -117,9 +119,12 @@ class BinanceUser(BinanceMarket):
                 self.store.record_liquidation(liq)
                 return
         if order.get("X") == "FILLED":
-            self.store.incidents.append(
-                f"{self.account.name}: {symbol} {kind} by Binance at {order.get('ap') or order.get('p')}"
-            )
+            # An ADL fill (or a liquidation fill that could not be read): said as such, typed.
+            what = IncidentKind.LIQUIDATION if kind == "liquidated" else IncidentKind.AUTO_DELEVERAGE
+            side = {"LONG": "long", "SHORT": "short"}.get(str(order.get("ps")))
+            self.store.incidents.append(incident(
+                self.account.name, f"{symbol} {kind} by Binance at {order.get('ap') or order.get('p')}", what,
+                symbol, side))
 
     def _liquidation_of(self, order: dict[str, Any], symbol: str, event: Any) -> LiquidatedPosition | None:
         """One liquidation fill -> the slice it took; None when it cannot be read (then only an incident)."""
