@@ -23,6 +23,7 @@ from liqwatch.disagreement import WALLET, Held, Reconciliation, Subject, wallets
 from liqwatch.feeds.channel import Channel, ChannelKind, ChannelState, ChannelStatus
 from liqwatch.funding import funding_cashflow
 from liqwatch.funding_ledger import FundingLedger
+from liqwatch.incidents import IncidentKind, incident
 from liqwatch.liquidation_book import LiquidationBook
 from liqwatch.liquidations import ClosedSinceLastRun, LiquidatedPosition, PreviousRun, liquidation_status
 from liqwatch.model import (
@@ -364,8 +365,9 @@ class MonitorStore:
                 continue
             # A stream version replaced by REST has its own incident: no close the exchange never made.
             if acc.synced and rest and key not in rec.replaced:
-                self.incidents.append(f"{acc.spec.name}: {old.symbol} {old.side.value} closed while the stream "
-                                      "was blind (found by REST reconciliation)")
+                self.incidents.append(incident(
+                    acc.spec.name, f"{old.symbol} {old.side.value} closed while the stream was blind (found by REST "
+                    "reconciliation)", IncidentKind.CLOSED_WHILE_BLIND, old.symbol, old.side.value))
                 # The adapter asks the exchange's history why, from when it was last seen (exchange time).
                 acc.liq.closed_while_blind(old.symbol, old.side, old.size, acc.last_position_time.get(key) or as_of)
             _forget(acc, key)
@@ -477,7 +479,8 @@ class MonitorStore:
             return False
         acc.liq.record(liq)
         if announce:
-            self.incidents.append(f"{liq.account}: {liq.describe()}")
+            self.incidents.append(incident(liq.account, liq.describe(), IncidentKind.LIQUIDATION, liq.symbol,
+                                           liq.side.value))
         self.version += 1
         return True
 
@@ -510,7 +513,16 @@ class MonitorStore:
         exchange's clock. ``to_exchange``: the exchange's time at a local wall time (the adapter's measured
         clock), for the last run's "seen at"; None takes the local clock as right."""
         acc = self._accounts.get(account)
-        return acc.liq.take(to_exchange or (lambda t: t)) if acc is not None else []
+        return acc.liq.take(to_exchange or (lambda t: t), self.clock.monotonic()) if acc is not None else []
+
+    def closed_lookup_answered(self, account: str, closed: ClosedSinceLastRun, ok: bool) -> int:
+        """The history look-up of ``closed`` answered (``ok``) or failed (asked again later, with backoff);
+        the failures in a row. While one is not answered its account never reads "ok"."""
+        acc = self._accounts.get(account)
+        if acc is None:
+            return 0
+        self.version += 1
+        return acc.liq.answered(closed, ok, self.clock.monotonic())
 
     # --- reading ---------------------------------------------------------------------------------------
     def snapshot(self) -> MonitorSnapshot:
@@ -540,7 +552,8 @@ class MonitorStore:
         live = acc.synced and bool(feeds) and all(f.state is ChannelState.LIVE for f in feeds)
         fresh = live and not acc.unevaluated
         liquidated = tuple(sorted(acc.liquidations.values(), key=lambda r: r.time))
-        liq_status = liquidation_status(liquidated)
+        # A liquidation not acknowledged; else a position gone whose history look-up is not answered yet.
+        liq_status = liquidation_status(liquidated) or acc.liq.unresolved_status()
         if acc.disabled_reason is not None:
             return AccountView(acc.spec.name, acc.spec.exchange, None, (), feeds, False, Status.STALE, False,
                                acc.disabled_reason)

@@ -28,9 +28,10 @@ from liqwatch.alerts.model import (
     EventKind,
     max_level,
 )
-from liqwatch.alerts.risk_events import RiskEvent, event_from_incident, new_incidents
+from liqwatch.alerts.risk_events import RiskEvent, RiskEventKind, event_from_incident, new_incidents
 from liqwatch.alerts.rules import Observation, observe
 from liqwatch.alerts.thresholds import EngineOptions, ThresholdMap
+from liqwatch.liquidations import LiquidatedPosition
 from liqwatch.store import MonitorSnapshot
 
 DEFAULT_OPTIONS = EngineOptions()
@@ -147,15 +148,30 @@ class _Builder:
             notify = cur.announced.is_critical and cur.reopened == 0
         self.emit(EventKind.CLEARED, alert, notify, message, value)
 
-    def risk_event(self, event: RiskEvent) -> None:
+    def risk_event(self, event: RiskEvent, record: LiquidatedPosition | None = None) -> None:
+        """``record``: the store's current record of a liquidation event (all its slices so far), whose
+        figures the alert carries rather than the one slice's."""
         key = AlertKey(event.account, AlertRule.RISK_EVENT, event.subject)
+        text = record.describe() if record is not None else event.message
+        message = f"{event.account}: {text}" if event.account else text
         cur = self.active.get(key)
         if cur is not None:
             if event.level.rank > cur.level.rank:
-                self._escalate(cur, Observation(key, event.level, None, None, event.message))
+                self._escalate(cur, Observation(key, event.level, None, None, message))
+            elif record is not None and message != cur.message:
+                self._update(cur, message, record)
             return  # the same event again while its alert is open: one alert, no spam
-        self._raise(key, event.level, None, None, f"{event.account}: {event.message}" if event.account
-                    else event.message)
+        self._raise(key, event.level, None, None, message)
+
+    def _update(self, cur: Alert, message: str, record: LiquidatedPosition) -> None:
+        # A further slice: the alert shows the size taken so far (logged); the final slice, which turns a
+        # partial liquidation into a full one, is worth telling again, even if acknowledged or snoozed.
+        became_full = not record.partial and "partially liquidated" in cur.message
+        alert = replace(cur, message=message, updated_at=self.now)
+        if became_full:
+            alert = replace(alert, acked_at=None, acked_level=None, snoozed_until=None, snoozed_level=None)
+        self.active[cur.key] = alert
+        self.emit(EventKind.UPDATED, alert, became_full)
 
     # --- time ---------------------------------------------------------------------------------------------
     def tick(self) -> None:
@@ -206,7 +222,8 @@ def evaluate(
     fresh_incidents = new_incidents(state.incidents_seen, snapshot.incidents)
     names = present
     for text in fresh_incidents:
-        b.risk_event(event_from_incident(text, names))
+        event = event_from_incident(text, names)
+        b.risk_event(event, _record_of(snapshot, event))
     for event in risk_events:
         b.risk_event(event)
     b.tick()
@@ -214,6 +231,16 @@ def evaluate(
         not_live_since=MappingProxyType(observed.not_live_since), incidents_seen=snapshot.incidents
     )
     return new_state, b.events
+
+
+def _record_of(snapshot: MonitorSnapshot, event: RiskEvent) -> LiquidatedPosition | None:
+    """The store's record of a liquidation event, when it still lists it."""
+    if event.kind is not RiskEventKind.LIQUIDATION or event.symbol is None:
+        return None
+    view = next((a for a in snapshot.accounts if a.name == event.account), None)
+    if view is None:
+        return None
+    return next((r for r in view.liquidations if r.symbol == event.symbol and r.side.value == event.side), None)
 
 
 def ack(state: AlertState, alert_id: str, now: datetime,

@@ -70,6 +70,7 @@ class EventKind(StrEnum):
     SNOOZED = "snoozed"
     SNOOZE_ENDED = "snooze_ended"
     CLEARED = "cleared"
+    UPDATED = "updated"  # same alert, same level, new figures worth a line in the log (a further slice)
 
 
 @dataclass(frozen=True, slots=True, order=True)

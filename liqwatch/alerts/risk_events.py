@@ -1,13 +1,12 @@
 """Exchange risk events: the typed hook feeds push into, and the bridge from the store's incident strings.
 
-Feeds report today by appending text to ``MonitorStore.incidents``; ``new_incidents`` finds the lines added
-since the last look and ``event_from_incident`` classifies them. A feed that knows more (a margin call with
-its symbol, an ADL notice) should push a ``RiskEvent`` to a ``RiskEventQueue`` instead.
+Feeds report by appending typed lines (``liqwatch.incidents.Incident``) to ``MonitorStore.incidents``;
+``new_incidents`` finds the lines added since the last look and ``event_from_incident`` maps each by its
+kind. A feed may also push a ``RiskEvent`` to a ``RiskEventQueue``.
 """
 
 from __future__ import annotations
 
-import re
 from collections import deque
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -15,11 +14,14 @@ from datetime import datetime
 from enum import StrEnum
 
 from liqwatch.alerts.model import AlertLevel
+from liqwatch.incidents import Incident, IncidentKind
 
 
 class RiskEventKind(StrEnum):
     MARGIN_CALL = "margin_call"
     CLOSED_WHILE_BLIND = "closed_while_blind"
+    CLOSED = "closed"  # gone since the last run; the exchange's history shows no liquidation
+    LIQUIDATION_UNKNOWN = "liquidation_unknown"  # gone; the exchange's history could not be read
     LIQUIDATION = "liquidation"
     AUTO_DELEVERAGE = "auto_deleverage"
     FEED_ERROR = "feed_error"
@@ -80,31 +82,26 @@ def new_incidents(seen: tuple[str, ...], current: tuple[str, ...]) -> tuple[str,
     return current
 
 
-# ``LiquidatedPosition.describe``: the store's line for a liquidation it keeps listed.
-_LIQUIDATED = re.compile(r"^(?P<symbol>\S+) (?P<side>long|short) (?:LIQUIDATED|partially liquidated)\b")
-_CLOSED_BLIND = re.compile(r"^(?P<symbol>\S+) (?P<side>long|short) closed while the stream was blind")
-_LIQUIDATION = re.compile(r"liquidat", re.IGNORECASE)
-_ADL = re.compile(r"\bADL\b|auto[- ]?deleverag", re.IGNORECASE)
+# What each typed incident is as an exchange risk event. A position the trader closed himself (gone since the
+# last run, and the exchange's history shows no liquidation) is a notice, never a liquidation.
+_OF_INCIDENT: dict[IncidentKind, tuple[RiskEventKind, AlertLevel]] = {
+    IncidentKind.LIQUIDATION: (RiskEventKind.LIQUIDATION, AlertLevel.LIQUIDATION_IMMINENT),
+    IncidentKind.CLOSED_WHILE_BLIND: (RiskEventKind.CLOSED_WHILE_BLIND, AlertLevel.CRITICAL),
+    IncidentKind.CLOSED_SINCE_LAST_RUN: (RiskEventKind.CLOSED, AlertLevel.WARNING),
+    IncidentKind.LIQUIDATION_UNKNOWN: (RiskEventKind.LIQUIDATION_UNKNOWN, AlertLevel.WARNING),
+    IncidentKind.MARGIN_CALL: (RiskEventKind.MARGIN_CALL, AlertLevel.CRITICAL),
+    IncidentKind.AUTO_DELEVERAGE: (RiskEventKind.AUTO_DELEVERAGE, AlertLevel.CRITICAL),
+    IncidentKind.FEED: (RiskEventKind.FEED_ERROR, AlertLevel.WARNING),
+}
 
 
 def event_from_incident(text: str, accounts: Collection[str]) -> RiskEvent:
-    """Classify one incident line (``"<account>: <what happened>"``)."""
+    """One incident line (``"<account>: <what happened>"``) as a risk event, by its kind (``Incident``); the
+    prose is never parsed for it. A plain string is a note about a feed (a warning)."""
     account, sep, rest = text.partition(": ")
     if not sep or account not in accounts:
         account, rest = "", text
-    m = _LIQUIDATED.match(rest)
-    if m:
-        return RiskEvent(account, RiskEventKind.LIQUIDATION, rest, AlertLevel.LIQUIDATION_IMMINENT,
-                         m.group("symbol"), m.group("side"))
-    m = _CLOSED_BLIND.match(rest)
-    if m:
-        return RiskEvent(account, RiskEventKind.CLOSED_WHILE_BLIND, rest, AlertLevel.CRITICAL,
-                         m.group("symbol"), m.group("side"))
-    if "MARGIN_CALL" in rest:
-        return RiskEvent(account, RiskEventKind.MARGIN_CALL, rest, AlertLevel.CRITICAL)
-    if _ADL.search(rest):
-        return RiskEvent(account, RiskEventKind.AUTO_DELEVERAGE, rest, AlertLevel.CRITICAL)
-    if _LIQUIDATION.search(rest):
-        return RiskEvent(account, RiskEventKind.LIQUIDATION, rest, AlertLevel.LIQUIDATION_IMMINENT)
-    # Everything else the feeds report is about the feed itself (errors, a missing tier table).
-    return RiskEvent(account, RiskEventKind.FEED_ERROR, rest, AlertLevel.WARNING)
+    if not isinstance(text, Incident):
+        return RiskEvent(account, RiskEventKind.FEED_ERROR, rest, AlertLevel.WARNING)
+    kind, level = _OF_INCIDENT[text.kind]
+    return RiskEvent(account, kind, rest, level, text.symbol, text.side)

@@ -31,6 +31,8 @@ from liqwatch.feeds.recorder import FrameRecorder
 from liqwatch.feeds.rest import AuthError, RateLimited, RestError
 from liqwatch.feeds.stream import StreamRunner
 from liqwatch.feeds.wire import WireError
+from liqwatch.incidents import IncidentKind, incident
+from liqwatch.liquidation_book import FAILURES_BEFORE_UNKNOWN
 from liqwatch.liquidations import ClosedSinceLastRun, LiquidatedPosition
 from liqwatch.model import AccountState, MarkTick
 from liqwatch.redact import redact
@@ -240,23 +242,39 @@ class FeedAdapter(FrameIntake):
 
     async def _explain_closed(self, closed: list[ClosedSinceLastRun]) -> None:
         """Positions the last run saw that are gone: a liquidation is reported as one (and alerted)."""
+        name = self.account.name
         for c in closed:
-            if any(r.key == c.key for r in self.store.liquidations(self.account.name)):
+            if any(r.key == c.key for r in self.store.liquidations(name)):
+                self.store.closed_lookup_answered(name, c, True)
                 continue  # already seen on the stream (a liquidation just as this run started)
-            what = f"{self.account.name}: {c.symbol} {c.side.value} closed {c.when}"
+            what = f"{c.symbol} {c.side.value} closed {c.when}"
+            leg = (c.symbol, c.side.value)
             try:
                 liq = await self.liquidation_history(c)
             except (RestError, WireError) as exc:
-                self.store.incidents.append(f"{what}; the exchange's history could not be read: {exc}")
+                # Asked again with backoff; meanwhile the account is not "ok" (it may have been liquidated).
+                failures = self.store.closed_lookup_answered(name, c, False)
+                if failures == 1:
+                    self.store.incidents.append(incident(
+                        name, f"{what}; the exchange's history could not be read: {exc} (asking again)",
+                        IncidentKind.FEED))
+                elif failures == FAILURES_BEFORE_UNKNOWN:
+                    self.store.incidents.append(incident(
+                        name, f"{what}; liquidation status unknown: the exchange's history could not be read "
+                        f"{failures} times ({exc}); still asking", IncidentKind.LIQUIDATION_UNKNOWN, *leg))
                 continue
+            self.store.closed_lookup_answered(name, c, True)
             why = self.server_clock.implausible(liq.time, self.clock.now(), record=True) if liq is not None else None
             if why is not None:  # a history record's time is judged like every exchange time
                 self.implausible_times += 1
-                self.store.incidents.append(f"{what}; the exchange's history gave an implausible time: {why}")
+                self.store.incidents.append(incident(
+                    name, f"{what}; the exchange's history gave an implausible time: {why}",
+                    IncidentKind.LIQUIDATION_UNKNOWN, *leg))
             elif liq is not None:
                 self.store.record_liquidation(replace(liq, source=c.source))
             else:
-                self.store.incidents.append(f"{what} (no liquidation in the exchange's history)")
+                self.store.incidents.append(incident(name, f"{what} (no liquidation in the exchange's history)",
+                                                     IncidentKind.CLOSED_SINCE_LAST_RUN, *leg))
 
     async def resubscribe(self, channel: Channel) -> None:
         """Send the subscription of ``channel`` again on its open socket."""

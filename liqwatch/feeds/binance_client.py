@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import logging
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -87,6 +88,9 @@ class BinanceClient(FeedAdapter):
         self.mode_not_modelled: str | None = None  # Multi-Assets mode: read at start and in every snapshot
         self._mode_known = False
         self._liquidation_fills: set[tuple[Any, Any]] = set()
+        # Per leg, the last reduction an ACCOUNT_UPDATE applied: (size before, size after, exchange time),
+        # so a liquidation fill reported after its account update still knows the size it was taken from.
+        self._reductions: dict[tuple[str, Side], tuple[float, float, datetime]] = {}
         self.market_stream: StreamRunner | None = None
         self.user_stream: StreamRunner | None = None
 

@@ -17,11 +17,14 @@ from liqwatch.feeds.binance_wire import AccountUpdate, WirePosition, parse_accou
 from liqwatch.feeds.rest import ApiError, RestError
 from liqwatch.feeds.stream import WS
 from liqwatch.feeds.wire import WireError, ms_time
-from liqwatch.liquidations import LiquidatedPosition, is_partial
+from liqwatch.incidents import IncidentKind, incident
+from liqwatch.liquidations import SIZE_TOLERANCE, LiquidatedPosition, is_partial
 from liqwatch.model import BalanceUpdate, PositionUpdate, Side
 from liqwatch.redact import register_secret
 
 log = logging.getLogger("liqwatch.feeds.binance")  # one logger for the adapter, whichever file
+#: How far apart (exchange time) a liquidation fill and the account update that took it off the book may be.
+FILL_UPDATE_WINDOW_S = 5.0
 
 
 class BinanceUser(BinanceMarket):
@@ -61,7 +64,8 @@ class BinanceUser(BinanceMarket):
             return
         if kind == "MARGIN_CALL":
             self.user.data(mono)
-            self.store.incidents.append(f"{self.account.name}: Binance MARGIN_CALL (risk guidance from the exchange)")
+            self.store.incidents.append(incident(self.account.name, "Binance MARGIN_CALL (risk guidance from the "
+                                                 "exchange)", IncidentKind.MARGIN_CALL))
             return
         if kind == "ORDER_TRADE_UPDATE":
             if not self._trade_time_ok(event, raw, receive):
@@ -115,9 +119,12 @@ class BinanceUser(BinanceMarket):
                 self.store.record_liquidation(liq)
                 return
         if order.get("X") == "FILLED":
-            self.store.incidents.append(
-                f"{self.account.name}: {symbol} {kind} by Binance at {order.get('ap') or order.get('p')}"
-            )
+            # An ADL fill (or a liquidation fill that could not be read): said as such, typed.
+            what = IncidentKind.LIQUIDATION if kind == "liquidated" else IncidentKind.AUTO_DELEVERAGE
+            side = {"LONG": "long", "SHORT": "short"}.get(str(order.get("ps")))
+            self.store.incidents.append(incident(
+                self.account.name, f"{symbol} {kind} by Binance at {order.get('ap') or order.get('p')}", what,
+                symbol, side))
 
     def _liquidation_of(self, order: dict[str, Any], symbol: str, event: Any) -> LiquidatedPosition | None:
         """One liquidation fill -> the slice it took; None when it cannot be read (then only an incident)."""
@@ -138,10 +145,37 @@ class BinanceUser(BinanceMarket):
             return None
         if None not in fill_id:
             self._liquidation_fills.add(fill_id)
-        held = next((p for p in self.store.book(self.account.name).positions() if p.key == (symbol, side)), None)
-        before = held.size if held is not None else None
+        before = self._size_before_fill((symbol, side), taken, when)
         return LiquidatedPosition(self.account.name, symbol, side, taken, price, when, before, pnl,
                                   is_partial(taken, before))
+
+    def _size_before_fill(self, key: tuple[str, Side], taken: float, when: datetime) -> float | None:
+        """The leg's size before this fill, whichever of its two frames came first. Binance does not order
+        the ORDER_TRADE_UPDATE and the ACCOUNT_UPDATE of one fill: when the account update already took the
+        fill off the book, the size before is the one before that update (less the fills of it already
+        counted), not what is left."""
+        held = next((p for p in self.store.book(self.account.name).positions() if p.key == key), None)
+        left = held.size if held is not None else 0.0
+        red = self._reductions.get(key)
+        if red is not None:
+            old, new, at = red
+            eps = SIZE_TOLERANCE * max(old, 1.0)
+            recent = abs((when - at).total_seconds()) <= FILL_UPDATE_WINDOW_S
+            if recent and abs(new - left) <= eps and old - new >= taken - eps:
+                rest = old - taken
+                if rest > new + eps:
+                    self._reductions[key] = (rest, new, at)  # more fills of this update to come
+                else:
+                    del self._reductions[key]
+                return old
+        return held.size if held is not None else None
+
+    def _note_reductions(self, before: dict[tuple[str, Side], float], at: datetime) -> None:
+        """Legs an applied ACCOUNT_UPDATE made smaller (or closed)."""
+        after = {p.key: p.size for p in self.store.book(self.account.name).positions()}
+        for key, size in before.items():
+            if after.get(key, 0.0) < size:
+                self._reductions[key] = (size, after.get(key, 0.0), at)
 
 
     def _apply_user_event(self, event: Any, receive: datetime) -> bool:
@@ -153,7 +187,9 @@ class BinanceUser(BinanceMarket):
         except (WireError, ValueError) as exc:
             self.bad_frame("user", orjson.dumps(event).decode(), str(exc), self.user_stream)
             return False
+        sizes = {p.key: p.size for p in self.store.book(self.account.name).positions()}
         applied = [self.store.apply(e) for e in changes]
+        self._note_reductions(sizes, upd.stamp.exchange_time)
         for symbol, side in one_way.items():
             if side is None:
                 self.one_way_side.pop(symbol, None)

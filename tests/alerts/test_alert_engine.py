@@ -10,6 +10,7 @@ from liqwatch.alerts.model import AlertEvent, AlertKey, AlertLevel, AlertRule, A
 from liqwatch.alerts.risk_events import RiskEvent, RiskEventKind
 from liqwatch.alerts.thresholds import EngineOptions, ThresholdMap
 from liqwatch.config.alerts import AlertThresholds
+from liqwatch.incidents import IncidentKind, incident
 from liqwatch.store import MonitorSnapshot
 from tests.alerts.alert_scenarios import RISK_ONLY, SYMBOL, Scenario
 
@@ -198,7 +199,9 @@ def test_position_closed_while_blind_is_a_latched_alert_cleared_by_ack() -> None
 
 def test_incident_strings_and_typed_events_become_alerts() -> None:
     d = Driver()
-    d.sc.store.incidents.append("main: Binance MARGIN_CALL (risk guidance from the exchange)")
+    # A typed line is what it says it is; a plain string is a note about a feed, whatever its words.
+    d.sc.store.incidents.append(incident("main", "Binance MARGIN_CALL (risk guidance from the exchange)",
+                                         IncidentKind.MARGIN_CALL))
     d.sc.store.incidents.append("main: listen key rotation failed: HTTP 503")
     events = d.risk(0.2)
     assert [(e.alert.level.value, e.alert.key.subject.split()[0]) for e in events] == [
