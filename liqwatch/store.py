@@ -16,7 +16,8 @@ from datetime import UTC, datetime
 
 from liqwatch import danger
 from liqwatch.account_book import AccountBook
-from liqwatch.alerts.model import AlertLevel, AlertRule
+from liqwatch.alerts.model import AlertLevel, AlertRule, max_level
+from liqwatch.alerts.risk_events import RiskEventKind, event_from_incident
 from liqwatch.alerts.thresholds import ThresholdMap
 from liqwatch.clock import Clock
 from liqwatch.disagreement import WALLET, Held, Reconciliation, Subject, wallets_agree
@@ -47,6 +48,15 @@ from liqwatch.status import Status, worst
 Event = MarkTick | PositionUpdate | BalanceUpdate | AccountState
 #: The reason on each position of an account whose mode is not modelled (the account view says which mode).
 MODE_NOT_MODELLED = "mode not modelled"
+#: Exchange risk events that hold their account's status at their alert's level until it is acknowledged.
+HELD_EVENTS = frozenset({RiskEventKind.MARGIN_CALL, RiskEventKind.CLOSED_WHILE_BLIND, RiskEventKind.AUTO_DELEVERAGE})
+
+
+def supersedes(liq: LiquidatedPosition, subject: str) -> bool:
+    """The liquidation is what the exchange event (its alert subject) announced or was: the account's margin
+    call, or that position's close found while blind. Its alert then says what happened; the event's closes."""
+    return subject in (RiskEventKind.MARGIN_CALL.value,
+                       f"{RiskEventKind.CLOSED_WHILE_BLIND.value} {liq.symbol} {liq.side.value}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +115,9 @@ class AccountView:
     #: Synced and every channel LIVE. ``fresh`` also needs every position evaluated: a position not evaluated
     #: leaves its margin and PnL out of the account's figures, so they are not shown as fresh.
     feeds_live: bool = False
+    #: Exchange risk events whose alert is not acknowledged (their alert subjects): the account's status is
+    #: at least their level meanwhile, as for a liquidation.
+    exchange_events: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +160,13 @@ class _Account:
     disagreed: set[Subject] = field(default_factory=set)  # at the previous reconciliation
     levels: dict[tuple[AlertRule, str], AlertLevel] = field(default_factory=dict)  # held, for hysteresis
     liq: LiquidationBook = field(default_factory=LiquidationBook)
+    events: dict[str, AlertLevel] = field(default_factory=dict)  # exchange risk events not acknowledged
+
+    def pinned(self) -> Status | None:
+        """The status its unacknowledged liquidations and exchange risk events hold it at, if any."""
+        held = [*([s] if (s := liquidation_status(tuple(self.liq.records.values()))) is not None else []),
+                *(danger.status_of(level) for level in self.events.values())]
+        return worst(held) if held else None
 
     @property
     def liquidations(self) -> dict[tuple[str, Side], LiquidatedPosition]:
@@ -364,8 +384,8 @@ class MonitorStore:
                 continue
             # A stream version replaced by REST has its own incident: no close the exchange never made.
             if acc.synced and rest and key not in rec.replaced:
-                self.incidents.append(f"{acc.spec.name}: {old.symbol} {old.side.value} closed while the stream "
-                                      "was blind (found by REST reconciliation)")
+                self._exchange_event(acc, f"{old.symbol} {old.side.value} closed while the stream was blind "
+                                     "(found by REST reconciliation)")
                 # The adapter asks the exchange's history why, from when it was last seen (exchange time).
                 acc.liq.closed_while_blind(old.symbol, old.side, old.size, acc.last_position_time.get(key) or as_of)
             _forget(acc, key)
@@ -476,6 +496,8 @@ class MonitorStore:
         if acc is None:
             return False
         acc.liq.record(liq)
+        for subject in [s for s in acc.events if supersedes(liq, s)]:
+            del acc.events[subject]
         if announce:
             self.incidents.append(f"{liq.account}: {liq.describe()}")
         self.version += 1
@@ -485,6 +507,40 @@ class MonitorStore:
         """Its alert was acknowledged: the LIQUIDATED row goes, and with it the critical status."""
         acc = self._accounts.get(account)
         if acc is None or not acc.liq.release((symbol, side)):
+            return False
+        self.version += 1
+        return True
+
+    def report_exchange_event(self, account: str, what: str) -> None:
+        """An exchange risk event (a margin call, an auto-deleveraging): its incident line raises the alert,
+        and the account's status stays at least at that alert's level until it is acknowledged."""
+        acc = self._accounts.get(account)
+        if acc is None:
+            self.incidents.append(f"{account}: {what}")
+            return
+        self._exchange_event(acc, what)
+        self.version += 1
+
+    def _exchange_event(self, acc: _Account, what: str) -> None:
+        text = f"{acc.spec.name}: {what}"
+        self.incidents.append(text)
+        event = event_from_incident(text, (acc.spec.name,))
+        if event.kind in HELD_EVENTS and not any(supersedes(r, event.subject) for r in acc.liquidations.values()):
+            acc.events[event.subject] = max_level(acc.events.get(event.subject), event.level) or event.level
+
+    def hold_exchange_event(self, account: str, subject: str, level: AlertLevel) -> bool:
+        """An exchange event's alert restored from the last run, not acknowledged: it holds the status again."""
+        acc = self._accounts.get(account)
+        if acc is None or subject.split(" ")[0] not in {k.value for k in HELD_EVENTS}:
+            return False
+        acc.events[subject] = level
+        self.version += 1
+        return True
+
+    def release_exchange_event(self, account: str, subject: str) -> bool:
+        """Its alert was acknowledged: the account's status no longer holds at its level."""
+        acc = self._accounts.get(account)
+        if acc is None or acc.events.pop(subject, None) is None:
             return False
         self.version += 1
         return True
@@ -540,21 +596,24 @@ class MonitorStore:
         live = acc.synced and bool(feeds) and all(f.state is ChannelState.LIVE for f in feeds)
         fresh = live and not acc.unevaluated
         liquidated = tuple(sorted(acc.liquidations.values(), key=lambda r: r.time))
-        liq_status = liquidation_status(liquidated)
+        # Unacknowledged liquidations and exchange risk events hold the status, whatever else it shows.
+        pinned = acc.pinned()
+        events = tuple(sorted(acc.events))
         if acc.disabled_reason is not None:
-            return AccountView(acc.spec.name, acc.spec.exchange, None, (), feeds, False, Status.STALE, False,
-                               acc.disabled_reason)
+            return AccountView(acc.spec.name, acc.spec.exchange, None, (), feeds, False, pinned or Status.STALE,
+                               False, acc.disabled_reason, liquidations=liquidated, exchange_events=events)
         midnight = self.clock.now().replace(hour=0, minute=0, second=0, microsecond=0)
         today = acc.funding.total_since(midnight)
         unevaluated = tuple(self._with_mark(acc.spec.exchange, u) for u in acc.unevaluated.values())
         if acc.mode_not_modelled is not None:
             # No figure computed under rules that are not the account's: stale, with the reason.
-            return AccountView(acc.spec.name, acc.spec.exchange, None, (), feeds, False, liq_status or Status.STALE,
+            return AccountView(acc.spec.name, acc.spec.exchange, None, (), feeds, False, pinned or Status.STALE,
                                acc.synced, funding_today=today, unevaluated=unevaluated,
-                               mode_not_modelled=acc.mode_not_modelled, liquidations=liquidated)
+                               mode_not_modelled=acc.mode_not_modelled, liquidations=liquidated,
+                               exchange_events=events)
         if not acc.synced:
-            return AccountView(acc.spec.name, acc.spec.exchange, None, (), feeds, False, liq_status or Status.STALE,
-                               False, liquidations=liquidated)
+            return AccountView(acc.spec.name, acc.spec.exchange, None, (), feeds, False, pinned or Status.STALE,
+                               False, liquidations=liquidated, exchange_events=events)
         sigmas = {}
         for p in acc.book.positions():
             vol = self._vols.get((acc.spec.exchange, p.symbol))
@@ -563,16 +622,27 @@ class MonitorStore:
         if acc.reported_equity is not None:
             reported, ours = acc.reported_equity
             risk = replace(risk, exchange_margin_balance=reported, exchange_margin_balance_gap=ours - reported)
-        # The account's own thresholds, with the levels held since the last snapshot (as its alerts do).
-        assessment = danger.assess(risk, self.thresholds.for_account(acc.spec.name),
-                                   lambda rule, subject: acc.levels.get((rule, subject)))
+        # The cross figures lack a not-evaluated position's margin and PnL unless it is known to be isolated.
+        incomplete = next((f"{u.symbol} {u.side.value} not evaluated" for u in unevaluated
+                           if u.margin_mode is not MarginMode.ISOLATED), None)
+        # Which subjects have fresh figures, as the alerts judge them (``PositionView.fresh``, ``fresh``).
+        pos_fresh = {danger.subject_of(pr): live and self._mark_fresh(acc.spec.exchange, pr.symbol, now_mono)
+                     and (incomplete is None or pr.margin_mode is not MarginMode.CROSS) for pr in risk.positions}
+
+        def frozen(subject: str) -> bool:
+            return not fresh if subject == "" else not pos_fresh.get(subject, False)
+
+        def held_level(rule: AlertRule, subject: str) -> AlertLevel | None:
+            return acc.levels.get((rule, subject))
+
+        # The account's own thresholds, with the levels held since the last snapshot; on data that is not
+        # fresh the levels stay as they were, exactly as its alerts are frozen (one held level for both).
+        assessment = danger.hold(danger.assess(risk, self.thresholds.for_account(acc.spec.name), held_level),
+                                 frozen, held_level)
         # A position not evaluated keeps the levels it had (as its alerts are held), never cleared by it.
         missing = {danger.subject_of(u) for u in unevaluated}
         kept = {k: v for k, v in acc.levels.items() if k[1] in missing}
         acc.levels = {(r.rule, r.subject): r.level for r in assessment.readings if r.level is not None} | kept
-        # The cross figures lack a not-evaluated position's margin and PnL unless it is known to be isolated.
-        incomplete = next((f"{u.symbol} {u.side.value} not evaluated" for u in unevaluated
-                           if u.margin_mode is not MarginMode.ISOLATED), None)
         positions = []
         held = {p.key: p for p in acc.book.positions()}
         # The positions and wallet as last confirmed: the age of the account's quiet channels (their last
@@ -595,9 +665,7 @@ class MonitorStore:
             else:
                 paid = acc.leg_funding.since(pr.symbol, opened, pr.side) if acc.leg_funding else None
             st = danger.status_of(assessment.position_level(danger.subject_of(pr), pr.margin_mode))
-            # The account's channels may be live while this symbol's own mark is not (a position that
-            # appeared on the user stream before its symbol was subscribed).
-            mark_fresh = age is not None and age <= self.market_max_age_s
+            mark_fresh = self._mark_fresh(acc.spec.exchange, pr.symbol, now_mono)
             # A row's age is that of its oldest data: its mark, or the positions and wallet as last confirmed.
             age = max((a for a in (age, state_age) if a is not None), default=None)
             liq_at = acc.liq_mono.get((pr.symbol, pr.side))
@@ -610,16 +678,23 @@ class MonitorStore:
                              exchange_liq_fresh=live and liq_age is not None and liq_age <= liq_limit,
                              incomplete=why)
             )
-        # One level (liqwatch.danger), and an unacknowledged liquidation keeps the account critical.
+        # One level (liqwatch.danger), and an unacknowledged liquidation or exchange event holds the account.
         level = worst([assessment.status, *(danger.status_of(v) for v in kept.values()),
-                       *([liq_status] if liq_status is not None else [])])
+                       *([pinned] if pinned is not None else [])])
         status = level
-        # A position not evaluated may hide danger (its margin is missing from the account's): never "ok".
-        if not fresh and status is not Status.CRITICAL:
+        # A position not evaluated may hide danger (its margin is missing from the account's): never "ok". Nor
+        # while a position's own figures are not fresh: its levels are held, not judged (as its alerts).
+        if not (fresh and all(pos_fresh.values())) and status is not Status.CRITICAL:
             status = Status.STALE
         return AccountView(acc.spec.name, acc.spec.exchange, risk, tuple(positions), feeds, fresh, status, True,
                            funding_today=today, unevaluated=unevaluated, liquidations=liquidated, danger=level,
-                           feeds_live=live)
+                           feeds_live=live, exchange_events=events)
+
+    def _mark_fresh(self, exchange: Exchange, symbol: str, now_mono: float) -> bool:
+        """The symbol's own mark is recent: the account's channels may be live while it is not (a position
+        that appeared on the user stream before its symbol was subscribed)."""
+        m = self._markets.get((exchange, symbol))
+        return m is not None and now_mono - m.receive_mono <= self.market_max_age_s
 
     def _with_mark(self, exchange: Exchange, u: UnevaluatedPosition) -> UnevaluatedPosition:
         mark = self._mark_for(exchange, u.symbol)

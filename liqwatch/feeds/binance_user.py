@@ -61,7 +61,7 @@ class BinanceUser(BinanceMarket):
             return
         if kind == "MARGIN_CALL":
             self.user.data(mono)
-            self.store.incidents.append(f"{self.account.name}: Binance MARGIN_CALL (risk guidance from the exchange)")
+            self.store.report_exchange_event(self.account.name, "Binance MARGIN_CALL (risk guidance from the exchange)")
             return
         if kind == "ORDER_TRADE_UPDATE":
             if not self._trade_time_ok(event, raw, receive):
@@ -115,9 +115,8 @@ class BinanceUser(BinanceMarket):
                 self.store.record_liquidation(liq)
                 return
         if order.get("X") == "FILLED":
-            self.store.incidents.append(
-                f"{self.account.name}: {symbol} {kind} by Binance at {order.get('ap') or order.get('p')}"
-            )
+            self.store.report_exchange_event(self.account.name,
+                                             f"{symbol} {kind} by Binance at {order.get('ap') or order.get('p')}")
 
     def _liquidation_of(self, order: dict[str, Any], symbol: str, event: Any) -> LiquidatedPosition | None:
         """One liquidation fill -> the slice it took; None when it cannot be read (then only an incident)."""
