@@ -153,3 +153,19 @@ def assess(risk: AccountRisk, t: AlertThresholds, held: Held = _nothing_held) ->
     positions = {subject_of(p): position_readings(p, t, held) for p in risk.positions}
     cross = worst_level(r.level for r in account)
     return Assessment(account, positions, cross)
+
+
+def hold(assessment: Assessment, frozen: Callable[[str], bool], held: Held) -> Assessment:
+    """``assessment`` with every reading of a subject whose data is not fresh (``frozen``) back at the level it
+    held: the alerts freeze on stale data, so the status must not move on it either (one held level)."""
+
+    def keep(readings: tuple[Reading, ...]) -> tuple[Reading, ...]:
+        return tuple(r if not frozen(r.subject) else _held(r, held(r.rule, r.subject)) for r in readings)
+
+    account = keep(assessment.account)
+    positions = {s: keep(rs) for s, rs in assessment.positions.items()}
+    return Assessment(account, positions, worst_level(r.level for r in account))
+
+
+def _held(r: Reading, level: AlertLevel | None) -> Reading:
+    return Reading(r.rule, r.subject, r.value, level, None, held=True)

@@ -1,8 +1,7 @@
 """The monitor's one stateful object: accounts, markets and channel health, fed by normalized events.
 
-``apply(event)`` costs O(positions of that symbol) and marks the store dirty; ``snapshot()`` builds an
-immutable view (liquidation prices, distances, funding, freshness) for readers: the UI timer, ``check``,
-the alert engine. Events older than the last applied one of the same key are ignored, so a duplicated or
+``apply(event)`` costs O(positions of that symbol); ``snapshot()`` builds an immutable view (``read_model``)
+for readers. Events older than the last applied one of the same key are ignored, so a duplicated or
 out-of-order frame never moves state backwards.
 """
 
@@ -10,29 +9,23 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from liqwatch import danger
+from liqwatch import read_model
 from liqwatch.account_book import AccountBook
-from liqwatch.alerts.model import AlertLevel, AlertRule
 from liqwatch.alerts.thresholds import ThresholdMap
 from liqwatch.clock import Clock
-from liqwatch.disagreement import WALLET, Held, Reconciliation, Subject, wallets_agree
-from liqwatch.feeds.channel import Channel, ChannelKind, ChannelState, ChannelStatus
-from liqwatch.funding import funding_cashflow
-from liqwatch.funding_ledger import FundingLedger
+from liqwatch.disagreement import WALLET, Held, Reconciliation, wallets_agree
+from liqwatch.feeds.channel import Channel, ChannelState
 from liqwatch.incidents import IncidentKind, incident
-from liqwatch.liquidation_book import LiquidationBook
-from liqwatch.liquidations import ClosedSinceLastRun, LiquidatedPosition, PreviousRun, liquidation_status
 from liqwatch.model import (
     AccountSpec,
     AccountState,
     BalanceUpdate,
     Exchange,
     FundingPayment,
-    MarginMode,
     MarketState,
     MarkTick,
     Position,
@@ -40,14 +33,38 @@ from liqwatch.model import (
     Side,
     UnevaluatedPosition,
 )
+from liqwatch.read_model import AccountView, MonitorSnapshot, PositionView, _rank_key, nearest_distance
 from liqwatch.risk.base import ExchangeRisk
-from liqwatch.risk.evaluate import AccountRisk, PositionRisk, total_margin_balance
+from liqwatch.risk.evaluate import total_margin_balance
 from liqwatch.risk.volatility import MinuteVolatility
-from liqwatch.status import Status, worst
+from liqwatch.store_liquidations import LiquidationsMixin
+from liqwatch.store_state import (
+    HELD_EVENTS,
+    MODE_NOT_MODELLED,
+    _Account,
+    _forget,
+    _Market,
+    _unevaluate_book,
+    supersedes,
+)
+
+# The read side lives in liqwatch.read_model, the per-account state in liqwatch.store_state; their names are
+# importable from here as before.
+__all__ = [
+    "HELD_EVENTS",
+    "MODE_NOT_MODELLED",
+    "AccountView",
+    "Event",
+    "FundingPaid",
+    "MonitorSnapshot",
+    "MonitorStore",
+    "PositionView",
+    "_rank_key",
+    "nearest_distance",
+    "supersedes",
+]
 
 Event = MarkTick | PositionUpdate | BalanceUpdate | AccountState
-#: The reason on each position of an account whose mode is not modelled (the account view says which mode).
-MODE_NOT_MODELLED = "mode not modelled"
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,106 +80,7 @@ class FundingPaid:
     legs: tuple[FundingPayment, ...] | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class PositionView:
-    risk: PositionRisk
-    fresh: bool  # every channel feeding this value is LIVE, and its figures complete (``incomplete``)
-    age_s: float | None  # age of the mark behind these figures (monotonic)
-    funding_rate: float | None
-    next_funding_time: datetime | None
-    next_funding: float | None  # projected cash flow of the next settlement (negative = pay)
-    # Settled funding since the position opened (negative = paid, positive = received): the exchange's own
-    # figure where it reports one, else this leg's share of the payments since liqwatch first saw it.
-    funding_paid_since_open: float | None
-    status: Status  # the position's level (liqwatch.danger), freshness aside
-    #: Age of the exchange's own liquidation price (when it was last reported), and whether it is fresh.
-    exchange_liq_age_s: float | None = None
-    exchange_liq_fresh: bool = False
-    #: Why its figures are incomplete though its data is live (a cross position beside one not evaluated: the
-    #: other's margin and PnL are missing from the cross equity); ``fresh`` is then False.
-    incomplete: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class AccountView:
-    name: str
-    exchange: Exchange
-    risk: AccountRisk | None
-    positions: tuple[PositionView, ...]
-    feeds: tuple[ChannelStatus, ...]
-    fresh: bool
-    status: Status
-    synced: bool  # at least one full account snapshot has been applied
-    disabled_reason: str | None = None
-    funding_today: float = 0.0  # settled funding since 00:00 UTC (negative = paid)
-    # Positions held but not evaluated, each with its reason (marks as last known); while there is one, the
-    # account reads stale. ``mode_not_modelled``: the account's margin mode is not implemented, so no figure
-    # of it is computed (``risk`` None) and every position is listed here.
-    unevaluated: tuple[UnevaluatedPosition, ...] = ()
-    mode_not_modelled: str | None = None
-    #: Liquidations not acknowledged yet (oldest first): listed as LIQUIDATED, and the account is critical.
-    liquidations: tuple[LiquidatedPosition, ...] = ()
-    danger: Status = Status.OK  # the level its figures reach (liqwatch.danger), freshness aside
-    #: Synced and every channel LIVE. ``fresh`` also needs every position evaluated: a position not evaluated
-    #: leaves its margin and PnL out of the account's figures, so they are not shown as fresh.
-    feeds_live: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class MonitorSnapshot:
-    time: datetime
-    version: int
-    accounts: tuple[AccountView, ...]
-    feeds: tuple[ChannelStatus, ...]
-    status: Status
-    incidents: tuple[str, ...] = ()
-    #: Every settled payment the store holds, as the exchanges booked them: (account, payment). The same
-    #: tuple from one snapshot to the next until a payment arrives, so a reader can tell "nothing new" cheaply.
-    funding_payments: tuple[tuple[str, FundingPayment], ...] = ()
-
-    def account(self, name: str) -> AccountView:
-        for a in self.accounts:
-            if a.name == name:
-                return a
-        raise KeyError(name)
-
-
-@dataclass
-class _Account:
-    spec: AccountSpec
-    book: AccountBook
-    channels: list[Channel] = field(default_factory=list)
-    synced: bool = False
-    disabled_reason: str | None = None
-    last_position_time: dict[tuple[str, Side], datetime] = field(default_factory=dict)
-    last_balance_time: datetime | None = None
-    funding: FundingLedger = field(default_factory=FundingLedger)  # the exchange's records
-    leg_funding: FundingLedger = field(default_factory=FundingLedger)  # each position's share of them
-    opened_at: dict[tuple[str, Side], datetime] = field(default_factory=dict)
-    #: (the exchange's reported equity, ours from the same snapshot) at the last snapshot that reported one.
-    reported_equity: tuple[float, float] | None = None
-    unevaluated: dict[tuple[str, Side], UnevaluatedPosition] = field(default_factory=dict)
-    mode_not_modelled: str | None = None
-    halted: bool = False  # the adapter stopped watching (a mode whose API it cannot use): nothing to wait for
-    liq_mono: dict[tuple[str, Side], float] = field(default_factory=dict)  # exchange's liq price reported
-    disagreed: set[Subject] = field(default_factory=set)  # at the previous reconciliation
-    levels: dict[tuple[AlertRule, str], AlertLevel] = field(default_factory=dict)  # held, for hysteresis
-    liq: LiquidationBook = field(default_factory=LiquidationBook)
-
-    @property
-    def liquidations(self) -> dict[tuple[str, Side], LiquidatedPosition]:
-        return self.liq.records
-
-
-@dataclass
-class _Market:
-    state: MarketState
-    exchange_time: datetime
-    receive_mono: float
-    volatility: MinuteVolatility
-
-
-class MonitorStore:
+class MonitorStore(LiquidationsMixin):
     def __init__(
         self,
         clock: Clock,
@@ -365,7 +283,7 @@ class MonitorStore:
                 continue
             # A stream version replaced by REST has its own incident: no close the exchange never made.
             if acc.synced and rest and key not in rec.replaced:
-                self.incidents.append(incident(
+                self._exchange_event(acc, incident(
                     acc.spec.name, f"{old.symbol} {old.side.value} closed while the stream was blind (found by REST "
                     "reconciliation)", IncidentKind.CLOSED_WHILE_BLIND, old.symbol, old.side.value))
                 # The adapter asks the exchange's history why, from when it was last seen (exchange time).
@@ -469,188 +387,10 @@ class MonitorStore:
                                   s.funding_interval_hours)
             self.version += 1
 
-    # --- liquidations ----------------------------------------------------------------------------------
-    def record_liquidation(self, liq: LiquidatedPosition, *, announce: bool = True) -> bool:
-        """A liquidation the exchange reported (live, or found in its history): kept and listed until
-        ``release_liquidation``; its incident line raises the alert (``announce`` False: restored from an
-        earlier run, whose alert is already open). Later slices of the same leg add up."""
-        acc = self._accounts.get(liq.account)
-        if acc is None:
-            return False
-        acc.liq.record(liq)
-        if announce:
-            self.incidents.append(incident(liq.account, liq.describe(), IncidentKind.LIQUIDATION, liq.symbol,
-                                           liq.side.value))
-        self.version += 1
-        return True
-
-    def release_liquidation(self, account: str, symbol: str, side: Side) -> bool:
-        """Its alert was acknowledged: the LIQUIDATED row goes, and with it the critical status."""
-        acc = self._accounts.get(account)
-        if acc is None or not acc.liq.release((symbol, side)):
-            return False
-        self.version += 1
-        return True
-
-    def liquidations(self, account: str) -> tuple[LiquidatedPosition, ...]:
-        return tuple(self._accounts[account].liquidations.values())
-
-    def set_previous_run(self, account: str, previous: PreviousRun) -> None:
-        """What the last run saw; compared with this run's first full snapshot (at once if it came first)."""
-        acc = self._accounts.get(account)
-        if acc is None:
-            return
-        acc.liq.previous = previous
-        if acc.synced:
-            self._compare_with_last_run(acc)
-
-    def _compare_with_last_run(self, acc: _Account) -> None:
-        acc.liq.compare_with_last_run({p.key for p in acc.book.positions()} | set(acc.unevaluated))
-
-    def take_closed_since_last_run(self, account: str, to_exchange: Callable[[datetime], datetime] | None = None,
-                                   ) -> list[ClosedSinceLastRun]:
-        """The positions to look up in the exchange's history (each handed out once), each ``since`` on the
-        exchange's clock. ``to_exchange``: the exchange's time at a local wall time (the adapter's measured
-        clock), for the last run's "seen at"; None takes the local clock as right."""
-        acc = self._accounts.get(account)
-        return acc.liq.take(to_exchange or (lambda t: t), self.clock.monotonic()) if acc is not None else []
-
-    def closed_lookup_answered(self, account: str, closed: ClosedSinceLastRun, ok: bool) -> int:
-        """The history look-up of ``closed`` answered (``ok``) or failed (asked again later, with backoff);
-        the failures in a row. While one is not answered its account never reads "ok"."""
-        acc = self._accounts.get(account)
-        if acc is None:
-            return 0
-        self.version += 1
-        return acc.liq.answered(closed, ok, self.clock.monotonic())
-
     # --- reading ---------------------------------------------------------------------------------------
     def snapshot(self) -> MonitorSnapshot:
-        now_mono = self.clock.monotonic()
-        views = []
-        all_feeds: list[ChannelStatus] = []
-        for acc in self._accounts.values():
-            view = self._account_view(acc, now_mono)
-            views.append(view)
-            all_feeds.extend(view.feeds)
-        # Closest to liquidation first (the nearest position's distance; liquidated or no equity at the top).
-        views.sort(key=_rank_key)
-        return MonitorSnapshot(
-            time=self.clock.now(),
-            version=self.version,
-            accounts=tuple(views),
-            feeds=tuple(all_feeds),
-            status=worst([v.status for v in views]),
-            incidents=tuple(self.incidents),
-            funding_payments=self._funding_payments(),
-        )
-
-    def _account_view(self, acc: _Account, now_mono: float) -> AccountView:
-        for ch in acc.channels:
-            ch.check(now_mono)
-        feeds = tuple(ch.status(now_mono) for ch in acc.channels)
-        live = acc.synced and bool(feeds) and all(f.state is ChannelState.LIVE for f in feeds)
-        fresh = live and not acc.unevaluated
-        liquidated = tuple(sorted(acc.liquidations.values(), key=lambda r: r.time))
-        # A liquidation not acknowledged; else a position gone whose history look-up is not answered yet.
-        liq_status = liquidation_status(liquidated) or acc.liq.unresolved_status()
-        if acc.disabled_reason is not None:
-            return AccountView(acc.spec.name, acc.spec.exchange, None, (), feeds, False, Status.STALE, False,
-                               acc.disabled_reason)
-        midnight = self.clock.now().replace(hour=0, minute=0, second=0, microsecond=0)
-        today = acc.funding.total_since(midnight)
-        unevaluated = tuple(self._with_mark(acc.spec.exchange, u) for u in acc.unevaluated.values())
-        if acc.mode_not_modelled is not None:
-            # No figure computed under rules that are not the account's: stale, with the reason.
-            return AccountView(acc.spec.name, acc.spec.exchange, None, (), feeds, False, liq_status or Status.STALE,
-                               acc.synced, funding_today=today, unevaluated=unevaluated,
-                               mode_not_modelled=acc.mode_not_modelled, liquidations=liquidated)
-        if not acc.synced:
-            return AccountView(acc.spec.name, acc.spec.exchange, None, (), feeds, False, liq_status or Status.STALE,
-                               False, liquidations=liquidated)
-        sigmas = {}
-        for p in acc.book.positions():
-            vol = self._vols.get((acc.spec.exchange, p.symbol))
-            sigmas[p.symbol] = vol.sigma_hour() if vol is not None else None
-        risk = acc.book.snapshot(sigmas)
-        if acc.reported_equity is not None:
-            reported, ours = acc.reported_equity
-            risk = replace(risk, exchange_margin_balance=reported, exchange_margin_balance_gap=ours - reported)
-        # The account's own thresholds, with the levels held since the last snapshot (as its alerts do).
-        assessment = danger.assess(risk, self.thresholds.for_account(acc.spec.name),
-                                   lambda rule, subject: acc.levels.get((rule, subject)))
-        # A position not evaluated keeps the levels it had (as its alerts are held), never cleared by it.
-        missing = {danger.subject_of(u) for u in unevaluated}
-        kept = {k: v for k, v in acc.levels.items() if k[1] in missing}
-        acc.levels = {(r.rule, r.subject): r.level for r in assessment.readings if r.level is not None} | kept
-        # The cross figures lack a not-evaluated position's margin and PnL unless it is known to be isolated.
-        incomplete = next((f"{u.symbol} {u.side.value} not evaluated" for u in unevaluated
-                           if u.margin_mode is not MarginMode.ISOLATED), None)
-        positions = []
-        held = {p.key: p for p in acc.book.positions()}
-        # The positions and wallet as last confirmed: the age of the account's quiet channels (their last
-        # event or reconciliation).
-        state_age = max((f.age_s for f in feeds if f.kind is ChannelKind.QUIET and f.age_s is not None), default=None)
-        liq_limit = max((ch.max_age_s for ch in acc.channels if ch.kind is ChannelKind.QUIET),
-                        default=self.market_max_age_s)
-        for pr in risk.positions:
-            m = self._markets.get((acc.spec.exchange, pr.symbol))
-            age = now_mono - m.receive_mono if m is not None else None
-            rate = m.state.funding_rate if m is not None else None
-            price = pr.mark_price
-            if acc.spec.exchange is Exchange.HYPERLIQUID and m is not None and m.state.oracle_price is not None:
-                price = m.state.oracle_price  # Hyperliquid funds on the oracle price
-            next_pay = funding_cashflow(pr.side, pr.size, price, rate) if rate is not None else None
-            opened = acc.opened_at.get((pr.symbol, pr.side))
-            pos = held.get((pr.symbol, pr.side))
-            if pos is not None and pos.exchange_funding_since_open is not None:
-                paid: float | None = pos.exchange_funding_since_open
-            else:
-                paid = acc.leg_funding.since(pr.symbol, opened, pr.side) if acc.leg_funding else None
-            st = danger.status_of(assessment.position_level(danger.subject_of(pr), pr.margin_mode))
-            # The account's channels may be live while this symbol's own mark is not (a position that
-            # appeared on the user stream before its symbol was subscribed).
-            mark_fresh = age is not None and age <= self.market_max_age_s
-            # A row's age is that of its oldest data: its mark, or the positions and wallet as last confirmed.
-            age = max((a for a in (age, state_age) if a is not None), default=None)
-            liq_at = acc.liq_mono.get((pr.symbol, pr.side))
-            liq_age = now_mono - liq_at if liq_at is not None else None
-            why = incomplete if pr.margin_mode is MarginMode.CROSS else None
-            positions.append(
-                PositionView(pr, live and mark_fresh and why is None, age, rate,
-                             m.state.next_funding_time if m is not None else None, next_pay, paid, st,
-                             exchange_liq_age_s=liq_age,
-                             exchange_liq_fresh=live and liq_age is not None and liq_age <= liq_limit,
-                             incomplete=why)
-            )
-        # One level (liqwatch.danger), and an unacknowledged liquidation keeps the account critical.
-        level = worst([assessment.status, *(danger.status_of(v) for v in kept.values()),
-                       *([liq_status] if liq_status is not None else [])])
-        status = level
-        # A position not evaluated may hide danger (its margin is missing from the account's): never "ok".
-        if not fresh and status is not Status.CRITICAL:
-            status = Status.STALE
-        return AccountView(acc.spec.name, acc.spec.exchange, risk, tuple(positions), feeds, fresh, status, True,
-                           funding_today=today, unevaluated=unevaluated, liquidations=liquidated, danger=level,
-                           feeds_live=live)
-
-    def _with_mark(self, exchange: Exchange, u: UnevaluatedPosition) -> UnevaluatedPosition:
-        mark = self._mark_for(exchange, u.symbol)
-        return u if mark is None or mark == u.mark_price else replace(u, mark_price=mark)
-
-
-def _forget(acc: _Account, key: tuple[str, Side]) -> bool:
-    """The position is no longer held (evaluated or not): True if it was."""
-    acc.opened_at.pop(key, None)
-    acc.liq_mono.pop(key, None)
-    had = acc.unevaluated.pop(key, None) is not None
-    return acc.book.remove(key) or had
-
-
-def _unevaluate_book(acc: _Account) -> None:
-    for pos in acc.book.positions():
-        acc.unevaluated[pos.key] = UnevaluatedPosition.of(pos, MODE_NOT_MODELLED)
-        acc.book.remove(pos.key)
+        """An immutable view for readers (liqwatch.read_model builds it)."""
+        return read_model.snapshot(self)
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -658,25 +398,3 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 def _default_interval(exchange: Exchange) -> float:
     return 1.0 if exchange is Exchange.HYPERLIQUID else 8.0
-
-
-def nearest_distance(v: AccountView) -> float | None:
-    """How close the account is to liquidation: its nearest position's distance in % (None: unknown)."""
-    known = [p.risk.distance_to_liquidation_pct for p in v.positions if p.risk.distance_to_liquidation_pct is not None]
-    return min(known, default=None)
-
-
-def _rank_key(v: AccountView) -> tuple[int, float, str]:
-    # Closest to liquidation first, by its nearest position's distance: liquidated or without equity
-    # (or with a liquidation not acknowledged yet) first, then by distance, then accounts without positions,
-    # then those without data yet.
-    if v.liquidations:
-        return (0, 0.0, v.name)
-    if v.risk is None:
-        return (3, 0.0, v.name)
-    if v.risk.equity_gone or v.risk.liquidated or any(p.risk.liquidated for p in v.positions):
-        return (0, 0.0, v.name)
-    nearest = nearest_distance(v)
-    if nearest is None:
-        return (2, 0.0, v.name)
-    return (1, nearest, v.name)

@@ -32,7 +32,7 @@ from liqwatch.alerts.risk_events import RiskEvent, RiskEventKind, event_from_inc
 from liqwatch.alerts.rules import Observation, observe
 from liqwatch.alerts.thresholds import EngineOptions, ThresholdMap
 from liqwatch.liquidations import LiquidatedPosition
-from liqwatch.store import MonitorSnapshot
+from liqwatch.store import MonitorSnapshot, supersedes
 
 DEFAULT_OPTIONS = EngineOptions()
 
@@ -48,6 +48,8 @@ class _Builder:
         self.recent: dict[AlertKey, Cleared] = dict(state.recent)
         self.seq = state.next_seq
         self.events: list[AlertEvent] = []
+        #: Accounts with a liquidation not acknowledged: their other alerts close without an "all clear".
+        self.liquidated: dict[str, str] = {}
 
     def state(
         self,
@@ -141,6 +143,10 @@ class _Builder:
         # the value that cleared it.
         alert = replace(cur, updated_at=self.now, cleared_at=self.now)
         del self.active[cur.key]
+        what = self.liquidated.get(cur.key.account)
+        if what is not None and not cur.key.rule.latched:
+            # Not back to normal: the exchange liquidated it. Closed, superseded by the liquidation's alert.
+            notify, message = False, messages.superseded(cur.key, what)
         if not cur.key.rule.latched:
             self.recent[cur.key] = Cleared(alert, self.now)
         if notify is None:
@@ -205,6 +211,7 @@ def evaluate(
     """The next state and what changed. ``skew_s``: local minus exchange clock per account, when known;
     ``risk_events``: typed events pushed by feeds since the last call (see ``RiskEventQueue``)."""
     b = _Builder(state, now, options)
+    b.liquidated = {a.name: a.liquidations[-1].describe() for a in snapshot.accounts if a.liquidations}
     observed = observe(state, snapshot, thresholds, now, skew_s, options)
     seen: set[AlertKey] = set()
     for o in sorted(observed.observations, key=lambda o: o.key):
@@ -226,6 +233,11 @@ def evaluate(
         b.risk_event(event, _record_of(snapshot, event))
     for event in risk_events:
         b.risk_event(event)
+    for acc in snapshot.accounts:
+        for liq in acc.liquidations:
+            for key, alert in sorted(b.active.items()):
+                if key.account == acc.name and key.rule is AlertRule.RISK_EVENT and supersedes(liq, key.subject):
+                    b.clear(alert, None, messages.superseded(key, liq.describe()), notify=False)
     b.tick()
     new_state = b.state(
         not_live_since=MappingProxyType(observed.not_live_since), incidents_seen=snapshot.incidents

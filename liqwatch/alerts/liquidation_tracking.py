@@ -1,7 +1,8 @@
 """Ties the store's liquidation records to their alerts and to the next run.
 
 - Acknowledging a liquidation's alert (in the App, or with ``liqwatch alerts ack``) releases the store's
-  LIQUIDATED row, and with it the account's critical status.
+  LIQUIDATED row, and with it the account's critical status; acknowledging an exchange risk event's alert
+  (margin call, ADL, closed while blind) releases the status it held the same way.
 - Each account's open positions (and unacknowledged liquidations) are saved as they change, so the next run
   can tell which positions closed while liqwatch was not running and ask the exchange's history why.
 """
@@ -44,6 +45,10 @@ class LiquidationTracker:
 
     async def start(self) -> None:
         self.service.on_acknowledged.append(self._acknowledged)
+        for key, alert in self.service.state.active.items():
+            # An exchange event's alert restored from the database holds its account's status until acked.
+            if key.rule is AlertRule.RISK_EVENT and liquidation_of(alert) is None:
+                self.store.hold_exchange_event(key.account, key.subject, alert.level)
         if not self.compare_with_last_run:
             return
         previous = await self.db.run(last_run.load)
@@ -62,6 +67,8 @@ class LiquidationTracker:
         found = liquidation_of(alert)
         if found is not None:
             self.store.release_liquidation(*found)
+        elif alert.key.rule is AlertRule.RISK_EVENT:
+            self.store.release_exchange_event(alert.key.account, alert.key.subject)
 
     async def on_snapshot(self, snapshot: MonitorSnapshot) -> None:
         now = snapshot.time.timestamp()

@@ -59,3 +59,7 @@ def stale(
 
 def gone(key: AlertKey) -> str:
     return f"{_where(key)}: no longer present (position closed or account removed)"
+
+
+def superseded(key: AlertKey, liquidation: str) -> str:
+    return f"{_where(key)}: closed, superseded by the liquidation ({liquidation}), not back to normal"

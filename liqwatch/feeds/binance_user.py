@@ -64,8 +64,8 @@ class BinanceUser(BinanceMarket):
             return
         if kind == "MARGIN_CALL":
             self.user.data(mono)
-            self.store.incidents.append(incident(self.account.name, "Binance MARGIN_CALL (risk guidance from the "
-                                                 "exchange)", IncidentKind.MARGIN_CALL))
+            self.store.report_exchange_event(self.account.name, incident(
+                self.account.name, "Binance MARGIN_CALL (risk guidance from the exchange)", IncidentKind.MARGIN_CALL))
             return
         if kind == "ORDER_TRADE_UPDATE":
             if not self._trade_time_ok(event, raw, receive):
@@ -122,7 +122,7 @@ class BinanceUser(BinanceMarket):
             # An ADL fill (or a liquidation fill that could not be read): said as such, typed.
             what = IncidentKind.LIQUIDATION if kind == "liquidated" else IncidentKind.AUTO_DELEVERAGE
             side = {"LONG": "long", "SHORT": "short"}.get(str(order.get("ps")))
-            self.store.incidents.append(incident(
+            self.store.report_exchange_event(self.account.name, incident(
                 self.account.name, f"{symbol} {kind} by Binance at {order.get('ap') or order.get('p')}", what,
                 symbol, side))
 

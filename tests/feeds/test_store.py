@@ -79,10 +79,12 @@ def test_critical_outranks_stale() -> None:
     store, clock, _ = make_store()
     # Price falls to where risk >= 0.8: critical, even though the data then goes stale.
     store.apply(MarkTick(Exchange.BINANCE, "BTC/USDT:USDT", 50_300, stamp(clock, 1)))
+    assert store.snapshot().account("main").status is Status.CRITICAL  # judged on fresh data
     clock.advance(10)
     acc = store.snapshot().account("main")
+    assert not acc.fresh
     assert acc.risk is not None and acc.risk.risk is not None and acc.risk.risk >= 0.8
-    assert acc.status is Status.CRITICAL
+    assert acc.status is Status.CRITICAL  # held while stale, as its alert is
 
 
 def test_position_closed_while_blind_is_an_incident() -> None:

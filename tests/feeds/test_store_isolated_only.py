@@ -10,7 +10,7 @@ from liqwatch.alerts.model import AlertLevel, AlertRule
 from liqwatch.clock import FakeClock
 from liqwatch.config.alerts import AlertThresholds
 from liqwatch.feeds.channel import Channel, ChannelKind
-from liqwatch.model import AccountSpec, AccountState, Exchange, MarginMode, Position, Side
+from liqwatch.model import AccountSpec, AccountState, Exchange, MarginMode, MarkTick, Position, Side, Stamp
 from liqwatch.report import snapshot_json, snapshot_text
 from liqwatch.risk.registry import risk_rules
 from liqwatch.status import Status
@@ -38,6 +38,8 @@ def store_with(cross_wallet: float, mark: float) -> MonitorStore:
     ch.subscribed(clock.monotonic())
     store.apply(AccountState(SPEC, cross_wallet, (isolated(mark),)))
     ch.synced(clock.monotonic())
+    # The position's own mark: its levels are judged on fresh data only (as its alerts are).
+    store.apply(MarkTick(Exchange.BINANCE, "BTC/USDT:USDT", mark, Stamp(clock.now(), clock.now())))
     ch.data(clock.monotonic())
     return store
 

@@ -28,7 +28,7 @@ async def _record(tmp_path: Path) -> tuple[Path, str]:
     settings = load_settings(config, environ={})
     sc = Scenario(clock=FakeClock(datetime.now(UTC).replace(microsecond=0)))
     async with AlertRuntime(settings, demo=True, clock=sc.clock, environ={}) as rt:
-        await rt.on_snapshot(sc.tick(risk=0.55))
+        await rt.on_snapshot(sc.tick(risk=0.65))  # above the default warning (0.6)
         events = await rt.on_snapshot(sc.tick(risk=0.85, advance=61))
         await rt.service.ack(events[0].alert_id)
         await rt.on_snapshot(sc.silence(40))

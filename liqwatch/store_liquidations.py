@@ -1,0 +1,114 @@
+"""The store's liquidations and exchange risk events: kept per account until their alert is acknowledged
+(the account's status holds at their level meanwhile), and the comparison with the last run's positions.
+A mixin of ``MonitorStore``: it works on the store's accounts and incident lines."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from datetime import datetime
+
+from liqwatch.alerts.model import AlertLevel, max_level
+from liqwatch.alerts.risk_events import event_from_incident
+from liqwatch.clock import Clock
+from liqwatch.incidents import Incident, IncidentKind, incident
+from liqwatch.liquidations import ClosedSinceLastRun, LiquidatedPosition, PreviousRun
+from liqwatch.model import Side
+from liqwatch.store_state import HELD_EVENTS, _Account, supersedes
+
+
+class LiquidationsMixin:
+    _accounts: dict[str, _Account]
+    incidents: deque[str]
+    version: int
+    clock: Clock
+
+    # --- liquidations ----------------------------------------------------------------------------------
+    def record_liquidation(self, liq: LiquidatedPosition, *, announce: bool = True) -> bool:
+        """A liquidation the exchange reported (live, or found in its history): kept and listed until
+        ``release_liquidation``; its incident line raises the alert (``announce`` False: restored from an
+        earlier run, whose alert is already open). Later slices of the same leg add up."""
+        acc = self._accounts.get(liq.account)
+        if acc is None:
+            return False
+        acc.liq.record(liq)
+        for subject in [s for s in acc.events if supersedes(liq, s)]:
+            del acc.events[subject]
+        if announce:
+            self.incidents.append(incident(liq.account, liq.describe(), IncidentKind.LIQUIDATION, liq.symbol,
+                                           liq.side.value))
+        self.version += 1
+        return True
+
+    def release_liquidation(self, account: str, symbol: str, side: Side) -> bool:
+        """Its alert was acknowledged: the LIQUIDATED row goes, and with it the critical status."""
+        acc = self._accounts.get(account)
+        if acc is None or not acc.liq.release((symbol, side)):
+            return False
+        self.version += 1
+        return True
+
+    def report_exchange_event(self, account: str, line: Incident) -> None:
+        """An exchange risk event (a margin call, an auto-deleveraging), as a typed incident line: it raises
+        the alert, and the account's status stays at least at that alert's level until it is acknowledged."""
+        acc = self._accounts.get(account)
+        if acc is None:
+            self.incidents.append(line)
+            return
+        self._exchange_event(acc, line)
+        self.version += 1
+
+    def _exchange_event(self, acc: _Account, line: Incident) -> None:
+        self.incidents.append(line)
+        event = event_from_incident(line, (acc.spec.name,))
+        if event.kind in HELD_EVENTS and not any(supersedes(r, event.subject) for r in acc.liquidations.values()):
+            acc.events[event.subject] = max_level(acc.events.get(event.subject), event.level) or event.level
+
+    def hold_exchange_event(self, account: str, subject: str, level: AlertLevel) -> bool:
+        """An exchange event's alert restored from the last run, not acknowledged: it holds the status again."""
+        acc = self._accounts.get(account)
+        if acc is None or subject.split(" ")[0] not in {k.value for k in HELD_EVENTS}:
+            return False
+        acc.events[subject] = level
+        self.version += 1
+        return True
+
+    def release_exchange_event(self, account: str, subject: str) -> bool:
+        """Its alert was acknowledged: the account's status no longer holds at its level."""
+        acc = self._accounts.get(account)
+        if acc is None or acc.events.pop(subject, None) is None:
+            return False
+        self.version += 1
+        return True
+
+    def liquidations(self, account: str) -> tuple[LiquidatedPosition, ...]:
+        return tuple(self._accounts[account].liquidations.values())
+
+    def set_previous_run(self, account: str, previous: PreviousRun) -> None:
+        """What the last run saw; compared with this run's first full snapshot (at once if it came first)."""
+        acc = self._accounts.get(account)
+        if acc is None:
+            return
+        acc.liq.previous = previous
+        if acc.synced:
+            self._compare_with_last_run(acc)
+
+    def _compare_with_last_run(self, acc: _Account) -> None:
+        acc.liq.compare_with_last_run({p.key for p in acc.book.positions()} | set(acc.unevaluated))
+
+    def take_closed_since_last_run(self, account: str, to_exchange: Callable[[datetime], datetime] | None = None,
+                                   ) -> list[ClosedSinceLastRun]:
+        """The positions to look up in the exchange's history (each handed out once), each ``since`` on the
+        exchange's clock. ``to_exchange``: the exchange's time at a local wall time (the adapter's measured
+        clock), for the last run's "seen at"; None takes the local clock as right."""
+        acc = self._accounts.get(account)
+        return acc.liq.take(to_exchange or (lambda t: t), self.clock.monotonic()) if acc is not None else []
+
+    def closed_lookup_answered(self, account: str, closed: ClosedSinceLastRun, ok: bool) -> int:
+        """The history look-up of ``closed`` answered (``ok``) or failed (asked again later, with backoff);
+        the failures in a row. While one is not answered its account never reads "ok"."""
+        acc = self._accounts.get(account)
+        if acc is None:
+            return 0
+        self.version += 1
+        return acc.liq.answered(closed, ok, self.clock.monotonic())
