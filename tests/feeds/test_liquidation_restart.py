@@ -96,7 +96,7 @@ async def test_a_hyperliquid_liquidation_while_not_running_is_found_in_user_fill
             async with _run(emu, db, "hl-isolated") as (monitor, alerting):
                 store = monitor.store
                 assert await monitor.wait_live(15)
-                await eventually(lambda: bool(store.snapshot().account("hl-isolated").liquidations), 10,
+                await eventually(lambda: bool(store.snapshot().account("hl-isolated").liquidations), 30,
                                  "the userFills lookup")
                 await alerting.on_snapshot(store.snapshot())
                 view = store.snapshot().account("hl-isolated")
