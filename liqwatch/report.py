@@ -54,6 +54,8 @@ def _account_json(a: AccountView) -> dict[str, Any]:
         "margin_ratio": r.margin_ratio if r else None,
         "risk": r.risk if r else None,
         "funding_today": a.funding_today if r else None,
+        # Exchange risk events (margin call, ADL, closed while blind) whose alert is not acknowledged yet.
+        "exchange_events": list(a.exchange_events),
         "positions": [
             _position_json(
                 symbol=p.risk.symbol,

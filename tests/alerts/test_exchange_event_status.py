@@ -12,6 +12,7 @@ from liqwatch.alerts.model import Alert, AlertRule, AlertState, EventKind
 from liqwatch.incidents import IncidentKind, incident
 from liqwatch.liquidations import LiquidatedPosition
 from liqwatch.model import Side
+from liqwatch.report import snapshot_json
 from liqwatch.status import Status
 from tests.alerts.alert_scenarios import RISK_ONLY_MAP, SYMBOL, Scenario
 
@@ -37,6 +38,7 @@ def test_a_margin_call_holds_its_account_critical_until_its_alert_is_acknowledge
     (alert,) = _event_alerts(state)
     assert (snap.account("main").status, snap.status.exit_code) == (Status.CRITICAL, 2)
     assert snap.account("main").exchange_events == (alert.key.subject,)
+    assert snapshot_json(snap)["accounts"][0]["exchange_events"] == [alert.key.subject]  # check --json says why
     state, events = ack(state, alert.id, sc.clock.now())
     tracker = _tracker(sc)
     for e in events:
