@@ -19,7 +19,7 @@ from liqwatch.report import snapshot_json
 from liqwatch.runtime import Monitor
 from liqwatch.status import Status
 from tests.feeds.harness import FAST, Env, eventually, running
-from tests.feeds.ws_inject_relay import WsRelay
+from tests.feeds.ws_relay import Relay
 from tui.alerts_adapter import EngineAlerts
 
 
@@ -127,7 +127,7 @@ async def test_a_partial_binance_liquidation_is_shown_and_alerted_as_partial_wit
     """Binance may reduce a position tier by tier: a liquidation order that fills 4 of the 10 ETH is a
     partial liquidation (crafted, relayed to the adapter as if Binance had sent it)."""
     async with asyncio.timeout(60), EmulatorServer(demo_scenario(), seed=11, publish_interval=0.1) as emu, \
-            WsRelay(emu.ws_url) as relay:
+            Relay(emu.port) as relay:
         accounts = [dataclasses.replace(a, ws_url=relay.ws_url)
                     for a in scenario_accounts(emu.scenario, emu.rest_url, emu.ws_url) if a.name == "binance-degen"]
         async with Monitor(accounts, options=FAST) as monitor:
@@ -190,7 +190,7 @@ async def test_a_hyperliquid_liquidation_slice_is_a_partial_liquidation() -> Non
     """Hyperliquid closes a large position in slices: a liquidation fill of 1.5 of a 5 ETH long
     (``startPosition`` 5) is partial (crafted in Hyperliquid's documented fill shape, relayed)."""
     async with asyncio.timeout(60), EmulatorServer(demo_scenario(), seed=11, publish_interval=0.1) as emu, \
-            WsRelay(emu.ws_url) as relay:
+            Relay(emu.port) as relay:
         accounts = [dataclasses.replace(a, ws_url=relay.ws_url)
                     for a in scenario_accounts(emu.scenario, emu.rest_url, emu.ws_url) if a.name == "hl-isolated"]
         async with Monitor(accounts, options=FAST) as monitor:

@@ -55,6 +55,11 @@ class Relay:
         if self._session is not None:
             await self._session.close()
 
+    @property
+    def ws_url(self) -> str:
+        """Where liqwatch's websockets go to be relayed (REST may go straight to the emulator)."""
+        return f"ws://127.0.0.1:{self.port}"
+
     def sockets(self, path_prefix: str) -> list[web.WebSocketResponse]:
         return [ws for path, ws in self._down.values() if path.startswith(path_prefix) and not ws.closed]
 

@@ -13,7 +13,7 @@ from liqwatch.demo import scenario_accounts
 from liqwatch.emulator import EmulatorServer, demo_scenario
 from liqwatch.runtime import Monitor
 from tests.feeds.harness import FAST, eventually
-from tests.feeds.ws_inject_relay import WsRelay
+from tests.feeds.ws_relay import Relay
 
 ACCOUNT = "binance-degen"
 
@@ -29,7 +29,7 @@ async def test_a_binance_slice_reported_after_its_account_update_is_still_partia
     from what was held before the fill (the position before the account update, or the fill's own
     figures), whichever frame comes first."""
     async with asyncio.timeout(60), EmulatorServer(demo_scenario(), seed=11, publish_interval=0.1) as emu, \
-            WsRelay(emu.ws_url) as relay:
+            Relay(emu.port) as relay:
         accounts = [dataclasses.replace(a, ws_url=relay.ws_url)
                     for a in scenario_accounts(emu.scenario, emu.rest_url, emu.ws_url) if a.name == ACCOUNT]
         async with Monitor(accounts, options=FAST) as monitor:
