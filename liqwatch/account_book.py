@@ -79,6 +79,10 @@ class AccountBook:
     def __len__(self) -> int:
         return len(self._positions)
 
+    def get(self, key: PositionKey) -> Position | None:
+        """One position by key, O(1) (frames look up the version they replace)."""
+        return self._positions.get(key)
+
     def positions(self) -> tuple[Position, ...]:
         return tuple(self._positions.values())
 

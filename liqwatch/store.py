@@ -183,7 +183,7 @@ class MonitorStore(LiquidationsMixin):
             acc.unevaluated[event.key] = pos
             return True
         acc.unevaluated.pop(event.key, None)
-        old = next((p for p in acc.book.positions() if p.key == event.key), None)
+        old = acc.book.get(event.key)
         self._note_liq(acc, pos, old)
         acc.book.upsert(pos, self._mark_for(acc.spec.exchange, pos.symbol))
         return True

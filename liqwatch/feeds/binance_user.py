@@ -154,7 +154,7 @@ class BinanceUser(BinanceMarket):
         the ORDER_TRADE_UPDATE and the ACCOUNT_UPDATE of one fill: when the account update already took the
         fill off the book, the size before is the one before that update (less the fills of it already
         counted), not what is left."""
-        held = next((p for p in self.store.book(self.account.name).positions() if p.key == key), None)
+        held = self.store.book(self.account.name).get(key)
         left = held.size if held is not None else 0.0
         red = self._reductions.get(key)
         if red is not None:
@@ -223,7 +223,7 @@ class BinanceUser(BinanceMarket):
                 continue
             if not w.entry_price > 0:
                 raise WireError(f"{w.symbol}: an open position with entry price {w.entry_price:g}")
-            old = next((p for p in book.positions() if p.key == (w.symbol, w.side)), None)
+            old = book.get((w.symbol, w.side))
             unchanged = old is not None and old.size == w.size and old.entry_price == w.entry_price
             merged = WirePosition(
                 w.symbol, w.side, w.size, w.entry_price, w.margin_mode, w.isolated_wallet, w.position_side,
