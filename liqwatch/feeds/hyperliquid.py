@@ -8,7 +8,6 @@ sent nothing to for 60 s, so an application ping goes out after 20 s of silence.
 from __future__ import annotations
 
 import logging
-import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -60,7 +59,7 @@ class HyperliquidAdapter(FeedAdapter):
         self.tiers: dict[str, TierTable] = {}
         self._coins: set[str] = set()
         self.stream: StreamRunner | None = None
-        self._funding_since_ms = int((time.time() - 30 * 86400) * 1000)
+        self._funding_since_ms = int((self.clock.now().timestamp() - 30 * 86400) * 1000)  # the injected clock
         self.pings = 0
         self._vol_seeding: set[str] = set()
         # This run's start on the exchange's clock (from the first snapshot's time less the monotonic time
