@@ -35,6 +35,10 @@ R = TypeVar("R")
 _REASONS_KEPT = 1000
 
 
+#: What ``FrameIntake.decode`` returns for a frame that is not JSON (``None`` is the JSON ``null``).
+NOT_JSON: Any = object()
+
+
 class FrameIntake:
     """The frame checks of ``FeedAdapter`` (liqwatch.feeds.adapter), which sets these attributes up."""
 
@@ -59,6 +63,15 @@ class FrameIntake:
     def record(self, source: str, raw: str, receive_time: datetime) -> None:
         if self.recorder is not None:
             self.recorder.write(receive_time.timestamp(), f"{self.account.name}/{source}", raw)
+
+    def decode(self, source: str, raw: str, receive: datetime, stream: StreamRunner | None) -> Any:
+        """Every socket frame: recorded, then parsed; ``NOT_JSON`` (counted as a bad frame) when it is not JSON."""
+        self.record(source, raw, receive)
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            self.bad_frame(source, raw, "not JSON", stream)
+            return NOT_JSON
 
     def bad_frame(self, source: str, raw: str, why: str, stream: StreamRunner | None = None) -> None:
         self.malformed += 1

@@ -7,8 +7,7 @@ import asyncio
 from datetime import datetime
 from typing import Any
 
-import orjson
-
+from liqwatch.feeds.adapter_frames import NOT_JSON
 from liqwatch.feeds.backoff import Backoff
 from liqwatch.feeds.binance_client import BinanceClient
 from liqwatch.feeds.binance_wire import native, parse_premium_index
@@ -97,11 +96,8 @@ class BinanceMarket(BinanceClient):
         self._subscribed.update(streams)
 
     def _on_market_frame(self, raw: str, mono: float, receive: datetime) -> None:
-        self.record("market", raw, receive)
-        try:
-            msg = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            self.bad_frame("market", raw, "not JSON", self.market_stream)
+        msg = self.decode("market", raw, receive, self.market_stream)
+        if msg is NOT_JSON:
             return
         if isinstance(msg, dict) and "result" in msg and "id" in msg:
             return  # a SUBSCRIBE/UNSUBSCRIBE acknowledgement: proves nothing about data

@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 
+from liqwatch.feeds.adapter_frames import NOT_JSON
 from liqwatch.feeds.binance_client import LISTEN_KEY_MISSING
 from liqwatch.feeds.binance_market import BinanceMarket
 from liqwatch.feeds.binance_wire import AccountUpdate, WirePosition, parse_account_update, unified
@@ -39,11 +40,8 @@ class BinanceUser(BinanceMarket):
         await self.resync_until_ok([self.user], self.user_stream)
 
     def _on_user_frame(self, raw: str, mono: float, receive: datetime) -> None:
-        self.record("user", raw, receive)
-        try:
-            event = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            self.bad_frame("user", raw, "not JSON", self.user_stream)
+        event = self.decode("user", raw, receive, self.user_stream)
+        if event is NOT_JSON:
             return
         if not isinstance(event, dict):
             self.bad_frame("user", raw, "unexpected shape", self.user_stream)

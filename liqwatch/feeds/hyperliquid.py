@@ -11,9 +11,8 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-import orjson
-
 from liqwatch.feeds.adapter import FeedAdapter, set_down
+from liqwatch.feeds.adapter_frames import NOT_JSON
 from liqwatch.feeds.candles import forward_pages, seed_volatility
 from liqwatch.feeds.channel import Channel, ChannelKind
 from liqwatch.feeds.frame_time import FUTURE_TOLERANCE_S
@@ -283,11 +282,8 @@ class HyperliquidAdapter(FeedAdapter):
         return hyperliquid_liquidation_fills(self.account.name, self.address, closed, fills)
 
     def _on_frame(self, raw: str, mono: float, receive: datetime) -> None:
-        self.record("ws", raw, receive)
-        try:
-            msg = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            self.bad_frame("ws", raw, "not JSON", self.stream)
+        msg = self.decode("ws", raw, receive, self.stream)
+        if msg is NOT_JSON:
             return
         if not isinstance(msg, dict):
             self.bad_frame("ws", raw, "unexpected shape", self.stream)
