@@ -76,6 +76,9 @@ class ServiceAlerts:
     def history(self) -> Sequence[AlertEvent]:
         return tuple(self._history)
 
+    def record_status(self) -> str:
+        return self.runtime.record_status
+
     async def update(self, snapshot: MonitorSnapshot) -> None:
         self._history.extend(await self.runtime.on_snapshot(snapshot))
 

@@ -52,9 +52,14 @@ def _fit(spans: Sequence[Span], width: int) -> Line:
     return tuple(out)
 
 
-def header_lines(snap: MonitorSnapshot, alerts: Sequence[Alert], width: int, label: str = "") -> list[Line]:
-    """Two lines; ``label`` (what is watched, e.g. the demo's emulator) ends the second when it fits."""
+def header_lines(snap: MonitorSnapshot, alerts: Sequence[Alert], width: int, label: str = "",
+                 record: str = "ok") -> list[Line]:
+    """Two lines; ``label`` (what is watched, e.g. the demo's emulator) ends the second when it fits.
+    ``record``: the record's status; anything but ``ok`` puts NOT RECORDING first, where no width cuts it
+    (alerts are still shown and rung, and written once the database is back)."""
     top: list[Span] = [(" liqwatch ", "strong")]
+    if record != "ok":
+        top.append(("NOT RECORDING ", "critical"))
     # An account with a liquidation not acknowledged ranks first whatever else it shows (also before its
     # figures are back); otherwise the first account with figures.
     ranked = [a for a in snap.accounts if a.risk is not None or a.liquidations]

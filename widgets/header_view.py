@@ -21,10 +21,11 @@ class RiskHeader(TextLines):
         super().__init__(id=id)
         self._last: tuple[MonitorSnapshot, Sequence[Alert]] | None = None
         self.label = ""
+        self.record = "ok"
 
     def show(self, snap: MonitorSnapshot, alerts: Sequence[Alert]) -> int:
         self._last = (snap, alerts)
-        return self.set_lines(header_lines(snap, alerts, self.size.width or 80, self.label))
+        return self.set_lines(header_lines(snap, alerts, self.size.width or 80, self.label, self.record))
 
     def on_resize(self, event: events.Resize) -> None:
         if self._last is not None:

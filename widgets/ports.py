@@ -7,7 +7,7 @@ in-memory engine adapter in ``tui`` are ``AlertPort``s.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from liqwatch.account_book import AccountBook
 from liqwatch.alerts.model import Alert, AlertEvent
@@ -22,6 +22,15 @@ class MonitorSource(Protocol):
     def snapshot(self) -> MonitorSnapshot: ...
 
     def book(self, account: str) -> AccountBook: ...
+
+
+@runtime_checkable
+class RecordedAlerts(Protocol):
+    """An ``AlertPort`` backed by the database: it can say whether its record is being written."""
+
+    def record_status(self) -> str:
+        """``ok``, or ``unavailable: <reason>``."""
+        ...
 
 
 class AlertPort(Protocol):

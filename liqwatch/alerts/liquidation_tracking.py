@@ -10,12 +10,15 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 
 from liqwatch.alerts.model import Alert, AlertKey, AlertRule
 from liqwatch.alerts.service import AlertService
 from liqwatch.model import Side
 from liqwatch.storage import last_run
 from liqwatch.storage.async_db import AsyncDatabase
+from liqwatch.storage.db import StorageError
+from liqwatch.storage.record import Record
 from liqwatch.store import MonitorSnapshot, MonitorStore
 
 log = logging.getLogger(__name__)
@@ -35,9 +38,9 @@ def liquidation_of(alert: Alert) -> tuple[str, str, Side] | None:
 
 
 class LiquidationTracker:
-    def __init__(self, db: AsyncDatabase, service: AlertService, store: MonitorStore, *,
+    def __init__(self, db: AsyncDatabase | Record, service: AlertService, store: MonitorStore, *,
                  compare_with_last_run: bool = True) -> None:
-        self.db = db
+        self.db = db if isinstance(db, Record) else Record.over(db)
         self.compare_with_last_run = compare_with_last_run
         self.service = service
         self.store = store
@@ -51,7 +54,12 @@ class LiquidationTracker:
                 self.store.hold_exchange_event(key.account, key.subject, alert.level)
         if not self.compare_with_last_run:
             return
-        previous = await self.db.run(last_run.load)
+        try:
+            previous = await self.db.run(last_run.load)
+        except (sqlite3.Error, StorageError, OSError) as exc:
+            log.error("liquidations: the last run's positions cannot be read (%s): what closed while liqwatch"
+                      " was not running is not looked up this time", exc)
+            return
         active = set(self.service.state.active)
         known = set(self.store.account_names())
         for account, (prev, liquidations) in previous.items():
@@ -80,5 +88,6 @@ class LiquidationTracker:
             saved = self._saved.get(view.name)
             if saved is not None and saved[0] == signature and now - saved[1] < SAVE_EVERY_S:
                 continue
-            await self.db.run(last_run.save, view.name, snapshot.time, positions, view.liquidations)
+            # Queued; a later picture of the same account supersedes it, so a full queue may drop it.
+            self.db.submit_droppable(last_run.save, view.name, snapshot.time, positions, view.liquidations)
             self._saved[view.name] = (signature, now)

@@ -8,6 +8,7 @@ history recorder and the retention purge. What ``check --watch``, ``demo`` and t
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import sqlite3
@@ -26,9 +27,9 @@ from liqwatch.alerts.service import AlertService
 from liqwatch.alerts.thresholds import EngineOptions, ThresholdMap
 from liqwatch.clock import Clock, SystemClock
 from liqwatch.storage import alert_rows, retention
-from liqwatch.storage.async_db import AsyncDatabase
 from liqwatch.storage.db import StorageError
 from liqwatch.storage.paths import database_path
+from liqwatch.storage.record import Record
 from liqwatch.storage.recorder import HistoryRecorder
 from liqwatch.store import MonitorSnapshot, MonitorStore
 
@@ -62,7 +63,7 @@ class AlertRuntime:
         self._options = options
         self._sample_interval_s = sample_interval_s
         self._last_purge: float | None = None
-        self.db: AsyncDatabase | None = None
+        self.db: Record | None = None
         self.deliveries = Deliveries()
         self.sender: OutboxSender | None = None
         self.recorder: HistoryRecorder | None = None
@@ -77,15 +78,20 @@ class AlertRuntime:
         return self._service
 
     async def __aenter__(self) -> AlertRuntime:
-        self.db = await AsyncDatabase.open(self.path)
+        # Never fails for the file: a locked, full or corrupt database is reopened every few seconds while
+        # alerts are shown, rung and queued for it (``Record``); ``record_status`` says why.
+        self.db = await Record.open(self.path)
+        if not self.db.available:
+            log.error("storage: %s; alerts are shown and kept, and written once it can be opened (tried every"
+                      " %.0f s)", self.db.health.text, self.db.reopen_s)
         try:
-            await self._purge()
+            self._purge()
             self.deliveries = build_deliveries(self.settings.alerts.delivery, terminal=self._terminal,
                                                environ=self._environ)
             for problem in self.deliveries.problems:
                 log.warning("alerts: %s", problem)
             if self._demo:
-                await self.db.run(alert_rows.close_all_active, self.clock.now(), "a new demo run started")
+                await self._close_earlier_demo_alerts()
             self.sender = OutboxSender(self.db, self.deliveries.webhooks, clock=self.clock)
             self._service = await AlertService.open(self.db, ThresholdMap.from_settings(self.settings),
                                                     clock=self.clock, deliveries=self.deliveries,
@@ -93,6 +99,7 @@ class AlertRuntime:
             self.recorder = HistoryRecorder(self.db, interval_s=self._sample_interval_s)
             await self.recorder.start(self.clock.now())
             self.sender.start()  # pending deliveries of an earlier run go out now
+            self.db.on_available.append(self.sender.wake)
         except BaseException:
             await self.db.aclose()
             raise
@@ -105,7 +112,9 @@ class AlertRuntime:
         if self._service is not None:
             await self._service.flush()
         if self.db is not None:
-            await self.db.aclose()
+            lost = await self.db.aclose()
+            if lost:
+                self.bookkeeping_error = f"{lost} write(s) not recorded at exit: {self.db.health.text}"
 
     async def watch_store(self, store: MonitorStore) -> None:
         """Link the monitor's store: acknowledging a liquidation releases its row, and the positions are
@@ -119,8 +128,8 @@ class AlertRuntime:
                           ) -> list[AlertEvent]:
         """Evaluate and record one snapshot; call it on the UI/refresh timer (once a second is plenty)."""
         events = await self.service.update(snapshot, skew_s=skew_s)
-        # History and retention are bookkeeping: a full disk or a locked file must cost the plots, never
-        # the monitor (the service itself keeps showing alerts when it cannot store them).
+        # History and retention are queued on the record like the alerts: a full disk or a locked file
+        # delays them, and never the monitor; and whatever else goes wrong there costs the plots only.
         try:
             if self.recorder is not None:
                 await self.recorder.on_snapshot(snapshot)
@@ -128,15 +137,36 @@ class AlertRuntime:
                 await self.liquidations.on_snapshot(snapshot)
             mono = self.clock.monotonic()
             if self._last_purge is not None and mono - self._last_purge >= PURGE_EVERY_S:
-                await self._purge()
+                self._purge()
         except (sqlite3.Error, StorageError, OSError) as exc:
             self.bookkeeping_error = f"{type(exc).__name__}: {exc}"
             log.warning("storage: history not recorded: %s", self.bookkeeping_error)
         return events
 
-    async def _purge(self) -> None:
+    @property
+    def record_status(self) -> str:
+        """``ok``, or ``unavailable: <reason>`` while the database cannot be opened or written (what
+        ``check --json`` prints as ``record`` and the App's header marks)."""
+        return "unavailable: not open" if self.db is None else self.db.health.text
+
+    async def _close_earlier_demo_alerts(self) -> None:
+        assert self.db is not None
+        now = self.clock.now()
+        try:
+            await self.db.run(alert_rows.close_all_active, now, "a new demo run started")
+        except (sqlite3.Error, StorageError, OSError):
+            self.db.submit(alert_rows.close_all_active, now, "a new demo run started")
+
+    def _purge(self) -> None:
         assert self.db is not None
         self._last_purge = self.clock.monotonic()
-        deleted = await self.db.run(retention.purge, self.clock.now(), self.settings.storage.retention_days)
-        if any(deleted.values()):
-            log.info("storage: purged %s", {k: v for k, v in deleted.items() if v})
+        done = self.db.submit_droppable(retention.purge, self.clock.now(), self.settings.storage.retention_days)
+        done.add_done_callback(_log_purge)
+
+
+def _log_purge(done: asyncio.Future[dict[str, int]]) -> None:
+    if done.cancelled() or done.exception() is not None:
+        return
+    deleted = done.result()
+    if any(deleted.values()):
+        log.info("storage: purged %s", {k: v for k, v in deleted.items() if v})

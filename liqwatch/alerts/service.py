@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from types import MappingProxyType
@@ -24,18 +25,20 @@ from liqwatch.storage import alert_rows
 from liqwatch.storage.alert_rows import AckRequest
 from liqwatch.storage.async_db import AsyncDatabase
 from liqwatch.storage.db import StorageError
+from liqwatch.storage.record import Record
 from liqwatch.storage.timefmt import from_ts
 from liqwatch.store import MonitorSnapshot
 
 log = logging.getLogger(__name__)
 
 ACK_POLL_S = 2.0
+WRITE_WAIT_S = 1.0  # how long evaluation waits for a healthy record's write before it goes on without it
 
 
 class AlertService:
     def __init__(
         self,
-        db: AsyncDatabase,
+        db: AsyncDatabase | Record,
         thresholds: ThresholdMap,
         *,
         clock: Clock | None = None,
@@ -44,8 +47,11 @@ class AlertService:
         options: EngineOptions = engine.DEFAULT_OPTIONS,
         state: AlertState | None = None,
         ack_poll_s: float = ACK_POLL_S,
+        write_wait_s: float = WRITE_WAIT_S,
     ) -> None:
-        self.db = db
+        self.record = db if isinstance(db, Record) else Record.over(db)
+        self.db = self.record
+        self.write_wait_s = write_wait_s
         self.thresholds = thresholds
         self.clock = clock or SystemClock()
         self.deliveries = deliveries or Deliveries()
@@ -59,6 +65,7 @@ class AlertService:
         self._state = state or AlertState()
         self._lock = asyncio.Lock()
         self._last_ack_poll: float | None = None
+        self._ack_fetch: asyncio.Future[list[AckRequest]] | None = None
         self._background: set[asyncio.Task[None]] = set()
         self.on_acknowledged: list[Callable[[Alert], None]] = []
         """Called with each alert the trader acknowledged (here or with ``liqwatch alerts ack``), after it
@@ -67,7 +74,7 @@ class AlertService:
     @classmethod
     async def open(
         cls,
-        db: AsyncDatabase,
+        db: AsyncDatabase | Record,
         thresholds: ThresholdMap,
         *,
         clock: Clock | None = None,
@@ -77,9 +84,16 @@ class AlertService:
         ack_poll_s: float = ACK_POLL_S,
     ) -> AlertService:
         """A service that carries on from the database: alerts still active (with their acknowledgements
-        and snoozes) are restored, and new alert ids get a prefix unique to this run."""
-        prefix = await db.run(alert_rows.next_id_prefix)
-        active = await db.run(alert_rows.load_active)
+        and snoozes) are restored, and new alert ids get a prefix unique to this run. A record that cannot be
+        read now costs the restored alerts, never the start: ids then get a prefix from the time."""
+        record = db if isinstance(db, Record) else Record.over(db)
+        try:
+            prefix = await record.run(alert_rows.next_id_prefix)
+            active = await record.run(alert_rows.load_active)
+        except (sqlite3.Error, StorageError, OSError) as exc:
+            log.error("alerts: the record cannot be read (%s): starting without the alerts of earlier runs", exc)
+            prefix, active = _time_prefix(), []
+        db = record
         state = AlertState(active=MappingProxyType({a.key: a for a in active}), id_prefix=prefix)
         return cls(db, thresholds, clock=clock, deliveries=deliveries, sender=sender, options=options,
                    state=state, ack_poll_s=ack_poll_s)
@@ -141,18 +155,31 @@ class AlertService:
             return await self._poll_acks()
 
     async def _poll_acks_if_due(self) -> None:
-        mono = self.clock.monotonic()
-        if self._last_ack_poll is not None and mono - self._last_ack_poll < self.ack_poll_s:
+        # Queued like a write (it marks the requests taken) and never waited for past a moment: a locked
+        # database delays the pick-up of `liqwatch alerts ack`, never the evaluation.
+        if self._ack_fetch is None:
+            mono = self.clock.monotonic()
+            if self._last_ack_poll is not None and mono - self._last_ack_poll < self.ack_poll_s:
+                return
+            self._last_ack_poll = mono
+            self._ack_fetch = self.record.submit(alert_rows.take_ack_requests, self.clock.now())
+            await self.record.settle([self._ack_fetch], self.write_wait_s)
+        fetch = self._ack_fetch
+        if not fetch.done():
             return
-        self._last_ack_poll = mono
-        try:
-            await self._poll_acks()
-        except (sqlite3.Error, StorageError) as exc:
-            log.warning("alerts: cannot read acknowledgements from the database: %s", exc)
+        self._ack_fetch = None
+        if fetch.cancelled() or fetch.exception() is not None:
+            log.warning("alerts: cannot read acknowledgements from the database: %s",
+                        None if fetch.cancelled() else fetch.exception())
+            return
+        await self._apply_acks(fetch.result())
 
     async def _poll_acks(self) -> list[AlertEvent]:
+        requests: list[AckRequest] = await self.record.run(alert_rows.take_ack_requests, self.clock.now())
+        return await self._apply_acks(requests)
+
+    async def _apply_acks(self, requests: Sequence[AckRequest]) -> list[AlertEvent]:
         now = self.clock.now()
-        requests: list[AckRequest] = await self.db.run(alert_rows.take_ack_requests, now)
         applied: list[AlertEvent] = []
         for req in requests:
             alert = self._state.by_id(req.alert_id)
@@ -173,28 +200,47 @@ class AlertService:
 
     # --- storing, then delivering ----------------------------------------------------------------------
     async def _commit(self, state: AlertState, events: Sequence[AlertEvent], *, logged_elsewhere: bool = False) -> None:
-        log_ids: list[int] = []
+        """Show the new state at once and queue its write; the write lands in order, retried until it does
+        (``Record``), with the outbox rows of its webhooks, so an alert raised while the database is locked
+        is recorded and sent once it is writable again. While the record is healthy the write is waited
+        for (a moment at most), so immediate deliveries carry the log id."""
+        saved: asyncio.Future[list[int]] | None = None
         if events:
-            try:
-                log_ids = await self.db.run(alert_rows.save_events, events, outbox_for=self._outbox_for,
-                                            log=not logged_elsewhere)
-                self.storage_error = None
-            except (sqlite3.Error, StorageError, OSError) as exc:
-                # Never hide an alert because the disk is full: show it and ring, say why it is not recorded.
-                self.storage_error = f"alerts cannot be written to the database: {exc}"
-                log.error("%s", self.storage_error)
+            saved = self.record.submit(alert_rows.save_events, events, outbox_for=self._outbox_for,
+                                       log=not logged_elsewhere)
+            saved.add_done_callback(self._saved)
         self._state = state
         for event in events:
             if event.kind is EventKind.ACKNOWLEDGED:
                 for listener in self.on_acknowledged:
                     listener(event.alert)
-        if logged_elsewhere or not events:
+        if saved is None:
             return
+        await self.record.settle([saved], self.write_wait_s)
+        if logged_elsewhere:
+            return
+        log_ids = saved.result() if saved.done() and saved.exception() is None else []
         to_send = [(e, log_ids[i] if i < len(log_ids) else 0) for i, e in enumerate(events) if e.notify]
         if to_send:
             await self._deliver_now(to_send)
-            if self.sender is not None and log_ids:
-                self.sender.wake()
+
+    def _saved(self, saved: asyncio.Future[list[int]]) -> None:
+        if saved.cancelled():
+            return
+        exc = saved.exception()
+        if exc is not None:
+            # Dropped from a full queue: the only way a shown alert goes unrecorded; say so loudly.
+            self.storage_error = f"alerts not recorded: {exc}"
+            log.error("%s", self.storage_error)
+            return
+        self.storage_error = None
+        if self.sender is not None:
+            self.sender.wake()  # its outbox rows are in: send them now
+
+    @property
+    def record_status(self) -> str:
+        """``ok``, or ``unavailable: <reason>`` while writes are waiting to land."""
+        return self.record.health.text
 
     def _outbox_for(self, event: AlertEvent) -> list[tuple[str, Callable[[int], str]]]:
         if not event.notify:
@@ -223,13 +269,19 @@ class AlertService:
             log.warning("%s: alert %s not delivered: %s", channel.name, n.alert_id, exc)
             return
         if sent:
-            try:
-                await self.db.run(alert_rows.log_delivery, n.alert_id, channel.name, n.level, self.clock.now())
-            except (sqlite3.Error, StorageError) as exc:
-                log.warning("alerts: cannot log a delivery: %s", exc)
+            self.record.submit(alert_rows.log_delivery, n.alert_id, channel.name, n.level, self.clock.now())
 
     async def flush(self, timeout_s: float = 10.0) -> None:
         """Wait for background deliveries (desktop notifications) to finish."""
         if self._background:
             async with asyncio.timeout(timeout_s):
                 await asyncio.gather(*self._background, return_exceptions=True)
+
+
+def _time_prefix() -> str:
+    """An id prefix without the database's run counter: base 36 of the time, unlike any counter's."""
+    n, digits = int(time.time()), ""
+    while n:
+        n, r = divmod(n, 36)
+        digits = "0123456789abcdefghijklmnopqrstuvwxyz"[r] + digits
+    return "t" + digits

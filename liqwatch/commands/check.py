@@ -1,7 +1,8 @@
 """``liqwatch check``: headless. Wait for every feed to go LIVE, print the accounts, exit with the worst status.
 
 Exit codes (nagios): 0 ok, 1 warning, 2 critical (liquidation-imminent included), 3 stale/unknown: a feed
-that never became LIVE, a disabled account, or a config or usage error.
+that never became LIVE, a disabled account, a config or usage error, or an internal error (never 1: a
+monitoring system must not read a crash as a mere warning).
 """
 
 from __future__ import annotations
@@ -47,6 +48,15 @@ def run(args: argparse.Namespace) -> int:
     except UserError as exc:
         exc.exit_code = EXIT_STALE  # a config or usage error is "unknown" for a monitoring system
         raise
+    except Exception as exc:
+        import logging
+
+        from liqwatch.redact import redact
+
+        # Unknown, not "warning": without this an uncaught error would exit 1.
+        logging.getLogger("liqwatch.check").debug("internal error", exc_info=True)
+        sys.stderr.write(redact(f"liqwatch check: internal error: {type(exc).__name__}: {exc}") + "\n")
+        return EXIT_STALE
 
 
 async def _run(args: argparse.Namespace) -> int:
@@ -60,12 +70,15 @@ async def _run(args: argparse.Namespace) -> int:
     from liqwatch.status import Status
 
     def emit(obj: Any, text: str) -> None:
+        # The record's state with every line: alerts not written yet are still in memory, and say so.
+        record_status = alerting.record_status
         if args.json:
             import json
 
+            obj["record"] = record_status
             sys.stdout.write(json.dumps(obj, separators=(",", ":"), allow_nan=False) + "\n")
         else:
-            sys.stdout.write(text)
+            sys.stdout.write(text if record_status == "ok" else f"{text}  record: {record_status}\n")
         sys.stdout.flush()
 
     record = Path(args.record) if args.record else None

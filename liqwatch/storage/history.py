@@ -94,6 +94,12 @@ def close_incident(db: Database, incident_id: int, ended: datetime) -> None:
                      (to_ts(ended), incident_id))
 
 
+def close_feed_incident(db: Database, account: str, channel: str, ended: datetime) -> None:
+    with db.transaction() as conn:
+        conn.execute("UPDATE feed_incidents SET ended_at = ? WHERE account = ? AND channel = ? AND ended_at IS NULL"
+                     " AND kind IN ('stale', 'reconnecting')", (to_ts(ended), account, channel))
+
+
 def add_note(db: Database, account: str, when: datetime, detail: str) -> None:
     """A one-off incident reported by a feed (an exchange error, a position closed while blind)."""
     ts = to_ts(when)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from liqwatch.storage.db import Database
 
@@ -25,11 +25,12 @@ class OutboxRow:
     next_attempt_at: float
     status: str = PENDING
     last_error: str | None = None
+    lease_until: float | None = None
 
 
 def _row(r: sqlite3.Row) -> OutboxRow:
     return OutboxRow(r["id"], r["channel"], r["alert_id"], r["log_id"], r["payload"], r["attempts"],
-                     r["created_at"], r["next_attempt_at"], r["status"], r["last_error"])
+                     r["created_at"], r["next_attempt_at"], r["status"], r["last_error"], r["lease_until"])
 
 
 def claim_due(db: Database, now: float, lease_s: float, channels: Collection[str], limit: int = 50) -> list[OutboxRow]:
@@ -44,7 +45,19 @@ def claim_due(db: Database, now: float, lease_s: float, channels: Collection[str
         ).fetchall()
         for r in rows:
             conn.execute("UPDATE outbox SET lease_until = ? WHERE id = ?", (now + lease_s, r["id"]))
-    return [_row(r) for r in rows]
+    return [replace(_row(r), lease_until=now + lease_s) for r in rows]
+
+
+def renew_lease(db: Database, row: OutboxRow, now: float, lease_s: float) -> OutboxRow | None:
+    """Extend this process's lease on ``row`` from ``now``; None if the lease is no longer ours (it ran out
+    and another process claimed the row, or the row is no longer pending)."""
+    until = now + lease_s
+    with db.transaction() as conn:
+        cur = conn.execute(
+            "UPDATE outbox SET lease_until = ? WHERE id = ? AND status = 'pending' AND lease_until IS ?",
+            (until, row.id, row.lease_until),
+        )
+    return replace(row, lease_until=until) if cur.rowcount == 1 else None
 
 
 def mark_delivered(db: Database, row: OutboxRow, now: float, level: str) -> None:

@@ -1,7 +1,8 @@
 """Turns monitor snapshots into history rows: one equity/margin sample per account per interval, a feed
 incident per stale or reconnecting period, the store's incident lines, and every settled funding payment the
-exchanges booked (once: keyed by the exchange's payment id). Everything a snapshot adds is written in one
-short call on the database thread."""
+exchanges booked (once: keyed by the exchange's payment id). Everything a snapshot adds is one write,
+queued on the ``Record`` (one transaction, retried whole until it lands): the snapshot loop never waits for
+the disk."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from liqwatch.storage import history
 from liqwatch.storage.async_db import AsyncDatabase
 from liqwatch.storage.db import Database
 from liqwatch.storage.history import Sample
+from liqwatch.storage.record import Record
 from liqwatch.store import MonitorSnapshot
 
 _INCIDENT_STATES = (ChannelState.STALE, ChannelState.RECONNECTING)
@@ -28,7 +30,7 @@ class _Batch:
     samples: list[Sample] = field(default_factory=list)
     opens: list[tuple[str, str, str, str, datetime]] = field(default_factory=list)  # account, channel, kind,
     # detail, start
-    closes: list[int] = field(default_factory=list)
+    closes: list[tuple[str, str]] = field(default_factory=list)  # account, channel
     notes: list[tuple[str, str]] = field(default_factory=list)
     funding: dict[str, list[FundingPayment]] = field(default_factory=dict)
 
@@ -36,32 +38,36 @@ class _Batch:
         return not (self.samples or self.opens or self.closes or self.notes or self.funding)
 
 
-def _write(db: Database, batch: _Batch) -> list[int]:
-    history.add_samples(db, batch.samples)
-    for incident_id in batch.closes:
-        history.close_incident(db, incident_id, batch.time)
-    ids = [history.open_incident(db, a, c, k, started, d) for a, c, k, d, started in batch.opens]
-    for account, detail in batch.notes:
-        history.add_note(db, account, batch.time, detail)
-    for account, payments in batch.funding.items():
-        history.add_funding(db, account, payments)
-    return ids
+def _write(db: Database, batch: _Batch) -> None:
+    # One transaction: a retry after a failure never writes half a batch twice.
+    with db.transaction():
+        history.add_samples(db, batch.samples)
+        for account, channel in batch.closes:
+            # By (account, channel), not by row id: the row may still be queued behind this write.
+            history.close_feed_incident(db, account, channel, batch.time)
+        for a, c, k, d, started in batch.opens:
+            history.open_incident(db, a, c, k, started, d)
+        for account, detail in batch.notes:
+            history.add_note(db, account, batch.time, detail)
+        for account, payments in batch.funding.items():
+            history.add_funding(db, account, payments)
 
 
 class HistoryRecorder:
-    def __init__(self, db: AsyncDatabase, *, interval_s: float = 60.0) -> None:
+    def __init__(self, db: AsyncDatabase | Record, *, interval_s: float = 60.0) -> None:
         if not interval_s > 0:
             raise ValueError("interval_s must be > 0")
-        self.db = db
+        self.db = db if isinstance(db, Record) else Record.over(db)
         self.interval_s = interval_s
         self._last_bucket: dict[str, float] = {}
-        self._open: dict[tuple[str, str], int] = {}
+        self._open: set[tuple[str, str]] = set()
         self._incidents_seen: tuple[str, ...] = ()
         self._funding_seen: tuple[tuple[str, FundingPayment], ...] = ()
         self._funding_written: set[tuple[str, str]] = set()
 
     async def start(self, now: datetime) -> None:
-        await self.db.run(history.close_open_incidents, now)
+        """An earlier run's incidents left open end now (queued: a locked record must not hold the start)."""
+        self.db.submit(history.close_open_incidents, now)
 
     async def on_snapshot(self, snap: MonitorSnapshot) -> None:
         batch = _Batch(snap.time)
@@ -75,13 +81,13 @@ class HistoryRecorder:
             batch.samples.append(Sample(acc.name, bucket, r.wallet_balance, r.margin_balance, r.maintenance_margin,
                                         r.margin_ratio, r.risk, len(r.positions), acc.fresh,
                                         r.cross_wallet_balance, r.cross_margin_balance))
-        opening: list[tuple[str, str]] = []
         for feed in snap.feeds:
             key = (feed.account, feed.channel)
             if feed.state is ChannelState.LIVE and key in self._open:
-                batch.closes.append(self._open.pop(key))
+                self._open.discard(key)
+                batch.closes.append(key)
             elif feed.state in _INCIDENT_STATES and key not in self._open:
-                opening.append(key)
+                self._open.add(key)
                 started = snap.time
                 if feed.state is ChannelState.STALE and feed.age_s is not None:
                     # It went stale when its data passed the age limit, maybe well before this snapshot.
@@ -101,13 +107,12 @@ class HistoryRecorder:
         if batch.empty():
             self._funding_seen = funding_now
             return
-        ids = await self.db.run(_write, batch)
-        self._open.update(zip(opening, ids, strict=True))
+        self.db.submit(_write, batch)
         if funding_now is not self._funding_seen:
             # Only what the store still holds can come again (its ledger is bounded): forget the rest.
             self._funding_written = {(a, history.payment_key(p)) for a, p in funding_now}
             self._funding_seen = funding_now
 
     async def record_funding(self, account: str, payments: Sequence[FundingPayment]) -> int:
-        """Settled funding from a feed (REST page or stream); repeats are ignored."""
-        return await self.db.run(history.add_funding, account, payments)
+        """Settled funding from a feed (REST page or stream); repeats are ignored. Waits for the write."""
+        return await self.db.submit(history.add_funding, account, payments)

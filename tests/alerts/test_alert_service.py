@@ -7,10 +7,8 @@ import io
 import json
 import os
 import stat
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -27,39 +25,23 @@ from tests.alerts.alert_scenarios import RISK_ONLY_MAP, Scenario
 from tui.cli import main
 
 
-class WatchedDatabase(AsyncDatabase):
-    """Checks, at the moment events are written, that the service does not show them yet."""
-
-    service: AlertService | None = None
-    checked = 0
-
-    async def run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        if fn is alert_rows.save_events and self.service is not None:
-            shown = {a.id for a in self.service.alerts()}
-            for event in args[0]:
-                if event.kind is EventKind.RAISED:
-                    assert event.alert_id not in shown
-                    self.checked += 1
-        return await super().run(fn, *args, **kwargs)
-
-
-async def test_an_alert_is_stored_before_it_is_shown_or_rung(tmp_path: Path) -> None:
-    db = WatchedDatabase(Database.open(tmp_path / "db.sqlite3"))
+async def test_an_alert_is_shown_rung_and_recorded_with_its_delivery(tmp_path: Path) -> None:
+    db = await AsyncDatabase.open(tmp_path / "db.sqlite3")
     bell_out = io.BytesIO()
     sc = Scenario()
     svc = AlertService(db, RISK_ONLY_MAP, clock=sc.clock,
                        deliveries=Deliveries(immediate=[TerminalBell(bell_out)]))
-    db.service = svc
     try:
         events = await svc.update(sc.tick(risk=0.85))
-        assert db.checked == 1
         assert [a.id for a in svc.alerts()] == [events[0].alert_id]
         assert bell_out.getvalue() == b"\x07"
+        await svc.record.drain()
         log = await db.run(alert_rows.log_entries)
         assert [(e.event, e.channel) for e in log] == [("raised", None), ("delivered", "bell")]
         assert log[0].value == pytest.approx(0.85) and log[0].threshold == 0.8
+        assert svc.record_status == "ok"
     finally:
-        await db.aclose()
+        await svc.record.aclose()
 
 
 async def test_cli_ack_is_picked_up_by_the_running_service(tmp_path: Path,
@@ -132,20 +114,28 @@ async def test_desktop_notification_runs_notify_send(tmp_path: Path) -> None:
     assert not DesktopNotifier(which=lambda _name: None).available
 
 
-async def test_a_database_that_cannot_be_written_does_not_hide_the_alert(tmp_path: Path) -> None:
+async def test_a_database_that_goes_away_does_not_hide_the_alert_and_is_reopened(tmp_path: Path) -> None:
     db = await AsyncDatabase.open(tmp_path / "db.sqlite3")
     bell_out = io.BytesIO()
     sc = Scenario()
     svc = await AlertService.open(db, RISK_ONLY_MAP, clock=sc.clock,
                                   deliveries=Deliveries(immediate=[TerminalBell(bell_out)]))
-    await db.run(Database.close)  # as if the disk went away
+    await db.run(Database.close)  # as if the disk went away under the connection
     try:
         events = await svc.update(sc.tick(risk=0.85))
         assert svc.alerts() and events[0].kind is EventKind.RAISED
-        assert svc.storage_error is not None and "cannot be written" in svc.storage_error
         assert bell_out.getvalue() == b"\x07"
+        # The failed write is kept and retried on a reopened connection: the alert reaches the record.
+        await svc.record.drain()
+        check = await AsyncDatabase.open(tmp_path / "db.sqlite3")
+        try:
+            log = await check.run(alert_rows.log_entries)
+        finally:
+            await check.aclose()
+        assert [(e.alert_id, e.event) for e in log][:1] == [(events[0].alert_id, "raised")]
+        assert svc.record_status == "ok"
     finally:
-        db._executor.shutdown(wait=False)
+        await svc.record.aclose()
 
 
 async def test_cli_snooze_is_picked_up_and_a_worse_level_still_fires(tmp_path: Path,

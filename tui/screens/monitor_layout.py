@@ -23,6 +23,7 @@ from widgets.detail_view import DetailView
 from widgets.header_view import RiskHeader
 from widgets.keyed_table import KeyedTable
 from widgets.panes import AccountsTable, AlertsTable, ExposureTable, PositionsTable, SortedTable
+from widgets.ports import RecordedAlerts
 
 FOLD_WIDTH = 120
 FOLD_HEIGHT = 34
@@ -92,7 +93,10 @@ class MonitorLayout(Screen[None]):
 
     def show_snapshot(self, snap: MonitorSnapshot) -> None:
         alerts = self.alert_list()
-        self.query_one(RiskHeader).show(snap, alerts)
+        header = self.query_one(RiskHeader)
+        port = self.backend.alerts if self.backend is not None else None
+        header.record = port.record_status() if isinstance(port, RecordedAlerts) else "ok"
+        header.show(snap, alerts)
         self._size_rows(len(snap.accounts), alerts, snap)
         if self.pane_visible("accounts"):
             self.query_one(AccountsTable).show(snap)

@@ -23,6 +23,7 @@ from liqwatch.clock import Clock, SystemClock
 from liqwatch.storage import outbox
 from liqwatch.storage.async_db import AsyncDatabase
 from liqwatch.storage.outbox import OutboxRow
+from liqwatch.storage.record import Record
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 class OutboxSender:
     def __init__(
         self,
-        db: AsyncDatabase,
+        db: AsyncDatabase | Record,
         channels: Sequence[WebhookChannel],
         *,
         clock: Clock | None = None,
@@ -101,7 +102,14 @@ class OutboxSender:
 
     async def _send_rows(self, channel: WebhookChannel, rows: list[OutboxRow]) -> None:
         for row in rows:
-            await self._send_row(channel, row)
+            # The claim's lease may have run out while the rows before this one were sent (a slow
+            # receiver): renew it, and skip the row if another process has claimed it meanwhile.
+            renewed = await self.db.run(outbox.renew_lease, row, self._now(), self.lease_s)
+            if renewed is None:
+                log.info("webhook %s: alert %s claimed by another process; not sent twice", channel.name,
+                         row.alert_id)
+                continue
+            await self._send_row(channel, renewed)
 
     async def _send_row(self, channel: WebhookChannel, row: OutboxRow) -> None:
         n = Notification.from_json(row.payload)
