@@ -32,7 +32,7 @@ from liqwatch.store import MonitorSnapshot
 log = logging.getLogger(__name__)
 
 ACK_POLL_S = 2.0
-WRITE_WAIT_S = 1.0  # how long evaluation waits for a healthy record's write before it goes on without it
+WRITE_WAIT_S = 0.5  # how long evaluation waits for a healthy record's write before it goes on without it
 
 
 class AlertService:

@@ -22,7 +22,7 @@ import logging
 import sqlite3
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -58,7 +58,8 @@ class RecordHealth:
     reason: str | None = None  # why writes are not landing; None when they are
     pending: int = 0
     lost: int = 0
-    lost_reasons: list[str] = field(default_factory=list)
+    attempts: int = 0  # of the write at the head of the queue
+    reopen_attempts: int = 0  # since the file last opened
 
     @property
     def text(self) -> str:
@@ -91,6 +92,7 @@ class Record:
         self._worker: asyncio.Task[None] | None = None
         self._reason: str | None = None if db is not None else "not opened yet"
         self._lost = 0
+        self._reopen_attempts = 0
         self._closing = False
         self.on_available: list[Callable[[], None]] = []
         """Called each time the database (re)opens: work that waited for it (the outbox) can go on."""
@@ -150,7 +152,8 @@ class Record:
 
     @property
     def health(self) -> RecordHealth:
-        return RecordHealth(self._reason, len(self._queue), self._lost)
+        head = self._queue[0].attempts if self._queue else 0
+        return RecordHealth(self._reason, len(self._queue), self._lost, head, self._reopen_attempts)
 
     @property
     def pending(self) -> int:
@@ -191,10 +194,13 @@ class Record:
 
     async def settle(self, futures: Sequence[asyncio.Future[Any]], wait_s: float) -> bool:
         """Wait up to ``wait_s`` for ``futures`` to land while the record is healthy; not at all while it
-        is not (the caller goes on, the writes stay queued). True if all landed."""
+        is not (the caller goes on, the writes stay queued). True if all landed. Must not be awaited while
+        holding up anything the trader sees for longer than ``wait_s``."""
         if not futures:
             return True
-        if not self.available:
+        # Only when nothing else waits ahead of them: a queue means the database is slow or stuck, and a
+        # second wait in the same tick would add up.
+        if not self.available or self.pending > len(futures):
             return all(f.done() and not f.cancelled() and f.exception() is None for f in futures)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(wait_s):
@@ -220,12 +226,14 @@ class Record:
     async def _try_open(self) -> bool:
         if self.path is None:
             return self._db is not None
+        self._reopen_attempts += 1
         try:
             self._db = await AsyncDatabase.open(self.path, migrations=self._migrations)
         except FAILURES as exc:
             self._set_unavailable(str(exc) if isinstance(exc, StorageError) else
                                   f"cannot open the database {self.path}: {exc}")
             return False
+        self._reopen_attempts = 0
         self._set_available()
         for listener in self.on_available:
             listener()

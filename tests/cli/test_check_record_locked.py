@@ -1,0 +1,95 @@
+"""The demo's database locked by another process for 22 s while binance-degen is warned, margin-called and
+liquidated: ``check --watch`` keeps printing (never more than 3 s between lines, by the report's own clock),
+says the record is unavailable meanwhile, and afterwards ``liqwatch alerts --demo --json`` holds every one
+of those alerts with its "raised" event."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from tests.cli.test_check_command import ROOT, liqwatch, private_home  # noqa: F401  (the fixture is autouse)
+
+LOCK_S = 22.0
+HOLDER = """
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)
+conn.execute("BEGIN EXCLUSIVE")
+print("locked", flush=True)
+sys.stdin.readline()
+conn.execute("ROLLBACK")
+"""
+
+
+def _degen(doc: dict[str, Any]) -> dict[str, Any]:
+    return next(a for a in doc["accounts"] if a["name"] == "binance-degen")
+
+
+def _liquidated(doc: dict[str, Any]) -> bool:
+    return any(p.get("state") == "liquidated" for p in _degen(doc)["positions"])
+
+
+async def _watch_with_the_record_locked(db: Path) -> tuple[list[dict[str, Any]], int, float]:
+    check = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tui", "check", "--demo", "--speed", "5", "--watch", "40", "--json",
+        cwd=ROOT, env=dict(os.environ), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
+    assert check.stdout is not None
+    docs: list[dict[str, Any]] = []
+    holder: asyncio.subprocess.Process | None = None
+    loop = asyncio.get_running_loop()
+    locked_at = 0.0
+    held_s = 0.0
+    async with asyncio.timeout(150):
+        while line := await check.stdout.readline():
+            docs.append(json.loads(line))
+            exists = db.exists()  # noqa: ASYNC240 (one stat per line of output)
+            if holder is None and exists and _degen(docs[-1])["status"] == "ok":
+                # Locked before the account is warned: every alert of its slide is raised under the lock.
+                holder = await asyncio.create_subprocess_exec(
+                    sys.executable, "-c", HOLDER, str(db), stdin=asyncio.subprocess.PIPE,
+                    stdout=asyncio.subprocess.PIPE)
+                assert holder.stdout is not None and holder.stdin is not None
+                assert (await holder.stdout.readline()).strip() == b"locked"
+                locked_at = loop.time()
+            elif (holder is not None and holder.returncode is None and holder.stdin is not None
+                  and _liquidated(docs[-1]) and loop.time() - locked_at >= LOCK_S):
+                held_s = loop.time() - locked_at
+                holder.stdin.write(b"go\n")
+                await holder.stdin.drain()
+                await holder.wait()
+        rc = await check.wait()
+    assert holder is not None and held_s >= LOCK_S, "the lock was never released after the liquidation"
+    return docs, rc, held_s
+
+
+def test_a_database_locked_for_22_s_loses_no_alert_and_never_stalls_check(tmp_path: Path) -> None:
+    db = tmp_path / "data" / "liqwatch" / "demo" / "liqwatch.sqlite3"
+    docs, rc, _ = asyncio.run(_watch_with_the_record_locked(db))
+    assert rc == 2  # critical: the liquidation
+
+    times = [datetime.fromisoformat(d["time"].replace("Z", "+00:00")) for d in docs]
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(times)]
+    assert max(gaps) <= 3.0, gaps
+    unavailable = [d["record"] for d in docs if d["record"] != "ok"]
+    assert unavailable and all(r.startswith("unavailable: ") and "locked" in r for r in unavailable)
+    assert docs[-1]["record"] == "ok"  # the queue went in once the lock was released
+    statuses = [_degen(d)["status"] for d in docs]
+    assert "warning" in statuses and _liquidated(docs[-1])
+
+    listed = liqwatch("alerts", "--demo", "--json")
+    assert listed.returncode == 0, listed.stderr
+    alerts = [a for a in json.loads(listed.stdout)["alerts"] if a["account"] == "binance-degen"]
+    subjects = {(a["rule"], a["subject"]): a for a in alerts}
+    # Warned (a distance or risk rule at warning first), margin-called, liquidated: each with its "raised".
+    warned = [a for a in alerts if a["rule"] in ("distance_pct", "distance_sigma", "risk")]
+    assert warned and all(a["events"][0]["event"] == "raised" for a in warned)
+    assert any(e["level"] == "warning" for a in warned for e in a["events"]), warned
+    assert subjects[("risk_event", "margin_call")]["events"][0]["event"] == "raised"
+    liquidation = subjects[("risk_event", "liquidation ETH/USDT:USDT long")]
+    assert liquidation["events"][0]["event"] == "raised" and "LIQUIDATED" in liquidation["message"]
