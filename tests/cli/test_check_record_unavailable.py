@@ -1,0 +1,46 @@
+"""``liqwatch check`` with a database it cannot open: it says what is wrong, reports the record as
+unavailable in ``--json``, exits with the accounts' status (never 1 for an internal error), and leaves the
+file exactly as it was."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.cli.test_check_command import EXIT, liqwatch, private_home  # noqa: F401  (the fixture is autouse)
+
+
+def _demo_db(tmp_path: Path) -> Path:
+    return tmp_path / "data" / "liqwatch" / "demo" / "liqwatch.sqlite3"
+
+
+@pytest.mark.parametrize("fault", ["corrupt", "parent is a file"])
+def test_check_reports_a_record_it_cannot_open_and_keeps_its_exit_code_meaningful(tmp_path: Path, fault: str) -> None:
+    db = _demo_db(tmp_path)
+    if fault == "corrupt":
+        db.parent.mkdir(parents=True)
+        garbage = b"SQLite format 2\x00 not really" * 64
+        db.write_bytes(garbage)
+        culprit = db
+    else:
+        db.parent.parent.mkdir(parents=True)
+        db.parent.write_text("a file where the demo directory should be")
+        garbage = db.parent.read_bytes()
+        culprit = db.parent
+    proc = liqwatch("check", "--demo", "--json", "--timeout", "30")
+    assert "Traceback" not in proc.stderr, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["record"].startswith("unavailable: ") and str(db) in doc["record"], doc["record"]
+    assert proc.returncode == EXIT[doc["status"]]  # the accounts speak, not the broken file
+    assert "unavailable" in proc.stderr and str(db) in proc.stderr  # said on stderr too, naming the file
+    assert culprit.read_bytes() == garbage  # never overwritten, never deleted
+
+
+def test_an_internal_error_exits_3_not_1(tmp_path: Path) -> None:
+    # A --record path inside a file cannot be created: whatever fails, a monitoring system reads "unknown".
+    (tmp_path / "plain").write_text("")
+    proc = liqwatch("check", "--demo", "--json", "--timeout", "30", "--record", str(tmp_path / "plain" / "x.gz"))
+    assert proc.returncode == 3, (proc.returncode, proc.stderr[-2000:])
+    assert "Traceback" not in proc.stderr
