@@ -223,8 +223,8 @@ def evaluate(
             continue
         if key.rule is AlertRule.CLOCK_SKEW or key.account in observed.frozen_accounts:
             continue  # no fresh word on it: hold
-        if key.rule is AlertRule.STALE_FEED and key.account not in present:
-            continue
+        # An account no longer in the snapshot (removed from the configuration) has nothing left to watch:
+        # its stale-feed alert closes too, or it would stay listed forever.
         b.clear(alert, None, messages.gone(key), notify=False)
     fresh_incidents = new_incidents(state.incidents_seen, snapshot.incidents)
     names = present
