@@ -1,6 +1,6 @@
 """``AlertPort``s: the alerts as the UI sees them.
 
-``ServiceAlerts`` wraps an open ``AlertRuntime`` (every event stored in the database before it is shown,
+``ServiceAlerts`` wraps an open ``AlertRuntime`` (every event queued for the database as it is shown,
 history samples recorded, old rows purged);
 ``EngineAlerts`` runs the same pure engine in memory, for tests and when no database can be opened.
 Both keep this session's events as the on-demand history.

@@ -1,6 +1,6 @@
 """What the widgets and screens need from the engine, as protocols: a snapshot source and the alerts.
 
-``MonitorStore`` is a ``MonitorSource`` as it is; ``AlertService`` (database first, then shown) and the
+``MonitorStore`` is a ``MonitorSource`` as it is; ``AlertService`` (shown at once, recorded in order) and the
 in-memory engine adapter in ``tui`` are ``AlertPort``s.
 """
 

@@ -1,5 +1,6 @@
-"""``AlertService``: evaluates each snapshot, writes the events to the database, and only then shows them
-(its ``state``) and hands them to delivery. Also the trader's actions (ack, snooze) for the UI, and the
+"""``AlertService``: evaluates each snapshot, shows the events (its ``state``), queues them for the record
+(``Record``: in order, retried until they land, with their webhooks' outbox rows) and hands them to
+delivery. Also the trader's actions (ack, snooze) for the UI, and the
 pick-up of acknowledgements made with ``liqwatch alerts ack`` while the app runs."""
 
 from __future__ import annotations
