@@ -166,6 +166,7 @@ class BinanceAdapter(BinanceUser):
         async def user_url() -> str:
             if self.listen_key is None:
                 await self._new_listen_key()
+            self._dialled_key = self.listen_key
             return f"{ws}/private/ws?listenKey={self.listen_key}"
 
         self.market_stream = StreamRunner(
@@ -177,6 +178,7 @@ class BinanceAdapter(BinanceUser):
             "user", self.session, user_url, self._open_user,
             self.guarded("user", self._on_user_frame, lambda: self.user_stream),
             set_down([self.user]), self.clock, self.opts, on_undecodable=self.undecodable("user"),
+            on_rejected=self._user_rejected,
         )
         return [self.market_stream, self.user_stream]
 

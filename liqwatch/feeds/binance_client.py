@@ -74,6 +74,7 @@ class BinanceClient(FeedAdapter):
         self.one_way_side: dict[str, Side] = {}
         self.position_mode = PositionMode.ONE_WAY
         self.listen_key: str | None = None
+        self._dialled_key: str | None = None  # the listen key of the user socket's last dial
         self.listen_key_time = 0.0
         self.listen_key_rotations = 0
         self.keepalives = 0

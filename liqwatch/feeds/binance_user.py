@@ -247,6 +247,14 @@ class BinanceUser(BinanceMarket):
         self.listen_key = key
         self.listen_key_time = self.clock.monotonic()
 
+    def _user_rejected(self, status: int) -> None:
+        """The user socket's handshake was refused (Binance answers an unknown or expired listen key with a
+        4xx): the key died while the socket was down, and no ``listenKeyExpired`` will ever come on a socket
+        that cannot open. Rotate, once: a rejection of a key already replaced (a dial that raced the
+        rotation) is not a reason for another."""
+        if self._dialled_key is not None and self._dialled_key == self.listen_key:
+            self._request_rotation(f"user stream handshake rejected with HTTP {status}")
+
     def _request_rotation(self, why: str) -> None:
         if self._rotating:
             return  # duplicate triggers (two listenKeyExpired in a row) coalesce into one rotation

@@ -45,6 +45,7 @@ class StreamRunner:
         on_undecodable: Callable[[bytes], None] | None = None,
         backoff: Backoff | None = None,
         sleep: Sleep = asyncio.sleep,
+        on_rejected: Callable[[int], None] | None = None,
     ) -> None:
         self.name = name
         self._session = session
@@ -56,6 +57,8 @@ class StreamRunner:
         self._opts = options
         self._app_ping = app_ping
         self._on_undecodable = on_undecodable
+        self._on_rejected = on_rejected
+        self.rejected_handshakes = 0
         self.backoff = backoff or Backoff(options.backoff_base_s, 2.0, options.backoff_cap_s)
         self._sleep = sleep
         self._ws: WS | None = None
@@ -122,6 +125,13 @@ class StreamRunner:
                 )
         except TimeoutError:
             return "connect timed out"
+        except aiohttp.WSServerHandshakeError as exc:
+            # The server answered the upgrade with an HTTP error: for a 4xx the URL itself (e.g. an expired
+            # listen key) is refused, and retrying it as it is can never succeed.
+            self.rejected_handshakes += 1
+            if self._on_rejected is not None and 400 <= exc.status < 500 and exc.status not in (418, 429):
+                self._on_rejected(exc.status)
+            return f"handshake rejected: HTTP {exc.status}"
         except (aiohttp.ClientError, OSError) as exc:
             return f"connect failed: {redact(str(exc)) or type(exc).__name__}"
         self._ws = ws
