@@ -209,9 +209,8 @@ class Faults:
         return sent
 
     def expire_listen_key_while_down(self, account: str | None = None) -> int:
-        """Drop the user sockets and expire their listen keys in the same instant, with no
-        ``listenKeyExpired`` (no socket is there to carry it): the client's next handshake with the old key
-        is refused with HTTP 400 -1125, as Binance does. Returns the keys expired."""
+        """Reset the user sockets and expire their keys, no ``listenKeyExpired`` (no socket to carry it): the
+        next handshake on the old key is refused, HTTP 400 -1125, as Binance does. Returns the keys expired."""
         expired = self._listen_keys.expire(account)
         keys = {lk.key for lk in expired}
         self._binance.drop_user_keys(keys)

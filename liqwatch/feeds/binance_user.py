@@ -15,7 +15,7 @@ from liqwatch.feeds.adapter_frames import NOT_JSON
 from liqwatch.feeds.binance_client import LISTEN_KEY_MISSING
 from liqwatch.feeds.binance_market import BinanceMarket
 from liqwatch.feeds.binance_wire import AccountUpdate, WirePosition, parse_account_update, unified
-from liqwatch.feeds.rest import ApiError, RestError
+from liqwatch.feeds.rest import ApiError, AuthError, RestError
 from liqwatch.feeds.stream import WS
 from liqwatch.feeds.wire import WireError, ms_time
 from liqwatch.incidents import IncidentKind, incident
@@ -269,6 +269,9 @@ class BinanceUser(BinanceMarket):
                 try:
                     await self._new_listen_key()  # the old key stays in place until a new one is in hand
                     break
+                except AuthError as exc:
+                    self.key_refused(exc)
+                    return
                 except RestError as exc:
                     self.last_error = f"listen key rotation failed: {exc}"
                     self.store.incidents.append(f"{self.account.name}: {self.last_error}")
@@ -286,6 +289,8 @@ class BinanceUser(BinanceMarket):
             await self._listen_key("PUT")
             self.keepalives += 1
             self.listen_key_time = self.clock.monotonic()
+        except AuthError as exc:
+            self.key_refused(exc)
         except ApiError as exc:
             self._request_rotation("keepalive: listen key does not exist" if exc.code == LISTEN_KEY_MISSING
                                    else f"keepalive failed: {exc}")
