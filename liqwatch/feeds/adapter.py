@@ -26,6 +26,7 @@ from liqwatch.feeds.backoff import Backoff
 from liqwatch.feeds.channel import Channel, ChannelKind, ChannelState
 from liqwatch.feeds.coalesce import CoalescingQueue
 from liqwatch.feeds.frame_time import FUTURE_TOLERANCE_S, ServerClock
+from liqwatch.feeds.key_permissions import KeyRefused
 from liqwatch.feeds.options import FeedOptions
 from liqwatch.feeds.recorder import FrameRecorder
 from liqwatch.feeds.rest import AuthError, RateLimited, RestError
@@ -302,7 +303,7 @@ class FeedAdapter(FrameIntake):
         while True:
             try:
                 await self._run_once()
-            except AuthError as exc:
+            except (AuthError, KeyRefused) as exc:
                 self._disable_refused(exc)
                 return
             except ModeNotModelled as exc:
@@ -319,19 +320,20 @@ class FeedAdapter(FrameIntake):
                 ch.reconnecting(self.last_error or "restarting")
             await asyncio.sleep(restart.next_delay())
 
-    def _disable_refused(self, exc: AuthError) -> None:
-        """The key was refused, at start or while running: the account is disabled with the exchange's own
-        message, its channels are down (never left LIVE on a feed that stopped), and a line in the incident
-        log raises the alert at once."""
+    def _disable_refused(self, exc: AuthError | KeyRefused) -> None:
+        """The key was refused (by the exchange, at start or while running, or by liqwatch for what it may do):
+        the account is disabled with the reason, the exchange's own message included, its channels are down
+        (never left LIVE on a feed that stopped), and a line in the incident log raises the alert at once."""
         self.last_error = str(exc)
-        reason = f"authentication failed: {self.last_error}"
-        log.error("%s: authentication failed, not retrying: %s", self.account.name, self.last_error)
+        what = "authentication failed" if isinstance(exc, AuthError) else "API key refused"
+        reason = f"{what}: {self.last_error}"
+        log.error("%s: %s, not watching the account: %s", self.account.name, what, self.last_error)
         self.store.disable_account(self.account.name, reason)
         for ch in self.store.channels(self.account.name):
             ch.reconnecting(f"disabled: {reason}")
+        told = "" if isinstance(exc, KeyRefused) else "API key refused by the exchange; "
         self.store.incidents.append(incident(
-            self.account.name, f"API key refused by the exchange; the account is no longer watched ({reason})",
-            IncidentKind.FEED))
+            self.account.name, f"{told}the account is no longer watched ({reason})", IncidentKind.FEED))
 
     async def _run_once(self) -> None:
         await self._bootstrap_with_retry()
