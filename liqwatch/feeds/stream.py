@@ -30,6 +30,32 @@ FrameHandler = Callable[[str, float, datetime], None]
 Sleep = Callable[[float], Awaitable[None]]
 
 
+#: What a read-only monitor may send on a socket, by the message's verb (``method``, or ``op`` for the
+#: exchanges that name it so): subscription management, pings and a login (which authenticates, moves
+#: nothing). Anything else (Hyperliquid's ``post`` of a signed action, an ``order`` op) is never sent.
+WS_ALLOWED = frozenset({
+    ("method", "SUBSCRIBE"), ("method", "UNSUBSCRIBE"),  # Binance
+    ("method", "subscribe"), ("method", "unsubscribe"), ("method", "ping"),  # Hyperliquid
+    ("op", "subscribe"), ("op", "unsubscribe"), ("op", "ping"), ("op", "login"),  # Bybit, OKX
+})
+
+
+class ForbiddenMessage(RuntimeError):
+    """A websocket message outside the read-only allowlist: a programming error, never sent."""
+
+
+def check_ws_message(obj: object) -> None:
+    verbs = [(k, obj[k]) for k in ("method", "op") if k in obj] if isinstance(obj, dict) else []
+    if len(verbs) != 1 or verbs[0] not in WS_ALLOWED:
+        raise ForbiddenMessage(f"websocket message {str(obj)[:80]!r} is not a subscription, a ping or a login")
+
+
+async def send_guarded(ws: WS, obj: object) -> None:
+    """The one way anything is sent on an exchange's socket (a static test holds every adapter to it)."""
+    check_ws_message(obj)
+    await ws.send_json(obj)
+
+
 class StreamRunner:
     def __init__(
         self,
@@ -76,7 +102,7 @@ class StreamRunner:
         ws = self._ws
         if ws is None or ws.closed:
             raise ConnectionError(f"{self.name}: not connected")
-        await ws.send_json(obj)
+        await send_guarded(ws, obj)
 
     def force_reconnect(self, reason: str) -> None:
         """Close the socket; the run loop reconnects (after backoff) and reopens."""
