@@ -30,6 +30,7 @@ from liqwatch.feeds.key_permissions import KeyRefused
 from liqwatch.feeds.options import FeedOptions
 from liqwatch.feeds.recorder import FrameRecorder
 from liqwatch.feeds.rest import AuthError, RateLimited, RestError
+from liqwatch.feeds.resume import SuspendDetector, resync_after_suspend
 from liqwatch.feeds.stream import StreamRunner
 from liqwatch.feeds.wire import WireError
 from liqwatch.incidents import IncidentKind, incident
@@ -90,6 +91,8 @@ class FeedAdapter(FrameIntake):
         self._tasks: set[asyncio.Task[None]] = set()
         # A key refused in a background task (a resync, a listen-key call): the supervisor raises it.
         self._refused: AuthError | None = None
+        self._suspend = SuspendDetector(clock)
+        self.suspends = 0  # suspends of the process seen (and resynced after)
 
     @property
     def last_error(self) -> str | None:
@@ -118,6 +121,9 @@ class FeedAdapter(FrameIntake):
 
     def on_supervise(self, now: float) -> None:
         """Periodic hook: listen-key keepalive, connection age."""
+
+    async def on_resume(self, lost_s: float) -> None:
+        """Hook, after a suspend and before the sockets reconnect (liqwatch.feeds.resume): e.g. the listen key."""
 
     def after_snapshot(self, state: AccountState) -> None:
         """Hook: e.g. subscribe the market stream to newly held symbols."""
@@ -229,6 +235,8 @@ class FeedAdapter(FrameIntake):
             await asyncio.sleep(self.opts.supervisor_interval_s)
             if self._refused is not None:
                 raise self._refused  # out of the task group: run() disables the account
+            if (lost := self._suspend.tick()) is not None:
+                self.replace_task("resume", resync_after_suspend(self, lost))
             now = self.clock.monotonic()
             for ch in self.store.channels(self.account.name):
                 state = ch.check(now)

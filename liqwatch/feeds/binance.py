@@ -222,6 +222,13 @@ class BinanceAdapter(BinanceUser):
                                                          "startTime": str(at - 1000), "endTime": str(at + 1000)})
         return replace(liq, realized_pnl=binance_realized(income))
 
+    async def on_resume(self, lost_s: float) -> None:
+        """After a suspend the listen key may have expired unseen: keep it alive now, or rotate it (a PUT
+        answered -1125 rotates); its 60 minutes ran on the exchange's clock, not on our monotonic one."""
+        if self.listen_key is not None and not self._rotating:
+            self.listen_key_time = self.clock.monotonic()
+            await self._keepalive()
+
     def on_supervise(self, now: float) -> None:
         if (self.listen_key is not None and not self._rotating
                 and now - self.listen_key_time >= self.opts.listen_key_keepalive_s):
