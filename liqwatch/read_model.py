@@ -70,6 +70,8 @@ class AccountView:
     #: Exchange risk events whose alert is not acknowledged (their alert subjects): the account's status is
     #: at least their level meanwhile, as for a liquidation.
     exchange_events: tuple[str, ...] = ()
+    #: Standing warnings about the account's set-up (an API key that can trade, one without an IP restriction).
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +100,8 @@ def snapshot(store: MonitorStore) -> MonitorSnapshot:
     all_feeds: list[ChannelStatus] = []
     for acc in store._accounts.values():
         view = account_view(store, acc, now_mono)
+        if acc.warnings:
+            view = replace(view, warnings=acc.warnings)
         views.append(view)
         all_feeds.extend(view.feeds)
     # Closest to liquidation first (the nearest position's distance; liquidated or no equity at the top).

@@ -85,6 +85,8 @@ def _account_json(a: AccountView) -> dict[str, Any]:
         out["disabled"] = a.disabled_reason
     if a.mode_not_modelled is not None:
         out["mode_not_modelled"] = a.mode_not_modelled
+    if a.warnings:
+        out["warnings"] = list(a.warnings)
     return out
 
 
@@ -165,6 +167,7 @@ def snapshot_text(snap: MonitorSnapshot) -> str:
                          f"cross equity {fmt(r.cross_margin_balance)}  MM {fmt(r.maintenance_margin)}  "
                          f"ratio {_fixed(r.margin_ratio, 4)}  risk {_fixed(r.risk, 4)}  "
                          f"funding today {_signed(a.funding_today)}{'' if a.fresh else '  (NOT FRESH)'}")
+        lines.extend(f"  warning: {w}" for w in a.warnings)
         for p in a.positions:
             pr = p.risk
             lines.append(

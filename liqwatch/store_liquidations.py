@@ -48,6 +48,16 @@ class LiquidationsMixin:
         self.version += 1
         return True
 
+    def set_account_warnings(self, account: str, warnings: tuple[str, ...]) -> None:
+        """Standing warnings about the account's set-up, shown with it for as long as it runs; each new one
+        is also a line in the incident log (a warning alert)."""
+        acc = self._accounts[account]
+        for w in warnings:
+            if w not in acc.warnings:
+                self.incidents.append(incident(account, w, IncidentKind.FEED))
+        acc.warnings = warnings
+        self.version += 1
+
     def report_exchange_event(self, account: str, line: Incident) -> None:
         """An exchange risk event (a margin call, an auto-deleveraging), as a typed incident line: it raises
         the alert, and the account's status stays at least at that alert's level until it is acknowledged."""

@@ -54,6 +54,7 @@ class _Account:
     levels: dict[tuple[AlertRule, str], AlertLevel] = field(default_factory=dict)  # held, for hysteresis
     liq: LiquidationBook = field(default_factory=LiquidationBook)
     events: dict[str, AlertLevel] = field(default_factory=dict)  # exchange risk events not acknowledged
+    warnings: tuple[str, ...] = ()  # standing warnings about its set-up (the API key's permissions)
 
     def pinned(self) -> Status | None:
         """The status its unacknowledged liquidations and exchange risk events hold it at, if any."""

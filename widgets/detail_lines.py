@@ -90,10 +90,12 @@ def history_lines(samples: Sequence[Sample], width: int) -> list[Line]:
 
 def detail_lines(a: AccountView, p: PositionView, tiers: TierTable | None, samples: Sequence[Sample],
                  now: datetime, width: int, height: int) -> list[Line]:
-    plot_height = max(2, height - INFO_LINES - SPARK_LINES)
+    # The account's standing warnings (an API key that can trade, one without an IP restriction) stay in view.
+    warnings: list[Line] = [((f"warning: {w}", "warning"),) for w in a.warnings]
+    plot_height = max(2, height - INFO_LINES - len(warnings) - SPARK_LINES)
     marks = [s.mark for s in samples] or [p.risk.mark_price]
     plot = price_plot(marks, p.risk.entry_price, p.risk.liquidation_price, width, plot_height)
-    return [*info_lines(a, p, tiers, now), *plot, *history_lines(samples, width)]
+    return [*info_lines(a, p, tiers, now), *warnings, *plot, *history_lines(samples, width)]
 
 
 def empty_lines(message: str) -> list[Line]:

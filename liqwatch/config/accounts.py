@@ -120,6 +120,10 @@ class Account(BaseModel):
     enabled: bool = True
     """Set to false to keep the entry without watching the account."""
 
+    allow_trading_key: bool = False
+    """Accept an API key that can trade or transfer funds (it is then watched with a standing warning). By
+    default such a key is refused: liqwatch only reads. A key that can withdraw is refused whatever this says."""
+
     ccxt_id: Annotated[str, AfterValidator(_ccxt_id)] | None = None
     """The ccxt exchange id (e.g. ``kraken``); required with ``exchange = "ccxt"``, refused otherwise."""
 
@@ -191,6 +195,8 @@ class Account(BaseModel):
         for name in (*KEY_ENV_FIELDS, *LITERAL_FIELDS, "keyring_service", "keyring_username"):
             if getattr(self, name) is not None:
                 raise field_error(name, "is not used by hyperliquid accounts (read by address, no key): remove it")
+        if self.allow_trading_key:
+            raise field_error("allow_trading_key", "is not used by hyperliquid accounts (read by address, no key)")
 
     def _check_key_sources(self) -> None:
         # One entry per source in use, naming its first field that is set, so errors blame a real line.

@@ -71,11 +71,11 @@ class HistoryRoutes(BinanceRestBase):
             {
                 "ipRestrict": spec.ip_restrict,
                 "createTime": _ONBOARD_MS,
-                "enableInternalTransfer": False,
+                "enableInternalTransfer": spec.enable_internal_transfer,
                 "enableFutures": spec.enable_futures and not spec.portfolio_margin,
                 "enablePortfolioMarginTrading": spec.portfolio_margin,
                 "enableVanillaOptions": False,
-                "permitsUniversalTransfer": False,
+                "permitsUniversalTransfer": spec.permits_universal_transfer,
                 "enableReading": True,
                 "enableSpotAndMarginTrading": spec.enable_spot_and_margin_trading,
                 "enableWithdrawals": spec.enable_withdrawals,

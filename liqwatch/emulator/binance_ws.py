@@ -297,3 +297,9 @@ class BinanceStreams(BinancePayloads):
         for conn in self.hub.of(frozenset({ConnKind.BINANCE_USER})):
             if self._user_key.get(conn.id) == key:
                 conn.request_close(1000, "listenKey deleted")
+
+    def drop_user_keys(self, keys: set[str]) -> None:
+        """Reset (no close frame, no last event) the user sockets open on ``keys``."""
+        for conn in self.hub.of(frozenset({ConnKind.BINANCE_USER})):
+            if self._user_key.get(conn.id) in keys:
+                conn.abort()

@@ -37,6 +37,7 @@ FAULT_ARGS: dict[str, dict[str, tuple[type, ...]]] = {
     },
     "slow": {"delay": (int, float), "exchange": (str,), "count": (int,), "seconds": (int, float)},
     "expire_listen_key": {"account": (str,)},
+    "expire_listen_key_while_down": {"account": (str,)},
     "refuse_connections": {"seconds": (int, float)},
     "bad_position": {"kind": (str,), "symbol": (str,), "exchange": (str,), "on": (bool,)},
 }

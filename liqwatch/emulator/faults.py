@@ -208,6 +208,15 @@ class Faults:
         self._record("expire_listen_key", account=account, keys=len(expired), affected=sent)
         return sent
 
+    def expire_listen_key_while_down(self, account: str | None = None) -> int:
+        """Reset the user sockets and expire their keys, no ``listenKeyExpired`` (no socket to carry it): the
+        next handshake on the old key is refused, HTTP 400 -1125, as Binance does. Returns the keys expired."""
+        expired = self._listen_keys.expire(account)
+        keys = {lk.key for lk in expired}
+        self._binance.drop_user_keys(keys)
+        self._record("expire_listen_key_while_down", account=account, keys=len(expired))
+        return len(expired)
+
     def bad_position(self, kind: str, symbol: str, *, exchange: str = "binance", on: bool = True) -> int:
         """From now on (until cleared or ``on`` false), positions of ``symbol`` are reported with entry
         price "0" (``zero_entry``), or ``symbol`` is left out of Binance's leverage brackets (``no_bracket``),

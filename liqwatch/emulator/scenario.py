@@ -175,6 +175,8 @@ class BinanceAccountSpec(_Strict):
     enable_futures: bool = False
     enable_withdrawals: bool = False
     enable_spot_and_margin_trading: bool = False
+    enable_internal_transfer: bool = False
+    permits_universal_transfer: bool = False
     # Account modes liqwatch does not model: Multi-Assets mode (GET /fapi/v1/multiAssetsMargin says so), and
     # Portfolio Margin (the USDⓈ-M API answers -2015 to its keys; apiRestrictions names it).
     multi_assets_margin: bool = False

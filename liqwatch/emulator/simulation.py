@@ -71,6 +71,11 @@ class Simulation:
             for p in ba.positions:
                 p.update_ms = start
 
+    def revoke_binance_key(self, account: str) -> None:
+        """The account's API key deleted on the exchange (a fault): from now on every call made with it is
+        answered 401 -2015, as Binance answers a deleted key."""
+        self.binance_by_key = {k: a for k, a in self.binance_by_key.items() if a.name != account}
+
     def now_ms(self) -> int:
         """Exchange timestamps are wall-clock, whatever the simulation speed."""
         return epoch_ms(self.clock.now())

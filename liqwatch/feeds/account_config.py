@@ -38,6 +38,7 @@ class FeedAccount:
     api_secret: Secret | None = None
     address: str | None = None  # Hyperliquid: the account's public address
     symbols: tuple[str, ...] = field(default_factory=tuple)  # extra unified symbols to watch beyond positions
+    allow_trading_key: bool = False  # a key that can trade or transfer is accepted (with a standing warning)
 
 
 DEFAULT_ENDPOINTS: dict[Exchange, tuple[str, str]] = {

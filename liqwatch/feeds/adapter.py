@@ -26,9 +26,11 @@ from liqwatch.feeds.backoff import Backoff
 from liqwatch.feeds.channel import Channel, ChannelKind, ChannelState
 from liqwatch.feeds.coalesce import CoalescingQueue
 from liqwatch.feeds.frame_time import FUTURE_TOLERANCE_S, ServerClock
+from liqwatch.feeds.key_permissions import KeyRefused
 from liqwatch.feeds.options import FeedOptions
 from liqwatch.feeds.recorder import FrameRecorder
 from liqwatch.feeds.rest import AuthError, RateLimited, RestError
+from liqwatch.feeds.resume import SuspendDetector, resync_after_suspend
 from liqwatch.feeds.stream import StreamRunner
 from liqwatch.feeds.wire import WireError
 from liqwatch.incidents import IncidentKind, incident
@@ -87,6 +89,10 @@ class FeedAdapter(FrameIntake):
         self._bad_item_reasons: set[tuple[str, str]] = set()
         self._resync_lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
+        # A key refused in a background task (a resync, a listen-key call): the supervisor raises it.
+        self._refused: AuthError | None = None
+        self._suspend = SuspendDetector(clock)
+        self.suspends = 0  # suspends of the process seen (and resynced after)
 
     @property
     def last_error(self) -> str | None:
@@ -116,6 +122,9 @@ class FeedAdapter(FrameIntake):
     def on_supervise(self, now: float) -> None:
         """Periodic hook: listen-key keepalive, connection age."""
 
+    async def on_resume(self, lost_s: float) -> None:
+        """Hook, after a suspend and before the sockets reconnect (liqwatch.feeds.resume): e.g. the listen key."""
+
     def after_snapshot(self, state: AccountState) -> None:
         """Hook: e.g. subscribe the market stream to newly held symbols."""
 
@@ -125,9 +134,17 @@ class FeedAdapter(FrameIntake):
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
 
+    def key_refused(self, exc: AuthError) -> None:
+        """The exchange refused the key (revoked, or its permissions removed) in a call made outside the run's
+        own loops: stop the feed and disable the account, as at start; retrying cannot help."""
+        if self._refused is None:
+            self._refused = exc
+
     def _task_done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
-        if not task.cancelled() and (exc := task.exception()) is not None:
+        if not task.cancelled() and isinstance(exc := task.exception(), AuthError):
+            self.key_refused(exc)
+        elif not task.cancelled() and (exc := task.exception()) is not None:
             self.last_error = f"{type(exc).__name__}: {exc}"
             log.error("%s: background task failed: %s", self.account.name, self.last_error)
 
@@ -156,6 +173,9 @@ class FeedAdapter(FrameIntake):
                 ch.resyncing("REST resync")
             try:
                 state = await self.fetch_snapshot()
+            except AuthError as exc:
+                self.key_refused(exc)
+                return False
             except RestError as exc:
                 self.last_error = str(exc)
                 for ch in channels:
@@ -178,7 +198,7 @@ class FeedAdapter(FrameIntake):
         while True:
             if await self.resync(channels):
                 return True
-            if stream is None or not stream.connected:
+            if stream is None or not stream.connected or self._refused is not None:
                 return False
             await asyncio.sleep(max(0.05, backoff.next_delay()))
 
@@ -193,6 +213,8 @@ class FeedAdapter(FrameIntake):
                 self.last_error = str(exc)
                 await asyncio.sleep(exc.retry_after_s)
                 continue
+            except AuthError:
+                raise  # a key revoked while running: every signed call will fail the same way
             except RestError as exc:
                 self.reconcile_failures += 1
                 self.last_error = str(exc)
@@ -211,6 +233,10 @@ class FeedAdapter(FrameIntake):
         resubscribed: dict[str, float] = {}
         while True:
             await asyncio.sleep(self.opts.supervisor_interval_s)
+            if self._refused is not None:
+                raise self._refused  # out of the task group: run() disables the account
+            if (lost := self._suspend.tick()) is not None:
+                self.replace_task("resume", resync_after_suspend(self, lost))
             now = self.clock.monotonic()
             for ch in self.store.channels(self.account.name):
                 state = ch.check(now)
@@ -285,10 +311,8 @@ class FeedAdapter(FrameIntake):
         while True:
             try:
                 await self._run_once()
-            except AuthError as exc:
-                self.last_error = str(exc)
-                log.error("%s: authentication failed, not retrying: %s", self.account.name, exc)
-                self.store.disable_account(self.account.name, f"authentication failed: {exc}")
+            except (AuthError, KeyRefused) as exc:
+                self._disable_refused(exc)
                 return
             except ModeNotModelled as exc:
                 self.last_error = f"mode not modelled: {exc}"
@@ -303,6 +327,21 @@ class FeedAdapter(FrameIntake):
             for ch in self.store.channels(self.account.name):
                 ch.reconnecting(self.last_error or "restarting")
             await asyncio.sleep(restart.next_delay())
+
+    def _disable_refused(self, exc: AuthError | KeyRefused) -> None:
+        """The key was refused (by the exchange, at start or while running, or by liqwatch for what it may do):
+        the account is disabled with the reason, the exchange's own message included, its channels are down
+        (never left LIVE on a feed that stopped), and a line in the incident log raises the alert at once."""
+        self.last_error = str(exc)
+        what = "authentication failed" if isinstance(exc, AuthError) else "API key refused"
+        reason = f"{what}: {self.last_error}"
+        log.error("%s: %s, not watching the account: %s", self.account.name, what, self.last_error)
+        self.store.disable_account(self.account.name, reason)
+        for ch in self.store.channels(self.account.name):
+            ch.reconnecting(f"disabled: {reason}")
+        told = "" if isinstance(exc, KeyRefused) else "API key refused by the exchange; "
+        self.store.incidents.append(incident(
+            self.account.name, f"{told}the account is no longer watched ({reason})", IncidentKind.FEED))
 
     async def _run_once(self) -> None:
         await self._bootstrap_with_retry()

@@ -32,8 +32,9 @@ from liqwatch.feeds.binance_wire import (
 )
 from liqwatch.feeds.candles import latest_pages, seed_volatility
 from liqwatch.feeds.channel import Channel
+from liqwatch.feeds.key_permissions import KeyRefused, binance_key_verdict
 from liqwatch.feeds.liquidation_history import binance_force_orders, binance_realized
-from liqwatch.feeds.rest import AuthError, RateLimited, RestError
+from liqwatch.feeds.rest import ApiError, AuthError, RateLimited, RestError
 from liqwatch.feeds.stream import StreamRunner
 from liqwatch.feeds.wire import CandleClose, WireError
 from liqwatch.liquidations import ClosedSinceLastRun, LiquidatedPosition
@@ -50,6 +51,7 @@ KLINES_LIMIT = 1500
 class BinanceAdapter(BinanceUser):
     # --- bootstrap and snapshots -----------------------------------------------------------------------
     async def bootstrap(self) -> None:
+        await self._check_key()
         try:
             self.tiers = parse_brackets(await self._signed("/fapi/v1/leverageBracket"))
         except WireError as exc:
@@ -93,12 +95,36 @@ class BinanceAdapter(BinanceUser):
 
         await seed_volatility(self.store, Exchange.BINANCE, symbol, fetch, self.account.name)
 
-    async def _raise_if_portfolio_margin(self) -> None:
-        """The USDⓈ-M API refused the key: a Portfolio Margin account's keys lose it (see account_modes).
-        Its wallet endpoints live on the spot host (the same base when rest_url points elsewhere)."""
+    def _wallet_base(self) -> str:
+        """The wallet endpoints (/sapi) live on the spot host (the same base when rest_url points elsewhere)."""
         base = self.account.rest_url
-        if base.rstrip("/") == "https://fapi.binance.com":
-            base = "https://api.binance.com"
+        return "https://api.binance.com" if base.rstrip("/") == "https://fapi.binance.com" else base
+
+    async def _check_key(self) -> None:
+        """The key's permissions, read before anything else (liqwatch.feeds.key_permissions): a key that can
+        withdraw, or trade or transfer without ``allow_trading_key``, is refused (KeyRefused); one accepted
+        with more than reading, or without an IP restriction, carries standing warnings."""
+        name = self.account.name
+        try:
+            payload = await self._signed("/sapi/v1/account/apiRestrictions", base=self._wallet_base())
+        except ApiError as exc:  # the endpoint is not served there (a testnet, a proxy): say so, go on
+            self.store.set_account_warnings(name, (f"the API key's permissions could not be read ({exc}); "
+                                                   "make sure it is a read-only key",))
+            return
+        try:
+            mode = binance_portfolio_margin(payload)
+            verdict = binance_key_verdict(payload, self.account.allow_trading_key)
+        except WireError as exc:
+            raise KeyRefused(f"the API key's permissions could not be read: {exc}") from None
+        if mode is not None:
+            raise ModeNotModelled(mode)
+        if verdict.refused is not None:
+            raise KeyRefused(verdict.refused)
+        self.store.set_account_warnings(name, verdict.warnings)
+
+    async def _raise_if_portfolio_margin(self) -> None:
+        """The USDⓈ-M API refused the key: a Portfolio Margin account's keys lose it (see account_modes)."""
+        base = self._wallet_base()
         try:
             reason = binance_portfolio_margin(await self._signed("/sapi/v1/account/apiRestrictions", base=base))
         except (RestError, WireError) as exc:
@@ -166,6 +192,7 @@ class BinanceAdapter(BinanceUser):
         async def user_url() -> str:
             if self.listen_key is None:
                 await self._new_listen_key()
+            self._dialled_key = self.listen_key
             return f"{ws}/private/ws?listenKey={self.listen_key}"
 
         self.market_stream = StreamRunner(
@@ -177,6 +204,7 @@ class BinanceAdapter(BinanceUser):
             "user", self.session, user_url, self._open_user,
             self.guarded("user", self._on_user_frame, lambda: self.user_stream),
             set_down([self.user]), self.clock, self.opts, on_undecodable=self.undecodable("user"),
+            on_rejected=self._user_rejected,
         )
         return [self.market_stream, self.user_stream]
 
@@ -193,6 +221,13 @@ class BinanceAdapter(BinanceUser):
         income = await self._signed("/fapi/v1/income", {"symbol": native(closed.symbol), "incomeType": "REALIZED_PNL",
                                                          "startTime": str(at - 1000), "endTime": str(at + 1000)})
         return replace(liq, realized_pnl=binance_realized(income))
+
+    async def on_resume(self, lost_s: float) -> None:
+        """After a suspend the listen key may have expired unseen: keep it alive now, or rotate it (a PUT
+        answered -1125 rotates); its 60 minutes ran on the exchange's clock, not on our monotonic one."""
+        if self.listen_key is not None and not self._rotating:
+            self.listen_key_time = self.clock.monotonic()
+            await self._keepalive()
 
     def on_supervise(self, now: float) -> None:
         if (self.listen_key is not None and not self._rotating

@@ -1,8 +1,8 @@
 """Binance USDⓈ-M adapter, its REST side: the read-only allowlist, request signing, the server clock,
 and turning ``positionRisk`` rows into positions (or what is known of them and why they are not evaluated).
 
-The allowlist (``READ_ONLY``) lives here and only here; every request is checked against it before it is
-signed. ``liqwatch.feeds.binance`` re-exports it with the adapter.
+The allowlist (``READ_ONLY``) lives here and only here; ``request_json`` checks every request against it
+before sending (and ``_signed`` before signing). ``liqwatch.feeds.binance`` re-exports it with the adapter.
 """
 
 from __future__ import annotations
@@ -74,6 +74,7 @@ class BinanceClient(FeedAdapter):
         self.one_way_side: dict[str, Side] = {}
         self.position_mode = PositionMode.ONE_WAY
         self.listen_key: str | None = None
+        self._dialled_key: str | None = None  # the listen key of the user socket's last dial
         self.listen_key_time = 0.0
         self.listen_key_rotations = 0
         self.keepalives = 0
@@ -99,13 +100,12 @@ class BinanceClient(FeedAdapter):
         return self.account.rest_url.rstrip("/") + path
 
     async def _public(self, path: str, params: dict[str, str] | None = None) -> Any:
-        READ_ONLY.check("GET", path)
-        return await request_json(self.session, "GET", self._url(path), gate=self.gate,
+        return await request_json(self.session, "GET", self._url(path), guard=READ_ONLY, gate=self.gate,
                                   timeout_s=self.opts.request_timeout_s, params=params)
 
     async def _signed(self, path: str, params: dict[str, str] | None = None, retry_clock: bool = True,
                       base: str | None = None) -> Any:
-        READ_ONLY.check("GET", path)
+        READ_ONLY.check("GET", path)  # before signing (request_json checks again before sending)
         assert self.account.api_key is not None and self.account.api_secret is not None
         q = dict(params or {})
         q["timestamp"] = str(int(self.server_clock.now().timestamp() * 1000))
@@ -114,7 +114,8 @@ class BinanceClient(FeedAdapter):
         sig = hmac.new(self.account.api_secret.get().encode(), query.encode(), hashlib.sha256).hexdigest()
         url = f"{(base or self.account.rest_url).rstrip('/')}{path}?{query}&signature={sig}"
         try:
-            return await request_json(self.session, "GET", url, gate=self.gate, timeout_s=self.opts.request_timeout_s,
+            return await request_json(self.session, "GET", url, guard=READ_ONLY, gate=self.gate,
+                                      timeout_s=self.opts.request_timeout_s,
                                       headers={"X-MBX-APIKEY": self.account.api_key.get()}, auth_codes=AUTH_CODES)
         except ApiError as exc:
             if exc.code == TIMESTAMP_OUTSIDE_WINDOW and retry_clock:
@@ -134,9 +135,9 @@ class BinanceClient(FeedAdapter):
             raise RestError(f"time: {exc}") from None
 
     async def _listen_key(self, method: str) -> Any:
-        READ_ONLY.check(method, "/fapi/v1/listenKey")
         assert self.account.api_key is not None
-        return await request_json(self.session, method, self._url("/fapi/v1/listenKey"), gate=self.gate,
+        return await request_json(self.session, method, self._url("/fapi/v1/listenKey"), guard=READ_ONLY,
+                                  gate=self.gate,
                                   timeout_s=self.opts.request_timeout_s,
                                   headers={"X-MBX-APIKEY": self.account.api_key.get()}, auth_codes=AUTH_CODES)
 

@@ -15,7 +15,7 @@ from liqwatch.feeds.adapter_frames import NOT_JSON
 from liqwatch.feeds.binance_client import LISTEN_KEY_MISSING
 from liqwatch.feeds.binance_market import BinanceMarket
 from liqwatch.feeds.binance_wire import AccountUpdate, WirePosition, parse_account_update, unified
-from liqwatch.feeds.rest import ApiError, RestError
+from liqwatch.feeds.rest import ApiError, AuthError, RestError
 from liqwatch.feeds.stream import WS
 from liqwatch.feeds.wire import WireError, ms_time
 from liqwatch.incidents import IncidentKind, incident
@@ -247,6 +247,14 @@ class BinanceUser(BinanceMarket):
         self.listen_key = key
         self.listen_key_time = self.clock.monotonic()
 
+    def _user_rejected(self, status: int) -> None:
+        """The user socket's handshake was refused (Binance answers an unknown or expired listen key with a
+        4xx): the key died while the socket was down, and no ``listenKeyExpired`` will ever come on a socket
+        that cannot open. Rotate, once: a rejection of a key already replaced (a dial that raced the
+        rotation) is not a reason for another."""
+        if self._dialled_key is not None and self._dialled_key == self.listen_key:
+            self._request_rotation(f"user stream handshake rejected with HTTP {status}")
+
     def _request_rotation(self, why: str) -> None:
         if self._rotating:
             return  # duplicate triggers (two listenKeyExpired in a row) coalesce into one rotation
@@ -261,6 +269,9 @@ class BinanceUser(BinanceMarket):
                 try:
                     await self._new_listen_key()  # the old key stays in place until a new one is in hand
                     break
+                except AuthError as exc:
+                    self.key_refused(exc)
+                    return
                 except RestError as exc:
                     self.last_error = f"listen key rotation failed: {exc}"
                     self.store.incidents.append(f"{self.account.name}: {self.last_error}")
@@ -278,6 +289,8 @@ class BinanceUser(BinanceMarket):
             await self._listen_key("PUT")
             self.keepalives += 1
             self.listen_key_time = self.clock.monotonic()
+        except AuthError as exc:
+            self.key_refused(exc)
         except ApiError as exc:
             self._request_rotation("keepalive: listen key does not exist" if exc.code == LISTEN_KEY_MISSING
                                    else f"keepalive failed: {exc}")

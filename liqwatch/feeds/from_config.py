@@ -38,12 +38,13 @@ def feed_accounts(
         if isinstance(creds, Disabled):
             disabled[acc.name] = (exchange, creds.reason)
             continue
-        accounts.append(_feed_account(acc.name, exchange, acc.rest_url, acc.ws_url, creds))
+        accounts.append(_feed_account(acc.name, exchange, acc.rest_url, acc.ws_url, creds, acc.allow_trading_key))
     return accounts, disabled
 
 
 def _feed_account(
-    name: str, exchange: Exchange, rest_url: str | None, ws_url: str | None, creds: Credentials
+    name: str, exchange: Exchange, rest_url: str | None, ws_url: str | None, creds: Credentials,
+    allow_trading_key: bool = False,
 ) -> FeedAccount:
     default_rest, default_ws = DEFAULT_ENDPOINTS.get(exchange, ("", ""))
     key = creds.api_key.get_secret_value() if creds.api_key is not None else None
@@ -58,4 +59,5 @@ def _feed_account(
         api_key=Secret(key) if key is not None else None,
         api_secret=Secret(secret) if secret is not None else None,
         address=creds.address,
+        allow_trading_key=allow_trading_key,
     )

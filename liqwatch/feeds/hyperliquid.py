@@ -27,7 +27,7 @@ from liqwatch.feeds.hyperliquid_wire import (
 )
 from liqwatch.feeds.liquidation_history import hyperliquid_liquidation_fill, hyperliquid_liquidation_fills
 from liqwatch.feeds.rest import ReadOnlyGuard, RestError, RestGate, request_json
-from liqwatch.feeds.stream import WS, StreamRunner
+from liqwatch.feeds.stream import WS, StreamRunner, send_guarded
 from liqwatch.feeds.wire import CandleClose, WireError
 from liqwatch.funding import next_settlement
 from liqwatch.liquidations import ClosedSinceLastRun, LiquidatedPosition
@@ -71,9 +71,8 @@ class HyperliquidAdapter(FeedAdapter):
         self._state_time: datetime | None = None
 
     async def _info(self, body: dict[str, Any]) -> Any:
-        READ_ONLY.check("POST", "/info")
-        return await request_json(self.session, "POST", self.account.rest_url.rstrip("/") + "/info", gate=self.gate,
-                                  timeout_s=self.opts.request_timeout_s, json_body=body)
+        return await request_json(self.session, "POST", self.account.rest_url.rstrip("/") + "/info", guard=READ_ONLY,
+                                  gate=self.gate, timeout_s=self.opts.request_timeout_s, json_body=body)
 
     async def bootstrap(self) -> None:
         await self._markets()
@@ -206,7 +205,7 @@ class HyperliquidAdapter(FeedAdapter):
 
     async def _ping(self, ws: WS) -> None:
         self.pings += 1
-        await ws.send_json({"method": "ping"})
+        await send_guarded(ws, {"method": "ping"})
 
     async def _open(self, ws: WS) -> None:
         now = self.clock.monotonic()
@@ -219,7 +218,7 @@ class HyperliquidAdapter(FeedAdapter):
         for sub in ({"type": "clearinghouseState", "user": self.address},
                     {"type": "userFundings", "user": self.address},
                     {"type": "userFills", "user": self.address}):
-            await ws.send_json({"method": "subscribe", "subscription": sub})
+            await send_guarded(ws, {"method": "subscribe", "subscription": sub})
         self.replace_task("resync", self._resync_all())
 
     async def _resync_all(self) -> None:

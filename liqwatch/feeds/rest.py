@@ -1,7 +1,8 @@
 """REST calls for the adapters: typed errors, Retry-After respected, and a read-only allowlist.
 
-No code path can place, change or cancel an order: every request goes through ``ReadOnlyGuard``, which
-rejects any (method, path) not on the exchange's allowlist before anything is signed or sent.
+No code path can place, change or cancel an order: ``request_json``, the one function every adapter's REST
+call goes through, takes the exchange's ``ReadOnlyGuard`` (a required argument: no caller can leave it out)
+and refuses any (method, path) not exactly on its allowlist before anything is sent.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import asyncio
 import time
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 import orjson
@@ -53,6 +55,8 @@ class ReadOnlyGuard:
         self.allowed = allowed
 
     def check(self, method: str, path: str) -> None:
+        """Exact match only: a path with a trailing slash, a dot segment, an escape or another case is not
+        the listed one, and is refused."""
         if (method.upper(), path) not in self.allowed:
             raise ForbiddenEndpoint(f"{self.exchange}: {method.upper()} {path} is not a read-only endpoint")
 
@@ -86,6 +90,7 @@ async def request_json(
     method: str,
     url: str,
     *,
+    guard: ReadOnlyGuard,
     gate: RestGate,
     timeout_s: float,
     params: Mapping[str, str] | None = None,
@@ -93,6 +98,7 @@ async def request_json(
     headers: Mapping[str, str] | None = None,
     auth_codes: frozenset[int] = frozenset(),
 ) -> Any:
+    guard.check(method, urlsplit(url).path)  # before the gate, the body, anything: a write is never sent
     wait = gate.remaining()
     if wait > 0:
         raise RateLimited(f"REST paused for {wait:.0f} s more ({gate.reason})", wait)

@@ -30,6 +30,32 @@ FrameHandler = Callable[[str, float, datetime], None]
 Sleep = Callable[[float], Awaitable[None]]
 
 
+#: What a read-only monitor may send on a socket, by the message's verb (``method``, or ``op`` for the
+#: exchanges that name it so): subscription management, pings and a login (which authenticates, moves
+#: nothing). Anything else (Hyperliquid's ``post`` of a signed action, an ``order`` op) is never sent.
+WS_ALLOWED = frozenset({
+    ("method", "SUBSCRIBE"), ("method", "UNSUBSCRIBE"),  # Binance
+    ("method", "subscribe"), ("method", "unsubscribe"), ("method", "ping"),  # Hyperliquid
+    ("op", "subscribe"), ("op", "unsubscribe"), ("op", "ping"), ("op", "login"),  # Bybit, OKX
+})
+
+
+class ForbiddenMessage(RuntimeError):
+    """A websocket message outside the read-only allowlist: a programming error, never sent."""
+
+
+def check_ws_message(obj: object) -> None:
+    verbs = [(k, obj[k]) for k in ("method", "op") if k in obj] if isinstance(obj, dict) else []
+    if len(verbs) != 1 or verbs[0] not in WS_ALLOWED:
+        raise ForbiddenMessage(f"websocket message {str(obj)[:80]!r} is not a subscription, a ping or a login")
+
+
+async def send_guarded(ws: WS, obj: object) -> None:
+    """The one way anything is sent on an exchange's socket (a static test holds every adapter to it)."""
+    check_ws_message(obj)
+    await ws.send_json(obj)
+
+
 class StreamRunner:
     def __init__(
         self,
@@ -45,6 +71,7 @@ class StreamRunner:
         on_undecodable: Callable[[bytes], None] | None = None,
         backoff: Backoff | None = None,
         sleep: Sleep = asyncio.sleep,
+        on_rejected: Callable[[int], None] | None = None,
     ) -> None:
         self.name = name
         self._session = session
@@ -56,6 +83,8 @@ class StreamRunner:
         self._opts = options
         self._app_ping = app_ping
         self._on_undecodable = on_undecodable
+        self._on_rejected = on_rejected
+        self.rejected_handshakes = 0
         self.backoff = backoff or Backoff(options.backoff_base_s, 2.0, options.backoff_cap_s)
         self._sleep = sleep
         self._ws: WS | None = None
@@ -73,7 +102,7 @@ class StreamRunner:
         ws = self._ws
         if ws is None or ws.closed:
             raise ConnectionError(f"{self.name}: not connected")
-        await ws.send_json(obj)
+        await send_guarded(ws, obj)
 
     def force_reconnect(self, reason: str) -> None:
         """Close the socket; the run loop reconnects (after backoff) and reopens."""
@@ -122,6 +151,13 @@ class StreamRunner:
                 )
         except TimeoutError:
             return "connect timed out"
+        except aiohttp.WSServerHandshakeError as exc:
+            # The server answered the upgrade with an HTTP error: for a 4xx the URL itself (e.g. an expired
+            # listen key) is refused, and retrying it as it is can never succeed.
+            self.rejected_handshakes += 1
+            if self._on_rejected is not None and 400 <= exc.status < 500 and exc.status not in (418, 429):
+                self._on_rejected(exc.status)
+            return f"handshake rejected: HTTP {exc.status}"
         except (aiohttp.ClientError, OSError) as exc:
             return f"connect failed: {redact(str(exc)) or type(exc).__name__}"
         self._ws = ws
