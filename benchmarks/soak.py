@@ -238,10 +238,10 @@ async def inject(session: aiohttp.ClientSession, base: str, name: str, args: dic
 async def alert_loop(monitor: Monitor, alerting: AlertRuntime, report: Report) -> None:
     """What the App's refresh timer does: a snapshot, evaluated and recorded, once a second."""
     while True:
-        await asyncio.sleep(1.0)
         events = await alerting.on_snapshot(monitor.store.snapshot())
         report.alert_evaluations += 1
         report.alert_events += len(events)
+        await asyncio.sleep(1.0)
 
 
 async def settle(monitor: Monitor, counters: Counters, limit_s: float) -> bool:
