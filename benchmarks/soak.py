@@ -15,7 +15,7 @@ compressed by making the emulator push a round every few milliseconds instead of
   at every 5 % of the frames, each time with every channel LIVE again and after a ``gc.collect()``: what is
   compared is what the monitor keeps, not garbage not yet collected or a reconnect in progress.
 
-Run: python benchmarks/soak.py [--frames N] [--reconnects N] [--quick] [--json]
+Run (from the repository root): python -m benchmarks.soak [--frames N] [--reconnects N] [--quick] [--json]
 Pass: RSS grows at most 2 % from the end of the warm-up to the end; fds and tasks flat (the later half of the
 samples has no higher maximum than the earlier half).
 """
@@ -34,26 +34,36 @@ import tempfile
 import time
 import weakref
 from collections.abc import AsyncIterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 
+from benchmarks.soak_report import Report, Sample, table
 from liqwatch.alerts.runtime import AlertRuntime
 from liqwatch.alerts.thresholds import ThresholdMap
 from liqwatch.config import Settings
 from liqwatch.demo import DEMO_SEED, scenario_accounts
 from liqwatch.emulator import EmulatorServer, demo_scenario
 from liqwatch.feeds.channel import ChannelState
+from liqwatch.feeds.options import FeedOptions
 from liqwatch.feeds.stream import StreamRunner
 from liqwatch.runtime import Monitor
 
-RSS_GROWTH_LIMIT_PCT = 2.0
 WARMUP_FRACTION = 0.10
 SAMPLE_EVERY_FRACTION = 0.05
 ROOT = str(Path(__file__).resolve().parent.parent)
 RECOVERY_LIMIT_S = 90.0  # one fault's reconnect and resync; the backoff is capped at 30 s
+
+
+def soak_options(timers: bool) -> FeedOptions:
+    """The demo's feed options with the soak's time compressed. A fault comes every few seconds here, not every
+    few minutes: with the backoff's 30 s "healthy" age it would look like a flapping link and each recovery would
+    wait up to the 30 s cap. ``timers``: also the 30-min listen-key keepalive every 10 s and the 23.5 h
+    connection renewal every 2 min, so that they run many times too."""
+    opts = FeedOptions(healthy_after_s=1.0)
+    return replace(opts, listen_key_keepalive_s=10.0, max_connection_age_s=120.0) if timers else opts
 
 
 # --- the emulator, in its own process --------------------------------------------------------------------
@@ -70,10 +80,11 @@ async def serve_emulator(push_interval: float, speed: float) -> None:
 @contextlib.asynccontextmanager
 async def emulator_process(push_interval: float, speed: float) -> AsyncIterator[tuple[int, int]]:
     """(port, pid) of an emulator child; stopped on exit, killed if it does not stop within 10 s."""
-    # The child imports liqwatch from the same tree as this file, installed or not.
+    # The child imports this tree's benchmarks and liqwatch, installed or not.
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (ROOT, os.environ.get("PYTHONPATH")) if p)}
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, __file__, "--serve-emulator", "--push-interval", str(push_interval), "--speed", str(speed),
+        sys.executable, "-m", "benchmarks.soak", "--serve-emulator", "--push-interval", str(push_interval),
+        "--speed", str(speed),
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=env,
     )
     try:
@@ -131,14 +142,9 @@ class Counters:
     def malformed(self) -> int:
         return sum(a.malformed for a in self.monitor.adapters)
 
-
-@dataclass
-class Sample:
-    frames: int
-    elapsed_s: float
-    rss_kb: int
-    fds: int
-    tasks: int
+    def adapter_sum(self, attribute: str) -> int:
+        """A counter only some adapters have (Binance's listen-key keepalives and rotations)."""
+        return sum(int(getattr(a, attribute, 0)) for a in self.monitor.adapters)
 
 
 def rss_kb(pid: int | str = "self") -> int:
@@ -150,66 +156,6 @@ def rss_kb(pid: int | str = "self") -> int:
 
 def open_fds() -> int:
     return len(os.listdir("/proc/self/fd"))
-
-
-@dataclass
-class Report:
-    frames_target: int
-    reconnects_target: int
-    push_interval_s: float
-    frames_applied: int = 0
-    reconnects_observed: int = 0
-    channel_reconnecting_transitions: int = 0
-    faults_injected: dict[str, int] = field(default_factory=dict)
-    sockets_affected: int = 0
-    recovery_timeouts: int = 0
-    malformed_frames: int = 0
-    alert_evaluations: int = 0
-    alert_events: int = 0
-    elapsed_s: float = 0.0
-    frames_per_s: float = 0.0
-    cpu_us_per_frame: float = 0.0  # the monitor's process, alerts and record included
-    rss_kb_warmup: int = 0
-    rss_kb_end: int = 0
-    rss_growth_pct: float = 0.0
-    emulator_rss_kb_end: int = 0
-    samples: list[Sample] = field(default_factory=list)
-    fds_flat: bool = False
-    tasks_flat: bool = False
-    load_avg_start: tuple[float, float, float] = (0.0, 0.0, 0.0)
-    load_avg_end: tuple[float, float, float] = (0.0, 0.0, 0.0)
-    failures: list[str] = field(default_factory=list)
-    passed: bool = False
-
-    def judge(self) -> None:
-        if self.samples:
-            self.rss_kb_warmup, self.rss_kb_end = self.samples[0].rss_kb, self.samples[-1].rss_kb
-            self.rss_growth_pct = round(100.0 * (self.rss_kb_end - self.rss_kb_warmup) / self.rss_kb_warmup, 2)
-            self.fds_flat = flat([s.fds for s in self.samples])
-            self.tasks_flat = flat([s.tasks for s in self.samples])
-        if self.elapsed_s > 0:
-            self.frames_per_s = round(self.frames_applied / self.elapsed_s)
-        checks = [
-            (self.frames_applied >= self.frames_target, f"frames applied {self.frames_applied} < {self.frames_target}"),
-            (self.reconnects_observed >= self.reconnects_target,
-             f"reconnects observed {self.reconnects_observed} < {self.reconnects_target}"),
-            (len(self.samples) >= 2, "fewer than two samples after the warm-up"),
-            (self.rss_growth_pct <= RSS_GROWTH_LIMIT_PCT,
-             f"RSS grew {self.rss_growth_pct} % after the warm-up (limit {RSS_GROWTH_LIMIT_PCT} %)"),
-            (self.fds_flat, "open fds grew after the warm-up"),
-            (self.tasks_flat, "asyncio tasks grew after the warm-up"),
-            (self.recovery_timeouts == 0, f"{self.recovery_timeouts} fault(s) not recovered from in time"),
-        ]
-        self.failures += [why for ok, why in checks if not ok]
-        self.passed = not self.failures
-
-
-def flat(values: list[int]) -> bool:
-    """No higher maximum in the later half of the samples than in the earlier half (the warm-up end's included)."""
-    if len(values) < 2:
-        return False
-    half = (len(values) + 1) // 2
-    return max(values[half:]) <= max(values[:half])
 
 
 # --- faults --------------------------------------------------------------------------------------------------
@@ -264,8 +210,8 @@ async def take_sample(monitor: Monitor, counters: Counters, started: float) -> S
 
 
 async def soak(frames: int, reconnects: int, push_interval: float = 0.001, speed: float = 1.0,
-               timeout_s: float = 3600.0, progress: bool = False) -> Report:
-    report = Report(frames, reconnects, push_interval, load_avg_start=os.getloadavg())
+               timeout_s: float = 3600.0, progress: bool = False, timers: bool = False) -> Report:
+    report = Report(frames, reconnects, push_interval, load_avg_start=os.getloadavg(), timers_compressed=timers)
     settings = Settings()
     scenario = demo_scenario()
     with tempfile.TemporaryDirectory(prefix="liqwatch-soak-") as tmp:
@@ -273,7 +219,7 @@ async def soak(frames: int, reconnects: int, push_interval: float = 0.001, speed
             base = f"http://127.0.0.1:{port}"
             accounts = scenario_accounts(scenario, base, f"ws://127.0.0.1:{port}")
             thresholds = ThresholdMap.from_settings(settings)
-            async with Monitor(accounts, thresholds=thresholds) as monitor, AlertRuntime(
+            async with Monitor(accounts, options=soak_options(timers), thresholds=thresholds) as monitor, AlertRuntime(
                 settings, demo=True, terminal=None, db_path=Path(tmp) / "soak.sqlite3"
             ) as alerting:
                 await alerting.watch_store(monitor.store)
@@ -318,7 +264,8 @@ async def _drive(monitor: Monitor, counters: Counters, control: aiohttp.ClientSe
         done = applied >= report.frames_target and seen >= report.reconnects_target
         if done or applied + first >= next_sample:
             report.samples.append(await take_sample(monitor, counters, started))
-            next_sample += step
+            while next_sample <= counters.frames():  # one sample per point, however long a recovery took
+                next_sample += step
             if progress:
                 s = report.samples[-1]
                 print(f"  {s.frames - first:>9} frames  {seen:>4} reconnects  rss {s.rss_kb} kB  fds {s.fds}"
@@ -337,12 +284,11 @@ async def _drive(monitor: Monitor, counters: Counters, control: aiohttp.ClientSe
             report.faults_injected[label] = report.faults_injected.get(label, 0) + 1
             if not await _recovered(monitor, counters, before):
                 report.recovery_timeouts += 1
-            # Spread what is still needed over the frames still to come (by the reconnects a fault has caused).
+            # Faults at fixed points of the frame count, spread to end by 80 % of it: a recovery that takes
+            # long brings the next fault forward rather than pushing the whole plan back.
             seen = counters.reconnects - base_reconnects
-            per_fault = max(1.0, seen / injected)
-            faults_left = math.ceil(max(0, report.reconnects_target - seen) / per_fault)
-            frames_left = max(0, int(report.frames_target * 0.9) - (counters.frames() - first))
-            next_fault = counters.frames() + (frames_left // faults_left if faults_left else 0)
+            planned = injected + math.ceil(max(0, report.reconnects_target - seen) / max(1.0, seen / injected))
+            next_fault = first + injected * int(report.frames_target * 0.8) // max(1, planned)
         await asyncio.sleep(0.1)
     report.elapsed_s = round(time.perf_counter() - started, 1)
     cpu = time.process_time() - cpu0
@@ -352,6 +298,8 @@ async def _drive(monitor: Monitor, counters: Counters, control: aiohttp.ClientSe
     report.reconnects_observed = counters.reconnects - base_reconnects
     report.channel_reconnecting_transitions = counters.reconnecting_transitions
     report.malformed_frames = counters.malformed()
+    report.listen_key_keepalives = counters.adapter_sum("keepalives")
+    report.listen_key_rotations = counters.adapter_sum("listen_key_rotations")
 
 
 async def _recovered(monitor: Monitor, counters: Counters, before: int) -> bool:
@@ -366,35 +314,6 @@ async def _recovered(monitor: Monitor, counters: Counters, before: int) -> bool:
     return False
 
 
-# --- output -----------------------------------------------------------------------------------------------------
-def table(r: Report) -> str:
-    first_frames = r.samples[0].frames if r.samples else 0
-    lines = [
-        f"soak: {r.frames_applied:,} frames applied (target {r.frames_target:,}) in {r.elapsed_s:g} s = "
-        f"{r.frames_per_s:,.0f} frames/s, {r.cpu_us_per_frame:g} µs CPU/frame; emulator push every "
-        f"{r.push_interval_s * 1000:g} ms",
-        f"reconnects observed {r.reconnects_observed} (target {r.reconnects_target}); channels entering "
-        f"RECONNECTING {r.channel_reconnecting_transitions}; sockets hit by faults {r.sockets_affected}",
-        "faults: " + ", ".join(f"{k} x{v}" for k, v in r.faults_injected.items()),
-        f"alerts evaluated {r.alert_evaluations} times, {r.alert_events} events; malformed frames "
-        f"{r.malformed_frames}; load average {r.load_avg_start[0]:.1f} -> {r.load_avg_end[0]:.1f}",
-        "",
-        f"{'sample':>6} {'frames':>10} {'time s':>8} {'RSS kB':>9} {'fds':>5} {'tasks':>6}",
-    ]
-    for i, s in enumerate(r.samples):
-        label = "warmup" if i == 0 else str(i)
-        lines.append(f"{label:>6} {s.frames - first_frames:>10,} {s.elapsed_s:>8} {s.rss_kb:>9,} {s.fds:>5} "
-                     f"{s.tasks:>6}")
-    lines += [
-        "",
-        f"RSS {r.rss_kb_warmup:,} kB at warm-up end -> {r.rss_kb_end:,} kB at the end: {r.rss_growth_pct:+.2f} % "
-        f"(limit {RSS_GROWTH_LIMIT_PCT:g} %); fds {'flat' if r.fds_flat else 'GREW'}; tasks "
-        f"{'flat' if r.tasks_flat else 'GREW'}; emulator process RSS {r.emulator_rss_kb_end:,} kB",
-        "PASS" if r.passed else "FAIL: " + "; ".join(r.failures),
-    ]
-    return "\n".join(lines)
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
     ap.add_argument("--frames", type=int, default=1_000_000, help="applied frames to reach (default 1000000)")
@@ -403,6 +322,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--push-interval", type=float, default=0.001, help="emulator push round, s (default 0.001)")
     ap.add_argument("--speed", type=float, default=1.0, help="simulated seconds per second (default 1)")
     ap.add_argument("--timeout", type=float, default=3600.0, help="give up after this many seconds (default 3600)")
+    ap.add_argument("--timers", action="store_true",
+                    help="also run the listen-key keepalive every 10 s and the 24 h renewal every 2 min")
     ap.add_argument("--json", action="store_true", help="print the report as JSON")
     ap.add_argument("--serve-emulator", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
@@ -414,7 +335,8 @@ def main(argv: list[str] | None = None) -> int:
     frames, reconnects = (20_000, 5) if a.quick else (a.frames, a.reconnects)
     if frames < 1 or reconnects < 0:
         ap.error("--frames must be >= 1 and --reconnects >= 0")
-    report = asyncio.run(soak(frames, reconnects, a.push_interval, a.speed, a.timeout, progress=not a.json))
+    report = asyncio.run(soak(frames, reconnects, a.push_interval, a.speed, a.timeout, progress=not a.json,
+                               timers=a.timers))
     print(json.dumps(asdict(report), indent=1) if a.json else table(report))
     return 0 if report.passed else 1
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import asdict
 
-from benchmarks import soak
+from benchmarks import soak, soak_report
 
 
 async def test_a_small_soak_observes_its_reconnects_and_reports_every_field() -> None:
@@ -29,29 +29,29 @@ async def test_a_small_soak_observes_its_reconnects_and_reports_every_field() ->
     for name in ("frames_applied", "reconnects_observed", "rss_kb_warmup", "rss_kb_end", "rss_growth_pct",
                  "fds_flat", "tasks_flat", "frames_per_s", "passed", "failures", "samples"):
         assert name in fields
-    text = soak.table(report)
+    text = soak_report.table(report)
     assert "reconnects observed" in text and "RSS" in text and ("PASS" in text or "FAIL" in text)
 
 
 def test_flat_means_no_higher_maximum_later_than_earlier() -> None:
-    assert soak.flat([27, 24, 24, 26])  # keep-alive sockets come and go: not growth
-    assert soak.flat([30, 30, 30])
-    assert not soak.flat([30, 30, 31, 31])
-    assert not soak.flat([30])  # one sample shows nothing
+    assert soak_report.flat([27, 24, 24, 26])  # keep-alive sockets come and go: not growth
+    assert soak_report.flat([30, 30, 30])
+    assert not soak_report.flat([30, 30, 31, 31])
+    assert not soak_report.flat([30])  # one sample shows nothing
 
 
 def test_the_bar_fails_a_run_that_grew() -> None:
-    r = soak.Report(frames_target=10, reconnects_target=1, push_interval_s=0.001, frames_applied=10,
+    r = soak_report.Report(frames_target=10, reconnects_target=1, push_interval_s=0.001, frames_applied=10,
                     reconnects_observed=1)
-    r.samples = [soak.Sample(0, 0.0, 100_000, 20, 30), soak.Sample(5, 1.0, 102_500, 20, 30),
-                 soak.Sample(10, 2.0, 103_000, 21, 31)]
+    r.samples = [soak_report.Sample(0, 0.0, 100_000, 20, 30), soak_report.Sample(5, 1.0, 102_500, 20, 30),
+                 soak_report.Sample(10, 2.0, 103_000, 21, 31)]
     r.judge()
     assert r.rss_growth_pct == 3.0
     assert not r.passed
     assert not r.fds_flat and not r.tasks_flat
     assert any("RSS grew 3.0 %" in f for f in r.failures)
-    ok = soak.Report(frames_target=10, reconnects_target=1, push_interval_s=0.001, frames_applied=10,
+    ok = soak_report.Report(frames_target=10, reconnects_target=1, push_interval_s=0.001, frames_applied=10,
                      reconnects_observed=1)
-    ok.samples = [soak.Sample(0, 0.0, 100_000, 20, 30), soak.Sample(10, 2.0, 101_000, 20, 30)]
+    ok.samples = [soak_report.Sample(0, 0.0, 100_000, 20, 30), soak_report.Sample(10, 2.0, 101_000, 20, 30)]
     ok.judge()
     assert ok.passed, ok.failures
