@@ -25,7 +25,8 @@ class Report:
     reconnects_observed: int = 0
     channel_reconnecting_transitions: int = 0
     faults_injected: dict[str, int] = field(default_factory=dict)
-    sockets_affected: int = 0
+    sockets_affected: int = 0  # what the faults hit, by the emulator's count
+    other_reconnects: int = 0  # observed beyond the faults: renewals (--timers), or what nobody asked for
     recovery_timeouts: int = 0
     malformed_frames: int = 0
     listen_key_keepalives: int = 0
@@ -54,6 +55,7 @@ class Report:
             self.rss_growth_pct = round(100.0 * (self.rss_kb_end - self.rss_kb_warmup) / self.rss_kb_warmup, 2)
             self.fds_flat = flat([s.fds for s in self.samples])
             self.tasks_flat = flat([s.tasks for s in self.samples])
+        self.other_reconnects = self.reconnects_observed - self.sockets_affected
         if self.elapsed_s > 0:
             self.frames_per_s = round(self.frames_applied / self.elapsed_s)
         checks = [
@@ -86,7 +88,8 @@ def table(r: Report) -> str:
         f"{r.frames_per_s:,.0f} frames/s, {r.cpu_us_per_frame:g} µs CPU/frame; emulator push every "
         f"{r.push_interval_s * 1000:g} ms",
         f"reconnects observed {r.reconnects_observed} (target {r.reconnects_target}); channels entering "
-        f"RECONNECTING {r.channel_reconnecting_transitions}; sockets hit by faults {r.sockets_affected}",
+        f"RECONNECTING {r.channel_reconnecting_transitions}; sockets hit by faults {r.sockets_affected}, other "
+        f"reconnects {r.other_reconnects}",
         "faults: " + ", ".join(f"{k} x{v}" for k, v in r.faults_injected.items()),
         f"listen keys: {r.listen_key_keepalives} keepalives, {r.listen_key_rotations} rotations"
         f"{' (timers compressed)' if r.timers_compressed else ''}",
