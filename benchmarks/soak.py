@@ -1,7 +1,7 @@
 """Soak: the demo's feeds through a million applied frames and a hundred reconnects; memory, fds and tasks flat.
 
 It stands in for the catalogue's 48-72 h soak (faults.md row 21), which no test run can last: the same work is
-compressed by making the emulator push a round every few milliseconds instead of every second.
+compressed by making the emulator push a round every millisecond instead of every second.
 
 - The emulator runs the demo scenario in a child process (``--serve-emulator``), so that what is measured is the
   monitor's process alone (its RSS, fds and asyncio tasks), as a user runs it against an exchange.
