@@ -16,6 +16,8 @@ _PATTERNS = (
     re.compile(r"(listenKey=)[^&\s\"']+", re.IGNORECASE),
     re.compile(r"(signature=)[0-9a-fA-F]+", re.IGNORECASE),
     re.compile(r"(\"listenKey\"\s*:\s*\")[^\"]+", re.IGNORECASE),
+    # A user-data stream URL carries the listen key as its path (Binance: wss://host/ws/<listenKey>).
+    re.compile(r"(/ws/)[A-Za-z0-9]{60,}"),
     re.compile(r"(X-MBX-APIKEY['\"]?\s*[:=]\s*['\"]?)[^'\"\s,}]+", re.IGNORECASE),
 )
 
