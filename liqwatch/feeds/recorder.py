@@ -64,6 +64,13 @@ def _open_private(path: Path) -> BinaryIO:
         raise
 
 
+def check_record_file(path: Path) -> None:
+    """What ``FrameRecorder`` checks (and fixes) when it opens ``path``, done now: for a caller that opens the
+    recorder later, where an error would no longer reach the command line (the App's backend)."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _open_private(path).close()
+
+
 class FrameRecorder:
     def __init__(self, path: Path, flush_every: int = 200) -> None:
         self.path = path

@@ -94,3 +94,20 @@ async def test_a_recorded_demo_run_holds_no_listen_key(tmp_path: Path) -> None:
     for key in keys:
         assert key.encode() not in data
     assert mode_of(path) == 0o600
+
+
+def test_the_demo_app_refuses_a_bad_record_file_before_the_app_starts(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import argparse
+
+    import tui.launch
+
+    def no_app(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the App was started with a --record file it cannot use")
+
+    monkeypatch.setattr("tui.app.make_app", no_app)
+    link = tmp_path / "frames.jsonl.gz"
+    link.symlink_to(tmp_path / "target")
+    args = argparse.Namespace(seconds=None, speed=1.0, config=None, record=str(link))
+    with pytest.raises(RecordFileError, match="symbolic link"):
+        tui.launch.run_demo_app(args)
