@@ -69,9 +69,15 @@ def looks_like_token(name: str) -> bool:
     return any(len(run) >= 12 and not run.isalpha() and not run.isdigit() for run in _ALNUM_RUN.findall(name))
 
 
+# Parts of an error location that pydantic adds itself: ``[key]`` (a dict key), ``function-after[...]``.
+_PYDANTIC_PART = re.compile(r"\[key\]|[a-z][a-z-]*\[.*\]")
+
+
 def shown_name(name: str) -> str:
     """``name`` as an error message may print it: hidden (only its length said) if it could be a secret."""
-    return f"<name hidden: {len(name)} characters>" if looks_like_token(name) else name
+    if _PYDANTIC_PART.fullmatch(name) or not looks_like_token(name):
+        return name
+    return f"<name hidden: {len(name)} characters>"
 
 
 def format_location(loc: Sequence[str | int]) -> str:

@@ -82,3 +82,10 @@ def test_ordinary_names_are_neither_secret_like_nor_hidden() -> None:
     for name in ("api_key_env", "passphrase_env", "keyring_service", "refresh_hz", "address", "name"):
         assert not secret_like_name(name), name
     assert looks_like_token("a3f9c1d2e4b5a6c7d8e9f0a1b2c3d4e5") and looks_like_token("has space")
+
+
+def test_a_key_pasted_as_a_binding_name_is_hidden_and_pydantics_own_markers_kept(tmp_path: Path) -> None:
+    err = error_of(write(tmp_path, f'[ui.bindings]\n"Not-Action" = "q"\n"{TOKEN_NAME}" = "z"\n'))
+    assert "ui.bindings.Not-Action.[key]: action names are lower-case" in str(err)
+    assert f"ui.bindings.<name hidden: {len(TOKEN_NAME)} characters>.[key]" in str(err)
+    assert TOKEN_NAME not in str(err)
