@@ -7,6 +7,7 @@ issued, and every log record passes through ``RedactingFilter``. Frames and URLs
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
@@ -16,6 +17,8 @@ _PATTERNS = (
     re.compile(r"(listenKey=)[^&\s\"']+", re.IGNORECASE),
     re.compile(r"(signature=)[0-9a-fA-F]+", re.IGNORECASE),
     re.compile(r"(\"listenKey\"\s*:\s*\")[^\"]+", re.IGNORECASE),
+    # A user-data stream URL carries the listen key as its path (Binance: wss://host/ws/<listenKey>).
+    re.compile(r"(/ws/)[A-Za-z0-9]{60,}"),
     re.compile(r"(X-MBX-APIKEY['\"]?\s*[:=]\s*['\"]?)[^'\"\s,}]+", re.IGNORECASE),
 )
 
@@ -47,6 +50,49 @@ def excerpt(raw: str | bytes, limit: int = 200) -> str:
     text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
     text = redact(text)
     return text if len(text) <= limit else text[:limit] + f"... ({len(text)} chars)"
+
+
+# A number standing alone (not part of a name such as 1000PEPE or x2): in a frame, an amount, a price or a time.
+_NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\w.])")
+# An ISO time in a reason written by the feeds ("exchange time 2031-01-01T00:00:00+00:00 is ... ahead"): kept.
+_ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:[+-]\d{2}:\d{2}|Z)?")
+_EVENT_FIELDS = ("e", "channel", "method", "type", "op", "event")
+
+
+def mask_numbers(text: str) -> str:
+    """``text`` with every number replaced by ``#`` (ISO times kept): a log line about a frame says what is
+    wrong with it, never the trader's balances, sizes or prices."""
+    out, last = [], 0
+    for m in _ISO_TIME.finditer(text):
+        out.append(_NUMBER.sub("#", text[last:m.start()]))
+        out.append(m.group(0))
+        last = m.end()
+    out.append(_NUMBER.sub("#", text[last:]))
+    return "".join(out)
+
+
+def _event_type(text: str) -> str | None:
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return None
+    for obj in (doc, doc.get("data") if isinstance(doc, dict) else None):
+        if isinstance(obj, dict):
+            for key in _EVENT_FIELDS:
+                value = obj.get(key)
+                if isinstance(value, str) and value:
+                    return redact(value)[:40]
+    return None
+
+
+def frame_summary(raw: str | bytes, prefix: int = 80) -> str:
+    """What identifies a bad frame in a log line without its content: its length, its event type, and a
+    short redacted prefix with every number masked (``excerpt`` would print balances and positions)."""
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+    kind = _event_type(text)
+    head = mask_numbers(redact(text))  # cut after both: a cut secret or number would escape its pattern
+    head = head if len(head) <= prefix else head[:prefix] + "..."
+    return f"{len(text)} chars, event {kind or 'unknown'}, starts {head!r}"
 
 
 class RedactingFilter(logging.Filter):

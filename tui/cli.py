@@ -14,7 +14,8 @@ from pathlib import Path
 
 from liqwatch import __version__
 from liqwatch.commands import COMMAND_MODULES
-from liqwatch.commands.errors import UserError
+from liqwatch.commands.errors import EXIT_USAGE, UserError
+from liqwatch.feeds.recorder import RecordFileError
 from liqwatch.redact import install_redaction
 
 
@@ -83,6 +84,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:
         print(f"liqwatch{' ' + args.command if args.command else ''}: {exc}", file=sys.stderr)
         return exc.exit_code
+    except RecordFileError as exc:  # raised once the monitor opens the file, after the command has started
+        print(f"liqwatch {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
 

@@ -97,6 +97,10 @@ def run_demo_app(args: argparse.Namespace) -> int:
     config = getattr(args, "config", None)
     settings = _settings(Path(config) if config else None, quiet=config is None)
     record = Path(args.record) if args.record else None
+    if record is not None:
+        from liqwatch.feeds.recorder import check_record_file
+
+        check_record_file(record)  # a bad --record FILE is a message here, not an error inside the App
     from tui.terminal_out import AppTerminal
 
     app = make_app(settings.ui, connect=lambda: demo_backend(settings, args.speed, record, terminal),

@@ -36,6 +36,7 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
 
     from liqwatch.commands.errors import UserError
+    from liqwatch.feeds.recorder import RecordFileError
 
     if args.timeout is not None and args.timeout <= 0:
         raise UserError("--timeout must be > 0", EXIT_STALE)
@@ -48,6 +49,8 @@ def run(args: argparse.Namespace) -> int:
     except UserError as exc:
         exc.exit_code = EXIT_STALE  # a config or usage error is "unknown" for a monitoring system
         raise
+    except RecordFileError as exc:
+        raise UserError(str(exc), EXIT_STALE) from None
     except Exception as exc:
         import logging
 

@@ -15,7 +15,13 @@ from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
 from liqwatch.config.accounts import LITERAL_FIELDS
-from liqwatch.config.errors import ConfigError, toml_problem, validation_problems
+from liqwatch.config.errors import (
+    ConfigError,
+    format_location,
+    secret_like_name,
+    toml_problem,
+    validation_problems,
+)
 from liqwatch.config.permissions import check_secret_file
 from liqwatch.config.settings import Settings
 from liqwatch.config.sources import FILE_ONLY_FIELDS, env_override_names, load_inputs
@@ -153,4 +159,21 @@ def literal_secret_fields(data: Mapping[str, Any]) -> list[str]:
             for name in WEBHOOK_LITERAL_FIELDS
             if name in hook
         )
+    # A value under a name that looks like a secret anywhere else (``api_secrett``, ``passwd``, ``token`` at
+    # the top level) is no valid option, but it is in the file all the same: the file is held to the same rule.
+    found.extend(f for f in _secret_like_values(data, ()) if f not in found)
+    return found
+
+
+def _secret_like_values(node: Any, loc: tuple[str | int, ...]) -> list[str]:
+    found: list[str] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if isinstance(value, str) and value.strip() and secret_like_name(key):
+                found.append(format_location((*loc, key)))
+            else:
+                found.extend(_secret_like_values(value, (*loc, key)))
+    elif isinstance(node, list):
+        for i, item in enumerate(node):
+            found.extend(_secret_like_values(item, (*loc, i)))
     return found

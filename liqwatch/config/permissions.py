@@ -1,5 +1,13 @@
 """The ssh-style rule for a config file that holds literal secrets: a regular file (not a symlink), owned
-by the current user, readable by that user alone."""
+by the current user, readable by that user alone, in a directory that nobody else can write to.
+
+The directory matters as much as the file: whoever can write to it can rename the file away and put their own
+in its place (a config pointing ``rest_url`` at their server, which then receives the key). As ssh does for
+``~/.ssh``, every directory on the way is checked, by the path as given and by its real path (a symlinked
+``~/.config`` is checked where it points, and where the link itself lives): the file's own directory must be
+owned by you or root and writable by nobody else (group-writable is accepted only in a directory of your
+own, as with per-user groups); a directory above it may be world-writable only with the sticky bit (``/tmp``).
+"""
 
 from __future__ import annotations
 
@@ -52,3 +60,48 @@ def check_secret_file(path: Path, link_stat: os.stat_result, file_stat: os.stat_
             f"Fix: chmod 600 {shown}\n{_INSTEAD}",
             path=path,
         )
+    for directory, is_parent in _directories(path):
+        problem = _directory_problem(directory, is_parent, uid)
+        if problem is not None:
+            why, fix = problem
+            raise ConfigError(
+                f"UNPROTECTED CONFIGURATION DIRECTORY: refusing {shown}: {why}.\n"
+                f"{holds}, and whoever can write to a directory on its path can replace it with a file of "
+                f"their own. This file is ignored.\nFix: {fix}\n{_INSTEAD}",
+                path=path,
+            )
+
+
+def _directories(path: Path) -> list[tuple[Path, bool]]:
+    """The directories that hold ``path``, by its path as given and by its real path, nearest first; each with
+    whether it is the file's own directory. ``path`` is absolute (the loader makes it so)."""
+    out: list[tuple[Path, bool]] = []
+    seen: set[Path] = set()
+    for start in (path.parent, Path(os.path.realpath(path.parent))):
+        for i, directory in enumerate((start, *start.parents)):
+            if directory not in seen:
+                seen.add(directory)
+                out.append((directory, i == 0))
+    return out
+
+
+def _directory_problem(directory: Path, is_parent: bool, uid: int) -> tuple[str, str] | None:
+    """Why nobody else must be able to write to ``directory``, and the exact fix; ``None`` if it is safe."""
+    try:
+        st = os.stat(directory)
+    except OSError:
+        return None  # the file was just read through it: a directory that vanished since is no attack surface
+    shown = shlex.quote(str(directory))
+    mode = stat.S_IMODE(st.st_mode)
+    own = st.st_uid == uid
+    elsewhere = "move the file into a directory of your own: mkdir -m 700 DIR && mv FILE DIR/"
+    if st.st_uid not in (uid, 0):
+        return f"its directory {shown} is owned by uid {st.st_uid}, not by you (uid {uid}) or root", elsewhere
+    sticky = bool(mode & stat.S_ISVTX) and not is_parent  # a sticky directory keeps others off your entries
+    if mode & 0o002 and not sticky:
+        fix = f"chmod 700 {shown} (or chmod go-w {shown} to keep it readable)" if own else elsewhere
+        return f"permissions {mode:04o} for the directory {shown} are too open: anyone can write to it", fix
+    if mode & 0o020 and not own and not sticky:
+        return (f"permissions {mode:04o} for the directory {shown} let its group write to it, and it is not yours",
+                f"as its owner, chmod g-w {shown}; or {elsewhere}")
+    return None

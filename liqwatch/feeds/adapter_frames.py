@@ -26,7 +26,7 @@ from liqwatch.feeds.recorder import FrameRecorder
 from liqwatch.feeds.stream import FrameHandler, StreamRunner
 from liqwatch.feeds.wire import implausible_mark
 from liqwatch.model import MarkTick
-from liqwatch.redact import excerpt
+from liqwatch.redact import frame_summary, mask_numbers
 from liqwatch.store import MonitorStore
 
 log = logging.getLogger("liqwatch.feeds.adapter")  # one logger for the adapter, whichever file
@@ -77,7 +77,9 @@ class FrameIntake:
         self.malformed += 1
         now = self.clock.monotonic()
         self._malformed_times.append(now)
-        log.warning("%s/%s: malformed frame (%s): %s", self.account.name, source, why, excerpt(raw))
+        # Never the frame itself: a user-stream frame is the trader's balances and positions.
+        log.warning("%s/%s: malformed frame (%s): %s", self.account.name, source, mask_numbers(why),
+                    frame_summary(raw))
         recent = sum(1 for t in self._malformed_times if now - t <= 60.0)
         if stream is not None and recent >= self.opts.malformed_reconnect_threshold:
             self._malformed_times.clear()
@@ -97,7 +99,7 @@ class FrameIntake:
         except TypeError:
             raw = repr(item)
         log.log(logging.WARNING if first else logging.DEBUG, "%s/%s: unreadable item skipped (%s): %s",
-                self.account.name, source, why, excerpt(raw))
+                self.account.name, source, mask_numbers(why), frame_summary(raw))
 
     def time_ok(self, source: str, raw: str, exchange_time: datetime, receive: datetime,
                 stream: StreamRunner | None, *, record: bool = False) -> bool:

@@ -210,7 +210,10 @@ class StreamRunner:
             elif msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED):
                 return self._reconnect_reason or f"closed by server (code {ws.close_code})"
             elif msg.type is aiohttp.WSMsgType.ERROR:
-                return f"socket error: {redact(str(ws.exception()))}"
+                # aiohttp hands the error in the message (e.g. a frame over max_frame_bytes, closed with 1009).
+                error = ws.exception() or msg.data
+                code = f" (close code {ws.close_code})" if ws.close_code is not None else ""
+                return f"socket error{code}: {redact(str(error))}"
 
     async def _ping(self, ws: WS) -> None:
         if self._app_ping is not None:

@@ -32,6 +32,7 @@ class Relay:
         self.last: dict[str, str] = {}  # the newest real text frame per marker seen in it (see ``watch``)
         self.watch: tuple[str, ...] = ('"clearinghouseState"',)
         self._down: dict[int, tuple[str, web.WebSocketResponse]] = {}
+        self.close_codes: list[tuple[str, int | None]] = []  # (path, code) of each liqwatch socket, once closed
         self._session: aiohttp.ClientSession | None = None
         self._runner: web.AppRunner | None = None
 
@@ -139,6 +140,7 @@ class Relay:
                 await asyncio.wait_for(up.close(), 1)
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(down.close(), 1)
+            self.close_codes.append((path, down.close_code))
         return down
 
 
