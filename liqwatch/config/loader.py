@@ -153,4 +153,7 @@ def literal_secret_fields(data: Mapping[str, Any]) -> list[str]:
             for name in WEBHOOK_LITERAL_FIELDS
             if name in hook
         )
+    beat = delivery.get("heartbeat") if isinstance(delivery, dict) else None
+    if isinstance(beat, dict) and "url" in beat:
+        found.append("alerts.delivery.heartbeat.url")  # a ping URL lets anyone fake "still watching"
     return found
