@@ -50,5 +50,9 @@ class ImmediateChannel(ABC):
         await self._send(n)
         return True
 
+    async def send_test(self, n: Notification) -> None:
+        """``liqwatch alerts test``: send whatever the level and rate limit (raises ``DeliveryError``)."""
+        await self._send(n)
+
     @abstractmethod
     async def _send(self, n: Notification) -> None: ...
