@@ -20,6 +20,7 @@ from liqwatch.alerts.delivery.from_config import Deliveries, build_deliveries
 from liqwatch.alerts.delivery.outbox_sender import OutboxSender
 from liqwatch.alerts.delivery.terminal import ByteStream
 from liqwatch.alerts.engine import DEFAULT_OPTIONS
+from liqwatch.alerts.heartbeat import Heartbeat, start_heartbeat
 from liqwatch.alerts.liquidation_tracking import LiquidationTracker
 from liqwatch.alerts.model import AlertEvent
 from liqwatch.alerts.service import AlertService
@@ -69,6 +70,7 @@ class AlertRuntime:
         self._service: AlertService | None = None
         self.bookkeeping_error: str | None = None
         self.liquidations: LiquidationTracker | None = None
+        self.heartbeat: Heartbeat | None = None
 
     @property
     def service(self) -> AlertService:
@@ -93,6 +95,8 @@ class AlertRuntime:
             self.recorder = HistoryRecorder(self.db, interval_s=self._sample_interval_s)
             await self.recorder.start(self.clock.now())
             self.sender.start()  # pending deliveries of an earlier run go out now
+            self.heartbeat = start_heartbeat(self.settings.alerts.delivery.heartbeat, self.deliveries, self.path,
+                                             self._environ, self.clock, self._service.risk_events)
         except BaseException:
             await self.db.aclose()
             raise
@@ -100,6 +104,8 @@ class AlertRuntime:
 
     async def __aexit__(self, et: type[BaseException] | None, ev: BaseException | None,
                         tb: TracebackType | None) -> None:
+        if self.heartbeat is not None:
+            await self.heartbeat.stop(et, ev, tb)  # "liqwatch stopped", while the loop still runs
         if self.sender is not None:
             await self.sender.stop()
         if self._service is not None:
@@ -119,6 +125,8 @@ class AlertRuntime:
                           ) -> list[AlertEvent]:
         """Evaluate and record one snapshot; call it on the UI/refresh timer (once a second is plenty)."""
         events = await self.service.update(snapshot, skew_s=skew_s)
+        if self.heartbeat is not None:
+            self.heartbeat.alive(snapshot, len(self.service.alerts()))
         # History and retention are bookkeeping: a full disk or a locked file must cost the plots, never
         # the monitor (the service itself keeps showing alerts when it cannot store them).
         try:
