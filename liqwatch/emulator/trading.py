@@ -65,7 +65,8 @@ def binance_fill(emu: EmulatorServer, account: str, symbol: str, qty: float, pri
 
 
 def binance_set_leverage(emu: EmulatorServer, account: str, symbol: str, leverage: int) -> None:
-    """``POST /fapi/v1/leverage`` by the trader: Binance pushes ``ACCOUNT_CONFIG_UPDATE``; REST reports it."""
+    """The trader changes a symbol's leverage (an endpoint liqwatch never calls): Binance pushes
+    ``ACCOUNT_CONFIG_UPDATE``, and REST reports the new leverage from then on."""
     if not 1 <= leverage <= 125:
         raise ValueError("leverage must be in [1, 125]")
     acc = emu.sim.binance_accounts[account]
