@@ -76,3 +76,29 @@ async def test_the_traders_own_changes_raise_info_alerts(tmp_path: Path, monkeyp
             assert len(texts) == len(set(texts)), texts
     finally:
         await db.aclose()
+
+
+async def test_a_liquidation_over_the_sockets_is_not_position_activity(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The demo's 30x ETH long of binance-degen slides into Binance's liquidation: the liquidation's alert, and
+    no "closed" activity for the position it took (the account update and the fill come separately)."""
+    monkeypatch.setattr(position_activity, "GRACE_S", 3.0)
+    db = await AsyncDatabase.open(tmp_path / "db.sqlite3")
+    try:
+        async with running(only=("binance-degen",), speed=5.0) as env:
+            assert await env.monitor.wait_live(20)
+            svc = AlertService(db, ThresholdMap())
+            events: list[AlertEvent] = []
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 90
+            liquidated_at: float | None = None
+            while liquidated_at is None or loop.time() < liquidated_at + 2 * position_activity.GRACE_S:
+                assert loop.time() < deadline, [e.message for e in events]
+                events.extend(await svc.update(env.monitor.store.snapshot()))
+                if liquidated_at is None and any("LIQUIDATED" in e.message for e in events):
+                    liquidated_at = loop.time()
+                await asyncio.sleep(0.05)
+            assert env.emu.liquidations, "the emulator liquidated nothing"
+            assert [e.message for e in events if e.alert.key.rule is AlertRule.POSITION_ACTIVITY] == []
+    finally:
+        await db.aclose()
