@@ -16,6 +16,7 @@ _STATUS: dict[Status, Cell] = {
 }
 
 _ALERT: dict[AlertLevel, Cell] = {
+    AlertLevel.INFO: ("i INFO", "ok"),
     AlertLevel.WARNING: ("! WARN", "warning"),
     AlertLevel.CRITICAL: ("!! CRIT", "critical"),
     AlertLevel.LIQUIDATION_IMMINENT: ("!!! LIQ", "critical"),

@@ -16,7 +16,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from types import MappingProxyType
 
-from liqwatch.alerts import messages
+from liqwatch.alerts import messages, position_activity
 from liqwatch.alerts.model import (
     Alert,
     AlertEvent,
@@ -48,6 +48,7 @@ class _Builder:
         self.recent: dict[AlertKey, Cleared] = dict(state.recent)
         self.seq = state.next_seq
         self.events: list[AlertEvent] = []
+        self.sent: dict[str, datetime] = dict(state.last_sent)
         #: Accounts with a liquidation not acknowledged: their other alerts close without an "all clear".
         self.liquidated: dict[str, str] = {}
 
@@ -61,6 +62,7 @@ class _Builder:
             active=MappingProxyType(self.active),
             recent=MappingProxyType(self.recent),
             next_seq=self.seq,
+            last_sent=MappingProxyType({k: v for k, v in self.sent.items() if k in self._active_ids()}),
             not_live_since=self.base.not_live_since if not_live_since is None else not_live_since,
             incidents_seen=self.base.incidents_seen if incidents_seen is None else incidents_seen,
         )
@@ -68,6 +70,11 @@ class _Builder:
     def emit(self, kind: EventKind, alert: Alert, notify: bool, note: str | None = None,
              measured: float | None = None) -> None:
         self.events.append(AlertEvent(kind, self.now, alert, notify, note, measured))
+        if notify:
+            self.sent[alert.id] = self.now
+
+    def _active_ids(self) -> set[str]:
+        return {a.id for a in self.active.values()}
 
     def _new_id(self) -> str:
         alert_id = f"{self.base.id_prefix}-{self.seq}"
@@ -179,6 +186,32 @@ class _Builder:
         self.active[cur.key] = alert
         self.emit(EventKind.UPDATED, alert, became_full)
 
+    def activity(self, a: position_activity.Activity) -> None:
+        """The trader opened, changed or closed a position: one INFO alert per position, told again (with
+        the new text) at each further change while it is not acknowledged."""
+        key = AlertKey(a.account, AlertRule.POSITION_ACTIVITY, a.subject)
+        message = f"{a.account}: {a.message}"
+        cur = self.active.get(key)
+        if cur is None:
+            self._raise(key, AlertLevel.INFO, None, None, message)
+            return
+        alert = replace(cur, message=message, updated_at=self.now)
+        self.active[key] = alert
+        self.emit(EventKind.UPDATED, alert, True)
+
+    def remind(self, every_s: float) -> None:
+        """A critical alert neither acknowledged nor snoozed is sent again every ``every_s`` (to the
+        webhooks only: the bell repeats itself); the period starts at its last sending, or when this run
+        first held it (an alert restored from the database)."""
+        if every_s <= 0:
+            return
+        for _key, alert in sorted(self.active.items()):
+            if not alert.needs_attention(self.now):
+                continue
+            last = self.sent.setdefault(alert.id, self.now)
+            if (self.now - last).total_seconds() >= every_s:
+                self.emit(EventKind.REMINDED, alert, True)
+
     # --- time ---------------------------------------------------------------------------------------------
     def tick(self) -> None:
         rearm = timedelta(seconds=self.options.rearm_s)
@@ -238,11 +271,17 @@ def evaluate(
             for key, alert in sorted(b.active.items()):
                 if key.account == acc.name and key.rule is AlertRule.RISK_EVENT and supersedes(liq, key.subject):
                     b.clear(alert, None, messages.superseded(key, liq.describe()), notify=False)
+    activity, moves = position_activity.step(state.activity, snapshot, fresh_incidents, now)
+    for move in moves:
+        b.activity(move)
     b.tick()
+    delivery = thresholds.default.delivery
+    if any(w.enabled for w in delivery.webhooks):
+        b.remind(delivery.resend_critical_s)
     new_state = b.state(
         not_live_since=MappingProxyType(observed.not_live_since), incidents_seen=snapshot.incidents
     )
-    return new_state, b.events
+    return replace(new_state, activity=activity), b.events
 
 
 def _record_of(snapshot: MonitorSnapshot, event: RiskEvent) -> LiquidatedPosition | None:

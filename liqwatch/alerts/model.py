@@ -11,9 +11,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from liqwatch.alerts.position_activity import ActivityState
 
 
 class AlertLevel(StrEnum):
+    INFO = "info"  # worth knowing, no danger (a position the trader opened or changed); never rings
     WARNING = "warning"
     CRITICAL = "critical"
     LIQUIDATION_IMMINENT = "liquidation_imminent"  # counts as critical wherever "critical" is asked
@@ -31,7 +36,8 @@ class AlertLevel(StrEnum):
         return cls(name)
 
 
-_RANK = {AlertLevel.WARNING: 1, AlertLevel.CRITICAL: 2, AlertLevel.LIQUIDATION_IMMINENT: 3}
+# INFO ranks above "no level" (0, ``rank_of(None)``) and below every level of danger.
+_RANK = {AlertLevel.INFO: 1, AlertLevel.WARNING: 2, AlertLevel.CRITICAL: 3, AlertLevel.LIQUIDATION_IMMINENT: 4}
 
 
 def max_level(a: AlertLevel | None, b: AlertLevel | None) -> AlertLevel | None:
@@ -54,11 +60,12 @@ class AlertRule(StrEnum):
     FUNDING_COST = "funding_cost"
     CLOCK_SKEW = "clock_skew"
     RISK_EVENT = "risk_event"  # an exchange's own event (margin call, closed while blind, ...)
+    POSITION_ACTIVITY = "position_activity"  # the trader (or whoever holds the key) opened, changed, closed
 
     @property
     def latched(self) -> bool:
         """An event has no value that could fall back: it stays until acknowledged."""
-        return self is AlertRule.RISK_EVENT
+        return self in (AlertRule.RISK_EVENT, AlertRule.POSITION_ACTIVITY)
 
 
 class EventKind(StrEnum):
@@ -71,6 +78,11 @@ class EventKind(StrEnum):
     SNOOZE_ENDED = "snooze_ended"
     CLEARED = "cleared"
     UPDATED = "updated"  # same alert, same level, new figures worth a line in the log (a further slice)
+    REMINDED = "reminded"  # still critical and unacknowledged: sent again through webhooks (as the bell rings)
+    # Not alert events (never in the alert log): what ``liqwatch alerts test`` and the heartbeat send.
+    TEST = "test"
+    HEARTBEAT = "heartbeat"
+    STOPPED = "stopped"
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -177,6 +189,10 @@ class AlertState:
     incidents_seen: tuple[str, ...] = ()
     id_prefix: str = "0"  # unique per process run (see storage.alert_rows.next_id_prefix)
     next_seq: int = 1
+    #: Alert id -> when it was last sent (an event with ``notify``): the period of the webhook reminders.
+    last_sent: Mapping[str, datetime] = field(default_factory=lambda: MappingProxyType({}))
+    #: What position activity compares the next snapshot with (``liqwatch.alerts.position_activity``).
+    activity: ActivityState | None = None
 
     def by_id(self, alert_id: str) -> Alert | None:
         for alert in self.active.values():

@@ -21,6 +21,7 @@ from liqwatch.alerts.delivery.from_config import Deliveries, build_deliveries
 from liqwatch.alerts.delivery.outbox_sender import OutboxSender
 from liqwatch.alerts.delivery.terminal import ByteStream
 from liqwatch.alerts.engine import DEFAULT_OPTIONS
+from liqwatch.alerts.heartbeat import Heartbeat, start_heartbeat
 from liqwatch.alerts.liquidation_tracking import LiquidationTracker
 from liqwatch.alerts.model import AlertEvent
 from liqwatch.alerts.service import AlertService
@@ -70,6 +71,7 @@ class AlertRuntime:
         self._service: AlertService | None = None
         self.bookkeeping_error: str | None = None
         self.liquidations: LiquidationTracker | None = None
+        self.heartbeat: Heartbeat | None = None
 
     @property
     def service(self) -> AlertService:
@@ -100,6 +102,8 @@ class AlertRuntime:
             await self.recorder.start(self.clock.now())
             self.sender.start()  # pending deliveries of an earlier run go out now
             self.db.on_available.append(self.sender.wake)
+            self.heartbeat = start_heartbeat(self.settings.alerts.delivery.heartbeat, self.deliveries, self.path,
+                                             self._environ, self.clock, self._service.risk_events)
         except BaseException:
             await self.db.aclose()
             raise
@@ -107,6 +111,8 @@ class AlertRuntime:
 
     async def __aexit__(self, et: type[BaseException] | None, ev: BaseException | None,
                         tb: TracebackType | None) -> None:
+        if self.heartbeat is not None:
+            await self.heartbeat.stop(et, ev, tb)  # "liqwatch stopped", while the loop still runs
         if self.sender is not None:
             await self.sender.stop()
         if self._service is not None:
@@ -128,6 +134,8 @@ class AlertRuntime:
                           ) -> list[AlertEvent]:
         """Evaluate and record one snapshot; call it on the UI/refresh timer (once a second is plenty)."""
         events = await self.service.update(snapshot, skew_s=skew_s)
+        if self.heartbeat is not None:
+            self.heartbeat.alive(snapshot, len(self.service.alerts()))
         # History and retention are queued on the record like the alerts: a full disk or a locked file
         # delays them, and never the monitor; and whatever else goes wrong there costs the plots only.
         try:

@@ -16,13 +16,15 @@ if TYPE_CHECKING:
     from liqwatch.alerts.model import Alert, AlertEvent
     from liqwatch.storage.db import Database
 
+from liqwatch.commands import alerts_test
 from liqwatch.commands.errors import UserError
 
 _DESCRIPTION = """\
 List the alerts recorded in the database: every alert still active, and every alert that changed within
 --since (default 24h), newest first, each with its events (raised, escalated, acknowledged, delivered,
 cleared...). With --demo, the demo's own database. 'liqwatch alerts ack ID' acknowledges an alert;
-'liqwatch alerts snooze ID 15m' silences one for a while."""
+'liqwatch alerts snooze ID 15m' silences one for a while; 'liqwatch alerts test' sends a test
+notification through every configured channel."""
 
 
 def add_database_options(parser: argparse.ArgumentParser, suppress: bool = False) -> None:
@@ -56,6 +58,7 @@ def register(sub: Any) -> None:
     snooze.add_argument("duration", metavar="DURATION", help="how long: 90s, 15m, 2h")
     snooze.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON")
     add_database_options(snooze, suppress=True)
+    alerts_test.add_parser(actions)
     p.set_defaults(handler=run)
 
 
@@ -86,6 +89,8 @@ def open_existing(path: Path) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.alerts_action == "test":
+        return alerts_test.run(args)
     if args.alerts_action in ("ack", "snooze"):
         return _act(args)
     from datetime import UTC, datetime, timedelta

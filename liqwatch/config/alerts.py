@@ -8,15 +8,15 @@ in % and in σ (``liqwatch.danger``), so a high-leverage isolated position, whos
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, Field, field_validator, model_validator
 
+from liqwatch.config.alerts_common import MODEL_CONFIG, EnvName, SecretToken, SecretUrl, webhook_name
 from liqwatch.config.errors import field_error
+from liqwatch.config.heartbeat import Heartbeat
 
-MODEL_CONFIG = ConfigDict(extra="forbid", hide_input_in_errors=True, frozen=True, use_attribute_docstrings=True)
+__all__ = ["MODEL_CONFIG", "AlertDelivery", "AlertOverrides", "AlertThresholds", "Heartbeat", "Webhook"]
 
 RiskLevel = Annotated[float, Field(gt=0, le=1.5)]
 Hysteresis = Annotated[float, Field(ge=0, lt=0.5)]
@@ -26,57 +26,10 @@ Seconds = Annotated[float, Field(gt=0, le=3600)]
 FundingPerDay = Annotated[float, Field(gt=0)]
 
 
-AlertLevelName = Literal["warning", "critical", "liquidation_imminent"]
+AlertLevelName = Literal["info", "warning", "critical", "liquidation_imminent"]
 RatePerMinute = Annotated[int, Field(ge=1, le=600)]
 TerminalProtocol = Literal["auto", "osc9", "osc777", "osc99"]
 WebhookKind = Literal["generic", "ntfy", "telegram", "slack"]
-
-_ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]{0,127}")
-_WEBHOOK_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
-# What `config check` prints in place of a secret (the same mask as liqwatch.config.accounts.REDACTED,
-# which cannot be imported here: accounts imports this module).
-_REDACTED = "**********"
-
-
-def _env_name(value: str) -> str:
-    # Upper case only, so a URL or token pasted here by mistake is refused instead of echoed later.
-    if not _ENV_NAME.fullmatch(value):
-        raise ValueError("must be the NAME of an environment variable (upper-case letters, digits and _)")
-    return value
-
-
-def _webhook_name(value: str) -> str:
-    if not _WEBHOOK_NAME.fullmatch(value):
-        raise ValueError("must be 1-32 characters: lower-case letters, digits, '_' and '-'")
-    return value
-
-
-def _http_url(value: SecretStr) -> SecretStr:
-    raw = value.get_secret_value().strip()
-    if raw == _REDACTED:
-        raise ValueError("is the redaction placeholder printed by `liqwatch config check`, not a URL")
-    try:
-        parts = urlsplit(raw)
-        _ = parts.port
-    except ValueError:
-        raise ValueError("is not a valid URL (bad host or port)") from None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise ValueError("must be an http:// or https:// URL with a host")
-    return SecretStr(raw)
-
-
-def _token(value: SecretStr) -> SecretStr:
-    raw = value.get_secret_value().strip()
-    if not raw:
-        raise ValueError("must not be empty")
-    if raw == _REDACTED:
-        raise ValueError("is the redaction placeholder printed by `liqwatch config check`, not a token")
-    return SecretStr(raw)
-
-
-EnvName = Annotated[str, AfterValidator(_env_name)]
-SecretUrl = Annotated[SecretStr, AfterValidator(_http_url)]
-SecretToken = Annotated[SecretStr, AfterValidator(_token)]
 
 
 class BellDelivery(BaseModel):
@@ -88,7 +41,7 @@ class BellDelivery(BaseModel):
     """Ring the terminal bell for alerts. Default true."""
 
     min_level: AlertLevelName = "critical"
-    """The lowest level that rings: ``warning``, ``critical`` or ``liquidation_imminent``."""
+    """The lowest level that rings: ``info``, ``warning``, ``critical`` or ``liquidation_imminent``."""
 
     repeat_s: float = Field(default=30.0, ge=0, le=3600)
     """Ring again every this many seconds while a critical alert is neither acknowledged nor snoozed;
@@ -140,7 +93,7 @@ class Webhook(BaseModel):
 
     model_config = MODEL_CONFIG
 
-    name: Annotated[str, AfterValidator(_webhook_name)]
+    name: Annotated[str, AfterValidator(webhook_name)]
     """A unique name, used in the alert log instead of the URL (1-32 characters: ``a-z``, digits, ``_``,
     ``-``). Renaming a webhook orphans its pending deliveries."""
 
@@ -218,6 +171,20 @@ class AlertDelivery(BaseModel):
 
     webhooks: tuple[Webhook, ...] = ()
     """``[[alerts.delivery.webhooks]]``: HTTP endpoints (generic JSON, ntfy, Telegram, Slack-compatible)."""
+
+    resend_critical_s: float = Field(default=300.0, ge=0, le=86400)
+    """Send a critical alert again through the webhooks every this many seconds while it is neither
+    acknowledged nor snoozed, as the bell repeats; 0 sends it once. In [0, 86400]. Default 300."""
+
+    heartbeat: Heartbeat = Heartbeat()
+    """``[alerts.delivery.heartbeat]``: a periodic ping for a dead-man's-switch service (off by default)."""
+
+    @model_validator(mode="after")
+    def _heartbeat_webhook_exists(self) -> AlertDelivery:
+        name = self.heartbeat.webhook
+        if name is not None and name not in {h.name for h in self.webhooks}:
+            raise field_error("heartbeat.webhook", f"no [[alerts.delivery.webhooks]] is named {name}")
+        return self
 
     @field_validator("webhooks")
     @classmethod

@@ -159,6 +159,9 @@ def literal_secret_fields(data: Mapping[str, Any]) -> list[str]:
             for name in WEBHOOK_LITERAL_FIELDS
             if name in hook
         )
+    beat = delivery.get("heartbeat") if isinstance(delivery, dict) else None
+    if isinstance(beat, dict) and "url" in beat:
+        found.append("alerts.delivery.heartbeat.url")  # a ping URL lets anyone fake "still watching"
     # A value under a name that looks like a secret anywhere else (``api_secrett``, ``passwd``, ``token`` at
     # the top level) is no valid option, but it is in the file all the same: the file is held to the same rule.
     found.extend(f for f in _secret_like_values(data, ()) if f not in found)

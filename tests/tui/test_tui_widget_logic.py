@@ -57,7 +57,7 @@ def test_every_level_carries_a_text_marker() -> None:
         assert text and tag
     assert status_cell(Status.OK, liquidated=True)[0] == "XX LIQD"
     markers = {alert_cell(level)[0] for level in AlertLevel}
-    assert markers == {"! WARN", "!! CRIT", "!!! LIQ"}
+    assert markers == {"i INFO", "! WARN", "!! CRIT", "!!! LIQ"}
 
 
 def test_sorting_puts_missing_values_last_in_both_directions() -> None:

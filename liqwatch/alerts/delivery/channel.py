@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from liqwatch.alerts.delivery.notification import Notification
 from liqwatch.alerts.delivery.ratelimit import RateLimiter
-from liqwatch.alerts.model import AlertLevel
+from liqwatch.alerts.model import AlertLevel, EventKind
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,8 @@ class ImmediateChannel(ABC):
 
     async def deliver(self, n: Notification) -> bool:
         """Send if the level is high enough and the rate allows; False when filtered or dropped."""
-        if not self.accepts(n.level):
+        if not self.accepts(n.level) or n.event is EventKind.REMINDED:
+            # A reminder is for the webhooks: in the terminal the bell repeats on its own (``tick``).
             return False
         if not self.limiter.allow(self.monotonic()):
             self.dropped += 1
@@ -48,6 +49,10 @@ class ImmediateChannel(ABC):
             return False
         await self._send(n)
         return True
+
+    async def send_test(self, n: Notification) -> None:
+        """``liqwatch alerts test``: send whatever the level and rate limit (raises ``DeliveryError``)."""
+        await self._send(n)
 
     @abstractmethod
     async def _send(self, n: Notification) -> None: ...

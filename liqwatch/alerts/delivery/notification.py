@@ -16,10 +16,16 @@ from liqwatch.alerts.model import AlertEvent, AlertLevel, EventKind
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 _LABEL = {
+    AlertLevel.INFO: "INFO",
     AlertLevel.WARNING: "WARNING",
     AlertLevel.CRITICAL: "CRITICAL",
     AlertLevel.LIQUIDATION_IMMINENT: "LIQUIDATION IMMINENT",
 }
+
+
+# Notifications about liqwatch itself, not about an alert.
+_OWN_HEADLINE = {EventKind.TEST: "liqwatch test", EventKind.HEARTBEAT: "liqwatch heartbeat",
+                 EventKind.STOPPED: "liqwatch stopped"}
 
 
 def sanitize(text: str, limit: int = 300) -> str:
@@ -63,8 +69,10 @@ class Notification:
         """``liqwatch CRITICAL``: what happened, without the account (the message starts with it)."""
         if self.event is EventKind.CLEARED:
             return "liqwatch cleared"
-        if self.event is EventKind.SNOOZE_ENDED:
+        if self.event in (EventKind.SNOOZE_ENDED, EventKind.REMINDED):
             return f"liqwatch reminder, {_LABEL[self.level]}"
+        if self.event in _OWN_HEADLINE:
+            return _OWN_HEADLINE[self.event]
         return f"liqwatch {_LABEL[self.level]}"
 
     @property

@@ -46,9 +46,10 @@ def _ascii(text: str) -> str:
     return text.encode("ascii", "replace").decode("ascii")
 
 
-_NTFY_PRIORITY = {AlertLevel.WARNING: "3", AlertLevel.CRITICAL: "4", AlertLevel.LIQUIDATION_IMMINENT: "5"}
-_NTFY_TAGS = {AlertLevel.WARNING: "warning", AlertLevel.CRITICAL: "rotating_light",
-              AlertLevel.LIQUIDATION_IMMINENT: "rotating_light,skull"}
+_NTFY_PRIORITY = {AlertLevel.INFO: "2", AlertLevel.WARNING: "3", AlertLevel.CRITICAL: "4",
+                  AlertLevel.LIQUIDATION_IMMINENT: "5"}
+_NTFY_TAGS = {AlertLevel.INFO: "information_source", AlertLevel.WARNING: "warning",
+              AlertLevel.CRITICAL: "rotating_light", AlertLevel.LIQUIDATION_IMMINENT: "rotating_light,skull"}
 
 
 def build_request(kind: str, url: str, n: Notification, *, token: str | None = None,
