@@ -38,9 +38,15 @@ def test_check_reports_a_record_it_cannot_open_and_keeps_its_exit_code_meaningfu
     assert culprit.read_bytes() == garbage  # never overwritten, never deleted
 
 
-def test_an_internal_error_exits_3_not_1(tmp_path: Path) -> None:
-    # A --record path inside a file cannot be created: whatever fails, a monitoring system reads "unknown".
-    (tmp_path / "plain").write_text("")
-    proc = liqwatch("check", "--demo", "--json", "--timeout", "30", "--record", str(tmp_path / "plain" / "x.gz"))
-    assert proc.returncode == 3, (proc.returncode, proc.stderr[-2000:])
-    assert "Traceback" not in proc.stderr
+def test_an_internal_error_exits_3_not_1(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    # Whatever fails inside, a monitoring system reads "unknown", never "warning", and no traceback.
+    from liqwatch.commands import check
+    from tui.cli import main
+
+    async def broken(_args: object) -> int:
+        raise RuntimeError("a bug somewhere inside")
+
+    monkeypatch.setattr(check, "_run", broken)
+    assert main(["check", "--demo"]) == 3
+    err = capsys.readouterr().err
+    assert "internal error: RuntimeError: a bug somewhere inside" in err and "Traceback" not in err
