@@ -226,7 +226,8 @@ class FeedAdapter(FrameIntake):
                     await self.resubscribe(ch)
                 elif now - resubscribed[ch.name] > ch.max_age_s:
                     resubscribed.pop(ch.name, None)
-                    stream.force_reconnect(f"{ch.name}: subscribed but no data")
+                    why = ch.no_data_detail(now) if ch.silent_for(now) is not None else "subscribed but no data"
+                    stream.force_reconnect(f"{ch.name}: {why}")
             self.on_supervise(now)
             # The last run's "seen at" is local: to the exchange's clock as measured now, like every ``since``.
             closed = self.store.take_closed_since_last_run(self.account.name, self.server_clock.exchange_time)

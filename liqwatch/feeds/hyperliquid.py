@@ -215,7 +215,10 @@ class HyperliquidAdapter(FeedAdapter):
         held = {coin_of(p.symbol) for p in self.store.book(self.account.name).positions()}
         held |= {coin_of(s) for s in self.account.symbols}
         self._coins = set()
-        await self._subscribe_coins(sorted(held or {"BTC"}))
+        coins = sorted(held or {"BTC"})
+        shown = ", ".join(coins[:3]) + (f" (+{len(coins) - 3} more)" if len(coins) > 3 else "")
+        self.mark.source = f"activeAssetCtx of {shown} at {self.account.ws_url.rstrip('/')}/ws"
+        await self._subscribe_coins(coins)
         for sub in ({"type": "clearinghouseState", "user": self.address},
                     {"type": "userFundings", "user": self.address},
                     {"type": "userFills", "user": self.address}):
