@@ -197,7 +197,7 @@ class HyperliquidAdapter(FeedAdapter):
         self.stream = StreamRunner(
             "ws", self.session, url, self._open, self.guarded("ws", self._on_frame, lambda: self.stream),
             set_down([self.mark, self.state_channel, self.funding]), self.clock, self.opts, app_ping=self._ping,
-            on_undecodable=self.undecodable("ws"),
+            on_undecodable=self.undecodable("ws"), on_renew=self._renew,
         )
         return [self.stream]
 
@@ -224,6 +224,13 @@ class HyperliquidAdapter(FeedAdapter):
                     {"type": "userFills", "user": self.address}):
             await ws.send_json({"method": "subscribe", "subscription": sub})
         self.replace_task("resync", self._resync_all())
+
+    async def _renew(self, ws: WS) -> None:
+        """A renewal's new socket: the same subscriptions, no resync (the old socket feeds meanwhile)."""
+        subs: list[dict[str, Any]] = [{"type": "activeAssetCtx", "coin": c} for c in sorted(self._coins)]
+        subs += [{"type": kind, "user": self.address} for kind in ("clearinghouseState", "userFundings", "userFills")]
+        for sub in subs:
+            await ws.send_json({"method": "subscribe", "subscription": sub})
 
     async def _resync_all(self) -> None:
         await self.resync_until_ok([self.mark, self.state_channel, self.funding], self.stream)
