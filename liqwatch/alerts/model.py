@@ -54,6 +54,7 @@ class AlertRule(StrEnum):
     FUNDING_COST = "funding_cost"
     CLOCK_SKEW = "clock_skew"
     RISK_EVENT = "risk_event"  # an exchange's own event (margin call, closed while blind, ...)
+    LOOP_LAG = "loop_lag"  # the monitor's own event loop stalled: what it shows may be old
 
     @property
     def latched(self) -> bool:

@@ -218,8 +218,8 @@ class FeedAdapter(FrameIntake):
                     resubscribed.pop(ch.name, None)
                     continue
                 stream = self.stream_of(ch)
-                if stream is None or not stream.connected:
-                    continue
+                if stream is None or not stream.connected or self._loop_held(now):
+                    continue  # after an event-loop stall the socket is not to blame: no remedy
                 # A market channel without data: resubscribe once, then reconnect if that did not help.
                 if ch.name not in resubscribed:
                     resubscribed[ch.name] = now
@@ -237,6 +237,10 @@ class FeedAdapter(FrameIntake):
 
     def stream_of(self, channel: Channel) -> StreamRunner | None:
         return None
+
+    def _loop_held(self, now: float) -> bool:
+        lag = self.store.loop_lag
+        return lag is not None and lag.holding(now)
 
     def _renew_streams(self, now: float) -> None:
         """Renew each socket before the exchange's scheduled close, make-before-break (``StreamRunner.renew``).

@@ -68,6 +68,9 @@ class Channel:
         # The first subscribe not followed by one data frame (kept across resubscribes and reconnects, so the
         # silence is measured from when it began): a route that acknowledges and never feeds.
         self._silent_since: float | None = None
+        # After an event-loop stall (liqwatch.loop_lag): what was received before this may have waited in the
+        # socket buffer, so it does not make the channel LIVE.
+        self._held_until = float("-inf")
 
     @property
     def state(self) -> ChannelState:
@@ -122,9 +125,18 @@ class Channel:
         if self.kind is ChannelKind.QUIET:
             self._maybe_live(now)
 
+    def hold(self, until: float, detail: str) -> None:
+        """The event loop stalled: not LIVE until ``until``, and a market channel not until a frame received
+        from then on (one received earlier may have waited in the socket buffer through the stall)."""
+        self._held_until = max(self._held_until, until)
+        if self.state is ChannelState.LIVE:
+            self.state, self.detail = ChannelState.STALE, detail
+
     def _maybe_live(self, now: float) -> None:
         if not self._synced or self.state in (ChannelState.CONNECTING, ChannelState.RECONNECTING):
             return
+        if now < self._held_until or (self.kind is ChannelKind.MARKET and (self._last_data or 0.0) < self._held_until):
+            return  # held after an event-loop stall
         if self.kind is ChannelKind.MARKET and (
             self._last_data is None or self._subscribed_at is None or self._last_data < self._subscribed_at
         ):

@@ -37,6 +37,8 @@ FrameHandler = Callable[[str, float, datetime], None]
 Sleep = Callable[[float], Awaitable[None]]
 #: What ``_read`` returns when its socket was replaced by a renewal: the run loop carries on with the new one.
 HANDED_OVER = "handed over to the renewed socket"
+#: A receive timeout this late (seconds) says the event loop was stalled (liqwatch.loop_lag).
+LATE_TIMEOUT_S = 0.5
 
 
 class StreamRunner:
@@ -249,10 +251,18 @@ class StreamRunner:
         last_frame = self._clock.monotonic()
         pinged = False
         while True:
+            wait = self._opts.ping_interval_s if not pinged else 1.0
+            asked = self._clock.monotonic()
             try:
-                msg = await ws.receive(timeout=self._opts.ping_interval_s if not pinged else 1.0)
+                msg = await ws.receive(timeout=wait)
             except TimeoutError:
                 now = self._clock.monotonic()
+                late = now - asked - wait
+                if late > LATE_TIMEOUT_S:
+                    # The timeout fired late: the event loop was stalled, not the socket silent (its frames
+                    # wait in the buffer). The stall does not count as silence.
+                    last_frame += late
+                    continue
                 if now - last_frame >= self._opts.idle_timeout_s:
                     return f"no frame for {now - last_frame:.0f} s (half-open connection)"
                 if not pinged or now - last_frame >= self._opts.ping_interval_s:
