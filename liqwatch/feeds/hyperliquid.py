@@ -227,10 +227,13 @@ class HyperliquidAdapter(FeedAdapter):
 
     async def _renew(self, ws: WS) -> None:
         """A renewal's new socket: the same subscriptions, no resync (the old socket feeds meanwhile)."""
-        subs: list[dict[str, Any]] = [{"type": "activeAssetCtx", "coin": c} for c in sorted(self._coins)]
-        subs += [{"type": kind, "user": self.address} for kind in ("clearinghouseState", "userFundings", "userFills")]
-        for sub in subs:
-            await ws.send_json({"method": "subscribe", "subscription": sub})
+        for kind in ("clearinghouseState", "userFundings", "userFills"):
+            await ws.send_json({"method": "subscribe", "subscription": {"type": kind, "user": self.address}})
+        sent: set[str] = set()
+        while todo := sorted(self._coins - sent):  # and a coin the old socket subscribed to meanwhile
+            for coin in todo:
+                await ws.send_json({"method": "subscribe", "subscription": {"type": "activeAssetCtx", "coin": coin}})
+                sent.add(coin)
 
     async def _resync_all(self) -> None:
         await self.resync_until_ok([self.mark, self.state_channel, self.funding], self.stream)
