@@ -85,6 +85,9 @@ class MonitorSnapshot:
     #: Every settled payment the store holds, as the exchanges booked them: (account, payment). The same
     #: tuple from one snapshot to the next until a payment arrives, so a reader can tell "nothing new" cheaply.
     funding_payments: tuple[tuple[str, FundingPayment], ...] = ()
+    #: The event loop's last stall over a second (liqwatch.loop_lag), while it is reported: values received
+    #: around it are held not fresh, and the loop-lag alert carries it.
+    loop_lag_s: float | None = None
 
     def account(self, name: str) -> AccountView:
         for a in self.accounts:
@@ -96,6 +99,9 @@ class MonitorSnapshot:
 def snapshot(store: MonitorStore) -> MonitorSnapshot:
     """Every account's view, nearest to liquidation first (``MonitorStore.snapshot``)."""
     now_mono = store.clock.monotonic()
+    lag = store.loop_lag
+    if lag is not None:
+        lag.check(now_mono)  # a stall just over whose timer has not run yet holds the channels now
     views = []
     all_feeds: list[ChannelStatus] = []
     for acc in store._accounts.values():
@@ -114,6 +120,7 @@ def snapshot(store: MonitorStore) -> MonitorSnapshot:
         status=worst([v.status for v in views]),
         incidents=tuple(store.incidents),
         funding_payments=store._funding_payments(),
+        loop_lag_s=lag.lag_in_effect(now_mono) if lag is not None else None,
     )
 
 

@@ -22,6 +22,7 @@ from liqwatch.feeds.binance import BinanceAdapter
 from liqwatch.feeds.hyperliquid import HyperliquidAdapter
 from liqwatch.feeds.options import FeedOptions
 from liqwatch.feeds.recorder import FrameRecorder
+from liqwatch.loop_lag import LoopLag
 from liqwatch.model import AccountSpec, Exchange
 from liqwatch.risk.registry import risk_rules
 from liqwatch.store import MonitorStore
@@ -42,11 +43,16 @@ class Monitor:
         options: FeedOptions | None = None,
         thresholds: ThresholdMap | None = None,
         record_path: Path | None = None,
+        loop_lag: LoopLag | None = None,
     ) -> None:
         self.clock = clock or SystemClock()
         self.options = options or FeedOptions()
         self.store = MonitorStore(self.clock, thresholds, market_max_age_s=self.options.market_max_age_s)
         self.accounts = list(accounts)
+        # The event loop's stall detector: a stall holds every channel not LIVE (see liqwatch.loop_lag).
+        self.loop_lag = loop_lag or LoopLag(self.clock)
+        self.loop_lag.on_stall(self._hold_channels)
+        self.store.loop_lag = self.loop_lag
         self._disabled = dict(disabled or {})
         self.recorder = FrameRecorder(record_path) if record_path is not None else None
         self.adapters: list[FeedAdapter] = []
@@ -55,6 +61,7 @@ class Monitor:
 
     async def __aenter__(self) -> Monitor:
         self._session = aiohttp.ClientSession()
+        self._tasks.append(asyncio.create_task(self.loop_lag.run(), name="loop-lag"))
         for name, (exchange, reason) in self._disabled.items():
             self.store.add_account(AccountSpec(name, exchange), risk_rules(exchange, 0.0005))
             self.store.disable_account(name, reason)
@@ -92,6 +99,11 @@ class Monitor:
             self._session = None
         if self.recorder is not None:
             self.recorder.close()
+
+    def _hold_channels(self, lag_s: float, until: float) -> None:
+        for name in self.store.account_names():
+            for ch in self.store.channels(name):
+                ch.hold(until, f"event loop stalled {lag_s:.1f} s: data may have waited in the socket buffer")
 
     def all_live(self) -> bool:
         return self.store.all_live()

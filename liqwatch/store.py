@@ -20,6 +20,7 @@ from liqwatch.clock import Clock
 from liqwatch.disagreement import WALLET, Held, Reconciliation, wallets_agree
 from liqwatch.feeds.channel import Channel, ChannelState
 from liqwatch.incidents import IncidentKind, incident
+from liqwatch.loop_lag import LoopLag
 from liqwatch.model import (
     AccountSpec,
     AccountState,
@@ -98,6 +99,7 @@ class MonitorStore(LiquidationsMixin):
         self._vols: dict[tuple[Exchange, str], MinuteVolatility] = {}
         self._vol_claims: set[tuple[Exchange, str]] = set()
         self.version = 0
+        self.loop_lag: LoopLag | None = None  # the event loop's stall detector (liqwatch.loop_lag), if run
         self.ignored_stale_events = 0
         self.incidents: deque[str] = deque(maxlen=200)
         self._funding_export: tuple[tuple[str, FundingPayment], ...] | None = None

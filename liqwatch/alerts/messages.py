@@ -48,6 +48,13 @@ def skew(key: AlertKey, level: AlertLevel | None, value: float | None, threshold
     return f"{_where(key)}: local clock off the exchange's by {_num(value, 1)} s{limit}"
 
 
+def loop_lag(key: AlertKey, level: AlertLevel | None, value: float | None, threshold: float | None) -> str:
+    if level is None:
+        return "liqwatch event loop responsive again; values are fresh once their feeds deliver"
+    return (f"liqwatch event loop stalled {_num(value, 1)} s (limit {_num(threshold, 1)} s; a blocking call or "
+            "an overloaded machine): values received meanwhile are not shown as fresh")
+
+
 def stale(
     key: AlertKey, level: AlertLevel | None, value: float | None, threshold: float | None, detail: str = ""
 ) -> str:

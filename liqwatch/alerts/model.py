@@ -61,6 +61,7 @@ class AlertRule(StrEnum):
     CLOCK_SKEW = "clock_skew"
     RISK_EVENT = "risk_event"  # an exchange's own event (margin call, closed while blind, ...)
     POSITION_ACTIVITY = "position_activity"  # the trader (or whoever holds the key) opened, changed, closed
+    LOOP_LAG = "loop_lag"  # the monitor's own event loop stalled: what it shows may be old
 
     @property
     def latched(self) -> bool:

@@ -18,6 +18,7 @@ from liqwatch.alerts.levels import Ladder, rising
 from liqwatch.alerts.model import AlertKey, AlertLevel, AlertRule, AlertState
 from liqwatch.alerts.thresholds import EngineOptions, ThresholdMap
 from liqwatch.config.alerts import AlertThresholds
+from liqwatch.loop_lag import LAG_THRESHOLD_S
 from liqwatch.store import AccountView, MonitorSnapshot
 
 _RISKY_RULES = (AlertRule.RISK, AlertRule.DISTANCE_PCT, AlertRule.DISTANCE_SIGMA)
@@ -56,6 +57,7 @@ def observe(
             continue
         _account_rules(out, state, acc, t, options)
     _stale_feeds(out, state, snapshot, thresholds, now)
+    _loop_lag(out, snapshot)
     for name, skew in sorted((skew_s or {}).items()):
         ladder = rising([(AlertLevel.WARNING, options.clock_skew_warning_s),
                          (AlertLevel.CRITICAL, options.clock_skew_critical_s)])
@@ -160,3 +162,15 @@ def _stale_feeds(out: Observed, state: AlertState, snapshot: MonitorSnapshot, th
         out.observations.append(
             Observation(key, level, blind_s, limit, messages.stale(key, level, blind_s, limit, detail))
         )
+
+
+#: The monitor's own health, not an account's: no account name.
+LOOP_LAG_KEY = AlertKey("", AlertRule.LOOP_LAG, "event loop")
+
+
+def _loop_lag(out: Observed, snapshot: MonitorSnapshot) -> None:
+    """A stall of the event loop, with its measured lag, while the snapshot reports it; cleared after."""
+    lag = snapshot.loop_lag_s
+    level = AlertLevel.WARNING if lag is not None else None
+    out.observations.append(Observation(LOOP_LAG_KEY, level, lag, LAG_THRESHOLD_S,
+                                        messages.loop_lag(LOOP_LAG_KEY, level, lag, LAG_THRESHOLD_S)))

@@ -21,6 +21,7 @@ from liqwatch.config.sources import (
     TomlDataSource,
     current_inputs,
 )
+from liqwatch.push_intervals import MARKET_PUSH_INTERVALS
 
 Theme = Literal["dark", "light", "colorblind", "monochrome"]
 
@@ -102,7 +103,9 @@ class FeedSettings(BaseModel):
     """Seconds between REST snapshots that reconcile the streamed state, in [15, 30]."""
 
     market_max_age_s: float = Field(default=5.0, gt=0, le=60)
-    """Mark/index prices older than this many seconds are shown as stale and not used for alerts."""
+    """Mark/index prices older than this many seconds are shown as stale and not used for alerts. Must be
+    more than the market push interval of every configured exchange (1 s for Binance ``markPrice@1s`` and
+    Hyperliquid ``activeAssetCtx``), or the channel would flap between LIVE and STALE."""
 
     connect_timeout_s: float = Field(default=10.0, gt=0, le=120)
     """Timeout in seconds for opening a REST or WebSocket connection, in (0, 120]."""
@@ -165,7 +168,21 @@ class Settings(BaseSettings):
             except ValidationError as exc:
                 problem = validation_problems(exc)[0]
                 raise field_error(f"accounts[{i}].alerts", f"merged with [alerts]: {problem}") from None
+        self._check_market_max_age()
         return self
+
+    def _check_market_max_age(self) -> None:
+        """A freshness limit at or below an exchange's push interval flags ordinary gaps between pushes as
+        stale: refused, naming the exchange and its interval (never the value given)."""
+        limit = self.feeds.market_max_age_s
+        for i, account in enumerate(self.accounts):
+            push = MARKET_PUSH_INTERVALS.get(account.exchange)
+            if push is not None and limit <= push.seconds:
+                raise field_error(
+                    "feeds.market_max_age_s",
+                    f"must be more than {push.seconds:g} s: {account.exchange} pushes {push.stream} every "
+                    f"{push.seconds:g} s (accounts[{i}]), so a lower limit makes the channel flap between LIVE "
+                    f"and STALE; 5 s is the default")
 
     def account(self, name: str) -> Account:
         """The account called ``name``; ``KeyError`` if there is none."""

@@ -59,6 +59,7 @@ class EmulatorServer:
         binance_ping_interval: float | None = 180.0,
         binance_pong_timeout: float | None = 600.0,
         listen_key_ttl: float = 3600.0,
+        ws_lifetime: float | None = None,
     ) -> None:
         if not 0 <= port <= 65535:
             raise ValueError("port must be in 0..65535")
@@ -73,7 +74,7 @@ class EmulatorServer:
         self.publish_interval = publish_interval
         self._requested_port = port
         self._port: int | None = None
-        self.hub = Hub()
+        self.hub = Hub(ws_lifetime)  # Binance closes every socket at 24 h: a test sets a short lifetime
         self.flags = StreamFlags(silent_subscriptions=set())
         self.listen_keys = ListenKeys(seed, listen_key_ttl, self.clock.monotonic)
         self.position_faults = PositionFaults()

@@ -278,16 +278,31 @@ class StreamConn:
 class Hub:
     """The registry of open sockets, so that publishers and faults can reach them."""
 
-    def __init__(self) -> None:
+    def __init__(self, lifetime: float | None = None) -> None:
         self.conns: set[StreamConn] = set()
         self.accepted: dict[ConnKind, int] = dict.fromkeys(ConnKind, 0)
+        #: Seconds after which the server closes a socket with 1000, as Binance does at 24 h (None: never).
+        self.lifetime = lifetime
+        self.lifetime_closes = 0
+        self._expiries: dict[int, asyncio.TimerHandle] = {}
 
     def add(self, conn: StreamConn) -> None:
         self.conns.add(conn)
         self.accepted[conn.kind] += 1
+        if self.lifetime is not None:
+            self._expiries[conn.id] = asyncio.get_running_loop().call_later(self.lifetime, self._expire, conn)
+
+    def _expire(self, conn: StreamConn) -> None:
+        self._expiries.pop(conn.id, None)
+        if not conn.ws.closed and not conn.closed.is_set():
+            self.lifetime_closes += 1
+            conn.request_close(1000, "connection lifetime reached")
 
     def discard(self, conn: StreamConn) -> None:
         self.conns.discard(conn)
+        handle = self._expiries.pop(conn.id, None)
+        if handle is not None:
+            handle.cancel()
 
     def of(self, kinds: frozenset[ConnKind]) -> list[StreamConn]:
         return sorted((c for c in self.conns if c.kind in kinds and not c.ws.closed), key=lambda c: c.id)

@@ -244,16 +244,18 @@ class FeedAdapter(FrameIntake):
                     resubscribed.pop(ch.name, None)
                     continue
                 stream = self.stream_of(ch)
-                if stream is None or not stream.connected:
-                    continue
+                if stream is None or not stream.connected or self._loop_held(now):
+                    continue  # after an event-loop stall the socket is not to blame: no remedy
                 # A market channel without data: resubscribe once, then reconnect if that did not help.
                 if ch.name not in resubscribed:
                     resubscribed[ch.name] = now
                     await self.resubscribe(ch)
                 elif now - resubscribed[ch.name] > ch.max_age_s:
                     resubscribed.pop(ch.name, None)
-                    stream.force_reconnect(f"{ch.name}: subscribed but no data")
+                    why = ch.no_data_detail(now) if ch.silent_for(now) is not None else "subscribed but no data"
+                    stream.force_reconnect(f"{ch.name}: {why}")
             self.on_supervise(now)
+            self._renew_streams(now)
             # The last run's "seen at" is local: to the exchange's clock as measured now, like every ``since``.
             closed = self.store.take_closed_since_last_run(self.account.name, self.server_clock.exchange_time)
             if closed:
@@ -261,6 +263,22 @@ class FeedAdapter(FrameIntake):
 
     def stream_of(self, channel: Channel) -> StreamRunner | None:
         return None
+
+    def _loop_held(self, now: float) -> bool:
+        lag = self.store.loop_lag
+        return lag is not None and lag.holding(now)
+
+    def _renew_streams(self, now: float) -> None:
+        """Renew each socket before the exchange's scheduled close, make-before-break (``StreamRunner.renew``).
+        Staggered: the n-th socket of the account falls due ``n × renew_stagger_s`` earlier than the first, and
+        only one renews at a time, so the account's market and user sockets never change over together."""
+        if any(s.renewing for s in self.streams):
+            return
+        for i, s in enumerate(self.streams):
+            due = self.opts.max_connection_age_s - i * self.opts.renew_stagger_s
+            if s.connected and s.opened_at is not None and now - s.opened_at >= due:
+                s.renew(f"scheduled, {due / 3600:.2f} h after it opened, before the exchange's own close")
+                return
 
     async def liquidation_history(self, closed: ClosedSinceLastRun) -> LiquidatedPosition | None:
         """The exchange's own record of ``closed`` being liquidated since it was last seen, if it was."""

@@ -234,6 +234,3 @@ class BinanceAdapter(BinanceUser):
                 and now - self.listen_key_time >= self.opts.listen_key_keepalive_s):
             self.listen_key_time = now  # one keepalive per period, even while the PUT is in flight
             self.spawn(self._keepalive())
-        for s in self.streams:
-            if s.connected and s.opened_at is not None and now - s.opened_at >= self.opts.max_connection_age_s:
-                s.force_reconnect("scheduled reconnect before Binance's 24 h cut")

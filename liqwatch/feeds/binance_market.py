@@ -18,6 +18,13 @@ from liqwatch.feeds.wire import WireError
 from liqwatch.model import AccountState
 
 
+def streams_named(streams: set[str], shown: int = 3) -> str:
+    """A few of the streams subscribed, for a message: "btcusdt@markPrice@1s, ethusdt@markPrice@1s (+4 more)"."""
+    names = sorted(streams)
+    more = f" (+{len(names) - shown} more)" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
 class BinanceMarket(BinanceClient):
     """The mark-price stream of the symbols held or watched."""
 
@@ -40,6 +47,7 @@ class BinanceMarket(BinanceClient):
         return {f"{native(s).lower()}@markPrice@1s" for s in syms}
 
     async def _open_market(self, ws: WS) -> None:
+        self.mark.source = f"{streams_named(self._subscribed)} at {self.account.ws_url.rstrip('/')}/market/stream"
         self.mark.subscribed(self.clock.monotonic())
         self.replace_task("resync-market", self._resync_marks())
 

@@ -61,6 +61,16 @@ class Channel:
         self._last_reconcile: float | None = None
         self._synced = False
         self.frames = 0
+        #: What this channel subscribes to and where ("btcusdt@markPrice@1s at ws://host/market/stream"),
+        #: set by the adapter at each subscribe; named by the "subscribed but no data" detail. Never a URL
+        #: with a secret in it (a listen key): only market channels are named, and only their public route.
+        self.source = ""
+        # The first subscribe not followed by one data frame (kept across resubscribes and reconnects, so the
+        # silence is measured from when it began): a route that acknowledges and never feeds.
+        self._silent_since: float | None = None
+        # After an event-loop stall (liqwatch.loop_lag): what was received before this may have waited in the
+        # socket buffer, so it does not make the channel LIVE.
+        self._held_until = float("-inf")
 
     @property
     def state(self) -> ChannelState:
@@ -87,6 +97,8 @@ class Channel:
     def subscribed(self, now: float) -> None:
         """The freshness clock starts here, not at the first message."""
         self._subscribed_at = now
+        if self._silent_since is None:
+            self._silent_since = now
         self._synced = False
         self.state, self.detail = ChannelState.SYNCING, ""
 
@@ -103,6 +115,7 @@ class Channel:
 
     def data(self, now: float) -> None:
         self._last_data = now
+        self._silent_since = None
         self.frames += 1
         self._maybe_live(now)
 
@@ -112,9 +125,18 @@ class Channel:
         if self.kind is ChannelKind.QUIET:
             self._maybe_live(now)
 
+    def hold(self, until: float, detail: str) -> None:
+        """The event loop stalled: not LIVE until ``until``, and a market channel not until a frame received
+        from then on (one received earlier may have waited in the socket buffer through the stall)."""
+        self._held_until = max(self._held_until, until)
+        if self.state is ChannelState.LIVE:
+            self.state, self.detail = ChannelState.STALE, detail
+
     def _maybe_live(self, now: float) -> None:
         if not self._synced or self.state in (ChannelState.CONNECTING, ChannelState.RECONNECTING):
             return
+        if now < self._held_until or (self.kind is ChannelKind.MARKET and (self._last_data or 0.0) < self._held_until):
+            return  # held after an event-loop stall
         if self.kind is ChannelKind.MARKET and (
             self._last_data is None or self._subscribed_at is None or self._last_data < self._subscribed_at
         ):
@@ -147,11 +169,30 @@ class Channel:
                 never = self._last_data is None or (
                     self._subscribed_at is not None and self._last_data < self._subscribed_at
                 )
-                self.detail = "subscribed but no data" if never else "no data within limit"
+                self.detail = self.no_data_detail(now) if never else "no data within limit"
         elif self.state is ChannelState.STALE:
             self._maybe_live(now)
         return self.state
 
+    def silent_for(self, now: float) -> float | None:
+        """Seconds since a market channel was subscribed without one data frame since, once over its limit
+        (through resubscribes, reconnects and resyncs); None otherwise."""
+        if self.kind is not ChannelKind.MARKET or self._silent_since is None:
+            return None
+        silent = now - self._silent_since
+        return silent if silent > self.max_age_s else None
+
+    def no_data_detail(self, now: float) -> str:
+        """Acknowledged, never fed: the endpoint is the suspect (a retired route accepts subscriptions and
+        sends nothing), so the text names it rather than the resync under way."""
+        silent = max(0.0, now - (self._silent_since if self._silent_since is not None else now))
+        where = f" to {self.source}" if self.source else ""
+        return (f"subscribed{where} but no data for {silent:.0f} s: check the endpoint configuration "
+                f"(ws_url of account {self.account})")
+
     def status(self, now: float) -> ChannelStatus:
+        detail = self.detail
+        if self.state in (ChannelState.SYNCING, ChannelState.STALE) and self.silent_for(now) is not None:
+            detail = self.no_data_detail(now)  # not "REST resync": the resync is not why there is no data
         return ChannelStatus(self.account, self.name, self.kind, self.state, self._age(now), self.max_age_s,
-                             self.detail)
+                             detail)

@@ -196,7 +196,7 @@ class HyperliquidAdapter(FeedAdapter):
         self.stream = StreamRunner(
             "ws", self.session, url, self._open, self.guarded("ws", self._on_frame, lambda: self.stream),
             set_down([self.mark, self.state_channel, self.funding]), self.clock, self.opts, app_ping=self._ping,
-            on_undecodable=self.undecodable("ws"),
+            on_undecodable=self.undecodable("ws"), on_renew=self._renew,
         )
         return [self.stream]
 
@@ -214,12 +214,26 @@ class HyperliquidAdapter(FeedAdapter):
         held = {coin_of(p.symbol) for p in self.store.book(self.account.name).positions()}
         held |= {coin_of(s) for s in self.account.symbols}
         self._coins = set()
-        await self._subscribe_coins(sorted(held or {"BTC"}))
+        coins = sorted(held or {"BTC"})
+        shown = ", ".join(coins[:3]) + (f" (+{len(coins) - 3} more)" if len(coins) > 3 else "")
+        self.mark.source = f"activeAssetCtx of {shown} at {self.account.ws_url.rstrip('/')}/ws"
+        await self._subscribe_coins(coins)
         for sub in ({"type": "clearinghouseState", "user": self.address},
                     {"type": "userFundings", "user": self.address},
                     {"type": "userFills", "user": self.address}):
             await send_guarded(ws, {"method": "subscribe", "subscription": sub})
         self.replace_task("resync", self._resync_all())
+
+    async def _renew(self, ws: WS) -> None:
+        """A renewal's new socket: the same subscriptions, no resync (the old socket feeds meanwhile)."""
+        for kind in ("clearinghouseState", "userFundings", "userFills"):
+            await send_guarded(ws, {"method": "subscribe", "subscription": {"type": kind, "user": self.address}})
+        sent: set[str] = set()
+        while todo := sorted(self._coins - sent):  # and a coin the old socket subscribed to meanwhile
+            for coin in todo:
+                sub = {"type": "activeAssetCtx", "coin": coin}
+                await send_guarded(ws, {"method": "subscribe", "subscription": sub})
+                sent.add(coin)
 
     async def _resync_all(self) -> None:
         await self.resync_until_ok([self.mark, self.state_channel, self.funding], self.stream)

@@ -18,7 +18,10 @@ class FeedOptions:
     backoff_cap_s: float = 30.0
     healthy_after_s: float = 30.0  # a connection this old resets the backoff
     listen_key_keepalive_s: float = 30 * 60.0
-    max_connection_age_s: float = 23.5 * 3600.0  # Binance cuts at 24 h: reconnect before
+    # Binance cuts every connection at 24 h: each socket is renewed make-before-break 30 min before that.
+    max_connection_age_s: float = 23.5 * 3600.0
+    renew_stagger_s: float = 60.0  # an account's sockets are renewed at least this far apart, never together
+    renew_overlap_s: float = 3.0  # old and new socket both read this long, each frame handed on once
     max_frame_bytes: int = 4 * 1024 * 1024
     malformed_reconnect_threshold: int = 50  # malformed frames per minute before a reconnect
 

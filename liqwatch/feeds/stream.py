@@ -5,6 +5,11 @@ alive: it answers server pings, sends an application ping after ``ping_interval_
 socket that has delivered no frame at all (not even a pong) for ``idle_timeout_s``. Whether data is fresh is
 the channels' business (``feeds.channel``), checked by the adapter's supervisor, which calls
 ``force_reconnect`` when a channel stays silent.
+
+``renew`` replaces a healthy socket before the exchange's scheduled close (Binance cuts every connection at
+24 h) make-before-break: the new socket is opened and subscribed beside the old one, both are read for
+``renew_overlap_s`` with each frame handed on once (``feeds.handover``), then the old one is closed. The
+channels never see a disconnect, so they stay LIVE throughout.
 """
 
 from __future__ import annotations
@@ -16,9 +21,11 @@ from datetime import datetime
 from typing import Literal
 
 import aiohttp
+from aiohttp.http import WSMessageNoDecodeText
 
 from liqwatch.clock import Clock
 from liqwatch.feeds.backoff import Backoff
+from liqwatch.feeds.handover import Handover
 from liqwatch.feeds.options import FeedOptions
 from liqwatch.feeds.rest import AuthError, RestError
 from liqwatch.redact import redact
@@ -28,6 +35,10 @@ log = logging.getLogger(__name__)
 WS = aiohttp.ClientWebSocketResponse[Literal[False]]
 FrameHandler = Callable[[str, float, datetime], None]
 Sleep = Callable[[float], Awaitable[None]]
+#: What ``_read`` returns when its socket was replaced by a renewal: the run loop carries on with the new one.
+HANDED_OVER = "handed over to the renewed socket"
+#: A receive timeout this late (seconds) says the event loop was stalled (liqwatch.loop_lag).
+LATE_TIMEOUT_S = 0.5
 
 
 #: What a read-only monitor may send on a socket, by the message's verb (``method``, or ``op`` for the
@@ -72,7 +83,10 @@ class StreamRunner:
         backoff: Backoff | None = None,
         sleep: Sleep = asyncio.sleep,
         on_rejected: Callable[[int], None] | None = None,
+        on_renew: Callable[[WS], Awaitable[None]] | None = None,
     ) -> None:
+        """``on_renew``: subscribes a renewal's new socket (None: the URL carries the subscriptions); unlike
+        ``on_open`` it starts no resync, since the old socket keeps the data flowing meanwhile."""
         self.name = name
         self._session = session
         self._url = url
@@ -93,6 +107,12 @@ class StreamRunner:
         self.connect_attempts = 0
         self.delays: list[float] = []
         self.opened_at: float | None = None
+        self._on_renew = on_renew
+        self._renewing: asyncio.Task[None] | None = None
+        self._handover: Handover | None = None
+        self.renewals = 0
+        self.overlap_duplicates = 0  # frames both sockets of a renewal carried, handed on once
+        self.renewed_at: list[float] = []  # monotonic times the new sockets took over, newest last
 
     @property
     def connected(self) -> bool:
@@ -103,6 +123,74 @@ class StreamRunner:
         if ws is None or ws.closed:
             raise ConnectionError(f"{self.name}: not connected")
         await send_guarded(ws, obj)
+
+    @property
+    def renewing(self) -> bool:
+        return self._renewing is not None
+
+    def renew(self, reason: str) -> bool:
+        """Start a make-before-break renewal of the open socket; False if one runs already or none is open."""
+        if self._renewing is not None or not self.connected:
+            return False
+        self._renewing = asyncio.get_running_loop().create_task(self._renew(reason), name=f"{self.name}:renew")
+        return True
+
+    async def _renew(self, reason: str) -> None:
+        old = self._ws
+        try:
+            new = await self._connect()
+            if isinstance(new, str):
+                log.warning("%s: renewal (%s) could not open a socket: %s; the old one carries on",
+                            self.name, reason, new)
+                return
+            if old is None or old is not self._ws or old.closed:
+                await self._close_quietly(new)  # the old socket died meanwhile: the run loop reconnects
+                return
+            try:
+                if self._on_renew is not None:
+                    await self._on_renew(new)
+            except (aiohttp.ClientError, OSError, ConnectionError) as exc:
+                log.warning("%s: renewal could not subscribe: %s", self.name, redact(str(exc)))
+                await self._close_quietly(new)
+                return
+            handover = self._handover = Handover(old, new)
+            now = self._clock.monotonic()
+            self._ws, self.opened_at = new, now
+            self.connects += 1
+            self.renewals += 1
+            self.renewed_at.append(now)
+            del self.renewed_at[:-100]
+            log.info("%s: socket renewed make-before-break (%s)", self.name, reason)
+            try:
+                survived = await self._read_for(new, self._opts.renew_overlap_s)
+            finally:
+                self._handover = None
+                self.overlap_duplicates += handover.duplicates
+                handover.reading_done.set()
+            if not survived:
+                # The new socket failed in the overlap: back to the old one if it lives, else reconnect (and
+                # a reconnect asked for meanwhile applies to the old one too).
+                if self._ws is new:
+                    self._ws = old if not old.closed else None
+                await self._close_quietly(new)
+                if self._reconnect_reason is not None:
+                    self.force_reconnect(self._reconnect_reason)
+                return
+            await self._close_quietly(old)  # the run loop's read of it ends and carries on with the new one
+        finally:
+            self._renewing = None
+
+    async def _read_for(self, ws: WS, seconds: float) -> bool:
+        """Read ``ws`` for ``seconds`` (the renewal's overlap); False if it closed or failed meanwhile."""
+        deadline = self._clock.monotonic() + seconds
+        while (left := deadline - self._clock.monotonic()) > 0:
+            try:
+                msg = await ws.receive(timeout=left)
+            except TimeoutError:
+                return True
+            if await self._handle(ws, msg) is not None:
+                return False
+        return True
 
     def force_reconnect(self, reason: str) -> None:
         """Close the socket; the run loop reconnects (after backoff) and reopens."""
@@ -133,9 +221,8 @@ class StreamRunner:
             del self.delays[:-100]
             await self._sleep(delay)
 
-    async def _one_connection(self) -> str:
-        self.connect_attempts += 1
-        self._reconnect_reason = None
+    async def _connect(self) -> WS | str:
+        """A new socket, or why there is none."""
         try:
             url = await self._url()
         except AuthError:
@@ -160,27 +247,58 @@ class StreamRunner:
             return f"handshake rejected: HTTP {exc.status}"
         except (aiohttp.ClientError, OSError) as exc:
             return f"connect failed: {redact(str(exc)) or type(exc).__name__}"
+        return ws
+
+    async def _one_connection(self) -> str:
+        self.connect_attempts += 1
+        self._reconnect_reason = None
+        ws = await self._connect()
+        if isinstance(ws, str):
+            return ws
         self._ws = ws
         self.connects += 1
         self.opened_at = self._clock.monotonic()
         try:
             await self._on_open(ws)
-            return await self._read(ws)
+            reason = await self._read(ws)
+            while reason == HANDED_OVER:
+                # A renewal replaced the socket: read the new one once the renewal has stopped reading it.
+                handover = self._handover
+                if handover is not None:
+                    await handover.reading_done.wait()
+                current = self._ws
+                if current is None or current.closed:
+                    return self._reconnect_reason or "renewed socket closed"
+                ws = current
+                reason = await self._read(ws)
+            return reason
         except (aiohttp.ClientError, OSError, ConnectionError) as exc:
             return f"connection error: {redact(str(exc)) or type(exc).__name__}"
         finally:
-            self._ws = None
-            if not ws.closed:
-                await self._close_quietly(ws)
+            renewing = self._renewing
+            if renewing is not None:
+                renewing.cancel()
+            current, self._ws = self._ws, None
+            for sock in {id(s): s for s in (ws, current) if s is not None}.values():
+                if not sock.closed:
+                    await self._close_quietly(sock)
 
     async def _read(self, ws: WS) -> str:
         last_frame = self._clock.monotonic()
         pinged = False
         while True:
+            wait = self._opts.ping_interval_s if not pinged else 1.0
+            asked = self._clock.monotonic()
             try:
-                msg = await ws.receive(timeout=self._opts.ping_interval_s if not pinged else 1.0)
+                msg = await ws.receive(timeout=wait)
             except TimeoutError:
                 now = self._clock.monotonic()
+                late = now - asked - wait
+                if late > LATE_TIMEOUT_S:
+                    # The timeout fired late: the event loop was stalled, not the socket silent (its frames
+                    # wait in the buffer). The stall does not count as silence.
+                    last_frame += late
+                    continue
                 if now - last_frame >= self._opts.idle_timeout_s:
                     return f"no frame for {now - last_frame:.0f} s (half-open connection)"
                 if not pinged or now - last_frame >= self._opts.ping_interval_s:
@@ -193,27 +311,45 @@ class StreamRunner:
                 return self._reconnect_reason
             last_frame = self._clock.monotonic()
             pinged = False
-            if msg.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
-                data = msg.data
-                if isinstance(data, bytes):
-                    try:
-                        data = data.decode("utf-8")
-                    except UnicodeDecodeError:
-                        if self._on_undecodable is not None:
-                            self._on_undecodable(data)
-                        continue
-                self._on_frame(data, last_frame, self._clock.now())
-            elif msg.type is aiohttp.WSMsgType.PING:
-                await ws.pong(msg.data)
-            elif msg.type is aiohttp.WSMsgType.PONG:
-                pass  # proves the socket, not the data
-            elif msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED):
-                return self._reconnect_reason or f"closed by server (code {ws.close_code})"
-            elif msg.type is aiohttp.WSMsgType.ERROR:
-                # aiohttp hands the error in the message (e.g. a frame over max_frame_bytes, closed with 1009).
-                error = ws.exception() or msg.data
-                code = f" (close code {ws.close_code})" if ws.close_code is not None else ""
-                return f"socket error{code}: {redact(str(error))}"
+            done = await self._handle(ws, msg)
+            if done is not None:
+                # The socket a renewal replaced: closed by the renewal (or by the server, now that the new
+                # one is there): not a disconnect.
+                return HANDED_OVER if ws is not self._ws and self._ws is not None else done
+
+    async def _handle(self, ws: WS, msg: WSMessageNoDecodeText) -> str | None:
+        """One message of ``ws``; the reason when the socket is done for, else None."""
+        if msg.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
+            data = msg.data
+            if isinstance(data, bytes):
+                try:
+                    data = data.decode("utf-8")
+                except UnicodeDecodeError:
+                    if self._on_undecodable is not None and self._admit(ws, repr(data)):
+                        self._on_undecodable(data)
+                    return None
+            if self._admit(ws, data):
+                self._on_frame(data, self._clock.monotonic(), self._clock.now())
+        elif msg.type is aiohttp.WSMsgType.PING:
+            await ws.pong(msg.data)
+        elif msg.type is aiohttp.WSMsgType.PONG:
+            pass  # proves the socket, not the data
+        elif msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED):
+            return self._reconnect_reason or f"closed by server (code {ws.close_code})"
+        elif msg.type is aiohttp.WSMsgType.ERROR:
+            # aiohttp hands the error in the message (e.g. a frame over max_frame_bytes, closed with 1009).
+            error = ws.exception() or msg.data
+            code = f" (close code {ws.close_code})" if ws.close_code is not None else ""
+            return f"socket error{code}: {redact(str(error))}"
+        return None
+
+    def _admit(self, ws: WS, frame: str) -> bool:
+        """Whether a frame of ``ws`` is handed on: once, during a renewal's overlap (``Handover``); never from a
+        socket already replaced, whose frames the new socket carries."""
+        handover = self._handover
+        if handover is not None:
+            return handover.admit(ws, frame)
+        return ws is self._ws
 
     async def _ping(self, ws: WS) -> None:
         if self._app_ping is not None:

@@ -43,8 +43,31 @@ def test_subscribe_ack_without_data_goes_stale_from_subscribe_time() -> None:
     ch.synced(10.2)
     assert ch.check(14.9) is ChannelState.SYNCING
     assert ch.check(15.1) is ChannelState.STALE
-    assert ch.detail == "subscribed but no data"
+    assert ch.detail == ("subscribed but no data for 5 s: check the endpoint configuration "
+                         "(ws_url of account acc)")
     assert ch.status(15.1).age_s is None  # never a message
+
+
+def test_subscribed_but_no_data_names_the_source_through_resubscribes_and_resyncs() -> None:
+    """Row 29: the detail stays on the silent endpoint, measured from the first silent subscribe, whatever
+    the watchdog's remedies (reconnect, REST resync) say meanwhile; the first frame ends it."""
+    ch = Channel("acc", "mark", ChannelKind.MARKET, max_age_s=5)
+    ch.source = "btcusdt@markPrice@1s at ws://h.example/market/stream"
+    ch.subscribed(10.0)
+    ch.synced(10.2)
+    assert ch.check(15.1) is ChannelState.STALE
+    ch.reconnecting("mark: subscribed but no data")
+    ch.subscribed(17.0)
+    ch.resyncing("REST resync")
+    ch.synced(17.5)
+    status = ch.status(22.0)
+    assert status.state is ChannelState.SYNCING
+    assert status.detail == ("subscribed to btcusdt@markPrice@1s at ws://h.example/market/stream but no data for "
+                             "12 s: check the endpoint configuration (ws_url of account acc)")
+    ch.data(22.5)
+    assert ch.state is ChannelState.LIVE and ch.status(22.6).detail == ""
+    # A channel that was fed and then stopped is not "subscribed but no data" (row 3 says "no data within limit").
+    assert ch.check(28.0) is ChannelState.STALE and ch.status(28.0).detail == "no data within limit"
 
 
 def test_market_channel_goes_stale_when_data_stops_and_recovers_when_it_resumes() -> None:

@@ -86,7 +86,7 @@ async def test_04_subscription_acknowledged_but_never_fed_times_out_from_subscri
         env.emu.faults.ack_without_data("binance-market")
         await env.emu.faults.drop("binance-market")
         ch = env.channel("binance-main", "mark")
-        await eventually(lambda: ch.state is ChannelState.STALE and ch.detail == "subscribed but no data", 5,
+        await eventually(lambda: ch.state is ChannelState.STALE and "subscribed to" in ch.detail, 5,
                          "STALE with no message ever on the new subscription")
         env.emu.faults.ack_without_data("binance-market", on=False)
         await eventually(lambda: ch.state is LIVE, 10, "recovery once the server feeds again")
