@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from types import MappingProxyType
+from typing import Any
 
 from liqwatch.alerts import engine
 from liqwatch.alerts.delivery.channel import DeliveryError, ImmediateChannel
@@ -67,6 +68,7 @@ class AlertService:
         self._lock = asyncio.Lock()
         self._last_ack_poll: float | None = None
         self._ack_fetch: asyncio.Future[list[AckRequest]] | None = None
+        self._wait_until: float | None = None
         self._background: set[asyncio.Task[None]] = set()
         self.on_acknowledged: list[Callable[[Alert], None]] = []
         """Called with each alert the trader acknowledged (here or with ``liqwatch alerts ack``), after it
@@ -113,20 +115,29 @@ class AlertService:
 
     # --- evaluation ----------------------------------------------------------------------------------------
     async def update(self, snapshot: MonitorSnapshot, *, skew_s: Mapping[str, float] | None = None) -> list[AlertEvent]:
-        """Evaluate one snapshot; returns the events, already stored and handed to delivery."""
+        """Evaluate one snapshot; returns the events, shown, queued for the record and handed to delivery."""
         async with self._lock:
-            await self._poll_acks_if_due()
-            now = self.clock.now()
-            pushed = self.risk_events.drain()
-            state, events = engine.evaluate(self._state, snapshot, self.thresholds, now, skew_s=skew_s,
-                                            risk_events=pushed, options=self.options)
-            await self._commit(state, events)
-            if self.deliveries.bell is not None:
-                try:
-                    self.deliveries.bell.tick(self._state, now)
-                except DeliveryError as exc:
-                    log.warning("bell: %s", exc)
-            return events
+            # One budget for every wait on the record in this evaluation: a slow database costs a tick at
+            # most ``write_wait_s``, however many writes it makes.
+            self._wait_until = asyncio.get_running_loop().time() + self.write_wait_s
+            try:
+                return await self._update(snapshot, skew_s)
+            finally:
+                self._wait_until = None
+
+    async def _update(self, snapshot: MonitorSnapshot, skew_s: Mapping[str, float] | None) -> list[AlertEvent]:
+        await self._poll_acks_if_due()
+        now = self.clock.now()
+        pushed = self.risk_events.drain()
+        state, events = engine.evaluate(self._state, snapshot, self.thresholds, now, skew_s=skew_s,
+                                        risk_events=pushed, options=self.options)
+        await self._commit(state, events)
+        if self.deliveries.bell is not None:
+            try:
+                self.deliveries.bell.tick(self._state, now)
+            except DeliveryError as exc:
+                log.warning("bell: %s", exc)
+        return events
 
     # --- the trader's actions ------------------------------------------------------------------------------
     async def ack(self, alert_id: str) -> bool:
@@ -164,7 +175,7 @@ class AlertService:
                 return
             self._last_ack_poll = mono
             self._ack_fetch = self.record.submit(alert_rows.take_ack_requests, self.clock.now())
-            await self.record.settle([self._ack_fetch], self.write_wait_s)
+            await self._settle(self._ack_fetch)
         fetch = self._ack_fetch
         if not fetch.done():
             return
@@ -217,13 +228,19 @@ class AlertService:
                     listener(event.alert)
         if saved is None:
             return
-        await self.record.settle([saved], self.write_wait_s)
+        await self._settle(saved)
         if logged_elsewhere:
             return
         log_ids = saved.result() if saved.done() and saved.exception() is None else []
         to_send = [(e, log_ids[i] if i < len(log_ids) else 0) for i, e in enumerate(events) if e.notify]
         if to_send:
             await self._deliver_now(to_send)
+
+    async def _settle(self, future: asyncio.Future[Any]) -> None:
+        wait_s = self.write_wait_s
+        if self._wait_until is not None:
+            wait_s = max(0.0, self._wait_until - asyncio.get_running_loop().time())
+        await self.record.settle([future], wait_s)
 
     def _saved(self, saved: asyncio.Future[list[int]]) -> None:
         if saved.cancelled():

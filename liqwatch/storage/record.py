@@ -198,9 +198,7 @@ class Record:
         holding up anything the trader sees for longer than ``wait_s``."""
         if not futures:
             return True
-        # Only when nothing else waits ahead of them: a queue means the database is slow or stuck, and a
-        # second wait in the same tick would add up.
-        if not self.available or self.pending > len(futures):
+        if not self.available:
             return all(f.done() and not f.cancelled() and f.exception() is None for f in futures)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(wait_s):
