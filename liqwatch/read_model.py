@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from liqwatch import danger
 from liqwatch.alerts.model import AlertLevel, AlertRule
 from liqwatch.feeds.channel import ChannelKind, ChannelState, ChannelStatus
+from liqwatch.feeds.pause import RestPause
 from liqwatch.funding import funding_cashflow
 from liqwatch.liquidations import LiquidatedPosition
 from liqwatch.model import Exchange, FundingPayment, MarginMode, UnevaluatedPosition
@@ -70,6 +71,11 @@ class AccountView:
     #: Exchange risk events whose alert is not acknowledged (their alert subjects): the account's status is
     #: at least their level meanwhile, as for a liquidation.
     exchange_events: tuple[str, ...] = ()
+    #: Its exchange's REST is paused for every account on it: an IP ban (HTTP 418, until its end) or a
+    #: maintenance (HTTP 503, tried again at a slow cadence); None while REST flows.
+    rest_pause: RestPause | None = None
+    #: The exchange's clock minus ours at the last reconciliation (None before one): the clock-skew alert's.
+    clock_offset_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +120,13 @@ def snapshot(store: MonitorStore) -> MonitorSnapshot:
 
 
 def account_view(store: MonitorStore, acc: _Account, now_mono: float) -> AccountView:
+    view = _account_view(store, acc, now_mono)
+    if acc.rest_pause is None and acc.clock_offset_s is None:
+        return view
+    return replace(view, rest_pause=acc.rest_pause, clock_offset_s=acc.clock_offset_s)
+
+
+def _account_view(store: MonitorStore, acc: _Account, now_mono: float) -> AccountView:
     for ch in acc.channels:
         ch.check(now_mono)
     feeds = tuple(ch.status(now_mono) for ch in acc.channels)

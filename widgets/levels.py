@@ -27,6 +27,7 @@ _FEED: dict[ChannelState, str] = {
     ChannelState.CONNECTING: "stale",
     ChannelState.RECONNECTING: "warning",
     ChannelState.STALE: "critical",
+    ChannelState.MAINTENANCE: "warning",
 }
 
 

@@ -48,6 +48,14 @@ def skew(key: AlertKey, level: AlertLevel | None, value: float | None, threshold
     return f"{_where(key)}: local clock off the exchange's by {_num(value, 1)} s{limit}"
 
 
+def banned(key: AlertKey, what: str) -> str:
+    return f"{key.account}: {what}; no REST call to it until then"
+
+
+def ban_lifted(key: AlertKey) -> str:
+    return f"{key.account}: the {key.subject} IP ban has ended"
+
+
 def stale(
     key: AlertKey, level: AlertLevel | None, value: float | None, threshold: float | None, detail: str = ""
 ) -> str:

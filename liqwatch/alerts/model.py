@@ -54,6 +54,7 @@ class AlertRule(StrEnum):
     FUNDING_COST = "funding_cost"
     CLOCK_SKEW = "clock_skew"
     RISK_EVENT = "risk_event"  # an exchange's own event (margin call, closed while blind, ...)
+    IP_BANNED = "ip_banned"  # the exchange banned this IP (HTTP 418): no REST to it until the ban's end
 
     @property
     def latched(self) -> bool:

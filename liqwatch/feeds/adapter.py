@@ -22,13 +22,15 @@ import aiohttp
 from liqwatch.clock import Clock
 from liqwatch.feeds.account_config import FeedAccount
 from liqwatch.feeds.adapter_frames import FrameIntake
+from liqwatch.feeds.adapter_pause import GateWatch
 from liqwatch.feeds.backoff import Backoff
 from liqwatch.feeds.channel import Channel, ChannelKind, ChannelState
 from liqwatch.feeds.coalesce import CoalescingQueue
 from liqwatch.feeds.frame_time import FUTURE_TOLERANCE_S, ServerClock
 from liqwatch.feeds.options import FeedOptions
+from liqwatch.feeds.pause import RestPause
 from liqwatch.feeds.recorder import FrameRecorder
-from liqwatch.feeds.rest import AuthError, RateLimited, RestError
+from liqwatch.feeds.rest import AuthError, RateLimited, RestError, RestGate
 from liqwatch.feeds.stream import StreamRunner
 from liqwatch.feeds.wire import WireError
 from liqwatch.incidents import IncidentKind, incident
@@ -50,7 +52,7 @@ class ModeNotModelled(Exception):
     exchange closes this API to such accounts): the account is shown as "mode not modelled", not retried."""
 
 
-class FeedAdapter(FrameIntake):
+class FeedAdapter(FrameIntake, GateWatch):
     def __init__(
         self,
         account: FeedAccount,
@@ -87,6 +89,10 @@ class FeedAdapter(FrameIntake):
         self._bad_item_reasons: set[tuple[str, str]] = set()
         self._resync_lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
+        self.gate = RestGate()  # the adapter's own until it takes its endpoint's shared one (``shared_gate``)
+        self.rest_pause: RestPause | None = None  # as published to the store
+        self._pause_block = -1
+        self.maintenance_resyncs = 0
 
     @property
     def last_error(self) -> str | None:
@@ -137,6 +143,8 @@ class FeedAdapter(FrameIntake):
         self.store.forget_times_after(self.account.name,
                                       self.server_clock.now() + timedelta(seconds=FUTURE_TOLERANCE_S))
         self.store.apply(state)
+        if self.server_clock.measurements:  # the clock-skew alert reads it from the snapshot
+            self.store.set_clock_offset(self.account.name, self.server_clock.offset_s)
 
     def replace_task(self, name: str, coro: Coroutine[Any, Any, None]) -> None:
         """Run ``coro`` as the one task called ``name``: a resync of a socket that has since been replaced
@@ -152,6 +160,8 @@ class FeedAdapter(FrameIntake):
     async def resync(self, channels: list[Channel]) -> bool:
         """REST snapshot applied before channels may go LIVE again; True on success."""
         async with self._resync_lock:
+            if self.gate.maintenance and self.gate.remaining() > 0:
+                return False  # nothing may go out: the channels stay MAINTENANCE (``watch_gate``)
             for ch in channels:
                 ch.resyncing("REST resync")
             try:
@@ -180,7 +190,7 @@ class FeedAdapter(FrameIntake):
                 return True
             if stream is None or not stream.connected:
                 return False
-            await asyncio.sleep(max(0.05, backoff.next_delay()))
+            await asyncio.sleep(max(0.05, backoff.next_delay(), self.gate.remaining()))
 
     async def _reconcile_loop(self) -> None:
         backoff = Backoff(1.0, 2.0, 30.0)
@@ -191,6 +201,7 @@ class FeedAdapter(FrameIntake):
             except RateLimited as exc:
                 self.reconcile_failures += 1
                 self.last_error = str(exc)
+                self.watch_gate()
                 await asyncio.sleep(exc.retry_after_s)
                 continue
             except RestError as exc:
@@ -227,6 +238,7 @@ class FeedAdapter(FrameIntake):
                 elif now - resubscribed[ch.name] > ch.max_age_s:
                     resubscribed.pop(ch.name, None)
                     stream.force_reconnect(f"{ch.name}: subscribed but no data")
+            self.watch_gate()
             self.on_supervise(now)
             # The last run's "seen at" is local: to the exchange's clock as measured now, like every ``since``.
             closed = self.store.take_closed_since_last_run(self.account.name, self.server_clock.exchange_time)
@@ -332,6 +344,7 @@ class FeedAdapter(FrameIntake):
                 return
             except RateLimited as exc:
                 self.last_error = str(exc)
+                self.watch_gate()  # a ban or a maintenance met at start is shown at once
                 await asyncio.sleep(exc.retry_after_s)
             except AuthError:
                 raise
