@@ -1,0 +1,118 @@
+"""Issue 10, REST faults of the catalogue: 14 (HTTP 418, IP ban) and 18 (maintenance, HTTP 503), over real
+sockets against the emulator; the body cap is in test_rest_body_cap.py, clock skew in test_clock_skew.py."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from datetime import timedelta
+
+import pytest
+
+from liqwatch.alerts.engine import evaluate
+from liqwatch.alerts.model import AlertLevel, AlertRule, AlertState, EventKind
+from liqwatch.alerts.thresholds import ThresholdMap
+from liqwatch.emulator.faults import exchange_of
+from liqwatch.feeds.channel import ChannelState
+from liqwatch.feeds.pause import PauseKind
+from liqwatch.report import snapshot_json, snapshot_text
+from tests.feeds.harness import FAST, Env, eventually, running
+from widgets.header_lines import _feed_span
+
+LIVE = ChannelState.LIVE
+MAINT = ChannelState.MAINTENANCE
+
+
+def calls_to(env: Env, exchange: str, since: int) -> list[tuple[str, str, int]]:
+    return [r for r in list(env.emu.requests)[since:] if exchange_of(r[1]) == exchange]
+
+
+@pytest.mark.parametrize(("accounts", "exchange"), [(("binance-main", "binance-degen"), "binance"),
+                                                     (("hl-whale",), "hyperliquid")])
+async def test_14_an_ip_ban_stops_all_rest_to_that_exchange_and_raises_its_own_alert_at_once(
+        accounts: tuple[str, ...], exchange: str) -> None:
+    async with running(only=accounts) as env:
+        assert await env.monitor.wait_live(15)
+        store = env.monitor.store
+        state, _ = evaluate(AlertState(), store.snapshot(), ThresholdMap(), store.clock.now())
+        assert not [a for a in state.active if a.rule is AlertRule.IP_BANNED]
+        env.emu.faults.rest_error(418, exchange=exchange, count=1, retry_after=4)
+        hit = len(env.emu.requests)
+        await eventually(lambda: any(r[2] == 418 for r in calls_to(env, exchange, hit)), 5, "the 418")
+        banned_at = store.clock.now()
+
+        def all_banned() -> bool:
+            snap = store.snapshot()
+            return all((p := snap.account(n).rest_pause) is not None and p.kind is PauseKind.BANNED
+                       for n in accounts)
+
+        await eventually(all_banned, 1.0, "the ban on every account of the exchange, at once")
+        snap = store.snapshot()
+        pause = snap.account(accounts[0]).rest_pause
+        assert pause is not None
+        assert abs((pause.until - (banned_at + timedelta(seconds=4))).total_seconds()) < 1.0
+        state, events = evaluate(state, snap, ThresholdMap(), store.clock.now())
+        raised = [e for e in events if e.alert.key.rule is AlertRule.IP_BANNED and e.kind is EventKind.RAISED]
+        assert {e.alert.key.account for e in raised} == set(accounts)
+        assert all(e.alert.level is AlertLevel.CRITICAL for e in raised)
+        text = f"{exchange} banned this IP until {pause.until:%H:%M:%S} UTC, data may be stale"
+        assert all(text in e.message for e in raised), [e.message for e in raised]
+        assert _feed_span(snap.account(accounts[0]))[0].endswith(f"IP BANNED until {pause.until:%H:%M:%S} UTC")
+        assert snapshot_json(snap)["accounts"][0]["rest_paused"]["kind"] == "banned"
+        # No request of any account goes out before the ban's end (bar those already in flight when the 418
+        # came, answered within the request timeout): no storm. This waits on purpose, inside the ban.
+        await asyncio.sleep(0.5)
+        quiet = len(env.emu.requests)
+        await asyncio.sleep(max(0.0, (pause.until - store.clock.now()).total_seconds() - 0.3))
+        assert calls_to(env, exchange, quiet) == []
+        # The ban ends: REST resumes, the alert clears.
+        await eventually(lambda: all(store.snapshot().account(n).rest_pause is None for n in accounts), 5,
+                         "the ban to end")
+        await eventually(lambda: any(r[2] == 200 for r in calls_to(env, exchange, hit)), 10, "REST to resume")
+        state, events = evaluate(state, store.snapshot(), ThresholdMap(), store.clock.now())
+        assert {e.alert.key.account for e in events
+                if e.alert.key.rule is AlertRule.IP_BANNED and e.kind is EventKind.CLEARED} == set(accounts)
+        assert not [a for a in state.active if a.rule is AlertRule.IP_BANNED]
+
+
+async def test_18_maintenance_503_shows_maintenance_for_that_exchange_only_retries_slowly_and_resyncs() -> None:
+    options = dataclasses.replace(FAST, maintenance_retry_s=1.5)
+    async with running(only=("binance-main", "hl-whale"), options=options) as env:
+        assert await env.monitor.wait_live(15)
+        store = env.monitor.store
+        adapter = env.adapter("binance-main")
+        resyncs = adapter.resyncs
+        seen_hl: set[ChannelState] = set()
+        hit = len(env.emu.requests)
+        env.emu.faults.rest_error(503, exchange="binance", seconds=6)
+
+        def maintenance() -> bool:
+            seen_hl.update(c.state for c in store.channels("hl-whale"))
+            return all(c.state is MAINT for c in store.channels("binance-main"))
+
+        await eventually(maintenance, 5, "every Binance channel in MAINTENANCE")
+        snap = store.snapshot()
+        feeds = {(f["account"], f["channel"]): f["state"] for f in snapshot_json(snap)["feeds"]}
+        assert feeds[("binance-main", "user")] == feeds[("binance-main", "mark")] == "MAINTENANCE"
+        assert {s for (a, _), s in feeds.items() if a == "hl-whale"} == {"LIVE"}
+        assert "binance-main/user: MAINTENANCE" in snapshot_text(snap)
+        assert "under maintenance" in snapshot_text(snap)
+        assert _feed_span(snap.account("binance-main"))[0].startswith("binance-main MAINTENANCE")
+        assert snap.account("binance-main").status.value == "stale"
+        # Stays so while the exchange answers 503, data on the socket notwithstanding.
+        start = asyncio.get_running_loop().time()
+        while asyncio.get_running_loop().time() - start < 4.0:
+            maintenance()
+            assert all(c.state is MAINT for c in store.channels("binance-main")), \
+                [(c.name, c.state) for c in store.channels("binance-main")]
+            await asyncio.sleep(0.05)
+        # A slow cadence: a try per 1.5 s at most (each loop of the adapter may make one), not the 0.05-0.4 s
+        # backoff of a plain 5xx.
+        answered = calls_to(env, "binance", hit)
+        assert sum(1 for r in answered if r[2] == 503) <= 12, answered
+        # It ends: a full resync, every channel LIVE again.
+        await eventually(lambda: all(c.state is LIVE for c in store.channels("binance-main")), 15,
+                         "LIVE after the maintenance")
+        assert adapter.maintenance_resyncs >= 1 and adapter.resyncs > resyncs
+        assert store.snapshot().account("binance-main").rest_pause is None
+        assert seen_hl == {LIVE}  # the other exchange never left LIVE
