@@ -4,18 +4,17 @@ sockets against the emulator; the body cap is in test_rest_body_cap.py, clock sk
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from datetime import timedelta
 
 import pytest
 
 from liqwatch.alerts.engine import evaluate
-from liqwatch.alerts.model import AlertLevel, AlertRule, AlertState, EventKind
+from liqwatch.alerts.model import AlertEvent, AlertLevel, AlertState, EventKind
 from liqwatch.alerts.thresholds import ThresholdMap
 from liqwatch.emulator.faults import exchange_of
 from liqwatch.feeds.channel import ChannelState
 from liqwatch.report import snapshot_json, snapshot_text
-from tests.feeds.harness import FAST, Env, eventually, running
+from tests.feeds.harness import Env, eventually, running
 from widgets.header_lines import _feed_span
 
 LIVE = ChannelState.LIVE
@@ -34,26 +33,27 @@ async def test_14_an_ip_ban_stops_all_rest_to_that_exchange_and_raises_its_own_a
         assert await env.monitor.wait_live(15)
         store = env.monitor.store
         state, _ = evaluate(AlertState(), store.snapshot(), ThresholdMap(), store.clock.now())
-        assert not [a for a in state.active if a.rule is AlertRule.IP_BANNED]
+        assert not [a for a in state.active if a.rule == "ip_banned"]
         env.emu.faults.rest_error(418, exchange=exchange, count=1, retry_after=4)
         hit = len(env.emu.requests)
         await eventually(lambda: any(r[2] == 418 for r in calls_to(env, exchange, hit)), 5, "the 418")
         banned_at = store.clock.now()
 
-        def all_banned() -> bool:
-            snap = store.snapshot()
-            return all((p := snap.account(n).rest_pause) is not None and p.kind == "banned"
-                       for n in accounts)
+        def ban_alerts() -> list[AlertEvent]:
+            _, events = evaluate(state, store.snapshot(), ThresholdMap(), store.clock.now())
+            return [e for e in events if e.alert.key.rule == "ip_banned" and e.kind is EventKind.RAISED]
 
-        await eventually(all_banned, 1.0, "the ban on every account of the exchange, at once")
+        # Its own alert, at once (not after stale_feed_s), on every account of that exchange.
+        await eventually(lambda: {e.alert.key.account for e in ban_alerts()} == set(accounts), 1.0,
+                         "the ban alert on every account of the exchange, at once")
         snap = store.snapshot()
-        pause = snap.account(accounts[0]).rest_pause
-        assert pause is not None
-        assert abs((pause.until - (banned_at + timedelta(seconds=4))).total_seconds()) < 1.0
         state, events = evaluate(state, snap, ThresholdMap(), store.clock.now())
-        raised = [e for e in events if e.alert.key.rule is AlertRule.IP_BANNED and e.kind is EventKind.RAISED]
+        raised = [e for e in events if e.alert.key.rule == "ip_banned" and e.kind is EventKind.RAISED]
         assert {e.alert.key.account for e in raised} == set(accounts)
         assert all(e.alert.level is AlertLevel.CRITICAL for e in raised)
+        pause = snap.account(accounts[0]).rest_pause
+        assert pause is not None and pause.kind == "banned"
+        assert abs((pause.until - (banned_at + timedelta(seconds=4))).total_seconds()) < 1.0  # the ban's end
         text = f"{exchange} banned this IP until {pause.until:%H:%M:%S} UTC, data may be stale"
         assert all(text in e.message for e in raised), [e.message for e in raised]
         assert _feed_span(snap.account(accounts[0]))[0].endswith(f"IP BANNED until {pause.until:%H:%M:%S} UTC")
@@ -70,13 +70,12 @@ async def test_14_an_ip_ban_stops_all_rest_to_that_exchange_and_raises_its_own_a
         await eventually(lambda: any(r[2] == 200 for r in calls_to(env, exchange, hit)), 10, "REST to resume")
         state, events = evaluate(state, store.snapshot(), ThresholdMap(), store.clock.now())
         assert {e.alert.key.account for e in events
-                if e.alert.key.rule is AlertRule.IP_BANNED and e.kind is EventKind.CLEARED} == set(accounts)
-        assert not [a for a in state.active if a.rule is AlertRule.IP_BANNED]
+                if e.alert.key.rule == "ip_banned" and e.kind is EventKind.CLEARED} == set(accounts)
+        assert not [a for a in state.active if a.rule == "ip_banned"]
 
 
 async def test_18_maintenance_503_shows_maintenance_for_that_exchange_only_retries_slowly_and_resyncs() -> None:
-    options = dataclasses.replace(FAST, maintenance_retry_s=1.5)
-    async with running(only=("binance-main", "hl-whale"), options=options) as env:
+    async with running(only=("binance-main", "hl-whale")) as env:  # FAST: maintenance_retry_s 1 s
         assert await env.monitor.wait_live(15)
         store = env.monitor.store
         adapter = env.adapter("binance-main")
@@ -105,7 +104,7 @@ async def test_18_maintenance_503_shows_maintenance_for_that_exchange_only_retri
             assert all(c.state == MAINT for c in store.channels("binance-main")), \
                 [(c.name, c.state) for c in store.channels("binance-main")]
             await asyncio.sleep(0.05)
-        # A slow cadence: a try per 1.5 s at most (each loop of the adapter may make one), not the 0.05-0.4 s
+        # A slow cadence: a try a second at most (each loop of the adapter may make one), not the 0.05-0.4 s
         # backoff of a plain 5xx.
         answered = calls_to(env, "binance", hit)
         assert sum(1 for r in answered if r[2] == 503) <= 12, answered
