@@ -12,7 +12,10 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 from aiohttp import web
+from pydantic import ValidationError
 
+from liqwatch.config.settings import FeedSettings, Settings
+from liqwatch.feeds.from_config import feed_options
 from liqwatch.feeds.rest import RestError, RestGate, request_json
 from tests.feeds.harness import FAST, eventually
 from tests.review.rest_relay import rewritten
@@ -112,3 +115,10 @@ async def test_an_oversized_answer_is_a_failure_with_backoff_not_a_tight_retry()
         assert 1 <= len(tries) <= 5, tries
         # Never applied: the account keeps its positions (an empty list taken whole would have closed them).
         assert env.monitor.store.snapshot().account("binance-main").positions
+
+
+def test_the_cap_is_a_feeds_option_with_a_checked_range() -> None:
+    assert feed_options(Settings()).max_body_bytes == DEFAULT_CAP
+    assert feed_options(Settings(feeds=FeedSettings(max_body_bytes=2 * MB))).max_body_bytes == 2 * MB
+    with pytest.raises(ValidationError, match="max_body_bytes"):
+        FeedSettings(max_body_bytes=1024)  # a cap below any real answer would blind every account
