@@ -38,7 +38,8 @@ async def test_12_a_local_clock_5_s_ahead_raises_the_skew_alert_and_it_clears_wh
         assert set(raised) == set(ACCOUNTS)
         for e in raised.values():
             assert e.alert.level is AlertLevel.WARNING
-            assert "local clock off the exchange's by 5.0 s" in e.message, e.message
+            assert e.alert.value is not None and abs(e.alert.value - 5.0) < 0.5  # local minus exchange
+            assert f"local clock off the exchange's by {e.alert.value:.1f} s (limit 2.0 s)" in e.message, e.message
         measured = snapshot_json(store.snapshot())["accounts"]
         assert all(abs(a["clock_offset_s"] + 5.0) < 0.5 for a in measured)  # shown in check --json
         clock.jump_wall(-5.0)  # NTP sets it right: re-measured at the next reconciliation
