@@ -65,8 +65,9 @@ class GateWatch:
             self.store.set_rest_pause(self.account.name, self.rest_pause)
             log.warning("%s: %s", self.account.name, self.rest_pause.describe(self.account.exchange.value))
         if kind is PauseKind.MAINTENANCE:
+            detail = f"exchange under maintenance ({gate.reason}), next try {self.rest_pause.until:%H:%M:%S} UTC"
             for ch in self.store.channels(self.account.name):
-                ch.maintenance(f"exchange under maintenance ({gate.reason})")
+                ch.maintenance(detail)
 
     async def _resync_after_maintenance(self) -> None:
         """Every channel from a fresh REST snapshot: what happened during the maintenance is unknown."""

@@ -27,7 +27,7 @@ class RestPause:
     def describe(self, exchange: str) -> str:
         at = f"{self.until:%H:%M:%S} UTC"
         if self.kind is PauseKind.BANNED:
-            return f"{exchange} banned this IP until {at}, data may be stale ({self.reason})"
+            return f"{exchange} banned this IP until {at}, data may be stale ({self.reason.split(' (')[0]})"
         return f"{exchange} under maintenance ({self.reason}); next try {at}"
 
     def json(self) -> dict[str, str]:

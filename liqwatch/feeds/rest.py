@@ -174,7 +174,7 @@ async def request_json(
     if status == 503:
         retry = max(gate.maintenance_retry_s, _retry_after(resp_headers, 0.0))
         gate.maintenance = True
-        gate.block(retry, "HTTP 503 (unavailable)")
+        gate.block(retry, "HTTP 503")
         raise Maintenance(f"{method} {redact(url)}: HTTP 503 (exchange unavailable), next try in {retry:g} s",
                           retry)
     gate.maintenance = False  # it answered: whatever the answer, it is not down
