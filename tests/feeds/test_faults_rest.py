@@ -74,43 +74,47 @@ async def test_14_an_ip_ban_stops_all_rest_to_that_exchange_and_raises_its_own_a
         assert not [a for a in state.active if a.rule == "ip_banned"]
 
 
-async def test_18_maintenance_503_shows_maintenance_for_that_exchange_only_retries_slowly_and_resyncs() -> None:
+@pytest.mark.parametrize(("target", "exchange", "other"), [("binance-main", "binance", "hl-whale"),
+                                                            ("hl-whale", "hyperliquid", "binance-main")])
+async def test_18_maintenance_503_shows_maintenance_for_that_exchange_only_retries_slowly_and_resyncs(
+        target: str, exchange: str, other: str) -> None:
     async with running(only=("binance-main", "hl-whale")) as env:  # FAST: maintenance_retry_s 1 s
         assert await env.monitor.wait_live(15)
         store = env.monitor.store
-        adapter = env.adapter("binance-main")
+        adapter = env.adapter(target)
         resyncs = adapter.resyncs
-        seen_hl: set[ChannelState] = set()
+        seen_other: set[ChannelState] = set()
         hit = len(env.emu.requests)
-        env.emu.faults.rest_error(503, exchange="binance", seconds=6)
+        env.emu.faults.rest_error(503, exchange=exchange, seconds=6)
 
         def maintenance() -> bool:
-            seen_hl.update(c.state for c in store.channels("hl-whale"))
-            return all(c.state == MAINT for c in store.channels("binance-main"))
+            seen_other.update(c.state for c in store.channels(other))
+            return all(c.state == MAINT for c in store.channels(target))
 
-        await eventually(maintenance, 5, "every Binance channel in MAINTENANCE")
+        await eventually(maintenance, 5, f"every {exchange} channel in MAINTENANCE")
         snap = store.snapshot()
         feeds = {(f["account"], f["channel"]): f["state"] for f in snapshot_json(snap)["feeds"]}
-        assert feeds[("binance-main", "user")] == feeds[("binance-main", "mark")] == "MAINTENANCE"
-        assert {s for (a, _), s in feeds.items() if a == "hl-whale"} == {"LIVE"}
-        assert "binance-main/user: MAINTENANCE" in snapshot_text(snap)
-        assert "under maintenance" in snapshot_text(snap)
-        assert _feed_span(snap.account("binance-main"))[0].startswith("binance-main MAINTENANCE")
-        assert snap.account("binance-main").status.value == "stale"
+        assert {s for (a, _), s in feeds.items() if a == target} == {"MAINTENANCE"}
+        assert {s for (a, _), s in feeds.items() if a == other} == {"LIVE"}
+        channel = store.channels(target)[0].name
+        assert f"{target}/{channel}: MAINTENANCE" in snapshot_text(snap)
+        assert f"{exchange} under maintenance (HTTP 503); next try" in snapshot_text(snap)
+        assert _feed_span(snap.account(target))[0].startswith(f"{target} MAINTENANCE")
+        assert snap.account(target).status.value == "stale"
         # Stays so while the exchange answers 503, data on the socket notwithstanding.
         start = asyncio.get_running_loop().time()
         while asyncio.get_running_loop().time() - start < 4.0:
             maintenance()
-            assert all(c.state == MAINT for c in store.channels("binance-main")), \
-                [(c.name, c.state) for c in store.channels("binance-main")]
+            assert all(c.state == MAINT for c in store.channels(target)), \
+                [(c.name, c.state) for c in store.channels(target)]
             await asyncio.sleep(0.05)
         # A slow cadence: a try a second at most (each loop of the adapter may make one), not the 0.05-0.4 s
         # backoff of a plain 5xx.
-        answered = calls_to(env, "binance", hit)
-        assert sum(1 for r in answered if r[2] == 503) <= 8, answered  # measured: 3 in ~5 s
+        answered = calls_to(env, exchange, hit)
+        assert sum(1 for r in answered if r[2] == 503) <= 8, answered  # measured: 3 in ~5 s (Binance)
         # It ends: a full resync, every channel LIVE again.
-        await eventually(lambda: all(c.state is LIVE for c in store.channels("binance-main")), 15,
+        await eventually(lambda: all(c.state is LIVE for c in store.channels(target)), 15,
                          "LIVE after the maintenance")
         assert adapter.maintenance_resyncs >= 1 and adapter.resyncs > resyncs
-        assert store.snapshot().account("binance-main").rest_pause is None
-        assert seen_hl == {LIVE}  # the other exchange never left LIVE
+        assert store.snapshot().account(target).rest_pause is None
+        assert seen_other == {LIVE}  # the other exchange never left LIVE
