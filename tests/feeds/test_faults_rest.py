@@ -12,7 +12,7 @@ from liqwatch.alerts.engine import evaluate
 from liqwatch.alerts.model import AlertEvent, AlertLevel, AlertState, EventKind
 from liqwatch.alerts.thresholds import ThresholdMap
 from liqwatch.emulator.faults import exchange_of
-from liqwatch.feeds.channel import ChannelState
+from liqwatch.feeds.channel import Channel, ChannelKind, ChannelState
 from liqwatch.report import snapshot_json, snapshot_text
 from tests.feeds.harness import Env, eventually, running
 from widgets.header_lines import _feed_span
@@ -118,3 +118,20 @@ async def test_18_maintenance_503_shows_maintenance_for_that_exchange_only_retri
         assert adapter.maintenance_resyncs >= 1 and adapter.resyncs > resyncs
         assert store.snapshot().account(target).rest_pause is None
         assert seen_other == {LIVE}  # the other exchange never left LIVE
+
+
+def test_a_maintenance_channel_is_not_made_live_by_its_socket_only_by_a_resync() -> None:
+    ch = Channel("acc", "mark", ChannelKind.MARKET, max_age_s=5)
+    ch.subscribed(0.0)
+    ch.synced(0.5)
+    ch.data(1.0)
+    assert ch.state is LIVE
+    ch.maintenance("exchange under maintenance (HTTP 503)")
+    for t in (2.0, 3.0, 60.0):
+        ch.data(t)  # the socket keeps sending: not trusted meanwhile
+        ch.reconciled(t)
+        assert ch.check(t) == MAINT and not ch.status(t).live
+    ch.resyncing("REST resync")
+    assert ch.state is ChannelState.SYNCING
+    ch.synced(61.0)
+    assert ch.state is LIVE
