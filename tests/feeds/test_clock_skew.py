@@ -5,14 +5,15 @@ recvWindow) re-measures the offset and is retried once."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
-from liqwatch.alerts.model import AlertLevel, AlertRule, EventKind
+from liqwatch.alerts.model import AlertEvent, AlertLevel, AlertRule, EventKind
 from liqwatch.alerts.runtime import AlertRuntime
 from liqwatch.clock import OffsetClock
 from liqwatch.config.settings import Settings
 from liqwatch.report import snapshot_json
-from tests.feeds.harness import FAST, eventually, running
+from tests.feeds.harness import FAST, running
 
 ACCOUNTS = ("binance-main", "hl-whale")
 
@@ -25,17 +26,22 @@ async def test_12_a_local_clock_5_s_ahead_raises_the_skew_alert_and_it_clears_wh
         assert await env.monitor.wait_live(15)
         store = env.monitor.store
 
-        adapters = [env.adapter(n) for n in ACCOUNTS]
+        async def skew_events(kind: EventKind, limit_s: float) -> dict[str, AlertEvent]:
+            """Snapshots handed to the alerts as `check --watch` and the app do (no skew passed), until each
+            account has a clock-skew event of ``kind``; a poll with a deadline."""
+            loop = asyncio.get_running_loop()
+            deadline, seen = loop.time() + limit_s, {}
+            while set(seen) != set(ACCOUNTS):
+                if loop.time() > deadline:
+                    raise AssertionError(f"no clock-skew {kind.value} within {limit_s:g} s for "
+                                         f"{sorted(set(ACCOUNTS) - set(seen))}")
+                for e in await alerting.on_snapshot(store.snapshot()):
+                    if e.alert.key.rule is AlertRule.CLOCK_SKEW and e.kind is kind:
+                        seen[e.alert.key.account] = e
+                await asyncio.sleep(0.1)
+            return seen
 
-        def offsets() -> list[float]:
-            return [a.server_clock.offset_s for a in adapters]
-
-        await eventually(lambda: all(abs(o + 5.0) < 0.5 for o in offsets()), 10,
-                         f"an offset of -5 s measured on both exchanges (got {offsets()})")
-        events = await alerting.on_snapshot(store.snapshot())  # as `check --watch` and the app: no skew passed
-        raised = {e.alert.key.account: e for e in events
-                  if e.alert.key.rule is AlertRule.CLOCK_SKEW and e.kind is EventKind.RAISED}
-        assert set(raised) == set(ACCOUNTS)
+        raised = await skew_events(EventKind.RAISED, 10)
         for e in raised.values():
             assert e.alert.level is AlertLevel.WARNING
             assert e.alert.value is not None and abs(e.alert.value - 5.0) < 0.5  # local minus exchange
@@ -43,11 +49,8 @@ async def test_12_a_local_clock_5_s_ahead_raises_the_skew_alert_and_it_clears_wh
         measured = snapshot_json(store.snapshot())["accounts"]
         assert all(abs(a["clock_offset_s"] + 5.0) < 0.5 for a in measured)  # shown in check --json
         clock.jump_wall(-5.0)  # NTP sets it right: re-measured at the next reconciliation
-        await eventually(lambda: all(o is not None and abs(o) < 0.5 for o in offsets()),
-                         5 * FAST.reconcile_interval_s + 5, "the offset re-measured near 0")
-        events = await alerting.on_snapshot(store.snapshot())
-        assert {e.alert.key.account for e in events
-                if e.alert.key.rule is AlertRule.CLOCK_SKEW and e.kind is EventKind.CLEARED} == set(ACCOUNTS)
+        await skew_events(EventKind.CLEARED, 5 * FAST.reconcile_interval_s + 5)
+        assert all(abs(a["clock_offset_s"]) < 0.5 for a in snapshot_json(store.snapshot())["accounts"])
 
 
 async def test_12_a_signed_call_answered_1021_resyncs_the_server_time_and_is_retried_once() -> None:
