@@ -21,7 +21,7 @@ class FeedOptions:
     max_connection_age_s: float = 23.5 * 3600.0  # Binance cuts at 24 h: reconnect before
     max_frame_bytes: int = 4 * 1024 * 1024
     malformed_reconnect_threshold: int = 50  # malformed frames per minute before a reconnect
-    max_body_bytes: int = 8 * 1024 * 1024  # a REST answer past this is refused (the largest we read is ~1 MB)
+    max_body_bytes: int = 8 * 1024 * 1024  # a REST answer past this is refused (see rest.py)
     maintenance_retry_s: float = 30.0  # after an HTTP 503, the next REST try of that exchange at the earliest
 
     @property

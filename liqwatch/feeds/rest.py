@@ -66,7 +66,7 @@ class ReadOnlyGuard:
             raise ForbiddenEndpoint(f"{self.exchange}: {method.upper()} {path} is not a read-only endpoint")
 
 
-#: A bigger answer than any of the endpoints we read gives (the largest, Binance's exchangeInfo, is ~1 MB): a
+#: Far above any answer of the endpoints we read (pages of candles and market lists are the largest): a
 #: body past it is a fault, and reading it whole would hold it in memory on every retry.
 DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
 #: HTTP 503 (maintenance): the slowest cadence of tries, whatever Retry-After says.
