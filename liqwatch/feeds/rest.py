@@ -69,7 +69,7 @@ class ReadOnlyGuard:
 #: Far above any answer of the endpoints we read (pages of candles and market lists are the largest): a
 #: body past it is a fault, and reading it whole would hold it in memory on every retry.
 DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
-#: HTTP 503 (maintenance): the slowest cadence of tries, whatever Retry-After says.
+#: HTTP 503 (maintenance): the least wait before the next try, whatever a shorter Retry-After says.
 DEFAULT_MAINTENANCE_RETRY_S = 30.0
 _CHUNK = 64 * 1024
 
