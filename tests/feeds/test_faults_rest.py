@@ -11,7 +11,10 @@ import pytest
 from liqwatch.alerts.engine import evaluate
 from liqwatch.alerts.model import AlertEvent, AlertLevel, AlertState, EventKind
 from liqwatch.alerts.thresholds import ThresholdMap
+from liqwatch.demo import scenario_accounts
+from liqwatch.emulator import EmulatorServer
 from liqwatch.emulator.faults import exchange_of
+from liqwatch.feeds.account_config import FeedAccount
 from liqwatch.feeds.channel import Channel, ChannelKind, ChannelState
 from liqwatch.report import snapshot_json, snapshot_text
 from tests.feeds.harness import Env, eventually, running
@@ -135,3 +138,17 @@ def test_a_maintenance_channel_is_not_made_live_by_its_socket_only_by_a_resync()
     assert ch.state is ChannelState.SYNCING
     ch.synced(61.0)
     assert ch.state is LIVE
+
+
+async def test_18_a_maintenance_met_at_start_shows_and_then_goes_live() -> None:
+    def accounts(emu: EmulatorServer) -> list[FeedAccount]:
+        emu.faults.rest_error(503, exchange="binance", seconds=3)  # before the monitor's first request
+        return [a for a in scenario_accounts(emu.scenario, emu.rest_url, emu.ws_url) if a.name == "binance-main"]
+
+    async with running(accounts=accounts) as env:
+        store = env.monitor.store
+        await eventually(lambda: store.snapshot().account("binance-main").rest_pause is not None, 5,
+                         "the maintenance met by the bootstrap, shown")
+        assert {c.state for c in store.channels("binance-main")} == {MAINT}
+        assert await env.monitor.wait_live(20)
+        assert store.snapshot().account("binance-main").rest_pause is None
