@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from liqwatch import danger
 from liqwatch.alerts.model import AlertLevel, AlertRule
 from liqwatch.feeds.channel import ChannelKind, ChannelState, ChannelStatus
+from liqwatch.feeds.pause import RestPause
 from liqwatch.funding import funding_cashflow
 from liqwatch.liquidations import LiquidatedPosition
 from liqwatch.model import Exchange, FundingPayment, MarginMode, UnevaluatedPosition
@@ -72,6 +73,11 @@ class AccountView:
     exchange_events: tuple[str, ...] = ()
     #: Standing warnings about the account's set-up (an API key that can trade, one without an IP restriction).
     warnings: tuple[str, ...] = ()
+    #: Its exchange's REST is paused for every account on it: an IP ban (HTTP 418, until its end) or a
+    #: maintenance (HTTP 503, tried again at a slow cadence); None while REST flows.
+    rest_pause: RestPause | None = None
+    #: The exchange's clock minus ours at the last reconciliation (None before one): the clock-skew alert's.
+    clock_offset_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +131,13 @@ def snapshot(store: MonitorStore) -> MonitorSnapshot:
 
 
 def account_view(store: MonitorStore, acc: _Account, now_mono: float) -> AccountView:
+    view = _account_view(store, acc, now_mono)
+    if acc.rest_pause is None and acc.clock_offset_s is None:
+        return view
+    return replace(view, rest_pause=acc.rest_pause, clock_offset_s=acc.clock_offset_s)
+
+
+def _account_view(store: MonitorStore, acc: _Account, now_mono: float) -> AccountView:
     for ch in acc.channels:
         ch.check(now_mono)
     feeds = tuple(ch.status(now_mono) for ch in acc.channels)

@@ -87,6 +87,9 @@ def _account_json(a: AccountView) -> dict[str, Any]:
         out["mode_not_modelled"] = a.mode_not_modelled
     if a.warnings:
         out["warnings"] = list(a.warnings)
+    # Its exchange's REST paused (an IP ban until its end, or a maintenance), and its clock's offset.
+    out["rest_paused"] = a.rest_pause.json() if a.rest_pause is not None else None
+    out["clock_offset_s"] = _r(a.clock_offset_s, 3)
     return out
 
 
@@ -151,6 +154,8 @@ def snapshot_text(snap: MonitorSnapshot) -> str:
         r = a.risk
         lines.append("")
         head = f"{a.name} [{a.exchange.value}] {a.status.value.upper()}"
+        if a.rest_pause is not None:
+            lines.append(f"{head}  {a.rest_pause.describe(a.exchange.value)}")
         if a.disabled_reason:
             lines.append(f"{head}  disabled: {a.disabled_reason}")
             continue

@@ -38,6 +38,7 @@ from liqwatch.read_model import AccountView, MonitorSnapshot, PositionView, _ran
 from liqwatch.risk.base import ExchangeRisk
 from liqwatch.risk.evaluate import total_margin_balance
 from liqwatch.risk.volatility import MinuteVolatility
+from liqwatch.store_conditions import ConditionsMixin
 from liqwatch.store_liquidations import LiquidationsMixin
 from liqwatch.store_state import (
     HELD_EVENTS,
@@ -81,7 +82,7 @@ class FundingPaid:
     legs: tuple[FundingPayment, ...] | None = None
 
 
-class MonitorStore(LiquidationsMixin):
+class MonitorStore(LiquidationsMixin, ConditionsMixin):
     def __init__(
         self,
         clock: Clock,

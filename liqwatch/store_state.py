@@ -12,6 +12,7 @@ from liqwatch.alerts.model import AlertLevel, AlertRule
 from liqwatch.alerts.risk_events import RiskEventKind
 from liqwatch.disagreement import Subject
 from liqwatch.feeds.channel import Channel
+from liqwatch.feeds.pause import RestPause
 from liqwatch.funding_ledger import FundingLedger
 from liqwatch.liquidation_book import LiquidationBook
 from liqwatch.liquidations import LiquidatedPosition, liquidation_status
@@ -55,6 +56,8 @@ class _Account:
     liq: LiquidationBook = field(default_factory=LiquidationBook)
     events: dict[str, AlertLevel] = field(default_factory=dict)  # exchange risk events not acknowledged
     warnings: tuple[str, ...] = ()  # standing warnings about its set-up (the API key's permissions)
+    rest_pause: RestPause | None = None  # its exchange's REST is paused (IP ban, maintenance)
+    clock_offset_s: float | None = None  # the exchange's clock minus ours, as last measured
 
     def pinned(self) -> Status | None:
         """The status its unacknowledged liquidations and exchange risk events hold it at, if any."""

@@ -15,7 +15,8 @@ from widgets.risk_view import worst_liquidated, worst_risk
 from widgets.table_model import Entry
 
 GAUGE = 6
-SHORT_STATE = {ChannelState.RECONNECTING: "RECONN", ChannelState.CONNECTING: "CONN", ChannelState.SYNCING: "SYNC"}
+SHORT_STATE = {ChannelState.RECONNECTING: "RECONN", ChannelState.CONNECTING: "CONN", ChannelState.SYNCING: "SYNC",
+               ChannelState.MAINTENANCE: "MAINT"}
 SHORT_EXCHANGE = {"hyperliquid": "hyperliq"}
 
 COLUMNS = (

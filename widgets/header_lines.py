@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from liqwatch.alerts.model import Alert
 from liqwatch.feeds.channel import ChannelState
+from liqwatch.feeds.pause import PauseKind
 from liqwatch.store import AccountView, MonitorSnapshot, nearest_distance
 from widgets import fmt
 from widgets.funding_view import seconds_to_next
@@ -24,6 +25,8 @@ def _feed_span(a: AccountView) -> Span:
         return (f"{a.name} OFF", "stale")
     if a.mode_not_modelled is not None:
         return (f"{a.name} MODE NOT MODELLED", "stale")
+    if a.rest_pause is not None and a.rest_pause.kind is PauseKind.BANNED:
+        return (f"{a.name} IP BANNED until {a.rest_pause.until:%H:%M:%S} UTC", "critical")
     bad = [f for f in a.feeds if f.state is not ChannelState.LIVE]
     if not a.feeds:
         return (f"{a.name} CONNECTING", "stale")

@@ -28,6 +28,7 @@ _FEED: dict[ChannelState, str] = {
     ChannelState.CONNECTING: "stale",
     ChannelState.RECONNECTING: "warning",
     ChannelState.STALE: "critical",
+    ChannelState.MAINTENANCE: "warning",
 }
 
 

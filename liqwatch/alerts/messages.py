@@ -55,6 +55,14 @@ def loop_lag(key: AlertKey, level: AlertLevel | None, value: float | None, thres
             "an overloaded machine): values received meanwhile are not shown as fresh")
 
 
+def banned(key: AlertKey, what: str) -> str:
+    return f"{key.account}: {what}; no REST call to it until then"
+
+
+def ban_lifted(key: AlertKey) -> str:
+    return f"{key.account}: the {key.subject} IP ban has ended"
+
+
 def stale(
     key: AlertKey, level: AlertLevel | None, value: float | None, threshold: float | None, detail: str = ""
 ) -> str:

@@ -62,6 +62,7 @@ class AlertRule(StrEnum):
     RISK_EVENT = "risk_event"  # an exchange's own event (margin call, closed while blind, ...)
     POSITION_ACTIVITY = "position_activity"  # the trader (or whoever holds the key) opened, changed, closed
     LOOP_LAG = "loop_lag"  # the monitor's own event loop stalled: what it shows may be old
+    IP_BANNED = "ip_banned"  # the exchange banned this IP (HTTP 418): no REST to it until the ban's end
 
     @property
     def latched(self) -> bool:

@@ -18,6 +18,7 @@ from liqwatch.alerts.levels import Ladder, rising
 from liqwatch.alerts.model import AlertKey, AlertLevel, AlertRule, AlertState
 from liqwatch.alerts.thresholds import EngineOptions, ThresholdMap
 from liqwatch.config.alerts import AlertThresholds
+from liqwatch.feeds.pause import PauseKind
 from liqwatch.loop_lag import LAG_THRESHOLD_S
 from liqwatch.store import AccountView, MonitorSnapshot
 
@@ -58,7 +59,10 @@ def observe(
         _account_rules(out, state, acc, t, options)
     _stale_feeds(out, state, snapshot, thresholds, now)
     _loop_lag(out, snapshot)
-    for name, skew in sorted((skew_s or {}).items()):
+    _bans(out, snapshot)
+    if skew_s is None:  # the offsets the feeds measured at their last reconciliation
+        skew_s = {a.name: -a.clock_offset_s for a in snapshot.accounts if a.clock_offset_s is not None}
+    for name, skew in sorted(skew_s.items()):
         ladder = rising([(AlertLevel.WARNING, options.clock_skew_warning_s),
                          (AlertLevel.CRITICAL, options.clock_skew_critical_s)])
         _ladder(out, state, AlertKey(name, AlertRule.CLOCK_SKEW), ladder, abs(skew), messages.skew, shown=skew)
@@ -140,6 +144,19 @@ def _observe(out: Observed, key: AlertKey, r: danger.Reading, *, frozen: bool) -
         return
     message = _DESCRIBE[r.rule](key, r.level, r.value, r.threshold)
     out.observations.append(Observation(key, r.level, r.value, r.threshold, message))
+
+
+def _bans(out: Observed, snapshot: MonitorSnapshot) -> None:
+    """An IP ban raises its own alert at once (not after ``stale_feed_s``), with the ban's end; it clears
+    when the ban ends. Whether the account's data is fresh does not matter: the ban is why it is not."""
+    for acc in snapshot.accounts:
+        key = AlertKey(acc.name, AlertRule.IP_BANNED, acc.exchange.value)
+        pause = acc.rest_pause
+        if pause is not None and pause.kind is PauseKind.BANNED:
+            out.observations.append(Observation(key, AlertLevel.CRITICAL, None, None,
+                                                messages.banned(key, pause.describe(acc.exchange.value))))
+        else:
+            out.observations.append(Observation(key, None, None, None, messages.ban_lifted(key)))
 
 
 def _stale_feeds(out: Observed, state: AlertState, snapshot: MonitorSnapshot, thresholds: ThresholdMap,

@@ -110,6 +110,9 @@ class FeedSettings(BaseModel):
     connect_timeout_s: float = Field(default=10.0, gt=0, le=120)
     """Timeout in seconds for opening a REST or WebSocket connection, in (0, 120]."""
 
+    max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=64 * 1024, le=256 * 1024 * 1024)
+    """A REST answer longer than this many bytes is refused (a failure, retried with backoff), in [64 KiB, 256 MiB]."""
+
 
 class Settings(BaseSettings):
     """The liqwatch configuration (``config.toml``)."""

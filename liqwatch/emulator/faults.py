@@ -284,7 +284,8 @@ class Faults:
     @staticmethod
     def _hyperliquid_error(rule: _RestRule) -> web.Response:
         headers = {"Retry-After": str(rule.retry_after)} if rule.retry_after is not None else {}
-        text = "Too Many Requests" if rule.status in (418, 429) else "Internal Server Error"
+        text = {418: "Too Many Requests", 429: "Too Many Requests", 503: "Service Unavailable"}.get(
+            rule.status, "Internal Server Error")
         return web.Response(status=rule.status, text=text, headers=headers)
 
     @web.middleware

@@ -22,14 +22,16 @@ import aiohttp
 from liqwatch.clock import Clock
 from liqwatch.feeds.account_config import FeedAccount
 from liqwatch.feeds.adapter_frames import FrameIntake
+from liqwatch.feeds.adapter_pause import GateWatch
 from liqwatch.feeds.backoff import Backoff
 from liqwatch.feeds.channel import Channel, ChannelKind, ChannelState
 from liqwatch.feeds.coalesce import CoalescingQueue
 from liqwatch.feeds.frame_time import FUTURE_TOLERANCE_S, ServerClock
 from liqwatch.feeds.key_permissions import KeyRefused
 from liqwatch.feeds.options import FeedOptions
+from liqwatch.feeds.pause import RestPause
 from liqwatch.feeds.recorder import FrameRecorder
-from liqwatch.feeds.rest import AuthError, RateLimited, RestError
+from liqwatch.feeds.rest import AuthError, RateLimited, RestError, RestGate
 from liqwatch.feeds.resume import SuspendDetector, resync_after_suspend
 from liqwatch.feeds.stream import StreamRunner
 from liqwatch.feeds.wire import WireError
@@ -52,7 +54,7 @@ class ModeNotModelled(Exception):
     exchange closes this API to such accounts): the account is shown as "mode not modelled", not retried."""
 
 
-class FeedAdapter(FrameIntake):
+class FeedAdapter(FrameIntake, GateWatch):
     def __init__(
         self,
         account: FeedAccount,
@@ -93,6 +95,10 @@ class FeedAdapter(FrameIntake):
         self._refused: AuthError | None = None
         self._suspend = SuspendDetector(clock)
         self.suspends = 0  # suspends of the process seen (and resynced after)
+        self.gate = RestGate()  # the adapter's own until it takes its endpoint's shared one (``shared_gate``)
+        self.rest_pause: RestPause | None = None  # as published to the store
+        self._pause_block = -1
+        self.maintenance_resyncs = 0
 
     @property
     def last_error(self) -> str | None:
@@ -154,6 +160,8 @@ class FeedAdapter(FrameIntake):
         self.store.forget_times_after(self.account.name,
                                       self.server_clock.now() + timedelta(seconds=FUTURE_TOLERANCE_S))
         self.store.apply(state)
+        if self.server_clock.measurements:  # the clock-skew alert reads it from the snapshot
+            self.store.set_clock_offset(self.account.name, self.server_clock.offset_s)
 
     def replace_task(self, name: str, coro: Coroutine[Any, Any, None]) -> None:
         """Run ``coro`` as the one task called ``name``: a resync of a socket that has since been replaced
@@ -169,6 +177,8 @@ class FeedAdapter(FrameIntake):
     async def resync(self, channels: list[Channel]) -> bool:
         """REST snapshot applied before channels may go LIVE again; True on success."""
         async with self._resync_lock:
+            if self.gate.maintenance and self.gate.remaining() > 0:
+                return False  # nothing may go out: the channels stay MAINTENANCE (``watch_gate``)
             for ch in channels:
                 ch.resyncing("REST resync")
             try:
@@ -200,7 +210,7 @@ class FeedAdapter(FrameIntake):
                 return True
             if stream is None or not stream.connected or self._refused is not None:
                 return False
-            await asyncio.sleep(max(0.05, backoff.next_delay()))
+            await asyncio.sleep(max(0.05, backoff.next_delay(), self.gate.remaining()))
 
     async def _reconcile_loop(self) -> None:
         backoff = Backoff(1.0, 2.0, 30.0)
@@ -211,6 +221,7 @@ class FeedAdapter(FrameIntake):
             except RateLimited as exc:
                 self.reconcile_failures += 1
                 self.last_error = str(exc)
+                self.watch_gate()
                 await asyncio.sleep(exc.retry_after_s)
                 continue
             except AuthError:
@@ -254,6 +265,7 @@ class FeedAdapter(FrameIntake):
                     resubscribed.pop(ch.name, None)
                     why = ch.no_data_detail(now) if ch.silent_for(now) is not None else "subscribed but no data"
                     stream.force_reconnect(f"{ch.name}: {why}")
+            self.watch_gate()
             self.on_supervise(now)
             self._renew_streams(now)
             # The last run's "seen at" is local: to the exchange's clock as measured now, like every ``since``.
@@ -389,6 +401,7 @@ class FeedAdapter(FrameIntake):
                 return
             except RateLimited as exc:
                 self.last_error = str(exc)
+                self.watch_gate()  # a ban or a maintenance met at start is shown at once
                 await asyncio.sleep(exc.retry_after_s)
             except AuthError:
                 raise

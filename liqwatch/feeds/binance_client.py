@@ -66,7 +66,7 @@ class BinanceClient(FeedAdapter):
         super().__init__(*args, **kwargs)
         if self.account.api_key is None or self.account.api_secret is None:
             raise ValueError(f"{self.account.name}: Binance needs an API key and secret")
-        self.gate = _GATES.setdefault(self.account.rest_url, RestGate())
+        self.gate = self.shared_gate(_GATES)
         self.mark = self.channel("mark", ChannelKind.MARKET)
         self.user = self.channel("user", ChannelKind.QUIET)
         self.tiers: dict[str, TierTable] = {}

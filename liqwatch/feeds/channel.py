@@ -19,6 +19,7 @@ class ChannelState(StrEnum):
     LIVE = "LIVE"
     STALE = "STALE"
     RECONNECTING = "RECONNECTING"
+    MAINTENANCE = "MAINTENANCE"  # the exchange answers 503: nothing trusted until a full resync after it
 
 
 class ChannelKind(StrEnum):
@@ -94,6 +95,10 @@ class Channel:
     def reconnecting(self, detail: str = "") -> None:
         self.state, self.detail, self._synced = ChannelState.RECONNECTING, detail, False
 
+    def maintenance(self, detail: str) -> None:
+        """The exchange is under maintenance: not live, whatever its socket sends, until ``resyncing``."""
+        self.state, self.detail, self._synced = ChannelState.MAINTENANCE, detail, False
+
     def subscribed(self, now: float) -> None:
         """The freshness clock starts here, not at the first message."""
         self._subscribed_at = now
@@ -133,7 +138,8 @@ class Channel:
             self.state, self.detail = ChannelState.STALE, detail
 
     def _maybe_live(self, now: float) -> None:
-        if not self._synced or self.state in (ChannelState.CONNECTING, ChannelState.RECONNECTING):
+        if not self._synced or self.state in (ChannelState.CONNECTING, ChannelState.RECONNECTING,
+                                              ChannelState.MAINTENANCE):
             return
         if now < self._held_until or (self.kind is ChannelKind.MARKET and (self._last_data or 0.0) < self._held_until):
             return  # held after an event-loop stall

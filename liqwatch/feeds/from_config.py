@@ -17,6 +17,7 @@ def feed_options(settings: Settings) -> FeedOptions:
         market_max_age_s=f.market_max_age_s,
         reconcile_interval_s=f.reconcile_interval_s,
         connect_timeout_s=f.connect_timeout_s,
+        max_body_bytes=f.max_body_bytes,
     )
 
 

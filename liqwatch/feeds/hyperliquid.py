@@ -51,7 +51,7 @@ class HyperliquidAdapter(FeedAdapter):
         if not self.account.address:
             raise ValueError(f"{self.account.name}: Hyperliquid needs the account's address")
         self.address = self.account.address.lower()
-        self.gate = _GATES.setdefault(self.account.rest_url, RestGate())
+        self.gate = self.shared_gate(_GATES)
         self.mark = self.channel("mark", ChannelKind.MARKET)
         self.state_channel = self.channel("account", ChannelKind.QUIET)
         self.funding = self.channel("funding", ChannelKind.QUIET)

@@ -24,6 +24,8 @@ class FeedOptions:
     renew_overlap_s: float = 3.0  # old and new socket both read this long, each frame handed on once
     max_frame_bytes: int = 4 * 1024 * 1024
     malformed_reconnect_threshold: int = 50  # malformed frames per minute before a reconnect
+    max_body_bytes: int = 8 * 1024 * 1024  # a REST answer past this is refused (see rest.py)
+    maintenance_retry_s: float = 30.0  # after an HTTP 503, the next REST try of that exchange at the earliest
 
     @property
     def quiet_max_age_s(self) -> float:

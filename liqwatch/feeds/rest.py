@@ -34,6 +34,15 @@ class ServerError(RestError):
     pass
 
 
+class Maintenance(RateLimited):
+    """HTTP 503: the exchange is unavailable (maintenance, or overloaded). Every account on the endpoint waits
+    ``retry_after_s`` (at least ``RestGate.maintenance_retry_s``) before the next try, as for a rate limit."""
+
+
+class ResponseTooLarge(RestError):
+    """A body over ``RestGate.max_body_bytes``: refused before (Content-Length) or while reading it."""
+
+
 class AuthError(RestError):
     """Wrong key, signature or permissions: retrying will not help."""
 
@@ -61,20 +70,66 @@ class ReadOnlyGuard:
             raise ForbiddenEndpoint(f"{self.exchange}: {method.upper()} {path} is not a read-only endpoint")
 
 
+#: Far above any answer of the endpoints we read (pages of candles and market lists are the largest): a
+#: body past it is a fault, and reading it whole would hold it in memory on every retry.
+DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
+#: HTTP 503 (maintenance): the least wait before the next try, whatever a shorter Retry-After says.
+DEFAULT_MAINTENANCE_RETRY_S = 30.0
+_CHUNK = 64 * 1024
+
+
 class RestGate:
     """Shared by every account of one exchange endpoint: after a 429/418, no REST goes out until Retry-After
-    has passed (limits are per IP, not per key)."""
+    has passed (limits are per IP, not per key); after a 503 none until ``maintenance_retry_s``, and the
+    endpoint counts as under maintenance until it answers something else."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+                 maintenance_retry_s: float = DEFAULT_MAINTENANCE_RETRY_S) -> None:
         self._until = 0.0
         self.reason = ""
+        self.banned = False  # the block in force is an IP ban (HTTP 418)
+        self.maintenance = False  # last answer was a 503; cleared by any other answer
+        self.blocks = 0  # how many blocks so far: tells a reader a new one from the one it has seen
+        self.max_body_bytes = max_body_bytes
+        self.maintenance_retry_s = maintenance_retry_s
 
-    def block(self, seconds: float, reason: str) -> None:
+    def block(self, seconds: float, reason: str, *, banned: bool = False) -> None:
         self._until = max(self._until, time.monotonic() + seconds)
         self.reason = reason
+        self.banned = banned or (self.banned and self.remaining() > 0)
+        self.blocks += 1
 
     def remaining(self) -> float:
         return max(0.0, self._until - time.monotonic())
+
+    def ban_in_force(self) -> bool:
+        return self.banned and self.remaining() > 0
+
+    def paused(self, what: str) -> RateLimited | None:
+        """The error for a request that may not go out now, or None."""
+        wait = self.remaining()
+        if wait <= 0:
+            return None
+        text = f"{what}: REST paused for {wait:.0f} s more ({self.reason})"
+        if self.maintenance and not self.banned:
+            return Maintenance(text, wait)
+        return RateLimited(text, wait, self.ban_in_force())
+
+
+async def read_capped(resp: aiohttp.ClientResponse, limit: int, what: str) -> bytes:
+    """The body, refused past ``limit`` bytes: at once when Content-Length says so, else as soon as the
+    stream (decompressed, so a small gzip bomb counts at its real size) passes it; the rest is never read."""
+    length = resp.content_length
+    if length is not None and length > limit:
+        raise ResponseTooLarge(f"{what}: response of {length:,} bytes (Content-Length) is over the "
+                               f"{limit:,}-byte limit; not read")
+    buf = bytearray()
+    async for chunk in resp.content.iter_chunked(_CHUNK):
+        buf += chunk
+        if len(buf) > limit:
+            raise ResponseTooLarge(f"{what}: response over the {limit:,}-byte limit; stopped reading at "
+                                   f"{len(buf):,} bytes")
+    return bytes(buf)
 
 
 def _retry_after(headers: Mapping[str, str], default: float) -> float:
@@ -99,9 +154,10 @@ async def request_json(
     auth_codes: frozenset[int] = frozenset(),
 ) -> Any:
     guard.check(method, urlsplit(url).path)  # before the gate, the body, anything: a write is never sent
-    wait = gate.remaining()
-    if wait > 0:
-        raise RateLimited(f"REST paused for {wait:.0f} s more ({gate.reason})", wait)
+    endpoint = f"{method} {redact(url.split('?', 1)[0])}"  # no query: it may hold a signature
+    paused = gate.paused(endpoint)
+    if paused is not None:
+        raise paused
     data = orjson.dumps(json_body) if json_body is not None else None
     hdrs = dict(headers or {})
     if data is not None:
@@ -109,9 +165,9 @@ async def request_json(
     try:
         async with asyncio.timeout(timeout_s):
             async with session.request(method, url, params=params, data=data, headers=hdrs) as resp:
-                body = await resp.read()
                 status = resp.status
                 resp_headers = resp.headers
+                body = await read_capped(resp, gate.max_body_bytes, endpoint)
     except TimeoutError:
         raise ServerError(f"{method} {redact(url)}: no answer within {timeout_s:g} s") from None
     except aiohttp.ClientError as exc:
@@ -119,8 +175,15 @@ async def request_json(
     if status in (418, 429):
         retry = _retry_after(resp_headers, 60.0 if status == 429 else 120.0)
         banned = status == 418
-        gate.block(retry, f"HTTP {status}" + (" (IP banned)" if banned else " (rate limited)"))
+        gate.block(retry, f"HTTP {status}" + (" (IP banned)" if banned else " (rate limited)"), banned=banned)
         raise RateLimited(f"{method} {redact(url)}: HTTP {status}, retry after {retry:g} s", retry, banned)
+    if status == 503:
+        retry = max(gate.maintenance_retry_s, _retry_after(resp_headers, 0.0))
+        gate.maintenance = True
+        gate.block(retry, "HTTP 503")
+        raise Maintenance(f"{method} {redact(url)}: HTTP 503 (exchange unavailable), next try in {retry:g} s",
+                          retry)
+    gate.maintenance = False  # it answered: whatever the answer, it is not down
     if status >= 500:
         raise ServerError(f"{method} {redact(url)}: HTTP {status}")
     try:

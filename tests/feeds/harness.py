@@ -30,6 +30,7 @@ FAST = FeedOptions(
     backoff_base_s=0.05,
     backoff_cap_s=0.4,
     healthy_after_s=1.0,
+    maintenance_retry_s=1.0,
 )
 
 
