@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from liqwatch.config.settings import FeedSettings, Settings
 from liqwatch.feeds.from_config import feed_options
+from liqwatch.feeds.binance_client import READ_ONLY
 from liqwatch.feeds.rest import RestError, RestGate, request_json
 from tests.feeds.harness import FAST, eventually
 from tests.review.rest_relay import rewritten
@@ -73,7 +74,7 @@ async def test_a_64_mb_body_is_refused_at_the_cap_naming_the_endpoint_and_memory
         tracemalloc.start()
         try:
             with pytest.raises(RestError) as info:
-                await request_json(s, "GET", url, gate=gate, timeout_s=20)
+                await request_json(s, "GET", url, gate=gate, guard=READ_ONLY, timeout_s=20)
             _, peak = tracemalloc.get_traced_memory()
         finally:
             tracemalloc.stop()
