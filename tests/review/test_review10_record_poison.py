@@ -5,6 +5,7 @@ head of the queue forever, so one such write holds back every alert queued behin
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 
@@ -72,5 +73,30 @@ async def test_one_write_that_can_never_land_does_not_hold_back_the_ones_behind_
         await eventually(lambda: all(f.done() for f in after), 5, "the writes queued behind it to land")
         assert _notes(path) == ["note 0", "note 1", "note 2"]
         assert record.health.text == "ok"
+    finally:
+        await record.aclose(wait_s=0)
+
+
+def _io_error(db: Database) -> None:
+    # A disk that fails every write while the file still opens (a failing disk, a network mount going away).
+    raise sqlite3.OperationalError("disk I/O error")
+
+
+@pytest.mark.xfail(strict=True, reason="review10: each reopen after a failed write sets the record 'ok' though "
+                                       "nothing landed: check --json / NOT RECORDING flap while every write fails")
+async def test_the_record_does_not_read_ok_while_no_write_lands(tmp_path: Path) -> None:
+    record = await Record.open(tmp_path / "r.sqlite3", **FAST)
+    try:
+        record.submit(_io_error)
+        alert = record.submit(_note, 1)
+        await eventually(lambda: record.health.reason is not None, 5, "the failure seen")
+        seen = set()
+        loop = asyncio.get_running_loop()
+        end = loop.time() + 1.0  # ~20 retry cycles at FAST's pace
+        while loop.time() < end:
+            seen.add(record.health.text == "ok")
+            await asyncio.sleep(0.005)
+        assert not alert.done() and record.pending == 2  # nothing landed all along...
+        assert seen == {False}, "...yet the record read 'ok' between retries"
     finally:
         await record.aclose(wait_s=0)
