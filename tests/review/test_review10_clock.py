@@ -1,0 +1,69 @@
+"""Hostile review of issue 10: the wall clock stepped back an hour (NTP correcting a drifted clock, a VM
+restored, a user fixing the time zone wrongly) while a critical alert is waiting to be re-sent. Each xfail
+test fails on the code it was written against and passes once its defect is fixed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from liqwatch.alerts.model import EventKind
+from liqwatch.alerts.service import AlertService
+from liqwatch.alerts.thresholds import ThresholdMap
+from liqwatch.config.alerts import AlertDelivery, AlertThresholds, Webhook
+from liqwatch.storage.async_db import AsyncDatabase
+from tests.alerts.alert_scenarios import RISK_ONLY, Scenario
+
+
+def _thresholds(resend_s: float) -> ThresholdMap:
+    delivery = AlertDelivery(webhooks=(Webhook(name="ops", url=SecretStr("http://127.0.0.1:9/x")),),
+                             resend_critical_s=resend_s)
+    t: AlertThresholds = RISK_ONLY.model_copy(update={"delivery": delivery})
+    return ThresholdMap(t)
+
+
+@pytest.mark.xfail(strict=True, reason="review10: a wall clock stepped back 1 h silences the re-sends of an"
+                   " unacknowledged critical alert for an hour (resend_critical_s measured on the wall clock)")
+async def test_critical_reminders_keep_their_period_when_the_wall_clock_steps_back(tmp_path: Path) -> None:
+    """DEFECT: ``remind`` compares ``now - last_sent`` on the wall clock. Stepped back one hour, a critical
+    alert nobody acknowledged (the trader is away: the very case reminders exist for) is not re-sent for an
+    hour plus the period, whatever ``resend_critical_s`` says. Periods are durations: the monotonic clock's.
+    EXPECTED: with resend_critical_s = 300, a reminder within 300 s (+ one tick) of monotonic time."""
+    db = await AsyncDatabase.open(tmp_path / "db.sqlite3")
+    sc = Scenario()
+    svc = AlertService(db, _thresholds(300.0), clock=sc.clock)
+    try:
+        raised = await svc.update(sc.tick(risk=0.85))
+        assert [e.kind for e in raised] == [EventKind.RAISED]
+        await svc.update(sc.tick(risk=0.85, advance=60.0))
+        sc.clock.jump_wall(-3600.0)
+        kinds: list[EventKind] = []
+        for _ in range(250):  # 250 s of monotonic time after the step: the first period ends at 300 s
+            kinds += [e.kind for e in await svc.update(sc.tick(risk=0.85, advance=1.0))]
+        assert EventKind.REMINDED in kinds, "no reminder 310 s after the raise"
+    finally:
+        await db.aclose()
+
+
+@pytest.mark.xfail(strict=True, reason="review10: a wall clock stepped back 1 h makes a 5-minute snooze last"
+                   " 65 minutes (snoozed_until on the wall clock only)")
+async def test_a_snooze_ends_after_its_duration_when_the_wall_clock_steps_back(tmp_path: Path) -> None:
+    """DEFECT: a snooze ends when the wall clock reaches ``snoozed_until``. Stepped back an hour during a
+    5-minute snooze, a critical alert stays quiet for 65 minutes: the trader asked for five.
+    EXPECTED: the snooze ends after 300 s of elapsed (monotonic) time, SNOOZE_ENDED is emitted."""
+    db = await AsyncDatabase.open(tmp_path / "db.sqlite3")
+    sc = Scenario()
+    svc = AlertService(db, _thresholds(0.0), clock=sc.clock)
+    try:
+        raised = await svc.update(sc.tick(risk=0.85))
+        assert await svc.snooze(raised[0].alert_id, 300.0)
+        await svc.update(sc.tick(risk=0.85, advance=10.0))
+        sc.clock.jump_wall(-3600.0)
+        kinds: list[EventKind] = []
+        for _ in range(30):
+            kinds += [e.kind for e in await svc.update(sc.tick(risk=0.85, advance=10.0))]
+        assert EventKind.SNOOZE_ENDED in kinds, "the snooze did not end 310 s after it was asked for"
+    finally:
+        await db.aclose()
