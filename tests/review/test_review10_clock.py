@@ -67,3 +67,27 @@ async def test_a_snooze_ends_after_its_duration_when_the_wall_clock_steps_back(t
         assert EventKind.SNOOZE_ENDED in kinds, "the snooze did not end 310 s after it was asked for"
     finally:
         await db.aclose()
+
+
+@pytest.mark.xfail(strict=True, reason="review10: a wall clock stepped back 1 h holds a trader's close (position"
+                   " activity's grace) for an hour: the first sign of a stolen key comes an hour late")
+def test_a_close_is_reported_after_its_grace_when_the_wall_clock_steps_back() -> None:
+    """DEFECT: a reduction or close waits ``GRACE_S`` (8 s) for a liquidation fill, measured on the wall clock
+    (``now - since``). A step back of an hour right after the close keeps it pending for an hour and 8 s.
+    EXPECTED: reported within GRACE_S (+ a tick) of elapsed time."""
+    from liqwatch.alerts.model import AlertRule
+    from liqwatch.alerts.position_activity import GRACE_S
+    from liqwatch.model import PositionUpdate, Side, Stamp
+    from tests.alerts.alert_scenarios import SYMBOL
+    from tests.alerts.test_alert_engine import Driver
+
+    d = Driver()
+    d.feed(d.sc.tick(59_000.0))
+    now = d.sc.clock.now()
+    d.sc.store.apply(PositionUpdate("main", (SYMBOL, Side.LONG), None, Stamp(now, now)))
+    d.feed(d.sc.tick(59_000.0))
+    d.sc.clock.jump_wall(-3600.0)
+    for _ in range(int(GRACE_S) + 3):
+        d.feed(d.sc.tick(59_000.0))
+    moves = [e.message for e in d.log if e.alert.key.rule is AlertRule.POSITION_ACTIVITY]
+    assert moves == [f"main: {SYMBOL} long closed (was 1)"], moves
