@@ -128,3 +128,38 @@ async def test_control_a_disk_that_fills_and_frees_records_every_alert_once_in_o
             assert record.health.lost == 0 and record.health.text == "ok"
         finally:
             await record.aclose()
+
+
+@pytest.mark.xfail(strict=True, reason="review10: a write refused for what it is (a constraint, a bad binding:"
+                   " sqlite3.IntegrityError/InterfaceError) is retried forever and wedges every alert behind it")
+async def test_a_write_that_can_never_land_does_not_wedge_the_alerts_behind_it(tmp_path: Path) -> None:
+    """DEFECT: ``Record._work`` treats every ``sqlite3.Error`` as "the database is unwell, try again": a
+    write the database refuses on its merits (NOT NULL or UNIQUE constraint failed, a value of a type SQLite
+    cannot bind) fails the same way on every attempt, so it stays at the head of the queue for ever, every
+    alert behind it is never recorded nor sent, the record reads "unavailable: IntegrityError: ..." and the
+    connection is reopened every retry. The module's own comment says "a bug in one write must not wedge the
+    queue behind it", but only non-sqlite exceptions get that treatment.
+    EXPECTED: a write that fails with an error that is not about the database's state (locked, busy, full,
+    I/O, unopenable) is dropped (counted, logged) like any other bug, and the alerts behind it land."""
+    path = tmp_path / "liqwatch.sqlite3"
+    sc = Scenario()
+    record = await Record.open(path, **FAST)
+    try:
+        svc = await AlertService.open(record, RISK_ONLY_MAP, clock=sc.clock)
+
+        def bad(db: object) -> None:
+            from liqwatch.storage.db import Database
+
+            assert isinstance(db, Database)
+            with db.transaction() as conn:
+                conn.execute("INSERT INTO funding_payments (account, payment_key, symbol, time, amount)"
+                             " VALUES ('a', 'k', 'BTC', 1, ?)", (float("nan"),))  # NaN binds as NULL
+
+        broken = record.submit(bad)
+        events = await svc.update(sc.tick(risk=0.85))
+        assert [e.kind for e in events] == [EventKind.RAISED]
+        await eventually(lambda: broken.done() or record.health.attempts >= 5, 10, "the bad write's attempts")
+        await eventually(lambda: record.pending == 0, 5, f"the alert behind it to land ({record.health})")
+        assert [r[0] for r in _rows(path, "SELECT event FROM alert_log")] == ["raised"]
+    finally:
+        await record.aclose()
