@@ -163,3 +163,43 @@ async def test_a_write_that_can_never_land_does_not_wedge_the_alerts_behind_it(t
         assert [r[0] for r in _rows(path, "SELECT event FROM alert_log")] == ["raised"]
     finally:
         await record.aclose()
+
+
+@pytest.mark.xfail(strict=True, reason="review10: history batches are queued as non-droppable, so a full queue"
+                   " drops an alert's write (and its webhook) before a superseded history sample")
+async def test_a_full_queue_drops_history_before_an_alert(tmp_path: Path) -> None:
+    """DEFECT: the record's contract (``Record`` docstring): when the queue is full "the oldest write marked
+    droppable (a history sample, ...) goes first; alerts go only when nothing else is left". But
+    ``HistoryRecorder.on_snapshot`` queues its batches with ``submit``, not ``submit_droppable``: with the
+    database locked long enough to fill the queue, the alert raised first is the oldest non-head write and
+    is the one dropped, with its outbox rows, while a minute-by-minute margin history survives.
+    EXPECTED: the alert's "raised" is in the record afterwards; history samples were dropped instead."""
+    from liqwatch.storage.recorder import HistoryRecorder
+
+    path = tmp_path / "liqwatch.sqlite3"
+    sc = Scenario()
+    record = await Record.open(path, max_pending=8, **FAST)
+
+    def short(db: object) -> None:
+        db.conn.execute("PRAGMA busy_timeout = 50")  # type: ignore[attr-defined]
+
+    await record.run(short)
+    svc = AlertService(record, RISK_ONLY_MAP, clock=sc.clock, ack_poll_s=1e9)
+    recorder = HistoryRecorder(record, interval_s=60.0)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        record.submit(short)  # the head: mid-attempt, never dropped
+        events = await svc.update(sc.tick(risk=0.85))
+        assert [e.kind for e in events] == [EventKind.RAISED]
+        for _ in range(12):  # twelve minutes of history while the lock lasts
+            await recorder.on_snapshot(sc.tick(risk=0.85, advance=60.0))
+        assert record.health.lost >= 1
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    try:
+        await record.drain()
+        assert [r[0] for r in _rows(path, "SELECT event FROM alert_log")] == ["raised"]
+    finally:
+        await record.aclose()
