@@ -148,3 +148,51 @@ async def test_a_record_locked_at_start_does_not_hold_up_the_start(tmp_path: Pat
             await record.aclose()
     finally:
         holder.close()
+
+
+@pytest.mark.xfail(strict=True, reason="review10: the app and a check --watch on one database both restore an"
+                   " earlier run's active alert and both clear it: two 'cleared' events and two webhooks")
+async def test_two_processes_restoring_one_alert_clear_it_once(tmp_path: Path) -> None:
+    """DEFECT: every ``AlertService.open`` takes over all alerts still active in the record. The README has the
+    app and ``check --watch`` share a database; started after a run that left an alert active, both restore
+    it, both see its condition gone, and both write "cleared" for the same alert id, each with its own outbox
+    rows: the trader's webhook says the same alert cleared twice, and the log holds two ends of one alert.
+    EXPECTED: one alert, one "cleared" (whichever process writes first; the other sees it is no longer active
+    in the record and drops its copy), one outbox row for it."""
+    from pydantic import SecretStr
+
+    from liqwatch.alerts.delivery.from_config import Deliveries
+    from liqwatch.alerts.delivery.webhooks import WebhookChannel
+    from liqwatch.alerts.model import AlertLevel
+
+    path = tmp_path / "liqwatch.sqlite3"
+    hook = WebhookChannel("ops", "generic", SecretStr("http://127.0.0.1:9/hook"), timeout_s=1,
+                          min_level=AlertLevel.INFO)
+    sc = Scenario()
+    first = await Record.open(path, **FAST)
+    svc = await AlertService.open(first, RISK_ONLY_MAP, clock=sc.clock)
+    raised = await svc.update(sc.tick(risk=0.85))
+    alert_id = raised[0].alert_id
+    await first.drain()
+    await first.aclose()
+    app = await Record.open(path, **FAST)
+    watch = await Record.open(path, **FAST)  # the other process: its own connection
+    try:
+        services = [await AlertService.open(r, RISK_ONLY_MAP, clock=sc.clock,
+                                            deliveries=Deliveries(webhooks=[hook])) for r in (app, watch)]
+        for _ in range(3):
+            snap = sc.tick(risk=0.1)
+            for s in services:
+                await s.update(snap)
+                await s.record.drain()
+        conn = sqlite3.connect(path)
+        try:
+            cleared = conn.execute("SELECT COUNT(*) FROM alert_log WHERE alert_id = ? AND event = 'cleared'",
+                                   (alert_id,)).fetchone()[0]
+            rows = conn.execute("SELECT COUNT(*) FROM outbox WHERE alert_id = ?", (alert_id,)).fetchone()[0]
+        finally:
+            conn.close()
+        assert (cleared, rows) == (1, 1)
+    finally:
+        await app.aclose()
+        await watch.aclose()
