@@ -15,8 +15,8 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from liqwatch.config.settings import FeedSettings, Settings
-from liqwatch.feeds.from_config import feed_options
 from liqwatch.feeds.binance_client import READ_ONLY
+from liqwatch.feeds.from_config import feed_options
 from liqwatch.feeds.rest import RestError, RestGate, request_json
 from tests.feeds.harness import FAST, eventually
 from tests.review.rest_relay import rewritten

@@ -130,8 +130,6 @@ async def test_control_a_disk_that_fills_and_frees_records_every_alert_once_in_o
             await record.aclose()
 
 
-@pytest.mark.xfail(strict=True, reason="review10: a write refused for what it is (a constraint, a bad binding:"
-                   " sqlite3.IntegrityError/InterfaceError) is retried forever and wedges every alert behind it")
 async def test_a_write_that_can_never_land_does_not_wedge_the_alerts_behind_it(tmp_path: Path) -> None:
     """DEFECT: ``Record._work`` treats every ``sqlite3.Error`` as "the database is unwell, try again": a
     write the database refuses on its merits (NOT NULL or UNIQUE constraint failed, a value of a type SQLite
