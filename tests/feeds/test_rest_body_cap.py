@@ -15,6 +15,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from liqwatch.config.settings import FeedSettings, Settings
+from liqwatch.feeds.binance_client import READ_ONLY
 from liqwatch.feeds.from_config import feed_options
 from liqwatch.feeds.rest import RestError, RestGate, request_json
 from tests.feeds.harness import FAST, eventually
@@ -73,7 +74,7 @@ async def test_a_64_mb_body_is_refused_at_the_cap_naming_the_endpoint_and_memory
         tracemalloc.start()
         try:
             with pytest.raises(RestError) as info:
-                await request_json(s, "GET", url, gate=gate, timeout_s=20)
+                await request_json(s, "GET", url, guard=READ_ONLY, gate=gate, timeout_s=20)
             _, peak = tracemalloc.get_traced_memory()
         finally:
             tracemalloc.stop()
