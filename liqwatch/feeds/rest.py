@@ -202,10 +202,15 @@ async def request_json(
     try:
         payload = orjson.loads(body) if body else None
     except orjson.JSONDecodeError:
-        # The status first: a 401/403 is the key refused whatever the body (a gateway's HTML page); a
-        # ServerError would be retried for ever and a revoked key never disable the account.
-        if status in (401, 403):
-            raise AuthError(f"{method} {redact(url)}: HTTP {status} (key refused; the body is not JSON)") from None
+        # The status first: a 401 is the key refused whatever the body (a gateway's HTML page); a ServerError
+        # would be retried for ever and a revoked key never disable the account. Not a 403 without JSON:
+        # Binance documents its 403 as its web application firewall's block (a rate limit or a security
+        # rule), an HTML page that says nothing of the key, and which passes: retried, never disabling.
+        if status == 401:
+            raise AuthError(f"{method} {redact(url)}: HTTP 401 (key refused; the body is not JSON)") from None
+        if status == 403:
+            raise ServerError(f"{method} {redact(url)}: HTTP 403 with a body that is not JSON (the exchange's "
+                              "firewall blocked the request: a rate or security rule); retried") from None
         raise ServerError(f"{method} {redact(url)}: HTTP {status} with a body that is not JSON") from None
     if status >= 400:
         code = payload.get("code") if isinstance(payload, dict) else None
