@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 
 #: Wall time ahead of monotonic time over one tick beyond this is a suspend (or a step of the wall clock).
 SUSPEND_THRESHOLD_S = 10.0
+#: The detail of a channel set aside while the exchange's clock is checked.
+_CHECKING = "checking after a "
 
 
 class SuspendDetector:
@@ -54,14 +56,16 @@ def resync_after_suspend(adapter: FeedAdapter, lost_s: float) -> Coroutine[Any, 
     """``lost_s`` of wall time went by unseen by the monotonic clock: a suspend, or a step of the wall clock.
     At once (before the returned check runs), every LIVE channel of the account goes SYNCING: after a
     suspend its data may be ``lost_s`` old while its age, on the monotonic clock, says seconds."""
-    detail = f"checking after a {lost_s:.0f} s gap (suspended?)"
-    checking = [ch for ch in adapter.store.channels(adapter.account.name) if ch.state is ChannelState.LIVE]
+    detail = f"{_CHECKING}{lost_s:.0f} s gap (suspended?)"
+    # Those set aside by a check this one replaces (a second gap while it ran) are set aside by this one.
+    checking = [ch for ch in adapter.store.channels(adapter.account.name) if ch.state is ChannelState.LIVE
+                or (ch.state is ChannelState.SYNCING and ch.detail.startswith(_CHECKING))]
     for ch in checking:
         ch.resyncing(detail)
-    return _check_and_resync(adapter, lost_s, checking, detail)
+    return _check_and_resync(adapter, lost_s, checking)
 
 
-async def _check_and_resync(adapter: FeedAdapter, lost_s: float, checking: list[Channel], detail: str) -> None:
+async def _check_and_resync(adapter: FeedAdapter, lost_s: float, checking: list[Channel]) -> None:
     """The exchange's clock tells a suspend from a step of our wall clock; after a suspend, the adapter checks
     its listen key (``on_resume``), reconnects every socket (each reopens with a REST resync before it is
     LIVE again). After a step, the channels set aside are LIVE again as they were (nothing was lost)."""
@@ -80,7 +84,7 @@ async def _check_and_resync(adapter: FeedAdapter, lost_s: float, checking: list[
         log.info("%s: the wall clock stepped %.0f s ahead (the exchange's did not): no resync needed", name, lost_s)
         now = adapter.clock.monotonic()
         for ch in checking:
-            if ch.state is ChannelState.SYNCING and ch.detail == detail:  # not moved on since (a reconnect)
+            if ch.state is ChannelState.SYNCING and ch.detail.startswith(_CHECKING):  # not moved on since
                 ch.synced(now)
         return
     log.warning("%s: resumed after %.0f s suspended: checking the listen key, reconnecting, resyncing", name, lost_s)
