@@ -11,6 +11,7 @@ import math
 from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from liqwatch.funding import payment_key
@@ -81,3 +82,16 @@ class FundingLedger:
 
     def total_since(self, when: datetime) -> float:
         return math.fsum(self._bucket_since(b, when) for b in self._built())
+
+
+@dataclass(frozen=True, slots=True)
+class FundingPaid:
+    """Settled funding payments of one account (a REST page or a stream event).
+
+    ``payments`` are the exchange's own records, as booked (the account's funding and its history);
+    ``legs`` are the hedge legs' shares of them (``funding_split``), or None when each symbol holds one
+    position, so that a record is that position's."""
+
+    account: str
+    payments: tuple[FundingPayment, ...]
+    legs: tuple[FundingPayment, ...] | None = None

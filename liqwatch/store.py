@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from liqwatch import read_model
@@ -19,6 +18,7 @@ from liqwatch.alerts.thresholds import ThresholdMap
 from liqwatch.clock import Clock
 from liqwatch.disagreement import WALLET, Held, Reconciliation, wallets_agree
 from liqwatch.feeds.channel import Channel, ChannelState
+from liqwatch.funding_ledger import FundingPaid
 from liqwatch.incidents import IncidentKind, incident
 from liqwatch.loop_lag import LoopLag
 from liqwatch.model import (
@@ -67,19 +67,6 @@ __all__ = [
 ]
 
 Event = MarkTick | PositionUpdate | BalanceUpdate | AccountState
-
-
-@dataclass(frozen=True, slots=True)
-class FundingPaid:
-    """Settled funding payments of one account (a REST page or a stream event).
-
-    ``payments`` are the exchange's own records, as booked (the account's funding and its history);
-    ``legs`` are the hedge legs' shares of them (``funding_split``), or None when each symbol holds one
-    position, so that a record is that position's."""
-
-    account: str
-    payments: tuple[FundingPayment, ...]
-    legs: tuple[FundingPayment, ...] | None = None
 
 
 class MonitorStore(LiquidationsMixin, ConditionsMixin):

@@ -13,7 +13,6 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Callable, Coroutine
-from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -22,6 +21,7 @@ import aiohttp
 from liqwatch.clock import Clock
 from liqwatch.feeds.account_config import FeedAccount
 from liqwatch.feeds.adapter_frames import FrameIntake
+from liqwatch.feeds.adapter_last_run import LastRunLookup
 from liqwatch.feeds.adapter_pause import GateWatch
 from liqwatch.feeds.backoff import Backoff
 from liqwatch.feeds.channel import Channel, ChannelKind, ChannelState
@@ -34,10 +34,7 @@ from liqwatch.feeds.recorder import FrameRecorder
 from liqwatch.feeds.rest import AuthError, RateLimited, RestError, RestGate
 from liqwatch.feeds.resume import SuspendDetector, resync_after_suspend
 from liqwatch.feeds.stream import StreamRunner
-from liqwatch.feeds.wire import WireError
 from liqwatch.incidents import IncidentKind, incident
-from liqwatch.liquidation_book import FAILURES_BEFORE_UNKNOWN
-from liqwatch.liquidations import ClosedSinceLastRun, LiquidatedPosition
 from liqwatch.model import AccountState, MarkTick
 from liqwatch.redact import redact
 from liqwatch.store import MonitorStore
@@ -54,7 +51,7 @@ class ModeNotModelled(Exception):
     exchange closes this API to such accounts): the account is shown as "mode not modelled", not retried."""
 
 
-class FeedAdapter(FrameIntake, GateWatch):
+class FeedAdapter(FrameIntake, GateWatch, LastRunLookup):
     def __init__(
         self,
         account: FeedAccount,
@@ -291,46 +288,6 @@ class FeedAdapter(FrameIntake, GateWatch):
             if s.connected and s.opened_at is not None and now - s.opened_at >= due:
                 s.renew(f"scheduled, {due / 3600:.2f} h after it opened, before the exchange's own close")
                 return
-
-    async def liquidation_history(self, closed: ClosedSinceLastRun) -> LiquidatedPosition | None:
-        """The exchange's own record of ``closed`` being liquidated since it was last seen, if it was."""
-        return None
-
-    async def _explain_closed(self, closed: list[ClosedSinceLastRun]) -> None:
-        """Positions the last run saw that are gone: a liquidation is reported as one (and alerted)."""
-        name = self.account.name
-        for c in closed:
-            if any(r.key == c.key for r in self.store.liquidations(name)):
-                self.store.closed_lookup_answered(name, c, True)
-                continue  # already seen on the stream (a liquidation just as this run started)
-            what = f"{c.symbol} {c.side.value} closed {c.when}"
-            leg = (c.symbol, c.side.value)
-            try:
-                liq = await self.liquidation_history(c)
-            except (RestError, WireError) as exc:
-                # Asked again with backoff; meanwhile the account is not "ok" (it may have been liquidated).
-                failures = self.store.closed_lookup_answered(name, c, False)
-                if failures == 1:
-                    self.store.incidents.append(incident(
-                        name, f"{what}; the exchange's history could not be read: {exc} (asking again)",
-                        IncidentKind.FEED))
-                elif failures == FAILURES_BEFORE_UNKNOWN:
-                    self.store.incidents.append(incident(
-                        name, f"{what}; liquidation status unknown: the exchange's history could not be read "
-                        f"{failures} times ({exc}); still asking", IncidentKind.LIQUIDATION_UNKNOWN, *leg))
-                continue
-            self.store.closed_lookup_answered(name, c, True)
-            why = self.server_clock.implausible(liq.time, self.clock.now(), record=True) if liq is not None else None
-            if why is not None:  # a history record's time is judged like every exchange time
-                self.implausible_times += 1
-                self.store.incidents.append(incident(
-                    name, f"{what}; the exchange's history gave an implausible time: {why}",
-                    IncidentKind.LIQUIDATION_UNKNOWN, *leg))
-            elif liq is not None:
-                self.store.record_liquidation(replace(liq, source=c.source))
-            else:
-                self.store.incidents.append(incident(name, f"{what} (no liquidation in the exchange's history)",
-                                                     IncidentKind.CLOSED_SINCE_LAST_RUN, *leg))
 
     async def resubscribe(self, channel: Channel) -> None:
         """Send the subscription of ``channel`` again on its open socket."""

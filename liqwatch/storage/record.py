@@ -49,6 +49,7 @@ class _Job:
     droppable: bool
     what: str
     attempts: int = 0
+    fresh_connection: bool = False  # tried again on a connection reopened after it failed
 
 
 @dataclass(slots=True)
@@ -93,6 +94,7 @@ class Record:
         self._reason: str | None = None if db is not None else "not opened yet"
         self._lost = 0
         self._reopen_attempts = 0
+        self._writes_failing = False
         self._closing = False
         self.on_available: list[Callable[[], None]] = []
         """Called each time the database (re)opens: work that waited for it (the outbox) can go on."""
@@ -232,7 +234,8 @@ class Record:
                                   f"cannot open the database {self.path}: {exc}")
             return False
         self._reopen_attempts = 0
-        self._set_available()
+        if not self._writes_failing:  # open is not writable: only a write that lands says so
+            self._set_available()
         for listener in self.on_available:
             listener()
         return True
@@ -254,26 +257,38 @@ class Record:
             try:
                 result = await db.run(job.call)
             except FAILURES as exc:
+                if _write_at_fault(exc, job):
+                    self._drop_poison(job, exc)
+                    continue
                 failures += 1
+                self._writes_failing = True
                 self._set_unavailable(_describe(exc))
                 if _connection_broken(exc):
+                    job.fresh_connection = True
                     await self._reopen()
                 await self._pause(self.retry_s[min(failures, len(self.retry_s)) - 1])
                 continue
             except Exception as exc:  # a bug in one write must not wedge the queue behind it
-                self._queue.popleft()
-                self._lost += 1
-                log.exception("record: a %s write failed and is dropped", job.what)
-                if not job.done.done():
-                    job.done.set_exception(exc)
-                    job.done.exception()
+                self._drop_poison(job, exc)
                 continue
             failures = 0
+            self._writes_failing = False
             self._queue.popleft()
             if self._reason is not None:
                 self._set_available()
             if not job.done.done():
                 job.done.set_result(result)
+
+    def _drop_poison(self, job: _Job, exc: BaseException) -> None:
+        """A write that can never land (refused for what it holds, not for the state of the file): dropped,
+        counted and logged, so the writes behind it go in."""
+        self._queue.popleft()
+        self._lost += 1
+        log.error("record: a %s write can never be saved and is dropped (%s)", job.what, _describe(exc),
+                  exc_info=not isinstance(exc, sqlite3.Error))
+        if not job.done.done():
+            job.done.set_exception(exc)
+            job.done.exception()
 
     async def _reopen(self) -> None:
         db, self._db = self._db, None
@@ -303,6 +318,15 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, StorageError):
         return str(exc)
     return f"{type(exc).__name__}: {exc}"
+
+
+def _write_at_fault(exc: BaseException, job: _Job) -> bool:
+    """The write itself is refused (a constraint it breaks, a value sqlite cannot bind), not the file: no
+    retry can help. A ProgrammingError on a closed connection is the file's, so it is judged only once the
+    write has failed on a reopened one too."""
+    if isinstance(exc, sqlite3.IntegrityError | sqlite3.DataError | sqlite3.InterfaceError):
+        return True
+    return isinstance(exc, sqlite3.ProgrammingError) and job.fresh_connection
 
 
 def _connection_broken(exc: BaseException) -> bool:

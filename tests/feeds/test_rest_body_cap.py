@@ -74,7 +74,7 @@ async def test_a_64_mb_body_is_refused_at_the_cap_naming_the_endpoint_and_memory
         tracemalloc.start()
         try:
             with pytest.raises(RestError) as info:
-                await request_json(s, "GET", url, guard=READ_ONLY, gate=gate, timeout_s=20)
+                await request_json(s, "GET", url, gate=gate, guard=READ_ONLY, timeout_s=20)
             _, peak = tracemalloc.get_traced_memory()
         finally:
             tracemalloc.stop()

@@ -59,8 +59,6 @@ def test_the_poison_writes_really_fail(tmp_path: Path) -> None:
         db.close()
 
 
-@pytest.mark.xfail(strict=True, reason="review10: a write sqlite refuses for its content (ProgrammingError, "
-                                       "IntegrityError) is retried forever at the head: every write behind it lost")
 @pytest.mark.parametrize("poison", [_unbindable, _violating])
 async def test_one_write_that_can_never_land_does_not_hold_back_the_ones_behind_it(tmp_path: Path, poison) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "r.sqlite3"
@@ -82,8 +80,6 @@ def _io_error(db: Database) -> None:
     raise sqlite3.OperationalError("disk I/O error")
 
 
-@pytest.mark.xfail(strict=True, reason="review10: each reopen after a failed write sets the record 'ok' though "
-                                       "nothing landed: check --json / NOT RECORDING flap while every write fails")
 async def test_the_record_does_not_read_ok_while_no_write_lands(tmp_path: Path) -> None:
     record = await Record.open(tmp_path / "r.sqlite3", **FAST)
     try:
