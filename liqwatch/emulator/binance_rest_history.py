@@ -75,6 +75,8 @@ class HistoryRoutes(BinanceRestBase):
                 "enableFutures": spec.enable_futures and not spec.portfolio_margin,
                 "enablePortfolioMarginTrading": spec.portfolio_margin,
                 "enableVanillaOptions": False,
+                "enableFixApiTrade": False,
+                "enableFixReadOnly": False,
                 "permitsUniversalTransfer": spec.permits_universal_transfer,
                 "enableReading": True,
                 "enableSpotAndMarginTrading": spec.enable_spot_and_margin_trading,

@@ -32,7 +32,7 @@ from liqwatch.feeds.binance_wire import (
 )
 from liqwatch.feeds.candles import latest_pages, seed_volatility
 from liqwatch.feeds.channel import Channel
-from liqwatch.feeds.key_permissions import KeyRefused, binance_key_verdict
+from liqwatch.feeds.key_permissions import KeyRefused, binance_key_verdict, binance_wallet_base
 from liqwatch.feeds.liquidation_history import binance_force_orders, binance_realized
 from liqwatch.feeds.rest import ApiError, AuthError, RateLimited, RestError
 from liqwatch.feeds.stream import StreamRunner
@@ -95,18 +95,23 @@ class BinanceAdapter(BinanceUser):
 
         await seed_volatility(self.store, Exchange.BINANCE, symbol, fetch, self.account.name)
 
-    def _wallet_base(self) -> str:
-        """The wallet endpoints (/sapi) live on the spot host (the same base when rest_url points elsewhere)."""
-        base = self.account.rest_url
-        return "https://api.binance.com" if base.rstrip("/") == "https://fapi.binance.com" else base
+    def _wallet_base(self) -> str | None:
+        """The wallet endpoints (/sapi) live on the spot host; None where no wallet host is known."""
+        return binance_wallet_base(self.account.rest_url)
 
     async def _check_key(self) -> None:
         """The key's permissions, read before anything else (liqwatch.feeds.key_permissions): a key that can
         withdraw, or trade or transfer without ``allow_trading_key``, is refused (KeyRefused); one accepted
         with more than reading, or without an IP restriction, carries standing warnings."""
         name = self.account.name
+        base = self._wallet_base()
+        if base is None:  # never called "checked": the trader is told, the key may do more than read
+            self.store.set_account_warnings(name, (
+                f"the API key's permissions were not checked: no Binance wallet (/sapi) host is known for "
+                f"{self.account.rest_url}; make sure it is a read-only key",))
+            return
         try:
-            payload = await self._signed("/sapi/v1/account/apiRestrictions", base=self._wallet_base())
+            payload = await self._signed("/sapi/v1/account/apiRestrictions", base=base)
         except ApiError as exc:  # the endpoint is not served there (a testnet, a proxy): say so, go on
             self.store.set_account_warnings(name, (f"the API key's permissions could not be read ({exc}); "
                                                    "make sure it is a read-only key",))
@@ -125,6 +130,8 @@ class BinanceAdapter(BinanceUser):
     async def _raise_if_portfolio_margin(self) -> None:
         """The USDⓈ-M API refused the key: a Portfolio Margin account's keys lose it (see account_modes)."""
         base = self._wallet_base()
+        if base is None:
+            return
         try:
             reason = binance_portfolio_margin(await self._signed("/sapi/v1/account/apiRestrictions", base=base))
         except (RestError, WireError) as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import math
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -75,6 +76,9 @@ class BinanceClient(FeedAdapter):
         self.position_mode = PositionMode.ONE_WAY
         self.listen_key: str | None = None
         self._dialled_key: str | None = None  # the listen key of the user socket's last dial
+        self._opened_since_rotation = False  # the user socket opened since the last refusal's rotation
+        self._refusal_rotated_at = -math.inf  # monotonic time of the last rotation for a refused handshake
+        self._refusals_told = False  # the alert "the user stream keeps being refused" is out
         self.listen_key_time = 0.0
         self.listen_key_rotations = 0
         self.keepalives = 0

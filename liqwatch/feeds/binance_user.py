@@ -26,6 +26,9 @@ from liqwatch.redact import register_secret
 log = logging.getLogger("liqwatch.feeds.binance")  # one logger for the adapter, whichever file
 #: How far apart (exchange time) a liquidation fill and the account update that took it off the book may be.
 FILL_UPDATE_WINDOW_S = 5.0
+#: A fresh listen key refused at the handshake too says the refusals are not about the key (the user-stream
+#: endpoint, a gateway): another key is tried at most this often, not at every dial.
+FRESH_KEY_ROTATION_MIN_S = 60.0
 
 
 class BinanceUser(BinanceMarket):
@@ -33,6 +36,7 @@ class BinanceUser(BinanceMarket):
 
     async def _open_user(self, ws: WS) -> None:
         self.user.subscribed(self.clock.monotonic())
+        self._opened_since_rotation, self._refusals_told = True, False  # the key works: a refusal is news
         # Stream events apply at once; the snapshot cannot undo them (the store keeps what is newer).
         self.replace_task("resync-user", self._resync_user())
 
@@ -251,9 +255,23 @@ class BinanceUser(BinanceMarket):
         """The user socket's handshake was refused (Binance answers an unknown or expired listen key with a
         4xx): the key died while the socket was down, and no ``listenKeyExpired`` will ever come on a socket
         that cannot open. Rotate, once: a rejection of a key already replaced (a dial that raced the
-        rotation) is not a reason for another."""
-        if self._dialled_key is not None and self._dialled_key == self.listen_key:
-            self._request_rotation(f"user stream handshake rejected with HTTP {status}")
+        rotation) is not a reason for another. Nor, at every dial, is a refusal of a fresh key (one no socket
+        opened since the last such rotation; Binance may answer the POST with the same key): the refusals
+        are then not about the key, and a new one is asked at most every ``FRESH_KEY_ROTATION_MIN_S``, while
+        an alert says the socket keeps being refused."""
+        if self._dialled_key is None or self._dialled_key != self.listen_key:
+            return
+        now = self.clock.monotonic()
+        why = f"user stream handshake rejected with HTTP {status}"
+        if self._opened_since_rotation or now - self._refusal_rotated_at >= FRESH_KEY_ROTATION_MIN_S:
+            self._refusal_rotated_at, self._opened_since_rotation = now, False
+            self._request_rotation(why)
+        elif not self._refusals_told:  # once per run of refusals: the socket's opening ends it
+            self._refusals_told = True
+            self.store.incidents.append(incident(
+                self.account.name, f"{why} with a fresh listen key too: the user stream keeps being refused "
+                f"(not the key); retrying, with a new key at most every {FRESH_KEY_ROTATION_MIN_S:g} s",
+                IncidentKind.FEED))
 
     def _request_rotation(self, why: str) -> None:
         if self._rotating:

@@ -8,6 +8,7 @@ and refuses any (method, path) not exactly on its allowlist before anything is s
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -132,12 +133,24 @@ async def read_capped(resp: aiohttp.ClientResponse, limit: int, what: str) -> by
     return bytes(buf)
 
 
+#: The longest wait any Retry-After is taken for: Binance's IP bans last "from 2 minutes to 3 days". A longer
+#: one (1e12, a typo, a hostile proxy) would pause every account of the endpoint for good.
+MAX_RETRY_AFTER_S = 3 * 86400.0
+
+
 def _retry_after(headers: Mapping[str, str], default: float) -> float:
+    """Retry-After in seconds, within [0, MAX_RETRY_AFTER_S]; ``default`` when absent, not a number, or not
+    finite (inf, NaN: no wait can be read from it)."""
     value = headers.get("Retry-After")
+    if value is None:
+        return default
     try:
-        return max(0.0, float(value)) if value is not None else default
+        seconds = float(value)
     except ValueError:
         return default
+    if not math.isfinite(seconds):
+        return default
+    return min(max(0.0, seconds), MAX_RETRY_AFTER_S)
 
 
 async def request_json(
@@ -189,11 +202,21 @@ async def request_json(
     try:
         payload = orjson.loads(body) if body else None
     except orjson.JSONDecodeError:
+        # The status first: a 401 is the key refused whatever the body (a gateway's HTML page); a ServerError
+        # would be retried for ever and a revoked key never disable the account. Not a 403 without JSON:
+        # Binance documents its 403 as its web application firewall's block (a rate limit or a security
+        # rule), an HTML page that says nothing of the key, and which passes: retried, never disabling.
+        if status == 401:
+            raise AuthError(f"{method} {redact(url)}: HTTP 401 (key refused; the body is not JSON)") from None
+        if status == 403:
+            raise ServerError(f"{method} {redact(url)}: HTTP 403 with a body that is not JSON (the exchange's "
+                              "firewall blocked the request: a rate or security rule); retried") from None
         raise ServerError(f"{method} {redact(url)}: HTTP {status} with a body that is not JSON") from None
     if status >= 400:
         code = payload.get("code") if isinstance(payload, dict) else None
         msg = payload.get("msg") if isinstance(payload, dict) else None
-        text = f"{method} {redact(url)}: HTTP {status} code {code}: {redact(str(msg))}"
+        # Redacted whole: every field the exchange echoes (code as well as msg) may carry what it was sent.
+        text = redact(f"{method} {url}: HTTP {status} code {code}: {msg}")
         if status in (401, 403) or (isinstance(code, int) and code in auth_codes):
             raise AuthError(text)
         raise ApiError(text, code if isinstance(code, int) else None, status)

@@ -6,7 +6,8 @@ the sockets (long dead on the exchange's side) open. The wall clock does count i
 tick the two clocks' advances are compared; when the wall clock ran ahead by more than ``SUSPEND_THRESHOLD_S``
 the exchange's clock is measured again (a REST snapshot): if it moved with ours, the process was asleep and
 everything is resynced; if it did not, only our wall clock was stepped (NTP, a user), which the measured
-offset already absorbs, and nothing else is done.
+offset already absorbs, and nothing else is done. While that check runs, no channel is LIVE: what it shows
+may be an hour old.
 
 A long pause that the monotonic clock does count (SIGSTOP, a blocked loop) needs nothing here: data ages,
 the keepalive timer and the idle limit see it as it is.
@@ -15,10 +16,12 @@ the keepalive timer and the idle limit see it as it is.
 from __future__ import annotations
 
 import logging
+from collections.abc import Coroutine
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from liqwatch.clock import Clock
+from liqwatch.feeds.channel import Channel, ChannelState
 from liqwatch.feeds.rest import AuthError, RestError
 
 if TYPE_CHECKING:
@@ -28,6 +31,8 @@ log = logging.getLogger(__name__)
 
 #: Wall time ahead of monotonic time over one tick beyond this is a suspend (or a step of the wall clock).
 SUSPEND_THRESHOLD_S = 10.0
+#: The detail of a channel set aside while the exchange's clock is checked.
+_CHECKING = "checking after a "
 
 
 class SuspendDetector:
@@ -47,10 +52,23 @@ class SuspendDetector:
         return lost if lost > self._threshold_s else None
 
 
-async def resync_after_suspend(adapter: FeedAdapter, lost_s: float) -> None:
+def resync_after_suspend(adapter: FeedAdapter, lost_s: float) -> Coroutine[Any, Any, None]:
     """``lost_s`` of wall time went by unseen by the monotonic clock: a suspend, or a step of the wall clock.
-    The exchange's clock tells which; after a suspend, the adapter checks its listen key (``on_resume``),
-    reconnects every socket (each reopens with a REST resync before it is LIVE again)."""
+    At once (before the returned check runs), every LIVE channel of the account goes SYNCING: after a
+    suspend its data may be ``lost_s`` old while its age, on the monotonic clock, says seconds."""
+    detail = f"{_CHECKING}{lost_s:.0f} s gap (suspended?)"
+    # Those set aside by a check this one replaces (a second gap while it ran) are set aside by this one.
+    checking = [ch for ch in adapter.store.channels(adapter.account.name) if ch.state is ChannelState.LIVE
+                or (ch.state is ChannelState.SYNCING and ch.detail.startswith(_CHECKING))]
+    for ch in checking:
+        ch.resyncing(detail)
+    return _check_and_resync(adapter, lost_s, checking)
+
+
+async def _check_and_resync(adapter: FeedAdapter, lost_s: float, checking: list[Channel]) -> None:
+    """The exchange's clock tells a suspend from a step of our wall clock; after a suspend, the adapter checks
+    its listen key (``on_resume``), reconnects every socket (each reopens with a REST resync before it is
+    LIVE again). After a step, the channels set aside are LIVE again as they were (nothing was lost)."""
     name = adapter.account.name
     before = adapter.server_clock.offset_s
     try:
@@ -64,6 +82,10 @@ async def resync_after_suspend(adapter: FeedAdapter, lost_s: float) -> None:
         stepped = False
     if stepped:
         log.info("%s: the wall clock stepped %.0f s ahead (the exchange's did not): no resync needed", name, lost_s)
+        now = adapter.clock.monotonic()
+        for ch in checking:
+            if ch.state is ChannelState.SYNCING and ch.detail.startswith(_CHECKING):  # not moved on since
+                ch.synced(now)
         return
     log.warning("%s: resumed after %.0f s suspended: checking the listen key, reconnecting, resyncing", name, lost_s)
     adapter.suspends += 1

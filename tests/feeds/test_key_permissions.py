@@ -91,3 +91,27 @@ async def test_the_demo_keys_are_read_only() -> None:
     async with running(only=("binance-main",)) as env:
         assert await env.monitor.wait_live(15)
         assert env.monitor.store.snapshot().account("binance-main").warnings == ()
+
+
+def test_fix_trading_unknown_and_missing_flags_are_not_read_only() -> None:
+    ro = {**DOC_EXAMPLE, "ipRestrict": True}
+    fix = binance_key_verdict({**ro, "enableFixApiTrade": True}, False).refused
+    assert fix is not None and "enableFixApiTrade" in fix and "FIX" in fix
+    assert binance_key_verdict({**ro, "enableFixReadOnly": True}, False) == binance_key_verdict(ro, False)
+    # A permission Binance adds later: granted, it is judged as more than reading (refused, or warned).
+    new = binance_key_verdict({**ro, "enableCopyTrading": True}, False).refused
+    assert new is not None and "enableCopyTrading" in new and "does not know" in new
+    assert "enableCopyTrading" in binance_key_verdict({**ro, "enableCopyTrading": True}, True).warnings[0]
+    assert binance_key_verdict({**ro, "enableCopyTrading": False}, False).refused is None
+    with pytest.raises(WireError, match="permitsCopy"):
+        binance_key_verdict({**ro, "permitsCopy": "yes"}, False)
+    # Without the withdrawal flag nothing can be judged, whatever allow_trading_key says.
+    for allow in (False, True):
+        with pytest.raises(WireError, match="enableWithdrawals"):
+            binance_key_verdict({k: v for k, v in ro.items() if k != "enableWithdrawals"}, allow)
+    # A trading flag not sent: not known to be read-only, so refused; with allow_trading_key, warned.
+    partial = {k: v for k, v in ro.items() if k != "enableFutures"}
+    refused = binance_key_verdict(partial, False).refused
+    assert refused is not None and "cannot be verified" in refused and "enableFutures" in refused
+    allowed = binance_key_verdict(partial, True)
+    assert allowed.refused is None and "enableFutures" in allowed.warnings[0]

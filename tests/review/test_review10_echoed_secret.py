@@ -12,7 +12,6 @@ import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import pytest
 from aiohttp import web
 
 from liqwatch import redact
@@ -59,8 +58,6 @@ async def with_key_registered(only: tuple[str, ...], answer: Callable[[str, str]
         yield monitor, key
 
 
-@pytest.mark.xfail(strict=True, reason="review10: the 'code' of an exchange's error answer is put in RestError "
-                                       "text unredacted; apiRestrictions' ApiError lands in warnings/check --json")
 async def test_an_api_key_echoed_in_an_error_answer_never_reaches_check_json() -> None:
     def answer(path: str, key: str) -> tuple[int, Any] | None:
         # A gateway that names the key it refuses, in both fields of Binance's error shape.

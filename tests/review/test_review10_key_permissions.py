@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
-import pytest
 
 from liqwatch.feeds.channel import ChannelState
 from tests.feeds.harness import eventually
@@ -57,8 +56,6 @@ async def test_the_unmodified_answer_is_a_read_only_key() -> None:
     assert reason is None and warnings == () and live
 
 
-@pytest.mark.xfail(strict=True, reason="review10: enableFixApiTrade (FIX API trading) is not in TRADING: a key "
-                                       "that can trade over FIX is watched as read-only, silently")
 async def test_a_key_that_can_trade_over_fix_is_not_taken_for_read_only() -> None:
     # Binance documents enableFixApiTrade: "This option authorizes this key to use FIX API trading".
     reason, warnings, _ = await _verdict({**READ_ONLY_KEY, "enableFixApiTrade": True})
@@ -67,8 +64,6 @@ async def test_a_key_that_can_trade_over_fix_is_not_taken_for_read_only() -> Non
     assert reason is not None  # not allow_trading_key: refused like every other trading flag
 
 
-@pytest.mark.xfail(strict=True, reason="review10: an unknown enable*/permits* flag set true (a permission added "
-                                       "by Binance later) is ignored: the key is watched as read-only")
 async def test_an_unknown_permission_flag_granted_is_not_taken_for_read_only() -> None:
     # The next permission Binance adds (as it added enableFixApiTrade, enablePortfolioMarginTrading): liqwatch
     # cannot know it is harmless, so a granted flag it does not know is not a read-only key.
@@ -77,8 +72,6 @@ async def test_an_unknown_permission_flag_granted_is_not_taken_for_read_only() -
     assert "enableCopyTrading" in said, f"refused={reason!r} warnings={warnings!r}"
 
 
-@pytest.mark.xfail(strict=True, reason="review10: an apiRestrictions answer without enableWithdrawals (or any "
-                                       "trading flag) is read as 'not granted': a key of unknown permissions watched")
 async def test_an_answer_without_the_withdrawal_flag_is_not_a_read_only_key() -> None:
     # All Binance sends for this key is that it is IP-restricted: whether it can withdraw is not known.
     reason, warnings, live = await _verdict({"ipRestrict": True, "enableReading": True})

@@ -10,11 +10,13 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
+import aiohttp
 from aiohttp import web
 
 from liqwatch.demo import scenario_accounts
 from liqwatch.emulator import EmulatorServer, demo_scenario
+from liqwatch.feeds.binance_client import READ_ONLY
+from liqwatch.feeds.rest import AuthError, RestError, RestGate, ServerError, request_json
 from liqwatch.runtime import Monitor
 from tests.feeds.harness import FAST, eventually
 from tests.feeds.ws_relay import Relay, RelayEnv
@@ -61,16 +63,46 @@ async def test_control_a_401_with_binances_json_disables_the_account() -> None:
                          10, "the account disabled")
 
 
-@pytest.mark.xfail(strict=True, reason="review10: HTTP 401 with a non-JSON body is a ServerError (retried "
-                                       "forever), never an AuthError: the revoked key is not detected")
 async def test_a_key_revoked_with_a_401_that_is_not_json_disables_the_account() -> None:
     async with revocable(("binance-main", "hl-whale")) as (env, relay):
         assert await env.monitor.wait_live(15)
         store = env.monitor.store
         relay.revoked = True
-        # FAST reconciles every second: several refused calls within a few seconds, each an HTTP 401.
-        await eventually(lambda: relay.refused_calls >= 5, 15, "signed calls refused with 401")
+        # FAST reconciles every second: a signed call is soon refused with HTTP 401 (the first one is enough
+        # to disable the account: the old code retried them for ever, never disabling it).
+        await eventually(lambda: relay.refused_calls >= 1, 15, "a signed call refused with 401")
         await eventually(lambda: store.snapshot().account("binance-main").disabled_reason is not None, 10,
                          "the account disabled (the key was refused with HTTP 401)")
         reason = store.snapshot().account("binance-main").disabled_reason or ""
         assert "401" in reason
+
+
+@contextlib.asynccontextmanager
+async def answering_html(status: int) -> AsyncIterator[str]:
+    async def answer(request: web.Request) -> web.Response:
+        return web.Response(status=status, text=f"<html><body><h1>{status}</h1></body></html>",
+                            content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get("/fapi/v2/account", answer)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/fapi/v2/account"  # type: ignore[union-attr]
+    finally:
+        await asyncio.wait_for(runner.cleanup(), 5)
+
+
+async def test_an_html_401_is_the_key_refused_an_html_403_a_firewall_block_retried() -> None:
+    # Binance: "HTTP 403 return code is used when a WAF (Web Application Firewall) rule has been violated":
+    # the page says nothing of the key, and disabling the account for it would outlast the block.
+    for status, error in ((401, AuthError), (403, ServerError)):
+        async with asyncio.timeout(20), answering_html(status) as url, aiohttp.ClientSession() as session:
+            try:
+                await request_json(session, "GET", url, guard=READ_ONLY, gate=RestGate(), timeout_s=5)
+            except RestError as exc:
+                assert type(exc) is error and f"HTTP {status}" in str(exc), (status, exc)
+            else:
+                raise AssertionError(f"HTTP {status} with an HTML body was taken for an answer")

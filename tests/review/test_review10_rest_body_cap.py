@@ -65,8 +65,6 @@ async def limiting(retry_after: str) -> AsyncIterator[str]:
         await asyncio.wait_for(runner.cleanup(), 5)
 
 
-@pytest.mark.xfail(strict=True, reason="review10 (older code): Retry-After 'inf' or 1e12 is taken as is: every "
-                                       "REST call of the endpoint (all its accounts) paused forever")
 @pytest.mark.parametrize("retry_after", ["inf", "1e12"])
 async def test_a_retry_after_beyond_any_ban_does_not_pause_rest_forever(retry_after: str) -> None:
     # Binance's IP bans last "from 2 minutes to 3 days": nothing the exchange says can mean longer.
@@ -75,3 +73,12 @@ async def test_a_retry_after_beyond_any_ban_does_not_pause_rest_forever(retry_af
         with pytest.raises(RestError):
             await request_json(session, "GET", base + PATH, guard=READ_ONLY, gate=gate, timeout_s=5)
     assert gate.remaining() <= 3 * 86400 + 60, f"REST paused for {gate.remaining()} s"
+
+
+def test_retry_after_values_no_wait_can_be_read_from_fall_back_to_the_default() -> None:
+    from liqwatch.feeds.rest import MAX_RETRY_AFTER_S, _retry_after
+
+    for value, expected in (("nan", 60.0), ("inf", 60.0), ("-inf", 60.0), ("-5", 0.0), ("1e12", MAX_RETRY_AFTER_S),
+                            ("30", 30.0), ("soon", 60.0)):
+        assert _retry_after({"Retry-After": value}, 60.0) == expected, value
+    assert _retry_after({}, 60.0) == 60.0

@@ -11,7 +11,6 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
 from aiohttp import web
 
 from liqwatch.demo import scenario_accounts
@@ -47,8 +46,6 @@ async def refusing() -> AsyncIterator[tuple[Any, RefusingRelay]]:
         yield monitor, relay
 
 
-@pytest.mark.xfail(strict=True, reason="review10: a handshake refused with the fresh key rotates again: one "
-                                       "listen-key POST per refused dial, no limit (a rotation storm)")
 async def test_refusals_that_go_on_with_the_fresh_key_do_not_rotate_at_every_dial() -> None:
     async with refusing() as (monitor, relay):
         assert await monitor.wait_live(15)
@@ -64,3 +61,6 @@ async def test_refusals_that_go_on_with_the_fresh_key_do_not_rotate_at_every_dia
         # refused again says the refusals are not about the key: a second, perhaps, never one per dial.
         assert done <= 2, f"{done} rotations ({relay.posts - posts} listen-key POSTs) for " \
                           f"{stream.rejected_handshakes - rejected} refused handshakes"
+        # ...and the trader is told the user socket keeps being refused (an alert), once for the run.
+        told = [i for i in monitor.store.incidents if "keeps being refused" in i]
+        assert len(told) == 1 and told[0].startswith("binance-main: "), list(monitor.store.incidents)
