@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -297,9 +298,15 @@ class AlertService:
 
 
 def _time_prefix() -> str:
-    """An id prefix without the database's run counter: base 36 of the time, unlike any counter's."""
-    n, digits = int(time.time()), ""
+    """An id prefix without the database's run counter: ``t`` + base 36 of the time and of the pid, unlike
+    any counter's, and unlike another process's started in the same second (the app and a ``check --watch``
+    started together on a locked record) or on a clock stepped back onto an earlier run's second."""
+    return f"t{_base36(int(time.time()))}{_base36(os.getpid())}"
+
+
+def _base36(n: int) -> str:
+    digits = ""
     while n:
         n, r = divmod(n, 36)
         digits = "0123456789abcdefghijklmnopqrstuvwxyz"[r] + digits
-    return "t" + digits
+    return digits or "0"

@@ -75,8 +75,6 @@ async def test_an_active_alert_of_an_earlier_run_clears_after_a_start_on_a_locke
         await record.aclose()
 
 
-@pytest.mark.xfail(strict=True, reason="review10: two services started in the same second on an unreadable"
-                   " record get the same alert-id prefix, so their alerts overwrite each other's rows")
 def test_two_starts_on_an_unreadable_record_in_one_second_get_distinct_id_prefixes(
         tmp_path: Path) -> None:
     """DEFECT: the fallback prefix (``_time_prefix``) is the wall-clock second in base 36. The app and a
