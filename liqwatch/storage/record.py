@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from liqwatch.storage.async_db import AsyncDatabase
-from liqwatch.storage.db import Database, StorageError
+from liqwatch.storage.db import OPEN_BUSY_TIMEOUT_MS, Database, StorageError
 from liqwatch.storage.migrations import MIGRATIONS, Migration
 
 log = logging.getLogger(__name__)
@@ -228,7 +228,10 @@ class Record:
             return self._db is not None
         self._reopen_attempts += 1
         try:
-            self._db = await AsyncDatabase.open(self.path, migrations=self._migrations)
+            # A short wait for a lock: another process's lock is tried again in ``reopen_s``, never waited out
+            # at start (the monitor's first line) nor in the worker (writes queue meanwhile).
+            self._db = await AsyncDatabase.open(self.path, migrations=self._migrations,
+                                                open_timeout_ms=OPEN_BUSY_TIMEOUT_MS)
         except FAILURES as exc:
             self._set_unavailable(str(exc) if isinstance(exc, StorageError) else
                                   f"cannot open the database {self.path}: {exc}")

@@ -118,8 +118,6 @@ async def test_control_next_id_prefix_is_a_run_counter(tmp_path: Path) -> None:
         await record.aclose()
 
 
-@pytest.mark.xfail(strict=True, reason="review10: a database locked at start holds the start for the whole 5 s"
-                   " busy timeout (check --watch's first line at 5.7 s instead of 1.6 s)")
 async def test_a_record_locked_at_start_does_not_hold_up_the_start(tmp_path: Path) -> None:
     """DEFECT: ``Record.open`` makes its first attempt with the connection's full busy timeout (5 s: the
     migrations need the write lock), and ``AlertRuntime.__aenter__`` awaits it before the monitor's first
