@@ -163,8 +163,6 @@ async def test_a_write_that_can_never_land_does_not_wedge_the_alerts_behind_it(t
         await record.aclose()
 
 
-@pytest.mark.xfail(strict=True, reason="review10: history batches are queued as non-droppable, so a full queue"
-                   " drops an alert's write (and its webhook) before a superseded history sample")
 async def test_a_full_queue_drops_history_before_an_alert(tmp_path: Path) -> None:
     """DEFECT: the record's contract (``Record`` docstring): when the queue is full "the oldest write marked
     droppable (a history sample, ...) goes first; alerts go only when nothing else is left". But
