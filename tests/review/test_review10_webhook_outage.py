@@ -87,8 +87,6 @@ class _LockingReceiver(Receiver):
         return await super()._handle(request)
 
 
-@pytest.mark.xfail(strict=True, reason="review10: a webhook delivered while the record is locked is sent again"
-                   " once its lease runs out: mark_delivered is a one-shot run(), never retried")
 async def test_a_webhook_sent_while_the_record_locks_is_not_sent_twice(tmp_path: Path,
                                                                      caplog: pytest.LogCaptureFixture) -> None:
     """DEFECT: ``OutboxSender._send_row`` posts the row, then records the delivery with ``record.run``

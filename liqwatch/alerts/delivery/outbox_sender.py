@@ -4,7 +4,8 @@ A row is marked delivered only after the receiver answered 2xx, and the claim's 
 process from sending it meanwhile; so each notification reaches a receiver once, except if this process
 dies in the instant between the receiver's answer and the database write (the payload's ``id`` lets a
 receiver drop that duplicate). Failures are retried with exponential backoff until the webhook's
-``retry_for_s`` runs out.
+``retry_for_s`` runs out. An outcome (delivered, retry later, given up) is queued on the ``Record``, retried
+until it lands: a lock at that moment never loses it, and the row is not claimed again meanwhile.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import TracebackType
+from typing import Any
 
 import aiohttp
 
@@ -51,6 +53,7 @@ class OutboxSender:
         self._own_session = session is None
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._outcomes: set[int] = set()  # rows whose outcome is queued, not yet written: never re-claimed
         self.sent = 0
 
     # --- lifecycle ---------------------------------------------------------------------------------------
@@ -92,7 +95,8 @@ class OutboxSender:
 
     async def run_once(self) -> int:
         """Send what is due now; returns how many rows were attempted."""
-        rows = await self.db.run(outbox.claim_due, self._now(), self.lease_s, list(self.channels))
+        rows = await self.db.run(outbox.claim_due, self._now(), self.lease_s, list(self.channels),
+                                 exclude=tuple(self._outcomes))
         by_channel: dict[str, list[OutboxRow]] = {}
         for row in rows:
             by_channel.setdefault(row.channel, []).append(row)
@@ -119,11 +123,11 @@ class OutboxSender:
             # "liquidation imminent" must not arrive today as if it were news.
             message = f"expired unsent after {now - row.created_at:.0f} s"
             log.warning("webhook %s: alert %s %s", channel.name, row.alert_id, message)
-            await self.db.run(outbox.mark_failed, row, now, message, n.level.value)
+            await self._outcome(outbox.mark_failed, row, now, message, n.level.value)
             return
         wait = channel.limiter.wait_s(channel.monotonic())
         if wait > 0 or not channel.limiter.allow(channel.monotonic()):
-            await self.db.run(outbox.reschedule, row, now + max(wait, 1.0), None, attempted=False)
+            await self._outcome(outbox.reschedule, row, now + max(wait, 1.0), None, attempted=False)
             return
         try:
             await channel.send(self._get_session(), n)
@@ -132,10 +136,10 @@ class OutboxSender:
             return
         except PermanentError as exc:
             log.warning("webhook %s: alert %s refused (%s); not retried", channel.name, row.alert_id, exc)
-            await self.db.run(outbox.mark_failed, row, self._now(), str(exc), n.level.value)
+            await self._outcome(outbox.mark_failed, row, self._now(), str(exc), n.level.value)
             return
         self.sent += 1
-        await self.db.run(outbox.mark_delivered, row, self._now(), n.level.value)
+        await self._outcome(outbox.mark_delivered, row, self._now(), n.level.value)
 
     async def _retry_or_give_up(self, channel: WebhookChannel, row: OutboxRow, n: Notification, error: str,
                                 retry_after_s: float | None) -> None:
@@ -146,10 +150,26 @@ class OutboxSender:
         if now + delay - row.created_at > channel.retry_for_s:
             message = f"gave up after {row.attempts + 1} attempts: {error}"
             log.warning("webhook %s: alert %s %s", channel.name, row.alert_id, message)
-            await self.db.run(outbox.mark_failed, row, now, message, n.level.value)
+            await self._outcome(outbox.mark_failed, row, now, message, n.level.value)
             return
         log.info("webhook %s: alert %s not delivered (%s); retry in %.1f s", channel.name, row.alert_id, error, delay)
-        await self.db.run(outbox.reschedule, row, now + delay, error)
+        await self._outcome(outbox.reschedule, row, now + delay, error)
+
+    async def _outcome(self, fn: Callable[..., None], row: OutboxRow, *args: Any, **kwargs: Any) -> None:
+        """Record what became of ``row``: queued on the record (in order, retried until it lands), and the
+        row kept from being claimed again until it has, so a lock at this moment never sends it twice."""
+        if not isinstance(self.db, Record):
+            await self.db.run(fn, row, *args, **kwargs)
+            return
+        self._outcomes.add(row.id)
+        done = self.db.submit(fn, row, *args, **kwargs)
+
+        def landed(f: asyncio.Future[Any]) -> None:
+            self._outcomes.discard(row.id)
+            if not f.cancelled() and f.exception() is not None:
+                log.error("webhook: the outcome of alert %s's row was not recorded: %s", row.alert_id, f.exception())
+
+        done.add_done_callback(landed)
 
     async def _run(self) -> None:
         names = list(self.channels)
