@@ -22,6 +22,7 @@ from liqwatch.alerts.delivery.notification import Notification
 from liqwatch.alerts.delivery.outbox_sender import OutboxSender
 from liqwatch.alerts.model import Alert, AlertEvent, AlertState, EventKind
 from liqwatch.alerts.risk_events import RiskEventQueue
+from liqwatch.alerts.takeover import merge_earlier
 from liqwatch.alerts.thresholds import EngineOptions, ThresholdMap
 from liqwatch.clock import Clock, SystemClock
 from liqwatch.storage import alert_rows
@@ -51,6 +52,7 @@ class AlertService:
         state: AlertState | None = None,
         ack_poll_s: float = ACK_POLL_S,
         write_wait_s: float = WRITE_WAIT_S,
+        earlier: asyncio.Future[list[Alert]] | None = None,
     ) -> None:
         self.record = db if isinstance(db, Record) else Record.over(db)
         self.db = self.record
@@ -71,6 +73,8 @@ class AlertService:
         self._ack_fetch: asyncio.Future[list[AckRequest]] | None = None
         self._wait_until: float | None = None
         self._background: set[asyncio.Task[None]] = set()
+        self._earlier = earlier
+        """The alerts of earlier runs still to take over (the record could not be read at start)."""
         self.on_acknowledged: list[Callable[[Alert], None]] = []
         """Called with each alert the trader acknowledged (here or with ``liqwatch alerts ack``), after it
         was stored: how the store releases a liquidation it kept listed."""
@@ -91,16 +95,20 @@ class AlertService:
         and snoozes) are restored, and new alert ids get a prefix unique to this run. A record that cannot be
         read now costs the restored alerts, never the start: ids then get a prefix from the time."""
         record = db if isinstance(db, Record) else Record.over(db)
+        earlier: asyncio.Future[list[Alert]] | None = None
         try:
             prefix = await record.run(alert_rows.next_id_prefix)
             active = await record.run(alert_rows.load_active)
         except (sqlite3.Error, StorageError, OSError) as exc:
-            log.error("alerts: the record cannot be read (%s): starting without the alerts of earlier runs", exc)
+            log.error("alerts: the record cannot be read (%s): the alerts of earlier runs are taken over once"
+                      " it can be", exc)
             prefix, active = _time_prefix(), []
+            # Queued ahead of every write of this run: it reads what earlier runs left active.
+            earlier = record.submit(alert_rows.load_active)
         db = record
         state = AlertState(active=MappingProxyType({a.key: a for a in active}), id_prefix=prefix)
         return cls(db, thresholds, clock=clock, deliveries=deliveries, sender=sender, options=options,
-                   state=state, ack_poll_s=ack_poll_s)
+                   state=state, ack_poll_s=ack_poll_s, earlier=earlier)
 
     # --- reading (for the UI) ----------------------------------------------------------------------------
     @property
@@ -127,6 +135,7 @@ class AlertService:
                 self._wait_until = None
 
     async def _update(self, snapshot: MonitorSnapshot, skew_s: Mapping[str, float] | None) -> list[AlertEvent]:
+        await self._take_over_earlier()
         await self._poll_acks_if_due()
         now = self.clock.now()
         pushed = self.risk_events.drain()
@@ -139,6 +148,25 @@ class AlertService:
             except DeliveryError as exc:
                 log.warning("bell: %s", exc)
         return events
+
+    async def _take_over_earlier(self) -> None:
+        """Once the alerts of earlier runs could be read (``open`` on an unreadable record), merge them in:
+        see ``takeover.merge_earlier``. Before this evaluation, so an adopted alert is judged by it."""
+        fetch = self._earlier
+        if fetch is None or not fetch.done():
+            return
+        self._earlier = None
+        if fetch.cancelled() or fetch.exception() is not None:
+            log.warning("alerts: the alerts of earlier runs could not be read: %s; trying again",
+                        None if fetch.cancelled() else fetch.exception())
+            self._earlier = self.record.submit(alert_rows.load_active)
+            return
+        state, closes = merge_earlier(self._state, fetch.result(), self.clock.now())
+        adopted = len(state.active) - len(self._state.active)
+        if adopted or closes:
+            log.warning("alerts: the record is readable: %d alert(s) of earlier runs taken over, %d superseded"
+                        " by this run's", adopted, len(closes))
+        await self._commit(state, closes)
 
     # --- the trader's actions ------------------------------------------------------------------------------
     async def ack(self, alert_id: str) -> bool:

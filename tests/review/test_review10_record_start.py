@@ -33,8 +33,6 @@ def _active(path: Path) -> list[tuple[str, str]]:
         conn.close()
 
 
-@pytest.mark.xfail(strict=True, reason="review10: an alert of an earlier run is never cleared when the record"
-                   " was locked at start: it stays active in the record forever")
 async def test_an_active_alert_of_an_earlier_run_clears_after_a_start_on_a_locked_record(tmp_path: Path) -> None:
     """DEFECT: ``AlertService.open`` on a record it cannot read at the moment (locked by another process,
     e.g. a ``check --watch`` writing, or a backup) starts "without the alerts of earlier runs" and never
