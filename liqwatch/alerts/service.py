@@ -18,6 +18,7 @@ from typing import Any
 from liqwatch.alerts import engine
 from liqwatch.alerts.delivery.channel import DeliveryError, ImmediateChannel
 from liqwatch.alerts.delivery.from_config import Deliveries
+from liqwatch.alerts.delivery.late import LateEvent, save_tracking
 from liqwatch.alerts.delivery.notification import Notification
 from liqwatch.alerts.delivery.outbox_sender import OutboxSender
 from liqwatch.alerts.model import Alert, AlertEvent, AlertState, EventKind
@@ -246,8 +247,14 @@ class AlertService:
         is recorded and sent once it is writable again. While the record is healthy the write is waited
         for (a moment at most), so immediate deliveries carry the log id."""
         saved: asyncio.Future[list[int]] | None = None
+        late: list[LateEvent] = []
+        sender = self.sender
         if events:
-            saved = self.record.submit(alert_rows.save_events, events, outbox_for=self._outbox_for,
+            if sender is not None and not logged_elsewhere:
+                # Should the write be late, these events' webhooks go out from memory (``late.py``).
+                late = [LateEvent(e, i, lambda: sender.clock.now().timestamp())
+                        for i, e in enumerate(events) if self._outbox_for(e)]
+            saved = self.record.submit(save_tracking, events, late, outbox_for=self._outbox_for,
                                        log=not logged_elsewhere)
             saved.add_done_callback(self._saved)
         self._state = state
@@ -258,6 +265,8 @@ class AlertService:
         if saved is None:
             return
         await self._settle(saved)
+        if late and sender is not None and not saved.done():
+            sender.send_late(saved, late)
         if logged_elsewhere:
             return
         log_ids = saved.result() if saved.done() and saved.exception() is None else []

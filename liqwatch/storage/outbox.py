@@ -117,3 +117,8 @@ def rows(db: Database, status: str | None = None) -> list[OutboxRow]:
     if status is None:
         return [_row(r) for r in db.query("SELECT * FROM outbox ORDER BY id")]
     return [_row(r) for r in db.query("SELECT * FROM outbox WHERE status = ? ORDER BY id", (status,))]
+
+
+def row_for(db: Database, log_id: int, channel: str) -> OutboxRow | None:
+    found = db.query("SELECT * FROM outbox WHERE log_id = ? AND channel = ?", (log_id, channel))
+    return _row(found[0]) if found else None

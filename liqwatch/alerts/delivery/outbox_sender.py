@@ -6,6 +6,7 @@ dies in the instant between the receiver's answer and the database write (the pa
 receiver drop that duplicate). Failures are retried with exponential backoff until the webhook's
 ``retry_for_s`` runs out. An outcome (delivered, retry later, given up) is queued on the ``Record``, retried
 until it lands: a lock at that moment never loses it, and the row is not claimed again meanwhile.
+The webhooks of an event whose write is late are sent from memory (``send_late``, ``late.py``).
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from types import TracebackType
 from typing import Any
 
 import aiohttp
 
+from liqwatch.alerts.delivery.late import LATE_AFTER_S, LateEvent, late_outcome
 from liqwatch.alerts.delivery.notification import Notification
 from liqwatch.alerts.delivery.webhooks import PermanentError, RetryableError, WebhookChannel
 from liqwatch.clock import Clock, SystemClock
@@ -54,6 +57,8 @@ class OutboxSender:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._outcomes: set[int] = set()  # rows whose outcome is queued, not yet written: never re-claimed
+        self._late: set[asyncio.Task[None]] = set()
+        self.late_after_s = LATE_AFTER_S
         self.sent = 0
 
     # --- lifecycle ---------------------------------------------------------------------------------------
@@ -70,6 +75,10 @@ class OutboxSender:
             self._task = asyncio.create_task(self._run(), name="liqwatch:outbox")
 
     async def stop(self) -> None:
+        for task in list(self._late):
+            task.cancel()
+        if self._late:
+            await asyncio.gather(*self._late, return_exceptions=True)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -82,6 +91,77 @@ class OutboxSender:
     def wake(self) -> None:
         """New rows were written: look now instead of at the next poll."""
         self._wake.set()
+
+    # --- events whose write is late ------------------------------------------------------------------
+    def send_late(self, saved: asyncio.Future[list[int]], items: Sequence[LateEvent]) -> None:
+        """``saved``: the write of these events, not landed yet. If it still has not in ``late_after_s``,
+        their webhooks go out from memory (a critical alert must not wait for a full disk to be fixed)."""
+        if not items or not self.channels or not isinstance(self.db, Record):
+            return
+        task = asyncio.get_running_loop().create_task(self._send_late(saved, items), name="liqwatch:late")
+        self._late.add(task)
+        task.add_done_callback(self._late.discard)
+
+    async def _send_late(self, saved: asyncio.Future[list[int]], items: Sequence[LateEvent]) -> None:
+        await asyncio.wait([saved], timeout=self.late_after_s)
+        for item in items:
+            took = item.take()
+            while took is None:  # its write is committing at this instant
+                await asyncio.wait([saved], timeout=0.02)
+                took = item.take()
+            if not took:
+                continue  # the write landed: the outbox sends them
+            channels = [c for c in self.channels.values() if c.accepts(item.event.level)]
+            log.warning("webhook: the record has not saved alert %s yet; sending its %s from memory",
+                        item.event.alert_id, ", ".join(c.name for c in channels))
+            await asyncio.gather(*(self._send_from_memory(c, saved, item) for c in channels))
+
+    async def _send_from_memory(self, channel: WebhookChannel, saved: asyncio.Future[list[int]],
+                                item: LateEvent) -> None:
+        event = item.event
+        # No log id yet: an id of its own, stable for this send (it is never sent again from the outbox).
+        n = replace(Notification.from_event(event, 0), id=f"{event.alert_id}@{int(event.time.timestamp() * 1000)}")
+        attempts = 0
+        while True:
+            if not channel.limiter.allow(channel.monotonic()):
+                await asyncio.sleep(max(0.2, channel.limiter.wait_s(channel.monotonic())))
+                continue
+            try:
+                await channel.send(self._get_session(), n)
+            except RetryableError as exc:
+                attempts += 1
+                now = self._now()
+                delay = min(self.backoff_max_s, self.backoff_base_s * 2 ** min(attempts, 30))
+                if now + delay - event.time.timestamp() > channel.retry_for_s:
+                    log.warning("webhook %s: alert %s gave up after %d attempts: %s", channel.name, n.alert_id,
+                                attempts, exc)
+                    self._late_result(saved, item, channel, outbox.mark_failed, now,
+                                      f"gave up after {attempts} attempts: {exc}", n.level.value)
+                    return
+                if saved.done():  # the row is in the record now: the outbox retries it
+                    self._late_result(saved, item, channel, outbox.reschedule, now + delay, str(exc))
+                    return
+                await asyncio.sleep(delay)
+                continue
+            except PermanentError as exc:
+                log.warning("webhook %s: alert %s refused (%s); not retried", channel.name, n.alert_id, exc)
+                self._late_result(saved, item, channel, outbox.mark_failed, self._now(), str(exc), n.level.value)
+                return
+            self.sent += 1
+            self._late_result(saved, item, channel, outbox.mark_delivered, self._now(), n.level.value)
+            return
+
+    def _late_result(self, saved: asyncio.Future[list[int]], item: LateEvent, channel: WebhookChannel,
+                     fn: Callable[..., None], *args: Any) -> None:
+        """Queued behind the event's write: marks the row it inserted (under a lease no sender claims)."""
+        assert isinstance(self.db, Record)
+
+        def log_ids() -> list[int] | None:
+            ok = saved.done() and not saved.cancelled() and saved.exception() is None
+            return saved.result() if ok else None
+
+        done = self.db.submit(late_outcome, log_ids, item.index, channel.name, fn, *args)
+        done.add_done_callback(lambda f: f.cancelled() or f.exception())
 
     # --- work --------------------------------------------------------------------------------------------
     def _now(self) -> float:
