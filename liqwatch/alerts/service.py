@@ -6,11 +6,13 @@ pick-up of acknowledgements made with ``liqwatch alerts ack`` while the app runs
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import sqlite3
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any
@@ -23,6 +25,7 @@ from liqwatch.alerts.delivery.notification import Notification
 from liqwatch.alerts.delivery.outbox_sender import OutboxSender
 from liqwatch.alerts.model import Alert, AlertEvent, AlertState, EventKind
 from liqwatch.alerts.risk_events import RiskEventQueue
+from liqwatch.alerts.shared_alerts import SharedAlerts, save_if_active
 from liqwatch.alerts.takeover import merge_earlier
 from liqwatch.alerts.thresholds import EngineOptions, ThresholdMap
 from liqwatch.clock import Clock, SystemClock
@@ -69,6 +72,7 @@ class AlertService:
         self.storage_error: str | None = None
         """Why the last write failed, if it did (cleared by the next successful write)."""
         self._state = state or AlertState()
+        self._shared = SharedAlerts(self._state.active.values())  # restored: another process may have them too
         self._lock = asyncio.Lock()
         self._last_ack_poll: float | None = None
         self._ack_fetch: asyncio.Future[list[AckRequest]] | None = None
@@ -137,6 +141,7 @@ class AlertService:
 
     async def _update(self, snapshot: MonitorSnapshot, skew_s: Mapping[str, float] | None) -> list[AlertEvent]:
         await self._take_over_earlier()
+        self._drop_taken_elsewhere()
         await self._poll_acks_if_due()
         now = self.clock.now()
         pushed = self.risk_events.drain()
@@ -149,6 +154,13 @@ class AlertService:
             except DeliveryError as exc:
                 log.warning("bell: %s", exc)
         return events
+
+    def _drop_taken_elsewhere(self) -> None:
+        gone = self._shared.taken_elsewhere
+        if gone:
+            self._shared.taken_elsewhere = set()
+            active = {k: a for k, a in self._state.active.items() if a.id not in gone}
+            self._state = replace(self._state, active=MappingProxyType(active))
 
     async def _take_over_earlier(self) -> None:
         """Once the alerts of earlier runs could be read (``open`` on an unreadable record), merge them in:
@@ -163,6 +175,9 @@ class AlertService:
             self._earlier = self.record.submit(alert_rows.load_active)
             return
         state, closes = merge_earlier(self._state, fetch.result(), self.clock.now())
+        # Adopted or superseded, they may be another process's too: their writes are conditional.
+        self._shared.add([*(a for a in state.active.values() if self._state.by_id(a.id) is None),
+                          *(e.alert for e in closes)])
         adopted = len(state.active) - len(self._state.active)
         if adopted or closes:
             log.warning("alerts: the record is readable: %d alert(s) of earlier runs taken over, %d superseded"
@@ -249,38 +264,61 @@ class AlertService:
         saved: asyncio.Future[list[int]] | None = None
         late: list[LateEvent] = []
         sender = self.sender
-        if events:
+        own, shared = self._shared.split(events)
+        if own:
             if sender is not None and not logged_elsewhere:
                 # Should the write be late, these events' webhooks go out from memory (``late.py``).
                 late = [LateEvent(e, i, lambda: sender.clock.now().timestamp())
-                        for i, e in enumerate(events) if self._outbox_for(e)]
-            saved = self.record.submit(save_tracking, events, late, outbox_for=self._outbox_for,
+                        for i, e in enumerate(own) if self._outbox_for(e)]
+            saved = self.record.submit(save_tracking, own, late, outbox_for=self._outbox_for,
                                        log=not logged_elsewhere)
             saved.add_done_callback(self._saved)
+        # A restored alert's events: written unless another process cleared it first (``shared_alerts``);
+        # their webhooks wait for the record (sent from memory, they could go out from both processes).
+        conditional = [(group, self.record.submit(save_if_active, group, outbox_for=self._outbox_for,
+                                                  log=not logged_elsewhere)) for group in shared]
+        for group, future in conditional:
+            future.add_done_callback(functools.partial(self._saved_shared, group[0].alert_id))
         self._state = state
         for event in events:
             if event.kind is EventKind.ACKNOWLEDGED:
                 for listener in self.on_acknowledged:
                     listener(event.alert)
-        if saved is None:
+        writes: list[tuple[list[AlertEvent], asyncio.Future[Any]]] = [(own, saved)] if saved is not None else []
+        writes += conditional
+        if not writes:
             return
-        await self._settle(saved)
-        if late and sender is not None and not saved.done():
+        await self._settle(*(f for _, f in writes))
+        if late and sender is not None and saved is not None and not saved.done():
             sender.send_late(saved, late)
         if logged_elsewhere:
             return
-        log_ids = saved.result() if saved.done() and saved.exception() is None else []
-        to_send = [(e, log_ids[i] if i < len(log_ids) else 0) for i, e in enumerate(events) if e.notify]
+        log_id: dict[int, int] = {}
+        for group, future in writes:
+            landed = future.done() and not future.cancelled() and future.exception() is None
+            ids = future.result() if landed else []
+            if landed and ids is None:
+                continue  # cleared by another process first: it tells the trader, not this one
+            for i, e in enumerate(group):
+                log_id[id(e)] = ids[i] if ids is not None and i < len(ids) else 0
+        to_send = [(e, log_id[id(e)]) for e in events if e.notify and id(e) in log_id]
         if to_send:
             await self._deliver_now(to_send)
 
-    async def _settle(self, future: asyncio.Future[Any]) -> None:
+    async def _settle(self, *futures: asyncio.Future[Any]) -> None:
         wait_s = self.write_wait_s
         if self._wait_until is not None:
             wait_s = max(0.0, self._wait_until - asyncio.get_running_loop().time())
-        await self.record.settle([future], wait_s)
+        await self.record.settle(futures, wait_s)
 
-    def _saved(self, saved: asyncio.Future[list[int]]) -> None:
+    def _saved_shared(self, alert_id: str, saved: asyncio.Future[list[int] | None]) -> None:
+        if not saved.cancelled() and saved.exception() is None and saved.result() is None:
+            log.info("alerts: alert %s was cleared by another process first; not recorded twice", alert_id)
+            self._shared.taken_elsewhere.add(alert_id)
+            return
+        self._saved(saved)
+
+    def _saved(self, saved: asyncio.Future[Any]) -> None:
         if saved.cancelled():
             return
         exc = saved.exception()

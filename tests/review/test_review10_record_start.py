@@ -9,7 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 from liqwatch.alerts.model import EventKind
 from liqwatch.alerts.service import AlertService
@@ -144,8 +143,6 @@ async def test_a_record_locked_at_start_does_not_hold_up_the_start(tmp_path: Pat
         holder.close()
 
 
-@pytest.mark.xfail(strict=True, reason="review10: the app and a check --watch on one database both restore an"
-                   " earlier run's active alert and both clear it: two 'cleared' events and two webhooks")
 async def test_two_processes_restoring_one_alert_clear_it_once(tmp_path: Path) -> None:
     """DEFECT: every ``AlertService.open`` takes over all alerts still active in the record. The README has the
     app and ``check --watch`` share a database; started after a run that left an alert active, both restore
