@@ -9,7 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-
 from liqwatch.alerts.model import EventKind
 from liqwatch.alerts.service import AlertService
 from liqwatch.storage import alert_rows
