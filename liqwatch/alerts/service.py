@@ -6,10 +6,13 @@ pick-up of acknowledgements made with ``liqwatch alerts ack`` while the app runs
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any
@@ -17,10 +20,13 @@ from typing import Any
 from liqwatch.alerts import engine
 from liqwatch.alerts.delivery.channel import DeliveryError, ImmediateChannel
 from liqwatch.alerts.delivery.from_config import Deliveries
+from liqwatch.alerts.delivery.late import LateEvent, save_tracking
 from liqwatch.alerts.delivery.notification import Notification
 from liqwatch.alerts.delivery.outbox_sender import OutboxSender
 from liqwatch.alerts.model import Alert, AlertEvent, AlertState, EventKind
 from liqwatch.alerts.risk_events import RiskEventQueue
+from liqwatch.alerts.shared_alerts import SharedAlerts, save_if_active
+from liqwatch.alerts.takeover import merge_earlier
 from liqwatch.alerts.thresholds import EngineOptions, ThresholdMap
 from liqwatch.clock import Clock, SystemClock
 from liqwatch.storage import alert_rows
@@ -50,6 +56,7 @@ class AlertService:
         state: AlertState | None = None,
         ack_poll_s: float = ACK_POLL_S,
         write_wait_s: float = WRITE_WAIT_S,
+        earlier: asyncio.Future[list[Alert]] | None = None,
     ) -> None:
         self.record = db if isinstance(db, Record) else Record.over(db)
         self.db = self.record
@@ -65,11 +72,14 @@ class AlertService:
         self.storage_error: str | None = None
         """Why the last write failed, if it did (cleared by the next successful write)."""
         self._state = state or AlertState()
+        self._shared = SharedAlerts(self._state.active.values())  # restored: another process may have them too
         self._lock = asyncio.Lock()
         self._last_ack_poll: float | None = None
         self._ack_fetch: asyncio.Future[list[AckRequest]] | None = None
         self._wait_until: float | None = None
         self._background: set[asyncio.Task[None]] = set()
+        self._earlier = earlier
+        """The alerts of earlier runs still to take over (the record could not be read at start)."""
         self.on_acknowledged: list[Callable[[Alert], None]] = []
         """Called with each alert the trader acknowledged (here or with ``liqwatch alerts ack``), after it
         was stored: how the store releases a liquidation it kept listed."""
@@ -90,16 +100,20 @@ class AlertService:
         and snoozes) are restored, and new alert ids get a prefix unique to this run. A record that cannot be
         read now costs the restored alerts, never the start: ids then get a prefix from the time."""
         record = db if isinstance(db, Record) else Record.over(db)
+        earlier: asyncio.Future[list[Alert]] | None = None
         try:
             prefix = await record.run(alert_rows.next_id_prefix)
             active = await record.run(alert_rows.load_active)
         except (sqlite3.Error, StorageError, OSError) as exc:
-            log.error("alerts: the record cannot be read (%s): starting without the alerts of earlier runs", exc)
+            log.error("alerts: the record cannot be read (%s): the alerts of earlier runs are taken over once"
+                      " it can be", exc)
             prefix, active = _time_prefix(), []
+            # Queued ahead of every write of this run: it reads what earlier runs left active.
+            earlier = record.submit(alert_rows.load_active)
         db = record
         state = AlertState(active=MappingProxyType({a.key: a for a in active}), id_prefix=prefix)
         return cls(db, thresholds, clock=clock, deliveries=deliveries, sender=sender, options=options,
-                   state=state, ack_poll_s=ack_poll_s)
+                   state=state, ack_poll_s=ack_poll_s, earlier=earlier)
 
     # --- reading (for the UI) ----------------------------------------------------------------------------
     @property
@@ -126,6 +140,8 @@ class AlertService:
                 self._wait_until = None
 
     async def _update(self, snapshot: MonitorSnapshot, skew_s: Mapping[str, float] | None) -> list[AlertEvent]:
+        await self._take_over_earlier()
+        self._drop_taken_elsewhere()
         await self._poll_acks_if_due()
         now = self.clock.now()
         pushed = self.risk_events.drain()
@@ -138,6 +154,35 @@ class AlertService:
             except DeliveryError as exc:
                 log.warning("bell: %s", exc)
         return events
+
+    def _drop_taken_elsewhere(self) -> None:
+        gone = self._shared.taken_elsewhere
+        if gone:
+            self._shared.taken_elsewhere = set()
+            active = {k: a for k, a in self._state.active.items() if a.id not in gone}
+            self._state = replace(self._state, active=MappingProxyType(active))
+
+    async def _take_over_earlier(self) -> None:
+        """Once the alerts of earlier runs could be read (``open`` on an unreadable record), merge them in:
+        see ``takeover.merge_earlier``. Before this evaluation, so an adopted alert is judged by it."""
+        fetch = self._earlier
+        if fetch is None or not fetch.done():
+            return
+        self._earlier = None
+        if fetch.cancelled() or fetch.exception() is not None:
+            log.warning("alerts: the alerts of earlier runs could not be read: %s; trying again",
+                        None if fetch.cancelled() else fetch.exception())
+            self._earlier = self.record.submit(alert_rows.load_active)
+            return
+        state, closes = merge_earlier(self._state, fetch.result(), self.clock.now())
+        # Adopted or superseded, they may be another process's too: their writes are conditional.
+        self._shared.add([*(a for a in state.active.values() if self._state.by_id(a.id) is None),
+                          *(e.alert for e in closes)])
+        adopted = len(state.active) - len(self._state.active)
+        if adopted or closes:
+            log.warning("alerts: the record is readable: %d alert(s) of earlier runs taken over, %d superseded"
+                        " by this run's", adopted, len(closes))
+        await self._commit(state, closes)
 
     # --- the trader's actions ------------------------------------------------------------------------------
     async def ack(self, alert_id: str) -> bool:
@@ -217,32 +262,63 @@ class AlertService:
         is recorded and sent once it is writable again. While the record is healthy the write is waited
         for (a moment at most), so immediate deliveries carry the log id."""
         saved: asyncio.Future[list[int]] | None = None
-        if events:
-            saved = self.record.submit(alert_rows.save_events, events, outbox_for=self._outbox_for,
+        late: list[LateEvent] = []
+        sender = self.sender
+        own, shared = self._shared.split(events)
+        if own:
+            if sender is not None and not logged_elsewhere:
+                # Should the write be late, these events' webhooks go out from memory (``late.py``).
+                late = [LateEvent(e, i, lambda: sender.clock.now().timestamp())
+                        for i, e in enumerate(own) if self._outbox_for(e)]
+            saved = self.record.submit(save_tracking, own, late, outbox_for=self._outbox_for,
                                        log=not logged_elsewhere)
             saved.add_done_callback(self._saved)
+        # A restored alert's events: written unless another process cleared it first (``shared_alerts``);
+        # their webhooks wait for the record (sent from memory, they could go out from both processes).
+        conditional = [(group, self.record.submit(save_if_active, group, outbox_for=self._outbox_for,
+                                                  log=not logged_elsewhere)) for group in shared]
+        for group, future in conditional:
+            future.add_done_callback(functools.partial(self._saved_shared, group[0].alert_id))
         self._state = state
         for event in events:
             if event.kind is EventKind.ACKNOWLEDGED:
                 for listener in self.on_acknowledged:
                     listener(event.alert)
-        if saved is None:
+        writes: list[tuple[list[AlertEvent], asyncio.Future[Any]]] = [(own, saved)] if saved is not None else []
+        writes += conditional
+        if not writes:
             return
-        await self._settle(saved)
+        await self._settle(*(f for _, f in writes))
+        if late and sender is not None and saved is not None and not saved.done():
+            sender.send_late(saved, late)
         if logged_elsewhere:
             return
-        log_ids = saved.result() if saved.done() and saved.exception() is None else []
-        to_send = [(e, log_ids[i] if i < len(log_ids) else 0) for i, e in enumerate(events) if e.notify]
+        log_id: dict[int, int] = {}
+        for group, future in writes:
+            landed = future.done() and not future.cancelled() and future.exception() is None
+            ids = future.result() if landed else []
+            if landed and ids is None:
+                continue  # cleared by another process first: it tells the trader, not this one
+            for i, e in enumerate(group):
+                log_id[id(e)] = ids[i] if ids is not None and i < len(ids) else 0
+        to_send = [(e, log_id[id(e)]) for e in events if e.notify and id(e) in log_id]
         if to_send:
             await self._deliver_now(to_send)
 
-    async def _settle(self, future: asyncio.Future[Any]) -> None:
+    async def _settle(self, *futures: asyncio.Future[Any]) -> None:
         wait_s = self.write_wait_s
         if self._wait_until is not None:
             wait_s = max(0.0, self._wait_until - asyncio.get_running_loop().time())
-        await self.record.settle([future], wait_s)
+        await self.record.settle(futures, wait_s)
 
-    def _saved(self, saved: asyncio.Future[list[int]]) -> None:
+    def _saved_shared(self, alert_id: str, saved: asyncio.Future[list[int] | None]) -> None:
+        if not saved.cancelled() and saved.exception() is None and saved.result() is None:
+            log.info("alerts: alert %s was cleared by another process first; not recorded twice", alert_id)
+            self._shared.taken_elsewhere.add(alert_id)
+            return
+        self._saved(saved)
+
+    def _saved(self, saved: asyncio.Future[Any]) -> None:
         if saved.cancelled():
             return
         exc = saved.exception()
@@ -297,9 +373,15 @@ class AlertService:
 
 
 def _time_prefix() -> str:
-    """An id prefix without the database's run counter: base 36 of the time, unlike any counter's."""
-    n, digits = int(time.time()), ""
+    """An id prefix without the database's run counter: ``t`` + base 36 of the time and of the pid, unlike
+    any counter's, and unlike another process's started in the same second (the app and a ``check --watch``
+    started together on a locked record) or on a clock stepped back onto an earlier run's second."""
+    return f"t{_base36(int(time.time()))}{_base36(os.getpid())}"
+
+
+def _base36(n: int) -> str:
+    digits = ""
     while n:
         n, r = divmod(n, 36)
         digits = "0123456789abcdefghijklmnopqrstuvwxyz"[r] + digits
-    return "t" + digits
+    return digits or "0"

@@ -65,13 +65,17 @@ def save_events(
     source: str = "engine",
     log: bool = True,
     unchanged_since: Alert | None = None,
+    leased_for: Callable[[AlertEvent], float | None] | None = None,
 ) -> list[int]:
     """In one transaction: the log rows, each alert's latest state, and the outbox rows of every event
     to be sent. Returns the log ids (empty when ``log`` is false: the state is saved alone).
 
     ``unchanged_since``: the alert as the caller read it (another process, e.g. ``liqwatch alerts ack``);
     if the stored row has moved on since (escalated, cleared), nothing is written and ``AlertChanged`` is
-    raised, so that a stale copy never overwrites a newer state."""
+    raised, so that a stale copy never overwrites a newer state.
+
+    ``leased_for(event)``: a lease to write on the event's outbox rows (this process is sending them
+    from memory: no sender claims them), or None."""
     ids: list[int] = []
     if not events:
         return ids
@@ -97,11 +101,13 @@ def save_events(
             log_id = int(cur.lastrowid or 0)
             ids.append(log_id)
             created = to_ts(now or event.time)
-            for channel, payload in outbox_for(event):
+            rows = outbox_for(event)
+            lease = leased_for(event) if rows and leased_for is not None else None
+            for channel, payload in rows:
                 conn.execute(
-                    "INSERT OR IGNORE INTO outbox (created_at, channel, alert_id, log_id, payload, next_attempt_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    (created, channel, a.id, log_id, payload(log_id), created),
+                    "INSERT OR IGNORE INTO outbox (created_at, channel, alert_id, log_id, payload, next_attempt_at,"
+                    " lease_until) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (created, channel, a.id, log_id, payload(log_id), created, lease),
                 )
     return ids
 

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Concatenate, ParamSpec, TypeVar
 
-from liqwatch.storage.db import Database
+from liqwatch.storage.db import BUSY_TIMEOUT_MS, Database
 from liqwatch.storage.migrations import MIGRATIONS, Migration
 
 P = ParamSpec("P")
@@ -23,11 +23,13 @@ class AsyncDatabase:
         self._executor = executor or ThreadPoolExecutor(max_workers=1, thread_name_prefix="liqwatch-db")
 
     @classmethod
-    async def open(cls, path: Path | str, *, migrations: Sequence[Migration] = MIGRATIONS) -> AsyncDatabase:
+    async def open(cls, path: Path | str, *, migrations: Sequence[Migration] = MIGRATIONS,
+                   open_timeout_ms: int = BUSY_TIMEOUT_MS) -> AsyncDatabase:
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="liqwatch-db")
         loop = asyncio.get_running_loop()
         try:
-            db = await loop.run_in_executor(executor, functools.partial(Database.open, path, migrations=migrations))
+            db = await loop.run_in_executor(executor, functools.partial(Database.open, path, migrations=migrations,
+                                                                             open_timeout_ms=open_timeout_ms))
         except BaseException:
             executor.shutdown(wait=False)
             raise

@@ -12,6 +12,7 @@ from typing import Any
 from liqwatch.storage.migrations import MIGRATIONS, Migration, migrate
 
 BUSY_TIMEOUT_MS = 5000
+OPEN_BUSY_TIMEOUT_MS = 500  # a running monitor's open: a locked file is tried again later, not waited out
 
 
 class StorageError(RuntimeError):
@@ -26,13 +27,16 @@ class Database:
         self.path = path
 
     @classmethod
-    def open(cls, path: Path | str, *, migrations: Sequence[Migration] = MIGRATIONS) -> Database:
-        """Open (creating the file and its directory if needed) and bring the schema up to date."""
+    def open(cls, path: Path | str, *, migrations: Sequence[Migration] = MIGRATIONS,
+             open_timeout_ms: int = BUSY_TIMEOUT_MS) -> Database:
+        """Open (creating the file and its directory if needed) and bring the schema up to date.
+        ``open_timeout_ms``: how long the open and the migrations wait for another process's lock; the
+        connection then waits the usual ``BUSY_TIMEOUT_MS``."""
         path = Path(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             created = not path.exists()
-            conn = _connect(str(path))
+            conn = _connect(str(path), open_timeout_ms)
             if created:
                 # Balances and positions are private; SQLite gives the -wal and -shm files the same mode.
                 os.chmod(path, 0o600)
@@ -40,6 +44,8 @@ class Database:
             raise StorageError(f"cannot open the database {path}: {exc}") from None
         db = cls(conn, path)
         db._migrate(migrations)
+        if open_timeout_ms != BUSY_TIMEOUT_MS:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         return db
 
     @classmethod
@@ -92,13 +98,17 @@ class Database:
         self.conn.close()
 
 
-def _connect(target: str) -> sqlite3.Connection:
+def _connect(target: str, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> sqlite3.Connection:
     # Autocommit mode: transactions are explicit (Database.transaction), never opened behind our back.
-    conn = sqlite3.connect(target, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
+    conn = sqlite3.connect(target, isolation_level=None, check_same_thread=False, timeout=busy_timeout_ms / 1000)
     conn.row_factory = sqlite3.Row
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
     if target != ":memory:":
-        conn.execute("PRAGMA journal_mode = WAL")
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+        except BaseException:
+            conn.close()  # a lock at this point must not leak the connection
+            raise
     # FULL: a committed alert survives a power cut too, not only a killed process; writes are few and small.
     conn.execute("PRAGMA synchronous = FULL")
     return conn

@@ -33,14 +33,18 @@ def _row(r: sqlite3.Row) -> OutboxRow:
                      r["created_at"], r["next_attempt_at"], r["status"], r["last_error"], r["lease_until"])
 
 
-def claim_due(db: Database, now: float, lease_s: float, channels: Collection[str], limit: int = 50) -> list[OutboxRow]:
+def claim_due(db: Database, now: float, lease_s: float, channels: Collection[str], limit: int = 50,
+              exclude: Collection[int] = ()) -> list[OutboxRow]:
+    """Lease the due rows of ``channels``; ``exclude``: rows whose outcome this process has queued (sent,
+    the outcome not written yet): never claimed again."""
     if not channels:
         return []
     marks = ", ".join("?" for _ in channels)
+    skip = "".join(f" AND id != {int(i)}" for i in exclude)
     with db.transaction() as conn:
         rows = conn.execute(
             f"SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?"
-            f" AND (lease_until IS NULL OR lease_until < ?) AND channel IN ({marks}) ORDER BY id LIMIT ?",
+            f" AND (lease_until IS NULL OR lease_until < ?) AND channel IN ({marks}){skip} ORDER BY id LIMIT ?",
             (now, now, *channels, limit),
         ).fetchall()
         for r in rows:
@@ -113,3 +117,8 @@ def rows(db: Database, status: str | None = None) -> list[OutboxRow]:
     if status is None:
         return [_row(r) for r in db.query("SELECT * FROM outbox ORDER BY id")]
     return [_row(r) for r in db.query("SELECT * FROM outbox WHERE status = ? ORDER BY id", (status,))]
+
+
+def row_for(db: Database, log_id: int, channel: str) -> OutboxRow | None:
+    found = db.query("SELECT * FROM outbox WHERE log_id = ? AND channel = ?", (log_id, channel))
+    return _row(found[0]) if found else None

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import sqlite3
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -27,7 +28,7 @@ from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from liqwatch.storage.async_db import AsyncDatabase
-from liqwatch.storage.db import Database, StorageError
+from liqwatch.storage.db import OPEN_BUSY_TIMEOUT_MS, Database, StorageError
 from liqwatch.storage.migrations import MIGRATIONS, Migration
 
 log = logging.getLogger(__name__)
@@ -96,6 +97,7 @@ class Record:
         self._reopen_attempts = 0
         self._writes_failing = False
         self._closing = False
+        self._identity = _identity(self.path) if db is not None else None  # (device, inode) of the open file
         self.on_available: list[Callable[[], None]] = []
         """Called each time the database (re)opens: work that waited for it (the outbox) can go on."""
 
@@ -228,12 +230,16 @@ class Record:
             return self._db is not None
         self._reopen_attempts += 1
         try:
-            self._db = await AsyncDatabase.open(self.path, migrations=self._migrations)
+            # A short wait for a lock: another process's lock is tried again in ``reopen_s``, never waited out
+            # at start (the monitor's first line) nor in the worker (writes queue meanwhile).
+            self._db = await AsyncDatabase.open(self.path, migrations=self._migrations,
+                                                open_timeout_ms=OPEN_BUSY_TIMEOUT_MS)
         except FAILURES as exc:
             self._set_unavailable(str(exc) if isinstance(exc, StorageError) else
                                   f"cannot open the database {self.path}: {exc}")
             return False
         self._reopen_attempts = 0
+        self._identity = _identity(self.path)
         if not self._writes_failing:  # open is not writable: only a write that lands says so
             self._set_available()
         for listener in self.on_available:
@@ -246,11 +252,16 @@ class Record:
             if self._db is None and not await self._try_open():
                 await self._pause(self.reopen_s)
                 continue
+            if await self._file_gone():
+                continue
             db = self._db
             assert db is not None
             if not self._queue:
                 self._wake.clear()
-                await self._wake.wait()
+                # Woken by a write, or every ``reopen_s`` to see that the file is still the one open.
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self.reopen_s):
+                        await self._wake.wait()
                 continue
             job = self._queue[0]
             job.attempts += 1
@@ -290,6 +301,21 @@ class Record:
             job.done.set_exception(exc)
             job.done.exception()
 
+    async def _file_gone(self) -> bool:
+        """The file at the path is no longer the one open (deleted, moved away, another file put in its
+        place): writes would go to an unlinked inode that vanishes at exit. Closed, and reopened at its path
+        by the loop; True if so. Checked before every write and every ``reopen_s`` while idle."""
+        if self._identity is None or self.path is None:
+            return False
+        now = _identity(self.path)
+        if now == self._identity or now == _UNKNOWN:
+            return False
+        what = "deleted or moved away" if now is None else "replaced by another file"
+        self._set_unavailable(f"the database file {self.path} was {what} while open; reopening it at its path")
+        self._identity = None
+        await self._reopen()
+        return True
+
     async def _reopen(self) -> None:
         db, self._db = self._db, None
         if db is not None:
@@ -308,6 +334,22 @@ class Record:
         if self._reason is not None and self._reason != "not opened yet":
             log.warning("record: the database is writable again; %d queued write(s) going in", len(self._queue))
         self._reason = None
+
+
+_UNKNOWN = (-1, -1)
+
+
+def _identity(path: Path | None) -> tuple[int, int] | None:
+    """(device, inode) of the file at ``path``; None if there is none; ``_UNKNOWN`` if it cannot be told."""
+    if path is None:
+        return None
+    try:
+        st = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError:
+        return _UNKNOWN
+    return (st.st_dev, st.st_ino)
 
 
 def _name(fn: Callable[..., Any]) -> str:

@@ -1,8 +1,9 @@
 """Turns monitor snapshots into history rows: one equity/margin sample per account per interval, a feed
 incident per stale or reconnecting period, the store's incident lines, and every settled funding payment the
-exchanges booked (once: keyed by the exchange's payment id). Everything a snapshot adds is one write,
-queued on the ``Record`` (one transaction, retried whole until it lands): the snapshot loop never waits for
-the disk."""
+exchanges booked (once: keyed by the exchange's payment id). What a snapshot adds is queued on the ``Record``
+(retried until it lands): the snapshot loop never waits for the disk. Samples go as a droppable write (a
+full queue loses a superseded sample before an alert); incidents, notes and funding as one write that is
+not, in order, so the close of an incident never overtakes its open."""
 
 from __future__ import annotations
 
@@ -35,13 +36,15 @@ class _Batch:
     funding: dict[str, list[FundingPayment]] = field(default_factory=dict)
 
     def empty(self) -> bool:
-        return not (self.samples or self.opens or self.closes or self.notes or self.funding)
+        return not (self.samples or self.events())
+
+    def events(self) -> bool:
+        return bool(self.opens or self.closes or self.notes or self.funding)
 
 
 def _write(db: Database, batch: _Batch) -> None:
     # One transaction: a retry after a failure never writes half a batch twice.
     with db.transaction():
-        history.add_samples(db, batch.samples)
         for account, channel in batch.closes:
             # By (account, channel), not by row id: the row may still be queued behind this write.
             history.close_feed_incident(db, account, channel, batch.time)
@@ -107,7 +110,10 @@ class HistoryRecorder:
         if batch.empty():
             self._funding_seen = funding_now
             return
-        self.db.submit(_write, batch)
+        if batch.samples:
+            self.db.submit_droppable(history.add_samples, batch.samples)
+        if batch.events():
+            self.db.submit(_write, batch)
         if funding_now is not self._funding_seen:
             # Only what the store still holds can come again (its ledger is bounded): forget the rest.
             self._funding_written = {(a, history.payment_key(p)) for a, p in funding_now}

@@ -38,8 +38,6 @@ def _remove_database(path: Path) -> None:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
-@pytest.mark.xfail(strict=True, reason="review10: after the database file is deleted (or moved away) under a"
-                   " running monitor, every write lands in the unlinked file and the record still says ok")
 async def test_alerts_raised_after_the_database_file_is_deleted_reach_a_database_at_its_path(tmp_path: Path) -> None:
     """DEFECT: the record keeps writing through the connection it has: once the file is deleted (a clean-up
     script, `rm ~/.local/share/liqwatch/*` to "start afresh", a restore that moves another file in place) every
@@ -163,8 +161,6 @@ async def test_a_write_that_can_never_land_does_not_wedge_the_alerts_behind_it(t
         await record.aclose()
 
 
-@pytest.mark.xfail(strict=True, reason="review10: history batches are queued as non-droppable, so a full queue"
-                   " drops an alert's write (and its webhook) before a superseded history sample")
 async def test_a_full_queue_drops_history_before_an_alert(tmp_path: Path) -> None:
     """DEFECT: the record's contract (``Record`` docstring): when the queue is full "the oldest write marked
     droppable (a history sample, ...) goes first; alerts go only when nothing else is left". But

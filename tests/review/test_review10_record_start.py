@@ -9,8 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from liqwatch.alerts.model import EventKind
 from liqwatch.alerts.service import AlertService
 from liqwatch.storage import alert_rows
@@ -33,8 +31,6 @@ def _active(path: Path) -> list[tuple[str, str]]:
         conn.close()
 
 
-@pytest.mark.xfail(strict=True, reason="review10: an alert of an earlier run is never cleared when the record"
-                   " was locked at start: it stays active in the record forever")
 async def test_an_active_alert_of_an_earlier_run_clears_after_a_start_on_a_locked_record(tmp_path: Path) -> None:
     """DEFECT: ``AlertService.open`` on a record it cannot read at the moment (locked by another process,
     e.g. a ``check --watch`` writing, or a backup) starts "without the alerts of earlier runs" and never
@@ -75,8 +71,6 @@ async def test_an_active_alert_of_an_earlier_run_clears_after_a_start_on_a_locke
         await record.aclose()
 
 
-@pytest.mark.xfail(strict=True, reason="review10: two services started in the same second on an unreadable"
-                   " record get the same alert-id prefix, so their alerts overwrite each other's rows")
 def test_two_starts_on_an_unreadable_record_in_one_second_get_distinct_id_prefixes(
         tmp_path: Path) -> None:
     """DEFECT: the fallback prefix (``_time_prefix``) is the wall-clock second in base 36. The app and a
@@ -120,8 +114,6 @@ async def test_control_next_id_prefix_is_a_run_counter(tmp_path: Path) -> None:
         await record.aclose()
 
 
-@pytest.mark.xfail(strict=True, reason="review10: a database locked at start holds the start for the whole 5 s"
-                   " busy timeout (check --watch's first line at 5.7 s instead of 1.6 s)")
 async def test_a_record_locked_at_start_does_not_hold_up_the_start(tmp_path: Path) -> None:
     """DEFECT: ``Record.open`` makes its first attempt with the connection's full busy timeout (5 s: the
     migrations need the write lock), and ``AlertRuntime.__aenter__`` awaits it before the monitor's first
@@ -150,8 +142,6 @@ async def test_a_record_locked_at_start_does_not_hold_up_the_start(tmp_path: Pat
         holder.close()
 
 
-@pytest.mark.xfail(strict=True, reason="review10: the app and a check --watch on one database both restore an"
-                   " earlier run's active alert and both clear it: two 'cleared' events and two webhooks")
 async def test_two_processes_restoring_one_alert_clear_it_once(tmp_path: Path) -> None:
     """DEFECT: every ``AlertService.open`` takes over all alerts still active in the record. The README has the
     app and ``check --watch`` share a database; started after a run that left an alert active, both restore

@@ -31,8 +31,6 @@ def _short_busy_timeout(db: Database) -> None:
     db.conn.execute("PRAGMA busy_timeout = 50")
 
 
-@pytest.mark.xfail(strict=True, reason="review10: while the record cannot be written no webhook goes out at"
-                   " all: a critical alert reaches the phone only when the disk/lock is fixed, hours later")
 async def test_a_critical_alert_reaches_the_webhook_while_the_record_stays_unwritable(tmp_path: Path) -> None:
     """DEFECT: webhooks are sent only from outbox rows, and the outbox row is written in the same queued
     transaction as the alert. While the database stays locked or the disk full, the alert is shown on screen
@@ -87,8 +85,6 @@ class _LockingReceiver(Receiver):
         return await super()._handle(request)
 
 
-@pytest.mark.xfail(strict=True, reason="review10: a webhook delivered while the record is locked is sent again"
-                   " once its lease runs out: mark_delivered is a one-shot run(), never retried")
 async def test_a_webhook_sent_while_the_record_locks_is_not_sent_twice(tmp_path: Path,
                                                                      caplog: pytest.LogCaptureFixture) -> None:
     """DEFECT: ``OutboxSender._send_row`` posts the row, then records the delivery with ``record.run``

@@ -4,7 +4,9 @@ A row is marked delivered only after the receiver answered 2xx, and the claim's 
 process from sending it meanwhile; so each notification reaches a receiver once, except if this process
 dies in the instant between the receiver's answer and the database write (the payload's ``id`` lets a
 receiver drop that duplicate). Failures are retried with exponential backoff until the webhook's
-``retry_for_s`` runs out.
+``retry_for_s`` runs out. An outcome (delivered, retry later, given up) is queued on the ``Record``, retried
+until it lands: a lock at that moment never loses it, and the row is not claimed again meanwhile.
+The webhooks of an event whose write is late are sent from memory (``send_late``, ``late.py``).
 """
 
 from __future__ import annotations
@@ -12,11 +14,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from types import TracebackType
+from typing import Any
 
 import aiohttp
 
+from liqwatch.alerts.delivery.late import LATE_AFTER_S, LateEvent, late_outcome
 from liqwatch.alerts.delivery.notification import Notification
 from liqwatch.alerts.delivery.webhooks import PermanentError, RetryableError, WebhookChannel
 from liqwatch.clock import Clock, SystemClock
@@ -51,6 +56,9 @@ class OutboxSender:
         self._own_session = session is None
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._outcomes: set[int] = set()  # rows whose outcome is queued, not yet written: never re-claimed
+        self._late: set[asyncio.Task[None]] = set()
+        self.late_after_s = LATE_AFTER_S
         self.sent = 0
 
     # --- lifecycle ---------------------------------------------------------------------------------------
@@ -67,6 +75,10 @@ class OutboxSender:
             self._task = asyncio.create_task(self._run(), name="liqwatch:outbox")
 
     async def stop(self) -> None:
+        for task in list(self._late):
+            task.cancel()
+        if self._late:
+            await asyncio.gather(*self._late, return_exceptions=True)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -80,6 +92,77 @@ class OutboxSender:
         """New rows were written: look now instead of at the next poll."""
         self._wake.set()
 
+    # --- events whose write is late ------------------------------------------------------------------
+    def send_late(self, saved: asyncio.Future[list[int]], items: Sequence[LateEvent]) -> None:
+        """``saved``: the write of these events, not landed yet. If it still has not in ``late_after_s``,
+        their webhooks go out from memory (a critical alert must not wait for a full disk to be fixed)."""
+        if not items or not self.channels or not isinstance(self.db, Record):
+            return
+        task = asyncio.get_running_loop().create_task(self._send_late(saved, items), name="liqwatch:late")
+        self._late.add(task)
+        task.add_done_callback(self._late.discard)
+
+    async def _send_late(self, saved: asyncio.Future[list[int]], items: Sequence[LateEvent]) -> None:
+        await asyncio.wait([saved], timeout=self.late_after_s)
+        for item in items:
+            took = item.take()
+            while took is None:  # its write is committing at this instant
+                await asyncio.wait([saved], timeout=0.02)
+                took = item.take()
+            if not took:
+                continue  # the write landed: the outbox sends them
+            channels = [c for c in self.channels.values() if c.accepts(item.event.level)]
+            log.warning("webhook: the record has not saved alert %s yet; sending its %s from memory",
+                        item.event.alert_id, ", ".join(c.name for c in channels))
+            await asyncio.gather(*(self._send_from_memory(c, saved, item) for c in channels))
+
+    async def _send_from_memory(self, channel: WebhookChannel, saved: asyncio.Future[list[int]],
+                                item: LateEvent) -> None:
+        event = item.event
+        # No log id yet: an id of its own, stable for this send (it is never sent again from the outbox).
+        n = replace(Notification.from_event(event, 0), id=f"{event.alert_id}@{int(event.time.timestamp() * 1000)}")
+        attempts = 0
+        while True:
+            if not channel.limiter.allow(channel.monotonic()):
+                await asyncio.sleep(max(0.2, channel.limiter.wait_s(channel.monotonic())))
+                continue
+            try:
+                await channel.send(self._get_session(), n)
+            except RetryableError as exc:
+                attempts += 1
+                now = self._now()
+                delay = min(self.backoff_max_s, self.backoff_base_s * 2 ** min(attempts, 30))
+                if now + delay - event.time.timestamp() > channel.retry_for_s:
+                    log.warning("webhook %s: alert %s gave up after %d attempts: %s", channel.name, n.alert_id,
+                                attempts, exc)
+                    self._late_result(saved, item, channel, outbox.mark_failed, now,
+                                      f"gave up after {attempts} attempts: {exc}", n.level.value)
+                    return
+                if saved.done():  # the row is in the record now: the outbox retries it
+                    self._late_result(saved, item, channel, outbox.reschedule, now + delay, str(exc))
+                    return
+                await asyncio.sleep(delay)
+                continue
+            except PermanentError as exc:
+                log.warning("webhook %s: alert %s refused (%s); not retried", channel.name, n.alert_id, exc)
+                self._late_result(saved, item, channel, outbox.mark_failed, self._now(), str(exc), n.level.value)
+                return
+            self.sent += 1
+            self._late_result(saved, item, channel, outbox.mark_delivered, self._now(), n.level.value)
+            return
+
+    def _late_result(self, saved: asyncio.Future[list[int]], item: LateEvent, channel: WebhookChannel,
+                     fn: Callable[..., None], *args: Any) -> None:
+        """Queued behind the event's write: marks the row it inserted (under a lease no sender claims)."""
+        assert isinstance(self.db, Record)
+
+        def log_ids() -> list[int] | None:
+            ok = saved.done() and not saved.cancelled() and saved.exception() is None
+            return saved.result() if ok else None
+
+        done = self.db.submit(late_outcome, log_ids, item.index, channel.name, fn, *args)
+        done.add_done_callback(lambda f: f.cancelled() or f.exception())
+
     # --- work --------------------------------------------------------------------------------------------
     def _now(self) -> float:
         return self.clock.now().timestamp()
@@ -92,7 +175,8 @@ class OutboxSender:
 
     async def run_once(self) -> int:
         """Send what is due now; returns how many rows were attempted."""
-        rows = await self.db.run(outbox.claim_due, self._now(), self.lease_s, list(self.channels))
+        rows = await self.db.run(outbox.claim_due, self._now(), self.lease_s, list(self.channels),
+                                 exclude=tuple(self._outcomes))
         by_channel: dict[str, list[OutboxRow]] = {}
         for row in rows:
             by_channel.setdefault(row.channel, []).append(row)
@@ -119,11 +203,11 @@ class OutboxSender:
             # "liquidation imminent" must not arrive today as if it were news.
             message = f"expired unsent after {now - row.created_at:.0f} s"
             log.warning("webhook %s: alert %s %s", channel.name, row.alert_id, message)
-            await self.db.run(outbox.mark_failed, row, now, message, n.level.value)
+            await self._outcome(outbox.mark_failed, row, now, message, n.level.value)
             return
         wait = channel.limiter.wait_s(channel.monotonic())
         if wait > 0 or not channel.limiter.allow(channel.monotonic()):
-            await self.db.run(outbox.reschedule, row, now + max(wait, 1.0), None, attempted=False)
+            await self._outcome(outbox.reschedule, row, now + max(wait, 1.0), None, attempted=False)
             return
         try:
             await channel.send(self._get_session(), n)
@@ -132,10 +216,10 @@ class OutboxSender:
             return
         except PermanentError as exc:
             log.warning("webhook %s: alert %s refused (%s); not retried", channel.name, row.alert_id, exc)
-            await self.db.run(outbox.mark_failed, row, self._now(), str(exc), n.level.value)
+            await self._outcome(outbox.mark_failed, row, self._now(), str(exc), n.level.value)
             return
         self.sent += 1
-        await self.db.run(outbox.mark_delivered, row, self._now(), n.level.value)
+        await self._outcome(outbox.mark_delivered, row, self._now(), n.level.value)
 
     async def _retry_or_give_up(self, channel: WebhookChannel, row: OutboxRow, n: Notification, error: str,
                                 retry_after_s: float | None) -> None:
@@ -146,10 +230,26 @@ class OutboxSender:
         if now + delay - row.created_at > channel.retry_for_s:
             message = f"gave up after {row.attempts + 1} attempts: {error}"
             log.warning("webhook %s: alert %s %s", channel.name, row.alert_id, message)
-            await self.db.run(outbox.mark_failed, row, now, message, n.level.value)
+            await self._outcome(outbox.mark_failed, row, now, message, n.level.value)
             return
         log.info("webhook %s: alert %s not delivered (%s); retry in %.1f s", channel.name, row.alert_id, error, delay)
-        await self.db.run(outbox.reschedule, row, now + delay, error)
+        await self._outcome(outbox.reschedule, row, now + delay, error)
+
+    async def _outcome(self, fn: Callable[..., None], row: OutboxRow, *args: Any, **kwargs: Any) -> None:
+        """Record what became of ``row``: queued on the record (in order, retried until it lands), and the
+        row kept from being claimed again until it has, so a lock at this moment never sends it twice."""
+        if not isinstance(self.db, Record):
+            await self.db.run(fn, row, *args, **kwargs)
+            return
+        self._outcomes.add(row.id)
+        done = self.db.submit(fn, row, *args, **kwargs)
+
+        def landed(f: asyncio.Future[Any]) -> None:
+            self._outcomes.discard(row.id)
+            if not f.cancelled() and f.exception() is not None:
+                log.error("webhook: the outcome of alert %s's row was not recorded: %s", row.alert_id, f.exception())
+
+        done.add_done_callback(landed)
 
     async def _run(self) -> None:
         names = list(self.channels)
