@@ -76,9 +76,18 @@ def test_a_marker_left_by_a_dead_process_is_reported_once(tmp_path: Path) -> Non
     assert [(s.pid, s.seen_at) for s in found] == [(dead.pid, now - timedelta(minutes=3))]
     assert found[0].message() == (f"liqwatch stopped uncleanly at about 2026-05-01 11:57:00 UTC "
                                   f"(last seen alive; pid {dead.pid})")
-    me.stop(now)  # a clean exit
-    assert not me.path.exists()
-    assert RunMarker(directory).start(now) == []  # claimed: reported once only
+    # Not yet in the record: a run that ends now puts it back for the next start ...
+    me.stop(now)
+    again = RunMarker(directory)
+    stops = again.start(now)
+    assert [s.pid for s in stops] == [dead.pid]
+    other = RunMarker(directory, pid=2**22 + 999)
+    assert other.start(now) == []  # claimed by a process still running: not reported twice
+    other.stop(now)
+    again.reported(stops[0])  # its alert landed in the record: the claim goes
+    again.stop(now)  # a clean exit
+    assert not again.path.exists()
+    assert RunMarker(directory).start(now) == []  # recorded: reported once only
     assert running.path.exists()
 
 
