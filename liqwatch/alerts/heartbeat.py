@@ -33,6 +33,7 @@ from liqwatch.store import MonitorSnapshot
 log = logging.getLogger(__name__)
 
 TOUCH_S = 5.0  # how often the run marker's "last seen" moves on
+CONFIRM_WAIT_S = 2.0  # at exit, how long an unclean stop's marker waits for the record to confirm its alert
 
 
 def heartbeat_target(cfg: HeartbeatConfig, deliveries: Deliveries, environ: Mapping[str, str]
@@ -123,6 +124,10 @@ class Heartbeat:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        if self._check is not None and not self._check.done():
+            # An unclean stop's alert just written (a one-shot `check`): let the record say so, or its
+            # marker goes back and the next start reports it again. Not long: a locked record says nothing.
+            await asyncio.wait([self._check], timeout=CONFIRM_WAIT_S)
         error = None
         if ev is not None and not isinstance(ev, (asyncio.CancelledError, KeyboardInterrupt, SystemExit)):
             error = type(ev).__name__

@@ -157,3 +157,21 @@ async def test_an_unclean_stop_is_reported_by_the_next_start(tmp_path: Path) -> 
     unclean = [a for a in alerts if "stopped uncleanly" in a["message"]]
     assert len(unclean) == 1, (alerts, err.decode())
     assert f"pid {first.pid}" in unclean[0]["message"] and unclean[0]["level"] == "warning"
+
+
+async def test_a_one_shot_run_that_records_an_unclean_stop_releases_its_marker(tmp_path: Path) -> None:
+    """The claim goes once the alert is in the record, even for a run that evaluates once and exits at once
+    (`liqwatch check`): the next start does not report the same stop again."""
+    from liqwatch.alerts.runtime import AlertRuntime
+    from liqwatch.config.settings import Settings
+    from liqwatch.storage.run_marker import marker_dir
+
+    db_path = tmp_path / "liqwatch.sqlite3"
+    dead = RunMarker(marker_dir(db_path), pid=2**22 + 12345)  # above any pid_max default: no such process
+    dead.start(datetime.now(UTC) - timedelta(minutes=10))
+    for _ in range(2):
+        async with AlertRuntime(Settings(), db_path=db_path) as alerting:
+            await alerting.on_snapshot(Scenario().tick(59_000.0))
+            stops = [a for a in alerting.service.alerts() if "stopped uncleanly" in a.message]
+        assert list(marker_dir(db_path).iterdir()) == []
+        assert len(stops) == 1  # the first run raised it; the second restored it, and found no marker
