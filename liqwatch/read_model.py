@@ -94,6 +94,8 @@ class MonitorSnapshot:
     #: The event loop's last stall over a second (liqwatch.loop_lag), while it is reported: values received
     #: around it are held not fresh, and the loop-lag alert carries it.
     loop_lag_s: float | None = None
+    #: The store's monotonic clock when ``time`` was read: how evaluation tells a step of the wall clock.
+    monotonic: float | None = None
 
     def account(self, name: str) -> AccountView:
         for a in self.accounts:
@@ -127,6 +129,7 @@ def snapshot(store: MonitorStore) -> MonitorSnapshot:
         incidents=tuple(store.incidents),
         funding_payments=store._funding_payments(),
         loop_lag_s=lag.lag_in_effect(now_mono) if lag is not None else None,
+        monotonic=now_mono,
     )
 
 

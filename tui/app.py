@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 from collections.abc import Callable, Iterable
 from typing import ClassVar
 
@@ -16,6 +17,7 @@ from textual.binding import BindingType
 from textual.screen import Screen
 
 from liqwatch.config.settings import UiSettings
+from liqwatch.storage.record import CLOSE_WAIT_S
 from tui.backend import Backend, Connect
 from tui.bindings import APP_BINDINGS, key_help, unknown_actions
 from tui.screens.confirm_quit import ConfirmQuitScreen
@@ -43,6 +45,7 @@ class LiqwatchApp(App[None]):
         self._connect = None if backend is not None else connect
         self._stop_after_s = stop_after_s
         self._feeds: asyncio.Task[None] | None = None
+        self._sigterm = False
 
     def get_default_screen(self) -> Screen[None]:
         return self.monitor
@@ -62,6 +65,8 @@ class LiqwatchApp(App[None]):
             self._feeds = asyncio.create_task(self._run_feeds(self._connect), name="liqwatch-feeds")
         if self._stop_after_s is not None:
             self.set_timer(self._stop_after_s, self.exit)
+        self._sigterm = _on_sigterm(self.exit)
+
 
     async def _run_feeds(self, connect: Connect) -> None:
         try:
@@ -75,11 +80,15 @@ class LiqwatchApp(App[None]):
             self.notify(f"cannot start the feeds: {exc}", severity="error", timeout=60)
 
     async def on_unmount(self) -> None:
+        if self._sigterm:
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGTERM)  # its default action again
+            self._sigterm = False
         # Close sockets and the emulator before the loop ends, rather than leaving tasks to be destroyed.
         if self._feeds is not None:
             self._feeds.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await asyncio.wait_for(self._feeds, timeout=5)
+                # Time for the record to land its queue (its aclose waits up to CLOSE_WAIT_S), then go.
+                await asyncio.wait_for(self._feeds, timeout=CLOSE_WAIT_S + 5)
 
     # --- app-wide actions ------------------------------------------------------------------------------
     def action_help(self) -> None:
@@ -127,6 +136,19 @@ class LiqwatchApp(App[None]):
                 await self.run_action(action)
 
         return run
+
+
+def _on_sigterm(exit_app: Callable[[], object]) -> bool:
+    """SIGTERM (systemctl stop, docker stop, kill) quits the App as `q` does, without asking: the feeds and
+    the alerts close on unmount ("liqwatch stopped" sent, the record's queue given its chance, the run
+    marker removed). False where no handler can be installed (not the main thread, no such signal)."""
+    if not hasattr(signal, "SIGTERM"):
+        return False
+    try:
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, exit_app)
+    except (NotImplementedError, RuntimeError, ValueError):
+        return False
+    return True
 
 
 def make_app(ui: UiSettings | None = None, *, backend: Backend | None = None, connect: Connect | None = None,

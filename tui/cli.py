@@ -17,6 +17,7 @@ from liqwatch.commands import COMMAND_MODULES
 from liqwatch.commands.errors import EXIT_USAGE, UserError
 from liqwatch.feeds.recorder import RecordFileError
 from liqwatch.redact import install_redaction
+from liqwatch.stop_signal import EXIT_TERMINATED, Terminated
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -87,6 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RecordFileError as exc:  # raised once the monitor opens the file, after the command has started
         print(f"liqwatch {args.command}: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except Terminated:  # SIGTERM (systemctl stop, docker stop), after a clean stop
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         return 130
 

@@ -55,6 +55,17 @@ def _fit(spans: Sequence[Span], width: int) -> Line:
     return tuple(out)
 
 
+def record_note(record: str) -> str | None:
+    """Why NOT RECORDING, in full, for the alert history screen (``h``): the header has room for the marker
+    only. None while the record is ``ok``."""
+    if record == "ok":
+        return None
+    reason = record.removeprefix("unavailable: ")
+    return (f"NOT RECORDING: {reason}. Alerts are still shown, rung and kept in order; they are written, and"
+            " their webhooks sent, once the database can be written again (tried every few seconds). The"
+            " file is never overwritten or deleted.")
+
+
 def header_lines(snap: MonitorSnapshot, alerts: Sequence[Alert], width: int, label: str = "",
                  record: str = "ok") -> list[Line]:
     """Two lines; ``label`` (what is watched, e.g. the demo's emulator) ends the second when it fits.

@@ -16,7 +16,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from types import MappingProxyType
 
-from liqwatch.alerts import messages, position_activity
+from liqwatch.alerts import messages, position_activity, wall_steps
 from liqwatch.alerts.model import (
     Alert,
     AlertEvent,
@@ -243,6 +243,7 @@ def evaluate(
 ) -> tuple[AlertState, list[AlertEvent]]:
     """The next state and what changed. ``skew_s``: local minus exchange clock per account, when known;
     ``risk_events``: typed events pushed by feeds since the last call (see ``RiskEventQueue``)."""
+    state = wall_steps.follow(state, snapshot)  # durations keep their length across a wall-clock step
     b = _Builder(state, now, options)
     b.liquidated = {a.name: a.liquidations[-1].describe() for a in snapshot.accounts if a.liquidations}
     observed = observe(state, snapshot, thresholds, now, skew_s, options)

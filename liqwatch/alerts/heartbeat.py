@@ -25,12 +25,15 @@ from liqwatch.alerts.risk_events import RiskEvent, RiskEventKind, RiskEventQueue
 from liqwatch.clock import Clock, SystemClock
 from liqwatch.config.alerts import Webhook
 from liqwatch.config.heartbeat import Heartbeat as HeartbeatConfig
+from liqwatch.storage.db import Database
+from liqwatch.storage.record import Record
 from liqwatch.storage.run_marker import RunMarker, UncleanStop, marker_dir
 from liqwatch.store import MonitorSnapshot
 
 log = logging.getLogger(__name__)
 
 TOUCH_S = 5.0  # how often the run marker's "last seen" moves on
+CONFIRM_WAIT_S = 2.0  # at exit, how long an unclean stop's marker waits for the record to confirm its alert
 
 
 def heartbeat_target(cfg: HeartbeatConfig, deliveries: Deliveries, environ: Mapping[str, str]
@@ -70,6 +73,9 @@ class Heartbeat:
         self._last_ping: float | None = None
         self._task: asyncio.Task[None] | None = None
         self._session: aiohttp.ClientSession | None = None
+        #: Unclean stops of earlier runs reported (pushed as alerts) but not yet known to be in the record.
+        self.unrecorded: list[UncleanStop] = []
+        self._check: asyncio.Future[set[str]] | None = None
 
     @classmethod
     def from_config(cls, cfg: HeartbeatConfig, deliveries: Deliveries, marker: RunMarker,
@@ -88,8 +94,26 @@ class Heartbeat:
         except OSError as exc:
             log.warning("run marker: %s; an unclean stop of this run will not be reported", exc)
             stops = []
+        self.unrecorded = list(stops)
         self._task = asyncio.create_task(self._run(), name="liqwatch:heartbeat")
         return stops
+
+    def confirm(self, record: Record) -> None:
+        """After an evaluation: ask the record (queued behind the alerts' writes, so it answers once they
+        landed) whether the unclean-stop alerts are in; each one that is releases its marker for good. A
+        marker whose alert never lands is kept for the next start (``RunMarker.stop``)."""
+        if not self.unrecorded or (self._check is not None and not self._check.done()):
+            return
+        self._check = record.submit_droppable(recorded_messages, [s.message() for s in self.unrecorded])
+        self._check.add_done_callback(self._checked)
+
+    def _checked(self, done: asyncio.Future[set[str]]) -> None:
+        if done.cancelled() or done.exception() is not None:
+            return  # not known: asked again after the next evaluation
+        found = done.result()
+        for stop in [s for s in self.unrecorded if s.message() in found]:
+            self.unrecorded.remove(stop)
+            self.marker.reported(stop)
 
     async def stop(self, et: type[BaseException] | None = None, ev: BaseException | None = None,
                    tb: TracebackType | None = None) -> None:
@@ -100,6 +124,10 @@ class Heartbeat:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        if self._check is not None and not self._check.done():
+            # An unclean stop's alert just written (a one-shot `check`): let the record say so, or its
+            # marker goes back and the next start reports it again. Not long: a locked record says nothing.
+            await asyncio.wait([self._check], timeout=CONFIRM_WAIT_S)
         error = None
         if ev is not None and not isinstance(ev, (asyncio.CancelledError, KeyboardInterrupt, SystemExit)):
             error = type(ev).__name__
@@ -159,6 +187,15 @@ class Heartbeat:
                     self.marker.touch(self.clock.now())
             except Exception:
                 log.exception("heartbeat: failed; carrying on")
+
+
+def recorded_messages(db: Database, messages: list[str]) -> set[str]:
+    """Which of ``messages`` an alert in the record carries."""
+    if not messages:
+        return set()
+    marks = ", ".join("?" for _ in messages)
+    rows = db.query(f"SELECT message FROM alerts WHERE message IN ({marks})", tuple(messages))
+    return {str(r["message"]) for r in rows}
 
 
 def unclean_stop_event(stop: UncleanStop) -> RiskEvent:

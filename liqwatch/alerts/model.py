@@ -195,6 +195,9 @@ class AlertState:
     last_sent: Mapping[str, datetime] = field(default_factory=lambda: MappingProxyType({}))
     #: What position activity compares the next snapshot with (``liqwatch.alerts.position_activity``).
     activity: ActivityState | None = None
+    #: The last evaluated snapshot's (wall, monotonic) readings: how a wall-clock step is seen
+    #: (``liqwatch.alerts.wall_steps``).
+    clock_ref: tuple[datetime, float] | None = None
 
     def by_id(self, alert_id: str) -> Alert | None:
         for alert in self.active.values():

@@ -7,9 +7,11 @@ per position (``AlertRule.POSITION_ACTIVITY``) from what it returns.
 
 Not reported:
 - the first snapshot of a run, or of an account (nothing to compare with);
-- anything across a gap in its data: an account is compared only between snapshots where it is synced and
-  every channel LIVE; after a gap its first live snapshot is a new baseline (a position that closed while
-  blind is reported by the store's own check, with the exchange's history);
+- across a gap in its data (an account is live when synced and every channel LIVE), what a liquidation could
+  explain: the positions last seen live are kept through the gap and compared with the first live ones after
+  it, and a new position, a larger one, a leverage or margin-mode change is reported (a liquidation cannot
+  open, grow or re-lever a position), but a reduction or a close is not: that is the store's own check, with
+  the exchange's history ("closed while the stream was blind");
 - a liquidation or an auto-deleveraging, which raise their own alert: a reduction or a close waits
   ``GRACE_S`` (the exchange may send the fill after the position update) and is dropped if that position
   was liquidated or deleveraged within ``GRACE_S`` of it;
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from types import MappingProxyType
 
@@ -69,12 +71,14 @@ class _Pending:
 
 @dataclass(frozen=True, slots=True)
 class ActivityState:
-    #: Per account live in the last snapshot: its positions then.
+    #: Per account: its positions in its last live snapshot (kept through a gap in its data).
     seen: Mapping[str, Mapping[Key, Seen]] = field(default_factory=lambda: MappingProxyType({}))
     #: Reductions and closes waiting out ``GRACE_S`` (a liquidation's fill may still come).
     pending: tuple[_Pending, ...] = ()
     #: (account, symbol, side) -> when a liquidation or ADL of it was last seen; side "" for any side.
     forced: Mapping[tuple[str, str, str], datetime] = field(default_factory=lambda: MappingProxyType({}))
+    #: Accounts not live in the last snapshot: their next comparison is across a gap.
+    blind: frozenset[str] = frozenset()
 
 
 def _num(x: float | None) -> str:
@@ -164,16 +168,27 @@ def step(state: ActivityState | None, snapshot: MonitorSnapshot, fresh_incidents
         else:
             pending.append(p)
     seen: dict[str, Mapping[Key, Seen]] = {}
+    blind: set[str] = set()
     for view in snapshot.accounts:
+        before = state.seen.get(view.name)
         if not _live(view):
-            continue  # no baseline across a gap: its first live snapshot after it starts a new one
+            if before is not None:
+                seen[view.name] = before  # the baseline waits for the data to be back
+            blind.add(view.name)
+            continue
         now_held = _positions(view)
         seen[view.name] = MappingProxyType(now_held)
-        before = state.seen.get(view.name)
         if before is None:
             continue
+        gap = view.name in state.blind
         for key in sorted(set(before) | set(now_held)):
-            text, reduces = compare(before.get(key), now_held.get(key), f"{key[0]} {key[1]}")
+            was, held = before.get(key), now_held.get(key)
+            if gap:
+                if held is None:
+                    continue  # closed while blind: the store's check, with the exchange's history
+                if was is not None and held.size < was.size:
+                    was = replace(was, size=held.size)  # a reduction may be a liquidation's: not ours to say
+            text, reduces = compare(was, held, f"{key[0]} {key[1]}")
             if text is None:
                 continue
             activity = Activity(view.name, key[0], key[1], text)
@@ -181,4 +196,4 @@ def step(state: ActivityState | None, snapshot: MonitorSnapshot, fresh_incidents
                 pending.append(_Pending(activity, now))
             else:
                 out.append(activity)
-    return ActivityState(MappingProxyType(seen), tuple(pending), MappingProxyType(forced)), out
+    return ActivityState(MappingProxyType(seen), tuple(pending), MappingProxyType(forced), frozenset(blind)), out

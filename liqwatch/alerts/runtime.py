@@ -136,6 +136,8 @@ class AlertRuntime:
         events = await self.service.update(snapshot, skew_s=skew_s)
         if self.heartbeat is not None:
             self.heartbeat.alive(snapshot, len(self.service.alerts()))
+            if self.db is not None:
+                self.heartbeat.confirm(self.db)  # an unclean stop's marker goes once its alert is recorded
         # History and retention are queued on the record like the alerts: a full disk or a locked file
         # delays them, and never the monitor; and whatever else goes wrong there costs the plots only.
         try:

@@ -33,7 +33,6 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import asyncio
 
     from liqwatch.commands.errors import UserError
     from liqwatch.feeds.recorder import RecordFileError
@@ -44,8 +43,10 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--watch must be > 0", EXIT_STALE)
     if not args.speed > 0 or (args.speed != 1.0 and not args.demo):
         raise UserError("--speed must be > 0 and needs --demo", EXIT_STALE)
+    from liqwatch import stop_signal
+
     try:
-        return asyncio.run(_run(args))
+        return stop_signal.run(_run(args))  # SIGTERM stops it as Ctrl-C does: cleanly, "stopped" sent
     except UserError as exc:
         exc.exit_code = EXIT_STALE  # a config or usage error is "unknown" for a monitoring system
         raise
@@ -64,7 +65,6 @@ def run(args: argparse.Namespace) -> int:
 
 async def _run(args: argparse.Namespace) -> int:
     import asyncio
-    import contextlib
     from pathlib import Path
 
     from liqwatch.alerts.runtime import AlertRuntime
@@ -110,8 +110,8 @@ async def _run(args: argparse.Namespace) -> int:
             remaining = end - loop.time()
             if remaining <= 0:
                 break
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.sleep(min(1.0, remaining))
+            # A cancel (Ctrl-C, SIGTERM) ends the watch here: the `async with`s close the run cleanly.
+            await asyncio.sleep(min(1.0, remaining))
             snap = monitor.store.snapshot()
             await alerting.on_snapshot(snap)  # recorded before it is printed
             went_live = went_live or monitor.all_live()

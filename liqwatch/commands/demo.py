@@ -34,7 +34,6 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import asyncio
 
     from liqwatch.commands.errors import UserError
 
@@ -42,8 +41,10 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--seconds must be > 0")
     if not args.speed > 0:
         raise UserError("--speed must be > 0")
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_run(args))
+    from liqwatch import stop_signal
+
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C, or SIGTERM (stop_signal.Terminated): a clean stop
+        stop_signal.run(_run(args))
     return 0
 
 

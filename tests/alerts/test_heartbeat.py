@@ -76,9 +76,18 @@ def test_a_marker_left_by_a_dead_process_is_reported_once(tmp_path: Path) -> Non
     assert [(s.pid, s.seen_at) for s in found] == [(dead.pid, now - timedelta(minutes=3))]
     assert found[0].message() == (f"liqwatch stopped uncleanly at about 2026-05-01 11:57:00 UTC "
                                   f"(last seen alive; pid {dead.pid})")
-    me.stop(now)  # a clean exit
-    assert not me.path.exists()
-    assert RunMarker(directory).start(now) == []  # claimed: reported once only
+    # Not yet in the record: a run that ends now puts it back for the next start ...
+    me.stop(now)
+    again = RunMarker(directory)
+    stops = again.start(now)
+    assert [s.pid for s in stops] == [dead.pid]
+    other = RunMarker(directory, pid=2**22 + 999)
+    assert other.start(now) == []  # claimed by a process still running: not reported twice
+    other.stop(now)
+    again.reported(stops[0])  # its alert landed in the record: the claim goes
+    again.stop(now)  # a clean exit
+    assert not again.path.exists()
+    assert RunMarker(directory).start(now) == []  # recorded: reported once only
     assert running.path.exists()
 
 
@@ -148,3 +157,21 @@ async def test_an_unclean_stop_is_reported_by_the_next_start(tmp_path: Path) -> 
     unclean = [a for a in alerts if "stopped uncleanly" in a["message"]]
     assert len(unclean) == 1, (alerts, err.decode())
     assert f"pid {first.pid}" in unclean[0]["message"] and unclean[0]["level"] == "warning"
+
+
+async def test_a_one_shot_run_that_records_an_unclean_stop_releases_its_marker(tmp_path: Path) -> None:
+    """The claim goes once the alert is in the record, even for a run that evaluates once and exits at once
+    (`liqwatch check`): the next start does not report the same stop again."""
+    from liqwatch.alerts.runtime import AlertRuntime
+    from liqwatch.config.settings import Settings
+    from liqwatch.storage.run_marker import marker_dir
+
+    db_path = tmp_path / "liqwatch.sqlite3"
+    dead = RunMarker(marker_dir(db_path), pid=2**22 + 12345)  # above any pid_max default: no such process
+    dead.start(datetime.now(UTC) - timedelta(minutes=10))
+    for _ in range(2):
+        async with AlertRuntime(Settings(), db_path=db_path) as alerting:
+            await alerting.on_snapshot(Scenario().tick(59_000.0))
+            stops = [a for a in alerting.service.alerts() if "stopped uncleanly" in a.message]
+        assert list(marker_dir(db_path).iterdir()) == []
+        assert len(stops) == 1  # the first run raised it; the second restored it, and found no marker

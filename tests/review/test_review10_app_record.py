@@ -8,8 +8,6 @@ import html
 import re
 from pathlib import Path
 
-import pytest
-
 from liqwatch.config import Settings
 from liqwatch.config.settings import StorageSettings
 from tui.app import make_app
@@ -24,8 +22,6 @@ def _screen_text(svg: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
-@pytest.mark.xfail(strict=True, reason="review10: the App says NOT RECORDING but the reason (and that writes"
-                   " are kept and retried) is nowhere in the app: not on screen, in help or alert history")
 async def test_the_reason_the_app_is_not_recording_can_be_found_in_the_app(tmp_path: Path) -> None:
     """DEFECT: with the database unopenable (here: a file where its directory should be), the header shows
     NOT RECORDING and nothing else about it: the reason ``record_status`` carries ("unavailable: cannot open

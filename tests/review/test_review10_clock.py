@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from pydantic import SecretStr
 
 from liqwatch.alerts.model import EventKind
@@ -24,8 +23,6 @@ def _thresholds(resend_s: float) -> ThresholdMap:
     return ThresholdMap(t)
 
 
-@pytest.mark.xfail(strict=True, reason="review10: a wall clock stepped back 1 h silences the re-sends of an"
-                   " unacknowledged critical alert for an hour (resend_critical_s measured on the wall clock)")
 async def test_critical_reminders_keep_their_period_when_the_wall_clock_steps_back(tmp_path: Path) -> None:
     """DEFECT: ``remind`` compares ``now - last_sent`` on the wall clock. Stepped back one hour, a critical
     alert nobody acknowledged (the trader is away: the very case reminders exist for) is not re-sent for an
@@ -47,8 +44,6 @@ async def test_critical_reminders_keep_their_period_when_the_wall_clock_steps_ba
         await db.aclose()
 
 
-@pytest.mark.xfail(strict=True, reason="review10: a wall clock stepped back 1 h makes a 5-minute snooze last"
-                   " 65 minutes (snoozed_until on the wall clock only)")
 async def test_a_snooze_ends_after_its_duration_when_the_wall_clock_steps_back(tmp_path: Path) -> None:
     """DEFECT: a snooze ends when the wall clock reaches ``snoozed_until``. Stepped back an hour during a
     5-minute snooze, a critical alert stays quiet for 65 minutes: the trader asked for five.
@@ -69,8 +64,6 @@ async def test_a_snooze_ends_after_its_duration_when_the_wall_clock_steps_back(t
         await db.aclose()
 
 
-@pytest.mark.xfail(strict=True, reason="review10: a wall clock stepped back 1 h holds a trader's close (position"
-                   " activity's grace) for an hour: the first sign of a stolen key comes an hour late")
 def test_a_close_is_reported_after_its_grace_when_the_wall_clock_steps_back() -> None:
     """DEFECT: a reduction or close waits ``GRACE_S`` (8 s) for a liquidation fill, measured on the wall clock
     (``now - since``). A step back of an hour right after the close keeps it pending for an hour and 8 s.
@@ -93,8 +86,6 @@ def test_a_close_is_reported_after_its_grace_when_the_wall_clock_steps_back() ->
     assert moves == [f"main: {SYMBOL} long closed (was 1)"], moves
 
 
-@pytest.mark.xfail(strict=True, reason="review10: a wall clock stepped forward 1 h ends a 5-minute snooze at once"
-                   " (snoozed_until on the wall clock only)")
 async def test_a_forward_step_of_the_wall_clock_neither_ends_a_snooze_nor_fires_a_reminder(tmp_path: Path) -> None:
     """DEFECT: the same wall-clock arithmetic the other way: stepped forward an hour (a suspended laptop's clock
     corrected, a VM's clock catching up), a snooze the trader asked for 10 s ago ends at once and rings. (A

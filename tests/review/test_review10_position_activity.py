@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import pytest
-
 from liqwatch.alerts.model import AlertRule
 from liqwatch.model import PositionUpdate, Side, Stamp
 from tests.alerts.test_alert_engine import Driver
@@ -16,8 +14,6 @@ def _moves(d: Driver) -> list[str]:
     return [e.message for e in d.log if e.alert.key.rule is AlertRule.POSITION_ACTIVITY]
 
 
-@pytest.mark.xfail(strict=True, reason="review10: a position opened while any feed of the account was not live"
-                   " (a stale mark channel, a reconnect) is taken as the new baseline and never reported")
 def test_a_position_opened_during_a_gap_is_reported_when_the_data_is_back() -> None:
     """DEFECT: ``position_activity.step`` drops the account's baseline whenever it is not fully live, and its
     first live snapshot after the gap is a new baseline: whatever was opened meanwhile is never reported. The

@@ -24,8 +24,6 @@ def _events(rx: Receiver) -> list[str]:
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGTERM") or sys.platform == "win32", reason="POSIX signals")
-@pytest.mark.xfail(strict=True, reason="review10: SIGTERM (systemctl stop, docker stop) kills check --watch"
-                   " with no 'liqwatch stopped' notice, queued writes dropped unsaid, and an 'unclean stop' next start")
 async def test_sigterm_is_a_clean_stop_with_its_stopped_notice(tmp_path: Path) -> None:
     """DEFECT: nothing handles SIGTERM, so Python's default action ends the process at once: no
     ``finally`` runs. The heartbeat's "liqwatch stopped" is never sent (the issue: "on exit, clean or not"),

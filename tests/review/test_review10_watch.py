@@ -36,9 +36,6 @@ def _marker(directory: Path, pid: int, started_at: datetime, seen_at: datetime) 
     return path
 
 
-@pytest.mark.xfail(strict=True, reason="review10: a running liqwatch whose marker could not be rewritten for"
-                   " 2 min (full disk, or the wall clock stepped forward) is reported as stopped uncleanly by"
-                   " another start, and its marker deleted")
 def test_a_running_process_whose_marker_is_not_fresh_is_not_reported_as_an_unclean_stop(
         tmp_path: Path, other_process: int) -> None:
     """DEFECT: ``RunMarker.start`` treats a marker whose pid is alive as another running liqwatch only while
@@ -70,8 +67,6 @@ def test_control_a_recycled_pid_is_still_an_unclean_stop(tmp_path: Path, other_p
     assert [s.pid for s in found] == [other_process]
 
 
-@pytest.mark.xfail(strict=True, reason="review10: an unclean stop found at a start whose record is locked is"
-                   " claimed (marker deleted) and, if this run ends before the record is back, never reported")
 async def test_an_unclean_stop_found_while_the_record_is_locked_is_still_reported_later(tmp_path: Path) -> None:
     """DEFECT: ``RunMarker.start`` renames and deletes the dead process's marker as soon as it reads it; the
     report then exists only as an alert in this run's memory and the record's queue. With the database locked

@@ -9,10 +9,11 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer
+from textual.widgets import Footer, Static
 
 from liqwatch.alerts.model import AlertEvent
 from tui.bindings import CLOSE_BINDINGS
+from widgets.header_lines import record_note
 from widgets.keyed_table import Column, KeyedTable, Row
 from widgets.levels import alert_cell
 
@@ -38,12 +39,16 @@ def history_rows(events: Sequence[AlertEvent]) -> tuple[list[str], dict[str, Row
 class AlertHistoryScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = CLOSE_BINDINGS
 
-    def __init__(self, events: Sequence[AlertEvent]) -> None:
+    def __init__(self, events: Sequence[AlertEvent], record: str = "ok") -> None:
         super().__init__(id="alert-history")
         self.events = tuple(events)
+        self.record = record  # the record's status: why the header says NOT RECORDING is told here
 
     def compose(self) -> ComposeResult:
         with Vertical(id="history-box"):
+            note = record_note(self.record)
+            if note is not None:
+                yield Static(note, id="history-record")
             yield KeyedTable(COLUMNS, id="history-table")
         yield Footer()
 

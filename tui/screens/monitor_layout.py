@@ -118,6 +118,8 @@ class MonitorLayout(Screen[None]):
         if self.backend is not None and self.backend.alerts is not None:
             new = sum(1 for a in alerts if a.unattended(snap.time))  # as the header counts them
             label = f"{len(alerts)} active" + (f", {new} new" if new else "") if alerts else "none active"
+            if self.query_one(RiskHeader).record != "ok":
+                label += " · not recording (h: why)"  # the header has room for the marker only
             self.query_one("#alerts-pane", Pane).border_subtitle = label
 
     def show_detail(self, snap: MonitorSnapshot) -> None:
