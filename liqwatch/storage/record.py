@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import sqlite3
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -29,6 +28,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from liqwatch.storage.async_db import AsyncDatabase
 from liqwatch.storage.db import OPEN_BUSY_TIMEOUT_MS, Database, StorageError
+from liqwatch.storage.file_identity import UNKNOWN, FileChanged, identity_of, identity_on_thread, write_if_same_file
 from liqwatch.storage.migrations import MIGRATIONS, Migration
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,7 @@ class Record:
         self._reopen_attempts = 0
         self._writes_failing = False
         self._closing = False
-        self._identity = _identity(self.path) if db is not None else None  # (device, inode) of the open file
+        self._identity = identity_of(self.path) if db is not None else None  # (device, inode) of the open file
         self.on_available: list[Callable[[], None]] = []
         """Called each time the database (re)opens: work that waited for it (the outbox) can go on."""
 
@@ -114,6 +114,11 @@ class Record:
     def over(cls, db: AsyncDatabase, **kwargs: Any) -> Record:
         """A record over a database already open (tests, and callers that manage the file themselves)."""
         return cls(None, db=db, **kwargs)
+
+    @classmethod
+    def of(cls, db: AsyncDatabase | Record) -> Record:
+        """``db`` itself if it is a record, else a record over it: what every writer takes."""
+        return db if isinstance(db, Record) else cls.over(db)
 
     def _start(self) -> None:
         if self._worker is None:
@@ -239,7 +244,7 @@ class Record:
                                   f"cannot open the database {self.path}: {exc}")
             return False
         self._reopen_attempts = 0
-        self._identity = _identity(self.path)
+        self._identity = await self._db.run(identity_on_thread, self.path)
         if not self._writes_failing:  # open is not writable: only a write that lands says so
             self._set_available()
         for listener in self.on_available:
@@ -252,12 +257,13 @@ class Record:
             if self._db is None and not await self._try_open():
                 await self._pause(self.reopen_s)
                 continue
-            if await self._file_gone():
-                continue
             db = self._db
             assert db is not None
             if not self._queue:
+                # Cleared before the file check awaits the thread: a write queued meanwhile sets it again.
                 self._wake.clear()
+                if await self._file_gone():
+                    continue
                 # Woken by a write, or every ``reopen_s`` to see that the file is still the one open.
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(self.reopen_s):
@@ -266,7 +272,11 @@ class Record:
             job = self._queue[0]
             job.attempts += 1
             try:
-                result = await db.run(job.call)
+                # The file checked in the same call as the write: between two calls it could be deleted.
+                result = await db.run(write_if_same_file, job.call, self.path, self._identity)
+            except FileChanged as changed:
+                await self._file_changed(changed.now)
+                continue
             except FAILURES as exc:
                 if _write_at_fault(exc, job):
                     self._drop_poison(job, exc)
@@ -302,19 +312,25 @@ class Record:
             job.done.exception()
 
     async def _file_gone(self) -> bool:
+        """While idle, every ``reopen_s``: is the file at the path still the one open? (Before each write
+        ``write_if_same_file`` asks the same.) True if it is not, and the record then reopens it."""
+        if self._identity is None or self.path is None or self._db is None:
+            return False
+        # On the database thread, like every other touch of the disk: a stat can hang on a stuck mount.
+        now = await self._db.run(identity_on_thread, self.path)
+        if now == self._identity or now == UNKNOWN:
+            return False
+        await self._file_changed(now)
+        return True
+
+    async def _file_changed(self, now: tuple[int, int] | None) -> None:
         """The file at the path is no longer the one open (deleted, moved away, another file put in its
         place): writes would go to an unlinked inode that vanishes at exit. Closed, and reopened at its path
-        by the loop; True if so. Checked before every write and every ``reopen_s`` while idle."""
-        if self._identity is None or self.path is None:
-            return False
-        now = _identity(self.path)
-        if now == self._identity or now == _UNKNOWN:
-            return False
+        by the worker's loop."""
         what = "deleted or moved away" if now is None else "replaced by another file"
         self._set_unavailable(f"the database file {self.path} was {what} while open; reopening it at its path")
         self._identity = None
         await self._reopen()
-        return True
 
     async def _reopen(self) -> None:
         db, self._db = self._db, None
@@ -334,22 +350,6 @@ class Record:
         if self._reason is not None and self._reason != "not opened yet":
             log.warning("record: the database is writable again; %d queued write(s) going in", len(self._queue))
         self._reason = None
-
-
-_UNKNOWN = (-1, -1)
-
-
-def _identity(path: Path | None) -> tuple[int, int] | None:
-    """(device, inode) of the file at ``path``; None if there is none; ``_UNKNOWN`` if it cannot be told."""
-    if path is None:
-        return None
-    try:
-        st = os.stat(path)
-    except (FileNotFoundError, NotADirectoryError):
-        return None
-    except OSError:
-        return _UNKNOWN
-    return (st.st_dev, st.st_ino)
 
 
 def _name(fn: Callable[..., Any]) -> str:
