@@ -40,7 +40,7 @@ def liquidation_of(alert: Alert) -> tuple[str, str, Side] | None:
 class LiquidationTracker:
     def __init__(self, db: AsyncDatabase | Record, service: AlertService, store: MonitorStore, *,
                  compare_with_last_run: bool = True) -> None:
-        self.db = db if isinstance(db, Record) else Record.over(db)
+        self.db = Record.of(db)
         self.compare_with_last_run = compare_with_last_run
         self.service = service
         self.store = store

@@ -58,7 +58,7 @@ class AlertService:
         write_wait_s: float = WRITE_WAIT_S,
         earlier: asyncio.Future[list[Alert]] | None = None,
     ) -> None:
-        self.record = db if isinstance(db, Record) else Record.over(db)
+        self.record = Record.of(db)
         self.db = self.record
         self.write_wait_s = write_wait_s
         self.thresholds = thresholds
@@ -69,8 +69,6 @@ class AlertService:
         self.ack_poll_s = ack_poll_s
         self.risk_events = RiskEventQueue()
         """The typed hook: feeds ``push`` a ``RiskEvent``; it is raised on the next ``update``."""
-        self.storage_error: str | None = None
-        """Why the last write failed, if it did (cleared by the next successful write)."""
         self._state = state or AlertState()
         self._shared = SharedAlerts(self._state.active.values())  # restored: another process may have them too
         self._lock = asyncio.Lock()
@@ -99,7 +97,7 @@ class AlertService:
         """A service that carries on from the database: alerts still active (with their acknowledgements
         and snoozes) are restored, and new alert ids get a prefix unique to this run. A record that cannot be
         read now costs the restored alerts, never the start: ids then get a prefix from the time."""
-        record = db if isinstance(db, Record) else Record.over(db)
+        record = Record.of(db)
         earlier: asyncio.Future[list[Alert]] | None = None
         try:
             prefix = await record.run(alert_rows.next_id_prefix)
@@ -321,13 +319,8 @@ class AlertService:
     def _saved(self, saved: asyncio.Future[Any]) -> None:
         if saved.cancelled():
             return
-        exc = saved.exception()
-        if exc is not None:
-            # Dropped from a full queue: the only way a shown alert goes unrecorded; say so loudly.
-            self.storage_error = f"alerts not recorded: {exc}"
-            log.error("%s", self.storage_error)
-            return
-        self.storage_error = None
+        if saved.exception() is not None:
+            return  # dropped (a full queue, a write that can never land): the record counted and logged it
         if self.sender is not None:
             self.sender.wake()  # its outbox rows are in: send them now
 

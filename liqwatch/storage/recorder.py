@@ -60,7 +60,7 @@ class HistoryRecorder:
     def __init__(self, db: AsyncDatabase | Record, *, interval_s: float = 60.0) -> None:
         if not interval_s > 0:
             raise ValueError("interval_s must be > 0")
-        self.db = db if isinstance(db, Record) else Record.over(db)
+        self.db = Record.of(db)
         self.interval_s = interval_s
         self._last_bucket: dict[str, float] = {}
         self._open: set[tuple[str, str]] = set()

@@ -16,7 +16,6 @@ from tui.screens.panes import PANE_ORDER
 from tui.screens.snooze import SnoozeScreen
 from tui.screens.what_if import WhatIfScreen
 from widgets.panes import AccountsTable, AlertsTable, PositionsTable
-from widgets.ports import RecordedAlerts
 
 
 class MonitorScreen(MonitorLayout):
@@ -137,8 +136,7 @@ class MonitorScreen(MonitorLayout):
 
     def action_alert_history(self) -> None:
         port = self.backend.alerts if self.backend is not None else None
-        record = port.record_status() if isinstance(port, RecordedAlerts) else "ok"
-        self.app.push_screen(AlertHistoryScreen(port.history() if port is not None else (), record))
+        self.app.push_screen(AlertHistoryScreen(port.history() if port is not None else (), self.record_status()))
 
     # --- what-if ---------------------------------------------------------------------------------------
     def action_what_if(self) -> None:

@@ -91,11 +91,16 @@ class MonitorLayout(Screen[None]):
             self.show_snapshot(snap)
         return snap
 
+    def record_status(self) -> str:
+        """The alert record's status (``ok``, or ``unavailable: <reason>``); ``ok`` for alerts kept in memory
+        by design (no record to speak of)."""
+        port = self.backend.alerts if self.backend is not None else None
+        return port.record_status() if isinstance(port, RecordedAlerts) else "ok"
+
     def show_snapshot(self, snap: MonitorSnapshot) -> None:
         alerts = self.alert_list()
         header = self.query_one(RiskHeader)
-        port = self.backend.alerts if self.backend is not None else None
-        header.record = port.record_status() if isinstance(port, RecordedAlerts) else "ok"
+        header.record = self.record_status()
         header.show(snap, alerts)
         self._size_rows(len(snap.accounts), alerts, snap)
         if self.pane_visible("accounts"):
