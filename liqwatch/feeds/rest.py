@@ -168,6 +168,7 @@ async def request_json(
 ) -> Any:
     guard.check(method, urlsplit(url).path)  # before the gate, the body, anything: a write is never sent
     endpoint = f"{method} {redact(url.split('?', 1)[0])}"  # no query: it may hold a signature
+    where = f"{method} {redact(url)}"
     paused = gate.paused(endpoint)
     if paused is not None:
         raise paused
@@ -182,23 +183,23 @@ async def request_json(
                 resp_headers = resp.headers
                 body = await read_capped(resp, gate.max_body_bytes, endpoint)
     except TimeoutError:
-        raise ServerError(f"{method} {redact(url)}: no answer within {timeout_s:g} s") from None
+        raise ServerError(f"{where}: no answer within {timeout_s:g} s") from None
     except aiohttp.ClientError as exc:
-        raise ServerError(f"{method} {redact(url)}: {redact(str(exc))}") from None
+        raise ServerError(f"{where}: {redact(str(exc))}") from None
     if status in (418, 429):
         retry = _retry_after(resp_headers, 60.0 if status == 429 else 120.0)
         banned = status == 418
         gate.block(retry, f"HTTP {status}" + (" (IP banned)" if banned else " (rate limited)"), banned=banned)
-        raise RateLimited(f"{method} {redact(url)}: HTTP {status}, retry after {retry:g} s", retry, banned)
+        raise RateLimited(f"{where}: HTTP {status}, retry after {retry:g} s", retry, banned)
     if status == 503:
         retry = max(gate.maintenance_retry_s, _retry_after(resp_headers, 0.0))
         gate.maintenance = True
         gate.block(retry, "HTTP 503")
-        raise Maintenance(f"{method} {redact(url)}: HTTP 503 (exchange unavailable), next try in {retry:g} s",
+        raise Maintenance(f"{where}: HTTP 503 (exchange unavailable), next try in {retry:g} s",
                           retry)
     gate.maintenance = False  # it answered: whatever the answer, it is not down
     if status >= 500:
-        raise ServerError(f"{method} {redact(url)}: HTTP {status}")
+        raise ServerError(f"{where}: HTTP {status}")
     try:
         payload = orjson.loads(body) if body else None
     except orjson.JSONDecodeError:
@@ -207,11 +208,11 @@ async def request_json(
         # Binance documents its 403 as its web application firewall's block (a rate limit or a security
         # rule), an HTML page that says nothing of the key, and which passes: retried, never disabling.
         if status == 401:
-            raise AuthError(f"{method} {redact(url)}: HTTP 401 (key refused; the body is not JSON)") from None
+            raise AuthError(f"{where}: HTTP 401 (key refused; the body is not JSON)") from None
         if status == 403:
-            raise ServerError(f"{method} {redact(url)}: HTTP 403 with a body that is not JSON (the exchange's "
+            raise ServerError(f"{where}: HTTP 403 with a body that is not JSON (the exchange's "
                               "firewall blocked the request: a rate or security rule); retried") from None
-        raise ServerError(f"{method} {redact(url)}: HTTP {status} with a body that is not JSON") from None
+        raise ServerError(f"{where}: HTTP {status} with a body that is not JSON") from None
     if status >= 400:
         code = payload.get("code") if isinstance(payload, dict) else None
         msg = payload.get("msg") if isinstance(payload, dict) else None
