@@ -271,6 +271,10 @@ async def _drive(monitor: Monitor, counters: Counters, control: aiohttp.ClientSe
                 print(f"  {s.frames - first:>9} frames  {seen:>4} reconnects  rss {s.rss_kb} kB  fds {s.fds}"
                       f"  tasks {s.tasks}  {s.elapsed_s:>6} s", file=sys.stderr, flush=True)
         if done:
+            if len(report.samples) < 2:
+                # The warm-up point was reached only as the run ended (a fast emulator, slow recoveries): the
+                # end is sampled too, so a run always has its warm-up and end figures.
+                report.samples.append(await take_sample(monitor, counters, started))
             break
         if loop.time() > deadline:
             report.failures.append(f"stopped at the {timeout_s:g} s time limit")

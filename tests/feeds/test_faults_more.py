@@ -88,6 +88,10 @@ async def test_19_a_burst_of_10k_frames_is_absorbed_on_one_connection() -> None:
         assert base is not None
         t0 = now_ms()
         prices = [f"{base * (1 + (i % 7) * 1e-5):.2f}" for i in range(10_000)]
+        # The last price is one no earlier frame carries: seeing it applied means the whole burst was read
+        # (with the seven-price cycle alone, an early frame of the same price ended the wait).
+        prices[-1] = f"{base * (1 + 9e-5):.2f}"
+        assert prices[-1] not in prices[:-1]
         frames = [mark_frame("BTCUSDT", p, t0 + i // 10) for i, p in enumerate(prices)]  # 1 s of exchange time
         loop = asyncio.get_running_loop()
         start = loop.time()
