@@ -18,6 +18,7 @@ from liqwatch.funding import funding_cashflow
 from liqwatch.liquidations import LiquidatedPosition
 from liqwatch.model import Exchange, FundingPayment, MarginMode, UnevaluatedPosition
 from liqwatch.risk.evaluate import AccountRisk, PositionRisk
+from liqwatch.risk_events import LoggedEvent, events_since
 from liqwatch.status import Status, worst
 from liqwatch.store_state import _Account
 
@@ -87,7 +88,10 @@ class MonitorSnapshot:
     accounts: tuple[AccountView, ...]
     feeds: tuple[ChannelStatus, ...]
     status: Status
-    incidents: tuple[str, ...] = ()
+    #: The store's event log as it stands (typed risk events and feed notes, oldest first) and how many events
+    #: it was ever given: what a reader remembering that count has not seen is ``events_since(count)``.
+    events: tuple[LoggedEvent, ...] = ()
+    events_total: int = 0
     #: Every settled payment the store holds, as the exchanges booked them: (account, payment). The same
     #: tuple from one snapshot to the next until a payment arrives, so a reader can tell "nothing new" cheaply.
     funding_payments: tuple[tuple[str, FundingPayment], ...] = ()
@@ -96,6 +100,14 @@ class MonitorSnapshot:
     loop_lag_s: float | None = None
     #: The store's monotonic clock when ``time`` was read: how evaluation tells a step of the wall clock.
     monotonic: float | None = None
+
+    @property
+    def incidents(self) -> tuple[str, ...]:
+        """The event log's lines, for display."""
+        return tuple(e.line for e in self.events)
+
+    def events_since(self, seen: int) -> tuple[LoggedEvent, ...]:
+        return events_since(self.events, self.events_total, seen)
 
     def account(self, name: str) -> AccountView:
         for a in self.accounts:
@@ -126,7 +138,8 @@ def snapshot(store: MonitorStore) -> MonitorSnapshot:
         accounts=tuple(views),
         feeds=tuple(all_feeds),
         status=worst([v.status for v in views]),
-        incidents=tuple(store.incidents),
+        events=store.events.items(),
+        events_total=store.events.total,
         funding_payments=store._funding_payments(),
         loop_lag_s=lag.lag_in_effect(now_mono) if lag is not None else None,
         monotonic=now_mono,

@@ -8,7 +8,6 @@ out-of-order frame never moves state backwards.
 from __future__ import annotations
 
 import math
-from collections import deque
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
@@ -19,7 +18,6 @@ from liqwatch.clock import Clock
 from liqwatch.disagreement import WALLET, Held, Reconciliation, wallets_agree
 from liqwatch.feeds.channel import Channel, ChannelState
 from liqwatch.funding_ledger import FundingPaid
-from liqwatch.incidents import IncidentKind, incident
 from liqwatch.loop_lag import LoopLag
 from liqwatch.model import (
     AccountSpec,
@@ -38,6 +36,7 @@ from liqwatch.read_model import AccountView, MonitorSnapshot, PositionView, _ran
 from liqwatch.risk.base import ExchangeRisk
 from liqwatch.risk.evaluate import total_margin_balance
 from liqwatch.risk.volatility import MinuteVolatility
+from liqwatch.risk_events import EventLog, RiskEvent, RiskEventKind
 from liqwatch.store_conditions import ConditionsMixin
 from liqwatch.store_liquidations import LiquidationsMixin
 from liqwatch.store_state import (
@@ -89,8 +88,13 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin):
         self.version = 0
         self.loop_lag: LoopLag | None = None  # the event loop's stall detector (liqwatch.loop_lag), if run
         self.ignored_stale_events = 0
-        self.incidents: deque[str] = deque(maxlen=200)
+        self.events = EventLog()  # typed risk events and feed notes, bounded (``report``)
         self._funding_export: tuple[tuple[str, FundingPayment], ...] | None = None
+
+    @property
+    def incidents(self) -> tuple[str, ...]:
+        """The event log's lines, for display (``"<account>: <what happened>"``)."""
+        return tuple(e.line for e in self.events.items())
 
     # --- set-up ----------------------------------------------------------------------------------------
     def add_account(self, spec: AccountSpec, rules: ExchangeRisk) -> None:
@@ -267,15 +271,16 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin):
         held: dict[tuple[str, Side], Held] = {**acc.unevaluated, **{p.key: p for p in acc.book.positions()}}
         new: dict[tuple[str, Side], Held] = {**{u.key: u for u in unevaluated}, **{p.key: p for p in positions}}
         rec = Reconciliation(acc.spec.name, rest, as_of, acc.last_position_time, acc.disagreed, held, new,
-                             self.incidents.append)
+                             lambda text: self.note(acc.spec.name, text))
         for key, old in held.items():
             if key in new or rec.newer_on_stream(key):
                 continue
             # A stream version replaced by REST has its own incident: no close the exchange never made.
             if acc.synced and rest and key not in rec.replaced:
-                self._exchange_event(acc, incident(
-                    acc.spec.name, f"{old.symbol} {old.side.value} closed while the stream was blind (found by REST "
-                    "reconciliation)", IncidentKind.CLOSED_WHILE_BLIND, old.symbol, old.side.value))
+                self.report(RiskEvent(
+                    RiskEventKind.CLOSED_WHILE_BLIND, acc.spec.name, f"{old.symbol} {old.side.value} closed while "
+                    "the stream was blind (found by REST reconciliation)", self.clock.now(),
+                    exchange=acc.spec.exchange, symbol=old.symbol, side=old.side, size=old.size))
                 # The adapter asks the exchange's history why, from when it was last seen (exchange time).
                 acc.liq.closed_while_blind(old.symbol, old.side, old.size, acc.last_position_time.get(key) or as_of)
             _forget(acc, key)
@@ -339,7 +344,7 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin):
             if exchange is acc.spec.exchange and m.exchange_time > limit:
                 m.exchange_time = _EPOCH  # marks are re-sent every second: no incident for them
         if n:
-            self.incidents.append(f"{account}: {n} time(s) ahead of the exchange's clock dropped at reconciliation")
+            self.note(account, f"{n} time(s) ahead of the exchange's clock dropped at reconciliation")
         return n
 
     def all_live(self) -> bool:

@@ -188,7 +188,7 @@ class AlertState:
     active: Mapping[AlertKey, Alert] = field(default_factory=_frozen)
     recent: Mapping[AlertKey, Cleared] = field(default_factory=lambda: MappingProxyType({}))
     not_live_since: Mapping[tuple[str, str], datetime] = field(default_factory=lambda: MappingProxyType({}))
-    incidents_seen: tuple[str, ...] = ()
+    events_seen: int = 0  # the store's event log count (``MonitorSnapshot.events_total``) last evaluated
     id_prefix: str = "0"  # unique per process run (see storage.alert_rows.next_id_prefix)
     next_seq: int = 1
     #: Alert id -> when it was last sent (an event with ``notify``): the period of the webhook reminders.

@@ -24,11 +24,11 @@ from liqwatch.alerts.delivery.late import LateEvent, save_tracking
 from liqwatch.alerts.delivery.notification import Notification
 from liqwatch.alerts.delivery.outbox_sender import OutboxSender
 from liqwatch.alerts.model import Alert, AlertEvent, AlertState, EventKind
-from liqwatch.alerts.risk_events import RiskEventQueue
 from liqwatch.alerts.shared_alerts import SharedAlerts, save_if_active
 from liqwatch.alerts.takeover import merge_earlier
 from liqwatch.alerts.thresholds import EngineOptions, ThresholdMap
 from liqwatch.clock import Clock, SystemClock
+from liqwatch.risk_events import RiskEventQueue
 from liqwatch.storage import alert_rows
 from liqwatch.storage.alert_rows import AckRequest
 from liqwatch.storage.async_db import AsyncDatabase
@@ -68,7 +68,8 @@ class AlertService:
         self.options = options
         self.ack_poll_s = ack_poll_s
         self.risk_events = RiskEventQueue()
-        """The typed hook: feeds ``push`` a ``RiskEvent``; it is raised on the next ``update``."""
+        """Typed events with no store to report to (the heartbeat's unclean stop) are ``push``-ed here and
+        raised on the next ``update``; the feeds' are in the snapshot's event log."""
         self._state = state or AlertState()
         self._shared = SharedAlerts(self._state.active.values())  # restored: another process may have them too
         self._lock = asyncio.Lock()

@@ -34,9 +34,9 @@ from liqwatch.feeds.recorder import FrameRecorder
 from liqwatch.feeds.rest import AuthError, RateLimited, RestError, RestGate
 from liqwatch.feeds.resume import SuspendDetector, resync_after_suspend
 from liqwatch.feeds.stream import StreamRunner
-from liqwatch.incidents import IncidentKind, incident
 from liqwatch.model import AccountState, MarkTick
 from liqwatch.redact import redact
+from liqwatch.risk_events import FeedNote, RiskEvent, RiskEventKind
 from liqwatch.store import MonitorStore
 
 log = logging.getLogger(__name__)
@@ -158,7 +158,9 @@ class FeedAdapter(FrameIntake, GateWatch, LastRunLookup):
                                       self.server_clock.now() + timedelta(seconds=FUTURE_TOLERANCE_S))
         self.store.apply(state)
         if self.server_clock.measurements:  # the clock-skew alert reads it from the snapshot
-            self.store.set_clock_offset(self.account.name, self.server_clock.offset_s)
+            self.store.report(RiskEvent(RiskEventKind.CLOCK_SKEW, self.account.name, "the exchange's clock measured",
+                                        self.clock.now(), exchange=self.account.exchange,
+                                        offset_s=self.server_clock.offset_s))
 
     def replace_task(self, name: str, coro: Coroutine[Any, Any, None]) -> None:
         """Run ``coro`` as the one task called ``name``: a resync of a socket that has since been replaced
@@ -327,8 +329,8 @@ class FeedAdapter(FrameIntake, GateWatch, LastRunLookup):
         for ch in self.store.channels(self.account.name):
             ch.reconnecting(f"disabled: {reason}")
         told = "" if isinstance(exc, KeyRefused) else "API key refused by the exchange; "
-        self.store.incidents.append(incident(
-            self.account.name, f"{told}the account is no longer watched ({reason})", IncidentKind.FEED))
+        self.store.report(FeedNote(self.account.name, f"{told}the account is no longer watched ({reason})",
+                                   self.clock.now(), exchange=self.account.exchange))
 
     async def _run_once(self) -> None:
         await self._bootstrap_with_retry()

@@ -24,6 +24,7 @@ from liqwatch.feeds.rest import ApiError, ReadOnlyGuard, RestError, RestGate, re
 from liqwatch.feeds.stream import StreamRunner
 from liqwatch.feeds.wire import WireError, ms_time
 from liqwatch.model import MarginMode, Position, PositionMode, Side, UnevaluatedPosition
+from liqwatch.risk_events import FeedNote
 from liqwatch.tiers import TierTable
 
 log = logging.getLogger("liqwatch.feeds.binance")  # one logger for the adapter, whichever file
@@ -86,7 +87,8 @@ class BinanceClient(FeedAdapter):
         self._subscribed: set[str] = set()
         self._sub_id = 0
         self.funding = BinanceFunding(self.account.name, self.store, self._signed, self._public,
-                                      lambda pays: self.plausible_records("income", pays, lambda p: p.time))
+                                      lambda pays: self.plausible_records("income", pays, lambda p: p.time),
+                                      self.clock)
         self._intervals: dict[str, float] = {}
         self._unbracketed: set[str] = set()
         self._vol_seeding: set[str] = set()
@@ -188,7 +190,8 @@ class BinanceClient(FeedAdapter):
         if tiers is None:
             if w.symbol not in self._unbracketed:  # once per symbol, not on every reconciliation
                 self._unbracketed.add(w.symbol)
-                self.store.incidents.append(f"{self.account.name}: no leverage bracket for {w.symbol}; not evaluated")
+                self.store.report(FeedNote(self.account.name, f"no leverage bracket for {w.symbol}; not evaluated",
+                                           self.clock.now(), exchange=self.account.exchange, symbol=w.symbol))
             return self._unevaluated(w, "no leverage bracket")
         if w.margin_mode is MarginMode.ISOLATED and w.isolated_wallet is None:
             return self._unevaluated(w, "no isolated wallet")

@@ -32,6 +32,7 @@ from liqwatch.feeds.wire import CandleClose, WireError
 from liqwatch.funding import next_settlement
 from liqwatch.liquidations import ClosedSinceLastRun, LiquidatedPosition
 from liqwatch.model import AccountSpec, AccountState, Exchange, Stamp
+from liqwatch.risk_events import FeedNote
 from liqwatch.store import FundingPaid
 from liqwatch.tiers import TierTable
 
@@ -354,7 +355,8 @@ class HyperliquidAdapter(FeedAdapter):
             elif channel in ("pong", "subscriptionResponse"):
                 return
             elif channel == "error":
-                self.store.incidents.append(f"{self.account.name}: Hyperliquid error: {str(data)[:200]}")
+                self.store.report(FeedNote(self.account.name, f"Hyperliquid error: {str(data)[:200]}", receive,
+                                           exchange=self.account.exchange))
             else:
                 self.unknown_event("ws", str(channel))
         except WireError as exc:
