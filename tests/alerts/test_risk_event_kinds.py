@@ -4,7 +4,7 @@ warning, and a liquidation is never missed for its wording. The store's log of t
 
 from __future__ import annotations
 
-from liqwatch.alerts.engine import evaluate
+from liqwatch.alerts.engine import ack, evaluate
 from liqwatch.alerts.model import AlertLevel, AlertRule, AlertState
 from liqwatch.model import Side
 from liqwatch.risk_events import EventLog, FeedNote, RiskEvent, RiskEventKind, events_since
@@ -88,3 +88,23 @@ def test_a_clock_measurement_is_kept_for_its_rule_not_logged() -> None:
     _, events = evaluate(AlertState(), snap, RISK_ONLY_MAP, sc.clock.now())
     assert [(e.alert.key.rule, e.alert.level, e.alert.value) for e in events] == [
         (AlertRule.CLOCK_SKEW, AlertLevel.WARNING, 3.5)]
+
+
+def test_an_event_repeated_word_for_word_in_a_full_log_is_still_raised() -> None:
+    """DEFECT (before issue 11): the engine found the new incident lines by comparing the store's deque of
+    texts with the one it saw last. Once the deque was full of the same line (Binance repeats its margin
+    call while the account stays in danger), one more identical line left the deque equal to what was seen:
+    after the trader acknowledged the margin call, the next one was never raised.
+    EXPECTED: every event the store logs is seen once, whatever its words."""
+    sc = Scenario(thresholds=RISK_ONLY_MAP)
+    state, _ = _raised(sc, AlertState())
+    for _ in range(200):
+        sc.store.report(RiskEvent(RiskEventKind.MARGIN_CALL, "main", "Binance MARGIN_CALL", sc.clock.now()))
+    state, raised = _raised(sc, state)
+    assert [s for s, _, _ in raised] == ["margin_call"]
+    (alert,) = [a for a in state.active.values() if a.key.rule is AlertRule.RISK_EVENT]
+    state, _ = ack(state, alert.id, sc.clock.now())
+    assert state.by_id(alert.id) is None
+    sc.store.report(RiskEvent(RiskEventKind.MARGIN_CALL, "main", "Binance MARGIN_CALL", sc.clock.now()))
+    _, raised = _raised(sc, state)
+    assert [(s, lvl) for s, lvl, _ in raised] == [("margin_call", AlertLevel.CRITICAL)]
