@@ -16,6 +16,7 @@ import orjson
 from liqwatch.alerts.engine import evaluate
 from liqwatch.alerts.model import AlertEvent, AlertLevel, AlertRule, AlertState, EventKind
 from liqwatch.alerts.thresholds import ThresholdMap
+from liqwatch.clock import OffsetClock
 from liqwatch.demo import scenario_accounts
 from liqwatch.emulator import EmulatorServer, demo_scenario
 from liqwatch.liquidations import PreviousRun
@@ -193,3 +194,32 @@ async def test_a_position_gone_since_the_last_run_without_a_liquidation_is_a_not
         assert alert.message == ("binance-main: SOL/USDT:USDT long closed while liqwatch was not running (no "
                                  "liquidation in the exchange's history)")
         assert not logged(store, lambda e: isinstance(e, RiskEvent) and e.kind is RiskEventKind.LIQUIDATION)
+
+
+async def test_a_history_that_cannot_be_read_gives_a_note_then_liquidation_status_unknown() -> None:
+    clock = OffsetClock()  # monotonic time jumped over the look-up's backoff (2, 4, 8, 16 s)
+    async with running(only=("binance-main",), clock=clock) as env:
+        store, alerts = env.monitor.store, Alerts(env.monitor.store)
+        assert await env.monitor.wait_live(15)
+        alerts.evaluate()
+        env.emu.faults.rest_error(500, exchange="binance", seconds=60)  # the history look-up fails, each time
+        seen_at = store.clock.now() - timedelta(minutes=5)
+        store.set_previous_run("binance-main", PreviousRun(seen_at, (("SOL/USDT:USDT", Side.LONG, 30.0),)))
+        await eventually(lambda: bool(logged(store, lambda e: isinstance(e, FeedNote) and "SOL" in e.text)), 15,
+                         "the first failure's note")
+
+        def unknown() -> bool:
+            clock.jump(20.0)
+            alerts.evaluate()
+            return bool(logged(store, lambda e: isinstance(e, RiskEvent)
+                               and e.kind is RiskEventKind.LIQUIDATION_UNKNOWN))
+
+        await eventually(unknown, 30, "the fifth failure")
+        event = await typed(store, RiskEventKind.LIQUIDATION_UNKNOWN, "the event")
+        assert (event.symbol, event.side, event.size, event.exchange) == ("SOL/USDT:USDT", Side.LONG, 30.0, "binance")
+        alerts.evaluate()
+        (note,) = logged(store, lambda e: isinstance(e, FeedNote) and "SOL" in e.text)
+        assert alerts.raised(note.subject).alert.level is AlertLevel.WARNING
+        alert = alerts.raised("liquidation_unknown SOL/USDT:USDT long").alert
+        assert alert.level is AlertLevel.WARNING and "liquidation status unknown" in alert.message
+        assert store.snapshot().account("binance-main").danger is Status.WARNING  # it may have been liquidated
