@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from liqwatch.alerts.model import AlertLevel
-from liqwatch.feeds.channel import ChannelState
+from liqwatch.feed_channel import ChannelState
 from liqwatch.status import Status
 
 Cell = tuple[str, str]

@@ -30,7 +30,7 @@ from liqwatch.alerts.model import (
 )
 from liqwatch.alerts.risk_events import RiskEvent, RiskEventKind, event_from_incident, new_incidents
 from liqwatch.alerts.rules import Observation, observe
-from liqwatch.alerts.thresholds import EngineOptions, ThresholdMap
+from liqwatch.config.thresholds import EngineOptions, ThresholdMap
 from liqwatch.liquidations import LiquidatedPosition
 from liqwatch.store import MonitorSnapshot, supersedes
 

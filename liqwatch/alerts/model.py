@@ -189,7 +189,7 @@ class AlertState:
     recent: Mapping[AlertKey, Cleared] = field(default_factory=lambda: MappingProxyType({}))
     not_live_since: Mapping[tuple[str, str], datetime] = field(default_factory=lambda: MappingProxyType({}))
     incidents_seen: tuple[str, ...] = ()
-    id_prefix: str = "0"  # unique per process run (see storage.alert_rows.next_id_prefix)
+    id_prefix: str = "0"  # unique per process run (see alerts.alert_rows.next_id_prefix)
     next_seq: int = 1
     #: Alert id -> when it was last sent (an event with ``notify``): the period of the webhook reminders.
     last_sent: Mapping[str, datetime] = field(default_factory=lambda: MappingProxyType({}))

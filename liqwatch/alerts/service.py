@@ -17,9 +17,10 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
-from liqwatch.alerts import engine
-from liqwatch.alerts.delivery.channel import DeliveryError, ImmediateChannel
+from liqwatch.alerts import alert_rows, engine
+from liqwatch.alerts.alert_rows import AckRequest
 from liqwatch.alerts.delivery.from_config import Deliveries
+from liqwatch.alerts.delivery.immediate import DeliveryError, ImmediateChannel
 from liqwatch.alerts.delivery.late import LateEvent, save_tracking
 from liqwatch.alerts.delivery.notification import Notification
 from liqwatch.alerts.delivery.outbox_sender import OutboxSender
@@ -27,10 +28,8 @@ from liqwatch.alerts.model import Alert, AlertEvent, AlertState, EventKind
 from liqwatch.alerts.risk_events import RiskEventQueue
 from liqwatch.alerts.shared_alerts import SharedAlerts, save_if_active
 from liqwatch.alerts.takeover import merge_earlier
-from liqwatch.alerts.thresholds import EngineOptions, ThresholdMap
 from liqwatch.clock import Clock, SystemClock
-from liqwatch.storage import alert_rows
-from liqwatch.storage.alert_rows import AckRequest
+from liqwatch.config.thresholds import EngineOptions, ThresholdMap
 from liqwatch.storage.async_db import AsyncDatabase
 from liqwatch.storage.db import StorageError
 from liqwatch.storage.record import Record

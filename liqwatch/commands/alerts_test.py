@@ -62,7 +62,7 @@ async def run_tests(deliveries: Deliveries, n: Notification, webhook: str | None
     out of ``deliveries``, by name, with the reason."""
     import aiohttp
 
-    from liqwatch.alerts.delivery.channel import DeliveryError
+    from liqwatch.alerts.delivery.immediate import DeliveryError
     from liqwatch.alerts.delivery.webhooks import PermanentError, RetryableError
 
     results: list[Result] = []

@@ -8,8 +8,8 @@ from collections.abc import Mapping, Sequence
 from liqwatch.alerts.engine import ack, ack_all, evaluate, snooze
 from liqwatch.alerts.model import AlertEvent, AlertKey, AlertLevel, AlertRule, AlertState, EventKind
 from liqwatch.alerts.risk_events import RiskEvent, RiskEventKind
-from liqwatch.alerts.thresholds import EngineOptions, ThresholdMap
 from liqwatch.config.alerts import AlertThresholds
+from liqwatch.config.thresholds import EngineOptions, ThresholdMap
 from liqwatch.incidents import IncidentKind, incident
 from liqwatch.store import MonitorSnapshot
 from tests.alerts.alert_scenarios import RISK_ONLY, SYMBOL, Scenario

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from liqwatch.alerts.engine import evaluate
 from liqwatch.alerts.model import AlertKey, AlertRule, AlertState, EventKind
-from liqwatch.alerts.thresholds import EngineOptions, ThresholdMap
 from liqwatch.config.alerts import AlertThresholds
+from liqwatch.config.thresholds import EngineOptions, ThresholdMap
 from tests.alerts.alert_scenarios import RISK_ONLY, Scenario
 
 

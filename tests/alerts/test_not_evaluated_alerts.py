@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 from liqwatch.alerts.engine import evaluate
 from liqwatch.alerts.model import AlertKey, AlertLevel, AlertRule, AlertState
-from liqwatch.alerts.thresholds import ThresholdMap
 from liqwatch.clock import FakeClock
 from liqwatch.config.alerts import AlertThresholds
-from liqwatch.feeds.channel import Channel, ChannelKind
+from liqwatch.config.thresholds import ThresholdMap
+from liqwatch.feed_channel import Channel, ChannelKind
 from liqwatch.model import (
     AccountSpec,
     AccountState,

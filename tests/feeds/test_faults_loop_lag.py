@@ -11,8 +11,8 @@ from dataclasses import replace
 
 from liqwatch.alerts.engine import evaluate
 from liqwatch.alerts.model import AlertRule, AlertState, EventKind
-from liqwatch.alerts.thresholds import ThresholdMap
-from liqwatch.feeds.channel import ChannelState
+from liqwatch.config.thresholds import ThresholdMap
+from liqwatch.feed_channel import ChannelState
 from tests.feeds.harness import FAST, eventually, running
 
 # A market limit well over the stall, so that only the stall detection can say the values are not fresh;

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from liqwatch.alerts.engine import evaluate
 from liqwatch.alerts.model import AlertRule, AlertState, EventKind
-from liqwatch.alerts.thresholds import ThresholdMap
 from liqwatch.config.alerts import AlertThresholds
-from liqwatch.feeds.channel import ChannelState
+from liqwatch.config.thresholds import ThresholdMap
+from liqwatch.feed_channel import ChannelState
 from tests.feeds.harness import eventually, running
 
 

@@ -10,8 +10,8 @@ from pydantic import SecretStr
 
 from liqwatch.alerts.model import EventKind
 from liqwatch.alerts.service import AlertService
-from liqwatch.alerts.thresholds import ThresholdMap
 from liqwatch.config.alerts import AlertDelivery, AlertThresholds, Webhook
+from liqwatch.config.thresholds import ThresholdMap
 from liqwatch.storage.async_db import AsyncDatabase
 from tests.alerts.alert_scenarios import RISK_ONLY, Scenario
 

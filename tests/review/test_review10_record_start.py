@@ -9,9 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from liqwatch.alerts import alert_rows
 from liqwatch.alerts.model import EventKind
 from liqwatch.alerts.service import AlertService
-from liqwatch.storage import alert_rows
 from liqwatch.storage.db import Database
 from liqwatch.storage.record import Record
 from tests.alerts.alert_scenarios import RISK_ONLY_MAP, Scenario

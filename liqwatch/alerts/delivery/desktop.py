@@ -8,7 +8,7 @@ import shutil
 import time
 from collections.abc import Callable
 
-from liqwatch.alerts.delivery.channel import DeliveryError, ImmediateChannel
+from liqwatch.alerts.delivery.immediate import DeliveryError, ImmediateChannel
 from liqwatch.alerts.delivery.notification import Notification
 from liqwatch.alerts.model import AlertLevel, EventKind
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from liqwatch.alerts.delivery.channel import DeliveryError, ImmediateChannel
+from liqwatch.alerts.delivery.immediate import DeliveryError, ImmediateChannel
 from liqwatch.alerts.delivery.notification import Notification, sanitize
 from liqwatch.alerts.model import AlertLevel, AlertState, EventKind
 

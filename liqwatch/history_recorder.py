@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from liqwatch.alerts.risk_events import new_incidents
-from liqwatch.feeds.channel import ChannelState
+from liqwatch.feed_channel import ChannelState
 from liqwatch.model import FundingPayment
 from liqwatch.storage import history
 from liqwatch.storage.async_db import AsyncDatabase
