@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from liqwatch import danger
-from liqwatch.alerts.model import AlertLevel, AlertRule
+from liqwatch.alert_levels import AlertLevel, AlertRule
 from liqwatch.feed_channel import ChannelKind, ChannelState, ChannelStatus
 from liqwatch.funding import funding_cashflow
 from liqwatch.liquidations import LiquidatedPosition

@@ -8,7 +8,7 @@ from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 
-from liqwatch.alerts.model import AlertLevel, max_level
+from liqwatch.alert_levels import AlertLevel, max_level
 from liqwatch.alerts.risk_events import event_from_incident
 from liqwatch.clock import Clock
 from liqwatch.incidents import Incident, IncidentKind, incident

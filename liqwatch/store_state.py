@@ -8,7 +8,7 @@ from datetime import datetime
 
 from liqwatch import danger
 from liqwatch.account_book import AccountBook
-from liqwatch.alerts.model import AlertLevel, AlertRule
+from liqwatch.alert_levels import AlertLevel, AlertRule
 from liqwatch.alerts.risk_events import RiskEventKind
 from liqwatch.disagreement import Subject
 from liqwatch.feed_channel import Channel

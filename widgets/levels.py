@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from liqwatch.alerts.model import AlertLevel
+from liqwatch.alert_levels import AlertLevel
 from liqwatch.feed_channel import ChannelState
 from liqwatch.status import Status
 

@@ -16,18 +16,9 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from types import MappingProxyType
 
+from liqwatch.alert_levels import AlertLevel, AlertRule, max_level
 from liqwatch.alerts import messages, position_activity, wall_steps
-from liqwatch.alerts.model import (
-    Alert,
-    AlertEvent,
-    AlertKey,
-    AlertLevel,
-    AlertRule,
-    AlertState,
-    Cleared,
-    EventKind,
-    max_level,
-)
+from liqwatch.alerts.model import Alert, AlertEvent, AlertKey, AlertState, Cleared, EventKind
 from liqwatch.alerts.risk_events import RiskEvent, RiskEventKind, event_from_incident, new_incidents
 from liqwatch.alerts.rules import Observation, observe
 from liqwatch.config.thresholds import EngineOptions, ThresholdMap

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from liqwatch.alerts.model import AlertLevel
+from liqwatch.alert_levels import AlertLevel
 from liqwatch.incidents import Incident, IncidentKind
 
 

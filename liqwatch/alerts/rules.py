@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from liqwatch import danger
+from liqwatch.alert_levels import AlertLevel, AlertRule
 from liqwatch.alerts import messages
-from liqwatch.alerts.model import AlertKey, AlertLevel, AlertRule, AlertState
+from liqwatch.alerts.model import AlertKey, AlertState
 from liqwatch.config.alerts import AlertThresholds
 from liqwatch.config.thresholds import EngineOptions, ThresholdMap
 from liqwatch.level_ladders import Ladder, rising

@@ -47,8 +47,9 @@ def add_parser(actions: Any) -> None:
 
 
 def test_notification(now: datetime) -> Notification:
+    from liqwatch.alert_levels import AlertLevel
     from liqwatch.alerts.delivery.notification import Notification
-    from liqwatch.alerts.model import AlertLevel, EventKind
+    from liqwatch.alerts.model import EventKind
 
     when = now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
     # Critical, so that it looks (and, on ntfy, rings) as the alerts that matter will.

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from liqwatch.alert_levels import AlertLevel, AlertRule
 from liqwatch.alerts.engine import ack, ack_all, evaluate, snooze
-from liqwatch.alerts.model import AlertEvent, AlertKey, AlertLevel, AlertRule, AlertState, EventKind
+from liqwatch.alerts.model import AlertEvent, AlertKey, AlertState, EventKind
 from liqwatch.alerts.risk_events import RiskEvent, RiskEventKind
 from liqwatch.config.alerts import AlertThresholds
 from liqwatch.config.thresholds import EngineOptions, ThresholdMap

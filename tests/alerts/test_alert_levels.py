@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from liqwatch.alerts.model import AlertLevel, EventKind
+from liqwatch.alert_levels import AlertLevel
+from liqwatch.alerts.model import EventKind
 from liqwatch.config.thresholds import EngineOptions
 from liqwatch.level_ladders import falling, rising
 from tests.alerts.test_alert_engine import Driver

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from liqwatch.alert_levels import AlertRule
 from liqwatch.alerts.engine import ack, evaluate
 from liqwatch.alerts.liquidation_tracking import LiquidationTracker
-from liqwatch.alerts.model import Alert, AlertRule, AlertState, EventKind
+from liqwatch.alerts.model import Alert, AlertState, EventKind
 from liqwatch.commands.snapshot_output import snapshot_json
 from liqwatch.incidents import IncidentKind, incident
 from liqwatch.liquidations import LiquidatedPosition

@@ -3,7 +3,7 @@ words, so a plain close is never alerted as a liquidation and a liquidation is n
 
 from __future__ import annotations
 
-from liqwatch.alerts.model import AlertLevel
+from liqwatch.alert_levels import AlertLevel
 from liqwatch.alerts.risk_events import RiskEventKind, event_from_incident
 from liqwatch.incidents import IncidentKind, incident
 

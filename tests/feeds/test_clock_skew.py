@@ -8,8 +8,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from liqwatch.alert_levels import AlertLevel, AlertRule
 from liqwatch.alert_runtime import AlertRuntime
-from liqwatch.alerts.model import AlertEvent, AlertLevel, AlertRule, EventKind
+from liqwatch.alerts.model import AlertEvent, EventKind
 from liqwatch.clock import OffsetClock
 from liqwatch.commands.snapshot_output import snapshot_json
 from liqwatch.config.settings import Settings

@@ -9,8 +9,9 @@ import asyncio
 import time
 from dataclasses import replace
 
+from liqwatch.alert_levels import AlertRule
 from liqwatch.alerts.engine import evaluate
-from liqwatch.alerts.model import AlertRule, AlertState, EventKind
+from liqwatch.alerts.model import AlertState, EventKind
 from liqwatch.config.thresholds import ThresholdMap
 from liqwatch.feed_channel import ChannelState
 from tests.feeds.harness import FAST, eventually, running

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import pytest
 
+from liqwatch.alert_levels import AlertRule
 from liqwatch.alerts.engine import evaluate
-from liqwatch.alerts.model import AlertRule, AlertState
+from liqwatch.alerts.model import AlertState
 from liqwatch.config.alerts import AlertThresholds
 from liqwatch.config.thresholds import ThresholdMap
 from liqwatch.feed_channel import ChannelState

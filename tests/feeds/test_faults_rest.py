@@ -8,8 +8,9 @@ from datetime import timedelta
 
 import pytest
 
+from liqwatch.alert_levels import AlertLevel
 from liqwatch.alerts.engine import evaluate
-from liqwatch.alerts.model import AlertEvent, AlertLevel, AlertState, EventKind
+from liqwatch.alerts.model import AlertEvent, AlertState, EventKind
 from liqwatch.commands.snapshot_output import snapshot_json, snapshot_text
 from liqwatch.config.thresholds import ThresholdMap
 from liqwatch.demo_environment import scenario_accounts

@@ -4,8 +4,9 @@ raised, as when the key is refused at start; the other accounts carry on. Over r
 
 from __future__ import annotations
 
+from liqwatch.alert_levels import AlertRule
 from liqwatch.alerts.engine import evaluate
-from liqwatch.alerts.model import AlertRule, AlertState, EventKind
+from liqwatch.alerts.model import AlertState, EventKind
 from liqwatch.config.alerts import AlertThresholds
 from liqwatch.config.thresholds import ThresholdMap
 from liqwatch.feed_channel import ChannelState

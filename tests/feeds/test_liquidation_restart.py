@@ -11,9 +11,9 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
+from liqwatch.alert_levels import AlertRule
 from liqwatch.alert_runtime import AlertRuntime
 from liqwatch.alerts import alert_rows
-from liqwatch.alerts.model import AlertRule
 from liqwatch.config.settings import Settings
 from liqwatch.demo_environment import scenario_accounts
 from liqwatch.emulator import EmulatorServer, demo_scenario, scenario_from_toml

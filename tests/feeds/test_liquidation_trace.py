@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 import orjson
 import pytest
 
-from liqwatch.alerts.model import AlertLevel, AlertRule
+from liqwatch.alert_levels import AlertLevel, AlertRule
 from liqwatch.commands.snapshot_output import snapshot_json
 from liqwatch.demo_environment import scenario_accounts
 from liqwatch.emulator import EmulatorServer, demo_scenario, scenario_from_toml

@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from liqwatch.alert_levels import AlertLevel, AlertRule
 from liqwatch.alerts.engine import evaluate
-from liqwatch.alerts.model import AlertKey, AlertLevel, AlertRule, AlertState
+from liqwatch.alerts.model import AlertKey, AlertState
 from liqwatch.config.alerts import AlertThresholds
 from liqwatch.config.thresholds import ThresholdMap
 from liqwatch.feed_channel import ChannelState

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from liqwatch import danger
-from liqwatch.alerts.model import AlertLevel, AlertRule
+from liqwatch.alert_levels import AlertLevel, AlertRule
 from liqwatch.clock import FakeClock
 from liqwatch.commands.snapshot_output import snapshot_json, snapshot_text
 from liqwatch.config.alerts import AlertThresholds

@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
+from liqwatch.alert_levels import AlertLevel
 from liqwatch.alerts.delivery.from_config import Deliveries
 from liqwatch.alerts.delivery.webhooks import WebhookChannel
-from liqwatch.alerts.model import AlertLevel, EventKind
+from liqwatch.alerts.model import EventKind
 from liqwatch.alerts.service import AlertService
 from liqwatch.storage.record import Record
 from tests.alerts.alert_scenarios import RISK_ONLY_MAP, Scenario

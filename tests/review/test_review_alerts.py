@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from liqwatch.alert_levels import AlertLevel, AlertRule
 from liqwatch.alerts.engine import evaluate
-from liqwatch.alerts.model import AlertKey, AlertLevel, AlertRule, AlertState
+from liqwatch.alerts.model import AlertKey, AlertState
 from liqwatch.clock import FakeClock
 from liqwatch.config.thresholds import ThresholdMap
 from liqwatch.feed_channel import Channel, ChannelKind

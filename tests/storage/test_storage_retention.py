@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from liqwatch.alert_levels import AlertLevel, AlertRule
 from liqwatch.alerts import alert_rows
 from liqwatch.alerts.delivery import outbox
-from liqwatch.alerts.model import Alert, AlertEvent, AlertKey, AlertLevel, AlertRule, EventKind
+from liqwatch.alerts.model import Alert, AlertEvent, AlertKey, EventKind
 from liqwatch.model import FundingPayment
 from liqwatch.storage import history
 from liqwatch.storage.db import Database

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from liqwatch.alert_levels import AlertLevel
 from liqwatch.alerts import alert_rows, engine
-from liqwatch.alerts.model import AlertLevel
 from liqwatch.storage.db import Database
 from tests.alerts.alert_scenarios import RISK_ONLY_MAP, Scenario
 

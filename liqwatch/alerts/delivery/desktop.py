@@ -8,9 +8,10 @@ import shutil
 import time
 from collections.abc import Callable
 
+from liqwatch.alert_levels import AlertLevel
 from liqwatch.alerts.delivery.immediate import DeliveryError, ImmediateChannel
 from liqwatch.alerts.delivery.notification import Notification
-from liqwatch.alerts.model import AlertLevel, EventKind
+from liqwatch.alerts.model import EventKind
 
 TIMEOUT_S = 5.0
 

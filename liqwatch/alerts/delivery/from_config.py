@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 
 from pydantic import SecretStr
 
+from liqwatch.alert_levels import AlertLevel
 from liqwatch.alerts.delivery.desktop import DesktopNotifier
 from liqwatch.alerts.delivery.immediate import ImmediateChannel
 from liqwatch.alerts.delivery.terminal import ByteStream, TerminalBell, TerminalNotifier, resolve_protocols
 from liqwatch.alerts.delivery.webhooks import TELEGRAM_API, WebhookChannel
-from liqwatch.alerts.model import AlertLevel
 from liqwatch.config.alerts import AlertDelivery, Webhook
 from liqwatch.redact import register_secret
 

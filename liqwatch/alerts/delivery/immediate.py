@@ -8,9 +8,10 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 
+from liqwatch.alert_levels import AlertLevel
 from liqwatch.alerts.delivery.notification import Notification
 from liqwatch.alerts.delivery.ratelimit import RateLimiter
-from liqwatch.alerts.model import AlertLevel, EventKind
+from liqwatch.alerts.model import EventKind
 
 log = logging.getLogger(__name__)
 

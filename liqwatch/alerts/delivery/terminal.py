@@ -13,9 +13,10 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
+from liqwatch.alert_levels import AlertLevel
 from liqwatch.alerts.delivery.immediate import DeliveryError, ImmediateChannel
 from liqwatch.alerts.delivery.notification import Notification, sanitize
-from liqwatch.alerts.model import AlertLevel, AlertState, EventKind
+from liqwatch.alerts.model import AlertState, EventKind
 
 ESC = b"\x1b"
 BEL = b"\x07"
