@@ -20,7 +20,7 @@ from typing import Any
 from liqwatch.alerts import alert_rows, engine
 from liqwatch.alerts.alert_rows import AckRequest
 from liqwatch.alerts.delivery.from_config import Deliveries
-from liqwatch.alerts.delivery.immediate import DeliveryError, ImmediateChannel
+from liqwatch.alerts.delivery.immediate import DeliveryError, ImmediateSender
 from liqwatch.alerts.delivery.late import LateEvent, save_tracking
 from liqwatch.alerts.delivery.notification import Notification
 from liqwatch.alerts.delivery.outbox_sender import OutboxSender
@@ -348,7 +348,7 @@ class AlertService:
                 else:
                     await self._deliver_one(channel, n)
 
-    async def _deliver_one(self, channel: ImmediateChannel, n: Notification) -> None:
+    async def _deliver_one(self, channel: ImmediateSender, n: Notification) -> None:
         try:
             sent = await channel.deliver(n)
         except DeliveryError as exc:

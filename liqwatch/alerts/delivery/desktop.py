@@ -9,14 +9,14 @@ import time
 from collections.abc import Callable
 
 from liqwatch.alert_levels import AlertLevel
-from liqwatch.alerts.delivery.immediate import DeliveryError, ImmediateChannel
+from liqwatch.alerts.delivery.immediate import DeliveryError, ImmediateSender
 from liqwatch.alerts.delivery.notification import Notification
 from liqwatch.alerts.model import EventKind
 
 TIMEOUT_S = 5.0
 
 
-class DesktopNotifier(ImmediateChannel):
+class DesktopNotifier(ImmediateSender):
     slow = True
 
     def __init__(self, *, min_level: AlertLevel = AlertLevel.CRITICAL, per_minute: int = 10,
