@@ -11,12 +11,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from liqwatch import danger
-from liqwatch.alerts.model import AlertLevel, AlertRule
-from liqwatch.feeds.channel import ChannelKind, ChannelState, ChannelStatus
-from liqwatch.feeds.pause import RestPause
+from liqwatch.alert_levels import AlertLevel, AlertRule
+from liqwatch.feed_channel import ChannelKind, ChannelState, ChannelStatus
 from liqwatch.funding import funding_cashflow
 from liqwatch.liquidations import LiquidatedPosition
 from liqwatch.model import Exchange, FundingPayment, MarginMode, UnevaluatedPosition
+from liqwatch.rest_pause import RestPause
 from liqwatch.risk.evaluate import AccountRisk, PositionRisk
 from liqwatch.risk_events import LoggedEvent, events_since
 from liqwatch.status import Status, worst

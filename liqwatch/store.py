@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 
 from liqwatch import read_model
 from liqwatch.account_book import AccountBook
-from liqwatch.alerts.thresholds import ThresholdMap
 from liqwatch.clock import Clock
+from liqwatch.config.thresholds import ThresholdMap
 from liqwatch.disagreement import WALLET, Held, Reconciliation, wallets_agree
-from liqwatch.feeds.channel import Channel, ChannelState
+from liqwatch.feed_channel import Channel, ChannelState
 from liqwatch.funding_ledger import FundingPaid
 from liqwatch.loop_lag import LoopLag
 from liqwatch.model import (

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from liqwatch.alerts.model import AlertLevel, max_level
+from liqwatch.alert_levels import AlertLevel, max_level
 from liqwatch.clock import Clock
 from liqwatch.liquidations import ClosedSinceLastRun, LiquidatedPosition, PreviousRun
 from liqwatch.model import Side

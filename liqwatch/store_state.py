@@ -8,14 +8,14 @@ from datetime import datetime
 
 from liqwatch import danger
 from liqwatch.account_book import AccountBook
-from liqwatch.alerts.model import AlertLevel, AlertRule
+from liqwatch.alert_levels import AlertLevel, AlertRule
 from liqwatch.disagreement import Subject
-from liqwatch.feeds.channel import Channel
-from liqwatch.feeds.pause import RestPause
+from liqwatch.feed_channel import Channel
 from liqwatch.funding_ledger import FundingLedger
 from liqwatch.liquidation_book import LiquidationBook
 from liqwatch.liquidations import LiquidatedPosition, liquidation_status
 from liqwatch.model import AccountSpec, MarketState, Side, UnevaluatedPosition
+from liqwatch.rest_pause import RestPause
 from liqwatch.risk.volatility import MinuteVolatility
 from liqwatch.risk_events import RiskEventKind
 from liqwatch.status import Status, worst

@@ -3,8 +3,8 @@ position's distance), sortable by any column."""
 
 from __future__ import annotations
 
-from liqwatch.feeds.channel import ChannelState
-from liqwatch.report import equity_differs
+from liqwatch.commands.snapshot_output import equity_differs
+from liqwatch.feed_channel import ChannelState
 from liqwatch.risk.evaluate import AccountRisk
 from liqwatch.store import AccountView, MonitorSnapshot, nearest_distance
 from widgets import fmt
@@ -52,8 +52,9 @@ def freshness(a: AccountView) -> Cell:
 
 
 def equity_cell(r: AccountRisk, dim: str, incomplete: bool = False) -> Cell:
-    """Our equity; with the exchange's own beside it when the two disagree at its snapshot (liqwatch.report),
-    or when ours is ``incomplete`` (a position not evaluated is missing from it)."""
+    """Our equity; with the exchange's own beside it when the two disagree at its snapshot
+    (liqwatch.commands.snapshot_output), or when ours is ``incomplete`` (a position not evaluated is missing
+    from it)."""
     if equity_differs(r) or (incomplete and r.exchange_margin_balance is not None):
         return (f"{fmt.compact(r.margin_balance)}≠{fmt.compact(r.exchange_margin_balance)}", "warning" + dim)
     return (fmt.money(r.margin_balance), dim)

@@ -16,21 +16,12 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from types import MappingProxyType
 
+from liqwatch.alert_levels import AlertLevel, AlertRule, max_level
 from liqwatch.alerts import messages, position_activity, wall_steps
-from liqwatch.alerts.model import (
-    Alert,
-    AlertEvent,
-    AlertKey,
-    AlertLevel,
-    AlertRule,
-    AlertState,
-    Cleared,
-    EventKind,
-    max_level,
-)
+from liqwatch.alerts.model import Alert, AlertEvent, AlertKey, AlertState, Cleared, EventKind
 from liqwatch.alerts.risk_levels import level_of
 from liqwatch.alerts.rules import Observation, observe
-from liqwatch.alerts.thresholds import EngineOptions, ThresholdMap
+from liqwatch.config.thresholds import EngineOptions, ThresholdMap
 from liqwatch.liquidations import LiquidatedPosition
 from liqwatch.risk_events import LoggedEvent, RiskEvent, RiskEventKind
 from liqwatch.store import MonitorSnapshot, supersedes

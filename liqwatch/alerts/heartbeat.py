@@ -17,10 +17,11 @@ from types import TracebackType
 
 import aiohttp
 
+from liqwatch.alert_levels import AlertLevel
 from liqwatch.alerts.delivery.from_config import Deliveries, webhook_channel
 from liqwatch.alerts.delivery.notification import Notification
 from liqwatch.alerts.delivery.webhooks import PermanentError, RetryableError, WebhookChannel
-from liqwatch.alerts.model import AlertLevel, EventKind
+from liqwatch.alerts.model import EventKind
 from liqwatch.clock import Clock, SystemClock
 from liqwatch.config.alerts import Webhook
 from liqwatch.config.heartbeat import Heartbeat as HeartbeatConfig

@@ -4,7 +4,7 @@ is at most a warning, whatever its text says."""
 
 from __future__ import annotations
 
-from liqwatch.alerts.model import AlertLevel
+from liqwatch.alert_levels import AlertLevel
 from liqwatch.risk_events import FeedNote, LoggedEvent, RiskEventKind
 
 LEVELS: dict[RiskEventKind, AlertLevel] = {

@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from liqwatch import danger
+from liqwatch.alert_levels import AlertLevel, AlertRule
 from liqwatch.alerts import messages
-from liqwatch.alerts.levels import Ladder, rising
-from liqwatch.alerts.model import AlertKey, AlertLevel, AlertRule, AlertState
-from liqwatch.alerts.thresholds import EngineOptions, ThresholdMap
+from liqwatch.alerts.model import AlertKey, AlertState
 from liqwatch.config.alerts import AlertThresholds
-from liqwatch.feeds.pause import PauseKind
+from liqwatch.config.thresholds import EngineOptions, ThresholdMap
+from liqwatch.level_ladders import Ladder, rising
 from liqwatch.loop_lag import LAG_THRESHOLD_S
+from liqwatch.rest_pause import PauseKind
 from liqwatch.store import AccountView, MonitorSnapshot
 
 _RISKY_RULES = (AlertRule.RISK, AlertRule.DISTANCE_PCT, AlertRule.DISTANCE_SIGMA)

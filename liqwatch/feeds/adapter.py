@@ -19,23 +19,23 @@ from typing import Any
 import aiohttp
 
 from liqwatch.clock import Clock
+from liqwatch.feed_channel import Channel, ChannelKind, ChannelState
 from liqwatch.feeds.account_config import FeedAccount
 from liqwatch.feeds.adapter_frames import FrameIntake
 from liqwatch.feeds.adapter_last_run import LastRunLookup
 from liqwatch.feeds.adapter_pause import GateWatch
 from liqwatch.feeds.backoff import Backoff
-from liqwatch.feeds.channel import Channel, ChannelKind, ChannelState
 from liqwatch.feeds.coalesce import CoalescingQueue
+from liqwatch.feeds.frame_recorder import FrameRecorder
 from liqwatch.feeds.frame_time import FUTURE_TOLERANCE_S, ServerClock
 from liqwatch.feeds.key_permissions import KeyRefused
 from liqwatch.feeds.options import FeedOptions
-from liqwatch.feeds.pause import RestPause
-from liqwatch.feeds.recorder import FrameRecorder
 from liqwatch.feeds.rest import AuthError, RateLimited, RestError, RestGate
 from liqwatch.feeds.resume import SuspendDetector, resync_after_suspend
 from liqwatch.feeds.stream import StreamRunner
 from liqwatch.model import AccountState, MarkTick
 from liqwatch.redact import redact
+from liqwatch.rest_pause import RestPause
 from liqwatch.risk_events import FeedNote, RiskEvent, RiskEventKind
 from liqwatch.store import MonitorStore
 

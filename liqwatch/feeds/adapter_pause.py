@@ -11,12 +11,12 @@ from datetime import timedelta
 from typing import Any
 
 from liqwatch.clock import Clock
+from liqwatch.feed_channel import Channel
 from liqwatch.feeds.account_config import FeedAccount
 from liqwatch.feeds.backoff import Backoff
-from liqwatch.feeds.channel import Channel
 from liqwatch.feeds.options import FeedOptions
-from liqwatch.feeds.pause import PauseKind, RestPause
 from liqwatch.feeds.rest import RestGate
+from liqwatch.rest_pause import PauseKind, RestPause
 from liqwatch.store import MonitorStore
 
 log = logging.getLogger("liqwatch.feeds.adapter")

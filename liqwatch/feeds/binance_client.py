@@ -16,10 +16,10 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
+from liqwatch.feed_channel import ChannelKind
 from liqwatch.feeds.adapter import FeedAdapter
 from liqwatch.feeds.binance_funding import BinanceFunding
 from liqwatch.feeds.binance_wire import WirePosition, unified, unreadable_position
-from liqwatch.feeds.channel import ChannelKind
 from liqwatch.feeds.rest import ApiError, ReadOnlyGuard, RestError, RestGate, request_json
 from liqwatch.feeds.stream import StreamRunner
 from liqwatch.feeds.wire import WireError, ms_time

@@ -11,10 +11,10 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
+from liqwatch.feed_channel import Channel, ChannelKind
 from liqwatch.feeds.adapter import FeedAdapter, set_down
 from liqwatch.feeds.adapter_frames import NOT_JSON
 from liqwatch.feeds.candles import forward_pages, seed_volatility
-from liqwatch.feeds.channel import Channel, ChannelKind
 from liqwatch.feeds.frame_time import FUTURE_TOLERANCE_S
 from liqwatch.feeds.hyperliquid_wire import (
     coin_of,

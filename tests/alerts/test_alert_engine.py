@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from liqwatch.alert_levels import AlertLevel, AlertRule
 from liqwatch.alerts.engine import ack, ack_all, evaluate, snooze
-from liqwatch.alerts.model import AlertEvent, AlertKey, AlertLevel, AlertRule, AlertState, EventKind
-from liqwatch.alerts.thresholds import EngineOptions, ThresholdMap
+from liqwatch.alerts.model import AlertEvent, AlertKey, AlertState, EventKind
 from liqwatch.config.alerts import AlertThresholds
+from liqwatch.config.thresholds import EngineOptions, ThresholdMap
 from liqwatch.model import Side
 from liqwatch.risk_events import FeedNote, RiskEvent, RiskEventKind
 from liqwatch.store import MonitorSnapshot

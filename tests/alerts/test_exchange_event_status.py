@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from liqwatch.alert_levels import AlertRule
 from liqwatch.alerts.engine import ack, evaluate
 from liqwatch.alerts.liquidation_tracking import LiquidationTracker
-from liqwatch.alerts.model import Alert, AlertRule, AlertState, EventKind
+from liqwatch.alerts.model import Alert, AlertState, EventKind
+from liqwatch.commands.snapshot_output import snapshot_json
 from liqwatch.liquidations import LiquidatedPosition
 from liqwatch.model import Side
-from liqwatch.report import snapshot_json
 from liqwatch.risk_events import RiskEvent, RiskEventKind
 from liqwatch.status import Status
 from tests.alerts.alert_scenarios import RISK_ONLY_MAP, SYMBOL, Scenario

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from liqwatch.alerts.model import AlertKey, AlertLevel, AlertRule, EventKind
+from liqwatch.alert_levels import AlertLevel, AlertRule
+from liqwatch.alerts.model import AlertKey, EventKind
 from liqwatch.alerts.position_activity import GRACE_S
 from liqwatch.liquidations import LiquidatedPosition
 from liqwatch.model import MarginMode, PositionUpdate, Side, Stamp

@@ -8,11 +8,12 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from liqwatch.alerts.model import AlertEvent, AlertLevel, AlertRule, EventKind
-from liqwatch.alerts.runtime import AlertRuntime
+from liqwatch.alert_levels import AlertLevel, AlertRule
+from liqwatch.alert_runtime import AlertRuntime
+from liqwatch.alerts.model import AlertEvent, EventKind
 from liqwatch.clock import OffsetClock
+from liqwatch.commands.snapshot_output import snapshot_json
 from liqwatch.config.settings import Settings
-from liqwatch.report import snapshot_json
 from tests.feeds.harness import FAST, running
 
 ACCOUNTS = ("binance-main", "hl-whale")

@@ -4,7 +4,7 @@ confirmation. The exchange's own liquidation price carries its own age and goes 
 
 from __future__ import annotations
 
-from liqwatch.feeds.channel import ChannelState
+from liqwatch.feed_channel import ChannelState
 from tests.feeds.harness import FAST, eventually, running
 
 MAIN = ("binance-main",)

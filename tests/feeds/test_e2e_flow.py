@@ -7,8 +7,8 @@ import asyncio
 
 import pytest
 
+from liqwatch.feed_channel import ChannelState
 from liqwatch.feeds.binance_wire import native
-from liqwatch.feeds.channel import ChannelState
 from liqwatch.feeds.hyperliquid_wire import coin_of
 from liqwatch.model import Exchange
 from tests.feeds.harness import eventually, running

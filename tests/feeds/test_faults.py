@@ -10,9 +10,9 @@ import logging
 import pytest
 
 from liqwatch.clock import OffsetClock
-from liqwatch.demo import scenario_accounts
+from liqwatch.demo_environment import scenario_accounts
+from liqwatch.feed_channel import ChannelState
 from liqwatch.feeds.account_config import FeedAccount
-from liqwatch.feeds.channel import ChannelState
 from tests.feeds.harness import FAST, Env, eventually, running
 
 LIVE = ChannelState.LIVE

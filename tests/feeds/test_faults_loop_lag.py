@@ -9,10 +9,11 @@ import asyncio
 import time
 from dataclasses import replace
 
+from liqwatch.alert_levels import AlertRule
 from liqwatch.alerts.engine import evaluate
-from liqwatch.alerts.model import AlertRule, AlertState, EventKind
-from liqwatch.alerts.thresholds import ThresholdMap
-from liqwatch.feeds.channel import ChannelState
+from liqwatch.alerts.model import AlertState, EventKind
+from liqwatch.config.thresholds import ThresholdMap
+from liqwatch.feed_channel import ChannelState
 from tests.feeds.harness import FAST, eventually, running
 
 # A market limit well over the stall, so that only the stall detection can say the values are not fresh;

@@ -17,9 +17,9 @@ import aiohttp
 import pytest
 
 from liqwatch.config import load_settings
-from liqwatch.feeds.channel import ChannelState
+from liqwatch.feed_channel import ChannelState
 from liqwatch.feeds.from_config import feed_accounts
-from liqwatch.runtime import Monitor
+from liqwatch.monitor import Monitor
 from tests.feeds.harness import FAST, eventually, running
 from tests.feeds.test_frame_integrity import holds, mark_frame, now_ms
 from tests.feeds.ws_relay import relayed

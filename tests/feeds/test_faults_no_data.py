@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import pytest
 
+from liqwatch.alert_levels import AlertRule
 from liqwatch.alerts.engine import evaluate
-from liqwatch.alerts.model import AlertRule, AlertState
-from liqwatch.alerts.thresholds import ThresholdMap
+from liqwatch.alerts.model import AlertState
 from liqwatch.config.alerts import AlertThresholds
-from liqwatch.feeds.channel import ChannelState
+from liqwatch.config.thresholds import ThresholdMap
+from liqwatch.feed_channel import ChannelState
 from tests.feeds.harness import eventually, running
 
 CASES = [

@@ -15,7 +15,7 @@ import orjson
 import pytest
 
 from liqwatch.emulator.streams import ConnKind, StreamConn
-from liqwatch.feeds.channel import ChannelState
+from liqwatch.feed_channel import ChannelState
 from liqwatch.feeds.stream import StreamRunner
 from tests.feeds.harness import FAST, Env, eventually, running
 

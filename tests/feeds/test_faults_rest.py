@@ -8,15 +8,16 @@ from datetime import timedelta
 
 import pytest
 
+from liqwatch.alert_levels import AlertLevel
 from liqwatch.alerts.engine import evaluate
-from liqwatch.alerts.model import AlertEvent, AlertLevel, AlertState, EventKind
-from liqwatch.alerts.thresholds import ThresholdMap
-from liqwatch.demo import scenario_accounts
+from liqwatch.alerts.model import AlertEvent, AlertState, EventKind
+from liqwatch.commands.snapshot_output import snapshot_json, snapshot_text
+from liqwatch.config.thresholds import ThresholdMap
+from liqwatch.demo_environment import scenario_accounts
 from liqwatch.emulator import EmulatorServer
 from liqwatch.emulator.faults import exchange_of
+from liqwatch.feed_channel import Channel, ChannelKind, ChannelState
 from liqwatch.feeds.account_config import FeedAccount
-from liqwatch.feeds.channel import Channel, ChannelKind, ChannelState
-from liqwatch.report import snapshot_json, snapshot_text
 from tests.feeds.harness import Env, eventually, running
 from widgets.header_lines import _feed_span
 

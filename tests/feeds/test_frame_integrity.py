@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import orjson
 
-from liqwatch.feeds.channel import ChannelState
+from liqwatch.feed_channel import ChannelState
 from liqwatch.model import Side
 from liqwatch.status import Status
 from tests.feeds.harness import FAST, eventually

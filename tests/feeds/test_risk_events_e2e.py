@@ -12,17 +12,17 @@ from contextlib import asynccontextmanager
 from datetime import UTC, timedelta
 
 import orjson
+from liqwatch.demo import scenario_accounts
+from liqwatch.runtime import Monitor
 
 from liqwatch.alerts.engine import evaluate
 from liqwatch.alerts.model import AlertEvent, AlertLevel, AlertRule, AlertState, EventKind
-from liqwatch.alerts.thresholds import ThresholdMap
 from liqwatch.clock import OffsetClock
-from liqwatch.demo import scenario_accounts
+from liqwatch.config.thresholds import ThresholdMap
 from liqwatch.emulator import EmulatorServer, demo_scenario
 from liqwatch.liquidations import PreviousRun
 from liqwatch.model import Exchange, Side
 from liqwatch.risk_events import FeedNote, LoggedEvent, RiskEvent, RiskEventKind
-from liqwatch.runtime import Monitor
 from liqwatch.status import Status
 from liqwatch.store import MonitorStore
 from tests.feeds.harness import FAST, eventually, running

@@ -10,10 +10,10 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from liqwatch.clock import OffsetClock
-from liqwatch.demo import scenario_accounts
+from liqwatch.demo_environment import scenario_accounts
 from liqwatch.emulator import EmulatorServer, demo_scenario
-from liqwatch.feeds.channel import ChannelState
-from liqwatch.runtime import Monitor
+from liqwatch.feed_channel import ChannelState
+from liqwatch.monitor import Monitor
 from tests.feeds.harness import FAST, eventually, running
 
 ACCOUNTS = ("binance-main", "hl-whale")

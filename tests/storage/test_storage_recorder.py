@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from liqwatch.history_recorder import HistoryRecorder
 from liqwatch.model import FundingPayment
 from liqwatch.risk_events import RiskEvent, RiskEventKind
 from liqwatch.storage import history
 from liqwatch.storage.async_db import AsyncDatabase
-from liqwatch.storage.recorder import HistoryRecorder
 from tests.alerts.alert_scenarios import SYMBOL, T0, Scenario
 
 

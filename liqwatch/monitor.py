@@ -14,14 +14,14 @@ from types import TracebackType
 
 import aiohttp
 
-from liqwatch.alerts.thresholds import ThresholdMap
 from liqwatch.clock import Clock, SystemClock
+from liqwatch.config.thresholds import ThresholdMap
 from liqwatch.feeds.account_config import FeedAccount
 from liqwatch.feeds.adapter import FeedAdapter
 from liqwatch.feeds.binance import BinanceAdapter
+from liqwatch.feeds.frame_recorder import FrameRecorder
 from liqwatch.feeds.hyperliquid import HyperliquidAdapter
 from liqwatch.feeds.options import FeedOptions
-from liqwatch.feeds.recorder import FrameRecorder
 from liqwatch.loop_lag import LoopLag
 from liqwatch.model import AccountSpec, Exchange
 from liqwatch.risk.registry import risk_rules
