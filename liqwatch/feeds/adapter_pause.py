@@ -40,7 +40,7 @@ class GateWatch:
 
     def shared_gate(self, gates: dict[str, RestGate]) -> RestGate:
         """The REST gate of this account's endpoint, shared by every account on it, with our limits."""
-        gate = gates.setdefault(self.account.rest_url, RestGate())
+        gate = gates.setdefault(self.account.rest_url, RestGate(clock=self.clock))
         gate.max_body_bytes = self.opts.max_body_bytes
         gate.maintenance_retry_s = self.opts.maintenance_retry_s
         return gate
