@@ -60,7 +60,7 @@ def test_okx_timestamp_is_utc_with_milliseconds_whatever_the_zone_given() -> Non
     assert iso_ms(AT.astimezone(timezone(timedelta(hours=8)))) == "2023-11-14T22:13:20.123Z"
     assert iso_ms(datetime(2026, 1, 1, tzinfo=UTC)) == "2026-01-01T00:00:00.000Z"
     with pytest.raises(ValueError, match="timezone-aware"):
-        iso_ms(datetime(2026, 1, 1))  # noqa: DTZ001 - the naive time is the point
+        iso_ms(datetime(2026, 1, 1))  # a naive time: refused
 
 
 def test_no_secret_in_any_signer_or_signed_request_repr(caplog: pytest.LogCaptureFixture) -> None:
