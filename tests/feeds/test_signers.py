@@ -12,6 +12,7 @@ import pytest
 
 from liqwatch.feeds.account_config import Secret
 from liqwatch.feeds.signing import BinanceSigner, BybitSigner, OkxSigner, hmac_sha256, iso_ms
+from liqwatch.redact import redact
 
 # 1700000000.123 s after the epoch: 2023-11-14T22:13:20.123Z
 AT = datetime(2023, 11, 14, 22, 13, 20, 123000, tzinfo=UTC)
@@ -73,3 +74,14 @@ def test_no_secret_in_any_signer_or_signed_request_repr(caplog: pytest.LogCaptur
             logging.getLogger("test").debug("signer %r signed %r", s, signed)
     for text in [caplog.text, *map(repr, signers)]:
         assert key not in text and secret not in text and phrase not in text
+
+
+def test_signed_headers_shown_in_a_log_line_are_masked_by_shape() -> None:
+    # Not registered as secrets: the header names alone mark the values (a library logging its headers).
+    signer = OkxSigner(Secret("KEY-unregistered-01"), Secret("SECRET-unregistered-02"), Secret("PHRASE-unreg-03"))
+    bybit = BybitSigner(Secret("KEY-unregistered-01"), Secret("SECRET-unregistered-02"))
+    for signed in (signer.sign("GET", "/p", {}, "", AT), bybit.sign("GET", "/p", {}, "", AT)):
+        shown = redact(str(dict(signed.headers)))
+        assert "KEY-unregistered-01" not in shown and "PHRASE-unreg-03" not in shown
+        sign = signed.headers.get("OK-ACCESS-SIGN") or signed.headers["X-BAPI-SIGN"]
+        assert sign not in shown
