@@ -26,6 +26,7 @@ from liqwatch.model import (
     AccountState,
     BalanceUpdate,
     Exchange,
+    ExchangeId,
     FundingPayment,
     MarketState,
     MarkTick,
@@ -82,10 +83,10 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin):
         self.thresholds = thresholds or ThresholdMap()  # each account's own, as its alerts use them
         self._vol_window = vol_window_minutes
         self._accounts: dict[str, _Account] = {}
-        self._markets: dict[tuple[Exchange, str], _Market] = {}
+        self._markets: dict[tuple[ExchangeId, str], _Market] = {}
         # Per market, apart from _Market: candles may seed a market's volatility before its first mark.
-        self._vols: dict[tuple[Exchange, str], MinuteVolatility] = {}
-        self._vol_claims: set[tuple[Exchange, str]] = set()
+        self._vols: dict[tuple[ExchangeId, str], MinuteVolatility] = {}
+        self._vol_claims: set[tuple[ExchangeId, str]] = set()
         self.version = 0
         self.loop_lag: LoopLag | None = None  # the event loop's stall detector (liqwatch.loop_lag), if run
         self.ignored_stale_events = 0
@@ -178,7 +179,7 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin):
         acc.book.upsert(pos, self._mark_for(acc.spec.exchange, pos.symbol))
         return True
 
-    def _mark_for(self, exchange: Exchange, symbol: str) -> float | None:
+    def _mark_for(self, exchange: ExchangeId, symbol: str) -> float | None:
         m = self._markets.get((exchange, symbol))
         return m.state.mark_price if m is not None else None
 
@@ -213,7 +214,7 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin):
         return True
 
     # --- volatility seeded from candles ----------------------------------------------------------------
-    def volatility(self, exchange: Exchange, symbol: str) -> MinuteVolatility:
+    def volatility(self, exchange: ExchangeId, symbol: str) -> MinuteVolatility:
         """The σ estimator of one market (created empty on first use)."""
         key = (exchange, symbol)
         vol = self._vols.get(key)
@@ -221,7 +222,7 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin):
             vol = self._vols[key] = MinuteVolatility(self._vol_window)
         return vol
 
-    def claim_volatility_seed(self, exchange: Exchange, symbol: str) -> bool:
+    def claim_volatility_seed(self, exchange: ExchangeId, symbol: str) -> bool:
         """True for the first caller only: accounts sharing a market fetch its candles once."""
         key = (exchange, symbol)
         if key in self._vol_claims:
@@ -229,13 +230,13 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin):
         self._vol_claims.add(key)
         return True
 
-    def release_volatility_seed(self, exchange: Exchange, symbol: str) -> None:
+    def release_volatility_seed(self, exchange: ExchangeId, symbol: str) -> None:
         """A fetch that failed: another account on the same market may try."""
         self._vol_claims.discard((exchange, symbol))
 
     def seed_volatility(
         self,
-        exchange: Exchange,
+        exchange: ExchangeId,
         symbol: str,
         minute_closes: Sequence[tuple[float, float]],
         hour_closes: Sequence[tuple[float, float]],
@@ -245,7 +246,7 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin):
         self.volatility(exchange, symbol).seed(minute_closes, hour_closes)
         self.version += 1
 
-    def set_funding_interval(self, exchange: Exchange, symbol: str, hours: float) -> None:
+    def set_funding_interval(self, exchange: ExchangeId, symbol: str, hours: float) -> None:
         m = self._markets.get((exchange, symbol))
         if m is not None:
             s = m.state
@@ -367,7 +368,7 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin):
                                          for p in acc.funding.payments())
         return self._funding_export
 
-    def set_next_funding_time(self, exchange: Exchange, symbol: str, when: datetime) -> None:
+    def set_next_funding_time(self, exchange: ExchangeId, symbol: str, when: datetime) -> None:
         """The exchange's own next settlement time, from a source other than the mark stream (Hyperliquid
         ``predictedFundings``)."""
         m = self._markets.get((exchange, symbol))
@@ -386,5 +387,5 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin):
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def _default_interval(exchange: Exchange) -> float:
-    return 1.0 if exchange is Exchange.HYPERLIQUID else 8.0
+def _default_interval(exchange: ExchangeId) -> float:
+    return 1.0 if exchange == Exchange.HYPERLIQUID else 8.0

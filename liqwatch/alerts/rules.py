@@ -150,11 +150,11 @@ def _bans(out: Observed, snapshot: MonitorSnapshot) -> None:
     """An IP ban raises its own alert at once (not after ``stale_feed_s``), with the ban's end; it clears
     when the ban ends. Whether the account's data is fresh does not matter: the ban is why it is not."""
     for acc in snapshot.accounts:
-        key = AlertKey(acc.name, AlertRule.IP_BANNED, acc.exchange.value)
+        key = AlertKey(acc.name, AlertRule.IP_BANNED, str(acc.exchange))
         pause = acc.rest_pause
         if pause is not None and pause.kind is PauseKind.BANNED:
             out.observations.append(Observation(key, AlertLevel.CRITICAL, None, None,
-                                                messages.banned(key, pause.describe(acc.exchange.value))))
+                                                messages.banned(key, pause.describe(acc.exchange))))
         else:
             out.observations.append(Observation(key, None, None, None, messages.ban_lifted(key)))
 

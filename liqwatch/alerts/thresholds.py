@@ -8,7 +8,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from liqwatch.config.alerts import AlertThresholds
-from liqwatch.model import Exchange
+from liqwatch.model import Exchange, ExchangeId
 
 if TYPE_CHECKING:
     from liqwatch.config.settings import Settings
@@ -40,7 +40,7 @@ class EngineOptions:
 
     clock_skew_critical_s: float | None = None
 
-    def settlements_per_day(self, exchange: Exchange) -> float:
+    def settlements_per_day(self, exchange: ExchangeId) -> float:
         # The snapshot does not carry each symbol's interval; these are the exchanges' defaults
         # (Hyperliquid pays hourly, the others every 8 hours for most symbols).
-        return 24.0 if exchange is Exchange.HYPERLIQUID else 3.0
+        return 24.0 if exchange == Exchange.HYPERLIQUID else 3.0

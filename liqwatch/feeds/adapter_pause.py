@@ -63,7 +63,7 @@ class GateWatch:
             until = self.clock.now() + timedelta(seconds=gate.remaining())
             self.rest_pause, self._pause_block = RestPause(kind, until, gate.reason), gate.blocks
             self.store.set_rest_pause(self.account.name, self.rest_pause)
-            log.warning("%s: %s", self.account.name, self.rest_pause.describe(self.account.exchange.value))
+            log.warning("%s: %s", self.account.name, self.rest_pause.describe(self.account.exchange))
         if kind is PauseKind.MAINTENANCE:
             detail = f"exchange under maintenance ({gate.reason}), next try {self.rest_pause.until:%H:%M:%S} UTC"
             for ch in self.store.channels(self.account.name):
