@@ -137,7 +137,9 @@ class MarketState:
     oracle_price: float | None = None
     funding_rate: float | None = None
     next_funding_time: datetime | None = None
-    funding_interval_hours: float = 8.0
+    #: The symbol's funding interval: its own where the exchange says it, else its exchange's default
+    #: (liqwatch.funding.default_interval_hours); None only for a state built outside the store.
+    funding_interval_hours: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

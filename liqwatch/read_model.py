@@ -43,6 +43,8 @@ class PositionView:
     #: Why its figures are incomplete though its data is live (a cross position beside one not evaluated: the
     #: other's margin and PnL are missing from the cross equity); ``fresh`` is then False.
     incomplete: str | None = None
+    #: The symbol's funding interval (hours): its own where the exchange says it, else the exchange's default.
+    funding_interval_hours: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,7 +229,7 @@ def _account_view(store: MonitorStore, acc: _Account, now_mono: float) -> Accoun
                          m.state.next_funding_time if m is not None else None, next_pay, paid, st,
                          exchange_liq_age_s=liq_age,
                          exchange_liq_fresh=live and liq_age is not None and liq_age <= liq_limit,
-                         incomplete=why)
+                         incomplete=why, funding_interval_hours=store.funding_interval(acc.spec.exchange, pr.symbol))
         )
     # One level (liqwatch.danger), and an unacknowledged liquidation or exchange event holds the account.
     level = worst([assessment.status, *(danger.status_of(v) for v in kept.values()),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from liqwatch import read_model
@@ -18,6 +19,7 @@ from liqwatch.alerts.thresholds import ThresholdMap
 from liqwatch.clock import Clock
 from liqwatch.disagreement import WALLET, Held, Reconciliation, wallets_agree
 from liqwatch.feeds.channel import Channel, ChannelState
+from liqwatch.funding import default_interval_hours
 from liqwatch.funding_ledger import FundingPaid
 from liqwatch.incidents import IncidentKind, incident
 from liqwatch.loop_lag import LoopLag
@@ -25,7 +27,6 @@ from liqwatch.model import (
     AccountSpec,
     AccountState,
     BalanceUpdate,
-    Exchange,
     ExchangeId,
     FundingPayment,
     MarketState,
@@ -87,6 +88,7 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin):
         # Per market, apart from _Market: candles may seed a market's volatility before its first mark.
         self._vols: dict[tuple[ExchangeId, str], MinuteVolatility] = {}
         self._vol_claims: set[tuple[ExchangeId, str]] = set()
+        self._funding_intervals: dict[tuple[ExchangeId, str], float] = {}  # each symbol's own, where told
         self.version = 0
         self.loop_lag: LoopLag | None = None  # the event loop's stall detector (liqwatch.loop_lag), if run
         self.ignored_stale_events = 0
@@ -201,7 +203,7 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin):
             next_funding_time=tick.next_funding_time
             if tick.next_funding_time is not None
             else (prev.next_funding_time if prev else None),
-            funding_interval_hours=prev.funding_interval_hours if prev else _default_interval(tick.exchange),
+            funding_interval_hours=self.funding_interval(tick.exchange, tick.symbol),
         )
         if m is None:
             m = _Market(state, tick.stamp.exchange_time, self.clock.monotonic(), self.volatility(key[0], key[1]))
@@ -209,7 +211,7 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin):
         m.state, m.exchange_time, m.receive_mono = state, tick.stamp.exchange_time, self.clock.monotonic()
         m.volatility.update(tick.stamp.exchange_time.timestamp(), tick.mark_price, realign=tick.by_arrival)
         for acc in self._accounts.values():
-            if acc.spec.exchange is tick.exchange:
+            if acc.spec.exchange == tick.exchange:
                 acc.book.on_mark(tick.symbol, tick.mark_price)
         return True
 
@@ -246,12 +248,19 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin):
         self.volatility(exchange, symbol).seed(minute_closes, hour_closes)
         self.version += 1
 
+    def funding_interval(self, exchange: ExchangeId, symbol: str) -> float:
+        """Hours: the symbol's own where the exchange said it, else the exchange's default (liqwatch.funding)."""
+        return self._funding_intervals.get((exchange, symbol), default_interval_hours(exchange))
+
     def set_funding_interval(self, exchange: ExchangeId, symbol: str, hours: float) -> None:
+        """The symbol's own (Binance fundingInfo), kept for a market with no mark yet too. One that gives no
+        schedule (0, negative, NaN) is ignored: the exchange's default stays."""
+        if math.isfinite(hours) and hours > 0:
+            self._funding_intervals[(exchange, symbol)] = hours
         m = self._markets.get((exchange, symbol))
-        if m is not None:
-            s = m.state
-            m.state = MarketState(s.symbol, s.mark_price, s.index_price, s.oracle_price, s.funding_rate,
-                                  s.next_funding_time, hours)
+        if m is not None and m.state.funding_interval_hours != self.funding_interval(exchange, symbol):
+            self.version += 1
+            m.state = replace(m.state, funding_interval_hours=self.funding_interval(exchange, symbol))
 
     def _apply_state(self, acc: _Account, state: AccountState) -> bool:
         """A full state: replaces the positions, except where the stream already said something newer;
@@ -386,6 +395,3 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin):
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-
-def _default_interval(exchange: ExchangeId) -> float:
-    return 1.0 if exchange == Exchange.HYPERLIQUID else 8.0

@@ -125,8 +125,10 @@ def _account_rules(out: Observed, state: AlertState, acc: AccountView, t: AlertT
             out.observations.append(Observation(key, None, None, None, "", frozen=True))
 
     if t.funding_cost_per_day is not None:
-        flows = [p.next_funding for p in acc.positions if p.next_funding is not None]
-        cost = -math.fsum(flows) * options.settlements_per_day(acc.exchange) if flows else 0.0
+        # Per position, at its symbol's own interval (a 4 h symbol settles six times a day, not three).
+        flows = [p.next_funding * options.settlements_per_day(acc.exchange, p.funding_interval_hours)
+                 for p in acc.positions if p.next_funding is not None]
+        cost = -math.fsum(flows) if flows else 0.0
         ladder = rising([(AlertLevel.WARNING, t.funding_cost_per_day)])
         _ladder(out, state, AlertKey(acc.name, AlertRule.FUNDING_COST), ladder, cost, messages.funding)
 

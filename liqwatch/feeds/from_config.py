@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from liqwatch.config import Credentials, Disabled, Settings, resolve_credentials
 from liqwatch.feeds.account_config import DEFAULT_ENDPOINTS, FeedAccount, Secret
 from liqwatch.feeds.options import FeedOptions
-from liqwatch.model import ExchangeId
+from liqwatch.model import Exchange, ExchangeId
 from liqwatch.redact import register_secret
 
 
@@ -28,7 +28,8 @@ def feed_accounts(
     accounts: list[FeedAccount] = []
     disabled: dict[str, tuple[ExchangeId, str]] = {}
     for acc in settings.accounts:
-        exchange: ExchangeId = acc.exchange  # open-ended: "ccxt" with its ccxt_id beside it
+        # Open-ended: "ccxt" (its ccxt_id beside it) as well as ours, which are given as their Exchange member.
+        exchange: ExchangeId = Exchange(acc.exchange) if acc.exchange in Exchange._value2member_map_ else acc.exchange
         if not acc.enabled:
             disabled[acc.name] = (exchange, "disabled in the configuration (enabled = false)")
             continue
