@@ -2,7 +2,10 @@
 
 No code path can place, change or cancel an order: ``request_json``, the one function every adapter's REST
 call goes through, takes the exchange's ``ReadOnlyGuard`` (a required argument: no caller can leave it out)
-and refuses any (method, path) not exactly on its allowlist before anything is sent.
+and refuses any (method, path) not exactly on its allowlist before anything is sent. What HTTP says alone
+(timeouts, 418/429, 503, 5xx, a body that is not JSON) is read here; an exchange's own refusal is read by its
+``ErrorDecoder`` (liqwatch.feeds.rest_errors; Binance's, Bybit v5's and OKX v5's beside it), which
+``request_json`` takes as ``errors=``.
 """
 
 from __future__ import annotations
