@@ -15,7 +15,7 @@ from liqwatch.alert_levels import AlertLevel, AlertRule
 from liqwatch.feed_channel import ChannelKind, ChannelState, ChannelStatus
 from liqwatch.funding import funding_cashflow
 from liqwatch.liquidations import LiquidatedPosition
-from liqwatch.model import Exchange, FundingPayment, MarginMode, UnevaluatedPosition
+from liqwatch.model import Exchange, ExchangeId, FundingPayment, MarginMode, UnevaluatedPosition
 from liqwatch.rest_pause import RestPause
 from liqwatch.risk.evaluate import AccountRisk, PositionRisk
 from liqwatch.risk_events import LoggedEvent, events_since
@@ -44,12 +44,14 @@ class PositionView:
     #: Why its figures are incomplete though its data is live (a cross position beside one not evaluated: the
     #: other's margin and PnL are missing from the cross equity); ``fresh`` is then False.
     incomplete: str | None = None
+    #: The symbol's funding interval (hours): its own where the exchange says it, else the exchange's default.
+    funding_interval_hours: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class AccountView:
     name: str
-    exchange: Exchange
+    exchange: ExchangeId
     risk: AccountRisk | None
     positions: tuple[PositionView, ...]
     feeds: tuple[ChannelStatus, ...]
@@ -219,7 +221,7 @@ def _account_view(store: MonitorStore, acc: _Account, now_mono: float) -> Accoun
         age = now_mono - m.receive_mono if m is not None else None
         rate = m.state.funding_rate if m is not None else None
         price = pr.mark_price
-        if acc.spec.exchange is Exchange.HYPERLIQUID and m is not None and m.state.oracle_price is not None:
+        if acc.spec.exchange == Exchange.HYPERLIQUID and m is not None and m.state.oracle_price is not None:
             price = m.state.oracle_price  # Hyperliquid funds on the oracle price
         next_pay = funding_cashflow(pr.side, pr.size, price, rate) if rate is not None else None
         opened = acc.opened_at.get((pr.symbol, pr.side))
@@ -240,7 +242,7 @@ def _account_view(store: MonitorStore, acc: _Account, now_mono: float) -> Accoun
                          m.state.next_funding_time if m is not None else None, next_pay, paid, st,
                          exchange_liq_age_s=liq_age,
                          exchange_liq_fresh=live and liq_age is not None and liq_age <= liq_limit,
-                         incomplete=why)
+                         incomplete=why, funding_interval_hours=store.funding_interval(acc.spec.exchange, pr.symbol))
         )
     # One level (liqwatch.danger), and an unacknowledged liquidation or exchange event holds the account.
     level = worst([assessment.status, *(danger.status_of(v) for v in kept.values()),
@@ -255,14 +257,14 @@ def _account_view(store: MonitorStore, acc: _Account, now_mono: float) -> Accoun
                        feeds_live=live, exchange_events=events)
 
 
-def _mark_is_fresh(store: MonitorStore, exchange: Exchange, symbol: str, now_mono: float) -> bool:
+def _mark_is_fresh(store: MonitorStore, exchange: ExchangeId, symbol: str, now_mono: float) -> bool:
     """The symbol's own mark is recent: the account's channels may be live while it is not (a position
     that appeared on the user stream before its symbol was subscribed)."""
     m = store._markets.get((exchange, symbol))
     return m is not None and now_mono - m.receive_mono <= store.market_max_age_s
 
 
-def _with_mark(store: MonitorStore, exchange: Exchange, u: UnevaluatedPosition) -> UnevaluatedPosition:
+def _with_mark(store: MonitorStore, exchange: ExchangeId, u: UnevaluatedPosition) -> UnevaluatedPosition:
     mark = store._mark_for(exchange, u.symbol)
     return u if mark is None or mark == u.mark_price else replace(u, mark_price=mark)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from liqwatch import read_model
@@ -17,13 +18,14 @@ from liqwatch.clock import Clock
 from liqwatch.config.thresholds import ThresholdMap
 from liqwatch.disagreement import WALLET, Held, Reconciliation, wallets_agree
 from liqwatch.feed_channel import Channel, ChannelState
+from liqwatch.funding import default_interval_hours
 from liqwatch.funding_ledger import FundingPaid
 from liqwatch.loop_lag import LoopLag
 from liqwatch.model import (
     AccountSpec,
     AccountState,
     BalanceUpdate,
-    Exchange,
+    ExchangeId,
     FundingPayment,
     MarketState,
     MarkTick,
@@ -81,10 +83,11 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin):
         self.thresholds = thresholds or ThresholdMap()  # each account's own, as its alerts use them
         self._vol_window = vol_window_minutes
         self._accounts: dict[str, _Account] = {}
-        self._markets: dict[tuple[Exchange, str], _Market] = {}
+        self._markets: dict[tuple[ExchangeId, str], _Market] = {}
         # Per market, apart from _Market: candles may seed a market's volatility before its first mark.
-        self._vols: dict[tuple[Exchange, str], MinuteVolatility] = {}
-        self._vol_claims: set[tuple[Exchange, str]] = set()
+        self._vols: dict[tuple[ExchangeId, str], MinuteVolatility] = {}
+        self._vol_claims: set[tuple[ExchangeId, str]] = set()
+        self._funding_intervals: dict[tuple[ExchangeId, str], float] = {}  # each symbol's own, where told
         self.version = 0
         self.loop_lag: LoopLag | None = None  # the event loop's stall detector (liqwatch.loop_lag), if run
         self.ignored_stale_events = 0
@@ -182,7 +185,7 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin):
         acc.book.upsert(pos, self._mark_for(acc.spec.exchange, pos.symbol))
         return True
 
-    def _mark_for(self, exchange: Exchange, symbol: str) -> float | None:
+    def _mark_for(self, exchange: ExchangeId, symbol: str) -> float | None:
         m = self._markets.get((exchange, symbol))
         return m.state.mark_price if m is not None else None
 
@@ -204,7 +207,7 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin):
             next_funding_time=tick.next_funding_time
             if tick.next_funding_time is not None
             else (prev.next_funding_time if prev else None),
-            funding_interval_hours=prev.funding_interval_hours if prev else _default_interval(tick.exchange),
+            funding_interval_hours=self.funding_interval(tick.exchange, tick.symbol),
         )
         if m is None:
             m = _Market(state, tick.stamp.exchange_time, self.clock.monotonic(), self.volatility(key[0], key[1]))
@@ -212,12 +215,12 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin):
         m.state, m.exchange_time, m.receive_mono = state, tick.stamp.exchange_time, self.clock.monotonic()
         m.volatility.update(tick.stamp.exchange_time.timestamp(), tick.mark_price, realign=tick.by_arrival)
         for acc in self._accounts.values():
-            if acc.spec.exchange is tick.exchange:
+            if acc.spec.exchange == tick.exchange:
                 acc.book.on_mark(tick.symbol, tick.mark_price)
         return True
 
     # --- volatility seeded from candles ----------------------------------------------------------------
-    def volatility(self, exchange: Exchange, symbol: str) -> MinuteVolatility:
+    def volatility(self, exchange: ExchangeId, symbol: str) -> MinuteVolatility:
         """The σ estimator of one market (created empty on first use)."""
         key = (exchange, symbol)
         vol = self._vols.get(key)
@@ -225,7 +228,7 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin):
             vol = self._vols[key] = MinuteVolatility(self._vol_window)
         return vol
 
-    def claim_volatility_seed(self, exchange: Exchange, symbol: str) -> bool:
+    def claim_volatility_seed(self, exchange: ExchangeId, symbol: str) -> bool:
         """True for the first caller only: accounts sharing a market fetch its candles once."""
         key = (exchange, symbol)
         if key in self._vol_claims:
@@ -233,13 +236,13 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin):
         self._vol_claims.add(key)
         return True
 
-    def release_volatility_seed(self, exchange: Exchange, symbol: str) -> None:
+    def release_volatility_seed(self, exchange: ExchangeId, symbol: str) -> None:
         """A fetch that failed: another account on the same market may try."""
         self._vol_claims.discard((exchange, symbol))
 
     def seed_volatility(
         self,
-        exchange: Exchange,
+        exchange: ExchangeId,
         symbol: str,
         minute_closes: Sequence[tuple[float, float]],
         hour_closes: Sequence[tuple[float, float]],
@@ -249,12 +252,19 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin):
         self.volatility(exchange, symbol).seed(minute_closes, hour_closes)
         self.version += 1
 
-    def set_funding_interval(self, exchange: Exchange, symbol: str, hours: float) -> None:
+    def funding_interval(self, exchange: ExchangeId, symbol: str) -> float:
+        """Hours: the symbol's own where the exchange said it, else the exchange's default (liqwatch.funding)."""
+        return self._funding_intervals.get((exchange, symbol), default_interval_hours(exchange))
+
+    def set_funding_interval(self, exchange: ExchangeId, symbol: str, hours: float) -> None:
+        """The symbol's own (Binance fundingInfo), kept for a market with no mark yet too. One that gives no
+        schedule (0, negative, NaN) is ignored: the exchange's default stays."""
+        if math.isfinite(hours) and hours > 0:
+            self._funding_intervals[(exchange, symbol)] = hours
         m = self._markets.get((exchange, symbol))
-        if m is not None:
-            s = m.state
-            m.state = MarketState(s.symbol, s.mark_price, s.index_price, s.oracle_price, s.funding_rate,
-                                  s.next_funding_time, hours)
+        if m is not None and m.state.funding_interval_hours != self.funding_interval(exchange, symbol):
+            self.version += 1
+            m.state = replace(m.state, funding_interval_hours=self.funding_interval(exchange, symbol))
 
     def _apply_state(self, acc: _Account, state: AccountState) -> bool:
         """A full state: replaces the positions, except where the stream already said something newer;
@@ -372,7 +382,7 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin):
                                          for p in acc.funding.payments())
         return self._funding_export
 
-    def set_next_funding_time(self, exchange: Exchange, symbol: str, when: datetime) -> None:
+    def set_next_funding_time(self, exchange: ExchangeId, symbol: str, when: datetime) -> None:
         """The exchange's own next settlement time, from a source other than the mark stream (Hyperliquid
         ``predictedFundings``)."""
         m = self._markets.get((exchange, symbol))
@@ -390,6 +400,3 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin):
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-
-def _default_interval(exchange: Exchange) -> float:
-    return 1.0 if exchange is Exchange.HYPERLIQUID else 8.0

@@ -92,7 +92,7 @@ class FeedAdapter(FrameIntake, GateWatch, LastRunLookup):
         self._refused: AuthError | None = None
         self._suspend = SuspendDetector(clock)
         self.suspends = 0  # suspends of the process seen (and resynced after)
-        self.gate = RestGate()  # the adapter's own until it takes its endpoint's shared one (``shared_gate``)
+        self.gate = RestGate(clock=clock)  # the adapter's own until it takes its endpoint's shared one
         self.rest_pause: RestPause | None = None  # as published to the store
         self._pause_block = -1
         self.maintenance_resyncs = 0

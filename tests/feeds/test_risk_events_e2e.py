@@ -12,16 +12,16 @@ from contextlib import asynccontextmanager
 from datetime import UTC, timedelta
 
 import orjson
-from liqwatch.demo import scenario_accounts
-from liqwatch.runtime import Monitor
 
 from liqwatch.alerts.engine import evaluate
 from liqwatch.alerts.model import AlertEvent, AlertLevel, AlertRule, AlertState, EventKind
 from liqwatch.clock import OffsetClock
 from liqwatch.config.thresholds import ThresholdMap
+from liqwatch.demo_environment import scenario_accounts
 from liqwatch.emulator import EmulatorServer, demo_scenario
 from liqwatch.liquidations import PreviousRun
 from liqwatch.model import Exchange, Side
+from liqwatch.monitor import Monitor
 from liqwatch.risk_events import FeedNote, LoggedEvent, RiskEvent, RiskEventKind
 from liqwatch.status import Status
 from liqwatch.store import MonitorStore
