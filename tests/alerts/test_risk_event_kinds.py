@@ -4,8 +4,9 @@ warning, and a liquidation is never missed for its wording. The store's log of t
 
 from __future__ import annotations
 
+from liqwatch.alert_levels import AlertLevel, AlertRule
 from liqwatch.alerts.engine import ack, evaluate
-from liqwatch.alerts.model import AlertLevel, AlertRule, AlertState
+from liqwatch.alerts.model import AlertState
 from liqwatch.model import Side
 from liqwatch.risk_events import EventLog, FeedNote, RiskEvent, RiskEventKind, events_since
 from liqwatch.status import Status

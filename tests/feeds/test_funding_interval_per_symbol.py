@@ -8,8 +8,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from liqwatch.alert_levels import AlertRule
 from liqwatch.alerts.engine import evaluate
-from liqwatch.alerts.model import AlertRule, AlertState
+from liqwatch.alerts.model import AlertState
 from liqwatch.clock import FakeClock
 from liqwatch.config.alerts import AlertThresholds
 from liqwatch.config.thresholds import ThresholdMap

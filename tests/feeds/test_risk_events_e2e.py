@@ -13,8 +13,9 @@ from datetime import UTC, timedelta
 
 import orjson
 
+from liqwatch.alert_levels import AlertLevel, AlertRule
 from liqwatch.alerts.engine import evaluate
-from liqwatch.alerts.model import AlertEvent, AlertLevel, AlertRule, AlertState, EventKind
+from liqwatch.alerts.model import AlertEvent, AlertState, EventKind
 from liqwatch.clock import OffsetClock
 from liqwatch.config.thresholds import ThresholdMap
 from liqwatch.demo_environment import scenario_accounts
