@@ -1,8 +1,9 @@
 """The monitor's one stateful object: accounts, markets and channel health, fed by normalized events.
 
-``apply(event)`` costs O(positions of that symbol); ``snapshot()`` builds an immutable view (``read_model``)
-for readers. Events older than the last applied one of the same key are ignored, so a duplicated or
-out-of-order frame never moves state backwards.
+``apply(event)`` costs O(positions of that symbol); ``snapshot()`` builds an immutable view (``read_model``,
+built by ``store_snapshot`` without changing anything) and holds the danger levels it judged. Events older
+than the last applied one of the same key are ignored, so a duplicated or out-of-order frame never moves
+state backwards.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
-from liqwatch import read_model
+from liqwatch import store_snapshot
 from liqwatch.account_book import AccountBook
 from liqwatch.alerts.thresholds import ThresholdMap
 from liqwatch.clock import Clock
@@ -348,7 +349,7 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin):
         active = [a for a in self._accounts.values() if a.disabled_reason is None and not a.halted]
         channels = [ch for a in active for ch in a.channels]
         return bool(channels) and all(a.synced for a in active) and all(
-            ch.check(now) is ChannelState.LIVE for ch in channels
+            ch.status(now).state is ChannelState.LIVE for ch in channels
         )
 
     def _apply_funding(self, event: FundingPaid) -> bool:
@@ -379,8 +380,23 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin):
 
     # --- reading ---------------------------------------------------------------------------------------
     def snapshot(self) -> MonitorSnapshot:
-        """An immutable view for readers (liqwatch.read_model builds it)."""
-        return read_model.snapshot(self)
+        """The engine's step: an immutable view as of now (liqwatch.store_snapshot builds it, changing nothing),
+        after the loop-lag check (a stall whose timer has not run yet holds the channels now); the danger levels
+        it judged are then held for the next (hysteresis). Front ends never call this: they read the engine's
+        latest (liqwatch.monitor_engine); ``store_snapshot.build`` is the pure read."""
+        now_mono = self.clock.monotonic()
+        if self.loop_lag is not None:
+            self.loop_lag.check(now_mono)
+        snap = store_snapshot.build(self, now_mono)
+        self.hold_levels(snap)
+        return snap
+
+    def hold_levels(self, snap: MonitorSnapshot) -> None:
+        """Keep the danger levels ``snap`` was judged at for the next build (one held level with the alerts)."""
+        for view in snap.accounts:
+            acc = self._accounts.get(view.name)
+            if acc is not None and view.risk is not None:
+                acc.levels = dict(view.held_levels)
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
