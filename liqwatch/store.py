@@ -1,9 +1,8 @@
 """The monitor's one stateful object: accounts, markets and channel health, fed by normalized events.
 
-``apply(event)`` costs O(positions of that symbol); ``snapshot()`` builds an immutable view (``read_model``,
-built by ``store_snapshot`` without changing anything) and holds the danger levels it judged. Events older
-than the last applied one of the same key are ignored, so a duplicated or out-of-order frame never moves
-state backwards.
+``apply(event)`` costs O(positions of that symbol); ``snapshot()`` builds an immutable view (``read_model``).
+Events older than the last applied one of the same key are ignored, so a duplicated or out-of-order frame
+never moves state backwards.
 """
 
 from __future__ import annotations
@@ -48,11 +47,12 @@ from liqwatch.store_state import (
     _forget,
     _Market,
     _unevaluate_book,
+    hold_levels,
     supersedes,
 )
 
-# The read side lives in liqwatch.read_model, the per-account state in liqwatch.store_state; their names are
-# importable from here as before.
+# The read model lives in liqwatch.read_model (built by liqwatch.store_snapshot), the per-account state in
+# liqwatch.store_state; their names are importable from here as before.
 __all__ = [
     "HELD_EVENTS",
     "MODE_NOT_MODELLED",
@@ -349,8 +349,7 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin):
         active = [a for a in self._accounts.values() if a.disabled_reason is None and not a.halted]
         channels = [ch for a in active for ch in a.channels]
         return bool(channels) and all(a.synced for a in active) and all(
-            ch.status(now).state is ChannelState.LIVE for ch in channels
-        )
+            ch.state_at(now) is ChannelState.LIVE for ch in channels)
 
     def _apply_funding(self, event: FundingPaid) -> bool:
         acc = self._accounts.get(event.account)
@@ -380,23 +379,17 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin):
 
     # --- reading ---------------------------------------------------------------------------------------
     def snapshot(self) -> MonitorSnapshot:
-        """The engine's step: an immutable view as of now (liqwatch.store_snapshot builds it, changing nothing),
-        after the loop-lag check (a stall whose timer has not run yet holds the channels now); the danger levels
-        it judged are then held for the next (hysteresis). Front ends never call this: they read the engine's
-        latest (liqwatch.monitor_engine); ``store_snapshot.build`` is the pure read."""
+        """The engine's step (monitor_engine): the loop-lag check, a pure build (store_snapshot), levels held."""
         now_mono = self.clock.monotonic()
         if self.loop_lag is not None:
-            self.loop_lag.check(now_mono)
+            self.loop_lag.check(now_mono)  # a stall whose timer has not run yet holds the channels now
         snap = store_snapshot.build(self, now_mono)
         self.hold_levels(snap)
         return snap
 
     def hold_levels(self, snap: MonitorSnapshot) -> None:
-        """Keep the danger levels ``snap`` was judged at for the next build (one held level with the alerts)."""
-        for view in snap.accounts:
-            acc = self._accounts.get(view.name)
-            if acc is not None and view.risk is not None:
-                acc.levels = dict(view.held_levels)
+        """Hold the danger levels ``snap`` was judged at for the next build (hysteresis, as the alerts')."""
+        hold_levels(self._accounts, snap)
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -174,6 +174,10 @@ class Channel:
             self.state, self.detail = state, detail
         return self.state
 
+    def state_at(self, now: float) -> ChannelState:
+        """The state ``check(now)`` would leave, without moving it (for polling readers)."""
+        return self._checked(now)[0]
+
     def _checked(self, now: float) -> tuple[ChannelState, str]:
         """The state and detail ``check(now)`` would leave, computed without changing anything."""
         if self.state in (ChannelState.LIVE, ChannelState.SYNCING):
