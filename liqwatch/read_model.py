@@ -120,6 +120,8 @@ class MonitorSnapshot:
     loop_lag_s: float | None = None
     #: The store's monotonic clock when ``time`` was read: how evaluation tells a step of the wall clock.
     monotonic: float | None = None
+    #: Every channel LIVE and every active account synced (``MonitorStore.all_live``) at this snapshot.
+    all_live: bool = False
 
     def account(self, name: str) -> AccountView:
         for a in self.accounts:

@@ -343,9 +343,9 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin):
             self.incidents.append(f"{account}: {n} time(s) ahead of the exchange's clock dropped at reconciliation")
         return n
 
-    def all_live(self) -> bool:
-        """Every channel LIVE and every active account synced: cheap, for polling."""
-        now = self.clock.monotonic()
+    def all_live(self, now: float | None = None) -> bool:
+        """Every channel LIVE and every active account synced (at ``now``, default now): cheap, for polling."""
+        now = self.clock.monotonic() if now is None else now
         active = [a for a in self._accounts.values() if a.disabled_reason is None and not a.halted]
         channels = [ch for a in active for ch in a.channels]
         return bool(channels) and all(a.synced for a in active) and all(

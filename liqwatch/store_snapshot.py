@@ -52,6 +52,7 @@ def build(store: MonitorStore, now_mono: float | None = None) -> MonitorSnapshot
         funding_payments=store._funding_payments(),
         loop_lag_s=lag.lag_in_effect(now_mono) if lag is not None else None,
         monotonic=now_mono,
+        all_live=store.all_live(now_mono),
     )
 
 

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from liqwatch.monitor_engine import MonitorEngine
-    from liqwatch.runtime import Monitor
 
 EXIT_STALE = 3
 
@@ -106,13 +105,14 @@ async def _run(args: argparse.Namespace) -> int:
             return snap.status.exit_code
         engine.start()
         try:
-            return await _watch(args.watch, engine, monitor, live, emit)
+            return await _watch(args.watch, engine, live, emit)
         finally:
             await engine.stop()
 
 
-async def _watch(seconds: float, engine: MonitorEngine, monitor: Monitor, live: bool,
-                 emit: Callable[[Any, str], None]) -> int:
+async def _watch(seconds: float, engine: MonitorEngine, live: bool, emit: Callable[[Any, str], None]) -> int:
+    """Print what the engine published once a second; the worst status seen after every feed first went LIVE
+    (read from the snapshots, as everything printed)."""
     import asyncio
 
     from liqwatch.report import snapshot_json, snapshot_text
@@ -136,5 +136,5 @@ async def _watch(seconds: float, engine: MonitorEngine, monitor: Monitor, live: 
         # A cancel (Ctrl-C, SIGTERM) ends the watch here: the `async with`s close the run cleanly.
         await asyncio.sleep(min(1.0, remaining))
         snap = engine.latest or snap
-        went_live = went_live or monitor.all_live()
+        went_live = went_live or snap.all_live
     return (worst_live or worst_any).exit_code
