@@ -8,7 +8,6 @@ import asyncio
 from tests.feeds.harness import eventually
 from tests.tui.pilot_helpers import app_for, attached
 from tests.tui.scripted import Script, into_danger
-from widgets.header_view import RiskHeader
 
 
 async def test_alerts_are_raised_while_the_screen_does_not_pull(script: Script) -> None:
@@ -31,4 +30,3 @@ async def test_alerts_are_raised_while_the_screen_does_not_pull(script: Script) 
         # Back: the screen takes the engine's newest snapshot, with its alerts, at its next tick.
         await eventually(lambda: screen.pump is not None and screen.pump.latest is not shown, 10.0, "a repaint")
         assert "2 active" in str(screen.query_one("#alerts-pane").border_subtitle)
-        assert screen.query_one(RiskHeader) is not None
