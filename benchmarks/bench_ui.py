@@ -30,6 +30,7 @@ from liqwatch.clock import SystemClock
 from liqwatch.config.settings import UiSettings
 from liqwatch.feed_channel import Channel, ChannelKind
 from liqwatch.model import AccountSpec, AccountState, Exchange, MarginMode, MarkTick, Position, Side, Stamp
+from liqwatch.monitor_engine import MonitorEngine
 from liqwatch.risk.registry import risk_rules
 from liqwatch.store import MonitorStore
 from liqwatch.tiers import TierTable
@@ -184,7 +185,10 @@ async def main(seconds: float, hz: float, accounts: int, per_account: int) -> No
     book = build_store(accounts, per_account)
     rows.append(await measure("feeds only (no UI)", book, seconds, None))
     book = build_store(accounts, per_account)
-    app = make_app(UiSettings(refresh_hz=hz), backend=Backend(book.store, EngineAlerts(), "bench"))
+    alerts = EngineAlerts()
+    # The App watches the engine loop: it builds the snapshots and evaluates their alerts; the screen reads.
+    app = make_app(UiSettings(refresh_hz=hz), backend=Backend(MonitorEngine(book.store, alerts.update), alerts,
+                                                              "bench"))
     rows.append(await measure(f"liqwatch App ({hz:g} Hz, diffed rows)", book, seconds, app))
     book = build_store(accounts, per_account)
     rows.append(await measure(f"naive DataTable ({hz:g} Hz, clear + re-add)", book, seconds, NaiveApp(book.store)))

@@ -3,7 +3,8 @@
 A mark tick touches only the positions of that symbol (one, or two hedge legs): their figures are
 recomputed and the account sums adjusted by the difference, so a tick costs O(1) in the number of
 positions. Liquidation prices depend on every other position and are computed only when a snapshot is
-taken (a few times a second), where the sums are also rebuilt exactly so that rounding never accumulates.
+taken (a few times a second), from sums rebuilt exactly; the running sums themselves are rebuilt every
+``RESUM_EVERY`` ticks, on the write side, so that rounding never accumulates (reading changes nothing).
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from liqwatch.risk.evaluate import AccountRisk, CrossTotals, PositionFigures, as
 
 PositionKey = tuple[str, Side]
 
+#: Mark ticks between two exact rebuilds of the running sums (each tick adds a difference: rounding drifts).
+RESUM_EVERY = 256
+
 
 class AccountBook:
     def __init__(self, rules: ExchangeRisk, wallet_balance: float = 0.0) -> None:
@@ -25,6 +29,7 @@ class AccountBook:
         self._figures: dict[PositionKey, PositionFigures] = {}
         self._by_symbol: dict[str, list[PositionKey]] = {}
         self._totals = CrossTotals()
+        self._ticks = 0
 
     # --- changes -----------------------------------------------------------------------------------
     def set_wallet_balance(self, wallet_balance: float) -> None:
@@ -69,7 +74,14 @@ class AccountBook:
                 self._totals.add(self._figures[key], -1)
                 self._totals.add(new)
             self._figures[key] = new
+        self._ticks += 1
+        if self._ticks % RESUM_EVERY == 0:
+            self._totals = self._exact_totals()
         return True
+
+    def _exact_totals(self) -> CrossTotals:
+        return CrossTotals.of(self._figures[k] for k, p in self._positions.items()
+                              if p.margin_mode is MarginMode.CROSS)
 
     def _last_mark(self, symbol: str, default: float) -> float:
         keys = self._by_symbol.get(symbol)
@@ -109,9 +121,7 @@ class AccountBook:
         return self.rules.margin_ratio(self.margin_balance, self._totals.requirement)
 
     def snapshot(self, sigma_by_symbol: Mapping[str, float | None] | None = None) -> AccountRisk:
-        """Full figures, liquidation prices included; the running sums are rebuilt exactly here."""
+        """Full figures, liquidation prices included, from sums rebuilt exactly; changes nothing."""
         positions = tuple(self._positions.values())
-        self._totals = CrossTotals.of(
-            self._figures[p.key] for p in positions if p.margin_mode is MarginMode.CROSS
-        )
-        return assemble(self.rules, self.wallet_balance, positions, self._figures, self._totals, sigma_by_symbol)
+        return assemble(self.rules, self.wallet_balance, positions, self._figures, self._exact_totals(),
+                        sigma_by_symbol)

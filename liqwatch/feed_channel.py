@@ -138,18 +138,22 @@ class Channel:
             self.state, self.detail = ChannelState.STALE, detail
 
     def _maybe_live(self, now: float) -> None:
+        if self._live_at(now):
+            self.state, self.detail = ChannelState.LIVE, ""
+
+    def _live_at(self, now: float) -> bool:
+        """Whether the channel may go LIVE at ``now`` (from SYNCING or STALE): synced, not held, fed."""
         if not self._synced or self.state in (ChannelState.CONNECTING, ChannelState.RECONNECTING,
                                               ChannelState.MAINTENANCE):
-            return
+            return False
         if now < self._held_until or (self.kind is ChannelKind.MARKET and (self._last_data or 0.0) < self._held_until):
-            return  # held after an event-loop stall
+            return False  # held after an event-loop stall
         if self.kind is ChannelKind.MARKET and (
             self._last_data is None or self._subscribed_at is None or self._last_data < self._subscribed_at
         ):
-            return  # subscribed, but not one frame since: not live
+            return False  # subscribed, but not one frame since: not live
         age = self._age(now)
-        if age is not None and age <= self.max_age_s:
-            self.state, self.detail = ChannelState.LIVE, ""
+        return age is not None and age <= self.max_age_s
 
     # --- reading -------------------------------------------------------------------------------------
     def _reference(self) -> float | None:
@@ -163,7 +167,19 @@ class Channel:
         return None if ref is None else max(0.0, now - ref)
 
     def check(self, now: float) -> ChannelState:
-        """Apply the freshness limit; call it often (the feed supervisor does, once a second or faster)."""
+        """Apply the freshness limit; call it often (the feed supervisor does, once a second or faster). The
+        one place where time alone moves the state (readers take ``status``, which changes nothing)."""
+        state, detail = self._checked(now)
+        if state is not self._state:
+            self.state, self.detail = state, detail
+        return self.state
+
+    def state_at(self, now: float) -> ChannelState:
+        """The state ``check(now)`` would leave, without moving it (for polling readers)."""
+        return self._checked(now)[0]
+
+    def _checked(self, now: float) -> tuple[ChannelState, str]:
+        """The state and detail ``check(now)`` would leave, computed without changing anything."""
         if self.state in (ChannelState.LIVE, ChannelState.SYNCING):
             ref = self._reference()
             if self.kind is ChannelKind.MARKET and self._subscribed_at is not None:
@@ -171,14 +187,13 @@ class Channel:
             elif ref is None:
                 ref = self._subscribed_at
             if ref is not None and now - ref > self.max_age_s:
-                self.state = ChannelState.STALE
                 never = self._last_data is None or (
                     self._subscribed_at is not None and self._last_data < self._subscribed_at
                 )
-                self.detail = self.no_data_detail(now) if never else "no data within limit"
-        elif self.state is ChannelState.STALE:
-            self._maybe_live(now)
-        return self.state
+                return ChannelState.STALE, self.no_data_detail(now) if never else "no data within limit"
+        elif self.state is ChannelState.STALE and self._live_at(now):
+            return ChannelState.LIVE, ""
+        return self.state, self.detail
 
     def silent_for(self, now: float) -> float | None:
         """Seconds since a market channel was subscribed without one data frame since, once over its limit
@@ -197,8 +212,9 @@ class Channel:
                 f"(ws_url of account {self.account})")
 
     def status(self, now: float) -> ChannelStatus:
-        detail = self.detail
-        if self.state in (ChannelState.SYNCING, ChannelState.STALE) and self.silent_for(now) is not None:
+        """The channel as of ``now``: the state the freshness limit gives it then (as ``check`` would), without
+        changing it, so that reading never moves state; the transitions are the supervisor's (``check``)."""
+        state, detail = self._checked(now)
+        if state in (ChannelState.SYNCING, ChannelState.STALE) and self.silent_for(now) is not None:
             detail = self.no_data_detail(now)  # not "REST resync": the resync is not why there is no data
-        return ChannelStatus(self.account, self.name, self.kind, self.state, self._age(now), self.max_age_s,
-                             detail)
+        return ChannelStatus(self.account, self.name, self.kind, state, self._age(now), self.max_age_s, detail)

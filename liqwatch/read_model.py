@@ -1,29 +1,45 @@
-"""The store's read side: the immutable views readers get (``MonitorSnapshot``, ``AccountView``,
-``PositionView``) and how ``MonitorStore.snapshot`` builds them: figures, freshness, the one level of danger
-(liqwatch.danger, with the levels held as the alerts hold theirs) and the ranking, nearest to liquidation
-first. Everything here reads the store; nothing but the held levels (``_Account.levels``) is written.
+"""The read model: the immutable views every reader gets (``MonitorSnapshot``, ``AccountView``,
+``PositionView``, ``WhatIfInputs``), and the ranking of accounts, nearest to liquidation first.
+
+A snapshot is built by the engine from the store's state at one instant (liqwatch.store_snapshot) and never
+changes afterwards: the screen, ``check``, ``demo --plain`` and the alerts read it and nothing else; a widget
+never reaches back into the live store (the what-if recomputes from ``AccountView.what_if``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
-from liqwatch import danger
 from liqwatch.alert_levels import AlertLevel, AlertRule
-from liqwatch.feed_channel import ChannelKind, ChannelState, ChannelStatus
-from liqwatch.funding import funding_cashflow
+from liqwatch.feed_channel import ChannelStatus
 from liqwatch.liquidations import LiquidatedPosition
-from liqwatch.model import Exchange, ExchangeId, FundingPayment, MarginMode, UnevaluatedPosition
+from liqwatch.model import ExchangeId, FundingPayment, Position, UnevaluatedPosition
 from liqwatch.rest_pause import RestPause
+from liqwatch.risk.base import ExchangeRisk
 from liqwatch.risk.evaluate import AccountRisk, PositionRisk
 from liqwatch.risk_events import LoggedEvent, events_since
-from liqwatch.status import Status, worst
-from liqwatch.store_state import _Account
+from liqwatch.status import Status
+from liqwatch.tiers import TierTable
 
-if TYPE_CHECKING:
-    from liqwatch.store import MonitorStore
+#: The danger levels an account's figures were judged at, held for the next snapshot (hysteresis):
+#: ((rule, subject), level).
+HeldLevels = tuple[tuple[tuple[AlertRule, str], AlertLevel], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class WhatIfInputs:
+    """What a what-if re-evaluates, from the same state as the snapshot's figures: the account's margin rules,
+    its wallet, its evaluated positions (each with its tier table) and the marks its figures were computed
+    at. A what-if over them gives the snapshot's figures at a zero shift, however the live store moved on."""
+
+    rules: ExchangeRisk
+    wallet_balance: float
+    positions: tuple[Position, ...]
+    marks: tuple[tuple[str, float], ...]  # (symbol, mark) as in the snapshot's figures
+
+    def mark_map(self) -> dict[str, float]:
+        return dict(self.marks)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +60,8 @@ class PositionView:
     #: Why its figures are incomplete though its data is live (a cross position beside one not evaluated: the
     #: other's margin and PnL are missing from the cross equity); ``fresh`` is then False.
     incomplete: str | None = None
+    #: The position's maintenance-margin tier table (the exchange's brackets), as evaluated.
+    tiers: TierTable | None = None
     #: The symbol's funding interval (hours): its own where the exchange says it, else the exchange's default.
     funding_interval_hours: float | None = None
 
@@ -81,6 +99,10 @@ class AccountView:
     rest_pause: RestPause | None = None
     #: The exchange's clock minus ours at the last reconciliation (None before one): the clock-skew alert's.
     clock_offset_s: float | None = None
+    #: The what-if's inputs, from the state these figures were computed from (None without figures).
+    what_if: WhatIfInputs | None = None
+    #: The danger levels this view was judged at: held for the next snapshot (see ``HeldLevels``).
+    held_levels: HeldLevels = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +124,8 @@ class MonitorSnapshot:
     loop_lag_s: float | None = None
     #: The store's monotonic clock when ``time`` was read: how evaluation tells a step of the wall clock.
     monotonic: float | None = None
+    #: Every channel LIVE and every active account synced (``MonitorStore.all_live``) at this snapshot.
+    all_live: bool = False
 
     @property
     def incidents(self) -> tuple[str, ...]:
@@ -116,157 +140,6 @@ class MonitorSnapshot:
             if a.name == name:
                 return a
         raise KeyError(name)
-
-
-def snapshot(store: MonitorStore) -> MonitorSnapshot:
-    """Every account's view, nearest to liquidation first (``MonitorStore.snapshot``)."""
-    now_mono = store.clock.monotonic()
-    lag = store.loop_lag
-    if lag is not None:
-        lag.check(now_mono)  # a stall just over whose timer has not run yet holds the channels now
-    views = []
-    all_feeds: list[ChannelStatus] = []
-    for acc in store._accounts.values():
-        view = account_view(store, acc, now_mono)
-        if acc.warnings:
-            view = replace(view, warnings=acc.warnings)
-        views.append(view)
-        all_feeds.extend(view.feeds)
-    # Closest to liquidation first (the nearest position's distance; liquidated or no equity at the top).
-    views.sort(key=_rank_key)
-    return MonitorSnapshot(
-        time=store.clock.now(),
-        version=store.version,
-        accounts=tuple(views),
-        feeds=tuple(all_feeds),
-        status=worst([v.status for v in views]),
-        events=store.events.items(),
-        events_total=store.events.total,
-        funding_payments=store._funding_payments(),
-        loop_lag_s=lag.lag_in_effect(now_mono) if lag is not None else None,
-        monotonic=now_mono,
-    )
-
-
-def account_view(store: MonitorStore, acc: _Account, now_mono: float) -> AccountView:
-    view = _account_view(store, acc, now_mono)
-    if acc.rest_pause is None and acc.clock_offset_s is None:
-        return view
-    return replace(view, rest_pause=acc.rest_pause, clock_offset_s=acc.clock_offset_s)
-
-
-def _account_view(store: MonitorStore, acc: _Account, now_mono: float) -> AccountView:
-    for ch in acc.channels:
-        ch.check(now_mono)
-    feeds = tuple(ch.status(now_mono) for ch in acc.channels)
-    live = acc.synced and bool(feeds) and all(f.state is ChannelState.LIVE for f in feeds)
-    fresh = live and not acc.unevaluated
-    liquidated = tuple(sorted(acc.liquidations.values(), key=lambda r: r.time))
-    # Unacknowledged liquidations and exchange risk events hold the status, whatever else it shows.
-    pinned = acc.pinned()
-    events = tuple(sorted(acc.events))
-    if acc.disabled_reason is not None:
-        return AccountView(acc.spec.name, acc.spec.exchange, None, (), feeds, False, pinned or Status.STALE,
-                           False, acc.disabled_reason, liquidations=liquidated, exchange_events=events)
-    midnight = store.clock.now().replace(hour=0, minute=0, second=0, microsecond=0)
-    today = acc.funding.total_since(midnight)
-    unevaluated = tuple(_with_mark(store, acc.spec.exchange, u) for u in acc.unevaluated.values())
-    if acc.mode_not_modelled is not None:
-        # No figure computed under rules that are not the account's: stale, with the reason.
-        return AccountView(acc.spec.name, acc.spec.exchange, None, (), feeds, False, pinned or Status.STALE,
-                           acc.synced, funding_today=today, unevaluated=unevaluated,
-                           mode_not_modelled=acc.mode_not_modelled, liquidations=liquidated,
-                           exchange_events=events)
-    if not acc.synced:
-        return AccountView(acc.spec.name, acc.spec.exchange, None, (), feeds, False, pinned or Status.STALE,
-                           False, liquidations=liquidated, exchange_events=events)
-    sigmas = {}
-    for p in acc.book.positions():
-        vol = store._vols.get((acc.spec.exchange, p.symbol))
-        sigmas[p.symbol] = vol.sigma_hour() if vol is not None else None
-    risk = acc.book.snapshot(sigmas)
-    if acc.reported_equity is not None:
-        reported, ours = acc.reported_equity
-        risk = replace(risk, exchange_margin_balance=reported, exchange_margin_balance_gap=ours - reported)
-    # The cross figures lack a not-evaluated position's margin and PnL unless it is known to be isolated.
-    incomplete = next((f"{u.symbol} {u.side.value} not evaluated" for u in unevaluated
-                       if u.margin_mode is not MarginMode.ISOLATED), None)
-    # Which subjects have fresh figures, as the alerts judge them (``PositionView.fresh``, ``fresh``).
-    pos_fresh = {danger.subject_of(pr): live and _mark_is_fresh(store, acc.spec.exchange, pr.symbol, now_mono)
-                 and (incomplete is None or pr.margin_mode is not MarginMode.CROSS) for pr in risk.positions}
-
-    def frozen(subject: str) -> bool:
-        return not fresh if subject == "" else not pos_fresh.get(subject, False)
-
-    def held_level(rule: AlertRule, subject: str) -> AlertLevel | None:
-        return acc.levels.get((rule, subject))
-
-    # The account's own thresholds, with the levels held since the last snapshot; on data that is not
-    # fresh the levels stay as they were, exactly as its alerts are frozen (one held level for both).
-    assessment = danger.hold(danger.assess(risk, store.thresholds.for_account(acc.spec.name), held_level),
-                             frozen, held_level)
-    # A position not evaluated keeps the levels it had (as its alerts are held), never cleared by it.
-    missing = {danger.subject_of(u) for u in unevaluated}
-    kept = {k: v for k, v in acc.levels.items() if k[1] in missing}
-    acc.levels = {(r.rule, r.subject): r.level for r in assessment.readings if r.level is not None} | kept
-    positions = []
-    held = {p.key: p for p in acc.book.positions()}
-    # The positions and wallet as last confirmed: the age of the account's quiet channels (their last
-    # event or reconciliation).
-    state_age = max((f.age_s for f in feeds if f.kind is ChannelKind.QUIET and f.age_s is not None), default=None)
-    liq_limit = max((ch.max_age_s for ch in acc.channels if ch.kind is ChannelKind.QUIET),
-                    default=store.market_max_age_s)
-    for pr in risk.positions:
-        m = store._markets.get((acc.spec.exchange, pr.symbol))
-        age = now_mono - m.receive_mono if m is not None else None
-        rate = m.state.funding_rate if m is not None else None
-        price = pr.mark_price
-        if acc.spec.exchange == Exchange.HYPERLIQUID and m is not None and m.state.oracle_price is not None:
-            price = m.state.oracle_price  # Hyperliquid funds on the oracle price
-        next_pay = funding_cashflow(pr.side, pr.size, price, rate) if rate is not None else None
-        opened = acc.opened_at.get((pr.symbol, pr.side))
-        pos = held.get((pr.symbol, pr.side))
-        if pos is not None and pos.exchange_funding_since_open is not None:
-            paid: float | None = pos.exchange_funding_since_open
-        else:
-            paid = acc.leg_funding.since(pr.symbol, opened, pr.side) if acc.leg_funding else None
-        st = danger.status_of(assessment.position_level(danger.subject_of(pr), pr.margin_mode))
-        mark_fresh = _mark_is_fresh(store, acc.spec.exchange, pr.symbol, now_mono)
-        # A row's age is that of its oldest data: its mark, or the positions and wallet as last confirmed.
-        age = max((a for a in (age, state_age) if a is not None), default=None)
-        liq_at = acc.liq_mono.get((pr.symbol, pr.side))
-        liq_age = now_mono - liq_at if liq_at is not None else None
-        why = incomplete if pr.margin_mode is MarginMode.CROSS else None
-        positions.append(
-            PositionView(pr, live and mark_fresh and why is None, age, rate,
-                         m.state.next_funding_time if m is not None else None, next_pay, paid, st,
-                         exchange_liq_age_s=liq_age,
-                         exchange_liq_fresh=live and liq_age is not None and liq_age <= liq_limit,
-                         incomplete=why, funding_interval_hours=store.funding_interval(acc.spec.exchange, pr.symbol))
-        )
-    # One level (liqwatch.danger), and an unacknowledged liquidation or exchange event holds the account.
-    level = worst([assessment.status, *(danger.status_of(v) for v in kept.values()),
-                   *([pinned] if pinned is not None else [])])
-    status = level
-    # A position not evaluated may hide danger (its margin is missing from the account's): never "ok". Nor
-    # while a position's own figures are not fresh: its levels are held, not judged (as its alerts).
-    if not (fresh and all(pos_fresh.values())) and status is not Status.CRITICAL:
-        status = Status.STALE
-    return AccountView(acc.spec.name, acc.spec.exchange, risk, tuple(positions), feeds, fresh, status, True,
-                       funding_today=today, unevaluated=unevaluated, liquidations=liquidated, danger=level,
-                       feeds_live=live, exchange_events=events)
-
-
-def _mark_is_fresh(store: MonitorStore, exchange: ExchangeId, symbol: str, now_mono: float) -> bool:
-    """The symbol's own mark is recent: the account's channels may be live while it is not (a position
-    that appeared on the user stream before its symbol was subscribed)."""
-    m = store._markets.get((exchange, symbol))
-    return m is not None and now_mono - m.receive_mono <= store.market_max_age_s
-
-
-def _with_mark(store: MonitorStore, exchange: ExchangeId, u: UnevaluatedPosition) -> UnevaluatedPosition:
-    mark = store._mark_for(exchange, u.symbol)
-    return u if mark is None or mark == u.mark_price else replace(u, mark_price=mark)
 
 
 def nearest_distance(v: AccountView) -> float | None:

@@ -1,8 +1,8 @@
 """The monitor's one stateful object: accounts, markets and channel health, fed by normalized events.
 
-``apply(event)`` costs O(positions of that symbol); ``snapshot()`` builds an immutable view (``read_model``)
-for readers. Events older than the last applied one of the same key are ignored, so a duplicated or
-out-of-order frame never moves state backwards.
+``apply(event)`` costs O(positions of that symbol); ``snapshot()`` builds an immutable view (``read_model``).
+Events older than the last applied one of the same key are ignored, so a duplicated or out-of-order frame
+never moves state backwards.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from liqwatch import read_model
+from liqwatch import store_snapshot
 from liqwatch.account_book import AccountBook
 from liqwatch.clock import Clock
 from liqwatch.config.thresholds import ThresholdMap
@@ -48,11 +48,12 @@ from liqwatch.store_state import (
     _forget,
     _Market,
     _unevaluate_book,
+    hold_levels,
     supersedes,
 )
 
-# The read side lives in liqwatch.read_model, the per-account state in liqwatch.store_state; their names are
-# importable from here as before.
+# The read model lives in liqwatch.read_model (built by liqwatch.store_snapshot), the per-account state in
+# liqwatch.store_state; their names are importable from here as before.
 __all__ = [
     "HELD_EVENTS",
     "MODE_NOT_MODELLED",
@@ -357,14 +358,13 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin):
             self.note(account, f"{n} time(s) ahead of the exchange's clock dropped at reconciliation")
         return n
 
-    def all_live(self) -> bool:
-        """Every channel LIVE and every active account synced: cheap, for polling."""
-        now = self.clock.monotonic()
+    def all_live(self, now: float | None = None) -> bool:
+        """Every channel LIVE and every active account synced (at ``now``, default now): cheap, for polling."""
+        now = self.clock.monotonic() if now is None else now
         active = [a for a in self._accounts.values() if a.disabled_reason is None and not a.halted]
         channels = [ch for a in active for ch in a.channels]
         return bool(channels) and all(a.synced for a in active) and all(
-            ch.check(now) is ChannelState.LIVE for ch in channels
-        )
+            ch.state_at(now) is ChannelState.LIVE for ch in channels)
 
     def _apply_funding(self, event: FundingPaid) -> bool:
         acc = self._accounts.get(event.account)
@@ -394,8 +394,17 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin):
 
     # --- reading ---------------------------------------------------------------------------------------
     def snapshot(self) -> MonitorSnapshot:
-        """An immutable view for readers (liqwatch.read_model builds it)."""
-        return read_model.snapshot(self)
+        """The engine's step (monitor_engine): the loop-lag check, a pure build (store_snapshot), levels held."""
+        now_mono = self.clock.monotonic()
+        if self.loop_lag is not None:
+            self.loop_lag.check(now_mono)  # a stall whose timer has not run yet holds the channels now
+        snap = store_snapshot.build(self, now_mono)
+        self.hold_levels(snap)
+        return snap
+
+    def hold_levels(self, snap: MonitorSnapshot) -> None:
+        """Hold the danger levels ``snap`` was judged at for the next build (hysteresis, as the alerts')."""
+        hold_levels(self._accounts, snap)
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

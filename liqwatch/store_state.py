@@ -15,6 +15,7 @@ from liqwatch.funding_ledger import FundingLedger
 from liqwatch.liquidation_book import LiquidationBook
 from liqwatch.liquidations import LiquidatedPosition, liquidation_status
 from liqwatch.model import AccountSpec, MarketState, Side, UnevaluatedPosition
+from liqwatch.read_model import MonitorSnapshot
 from liqwatch.rest_pause import RestPause
 from liqwatch.risk.volatility import MinuteVolatility
 from liqwatch.risk_events import RiskEventKind
@@ -88,6 +89,13 @@ def _forget(acc: _Account, key: tuple[str, Side]) -> bool:
     acc.liq_mono.pop(key, None)
     had = acc.unevaluated.pop(key, None) is not None
     return acc.book.remove(key) or had
+
+
+def hold_levels(accounts: dict[str, _Account], snap: MonitorSnapshot) -> None:
+    """Keep the danger levels each view of ``snap`` was judged at (an account with figures) for the next."""
+    for view in snap.accounts:
+        if (acc := accounts.get(view.name)) is not None and view.risk is not None:
+            acc.levels = dict(view.held_levels)
 
 
 def _unevaluate_book(acc: _Account) -> None:

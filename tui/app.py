@@ -1,6 +1,6 @@
 """The App: themes, the keymap from ``[ui.bindings]``, the command palette, and the feeds' task.
 
-Thin on purpose: the main screen owns the panes and the pull loop; ``launch`` builds what is watched.
+Thin on purpose: the main screen owns the panes and reads the engine's snapshots; ``launch`` builds what is watched.
 Build it with ``make_app``.
 """
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from liqwatch.alerts.delivery.terminal import ByteStream
 from liqwatch.commands.errors import UserError
 from liqwatch.config import ConfigError, Settings, load_settings
+from liqwatch.monitor_engine import MonitorEngine
 from liqwatch.store import MonitorStore
 from tui.backend import Backend
 from widgets.ports import AlertPort
@@ -55,8 +56,9 @@ async def demo_backend(settings: Settings, speed: float = 1.0, record: Path | No
 
     thresholds = ThresholdMap.from_settings(settings)  # the same the alerts use
     async with demo_environment(record_path=record, thresholds=thresholds, speed=speed) as (emu, monitor), \
-            open_alerts(settings, demo=True, terminal=terminal, store=monitor.store) as alerts:
-        yield Backend(monitor.store, alerts, f"demo · emulator on 127.0.0.1:{emu.port}")
+            open_alerts(settings, demo=True, terminal=terminal, store=monitor.store) as alerts, \
+            MonitorEngine(monitor.store, alerts.update) as engine:
+        yield Backend(engine, alerts, f"demo · emulator on 127.0.0.1:{emu.port}")
 
 
 @contextlib.asynccontextmanager
@@ -70,8 +72,9 @@ async def config_backend(settings: Settings, record: Path | None = None, termina
     thresholds = ThresholdMap.from_settings(settings)  # each account's own, as its alerts use them
     async with Monitor(accounts, disabled=disabled, options=feed_options(settings), thresholds=thresholds,
                        record_path=record) as monitor, open_alerts(settings, demo=False, terminal=terminal,
-                                                               store=monitor.store) as alerts:
-        yield Backend(monitor.store, alerts, f"{len(accounts)} account(s)")
+                                                               store=monitor.store) as alerts, \
+            MonitorEngine(monitor.store, alerts.update) as engine:  # builds, evaluates, publishes
+        yield Backend(engine, alerts, f"{len(accounts)} account(s)")
 
 
 def _settings(path: Path | None, *, quiet: bool) -> Settings:

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from textual import events
 
 from liqwatch.store import MonitorSnapshot
-from liqwatch.tiers import TierTable
 from widgets.detail_lines import detail_lines, empty_lines
 from widgets.history import Sample
 from widgets.position_rows import find_position, find_unevaluated
@@ -22,12 +21,11 @@ class DetailView(TextLines, can_focus=True):
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
         self.key: str | None = None
-        self._last: tuple[MonitorSnapshot, TierTable | None, Sequence[Sample]] | None = None
+        self._last: tuple[MonitorSnapshot, Sequence[Sample]] | None = None
 
-    def show(self, snap: MonitorSnapshot, key: str | None, tiers: TierTable | None,
-             samples: Sequence[Sample]) -> int:
+    def show(self, snap: MonitorSnapshot, key: str | None, samples: Sequence[Sample]) -> int:
         self.key = key
-        self._last = (snap, tiers, samples)
+        self._last = (snap, samples)
         width, height = self.size.width or 80, self.size.height or 12
         found = find_position(snap, key) if key is not None else None
         if found is None:
@@ -36,9 +34,10 @@ class DetailView(TextLines, can_focus=True):
                 return self.set_lines(empty_lines(f" {u.symbol} {u.side.value}: not evaluated: {u.reason}"))
             return self.set_lines(empty_lines(" select a position (j/k in the positions pane)"))
         account, position = found
-        return self.set_lines(detail_lines(account, position, tiers, samples, snap.time, width, height))
+        # The tier table is the snapshot's own (as evaluated), never looked up in the live store.
+        return self.set_lines(detail_lines(account, position, position.tiers, samples, snap.time, width, height))
 
     def on_resize(self, event: events.Resize) -> None:
         if self._last is not None:
-            snap, tiers, samples = self._last
-            self.show(snap, self.key, tiers, samples)
+            snap, samples = self._last
+            self.show(snap, self.key, samples)

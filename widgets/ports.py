@@ -1,7 +1,9 @@
 """What the widgets and screens need from the engine, as protocols: a snapshot source and the alerts.
 
-``MonitorStore`` is a ``MonitorSource`` as it is; ``AlertService`` (shown at once, recorded in order) and the
-in-memory engine adapter in ``tui`` are ``AlertPort``s.
+``liqwatch.monitor_engine.MonitorEngine`` is a ``MonitorSource``: it builds the snapshots and evaluates their
+alerts itself; the screen only reads what it published (never the live store: the what-if too computes from
+the snapshot's own inputs). ``AlertService`` (shown at once, recorded in order) and the in-memory engine
+adapter in ``tui`` are ``AlertPort``s.
 """
 
 from __future__ import annotations
@@ -9,19 +11,34 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
-from liqwatch.account_book import AccountBook
 from liqwatch.alerts.model import Alert, AlertEvent
 from liqwatch.config.thresholds import ThresholdMap
 from liqwatch.store import MonitorSnapshot
 
 
 class MonitorSource(Protocol):
-    version: int
-    thresholds: ThresholdMap  # each account's own: the what-if screen judges shifted figures with them
+    @property
+    def latest(self) -> MonitorSnapshot | None:
+        """The newest published snapshot, its alerts evaluated (None before the first): read, never awaited."""
+        ...
 
-    def snapshot(self) -> MonitorSnapshot: ...
+    @property
+    def thresholds(self) -> ThresholdMap:
+        """Each account's own: the what-if screen judges shifted figures with them."""
+        ...
 
-    def book(self, account: str) -> AccountBook: ...
+    @property
+    def running(self) -> bool: ...
+
+    def start(self) -> None:
+        """Run the engine's loop on the running event loop, if it does not run yet."""
+        ...
+
+    async def stop(self) -> None: ...
+
+    async def step(self, force: bool = False) -> MonitorSnapshot | None:
+        """Build (and evaluate) a snapshot now if one is due (``force``: in any case): the test seam."""
+        ...
 
 
 @runtime_checkable

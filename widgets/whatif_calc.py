@@ -1,7 +1,8 @@
 """What-if: every account re-evaluated by the engine (``evaluate_account``) with shifted marks.
 
 Marks are the snapshot's (what the trader sees), shifted by ``shift_pct`` for one asset or all; the
-positions, tier tables and wallets are the live ones from the account books.
+positions, tier tables and wallets are the snapshot's too (``AccountView.what_if``, taken from the same state
+as its figures), so the what-if never mixes a frozen view with a live store that has moved on.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from dataclasses import dataclass
 from liqwatch.risk.evaluate import AccountRisk, PositionRisk, evaluate_account
 from liqwatch.store import AccountView, MonitorSnapshot
 from widgets.exposure_rows import base_asset
-from widgets.ports import MonitorSource
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,22 +32,21 @@ def assets(snap: MonitorSnapshot) -> list[str]:
 
 def shifted_marks(view: AccountView, shift_pct: float, asset: str | None) -> dict[str, float]:
     factor = 1.0 + shift_pct / 100.0
-    return {
-        p.risk.symbol: p.risk.mark_price * (factor if asset is None or base_asset(p.risk.symbol) == asset else 1.0)
-        for p in view.positions
-    }
+    marks = view.what_if.mark_map() if view.what_if is not None else {p.risk.symbol: p.risk.mark_price
+                                                                      for p in view.positions}
+    return {symbol: mark * (factor if asset is None or base_asset(symbol) == asset else 1.0)
+            for symbol, mark in marks.items()}
 
 
-def what_if(snap: MonitorSnapshot, source: MonitorSource, shift_pct: float, asset: str | None = None
-            ) -> list[WhatIfAccount]:
+def what_if(snap: MonitorSnapshot, shift_pct: float, asset: str | None = None) -> list[WhatIfAccount]:
     if shift_pct <= -100.0:
         raise ValueError("a price cannot fall by 100 % or more")
     out = []
     for view in snap.accounts:
-        if view.risk is None or not view.positions:
+        inputs = view.what_if
+        if view.risk is None or not view.positions or inputs is None:
             continue
-        book = source.book(view.name)
-        positions = book.positions()
-        after = evaluate_account(book.rules, book.wallet_balance, positions, shifted_marks(view, shift_pct, asset))
+        after = evaluate_account(inputs.rules, inputs.wallet_balance, inputs.positions,
+                                 shifted_marks(view, shift_pct, asset))
         out.append(WhatIfAccount(view, view.risk, after))
     return out

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from liqwatch.monitor_engine import MonitorEngine
 
 EXIT_STALE = 3
 
@@ -64,13 +68,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _run(args: argparse.Namespace) -> int:
-    import asyncio
     from pathlib import Path
 
     from liqwatch.alert_runtime import AlertRuntime
     from liqwatch.commands.monitor_setup import monitor_from_args
     from liqwatch.commands.snapshot_output import snapshot_json, snapshot_text
-    from liqwatch.status import Status
+    from liqwatch.monitor_engine import MonitorEngine
 
     def emit(obj: Any, text: str) -> None:
         # The record's state with every line: alerts not written yet are still in memory, and say so.
@@ -90,29 +93,48 @@ async def _run(args: argparse.Namespace) -> int:
     ) as alerting:
         await alerting.watch_store(monitor.store)  # liquidations: released by their ack, looked up at start
         live = await monitor.wait_live(args.timeout)
-        snap = monitor.store.snapshot()
-        await alerting.on_snapshot(snap)
+        # The engine builds the snapshots and evaluates their alerts; this prints what it published (each
+        # published snapshot's alerts are recorded before it is printed).
+        engine = MonitorEngine(monitor.store, alerting.on_snapshot)
+        snap = await engine.step(force=True)
+        assert snap is not None
         if args.watch is None:
             emit(snapshot_json(snap), snapshot_text(snap))
             # A feed that never went LIVE leaves its account STALE in the snapshot; a critical account
             # elsewhere still ranks above it.
             return snap.status.exit_code
-        loop = asyncio.get_running_loop()
-        end = loop.time() + args.watch
-        went_live = live
-        worst_live: Status | None = None  # the worst after every feed first went LIVE
-        worst_any = snap.status
-        while True:
-            if went_live:
-                worst_live = snap.status if worst_live is None or snap.status.rank > worst_live.rank else worst_live
-            worst_any = snap.status if snap.status.rank > worst_any.rank else worst_any
-            emit(snapshot_json(snap), snapshot_text(snap))
-            remaining = end - loop.time()
-            if remaining <= 0:
-                break
-            # A cancel (Ctrl-C, SIGTERM) ends the watch here: the `async with`s close the run cleanly.
-            await asyncio.sleep(min(1.0, remaining))
-            snap = monitor.store.snapshot()
-            await alerting.on_snapshot(snap)  # recorded before it is printed
-            went_live = went_live or monitor.all_live()
-        return (worst_live or worst_any).exit_code
+        engine.start()
+        try:
+            return await _watch(args.watch, engine, live, emit)
+        finally:
+            await engine.stop()
+
+
+async def _watch(seconds: float, engine: MonitorEngine, live: bool, emit: Callable[[Any, str], None]) -> int:
+    """Print what the engine published once a second; the worst status seen after every feed first went LIVE
+    (read from the snapshots, as everything printed)."""
+    import asyncio
+
+    from liqwatch.commands.snapshot_output import snapshot_json, snapshot_text
+    from liqwatch.status import Status
+
+    loop = asyncio.get_running_loop()
+    end = loop.time() + seconds
+    snap = engine.latest
+    assert snap is not None
+    went_live = live
+    worst_live: Status | None = None  # the worst after every feed first went LIVE
+    worst_any = snap.status
+    while True:
+        if went_live:
+            worst_live = snap.status if worst_live is None or snap.status.rank > worst_live.rank else worst_live
+        worst_any = snap.status if snap.status.rank > worst_any.rank else worst_any
+        emit(snapshot_json(snap), snapshot_text(snap))
+        remaining = end - loop.time()
+        if remaining <= 0:
+            break
+        # A cancel (Ctrl-C, SIGTERM) ends the watch here: the `async with`s close the run cleanly.
+        await asyncio.sleep(min(1.0, remaining))
+        snap = engine.latest or snap
+        went_live = went_live or snap.all_live
+    return (worst_live or worst_any).exit_code

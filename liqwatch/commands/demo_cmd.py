@@ -2,7 +2,8 @@
 
 On a terminal the command line (``tui.cli``) opens the terminal app instead of calling ``run``; ``run`` is the
 text mode: ``--plain``, ``--json``, or output that is not a terminal. It prints a refreshing table (redrawn in
-place on a terminal, appended otherwise). Its record (``--record``) is whatever file you name; nothing is
+place on a terminal, appended otherwise), and its alerts are evaluated as in the App, kept in the demo's own
+database (``liqwatch alerts --demo``). Its frame record (``--record``) is whatever file you name; nothing is
 written to your real data.
 """
 
@@ -53,31 +54,40 @@ async def _run(args: argparse.Namespace) -> None:
     import json
     from pathlib import Path
 
+    from liqwatch.alert_runtime import AlertRuntime
     from liqwatch.commands.monitor_setup import user_settings
     from liqwatch.commands.snapshot_output import snapshot_json, snapshot_text
     from liqwatch.config.thresholds import ThresholdMap
     from liqwatch.demo_environment import demo_environment
     from liqwatch.emulator import describe_accounts
+    from liqwatch.monitor_engine import MonitorEngine
 
     tty = sys.stdout.isatty() and not args.json
     record = Path(args.record) if args.record else None
     # The user's [alerts] (and [accounts.alerts]) as check --demo and the App's demo use them: one
     # definition of danger, whichever way the demo is watched.
-    thresholds = ThresholdMap.from_settings(user_settings(args.config))
-    async with demo_environment(record_path=record, thresholds=thresholds, speed=args.speed) as (emu, monitor):
-        banner = [f"liqwatch demo: emulator on 127.0.0.1:{emu.port} (rest_url {emu.rest_url}, ws_url {emu.ws_url})",
-                  *describe_accounts(emu.scenario, show_secrets=False), ""]
-        sys.stdout.write("\n".join(banner) + "\n")
-        loop = asyncio.get_running_loop()
-        end = None if args.seconds is None else loop.time() + args.seconds
-        while end is None or loop.time() < end:
-            snap = monitor.store.snapshot()
-            if args.json:
-                sys.stdout.write(json.dumps(snapshot_json(snap), separators=(",", ":")) + "\n")
-            elif tty:
-                # Home the cursor and clear: a steady picture rather than a scrolling log.
-                sys.stdout.write("\x1b[H\x1b[2J" + "\n".join(banner) + "\n" + snapshot_text(snap))
-            else:
-                sys.stdout.write(snapshot_text(snap) + "\n")
-            sys.stdout.flush()
-            await asyncio.sleep(1.0 if end is None else max(0.0, min(1.0, end - loop.time())))
+    settings = user_settings(args.config)
+    thresholds = ThresholdMap.from_settings(settings)
+    async with demo_environment(record_path=record, thresholds=thresholds, speed=args.speed) as (emu, monitor), \
+            AlertRuntime(settings, demo=True, terminal=None) as alerting:  # stdout carries the table
+        # The alerts are evaluated by the engine, as for the App: raised, recorded in the demo's database
+        # (``liqwatch alerts --demo``) and delivered, whether or not anything reads the table.
+        await alerting.watch_store(monitor.store)
+        async with MonitorEngine(monitor.store, alerting.on_snapshot) as engine:
+            banner = [f"liqwatch demo: emulator on 127.0.0.1:{emu.port} (rest_url {emu.rest_url}, ws_url "
+                      f"{emu.ws_url})", *describe_accounts(emu.scenario, show_secrets=False), ""]
+            sys.stdout.write("\n".join(banner) + "\n")
+            loop = asyncio.get_running_loop()
+            end = None if args.seconds is None else loop.time() + args.seconds
+            while end is None or loop.time() < end:
+                snap = engine.latest
+                assert snap is not None  # the engine publishes its first snapshot as it starts
+                if args.json:
+                    sys.stdout.write(json.dumps(snapshot_json(snap), separators=(",", ":")) + "\n")
+                elif tty:
+                    # Home the cursor and clear: a steady picture rather than a scrolling log.
+                    sys.stdout.write("\x1b[H\x1b[2J" + "\n".join(banner) + "\n" + snapshot_text(snap))
+                else:
+                    sys.stdout.write(snapshot_text(snap) + "\n")
+                sys.stdout.flush()
+                await asyncio.sleep(1.0 if end is None else max(0.0, min(1.0, end - loop.time())))

@@ -68,7 +68,11 @@ def test_snapshot_is_fresh_only_while_channels_are_live() -> None:
     assert acc.status is Status.OK
     clock.advance(6)
     snap = store.snapshot()
-    assert ch.state is ChannelState.STALE
+    # The snapshot reads the channel as STALE at its time; the channel's own transition is its supervisor's
+    # (``check``), never a reader's.
+    assert snap.account("main").feeds[0].state is ChannelState.STALE
+    assert ch.state is ChannelState.LIVE
+    assert ch.check(clock.monotonic()) is ChannelState.STALE
     acc = snap.account("main")
     assert not acc.fresh and not acc.positions[0].fresh
     assert acc.status is Status.STALE and snap.status is Status.STALE

@@ -24,6 +24,7 @@ from liqwatch.model import (
     Side,
     Stamp,
 )
+from liqwatch.monitor_engine import MonitorEngine
 from liqwatch.risk.registry import risk_rules
 from liqwatch.store import FundingPaid, MonitorStore
 from liqwatch.tiers import TierTable
@@ -73,9 +74,15 @@ class Script:
     channels: dict[str, list[Channel]] = field(default_factory=dict)
     marks: dict[tuple[Exchange, str], float] = field(default_factory=lambda: dict(MARKS))
 
+    engine: MonitorEngine = field(init=False)
+
+    def __post_init__(self) -> None:
+        # What the App watches: the engine that builds the store's snapshots and evaluates their alerts.
+        self.engine = MonitorEngine(self.store, self.alerts.update)
+
     @property
     def backend(self) -> Backend:
-        return Backend(self.store, self.alerts, "scripted")
+        return Backend(self.engine, self.alerts, "scripted")
 
     def mark(self, exchange: Exchange, symbol: str, price: float) -> None:
         self.marks[(exchange, symbol)] = price

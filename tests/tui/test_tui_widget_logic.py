@@ -71,7 +71,7 @@ def test_sorting_puts_missing_values_last_in_both_directions() -> None:
 def test_what_if_is_the_engines_evaluation_at_shifted_marks() -> None:
     s = scripted()
     snap = s.store.snapshot()
-    results = {r.view.name: r for r in what_if(snap, s.store, -5.0, "ETH")}
+    results = {r.view.name: r for r in what_if(snap, -5.0, "ETH")}
     degen = results["binance-degen"]
     book = s.store.book("binance-degen")
     expected = evaluate_account(book.rules, book.wallet_balance, book.positions(), {ETH: 2_990.0 * 0.95})
@@ -81,7 +81,7 @@ def test_what_if_is_the_engines_evaluation_at_shifted_marks() -> None:
     assert shifted_marks(main.view, -5.0, "ETH")["BTC/USDT:USDT"] == 60_000.0  # BTC untouched
     assert not main.liquidated
     with pytest.raises(ValueError):
-        what_if(snap, s.store, -100.0)
+        what_if(snap, -100.0)
 
 
 def test_exposure_nets_longs_and_shorts_per_asset_across_accounts() -> None:

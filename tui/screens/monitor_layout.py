@@ -1,8 +1,9 @@
 """The main screen's layout and data flow: header, the five panes (a grid on large terminals, tabs below
 120×34), the footer, and the pull of snapshots into the visible panes.
 
-A timer pulls snapshots at ``refresh_hz``; each visible pane diffs its rows by key and repaints only the
-lines whose text changed. Hidden panes (folded into tabs) are skipped and catch up when shown.
+A timer reads, at ``refresh_hz``, the snapshot the engine last published (liqwatch.monitor_engine: it builds
+them and evaluates their alerts, whether or not the screen keeps up); each visible pane diffs its rows by key
+and repaints only the lines whose text changed. Hidden panes (folded into tabs) are skipped and catch up when shown.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class MonitorLayout(Screen[None]):
         self.active_pane = "positions"
         self.folded: bool | None = None
         self._grid_rows = ""
+        self._started = False
 
     def compose(self) -> ComposeResult:
         yield RiskHeader(id="header")
@@ -73,17 +75,26 @@ class MonitorLayout(Screen[None]):
 
     def attach(self, backend: Backend) -> None:
         self.backend = backend
-        self.pump = SnapshotPump(backend.source, backend.alerts)
+        self.pump = SnapshotPump(backend.source)
+        if not backend.source.running:
+            # A backend handed over as it is (tests): its engine runs with the screen, and stops with it.
+            backend.source.start()
+            self._started = True
         self.sub_title = backend.label
         self.query_one(RiskHeader).label = backend.label
         self.query_one("#alerts-pane", Pane).border_subtitle = "" if backend.alerts else "alerts off"
+
+    async def on_unmount(self) -> None:
+        if self._started and self.backend is not None:
+            await self.backend.source.stop()
 
     # --- pulling and showing ---------------------------------------------------------------------------
     async def tick(self) -> None:
         await self.pull()
 
     async def pull(self, force: bool = False) -> MonitorSnapshot | None:
-        """Pull a snapshot if one is due (``force``: now) and show it; the test seam for pilots."""
+        """Show the engine's newest snapshot if it is new (``force``: the engine builds one now); the test seam
+        for pilots."""
         if self.pump is None:
             return None
         snap = await self.pump.pull(force)
@@ -129,16 +140,8 @@ class MonitorLayout(Screen[None]):
 
     def show_detail(self, snap: MonitorSnapshot) -> None:
         key = self.query_one(PositionsTable).cursor_key
-        tiers = None
-        if key is not None and self.backend is not None and self.pump is not None:
-            account, symbol, side = key.split("|")
-            try:
-                positions = self.backend.source.book(account).positions()
-            except KeyError:
-                positions = ()
-            tiers = next((p.tiers for p in positions if p.symbol == symbol and p.side.value == side), None)
         samples = self.pump.history.samples(key) if key is not None and self.pump is not None else ()
-        self.query_one(DetailView).show(snap, key, tiers, samples)
+        self.query_one(DetailView).show(snap, key, samples)
 
     def alert_list(self) -> list[Alert]:
         port = self.backend.alerts if self.backend is not None else None

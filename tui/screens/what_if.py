@@ -45,7 +45,7 @@ class WhatIfScreen(ModalScreen[None]):
         self.query_one(KeyedTable).focus()
 
     def recompute(self) -> None:
-        results = what_if(self.snapshot, self.source, self.shift_pct, self.asset)
+        results = what_if(self.snapshot, self.shift_pct, self.asset)
         self.liquidated = sum(len(r.liquidated) for r in results)
         order, rows = what_if_rows(results, self.source.thresholds)
         self.query_one(KeyedTable).set_rows(order, rows)
