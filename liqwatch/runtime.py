@@ -18,19 +18,14 @@ from liqwatch.alerts.thresholds import ThresholdMap
 from liqwatch.clock import Clock, SystemClock
 from liqwatch.feeds.account_config import FeedAccount
 from liqwatch.feeds.adapter import FeedAdapter
-from liqwatch.feeds.binance import BinanceAdapter
-from liqwatch.feeds.hyperliquid import HyperliquidAdapter
+from liqwatch.feeds.from_config import build_adapter
 from liqwatch.feeds.options import FeedOptions
 from liqwatch.feeds.recorder import FrameRecorder
+from liqwatch.feeds.registry import feed_entry
 from liqwatch.loop_lag import LoopLag
 from liqwatch.model import AccountSpec, Exchange
 from liqwatch.risk.registry import risk_rules
 from liqwatch.store import MonitorStore
-
-ADAPTERS: dict[Exchange, type[FeedAdapter]] = {
-    Exchange.BINANCE: BinanceAdapter,
-    Exchange.HYPERLIQUID: HyperliquidAdapter,
-}
 
 
 class Monitor:
@@ -66,15 +61,17 @@ class Monitor:
             self.store.add_account(AccountSpec(name, exchange), risk_rules(exchange, 0.0005))
             self.store.disable_account(name, reason)
         for acc in self.accounts:
-            self.store.add_account(AccountSpec(acc.name, acc.exchange), risk_rules(acc.exchange))
-            cls = ADAPTERS.get(acc.exchange)
-            if cls is None:
+            entry = feed_entry(acc.exchange.value)
+            self.store.add_account(AccountSpec(acc.name, acc.exchange),
+                                   entry.risk(None) if entry is not None else risk_rules(acc.exchange))
+            if entry is None:
                 self.store.disable_account(
                     acc.name, f"{acc.exchange.value}: no live feed yet (use `liqwatch calc` for its risk math)"
                 )
                 continue
             try:
-                adapter = cls(acc, self.store, self._session, self.clock, self.options, self.recorder)
+                adapter = build_adapter(acc, self.store, self._session, self.clock, self.options, self.recorder)
+                assert adapter is not None  # its entry was found above
             except ValueError as exc:
                 self.store.disable_account(acc.name, str(exc))
                 continue

@@ -17,6 +17,7 @@ from liqwatch.account_book import AccountBook
 from liqwatch.alerts.thresholds import ThresholdMap
 from liqwatch.clock import Clock
 from liqwatch.disagreement import WALLET, Held, Reconciliation, wallets_agree
+from liqwatch.feed_events import FeedEvent
 from liqwatch.feeds.channel import Channel, ChannelState
 from liqwatch.funding_ledger import FundingPaid
 from liqwatch.incidents import IncidentKind, incident
@@ -39,6 +40,7 @@ from liqwatch.risk.base import ExchangeRisk
 from liqwatch.risk.evaluate import total_margin_balance
 from liqwatch.risk.volatility import MinuteVolatility
 from liqwatch.store_conditions import ConditionsMixin
+from liqwatch.store_feed_events import apply_feed_event
 from liqwatch.store_liquidations import LiquidationsMixin
 from liqwatch.store_state import (
     HELD_EVENTS,
@@ -128,12 +130,18 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin):
         return self._accounts[account].opened_at.get(key)
 
     # --- events ----------------------------------------------------------------------------------------
-    def apply(self, event: Event | FundingPaid) -> bool:
-        """Apply one event; False when it was ignored (unknown account, older than what we have)."""
+    def apply(self, event: Event | FundingPaid | FeedEvent) -> bool:
+        """Apply one event; False when it was ignored (unknown account, older than what we have). The store
+        is the feeds' ``FeedSink`` (liqwatch.feeds.sink)."""
+        if not isinstance(event, Event | FundingPaid):
+            return apply_feed_event(self, event)
         changed = self._apply(event)
         if changed:
             self.version += 1
         return changed
+
+    def note_incident(self, line: str) -> None:
+        self.incidents.append(line)
 
     def apply_all(self, events: Iterable[Event | FundingPaid]) -> int:
         return sum(1 for e in events if self.apply(e))

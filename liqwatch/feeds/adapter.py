@@ -19,6 +19,7 @@ from typing import Any
 import aiohttp
 
 from liqwatch.clock import Clock
+from liqwatch.feed_events import AccountDisabled, ClockOffset, ModeNotModelledKnown
 from liqwatch.feeds.account_config import FeedAccount
 from liqwatch.feeds.adapter_frames import FrameIntake
 from liqwatch.feeds.adapter_last_run import LastRunLookup
@@ -27,17 +28,18 @@ from liqwatch.feeds.backoff import Backoff
 from liqwatch.feeds.channel import Channel, ChannelKind, ChannelState
 from liqwatch.feeds.coalesce import CoalescingQueue
 from liqwatch.feeds.frame_time import FUTURE_TOLERANCE_S, ServerClock
+from liqwatch.feeds.held import HeldLegs
 from liqwatch.feeds.key_permissions import KeyRefused
 from liqwatch.feeds.options import FeedOptions
 from liqwatch.feeds.pause import RestPause
 from liqwatch.feeds.recorder import FrameRecorder
 from liqwatch.feeds.rest import AuthError, RateLimited, RestError, RestGate
 from liqwatch.feeds.resume import SuspendDetector, resync_after_suspend
+from liqwatch.feeds.sink import FeedSink, SinkEvent
 from liqwatch.feeds.stream import StreamRunner
 from liqwatch.incidents import IncidentKind, incident
-from liqwatch.model import AccountState, MarkTick
+from liqwatch.model import AccountState, MarkTick, PositionUpdate
 from liqwatch.redact import redact
-from liqwatch.store import MonitorStore
 
 log = logging.getLogger(__name__)
 
@@ -55,14 +57,17 @@ class FeedAdapter(FrameIntake, GateWatch, LastRunLookup):
     def __init__(
         self,
         account: FeedAccount,
-        store: MonitorStore,
+        store: FeedSink,
         session: aiohttp.ClientSession,
         clock: Clock,
         options: FeedOptions | None = None,
         recorder: FrameRecorder | None = None,
     ) -> None:
         self.account = account
-        self.store = store
+        # Written to, never read: what the adapter holds and owns it keeps itself (``held``, ``own_channels``).
+        self.sink = store
+        self.held = HeldLegs()
+        self.own_channels: list[Channel] = []
         self.session = session
         self.clock = clock
         self.opts = options or FeedOptions()
@@ -110,8 +115,16 @@ class FeedAdapter(FrameIntake, GateWatch, LastRunLookup):
     def channel(self, name: str, kind: ChannelKind) -> Channel:
         max_age = self.opts.market_max_age_s if kind is ChannelKind.MARKET else self.opts.quiet_max_age_s
         ch = Channel(self.account.name, name, kind, max_age)
-        self.store.add_channel(ch)
+        self.own_channels.append(ch)
+        self.sink.add_channel(ch)
         return ch
+
+    def emit(self, event: SinkEvent) -> bool:
+        """One event into the sink; True when applied. What the adapter holds follows what it applied."""
+        applied = self.sink.apply(event)
+        if isinstance(event, PositionUpdate) or (applied and isinstance(event, AccountState)):
+            self.held.applied(event)
+        return applied
 
     async def bootstrap(self) -> None:
         """One-off REST set-up (tiers, markets); raise AuthError for bad credentials."""
@@ -154,11 +167,12 @@ class FeedAdapter(FrameIntake, GateWatch, LastRunLookup):
     def apply_snapshot(self, state: AccountState) -> None:
         """A REST snapshot, just fetched (the exchange's clock just measured): times later than that clock
         allows are dropped first, so that no earlier frame can make the exchange's own state look old."""
-        self.store.forget_times_after(self.account.name,
-                                      self.server_clock.now() + timedelta(seconds=FUTURE_TOLERANCE_S))
-        self.store.apply(state)
+        limit = self.server_clock.now() + timedelta(seconds=FUTURE_TOLERANCE_S)
+        self.sink.forget_times_after(self.account.name, limit)
+        self.held.forget_after(limit)
+        self.emit(state)
         if self.server_clock.measurements:  # the clock-skew alert reads it from the snapshot
-            self.store.set_clock_offset(self.account.name, self.server_clock.offset_s)
+            self.emit(ClockOffset(self.account.name, self.server_clock.offset_s))
 
     def replace_task(self, name: str, coro: Coroutine[Any, Any, None]) -> None:
         """Run ``coro`` as the one task called ``name``: a resync of a socket that has since been replaced
@@ -192,7 +206,7 @@ class FeedAdapter(FrameIntake, GateWatch, LastRunLookup):
             self.resyncs += 1
             self.after_snapshot(state)
             now = self.clock.monotonic()
-            for ch in self.store.channels(self.account.name):
+            for ch in self.own_channels:
                 if ch in channels:
                     ch.synced(now)
                 elif ch.kind is ChannelKind.QUIET:
@@ -233,7 +247,7 @@ class FeedAdapter(FrameIntake, GateWatch, LastRunLookup):
             self.after_snapshot(state)
             self.reconcile_ok += 1
             now = self.clock.monotonic()
-            for ch in self.store.channels(self.account.name):
+            for ch in self.own_channels:
                 if ch.kind is ChannelKind.QUIET:
                     ch.reconciled(now)
 
@@ -246,7 +260,7 @@ class FeedAdapter(FrameIntake, GateWatch, LastRunLookup):
             if (lost := self._suspend.tick()) is not None:
                 self.replace_task("resume", resync_after_suspend(self, lost))
             now = self.clock.monotonic()
-            for ch in self.store.channels(self.account.name):
+            for ch in self.own_channels:
                 state = ch.check(now)
                 if ch.kind is not ChannelKind.MARKET or state is not ChannelState.STALE:
                     resubscribed.pop(ch.name, None)
@@ -266,7 +280,7 @@ class FeedAdapter(FrameIntake, GateWatch, LastRunLookup):
             self.on_supervise(now)
             self._renew_streams(now)
             # The last run's "seen at" is local: to the exchange's clock as measured now, like every ``since``.
-            closed = self.store.take_closed_since_last_run(self.account.name, self.server_clock.exchange_time)
+            closed = self.sink.take_closed_since_last_run(self.account.name, self.server_clock.exchange_time)
             if closed:
                 self.spawn(self._explain_closed(closed))
 
@@ -274,7 +288,7 @@ class FeedAdapter(FrameIntake, GateWatch, LastRunLookup):
         return None
 
     def _loop_held(self, now: float) -> bool:
-        lag = self.store.loop_lag
+        lag = self.sink.loop_lag
         return lag is not None and lag.holding(now)
 
     def _renew_streams(self, now: float) -> None:
@@ -304,14 +318,14 @@ class FeedAdapter(FrameIntake, GateWatch, LastRunLookup):
             except ModeNotModelled as exc:
                 self.last_error = f"mode not modelled: {exc}"
                 log.error("%s: account mode not modelled, not watching it: %s", self.account.name, exc)
-                self.store.set_mode_not_modelled(self.account.name, str(exc), halted=True)
+                self.emit(ModeNotModelledKnown(self.account.name, str(exc), halted=True))
                 return
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 log.exception("%s: feed crashed; restarting", self.account.name)
-            for ch in self.store.channels(self.account.name):
+            for ch in self.own_channels:
                 ch.reconnecting(self.last_error or "restarting")
             await asyncio.sleep(restart.next_delay())
 
@@ -323,11 +337,11 @@ class FeedAdapter(FrameIntake, GateWatch, LastRunLookup):
         what = "authentication failed" if isinstance(exc, AuthError) else "API key refused"
         reason = f"{what}: {self.last_error}"
         log.error("%s: %s, not watching the account: %s", self.account.name, what, self.last_error)
-        self.store.disable_account(self.account.name, reason)
-        for ch in self.store.channels(self.account.name):
+        self.emit(AccountDisabled(self.account.name, reason))
+        for ch in self.own_channels:
             ch.reconnecting(f"disabled: {reason}")
         told = "" if isinstance(exc, KeyRefused) else "API key refused by the exchange; "
-        self.store.incidents.append(incident(
+        self.sink.note_incident(incident(
             self.account.name, f"{told}the account is no longer watched ({reason})", IncidentKind.FEED))
 
     async def _run_once(self) -> None:
@@ -364,7 +378,7 @@ class FeedAdapter(FrameIntake, GateWatch, LastRunLookup):
                 raise
             except RestError as exc:
                 self.last_error = str(exc)
-                for ch in self.store.channels(self.account.name):
+                for ch in self.own_channels:
                     ch.connecting(f"bootstrap failed: {exc}")
                 await asyncio.sleep(backoff.next_delay())
 

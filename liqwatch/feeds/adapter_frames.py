@@ -17,17 +17,18 @@ from typing import Any, TypeVar
 import orjson
 
 from liqwatch.clock import Clock
+from liqwatch.feed_events import StaleEventIgnored
 from liqwatch.feeds.account_config import FeedAccount
 from liqwatch.feeds.channel import Channel
 from liqwatch.feeds.coalesce import CoalescingQueue
 from liqwatch.feeds.frame_time import ServerClock
 from liqwatch.feeds.options import FeedOptions
 from liqwatch.feeds.recorder import FrameRecorder
+from liqwatch.feeds.sink import FeedSink, SinkEvent
 from liqwatch.feeds.stream import FrameHandler, StreamRunner
 from liqwatch.feeds.wire import implausible_mark
 from liqwatch.model import MarkTick
 from liqwatch.redact import frame_summary, mask_numbers
-from liqwatch.store import MonitorStore
 
 log = logging.getLogger("liqwatch.feeds.adapter")  # one logger for the adapter, whichever file
 
@@ -43,7 +44,7 @@ class FrameIntake:
     """The frame checks of ``FeedAdapter`` (liqwatch.feeds.adapter), which sets these attributes up."""
 
     account: FeedAccount
-    store: MonitorStore
+    sink: FeedSink
     clock: Clock
     opts: FeedOptions
     recorder: FrameRecorder | None
@@ -59,6 +60,9 @@ class FrameIntake:
     applied_marks: dict[tuple[object, str], float]
     bad_items: int  # unreadable items of REST answers, skipped
     _bad_item_reasons: set[tuple[str, str]]
+
+    def emit(self, event: SinkEvent) -> bool:
+        raise NotImplementedError
 
     def record(self, source: str, raw: str, receive_time: datetime) -> None:
         if self.recorder is not None:
@@ -136,7 +140,7 @@ class FrameIntake:
                 self.implausible_times += 1
                 self.bad_item(source, repr(tick), f"{tick.symbol}: {why}")
                 return False
-        applied = self.store.apply(tick)
+        applied = self.emit(tick)
         if applied:
             self.applied_marks[(tick.exchange, tick.symbol)] = tick.mark_price
         return applied
@@ -161,7 +165,7 @@ class FrameIntake:
         queued = self.ticks.peek(key)
         if (queued is not None and not tick.by_arrival
                 and tick.stamp.exchange_time < queued.stamp.exchange_time):
-            self.store.ignored_stale_events += 1  # an out-of-order frame must not displace a newer one
+            self.emit(StaleEventIgnored(self.account.name))  # an out-of-order frame must not displace a newer one
             return
         self.ticks.put(key, tick)
         if channel is not None:
@@ -173,7 +177,7 @@ class FrameIntake:
         while True:
             for tick in await self.ticks.wait():
                 origin = self._tick_origin.pop((tick.exchange, tick.symbol), None)
-                if self.store.apply(tick):
+                if self.emit(tick):
                     self.applied_marks[(tick.exchange, tick.symbol)] = tick.mark_price
                     if origin is not None:
                         origin[0].data(origin[1])

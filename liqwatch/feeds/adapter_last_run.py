@@ -10,16 +10,16 @@ from liqwatch.clock import Clock
 from liqwatch.feeds.account_config import FeedAccount
 from liqwatch.feeds.frame_time import ServerClock
 from liqwatch.feeds.rest import RestError
+from liqwatch.feeds.sink import FeedSink
 from liqwatch.feeds.wire import WireError
 from liqwatch.incidents import IncidentKind, incident
 from liqwatch.liquidation_book import FAILURES_BEFORE_UNKNOWN
 from liqwatch.liquidations import ClosedSinceLastRun, LiquidatedPosition
-from liqwatch.store import MonitorStore
 
 
 class LastRunLookup:
     account: FeedAccount
-    store: MonitorStore
+    sink: FeedSink
     clock: Clock
     server_clock: ServerClock
     implausible_times: int
@@ -32,8 +32,7 @@ class LastRunLookup:
         """Positions the last run saw that are gone: a liquidation is reported as one (and alerted)."""
         name = self.account.name
         for c in closed:
-            if any(r.key == c.key for r in self.store.liquidations(name)):
-                self.store.closed_lookup_answered(name, c, True)
+            if self.sink.settle_if_recorded(name, c):
                 continue  # already seen on the stream (a liquidation just as this run started)
             what = f"{c.symbol} {c.side.value} closed {c.when}"
             leg = (c.symbol, c.side.value)
@@ -41,25 +40,25 @@ class LastRunLookup:
                 liq = await self.liquidation_history(c)
             except (RestError, WireError) as exc:
                 # Asked again with backoff; meanwhile the account is not "ok" (it may have been liquidated).
-                failures = self.store.closed_lookup_answered(name, c, False)
+                failures = self.sink.closed_lookup_answered(name, c, False)
                 if failures == 1:
-                    self.store.incidents.append(incident(
+                    self.sink.note_incident(incident(
                         name, f"{what}; the exchange's history could not be read: {exc} (asking again)",
                         IncidentKind.FEED))
                 elif failures == FAILURES_BEFORE_UNKNOWN:
-                    self.store.incidents.append(incident(
+                    self.sink.note_incident(incident(
                         name, f"{what}; liquidation status unknown: the exchange's history could not be read "
                         f"{failures} times ({exc}); still asking", IncidentKind.LIQUIDATION_UNKNOWN, *leg))
                 continue
-            self.store.closed_lookup_answered(name, c, True)
+            self.sink.closed_lookup_answered(name, c, True)
             why = self.server_clock.implausible(liq.time, self.clock.now(), record=True) if liq is not None else None
             if why is not None:  # a history record's time is judged like every exchange time
                 self.implausible_times += 1
-                self.store.incidents.append(incident(
+                self.sink.note_incident(incident(
                     name, f"{what}; the exchange's history gave an implausible time: {why}",
                     IncidentKind.LIQUIDATION_UNKNOWN, *leg))
             elif liq is not None:
-                self.store.record_liquidation(replace(liq, source=c.source))
+                self.sink.record_liquidation(replace(liq, source=c.source))
             else:
-                self.store.incidents.append(incident(name, f"{what} (no liquidation in the exchange's history)",
+                self.sink.note_incident(incident(name, f"{what} (no liquidation in the exchange's history)",
                                                      IncidentKind.CLOSED_SINCE_LAST_RUN, *leg))

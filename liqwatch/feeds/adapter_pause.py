@@ -17,14 +17,15 @@ from liqwatch.feeds.channel import Channel
 from liqwatch.feeds.options import FeedOptions
 from liqwatch.feeds.pause import PauseKind, RestPause
 from liqwatch.feeds.rest import RestGate
-from liqwatch.store import MonitorStore
+from liqwatch.feeds.sink import FeedSink
 
 log = logging.getLogger("liqwatch.feeds.adapter")
 
 
 class GateWatch:
     account: FeedAccount
-    store: MonitorStore
+    sink: FeedSink
+    own_channels: list[Channel]
     clock: Clock
     opts: FeedOptions
     gate: RestGate
@@ -55,23 +56,23 @@ class GateWatch:
         if kind is None:
             was, self.rest_pause = self.rest_pause, None
             if was is not None:
-                self.store.set_rest_pause(self.account.name, None)
+                self.sink.set_rest_pause(self.account.name, None)
                 if was.kind is PauseKind.MAINTENANCE:
                     self.replace_task("after-maintenance", self._resync_after_maintenance())
             return
         if self.rest_pause is None or self.rest_pause.kind is not kind or self._pause_block != gate.blocks:
             until = self.clock.now() + timedelta(seconds=gate.remaining())
             self.rest_pause, self._pause_block = RestPause(kind, until, gate.reason), gate.blocks
-            self.store.set_rest_pause(self.account.name, self.rest_pause)
+            self.sink.set_rest_pause(self.account.name, self.rest_pause)
             log.warning("%s: %s", self.account.name, self.rest_pause.describe(self.account.exchange.value))
         if kind is PauseKind.MAINTENANCE:
             detail = f"exchange under maintenance ({gate.reason}), next try {self.rest_pause.until:%H:%M:%S} UTC"
-            for ch in self.store.channels(self.account.name):
+            for ch in self.own_channels:
                 ch.maintenance(detail)
 
     async def _resync_after_maintenance(self) -> None:
         """Every channel from a fresh REST snapshot: what happened during the maintenance is unknown."""
-        channels = self.store.channels(self.account.name)
+        channels = self.own_channels
         backoff = Backoff(self.opts.backoff_base_s, 2.0, self.opts.backoff_cap_s)
         while True:
             if await self.resync(channels):

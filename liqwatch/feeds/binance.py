@@ -16,6 +16,7 @@ import logging
 from dataclasses import replace
 from datetime import timedelta
 
+from liqwatch.feed_events import AccountWarnings, FundingIntervalKnown
 from liqwatch.feeds.account_modes import binance_multi_assets_mode, binance_portfolio_margin
 from liqwatch.feeds.adapter import ModeNotModelled, set_down
 from liqwatch.feeds.binance_client import READ_ONLY
@@ -72,7 +73,7 @@ class BinanceAdapter(BinanceUser):
             log.info("%s: fundingInfo unavailable (%s); assuming 8 h intervals", self.account.name, exc)
             intervals = {}
         self._intervals = intervals
-        held = {p.symbol for p in self.store.book(self.account.name).positions()}
+        held = {p.symbol for p in self.held.positions()}
         self._seed_volatility(held | set(self.account.symbols))
 
     def _seed_volatility(self, symbols: set[str]) -> None:
@@ -93,7 +94,7 @@ class BinanceAdapter(BinanceUser):
 
             return await latest_pages(page, count, KLINES_LIMIT)
 
-        await seed_volatility(self.store, Exchange.BINANCE, symbol, fetch, self.account.name)
+        await seed_volatility(self.sink, Exchange.BINANCE, symbol, fetch, self.account.name)
 
     def _wallet_base(self) -> str | None:
         """The wallet endpoints (/sapi) live on the spot host; None where no wallet host is known."""
@@ -106,15 +107,15 @@ class BinanceAdapter(BinanceUser):
         name = self.account.name
         base = self._wallet_base()
         if base is None:  # never called "checked": the trader is told, the key may do more than read
-            self.store.set_account_warnings(name, (
+            self.emit(AccountWarnings(name, (
                 f"the API key's permissions were not checked: no Binance wallet (/sapi) host is known for "
-                f"{self.account.rest_url}; make sure it is a read-only key",))
+                f"{self.account.rest_url}; make sure it is a read-only key",)))
             return
         try:
             payload = await self._signed("/sapi/v1/account/apiRestrictions", base=base)
         except ApiError as exc:  # the endpoint is not served there (a testnet, a proxy): say so, go on
-            self.store.set_account_warnings(name, (f"the API key's permissions could not be read ({exc}); "
-                                                   "make sure it is a read-only key",))
+            self.emit(AccountWarnings(name, (f"the API key's permissions could not be read ({exc}); "
+                                             "make sure it is a read-only key",)))
             return
         try:
             mode = binance_portfolio_margin(payload)
@@ -125,7 +126,7 @@ class BinanceAdapter(BinanceUser):
             raise ModeNotModelled(mode)
         if verdict.refused is not None:
             raise KeyRefused(verdict.refused)
-        self.store.set_account_warnings(name, verdict.warnings)
+        self.emit(AccountWarnings(name, verdict.warnings))
 
     async def _raise_if_portfolio_margin(self) -> None:
         """The USDⓈ-M API refused the key: a Portfolio Margin account's keys lose it (see account_modes)."""
@@ -162,7 +163,7 @@ class BinanceAdapter(BinanceUser):
         except WireError as exc:
             raise RestError(f"snapshot: {exc}") from None
         for sym, hours in self._intervals.items():
-            self.store.set_funding_interval(Exchange.BINANCE, sym, hours)
+            self.emit(FundingIntervalKnown(Exchange.BINANCE, sym, hours))
         if any(w.symbol not in self.tiers for w in wire if w.side is not None):
             self.tiers.update(parse_brackets(await self._signed("/fapi/v1/leverageBracket")))
         positions: list[Position] = []
@@ -192,7 +193,7 @@ class BinanceAdapter(BinanceUser):
         ws = self.account.ws_url.rstrip("/")
 
         async def market_url() -> str:
-            held = {p.symbol for p in self.store.book(self.account.name).positions()}
+            held = {p.symbol for p in self.held.positions()}
             self._subscribed = self._wanted_streams(held)
             return f"{ws}/market/stream?streams=" + "/".join(sorted(self._subscribed))
 

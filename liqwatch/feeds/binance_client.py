@@ -85,7 +85,7 @@ class BinanceClient(FeedAdapter):
         self._rotating = False
         self._subscribed: set[str] = set()
         self._sub_id = 0
-        self.funding = BinanceFunding(self.account.name, self.store, self._signed, self._public,
+        self.funding = BinanceFunding(self.account.name, self.sink, self.held, self._signed, self._public,
                                       lambda pays: self.plausible_records("income", pays, lambda p: p.time))
         self._intervals: dict[str, float] = {}
         self._unbracketed: set[str] = set()
@@ -176,7 +176,7 @@ class BinanceClient(FeedAdapter):
                 continue
             leg = {"LONG": Side.LONG, "SHORT": Side.SHORT}.get(str(item.get("positionSide", "BOTH")))
             out.extend(UnevaluatedPosition.of(p, f"unreadable: {why}")
-                       for p in self.store.book(self.account.name).positions()
+                       for p in self.held.positions()
                        if p.symbol == symbol and leg in (None, p.side))
         return out
 
@@ -188,7 +188,7 @@ class BinanceClient(FeedAdapter):
         if tiers is None:
             if w.symbol not in self._unbracketed:  # once per symbol, not on every reconciliation
                 self._unbracketed.add(w.symbol)
-                self.store.incidents.append(f"{self.account.name}: no leverage bracket for {w.symbol}; not evaluated")
+                self.sink.note_incident(f"{self.account.name}: no leverage bracket for {w.symbol}; not evaluated")
             return self._unevaluated(w, "no leverage bracket")
         if w.margin_mode is MarginMode.ISOLATED and w.isolated_wallet is None:
             return self._unevaluated(w, "no isolated wallet")

@@ -57,7 +57,7 @@ class BinanceMarket(BinanceClient):
         self.mark.resyncing("REST resync")
         while True:
             try:
-                held = {p.symbol for p in self.store.book(self.account.name).positions()}
+                held = {p.symbol for p in self.held.positions()}
                 self._apply_marks(await self._public("/fapi/v1/premiumIndex"), held)
                 self.resyncs += 1
                 self.mark.synced(self.clock.monotonic())

@@ -66,7 +66,7 @@ class BinanceUser(BinanceMarket):
             return
         if kind == "MARGIN_CALL":
             self.user.data(mono)
-            self.store.report_exchange_event(self.account.name, incident(
+            self.sink.report_exchange_event(self.account.name, incident(
                 self.account.name, "Binance MARGIN_CALL (risk guidance from the exchange)", IncidentKind.MARGIN_CALL))
             return
         if kind == "ORDER_TRADE_UPDATE":
@@ -118,13 +118,13 @@ class BinanceUser(BinanceMarket):
         if kind == "liquidated":
             liq = self._liquidation_of(order, symbol, event)
             if liq is not None:
-                self.store.record_liquidation(liq)
+                self.sink.record_liquidation(liq)
                 return
         if order.get("X") == "FILLED":
             # An ADL fill (or a liquidation fill that could not be read): said as such, typed.
             what = IncidentKind.LIQUIDATION if kind == "liquidated" else IncidentKind.AUTO_DELEVERAGE
             side = {"LONG": "long", "SHORT": "short"}.get(str(order.get("ps")))
-            self.store.report_exchange_event(self.account.name, incident(
+            self.sink.report_exchange_event(self.account.name, incident(
                 self.account.name, f"{symbol} {kind} by Binance at {order.get('ap') or order.get('p')}", what,
                 symbol, side))
 
@@ -156,7 +156,7 @@ class BinanceUser(BinanceMarket):
         the ORDER_TRADE_UPDATE and the ACCOUNT_UPDATE of one fill: when the account update already took the
         fill off the book, the size before is the one before that update (less the fills of it already
         counted), not what is left."""
-        held = self.store.book(self.account.name).get(key)
+        held = self.held.get(key)
         left = held.size if held is not None else 0.0
         red = self._reductions.get(key)
         if red is not None:
@@ -174,7 +174,7 @@ class BinanceUser(BinanceMarket):
 
     def _note_reductions(self, before: dict[tuple[str, Side], float], at: datetime) -> None:
         """Legs an applied ACCOUNT_UPDATE made smaller (or closed)."""
-        after = {p.key: p.size for p in self.store.book(self.account.name).positions()}
+        after = {p.key: p.size for p in self.held.positions()}
         for key, size in before.items():
             if after.get(key, 0.0) < size:
                 self._reductions[key] = (size, after.get(key, 0.0), at)
@@ -189,8 +189,8 @@ class BinanceUser(BinanceMarket):
         except (WireError, ValueError) as exc:
             self.bad_frame("user", orjson.dumps(event).decode(), str(exc), self.user_stream)
             return False
-        sizes = {p.key: p.size for p in self.store.book(self.account.name).positions()}
-        applied = [self.store.apply(e) for e in changes]
+        sizes = {p.key: p.size for p in self.held.positions()}
+        applied = [self.emit(e) for e in changes]
         self._note_reductions(sizes, upd.stamp.exchange_time)
         for symbol, side in one_way.items():
             if side is None:
@@ -209,7 +209,7 @@ class BinanceUser(BinanceMarket):
         one_way: dict[str, Side | None] = {}
         if upd.cross_wallet is not None:
             changes.append(BalanceUpdate(self.account.name, upd.cross_wallet, upd.stamp))
-        book = self.store.book(self.account.name)
+        book = self.held
         held: set[str] = set()
         for w in upd.positions:
             if w.position_side == "BOTH":
@@ -268,7 +268,7 @@ class BinanceUser(BinanceMarket):
             self._request_rotation(why)
         elif not self._refusals_told:  # once per run of refusals: the socket's opening ends it
             self._refusals_told = True
-            self.store.incidents.append(incident(
+            self.sink.note_incident(incident(
                 self.account.name, f"{why} with a fresh listen key too: the user stream keeps being refused "
                 f"(not the key); retrying, with a new key at most every {FRESH_KEY_ROTATION_MIN_S:g} s",
                 IncidentKind.FEED))
@@ -292,7 +292,7 @@ class BinanceUser(BinanceMarket):
                     return
                 except RestError as exc:
                     self.last_error = f"listen key rotation failed: {exc}"
-                    self.store.incidents.append(f"{self.account.name}: {self.last_error}")
+                    self.sink.note_incident(f"{self.account.name}: {self.last_error}")
                     await asyncio.sleep(delay)
                     delay = min(30.0, delay * 2)
             self.listen_key_rotations += 1

@@ -1,12 +1,20 @@
-"""Configured accounts -> what the adapters need (endpoints resolved, credentials unwrapped lazily)."""
+"""Configured accounts -> what the adapters need (endpoints resolved from the exchange's registry entry,
+credentials unwrapped lazily), and the adapters themselves (``build_adapter``)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+import aiohttp
+
+from liqwatch.clock import Clock
 from liqwatch.config import Credentials, Disabled, Settings, resolve_credentials
-from liqwatch.feeds.account_config import DEFAULT_ENDPOINTS, FeedAccount, Secret
+from liqwatch.feeds.account_config import FeedAccount, Secret
+from liqwatch.feeds.adapter import FeedAdapter
 from liqwatch.feeds.options import FeedOptions
+from liqwatch.feeds.recorder import FrameRecorder
+from liqwatch.feeds.registry import feed_entry
+from liqwatch.feeds.sink import FeedSink
 from liqwatch.model import Exchange
 from liqwatch.redact import register_secret
 
@@ -47,7 +55,8 @@ def _feed_account(
     name: str, exchange: Exchange, rest_url: str | None, ws_url: str | None, creds: Credentials,
     allow_trading_key: bool = False,
 ) -> FeedAccount:
-    default_rest, default_ws = DEFAULT_ENDPOINTS.get(exchange, ("", ""))
+    entry = feed_entry(exchange.value)
+    default_rest, default_ws = entry.endpoints if entry is not None else ("", "")
     key = creds.api_key.get_secret_value() if creds.api_key is not None else None
     secret = creds.api_secret.get_secret_value() if creds.api_secret is not None else None
     register_secret(key)
@@ -62,3 +71,15 @@ def _feed_account(
         address=creds.address,
         allow_trading_key=allow_trading_key,
     )
+
+
+def build_adapter(
+    account: FeedAccount, sink: FeedSink, session: aiohttp.ClientSession, clock: Clock,
+    options: FeedOptions | None = None, recorder: FrameRecorder | None = None,
+) -> FeedAdapter | None:
+    """The adapter of ``account``'s exchange, from its registry entry; None when the exchange has no live feed.
+    Raises ValueError for an account its adapter cannot watch (e.g. no key, no address)."""
+    entry = feed_entry(account.exchange.value)
+    if entry is None:
+        return None
+    return entry.adapter(account, sink, session, clock, options, recorder)

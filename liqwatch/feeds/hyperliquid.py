@@ -11,6 +11,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
+from liqwatch.feed_events import NextFundingTime, StaleEventIgnored
 from liqwatch.feeds.adapter import FeedAdapter, set_down
 from liqwatch.feeds.adapter_frames import NOT_JSON
 from liqwatch.feeds.candles import forward_pages, seed_volatility
@@ -30,9 +31,9 @@ from liqwatch.feeds.rest import ReadOnlyGuard, RestError, RestGate, request_json
 from liqwatch.feeds.stream import WS, StreamRunner, send_guarded
 from liqwatch.feeds.wire import CandleClose, WireError
 from liqwatch.funding import next_settlement
+from liqwatch.funding_ledger import FundingPaid
 from liqwatch.liquidations import ClosedSinceLastRun, LiquidatedPosition
 from liqwatch.model import AccountSpec, AccountState, Exchange, Stamp
-from liqwatch.store import FundingPaid
 from liqwatch.tiers import TierTable
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,7 @@ class HyperliquidAdapter(FeedAdapter):
 
     async def bootstrap(self) -> None:
         await self._markets()
-        held = {p.symbol for p in self.store.book(self.account.name).positions()}
+        held = {p.symbol for p in self.held.positions()}
         self._seed_volatility(held | set(self.account.symbols))
 
     def _seed_volatility(self, symbols: set[str]) -> None:
@@ -100,13 +101,13 @@ class HyperliquidAdapter(FeedAdapter):
 
             return (await forward_pages(page, now_ms - count * step, step, MAX_CANDLES))[-count:]
 
-        await seed_volatility(self.store, Exchange.HYPERLIQUID, symbol, fetch, self.account.name)
+        await seed_volatility(self.sink, Exchange.HYPERLIQUID, symbol, fetch, self.account.name)
 
     async def _markets(self, also: frozenset[str] = frozenset()) -> None:
         """Tier tables and the marks of the coins held or watched. The context of a coin not held is never
         read; an unreadable item is counted, logged and skipped (a held coin keeps its previous mark, which
         ages, and its previous table)."""
-        held = {p.symbol for p in self.store.book(self.account.name).positions()} | set(self.account.symbols) | also
+        held = {p.symbol for p in self.held.positions()} | set(self.account.symbols) | also
         bad: list[tuple[Any, str]] = []
         try:
             tables, ticks = parse_meta_and_ctxs(await self._info({"type": "metaAndAssetCtxs"}),
@@ -128,7 +129,7 @@ class HyperliquidAdapter(FeedAdapter):
         """The next settlement on Hyperliquid's own clock: its ``predictedFundings`` (the demo emulator's
         simulated hour is not the wall clock's), else the next whole hour of the exchange's time."""
         if symbols is None:
-            symbols = {p.symbol for p in self.store.book(self.account.name).positions()} | set(self.account.symbols)
+            symbols = {p.symbol for p in self.held.positions()} | set(self.account.symbols)
         try:
             times = parse_predicted_fundings(await self._info({"type": "predictedFundings"}))
         except (RestError, WireError) as exc:
@@ -136,8 +137,7 @@ class HyperliquidAdapter(FeedAdapter):
             times = {}
         exchange_now = self.server_clock.now()
         for sym in symbols:
-            self.store.set_next_funding_time(Exchange.HYPERLIQUID, sym,
-                                             times.get(sym) or next_settlement(exchange_now, 1.0))
+            self.emit(NextFundingTime(Exchange.HYPERLIQUID, sym, times.get(sym) or next_settlement(exchange_now, 1.0)))
 
     async def fetch_snapshot(self) -> AccountState:
         before = self.clock.now()
@@ -162,7 +162,7 @@ class HyperliquidAdapter(FeedAdapter):
                 {"type": "userFunding", "user": self.address, "startTime": self._funding_since_ms})),
                 lambda p: p.time)
             if pays:
-                self.store.apply(FundingPaid(self.account.name, tuple(pays)))
+                self.emit(FundingPaid(self.account.name, tuple(pays)))
                 self._funding_since_ms = int(max(p.time for p in pays).timestamp() * 1000)
         except (RestError, WireError) as exc:
             log.info("%s: funding history unavailable: %s", self.account.name, exc)
@@ -211,7 +211,7 @@ class HyperliquidAdapter(FeedAdapter):
         now = self.clock.monotonic()
         for ch in (self.mark, self.state_channel, self.funding):
             ch.subscribed(now)
-        held = {coin_of(p.symbol) for p in self.store.book(self.account.name).positions()}
+        held = {coin_of(p.symbol) for p in self.held.positions()}
         held |= {coin_of(s) for s in self.account.symbols}
         self._coins = set()
         coins = sorted(held or {"BTC"})
@@ -287,7 +287,7 @@ class HyperliquidAdapter(FeedAdapter):
                 if fill_id in self._liquidation_fills:
                     continue
                 self._liquidation_fills.add(fill_id)
-            self.store.record_liquidation(liq)
+            self.sink.record_liquidation(liq)
 
     async def liquidation_history(self, closed: ClosedSinceLastRun) -> LiquidatedPosition | None:
         start = int(closed.since.timestamp() * 1000) - 60_000  # the exchange's time, as userFills' are
@@ -322,7 +322,7 @@ class HyperliquidAdapter(FeedAdapter):
                     if self._state_time is not None and state.time < self._state_time:
                         # Older than a state already applied (a replay, a lagging relay): it changes nothing,
                         # not even the reported equity, and is no data for the account channel.
-                        self.store.ignored_stale_events += 1
+                        self.emit(StaleEventIgnored(self.account.name))
                         return
                     self._state_time = state.time
                 # A whole state pushed on the stream: what it lacks closed in plain sight. Without a time it is
@@ -331,7 +331,7 @@ class HyperliquidAdapter(FeedAdapter):
                                        state.positions, as_of=state.time, from_stream=True,
                                        exchange_margin_balance=state.total_account_value,
                                        unevaluated=state.unevaluated)
-                if self.store.apply(account):  # only what the store applied counts as data
+                if self.emit(account):  # only what the store applied counts as data
                     self.state_channel.data(mono)
                 self.after_snapshot(account)
             elif channel == "userFundings":
@@ -345,7 +345,7 @@ class HyperliquidAdapter(FeedAdapter):
                     return
                 if pays:
                     # isSnapshot replays history after a reconnect: de-duplicated by the store.
-                    self.store.apply(FundingPaid(self.account.name, tuple(pays)))
+                    self.emit(FundingPaid(self.account.name, tuple(pays)))
                     if not data.get("isSnapshot"):
                         self.spawn(self._next_funding())  # a settlement: the countdown moves to the next
                 self.funding.data(mono)
@@ -354,7 +354,7 @@ class HyperliquidAdapter(FeedAdapter):
             elif channel in ("pong", "subscriptionResponse"):
                 return
             elif channel == "error":
-                self.store.incidents.append(f"{self.account.name}: Hyperliquid error: {str(data)[:200]}")
+                self.sink.note_incident(f"{self.account.name}: Hyperliquid error: {str(data)[:200]}")
             else:
                 self.unknown_event("ws", str(channel))
         except WireError as exc:
