@@ -40,8 +40,3 @@ class FeedAccount:
     symbols: tuple[str, ...] = field(default_factory=tuple)  # extra unified symbols to watch beyond positions
     allow_trading_key: bool = False  # a key that can trade or transfer is accepted (with a standing warning)
 
-
-DEFAULT_ENDPOINTS: dict[Exchange, tuple[str, str]] = {
-    Exchange.BINANCE: ("https://fapi.binance.com", "wss://fstream.binance.com"),
-    Exchange.HYPERLIQUID: ("https://api.hyperliquid.xyz", "wss://api.hyperliquid.xyz"),
-}

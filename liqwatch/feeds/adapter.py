@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from datetime import timedelta
 from typing import Any
 
@@ -23,10 +23,13 @@ from liqwatch.feed_events import AccountDisabled, ClockOffset, ModeNotModelledKn
 from liqwatch.feeds.account_config import FeedAccount
 from liqwatch.feeds.adapter_frames import FrameIntake
 from liqwatch.feeds.adapter_last_run import LastRunLookup
+from liqwatch.feeds.adapter_marks import MarkSubscriptions
 from liqwatch.feeds.adapter_pause import GateWatch
+from liqwatch.feeds.adapter_streams import StreamWiring
 from liqwatch.feeds.backoff import Backoff
 from liqwatch.feeds.channel import Channel, ChannelKind, ChannelState
 from liqwatch.feeds.coalesce import CoalescingQueue
+from liqwatch.feeds.feed_stream import FeedStream
 from liqwatch.feeds.frame_time import FUTURE_TOLERANCE_S, ServerClock
 from liqwatch.feeds.held import HeldLegs
 from liqwatch.feeds.key_permissions import KeyRefused
@@ -53,7 +56,7 @@ class ModeNotModelled(Exception):
     exchange closes this API to such accounts): the account is shown as "mode not modelled", not retried."""
 
 
-class FeedAdapter(FrameIntake, GateWatch, LastRunLookup):
+class FeedAdapter(FrameIntake, GateWatch, LastRunLookup, StreamWiring, MarkSubscriptions):
     def __init__(
         self,
         account: FeedAccount,
@@ -68,6 +71,8 @@ class FeedAdapter(FrameIntake, GateWatch, LastRunLookup):
         self.sink = store
         self.held = HeldLegs()
         self.own_channels: list[Channel] = []
+        self.mark_topics: set[str] = set()  # the mark topics subscribed (``adapter_marks``)
+        self._vol_seeding: set[str] = set()
         self.session = session
         self.clock = clock
         self.opts = options or FeedOptions()
@@ -75,7 +80,9 @@ class FeedAdapter(FrameIntake, GateWatch, LastRunLookup):
         self.malformed = 0
         self.unknown_events: set[str] = set()
         self._malformed_times: deque[float] = deque(maxlen=1000)
-        self.streams: list[StreamRunner] = []
+        self.streams: list[FeedStream] = []
+        self._runners: dict[str, StreamRunner] = {}
+        self._stream_channels: dict[str, tuple[Channel, ...]] = {}
         self.reconcile_ok = 0
         self.reconcile_failures = 0
         self._last_error: str | None = None
@@ -132,17 +139,11 @@ class FeedAdapter(FrameIntake, GateWatch, LastRunLookup):
     async def fetch_snapshot(self) -> AccountState:
         raise NotImplementedError
 
-    def build_streams(self) -> list[StreamRunner]:
-        raise NotImplementedError
-
     def on_supervise(self, now: float) -> None:
         """Periodic hook: listen-key keepalive, connection age."""
 
     async def on_resume(self, lost_s: float) -> None:
         """Hook, after a suspend and before the sockets reconnect (liqwatch.feeds.resume): e.g. the listen key."""
-
-    def after_snapshot(self, state: AccountState) -> None:
-        """Hook: e.g. subscribe the market stream to newly held symbols."""
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         """A supervised background task: kept referenced, and its failure is recorded and logged."""
@@ -213,7 +214,7 @@ class FeedAdapter(FrameIntake, GateWatch, LastRunLookup):
                     ch.reconciled(now)
             return True
 
-    async def resync_until_ok(self, channels: list[Channel], stream: StreamRunner | None) -> bool:
+    async def resync_until_ok(self, channels: list[Channel], stream: FeedStream | None) -> bool:
         """Retry the snapshot with backoff while the stream stays up; channels stay SYNCING meanwhile."""
         backoff = Backoff(self.opts.backoff_base_s, 2.0, self.opts.backoff_cap_s)
         while True:
@@ -284,9 +285,6 @@ class FeedAdapter(FrameIntake, GateWatch, LastRunLookup):
             if closed:
                 self.spawn(self._explain_closed(closed))
 
-    def stream_of(self, channel: Channel) -> StreamRunner | None:
-        return None
-
     def _loop_held(self, now: float) -> bool:
         lag = self.sink.loop_lag
         return lag is not None and lag.holding(now)
@@ -302,9 +300,6 @@ class FeedAdapter(FrameIntake, GateWatch, LastRunLookup):
             if s.connected and s.opened_at is not None and now - s.opened_at >= due:
                 s.renew(f"scheduled, {due / 3600:.2f} h after it opened, before the exchange's own close")
                 return
-
-    async def resubscribe(self, channel: Channel) -> None:
-        """Send the subscription of ``channel`` again on its open socket."""
 
     async def run(self) -> None:
         """Run until cancelled; restarts itself after unexpected errors (never silently)."""
@@ -369,6 +364,7 @@ class FeedAdapter(FrameIntake, GateWatch, LastRunLookup):
         while True:
             try:
                 await self.bootstrap()
+                self.seed_volatility_once({p.symbol for p in self.held.positions()} | set(self.account.symbols))
                 return
             except RateLimited as exc:
                 self.last_error = str(exc)
@@ -387,10 +383,3 @@ def _first_leaf(group: BaseExceptionGroup[AuthError]) -> AuthError:
     first = group.exceptions[0]
     return _first_leaf(first) if isinstance(first, BaseExceptionGroup) else first
 
-
-def set_down(channels: list[Channel]) -> Callable[[str], None]:
-    def down(reason: str) -> None:
-        for ch in channels:
-            ch.reconnecting(reason)
-
-    return down

@@ -21,11 +21,12 @@ from liqwatch.feed_events import StaleEventIgnored
 from liqwatch.feeds.account_config import FeedAccount
 from liqwatch.feeds.channel import Channel
 from liqwatch.feeds.coalesce import CoalescingQueue
+from liqwatch.feeds.feed_stream import FeedStream
 from liqwatch.feeds.frame_time import ServerClock
 from liqwatch.feeds.options import FeedOptions
 from liqwatch.feeds.recorder import FrameRecorder
 from liqwatch.feeds.sink import FeedSink, SinkEvent
-from liqwatch.feeds.stream import FrameHandler, StreamRunner
+from liqwatch.feeds.stream import FrameHandler
 from liqwatch.feeds.wire import implausible_mark
 from liqwatch.model import MarkTick
 from liqwatch.redact import frame_summary, mask_numbers
@@ -51,7 +52,7 @@ class FrameIntake:
     malformed: int
     unknown_events: set[str]
     _malformed_times: deque[float]
-    streams: list[StreamRunner]
+    streams: list[FeedStream]
     ticks: CoalescingQueue[MarkTick]
     _tick_origin: dict[tuple[object, str], tuple[Channel, float]]
     server_clock: ServerClock
@@ -68,7 +69,7 @@ class FrameIntake:
         if self.recorder is not None:
             self.recorder.write(receive_time.timestamp(), f"{self.account.name}/{source}", raw)
 
-    def decode(self, source: str, raw: str, receive: datetime, stream: StreamRunner | None) -> Any:
+    def decode(self, source: str, raw: str, receive: datetime, stream: FeedStream | None) -> Any:
         """Every socket frame: recorded, then parsed; ``NOT_JSON`` (counted as a bad frame) when it is not JSON."""
         self.record(source, raw, receive)
         try:
@@ -77,7 +78,7 @@ class FrameIntake:
             self.bad_frame(source, raw, "not JSON", stream)
             return NOT_JSON
 
-    def bad_frame(self, source: str, raw: str, why: str, stream: StreamRunner | None = None) -> None:
+    def bad_frame(self, source: str, raw: str, why: str, stream: FeedStream | None = None) -> None:
         self.malformed += 1
         now = self.clock.monotonic()
         self._malformed_times.append(now)
@@ -106,7 +107,7 @@ class FrameIntake:
                 self.account.name, source, mask_numbers(why), frame_summary(raw))
 
     def time_ok(self, source: str, raw: str, exchange_time: datetime, receive: datetime,
-                stream: StreamRunner | None, *, record: bool = False) -> bool:
+                stream: FeedStream | None, *, record: bool = False) -> bool:
         """The one check of every frame's exchange time (see ``frame_time``): an implausible one is a bad
         frame, counted and logged, and nothing of the frame is applied. ``record``: a history record's time
         (a funding payment or fill replayed by a snapshot), which may be old."""
@@ -146,7 +147,7 @@ class FrameIntake:
         return applied
 
     def accept_tick(self, source: str, raw: str, tick: MarkTick, channel: Channel, mono: float,
-                    stream: StreamRunner | None) -> bool:
+                    stream: FeedStream | None) -> bool:
         """A mark from a socket: checked here, applied by the store later, and data for ``channel`` only
         once applied. A mark that is not a positive price, or not a plausible move from the last mark applied
         (see ``wire.MARK_MOVE_LIMIT``), is a bad frame."""
@@ -182,7 +183,7 @@ class FrameIntake:
                     if origin is not None:
                         origin[0].data(origin[1])
 
-    def guarded(self, source: str, handler: FrameHandler, stream: Callable[[], StreamRunner | None]) -> FrameHandler:
+    def guarded(self, source: str, handler: FrameHandler, stream: Callable[[], FeedStream | None]) -> FrameHandler:
         """A frame handler that cannot be killed by a frame: whatever a frame makes it raise counts as one
         malformed frame (logged, redacted), and the socket and the adapter carry on."""
 

@@ -74,21 +74,20 @@ class StreamWiring:
     _stream_channels: dict[str, tuple[Channel, ...]]
 
     # --- from FeedAdapter / FrameIntake ------------------------------------------------------------
-    def guarded(self, source: str, handler: FrameHandler, stream: Callable[[], StreamRunner | None]
-                ) -> FrameHandler:
+    def guarded(self, source: str, handler: FrameHandler, stream: Callable[[], FeedStream | None]) -> FrameHandler:
         raise NotImplementedError
 
     def undecodable(self, source: str) -> Callable[[bytes], None]:
         raise NotImplementedError
 
-    def decode(self, source: str, raw: str, receive: datetime, stream: StreamRunner | None) -> Any:
+    def decode(self, source: str, raw: str, receive: datetime, stream: FeedStream | None) -> Any:
         raise NotImplementedError
 
-    def bad_frame(self, source: str, raw: str, why: str, stream: StreamRunner | None = None) -> None:
+    def bad_frame(self, source: str, raw: str, why: str, stream: FeedStream | None = None) -> None:
         raise NotImplementedError
 
     def time_ok(self, source: str, raw: str, exchange_time: datetime, receive: datetime,
-                stream: StreamRunner | None, *, record: bool = False) -> bool:
+                stream: FeedStream | None, *, record: bool = False) -> bool:
         raise NotImplementedError
 
     def unknown_event(self, source: str, kind: str) -> None:
@@ -114,7 +113,7 @@ class StreamWiring:
             self._runners[spec.name] = StreamRunner(
                 spec.name, self.session, spec.url, spec.on_open,
                 self.guarded(spec.name, self.frame_reader(spec.name, spec.routes), current),
-                _set_down(spec.channels), self.clock, self.opts, app_ping=spec.app_ping,
+                set_down(spec.channels), self.clock, self.opts, app_ping=spec.app_ping,
                 on_undecodable=self.undecodable(spec.name), on_rejected=spec.on_rejected, on_renew=spec.on_renew,
             )
             self._stream_channels[spec.name] = spec.channels
@@ -154,7 +153,9 @@ class StreamWiring:
         return read
 
 
-def _set_down(channels: tuple[Channel, ...]) -> Callable[[str], None]:
+def set_down(channels: tuple[Channel, ...]) -> Callable[[str], None]:
+    """A stream's ``on_down``: its channels are RECONNECTING, with the reason."""
+
     def down(reason: str) -> None:
         for ch in channels:
             ch.reconnecting(reason)

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from datetime import timedelta
 
 from liqwatch.feed_events import AccountWarnings, FundingIntervalKnown
 from liqwatch.feeds.account_modes import binance_multi_assets_mode, binance_portfolio_margin
-from liqwatch.feeds.adapter import ModeNotModelled, set_down
+from liqwatch.feeds.adapter import ModeNotModelled
+from liqwatch.feeds.adapter_streams import StreamSpec
 from liqwatch.feeds.binance_client import READ_ONLY
 from liqwatch.feeds.binance_user import BinanceUser
 from liqwatch.feeds.binance_wire import (
@@ -32,11 +32,9 @@ from liqwatch.feeds.binance_wire import (
     parse_position_risk_rows,
 )
 from liqwatch.feeds.candles import latest_pages, seed_volatility
-from liqwatch.feeds.channel import Channel
 from liqwatch.feeds.key_permissions import KeyRefused, binance_key_verdict, binance_wallet_base
 from liqwatch.feeds.liquidation_history import binance_force_orders, binance_realized
 from liqwatch.feeds.rest import ApiError, AuthError, RateLimited, RestError
-from liqwatch.feeds.stream import StreamRunner
 from liqwatch.feeds.wire import CandleClose, WireError
 from liqwatch.liquidations import ClosedSinceLastRun, LiquidatedPosition
 from liqwatch.model import AccountSpec, AccountState, Exchange, Position, PositionMode, UnevaluatedPosition
@@ -73,17 +71,9 @@ class BinanceAdapter(BinanceUser):
             log.info("%s: fundingInfo unavailable (%s); assuming 8 h intervals", self.account.name, exc)
             intervals = {}
         self._intervals = intervals
-        held = {p.symbol for p in self.held.positions()}
-        self._seed_volatility(held | set(self.account.symbols))
 
-    def _seed_volatility(self, symbols: set[str]) -> None:
-        """σ of each symbol not seeded yet, from Binance's mark-price klines: once per symbol, in the
-        background (the snapshot does not wait for it), never fatal (see liqwatch.feeds.candles)."""
-        for symbol in sorted(symbols - self._vol_seeding):
-            self._vol_seeding.add(symbol)
-            self.spawn(self._seed_symbol(symbol))
-
-    async def _seed_symbol(self, symbol: str) -> None:
+    async def seed_symbol(self, symbol: str) -> None:
+        """σ from Binance's mark-price klines (see liqwatch.feeds.candles)."""
         async def fetch(interval: str, count: int) -> list[CandleClose]:
             async def page(limit: int, end_ms: int | None) -> list[CandleClose]:
                 # The latest candles by limit alone, then walking back by endTime: no local clock involved.
@@ -143,9 +133,7 @@ class BinanceAdapter(BinanceUser):
 
     async def fetch_snapshot(self) -> AccountState:
         await self._sync_time()
-        # Binance's time, a second early: a stream event from just before the request is in the snapshot
-        # anyway, while one the snapshot could predate must never be overwritten by it.
-        as_of = self.server_clock.now() - timedelta(seconds=1)
+        as_of = self.early_as_of()  # Binance's time, a second before the request
         try:
             account = await self._signed("/fapi/v2/account")
             risk = await self._signed("/fapi/v2/positionRisk")
@@ -189,13 +177,11 @@ class BinanceAdapter(BinanceUser):
                             tuple(positions), as_of=as_of, exchange_margin_balance=reported_equity,
                             unevaluated=tuple(unevaluated), mode_not_modelled=self.mode_not_modelled)
 
-    def build_streams(self) -> list[StreamRunner]:
+    def stream_specs(self) -> list[StreamSpec]:
         ws = self.account.ws_url.rstrip("/")
 
         async def market_url() -> str:
-            held = {p.symbol for p in self.held.positions()}
-            self._subscribed = self._wanted_streams(held)
-            return f"{ws}/market/stream?streams=" + "/".join(sorted(self._subscribed))
+            return f"{ws}/market/stream?streams=" + "/".join(self.open_topics())  # the URL subscribes
 
         async def user_url() -> str:
             if self.listen_key is None:
@@ -203,21 +189,9 @@ class BinanceAdapter(BinanceUser):
             self._dialled_key = self.listen_key
             return f"{ws}/private/ws?listenKey={self.listen_key}"
 
-        self.market_stream = StreamRunner(
-            "market", self.session, market_url, self._open_market,
-            self.guarded("market", self._on_market_frame, lambda: self.market_stream),
-            set_down([self.mark]), self.clock, self.opts, on_undecodable=self.undecodable("market"),
-        )
-        self.user_stream = StreamRunner(
-            "user", self.session, user_url, self._open_user,
-            self.guarded("user", self._on_user_frame, lambda: self.user_stream),
-            set_down([self.user]), self.clock, self.opts, on_undecodable=self.undecodable("user"),
-            on_rejected=self._user_rejected,
-        )
-        return [self.market_stream, self.user_stream]
-
-    def stream_of(self, channel: Channel) -> StreamRunner | None:
-        return self.market_stream if channel is self.mark else self.user_stream
+        return [StreamSpec("market", market_url, self._open_market, (self.mark,), self.market_routes()),
+                StreamSpec("user", user_url, self._open_user, (self.user,), self.user_routes(),
+                           on_rejected=self._user_rejected)]
 
     async def liquidation_history(self, closed: ClosedSinceLastRun) -> LiquidatedPosition | None:
         start = str(int(closed.since.timestamp() * 1000) - 60_000)  # already the exchange's time

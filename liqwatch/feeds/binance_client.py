@@ -83,21 +83,25 @@ class BinanceClient(FeedAdapter):
         self.listen_key_rotations = 0
         self.keepalives = 0
         self._rotating = False
-        self._subscribed: set[str] = set()
         self._sub_id = 0
         self.funding = BinanceFunding(self.account.name, self.sink, self.held, self._signed, self._public,
                                       lambda pays: self.plausible_records("income", pays, lambda p: p.time))
         self._intervals: dict[str, float] = {}
         self._unbracketed: set[str] = set()
-        self._vol_seeding: set[str] = set()
         self.mode_not_modelled: str | None = None  # Multi-Assets mode: read at start and in every snapshot
         self._mode_known = False
         self._liquidation_fills: set[tuple[Any, Any]] = set()
         # Per leg, the last reduction an ACCOUNT_UPDATE applied: (size before, size after, exchange time),
         # so a liquidation fill reported after its account update still knows the size it was taken from.
         self._reductions: dict[tuple[str, Side], tuple[float, float, datetime]] = {}
-        self.market_stream: StreamRunner | None = None
-        self.user_stream: StreamRunner | None = None
+
+    @property
+    def market_stream(self) -> StreamRunner | None:
+        return self.runner("market")
+
+    @property
+    def user_stream(self) -> StreamRunner | None:
+        return self.runner("user")
 
     # --- REST ------------------------------------------------------------------------------------------
     def _url(self, path: str) -> str:
@@ -198,7 +202,3 @@ class BinanceClient(FeedAdapter):
             isolated_margin=w.isolated_wallet, mark_price=w.mark_price,
             exchange_liquidation_price=w.liquidation_price,
         )
-
-    def _seed_volatility(self, symbols: set[str]) -> None:
-        """σ of each symbol not seeded yet: seeded by the adapter (liqwatch.feeds.binance)."""
-        raise NotImplementedError

@@ -14,6 +14,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from liqwatch.feeds.adapter_marks import FundingCursor
 from liqwatch.feeds.binance_wire import native, parse_funding_rates, parse_income
 from liqwatch.feeds.held import HeldLegs
 from liqwatch.feeds.rest import RestError
@@ -43,7 +44,7 @@ class BinanceFunding:
         self.held = held
         self._signed = signed
         self._public = public
-        self._since_ms: int | None = None
+        self.cursor = FundingCursor()
         self._seen: OrderedDict[object, None] = OrderedDict()
         self._pending: dict[str, Settlement] = {}
         self._lock = asyncio.Lock()
@@ -55,8 +56,8 @@ class BinanceFunding:
         never book the same page twice."""
         async with self._lock:
             params = {"incomeType": "FUNDING_FEE", "limit": "1000"}
-            if self._since_ms is not None:
-                params["startTime"] = str(self._since_ms)
+            if self.cursor.since_ms is not None:
+                params["startTime"] = str(self.cursor.since_ms)
             try:
                 pays = parse_income(await self._signed("/fapi/v1/income", params))
             except (RestError, WireError) as exc:
@@ -69,8 +70,7 @@ class BinanceFunding:
                 self._seen[payment_key(p)] = None
             while len(self._seen) > _SEEN_MAX:
                 self._seen.popitem(last=False)
-            if pays:
-                self._since_ms = int(max(p.time for p in pays).timestamp() * 1000)
+            self.cursor.advance(pays)
             if mode is not PositionMode.HEDGE:
                 if new:  # one position per symbol: each record is that position's
                     self.sink.apply(FundingPaid(self.account, tuple(new)))

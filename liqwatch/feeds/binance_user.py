@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from liqwatch.feeds.adapter_frames import NOT_JSON
+from liqwatch.feeds.adapter_streams import FrameRoutes
 from liqwatch.feeds.binance_client import LISTEN_KEY_MISSING
 from liqwatch.feeds.binance_market import BinanceMarket
 from liqwatch.feeds.binance_wire import AccountUpdate, WirePosition, parse_account_update, unified
@@ -43,41 +43,30 @@ class BinanceUser(BinanceMarket):
     async def _resync_user(self) -> None:
         await self.resync_until_ok([self.user], self.user_stream)
 
-    def _on_user_frame(self, raw: str, mono: float, receive: datetime) -> None:
-        event = self.decode("user", raw, receive, self.user_stream)
-        if event is NOT_JSON:
-            return
-        if not isinstance(event, dict):
-            self.bad_frame("user", raw, "unexpected shape", self.user_stream)
-            return
-        kind = event.get("e")
-        if "E" in event:
-            try:
-                when = ms_time(event, "E")
-            except WireError as exc:
-                self.bad_frame("user", raw, str(exc), self.user_stream)
-                return
-            if not self.time_ok("user", raw, when, receive, self.user_stream):
-                return
-        if kind == "listenKeyExpired":
-            self.user.data(mono)
-            if event.get("listenKey") in (None, self.listen_key):
-                self._request_rotation("listenKeyExpired")
-            return
-        if kind == "MARGIN_CALL":
-            self.user.data(mono)
-            self.sink.report_exchange_event(self.account.name, incident(
-                self.account.name, "Binance MARGIN_CALL (risk guidance from the exchange)", IncidentKind.MARGIN_CALL))
-            return
-        if kind == "ORDER_TRADE_UPDATE":
-            if not self._trade_time_ok(event, raw, receive):
-                return
+    def user_routes(self) -> FrameRoutes:
+        return FrameRoutes(
+            event_type=lambda e: str(e.get("e")),
+            handlers={"listenKeyExpired": self._on_key_expired, "MARGIN_CALL": self._on_margin_call,
+                      "ORDER_TRADE_UPDATE": self._on_trade, "ACCOUNT_UPDATE": self._on_account_update},
+            exchange_time=lambda e: ms_time(e, "E") if "E" in e else None,
+        )
+
+    def _on_key_expired(self, event: dict[str, Any], raw: str, mono: float, receive: datetime) -> None:
+        self.user.data(mono)
+        if event.get("listenKey") in (None, self.listen_key):
+            self._request_rotation("listenKeyExpired")
+
+    def _on_margin_call(self, event: dict[str, Any], raw: str, mono: float, receive: datetime) -> None:
+        self.user.data(mono)
+        self.sink.report_exchange_event(self.account.name, incident(
+            self.account.name, "Binance MARGIN_CALL (risk guidance from the exchange)", IncidentKind.MARGIN_CALL))
+
+    def _on_trade(self, event: dict[str, Any], raw: str, mono: float, receive: datetime) -> None:
+        if self._trade_time_ok(event, raw, receive):
             self.user.data(mono)
             self._note_liquidation(event)
-            return
-        if kind != "ACCOUNT_UPDATE":
-            self.unknown_event("user", str(kind))
-            return
+
+    def _on_account_update(self, event: dict[str, Any], raw: str, mono: float, receive: datetime) -> None:
         if self._apply_user_event(event, receive):
             self.user.data(mono)
             a = event.get("a")
@@ -198,7 +187,7 @@ class BinanceUser(BinanceMarket):
             else:
                 self.one_way_side[symbol] = side
         if held:
-            self._ensure_mark_stream(held)
+            self.hold_symbols(held)
         return not changes or any(applied)
 
     def _user_changes(self, upd: AccountUpdate

@@ -54,13 +54,11 @@ class HeldLegs:
         last = self._times.get(event.key)
         if last is not None and t < last:
             return
-        self._times[event.key] = t
         if event.position is None:
             self._forget(event.key)
-            return
-        pos = event.position
-        self._opened.setdefault(event.key, (pos.opened_at if isinstance(pos, Position) else None) or t)
-        self._legs[event.key] = pos
+            self._times[event.key] = t
+        else:
+            self._put(event.key, event.position, t)
 
     def forget_after(self, limit: datetime) -> None:
         for key in [k for k, t in self._times.items() if t > limit]:
@@ -81,14 +79,17 @@ class HeldLegs:
             if as_of is not None:
                 self._times[key] = as_of
         for key, p in new.items():
-            if self._newer(key, as_of):
-                continue
-            self._legs[key] = p
-            opened = (p.opened_at if isinstance(p, Position) else None) or as_of
-            if opened is not None:
-                self._opened.setdefault(key, opened)
-            if as_of is not None:
-                self._times[key] = as_of
+            if not self._newer(key, as_of):
+                self._put(key, p, as_of)
+
+    def _put(self, key: Key, pos: Held, at: datetime | None) -> None:
+        """The leg as said at exchange time ``at``; first seen: opened at its own open time, else ``at``."""
+        opened = (pos.opened_at if isinstance(pos, Position) else None) or at
+        if opened is not None:
+            self._opened.setdefault(key, opened)
+        if at is not None:
+            self._times[key] = at
+        self._legs[key] = pos
 
     def _forget(self, key: Key) -> None:
         self._legs.pop(key, None)
