@@ -36,7 +36,7 @@ from liqwatch.feeds.key_permissions import KeyRefused
 from liqwatch.feeds.options import FeedOptions
 from liqwatch.feeds.pause import RestPause
 from liqwatch.feeds.recorder import FrameRecorder
-from liqwatch.feeds.rest import AuthError, RateLimited, RestError, RestGate
+from liqwatch.feeds.rest import AuthError, RateLimited, ReadOnlyGuard, RestError, RestGate
 from liqwatch.feeds.resume import SuspendDetector, resync_after_suspend
 from liqwatch.feeds.sink import FeedSink, SinkEvent
 from liqwatch.feeds.stream import StreamRunner
@@ -104,7 +104,9 @@ class FeedAdapter(FrameIntake, GateWatch, LastRunLookup, StreamWiring, MarkSubsc
         self._refused: AuthError | None = None
         self._suspend = SuspendDetector(clock)
         self.suspends = 0  # suspends of the process seen (and resynced after)
-        self.gate = RestGate()  # the adapter's own until it takes its endpoint's shared one (``shared_gate``)
+        # The gate of the account's endpoint, shared with every account on it; the adapter's own without an allowlist.
+        guard = getattr(type(self), "read_only", None)
+        self.gate = self.shared_gate(guard.exchange) if isinstance(guard, ReadOnlyGuard) else RestGate()
         self.rest_pause: RestPause | None = None  # as published to the store
         self._pause_block = -1
         self.maintenance_resyncs = 0

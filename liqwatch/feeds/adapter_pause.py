@@ -1,6 +1,7 @@
-"""How an adapter meets a paused REST endpoint (``RestGate``): an IP ban or a maintenance, whichever account's
-request met it, is published to the store with its end on the wall clock; under maintenance every channel
-reads MAINTENANCE, and when it ends all of them are resynced in full. A mixin of ``FeedAdapter``."""
+"""How an adapter calls REST (``rest``: the exchange's allowlist, the endpoint's shared gate) and meets a
+paused endpoint (``RestGate``): an IP ban or a maintenance, whichever account's request met it, is published
+to the store with its end on the wall clock; under maintenance every channel reads MAINTENANCE, and when it
+ends all of them are resynced in full. A mixin of ``FeedAdapter``."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import asyncio
 import logging
 from collections.abc import Coroutine
 from datetime import timedelta
-from typing import Any
+from typing import Any, ClassVar
+
+import aiohttp
 
 from liqwatch.clock import Clock
 from liqwatch.feeds.account_config import FeedAccount
@@ -16,13 +19,16 @@ from liqwatch.feeds.backoff import Backoff
 from liqwatch.feeds.channel import Channel
 from liqwatch.feeds.options import FeedOptions
 from liqwatch.feeds.pause import PauseKind, RestPause
-from liqwatch.feeds.rest import RestGate
+from liqwatch.feeds.rest import ReadOnlyGuard, RestGate, request_json
 from liqwatch.feeds.sink import FeedSink
 
 log = logging.getLogger("liqwatch.feeds.adapter")
+# One REST gate per (exchange, endpoint base URL), shared by every account on it.
+_GATES: dict[tuple[str, str], RestGate] = {}
 
 
 class GateWatch:
+    session: aiohttp.ClientSession
     account: FeedAccount
     sink: FeedSink
     own_channels: list[Channel]
@@ -33,15 +39,30 @@ class GateWatch:
     _pause_block: int
     maintenance_resyncs: int
 
+    #: The exchange's read-only allowlist: every REST call is checked against it before it is sent.
+    read_only: ClassVar[ReadOnlyGuard]
+    #: The exchange's error codes that say the key is refused (an AuthError, not retried), on keyed calls.
+    auth_codes: ClassVar[frozenset[int]] = frozenset()
+
+    async def rest(self, method: str, url: str, *, params: dict[str, str] | None = None, json_body: Any = None,
+                   headers: dict[str, str] | None = None, keyed: bool = False) -> Any:
+        """The one way an adapter calls REST (``request_json``): through the exchange's allowlist and the
+        endpoint's shared gate. ``keyed``: made with the API key, so ``auth_codes`` mean a refused key. Raises
+        RestError (AuthError, RateLimited, ApiError) as ``request_json`` does."""
+        return await request_json(self.session, method, url, guard=self.read_only, gate=self.gate,
+                                  timeout_s=self.opts.request_timeout_s, params=params, json_body=json_body,
+                                  headers=headers, auth_codes=self.auth_codes if keyed else frozenset())
+
     def replace_task(self, name: str, coro: Coroutine[Any, Any, None]) -> None:
         raise NotImplementedError
 
     async def resync(self, channels: list[Channel]) -> bool:
         raise NotImplementedError
 
-    def shared_gate(self, gates: dict[str, RestGate]) -> RestGate:
-        """The REST gate of this account's endpoint, shared by every account on it, with our limits."""
-        gate = gates.setdefault(self.account.rest_url, RestGate())
+    def shared_gate(self, exchange: str) -> RestGate:
+        """The REST gate of this account's endpoint, shared by every account of ``exchange`` on it (a ban or a
+        rate limit is per IP and endpoint), with our limits."""
+        gate = _GATES.setdefault((exchange, self.account.rest_url), RestGate())
         gate.max_body_bytes = self.opts.max_body_bytes
         gate.maintenance_retry_s = self.opts.maintenance_retry_s
         return gate

@@ -20,7 +20,7 @@ from liqwatch.feeds.adapter import FeedAdapter
 from liqwatch.feeds.binance_funding import BinanceFunding
 from liqwatch.feeds.binance_wire import WirePosition, unified, unreadable_position
 from liqwatch.feeds.channel import ChannelKind
-from liqwatch.feeds.rest import ApiError, ReadOnlyGuard, RestError, RestGate, request_json
+from liqwatch.feeds.rest import ApiError, ReadOnlyGuard, RestError
 from liqwatch.feeds.stream import StreamRunner
 from liqwatch.feeds.wire import WireError, ms_time
 from liqwatch.model import MarginMode, Position, PositionMode, Side, UnevaluatedPosition
@@ -56,18 +56,18 @@ READ_ONLY = ReadOnlyGuard(
 AUTH_CODES = frozenset({-2014, -2015, -1022, -2008})
 LISTEN_KEY_MISSING = -1125
 TIMESTAMP_OUTSIDE_WINDOW = -1021
-# Binance's REST gate is per IP: one per endpoint base URL, shared by every account on it.
-_GATES: dict[str, RestGate] = {}
 
 
 class BinanceClient(FeedAdapter):
     """State shared by the adapter's parts, and the REST calls they all make."""
 
+    read_only = READ_ONLY
+    auth_codes = AUTH_CODES
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.account.api_key is None or self.account.api_secret is None:
             raise ValueError(f"{self.account.name}: Binance needs an API key and secret")
-        self.gate = self.shared_gate(_GATES)
         self.mark = self.channel("mark", ChannelKind.MARKET)
         self.user = self.channel("user", ChannelKind.QUIET)
         self.tiers: dict[str, TierTable] = {}
@@ -108,8 +108,7 @@ class BinanceClient(FeedAdapter):
         return self.account.rest_url.rstrip("/") + path
 
     async def _public(self, path: str, params: dict[str, str] | None = None) -> Any:
-        return await request_json(self.session, "GET", self._url(path), guard=READ_ONLY, gate=self.gate,
-                                  timeout_s=self.opts.request_timeout_s, params=params)
+        return await self.rest("GET", self._url(path), params=params)
 
     async def _signed(self, path: str, params: dict[str, str] | None = None, retry_clock: bool = True,
                       base: str | None = None) -> Any:
@@ -122,9 +121,7 @@ class BinanceClient(FeedAdapter):
         sig = hmac.new(self.account.api_secret.get().encode(), query.encode(), hashlib.sha256).hexdigest()
         url = f"{(base or self.account.rest_url).rstrip('/')}{path}?{query}&signature={sig}"
         try:
-            return await request_json(self.session, "GET", url, guard=READ_ONLY, gate=self.gate,
-                                      timeout_s=self.opts.request_timeout_s,
-                                      headers={"X-MBX-APIKEY": self.account.api_key.get()}, auth_codes=AUTH_CODES)
+            return await self.rest("GET", url, headers={"X-MBX-APIKEY": self.account.api_key.get()}, keyed=True)
         except ApiError as exc:
             if exc.code == TIMESTAMP_OUTSIDE_WINDOW and retry_clock:
                 await self._sync_time()
@@ -144,10 +141,8 @@ class BinanceClient(FeedAdapter):
 
     async def _listen_key(self, method: str) -> Any:
         assert self.account.api_key is not None
-        return await request_json(self.session, method, self._url("/fapi/v1/listenKey"), guard=READ_ONLY,
-                                  gate=self.gate,
-                                  timeout_s=self.opts.request_timeout_s,
-                                  headers={"X-MBX-APIKEY": self.account.api_key.get()}, auth_codes=AUTH_CODES)
+        return await self.rest(method, self._url("/fapi/v1/listenKey"),
+                               headers={"X-MBX-APIKEY": self.account.api_key.get()}, keyed=True)
 
     async def _fetch_funding(self) -> None:
         await self.funding.fetch(self.position_mode)

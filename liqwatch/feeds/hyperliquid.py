@@ -28,7 +28,7 @@ from liqwatch.feeds.hyperliquid_wire import (
     parse_predicted_fundings,
 )
 from liqwatch.feeds.liquidation_history import hyperliquid_liquidation_fill, hyperliquid_liquidation_fills
-from liqwatch.feeds.rest import ReadOnlyGuard, RestError, RestGate, request_json
+from liqwatch.feeds.rest import ReadOnlyGuard, RestError
 from liqwatch.feeds.stream import WS, StreamRunner, send_guarded
 from liqwatch.feeds.wire import CandleClose, WireError
 from liqwatch.funding import next_settlement
@@ -41,13 +41,13 @@ log = logging.getLogger(__name__)
 
 # /info answers questions; /exchange (which signs actions) is not on the list.
 READ_ONLY = ReadOnlyGuard("hyperliquid", frozenset({("POST", "/info")}))
-_GATES: dict[str, RestGate] = {}
 # candleSnapshot: "Only the most recent 5000 candles are available" (Hyperliquid docs, info endpoint).
 MAX_CANDLES = 5000
 _INTERVAL_MS = {"1m": 60_000, "1h": 3_600_000}
 
 
 class HyperliquidAdapter(FeedAdapter):
+    read_only = READ_ONLY
     mark_stream_name = "ws"
     heartbeat_symbol = "BTC/USDC:USDC"
 
@@ -56,7 +56,6 @@ class HyperliquidAdapter(FeedAdapter):
         if not self.account.address:
             raise ValueError(f"{self.account.name}: Hyperliquid needs the account's address")
         self.address = self.account.address.lower()
-        self.gate = self.shared_gate(_GATES)
         self.mark = self.channel("mark", ChannelKind.MARKET)
         self.state_channel = self.channel("account", ChannelKind.QUIET)
         self.funding = self.channel("funding", ChannelKind.QUIET)
@@ -77,8 +76,7 @@ class HyperliquidAdapter(FeedAdapter):
         return self.runner("ws")
 
     async def _info(self, body: dict[str, Any]) -> Any:
-        return await request_json(self.session, "POST", self.account.rest_url.rstrip("/") + "/info", guard=READ_ONLY,
-                                  gate=self.gate, timeout_s=self.opts.request_timeout_s, json_body=body)
+        return await self.rest("POST", self.account.rest_url.rstrip("/") + "/info", json_body=body)
 
     async def bootstrap(self) -> None:
         await self._markets()
