@@ -136,9 +136,14 @@ class FeedAdapter(FrameIntake, GateWatch, LastRunLookup, StreamWiring, MarkSubsc
         return applied
 
     async def bootstrap(self) -> None:
-        """One-off REST set-up (tiers, markets); raise AuthError for bad credentials."""
+        """One-off REST set-up (tiers, markets), retried with backoff. Raises AuthError (the key is refused:
+        the account is disabled), KeyRefused (liqwatch refuses it), ModeNotModelled (not watched),
+        RateLimited (waited for), any other RestError (retried); an unreadable answer is a RestError."""
 
     async def fetch_snapshot(self) -> AccountState:
+        """The account's whole state over REST, dated by the exchange (``early_as_of`` without a time of its
+        own). Raises AuthError (the key is refused), RateLimited, or another RestError (the resync or the
+        reconciliation retries); an unreadable answer is a RestError, never a state applied in part."""
         raise NotImplementedError
 
     def on_supervise(self, now: float) -> None:

@@ -10,7 +10,7 @@ logged, and nothing more of it is applied.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -93,6 +93,12 @@ class StreamWiring:
     def unknown_event(self, source: str, kind: str) -> None:
         raise NotImplementedError
 
+    def replace_task(self, name: str, coro: Coroutine[Any, Any, None]) -> None:
+        raise NotImplementedError
+
+    async def resync_until_ok(self, channels: list[Channel], stream: FeedStream | None) -> bool:
+        raise NotImplementedError
+
     # --- for the exchange ------------------------------------------------------------------------------
     def stream_specs(self) -> list[StreamSpec]:
         """The exchange's sockets. Raises nothing; called at every (re)start of the feed."""
@@ -118,6 +124,19 @@ class StreamWiring:
             )
             self._stream_channels[spec.name] = spec.channels
         return list(self._runners.values())
+
+    def stream_opened(self, name: str, *, resync: bool = True) -> None:
+        """The socket ``name`` is open and subscribed: its channels' freshness clocks start now, and (``resync``)
+        a REST resync of them runs, as the one task of that name, before they may go LIVE."""
+        channels = self._stream_channels.get(name, ())
+        now = self.clock.monotonic()
+        for ch in channels:
+            ch.subscribed(now)
+        if resync:
+            self.replace_task(f"resync-{name}", self._resync_stream(name))
+
+    async def _resync_stream(self, name: str) -> None:
+        await self.resync_until_ok(list(self._stream_channels.get(name, ())), self._runners.get(name))
 
     def stream_of(self, channel: Channel) -> FeedStream | None:
         """The stream that feeds ``channel``."""

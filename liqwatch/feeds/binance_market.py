@@ -32,7 +32,7 @@ class BinanceMarket(BinanceClient):
 
     async def _open_market(self, ws: WS) -> None:
         self.mark.source = f"{streams_named(self.mark_topics)} at {self.account.ws_url.rstrip('/')}/market/stream"
-        self.mark.subscribed(self.clock.monotonic())
+        self.stream_opened("market", resync=False)  # its own resync: the marks, not the whole account
         self.replace_task("resync-market", self._resync_marks())
 
     async def _resync_marks(self) -> None:

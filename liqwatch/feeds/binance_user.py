@@ -35,13 +35,9 @@ class BinanceUser(BinanceMarket):
     """The user-data stream and its listen key."""
 
     async def _open_user(self, ws: WS) -> None:
-        self.user.subscribed(self.clock.monotonic())
         self._opened_since_rotation, self._refusals_told = True, False  # the key works: a refusal is news
         # Stream events apply at once; the snapshot cannot undo them (the store keeps what is newer).
-        self.replace_task("resync-user", self._resync_user())
-
-    async def _resync_user(self) -> None:
-        await self.resync_until_ok([self.user], self.user_stream)
+        self.stream_opened("user")
 
     def user_routes(self) -> FrameRoutes:
         return FrameRoutes(

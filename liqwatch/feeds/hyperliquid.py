@@ -193,9 +193,6 @@ class HyperliquidAdapter(FeedAdapter):
         await send_guarded(ws, {"method": "ping"})
 
     async def _open(self, ws: WS) -> None:
-        now = self.clock.monotonic()
-        for ch in (self.mark, self.state_channel, self.funding):
-            ch.subscribed(now)
         coins = self.open_topics()
         self.mark.source = f"activeAssetCtx of {streams_named(coins)} at {self.account.ws_url.rstrip('/')}/ws"
         await self.subscribe_marks(ws, coins)
@@ -203,7 +200,7 @@ class HyperliquidAdapter(FeedAdapter):
                     {"type": "userFundings", "user": self.address},
                     {"type": "userFills", "user": self.address}):
             await send_guarded(ws, {"method": "subscribe", "subscription": sub})
-        self.replace_task("resync", self._resync_all())
+        self.stream_opened("ws")  # after subscribing: the resync's snapshot may not predate the stream
 
     async def _renew(self, ws: WS) -> None:
         """A renewal's new socket: the same subscriptions, no resync (the old socket feeds meanwhile)."""
@@ -213,9 +210,6 @@ class HyperliquidAdapter(FeedAdapter):
         while todo := sorted(self.mark_topics - sent):  # and a coin the old socket subscribed to meanwhile
             await self.subscribe_marks(ws, todo)
             sent.update(todo)
-
-    async def _resync_all(self) -> None:
-        await self.resync_until_ok([self.mark, self.state_channel, self.funding], self.stream)
 
     def mark_topic(self, symbol: str) -> str:
         return coin_of(symbol)
