@@ -13,61 +13,66 @@ from liqwatch.model import Exchange
 
 
 @dataclass(frozen=True, slots=True)
-class FundingIntervalKnown:
-    """The exchange's funding interval of one symbol (hours between settlements)."""
+class MarketFact:
+    """Something about one market (an exchange's symbol)."""
 
     exchange: Exchange
     symbol: str
+
+
+@dataclass(frozen=True, slots=True)
+class FundingIntervalKnown(MarketFact):
+    """The exchange's funding interval of the symbol (hours between settlements)."""
+
     hours: float
 
 
 @dataclass(frozen=True, slots=True)
-class NextFundingTime:
-    """The next settlement of one symbol, on the exchange's clock."""
+class NextFundingTime(MarketFact):
+    """The symbol's next settlement, on the exchange's clock."""
 
-    exchange: Exchange
-    symbol: str
     when: datetime
 
 
 @dataclass(frozen=True, slots=True)
-class AccountWarnings:
-    """Standing warnings about the account's set-up (e.g. a key that may do more than read): the whole set."""
+class AccountFact:
+    """Something about one account as a whole."""
 
     account: str
+
+
+@dataclass(frozen=True, slots=True)
+class AccountWarnings(AccountFact):
+    """Standing warnings about the account's set-up (e.g. a key that may do more than read): the whole set."""
+
     warnings: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
-class AccountDisabled:
+class AccountDisabled(AccountFact):
     """The account is no longer watched (a refused key): its reason, shown with it."""
 
-    account: str
     reason: str
 
 
 @dataclass(frozen=True, slots=True)
-class ModeNotModelledKnown:
+class ModeNotModelledKnown(AccountFact):
     """The account runs under margin rules liqwatch does not implement; ``halted``: its feed stopped."""
 
-    account: str
     reason: str
     halted: bool = False
 
 
 @dataclass(frozen=True, slots=True)
-class ClockOffset:
+class ClockOffset(AccountFact):
     """The exchange's clock minus ours (seconds), as just measured: what the clock-skew alert reads."""
 
-    account: str
     offset_s: float
 
 
 @dataclass(frozen=True, slots=True)
-class StaleEventIgnored:
+class StaleEventIgnored(AccountFact):
     """A frame older than what was already applied: it changes nothing and is only counted."""
-
-    account: str
 
 
 FeedEvent = (FundingIntervalKnown | NextFundingTime | AccountWarnings | AccountDisabled | ModeNotModelledKnown
