@@ -18,20 +18,15 @@ from liqwatch.clock import Clock, SystemClock
 from liqwatch.config.thresholds import ThresholdMap
 from liqwatch.feeds.account_config import FeedAccount
 from liqwatch.feeds.adapter import FeedAdapter
-from liqwatch.feeds.binance import BinanceAdapter
 from liqwatch.feeds.frame_recorder import FrameRecorder
-from liqwatch.feeds.hyperliquid import HyperliquidAdapter
+from liqwatch.feeds.from_config import build_adapter
 from liqwatch.feeds.options import FeedOptions
+from liqwatch.feeds.registry import feed_entry
 from liqwatch.loop_lag import LoopLag
-from liqwatch.model import AccountSpec, Exchange, ExchangeId
+from liqwatch.model import AccountSpec, ExchangeId
 from liqwatch.risk.base import ExchangeRisk
 from liqwatch.risk.registry import rules_for
 from liqwatch.store import MonitorStore
-
-ADAPTERS: dict[ExchangeId, type[FeedAdapter]] = {
-    Exchange.BINANCE: BinanceAdapter,
-    Exchange.HYPERLIQUID: HyperliquidAdapter,
-}
 
 
 def _book_rules(exchange: ExchangeId, taker_fee_rate: float | None = None) -> ExchangeRisk:
@@ -75,15 +70,16 @@ class Monitor:
             self.store.add_account(AccountSpec(name, exchange), _book_rules(exchange, 0.0005))
             self.store.disable_account(name, reason)
         for acc in self.accounts:
+            entry = feed_entry(acc.exchange)
             self.store.add_account(AccountSpec(acc.name, acc.exchange), _book_rules(acc.exchange))
-            cls = ADAPTERS.get(acc.exchange)
-            if cls is None:
+            if entry is None:
                 what = f"{acc.exchange} ({acc.ccxt_id})" if acc.ccxt_id else acc.exchange
                 hint = " (use `liqwatch calc` for its risk math)" if rules_for(acc.exchange) else ""
                 self.store.disable_account(acc.name, f"{what}: no live feed yet{hint}")
                 continue
             try:
-                adapter = cls(acc, self.store, self._session, self.clock, self.options, self.recorder)
+                adapter = build_adapter(acc, self.store, self._session, self.clock, self.options, self.recorder)
+                assert adapter is not None  # its entry was found above
             except ValueError as exc:
                 self.store.disable_account(acc.name, str(exc))
                 continue

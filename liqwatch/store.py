@@ -18,6 +18,7 @@ from liqwatch.clock import Clock
 from liqwatch.config.thresholds import ThresholdMap
 from liqwatch.disagreement import WALLET, Held, Reconciliation, wallets_agree
 from liqwatch.feed_channel import Channel, ChannelState
+from liqwatch.feed_events import FeedEvent
 from liqwatch.funding import default_interval_hours
 from liqwatch.funding_ledger import FundingPaid
 from liqwatch.loop_lag import LoopLag
@@ -40,6 +41,7 @@ from liqwatch.risk.evaluate import total_margin_balance
 from liqwatch.risk.volatility import MinuteVolatility
 from liqwatch.risk_events import EventLog, RiskEvent, RiskEventKind
 from liqwatch.store_conditions import ConditionsMixin
+from liqwatch.store_feed_events import apply_feed_event
 from liqwatch.store_liquidations import LiquidationsMixin
 from liqwatch.store_state import (
     HELD_EVENTS,
@@ -136,8 +138,11 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin):
         return self._accounts[account].opened_at.get(key)
 
     # --- events ----------------------------------------------------------------------------------------
-    def apply(self, event: Event | FundingPaid) -> bool:
-        """Apply one event; False when it was ignored (unknown account, older than what we have)."""
+    def apply(self, event: Event | FundingPaid | FeedEvent) -> bool:
+        """Apply one event; False when it was ignored (unknown account, older than what we have). The store
+        is the feeds' ``FeedSink`` (liqwatch.feeds.sink)."""
+        if not isinstance(event, Event | FundingPaid):
+            return apply_feed_event(self, event)
         changed = self._apply(event)
         if changed:
             self.version += 1

@@ -119,6 +119,15 @@ class LiquidationsMixin:
         acc = self._accounts.get(account)
         return acc.liq.take(to_exchange or (lambda t: t), self.clock.monotonic()) if acc is not None else []
 
+    def settle_if_recorded(self, account: str, closed: ClosedSinceLastRun) -> bool:
+        """``closed`` is explained by a liquidation already recorded (seen on the stream as this run started):
+        its look-up is answered and True; else False, nothing changed."""
+        acc = self._accounts.get(account)
+        if acc is None or not any(r.key == closed.key for r in acc.liquidations.values()):
+            return False
+        self.closed_lookup_answered(account, closed, True)
+        return True
+
     def closed_lookup_answered(self, account: str, closed: ClosedSinceLastRun, ok: bool) -> int:
         """The history look-up of ``closed`` answered (``ok``) or failed (asked again later, with backoff);
         the failures in a row. While one is not answered its account never reads "ok"."""

@@ -79,7 +79,7 @@ ENGINE_LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("model", (
         "liqwatch",  # the package itself: its version
         "liqwatch.model", "liqwatch.clock", "liqwatch.tiers", "liqwatch.symbols", "liqwatch.funding",
-        "liqwatch.liquidations", "liqwatch.redact", "liqwatch.status", "liqwatch.risk_events",
+        "liqwatch.liquidations", "liqwatch.redact", "liqwatch.status", "liqwatch.risk_events", "liqwatch.feed_events",
         "liqwatch.push_intervals", "liqwatch.feed_channel", "liqwatch.rest_pause", "liqwatch.alert_levels",
         "liqwatch.level_ladders",
     )),
@@ -93,7 +93,8 @@ ENGINE_LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     )),
     ("store", (
         "liqwatch.store", "liqwatch.store_state", "liqwatch.store_conditions", "liqwatch.store_liquidations",
-        "liqwatch.store_snapshot", "liqwatch.disagreement", "liqwatch.funding_ledger", "liqwatch.loop_lag",
+        "liqwatch.store_snapshot", "liqwatch.store_feed_events", "liqwatch.disagreement", "liqwatch.funding_ledger",
+        "liqwatch.loop_lag",
     )),
     ("storage", ("liqwatch.storage",)),  # SQLite plumbing only: the alert tables are in alerts/
     ("feeds", ("liqwatch.feeds",)),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from liqwatch.model import Exchange, ExchangeId
+from liqwatch.model import ExchangeId
 
 
 class Secret:
@@ -42,8 +42,3 @@ class FeedAccount:
     allow_trading_key: bool = False  # a key that can trade or transfer is accepted (with a standing warning)
     ccxt_id: str | None = None  # with exchange "ccxt": the ccxt exchange id (e.g. "krakenfutures")
 
-
-DEFAULT_ENDPOINTS: dict[ExchangeId, tuple[str, str]] = {
-    Exchange.BINANCE: ("https://fapi.binance.com", "wss://fstream.binance.com"),
-    Exchange.HYPERLIQUID: ("https://api.hyperliquid.xyz", "wss://api.hyperliquid.xyz"),
-}

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from datetime import timedelta
 from typing import Any
 
@@ -20,24 +20,29 @@ import aiohttp
 
 from liqwatch.clock import Clock
 from liqwatch.feed_channel import Channel, ChannelKind, ChannelState
+from liqwatch.feed_events import AccountDisabled, ModeNotModelledKnown
 from liqwatch.feeds.account_config import FeedAccount
 from liqwatch.feeds.adapter_frames import FrameIntake
 from liqwatch.feeds.adapter_last_run import LastRunLookup
+from liqwatch.feeds.adapter_marks import MarkSubscriptions
 from liqwatch.feeds.adapter_pause import GateWatch
+from liqwatch.feeds.adapter_streams import StreamWiring
 from liqwatch.feeds.backoff import Backoff
 from liqwatch.feeds.coalesce import CoalescingQueue
+from liqwatch.feeds.feed_stream import FeedStream
 from liqwatch.feeds.frame_recorder import FrameRecorder
 from liqwatch.feeds.frame_time import FUTURE_TOLERANCE_S, ServerClock
+from liqwatch.feeds.held import HeldLegs
 from liqwatch.feeds.key_permissions import KeyRefused
 from liqwatch.feeds.options import FeedOptions
-from liqwatch.feeds.rest import AuthError, RateLimited, RestError, RestGate
+from liqwatch.feeds.rest import AuthError, RateLimited, ReadOnlyGuard, RestError, RestGate
 from liqwatch.feeds.resume import SuspendDetector, resync_after_suspend
+from liqwatch.feeds.sink import FeedSink, SinkEvent
 from liqwatch.feeds.stream import StreamRunner
-from liqwatch.model import AccountState, MarkTick
+from liqwatch.model import AccountState, MarkTick, PositionUpdate
 from liqwatch.redact import redact
 from liqwatch.rest_pause import RestPause
 from liqwatch.risk_events import FeedNote, RiskEvent, RiskEventKind
-from liqwatch.store import MonitorStore
 
 log = logging.getLogger(__name__)
 
@@ -51,18 +56,23 @@ class ModeNotModelled(Exception):
     exchange closes this API to such accounts): the account is shown as "mode not modelled", not retried."""
 
 
-class FeedAdapter(FrameIntake, GateWatch, LastRunLookup):
+class FeedAdapter(FrameIntake, GateWatch, LastRunLookup, StreamWiring, MarkSubscriptions):
     def __init__(
         self,
         account: FeedAccount,
-        store: MonitorStore,
+        store: FeedSink,
         session: aiohttp.ClientSession,
         clock: Clock,
         options: FeedOptions | None = None,
         recorder: FrameRecorder | None = None,
     ) -> None:
         self.account = account
-        self.store = store
+        # Written to, never read: what the adapter holds and owns it keeps itself (``held``, ``own_channels``).
+        self.sink = store
+        self.held = HeldLegs()
+        self.own_channels: list[Channel] = []
+        self.mark_topics: set[str] = set()  # the mark topics subscribed (``adapter_marks``)
+        self._vol_seeding: set[str] = set()
         self.session = session
         self.clock = clock
         self.opts = options or FeedOptions()
@@ -70,7 +80,9 @@ class FeedAdapter(FrameIntake, GateWatch, LastRunLookup):
         self.malformed = 0
         self.unknown_events: set[str] = set()
         self._malformed_times: deque[float] = deque(maxlen=1000)
-        self.streams: list[StreamRunner] = []
+        self.streams: list[FeedStream] = []
+        self._runners: dict[str, StreamRunner] = {}
+        self._stream_channels: dict[str, tuple[Channel, ...]] = {}
         self.reconcile_ok = 0
         self.reconcile_failures = 0
         self._last_error: str | None = None
@@ -92,7 +104,10 @@ class FeedAdapter(FrameIntake, GateWatch, LastRunLookup):
         self._refused: AuthError | None = None
         self._suspend = SuspendDetector(clock)
         self.suspends = 0  # suspends of the process seen (and resynced after)
-        self.gate = RestGate(clock=clock)  # the adapter's own until it takes its endpoint's shared one
+        # The gate of the account's endpoint, shared with every account on it; the adapter's own without an allowlist.
+        guard = getattr(type(self), "read_only", None)
+        self.gate = (self.shared_gate(guard.exchange) if isinstance(guard, ReadOnlyGuard)
+                     else RestGate(clock=clock))
         self.rest_pause: RestPause | None = None  # as published to the store
         self._pause_block = -1
         self.maintenance_resyncs = 0
@@ -110,16 +125,26 @@ class FeedAdapter(FrameIntake, GateWatch, LastRunLookup):
     def channel(self, name: str, kind: ChannelKind) -> Channel:
         max_age = self.opts.market_max_age_s if kind is ChannelKind.MARKET else self.opts.quiet_max_age_s
         ch = Channel(self.account.name, name, kind, max_age)
-        self.store.add_channel(ch)
+        self.own_channels.append(ch)
+        self.sink.add_channel(ch)
         return ch
 
+    def emit(self, event: SinkEvent) -> bool:
+        """One event into the sink; True when applied. What the adapter holds follows what it applied."""
+        applied = self.sink.apply(event)
+        if isinstance(event, PositionUpdate) or (applied and isinstance(event, AccountState)):
+            self.held.applied(event)
+        return applied
+
     async def bootstrap(self) -> None:
-        """One-off REST set-up (tiers, markets); raise AuthError for bad credentials."""
+        """One-off REST set-up (tiers, markets), retried with backoff. Raises AuthError (the key is refused:
+        the account is disabled), KeyRefused (liqwatch refuses it), ModeNotModelled (not watched),
+        RateLimited (waited for), any other RestError (retried); an unreadable answer is a RestError."""
 
     async def fetch_snapshot(self) -> AccountState:
-        raise NotImplementedError
-
-    def build_streams(self) -> list[StreamRunner]:
+        """The account's whole state over REST, dated by the exchange (``early_as_of`` without a time of its
+        own). Raises AuthError (the key is refused), RateLimited, or another RestError (the resync or the
+        reconciliation retries); an unreadable answer is a RestError, never a state applied in part."""
         raise NotImplementedError
 
     def on_supervise(self, now: float) -> None:
@@ -127,9 +152,6 @@ class FeedAdapter(FrameIntake, GateWatch, LastRunLookup):
 
     async def on_resume(self, lost_s: float) -> None:
         """Hook, after a suspend and before the sockets reconnect (liqwatch.feeds.resume): e.g. the listen key."""
-
-    def after_snapshot(self, state: AccountState) -> None:
-        """Hook: e.g. subscribe the market stream to newly held symbols."""
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         """A supervised background task: kept referenced, and its failure is recorded and logged."""
@@ -154,13 +176,14 @@ class FeedAdapter(FrameIntake, GateWatch, LastRunLookup):
     def apply_snapshot(self, state: AccountState) -> None:
         """A REST snapshot, just fetched (the exchange's clock just measured): times later than that clock
         allows are dropped first, so that no earlier frame can make the exchange's own state look old."""
-        self.store.forget_times_after(self.account.name,
-                                      self.server_clock.now() + timedelta(seconds=FUTURE_TOLERANCE_S))
-        self.store.apply(state)
+        limit = self.server_clock.now() + timedelta(seconds=FUTURE_TOLERANCE_S)
+        self.sink.forget_times_after(self.account.name, limit)
+        self.held.forget_after(limit)
+        self.emit(state)
         if self.server_clock.measurements:  # the clock-skew alert reads it from the snapshot
-            self.store.report(RiskEvent(RiskEventKind.CLOCK_SKEW, self.account.name, "the exchange's clock measured",
-                                        self.clock.now(), exchange=self.account.exchange,
-                                        offset_s=self.server_clock.offset_s))
+            self.sink.report(RiskEvent(RiskEventKind.CLOCK_SKEW, self.account.name, "the exchange's clock measured",
+                                       self.clock.now(), exchange=self.account.exchange,
+                                       offset_s=self.server_clock.offset_s))
 
     def replace_task(self, name: str, coro: Coroutine[Any, Any, None]) -> None:
         """Run ``coro`` as the one task called ``name``: a resync of a socket that has since been replaced
@@ -194,14 +217,14 @@ class FeedAdapter(FrameIntake, GateWatch, LastRunLookup):
             self.resyncs += 1
             self.after_snapshot(state)
             now = self.clock.monotonic()
-            for ch in self.store.channels(self.account.name):
+            for ch in self.own_channels:
                 if ch in channels:
                     ch.synced(now)
                 elif ch.kind is ChannelKind.QUIET:
                     ch.reconciled(now)
             return True
 
-    async def resync_until_ok(self, channels: list[Channel], stream: StreamRunner | None) -> bool:
+    async def resync_until_ok(self, channels: list[Channel], stream: FeedStream | None) -> bool:
         """Retry the snapshot with backoff while the stream stays up; channels stay SYNCING meanwhile."""
         backoff = Backoff(self.opts.backoff_base_s, 2.0, self.opts.backoff_cap_s)
         while True:
@@ -235,7 +258,7 @@ class FeedAdapter(FrameIntake, GateWatch, LastRunLookup):
             self.after_snapshot(state)
             self.reconcile_ok += 1
             now = self.clock.monotonic()
-            for ch in self.store.channels(self.account.name):
+            for ch in self.own_channels:
                 if ch.kind is ChannelKind.QUIET:
                     ch.reconciled(now)
 
@@ -248,7 +271,7 @@ class FeedAdapter(FrameIntake, GateWatch, LastRunLookup):
             if (lost := self._suspend.tick()) is not None:
                 self.replace_task("resume", resync_after_suspend(self, lost))
             now = self.clock.monotonic()
-            for ch in self.store.channels(self.account.name):
+            for ch in self.own_channels:
                 state = ch.check(now)
                 if ch.kind is not ChannelKind.MARKET or state is not ChannelState.STALE:
                     resubscribed.pop(ch.name, None)
@@ -268,15 +291,12 @@ class FeedAdapter(FrameIntake, GateWatch, LastRunLookup):
             self.on_supervise(now)
             self._renew_streams(now)
             # The last run's "seen at" is local: to the exchange's clock as measured now, like every ``since``.
-            closed = self.store.take_closed_since_last_run(self.account.name, self.server_clock.exchange_time)
+            closed = self.sink.take_closed_since_last_run(self.account.name, self.server_clock.exchange_time)
             if closed:
                 self.spawn(self._explain_closed(closed))
 
-    def stream_of(self, channel: Channel) -> StreamRunner | None:
-        return None
-
     def _loop_held(self, now: float) -> bool:
-        lag = self.store.loop_lag
+        lag = self.sink.loop_lag
         return lag is not None and lag.holding(now)
 
     def _renew_streams(self, now: float) -> None:
@@ -291,9 +311,6 @@ class FeedAdapter(FrameIntake, GateWatch, LastRunLookup):
                 s.renew(f"scheduled, {due / 3600:.2f} h after it opened, before the exchange's own close")
                 return
 
-    async def resubscribe(self, channel: Channel) -> None:
-        """Send the subscription of ``channel`` again on its open socket."""
-
     async def run(self) -> None:
         """Run until cancelled; restarts itself after unexpected errors (never silently)."""
         restart = Backoff(1.0, 2.0, 60.0)
@@ -306,14 +323,14 @@ class FeedAdapter(FrameIntake, GateWatch, LastRunLookup):
             except ModeNotModelled as exc:
                 self.last_error = f"mode not modelled: {exc}"
                 log.error("%s: account mode not modelled, not watching it: %s", self.account.name, exc)
-                self.store.set_mode_not_modelled(self.account.name, str(exc), halted=True)
+                self.emit(ModeNotModelledKnown(self.account.name, str(exc), halted=True))
                 return
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 log.exception("%s: feed crashed; restarting", self.account.name)
-            for ch in self.store.channels(self.account.name):
+            for ch in self.own_channels:
                 ch.reconnecting(self.last_error or "restarting")
             await asyncio.sleep(restart.next_delay())
 
@@ -325,12 +342,12 @@ class FeedAdapter(FrameIntake, GateWatch, LastRunLookup):
         what = "authentication failed" if isinstance(exc, AuthError) else "API key refused"
         reason = f"{what}: {self.last_error}"
         log.error("%s: %s, not watching the account: %s", self.account.name, what, self.last_error)
-        self.store.disable_account(self.account.name, reason)
-        for ch in self.store.channels(self.account.name):
+        self.emit(AccountDisabled(self.account.name, reason))
+        for ch in self.own_channels:
             ch.reconnecting(f"disabled: {reason}")
         told = "" if isinstance(exc, KeyRefused) else "API key refused by the exchange; "
-        self.store.report(FeedNote(self.account.name, f"{told}the account is no longer watched ({reason})",
-                                   self.clock.now(), exchange=self.account.exchange))
+        self.sink.report(FeedNote(self.account.name, f"{told}the account is no longer watched ({reason})",
+                                  self.clock.now(), exchange=self.account.exchange))
 
     async def _run_once(self) -> None:
         await self._bootstrap_with_retry()
@@ -357,6 +374,7 @@ class FeedAdapter(FrameIntake, GateWatch, LastRunLookup):
         while True:
             try:
                 await self.bootstrap()
+                self.seed_volatility_once({p.symbol for p in self.held.positions()} | set(self.account.symbols))
                 return
             except RateLimited as exc:
                 self.last_error = str(exc)
@@ -366,7 +384,7 @@ class FeedAdapter(FrameIntake, GateWatch, LastRunLookup):
                 raise
             except RestError as exc:
                 self.last_error = str(exc)
-                for ch in self.store.channels(self.account.name):
+                for ch in self.own_channels:
                     ch.connecting(f"bootstrap failed: {exc}")
                 await asyncio.sleep(backoff.next_delay())
 
@@ -375,10 +393,3 @@ def _first_leaf(group: BaseExceptionGroup[AuthError]) -> AuthError:
     first = group.exceptions[0]
     return _first_leaf(first) if isinstance(first, BaseExceptionGroup) else first
 
-
-def set_down(channels: list[Channel]) -> Callable[[str], None]:
-    def down(reason: str) -> None:
-        for ch in channels:
-            ch.reconnecting(reason)
-
-    return down

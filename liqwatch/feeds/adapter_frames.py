@@ -18,16 +18,18 @@ import orjson
 
 from liqwatch.clock import Clock
 from liqwatch.feed_channel import Channel
+from liqwatch.feed_events import StaleEventIgnored
 from liqwatch.feeds.account_config import FeedAccount
 from liqwatch.feeds.coalesce import CoalescingQueue
+from liqwatch.feeds.feed_stream import FeedStream
 from liqwatch.feeds.frame_recorder import FrameRecorder
 from liqwatch.feeds.frame_time import ServerClock
 from liqwatch.feeds.options import FeedOptions
-from liqwatch.feeds.stream import FrameHandler, StreamRunner
+from liqwatch.feeds.sink import FeedSink, SinkEvent
+from liqwatch.feeds.stream import FrameHandler
 from liqwatch.feeds.wire import implausible_mark
 from liqwatch.model import MarkTick
 from liqwatch.redact import frame_summary, mask_numbers
-from liqwatch.store import MonitorStore
 
 log = logging.getLogger("liqwatch.feeds.adapter")  # one logger for the adapter, whichever file
 
@@ -43,14 +45,14 @@ class FrameIntake:
     """The frame checks of ``FeedAdapter`` (liqwatch.feeds.adapter), which sets these attributes up."""
 
     account: FeedAccount
-    store: MonitorStore
+    sink: FeedSink
     clock: Clock
     opts: FeedOptions
     recorder: FrameRecorder | None
     malformed: int
     unknown_events: set[str]
     _malformed_times: deque[float]
-    streams: list[StreamRunner]
+    streams: list[FeedStream]
     ticks: CoalescingQueue[MarkTick]
     _tick_origin: dict[tuple[object, str], tuple[Channel, float]]
     server_clock: ServerClock
@@ -60,11 +62,14 @@ class FrameIntake:
     bad_items: int  # unreadable items of REST answers, skipped
     _bad_item_reasons: set[tuple[str, str]]
 
+    def emit(self, event: SinkEvent) -> bool:
+        raise NotImplementedError
+
     def record(self, source: str, raw: str, receive_time: datetime) -> None:
         if self.recorder is not None:
             self.recorder.write(receive_time.timestamp(), f"{self.account.name}/{source}", raw)
 
-    def decode(self, source: str, raw: str, receive: datetime, stream: StreamRunner | None) -> Any:
+    def decode(self, source: str, raw: str, receive: datetime, stream: FeedStream | None) -> Any:
         """Every socket frame: recorded, then parsed; ``NOT_JSON`` (counted as a bad frame) when it is not JSON."""
         self.record(source, raw, receive)
         try:
@@ -73,7 +78,7 @@ class FrameIntake:
             self.bad_frame(source, raw, "not JSON", stream)
             return NOT_JSON
 
-    def bad_frame(self, source: str, raw: str, why: str, stream: StreamRunner | None = None) -> None:
+    def bad_frame(self, source: str, raw: str, why: str, stream: FeedStream | None = None) -> None:
         self.malformed += 1
         now = self.clock.monotonic()
         self._malformed_times.append(now)
@@ -102,7 +107,7 @@ class FrameIntake:
                 self.account.name, source, mask_numbers(why), frame_summary(raw))
 
     def time_ok(self, source: str, raw: str, exchange_time: datetime, receive: datetime,
-                stream: StreamRunner | None, *, record: bool = False) -> bool:
+                stream: FeedStream | None, *, record: bool = False) -> bool:
         """The one check of every frame's exchange time (see ``frame_time``): an implausible one is a bad
         frame, counted and logged, and nothing of the frame is applied. ``record``: a history record's time
         (a funding payment or fill replayed by a snapshot), which may be old."""
@@ -136,13 +141,13 @@ class FrameIntake:
                 self.implausible_times += 1
                 self.bad_item(source, repr(tick), f"{tick.symbol}: {why}")
                 return False
-        applied = self.store.apply(tick)
+        applied = self.emit(tick)
         if applied:
             self.applied_marks[(tick.exchange, tick.symbol)] = tick.mark_price
         return applied
 
     def accept_tick(self, source: str, raw: str, tick: MarkTick, channel: Channel, mono: float,
-                    stream: StreamRunner | None) -> bool:
+                    stream: FeedStream | None) -> bool:
         """A mark from a socket: checked here, applied by the store later, and data for ``channel`` only
         once applied. A mark that is not a positive price, or not a plausible move from the last mark applied
         (see ``wire.MARK_MOVE_LIMIT``), is a bad frame."""
@@ -161,7 +166,7 @@ class FrameIntake:
         queued = self.ticks.peek(key)
         if (queued is not None and not tick.by_arrival
                 and tick.stamp.exchange_time < queued.stamp.exchange_time):
-            self.store.ignored_stale_events += 1  # an out-of-order frame must not displace a newer one
+            self.emit(StaleEventIgnored(self.account.name))  # an out-of-order frame must not displace a newer one
             return
         self.ticks.put(key, tick)
         if channel is not None:
@@ -173,12 +178,12 @@ class FrameIntake:
         while True:
             for tick in await self.ticks.wait():
                 origin = self._tick_origin.pop((tick.exchange, tick.symbol), None)
-                if self.store.apply(tick):
+                if self.emit(tick):
                     self.applied_marks[(tick.exchange, tick.symbol)] = tick.mark_price
                     if origin is not None:
                         origin[0].data(origin[1])
 
-    def guarded(self, source: str, handler: FrameHandler, stream: Callable[[], StreamRunner | None]) -> FrameHandler:
+    def guarded(self, source: str, handler: FrameHandler, stream: Callable[[], FeedStream | None]) -> FrameHandler:
         """A frame handler that cannot be killed by a frame: whatever a frame makes it raise counts as one
         malformed frame (logged, redacted), and the socket and the adapter carry on."""
 

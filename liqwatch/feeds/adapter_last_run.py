@@ -10,16 +10,16 @@ from liqwatch.clock import Clock
 from liqwatch.feeds.account_config import FeedAccount
 from liqwatch.feeds.frame_time import ServerClock
 from liqwatch.feeds.rest import RestError
+from liqwatch.feeds.sink import FeedSink
 from liqwatch.feeds.wire import WireError
 from liqwatch.liquidation_book import FAILURES_BEFORE_UNKNOWN
 from liqwatch.liquidations import ClosedSinceLastRun, LiquidatedPosition
 from liqwatch.risk_events import FeedNote, RiskEvent, RiskEventKind
-from liqwatch.store import MonitorStore
 
 
 class LastRunLookup:
     account: FeedAccount
-    store: MonitorStore
+    sink: FeedSink
     clock: Clock
     server_clock: ServerClock
     implausible_times: int
@@ -32,35 +32,34 @@ class LastRunLookup:
         """Positions the last run saw that are gone: a liquidation is reported as one (and alerted)."""
         name = self.account.name
         for c in closed:
-            if any(r.key == c.key for r in self.store.liquidations(name)):
-                self.store.closed_lookup_answered(name, c, True)
+            if self.sink.settle_if_recorded(name, c):
                 continue  # already seen on the stream (a liquidation just as this run started)
             what = f"{c.symbol} {c.side.value} closed {c.when}"
             try:
                 liq = await self.liquidation_history(c)
             except (RestError, WireError) as exc:
                 # Asked again with backoff; meanwhile the account is not "ok" (it may have been liquidated).
-                failures = self.store.closed_lookup_answered(name, c, False)
+                failures = self.sink.closed_lookup_answered(name, c, False)
                 if failures == 1:
-                    self.store.report(FeedNote(name, f"{what}; the exchange's history could not be read: {exc} (asking "
-                                               "again)", self.clock.now(), exchange=self.account.exchange,
-                                               symbol=c.symbol))
+                    self.sink.report(FeedNote(name, f"{what}; the exchange's history could not be read: {exc} (asking "
+                                              "again)", self.clock.now(), exchange=self.account.exchange,
+                                              symbol=c.symbol))
                 elif failures == FAILURES_BEFORE_UNKNOWN:
-                    self.store.report(self._about(c, RiskEventKind.LIQUIDATION_UNKNOWN, f"{what}; liquidation status "
-                                                  f"unknown: the exchange's history could not be read {failures} "
-                                                  f"times ({exc}); still asking"))
+                    self.sink.report(self._about(c, RiskEventKind.LIQUIDATION_UNKNOWN, f"{what}; liquidation status "
+                                                 f"unknown: the exchange's history could not be read {failures} "
+                                                 f"times ({exc}); still asking"))
                 continue
-            self.store.closed_lookup_answered(name, c, True)
+            self.sink.closed_lookup_answered(name, c, True)
             why = self.server_clock.implausible(liq.time, self.clock.now(), record=True) if liq is not None else None
             if why is not None:  # a history record's time is judged like every exchange time
                 self.implausible_times += 1
-                self.store.report(self._about(c, RiskEventKind.LIQUIDATION_UNKNOWN, f"{what}; the exchange's history "
-                                              f"gave an implausible time: {why}"))
+                self.sink.report(self._about(c, RiskEventKind.LIQUIDATION_UNKNOWN, f"{what}; the exchange's history "
+                                             f"gave an implausible time: {why}"))
             elif liq is not None:
-                self.store.record_liquidation(replace(liq, source=c.source))
+                self.sink.record_liquidation(replace(liq, source=c.source))
             else:
-                self.store.report(self._about(c, RiskEventKind.CLOSED, f"{what} (no liquidation in the exchange's "
-                                              "history)"))
+                self.sink.report(self._about(c, RiskEventKind.CLOSED, f"{what} (no liquidation in the exchange's "
+                                             "history)"))
 
     def _about(self, closed: ClosedSinceLastRun, kind: RiskEventKind, text: str) -> RiskEvent:
         """The event of ``kind`` about the position gone, received now."""

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from datetime import timedelta
 
-from liqwatch.feed_channel import Channel
+from liqwatch.feed_events import AccountWarnings, FundingIntervalKnown
 from liqwatch.feeds.account_modes import binance_multi_assets_mode, binance_portfolio_margin
-from liqwatch.feeds.adapter import ModeNotModelled, set_down
+from liqwatch.feeds.adapter import ModeNotModelled
+from liqwatch.feeds.adapter_streams import StreamSpec
 from liqwatch.feeds.binance_client import READ_ONLY
 from liqwatch.feeds.binance_user import BinanceUser
 from liqwatch.feeds.binance_wire import (
@@ -35,7 +35,6 @@ from liqwatch.feeds.candles import latest_pages, seed_volatility
 from liqwatch.feeds.key_permissions import KeyRefused, binance_key_verdict, binance_wallet_base
 from liqwatch.feeds.liquidation_history import binance_force_orders, binance_realized
 from liqwatch.feeds.rest import ApiError, AuthError, RateLimited, RestError
-from liqwatch.feeds.stream import StreamRunner
 from liqwatch.feeds.wire import CandleClose, WireError
 from liqwatch.liquidations import ClosedSinceLastRun, LiquidatedPosition
 from liqwatch.model import AccountSpec, AccountState, Exchange, Position, PositionMode, UnevaluatedPosition
@@ -72,17 +71,9 @@ class BinanceAdapter(BinanceUser):
             log.info("%s: fundingInfo unavailable (%s); assuming 8 h intervals", self.account.name, exc)
             intervals = {}
         self._intervals = intervals
-        held = {p.symbol for p in self.store.book(self.account.name).positions()}
-        self._seed_volatility(held | set(self.account.symbols))
 
-    def _seed_volatility(self, symbols: set[str]) -> None:
-        """σ of each symbol not seeded yet, from Binance's mark-price klines: once per symbol, in the
-        background (the snapshot does not wait for it), never fatal (see liqwatch.feeds.candles)."""
-        for symbol in sorted(symbols - self._vol_seeding):
-            self._vol_seeding.add(symbol)
-            self.spawn(self._seed_symbol(symbol))
-
-    async def _seed_symbol(self, symbol: str) -> None:
+    async def seed_symbol(self, symbol: str) -> None:
+        """σ from Binance's mark-price klines (see liqwatch.feeds.candles)."""
         async def fetch(interval: str, count: int) -> list[CandleClose]:
             async def page(limit: int, end_ms: int | None) -> list[CandleClose]:
                 # The latest candles by limit alone, then walking back by endTime: no local clock involved.
@@ -93,7 +84,7 @@ class BinanceAdapter(BinanceUser):
 
             return await latest_pages(page, count, KLINES_LIMIT)
 
-        await seed_volatility(self.store, Exchange.BINANCE, symbol, fetch, self.account.name)
+        await seed_volatility(self.sink, Exchange.BINANCE, symbol, fetch, self.account.name)
 
     def _wallet_base(self) -> str | None:
         """The wallet endpoints (/sapi) live on the spot host; None where no wallet host is known."""
@@ -106,15 +97,15 @@ class BinanceAdapter(BinanceUser):
         name = self.account.name
         base = self._wallet_base()
         if base is None:  # never called "checked": the trader is told, the key may do more than read
-            self.store.set_account_warnings(name, (
+            self.emit(AccountWarnings(name, (
                 f"the API key's permissions were not checked: no Binance wallet (/sapi) host is known for "
-                f"{self.account.rest_url}; make sure it is a read-only key",))
+                f"{self.account.rest_url}; make sure it is a read-only key",)))
             return
         try:
             payload = await self._signed("/sapi/v1/account/apiRestrictions", base=base)
         except ApiError as exc:  # the endpoint is not served there (a testnet, a proxy): say so, go on
-            self.store.set_account_warnings(name, (f"the API key's permissions could not be read ({exc}); "
-                                                   "make sure it is a read-only key",))
+            self.emit(AccountWarnings(name, (f"the API key's permissions could not be read ({exc}); "
+                                             "make sure it is a read-only key",)))
             return
         try:
             mode = binance_portfolio_margin(payload)
@@ -125,7 +116,7 @@ class BinanceAdapter(BinanceUser):
             raise ModeNotModelled(mode)
         if verdict.refused is not None:
             raise KeyRefused(verdict.refused)
-        self.store.set_account_warnings(name, verdict.warnings)
+        self.emit(AccountWarnings(name, verdict.warnings))
 
     async def _raise_if_portfolio_margin(self) -> None:
         """The USDⓈ-M API refused the key: a Portfolio Margin account's keys lose it (see account_modes)."""
@@ -142,9 +133,7 @@ class BinanceAdapter(BinanceUser):
 
     async def fetch_snapshot(self) -> AccountState:
         await self._sync_time()
-        # Binance's time, a second early: a stream event from just before the request is in the snapshot
-        # anyway, while one the snapshot could predate must never be overwritten by it.
-        as_of = self.server_clock.now() - timedelta(seconds=1)
+        as_of = self.early_as_of()  # Binance's time, a second before the request
         try:
             account = await self._signed("/fapi/v2/account")
             risk = await self._signed("/fapi/v2/positionRisk")
@@ -162,7 +151,7 @@ class BinanceAdapter(BinanceUser):
         except WireError as exc:
             raise RestError(f"snapshot: {exc}") from None
         for sym, hours in self._intervals.items():
-            self.store.set_funding_interval(Exchange.BINANCE, sym, hours)
+            self.emit(FundingIntervalKnown(Exchange.BINANCE, sym, hours))
         if any(w.symbol not in self.tiers for w in wire if w.side is not None):
             self.tiers.update(parse_brackets(await self._signed("/fapi/v1/leverageBracket")))
         positions: list[Position] = []
@@ -188,13 +177,11 @@ class BinanceAdapter(BinanceUser):
                             tuple(positions), as_of=as_of, exchange_margin_balance=reported_equity,
                             unevaluated=tuple(unevaluated), mode_not_modelled=self.mode_not_modelled)
 
-    def build_streams(self) -> list[StreamRunner]:
+    def stream_specs(self) -> list[StreamSpec]:
         ws = self.account.ws_url.rstrip("/")
 
         async def market_url() -> str:
-            held = {p.symbol for p in self.store.book(self.account.name).positions()}
-            self._subscribed = self._wanted_streams(held)
-            return f"{ws}/market/stream?streams=" + "/".join(sorted(self._subscribed))
+            return f"{ws}/market/stream?streams=" + "/".join(self.open_topics())  # the URL subscribes
 
         async def user_url() -> str:
             if self.listen_key is None:
@@ -202,21 +189,9 @@ class BinanceAdapter(BinanceUser):
             self._dialled_key = self.listen_key
             return f"{ws}/private/ws?listenKey={self.listen_key}"
 
-        self.market_stream = StreamRunner(
-            "market", self.session, market_url, self._open_market,
-            self.guarded("market", self._on_market_frame, lambda: self.market_stream),
-            set_down([self.mark]), self.clock, self.opts, on_undecodable=self.undecodable("market"),
-        )
-        self.user_stream = StreamRunner(
-            "user", self.session, user_url, self._open_user,
-            self.guarded("user", self._on_user_frame, lambda: self.user_stream),
-            set_down([self.user]), self.clock, self.opts, on_undecodable=self.undecodable("user"),
-            on_rejected=self._user_rejected,
-        )
-        return [self.market_stream, self.user_stream]
-
-    def stream_of(self, channel: Channel) -> StreamRunner | None:
-        return self.market_stream if channel is self.mark else self.user_stream
+        return [StreamSpec("market", market_url, self._open_market, (self.mark,), self.market_routes()),
+                StreamSpec("user", user_url, self._open_user, (self.user,), self.user_routes(),
+                           on_rejected=self._user_rejected)]
 
     async def liquidation_history(self, closed: ClosedSinceLastRun) -> LiquidatedPosition | None:
         start = str(int(closed.since.timestamp() * 1000) - 60_000)  # already the exchange's time

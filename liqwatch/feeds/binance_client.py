@@ -18,7 +18,7 @@ from liqwatch.feeds.adapter import FeedAdapter
 from liqwatch.feeds.binance_errors import AUTH_CODES, BINANCE_ERRORS, LISTEN_KEY_MISSING, TIMESTAMP_OUTSIDE_WINDOW
 from liqwatch.feeds.binance_funding import BinanceFunding
 from liqwatch.feeds.binance_wire import WirePosition, unified, unreadable_position
-from liqwatch.feeds.rest import ClockRejected, ReadOnlyGuard, RestError, RestGate, request_json
+from liqwatch.feeds.rest import ClockRejected, ReadOnlyGuard, RestError
 from liqwatch.feeds.signing import BinanceSigner
 from liqwatch.feeds.stream import StreamRunner
 from liqwatch.feeds.wire import WireError, ms_time
@@ -54,19 +54,19 @@ READ_ONLY = ReadOnlyGuard(
     ),
 )
 __all__ = ["AUTH_CODES", "LISTEN_KEY_MISSING", "READ_ONLY", "TIMESTAMP_OUTSIDE_WINDOW", "BinanceClient"]
-# Binance's REST gate is per IP: one per endpoint base URL, shared by every account on it.
-_GATES: dict[str, RestGate] = {}
 
 
 class BinanceClient(FeedAdapter):
     """State shared by the adapter's parts, and the REST calls they all make."""
+
+    read_only = READ_ONLY
+    errors = BINANCE_ERRORS
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.account.api_key is None or self.account.api_secret is None:
             raise ValueError(f"{self.account.name}: Binance needs an API key and secret")
         self.signer = BinanceSigner(self.account.api_key, self.account.api_secret)
-        self.gate = self.shared_gate(_GATES)
         self.mark = self.channel("mark", ChannelKind.MARKET)
         self.user = self.channel("user", ChannelKind.QUIET)
         self.tiers: dict[str, TierTable] = {}
@@ -82,30 +82,33 @@ class BinanceClient(FeedAdapter):
         self.listen_key_rotations = 0
         self.keepalives = 0
         self._rotating = False
-        self._subscribed: set[str] = set()
         self._sub_id = 0
-        self.funding = BinanceFunding(self.account.name, self.store, self._signed, self._public,
+        self.funding = BinanceFunding(self.account.name, self.sink, self.held, self._signed, self._public,
                                       lambda pays: self.plausible_records("income", pays, lambda p: p.time),
                                       self.clock)
         self._intervals: dict[str, float] = {}
         self._unbracketed: set[str] = set()
-        self._vol_seeding: set[str] = set()
         self.mode_not_modelled: str | None = None  # Multi-Assets mode: read at start and in every snapshot
         self._mode_known = False
         self._liquidation_fills: set[tuple[Any, Any]] = set()
         # Per leg, the last reduction an ACCOUNT_UPDATE applied: (size before, size after, exchange time),
         # so a liquidation fill reported after its account update still knows the size it was taken from.
         self._reductions: dict[tuple[str, Side], tuple[float, float, datetime]] = {}
-        self.market_stream: StreamRunner | None = None
-        self.user_stream: StreamRunner | None = None
+
+    @property
+    def market_stream(self) -> StreamRunner | None:
+        return self.runner("market")
+
+    @property
+    def user_stream(self) -> StreamRunner | None:
+        return self.runner("user")
 
     # --- REST ------------------------------------------------------------------------------------------
     def _url(self, path: str) -> str:
         return self.account.rest_url.rstrip("/") + path
 
     async def _public(self, path: str, params: dict[str, str] | None = None) -> Any:
-        return await request_json(self.session, "GET", self._url(path), guard=READ_ONLY, gate=self.gate,
-                                  timeout_s=self.opts.request_timeout_s, params=params, errors=BINANCE_ERRORS)
+        return await self.rest("GET", self._url(path), params=params)
 
     async def _signed(self, path: str, params: dict[str, str] | None = None, retry_clock: bool = True,
                       base: str | None = None) -> Any:
@@ -113,9 +116,7 @@ class BinanceClient(FeedAdapter):
         signed = self.signer.sign("GET", path, params or {}, "", self.server_clock.now())
         url = signed.url(base or self.account.rest_url, path)
         try:
-            return await request_json(self.session, "GET", url, guard=READ_ONLY, gate=self.gate,
-                                      timeout_s=self.opts.request_timeout_s, headers=signed.headers,
-                                      errors=BINANCE_ERRORS)
+            return await self.rest("GET", url, headers=signed.headers)
         except ClockRejected:
             if retry_clock:
                 await self._sync_time()
@@ -134,10 +135,7 @@ class BinanceClient(FeedAdapter):
             raise RestError(f"time: {exc}") from None
 
     async def _listen_key(self, method: str) -> Any:
-        return await request_json(self.session, method, self._url("/fapi/v1/listenKey"), guard=READ_ONLY,
-                                  gate=self.gate,
-                                  timeout_s=self.opts.request_timeout_s,
-                                  headers=self.signer.key_headers(), errors=BINANCE_ERRORS)
+        return await self.rest(method, self._url("/fapi/v1/listenKey"), headers=self.signer.key_headers())
 
     async def _fetch_funding(self) -> None:
         await self.funding.fetch(self.position_mode)
@@ -170,7 +168,7 @@ class BinanceClient(FeedAdapter):
                 continue
             leg = {"LONG": Side.LONG, "SHORT": Side.SHORT}.get(str(item.get("positionSide", "BOTH")))
             out.extend(UnevaluatedPosition.of(p, f"unreadable: {why}")
-                       for p in self.store.book(self.account.name).positions()
+                       for p in self.held.positions()
                        if p.symbol == symbol and leg in (None, p.side))
         return out
 
@@ -182,8 +180,8 @@ class BinanceClient(FeedAdapter):
         if tiers is None:
             if w.symbol not in self._unbracketed:  # once per symbol, not on every reconciliation
                 self._unbracketed.add(w.symbol)
-                self.store.report(FeedNote(self.account.name, f"no leverage bracket for {w.symbol}; not evaluated",
-                                           self.clock.now(), exchange=self.account.exchange, symbol=w.symbol))
+                self.sink.report(FeedNote(self.account.name, f"no leverage bracket for {w.symbol}; not evaluated",
+                                          self.clock.now(), exchange=self.account.exchange, symbol=w.symbol))
             return self._unevaluated(w, "no leverage bracket")
         if w.margin_mode is MarginMode.ISOLATED and w.isolated_wallet is None:
             return self._unevaluated(w, "no isolated wallet")
@@ -193,7 +191,3 @@ class BinanceClient(FeedAdapter):
             isolated_margin=w.isolated_wallet, mark_price=w.mark_price,
             exchange_liquidation_price=w.liquidation_price,
         )
-
-    def _seed_volatility(self, symbols: set[str]) -> None:
-        """σ of each symbol not seeded yet: seeded by the adapter (liqwatch.feeds.binance)."""
-        raise NotImplementedError

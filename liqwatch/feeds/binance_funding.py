@@ -14,15 +14,18 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from liqwatch.clock import Clock
+from liqwatch.clock import Clock, SystemClock
+from liqwatch.feeds.adapter_marks import FundingCursor
 from liqwatch.feeds.binance_wire import native, parse_funding_rates, parse_income
+from liqwatch.feeds.held import HeldLegs
 from liqwatch.feeds.rest import RestError
+from liqwatch.feeds.sink import FeedSink
 from liqwatch.feeds.wire import WireError
 from liqwatch.funding import payment_key
+from liqwatch.funding_ledger import FundingPaid
 from liqwatch.funding_split import Leg, SettledRate, Settlement, rate_for, settlements, split
 from liqwatch.model import Exchange, FundingPayment, PositionMode
 from liqwatch.risk_events import FeedNote
-from liqwatch.store import FundingPaid, MonitorStore
 
 log = logging.getLogger(__name__)
 
@@ -34,15 +37,17 @@ _RATE_WINDOW_MS = 5 * 60 * 1000
 
 
 class BinanceFunding:
-    def __init__(self, account: str, store: MonitorStore, signed: Fetch, public: Fetch,
+    def __init__(self, account: str, sink: FeedSink, held: HeldLegs, signed: Fetch, public: Fetch,
                  screen: Screen | None = None, clock: Clock | None = None) -> None:
+        """``held``: the adapter's own record of the legs it applied (whose funding a settlement is split on)."""
         self.account = account
-        self.clock = clock or store.clock  # dates its notes (received when the split is made)
+        self.clock = clock if clock is not None else SystemClock()  # dates its notes (received at the split)
         self._screen = screen
-        self.store = store
+        self.sink = sink
+        self.held = held
         self._signed = signed
         self._public = public
-        self._since_ms: int | None = None
+        self.cursor = FundingCursor()
         self._seen: OrderedDict[object, None] = OrderedDict()
         self._pending: dict[str, Settlement] = {}
         self._lock = asyncio.Lock()
@@ -54,8 +59,8 @@ class BinanceFunding:
         never book the same page twice."""
         async with self._lock:
             params = {"incomeType": "FUNDING_FEE", "limit": "1000"}
-            if self._since_ms is not None:
-                params["startTime"] = str(self._since_ms)
+            if self.cursor.since_ms is not None:
+                params["startTime"] = str(self.cursor.since_ms)
             try:
                 pays = parse_income(await self._signed("/fapi/v1/income", params))
             except (RestError, WireError) as exc:
@@ -68,24 +73,22 @@ class BinanceFunding:
                 self._seen[payment_key(p)] = None
             while len(self._seen) > _SEEN_MAX:
                 self._seen.popitem(last=False)
-            if pays:
-                self._since_ms = int(max(p.time for p in pays).timestamp() * 1000)
+            self.cursor.advance(pays)
             if mode is not PositionMode.HEDGE:
                 if new:  # one position per symbol: each record is that position's
-                    self.store.apply(FundingPaid(self.account, tuple(new)))
+                    self.sink.apply(FundingPaid(self.account, tuple(new)))
                 return
             if new:
-                self.store.apply(FundingPaid(self.account, tuple(new), legs=()))
+                self.sink.apply(FundingPaid(self.account, tuple(new), legs=()))
                 for s in settlements(new):
                     self._pending[s.key] = s
             await self._split_pending()
 
     async def _split_pending(self) -> None:
-        book = self.store.book(self.account)
         for key, s in list(self._pending.items()):
             # The legs open at the settlement: a leg liqwatch first saw after it had no share in it.
-            legs = [Leg(p.side, p.size) for p in book.positions()
-                    if p.symbol == s.symbol and (opened := self.store.opened_at(self.account, p.key)) is not None
+            legs = [Leg(p.side, p.size) for p in self.held.positions()
+                    if p.symbol == s.symbol and (opened := self.held.opened_at(p.key)) is not None
                     and opened <= s.time]
             rate = None
             if len(legs) > 1:
@@ -95,11 +98,11 @@ class BinanceFunding:
                 continue  # the settled rate is not published yet: try again at the next page
             del self._pending[key]
             if result.legs:
-                self.store.apply(FundingPaid(self.account, (), legs=result.legs))
+                self.sink.apply(FundingPaid(self.account, (), legs=result.legs))
             self.splits += 1
             if not result.reconciled:
                 self.mismatches += 1
-                self.store.report(FeedNote(
+                self.sink.report(FeedNote(
                     self.account, f"{s.symbol} funding at {s.time:%Y-%m-%d %H:%M:%S} UTC: the legs' share "
                     f"{result.computed:+.8f} (size x mark x rate) differs from Binance's income "
                     f"{result.recorded:+.8f} by {result.difference:+.8f}", self.clock.now(), exchange=Exchange.BINANCE,

@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from liqwatch.feeds.adapter_frames import NOT_JSON
+from liqwatch.feeds.adapter_streams import FrameRoutes
 from liqwatch.feeds.binance_client import LISTEN_KEY_MISSING
 from liqwatch.feeds.binance_market import BinanceMarket
 from liqwatch.feeds.binance_wire import AccountUpdate, WirePosition, parse_account_update, unified
@@ -35,49 +35,34 @@ class BinanceUser(BinanceMarket):
     """The user-data stream and its listen key."""
 
     async def _open_user(self, ws: WS) -> None:
-        self.user.subscribed(self.clock.monotonic())
         self._opened_since_rotation, self._refusals_told = True, False  # the key works: a refusal is news
         # Stream events apply at once; the snapshot cannot undo them (the store keeps what is newer).
-        self.replace_task("resync-user", self._resync_user())
+        self.stream_opened("user")
 
-    async def _resync_user(self) -> None:
-        await self.resync_until_ok([self.user], self.user_stream)
+    def user_routes(self) -> FrameRoutes:
+        return FrameRoutes(
+            event_type=lambda e: str(e.get("e")),
+            handlers={"listenKeyExpired": self._on_key_expired, "MARGIN_CALL": self._on_margin_call,
+                      "ORDER_TRADE_UPDATE": self._on_trade, "ACCOUNT_UPDATE": self._on_account_update},
+            exchange_time=lambda e: ms_time(e, "E") if "E" in e else None,
+        )
 
-    def _on_user_frame(self, raw: str, mono: float, receive: datetime) -> None:
-        event = self.decode("user", raw, receive, self.user_stream)
-        if event is NOT_JSON:
-            return
-        if not isinstance(event, dict):
-            self.bad_frame("user", raw, "unexpected shape", self.user_stream)
-            return
-        kind = event.get("e")
-        if "E" in event:
-            try:
-                when = ms_time(event, "E")
-            except WireError as exc:
-                self.bad_frame("user", raw, str(exc), self.user_stream)
-                return
-            if not self.time_ok("user", raw, when, receive, self.user_stream):
-                return
-        if kind == "listenKeyExpired":
-            self.user.data(mono)
-            if event.get("listenKey") in (None, self.listen_key):
-                self._request_rotation("listenKeyExpired")
-            return
-        if kind == "MARGIN_CALL":
-            self.user.data(mono)
-            self.store.report(RiskEvent(RiskEventKind.MARGIN_CALL, self.account.name, "Binance MARGIN_CALL (risk "
-                                        "guidance from the exchange)", receive, exchange=self.account.exchange))
-            return
-        if kind == "ORDER_TRADE_UPDATE":
-            if not self._trade_time_ok(event, raw, receive):
-                return
+    def _on_key_expired(self, event: dict[str, Any], raw: str, mono: float, receive: datetime) -> None:
+        self.user.data(mono)
+        if event.get("listenKey") in (None, self.listen_key):
+            self._request_rotation("listenKeyExpired")
+
+    def _on_margin_call(self, event: dict[str, Any], raw: str, mono: float, receive: datetime) -> None:
+        self.user.data(mono)
+        self.sink.report(RiskEvent(RiskEventKind.MARGIN_CALL, self.account.name, "Binance MARGIN_CALL (risk "
+                                   "guidance from the exchange)", receive, exchange=self.account.exchange))
+
+    def _on_trade(self, event: dict[str, Any], raw: str, mono: float, receive: datetime) -> None:
+        if self._trade_time_ok(event, raw, receive):
             self.user.data(mono)
             self._note_liquidation(event)
-            return
-        if kind != "ACCOUNT_UPDATE":
-            self.unknown_event("user", str(kind))
-            return
+
+    def _on_account_update(self, event: dict[str, Any], raw: str, mono: float, receive: datetime) -> None:
         if self._apply_user_event(event, receive):
             self.user.data(mono)
             a = event.get("a")
@@ -118,16 +103,16 @@ class BinanceUser(BinanceMarket):
         if kind == "liquidated":
             liq = self._liquidation_of(order, symbol, event)
             if liq is not None:
-                self.store.record_liquidation(liq)
+                self.sink.record_liquidation(liq)
                 return
         if order.get("X") == "FILLED":
             # An ADL fill (or a liquidation fill that could not be read): said as such, typed.
             what = RiskEventKind.LIQUIDATION if kind == "liquidated" else RiskEventKind.AUTO_DELEVERAGE
             side = {"LONG": Side.LONG, "SHORT": Side.SHORT}.get(str(order.get("ps")))
             price = order.get("ap") or order.get("p")
-            self.store.report(RiskEvent(what, self.account.name, f"{symbol} {kind} by Binance at {price}",
-                                        self.clock.now(), exchange=self.account.exchange, symbol=symbol, side=side,
-                                        size=_number(order.get("z")), price=_number(price)))
+            self.sink.report(RiskEvent(what, self.account.name, f"{symbol} {kind} by Binance at {price}",
+                                       self.clock.now(), exchange=self.account.exchange, symbol=symbol, side=side,
+                                       size=_number(order.get("z")), price=_number(price)))
 
     def _liquidation_of(self, order: dict[str, Any], symbol: str, event: Any) -> LiquidatedPosition | None:
         """One liquidation fill -> the slice it took; None when it cannot be read (then only an incident)."""
@@ -157,7 +142,7 @@ class BinanceUser(BinanceMarket):
         the ORDER_TRADE_UPDATE and the ACCOUNT_UPDATE of one fill: when the account update already took the
         fill off the book, the size before is the one before that update (less the fills of it already
         counted), not what is left."""
-        held = self.store.book(self.account.name).get(key)
+        held = self.held.get(key)
         left = held.size if held is not None else 0.0
         red = self._reductions.get(key)
         if red is not None:
@@ -175,7 +160,7 @@ class BinanceUser(BinanceMarket):
 
     def _note_reductions(self, before: dict[tuple[str, Side], float], at: datetime) -> None:
         """Legs an applied ACCOUNT_UPDATE made smaller (or closed)."""
-        after = {p.key: p.size for p in self.store.book(self.account.name).positions()}
+        after = {p.key: p.size for p in self.held.positions()}
         for key, size in before.items():
             if after.get(key, 0.0) < size:
                 self._reductions[key] = (size, after.get(key, 0.0), at)
@@ -190,8 +175,8 @@ class BinanceUser(BinanceMarket):
         except (WireError, ValueError) as exc:
             self.bad_frame("user", orjson.dumps(event).decode(), str(exc), self.user_stream)
             return False
-        sizes = {p.key: p.size for p in self.store.book(self.account.name).positions()}
-        applied = [self.store.apply(e) for e in changes]
+        sizes = {p.key: p.size for p in self.held.positions()}
+        applied = [self.emit(e) for e in changes]
         self._note_reductions(sizes, upd.stamp.exchange_time)
         for symbol, side in one_way.items():
             if side is None:
@@ -199,7 +184,7 @@ class BinanceUser(BinanceMarket):
             else:
                 self.one_way_side[symbol] = side
         if held:
-            self._ensure_mark_stream(held)
+            self.hold_symbols(held)
         return not changes or any(applied)
 
     def _user_changes(self, upd: AccountUpdate
@@ -210,7 +195,7 @@ class BinanceUser(BinanceMarket):
         one_way: dict[str, Side | None] = {}
         if upd.cross_wallet is not None:
             changes.append(BalanceUpdate(self.account.name, upd.cross_wallet, upd.stamp))
-        book = self.store.book(self.account.name)
+        book = self.held
         held: set[str] = set()
         for w in upd.positions:
             if w.position_side == "BOTH":
@@ -269,10 +254,10 @@ class BinanceUser(BinanceMarket):
             self._request_rotation(why)
         elif not self._refusals_told:  # once per run of refusals: the socket's opening ends it
             self._refusals_told = True
-            self.store.report(FeedNote(self.account.name, f"{why} with a fresh listen key too: the user stream keeps "
-                                       f"being refused (not the key); retrying, with a new key at most every "
-                                       f"{FRESH_KEY_ROTATION_MIN_S:g} s", self.clock.now(),
-                                       exchange=self.account.exchange))
+            self.sink.report(FeedNote(self.account.name, f"{why} with a fresh listen key too: the user stream keeps "
+                                      f"being refused (not the key); retrying, with a new key at most every "
+                                      f"{FRESH_KEY_ROTATION_MIN_S:g} s", self.clock.now(),
+                                      exchange=self.account.exchange))
 
     def _request_rotation(self, why: str) -> None:
         if self._rotating:
@@ -293,8 +278,8 @@ class BinanceUser(BinanceMarket):
                     return
                 except RestError as exc:
                     self.last_error = f"listen key rotation failed: {exc}"
-                    self.store.report(FeedNote(self.account.name, self.last_error, self.clock.now(),
-                                               exchange=self.account.exchange))
+                    self.sink.report(FeedNote(self.account.name, self.last_error, self.clock.now(),
+                                              exchange=self.account.exchange))
                     await asyncio.sleep(delay)
                     delay = min(30.0, delay * 2)
             self.listen_key_rotations += 1

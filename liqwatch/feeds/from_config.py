@@ -1,12 +1,20 @@
-"""Configured accounts -> what the adapters need (endpoints resolved, credentials unwrapped lazily)."""
+"""Configured accounts -> what the adapters need (endpoints resolved from the exchange's registry entry,
+credentials unwrapped lazily), and the adapters themselves (``build_adapter``)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+import aiohttp
+
+from liqwatch.clock import Clock
 from liqwatch.config import Credentials, Disabled, Settings, resolve_credentials
-from liqwatch.feeds.account_config import DEFAULT_ENDPOINTS, FeedAccount, Secret
+from liqwatch.feeds.account_config import FeedAccount, Secret
+from liqwatch.feeds.adapter import FeedAdapter
+from liqwatch.feeds.frame_recorder import FrameRecorder
 from liqwatch.feeds.options import FeedOptions
+from liqwatch.feeds.registry import feed_entry
+from liqwatch.feeds.sink import FeedSink
 from liqwatch.model import Exchange, ExchangeId
 from liqwatch.redact import register_secret
 
@@ -46,7 +54,8 @@ def _feed_account(
     name: str, exchange: ExchangeId, rest_url: str | None, ws_url: str | None, creds: Credentials,
     allow_trading_key: bool = False, ccxt_id: str | None = None,
 ) -> FeedAccount:
-    default_rest, default_ws = DEFAULT_ENDPOINTS.get(exchange, ("", ""))
+    entry = feed_entry(exchange)
+    default_rest, default_ws = entry.endpoints if entry is not None else ("", "")
     key = creds.api_key.get_secret_value() if creds.api_key is not None else None
     secret = creds.api_secret.get_secret_value() if creds.api_secret is not None else None
     passphrase = creds.passphrase.get_secret_value() if creds.passphrase is not None else None
@@ -65,3 +74,15 @@ def _feed_account(
         allow_trading_key=allow_trading_key,
         ccxt_id=ccxt_id,
     )
+
+
+def build_adapter(
+    account: FeedAccount, sink: FeedSink, session: aiohttp.ClientSession, clock: Clock,
+    options: FeedOptions | None = None, recorder: FrameRecorder | None = None,
+) -> FeedAdapter | None:
+    """The adapter of ``account``'s exchange, from its registry entry; None when the exchange has no live feed.
+    Raises ValueError for an account its adapter cannot watch (e.g. no key, no address)."""
+    entry = feed_entry(account.exchange)
+    if entry is None:
+        return None
+    return entry.adapter(account, sink, session, clock, options, recorder)

@@ -11,9 +11,11 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from liqwatch.feed_channel import Channel, ChannelKind
-from liqwatch.feeds.adapter import FeedAdapter, set_down
-from liqwatch.feeds.adapter_frames import NOT_JSON
+from liqwatch.feed_channel import ChannelKind
+from liqwatch.feed_events import NextFundingTime, StaleEventIgnored
+from liqwatch.feeds.adapter import FeedAdapter
+from liqwatch.feeds.adapter_marks import FundingCursor, streams_named
+from liqwatch.feeds.adapter_streams import FrameRoutes, StreamSpec
 from liqwatch.feeds.candles import forward_pages, seed_volatility
 from liqwatch.feeds.frame_time import FUTURE_TOLERANCE_S
 from liqwatch.feeds.hyperliquid_wire import (
@@ -26,42 +28,41 @@ from liqwatch.feeds.hyperliquid_wire import (
     parse_predicted_fundings,
 )
 from liqwatch.feeds.liquidation_history import hyperliquid_liquidation_fill, hyperliquid_liquidation_fills
-from liqwatch.feeds.rest import ReadOnlyGuard, RestError, RestGate, request_json
+from liqwatch.feeds.rest import ReadOnlyGuard, RestError
 from liqwatch.feeds.stream import WS, StreamRunner, send_guarded
 from liqwatch.feeds.wire import CandleClose, WireError
 from liqwatch.funding import next_settlement
+from liqwatch.funding_ledger import FundingPaid
 from liqwatch.liquidations import ClosedSinceLastRun, LiquidatedPosition
 from liqwatch.model import AccountSpec, AccountState, Exchange, Stamp
 from liqwatch.risk_events import FeedNote
-from liqwatch.store import FundingPaid
 from liqwatch.tiers import TierTable
 
 log = logging.getLogger(__name__)
 
 # /info answers questions; /exchange (which signs actions) is not on the list.
 READ_ONLY = ReadOnlyGuard("hyperliquid", frozenset({("POST", "/info")}))
-_GATES: dict[str, RestGate] = {}
 # candleSnapshot: "Only the most recent 5000 candles are available" (Hyperliquid docs, info endpoint).
 MAX_CANDLES = 5000
 _INTERVAL_MS = {"1m": 60_000, "1h": 3_600_000}
 
 
 class HyperliquidAdapter(FeedAdapter):
+    read_only = READ_ONLY
+    mark_stream_name = "ws"
+    heartbeat_symbol = "BTC/USDC:USDC"
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not self.account.address:
             raise ValueError(f"{self.account.name}: Hyperliquid needs the account's address")
         self.address = self.account.address.lower()
-        self.gate = self.shared_gate(_GATES)
         self.mark = self.channel("mark", ChannelKind.MARKET)
         self.state_channel = self.channel("account", ChannelKind.QUIET)
         self.funding = self.channel("funding", ChannelKind.QUIET)
         self.tiers: dict[str, TierTable] = {}
-        self._coins: set[str] = set()
-        self.stream: StreamRunner | None = None
-        self._funding_since_ms = int((self.clock.now().timestamp() - 30 * 86400) * 1000)  # the injected clock
+        self.funding_cursor = FundingCursor(int((self.clock.now().timestamp() - 30 * 86400) * 1000))  # injected clock
         self.pings = 0
-        self._vol_seeding: set[str] = set()
         # This run's start on the exchange's clock (from the first snapshot's time less the monotonic time
         # since), never the local wall clock; until known, replayed liquidation fills wait to be judged.
         self._started_mono = self.clock.monotonic()
@@ -71,23 +72,18 @@ class HyperliquidAdapter(FeedAdapter):
         # The exchange time of the newest whole state applied: an older one pushed later changes nothing.
         self._state_time: datetime | None = None
 
+    @property
+    def stream(self) -> StreamRunner | None:
+        return self.runner("ws")
+
     async def _info(self, body: dict[str, Any]) -> Any:
-        return await request_json(self.session, "POST", self.account.rest_url.rstrip("/") + "/info", guard=READ_ONLY,
-                                  gate=self.gate, timeout_s=self.opts.request_timeout_s, json_body=body)
+        return await self.rest("POST", self.account.rest_url.rstrip("/") + "/info", json_body=body)
 
     async def bootstrap(self) -> None:
         await self._markets()
-        held = {p.symbol for p in self.store.book(self.account.name).positions()}
-        self._seed_volatility(held | set(self.account.symbols))
 
-    def _seed_volatility(self, symbols: set[str]) -> None:
-        """σ of each symbol not seeded yet, from Hyperliquid's candles: once per symbol, in the background,
-        never fatal (see liqwatch.feeds.candles)."""
-        for symbol in sorted(symbols - self._vol_seeding):
-            self._vol_seeding.add(symbol)
-            self.spawn(self._seed_symbol(symbol))
-
-    async def _seed_symbol(self, symbol: str) -> None:
+    async def seed_symbol(self, symbol: str) -> None:
+        """σ from Hyperliquid's candles (see liqwatch.feeds.candles)."""
         coin = coin_of(symbol)
 
         async def fetch(interval: str, count: int) -> list[CandleClose]:
@@ -101,13 +97,13 @@ class HyperliquidAdapter(FeedAdapter):
 
             return (await forward_pages(page, now_ms - count * step, step, MAX_CANDLES))[-count:]
 
-        await seed_volatility(self.store, Exchange.HYPERLIQUID, symbol, fetch, self.account.name)
+        await seed_volatility(self.sink, Exchange.HYPERLIQUID, symbol, fetch, self.account.name)
 
     async def _markets(self, also: frozenset[str] = frozenset()) -> None:
         """Tier tables and the marks of the coins held or watched. The context of a coin not held is never
         read; an unreadable item is counted, logged and skipped (a held coin keeps its previous mark, which
         ages, and its previous table)."""
-        held = {p.symbol for p in self.store.book(self.account.name).positions()} | set(self.account.symbols) | also
+        held = {p.symbol for p in self.held.positions()} | set(self.account.symbols) | also
         bad: list[tuple[Any, str]] = []
         try:
             tables, ticks = parse_meta_and_ctxs(await self._info({"type": "metaAndAssetCtxs"}),
@@ -129,7 +125,7 @@ class HyperliquidAdapter(FeedAdapter):
         """The next settlement on Hyperliquid's own clock: its ``predictedFundings`` (the demo emulator's
         simulated hour is not the wall clock's), else the next whole hour of the exchange's time."""
         if symbols is None:
-            symbols = {p.symbol for p in self.store.book(self.account.name).positions()} | set(self.account.symbols)
+            symbols = {p.symbol for p in self.held.positions()} | set(self.account.symbols)
         try:
             times = parse_predicted_fundings(await self._info({"type": "predictedFundings"}))
         except (RestError, WireError) as exc:
@@ -137,8 +133,7 @@ class HyperliquidAdapter(FeedAdapter):
             times = {}
         exchange_now = self.server_clock.now()
         for sym in symbols:
-            self.store.set_next_funding_time(Exchange.HYPERLIQUID, sym,
-                                             times.get(sym) or next_settlement(exchange_now, 1.0))
+            self.emit(NextFundingTime(Exchange.HYPERLIQUID, sym, times.get(sym) or next_settlement(exchange_now, 1.0)))
 
     async def fetch_snapshot(self) -> AccountState:
         before = self.clock.now()
@@ -151,7 +146,7 @@ class HyperliquidAdapter(FeedAdapter):
             # Hyperliquid's clock against ours, re-measured at every snapshot: a local clock jump is absorbed.
             self.server_clock.measure(before, state.time, self.clock.now())
         # The snapshot's own exchange time; without one, the exchange's clock a second before the request.
-        as_of = state.time or self.server_clock.exchange_time(before) - timedelta(seconds=1)
+        as_of = state.time or self.early_as_of(before)
         if self._started_at is None:
             self._started_at = as_of - timedelta(seconds=self.clock.monotonic() - self._started_mono)
             replayed, self._replayed_fills = self._replayed_fills, []
@@ -160,11 +155,11 @@ class HyperliquidAdapter(FeedAdapter):
         await self._markets(frozenset(p.symbol for p in state.positions))
         try:
             pays = self.plausible_records("userFunding", parse_fundings(await self._info(
-                {"type": "userFunding", "user": self.address, "startTime": self._funding_since_ms})),
+                {"type": "userFunding", "user": self.address, "startTime": self.funding_cursor.since_ms})),
                 lambda p: p.time)
             if pays:
-                self.store.apply(FundingPaid(self.account.name, tuple(pays)))
-                self._funding_since_ms = int(max(p.time for p in pays).timestamp() * 1000)
+                self.emit(FundingPaid(self.account.name, tuple(pays)))
+                self.funding_cursor.advance(pays)
         except (RestError, WireError) as exc:
             log.info("%s: funding history unavailable: %s", self.account.name, exc)
         return AccountState(AccountSpec(self.account.name, Exchange.HYPERLIQUID), state.wallet_balance,
@@ -179,84 +174,50 @@ class HyperliquidAdapter(FeedAdapter):
         if state.as_of is not None and (self._state_time is None or state.as_of > self._state_time):
             self._state_time = state.as_of
 
-    def after_snapshot(self, state: AccountState) -> None:
-        self._seed_volatility({p.symbol for p in state.positions})
-        coins = {coin_of(p.symbol) for p in state.positions} | {coin_of(u.symbol) for u in state.unevaluated}
-        coins |= {coin_of(s) for s in self.account.symbols}
-        new = coins - self._coins
-        if new and self.stream is not None and self.stream.connected:
-            self.spawn(self._subscribe_coins(sorted(new)))
-
     # --- stream ----------------------------------------------------------------------------------------
-    def build_streams(self) -> list[StreamRunner]:
+    def stream_specs(self) -> list[StreamSpec]:
         base = self.account.ws_url.rstrip("/")
 
         async def url() -> str:
             return f"{base}/ws"
 
-        self.stream = StreamRunner(
-            "ws", self.session, url, self._open, self.guarded("ws", self._on_frame, lambda: self.stream),
-            set_down([self.mark, self.state_channel, self.funding]), self.clock, self.opts, app_ping=self._ping,
-            on_undecodable=self.undecodable("ws"), on_renew=self._renew,
-        )
-        return [self.stream]
-
-    def stream_of(self, channel: Channel) -> StreamRunner | None:
-        return self.stream
+        routes = FrameRoutes(
+            event_type=lambda m: str(m.get("channel")),
+            handlers={"activeAssetCtx": self._on_asset_ctx, "clearinghouseState": self._on_state,
+                      "userFundings": self._on_fundings, "userFills": self._on_fills, "error": self._on_error},
+            ignored=frozenset({"pong", "subscriptionResponse"}))
+        return [StreamSpec("ws", url, self._open, (self.mark, self.state_channel, self.funding), routes,
+                           app_ping=self._ping, on_renew=self._renew)]
 
     async def _ping(self, ws: WS) -> None:
         self.pings += 1
         await send_guarded(ws, {"method": "ping"})
 
     async def _open(self, ws: WS) -> None:
-        now = self.clock.monotonic()
-        for ch in (self.mark, self.state_channel, self.funding):
-            ch.subscribed(now)
-        held = {coin_of(p.symbol) for p in self.store.book(self.account.name).positions()}
-        held |= {coin_of(s) for s in self.account.symbols}
-        self._coins = set()
-        coins = sorted(held or {"BTC"})
-        shown = ", ".join(coins[:3]) + (f" (+{len(coins) - 3} more)" if len(coins) > 3 else "")
-        self.mark.source = f"activeAssetCtx of {shown} at {self.account.ws_url.rstrip('/')}/ws"
-        await self._subscribe_coins(coins)
+        coins = self.open_topics()
+        self.mark.source = f"activeAssetCtx of {streams_named(coins)} at {self.account.ws_url.rstrip('/')}/ws"
+        await self.subscribe_marks(ws, coins)
         for sub in ({"type": "clearinghouseState", "user": self.address},
                     {"type": "userFundings", "user": self.address},
                     {"type": "userFills", "user": self.address}):
             await send_guarded(ws, {"method": "subscribe", "subscription": sub})
-        self.replace_task("resync", self._resync_all())
+        self.stream_opened("ws")  # after subscribing: the resync's snapshot may not predate the stream
 
     async def _renew(self, ws: WS) -> None:
         """A renewal's new socket: the same subscriptions, no resync (the old socket feeds meanwhile)."""
         for kind in ("clearinghouseState", "userFundings", "userFills"):
             await send_guarded(ws, {"method": "subscribe", "subscription": {"type": kind, "user": self.address}})
         sent: set[str] = set()
-        while todo := sorted(self._coins - sent):  # and a coin the old socket subscribed to meanwhile
-            for coin in todo:
-                sub = {"type": "activeAssetCtx", "coin": coin}
-                await send_guarded(ws, {"method": "subscribe", "subscription": sub})
-                sent.add(coin)
+        while todo := sorted(self.mark_topics - sent):  # and a coin the old socket subscribed to meanwhile
+            await self.subscribe_marks(ws, todo)
+            sent.update(todo)
 
-    async def _resync_all(self) -> None:
-        await self.resync_until_ok([self.mark, self.state_channel, self.funding], self.stream)
+    def mark_topic(self, symbol: str) -> str:
+        return coin_of(symbol)
 
-    async def _subscribe_coins(self, coins: list[str]) -> None:
-        if self.stream is None:
-            return
-        for coin in coins:
-            sub = {"type": "activeAssetCtx", "coin": coin}
-            await self.stream.send_json({"method": "subscribe", "subscription": sub})
-            self._coins.add(coin)
-
-    async def resubscribe(self, channel: Channel) -> None:
-        if self.stream is None or not self.stream.connected:
-            return
-        try:
-            for coin in sorted(self._coins):
-                sub = {"type": "activeAssetCtx", "coin": coin}
-                await self.stream.send_json({"method": "unsubscribe", "subscription": sub})
-                await self.stream.send_json({"method": "subscribe", "subscription": sub})
-        except ConnectionError:
-            pass
+    def mark_messages(self, topics: list[str], subscribe: bool) -> list[dict[str, Any]]:
+        method = "subscribe" if subscribe else "unsubscribe"
+        return [{"method": method, "subscription": {"type": "activeAssetCtx", "coin": c}} for c in topics]
 
     def _note_liquidations(self, data: Any, raw: str, receive: datetime) -> None:
         """Fills of the exchange's own liquidations of this user (a ``liquidation`` object on the fill):
@@ -288,76 +249,67 @@ class HyperliquidAdapter(FeedAdapter):
                 if fill_id in self._liquidation_fills:
                     continue
                 self._liquidation_fills.add(fill_id)
-            self.store.record_liquidation(liq)
+            self.sink.record_liquidation(liq)
 
     async def liquidation_history(self, closed: ClosedSinceLastRun) -> LiquidatedPosition | None:
         start = int(closed.since.timestamp() * 1000) - 60_000  # the exchange's time, as userFills' are
         fills = await self._info({"type": "userFillsByTime", "user": self.address, "startTime": start})
         return hyperliquid_liquidation_fills(self.account.name, self.address, closed, fills)
 
-    def _on_frame(self, raw: str, mono: float, receive: datetime) -> None:
-        msg = self.decode("ws", raw, receive, self.stream)
-        if msg is NOT_JSON:
-            return
-        if not isinstance(msg, dict):
-            self.bad_frame("ws", raw, "unexpected shape", self.stream)
-            return
-        channel = msg.get("channel")
+    def _on_asset_ctx(self, msg: dict[str, Any], raw: str, mono: float, receive: datetime) -> None:
         data = msg.get("data")
-        try:
-            if channel == "activeAssetCtx":
-                if not isinstance(data, dict):
-                    raise WireError("activeAssetCtx without data")
-                # No time on the wire: ordered by arrival, stamped with the exchange's clock as measured.
-                stamp = Stamp(self.server_clock.exchange_time(receive), receive)
-                tick = parse_asset_ctx(str(data.get("coin")), data.get("ctx"), stamp)
-                self.accept_tick("ws", raw, tick, self.mark, mono, self.stream)  # data once applied
-            elif channel == "clearinghouseState":
-                if not isinstance(data, dict):
-                    raise WireError("clearinghouseState without data")
-                body = data.get("clearinghouseState", data)
-                state = parse_clearinghouse(body, self.tiers)
-                if state.time is not None:
-                    if not self.time_ok("ws", raw, state.time, receive, self.stream):
-                        return
-                    if self._state_time is not None and state.time < self._state_time:
-                        # Older than a state already applied (a replay, a lagging relay): it changes nothing,
-                        # not even the reported equity, and is no data for the account channel.
-                        self.store.ignored_stale_events += 1
-                        return
-                    self._state_time = state.time
-                # A whole state pushed on the stream: what it lacks closed in plain sight. Without a time it is
-                # ordered by arrival (as_of None), never by the local clock.
-                account = AccountState(AccountSpec(self.account.name, Exchange.HYPERLIQUID), state.wallet_balance,
-                                       state.positions, as_of=state.time, from_stream=True,
-                                       exchange_margin_balance=state.total_account_value,
-                                       unevaluated=state.unevaluated)
-                if self.store.apply(account):  # only what the store applied counts as data
-                    self.state_channel.data(mono)
-                self.after_snapshot(account)
-            elif channel == "userFundings":
-                if not isinstance(data, dict):
-                    raise WireError("userFundings without data")
-                pays = parse_fundings(data.get("fundings", []))
-                # Each payment's time is judged (a snapshot replays history: a record's rule); one implausible
-                # time makes the frame bad, and nothing of it is booked.
-                if not all(self.time_ok("ws", raw, p.time, receive, self.stream, record=bool(data.get("isSnapshot")))
-                           for p in pays):
-                    return
-                if pays:
-                    # isSnapshot replays history after a reconnect: de-duplicated by the store.
-                    self.store.apply(FundingPaid(self.account.name, tuple(pays)))
-                    if not data.get("isSnapshot"):
-                        self.spawn(self._next_funding())  # a settlement: the countdown moves to the next
-                self.funding.data(mono)
-            elif channel == "userFills":
-                self._note_liquidations(data, raw, receive)
-            elif channel in ("pong", "subscriptionResponse"):
+        if not isinstance(data, dict):
+            raise WireError("activeAssetCtx without data")
+        # No time on the wire: ordered by arrival, stamped with the exchange's clock as measured.
+        stamp = Stamp(self.server_clock.exchange_time(receive), receive)
+        tick = parse_asset_ctx(str(data.get("coin")), data.get("ctx"), stamp)
+        self.accept_tick("ws", raw, tick, self.mark, mono, self.stream)  # data once applied
+
+    def _on_state(self, msg: dict[str, Any], raw: str, mono: float, receive: datetime) -> None:
+        data = msg.get("data")
+        if not isinstance(data, dict):
+            raise WireError("clearinghouseState without data")
+        body = data.get("clearinghouseState", data)
+        state = parse_clearinghouse(body, self.tiers)
+        if state.time is not None:
+            if not self.time_ok("ws", raw, state.time, receive, self.stream):
                 return
-            elif channel == "error":
-                self.store.report(FeedNote(self.account.name, f"Hyperliquid error: {str(data)[:200]}", receive,
-                                           exchange=self.account.exchange))
-            else:
-                self.unknown_event("ws", str(channel))
-        except WireError as exc:
-            self.bad_frame("ws", raw, str(exc), self.stream)
+            if self._state_time is not None and state.time < self._state_time:
+                # Older than a state already applied (a replay, a lagging relay): it changes nothing,
+                # not even the reported equity, and is no data for the account channel.
+                self.emit(StaleEventIgnored(self.account.name))
+                return
+            self._state_time = state.time
+        # A whole state pushed on the stream: what it lacks closed in plain sight. Without a time it is
+        # ordered by arrival (as_of None), never by the local clock.
+        account = AccountState(AccountSpec(self.account.name, Exchange.HYPERLIQUID), state.wallet_balance,
+                               state.positions, as_of=state.time, from_stream=True,
+                               exchange_margin_balance=state.total_account_value,
+                               unevaluated=state.unevaluated)
+        if self.emit(account):  # only what the store applied counts as data
+            self.state_channel.data(mono)
+        self.after_snapshot(account)
+
+    def _on_fundings(self, msg: dict[str, Any], raw: str, mono: float, receive: datetime) -> None:
+        data = msg.get("data")
+        if not isinstance(data, dict):
+            raise WireError("userFundings without data")
+        pays = parse_fundings(data.get("fundings", []))
+        # Each payment's time is judged (a snapshot replays history: a record's rule); one implausible
+        # time makes the frame bad, and nothing of it is booked.
+        if not all(self.time_ok("ws", raw, p.time, receive, self.stream, record=bool(data.get("isSnapshot")))
+                   for p in pays):
+            return
+        if pays:
+            # isSnapshot replays history after a reconnect: de-duplicated by the store.
+            self.emit(FundingPaid(self.account.name, tuple(pays)))
+            if not data.get("isSnapshot"):
+                self.spawn(self._next_funding())  # a settlement: the countdown moves to the next
+        self.funding.data(mono)
+
+    def _on_fills(self, msg: dict[str, Any], raw: str, mono: float, receive: datetime) -> None:
+        self._note_liquidations(msg.get("data"), raw, receive)
+
+    def _on_error(self, msg: dict[str, Any], raw: str, mono: float, receive: datetime) -> None:
+        self.sink.report(FeedNote(self.account.name, f"Hyperliquid error: {str(msg.get('data'))[:200]}", receive,
+                                  exchange=self.account.exchange))

@@ -58,7 +58,7 @@ def resync_after_suspend(adapter: FeedAdapter, lost_s: float) -> Coroutine[Any, 
     suspend its data may be ``lost_s`` old while its age, on the monotonic clock, says seconds."""
     detail = f"{_CHECKING}{lost_s:.0f} s gap (suspended?)"
     # Those set aside by a check this one replaces (a second gap while it ran) are set aside by this one.
-    checking = [ch for ch in adapter.store.channels(adapter.account.name) if ch.state is ChannelState.LIVE
+    checking = [ch for ch in adapter.own_channels if ch.state is ChannelState.LIVE
                 or (ch.state is ChannelState.SYNCING and ch.detail.startswith(_CHECKING))]
     for ch in checking:
         ch.resyncing(detail)

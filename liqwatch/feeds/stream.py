@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from typing import Literal
 
@@ -123,6 +123,14 @@ class StreamRunner:
         if ws is None or ws.closed:
             raise ConnectionError(f"{self.name}: not connected")
         await send_guarded(ws, obj)
+
+    async def send_all(self, objs: Iterable[object]) -> None:
+        """Each message in turn on the open socket, every one through the guard; ConnectionError if none."""
+        ws = self._ws
+        if ws is None or ws.closed:
+            raise ConnectionError(f"{self.name}: not connected")
+        for obj in objs:
+            await send_guarded(ws, obj)
 
     @property
     def renewing(self) -> bool:

@@ -10,6 +10,7 @@ import pytest
 
 from liqwatch.clock import FakeClock
 from liqwatch.feeds.binance_funding import BinanceFunding
+from liqwatch.feeds.held import HeldLegs
 from liqwatch.funding_split import Leg, SettledRate, Settlement, rate_for, settlements, split
 from liqwatch.model import (
     AccountSpec,
@@ -84,7 +85,7 @@ def test_the_settled_rate_is_the_same_symbols_nearest() -> None:
     assert rate_for(s, rates[:1]) is None  # eight hours away is another settlement
 
 
-def _hedge_store() -> tuple[MonitorStore, FakeClock]:
+def _hedge_store() -> tuple[MonitorStore, FakeClock, HeldLegs]:
     clock = FakeClock(T8 - timedelta(minutes=5))
     store = MonitorStore(clock)
     spec = AccountSpec("hedge", Exchange.BINANCE, PositionMode.HEDGE)
@@ -92,9 +93,12 @@ def _hedge_store() -> tuple[MonitorStore, FakeClock]:
     legs = tuple(Position(BTC, side, size, 60_000.0, MarginMode.CROSS, FLAT, PositionMode.HEDGE, leverage=20)
                  for side, size in ((Side.LONG, 0.3), (Side.SHORT, 0.1)))
     # A REST snapshot carries its exchange time: the legs' openings are dated by it, never the local clock.
-    store.apply(AccountState(spec, 8_000.0, legs, as_of=clock.now()))
+    state = AccountState(spec, 8_000.0, legs, as_of=clock.now())
+    store.apply(state)
+    held = HeldLegs()  # the adapter's own record of what it applied (``FeedAdapter.emit``)
+    held.applied(state)
     clock.advance(300)
-    return store, clock
+    return store, clock, held
 
 
 def _since_open(store: MonitorStore) -> dict[Side, float | None]:
@@ -102,7 +106,7 @@ def _since_open(store: MonitorStore) -> dict[Side, float | None]:
 
 
 def test_store_shows_each_legs_share_and_the_account_total_once() -> None:
-    store, _ = _hedge_store()
+    store, _, _ = _hedge_store()
     [s] = settlements([record(-1.2, "1")])
     result = split(s, [Leg(Side.LONG, 0.3), Leg(Side.SHORT, 0.1)], SettledRate(BTC, T8, 0.0001, 60_000.0))
     assert result is not None
@@ -140,9 +144,9 @@ RATE = [{"symbol": "BTCUSDT", "fundingTime": int(T8.timestamp() * 1000), "fundin
 
 
 async def test_funding_book_splits_hedge_legs_and_reconciles_with_the_income() -> None:
-    store, _ = _hedge_store()
+    store, _, held = _hedge_store()
     fake = _FakeBinance([_income("-1.80000000", 1), _income("0.60000000", 2)], RATE)
-    book = BinanceFunding("hedge", store, fake.signed, fake.public)
+    book = BinanceFunding("hedge", store, held, fake.signed, fake.public)
     await book.fetch(PositionMode.HEDGE)
     assert "/fapi/v1/fundingRate" in fake.asked
     assert _since_open(store) == {Side.LONG: pytest.approx(-1.8), Side.SHORT: pytest.approx(0.6)}
@@ -153,9 +157,9 @@ async def test_funding_book_splits_hedge_legs_and_reconciles_with_the_income() -
 
 
 async def test_funding_book_reports_legs_that_do_not_add_up_to_the_income() -> None:
-    store, _ = _hedge_store()
+    store, _, held = _hedge_store()
     fake = _FakeBinance([_income("-2.10000000", 7)], RATE)  # 0.90 more than the legs' own 1.20
-    book = BinanceFunding("hedge", store, fake.signed, fake.public)
+    book = BinanceFunding("hedge", store, held, fake.signed, fake.public)
     await book.fetch(PositionMode.HEDGE)
     assert book.mismatches == 1
     [incident] = [i for i in store.incidents if "funding" in i]
@@ -165,9 +169,9 @@ async def test_funding_book_reports_legs_that_do_not_add_up_to_the_income() -> N
 
 
 async def test_funding_book_waits_for_the_settled_rate_rather_than_guess() -> None:
-    store, _ = _hedge_store()
+    store, _, held = _hedge_store()
     fake = _FakeBinance([_income("-1.20000000", 1)], [])
-    book = BinanceFunding("hedge", store, fake.signed, fake.public)
+    book = BinanceFunding("hedge", store, held, fake.signed, fake.public)
     await book.fetch(PositionMode.HEDGE)
     assert _since_open(store) == {Side.LONG: None, Side.SHORT: None}  # nothing shown rather than a guess
     assert store.snapshot().account("hedge").funding_today == pytest.approx(-1.2)

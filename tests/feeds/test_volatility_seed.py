@@ -132,7 +132,7 @@ async def test_a_symbol_that_appears_later_is_seeded_once() -> None:
                          "the held symbols seeded")
         degen = env.adapter("binance-degen")
         for _ in range(3):  # a position in SOL shows up on the user stream, then in every reconciliation
-            degen._ensure_mark_stream({"SOL/USDT:USDT"})
+            degen.hold_symbols({"SOL/USDT:USDT"})
         await eventually(lambda: store.volatility(Exchange.BINANCE, "SOL/USDT:USDT").hours.count == 720, 10.0,
                          "the new symbol seeded")
         calls = [p for _, p, _ in env.emu.requests if p == "/fapi/v1/markPriceKlines"]

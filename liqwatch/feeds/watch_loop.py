@@ -1,0 +1,119 @@
+"""A stream that is a loop of watch calls: ``await watch()`` returns the next update (ccxt's ``watch_*``
+are of this shape), each handed to a handler. A ``FeedStream`` like ``StreamRunner``, so an adapter built
+on a library's watch calls is supervised, resynced and renewed like one on a raw websocket.
+
+A call that takes longer than ``idle_timeout_s`` is a silent connection; a call that raises is a dropped
+one: either way the channels go RECONNECTING (``on_down``), the loop backs off and opens again, and
+``on_open`` (the adapter's REST resync) runs before the next update is taken as data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from liqwatch.clock import Clock
+from liqwatch.feeds.backoff import Backoff
+from liqwatch.feeds.options import FeedOptions
+from liqwatch.feeds.rest import AuthError
+from liqwatch.redact import redact
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class WatchLoopStream(Generic[T]):
+    def __init__(
+        self,
+        name: str,
+        watch: Callable[[], Awaitable[T]],
+        on_update: Callable[[T, float, datetime], None],
+        on_open: Callable[[], Awaitable[None]],
+        on_down: Callable[[str], None],
+        clock: Clock,
+        options: FeedOptions,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        backoff: Backoff | None = None,
+    ) -> None:
+        """``on_open``: the connection is (re)opened (subscribe the channels, resync over REST); it raises
+        like ``watch`` does. ``on_update``: one update, with its monotonic and wall receive times."""
+        self.name = name
+        self._watch = watch
+        self._on_update = on_update
+        self._on_open = on_open
+        self._on_down = on_down
+        self._clock = clock
+        self._opts = options
+        self._sleep = sleep
+        self.backoff = backoff or Backoff(options.backoff_base_s, 2.0, options.backoff_cap_s)
+        self.opened_at: float | None = None
+        self.connects = 0
+        self.updates = 0
+        self.delays: list[float] = []
+        self._call: asyncio.Task[T] | None = None
+        self._reconnect_reason: str | None = None
+
+    @property
+    def connected(self) -> bool:
+        return self.opened_at is not None
+
+    @property
+    def renewing(self) -> bool:
+        return False
+
+    def renew(self, reason: str) -> bool:
+        return False  # a library's connection renews itself, or drops and is reopened by ``run``
+
+    def force_reconnect(self, reason: str) -> None:
+        self._reconnect_reason = reason
+        if self._call is not None:
+            self._call.cancel()
+
+    async def run(self) -> None:
+        while True:
+            reason = await self._one_connection()
+            self.opened_at = None
+            self._on_down(reason)
+            delay = self.backoff.next_delay()
+            self.delays.append(delay)
+            del self.delays[:-100]
+            await self._sleep(delay)
+
+    async def _one_connection(self) -> str:
+        self._reconnect_reason = None
+        try:
+            self.opened_at = self._clock.monotonic()
+            self.connects += 1
+            await self._on_open()
+            while True:
+                update = await self._next()
+                if update is None:
+                    return self._reconnect_reason or "reconnect asked"
+                self.updates += 1
+                if self._clock.monotonic() - self.opened_at >= self._opts.healthy_after_s:
+                    self.backoff.reset()
+                self._on_update(update[0], self._clock.monotonic(), self._clock.now())
+        except AuthError:
+            raise  # the credentials are refused: the adapter disables the account
+        except TimeoutError:
+            return f"no update for {self._opts.idle_timeout_s:g} s"
+        except Exception as exc:  # whatever the library raises for a dropped connection
+            return f"watch failed: {redact(str(exc)) or type(exc).__name__}"
+
+    async def _next(self) -> tuple[T] | None:
+        """The next update (in a 1-tuple: an update may be None), or None when a reconnect was asked."""
+        self._call = asyncio.ensure_future(self._watch())
+        try:
+            async with asyncio.timeout(self._opts.idle_timeout_s):
+                return (await self._call,)
+        except asyncio.CancelledError:
+            if self._reconnect_reason is not None and self._call.cancelled():
+                current = asyncio.current_task()
+                if current is None or not current.cancelling():
+                    return None
+            raise
+        finally:
+            self._call = None

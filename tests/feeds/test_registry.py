@@ -1,0 +1,50 @@
+"""One registry entry per exchange with a live feed, keyed by the exchange id string; the wiring builds
+adapters through it and nowhere else."""
+
+from __future__ import annotations
+
+import aiohttp
+
+from liqwatch.clock import SystemClock
+from liqwatch.feeds.account_config import FeedAccount, Secret
+from liqwatch.feeds.binance import BinanceAdapter
+from liqwatch.feeds.from_config import build_adapter
+from liqwatch.feeds.hyperliquid import HyperliquidAdapter
+from liqwatch.feeds.registry import FEEDS, feed_entry
+from liqwatch.model import AccountSpec, Exchange
+from liqwatch.monitor import Monitor
+from liqwatch.risk.binance import BinanceRisk
+from liqwatch.risk.hyperliquid import HyperliquidRisk
+from liqwatch.store import MonitorStore
+
+
+def test_one_entry_per_live_exchange_keyed_by_its_id() -> None:
+    assert set(FEEDS) == {"binance", "hyperliquid"}
+    binance, hyperliquid = feed_entry("binance"), feed_entry("hyperliquid")
+    assert binance is not None and binance.adapter is BinanceAdapter
+    assert isinstance(binance.risk(None), BinanceRisk)
+    assert hyperliquid is not None and hyperliquid.adapter is HyperliquidAdapter
+    assert isinstance(hyperliquid.risk(0.0004), HyperliquidRisk)
+    assert binance.endpoints == ("https://fapi.binance.com", "wss://fstream.binance.com")
+    # Risk math only, or an id no one knows (ccxt ids are open-ended): no live feed.
+    assert feed_entry("bybit") is None and feed_entry("kraken") is None
+
+
+async def test_build_adapter_goes_through_the_registry() -> None:
+    store = MonitorStore(SystemClock())
+    store.add_account(AccountSpec("bn", Exchange.BINANCE), BinanceRisk())
+    store.add_account(AccountSpec("by", Exchange.BYBIT), BinanceRisk())
+    async with aiohttp.ClientSession() as session:
+        bn = FeedAccount("bn", Exchange.BINANCE, "http://127.0.0.1:1", "ws://127.0.0.1:1",
+                         api_key=Secret("k"), api_secret=Secret("s"))
+        assert isinstance(build_adapter(bn, store, session, SystemClock()), BinanceAdapter)
+        by = FeedAccount("by", Exchange.BYBIT, "http://127.0.0.1:1", "ws://127.0.0.1:1")
+        assert build_adapter(by, store, session, SystemClock()) is None
+
+
+async def test_an_exchange_without_an_entry_is_disabled_with_the_reason() -> None:
+    account = FeedAccount("by", Exchange.BYBIT, "http://127.0.0.1:1", "ws://127.0.0.1:1")
+    async with Monitor([account]) as monitor:
+        assert monitor.adapters == []
+        view = monitor.store.snapshot().account("by")
+        assert view.disabled_reason is not None and "no live feed yet" in view.disabled_reason
