@@ -54,5 +54,5 @@ async def test_a_funding_interval_changed_mid_run_is_picked_up() -> None:
         assert await env.monitor.wait_live(15)
         await eventually(lambda: store.funding_interval(Exchange.BINANCE, SOL) == 4.0, 15, "SOL at 4 h")
         answer["body"] = _info({"SOLUSDT": 1})  # Binance moved SOL to hourly funding
-        # FAST reconciles every second: ten reconciliations, and still 4 h.
-        await eventually(lambda: store.funding_interval(Exchange.BINANCE, SOL) == 1.0, 10, "SOL at 1 h")
+        # FAST reconciles every second: five reconciliations, and still 4 h.
+        await eventually(lambda: store.funding_interval(Exchange.BINANCE, SOL) == 1.0, 5, "SOL at 1 h")
