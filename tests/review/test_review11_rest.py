@@ -159,3 +159,16 @@ async def test_okx_rate_limit_sent_with_http_429_waits_okx_window_not_a_minute()
         await answer({"code": "50011", "msg": "Rate limit reached. Please refer to API documentation.",
                       "data": []}, OKX_ERRORS, status=429, gate=gate)
     assert info.value.retry_after_s <= 2.0 and gate.remaining() <= 2.0
+
+
+@pytest.mark.xfail(strict=True, reason="review1: retry_after/bounded_wait clamp a negative Retry-After to 0 s "
+                   "instead of taking it as unreadable (the default): a 429 then pauses nothing")
+@pytest.mark.parametrize("value", ["-30", "-1e9"])
+async def test_a_negative_retry_after_on_a_429_is_no_license_to_retry_at_once(value: str) -> None:
+    """Binance: "repeatedly violating rate limits and/or failing to back off after receiving 429s will result
+    in an automated IP ban". A Retry-After below zero says no wait; the 60 s default for a 429 must hold."""
+    gate = RestGate(clock=FakeClock(NOW))
+    with pytest.raises(RateLimited) as info:
+        await answer({"code": -1003, "msg": "Too many requests."}, BINANCE_ERRORS, status=429,
+                     headers={"Retry-After": value}, gate=gate)
+    assert info.value.retry_after_s > 0 and gate.remaining() > 0
