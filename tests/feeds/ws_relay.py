@@ -33,6 +33,8 @@ class Relay:
         self.watch: tuple[str, ...] = ('"clearinghouseState"',)
         self._down: dict[int, tuple[str, web.WebSocketResponse]] = {}
         self.close_codes: list[tuple[str, int | None]] = []  # (path, code) of each liqwatch socket, once closed
+        #: (path, kind, text) of what liqwatch sent, kind "TEXT" or "PING": its subscriptions and its pings.
+        self.sent: list[tuple[str, str, str]] = []
         self._session: aiohttp.ClientSession | None = None
         self._runner: web.AppRunner | None = None
 
@@ -116,10 +118,12 @@ class Relay:
         async def from_liqwatch() -> None:
             async for msg in down:
                 if msg.type is aiohttp.WSMsgType.TEXT:
+                    self.sent.append((path, "TEXT", msg.data))
                     await up.send_str(msg.data)
                 elif msg.type is aiohttp.WSMsgType.BINARY:
                     await up.send_bytes(msg.data)
                 elif msg.type is aiohttp.WSMsgType.PING:
+                    self.sent.append((path, "PING", ""))
                     await up.ping(msg.data)
                 elif msg.type is aiohttp.WSMsgType.PONG:
                     await up.pong(msg.data)
@@ -158,11 +162,12 @@ class RelayEnv:
 
 
 @contextlib.asynccontextmanager
-async def relayed(only: tuple[str, ...], options: FeedOptions = FAST, clock: Clock | None = None
-                  ) -> AsyncIterator[RelayEnv]:
+async def relayed(only: tuple[str, ...], options: FeedOptions = FAST, clock: Clock | None = None,
+                  **emu_kwargs: object) -> AsyncIterator[RelayEnv]:
     """The emulator, a Relay in front of it, and a Monitor on ``only`` of the demo's accounts, all bounded."""
     async with asyncio.timeout(120), contextlib.AsyncExitStack() as stack:
-        emu = EmulatorServer(demo_scenario(), seed=11, speed=1.0, autorun=True, publish_interval=0.1)
+        emu = EmulatorServer(demo_scenario(), seed=11, speed=1.0, autorun=True, publish_interval=0.1,
+                             **emu_kwargs)  # type: ignore[arg-type]
         await stack.enter_async_context(emu)
         relay = await stack.enter_async_context(Relay(emu.port))
         accs = scenario_accounts(emu.scenario, f"http://127.0.0.1:{relay.port}", f"ws://127.0.0.1:{relay.port}")

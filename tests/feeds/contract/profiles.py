@@ -1,0 +1,113 @@
+"""Exchange profiles: what the adapter contract suite needs to know of one exchange to run every scenario on it.
+
+A profile says how to reach the exchange in the emulator (its fault targets and socket kinds), which demo
+account the suite watches, the channels that account has, the REST paths of its snapshot, and how to craft
+its frames. A later adapter (Bybit, OKX, ccxt) joins the suite by adding one profile to ``PROFILES`` (and its
+emulator): every contract test then runs on it too. A scenario only one exchange has lives in a test file
+named for it (``test_binance_only.py``, ...), not here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from liqwatch.emulator.streams import ConnKind
+from tests.feeds.contract import frames
+
+#: (template frame or None, price, exchange time in ms) -> a crafted mark frame.
+MarkFrame = Callable[[str | None, str, int], str]
+#: (template frame or None, BTC long size, exchange time in ms) -> a crafted account/position frame.
+PositionFrame = Callable[[str | None, str, int], str]
+
+
+@dataclass(frozen=True)
+class ExchangeProfile:
+    id: str  # the exchange id (pytest id, ``exchange_of`` of the emulator's REST paths)
+    account: str  # the demo account the suite watches
+    fault_target: str  # the emulator's fault target for every socket of the exchange
+    market_target: str  # ... for the socket carrying the marks
+    market_kind: ConnKind  # its kind, to count its connections at the emulator
+    user_target: str  # the socket carrying the account's own data
+    kinds: tuple[ConnKind, ...]  # every socket one account opens
+    channels: tuple[str, ...]  # the account's channels, as the store lists them
+    market_route: str  # the websocket path of the mark socket (relay injection, endpoint in messages)
+    user_route: str
+    mark_subscription: str  # how the "no data" detail names the mark subscription
+    malformed_kinds: tuple[str, ...]  # the emulator's malformed-frame kinds this exchange's sockets carry
+    symbol: str  # a symbol the account holds long
+    held_size: float  # its size in the demo
+    snapshot_path: str  # a REST path every full account snapshot (resync and reconciliation) calls
+    mark_snapshot_path: str  # the REST path of the marks' snapshot (the mark channel's resync)
+    exchange_accounts: tuple[str, ...]  # every demo account on this exchange
+    mark_frame: MarkFrame
+    position_frame: PositionFrame
+    mark_template: str | None = None  # relay marker of the real frame a crafted mark is built from
+    position_template: str | None = None
+    #: Emulator settings under which the exchange sends no server pings (row 5); None: it never does.
+    no_server_pings: dict[str, Any] | None = None
+    secret: str | None = None  # a secret of the account that must never reach a log
+    #: Is this (kind, text) that liqwatch sent on a socket (as ws_relay.Relay records it) its keepalive ping?
+    is_ping: Callable[[str, str], bool] = lambda kind, _text: kind == "PING"
+    notes: dict[str, str] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.id
+
+
+BINANCE = ExchangeProfile(
+    id="binance",
+    account="binance-main",
+    fault_target="binance",
+    market_target="binance-market",
+    market_kind=ConnKind.BINANCE_MARKET,
+    user_target="binance-user",
+    kinds=(ConnKind.BINANCE_MARKET, ConnKind.BINANCE_USER),
+    channels=("mark", "user"),
+    market_route="/market/stream",
+    user_route="/private/ws",
+    mark_subscription="@markPrice@1s",
+    malformed_kinds=("truncated", "invalid_utf8", "nan", "not_json", "binary"),
+    symbol="BTC/USDT:USDT",
+    held_size=0.5,
+    snapshot_path="/fapi/v2/positionRisk",
+    mark_snapshot_path="/fapi/v1/premiumIndex",
+    exchange_accounts=("binance-main", "binance-degen"),
+    mark_frame=lambda _t, price, e_ms: frames.binance_mark(price, e_ms),
+    position_frame=lambda _t, size, e_ms: frames.binance_position(size, e_ms),
+    no_server_pings={"binance_ping_interval": None},
+    secret="LiqwatchDemoMainSecret",
+)
+
+HYPERLIQUID = ExchangeProfile(
+    id="hyperliquid",
+    account="hl-whale",
+    fault_target="hyperliquid",
+    market_target="hyperliquid",
+    market_kind=ConnKind.HYPERLIQUID,
+    user_target="hyperliquid",
+    kinds=(ConnKind.HYPERLIQUID,),
+    channels=("mark", "account", "funding"),
+    market_route="/ws",
+    user_route="/ws",
+    mark_subscription="activeAssetCtx of",
+    malformed_kinds=("truncated", "nan", "not_json"),
+    symbol="BTC/USDC:USDC",
+    held_size=1.5,
+    snapshot_path="/info",
+    mark_snapshot_path="/info",
+    exchange_accounts=("hl-whale",),
+    mark_frame=lambda t, price, _e: frames.hl_mark(_need(t), price),
+    position_frame=lambda t, size, e_ms: frames.hl_position(_need(t), size, e_ms),
+    mark_template=frames.HL_BTC_CTX,
+    is_ping=lambda kind, text: kind == "TEXT" and '"method":"ping"' in text.replace(" ", ""),
+    position_template=frames.HL_STATE,
+)
+
+PROFILES = (BINANCE, HYPERLIQUID)
+
+
+def _need(template: str | None) -> str:
+    assert template is not None, "this exchange's frames are built from a real one the relay saw"
+    return template
