@@ -50,8 +50,8 @@ def binance_mark(price: str, e_ms: int) -> str:
     return mark_frame("BTCUSDT", price, e_ms)
 
 
-def binance_position(size: str, e_ms: int) -> str:
-    return account_update(e_ms, [leg("BTCUSDT", size, "58500")])
+def binance_position(size: str, e_ms: int, wallet: str | None = None) -> str:
+    return account_update(e_ms, [leg("BTCUSDT", size, "58500")], wallet=wallet)
 
 
 # --- Hyperliquid -------------------------------------------------------------------------------------------
@@ -67,11 +67,15 @@ def hl_mark(template: str, price: str) -> str:
     return orjson.dumps(msg).decode()
 
 
-def hl_position(template: str, size: str, time_ms: int) -> str:
-    """A real clearinghouseState frame with another BTC size and exchange time."""
+def hl_position(template: str, size: str, time_ms: int, account_value: str | None = None) -> str:
+    """A real clearinghouseState frame with another BTC size, exchange time (and account value)."""
     msg: dict[str, Any] = orjson.loads(template)
     state = msg["data"]["clearinghouseState"]
     state["time"] = time_ms
+    if account_value is not None:
+        for summary in ("marginSummary", "crossMarginSummary"):
+            if summary in state:
+                state[summary]["accountValue"] = account_value
     for ap in state["assetPositions"]:
         if ap["position"]["coin"] == "BTC":
             ap["position"]["szi"] = size

@@ -4,6 +4,7 @@ Nothing here reads an adapter's attributes, so the suite holds for any adapter t
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from liqwatch.emulator import EmulatorServer
 from liqwatch.emulator.faults import exchange_of
 from liqwatch.emulator.streams import ConnKind
 from liqwatch.feeds.channel import Channel, ChannelState
+from liqwatch.model import Side
 from liqwatch.runtime import Monitor
 from tests.feeds.contract.profiles import ExchangeProfile
 
@@ -68,8 +70,6 @@ def all_live(monitor: Monitor, *accounts: str) -> bool:
 
 def feed_tasks_of(account: str) -> list[str]:
     """The names of the account's running loops (``account:loop``): a reconnect must not start one twice."""
-    import asyncio
-
     return sorted(t.get_name() for t in asyncio.all_tasks() if t.get_name().startswith(f"{account}:"))
 
 
@@ -114,3 +114,20 @@ def logs() -> Iterator[Logs]:
     finally:
         logger.removeHandler(handler)
         logger.setLevel(old)
+
+
+def size(monitor: Monitor, account: str, symbol: str, side: Side = Side.LONG) -> float | None:
+    """The size of a leg as the snapshot shows it (None: not held)."""
+    view = monitor.store.snapshot().account(account)
+    return next((p.risk.size for p in view.positions if (p.risk.symbol, p.risk.side) == (symbol, side)), None)
+
+
+def mark(monitor: Monitor, account: str, symbol: str) -> float | None:
+    """The mark behind the account's row of ``symbol`` in the snapshot."""
+    view = monitor.store.snapshot().account(account)
+    return next((p.risk.mark_price for p in view.positions if p.risk.symbol == symbol), None)
+
+
+def wallet(monitor: Monitor, account: str) -> float | None:
+    risk = monitor.store.snapshot().account(account).risk
+    return None if risk is None else risk.wallet_balance

@@ -18,8 +18,8 @@ from tests.feeds.contract import frames
 
 #: (template frame or None, price, exchange time in ms) -> a crafted mark frame.
 MarkFrame = Callable[[str | None, str, int], str]
-#: (template frame or None, BTC long size, exchange time in ms) -> a crafted account/position frame.
-PositionFrame = Callable[[str | None, str, int], str]
+#: (template frame or None, BTC long size, exchange time in ms, wallet or None) -> a crafted account frame.
+PositionFrame = Callable[[str | None, str, int, str | None], str]
 
 
 @dataclass(frozen=True)
@@ -41,8 +41,12 @@ class ExchangeProfile:
     snapshot_path: str  # a REST path every full account snapshot (resync and reconciliation) calls
     mark_snapshot_path: str  # the REST path of the marks' snapshot (the mark channel's resync)
     exchange_accounts: tuple[str, ...]  # every demo account on this exchange
+    #: The account snapshot's path is called once per reconciliation and by nothing else (so it counts them).
+    snapshot_path_counts: bool
     mark_frame: MarkFrame
     position_frame: PositionFrame
+    marks_carry_time: bool = True  # a mark frame has an exchange time (Hyperliquid's contexts do not)
+    mark_marker: str = ""  # a text only the real mark frames carry (to swallow them at the relay)
     mark_template: str | None = None  # relay marker of the real frame a crafted mark is built from
     position_template: str | None = None
     #: Emulator settings under which the exchange sends no server pings (row 5); None: it never does.
@@ -68,14 +72,16 @@ BINANCE = ExchangeProfile(
     market_route="/market/stream",
     user_route="/private/ws",
     mark_subscription="@markPrice@1s",
+    mark_marker="markPriceUpdate",
     malformed_kinds=("truncated", "invalid_utf8", "nan", "not_json", "binary"),
     symbol="BTC/USDT:USDT",
     held_size=0.5,
     snapshot_path="/fapi/v2/positionRisk",
     mark_snapshot_path="/fapi/v1/premiumIndex",
     exchange_accounts=("binance-main", "binance-degen"),
+    snapshot_path_counts=True,
     mark_frame=lambda _t, price, e_ms: frames.binance_mark(price, e_ms),
-    position_frame=lambda _t, size, e_ms: frames.binance_position(size, e_ms),
+    position_frame=lambda _t, size, e_ms, wallet: frames.binance_position(size, e_ms, wallet),
     no_server_pings={"binance_ping_interval": None},
     secret="LiqwatchDemoMainSecret",
 )
@@ -92,14 +98,17 @@ HYPERLIQUID = ExchangeProfile(
     market_route="/ws",
     user_route="/ws",
     mark_subscription="activeAssetCtx of",
+    mark_marker='"activeAssetCtx"',
+    marks_carry_time=False,
     malformed_kinds=("truncated", "nan", "not_json"),
     symbol="BTC/USDC:USDC",
     held_size=1.5,
     snapshot_path="/info",
     mark_snapshot_path="/info",
     exchange_accounts=("hl-whale",),
+    snapshot_path_counts=False,  # every info request is a POST /info
     mark_frame=lambda t, price, _e: frames.hl_mark(_need(t), price),
-    position_frame=lambda t, size, e_ms: frames.hl_position(_need(t), size, e_ms),
+    position_frame=lambda t, size, e_ms, wallet: frames.hl_position(_need(t), size, e_ms, wallet),
     mark_template=frames.HL_BTC_CTX,
     is_ping=lambda kind, text: kind == "TEXT" and '"method":"ping"' in text.replace(" ", ""),
     position_template=frames.HL_STATE,
