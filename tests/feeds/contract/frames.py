@@ -54,6 +54,19 @@ def binance_position(size: str, e_ms: int, wallet: str | None = None) -> str:
     return account_update(e_ms, [leg("BTCUSDT", size, "58500")], wallet=wallet)
 
 
+def binance_wallet(e_ms: int, wallet: str) -> str:
+    """A user-stream deposit: the wallet as the exchange says, at exchange time ``e_ms``."""
+    return orjson.dumps({"e": "ACCOUNT_UPDATE", "E": e_ms, "T": e_ms, "a": {
+        "m": "DEPOSIT", "B": [{"a": "USDT", "wb": wallet, "cw": wallet, "bc": "0"}], "P": []}}).decode()
+
+
+def binance_mark_time(msg: Any) -> int | None:
+    data = msg.get("data", msg) if isinstance(msg, dict) else None
+    if isinstance(data, dict) and data.get("e") == "markPriceUpdate" and data.get("s") == "BTCUSDT":
+        return int(data["E"])
+    return None
+
+
 # --- Hyperliquid -------------------------------------------------------------------------------------------
 
 HL_STATE = '"clearinghouseState"'
@@ -82,3 +95,9 @@ def hl_position(template: str, size: str, time_ms: int, account_value: str | Non
     return orjson.dumps(msg).decode()
 #: The relay marker of a real BTC activeAssetCtx frame (the emulator, as Hyperliquid, writes compact JSON).
 HL_BTC_CTX = '{"channel":"activeAssetCtx","data":{"coin":"BTC"'
+
+
+def hl_state_time(msg: Any) -> int | None:
+    if isinstance(msg, dict) and msg.get("channel") == "clearinghouseState":
+        return int(msg["data"]["clearinghouseState"]["time"])
+    return None

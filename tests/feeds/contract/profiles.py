@@ -16,6 +16,8 @@ from typing import Any
 from liqwatch.emulator.streams import ConnKind
 from tests.feeds.contract import frames
 
+#: A decoded frame -> its exchange time in ms if it is one of the frames a renewal must hand on once, else None.
+Stamp = Callable[[Any], int | None]
 #: (template frame or None, price, exchange time in ms) -> a crafted mark frame.
 MarkFrame = Callable[[str | None, str, int], str]
 #: (template frame or None, BTC long size, exchange time in ms, wallet or None) -> a crafted account frame.
@@ -47,10 +49,15 @@ class ExchangeProfile:
     position_frame: PositionFrame
     marks_carry_time: bool = True  # a mark frame has an exchange time (Hyperliquid's contexts do not)
     mark_marker: str = ""  # a text only the real mark frames carry (to swallow them at the relay)
+    renewal_stamp: Stamp | None = None  # the time-stamped frames of the market socket (renewal hands on once)
+    #: A user-stream frame setting the wallet at an exchange time (ms), where the stream carries the wallet.
+    wallet_frame: Callable[[int, str], str] | None = None
     mark_template: str | None = None  # relay marker of the real frame a crafted mark is built from
     position_template: str | None = None
     #: Emulator settings under which the exchange sends no server pings (row 5); None: it never does.
     no_server_pings: dict[str, Any] | None = None
+    #: How long a REST pause met at start may still be shown once the channels are LIVE (0: not at all).
+    pause_shown_after_live_s: float = 0.0
     secret: str | None = None  # a secret of the account that must never reach a log
     #: Is this (kind, text) that liqwatch sent on a socket (as ws_relay.Relay records it) its keepalive ping?
     is_ping: Callable[[str, str], bool] = lambda kind, _text: kind == "PING"
@@ -83,6 +90,8 @@ BINANCE = ExchangeProfile(
     mark_frame=lambda _t, price, e_ms: frames.binance_mark(price, e_ms),
     position_frame=lambda _t, size, e_ms, wallet: frames.binance_position(size, e_ms, wallet),
     no_server_pings={"binance_ping_interval": None},
+    renewal_stamp=frames.binance_mark_time,
+    wallet_frame=frames.binance_wallet,
     secret="LiqwatchDemoMainSecret",
 )
 
@@ -100,6 +109,8 @@ HYPERLIQUID = ExchangeProfile(
     mark_subscription="activeAssetCtx of",
     mark_marker='"activeAssetCtx"',
     marks_carry_time=False,
+    # Measured: its socket's snapshot makes it LIVE before the next REST answer clears the pause.
+    pause_shown_after_live_s=2.0,
     malformed_kinds=("truncated", "nan", "not_json"),
     symbol="BTC/USDC:USDC",
     held_size=1.5,
@@ -110,6 +121,7 @@ HYPERLIQUID = ExchangeProfile(
     mark_frame=lambda t, price, _e: frames.hl_mark(_need(t), price),
     position_frame=lambda t, size, e_ms, wallet: frames.hl_position(_need(t), size, e_ms, wallet),
     mark_template=frames.HL_BTC_CTX,
+    renewal_stamp=frames.hl_state_time,
     is_ping=lambda kind, text: kind == "TEXT" and '"method":"ping"' in text.replace(" ", ""),
     position_template=frames.HL_STATE,
 )
