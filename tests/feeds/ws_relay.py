@@ -35,6 +35,8 @@ class Relay:
         self.close_codes: list[tuple[str, int | None]] = []  # (path, code) of each liqwatch socket, once closed
         #: (path, kind, text) of what liqwatch sent, kind "TEXT" or "PING": its subscriptions and its pings.
         self.sent: list[tuple[str, str, str]] = []
+        #: (path, request body, status) of each REST call relayed: which question a POST /info asked.
+        self.rest: list[tuple[str, str, int]] = []
         self._session: aiohttp.ClientSession | None = None
         self._runner: web.AppRunner | None = None
 
@@ -82,6 +84,7 @@ class Relay:
         async with self._session.request(request.method, f"http://{self.target}{request.path_qs}",
                                          data=body or None, headers=headers) as r:
             data = await r.read()
+            self.rest.append((request.path, body.decode("utf-8", "replace"), r.status))
             out = {k: v for k, v in r.headers.items() if k.lower() in _PASSED_HEADERS}
             return web.Response(status=r.status, body=data, headers=out)
 

@@ -17,6 +17,7 @@ from liqwatch.feeds.channel import Channel, ChannelState
 from liqwatch.model import Side
 from liqwatch.runtime import Monitor
 from tests.feeds.contract.profiles import ExchangeProfile
+from tests.feeds.ws_relay import Relay
 
 LIVE = ChannelState.LIVE
 
@@ -54,6 +55,22 @@ class Rest:
 
     def mark_snapshots(self, profile: ExchangeProfile) -> int:
         return self.answered(profile.mark_snapshot_path)
+
+
+def reconciliations(relay: Relay, profile: ExchangeProfile) -> int:
+    """Account snapshots answered with success, as the relay saw them (it reads a POST's question too)."""
+    return sum(1 for path, body, status in list(relay.rest)
+               if path == profile.snapshot_path and profile.snapshot_body in body and status == 200)
+
+
+def suspends(log: Logs, account: str) -> int:
+    """Suspends the adapter concluded (and resynced after), as it logs them."""
+    return log.count(f"{account}: resumed after", "suspended", level=logging.WARNING)
+
+
+def clock_checked(log: Logs, account: str) -> bool:
+    """The exchange's clock has been read after a gap: a suspend or a step of the local wall clock concluded."""
+    return suspends(log, account) > 0 or log.count(f"{account}: the wall clock stepped") > 0
 
 
 def channels(monitor: Monitor, account: str) -> list[Channel]:

@@ -43,6 +43,9 @@ class ExchangeProfile:
     snapshot_path: str  # a REST path every full account snapshot (resync and reconciliation) calls
     mark_snapshot_path: str  # the REST path of the marks' snapshot (the mark channel's resync)
     exchange_accounts: tuple[str, ...]  # every demo account on this exchange
+    #: What a REST call of a reconciliation's account snapshot carries in its body ("" : its path says it).
+    snapshot_body: str
+    has_listen_key: bool  # a user stream opened on a listen key (Binance), rotated when it expires
     #: The account snapshot's path is called once per reconciliation and by nothing else (so it counts them).
     snapshot_path_counts: bool
     mark_frame: MarkFrame
@@ -87,6 +90,8 @@ BINANCE = ExchangeProfile(
     mark_snapshot_path="/fapi/v1/premiumIndex",
     exchange_accounts=("binance-main", "binance-degen"),
     snapshot_path_counts=True,
+    snapshot_body="",
+    has_listen_key=True,
     mark_frame=lambda _t, price, e_ms: frames.binance_mark(price, e_ms),
     position_frame=lambda _t, size, e_ms, wallet: frames.binance_position(size, e_ms, wallet),
     no_server_pings={"binance_ping_interval": None},
@@ -118,6 +123,8 @@ HYPERLIQUID = ExchangeProfile(
     mark_snapshot_path="/info",
     exchange_accounts=("hl-whale",),
     snapshot_path_counts=False,  # every info request is a POST /info
+    snapshot_body="clearinghouseState",
+    has_listen_key=False,
     mark_frame=lambda t, price, _e: frames.hl_mark(_need(t), price),
     position_frame=lambda t, size, e_ms, wallet: frames.hl_position(_need(t), size, e_ms, wallet),
     mark_template=frames.HL_BTC_CTX,
