@@ -147,7 +147,8 @@ async def test_a_stream_state_two_reconciliations_disagree_with_is_handed_to_res
         # Two reconciliations (one second apart here) disagree with it: REST's figure wins, before the frame's
         # own time would have let the snapshots through.
         await eventually(lambda: size(env.monitor, profile.account, profile.symbol) == profile.held_size,
-                         2 * FAST.reconcile_interval_s + 1.2, "REST state to replace the stream's after two reconciliations")
+                         2 * FAST.reconcile_interval_s + 1.2,
+                         "REST state to replace the stream's after two reconciliations")
         if profile.snapshot_path_counts:
             assert rest.snapshots(profile) <= 3
         assert any("disagreed with two REST reconciliations" in i for i in store.snapshot().incidents)

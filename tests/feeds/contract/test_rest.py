@@ -15,7 +15,7 @@ from liqwatch.alerts.thresholds import ThresholdMap
 from liqwatch.demo import scenario_accounts
 from liqwatch.emulator import EmulatorServer
 from liqwatch.feeds.account_config import FeedAccount
-from liqwatch.feeds.channel import ChannelState
+from liqwatch.feeds.channel import Channel, ChannelKind, ChannelState
 from liqwatch.report import snapshot_json, snapshot_text
 from tests.feeds.contract.observe import LIVE, Rest, all_live, connects
 from tests.feeds.contract.profiles import PROFILES, ExchangeProfile
@@ -173,3 +173,21 @@ async def test_15_5xx_during_a_snapshot_keeps_syncing_until_a_full_snapshot(prof
         await eventually(settled, 15, "LIVE after the snapshot finally succeeds")
         assert ChannelState.SYNCING in seen or ChannelState.RECONNECTING in seen
         assert any("resync failed" in d and "HTTP 500" in d for d in details), details
+
+
+def test_a_maintenance_channel_is_not_made_live_by_its_socket_only_by_a_resync() -> None:
+    """The channel's own rule behind row 18 (every exchange's): no socket data makes it LIVE, a resync does."""
+    ch = Channel("acc", "mark", ChannelKind.MARKET, max_age_s=5)
+    ch.subscribed(0.0)
+    ch.synced(0.5)
+    ch.data(1.0)
+    assert ch.state is LIVE
+    ch.maintenance("exchange under maintenance (HTTP 503)")
+    for t in (2.0, 3.0, 60.0):
+        ch.data(t)  # the socket keeps sending: not trusted meanwhile
+        ch.reconciled(t)
+        assert ch.check(t) == MAINT and not ch.status(t).live
+    ch.resyncing("REST resync")
+    assert ch.state is ChannelState.SYNCING
+    ch.synced(61.0)
+    assert ch.state is LIVE
