@@ -10,6 +10,8 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+import pytest
+
 from liqwatch.emulator import EmulatorServer
 from liqwatch.emulator.faults import exchange_of
 from liqwatch.emulator.streams import ConnKind
@@ -148,3 +150,17 @@ def mark(monitor: Monitor, account: str, symbol: str) -> float | None:
 def wallet(monitor: Monitor, account: str) -> float | None:
     risk = monitor.store.snapshot().account(account).risk
     return None if risk is None else risk.wallet_balance
+
+
+def down_reasons(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, str]]:
+    """(account, channel, detail) each time a channel is set RECONNECTING: why its socket went down, as the
+    channel tells the trader (a detail the next state replaces at once, so a poll could miss it)."""
+    seen: list[tuple[str, str, str]] = []
+    original = Channel.reconnecting
+
+    def reconnecting(self: Channel, detail: str = "") -> None:
+        seen.append((self.account, self.name, detail))
+        original(self, detail)
+
+    monkeypatch.setattr(Channel, "reconnecting", reconnecting)
+    return seen

@@ -17,7 +17,18 @@ from liqwatch.emulator.streams import ConnKind
 from liqwatch.feeds.channel import ChannelState
 from liqwatch.model import Side
 from tests.feeds.contract.frames import account_update, holds, leg, mark_frame, now_ms
-from tests.feeds.contract.observe import LIVE, Logs, Rest, all_live, channel, connects, feed_tasks_of, size, wallet
+from tests.feeds.contract.observe import (
+    LIVE,
+    Logs,
+    Rest,
+    all_live,
+    channel,
+    connects,
+    down_reasons,
+    feed_tasks_of,
+    size,
+    wallet,
+)
 from tests.feeds.contract.profiles import BINANCE
 from tests.feeds.harness import FAST, eventually, running
 from tests.feeds.ws_relay import relayed
@@ -27,24 +38,13 @@ ACC = BINANCE.account
 BTC = BINANCE.symbol
 USER, MARKET = ConnKind.BINANCE_USER, ConnKind.BINANCE_MARKET
 ROTATED = f"{ACC}: listen key rotated"
+#: Reconciliations twice as often as FAST's, for the test that waits for rows to age past three of them.
+QUICK = replace(FAST, reconcile_interval_s=0.5)
 
 
 def key_of(emu) -> str | None:  # type: ignore[no-untyped-def]
     lk = emu.listen_keys.active(ACC)
     return None if lk is None else str(lk.key)
-
-
-async def details_until(env, ch_name: str, predicate, limit_s: float, what: str) -> set[str]:  # type: ignore[no-untyped-def]
-    """Every detail the channel showed while waiting for ``predicate`` (the reasons a socket went down)."""
-    ch = channel(env.monitor, ACC, ch_name)
-    seen: set[str] = set()
-
-    def watch() -> bool:
-        seen.add(ch.detail)
-        return bool(predicate())
-
-    await eventually(watch, limit_s, what)
-    return seen
 
 
 async def test_16_listen_key_expired_rotates_once(log: Logs) -> None:
@@ -94,20 +94,22 @@ async def test_06_server_closes_for_our_suppressed_pong_and_we_reconnect(monkeyp
     # Binance pings every 3 min and closes after 10 min without a pong; here 0.2 s and 1 s.
     async with running(only=MAIN, binance_ping_interval=0.2, binance_pong_timeout=1.0) as env:
         assert await env.monitor.wait_live(15)
+        reasons = down_reasons(monkeypatch)
         loops, n = feed_tasks_of(ACC), connects(env.emu, MARKET)
         mark = channel(env.monitor, ACC, "mark")
+
+        pong = aiohttp.ClientWebSocketResponse.pong
 
         async def no_pong(self: aiohttp.ClientWebSocketResponse, message: bytes = b"") -> None:
             return None  # our pong write is blocked
 
-        await holds(lambda: connects(env.emu, MARKET) == n and mark.state is LIVE, 0.5,
+        await holds(lambda: connects(env.emu, MARKET) == n and not reasons, 0.5,
                     "the server keeps a socket that answers its pings")
         monkeypatch.setattr(aiohttp.ClientWebSocketResponse, "pong", no_pong)
-        seen = await details_until(env, "mark", lambda: mark.state is not LIVE, 5,
-                                   "the server to close the socket that stopped answering its pings")
-        seen |= await details_until(env, "mark", lambda: connects(env.emu, MARKET) > n, 5, "a reconnect")
-        monkeypatch.undo()
-        assert any("closed by server (code 1008)" in d for d in seen), seen
+        await eventually(lambda: any("closed by server (code 1008)" in d for _, c, d in reasons if c == "mark"), 5,
+                         "the server to close the socket that stopped answering its pings")
+        monkeypatch.setattr(aiohttp.ClientWebSocketResponse, "pong", pong)
+        await eventually(lambda: connects(env.emu, MARKET) > n, 5, "a reconnect")
         await eventually(lambda: mark.state is LIVE, 10, "LIVE again")
         assert env.monitor.store.snapshot().account(ACC).disabled_reason is None  # a close, not a fatal error
         assert feed_tasks_of(ACC) == loops
@@ -165,9 +167,11 @@ async def test_19_a_burst_of_10k_frames_is_absorbed_on_one_connection(log: Logs)
         assert sent_in < 60
 
 
-async def test_19_a_5_mb_frame_closes_with_1009_and_the_monitor_reconnects(log: Logs) -> None:
+async def test_19_a_5_mb_frame_closes_with_1009_and_the_monitor_reconnects(log: Logs,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     async with relayed(MAIN) as env:
         assert await env.monitor.wait_live(15)
+        reasons = down_reasons(monkeypatch)
         n, malformed = connects(env.emu, MARKET), log.malformed(ACC)
         mark = channel(env.monitor, ACC, "mark")
         huge = '{"stream":"btcusdt@markPrice@1s","data":{"e":"markPriceUpdate","pad":"' + "x" * (5 << 20) + '"}}'
@@ -175,11 +179,13 @@ async def test_19_a_5_mb_frame_closes_with_1009_and_the_monitor_reconnects(log: 
         # liqwatch stops reading at the frame's header and drops the socket: the relay's send may fail midway.
         with contextlib.suppress(ConnectionError):
             assert await env.relay.inject("/market/stream", huge) == 1
-        seen = await details_until(env, "mark", lambda: ("/market/stream", 1009) in env.relay.close_codes, 5,
-                                   "liqwatch to close its socket with 1009 (message too big)")
-        seen |= await details_until(env, "mark", lambda: connects(env.emu, MARKET) > n, 5, "a reconnect")
+        await eventually(lambda: ("/market/stream", 1009) in env.relay.close_codes, 5,
+                         "liqwatch to close its socket with 1009 (message too big)")
+        await eventually(lambda: connects(env.emu, MARKET) > n, 5, "a reconnect")
         await eventually(lambda: mark.state is LIVE, 10, "LIVE again")
-        assert any("socket error (close code 1009)" in d and "exceeds limit" in d for d in seen), seen
+        mark_reasons = [d for _, c, d in reasons if c == "mark"]
+        assert mark_reasons and "socket error (close code 1009)" in mark_reasons[0], mark_reasons
+        assert "exceeds limit" in mark_reasons[0]
         assert log.malformed(ACC) == malformed  # never read into memory as a frame, so never parsed
         assert env.monitor.store.snapshot().account(ACC).disabled_reason is None
 
@@ -253,13 +259,13 @@ async def test_rows_age_with_their_account_data_while_the_user_channel_resyncs()
     """Binance only: its user stream carries no liquidation price nor confirmation of the account, so while the
     user channel cannot resync (REST failing) the rows age, though the marks on their own socket stay young.
     (Hyperliquid's one socket carries the whole account state: nothing to age there.)"""
-    async with running(only=MAIN) as env:
+    async with running(only=MAIN, options=QUICK) as env:
         assert await env.monitor.wait_live(15)
         store = env.monitor.store
         before = store.snapshot().account(ACC)
         assert before.positions and all(p.exchange_liq_fresh for p in before.positions)
         assert all(p.exchange_liq_age_s is not None and p.exchange_liq_age_s < 2.5 for p in before.positions)
-        env.emu.faults.rest_error(500, exchange="binance", seconds=8)
+        env.emu.faults.rest_error(500, exchange="binance", seconds=4)
         await env.emu.faults.drop("binance-user")
         user, mark = channel(env.monitor, ACC, "user"), channel(env.monitor, ACC, "mark")
         await eventually(lambda: user.state is not LIVE, 2, "the user channel not LIVE")
@@ -267,8 +273,8 @@ async def test_rows_age_with_their_account_data_while_the_user_channel_resyncs()
         def aged() -> bool:
             a = store.snapshot().account(ACC)
             return mark.state is LIVE and all(
-                not p.fresh and p.age_s is not None and p.age_s > 3 * FAST.reconcile_interval_s
-                and not p.exchange_liq_fresh and (p.exchange_liq_age_s or 0) > 3 * FAST.reconcile_interval_s
+                not p.fresh and p.age_s is not None and p.age_s > 3 * QUICK.reconcile_interval_s
+                and not p.exchange_liq_fresh and (p.exchange_liq_age_s or 0) > 3 * QUICK.reconcile_interval_s
                 for p in a.positions)
 
         # The marks stay live and young; the rows' ages are those of the unconfirmed account data.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 from liqwatch.alerts.model import AlertEvent, AlertLevel, AlertRule, EventKind
@@ -38,6 +39,8 @@ from tests.feeds.harness import FAST, eventually, running
 from tests.feeds.ws_relay import RelayEnv, relayed
 
 HOUR = 3600.0
+#: Reconciliations twice as often as FAST's: the jump tests count them, and watch three of them go by.
+QUICK = replace(FAST, reconcile_interval_s=0.5)
 # A row's age is its oldest data's: the mark (1 s pushes) or the account as last confirmed (1 s reconciliation).
 YOUNG_S = 2.5
 
@@ -63,7 +66,7 @@ async def stays_healthy(env: RelayEnv, account: str, seconds: float) -> None:
 
 async def reconciled(env: RelayEnv, profile: ExchangeProfile, n: int) -> None:
     start = reconciliations(env.relay, profile)
-    await eventually(lambda: reconciliations(env.relay, profile) >= start + n, 10 * FAST.reconcile_interval_s + 5,
+    await eventually(lambda: reconciliations(env.relay, profile) >= start + n, 10 * QUICK.reconcile_interval_s + 5,
                      f"{n} reconciliations")
 
 
@@ -77,29 +80,29 @@ async def stream_still_applies(env: RelayEnv, profile: ExchangeProfile) -> None:
 
 async def test_an_hour_forward_for_a_few_seconds_then_back(profile: ExchangeProfile) -> None:
     clock = OffsetClock()
-    async with relayed((profile.account,), clock=clock) as env:
+    async with relayed((profile.account,), options=QUICK, clock=clock) as env:
         assert await env.monitor.wait_live(15)
         clock.jump_wall(HOUR)
         await reconciled(env, profile, 2)  # snapshots and marks taken while the local clock is an hour ahead
         clock.jump_wall(-HOUR)
         await reconciled(env, profile, 1)  # the offset re-measured
-        await eventually(lambda: healthy(env, profile.account), 2 * FAST.reconcile_interval_s + 2,
+        await eventually(lambda: healthy(env, profile.account), 2 * QUICK.reconcile_interval_s + 2,
                          "fresh, young data after the jump back")
-        await stays_healthy(env, profile.account, 3.0)
+        await stays_healthy(env, profile.account, 3 * QUICK.reconcile_interval_s)
         await stream_still_applies(env, profile)
 
 
 async def test_an_hour_back(profile: ExchangeProfile) -> None:
     clock = OffsetClock()
-    async with relayed((profile.account,), clock=clock) as env:
+    async with relayed((profile.account,), options=QUICK, clock=clock) as env:
         assert await env.monitor.wait_live(15)
         clock.jump_wall(-HOUR)
         # Until the next reconciliation re-measures the offset, true exchange times look an hour ahead and
         # are refused; after it, everything flows again: never stuck beyond two reconciliation intervals.
         await reconciled(env, profile, 1)
-        await eventually(lambda: healthy(env, profile.account), 2 * FAST.reconcile_interval_s + 2,
+        await eventually(lambda: healthy(env, profile.account), 2 * QUICK.reconcile_interval_s + 2,
                          "fresh, young data after the jump")
-        await stays_healthy(env, profile.account, 3.0)
+        await stays_healthy(env, profile.account, 3 * QUICK.reconcile_interval_s)
         await stream_still_applies(env, profile)
 
 
@@ -220,7 +223,7 @@ async def test_no_channel_reads_live_while_the_exchange_clock_is_checked_after_a
     async with sharing_a_clock(clock, profile.account) as (emu, monitor):
         await watching(emu, monitor, profile)
         channels = list(monitor.store.channels(profile.account))
-        emu.faults.slow(2.0, seconds=6.0)  # every REST answer, the clock check's too, 2 s late
+        emu.faults.slow(1.0, seconds=3.0)  # every REST answer, the clock check's too, 1 s late
         clock.jump_wall(HOUR)
         await eventually(lambda: any("checking after a 3600 s gap" in c.detail for c in channels), 5, "the gap noticed")
         assert suspends(log, profile.account) == 0  # the check is still under way...
@@ -238,7 +241,7 @@ async def test_after_a_step_of_the_wall_clock_the_channels_set_aside_are_live_ag
         await watching(env.emu, env.monitor, profile)
         before = [connects(env.emu, k) for k in profile.kinds]
         channels = list(env.monitor.store.channels(profile.account))
-        env.emu.faults.slow(1.0, seconds=3.0)  # the clock check's REST round trip, 1 s: a window to look in
+        env.emu.faults.slow(0.5, seconds=2.0)  # the clock check's REST round trip, 0.5 s: a window to look in
         clock.jump_wall(HOUR)
         await eventually(lambda: any("checking after a 3600 s gap" in c.detail for c in channels), 5, "the gap noticed")
         assert not all_live(env.monitor, profile.account)  # set aside while the exchange's clock is read

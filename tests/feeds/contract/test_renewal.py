@@ -22,8 +22,8 @@ from tests.feeds.contract.observe import LIVE, Logs, all_live, channel, connects
 from tests.feeds.contract.profiles import BINANCE, ExchangeProfile, Stamp
 from tests.feeds.harness import FAST, eventually, running
 
-LIFETIME_S = 3.0  # the emulator's cut, as Binance's 24 h
-OPTS = replace(FAST, max_connection_age_s=2.0, renew_stagger_s=0.5, renew_overlap_s=0.4)
+LIFETIME_S = 2.0  # the emulator's cut, as Binance's 24 h
+OPTS = replace(FAST, max_connection_age_s=1.3, renew_stagger_s=0.35, renew_overlap_s=0.3)
 RENEWED = "socket renewed make-before-break"
 
 
