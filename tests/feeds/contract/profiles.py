@@ -10,7 +10,7 @@ named for it (``test_binance_only.py``, ...), not here.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from liqwatch.emulator.streams import ConnKind
@@ -64,7 +64,6 @@ class ExchangeProfile:
     secret: str | None = None  # a secret of the account that must never reach a log
     #: Is this (kind, text) that liqwatch sent on a socket (as ws_relay.Relay records it) its keepalive ping?
     is_ping: Callable[[str, str], bool] = lambda kind, _text: kind == "PING"
-    notes: dict[str, str] = field(default_factory=dict)
 
     def __str__(self) -> str:
         return self.id
