@@ -20,11 +20,11 @@ import aiohttp
 import orjson
 from aiohttp import web
 
-from liqwatch.demo import scenario_accounts
+from liqwatch.demo_environment import scenario_accounts
 from liqwatch.emulator import EmulatorServer, demo_scenario
 from liqwatch.feeds.options import FeedOptions
 from liqwatch.feeds.stream import StreamRunner
-from liqwatch.runtime import Monitor
+from liqwatch.monitor import Monitor
 
 
 async def record_frames(emu: EmulatorServer, count: int) -> list[str]:

@@ -28,7 +28,7 @@ from textual.widgets import DataTable
 
 from liqwatch.clock import SystemClock
 from liqwatch.config.settings import UiSettings
-from liqwatch.feeds.channel import Channel, ChannelKind
+from liqwatch.feed_channel import Channel, ChannelKind
 from liqwatch.model import AccountSpec, AccountState, Exchange, MarginMode, MarkTick, Position, Side, Stamp
 from liqwatch.risk.registry import risk_rules
 from liqwatch.store import MonitorStore

@@ -5,8 +5,8 @@ compressed by making the emulator push a round every millisecond instead of ever
 
 - The emulator runs the demo scenario in a child process (``--serve-emulator``), so that what is measured is the
   monitor's process alone (its RSS, fds and asyncio tasks), as a user runs it against an exchange.
-- The monitor is the demo's: the same accounts (``liqwatch.demo.scenario_accounts``) and adapters
-  (``liqwatch.runtime.Monitor``), with the alerts and the record (``AlertRuntime`` on a temporary database)
+- The monitor is the demo's: the same accounts (``liqwatch.demo_environment.scenario_accounts``) and adapters
+  (``liqwatch.monitor.Monitor``), with the alerts and the record (``AlertRuntime`` on a temporary database)
   fed a ``store.snapshot()`` once a second, as the App and ``check --watch`` do.
 - Faults come from the emulator's own controls (``/_emulator/faults``): market, user and Hyperliquid sockets
   dropped (close frame or TCP reset) and listen keys expired, spread over the run. Reconnects are counted from
@@ -41,15 +41,15 @@ from typing import Any
 import aiohttp
 
 from benchmarks.soak_report import Report, Sample, table
-from liqwatch.alerts.runtime import AlertRuntime
-from liqwatch.alerts.thresholds import ThresholdMap
+from liqwatch.alert_runtime import AlertRuntime
 from liqwatch.config import Settings
-from liqwatch.demo import DEMO_SEED, scenario_accounts
+from liqwatch.config.thresholds import ThresholdMap
+from liqwatch.demo_environment import DEMO_SEED, scenario_accounts
 from liqwatch.emulator import EmulatorServer, demo_scenario
-from liqwatch.feeds.channel import ChannelState
+from liqwatch.feed_channel import ChannelState
 from liqwatch.feeds.options import FeedOptions
 from liqwatch.feeds.stream import StreamRunner
-from liqwatch.runtime import Monitor
+from liqwatch.monitor import Monitor
 
 WARMUP_FRACTION = 0.10
 SAMPLE_EVERY_FRACTION = 0.05

@@ -14,9 +14,9 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from liqwatch.alerts.levels import Ladder, falling, rising
-from liqwatch.alerts.model import AlertLevel, AlertRule, max_level
+from liqwatch.alert_levels import AlertLevel, AlertRule, max_level
 from liqwatch.config.alerts import AlertThresholds
+from liqwatch.level_ladders import Ladder, falling, rising
 from liqwatch.model import MarginMode, UnevaluatedPosition
 from liqwatch.risk.evaluate import AccountRisk, PositionRisk
 from liqwatch.status import Status

@@ -36,9 +36,10 @@ def wallets_agree(stream: float, rest: float) -> bool:
     return math.isclose(stream, rest, rel_tol=1e-7, abs_tol=1e-3)
 
 
-def describe(account: str, subject: Subject) -> str:
+def describe(subject: Subject) -> str:
+    """The note (about the account named ``Reconciliation.account``) that REST replaced the stream's state."""
     what = "the wallet" if isinstance(subject, str) else f"{subject[0]} {subject[1].value}"
-    return (f"{account}: {what}: the stream's state disagreed with two REST reconciliations in a row; "
+    return (f"{what}: the stream's state disagreed with two REST reconciliations in a row; "
             "replaced by the exchange's REST state")
 
 
@@ -46,7 +47,7 @@ class Reconciliation:
     """One full state against what the stream said: which version of each subject stands. ``last_times``:
     each position's last applied (exchange) time; ``disagreed_before``: the subjects the previous REST
     reconciliation disagreed about. After it, ``disagreed`` is this one's and ``replaced`` the subjects
-    whose stream version lost to REST (each reported with ``report``)."""
+    whose stream version lost to REST (each reported with ``report``, as a note about the account)."""
 
     def __init__(self, account: str, rest: bool, as_of: datetime | None, last_times: Mapping[Key, datetime],
                  disagreed_before: set[Subject], held: Mapping[Key, Held], new: Mapping[Key, Held],
@@ -64,7 +65,7 @@ class Reconciliation:
         self.disagreed.add(subject)
         if subject not in self.before:
             return True
-        self.report(describe(self.account, subject))
+        self.report(describe(subject))
         self.replaced.add(subject)
         return False
 

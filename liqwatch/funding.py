@@ -10,7 +10,23 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime, timedelta
 
-from liqwatch.model import FundingPayment, Side
+from liqwatch.model import Exchange, ExchangeId, FundingPayment, Side
+
+#: Each exchange's default funding interval, in hours: the one source of it. A symbol's own interval, where
+#: the exchange says it (Binance fundingInfo lists the adjusted symbols, e.g. 4 h), is the store's and wins.
+DEFAULT_INTERVAL_HOURS: dict[ExchangeId, float] = {
+    Exchange.BINANCE: 8.0,  # 00/08/16 UTC; some symbols 4 h or 1 h (fundingInfo)
+    Exchange.BYBIT: 8.0,  # per symbol (4 h and 1 h exist)
+    Exchange.OKX: 8.0,  # 1 h, 2 h and 4 h exist
+    Exchange.HYPERLIQUID: 1.0,  # hourly (the 8-hour rate / 8)
+}
+#: For an exchange id not modelled (a ccxt one): the most common interval.
+COMMON_INTERVAL_HOURS = 8.0
+
+
+def default_interval_hours(exchange: ExchangeId) -> float:
+    """The exchange's default funding interval (hours), for a symbol whose own is not known."""
+    return DEFAULT_INTERVAL_HOURS.get(str(exchange), COMMON_INTERVAL_HOURS)
 
 
 def funding_cashflow(side: Side, size: float, price: float, rate: float) -> float:

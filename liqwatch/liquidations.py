@@ -62,7 +62,7 @@ class LiquidatedPosition:
         )
 
     def describe(self) -> str:
-        """The incident line (after ``"<account>: "``); ``alerts.risk_events`` parses its first words."""
+        """The text of its risk event (``liqwatch.risk_events``, for display: nothing parses it)."""
         what = "partially liquidated" if self.partial else "LIQUIDATED"
         size = f"size {self.size_taken:g}" + (f" of {self.size_before:g}" if self.size_before else "")
         price = f" at {self.price:g}" if self.price is not None else ""

@@ -12,9 +12,14 @@ from enum import StrEnum
 
 from liqwatch.tiers import TierTable
 
+#: An exchange's id, open-ended: ours for the exchanges liqwatch models natively (the members of ``Exchange``,
+#: each its own string), or any other (``"ccxt"`` for the generic ccxt adapter, whose ccxt id rides beside).
+#: Compare ids with ``==``, never ``is``: an id read from a config or a database is a plain string.
+ExchangeId = str
+
 
 class Exchange(StrEnum):
-    """Our exchange names (not ccxt ids)."""
+    """The exchanges liqwatch models natively (risk rules, symbols): the known ``ExchangeId`` values."""
 
     BINANCE = "binance"
     BYBIT = "bybit"
@@ -132,7 +137,9 @@ class MarketState:
     oracle_price: float | None = None
     funding_rate: float | None = None
     next_funding_time: datetime | None = None
-    funding_interval_hours: float = 8.0
+    #: The symbol's funding interval: its own where the exchange says it, else its exchange's default
+    #: (liqwatch.funding.default_interval_hours); None only for a state built outside the store.
+    funding_interval_hours: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +147,7 @@ class AccountSpec:
     """What identifies a monitored account; no secrets here."""
 
     name: str
-    exchange: Exchange
+    exchange: ExchangeId
     position_mode: PositionMode = PositionMode.ONE_WAY
     taker_fee_rate: float | None = None
 
@@ -163,7 +170,7 @@ class FundingPayment:
 class MarkTick:
     """A mark-price update for one symbol of one exchange."""
 
-    exchange: Exchange
+    exchange: ExchangeId
     symbol: str
     mark_price: float
     stamp: Stamp

@@ -11,13 +11,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from liqwatch import danger
-from liqwatch.alerts.model import AlertLevel, AlertRule
-from liqwatch.feeds.channel import ChannelKind, ChannelState, ChannelStatus
-from liqwatch.feeds.pause import RestPause
+from liqwatch.alert_levels import AlertLevel, AlertRule
+from liqwatch.feed_channel import ChannelKind, ChannelState, ChannelStatus
 from liqwatch.funding import funding_cashflow
 from liqwatch.liquidations import LiquidatedPosition
-from liqwatch.model import Exchange, FundingPayment, MarginMode, UnevaluatedPosition
+from liqwatch.model import Exchange, ExchangeId, FundingPayment, MarginMode, UnevaluatedPosition
+from liqwatch.rest_pause import RestPause
 from liqwatch.risk.evaluate import AccountRisk, PositionRisk
+from liqwatch.risk_events import LoggedEvent, events_since
 from liqwatch.status import Status, worst
 from liqwatch.store_state import _Account
 
@@ -43,12 +44,14 @@ class PositionView:
     #: Why its figures are incomplete though its data is live (a cross position beside one not evaluated: the
     #: other's margin and PnL are missing from the cross equity); ``fresh`` is then False.
     incomplete: str | None = None
+    #: The symbol's funding interval (hours): its own where the exchange says it, else the exchange's default.
+    funding_interval_hours: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class AccountView:
     name: str
-    exchange: Exchange
+    exchange: ExchangeId
     risk: AccountRisk | None
     positions: tuple[PositionView, ...]
     feeds: tuple[ChannelStatus, ...]
@@ -87,7 +90,10 @@ class MonitorSnapshot:
     accounts: tuple[AccountView, ...]
     feeds: tuple[ChannelStatus, ...]
     status: Status
-    incidents: tuple[str, ...] = ()
+    #: The store's event log as it stands (typed risk events and feed notes, oldest first) and how many events
+    #: it was ever given: what a reader remembering that count has not seen is ``events_since(count)``.
+    events: tuple[LoggedEvent, ...] = ()
+    events_total: int = 0
     #: Every settled payment the store holds, as the exchanges booked them: (account, payment). The same
     #: tuple from one snapshot to the next until a payment arrives, so a reader can tell "nothing new" cheaply.
     funding_payments: tuple[tuple[str, FundingPayment], ...] = ()
@@ -96,6 +102,14 @@ class MonitorSnapshot:
     loop_lag_s: float | None = None
     #: The store's monotonic clock when ``time`` was read: how evaluation tells a step of the wall clock.
     monotonic: float | None = None
+
+    @property
+    def incidents(self) -> tuple[str, ...]:
+        """The event log's lines, for display."""
+        return tuple(e.line for e in self.events)
+
+    def events_since(self, seen: int) -> tuple[LoggedEvent, ...]:
+        return events_since(self.events, self.events_total, seen)
 
     def account(self, name: str) -> AccountView:
         for a in self.accounts:
@@ -126,7 +140,8 @@ def snapshot(store: MonitorStore) -> MonitorSnapshot:
         accounts=tuple(views),
         feeds=tuple(all_feeds),
         status=worst([v.status for v in views]),
-        incidents=tuple(store.incidents),
+        events=store.events.items(),
+        events_total=store.events.total,
         funding_payments=store._funding_payments(),
         loop_lag_s=lag.lag_in_effect(now_mono) if lag is not None else None,
         monotonic=now_mono,
@@ -206,7 +221,7 @@ def _account_view(store: MonitorStore, acc: _Account, now_mono: float) -> Accoun
         age = now_mono - m.receive_mono if m is not None else None
         rate = m.state.funding_rate if m is not None else None
         price = pr.mark_price
-        if acc.spec.exchange is Exchange.HYPERLIQUID and m is not None and m.state.oracle_price is not None:
+        if acc.spec.exchange == Exchange.HYPERLIQUID and m is not None and m.state.oracle_price is not None:
             price = m.state.oracle_price  # Hyperliquid funds on the oracle price
         next_pay = funding_cashflow(pr.side, pr.size, price, rate) if rate is not None else None
         opened = acc.opened_at.get((pr.symbol, pr.side))
@@ -227,7 +242,7 @@ def _account_view(store: MonitorStore, acc: _Account, now_mono: float) -> Accoun
                          m.state.next_funding_time if m is not None else None, next_pay, paid, st,
                          exchange_liq_age_s=liq_age,
                          exchange_liq_fresh=live and liq_age is not None and liq_age <= liq_limit,
-                         incomplete=why)
+                         incomplete=why, funding_interval_hours=store.funding_interval(acc.spec.exchange, pr.symbol))
         )
     # One level (liqwatch.danger), and an unacknowledged liquidation or exchange event holds the account.
     level = worst([assessment.status, *(danger.status_of(v) for v in kept.values()),
@@ -242,14 +257,14 @@ def _account_view(store: MonitorStore, acc: _Account, now_mono: float) -> Accoun
                        feeds_live=live, exchange_events=events)
 
 
-def _mark_is_fresh(store: MonitorStore, exchange: Exchange, symbol: str, now_mono: float) -> bool:
+def _mark_is_fresh(store: MonitorStore, exchange: ExchangeId, symbol: str, now_mono: float) -> bool:
     """The symbol's own mark is recent: the account's channels may be live while it is not (a position
     that appeared on the user stream before its symbol was subscribed)."""
     m = store._markets.get((exchange, symbol))
     return m is not None and now_mono - m.receive_mono <= store.market_max_age_s
 
 
-def _with_mark(store: MonitorStore, exchange: Exchange, u: UnevaluatedPosition) -> UnevaluatedPosition:
+def _with_mark(store: MonitorStore, exchange: ExchangeId, u: UnevaluatedPosition) -> UnevaluatedPosition:
     mark = store._mark_for(exchange, u.symbol)
     return u if mark is None or mark == u.mark_price else replace(u, mark_price=mark)
 

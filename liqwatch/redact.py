@@ -19,7 +19,9 @@ _PATTERNS = (
     re.compile(r"(\"listenKey\"\s*:\s*\")[^\"]+", re.IGNORECASE),
     # A user-data stream URL carries the listen key as its path (Binance: wss://host/ws/<listenKey>).
     re.compile(r"(/ws/)[A-Za-z0-9]{60,}"),
-    re.compile(r"(X-MBX-APIKEY['\"]?\s*[:=]\s*['\"]?)[^'\"\s,}]+", re.IGNORECASE),
+    # The key, signature and passphrase headers of Binance, Bybit v5 and OKX v5, wherever a header dict is shown.
+    re.compile(r"((?:X-MBX-APIKEY|X-BAPI-API-KEY|X-BAPI-SIGN|OK-ACCESS-KEY|OK-ACCESS-SIGN|OK-ACCESS-PASSPHRASE)"
+               r"['\"]?\s*[:=]\s*['\"]?)[^'\"\s,}]+", re.IGNORECASE),
 )
 
 _lock = threading.Lock()

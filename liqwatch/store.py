@@ -8,24 +8,24 @@ out-of-order frame never moves state backwards.
 from __future__ import annotations
 
 import math
-from collections import deque
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from liqwatch import read_model
 from liqwatch.account_book import AccountBook
-from liqwatch.alerts.thresholds import ThresholdMap
 from liqwatch.clock import Clock
+from liqwatch.config.thresholds import ThresholdMap
 from liqwatch.disagreement import WALLET, Held, Reconciliation, wallets_agree
-from liqwatch.feeds.channel import Channel, ChannelState
+from liqwatch.feed_channel import Channel, ChannelState
+from liqwatch.funding import default_interval_hours
 from liqwatch.funding_ledger import FundingPaid
-from liqwatch.incidents import IncidentKind, incident
 from liqwatch.loop_lag import LoopLag
 from liqwatch.model import (
     AccountSpec,
     AccountState,
     BalanceUpdate,
-    Exchange,
+    ExchangeId,
     FundingPayment,
     MarketState,
     MarkTick,
@@ -38,6 +38,7 @@ from liqwatch.read_model import AccountView, MonitorSnapshot, PositionView, _ran
 from liqwatch.risk.base import ExchangeRisk
 from liqwatch.risk.evaluate import total_margin_balance
 from liqwatch.risk.volatility import MinuteVolatility
+from liqwatch.risk_events import EventLog, RiskEvent, RiskEventKind
 from liqwatch.store_conditions import ConditionsMixin
 from liqwatch.store_liquidations import LiquidationsMixin
 from liqwatch.store_state import (
@@ -82,15 +83,21 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin):
         self.thresholds = thresholds or ThresholdMap()  # each account's own, as its alerts use them
         self._vol_window = vol_window_minutes
         self._accounts: dict[str, _Account] = {}
-        self._markets: dict[tuple[Exchange, str], _Market] = {}
+        self._markets: dict[tuple[ExchangeId, str], _Market] = {}
         # Per market, apart from _Market: candles may seed a market's volatility before its first mark.
-        self._vols: dict[tuple[Exchange, str], MinuteVolatility] = {}
-        self._vol_claims: set[tuple[Exchange, str]] = set()
+        self._vols: dict[tuple[ExchangeId, str], MinuteVolatility] = {}
+        self._vol_claims: set[tuple[ExchangeId, str]] = set()
+        self._funding_intervals: dict[tuple[ExchangeId, str], float] = {}  # each symbol's own, where told
         self.version = 0
         self.loop_lag: LoopLag | None = None  # the event loop's stall detector (liqwatch.loop_lag), if run
         self.ignored_stale_events = 0
-        self.incidents: deque[str] = deque(maxlen=200)
+        self.events = EventLog()  # typed risk events and feed notes, bounded (``report``)
         self._funding_export: tuple[tuple[str, FundingPayment], ...] | None = None
+
+    @property
+    def incidents(self) -> tuple[str, ...]:
+        """The event log's lines, for display (``"<account>: <what happened>"``)."""
+        return tuple(e.line for e in self.events.items())
 
     # --- set-up ----------------------------------------------------------------------------------------
     def add_account(self, spec: AccountSpec, rules: ExchangeRisk) -> None:
@@ -178,7 +185,7 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin):
         acc.book.upsert(pos, self._mark_for(acc.spec.exchange, pos.symbol))
         return True
 
-    def _mark_for(self, exchange: Exchange, symbol: str) -> float | None:
+    def _mark_for(self, exchange: ExchangeId, symbol: str) -> float | None:
         m = self._markets.get((exchange, symbol))
         return m.state.mark_price if m is not None else None
 
@@ -200,7 +207,7 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin):
             next_funding_time=tick.next_funding_time
             if tick.next_funding_time is not None
             else (prev.next_funding_time if prev else None),
-            funding_interval_hours=prev.funding_interval_hours if prev else _default_interval(tick.exchange),
+            funding_interval_hours=self.funding_interval(tick.exchange, tick.symbol),
         )
         if m is None:
             m = _Market(state, tick.stamp.exchange_time, self.clock.monotonic(), self.volatility(key[0], key[1]))
@@ -208,12 +215,12 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin):
         m.state, m.exchange_time, m.receive_mono = state, tick.stamp.exchange_time, self.clock.monotonic()
         m.volatility.update(tick.stamp.exchange_time.timestamp(), tick.mark_price, realign=tick.by_arrival)
         for acc in self._accounts.values():
-            if acc.spec.exchange is tick.exchange:
+            if acc.spec.exchange == tick.exchange:
                 acc.book.on_mark(tick.symbol, tick.mark_price)
         return True
 
     # --- volatility seeded from candles ----------------------------------------------------------------
-    def volatility(self, exchange: Exchange, symbol: str) -> MinuteVolatility:
+    def volatility(self, exchange: ExchangeId, symbol: str) -> MinuteVolatility:
         """The σ estimator of one market (created empty on first use)."""
         key = (exchange, symbol)
         vol = self._vols.get(key)
@@ -221,7 +228,7 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin):
             vol = self._vols[key] = MinuteVolatility(self._vol_window)
         return vol
 
-    def claim_volatility_seed(self, exchange: Exchange, symbol: str) -> bool:
+    def claim_volatility_seed(self, exchange: ExchangeId, symbol: str) -> bool:
         """True for the first caller only: accounts sharing a market fetch its candles once."""
         key = (exchange, symbol)
         if key in self._vol_claims:
@@ -229,13 +236,13 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin):
         self._vol_claims.add(key)
         return True
 
-    def release_volatility_seed(self, exchange: Exchange, symbol: str) -> None:
+    def release_volatility_seed(self, exchange: ExchangeId, symbol: str) -> None:
         """A fetch that failed: another account on the same market may try."""
         self._vol_claims.discard((exchange, symbol))
 
     def seed_volatility(
         self,
-        exchange: Exchange,
+        exchange: ExchangeId,
         symbol: str,
         minute_closes: Sequence[tuple[float, float]],
         hour_closes: Sequence[tuple[float, float]],
@@ -245,12 +252,19 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin):
         self.volatility(exchange, symbol).seed(minute_closes, hour_closes)
         self.version += 1
 
-    def set_funding_interval(self, exchange: Exchange, symbol: str, hours: float) -> None:
+    def funding_interval(self, exchange: ExchangeId, symbol: str) -> float:
+        """Hours: the symbol's own where the exchange said it, else the exchange's default (liqwatch.funding)."""
+        return self._funding_intervals.get((exchange, symbol), default_interval_hours(exchange))
+
+    def set_funding_interval(self, exchange: ExchangeId, symbol: str, hours: float) -> None:
+        """The symbol's own (Binance fundingInfo), kept for a market with no mark yet too. One that gives no
+        schedule (0, negative, NaN) is ignored: the exchange's default stays."""
+        if math.isfinite(hours) and hours > 0:
+            self._funding_intervals[(exchange, symbol)] = hours
         m = self._markets.get((exchange, symbol))
-        if m is not None:
-            s = m.state
-            m.state = MarketState(s.symbol, s.mark_price, s.index_price, s.oracle_price, s.funding_rate,
-                                  s.next_funding_time, hours)
+        if m is not None and m.state.funding_interval_hours != self.funding_interval(exchange, symbol):
+            self.version += 1
+            m.state = replace(m.state, funding_interval_hours=self.funding_interval(exchange, symbol))
 
     def _apply_state(self, acc: _Account, state: AccountState) -> bool:
         """A full state: replaces the positions, except where the stream already said something newer;
@@ -267,15 +281,16 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin):
         held: dict[tuple[str, Side], Held] = {**acc.unevaluated, **{p.key: p for p in acc.book.positions()}}
         new: dict[tuple[str, Side], Held] = {**{u.key: u for u in unevaluated}, **{p.key: p for p in positions}}
         rec = Reconciliation(acc.spec.name, rest, as_of, acc.last_position_time, acc.disagreed, held, new,
-                             self.incidents.append)
+                             lambda text: self.note(acc.spec.name, text))
         for key, old in held.items():
             if key in new or rec.newer_on_stream(key):
                 continue
             # A stream version replaced by REST has its own incident: no close the exchange never made.
             if acc.synced and rest and key not in rec.replaced:
-                self._exchange_event(acc, incident(
-                    acc.spec.name, f"{old.symbol} {old.side.value} closed while the stream was blind (found by REST "
-                    "reconciliation)", IncidentKind.CLOSED_WHILE_BLIND, old.symbol, old.side.value))
+                self.report(RiskEvent(
+                    RiskEventKind.CLOSED_WHILE_BLIND, acc.spec.name, f"{old.symbol} {old.side.value} closed while "
+                    "the stream was blind (found by REST reconciliation)", self.clock.now(),
+                    exchange=acc.spec.exchange, symbol=old.symbol, side=old.side, size=old.size))
                 # The adapter asks the exchange's history why, from when it was last seen (exchange time).
                 acc.liq.closed_while_blind(old.symbol, old.side, old.size, acc.last_position_time.get(key) or as_of)
             _forget(acc, key)
@@ -339,7 +354,7 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin):
             if exchange is acc.spec.exchange and m.exchange_time > limit:
                 m.exchange_time = _EPOCH  # marks are re-sent every second: no incident for them
         if n:
-            self.incidents.append(f"{account}: {n} time(s) ahead of the exchange's clock dropped at reconciliation")
+            self.note(account, f"{n} time(s) ahead of the exchange's clock dropped at reconciliation")
         return n
 
     def all_live(self) -> bool:
@@ -367,7 +382,7 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin):
                                          for p in acc.funding.payments())
         return self._funding_export
 
-    def set_next_funding_time(self, exchange: Exchange, symbol: str, when: datetime) -> None:
+    def set_next_funding_time(self, exchange: ExchangeId, symbol: str, when: datetime) -> None:
         """The exchange's own next settlement time, from a source other than the mark stream (Hyperliquid
         ``predictedFundings``)."""
         m = self._markets.get((exchange, symbol))
@@ -385,6 +400,3 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin):
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-
-def _default_interval(exchange: Exchange) -> float:
-    return 1.0 if exchange is Exchange.HYPERLIQUID else 8.0

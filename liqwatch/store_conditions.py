@@ -4,7 +4,7 @@ where the alerts (ban, clock skew), ``check`` and the screens read them."""
 
 from __future__ import annotations
 
-from liqwatch.feeds.pause import RestPause
+from liqwatch.rest_pause import RestPause
 from liqwatch.store_state import _Account
 
 

@@ -1,32 +1,54 @@
 """The store's liquidations and exchange risk events: kept per account until their alert is acknowledged
 (the account's status holds at their level meanwhile), and the comparison with the last run's positions.
-A mixin of ``MonitorStore``: it works on the store's accounts and incident lines."""
+A mixin of ``MonitorStore``: it works on the store's accounts and its log of typed events."""
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 
-from liqwatch.alerts.model import AlertLevel, max_level
-from liqwatch.alerts.risk_events import event_from_incident
+from liqwatch.alert_levels import AlertLevel, max_level
 from liqwatch.clock import Clock
-from liqwatch.incidents import Incident, IncidentKind, incident
 from liqwatch.liquidations import ClosedSinceLastRun, LiquidatedPosition, PreviousRun
 from liqwatch.model import Side
-from liqwatch.store_state import HELD_EVENTS, _Account, supersedes
+from liqwatch.risk_events import EventLog, FeedNote, LoggedEvent, RiskEvent, RiskEventKind
+from liqwatch.store_state import HELD_EVENTS, HELD_LEVEL, _Account, supersedes
 
 
 class LiquidationsMixin:
     _accounts: dict[str, _Account]
-    incidents: deque[str]
+    events: EventLog
     version: int
     clock: Clock
+    set_clock_offset: Callable[[str, float], None]  # liqwatch.store_conditions
+
+    # --- typed events ----------------------------------------------------------------------------------
+    def report(self, event: LoggedEvent) -> None:
+        """A typed event from a feed (or from the store's own reconciliation), logged: the alerts, the history
+        and the screens read the log. An exchange risk event that holds its account (a margin call, an
+        auto-deleveraging, a close found while blind) keeps the account's status at its alert's level until
+        that is acknowledged. A clock measurement is not logged: it is the account's offset for the
+        clock-skew rule."""
+        if isinstance(event, RiskEvent) and event.kind is RiskEventKind.CLOCK_SKEW:
+            if event.offset_s is not None:
+                self.set_clock_offset(event.account, event.offset_s)
+            return
+        self.events.add(event)
+        acc = self._accounts.get(event.account)
+        if (acc is not None and isinstance(event, RiskEvent) and event.kind in HELD_EVENTS
+                and not any(supersedes(r, event.subject) for r in acc.liquidations.values())):
+            acc.events[event.subject] = max_level(acc.events.get(event.subject), HELD_LEVEL) or HELD_LEVEL
+        self.version += 1
+
+    def note(self, account: str, text: str) -> None:
+        """A note of the store's own about an account's feed (a warning at most)."""
+        acc = self._accounts.get(account)
+        self.report(FeedNote(account, text, self.clock.now(), exchange=acc.spec.exchange if acc else ""))
 
     # --- liquidations ----------------------------------------------------------------------------------
     def record_liquidation(self, liq: LiquidatedPosition, *, announce: bool = True) -> bool:
         """A liquidation the exchange reported (live, or found in its history): kept and listed until
-        ``release_liquidation``; its incident line raises the alert (``announce`` False: restored from an
+        ``release_liquidation``; its logged event raises the alert (``announce`` False: restored from an
         earlier run, whose alert is already open). Later slices of the same leg add up."""
         acc = self._accounts.get(liq.account)
         if acc is None:
@@ -35,8 +57,7 @@ class LiquidationsMixin:
         for subject in [s for s in acc.events if supersedes(liq, s)]:
             del acc.events[subject]
         if announce:
-            self.incidents.append(incident(liq.account, liq.describe(), IncidentKind.LIQUIDATION, liq.symbol,
-                                           liq.side.value))
+            self.report(RiskEvent.liquidation(liq, self.clock.now(), acc.spec.exchange))
         self.version += 1
         return True
 
@@ -50,29 +71,13 @@ class LiquidationsMixin:
 
     def set_account_warnings(self, account: str, warnings: tuple[str, ...]) -> None:
         """Standing warnings about the account's set-up, shown with it for as long as it runs; each new one
-        is also a line in the incident log (a warning alert)."""
+        is also a note in the event log (a warning alert)."""
         acc = self._accounts[account]
         for w in warnings:
             if w not in acc.warnings:
-                self.incidents.append(incident(account, w, IncidentKind.FEED))
+                self.note(account, w)
         acc.warnings = warnings
         self.version += 1
-
-    def report_exchange_event(self, account: str, line: Incident) -> None:
-        """An exchange risk event (a margin call, an auto-deleveraging), as a typed incident line: it raises
-        the alert, and the account's status stays at least at that alert's level until it is acknowledged."""
-        acc = self._accounts.get(account)
-        if acc is None:
-            self.incidents.append(line)
-            return
-        self._exchange_event(acc, line)
-        self.version += 1
-
-    def _exchange_event(self, acc: _Account, line: Incident) -> None:
-        self.incidents.append(line)
-        event = event_from_incident(line, (acc.spec.name,))
-        if event.kind in HELD_EVENTS and not any(supersedes(r, event.subject) for r in acc.liquidations.values()):
-            acc.events[event.subject] = max_level(acc.events.get(event.subject), event.level) or event.level
 
     def hold_exchange_event(self, account: str, subject: str, level: AlertLevel) -> bool:
         """An exchange event's alert restored from the last run, not acknowledged: it holds the status again."""

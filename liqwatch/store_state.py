@@ -8,22 +8,24 @@ from datetime import datetime
 
 from liqwatch import danger
 from liqwatch.account_book import AccountBook
-from liqwatch.alerts.model import AlertLevel, AlertRule
-from liqwatch.alerts.risk_events import RiskEventKind
+from liqwatch.alert_levels import AlertLevel, AlertRule
 from liqwatch.disagreement import Subject
-from liqwatch.feeds.channel import Channel
-from liqwatch.feeds.pause import RestPause
+from liqwatch.feed_channel import Channel
 from liqwatch.funding_ledger import FundingLedger
 from liqwatch.liquidation_book import LiquidationBook
 from liqwatch.liquidations import LiquidatedPosition, liquidation_status
 from liqwatch.model import AccountSpec, MarketState, Side, UnevaluatedPosition
+from liqwatch.rest_pause import RestPause
 from liqwatch.risk.volatility import MinuteVolatility
+from liqwatch.risk_events import RiskEventKind
 from liqwatch.status import Status, worst
 
 #: The reason on each position of an account whose mode is not modelled (the account view says which mode).
 MODE_NOT_MODELLED = "mode not modelled"
 #: Exchange risk events that hold their account's status at their alert's level until it is acknowledged.
 HELD_EVENTS = frozenset({RiskEventKind.MARGIN_CALL, RiskEventKind.CLOSED_WHILE_BLIND, RiskEventKind.AUTO_DELEVERAGE})
+#: The level they hold it at: their alerts' (``liqwatch.alerts.risk_levels``), all three critical.
+HELD_LEVEL = AlertLevel.CRITICAL
 
 
 def supersedes(liq: LiquidatedPosition, subject: str) -> bool:

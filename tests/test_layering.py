@@ -1,4 +1,5 @@
-"""Dependencies point one way: tui -> widgets -> liqwatch. The engine never imports the UI stack."""
+"""Dependencies point one way: tui -> widgets -> liqwatch, and inside the engine from the model up (ENGINE_LAYERS).
+The engine never imports the UI stack; no two engine packages import each other."""
 
 from __future__ import annotations
 
@@ -66,3 +67,252 @@ def test_importing_every_engine_module_loads_no_ui_module() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
+
+
+# --- Layers inside the engine ---------------------------------------------------------------------------------
+# From the bottom; a module may import only from its own layer or below (imports under TYPE_CHECKING and inside
+# functions count too). A name is a module or a package (everything under it); the longest name that matches
+# places a module, so one module can sit below its package.
+# A new top-level module must be placed here: the test fails for a module in no layer.
+EMULATOR = "emulator"
+ENGINE_LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("model", (
+        "liqwatch",  # the package itself: its version
+        "liqwatch.model", "liqwatch.clock", "liqwatch.tiers", "liqwatch.symbols", "liqwatch.funding",
+        "liqwatch.liquidations", "liqwatch.redact", "liqwatch.status", "liqwatch.risk_events",
+        "liqwatch.push_intervals", "liqwatch.feed_channel", "liqwatch.rest_pause", "liqwatch.alert_levels",
+        "liqwatch.level_ladders",
+    )),
+    # config imports only the model; danger (risk) reads the configured thresholds, so config sits below risk.
+    ("config", ("liqwatch.config",)),
+    ("risk", (
+        "liqwatch.risk", "liqwatch.danger", "liqwatch.funding_split", "liqwatch.liquidation_book",
+        "liqwatch.account_book", "liqwatch.scenario",
+    )),
+    # The read model is built from the store's state (store_state) today, so it sits with the store.
+    ("store", (
+        "liqwatch.store", "liqwatch.store_state", "liqwatch.store_conditions", "liqwatch.store_liquidations",
+        "liqwatch.read_model", "liqwatch.disagreement", "liqwatch.funding_ledger", "liqwatch.loop_lag",
+    )),
+    ("storage", ("liqwatch.storage",)),  # SQLite plumbing only: the alert tables are in alerts/
+    ("feeds", ("liqwatch.feeds",)),
+    ("alerts", ("liqwatch.alerts",)),
+    ("app", (
+        "liqwatch.commands", "liqwatch.monitor", "liqwatch.demo_environment", "liqwatch.alert_runtime",
+        "liqwatch.history_recorder", "liqwatch.stop_signal",
+    )),
+    # Beside the engine: imports only the model layer, and only the app layer imports it.
+    (EMULATOR, ("liqwatch.emulator",)),
+)
+
+
+def _module_name(root: Path, path: Path) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imported_modules(path: Path, name: str) -> set[str]:
+    """Every module an import statement in the file names (``from a import b`` names ``a`` and ``a.b``),
+    relative imports resolved, functions and ``TYPE_CHECKING`` blocks included."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    out: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.Import):
+            out.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                module = ".".join(base + ([node.module] if node.module else []))
+            else:
+                module = node.module or ""
+            out.add(module)
+            out.update(f"{module}.{alias.name}" for alias in node.names)
+        elif (
+            isinstance(node, ast.Call)
+            and getattr(node.func, "attr", getattr(node.func, "id", "")) in ("import_module", "__import__")
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
+            out.add(node.args[0].value)
+    return out
+
+
+def _import_graph(root: Path, package: str) -> dict[str, set[str]]:
+    """module -> the modules of ``package`` it imports (a name that is not a module resolves to the module
+    that defines it)."""
+    files = {_module_name(root, p): p for p in sorted((root / package).rglob("*.py"))}
+    graph: dict[str, set[str]] = {}
+    for name, path in files.items():
+        targets = set()
+        for imported in _imported_modules(path, name):
+            while imported and imported not in files:
+                imported = imported.rpartition(".")[0]
+            if imported and imported != name:
+                targets.add(imported)
+        graph[name] = targets
+    return graph
+
+
+def _layer_of(module: str, layers: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[int, str] | None:
+    best: tuple[int, int, str] | None = None
+    for rank, (layer, names) in enumerate(layers):
+        for n in names:
+            # The top-level package names only itself (its ``__init__``), not everything in it.
+            inside = "." in n and module.startswith(n + ".")
+            if (module == n or inside) and (best is None or len(n) > best[0]):
+                best = (len(n), rank, layer)
+    return None if best is None else (best[1], best[2])
+
+
+def _may_import(src: tuple[int, str], dst: tuple[int, str]) -> bool:
+    if src[1] == EMULATOR:
+        return dst[1] in (EMULATOR, "model")
+    if dst[1] == EMULATOR:
+        return src[1] in (EMULATOR, "app")
+    return dst[0] <= src[0]
+
+
+def _layer_violations(graph: dict[str, set[str]], layers: tuple[tuple[str, tuple[str, ...]], ...]) -> list[str]:
+    bad = []
+    for module, targets in sorted(graph.items()):
+        src = _layer_of(module, layers)
+        if src is None:
+            bad.append(f"{module} is in no layer (place it in ENGINE_LAYERS)")
+            continue
+        for target in sorted(targets):
+            dst = _layer_of(target, layers)
+            if dst is not None and not _may_import(src, dst):
+                bad.append(f"{module} ({src[1]}) imports {target} ({dst[1]})")
+    return bad
+
+
+def _unit(module: str, layers: tuple[tuple[str, tuple[str, ...]], ...]) -> str:
+    """What a cycle is counted between: a top-level module or package, or a module placed on its own."""
+    placed = {n for _, names in layers for n in names}
+    parts = module.split(".")
+    for i in range(len(parts), 2, -1):
+        if ".".join(parts[:i]) in placed:
+            return ".".join(parts[:i])
+    return ".".join(parts[:2])
+
+
+def _package_cycles(graph: dict[str, set[str]], layers: tuple[tuple[str, tuple[str, ...]], ...]) -> list[list[str]]:
+    """The strongly connected components (Tarjan, iterative) of more than one unit."""
+    edges: dict[str, set[str]] = {}
+    for module, targets in graph.items():
+        src = _unit(module, layers)
+        edges.setdefault(src, set())
+        for t in targets:
+            if _unit(t, layers) != src:
+                edges[src].add(_unit(t, layers))
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cycles: list[list[str]] = []
+    for start in sorted(edges):
+        if start in index:
+            continue
+        work = [(start, iter(sorted(edges[start])))]
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(edges.get(child, ())))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    cycles.append(sorted(component))
+    return cycles
+
+
+def test_engine_layers_point_down() -> None:
+    assert _layer_violations(_import_graph(ROOT, "liqwatch"), ENGINE_LAYERS) == []
+
+
+# The read model's builder (``read_model.snapshot``) still takes the store it reads (under TYPE_CHECKING): the
+# read-model part of issue 11 splits the snapshot types from their builder. The assertion is exact, so this
+# entry fails the test once the cycle is gone and must then be deleted.
+CYCLES_BEING_REMOVED = [["liqwatch.read_model", "liqwatch.store"]]
+
+
+def test_no_cycle_between_engine_packages() -> None:
+    assert _package_cycles(_import_graph(ROOT, "liqwatch"), ENGINE_LAYERS) == CYCLES_BEING_REMOVED
+
+
+def test_every_placed_name_exists() -> None:
+    """A stale entry (a module moved or removed) would silently place nothing."""
+    modules = set(_import_graph(ROOT, "liqwatch"))
+    missing = [n for _, names in ENGINE_LAYERS for n in names
+               if n not in modules and not any(m.startswith(n + ".") for m in modules)]
+    assert missing == []
+
+
+def _tmp_package(tmp_path: Path, files: dict[str, str]) -> dict[str, set[str]]:
+    for rel, text in files.items():
+        path = tmp_path / "pkg" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return _import_graph(tmp_path, "pkg")
+
+
+_TMP_LAYERS = (("model", ("pkg", "pkg.base")), ("store", ("pkg.store",)), ("feeds", ("pkg.feeds",)),
+               ("app", ("pkg.app",)), (EMULATOR, ("pkg.emu",)))
+
+
+def test_checker_catches_an_upward_import_also_under_type_checking(tmp_path: Path) -> None:
+    graph = _tmp_package(tmp_path, {
+        "__init__.py": "",
+        "base.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg.store import S\n",
+        "store.py": "def f():\n    from .feeds import wire\n",
+        "feeds/__init__.py": "",
+        "feeds/wire.py": "from pkg import base\nfrom pkg.emu import server\n",
+        "emu/__init__.py": "",
+        "emu/server.py": "import pkg.base\nfrom pkg.store import S\n",
+        "app.py": "from pkg.emu import server\nfrom pkg import feeds, store\n",
+        "stray.py": "",
+    })
+    assert _layer_violations(graph, _TMP_LAYERS) == [
+        "pkg.base (model) imports pkg.store (store)",
+        "pkg.emu.server (emulator) imports pkg.store (store)",
+        "pkg.feeds.wire (feeds) imports pkg.emu (emulator)",
+        "pkg.feeds.wire (feeds) imports pkg.emu.server (emulator)",
+        "pkg.store (store) imports pkg.feeds (feeds)",
+        "pkg.store (store) imports pkg.feeds.wire (feeds)",
+        "pkg.stray is in no layer (place it in ENGINE_LAYERS)",
+    ]
+
+
+def test_checker_finds_a_cycle_between_packages(tmp_path: Path) -> None:
+    graph = _tmp_package(tmp_path, {
+        "__init__.py": "",
+        "base.py": "",
+        "store.py": "from pkg.feeds.channel import Channel\nimport pkg.base\n",
+        "feeds/__init__.py": "",
+        "feeds/channel.py": "",
+        "feeds/adapter.py": "from pkg import store\nfrom pkg.feeds import channel\n",
+        "app.py": "import pkg.store\n",
+    })
+    assert _package_cycles(graph, _TMP_LAYERS) == [["pkg.feeds", "pkg.store"]]
+    graph["pkg.store"] = {"pkg.base"}
+    assert _package_cycles(graph, _TMP_LAYERS) == []

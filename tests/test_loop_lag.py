@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from liqwatch.clock import FakeClock
-from liqwatch.feeds.channel import Channel, ChannelKind, ChannelState
+from liqwatch.feed_channel import Channel, ChannelKind, ChannelState
 from liqwatch.loop_lag import LoopLag
 
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Sequence
 
+from liqwatch.alert_runtime import AlertRuntime
 from liqwatch.alerts import engine
 from liqwatch.alerts.liquidation_tracking import liquidation_of
 from liqwatch.alerts.model import Alert, AlertEvent, AlertState, EventKind
-from liqwatch.alerts.runtime import AlertRuntime
-from liqwatch.alerts.thresholds import ThresholdMap
 from liqwatch.clock import Clock, SystemClock
+from liqwatch.config.thresholds import ThresholdMap
 from liqwatch.store import MonitorSnapshot, MonitorStore
 
 HISTORY = 1000

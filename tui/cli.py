@@ -15,7 +15,7 @@ from pathlib import Path
 from liqwatch import __version__
 from liqwatch.commands import COMMAND_MODULES
 from liqwatch.commands.errors import EXIT_USAGE, UserError
-from liqwatch.feeds.recorder import RecordFileError
+from liqwatch.feeds.frame_recorder import RecordFileError
 from liqwatch.redact import install_redaction
 from liqwatch.stop_signal import EXIT_TERMINATED, Terminated
 

@@ -28,8 +28,8 @@ async def open_alerts(settings: Settings, *, demo: bool, terminal: ByteStream | 
                       store: MonitorStore | None = None) -> AsyncIterator[AlertPort]:
     """The database-backed alerts, ringing ``terminal``; in memory (and said so) if the database cannot be
     opened."""
-    from liqwatch.alerts.runtime import AlertRuntime
-    from liqwatch.alerts.thresholds import ThresholdMap
+    from liqwatch.alert_runtime import AlertRuntime
+    from liqwatch.config.thresholds import ThresholdMap
     from tui.alerts_adapter import EngineAlerts, ServiceAlerts
 
     runtime = AlertRuntime(settings, demo=demo, terminal=terminal)
@@ -50,8 +50,8 @@ async def open_alerts(settings: Settings, *, demo: bool, terminal: ByteStream | 
 @contextlib.asynccontextmanager
 async def demo_backend(settings: Settings, speed: float = 1.0, record: Path | None = None,
                        terminal: ByteStream | None = None) -> AsyncIterator[Backend]:
-    from liqwatch.alerts.thresholds import ThresholdMap
-    from liqwatch.demo import demo_environment
+    from liqwatch.config.thresholds import ThresholdMap
+    from liqwatch.demo_environment import demo_environment
 
     thresholds = ThresholdMap.from_settings(settings)  # the same the alerts use
     async with demo_environment(record_path=record, thresholds=thresholds, speed=speed) as (emu, monitor), \
@@ -62,9 +62,9 @@ async def demo_backend(settings: Settings, speed: float = 1.0, record: Path | No
 @contextlib.asynccontextmanager
 async def config_backend(settings: Settings, record: Path | None = None, terminal: ByteStream | None = None
                          ) -> AsyncIterator[Backend]:
-    from liqwatch.alerts.thresholds import ThresholdMap
+    from liqwatch.config.thresholds import ThresholdMap
     from liqwatch.feeds.from_config import feed_accounts, feed_options
-    from liqwatch.runtime import Monitor
+    from liqwatch.monitor import Monitor
 
     accounts, disabled = feed_accounts(settings)
     thresholds = ThresholdMap.from_settings(settings)  # each account's own, as its alerts use them
@@ -98,7 +98,7 @@ def run_demo_app(args: argparse.Namespace) -> int:
     settings = _settings(Path(config) if config else None, quiet=config is None)
     record = Path(args.record) if args.record else None
     if record is not None:
-        from liqwatch.feeds.recorder import check_record_file
+        from liqwatch.feeds.frame_recorder import check_record_file
 
         check_record_file(record)  # a bad --record FILE is a message here, not an error inside the App
     from tui.terminal_out import AppTerminal

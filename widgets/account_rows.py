@@ -3,8 +3,8 @@ position's distance), sortable by any column."""
 
 from __future__ import annotations
 
-from liqwatch.feeds.channel import ChannelState
-from liqwatch.report import equity_differs
+from liqwatch.commands.snapshot_output import equity_differs
+from liqwatch.feed_channel import ChannelState
 from liqwatch.risk.evaluate import AccountRisk
 from liqwatch.store import AccountView, MonitorSnapshot, nearest_distance
 from widgets import fmt
@@ -52,8 +52,9 @@ def freshness(a: AccountView) -> Cell:
 
 
 def equity_cell(r: AccountRisk, dim: str, incomplete: bool = False) -> Cell:
-    """Our equity; with the exchange's own beside it when the two disagree at its snapshot (liqwatch.report),
-    or when ours is ``incomplete`` (a position not evaluated is missing from it)."""
+    """Our equity; with the exchange's own beside it when the two disagree at its snapshot
+    (liqwatch.commands.snapshot_output), or when ours is ``incomplete`` (a position not evaluated is missing
+    from it)."""
     if equity_differs(r) or (incomplete and r.exchange_margin_balance is not None):
         return (f"{fmt.compact(r.margin_balance)}≠{fmt.compact(r.exchange_margin_balance)}", "warning" + dim)
     return (fmt.money(r.margin_balance), dim)
@@ -63,17 +64,17 @@ def account_entry(a: AccountView) -> Entry:
     r = a.risk
     dim = "" if a.fresh else " stale"
     fresh = freshness(a)
-    search = f"{a.name} {a.exchange.value}".lower()
+    search = f"{a.name} {a.exchange}".lower()
     if r is None:
         why = "disabled" if a.disabled_reason else "waiting"
-        exchange = SHORT_EXCHANGE.get(a.exchange.value, a.exchange.value)
+        exchange = SHORT_EXCHANGE.get(a.exchange, a.exchange)
         cells: tuple[Cell, ...] = (status_cell(a.status), (exchange, "stale"), (a.name, "stale"), (why, "stale"),
                                    ("", ""), ("", ""), ("", ""), ("", ""), ("", ""), ("", ""), fresh)
         if a.mode_not_modelled is not None:
             widths = tuple(c.width for c in COLUMNS[3:-1])  # every column between the name and freshness
             message = flow(f"mode not modelled: {a.mode_not_modelled}", widths)
             cells = (*cells[:3], *((m, "stale") for m in message), fresh)
-        return Entry(a.name, cells, (-a.status.rank, a.exchange.value, a.name, None, None, None, None, None, None,
+        return Entry(a.name, cells, (-a.status.rank, a.exchange, a.name, None, None, None, None, None, None,
                                      None, fresh[0]), search)
     risk = worst_risk(a)
     liquidated = worst_liquidated(a) or bool(a.liquidations)  # a liquidation not acknowledged yet
@@ -83,7 +84,7 @@ def account_entry(a: AccountView) -> Entry:
     day = a.funding_today
     cells = (
         status_cell(a.status, liquidated),
-        (SHORT_EXCHANGE.get(a.exchange.value, a.exchange.value), dim),
+        (SHORT_EXCHANGE.get(a.exchange, a.exchange), dim),
         (a.name, "strong" + dim),
         equity_cell(r, dim, bool(a.unevaluated)),
         (fmt.money(r.cross_margin_balance), dim),
@@ -97,7 +98,7 @@ def account_entry(a: AccountView) -> Entry:
     # Danger sorts first in ascending order: status and risk are negated (no risk figure = liquidated).
     danger = -risk if risk is not None else float("-inf")
     dist = float("-inf") if liquidated else nearest
-    sort = (-a.status.rank, a.exchange.value, a.name, r.margin_balance, r.cross_margin_balance, r.margin_ratio, dist,
+    sort = (-a.status.rank, a.exchange, a.name, r.margin_balance, r.cross_margin_balance, r.margin_ratio, dist,
             danger, upnl, day, fresh[0])
     return Entry(a.name, cells, sort, search)
 

@@ -50,7 +50,7 @@ def info_lines(a: AccountView, p: PositionView, tiers: TierTable | None, now: da
     isolated = r.margin_mode is MarginMode.ISOLATED
     gain = "gain" if r.unrealized_pnl >= 0 else "loss"
     return [
-        ((f"{r.symbol} {r.side.value}", "strong"), (f" · {a.name} ({a.exchange.value}) · {r.margin_mode.value}"
+        ((f"{r.symbol} {r.side.value}", "strong"), (f" · {a.name} ({a.exchange}) · {r.margin_mode.value}"
                                                       f" · {fmt.leverage(r.leverage)}  ", "muted"),
          marker, ("  ", ""), freshness),
         (("mark ", "muted"), (fmt.price(r.mark_price), dim), ("  entry ", "muted"), (fmt.price(r.entry_price), "entry"),

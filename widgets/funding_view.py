@@ -4,19 +4,22 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from liqwatch.funding import next_settlement
-from liqwatch.model import Exchange
+from liqwatch.funding import default_interval_hours, next_settlement
+from liqwatch.model import ExchangeId
 from liqwatch.store import PositionView
 
 
-def interval_hours(exchange: Exchange) -> float:
-    # Hyperliquid settles hourly; the others every 8 hours for most symbols.
-    return 1.0 if exchange is Exchange.HYPERLIQUID else 8.0
+def interval_hours(p: PositionView, exchange: ExchangeId) -> float:
+    """The position's symbol's interval as the snapshot carries it, else its exchange's default."""
+    return p.funding_interval_hours if p.funding_interval_hours is not None else default_interval_hours(exchange)
 
 
-def next_time(p: PositionView, exchange: Exchange, now: datetime) -> datetime:
-    return p.next_funding_time if p.next_funding_time is not None else next_settlement(now, interval_hours(exchange))
+def next_time(p: PositionView, exchange: ExchangeId, now: datetime) -> datetime:
+    """The exchange's own next settlement where it says it, else the next boundary of the symbol's interval."""
+    if p.next_funding_time is not None:
+        return p.next_funding_time
+    return next_settlement(now, interval_hours(p, exchange))
 
 
-def seconds_to_next(p: PositionView, exchange: Exchange, now: datetime) -> float:
+def seconds_to_next(p: PositionView, exchange: ExchangeId, now: datetime) -> float:
     return (next_time(p, exchange, now) - now).total_seconds()

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from liqwatch.alerts.model import Alert
-from liqwatch.feeds.channel import ChannelState
-from liqwatch.feeds.pause import PauseKind
+from liqwatch.feed_channel import ChannelState
+from liqwatch.rest_pause import PauseKind
 from liqwatch.store import AccountView, MonitorSnapshot, nearest_distance
 from widgets import fmt
 from widgets.funding_view import seconds_to_next

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from liqwatch.alerts.model import AlertLevel
-from liqwatch.feeds.channel import ChannelState
+from liqwatch.alert_levels import AlertLevel
+from liqwatch.feed_channel import ChannelState
 from liqwatch.status import Status
 
 Cell = tuple[str, str]

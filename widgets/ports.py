@@ -11,7 +11,7 @@ from typing import Protocol, runtime_checkable
 
 from liqwatch.account_book import AccountBook
 from liqwatch.alerts.model import Alert, AlertEvent
-from liqwatch.alerts.thresholds import ThresholdMap
+from liqwatch.config.thresholds import ThresholdMap
 from liqwatch.store import MonitorSnapshot
 
 

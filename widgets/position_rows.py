@@ -94,7 +94,7 @@ def unevaluated_entry(a: AccountView, u: UnevaluatedPosition) -> Entry:
     sort = (a.name, u.symbol, u.side.value, -Status.STALE.rank, float("-inf"), None, u.mark_price, None, None,
             None, None, None, u.size, notional, u.entry_price, None, None, None, u.leverage,
             u.margin_mode.value if u.margin_mode else None, None)
-    search = f"{a.name} {a.exchange.value} {u.symbol} {u.side.value} not evaluated".lower()
+    search = f"{a.name} {a.exchange} {u.symbol} {u.side.value} not evaluated".lower()
     return Entry(position_key(a.name, u), cells, sort, search)
 
 
@@ -172,7 +172,7 @@ def position_entry(a: AccountView, p: PositionView, now: datetime) -> Entry:
     sort = (a.name, r.symbol, r.side.value, danger, dist, r.distance_sigma, r.mark_price, r.liquidation_price, exch,
             r.margin_ratio if isolated else None, r.unrealized_pnl, roe, r.size, r.notional, r.entry_price,
             p.funding_paid_since_open, p.next_funding, to_next, r.leverage, r.margin_mode.value, p.age_s)
-    search = f"{a.name} {a.exchange.value} {r.symbol} {r.side.value} {r.margin_mode.value}".lower()
+    search = f"{a.name} {a.exchange} {r.symbol} {r.side.value} {r.margin_mode.value}".lower()
     return Entry(position_key(a.name, p), cells, sort, search)
 
 
@@ -207,7 +207,7 @@ def liquidated_entry(a: AccountView, r: LiquidatedPosition) -> Entry:
     # Above every open position in the default order: it has already happened.
     sort = (a.name, r.symbol, r.side.value, -Status.CRITICAL.rank - 1.0, float("-inf"), None, r.price, None, None,
             None, pnl, None, r.size_taken, None, None, None, None, None, None, None, None)
-    search = f"{a.name} {a.exchange.value} {r.symbol} {r.side.value} liquidated".lower()
+    search = f"{a.name} {a.exchange} {r.symbol} {r.side.value} liquidated".lower()
     # Three "|" fields like an open position's key (the screen splits it); the side field never matches one.
     return Entry(f"{a.name}|{r.symbol}|{r.side.value} liquidated", cells, sort, search)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from liqwatch import danger
-from liqwatch.alerts.thresholds import ThresholdMap
+from liqwatch.config.thresholds import ThresholdMap
 from liqwatch.model import MarginMode
 from liqwatch.risk.evaluate import AccountRisk, PositionRisk
 from widgets import fmt

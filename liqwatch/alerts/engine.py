@@ -16,22 +16,14 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from types import MappingProxyType
 
+from liqwatch.alert_levels import AlertLevel, AlertRule, max_level
 from liqwatch.alerts import messages, position_activity, wall_steps
-from liqwatch.alerts.model import (
-    Alert,
-    AlertEvent,
-    AlertKey,
-    AlertLevel,
-    AlertRule,
-    AlertState,
-    Cleared,
-    EventKind,
-    max_level,
-)
-from liqwatch.alerts.risk_events import RiskEvent, RiskEventKind, event_from_incident, new_incidents
+from liqwatch.alerts.model import Alert, AlertEvent, AlertKey, AlertState, Cleared, EventKind
+from liqwatch.alerts.risk_levels import level_of
 from liqwatch.alerts.rules import Observation, observe
-from liqwatch.alerts.thresholds import EngineOptions, ThresholdMap
+from liqwatch.config.thresholds import EngineOptions, ThresholdMap
 from liqwatch.liquidations import LiquidatedPosition
+from liqwatch.risk_events import LoggedEvent, RiskEvent, RiskEventKind
 from liqwatch.store import MonitorSnapshot, supersedes
 
 DEFAULT_OPTIONS = EngineOptions()
@@ -55,7 +47,7 @@ class _Builder:
     def state(
         self,
         not_live_since: Mapping[tuple[str, str], datetime] | None = None,
-        incidents_seen: tuple[str, ...] | None = None,
+        events_seen: int | None = None,
     ) -> AlertState:
         return replace(
             self.base,
@@ -64,7 +56,7 @@ class _Builder:
             next_seq=self.seq,
             last_sent=MappingProxyType({k: v for k, v in self.sent.items() if k in self._active_ids()}),
             not_live_since=self.base.not_live_since if not_live_since is None else not_live_since,
-            incidents_seen=self.base.incidents_seen if incidents_seen is None else incidents_seen,
+            events_seen=self.base.events_seen if events_seen is None else events_seen,
         )
 
     def emit(self, kind: EventKind, alert: Alert, notify: bool, note: str | None = None,
@@ -161,20 +153,24 @@ class _Builder:
             notify = cur.announced.is_critical and cur.reopened == 0
         self.emit(EventKind.CLEARED, alert, notify, message, value)
 
-    def risk_event(self, event: RiskEvent, record: LiquidatedPosition | None = None) -> None:
-        """``record``: the store's current record of a liquidation event (all its slices so far), whose
-        figures the alert carries rather than the one slice's."""
-        key = AlertKey(event.account, AlertRule.RISK_EVENT, event.subject)
-        text = record.describe() if record is not None else event.message
-        message = f"{event.account}: {text}" if event.account else text
+    def risk_event(self, event: LoggedEvent, account: str, record: LiquidatedPosition | None = None) -> None:
+        """``account``: the event's, if the snapshot lists it, else "" (an alert of no account); ``record``:
+        the store's current record of a liquidation event (all its slices so far), whose figures the alert
+        carries rather than the one slice's."""
+        level = level_of(event)
+        if level is None:
+            return  # a measurement (clock skew): its rule judges it
+        key = AlertKey(account, AlertRule.RISK_EVENT, event.subject)
+        text = record.describe() if record is not None else event.text
+        message = f"{account}: {text}" if account else (event.line if event.account else text)
         cur = self.active.get(key)
         if cur is not None:
-            if event.level.rank > cur.level.rank:
-                self._escalate(cur, Observation(key, event.level, None, None, message))
+            if level.rank > cur.level.rank:
+                self._escalate(cur, Observation(key, level, None, None, message))
             elif record is not None and message != cur.message:
                 self._update(cur, message, record)
             return  # the same event again while its alert is open: one alert, no spam
-        self._raise(key, event.level, None, None, message)
+        self._raise(key, level, None, None, message)
 
     def _update(self, cur: Alert, message: str, record: LiquidatedPosition) -> None:
         # A further slice: the alert shows the size taken so far (logged); the final slice, which turns a
@@ -242,7 +238,8 @@ def evaluate(
     options: EngineOptions = DEFAULT_OPTIONS,
 ) -> tuple[AlertState, list[AlertEvent]]:
     """The next state and what changed. ``skew_s``: local minus exchange clock per account, when known;
-    ``risk_events``: typed events pushed by feeds since the last call (see ``RiskEventQueue``)."""
+    ``risk_events``: typed events with no store to report to, since the last call (see ``RiskEventQueue``);
+    the store's own are in the snapshot's event log (``MonitorSnapshot.events``)."""
     state = wall_steps.follow(state, snapshot)  # durations keep their length across a wall-clock step
     b = _Builder(state, now, options)
     b.liquidated = {a.name: a.liquidations[-1].describe() for a in snapshot.accounts if a.liquidations}
@@ -260,19 +257,18 @@ def evaluate(
         # An account no longer in the snapshot (removed from the configuration) has nothing left to watch:
         # its stale-feed alert closes too, or it would stay listed forever.
         b.clear(alert, None, messages.gone(key), notify=False)
-    fresh_incidents = new_incidents(state.incidents_seen, snapshot.incidents)
-    names = present
-    for text in fresh_incidents:
-        event = event_from_incident(text, names)
-        b.risk_event(event, _record_of(snapshot, event))
-    for event in risk_events:
-        b.risk_event(event)
+    fresh = snapshot.events_since(state.events_seen)
+    for event in fresh:
+        # An event of an account the snapshot does not list is an alert of no account (its text says whose).
+        b.risk_event(event, event.account if event.account in present else "", _record_of(snapshot, event))
+    for pushed in risk_events:
+        b.risk_event(pushed, pushed.account)
     for acc in snapshot.accounts:
         for liq in acc.liquidations:
             for key, alert in sorted(b.active.items()):
                 if key.account == acc.name and key.rule is AlertRule.RISK_EVENT and supersedes(liq, key.subject):
                     b.clear(alert, None, messages.superseded(key, liq.describe()), notify=False)
-    activity, moves = position_activity.step(state.activity, snapshot, fresh_incidents, now)
+    activity, moves = position_activity.step(state.activity, snapshot, fresh, now)
     for move in moves:
         b.activity(move)
     b.tick()
@@ -280,19 +276,19 @@ def evaluate(
     if any(w.enabled for w in delivery.webhooks):
         b.remind(delivery.resend_critical_s)
     new_state = b.state(
-        not_live_since=MappingProxyType(observed.not_live_since), incidents_seen=snapshot.incidents
+        not_live_since=MappingProxyType(observed.not_live_since), events_seen=snapshot.events_total
     )
     return replace(new_state, activity=activity), b.events
 
 
-def _record_of(snapshot: MonitorSnapshot, event: RiskEvent) -> LiquidatedPosition | None:
+def _record_of(snapshot: MonitorSnapshot, event: LoggedEvent) -> LiquidatedPosition | None:
     """The store's record of a liquidation event, when it still lists it."""
-    if event.kind is not RiskEventKind.LIQUIDATION or event.symbol is None:
+    if not isinstance(event, RiskEvent) or event.kind is not RiskEventKind.LIQUIDATION or event.symbol is None:
         return None
     view = next((a for a in snapshot.accounts if a.name == event.account), None)
     if view is None:
         return None
-    return next((r for r in view.liquidations if r.symbol == event.symbol and r.side.value == event.side), None)
+    return next((r for r in view.liquidations if r.symbol == event.symbol and r.side is event.side), None)
 
 
 def ack(state: AlertState, alert_id: str, now: datetime,

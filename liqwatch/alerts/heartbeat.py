@@ -17,14 +17,15 @@ from types import TracebackType
 
 import aiohttp
 
+from liqwatch.alert_levels import AlertLevel
 from liqwatch.alerts.delivery.from_config import Deliveries, webhook_channel
 from liqwatch.alerts.delivery.notification import Notification
 from liqwatch.alerts.delivery.webhooks import PermanentError, RetryableError, WebhookChannel
-from liqwatch.alerts.model import AlertLevel, EventKind
-from liqwatch.alerts.risk_events import RiskEvent, RiskEventKind, RiskEventQueue
+from liqwatch.alerts.model import EventKind
 from liqwatch.clock import Clock, SystemClock
 from liqwatch.config.alerts import Webhook
 from liqwatch.config.heartbeat import Heartbeat as HeartbeatConfig
+from liqwatch.risk_events import RiskEvent, RiskEventKind, RiskEventQueue
 from liqwatch.storage.db import Database
 from liqwatch.storage.record import Record
 from liqwatch.storage.run_marker import RunMarker, UncleanStop, marker_dir
@@ -200,7 +201,7 @@ def recorded_messages(db: Database, messages: list[str]) -> set[str]:
 
 def unclean_stop_event(stop: UncleanStop) -> RiskEvent:
     """An earlier run that did not stop cleanly, as an alert (a warning; latched until acknowledged)."""
-    return RiskEvent("", RiskEventKind.OTHER, stop.message(), AlertLevel.WARNING, time=stop.seen_at)
+    return RiskEvent(RiskEventKind.OTHER, "", stop.message(), stop.seen_at)  # a warning (alerts.risk_levels)
 
 
 def start_heartbeat(cfg: HeartbeatConfig, deliveries: Deliveries, db_path: Path, environ: Mapping[str, str],

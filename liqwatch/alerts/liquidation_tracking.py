@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 import sqlite3
 
-from liqwatch.alerts.model import Alert, AlertKey, AlertRule
+from liqwatch.alert_levels import AlertRule
+from liqwatch.alerts.model import Alert, AlertKey
 from liqwatch.alerts.service import AlertService
 from liqwatch.model import Side
 from liqwatch.storage import last_run

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from liqwatch.alerts.model import AlertKey, AlertLevel
+from liqwatch.alert_levels import AlertLevel
+from liqwatch.alerts.model import AlertKey
 
 Describe = Callable[[AlertKey, AlertLevel | None, float | None, float | None], str]
 

@@ -1,4 +1,5 @@
-"""The alert vocabulary: levels, rules, keys, the alerts themselves and the events that change them.
+"""The alert vocabulary (its levels and rules are in liqwatch.alert_levels): keys, the alerts themselves and
+the events that change them.
 
 Everything here is immutable; the engine builds new values instead of editing old ones, so a state handed
 to the UI never changes under it.
@@ -13,61 +14,10 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
+from liqwatch.alert_levels import AlertLevel, AlertRule, max_level
+
 if TYPE_CHECKING:
     from liqwatch.alerts.position_activity import ActivityState
-
-
-class AlertLevel(StrEnum):
-    INFO = "info"  # worth knowing, no danger (a position the trader opened or changed); never rings
-    WARNING = "warning"
-    CRITICAL = "critical"
-    LIQUIDATION_IMMINENT = "liquidation_imminent"  # counts as critical wherever "critical" is asked
-
-    @property
-    def rank(self) -> int:
-        return _RANK[self]
-
-    @property
-    def is_critical(self) -> bool:
-        return self.rank >= _RANK[AlertLevel.CRITICAL]
-
-    @classmethod
-    def parse(cls, name: str) -> AlertLevel:
-        return cls(name)
-
-
-# INFO ranks above "no level" (0, ``rank_of(None)``) and below every level of danger.
-_RANK = {AlertLevel.INFO: 1, AlertLevel.WARNING: 2, AlertLevel.CRITICAL: 3, AlertLevel.LIQUIDATION_IMMINENT: 4}
-
-
-def max_level(a: AlertLevel | None, b: AlertLevel | None) -> AlertLevel | None:
-    if a is None:
-        return b
-    if b is None:
-        return a
-    return a if a.rank >= b.rank else b
-
-
-def rank_of(level: AlertLevel | None) -> int:
-    return 0 if level is None else level.rank
-
-
-class AlertRule(StrEnum):
-    RISK = "risk"  # maintenance margin / equity, account or isolated position
-    DISTANCE_PCT = "distance_pct"
-    DISTANCE_SIGMA = "distance_sigma"
-    STALE_FEED = "stale_feed"
-    FUNDING_COST = "funding_cost"
-    CLOCK_SKEW = "clock_skew"
-    RISK_EVENT = "risk_event"  # an exchange's own event (margin call, closed while blind, ...)
-    POSITION_ACTIVITY = "position_activity"  # the trader (or whoever holds the key) opened, changed, closed
-    LOOP_LAG = "loop_lag"  # the monitor's own event loop stalled: what it shows may be old
-    IP_BANNED = "ip_banned"  # the exchange banned this IP (HTTP 418): no REST to it until the ban's end
-
-    @property
-    def latched(self) -> bool:
-        """An event has no value that could fall back: it stays until acknowledged."""
-        return self in (AlertRule.RISK_EVENT, AlertRule.POSITION_ACTIVITY)
 
 
 class EventKind(StrEnum):
@@ -188,8 +138,8 @@ class AlertState:
     active: Mapping[AlertKey, Alert] = field(default_factory=_frozen)
     recent: Mapping[AlertKey, Cleared] = field(default_factory=lambda: MappingProxyType({}))
     not_live_since: Mapping[tuple[str, str], datetime] = field(default_factory=lambda: MappingProxyType({}))
-    incidents_seen: tuple[str, ...] = ()
-    id_prefix: str = "0"  # unique per process run (see storage.alert_rows.next_id_prefix)
+    events_seen: int = 0  # the store's event log count (``MonitorSnapshot.events_total``) last evaluated
+    id_prefix: str = "0"  # unique per process run (see alerts.alert_rows.next_id_prefix)
     next_seq: int = 1
     #: Alert id -> when it was last sent (an event with ``notify``): the period of the webhook reminders.
     last_sent: Mapping[str, datetime] = field(default_factory=lambda: MappingProxyType({}))

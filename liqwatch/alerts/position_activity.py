@@ -2,7 +2,7 @@
 found by comparing each account's positions between snapshots by (symbol, side). A read-only monitor never
 trades, so this is the first sign of a key used by someone else (or a reminder of what one did oneself).
 
-Pure: ``step(state, snapshot, fresh_incidents, now) -> (state, [Activity])``; the engine raises one INFO alert
+Pure: ``step(state, snapshot, fresh_events, now) -> (state, [Activity])``; the engine raises one INFO alert
 per position (``AlertRule.POSITION_ACTIVITY``) from what it returns.
 
 Not reported:
@@ -27,16 +27,16 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from types import MappingProxyType
 
-from liqwatch.incidents import Incident, IncidentKind
 from liqwatch.read_model import AccountView
+from liqwatch.risk_events import LoggedEvent, RiskEvent, RiskEventKind
 from liqwatch.store import MonitorSnapshot
 
 #: A liquidation fill and the account update that took the position off the book can be seconds apart
 #: (``FILL_UPDATE_WINDOW_S`` of the Binance adapter is 5 s); a margin for the feed's own delays on top.
 GRACE_S = 8.0
 SIZE_TOLERANCE = 1e-9  # relative: the same size in another decimal rendering is no resize
-_FORCED = (IncidentKind.LIQUIDATION, IncidentKind.AUTO_DELEVERAGE, IncidentKind.CLOSED_WHILE_BLIND,
-           IncidentKind.CLOSED_SINCE_LAST_RUN, IncidentKind.LIQUIDATION_UNKNOWN)
+_FORCED = (RiskEventKind.LIQUIDATION, RiskEventKind.AUTO_DELEVERAGE, RiskEventKind.CLOSED_WHILE_BLIND,
+           RiskEventKind.CLOSED, RiskEventKind.LIQUIDATION_UNKNOWN)
 
 Key = tuple[str, str]  # (symbol, side)
 
@@ -131,13 +131,13 @@ def compare(before: Seen | None, after: Seen | None, where: str) -> tuple[str | 
 
 
 def _note_forced(forced: dict[tuple[str, str, str], datetime], snapshot: MonitorSnapshot,
-                 fresh_incidents: Sequence[str], now: datetime) -> None:
+                 fresh_events: Sequence[LoggedEvent], now: datetime) -> None:
     for view in snapshot.accounts:
         for liq in view.liquidations:  # listed until acknowledged: still the cause of what it took
             forced[(view.name, liq.symbol, liq.side.value)] = now
-    for text in fresh_incidents:
-        if isinstance(text, Incident) and text.kind in _FORCED and text.symbol:
-            forced[(text.account, text.symbol, text.side or "")] = now
+    for e in fresh_events:
+        if isinstance(e, RiskEvent) and e.kind in _FORCED and e.symbol:
+            forced[(e.account, e.symbol, e.side.value if e.side is not None else "")] = now
     horizon = now - timedelta(seconds=4 * GRACE_S)
     for k in [k for k, t in forced.items() if t < horizon]:
         del forced[k]
@@ -152,12 +152,13 @@ def _was_forced(forced: Mapping[tuple[str, str, str], datetime], a: Activity, si
     return False
 
 
-def step(state: ActivityState | None, snapshot: MonitorSnapshot, fresh_incidents: Sequence[str],
+def step(state: ActivityState | None, snapshot: MonitorSnapshot, fresh_events: Sequence[LoggedEvent],
          now: datetime) -> tuple[ActivityState, list[Activity]]:
-    """``fresh_incidents``: the store's incident lines added since the last snapshot (typed ``Incident``)."""
+    """``fresh_events``: the store's logged events added since the last snapshot (a feed note is never a
+    forced close, whatever its text)."""
     state = state or ActivityState()
     forced = dict(state.forced)
-    _note_forced(forced, snapshot, fresh_incidents, now)
+    _note_forced(forced, snapshot, fresh_events, now)
     out: list[Activity] = []
     pending: list[_Pending] = []
     for p in state.pending:

@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from liqwatch import danger
+from liqwatch.alert_levels import AlertLevel, AlertRule
 from liqwatch.alerts import messages
-from liqwatch.alerts.levels import Ladder, rising
-from liqwatch.alerts.model import AlertKey, AlertLevel, AlertRule, AlertState
-from liqwatch.alerts.thresholds import EngineOptions, ThresholdMap
+from liqwatch.alerts.model import AlertKey, AlertState
 from liqwatch.config.alerts import AlertThresholds
-from liqwatch.feeds.pause import PauseKind
+from liqwatch.config.thresholds import EngineOptions, ThresholdMap
+from liqwatch.level_ladders import Ladder, rising
 from liqwatch.loop_lag import LAG_THRESHOLD_S
+from liqwatch.rest_pause import PauseKind
 from liqwatch.store import AccountView, MonitorSnapshot
 
 _RISKY_RULES = (AlertRule.RISK, AlertRule.DISTANCE_PCT, AlertRule.DISTANCE_SIGMA)
@@ -125,8 +126,10 @@ def _account_rules(out: Observed, state: AlertState, acc: AccountView, t: AlertT
             out.observations.append(Observation(key, None, None, None, "", frozen=True))
 
     if t.funding_cost_per_day is not None:
-        flows = [p.next_funding for p in acc.positions if p.next_funding is not None]
-        cost = -math.fsum(flows) * options.settlements_per_day(acc.exchange) if flows else 0.0
+        # Per position, at its symbol's own interval (a 4 h symbol settles six times a day, not three).
+        flows = [p.next_funding * options.settlements_per_day(acc.exchange, p.funding_interval_hours)
+                 for p in acc.positions if p.next_funding is not None]
+        cost = -math.fsum(flows) if flows else 0.0
         ladder = rising([(AlertLevel.WARNING, t.funding_cost_per_day)])
         _ladder(out, state, AlertKey(acc.name, AlertRule.FUNDING_COST), ladder, cost, messages.funding)
 
@@ -150,11 +153,11 @@ def _bans(out: Observed, snapshot: MonitorSnapshot) -> None:
     """An IP ban raises its own alert at once (not after ``stale_feed_s``), with the ban's end; it clears
     when the ban ends. Whether the account's data is fresh does not matter: the ban is why it is not."""
     for acc in snapshot.accounts:
-        key = AlertKey(acc.name, AlertRule.IP_BANNED, acc.exchange.value)
+        key = AlertKey(acc.name, AlertRule.IP_BANNED, str(acc.exchange))
         pause = acc.rest_pause
         if pause is not None and pause.kind is PauseKind.BANNED:
             out.observations.append(Observation(key, AlertLevel.CRITICAL, None, None,
-                                                messages.banned(key, pause.describe(acc.exchange.value))))
+                                                messages.banned(key, pause.describe(acc.exchange))))
         else:
             out.observations.append(Observation(key, None, None, None, messages.ban_lifted(key)))
 

@@ -17,20 +17,19 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
-from liqwatch.alerts import engine
-from liqwatch.alerts.delivery.channel import DeliveryError, ImmediateChannel
+from liqwatch.alerts import alert_rows, engine
+from liqwatch.alerts.alert_rows import AckRequest
 from liqwatch.alerts.delivery.from_config import Deliveries
+from liqwatch.alerts.delivery.immediate import DeliveryError, ImmediateSender
 from liqwatch.alerts.delivery.late import LateEvent, save_tracking
 from liqwatch.alerts.delivery.notification import Notification
 from liqwatch.alerts.delivery.outbox_sender import OutboxSender
 from liqwatch.alerts.model import Alert, AlertEvent, AlertState, EventKind
-from liqwatch.alerts.risk_events import RiskEventQueue
 from liqwatch.alerts.shared_alerts import SharedAlerts, save_if_active
 from liqwatch.alerts.takeover import merge_earlier
-from liqwatch.alerts.thresholds import EngineOptions, ThresholdMap
 from liqwatch.clock import Clock, SystemClock
-from liqwatch.storage import alert_rows
-from liqwatch.storage.alert_rows import AckRequest
+from liqwatch.config.thresholds import EngineOptions, ThresholdMap
+from liqwatch.risk_events import RiskEventQueue
 from liqwatch.storage.async_db import AsyncDatabase
 from liqwatch.storage.db import StorageError
 from liqwatch.storage.record import Record
@@ -68,7 +67,8 @@ class AlertService:
         self.options = options
         self.ack_poll_s = ack_poll_s
         self.risk_events = RiskEventQueue()
-        """The typed hook: feeds ``push`` a ``RiskEvent``; it is raised on the next ``update``."""
+        """Typed events with no store to report to (the heartbeat's unclean stop) are ``push``-ed here and
+        raised on the next ``update``; the feeds' are in the snapshot's event log."""
         self._state = state or AlertState()
         self._shared = SharedAlerts(self._state.active.values())  # restored: another process may have them too
         self._lock = asyncio.Lock()
@@ -349,7 +349,7 @@ class AlertService:
                 else:
                     await self._deliver_one(channel, n)
 
-    async def _deliver_one(self, channel: ImmediateChannel, n: Notification) -> None:
+    async def _deliver_one(self, channel: ImmediateSender, n: Notification) -> None:
         try:
             sent = await channel.deliver(n)
         except DeliveryError as exc:

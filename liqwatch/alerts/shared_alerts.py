@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from liqwatch.alerts import alert_rows
 from liqwatch.alerts.model import Alert, AlertEvent, EventKind
-from liqwatch.storage import alert_rows
 from liqwatch.storage.db import Database
 
 

@@ -10,7 +10,7 @@ COMMAND_MODULES = (
     "liqwatch.commands.config_cmd",
     "liqwatch.commands.emulator",
     "liqwatch.commands.check",
-    "liqwatch.commands.demo",
+    "liqwatch.commands.demo_cmd",
     "liqwatch.commands.alerts_cmd",
     "liqwatch.commands.history_cmd",
 )

@@ -95,8 +95,8 @@ def run(args: argparse.Namespace) -> int:
         return _act(args)
     from datetime import UTC, datetime, timedelta
 
-    from liqwatch.alerts.report import render_alerts_json, render_alerts_text
-    from liqwatch.storage import alert_rows
+    from liqwatch.alerts import alert_rows
+    from liqwatch.commands.alerts_output import render_alerts_json, render_alerts_text
     from liqwatch.storage.timefmt import parse_duration
 
     try:
@@ -125,9 +125,8 @@ def _act(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime, timedelta
     from types import MappingProxyType
 
-    from liqwatch.alerts import engine
+    from liqwatch.alerts import alert_rows, engine
     from liqwatch.alerts.model import AlertState
-    from liqwatch.storage import alert_rows
     from liqwatch.storage.timefmt import parse_duration
 
     snoozing = args.alerts_action == "snooze"
@@ -179,7 +178,7 @@ def _act(args: argparse.Namespace) -> int:
 
 
 def _save_unless_changed(db: Database, events: Sequence[AlertEvent], now: datetime, alert: Alert) -> None:
-    from liqwatch.storage import alert_rows
+    from liqwatch.alerts import alert_rows
 
     try:
         alert_rows.save_events(db, events, now=now, source="cli", unchanged_since=alert)

@@ -47,8 +47,9 @@ def add_parser(actions: Any) -> None:
 
 
 def test_notification(now: datetime) -> Notification:
+    from liqwatch.alert_levels import AlertLevel
     from liqwatch.alerts.delivery.notification import Notification
-    from liqwatch.alerts.model import AlertLevel, EventKind
+    from liqwatch.alerts.model import EventKind
 
     when = now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
     # Critical, so that it looks (and, on ntfy, rings) as the alerts that matter will.
@@ -62,7 +63,7 @@ async def run_tests(deliveries: Deliveries, n: Notification, webhook: str | None
     out of ``deliveries``, by name, with the reason."""
     import aiohttp
 
-    from liqwatch.alerts.delivery.channel import DeliveryError
+    from liqwatch.alerts.delivery.immediate import DeliveryError
     from liqwatch.alerts.delivery.webhooks import PermanentError, RetryableError
 
     results: list[Result] = []

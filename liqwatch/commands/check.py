@@ -35,7 +35,7 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
 
     from liqwatch.commands.errors import UserError
-    from liqwatch.feeds.recorder import RecordFileError
+    from liqwatch.feeds.frame_recorder import RecordFileError
 
     if args.timeout is not None and args.timeout <= 0:
         raise UserError("--timeout must be > 0", EXIT_STALE)
@@ -67,9 +67,9 @@ async def _run(args: argparse.Namespace) -> int:
     import asyncio
     from pathlib import Path
 
-    from liqwatch.alerts.runtime import AlertRuntime
+    from liqwatch.alert_runtime import AlertRuntime
     from liqwatch.commands.monitor_setup import monitor_from_args
-    from liqwatch.report import snapshot_json, snapshot_text
+    from liqwatch.commands.snapshot_output import snapshot_json, snapshot_text
     from liqwatch.status import Status
 
     def emit(obj: Any, text: str) -> None:

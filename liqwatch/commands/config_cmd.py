@@ -36,9 +36,9 @@ def run(args: argparse.Namespace) -> int:
             raise UserError("give the config file once: PATH or --config, not two different files")
         path = args.config
 
+    from liqwatch.commands.config_output import check_report, render_text
     from liqwatch.config.errors import ConfigError
     from liqwatch.config.loader import load_config
-    from liqwatch.config.report import check_report, render_text
 
     try:
         loaded = load_config(path)

@@ -30,9 +30,10 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime, timedelta
 
+    from liqwatch.alerts import alert_rows
     from liqwatch.commands.alerts_cmd import database_from_args, open_existing
-    from liqwatch.storage import alert_rows, history
-    from liqwatch.storage.history_report import history_json, history_text
+    from liqwatch.commands.history_output import history_json, history_text
+    from liqwatch.storage import history
     from liqwatch.storage.timefmt import parse_duration
 
     try:

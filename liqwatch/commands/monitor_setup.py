@@ -8,7 +8,7 @@ from pathlib import Path
 
 from liqwatch.commands.errors import UserError
 from liqwatch.config.settings import Settings
-from liqwatch.runtime import Monitor
+from liqwatch.monitor import Monitor
 
 
 def user_settings(config: str | None) -> Settings:
@@ -27,12 +27,12 @@ async def monitor_from_args(
 ) -> AsyncIterator[tuple[Monitor, Settings]]:
     """A running monitor and the settings it runs under. The demo watches its own accounts but takes
     thresholds and the data directory from the user's configuration, if there is one."""
-    from liqwatch.alerts.thresholds import ThresholdMap
+    from liqwatch.config.thresholds import ThresholdMap
 
     settings = user_settings(config)
     thresholds = ThresholdMap.from_settings(settings)  # each account's own, as its alerts use them
     if demo:
-        from liqwatch.demo import demo_environment
+        from liqwatch.demo_environment import demo_environment
 
         async with demo_environment(record_path=record, thresholds=thresholds, speed=speed) as (_, monitor):
             yield monitor, settings

@@ -5,7 +5,7 @@ liquidation by bisection (``liquidation``), the wire protocols (``binance_*``, `
 faults (``faults``, ``control``), scenarios (``scenario``, ``demo``) and the assembly (``server``).
 """
 
-from liqwatch.emulator.demo import demo_scenario, describe_accounts
+from liqwatch.emulator.demo_scenario import demo_scenario, describe_accounts
 from liqwatch.emulator.faults import Faults
 from liqwatch.emulator.scenario import Scenario, ScenarioError, load_scenario, scenario_from_toml
 from liqwatch.emulator.server import EmulatorServer

@@ -23,7 +23,7 @@ from liqwatch.emulator.binance_auth import ListenKeys
 from liqwatch.emulator.binance_rest import BinanceRest
 from liqwatch.emulator.binance_ws import BinanceStreams
 from liqwatch.emulator.control import ControlApi
-from liqwatch.emulator.demo import demo_scenario
+from liqwatch.emulator.demo_scenario import demo_scenario
 from liqwatch.emulator.faults import Faults
 from liqwatch.emulator.hyperliquid_info import HyperliquidInfo
 from liqwatch.emulator.hyperliquid_ws import HyperliquidStreams

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from liqwatch.model import Exchange
+from liqwatch.model import Exchange, ExchangeId
 
 
 class Secret:
@@ -31,17 +31,19 @@ class Secret:
 @dataclass(frozen=True, slots=True)
 class FeedAccount:
     name: str
-    exchange: Exchange
+    exchange: ExchangeId
     rest_url: str
     ws_url: str
     api_key: Secret | None = None
     api_secret: Secret | None = None
+    passphrase: Secret | None = None  # OKX's (required there), ccxt's ``password`` (optional)
     address: str | None = None  # Hyperliquid: the account's public address
     symbols: tuple[str, ...] = field(default_factory=tuple)  # extra unified symbols to watch beyond positions
     allow_trading_key: bool = False  # a key that can trade or transfer is accepted (with a standing warning)
+    ccxt_id: str | None = None  # with exchange "ccxt": the ccxt exchange id (e.g. "krakenfutures")
 
 
-DEFAULT_ENDPOINTS: dict[Exchange, tuple[str, str]] = {
+DEFAULT_ENDPOINTS: dict[ExchangeId, tuple[str, str]] = {
     Exchange.BINANCE: ("https://fapi.binance.com", "wss://fstream.binance.com"),
     Exchange.HYPERLIQUID: ("https://api.hyperliquid.xyz", "wss://api.hyperliquid.xyz"),
 }

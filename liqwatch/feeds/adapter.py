@@ -19,24 +19,24 @@ from typing import Any
 import aiohttp
 
 from liqwatch.clock import Clock
+from liqwatch.feed_channel import Channel, ChannelKind, ChannelState
 from liqwatch.feeds.account_config import FeedAccount
 from liqwatch.feeds.adapter_frames import FrameIntake
 from liqwatch.feeds.adapter_last_run import LastRunLookup
 from liqwatch.feeds.adapter_pause import GateWatch
 from liqwatch.feeds.backoff import Backoff
-from liqwatch.feeds.channel import Channel, ChannelKind, ChannelState
 from liqwatch.feeds.coalesce import CoalescingQueue
+from liqwatch.feeds.frame_recorder import FrameRecorder
 from liqwatch.feeds.frame_time import FUTURE_TOLERANCE_S, ServerClock
 from liqwatch.feeds.key_permissions import KeyRefused
 from liqwatch.feeds.options import FeedOptions
-from liqwatch.feeds.pause import RestPause
-from liqwatch.feeds.recorder import FrameRecorder
 from liqwatch.feeds.rest import AuthError, RateLimited, RestError, RestGate
 from liqwatch.feeds.resume import SuspendDetector, resync_after_suspend
 from liqwatch.feeds.stream import StreamRunner
-from liqwatch.incidents import IncidentKind, incident
 from liqwatch.model import AccountState, MarkTick
 from liqwatch.redact import redact
+from liqwatch.rest_pause import RestPause
+from liqwatch.risk_events import FeedNote, RiskEvent, RiskEventKind
 from liqwatch.store import MonitorStore
 
 log = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ class FeedAdapter(FrameIntake, GateWatch, LastRunLookup):
         self._refused: AuthError | None = None
         self._suspend = SuspendDetector(clock)
         self.suspends = 0  # suspends of the process seen (and resynced after)
-        self.gate = RestGate()  # the adapter's own until it takes its endpoint's shared one (``shared_gate``)
+        self.gate = RestGate(clock=clock)  # the adapter's own until it takes its endpoint's shared one
         self.rest_pause: RestPause | None = None  # as published to the store
         self._pause_block = -1
         self.maintenance_resyncs = 0
@@ -158,7 +158,9 @@ class FeedAdapter(FrameIntake, GateWatch, LastRunLookup):
                                       self.server_clock.now() + timedelta(seconds=FUTURE_TOLERANCE_S))
         self.store.apply(state)
         if self.server_clock.measurements:  # the clock-skew alert reads it from the snapshot
-            self.store.set_clock_offset(self.account.name, self.server_clock.offset_s)
+            self.store.report(RiskEvent(RiskEventKind.CLOCK_SKEW, self.account.name, "the exchange's clock measured",
+                                        self.clock.now(), exchange=self.account.exchange,
+                                        offset_s=self.server_clock.offset_s))
 
     def replace_task(self, name: str, coro: Coroutine[Any, Any, None]) -> None:
         """Run ``coro`` as the one task called ``name``: a resync of a socket that has since been replaced
@@ -327,8 +329,8 @@ class FeedAdapter(FrameIntake, GateWatch, LastRunLookup):
         for ch in self.store.channels(self.account.name):
             ch.reconnecting(f"disabled: {reason}")
         told = "" if isinstance(exc, KeyRefused) else "API key refused by the exchange; "
-        self.store.incidents.append(incident(
-            self.account.name, f"{told}the account is no longer watched ({reason})", IncidentKind.FEED))
+        self.store.report(FeedNote(self.account.name, f"{told}the account is no longer watched ({reason})",
+                                   self.clock.now(), exchange=self.account.exchange))
 
     async def _run_once(self) -> None:
         await self._bootstrap_with_retry()

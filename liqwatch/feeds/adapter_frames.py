@@ -17,12 +17,12 @@ from typing import Any, TypeVar
 import orjson
 
 from liqwatch.clock import Clock
+from liqwatch.feed_channel import Channel
 from liqwatch.feeds.account_config import FeedAccount
-from liqwatch.feeds.channel import Channel
 from liqwatch.feeds.coalesce import CoalescingQueue
+from liqwatch.feeds.frame_recorder import FrameRecorder
 from liqwatch.feeds.frame_time import ServerClock
 from liqwatch.feeds.options import FeedOptions
-from liqwatch.feeds.recorder import FrameRecorder
 from liqwatch.feeds.stream import FrameHandler, StreamRunner
 from liqwatch.feeds.wire import implausible_mark
 from liqwatch.model import MarkTick

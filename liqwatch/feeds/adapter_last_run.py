@@ -11,9 +11,9 @@ from liqwatch.feeds.account_config import FeedAccount
 from liqwatch.feeds.frame_time import ServerClock
 from liqwatch.feeds.rest import RestError
 from liqwatch.feeds.wire import WireError
-from liqwatch.incidents import IncidentKind, incident
 from liqwatch.liquidation_book import FAILURES_BEFORE_UNKNOWN
 from liqwatch.liquidations import ClosedSinceLastRun, LiquidatedPosition
+from liqwatch.risk_events import FeedNote, RiskEvent, RiskEventKind
 from liqwatch.store import MonitorStore
 
 
@@ -36,30 +36,33 @@ class LastRunLookup:
                 self.store.closed_lookup_answered(name, c, True)
                 continue  # already seen on the stream (a liquidation just as this run started)
             what = f"{c.symbol} {c.side.value} closed {c.when}"
-            leg = (c.symbol, c.side.value)
             try:
                 liq = await self.liquidation_history(c)
             except (RestError, WireError) as exc:
                 # Asked again with backoff; meanwhile the account is not "ok" (it may have been liquidated).
                 failures = self.store.closed_lookup_answered(name, c, False)
                 if failures == 1:
-                    self.store.incidents.append(incident(
-                        name, f"{what}; the exchange's history could not be read: {exc} (asking again)",
-                        IncidentKind.FEED))
+                    self.store.report(FeedNote(name, f"{what}; the exchange's history could not be read: {exc} (asking "
+                                               "again)", self.clock.now(), exchange=self.account.exchange,
+                                               symbol=c.symbol))
                 elif failures == FAILURES_BEFORE_UNKNOWN:
-                    self.store.incidents.append(incident(
-                        name, f"{what}; liquidation status unknown: the exchange's history could not be read "
-                        f"{failures} times ({exc}); still asking", IncidentKind.LIQUIDATION_UNKNOWN, *leg))
+                    self.store.report(self._about(c, RiskEventKind.LIQUIDATION_UNKNOWN, f"{what}; liquidation status "
+                                                  f"unknown: the exchange's history could not be read {failures} "
+                                                  f"times ({exc}); still asking"))
                 continue
             self.store.closed_lookup_answered(name, c, True)
             why = self.server_clock.implausible(liq.time, self.clock.now(), record=True) if liq is not None else None
             if why is not None:  # a history record's time is judged like every exchange time
                 self.implausible_times += 1
-                self.store.incidents.append(incident(
-                    name, f"{what}; the exchange's history gave an implausible time: {why}",
-                    IncidentKind.LIQUIDATION_UNKNOWN, *leg))
+                self.store.report(self._about(c, RiskEventKind.LIQUIDATION_UNKNOWN, f"{what}; the exchange's history "
+                                              f"gave an implausible time: {why}"))
             elif liq is not None:
                 self.store.record_liquidation(replace(liq, source=c.source))
             else:
-                self.store.incidents.append(incident(name, f"{what} (no liquidation in the exchange's history)",
-                                                     IncidentKind.CLOSED_SINCE_LAST_RUN, *leg))
+                self.store.report(self._about(c, RiskEventKind.CLOSED, f"{what} (no liquidation in the exchange's "
+                                              "history)"))
+
+    def _about(self, closed: ClosedSinceLastRun, kind: RiskEventKind, text: str) -> RiskEvent:
+        """The event of ``kind`` about the position gone, received now."""
+        return RiskEvent(kind, self.account.name, text, self.clock.now(), exchange=self.account.exchange,
+                         symbol=closed.symbol, side=closed.side, size=closed.size)

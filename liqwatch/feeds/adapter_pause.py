@@ -11,12 +11,12 @@ from datetime import timedelta
 from typing import Any
 
 from liqwatch.clock import Clock
+from liqwatch.feed_channel import Channel
 from liqwatch.feeds.account_config import FeedAccount
 from liqwatch.feeds.backoff import Backoff
-from liqwatch.feeds.channel import Channel
 from liqwatch.feeds.options import FeedOptions
-from liqwatch.feeds.pause import PauseKind, RestPause
 from liqwatch.feeds.rest import RestGate
+from liqwatch.rest_pause import PauseKind, RestPause
 from liqwatch.store import MonitorStore
 
 log = logging.getLogger("liqwatch.feeds.adapter")
@@ -40,7 +40,7 @@ class GateWatch:
 
     def shared_gate(self, gates: dict[str, RestGate]) -> RestGate:
         """The REST gate of this account's endpoint, shared by every account on it, with our limits."""
-        gate = gates.setdefault(self.account.rest_url, RestGate())
+        gate = gates.setdefault(self.account.rest_url, RestGate(clock=self.clock))
         gate.max_body_bytes = self.opts.max_body_bytes
         gate.maintenance_retry_s = self.opts.maintenance_retry_s
         return gate
@@ -63,7 +63,7 @@ class GateWatch:
             until = self.clock.now() + timedelta(seconds=gate.remaining())
             self.rest_pause, self._pause_block = RestPause(kind, until, gate.reason), gate.blocks
             self.store.set_rest_pause(self.account.name, self.rest_pause)
-            log.warning("%s: %s", self.account.name, self.rest_pause.describe(self.account.exchange.value))
+            log.warning("%s: %s", self.account.name, self.rest_pause.describe(self.account.exchange))
         if kind is PauseKind.MAINTENANCE:
             detail = f"exchange under maintenance ({gate.reason}), next try {self.rest_pause.until:%H:%M:%S} UTC"
             for ch in self.store.channels(self.account.name):

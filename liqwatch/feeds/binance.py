@@ -16,6 +16,7 @@ import logging
 from dataclasses import replace
 from datetime import timedelta
 
+from liqwatch.feed_channel import Channel
 from liqwatch.feeds.account_modes import binance_multi_assets_mode, binance_portfolio_margin
 from liqwatch.feeds.adapter import ModeNotModelled, set_down
 from liqwatch.feeds.binance_client import READ_ONLY
@@ -31,7 +32,6 @@ from liqwatch.feeds.binance_wire import (
     parse_position_risk_rows,
 )
 from liqwatch.feeds.candles import latest_pages, seed_volatility
-from liqwatch.feeds.channel import Channel
 from liqwatch.feeds.key_permissions import KeyRefused, binance_key_verdict, binance_wallet_base
 from liqwatch.feeds.liquidation_history import binance_force_orders, binance_realized
 from liqwatch.feeds.rest import ApiError, AuthError, RateLimited, RestError

@@ -7,23 +7,23 @@ before sending (and ``_signed`` before signing). ``liqwatch.feeds.binance`` re-e
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import math
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode
 
+from liqwatch.feed_channel import ChannelKind
 from liqwatch.feeds.adapter import FeedAdapter
+from liqwatch.feeds.binance_errors import AUTH_CODES, BINANCE_ERRORS, LISTEN_KEY_MISSING, TIMESTAMP_OUTSIDE_WINDOW
 from liqwatch.feeds.binance_funding import BinanceFunding
 from liqwatch.feeds.binance_wire import WirePosition, unified, unreadable_position
-from liqwatch.feeds.channel import ChannelKind
-from liqwatch.feeds.rest import ApiError, ReadOnlyGuard, RestError, RestGate, request_json
+from liqwatch.feeds.rest import ClockRejected, ReadOnlyGuard, RestError, RestGate, request_json
+from liqwatch.feeds.signing import BinanceSigner
 from liqwatch.feeds.stream import StreamRunner
 from liqwatch.feeds.wire import WireError, ms_time
 from liqwatch.model import MarginMode, Position, PositionMode, Side, UnevaluatedPosition
+from liqwatch.risk_events import FeedNote
 from liqwatch.tiers import TierTable
 
 log = logging.getLogger("liqwatch.feeds.binance")  # one logger for the adapter, whichever file
@@ -53,9 +53,7 @@ READ_ONLY = ReadOnlyGuard(
         }
     ),
 )
-AUTH_CODES = frozenset({-2014, -2015, -1022, -2008})
-LISTEN_KEY_MISSING = -1125
-TIMESTAMP_OUTSIDE_WINDOW = -1021
+__all__ = ["AUTH_CODES", "LISTEN_KEY_MISSING", "READ_ONLY", "TIMESTAMP_OUTSIDE_WINDOW", "BinanceClient"]
 # Binance's REST gate is per IP: one per endpoint base URL, shared by every account on it.
 _GATES: dict[str, RestGate] = {}
 
@@ -67,6 +65,7 @@ class BinanceClient(FeedAdapter):
         super().__init__(*args, **kwargs)
         if self.account.api_key is None or self.account.api_secret is None:
             raise ValueError(f"{self.account.name}: Binance needs an API key and secret")
+        self.signer = BinanceSigner(self.account.api_key, self.account.api_secret)
         self.gate = self.shared_gate(_GATES)
         self.mark = self.channel("mark", ChannelKind.MARKET)
         self.user = self.channel("user", ChannelKind.QUIET)
@@ -86,7 +85,8 @@ class BinanceClient(FeedAdapter):
         self._subscribed: set[str] = set()
         self._sub_id = 0
         self.funding = BinanceFunding(self.account.name, self.store, self._signed, self._public,
-                                      lambda pays: self.plausible_records("income", pays, lambda p: p.time))
+                                      lambda pays: self.plausible_records("income", pays, lambda p: p.time),
+                                      self.clock)
         self._intervals: dict[str, float] = {}
         self._unbracketed: set[str] = set()
         self._vol_seeding: set[str] = set()
@@ -105,24 +105,19 @@ class BinanceClient(FeedAdapter):
 
     async def _public(self, path: str, params: dict[str, str] | None = None) -> Any:
         return await request_json(self.session, "GET", self._url(path), guard=READ_ONLY, gate=self.gate,
-                                  timeout_s=self.opts.request_timeout_s, params=params)
+                                  timeout_s=self.opts.request_timeout_s, params=params, errors=BINANCE_ERRORS)
 
     async def _signed(self, path: str, params: dict[str, str] | None = None, retry_clock: bool = True,
                       base: str | None = None) -> Any:
         READ_ONLY.check("GET", path)  # before signing (request_json checks again before sending)
-        assert self.account.api_key is not None and self.account.api_secret is not None
-        q = dict(params or {})
-        q["timestamp"] = str(int(self.server_clock.now().timestamp() * 1000))
-        q["recvWindow"] = "5000"
-        query = urlencode(q)
-        sig = hmac.new(self.account.api_secret.get().encode(), query.encode(), hashlib.sha256).hexdigest()
-        url = f"{(base or self.account.rest_url).rstrip('/')}{path}?{query}&signature={sig}"
+        signed = self.signer.sign("GET", path, params or {}, "", self.server_clock.now())
+        url = signed.url(base or self.account.rest_url, path)
         try:
             return await request_json(self.session, "GET", url, guard=READ_ONLY, gate=self.gate,
-                                      timeout_s=self.opts.request_timeout_s,
-                                      headers={"X-MBX-APIKEY": self.account.api_key.get()}, auth_codes=AUTH_CODES)
-        except ApiError as exc:
-            if exc.code == TIMESTAMP_OUTSIDE_WINDOW and retry_clock:
+                                      timeout_s=self.opts.request_timeout_s, headers=signed.headers,
+                                      errors=BINANCE_ERRORS)
+        except ClockRejected:
+            if retry_clock:
                 await self._sync_time()
                 return await self._signed(path, params, retry_clock=False, base=base)
             raise
@@ -139,11 +134,10 @@ class BinanceClient(FeedAdapter):
             raise RestError(f"time: {exc}") from None
 
     async def _listen_key(self, method: str) -> Any:
-        assert self.account.api_key is not None
         return await request_json(self.session, method, self._url("/fapi/v1/listenKey"), guard=READ_ONLY,
                                   gate=self.gate,
                                   timeout_s=self.opts.request_timeout_s,
-                                  headers={"X-MBX-APIKEY": self.account.api_key.get()}, auth_codes=AUTH_CODES)
+                                  headers=self.signer.key_headers(), errors=BINANCE_ERRORS)
 
     async def _fetch_funding(self) -> None:
         await self.funding.fetch(self.position_mode)
@@ -188,7 +182,8 @@ class BinanceClient(FeedAdapter):
         if tiers is None:
             if w.symbol not in self._unbracketed:  # once per symbol, not on every reconciliation
                 self._unbracketed.add(w.symbol)
-                self.store.incidents.append(f"{self.account.name}: no leverage bracket for {w.symbol}; not evaluated")
+                self.store.report(FeedNote(self.account.name, f"no leverage bracket for {w.symbol}; not evaluated",
+                                           self.clock.now(), exchange=self.account.exchange, symbol=w.symbol))
             return self._unevaluated(w, "no leverage bracket")
         if w.margin_mode is MarginMode.ISOLATED and w.isolated_wallet is None:
             return self._unevaluated(w, "no isolated wallet")

@@ -14,12 +14,14 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from liqwatch.clock import Clock
 from liqwatch.feeds.binance_wire import native, parse_funding_rates, parse_income
 from liqwatch.feeds.rest import RestError
 from liqwatch.feeds.wire import WireError
 from liqwatch.funding import payment_key
 from liqwatch.funding_split import Leg, SettledRate, Settlement, rate_for, settlements, split
-from liqwatch.model import FundingPayment, PositionMode
+from liqwatch.model import Exchange, FundingPayment, PositionMode
+from liqwatch.risk_events import FeedNote
 from liqwatch.store import FundingPaid, MonitorStore
 
 log = logging.getLogger(__name__)
@@ -33,8 +35,9 @@ _RATE_WINDOW_MS = 5 * 60 * 1000
 
 class BinanceFunding:
     def __init__(self, account: str, store: MonitorStore, signed: Fetch, public: Fetch,
-                 screen: Screen | None = None) -> None:
+                 screen: Screen | None = None, clock: Clock | None = None) -> None:
         self.account = account
+        self.clock = clock or store.clock  # dates its notes (received when the split is made)
         self._screen = screen
         self.store = store
         self._signed = signed
@@ -96,11 +99,11 @@ class BinanceFunding:
             self.splits += 1
             if not result.reconciled:
                 self.mismatches += 1
-                self.store.incidents.append(
-                    f"{self.account}: {s.symbol} funding at {s.time:%Y-%m-%d %H:%M:%S} UTC: the legs' share "
+                self.store.report(FeedNote(
+                    self.account, f"{s.symbol} funding at {s.time:%Y-%m-%d %H:%M:%S} UTC: the legs' share "
                     f"{result.computed:+.8f} (size x mark x rate) differs from Binance's income "
-                    f"{result.recorded:+.8f} by {result.difference:+.8f}"
-                )
+                    f"{result.recorded:+.8f} by {result.difference:+.8f}", self.clock.now(), exchange=Exchange.BINANCE,
+                    symbol=s.symbol))
 
     async def _rate(self, s: Settlement) -> SettledRate | None:
         at = int(s.time.timestamp() * 1000)

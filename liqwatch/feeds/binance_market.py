@@ -7,11 +7,11 @@ import asyncio
 from datetime import datetime
 from typing import Any
 
+from liqwatch.feed_channel import Channel
 from liqwatch.feeds.adapter_frames import NOT_JSON
 from liqwatch.feeds.backoff import Backoff
 from liqwatch.feeds.binance_client import BinanceClient
 from liqwatch.feeds.binance_wire import native, parse_premium_index
-from liqwatch.feeds.channel import Channel
 from liqwatch.feeds.rest import RestError
 from liqwatch.feeds.stream import WS
 from liqwatch.feeds.wire import WireError

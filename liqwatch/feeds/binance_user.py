@@ -18,10 +18,10 @@ from liqwatch.feeds.binance_wire import AccountUpdate, WirePosition, parse_accou
 from liqwatch.feeds.rest import ApiError, AuthError, RestError
 from liqwatch.feeds.stream import WS
 from liqwatch.feeds.wire import WireError, ms_time
-from liqwatch.incidents import IncidentKind, incident
 from liqwatch.liquidations import SIZE_TOLERANCE, LiquidatedPosition, is_partial
 from liqwatch.model import BalanceUpdate, PositionUpdate, Side
 from liqwatch.redact import register_secret
+from liqwatch.risk_events import FeedNote, RiskEvent, RiskEventKind
 
 log = logging.getLogger("liqwatch.feeds.binance")  # one logger for the adapter, whichever file
 #: How far apart (exchange time) a liquidation fill and the account update that took it off the book may be.
@@ -66,8 +66,8 @@ class BinanceUser(BinanceMarket):
             return
         if kind == "MARGIN_CALL":
             self.user.data(mono)
-            self.store.report_exchange_event(self.account.name, incident(
-                self.account.name, "Binance MARGIN_CALL (risk guidance from the exchange)", IncidentKind.MARGIN_CALL))
+            self.store.report(RiskEvent(RiskEventKind.MARGIN_CALL, self.account.name, "Binance MARGIN_CALL (risk "
+                                        "guidance from the exchange)", receive, exchange=self.account.exchange))
             return
         if kind == "ORDER_TRADE_UPDATE":
             if not self._trade_time_ok(event, raw, receive):
@@ -122,11 +122,12 @@ class BinanceUser(BinanceMarket):
                 return
         if order.get("X") == "FILLED":
             # An ADL fill (or a liquidation fill that could not be read): said as such, typed.
-            what = IncidentKind.LIQUIDATION if kind == "liquidated" else IncidentKind.AUTO_DELEVERAGE
-            side = {"LONG": "long", "SHORT": "short"}.get(str(order.get("ps")))
-            self.store.report_exchange_event(self.account.name, incident(
-                self.account.name, f"{symbol} {kind} by Binance at {order.get('ap') or order.get('p')}", what,
-                symbol, side))
+            what = RiskEventKind.LIQUIDATION if kind == "liquidated" else RiskEventKind.AUTO_DELEVERAGE
+            side = {"LONG": Side.LONG, "SHORT": Side.SHORT}.get(str(order.get("ps")))
+            price = order.get("ap") or order.get("p")
+            self.store.report(RiskEvent(what, self.account.name, f"{symbol} {kind} by Binance at {price}",
+                                        self.clock.now(), exchange=self.account.exchange, symbol=symbol, side=side,
+                                        size=_number(order.get("z")), price=_number(price)))
 
     def _liquidation_of(self, order: dict[str, Any], symbol: str, event: Any) -> LiquidatedPosition | None:
         """One liquidation fill -> the slice it took; None when it cannot be read (then only an incident)."""
@@ -268,10 +269,10 @@ class BinanceUser(BinanceMarket):
             self._request_rotation(why)
         elif not self._refusals_told:  # once per run of refusals: the socket's opening ends it
             self._refusals_told = True
-            self.store.incidents.append(incident(
-                self.account.name, f"{why} with a fresh listen key too: the user stream keeps being refused "
-                f"(not the key); retrying, with a new key at most every {FRESH_KEY_ROTATION_MIN_S:g} s",
-                IncidentKind.FEED))
+            self.store.report(FeedNote(self.account.name, f"{why} with a fresh listen key too: the user stream keeps "
+                                       f"being refused (not the key); retrying, with a new key at most every "
+                                       f"{FRESH_KEY_ROTATION_MIN_S:g} s", self.clock.now(),
+                                       exchange=self.account.exchange))
 
     def _request_rotation(self, why: str) -> None:
         if self._rotating:
@@ -292,7 +293,8 @@ class BinanceUser(BinanceMarket):
                     return
                 except RestError as exc:
                     self.last_error = f"listen key rotation failed: {exc}"
-                    self.store.incidents.append(f"{self.account.name}: {self.last_error}")
+                    self.store.report(FeedNote(self.account.name, self.last_error, self.clock.now(),
+                                               exchange=self.account.exchange))
                     await asyncio.sleep(delay)
                     delay = min(30.0, delay * 2)
             self.listen_key_rotations += 1
@@ -314,3 +316,11 @@ class BinanceUser(BinanceMarket):
                                    else f"keepalive failed: {exc}")
         except RestError as exc:
             self._request_rotation(f"keepalive failed: {exc}")
+
+
+def _number(value: Any) -> float | None:
+    """A figure of a fill as the event's numbers carry it (its text keeps what Binance sent)."""
+    try:
+        return float(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 
 from liqwatch.feeds.rest import RestError
 from liqwatch.feeds.wire import CandleClose, WireError
-from liqwatch.model import Exchange
+from liqwatch.model import ExchangeId
 from liqwatch.store import MonitorStore
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ async def forward_pages(
     return out
 
 
-async def seed_volatility(store: MonitorStore, exchange: Exchange, symbol: str, fetch: CandleFetch,
+async def seed_volatility(store: MonitorStore, exchange: ExchangeId, symbol: str, fetch: CandleFetch,
                           account: str) -> bool:
     """Fetch the candles of ``symbol`` and seed its σ in ``store``; False if another account already did or
     the exchange did not answer (logged; σ then waits for live marks)."""

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from liqwatch.config import Credentials, Disabled, Settings, resolve_credentials
 from liqwatch.feeds.account_config import DEFAULT_ENDPOINTS, FeedAccount, Secret
 from liqwatch.feeds.options import FeedOptions
-from liqwatch.model import Exchange
+from liqwatch.model import Exchange, ExchangeId
 from liqwatch.redact import register_secret
 
 
@@ -23,15 +23,13 @@ def feed_options(settings: Settings) -> FeedOptions:
 
 def feed_accounts(
     settings: Settings, environ: Mapping[str, str] | None = None
-) -> tuple[list[FeedAccount], dict[str, tuple[Exchange, str]]]:
+) -> tuple[list[FeedAccount], dict[str, tuple[ExchangeId, str]]]:
     """Enabled accounts with resolved credentials, and the disabled ones with their reason."""
     accounts: list[FeedAccount] = []
-    disabled: dict[str, tuple[Exchange, str]] = {}
+    disabled: dict[str, tuple[ExchangeId, str]] = {}
     for acc in settings.accounts:
-        exchange = Exchange(acc.exchange) if acc.exchange in Exchange._value2member_map_ else None
-        if exchange is None:
-            disabled[acc.name] = (Exchange.BINANCE, f"exchange {acc.exchange!r}: no live feed yet")
-            continue
+        # Open-ended: "ccxt" (its ccxt_id beside it) as well as ours, which are given as their Exchange member.
+        exchange: ExchangeId = Exchange(acc.exchange) if acc.exchange in Exchange._value2member_map_ else acc.exchange
         if not acc.enabled:
             disabled[acc.name] = (exchange, "disabled in the configuration (enabled = false)")
             continue
@@ -39,19 +37,22 @@ def feed_accounts(
         if isinstance(creds, Disabled):
             disabled[acc.name] = (exchange, creds.reason)
             continue
-        accounts.append(_feed_account(acc.name, exchange, acc.rest_url, acc.ws_url, creds, acc.allow_trading_key))
+        accounts.append(_feed_account(acc.name, exchange, acc.rest_url, acc.ws_url, creds, acc.allow_trading_key,
+                                      acc.ccxt_id))
     return accounts, disabled
 
 
 def _feed_account(
-    name: str, exchange: Exchange, rest_url: str | None, ws_url: str | None, creds: Credentials,
-    allow_trading_key: bool = False,
+    name: str, exchange: ExchangeId, rest_url: str | None, ws_url: str | None, creds: Credentials,
+    allow_trading_key: bool = False, ccxt_id: str | None = None,
 ) -> FeedAccount:
     default_rest, default_ws = DEFAULT_ENDPOINTS.get(exchange, ("", ""))
     key = creds.api_key.get_secret_value() if creds.api_key is not None else None
     secret = creds.api_secret.get_secret_value() if creds.api_secret is not None else None
+    passphrase = creds.passphrase.get_secret_value() if creds.passphrase is not None else None
     register_secret(key)
     register_secret(secret)
+    register_secret(passphrase)
     return FeedAccount(
         name=name,
         exchange=exchange,
@@ -59,6 +60,8 @@ def _feed_account(
         ws_url=ws_url or default_ws,
         api_key=Secret(key) if key is not None else None,
         api_secret=Secret(secret) if secret is not None else None,
+        passphrase=Secret(passphrase) if passphrase is not None else None,
         address=creds.address,
         allow_trading_key=allow_trading_key,
+        ccxt_id=ccxt_id,
     )

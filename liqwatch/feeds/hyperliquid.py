@@ -11,10 +11,10 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
+from liqwatch.feed_channel import Channel, ChannelKind
 from liqwatch.feeds.adapter import FeedAdapter, set_down
 from liqwatch.feeds.adapter_frames import NOT_JSON
 from liqwatch.feeds.candles import forward_pages, seed_volatility
-from liqwatch.feeds.channel import Channel, ChannelKind
 from liqwatch.feeds.frame_time import FUTURE_TOLERANCE_S
 from liqwatch.feeds.hyperliquid_wire import (
     coin_of,
@@ -32,6 +32,7 @@ from liqwatch.feeds.wire import CandleClose, WireError
 from liqwatch.funding import next_settlement
 from liqwatch.liquidations import ClosedSinceLastRun, LiquidatedPosition
 from liqwatch.model import AccountSpec, AccountState, Exchange, Stamp
+from liqwatch.risk_events import FeedNote
 from liqwatch.store import FundingPaid
 from liqwatch.tiers import TierTable
 
@@ -354,7 +355,8 @@ class HyperliquidAdapter(FeedAdapter):
             elif channel in ("pong", "subscriptionResponse"):
                 return
             elif channel == "error":
-                self.store.incidents.append(f"{self.account.name}: Hyperliquid error: {str(data)[:200]}")
+                self.store.report(FeedNote(self.account.name, f"Hyperliquid error: {str(data)[:200]}", receive,
+                                           exchange=self.account.exchange))
             else:
                 self.unknown_event("ws", str(channel))
         except WireError as exc:

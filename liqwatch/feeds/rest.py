@@ -2,14 +2,15 @@
 
 No code path can place, change or cancel an order: ``request_json``, the one function every adapter's REST
 call goes through, takes the exchange's ``ReadOnlyGuard`` (a required argument: no caller can leave it out)
-and refuses any (method, path) not exactly on its allowlist before anything is sent.
+and refuses any (method, path) not exactly on its allowlist before anything is sent. What HTTP says alone
+(timeouts, 418/429, 503, 5xx, a body that is not JSON) is read here; an exchange's own refusal is read by its
+``ErrorDecoder`` (liqwatch.feeds.rest_errors; Binance's, Bybit v5's and OKX v5's beside it), which
+``request_json`` takes as ``errors=``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import math
-import time
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,42 +18,28 @@ from urllib.parse import urlsplit
 import aiohttp
 import orjson
 
+from liqwatch.clock import Clock, SystemClock
+from liqwatch.feeds.rest_errors import (
+    MAX_RETRY_AFTER_S,
+    ApiError,
+    AuthError,
+    ClockRejected,
+    ErrorDecoder,
+    HttpStatusErrors,
+    Maintenance,
+    RateLimited,
+    ResponseTooLarge,
+    RestError,
+    ServerError,
+)
+from liqwatch.feeds.rest_errors import retry_after as _retry_after
 from liqwatch.redact import redact
 
-
-class RestError(Exception):
-    """A REST call failed; the message is already redacted."""
-
-
-class RateLimited(RestError):
-    def __init__(self, message: str, retry_after_s: float, banned: bool = False) -> None:
-        super().__init__(message)
-        self.retry_after_s = retry_after_s
-        self.banned = banned
-
-
-class ServerError(RestError):
-    pass
-
-
-class Maintenance(RateLimited):
-    """HTTP 503: the exchange is unavailable (maintenance, or overloaded). Every account on the endpoint waits
-    ``retry_after_s`` (at least ``RestGate.maintenance_retry_s``) before the next try, as for a rate limit."""
-
-
-class ResponseTooLarge(RestError):
-    """A body over ``RestGate.max_body_bytes``: refused before (Content-Length) or while reading it."""
-
-
-class AuthError(RestError):
-    """Wrong key, signature or permissions: retrying will not help."""
-
-
-class ApiError(RestError):
-    def __init__(self, message: str, code: int | None, status: int) -> None:
-        super().__init__(message)
-        self.code = code
-        self.status = status
+__all__ = [
+    "MAX_RETRY_AFTER_S", "ApiError", "AuthError", "ClockRejected", "ErrorDecoder", "ForbiddenEndpoint",
+    "HttpStatusErrors", "Maintenance", "RateLimited", "ReadOnlyGuard", "ResponseTooLarge", "RestError",
+    "RestGate", "ServerError", "read_capped", "request_json",
+]
 
 
 class ForbiddenEndpoint(RuntimeError):
@@ -85,7 +72,9 @@ class RestGate:
     endpoint counts as under maintenance until it answers something else."""
 
     def __init__(self, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
-                 maintenance_retry_s: float = DEFAULT_MAINTENANCE_RETRY_S) -> None:
+                 maintenance_retry_s: float = DEFAULT_MAINTENANCE_RETRY_S, *, clock: Clock | None = None) -> None:
+        # The injected clock's monotonic time (the adapter's), so a test moves a block's end with it.
+        self.clock: Clock = clock or SystemClock()
         self._until = 0.0
         self.reason = ""
         self.banned = False  # the block in force is an IP ban (HTTP 418)
@@ -95,13 +84,13 @@ class RestGate:
         self.maintenance_retry_s = maintenance_retry_s
 
     def block(self, seconds: float, reason: str, *, banned: bool = False) -> None:
-        self._until = max(self._until, time.monotonic() + seconds)
+        self._until = max(self._until, self.clock.monotonic() + seconds)
         self.reason = reason
         self.banned = banned or (self.banned and self.remaining() > 0)
         self.blocks += 1
 
     def remaining(self) -> float:
-        return max(0.0, self._until - time.monotonic())
+        return max(0.0, self._until - self.clock.monotonic())
 
     def ban_in_force(self) -> bool:
         return self.banned and self.remaining() > 0
@@ -133,24 +122,8 @@ async def read_capped(resp: aiohttp.ClientResponse, limit: int, what: str) -> by
     return bytes(buf)
 
 
-#: The longest wait any Retry-After is taken for: Binance's IP bans last "from 2 minutes to 3 days". A longer
-#: one (1e12, a typo, a hostile proxy) would pause every account of the endpoint for good.
-MAX_RETRY_AFTER_S = 3 * 86400.0
-
-
-def _retry_after(headers: Mapping[str, str], default: float) -> float:
-    """Retry-After in seconds, within [0, MAX_RETRY_AFTER_S]; ``default`` when absent, not a number, or not
-    finite (inf, NaN: no wait can be read from it)."""
-    value = headers.get("Retry-After")
-    if value is None:
-        return default
-    try:
-        seconds = float(value)
-    except ValueError:
-        return default
-    if not math.isfinite(seconds):
-        return default
-    return min(max(0.0, seconds), MAX_RETRY_AFTER_S)
+#: What ``request_json`` decodes with when the caller names no exchange decoder: errors by HTTP status.
+HTTP_STATUS_ERRORS = HttpStatusErrors()
 
 
 async def request_json(
@@ -164,8 +137,11 @@ async def request_json(
     params: Mapping[str, str] | None = None,
     json_body: Any = None,
     headers: Mapping[str, str] | None = None,
-    auth_codes: frozenset[int] = frozenset(),
+    errors: ErrorDecoder = HTTP_STATUS_ERRORS,
 ) -> Any:
+    """The decoded JSON answer, or the ``RestError`` HTTP or the exchange's ``errors`` decoder says it is.
+    ``errors`` tells an exchange's refusal from its success (see ``ErrorDecoder``): the default reads errors
+    from the HTTP status alone, which is wrong for an exchange that answers its errors with HTTP 200."""
     guard.check(method, urlsplit(url).path)  # before the gate, the body, anything: a write is never sent
     endpoint = f"{method} {redact(url.split('?', 1)[0])}"  # no query: it may hold a signature
     where = f"{method} {redact(url)}"
@@ -213,12 +189,14 @@ async def request_json(
             raise ServerError(f"{where}: HTTP 403 with a body that is not JSON (the exchange's "
                               "firewall blocked the request: a rate or security rule); retried") from None
         raise ServerError(f"{where}: HTTP {status} with a body that is not JSON") from None
-    if status >= 400:
-        code = payload.get("code") if isinstance(payload, dict) else None
-        msg = payload.get("msg") if isinstance(payload, dict) else None
-        # Redacted whole: every field the exchange echoes (code as well as msg) may carry what it was sent.
-        text = redact(f"{method} {url}: HTTP {status} code {code}: {msg}")
-        if status in (401, 403) or (isinstance(code, int) and code in auth_codes):
-            raise AuthError(text)
-        raise ApiError(text, code if isinstance(code, int) else None, status)
-    return payload
+    error = errors.decode(status, resp_headers, payload, where)
+    if error is None:
+        return payload
+    if isinstance(error, Maintenance):
+        error.retry_after_s = max(gate.maintenance_retry_s, error.retry_after_s)
+        gate.maintenance = True
+        gate.block(error.retry_after_s, f"{errors.exchange or 'exchange'} maintenance")
+    elif isinstance(error, RateLimited) and error.endpoint_wide:
+        gate.block(error.retry_after_s, "rate limited" + (" (IP banned)" if error.banned else ""),
+                   banned=error.banned)
+    raise error

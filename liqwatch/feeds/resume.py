@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from liqwatch.clock import Clock
-from liqwatch.feeds.channel import Channel, ChannelState
+from liqwatch.feed_channel import Channel, ChannelState
 from liqwatch.feeds.rest import AuthError, RestError
 
 if TYPE_CHECKING:

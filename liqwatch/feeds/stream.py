@@ -3,7 +3,7 @@
 Liveness of the socket and freshness of the data are different things. This class only keeps a socket
 alive: it answers server pings, sends an application ping after ``ping_interval_s`` of silence and closes a
 socket that has delivered no frame at all (not even a pong) for ``idle_timeout_s``. Whether data is fresh is
-the channels' business (``feeds.channel``), checked by the adapter's supervisor, which calls
+the channels' business (``liqwatch.feed_channel``), checked by the adapter's supervisor, which calls
 ``force_reconnect`` when a channel stays silent.
 
 ``renew`` replaces a healthy socket before the exchange's scheduled close (Binance cuts every connection at

@@ -12,11 +12,11 @@ import sys
 
 from pydantic import SecretStr
 
+from liqwatch.alerts.delivery import outbox
 from liqwatch.alerts.delivery.from_config import Deliveries
 from liqwatch.alerts.delivery.outbox_sender import OutboxSender
 from liqwatch.alerts.delivery.webhooks import WebhookChannel
 from liqwatch.alerts.service import AlertService
-from liqwatch.storage import outbox
 from liqwatch.storage.async_db import AsyncDatabase
 from tests.alerts.alert_scenarios import RISK_ONLY_MAP, Scenario
 

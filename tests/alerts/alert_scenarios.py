@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from liqwatch.alerts.thresholds import ThresholdMap
 from liqwatch.clock import FakeClock
 from liqwatch.config.alerts import AlertThresholds
-from liqwatch.feeds.channel import Channel, ChannelKind
+from liqwatch.config.thresholds import ThresholdMap
+from liqwatch.feed_channel import Channel, ChannelKind
 from liqwatch.model import AccountSpec, AccountState, Exchange, MarginMode, MarkTick, Position, Side, Stamp
 from liqwatch.risk.registry import risk_rules
 from liqwatch.store import MonitorSnapshot, MonitorStore

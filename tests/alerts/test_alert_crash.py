@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from liqwatch.storage import alert_rows, outbox
+from liqwatch.alerts import alert_rows
+from liqwatch.alerts.delivery import outbox
 from liqwatch.storage.db import Database
 from tests.alerts.alert_receiver import Receiver
 

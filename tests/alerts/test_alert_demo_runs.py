@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from liqwatch.alerts.runtime import AlertRuntime
+from liqwatch.alert_runtime import AlertRuntime
+from liqwatch.alerts import alert_rows
 from liqwatch.config import load_settings
-from liqwatch.storage import alert_rows
 from tests.alerts.alert_scenarios import Scenario
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from liqwatch.alert_levels import AlertLevel, AlertRule
 from liqwatch.alerts.engine import ack, ack_all, evaluate, snooze
-from liqwatch.alerts.model import AlertEvent, AlertKey, AlertLevel, AlertRule, AlertState, EventKind
-from liqwatch.alerts.risk_events import RiskEvent, RiskEventKind
-from liqwatch.alerts.thresholds import EngineOptions, ThresholdMap
+from liqwatch.alerts.model import AlertEvent, AlertKey, AlertState, EventKind
 from liqwatch.config.alerts import AlertThresholds
-from liqwatch.incidents import IncidentKind, incident
+from liqwatch.config.thresholds import EngineOptions, ThresholdMap
+from liqwatch.model import Side
+from liqwatch.risk_events import FeedNote, RiskEvent, RiskEventKind
 from liqwatch.store import MonitorSnapshot
 from tests.alerts.alert_scenarios import RISK_ONLY, SYMBOL, Scenario
 
@@ -197,16 +198,18 @@ def test_position_closed_while_blind_is_a_latched_alert_cleared_by_ack() -> None
     assert d.state.by_id(alert.id) is None
 
 
-def test_incident_strings_and_typed_events_become_alerts() -> None:
+def test_logged_events_and_pushed_events_become_alerts() -> None:
     d = Driver()
-    # A typed line is what it says it is; a plain string is a note about a feed, whatever its words.
-    d.sc.store.incidents.append(incident("main", "Binance MARGIN_CALL (risk guidance from the exchange)",
-                                         IncidentKind.MARGIN_CALL))
-    d.sc.store.incidents.append("main: listen key rotation failed: HTTP 503")
+    # A risk event is what its kind says; a feed note is a note about a feed, whatever its words.
+    now = d.sc.clock.now()
+    d.sc.store.report(RiskEvent(RiskEventKind.MARGIN_CALL, "main",
+                                "Binance MARGIN_CALL (risk guidance from the exchange)", now))
+    d.sc.store.report(FeedNote("main", "listen key rotation failed: HTTP 503", now))
     events = d.risk(0.2)
     assert [(e.alert.level.value, e.alert.key.subject.split()[0]) for e in events] == [
         ("critical", "margin_call"), ("warning", "feed_error")]
-    typed = RiskEvent("main", RiskEventKind.AUTO_DELEVERAGE, "ADL reduced BTC long", symbol=SYMBOL, side="long")
+    typed = RiskEvent(RiskEventKind.AUTO_DELEVERAGE, "main", "ADL reduced BTC long", now, symbol=SYMBOL,
+                      side=Side.LONG)
     events = d.feed(d.sc.tick(risk=0.2), risk_events=[typed, typed])
     assert len(events) == 1 and events[0].alert.key.subject == f"auto_deleverage {SYMBOL} long"
 

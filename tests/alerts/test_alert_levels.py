@@ -5,9 +5,10 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from liqwatch.alerts.levels import falling, rising
-from liqwatch.alerts.model import AlertLevel, EventKind
-from liqwatch.alerts.thresholds import EngineOptions
+from liqwatch.alert_levels import AlertLevel
+from liqwatch.alerts.model import EventKind
+from liqwatch.config.thresholds import EngineOptions
+from liqwatch.level_ladders import falling, rising
 from tests.alerts.test_alert_engine import Driver
 
 W, C, L = AlertLevel.WARNING, AlertLevel.CRITICAL, AlertLevel.LIQUIDATION_IMMINENT

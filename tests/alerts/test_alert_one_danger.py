@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
+from liqwatch.alert_levels import AlertLevel, AlertRule
 from liqwatch.alerts.engine import evaluate
-from liqwatch.alerts.model import AlertKey, AlertLevel, AlertRule, AlertState
-from liqwatch.alerts.thresholds import ThresholdMap
+from liqwatch.alerts.model import AlertKey, AlertState
 from liqwatch.config.alerts import AlertOverrides
+from liqwatch.config.thresholds import ThresholdMap
 from liqwatch.status import Status
 from tests.alerts.alert_scenarios import RISK_ONLY, Scenario
 from widgets.account_rows import account_entry

@@ -3,10 +3,11 @@ the record for an account the new run does not watch is closed, not listed forev
 
 from __future__ import annotations
 
+from liqwatch.alert_levels import AlertRule
 from liqwatch.alerts.engine import evaluate
-from liqwatch.alerts.model import AlertKey, AlertRule, AlertState, EventKind
-from liqwatch.alerts.thresholds import EngineOptions, ThresholdMap
+from liqwatch.alerts.model import AlertKey, AlertState, EventKind
 from liqwatch.config.alerts import AlertThresholds
+from liqwatch.config.thresholds import EngineOptions, ThresholdMap
 from tests.alerts.alert_scenarios import RISK_ONLY, Scenario
 
 

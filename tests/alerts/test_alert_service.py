@@ -12,13 +12,14 @@ from pathlib import Path
 
 import pytest
 
+from liqwatch.alert_levels import AlertLevel
+from liqwatch.alerts import alert_rows
 from liqwatch.alerts.delivery.desktop import DesktopNotifier
 from liqwatch.alerts.delivery.from_config import Deliveries
 from liqwatch.alerts.delivery.terminal import TerminalBell
-from liqwatch.alerts.model import AlertLevel, EventKind
+from liqwatch.alerts.model import EventKind
 from liqwatch.alerts.service import AlertService
 from liqwatch.clock import FakeClock
-from liqwatch.storage import alert_rows
 from liqwatch.storage.async_db import AsyncDatabase
 from liqwatch.storage.db import Database
 from tests.alerts.alert_scenarios import RISK_ONLY_MAP, Scenario

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from datetime import UTC, datetime, timedelta
 
+from liqwatch.alert_levels import AlertLevel, AlertRule
 from liqwatch.alerts.delivery.notification import Notification
 from liqwatch.alerts.delivery.terminal import (
     TerminalBell,
@@ -16,7 +17,7 @@ from liqwatch.alerts.delivery.terminal import (
     osc777,
     tmux_wrap,
 )
-from liqwatch.alerts.model import Alert, AlertKey, AlertLevel, AlertRule, AlertState, EventKind
+from liqwatch.alerts.model import Alert, AlertKey, AlertState, EventKind
 
 T = datetime(2026, 5, 1, 12, tzinfo=UTC)
 

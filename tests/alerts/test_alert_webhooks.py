@@ -11,12 +11,13 @@ import aiohttp
 import pytest
 from pydantic import SecretStr
 
+from liqwatch.alert_levels import AlertLevel
+from liqwatch.alerts import alert_rows
+from liqwatch.alerts.delivery import outbox
 from liqwatch.alerts.delivery.from_config import Deliveries
 from liqwatch.alerts.delivery.outbox_sender import OutboxSender
 from liqwatch.alerts.delivery.webhooks import WebhookChannel, build_request, post
-from liqwatch.alerts.model import AlertLevel
 from liqwatch.alerts.service import AlertService
-from liqwatch.storage import alert_rows, outbox
 from liqwatch.storage.async_db import AsyncDatabase
 from tests.alerts.alert_receiver import Receiver, eventually
 from tests.alerts.alert_scenarios import RISK_ONLY_MAP, Scenario

@@ -11,12 +11,13 @@ from pathlib import Path
 from aiohttp import web
 from pydantic import SecretStr
 
+from liqwatch.alert_levels import AlertLevel
+from liqwatch.alerts.delivery import outbox
 from liqwatch.alerts.delivery.from_config import Deliveries
 from liqwatch.alerts.delivery.outbox_sender import OutboxSender
 from liqwatch.alerts.delivery.webhooks import WebhookChannel
-from liqwatch.alerts.model import AlertLevel, EventKind
+from liqwatch.alerts.model import EventKind
 from liqwatch.alerts.service import AlertService
-from liqwatch.storage import outbox
 from liqwatch.storage.async_db import AsyncDatabase
 from liqwatch.storage.db import Database
 from liqwatch.storage.record import Record

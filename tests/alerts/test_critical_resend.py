@@ -10,15 +10,16 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
+from liqwatch.alerts import alert_rows
+from liqwatch.alerts.delivery import outbox
 from liqwatch.alerts.delivery.from_config import Deliveries
 from liqwatch.alerts.delivery.outbox_sender import OutboxSender
 from liqwatch.alerts.delivery.terminal import TerminalNotifier
 from liqwatch.alerts.delivery.webhooks import WebhookChannel
 from liqwatch.alerts.model import EventKind
 from liqwatch.alerts.service import AlertService
-from liqwatch.alerts.thresholds import ThresholdMap
 from liqwatch.config.alerts import AlertDelivery, AlertThresholds, Webhook
-from liqwatch.storage import alert_rows, outbox
+from liqwatch.config.thresholds import ThresholdMap
 from liqwatch.storage.async_db import AsyncDatabase
 from tests.alerts.alert_receiver import Receiver
 from tests.alerts.alert_scenarios import RISK_ONLY, Scenario

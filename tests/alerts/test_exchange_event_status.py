@@ -6,17 +6,21 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from liqwatch.alert_levels import AlertRule
 from liqwatch.alerts.engine import ack, evaluate
 from liqwatch.alerts.liquidation_tracking import LiquidationTracker
-from liqwatch.alerts.model import Alert, AlertRule, AlertState, EventKind
-from liqwatch.incidents import IncidentKind, incident
+from liqwatch.alerts.model import Alert, AlertState, EventKind
+from liqwatch.commands.snapshot_output import snapshot_json
 from liqwatch.liquidations import LiquidatedPosition
 from liqwatch.model import Side
-from liqwatch.report import snapshot_json
+from liqwatch.risk_events import RiskEvent, RiskEventKind
 from liqwatch.status import Status
 from tests.alerts.alert_scenarios import RISK_ONLY_MAP, SYMBOL, Scenario
 
-MARGIN_CALL = incident("main", "Binance MARGIN_CALL (risk guidance from the exchange)", IncidentKind.MARGIN_CALL)
+
+def _margin_call(sc: Scenario) -> RiskEvent:
+    return RiskEvent(RiskEventKind.MARGIN_CALL, "main", "Binance MARGIN_CALL (risk guidance from the exchange)",
+                     sc.clock.now())
 
 
 def _tracker(sc: Scenario) -> LiquidationTracker:
@@ -32,7 +36,7 @@ def test_a_margin_call_holds_its_account_critical_until_its_alert_is_acknowledge
     sc = Scenario(thresholds=RISK_ONLY_MAP)
     state, _ = evaluate(AlertState(), sc.tick(59_000.0), RISK_ONLY_MAP, sc.clock.now())
     assert sc.store.snapshot().account("main").status is Status.OK
-    sc.store.report_exchange_event("main", MARGIN_CALL)
+    sc.store.report(_margin_call(sc))
     snap = sc.tick(59_000.0)
     state, _ = evaluate(state, snap, RISK_ONLY_MAP, sc.clock.now())
     (alert,) = _event_alerts(state)
@@ -52,7 +56,7 @@ def test_a_margin_call_holds_its_account_critical_until_its_alert_is_acknowledge
 def test_a_liquidation_supersedes_the_margin_call_that_announced_it() -> None:
     sc = Scenario(thresholds=RISK_ONLY_MAP)
     state, _ = evaluate(AlertState(), sc.tick(59_000.0), RISK_ONLY_MAP, sc.clock.now())
-    sc.store.report_exchange_event("main", MARGIN_CALL)
+    sc.store.report(_margin_call(sc))
     state, _ = evaluate(state, sc.tick(59_000.0), RISK_ONLY_MAP, sc.clock.now())
     now = sc.clock.now()
     liq = LiquidatedPosition("main", SYMBOL, Side.LONG, 1.0, 55_000.0, now, 1.0, -5_000.0)

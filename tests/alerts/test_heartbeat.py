@@ -162,7 +162,7 @@ async def test_an_unclean_stop_is_reported_by_the_next_start(tmp_path: Path) -> 
 async def test_a_one_shot_run_that_records_an_unclean_stop_releases_its_marker(tmp_path: Path) -> None:
     """The claim goes once the alert is in the record, even for a run that evaluates once and exits at once
     (`liqwatch check`): the next start does not report the same stop again."""
-    from liqwatch.alerts.runtime import AlertRuntime
+    from liqwatch.alert_runtime import AlertRuntime
     from liqwatch.config.settings import Settings
     from liqwatch.storage.run_marker import marker_dir
 

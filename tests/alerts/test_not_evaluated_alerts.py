@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from liqwatch.alert_levels import AlertLevel, AlertRule
 from liqwatch.alerts.engine import evaluate
-from liqwatch.alerts.model import AlertKey, AlertLevel, AlertRule, AlertState
-from liqwatch.alerts.thresholds import ThresholdMap
+from liqwatch.alerts.model import AlertKey, AlertState
 from liqwatch.clock import FakeClock
 from liqwatch.config.alerts import AlertThresholds
-from liqwatch.feeds.channel import Channel, ChannelKind
+from liqwatch.config.thresholds import ThresholdMap
+from liqwatch.feed_channel import Channel, ChannelKind
 from liqwatch.model import (
     AccountSpec,
     AccountState,

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from liqwatch.alerts.model import AlertKey, AlertLevel, AlertRule, EventKind
+from liqwatch.alert_levels import AlertLevel, AlertRule
+from liqwatch.alerts.model import AlertKey, EventKind
 from liqwatch.alerts.position_activity import GRACE_S
-from liqwatch.incidents import IncidentKind, incident
 from liqwatch.liquidations import LiquidatedPosition
 from liqwatch.model import MarginMode, PositionUpdate, Side, Stamp
+from liqwatch.risk_events import RiskEvent, RiskEventKind
 from tests.alerts.alert_scenarios import SYMBOL
 from tests.alerts.test_alert_engine import Driver
 
@@ -91,8 +92,8 @@ def test_a_liquidation_is_not_position_activity() -> None:
 def test_an_auto_deleveraging_is_not_position_activity() -> None:
     d = Driver()
     d.feed(d.sc.tick(59_000.0))
-    d.sc.store.report_exchange_event("main", incident("main", f"{SYMBOL} auto-deleveraged by Binance at 61000",
-                                                      IncidentKind.AUTO_DELEVERAGE, SYMBOL, None))
+    d.sc.store.report(RiskEvent(RiskEventKind.AUTO_DELEVERAGE, "main", f"{SYMBOL} auto-deleveraged by Binance at 61000",
+                                d.sc.clock.now(), symbol=SYMBOL, price=61000.0))
     _update(d, size=0.4)
     d.feed(d.sc.tick(59_000.0))
     d.feed(d.sc.tick(59_000.0, advance=2 * GRACE_S))

@@ -54,7 +54,7 @@ def test_check_watch_prints_one_line_per_second(tmp_path: Path) -> None:
     assert 3 <= len(lines) <= 5
     worst = max(lines, key=lambda d: ["ok", "warning", "stale", "critical"].index(d["status"]))
     assert proc.returncode == EXIT[worst["status"]]
-    from liqwatch.feeds.recorder import read_recording
+    from liqwatch.feeds.frame_recorder import read_recording
 
     frames = list(read_recording(rec))
     assert len(frames) > 20 and {"t", "src", "raw"} <= set(frames[0])

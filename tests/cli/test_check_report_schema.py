@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from liqwatch.clock import FakeClock
-from liqwatch.feeds.channel import Channel, ChannelKind
+from liqwatch.commands.snapshot_output import snapshot_json, snapshot_text
+from liqwatch.feed_channel import Channel, ChannelKind
 from liqwatch.liquidations import LiquidatedPosition
 from liqwatch.model import AccountSpec, AccountState, Exchange, MarginMode, Position, Side, UnevaluatedPosition
-from liqwatch.report import snapshot_json, snapshot_text
 from liqwatch.risk.registry import risk_rules
 from liqwatch.store import MonitorStore
 from liqwatch.tiers import TierTable

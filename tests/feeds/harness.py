@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from liqwatch.clock import Clock
-from liqwatch.demo import scenario_accounts
+from liqwatch.demo_environment import scenario_accounts
 from liqwatch.emulator import EmulatorServer, demo_scenario
 from liqwatch.emulator.scenario import Scenario
 from liqwatch.feeds.account_config import FeedAccount
 from liqwatch.feeds.options import FeedOptions
-from liqwatch.runtime import Monitor
+from liqwatch.monitor import Monitor
 from tests.feeds.tcp_proxy import TcpProxy
 
 FAST = FeedOptions(

@@ -9,6 +9,7 @@ import pytest
 
 from liqwatch.emulator import demo_scenario
 from liqwatch.emulator.scenario import Scenario
+from liqwatch.feed_channel import ChannelState
 from liqwatch.feeds.account_modes import (
     binance_multi_assets_mode,
     binance_portfolio_margin,
@@ -16,7 +17,6 @@ from liqwatch.feeds.account_modes import (
     okx_account_mode,
 )
 from liqwatch.feeds.binance import READ_ONLY
-from liqwatch.feeds.channel import ChannelState
 from liqwatch.feeds.rest import ForbiddenEndpoint
 from liqwatch.feeds.wire import WireError
 from liqwatch.status import Status

@@ -15,16 +15,16 @@ from pathlib import Path
 
 import pytest
 
+from liqwatch.commands.snapshot_output import snapshot_json, snapshot_text
 from liqwatch.config import load_settings
 from liqwatch.emulator import EmulatorServer
-from liqwatch.emulator.demo import DEMO_TOML
+from liqwatch.emulator.demo_scenario import DEMO_TOML
 from liqwatch.emulator.scenario import scenario_from_toml
-from liqwatch.feeds.channel import ChannelState
+from liqwatch.feed_channel import ChannelState
+from liqwatch.feeds.frame_recorder import read_recording
 from liqwatch.feeds.from_config import feed_accounts
-from liqwatch.feeds.recorder import read_recording
+from liqwatch.monitor import Monitor
 from liqwatch.redact import install_redaction
-from liqwatch.report import snapshot_json, snapshot_text
-from liqwatch.runtime import Monitor
 from tests.feeds.harness import FAST, eventually
 
 KEY = "CanaryApiKey" + "k7Q2" * 13  # 64 characters, like a Binance key

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from liqwatch.feed_channel import Channel, ChannelKind, ChannelState
 from liqwatch.feeds.backoff import Backoff
-from liqwatch.feeds.channel import Channel, ChannelKind, ChannelState
 from liqwatch.feeds.coalesce import CoalescingQueue
-from liqwatch.feeds.recorder import FrameRecorder, read_recording
+from liqwatch.feeds.frame_recorder import FrameRecorder, read_recording
 from liqwatch.redact import RedactingFilter, excerpt, redact, register_secret
 
 

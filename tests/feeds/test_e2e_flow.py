@@ -7,8 +7,8 @@ import asyncio
 
 import pytest
 
+from liqwatch.feed_channel import ChannelState
 from liqwatch.feeds.binance_wire import native
-from liqwatch.feeds.channel import ChannelState
 from liqwatch.feeds.hyperliquid_wire import coin_of
 from liqwatch.model import Exchange
 from tests.feeds.harness import eventually, running
@@ -25,7 +25,7 @@ async def test_every_feed_goes_live_and_positions_arrive() -> None:
             assert acc.fresh and acc.risk is not None
             emu_acc = emu_state[name]
             assert len(acc.positions) == len(emu_acc["positions"])
-            if acc.exchange is Exchange.BINANCE:
+            if acc.exchange == Exchange.BINANCE:
                 assert acc.risk.cross_wallet_balance == pytest.approx(emu_acc["cross_wallet"], abs=1e-6)
         assert {f.state for f in snap.feeds} == {ChannelState.LIVE}
 

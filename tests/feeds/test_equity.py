@@ -10,9 +10,9 @@ import aiohttp
 import pytest
 
 from liqwatch.clock import FakeClock
+from liqwatch.commands.snapshot_output import snapshot_json, snapshot_text
 from liqwatch.emulator import EmulatorServer
 from liqwatch.model import AccountSpec, AccountState, Exchange, MarginMode, Position, Side
-from liqwatch.report import snapshot_json, snapshot_text
 from liqwatch.risk.registry import risk_rules
 from liqwatch.store import MonitorStore
 from liqwatch.tiers import TierTable

@@ -20,13 +20,13 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from liqwatch.alerts.runtime import AlertRuntime
+from liqwatch.alert_runtime import AlertRuntime
 from liqwatch.config import load_settings
-from liqwatch.demo import scenario_accounts
+from liqwatch.demo_environment import scenario_accounts
 from liqwatch.emulator import EmulatorServer, demo_scenario
 from liqwatch.funding import next_settlement
 from liqwatch.model import Side
-from liqwatch.runtime import Monitor
+from liqwatch.monitor import Monitor
 from tests.feeds.harness import FAST, eventually, running
 from tui.cli import main
 from widgets.funding_view import seconds_to_next

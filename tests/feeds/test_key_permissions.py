@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 
-from liqwatch.demo import scenario_accounts
+from liqwatch.commands.snapshot_output import snapshot_json, snapshot_text
+from liqwatch.demo_environment import scenario_accounts
 from liqwatch.emulator import EmulatorServer, demo_scenario
 from liqwatch.emulator.scenario import Scenario
+from liqwatch.feed_channel import ChannelState
 from liqwatch.feeds.account_config import FeedAccount
-from liqwatch.feeds.channel import ChannelState
 from liqwatch.feeds.key_permissions import binance_key_verdict
 from liqwatch.feeds.wire import WireError
-from liqwatch.report import snapshot_json, snapshot_text
 from tests.feeds.harness import eventually, running
 
 # Binance's "Get API Key Permission" response example (Wallet docs), as documented: a read-only key.

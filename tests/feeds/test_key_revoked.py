@@ -4,11 +4,12 @@ raised, as when the key is refused at start; the other accounts carry on. Over r
 
 from __future__ import annotations
 
+from liqwatch.alert_levels import AlertRule
 from liqwatch.alerts.engine import evaluate
-from liqwatch.alerts.model import AlertRule, AlertState, EventKind
-from liqwatch.alerts.thresholds import ThresholdMap
+from liqwatch.alerts.model import AlertState, EventKind
 from liqwatch.config.alerts import AlertThresholds
-from liqwatch.feeds.channel import ChannelState
+from liqwatch.config.thresholds import ThresholdMap
+from liqwatch.feed_channel import ChannelState
 from tests.feeds.harness import eventually, running
 
 

@@ -11,15 +11,15 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
-from liqwatch.alerts.model import AlertRule
-from liqwatch.alerts.runtime import AlertRuntime
+from liqwatch.alert_levels import AlertRule
+from liqwatch.alert_runtime import AlertRuntime
+from liqwatch.alerts import alert_rows
 from liqwatch.config.settings import Settings
-from liqwatch.demo import scenario_accounts
+from liqwatch.demo_environment import scenario_accounts
 from liqwatch.emulator import EmulatorServer, demo_scenario, scenario_from_toml
-from liqwatch.emulator.demo import DEMO_TOML
-from liqwatch.runtime import Monitor
+from liqwatch.emulator.demo_scenario import DEMO_TOML
+from liqwatch.monitor import Monitor
 from liqwatch.status import Status
-from liqwatch.storage import alert_rows
 from tests.feeds.harness import FAST, eventually
 
 

@@ -11,12 +11,12 @@ from collections.abc import AsyncIterator
 import orjson
 import pytest
 
-from liqwatch.alerts.model import AlertLevel, AlertRule
-from liqwatch.demo import scenario_accounts
+from liqwatch.alert_levels import AlertLevel, AlertRule
+from liqwatch.commands.snapshot_output import snapshot_json
+from liqwatch.demo_environment import scenario_accounts
 from liqwatch.emulator import EmulatorServer, demo_scenario, scenario_from_toml
-from liqwatch.emulator.demo import DEMO_TOML
-from liqwatch.report import snapshot_json
-from liqwatch.runtime import Monitor
+from liqwatch.emulator.demo_scenario import DEMO_TOML
+from liqwatch.monitor import Monitor
 from liqwatch.status import Status
 from tests.feeds.harness import FAST, Env, eventually, running
 from tests.feeds.ws_relay import Relay

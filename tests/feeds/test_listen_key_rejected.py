@@ -4,7 +4,7 @@ once, then resync and go LIVE on the new key; over real sockets against the emul
 
 from __future__ import annotations
 
-from liqwatch.feeds.channel import ChannelState
+from liqwatch.feed_channel import ChannelState
 from tests.feeds.harness import eventually, running
 
 MAIN = ("binance-main",)

@@ -7,11 +7,12 @@ from datetime import UTC, datetime
 
 import pytest
 
+from liqwatch.alert_levels import AlertLevel, AlertRule
 from liqwatch.alerts.engine import evaluate
-from liqwatch.alerts.model import AlertKey, AlertLevel, AlertRule, AlertState
-from liqwatch.alerts.thresholds import ThresholdMap
+from liqwatch.alerts.model import AlertKey, AlertState
 from liqwatch.config.alerts import AlertThresholds
-from liqwatch.feeds.channel import ChannelState
+from liqwatch.config.thresholds import ThresholdMap
+from liqwatch.feed_channel import ChannelState
 from liqwatch.status import Status
 from liqwatch.store import AccountView
 from tests.feeds.harness import Env, eventually, running

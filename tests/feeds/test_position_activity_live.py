@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from liqwatch.alert_levels import AlertLevel, AlertRule
 from liqwatch.alerts import position_activity
-from liqwatch.alerts.model import AlertEvent, AlertLevel, AlertRule
+from liqwatch.alerts.model import AlertEvent
 from liqwatch.alerts.service import AlertService
-from liqwatch.alerts.thresholds import ThresholdMap
+from liqwatch.config.thresholds import ThresholdMap
 from liqwatch.emulator.account_records import PositionSide
 from liqwatch.emulator.trading import binance_fill, binance_set_leverage
 from liqwatch.storage.async_db import AsyncDatabase

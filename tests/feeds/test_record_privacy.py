@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from liqwatch.demo import demo_environment
-from liqwatch.feeds.recorder import FrameRecorder, RecordFileError, read_recording
+from liqwatch.demo_environment import demo_environment
+from liqwatch.feeds.frame_recorder import FrameRecorder, RecordFileError, read_recording
 from tests.feeds.harness import FAST, eventually
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,7 +45,7 @@ def test_an_existing_loose_recording_is_tightened_with_a_warning(tmp_path: Path,
     first.write(1.0, "a/market", "one")
     first.close()
     os.chmod(path, 0o644)
-    with caplog.at_level(logging.WARNING, logger="liqwatch.feeds.recorder"):
+    with caplog.at_level(logging.WARNING, logger="liqwatch.feeds.frame_recorder"):
         again = FrameRecorder(path)
     again.write(2.0, "a/market", "two")
     again.close()

@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from liqwatch.alerts.runtime import AlertRuntime
+from liqwatch.alert_runtime import AlertRuntime
+from liqwatch.alerts import alert_rows
 from liqwatch.config import load_settings
-from liqwatch.storage import alert_rows
 from tests.feeds.harness import running
 
 

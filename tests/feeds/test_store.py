@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from liqwatch.clock import FakeClock
-from liqwatch.feeds.channel import Channel, ChannelKind, ChannelState
+from liqwatch.feed_channel import Channel, ChannelKind, ChannelState
 from liqwatch.model import (
     AccountSpec,
     AccountState,

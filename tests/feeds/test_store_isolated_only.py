@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from liqwatch import danger
-from liqwatch.alerts.model import AlertLevel, AlertRule
+from liqwatch.alert_levels import AlertLevel, AlertRule
 from liqwatch.clock import FakeClock
+from liqwatch.commands.snapshot_output import snapshot_json, snapshot_text
 from liqwatch.config.alerts import AlertThresholds
-from liqwatch.feeds.channel import Channel, ChannelKind
+from liqwatch.feed_channel import Channel, ChannelKind
 from liqwatch.model import AccountSpec, AccountState, Exchange, MarginMode, MarkTick, Position, Side, Stamp
-from liqwatch.report import snapshot_json, snapshot_text
 from liqwatch.risk.registry import risk_rules
 from liqwatch.status import Status
 from liqwatch.store import MonitorStore

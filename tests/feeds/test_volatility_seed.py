@@ -12,7 +12,7 @@ import orjson
 import pytest
 from aiohttp import web
 
-from liqwatch.demo import scenario_accounts
+from liqwatch.demo_environment import scenario_accounts
 from liqwatch.emulator import EmulatorServer
 from liqwatch.emulator.candles import stationary_sigma_hour
 from liqwatch.feeds import binance

@@ -11,10 +11,10 @@ from typing import Any
 from aiohttp import web
 
 from liqwatch.clock import Clock
-from liqwatch.demo import scenario_accounts
+from liqwatch.demo_environment import scenario_accounts
 from liqwatch.emulator import EmulatorServer, demo_scenario
 from liqwatch.feeds.options import FeedOptions
-from liqwatch.runtime import Monitor
+from liqwatch.monitor import Monitor
 from tests.feeds.harness import FAST
 from tests.feeds.ws_relay import Relay, RelayEnv
 

@@ -10,8 +10,8 @@ from pydantic import SecretStr
 
 from liqwatch.alerts.model import EventKind
 from liqwatch.alerts.service import AlertService
-from liqwatch.alerts.thresholds import ThresholdMap
 from liqwatch.config.alerts import AlertDelivery, AlertThresholds, Webhook
+from liqwatch.config.thresholds import ThresholdMap
 from liqwatch.storage.async_db import AsyncDatabase
 from tests.alerts.alert_scenarios import RISK_ONLY, Scenario
 
@@ -68,7 +68,7 @@ def test_a_close_is_reported_after_its_grace_when_the_wall_clock_steps_back() ->
     """DEFECT: a reduction or close waits ``GRACE_S`` (8 s) for a liquidation fill, measured on the wall clock
     (``now - since``). A step back of an hour right after the close keeps it pending for an hour and 8 s.
     EXPECTED: reported within GRACE_S (+ a tick) of elapsed time."""
-    from liqwatch.alerts.model import AlertRule
+    from liqwatch.alert_levels import AlertRule
     from liqwatch.alerts.position_activity import GRACE_S
     from liqwatch.model import PositionUpdate, Side, Stamp
     from tests.alerts.alert_scenarios import SYMBOL

@@ -15,11 +15,11 @@ from typing import Any
 from aiohttp import web
 
 from liqwatch import redact
-from liqwatch.demo import scenario_accounts
+from liqwatch.commands.snapshot_output import snapshot_json
+from liqwatch.demo_environment import scenario_accounts
 from liqwatch.emulator import EmulatorServer, demo_scenario
-from liqwatch.feeds.channel import ChannelState
-from liqwatch.report import snapshot_json
-from liqwatch.runtime import Monitor
+from liqwatch.feed_channel import ChannelState
+from liqwatch.monitor import Monitor
 from tests.feeds.harness import FAST, eventually
 from tests.feeds.ws_relay import Relay
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from liqwatch.feeds.channel import ChannelState
+from liqwatch.feed_channel import ChannelState
 from tests.feeds.harness import eventually
 from tests.review.rest_relay import rewritten
 

@@ -13,11 +13,11 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from liqwatch.demo import scenario_accounts
+from liqwatch.demo_environment import scenario_accounts
 from liqwatch.emulator import EmulatorServer, demo_scenario
 from liqwatch.feeds.binance_client import READ_ONLY
 from liqwatch.feeds.rest import AuthError, RestError, RestGate, ServerError, request_json
-from liqwatch.runtime import Monitor
+from liqwatch.monitor import Monitor
 from tests.feeds.harness import FAST, eventually
 from tests.feeds.ws_relay import Relay, RelayEnv
 

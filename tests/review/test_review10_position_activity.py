@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from liqwatch.alerts.model import AlertRule
+from liqwatch.alert_levels import AlertRule
 from liqwatch.model import PositionUpdate, Side, Stamp
 from tests.alerts.test_alert_engine import Driver
 

@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
+from liqwatch.alert_levels import AlertLevel
 from liqwatch.alerts.delivery.from_config import Deliveries
 from liqwatch.alerts.delivery.webhooks import WebhookChannel
-from liqwatch.alerts.model import AlertLevel, EventKind
+from liqwatch.alerts.model import EventKind
 from liqwatch.alerts.service import AlertService
 from liqwatch.storage.record import Record
 from tests.alerts.alert_scenarios import RISK_ONLY_MAP, Scenario
@@ -168,7 +169,7 @@ async def test_a_full_queue_drops_history_before_an_alert(tmp_path: Path) -> Non
     database locked long enough to fill the queue, the alert raised first is the oldest non-head write and
     is the one dropped, with its outbox rows, while a minute-by-minute margin history survives.
     EXPECTED: the alert's "raised" is in the record afterwards; history samples were dropped instead."""
-    from liqwatch.storage.recorder import HistoryRecorder
+    from liqwatch.history_recorder import HistoryRecorder
 
     path = tmp_path / "liqwatch.sqlite3"
     sc = Scenario()

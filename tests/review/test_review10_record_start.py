@@ -9,9 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from liqwatch.alerts import alert_rows
 from liqwatch.alerts.model import EventKind
 from liqwatch.alerts.service import AlertService
-from liqwatch.storage import alert_rows
 from liqwatch.storage.db import Database
 from liqwatch.storage.record import Record
 from tests.alerts.alert_scenarios import RISK_ONLY_MAP, Scenario
@@ -151,9 +151,9 @@ async def test_two_processes_restoring_one_alert_clear_it_once(tmp_path: Path) -
     in the record and drops its copy), one outbox row for it."""
     from pydantic import SecretStr
 
+    from liqwatch.alert_levels import AlertLevel
     from liqwatch.alerts.delivery.from_config import Deliveries
     from liqwatch.alerts.delivery.webhooks import WebhookChannel
-    from liqwatch.alerts.model import AlertLevel
 
     path = tmp_path / "liqwatch.sqlite3"
     hook = WebhookChannel("ops", "generic", SecretStr("http://127.0.0.1:9/hook"), timeout_s=1,

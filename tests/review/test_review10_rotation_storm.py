@@ -13,9 +13,9 @@ from typing import Any
 
 from aiohttp import web
 
-from liqwatch.demo import scenario_accounts
+from liqwatch.demo_environment import scenario_accounts
 from liqwatch.emulator import EmulatorServer, demo_scenario
-from liqwatch.runtime import Monitor
+from liqwatch.monitor import Monitor
 from tests.feeds.harness import FAST, eventually
 from tests.feeds.ws_relay import Relay
 

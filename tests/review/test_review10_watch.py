@@ -76,9 +76,9 @@ async def test_an_unclean_stop_found_while_the_record_is_locked_is_still_reporte
     the next start still reports it."""
     import sqlite3
 
-    from liqwatch.alerts.runtime import AlertRuntime
+    from liqwatch.alert_runtime import AlertRuntime
+    from liqwatch.alerts import alert_rows
     from liqwatch.config.settings import Settings
-    from liqwatch.storage import alert_rows
     from liqwatch.storage.db import Database
     from liqwatch.storage.run_marker import marker_dir
     from tests.alerts.alert_scenarios import Scenario

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from liqwatch.alert_levels import AlertLevel, AlertRule
 from liqwatch.alerts.engine import evaluate
-from liqwatch.alerts.model import AlertKey, AlertLevel, AlertRule, AlertState
-from liqwatch.alerts.thresholds import ThresholdMap
+from liqwatch.alerts.model import AlertKey, AlertState
 from liqwatch.clock import FakeClock
-from liqwatch.feeds.channel import Channel, ChannelKind
+from liqwatch.config.thresholds import ThresholdMap
+from liqwatch.feed_channel import Channel, ChannelKind
 from liqwatch.liquidations import LiquidatedPosition
 from liqwatch.model import AccountSpec, AccountState, Exchange, MarginMode, MarkTick, Position, Side, Stamp
 from liqwatch.risk.registry import risk_rules
@@ -270,12 +271,14 @@ def test_a_plain_close_while_not_running_is_not_alerted_as_a_liquidation() -> No
     EXPECTED: a close the exchange's history does not show as a liquidation is at most a notice (a
     warning), never a liquidation alert."""
     from liqwatch.liquidations import ClosedSinceLastRun, ExchangeTime
+    from liqwatch.risk_events import RiskEvent, RiskEventKind
 
     sc = Scenario(thresholds=RISK_ONLY_MAP)
     state, _ = evaluate(AlertState(), sc.tick(59_000.0), RISK_ONLY_MAP, sc.clock.now())
     closed = ClosedSinceLastRun("ETH/USDT:USDT", Side.LONG, 2.0, ExchangeTime(T0))
-    sc.store.incidents.append(f"main: {closed.symbol} {closed.side.value} closed {closed.when} "
-                              "(no liquidation in the exchange's history)")
+    sc.store.report(RiskEvent(RiskEventKind.CLOSED, "main", f"{closed.symbol} {closed.side.value} closed "
+                              f"{closed.when} (no liquidation in the exchange's history)", sc.clock.now(),
+                              symbol=closed.symbol, side=closed.side, size=closed.size))
     state, _ = evaluate(state, sc.tick(59_000.0), RISK_ONLY_MAP, sc.clock.now())
     levels = {a.key.subject: a.level for a in state.active.values()}
     assert all(level.rank <= AlertLevel.WARNING.rank for level in levels.values()), levels

@@ -11,11 +11,11 @@ from pathlib import Path
 
 from aiohttp import web
 
-from liqwatch.alerts.runtime import AlertRuntime
+from liqwatch.alert_runtime import AlertRuntime
 from liqwatch.config.settings import Settings
-from liqwatch.demo import scenario_accounts
+from liqwatch.demo_environment import scenario_accounts
 from liqwatch.emulator import EmulatorServer, demo_scenario
-from liqwatch.runtime import Monitor
+from liqwatch.monitor import Monitor
 from liqwatch.status import Status
 from tests.feeds.harness import FAST, eventually
 from tests.feeds.test_liquidation_restart import _run, _ticking

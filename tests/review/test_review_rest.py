@@ -69,7 +69,7 @@ async def test_hour_old_hyperliquid_states_alone_do_not_keep_the_account_channel
     EXPECTED: the account channel goes STALE after its max age, as with no frames at all."""
     import asyncio
 
-    from liqwatch.feeds.channel import ChannelState
+    from liqwatch.feed_channel import ChannelState
     from tests.feeds.harness import FAST, eventually
     from tests.feeds.test_frame_integrity import now_ms
 

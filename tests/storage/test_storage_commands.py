@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from liqwatch.alerts.runtime import AlertRuntime
+from liqwatch.alert_runtime import AlertRuntime
 from liqwatch.clock import FakeClock
 from liqwatch.config import load_settings
 from tests.alerts.alert_scenarios import Scenario

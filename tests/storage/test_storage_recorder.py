@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from liqwatch.history_recorder import HistoryRecorder
 from liqwatch.model import FundingPayment
+from liqwatch.risk_events import RiskEvent, RiskEventKind
 from liqwatch.storage import history
 from liqwatch.storage.async_db import AsyncDatabase
-from liqwatch.storage.recorder import HistoryRecorder
 from tests.alerts.alert_scenarios import SYMBOL, T0, Scenario
 
 
@@ -23,7 +24,8 @@ async def test_samples_incidents_and_funding(tmp_path: Path) -> None:
         await rec.on_snapshot(sc.silence(10))  # STALE: a period opens
         await rec.on_snapshot(sc.silence(10))
         await rec.on_snapshot(sc.tick(59_500))  # LIVE again: it closes
-        sc.store.incidents.append("main: Binance MARGIN_CALL (risk guidance from the exchange)")
+        sc.store.report(RiskEvent(RiskEventKind.MARGIN_CALL, "main",
+                                  "Binance MARGIN_CALL (risk guidance from the exchange)", sc.clock.now()))
         await rec.on_snapshot(sc.tick(59_500))
         pays = [FundingPayment(SYMBOL, -5.9, T0 + timedelta(hours=8), payment_id="f1")]
         assert await rec.record_funding("main", pays) == 1

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from liqwatch.alerts.model import Alert, AlertEvent, AlertKey, AlertLevel, AlertRule, EventKind
+from liqwatch.alert_levels import AlertLevel, AlertRule
+from liqwatch.alerts import alert_rows
+from liqwatch.alerts.delivery import outbox
+from liqwatch.alerts.model import Alert, AlertEvent, AlertKey, EventKind
 from liqwatch.model import FundingPayment
-from liqwatch.storage import alert_rows, history, outbox
+from liqwatch.storage import history
 from liqwatch.storage.db import Database
 from liqwatch.storage.history import Sample
 from liqwatch.storage.retention import purge

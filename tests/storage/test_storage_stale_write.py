@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from liqwatch.alerts import engine
-from liqwatch.alerts.model import AlertLevel
-from liqwatch.storage import alert_rows
+from liqwatch.alert_levels import AlertLevel
+from liqwatch.alerts import alert_rows, engine
 from liqwatch.storage.db import Database
 from tests.alerts.alert_scenarios import RISK_ONLY_MAP, Scenario
 

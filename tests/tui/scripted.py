@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from liqwatch.alerts.thresholds import ThresholdMap
 from liqwatch.clock import FakeClock
-from liqwatch.feeds.channel import Channel, ChannelKind
+from liqwatch.config.thresholds import ThresholdMap
+from liqwatch.feed_channel import Channel, ChannelKind
 from liqwatch.model import (
     AccountSpec,
     AccountState,

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from liqwatch.clock import FakeClock
+from liqwatch.commands.snapshot_output import snapshot_json, snapshot_text
 from liqwatch.model import AccountSpec, AccountState, Exchange, MarginMode, Position, PositionMode, Side
-from liqwatch.report import snapshot_json, snapshot_text
 from liqwatch.risk.registry import risk_rules
 from liqwatch.store import MonitorStore
 from liqwatch.tiers import TierTable

@@ -7,7 +7,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from liqwatch.clock import FakeClock
-from liqwatch.feeds.channel import Channel, ChannelKind
+from liqwatch.commands.snapshot_output import snapshot_text
+from liqwatch.feed_channel import Channel, ChannelKind
 from liqwatch.model import (
     AccountSpec,
     AccountState,
@@ -19,7 +20,6 @@ from liqwatch.model import (
     Stamp,
     UnevaluatedPosition,
 )
-from liqwatch.report import snapshot_text
 from liqwatch.risk.registry import risk_rules
 from liqwatch.store import MonitorSnapshot, MonitorStore
 from liqwatch.tiers import TierTable

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from liqwatch.clock import FakeClock
-from liqwatch.feeds.channel import Channel, ChannelKind
+from liqwatch.feed_channel import Channel, ChannelKind
 from liqwatch.model import AccountSpec, AccountState, Exchange, MarginMode, Position, PositionMode, Side
 from liqwatch.risk.registry import risk_rules
 from liqwatch.store import MonitorSnapshot, MonitorStore

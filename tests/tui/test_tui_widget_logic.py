@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from liqwatch.alerts.model import AlertLevel
+from liqwatch.alert_levels import AlertLevel
 from liqwatch.risk.evaluate import evaluate_account
 from liqwatch.status import Status
 from tests.tui.scripted import BIN, ETH, into_danger, scripted

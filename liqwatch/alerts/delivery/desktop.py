@@ -8,14 +8,15 @@ import shutil
 import time
 from collections.abc import Callable
 
-from liqwatch.alerts.delivery.channel import DeliveryError, ImmediateChannel
+from liqwatch.alert_levels import AlertLevel
+from liqwatch.alerts.delivery.immediate import DeliveryError, ImmediateSender
 from liqwatch.alerts.delivery.notification import Notification
-from liqwatch.alerts.model import AlertLevel, EventKind
+from liqwatch.alerts.model import EventKind
 
 TIMEOUT_S = 5.0
 
 
-class DesktopNotifier(ImmediateChannel):
+class DesktopNotifier(ImmediateSender):
     slow = True
 
     def __init__(self, *, min_level: AlertLevel = AlertLevel.CRITICAL, per_minute: int = 10,

@@ -11,18 +11,18 @@ from dataclasses import dataclass, field
 
 from pydantic import SecretStr
 
-from liqwatch.alerts.delivery.channel import ImmediateChannel
+from liqwatch.alert_levels import AlertLevel
 from liqwatch.alerts.delivery.desktop import DesktopNotifier
+from liqwatch.alerts.delivery.immediate import ImmediateSender
 from liqwatch.alerts.delivery.terminal import ByteStream, TerminalBell, TerminalNotifier, resolve_protocols
 from liqwatch.alerts.delivery.webhooks import TELEGRAM_API, WebhookChannel
-from liqwatch.alerts.model import AlertLevel
 from liqwatch.config.alerts import AlertDelivery, Webhook
 from liqwatch.redact import register_secret
 
 
 @dataclass(slots=True)
 class Deliveries:
-    immediate: list[ImmediateChannel] = field(default_factory=list)
+    immediate: list[ImmediateSender] = field(default_factory=list)
     webhooks: list[WebhookChannel] = field(default_factory=list)
     bell: TerminalBell | None = None
     problems: list[str] = field(default_factory=list)  # one line each, no secret

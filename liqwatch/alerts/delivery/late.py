@@ -12,8 +12,9 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from liqwatch.alerts import alert_rows
+from liqwatch.alerts.delivery import outbox
 from liqwatch.alerts.model import AlertEvent
-from liqwatch.storage import alert_rows, outbox
 from liqwatch.storage.db import Database
 
 LATE_AFTER_S = 2.0  # how long an event's write may be late before its webhooks go out from memory

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from liqwatch.alerts.model import AlertEvent, AlertLevel, EventKind
+from liqwatch.alert_levels import AlertLevel
+from liqwatch.alerts.model import AlertEvent, EventKind
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 _LABEL = {

@@ -21,13 +21,13 @@ from typing import Any
 
 import aiohttp
 
+from liqwatch.alerts.delivery import outbox
 from liqwatch.alerts.delivery.late import LATE_AFTER_S, LateEvent, late_outcome
 from liqwatch.alerts.delivery.notification import Notification
+from liqwatch.alerts.delivery.outbox import OutboxRow
 from liqwatch.alerts.delivery.webhooks import PermanentError, RetryableError, WebhookChannel
 from liqwatch.clock import Clock, SystemClock
-from liqwatch.storage import outbox
 from liqwatch.storage.async_db import AsyncDatabase
-from liqwatch.storage.outbox import OutboxRow
 from liqwatch.storage.record import Record
 
 log = logging.getLogger(__name__)

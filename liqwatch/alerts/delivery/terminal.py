@@ -13,9 +13,10 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from liqwatch.alerts.delivery.channel import DeliveryError, ImmediateChannel
+from liqwatch.alert_levels import AlertLevel
+from liqwatch.alerts.delivery.immediate import DeliveryError, ImmediateSender
 from liqwatch.alerts.delivery.notification import Notification, sanitize
-from liqwatch.alerts.model import AlertLevel, AlertState, EventKind
+from liqwatch.alerts.model import AlertState, EventKind
 
 ESC = b"\x1b"
 BEL = b"\x07"
@@ -106,7 +107,7 @@ def _write(stream: ByteStream, data: bytes) -> None:
         raise DeliveryError(f"terminal write failed: {type(exc).__name__}") from None
 
 
-class TerminalNotifier(ImmediateChannel):
+class TerminalNotifier(ImmediateSender):
     def __init__(self, stream: ByteStream, protocols: Sequence[str], *, tmux: bool = False,
                  min_level: AlertLevel = AlertLevel.WARNING, per_minute: int = 10,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
@@ -121,7 +122,7 @@ class TerminalNotifier(ImmediateChannel):
             _write(self.stream, data)
 
 
-class TerminalBell(ImmediateChannel):
+class TerminalBell(ImmediateSender):
     """BEL for each alert sent, and again every ``repeat_s`` while a critical alert is neither acknowledged
     nor snoozed (``tick``, called on every evaluation)."""
 

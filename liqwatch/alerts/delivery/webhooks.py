@@ -16,9 +16,10 @@ from dataclasses import dataclass
 import aiohttp
 from pydantic import SecretStr
 
+from liqwatch.alert_levels import AlertLevel
 from liqwatch.alerts.delivery.notification import Notification
 from liqwatch.alerts.delivery.ratelimit import RateLimiter
-from liqwatch.alerts.model import AlertLevel, EventKind
+from liqwatch.alerts.model import EventKind
 
 TELEGRAM_API = "https://api.telegram.org"
 _MAX_RESPONSE = 64 * 1024

@@ -15,9 +15,9 @@ import pytest
 from liqwatch.emulator import EmulatorServer
 from liqwatch.emulator.faults import exchange_of
 from liqwatch.emulator.streams import ConnKind
-from liqwatch.feeds.channel import Channel, ChannelState
+from liqwatch.feed_channel import Channel, ChannelState
 from liqwatch.model import Side
-from liqwatch.runtime import Monitor
+from liqwatch.monitor import Monitor
 from tests.feeds.contract.profiles import ExchangeProfile
 from tests.feeds.ws_relay import Relay
 

@@ -11,16 +11,17 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from liqwatch.alert_levels import AlertRule
 from liqwatch.alerts.engine import evaluate
-from liqwatch.alerts.model import AlertRule, AlertState, EventKind
-from liqwatch.alerts.thresholds import ThresholdMap
+from liqwatch.alerts.model import AlertState, EventKind
 from liqwatch.config import load_settings
-from liqwatch.demo import scenario_accounts
+from liqwatch.config.thresholds import ThresholdMap
+from liqwatch.demo_environment import scenario_accounts
+from liqwatch.feed_channel import ChannelState
 from liqwatch.feeds.account_config import FeedAccount, Secret
-from liqwatch.feeds.channel import ChannelState
 from liqwatch.feeds.from_config import feed_accounts
 from liqwatch.model import Exchange
-from liqwatch.runtime import Monitor
+from liqwatch.monitor import Monitor
 from tests.feeds.contract.observe import LIVE, connects
 from tests.feeds.contract.profiles import ExchangeProfile
 from tests.feeds.harness import FAST, eventually, running

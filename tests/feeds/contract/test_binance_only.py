@@ -14,7 +14,7 @@ import pytest
 
 from liqwatch.clock import OffsetClock
 from liqwatch.emulator.streams import ConnKind
-from liqwatch.feeds.channel import ChannelState
+from liqwatch.feed_channel import ChannelState
 from liqwatch.model import Side
 from tests.feeds.contract.frames import account_update, holds, leg, mark_frame, now_ms
 from tests.feeds.contract.observe import (

@@ -13,15 +13,16 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
-from liqwatch.alerts.model import AlertEvent, AlertLevel, AlertRule, EventKind
-from liqwatch.alerts.runtime import AlertRuntime
+from liqwatch.alert_levels import AlertLevel, AlertRule
+from liqwatch.alert_runtime import AlertRuntime
+from liqwatch.alerts.model import AlertEvent, EventKind
 from liqwatch.clock import OffsetClock
+from liqwatch.commands.snapshot_output import snapshot_json
 from liqwatch.config.settings import Settings
-from liqwatch.demo import scenario_accounts
+from liqwatch.demo_environment import scenario_accounts
 from liqwatch.emulator import EmulatorServer, demo_scenario
-from liqwatch.feeds.channel import ChannelState
-from liqwatch.report import snapshot_json
-from liqwatch.runtime import Monitor
+from liqwatch.feed_channel import ChannelState
+from liqwatch.monitor import Monitor
 from tests.feeds.contract.frames import now_ms
 from tests.feeds.contract.observe import (
     LIVE,

@@ -12,7 +12,7 @@ import logging
 
 import pytest
 
-from liqwatch.feeds.channel import ChannelState
+from liqwatch.feed_channel import ChannelState
 from liqwatch.status import Status
 from tests.feeds.contract.frames import TEN_YEARS_MS, holds, now_ms
 from tests.feeds.contract.observe import LIVE, Logs, Rest, channel, connects, mark, size, wallet

@@ -6,7 +6,7 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
-from liqwatch.feeds.channel import ChannelState
+from liqwatch.feed_channel import ChannelState
 from tests.feeds.contract.observe import LIVE, Rest, channel
 from tests.feeds.contract.profiles import HYPERLIQUID
 from tests.feeds.harness import eventually, running

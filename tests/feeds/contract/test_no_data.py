@@ -6,11 +6,12 @@ resync"; fed again, the channel is LIVE and the text goes with the silence."""
 
 from __future__ import annotations
 
+from liqwatch.alert_levels import AlertRule
 from liqwatch.alerts.engine import evaluate
-from liqwatch.alerts.model import AlertRule, AlertState
-from liqwatch.alerts.thresholds import ThresholdMap
+from liqwatch.alerts.model import AlertState
 from liqwatch.config.alerts import AlertThresholds
-from liqwatch.feeds.channel import ChannelState
+from liqwatch.config.thresholds import ThresholdMap
+from liqwatch.feed_channel import ChannelState
 from tests.feeds.contract.observe import channel, connects
 from tests.feeds.contract.profiles import ExchangeProfile
 from tests.feeds.harness import eventually, running

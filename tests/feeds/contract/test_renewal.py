@@ -17,7 +17,7 @@ import pytest
 
 from liqwatch.clock import OffsetClock
 from liqwatch.emulator.streams import ConnKind, StreamConn
-from liqwatch.feeds.channel import ChannelState
+from liqwatch.feed_channel import ChannelState
 from tests.feeds.contract.observe import LIVE, Logs, all_live, channel, connects, open_sockets
 from tests.feeds.contract.profiles import BINANCE, ExchangeProfile, Stamp
 from tests.feeds.harness import FAST, eventually, running

@@ -9,14 +9,15 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+from liqwatch.alert_levels import AlertLevel
 from liqwatch.alerts.engine import evaluate
-from liqwatch.alerts.model import AlertEvent, AlertLevel, AlertState, EventKind
-from liqwatch.alerts.thresholds import ThresholdMap
-from liqwatch.demo import scenario_accounts
+from liqwatch.alerts.model import AlertEvent, AlertState, EventKind
+from liqwatch.commands.snapshot_output import snapshot_json, snapshot_text
+from liqwatch.config.thresholds import ThresholdMap
+from liqwatch.demo_environment import scenario_accounts
 from liqwatch.emulator import EmulatorServer
+from liqwatch.feed_channel import Channel, ChannelKind, ChannelState
 from liqwatch.feeds.account_config import FeedAccount
-from liqwatch.feeds.channel import Channel, ChannelKind, ChannelState
-from liqwatch.report import snapshot_json, snapshot_text
 from tests.feeds.contract.observe import LIVE, Rest, all_live, connects
 from tests.feeds.contract.profiles import PROFILES, ExchangeProfile
 from tests.feeds.harness import eventually, running

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 
-from liqwatch.feeds.channel import ChannelState
+from liqwatch.feed_channel import ChannelState
 from tests.feeds.contract.observe import LIVE, Rest, all_live, channel, connects, feed_tasks_of, open_sockets
 from tests.feeds.contract.profiles import ExchangeProfile
 from tests.feeds.harness import FAST, eventually, running

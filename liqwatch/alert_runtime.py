@@ -17,6 +17,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from liqwatch.alerts import alert_rows
 from liqwatch.alerts.delivery.from_config import Deliveries, build_deliveries
 from liqwatch.alerts.delivery.outbox_sender import OutboxSender
 from liqwatch.alerts.delivery.terminal import ByteStream
@@ -25,13 +26,13 @@ from liqwatch.alerts.heartbeat import Heartbeat, start_heartbeat
 from liqwatch.alerts.liquidation_tracking import LiquidationTracker
 from liqwatch.alerts.model import AlertEvent
 from liqwatch.alerts.service import AlertService
-from liqwatch.alerts.thresholds import EngineOptions, ThresholdMap
 from liqwatch.clock import Clock, SystemClock
-from liqwatch.storage import alert_rows, retention
+from liqwatch.config.thresholds import EngineOptions, ThresholdMap
+from liqwatch.history_recorder import HistoryRecorder
+from liqwatch.storage import retention
 from liqwatch.storage.db import StorageError
 from liqwatch.storage.paths import database_path
 from liqwatch.storage.record import Record
-from liqwatch.storage.recorder import HistoryRecorder
 from liqwatch.store import MonitorSnapshot, MonitorStore
 
 if TYPE_CHECKING:

@@ -7,8 +7,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from liqwatch.alerts.alert_rows import LogEntry
 from liqwatch.alerts.model import Alert
-from liqwatch.storage.alert_rows import LogEntry
 from liqwatch.storage.timefmt import iso, opt_ts, to_ts
 
 

@@ -12,8 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from liqwatch.alerts.risk_events import new_incidents
-from liqwatch.feeds.channel import ChannelState
+from liqwatch.feed_channel import ChannelState
 from liqwatch.model import FundingPayment
 from liqwatch.storage import history
 from liqwatch.storage.async_db import AsyncDatabase
@@ -64,7 +63,7 @@ class HistoryRecorder:
         self.interval_s = interval_s
         self._last_bucket: dict[str, float] = {}
         self._open: set[tuple[str, str]] = set()
-        self._incidents_seen: tuple[str, ...] = ()
+        self._events_seen = 0  # the store's event log count (``MonitorSnapshot.events_total``) written
         self._funding_seen: tuple[tuple[str, FundingPayment], ...] = ()
         self._funding_written: set[tuple[str, str]] = set()
 
@@ -97,10 +96,9 @@ class HistoryRecorder:
                     started -= timedelta(seconds=max(0.0, feed.age_s - feed.max_age_s))
                 batch.opens.append((feed.account, feed.channel, feed.state.value.lower(), feed.detail, started))
         names = {a.name for a in snap.accounts}
-        for text in new_incidents(self._incidents_seen, snap.incidents):
-            account, sep, rest = text.partition(": ")
-            batch.notes.append((account, rest) if sep and account in names else ("", text))
-        self._incidents_seen = snap.incidents
+        for event in snap.events_since(self._events_seen):
+            batch.notes.append((event.account, event.text) if event.account in names else ("", event.line))
+        self._events_seen = snap.events_total
         # The store hands the same tuple until a payment arrives: comparing identity costs nothing per tick.
         funding_now = snap.funding_payments
         if funding_now is not self._funding_seen:

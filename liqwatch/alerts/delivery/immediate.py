@@ -1,4 +1,4 @@
-"""A channel that sends at once, from the running app (terminal, desktop): a minimum level and a rate limit.
+"""An alert sender that sends at once, from the running app (terminal, desktop): a minimum level and a rate limit.
 What it drops is still in the log and in the app; only the interruption is spared."""
 
 from __future__ import annotations
@@ -8,9 +8,10 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 
+from liqwatch.alert_levels import AlertLevel
 from liqwatch.alerts.delivery.notification import Notification
 from liqwatch.alerts.delivery.ratelimit import RateLimiter
-from liqwatch.alerts.model import AlertLevel, EventKind
+from liqwatch.alerts.model import EventKind
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +20,7 @@ class DeliveryError(Exception):
     """A send failed; the message is safe to log and store (no URL, no token)."""
 
 
-class ImmediateChannel(ABC):
+class ImmediateSender(ABC):
     slow = False  # True when a send may take a while (a subprocess): the service runs it in the background
 
     def __init__(

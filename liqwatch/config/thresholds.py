@@ -8,7 +8,8 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from liqwatch.config.alerts import AlertThresholds
-from liqwatch.model import Exchange
+from liqwatch.funding import default_interval_hours
+from liqwatch.model import ExchangeId
 
 if TYPE_CHECKING:
     from liqwatch.config.settings import Settings
@@ -40,7 +41,6 @@ class EngineOptions:
 
     clock_skew_critical_s: float | None = None
 
-    def settlements_per_day(self, exchange: Exchange) -> float:
-        # The snapshot does not carry each symbol's interval; these are the exchanges' defaults
-        # (Hyperliquid pays hourly, the others every 8 hours for most symbols).
-        return 24.0 if exchange is Exchange.HYPERLIQUID else 3.0
+    def settlements_per_day(self, exchange: ExchangeId, interval_hours: float | None = None) -> float:
+        """24 h over the symbol's interval (as the snapshot carries it), else over its exchange's default."""
+        return 24.0 / (interval_hours if interval_hours is not None else default_interval_hours(exchange))

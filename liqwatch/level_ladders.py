@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from liqwatch.alerts.model import AlertLevel, rank_of
+from liqwatch.alert_levels import AlertLevel, rank_of
 
 # Distances, funding and clock skew have no configured band; a tenth of the threshold keeps a value
 # jittering around it from flapping without holding an alert long after the danger passed.

@@ -53,11 +53,11 @@ async def _run(args: argparse.Namespace) -> None:
     import json
     from pathlib import Path
 
-    from liqwatch.alerts.thresholds import ThresholdMap
     from liqwatch.commands.monitor_setup import user_settings
-    from liqwatch.demo import demo_environment
+    from liqwatch.commands.snapshot_output import snapshot_json, snapshot_text
+    from liqwatch.config.thresholds import ThresholdMap
+    from liqwatch.demo_environment import demo_environment
     from liqwatch.emulator import describe_accounts
-    from liqwatch.report import snapshot_json, snapshot_text
 
     tty = sys.stdout.isatty() and not args.json
     record = Path(args.record) if args.record else None

@@ -10,13 +10,13 @@ import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from liqwatch.alerts.thresholds import ThresholdMap
+from liqwatch.config.thresholds import ThresholdMap
 from liqwatch.emulator import EmulatorServer, Scenario, demo_scenario
 from liqwatch.feeds.account_config import FeedAccount, Secret
 from liqwatch.feeds.options import FeedOptions
 from liqwatch.model import Exchange
+from liqwatch.monitor import Monitor
 from liqwatch.redact import register_secret
-from liqwatch.runtime import Monitor
 
 DEMO_SEED = 7
 

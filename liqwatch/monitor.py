@@ -14,23 +14,32 @@ from types import TracebackType
 
 import aiohttp
 
-from liqwatch.alerts.thresholds import ThresholdMap
 from liqwatch.clock import Clock, SystemClock
+from liqwatch.config.thresholds import ThresholdMap
 from liqwatch.feeds.account_config import FeedAccount
 from liqwatch.feeds.adapter import FeedAdapter
 from liqwatch.feeds.binance import BinanceAdapter
+from liqwatch.feeds.frame_recorder import FrameRecorder
 from liqwatch.feeds.hyperliquid import HyperliquidAdapter
 from liqwatch.feeds.options import FeedOptions
-from liqwatch.feeds.recorder import FrameRecorder
 from liqwatch.loop_lag import LoopLag
-from liqwatch.model import AccountSpec, Exchange
-from liqwatch.risk.registry import risk_rules
+from liqwatch.model import AccountSpec, Exchange, ExchangeId
+from liqwatch.risk.base import ExchangeRisk
+from liqwatch.risk.registry import rules_for
 from liqwatch.store import MonitorStore
 
-ADAPTERS: dict[Exchange, type[FeedAdapter]] = {
+ADAPTERS: dict[ExchangeId, type[FeedAdapter]] = {
     Exchange.BINANCE: BinanceAdapter,
     Exchange.HYPERLIQUID: HyperliquidAdapter,
 }
+
+
+def _book_rules(exchange: ExchangeId, taker_fee_rate: float | None = None) -> ExchangeRisk:
+    """The risk rules of the account's book. An exchange without rules of ours (a ccxt one) has no adapter
+    yet either, so its account is only ever listed disabled, holding no position: the base rules fill the
+    slot and never evaluate anything."""
+    rules = rules_for(exchange)
+    return rules(taker_fee_rate) if rules is not None else ExchangeRisk(taker_fee_rate)
 
 
 class Monitor:
@@ -38,7 +47,7 @@ class Monitor:
         self,
         accounts: Iterable[FeedAccount],
         *,
-        disabled: dict[str, tuple[Exchange, str]] | None = None,
+        disabled: dict[str, tuple[ExchangeId, str]] | None = None,
         clock: Clock | None = None,
         options: FeedOptions | None = None,
         thresholds: ThresholdMap | None = None,
@@ -63,15 +72,15 @@ class Monitor:
         self._session = aiohttp.ClientSession()
         self._tasks.append(asyncio.create_task(self.loop_lag.run(), name="loop-lag"))
         for name, (exchange, reason) in self._disabled.items():
-            self.store.add_account(AccountSpec(name, exchange), risk_rules(exchange, 0.0005))
+            self.store.add_account(AccountSpec(name, exchange), _book_rules(exchange, 0.0005))
             self.store.disable_account(name, reason)
         for acc in self.accounts:
-            self.store.add_account(AccountSpec(acc.name, acc.exchange), risk_rules(acc.exchange))
+            self.store.add_account(AccountSpec(acc.name, acc.exchange), _book_rules(acc.exchange))
             cls = ADAPTERS.get(acc.exchange)
             if cls is None:
-                self.store.disable_account(
-                    acc.name, f"{acc.exchange.value}: no live feed yet (use `liqwatch calc` for its risk math)"
-                )
+                what = f"{acc.exchange} ({acc.ccxt_id})" if acc.ccxt_id else acc.exchange
+                hint = " (use `liqwatch calc` for its risk math)" if rules_for(acc.exchange) else ""
+                self.store.disable_account(acc.name, f"{what}: no live feed yet{hint}")
                 continue
             try:
                 adapter = cls(acc, self.store, self._session, self.clock, self.options, self.recorder)

@@ -42,7 +42,7 @@ def _account_json(a: AccountView) -> dict[str, Any]:
     r = a.risk
     out: dict[str, Any] = {
         "name": a.name,
-        "exchange": a.exchange.value,
+        "exchange": str(a.exchange),
         "status": a.status.value,
         "wallet_balance": r.wallet_balance if r else None,
         "margin_balance": r.margin_balance if r else None,
@@ -153,9 +153,9 @@ def snapshot_text(snap: MonitorSnapshot) -> str:
     for a in snap.accounts:
         r = a.risk
         lines.append("")
-        head = f"{a.name} [{a.exchange.value}] {a.status.value.upper()}"
+        head = f"{a.name} [{a.exchange}] {a.status.value.upper()}"
         if a.rest_pause is not None:
-            lines.append(f"{head}  {a.rest_pause.describe(a.exchange.value)}")
+            lines.append(f"{head}  {a.rest_pause.describe(a.exchange)}")
         if a.disabled_reason:
             lines.append(f"{head}  disabled: {a.disabled_reason}")
             continue

@@ -26,7 +26,7 @@ from typing import Any, BinaryIO
 
 from liqwatch.redact import redact
 
-log = logging.getLogger("liqwatch.feeds.recorder")
+log = logging.getLogger("liqwatch.feeds.frame_recorder")
 
 FILE_MODE = 0o600
 

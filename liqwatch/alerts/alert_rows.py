@@ -8,7 +8,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from liqwatch.alerts.model import Alert, AlertEvent, AlertKey, AlertLevel, AlertRule
+from liqwatch.alert_levels import AlertLevel, AlertRule
+from liqwatch.alerts.model import Alert, AlertEvent, AlertKey
 from liqwatch.storage.db import Database
 from liqwatch.storage.timefmt import from_ts, opt_dt, opt_ts, to_ts
 

@@ -1,0 +1,94 @@
+"""OKX v5's errors: HTTP 200 (or the code's own status) with ``{"code": str, "msg": str, "data": [...]}``;
+``code`` "0" is the only success, and each item of ``data`` may carry its own ``sCode``/``sMsg`` (code "1"
+operation failed, "2" partially succeeded). The numbers are from OKX's v5 "Error Code" section.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from liqwatch.feeds.rest_errors import (
+    ApiError,
+    AuthError,
+    ClockRejected,
+    ErrorDecoder,
+    Maintenance,
+    RateLimited,
+    RestError,
+    ServerError,
+    envelope_text,
+    retry_after,
+)
+
+#: 50100 API frozen, 50101 API key of another environment (demo/live), 50103-50107 a required OK-ACCESS-*
+#: header missing (or 50105 the passphrase wrong), 50110 IP not on the key's whitelist, 50111 invalid
+#: OK-ACCESS-KEY, 50113 invalid signature, 50114 invalid authorization.
+AUTH_CODES = frozenset({"50100", "50101", "50103", "50104", "50105", "50106", "50107", "50110", "50111",
+                        "50113", "50114"})
+#: 50102 timestamp request expired, 50112 invalid OK-ACCESS-TIMESTAMP: measure the clock, re-sign.
+CLOCK_CODES = frozenset({"50102", "50112"})
+#: 50011 rate limit reached, 50061 sub-account rate limit reached.
+RATE_CODES = frozenset({"50011", "50061"})
+#: 50001 service temporarily unavailable: the endpoint waits as for an HTTP 503.
+MAINTENANCE_CODES = frozenset({"50001"})
+#: 50004 endpoint request timeout, 50013 system busy, 50026 system error: retried.
+SERVER_CODES = frozenset({"50004", "50013", "50026"})
+#: OKX limits are counted per 2 s window; no Retry-After is documented.
+DEFAULT_LIMIT_WAIT_S = 2.0
+
+
+def _str_code(value: Any) -> str | None:
+    """A code as OKX sends it (a string of digits); an int from a re-encoding proxy is read as its digits."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return value.strip()
+    return None
+
+
+def _failed_item(data: Any) -> tuple[object, object] | None:
+    """The first item of ``data`` whose ``sCode`` is not "0": (sCode, sMsg)."""
+    if not isinstance(data, list):
+        return None
+    for item in data:
+        if isinstance(item, dict) and "sCode" in item and _str_code(item.get("sCode")) != "0":
+            return item.get("sCode"), item.get("sMsg")
+    return None
+
+
+class OkxErrors(ErrorDecoder):
+    exchange = "okx"
+
+    def decode(self, status: int, headers: Mapping[str, str], body: Any, where: str) -> RestError | None:
+        envelope = body if isinstance(body, dict) else {}
+        raw, msg = envelope.get("code"), envelope.get("msg")
+        code = _str_code(raw)
+        item = _failed_item(envelope.get("data"))
+        if code == "0" and item is None and status < 400:
+            return None
+        if item is not None:  # the item's own code says what failed; an answer is never applied in part
+            raw, msg = item
+            code = _str_code(raw) or code
+        text = envelope_text(where, self.exchange, status, raw, msg)
+        if code is None:
+            if status in (401, 403):
+                return AuthError(text)
+            return ApiError(f"{text} (no code in the answer)", None, status)
+        if code in AUTH_CODES or (code != "0" and status in (401, 403) and code not in RATE_CODES):
+            return AuthError(text)
+        if code in CLOCK_CODES:
+            return ClockRejected(text, code, status)
+        if code in RATE_CODES:
+            wait = retry_after(headers, DEFAULT_LIMIT_WAIT_S)
+            return RateLimited(f"{text}, retry after {wait:g} s", wait)
+        if code in MAINTENANCE_CODES:
+            return Maintenance(text, retry_after(headers, 0.0))
+        if code in SERVER_CODES:
+            return ServerError(text)
+        return ApiError(text, code, status)
+
+
+OKX_ERRORS = OkxErrors()

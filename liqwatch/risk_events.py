@@ -1,0 +1,148 @@
+"""Typed risk events: what an exchange (or the store's reconciliation) said happened to an account, and notes
+about a feed. The feeds report them to the store (``MonitorStore.report``), which keeps a bounded log of them
+(``EventLog``); the snapshot carries the log, and the alerts, the history recorder and the screens read it
+typed. Nobody parses an event's ``text``: it is for display only.
+
+The model layer: nothing here knows about alerts, feeds or the store. What level an event's alert takes is
+the alerts' business (``liqwatch.alerts.risk_levels``).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import KW_ONLY, dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from liqwatch.liquidations import LiquidatedPosition
+from liqwatch.model import Side
+
+
+class RiskEventKind(StrEnum):
+    """The values are part of alert subjects (stored with the alerts): never renamed."""
+
+    MARGIN_CALL = "margin_call"
+    LIQUIDATION = "liquidation"  # full or partial (``RiskEvent.partial``)
+    AUTO_DELEVERAGE = "auto_deleverage"
+    CLOSED_WHILE_BLIND = "closed_while_blind"  # a REST reconciliation found the position gone
+    CLOSED = "closed"  # gone since the last run; the exchange's history shows no liquidation
+    LIQUIDATION_UNKNOWN = "liquidation_unknown"  # gone; the exchange's history could not be read (or was wrong)
+    #: The exchange's clock minus ours, as just measured: a measurement, kept per account (the clock-skew
+    #: rule reads it from the snapshot), never a line of the log.
+    CLOCK_SKEW = "clock_skew"
+    OTHER = "other"  # about liqwatch itself (an earlier run that did not stop cleanly)
+
+
+@dataclass(frozen=True, slots=True)
+class RiskEvent:
+    """One risk event. ``text``: what happened, for display, without the account; ``received_at``: when
+    liqwatch learnt it (local wall clock, UTC). The figures it has: ``size`` and ``price`` of what the exchange
+    closed, ``partial`` for a liquidation that left some of the position open, ``offset_s`` for a clock
+    measurement."""
+
+    kind: RiskEventKind
+    account: str
+    text: str
+    received_at: datetime
+    _: KW_ONLY
+    exchange: str = ""
+    symbol: str | None = None
+    side: Side | None = None
+    size: float | None = None
+    price: float | None = None
+    partial: bool = False
+    offset_s: float | None = None
+
+    @property
+    def line(self) -> str:
+        """The log line: ``"<account>: <text>"``."""
+        return f"{self.account}: {self.text}" if self.account else self.text
+
+    @property
+    def subject(self) -> str:
+        """Identity for de-duplication: the same event repeated while its alert is open is one alert."""
+        parts = [self.kind.value]
+        if self.symbol:
+            parts.append(self.symbol)
+        if self.side is not None:
+            parts.append(self.side.value)
+        if self.kind is RiskEventKind.OTHER:
+            parts.append(self.text[:120])
+        return " ".join(parts)
+
+    @classmethod
+    def liquidation(cls, liq: LiquidatedPosition, received_at: datetime, exchange: str = "") -> RiskEvent:
+        """The store's record of a liquidation (the slices so far) as its event."""
+        return cls(RiskEventKind.LIQUIDATION, liq.account, liq.describe(), received_at, exchange=exchange,
+                   symbol=liq.symbol, side=liq.side, size=liq.size_taken, price=liq.price, partial=liq.partial)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedNote:
+    """A note about a feed (an exchange error, a missing tier table, a key refused): at most a warning, and
+    never taken for a liquidation or a close, whatever its text says."""
+
+    account: str
+    text: str
+    received_at: datetime
+    _: KW_ONLY
+    exchange: str = ""
+    symbol: str | None = None
+
+    @property
+    def line(self) -> str:
+        return f"{self.account}: {self.text}" if self.account else self.text
+
+    @property
+    def subject(self) -> str:
+        return f"feed_error {self.text[:120]}"
+
+
+LoggedEvent = RiskEvent | FeedNote
+
+
+class EventLog:
+    """The store's log of events, newest last, bounded (a feed stuck in a loop cannot grow memory); ``total``
+    counts every event ever added, so a reader that remembers it finds what is new (``events_since``)."""
+
+    def __init__(self, maxlen: int = 200) -> None:
+        self._items: deque[LoggedEvent] = deque(maxlen=maxlen)
+        self.total = 0
+
+    def add(self, event: LoggedEvent) -> None:
+        self._items.append(event)
+        self.total += 1
+
+    def items(self) -> tuple[LoggedEvent, ...]:
+        return tuple(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+def events_since(events: tuple[LoggedEvent, ...], total: int, seen: int) -> tuple[LoggedEvent, ...]:
+    """The events of a log (its retained ``events``, ``total`` ever added) added after the reader saw
+    ``seen`` in all. A count above ``total`` is another log's (a new store): everything it holds is new."""
+    if seen > total:
+        return events
+    new = total - seen
+    return events[len(events) - new:] if new < len(events) else events
+
+
+class RiskEventQueue:
+    """Events with no store to report to (an earlier run's unclean stop, found by the alerts' heartbeat): the
+    alert service drains it on each evaluation. Bounded; ``dropped`` counts what overflowed."""
+
+    def __init__(self, maxlen: int = 1000) -> None:
+        self._items: deque[RiskEvent] = deque(maxlen=maxlen)
+        self.dropped = 0
+
+    def push(self, event: RiskEvent) -> None:
+        if len(self._items) == self._items.maxlen:
+            self.dropped += 1
+        self._items.append(event)
+
+    def drain(self) -> tuple[RiskEvent, ...]:
+        items = tuple(self._items)
+        self._items.clear()
+        return items

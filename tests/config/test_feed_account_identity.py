@@ -1,0 +1,96 @@
+"""Issue 11: ``FeedAccount`` dropped the passphrase and the ``ccxt_id`` the config validated, and the exchange
+id was a closed enum (a ccxt account was even listed as "binance"). Both are carried now, secrets masked in
+repr, read from a configuration file; the exchange id is open-ended."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from liqwatch.config import load_settings
+from liqwatch.feeds.from_config import feed_accounts
+from liqwatch.model import AccountSpec, Exchange
+from liqwatch.monitor import Monitor
+from liqwatch.risk.binance import BinanceRisk
+from liqwatch.risk.okx import OkxRisk
+from liqwatch.risk.registry import UnknownExchange, risk_rules, rules_for
+
+KEY, SECRET, PHRASE = "okxKEYcanary01", "okxSECRETcanary02", "okxPHRASEcanary03"
+CCXT_KEY, CCXT_SECRET, CCXT_PASS = "krKEYcanary04", "krSECRETcanary05", "krPASScanary06"
+
+FILE = """
+[[accounts]]
+name = "okx-main"
+exchange = "okx"
+api_key_env = "OKX_KEY"
+api_secret_env = "OKX_SECRET"
+passphrase_env = "OKX_PASS"
+
+[[accounts]]
+name = "kraken"
+exchange = "ccxt"
+ccxt_id = "krakenfutures"
+api_key_env = "KR_KEY"
+api_secret_env = "KR_SECRET"
+passphrase_env = "KR_PASS"
+
+[[accounts]]
+name = "kraken-off"
+exchange = "ccxt"
+ccxt_id = "kraken"
+enabled = false
+api_key_env = "KR_KEY"
+api_secret_env = "KR_SECRET"
+"""
+ENV = {"OKX_KEY": KEY, "OKX_SECRET": SECRET, "OKX_PASS": PHRASE,
+       "KR_KEY": CCXT_KEY, "KR_SECRET": CCXT_SECRET, "KR_PASS": CCXT_PASS}
+
+
+def _accounts(tmp_path: Path):  # type: ignore[no-untyped-def]
+    path = tmp_path / "config.toml"
+    path.write_text(textwrap.dedent(FILE), encoding="utf-8")
+    path.chmod(0o600)
+    return feed_accounts(load_settings(path, environ=ENV), ENV)
+
+
+def test_passphrase_and_ccxt_id_reach_the_feed_account_masked(tmp_path: Path) -> None:
+    accounts, disabled = _accounts(tmp_path)
+    by_name = {a.name: a for a in accounts}
+    okx, kraken = by_name["okx-main"], by_name["kraken"]
+    assert okx.exchange == Exchange.OKX and okx.ccxt_id is None
+    assert okx.passphrase is not None and okx.passphrase.get() == PHRASE
+    assert kraken.exchange == "ccxt" and kraken.ccxt_id == "krakenfutures"
+    assert kraken.passphrase is not None and kraken.passphrase.get() == CCXT_PASS
+    for acc in accounts:
+        shown = repr(acc) + str(acc)
+        assert not any(s in shown for s in (KEY, SECRET, PHRASE, CCXT_KEY, CCXT_SECRET, CCXT_PASS))
+    assert "krakenfutures" in repr(kraken)  # an id, not a secret
+    # a disabled ccxt account is listed under its own id, no longer as "binance"
+    assert disabled["kraken-off"] == ("ccxt", "disabled in the configuration (enabled = false)")
+
+
+async def test_a_ccxt_account_is_shown_disabled_under_its_id(tmp_path: Path) -> None:
+    accounts, disabled = _accounts(tmp_path)
+    async with Monitor([a for a in accounts if a.exchange == "ccxt"], disabled=disabled) as monitor:
+        snap = monitor.store.snapshot()
+        kraken, off = snap.account("kraken"), snap.account("kraken-off")
+        assert kraken.exchange == "ccxt" and off.exchange == "ccxt"
+        assert kraken.disabled_reason == "ccxt (krakenfutures): no live feed yet"
+        assert off.disabled_reason == "disabled in the configuration (enabled = false)"
+
+
+def test_risk_rules_are_found_by_id_for_known_exchanges_only() -> None:
+    assert rules_for("binance") is BinanceRisk and rules_for(Exchange.OKX) is OkxRisk
+    assert rules_for("krakenfutures") is None and rules_for("ccxt") is None
+    assert isinstance(risk_rules("binance", 0.0004), BinanceRisk)
+    with pytest.raises(UnknownExchange, match=r"no risk rules for exchange 'krakenfutures' \(liqwatch models "
+                                              r"binance, bybit, hyperliquid, okx\)"):
+        risk_rules("krakenfutures")
+
+
+def test_a_plain_string_id_is_the_known_exchange() -> None:
+    # Ids read from a config or a database are plain strings: they equal (and hash as) the known ones.
+    assert AccountSpec("a", "hyperliquid") == AccountSpec("a", Exchange.HYPERLIQUID)
+    assert {Exchange.BINANCE: 1}["binance"] == 1
