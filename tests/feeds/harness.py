@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from liqwatch.clock import Clock
 from liqwatch.demo_environment import scenario_accounts
@@ -66,10 +67,12 @@ async def running(
     clock: Clock | None = None,
     proxy: bool = False,
     scenario: Scenario | None = None,
+    record_path: Path | None = None,
     **emu_kwargs: object,
 ) -> AsyncIterator[Env]:
     """The emulator and a Monitor on the demo's accounts; with ``proxy`` every byte (REST and websocket)
-    goes through a TcpProxy that the test can break."""
+    goes through a TcpProxy that the test can break; with ``record_path`` the frames handed to the adapters
+    are recorded there (as ``--record``)."""
     async with asyncio.timeout(120), contextlib.AsyncExitStack() as stack:
         emu = EmulatorServer(scenario or demo_scenario(), seed=11, speed=speed, autorun=autorun, publish_interval=0.1,
                              **emu_kwargs)  # type: ignore[arg-type]
@@ -79,5 +82,6 @@ async def running(
         accs = accounts(emu) if accounts else scenario_accounts(emu.scenario, rest, ws)
         if only is not None:
             accs = [a for a in accs if a.name in only]
-        monitor = await stack.enter_async_context(Monitor(accs, options=options, clock=clock))
+        monitor = await stack.enter_async_context(Monitor(accs, options=options, clock=clock,
+                                                                 record_path=record_path))
         yield Env(emu, monitor, tcp)

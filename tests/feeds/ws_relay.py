@@ -33,6 +33,10 @@ class Relay:
         self.watch: tuple[str, ...] = ('"clearinghouseState"',)
         self._down: dict[int, tuple[str, web.WebSocketResponse]] = {}
         self.close_codes: list[tuple[str, int | None]] = []  # (path, code) of each liqwatch socket, once closed
+        #: (path, kind, text) of what liqwatch sent, kind "TEXT" or "PING": its subscriptions and its pings.
+        self.sent: list[tuple[str, str, str]] = []
+        #: (path, request body, status) of each REST call relayed: which question a POST /info asked.
+        self.rest: list[tuple[str, str, int]] = []
         self._session: aiohttp.ClientSession | None = None
         self._runner: web.AppRunner | None = None
 
@@ -80,6 +84,7 @@ class Relay:
         async with self._session.request(request.method, f"http://{self.target}{request.path_qs}",
                                          data=body or None, headers=headers) as r:
             data = await r.read()
+            self.rest.append((request.path, body.decode("utf-8", "replace"), r.status))
             out = {k: v for k, v in r.headers.items() if k.lower() in _PASSED_HEADERS}
             return web.Response(status=r.status, body=data, headers=out)
 
@@ -116,10 +121,12 @@ class Relay:
         async def from_liqwatch() -> None:
             async for msg in down:
                 if msg.type is aiohttp.WSMsgType.TEXT:
+                    self.sent.append((path, "TEXT", msg.data))
                     await up.send_str(msg.data)
                 elif msg.type is aiohttp.WSMsgType.BINARY:
                     await up.send_bytes(msg.data)
                 elif msg.type is aiohttp.WSMsgType.PING:
+                    self.sent.append((path, "PING", ""))
                     await up.ping(msg.data)
                 elif msg.type is aiohttp.WSMsgType.PONG:
                     await up.pong(msg.data)
@@ -158,11 +165,12 @@ class RelayEnv:
 
 
 @contextlib.asynccontextmanager
-async def relayed(only: tuple[str, ...], options: FeedOptions = FAST, clock: Clock | None = None
-                  ) -> AsyncIterator[RelayEnv]:
+async def relayed(only: tuple[str, ...], options: FeedOptions = FAST, clock: Clock | None = None,
+                  **emu_kwargs: object) -> AsyncIterator[RelayEnv]:
     """The emulator, a Relay in front of it, and a Monitor on ``only`` of the demo's accounts, all bounded."""
     async with asyncio.timeout(120), contextlib.AsyncExitStack() as stack:
-        emu = EmulatorServer(demo_scenario(), seed=11, speed=1.0, autorun=True, publish_interval=0.1)
+        emu = EmulatorServer(demo_scenario(), seed=11, speed=1.0, autorun=True, publish_interval=0.1,
+                             **emu_kwargs)  # type: ignore[arg-type]
         await stack.enter_async_context(emu)
         relay = await stack.enter_async_context(Relay(emu.port))
         accs = scenario_accounts(emu.scenario, f"http://127.0.0.1:{relay.port}", f"ws://127.0.0.1:{relay.port}")
