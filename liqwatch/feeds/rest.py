@@ -39,7 +39,7 @@ from liqwatch.redact import redact
 __all__ = [
     "MAX_RETRY_AFTER_S", "ApiError", "AuthError", "ClockRejected", "ErrorDecoder", "ForbiddenEndpoint",
     "HttpStatusErrors", "Maintenance", "RateLimited", "ReadOnlyGuard", "ResponseTooLarge", "RestError",
-    "RestGate", "ServerError", "read_capped", "request_json",
+    "RestGate", "RestGates", "ServerError", "read_capped", "request_json",
 ]
 
 
@@ -105,6 +105,27 @@ class RestGate:
         if self.maintenance and not self.banned:
             return Maintenance(text, wait)
         return RateLimited(text, wait, self.ban_in_force())
+
+
+class RestGates:
+    """The REST gates of one ``Monitor``: one per (exchange, endpoint base URL), shared by every account on it
+    (a ban or a rate limit is per IP and endpoint), each on the Monitor's clock and with its limits. Owned by
+    the Monitor, never by the process: a second Monitor (a test, a restart in the same process) gets gates of
+    its own, on its own clock and settings."""
+
+    def __init__(self, clock: Clock | None = None, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+                 maintenance_retry_s: float = DEFAULT_MAINTENANCE_RETRY_S) -> None:
+        self.clock: Clock = clock or SystemClock()
+        self.max_body_bytes = max_body_bytes
+        self.maintenance_retry_s = maintenance_retry_s
+        self._gates: dict[tuple[str, str], RestGate] = {}
+
+    def gate(self, exchange: str, rest_url: str) -> RestGate:
+        key = (exchange, rest_url)
+        gate = self._gates.get(key)
+        if gate is None:
+            gate = self._gates[key] = RestGate(self.max_body_bytes, self.maintenance_retry_s, clock=self.clock)
+        return gate
 
 
 async def read_capped(resp: aiohttp.ClientResponse, limit: int, what: str) -> bytes:
