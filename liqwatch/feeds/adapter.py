@@ -65,8 +65,7 @@ class FeedAdapter(FrameIntake, GateWatch, LastRunLookup, StreamWiring, MarkSubsc
         clock: Clock,
         options: FeedOptions | None = None,
         recorder: FrameRecorder | None = None,
-        *,
-        gates: RestGates | None = None,
+        *, gates: RestGates | None = None,  # the Monitor's: shared by its accounts on one endpoint
     ) -> None:
         self.account = account
         # Written to, never read: what the adapter holds and owns it keeps itself (``held``, ``own_channels``).
@@ -106,13 +105,12 @@ class FeedAdapter(FrameIntake, GateWatch, LastRunLookup, StreamWiring, MarkSubsc
         self._refused: AuthError | None = None
         self._suspend = SuspendDetector(clock)
         self.suspends = 0  # suspends of the process seen (and resynced after)
-        # The gate of the account's endpoint, shared with every account on it through the Monitor's ``gates``
-        # (an adapter built alone has gates of its own); the adapter's own without an allowlist.
+        # The gate of the account's endpoint, shared with every account on it (built alone: gates of its own).
         self.gates = gates or RestGates(clock, max_body_bytes=self.opts.max_body_bytes,
                                         maintenance_retry_s=self.opts.maintenance_retry_s)
         guard = getattr(type(self), "read_only", None)
         self.gate = (self.shared_gate(guard.exchange) if isinstance(guard, ReadOnlyGuard)
-                     else RestGate(self.opts.max_body_bytes, self.opts.maintenance_retry_s, clock=clock))
+                     else RestGate(clock=clock))
         self.rest_pause: RestPause | None = None  # as published to the store
         self._pause_block = -1
         self.maintenance_resyncs = 0
