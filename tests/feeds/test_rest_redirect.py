@@ -1,5 +1,5 @@
 """A 3xx is never followed (review 11): ``request_json`` raises an error naming where it pointed, without the
-query (it may echo a signature), and the answer's key header never reaches the target."""
+query (it may echo a signature). That nothing reaches the target is tests/review/test_review11_redirect.py."""
 
 from __future__ import annotations
 
