@@ -22,6 +22,7 @@ from liqwatch.feeds.frame_recorder import FrameRecorder
 from liqwatch.feeds.from_config import build_adapter
 from liqwatch.feeds.options import FeedOptions
 from liqwatch.feeds.registry import feed_entry
+from liqwatch.feeds.rest import RestGates
 from liqwatch.loop_lag import LoopLag
 from liqwatch.model import AccountSpec, ExchangeId
 from liqwatch.risk.base import ExchangeRisk
@@ -59,6 +60,9 @@ class Monitor:
         self.store.loop_lag = self.loop_lag
         self._disabled = dict(disabled or {})
         self.recorder = FrameRecorder(record_path) if record_path is not None else None
+        # The REST gates of this Monitor's endpoints, on its clock and with its limits (never another Monitor's).
+        self.gates = RestGates(self.clock, max_body_bytes=self.options.max_body_bytes,
+                               maintenance_retry_s=self.options.maintenance_retry_s)
         self.adapters: list[FeedAdapter] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._session: aiohttp.ClientSession | None = None
@@ -78,7 +82,8 @@ class Monitor:
                 self.store.disable_account(acc.name, f"{what}: no live feed yet{hint}")
                 continue
             try:
-                adapter = build_adapter(acc, self.store, self._session, self.clock, self.options, self.recorder)
+                adapter = build_adapter(acc, self.store, self._session, self.clock, self.options, self.recorder,
+                                        gates=self.gates)
                 assert adapter is not None  # its entry was found above
             except ValueError as exc:
                 self.store.disable_account(acc.name, str(exc))

@@ -35,7 +35,7 @@ from liqwatch.feeds.frame_time import FUTURE_TOLERANCE_S, ServerClock
 from liqwatch.feeds.held import HeldLegs
 from liqwatch.feeds.key_permissions import KeyRefused
 from liqwatch.feeds.options import FeedOptions
-from liqwatch.feeds.rest import AuthError, RateLimited, ReadOnlyGuard, RestError, RestGate
+from liqwatch.feeds.rest import AuthError, RateLimited, ReadOnlyGuard, RestError, RestGate, RestGates
 from liqwatch.feeds.resume import SuspendDetector, resync_after_suspend
 from liqwatch.feeds.sink import FeedSink, SinkEvent
 from liqwatch.feeds.stream import StreamRunner
@@ -65,6 +65,7 @@ class FeedAdapter(FrameIntake, GateWatch, LastRunLookup, StreamWiring, MarkSubsc
         clock: Clock,
         options: FeedOptions | None = None,
         recorder: FrameRecorder | None = None,
+        *, gates: RestGates | None = None,  # the Monitor's: shared by its accounts on one endpoint
     ) -> None:
         self.account = account
         # Written to, never read: what the adapter holds and owns it keeps itself (``held``, ``own_channels``).
@@ -104,7 +105,9 @@ class FeedAdapter(FrameIntake, GateWatch, LastRunLookup, StreamWiring, MarkSubsc
         self._refused: AuthError | None = None
         self._suspend = SuspendDetector(clock)
         self.suspends = 0  # suspends of the process seen (and resynced after)
-        # The gate of the account's endpoint, shared with every account on it; the adapter's own without an allowlist.
+        # The gate of the account's endpoint, shared with every account on it (built alone: gates of its own).
+        self.gates = gates or RestGates(clock, max_body_bytes=self.opts.max_body_bytes,
+                                        maintenance_retry_s=self.opts.maintenance_retry_s)
         guard = getattr(type(self), "read_only", None)
         self.gate = (self.shared_gate(guard.exchange) if isinstance(guard, ReadOnlyGuard)
                      else RestGate(clock=clock))

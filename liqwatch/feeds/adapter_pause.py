@@ -18,14 +18,12 @@ from liqwatch.feed_channel import Channel
 from liqwatch.feeds.account_config import FeedAccount
 from liqwatch.feeds.backoff import Backoff
 from liqwatch.feeds.options import FeedOptions
-from liqwatch.feeds.rest import HTTP_STATUS_ERRORS, ReadOnlyGuard, RestGate, request_json
+from liqwatch.feeds.rest import HTTP_STATUS_ERRORS, ReadOnlyGuard, RestGate, RestGates, request_json
 from liqwatch.feeds.rest_errors import ErrorDecoder
 from liqwatch.feeds.sink import FeedSink
 from liqwatch.rest_pause import PauseKind, RestPause
 
 log = logging.getLogger("liqwatch.feeds.adapter")
-# One REST gate per (exchange, endpoint base URL), shared by every account on it.
-_GATES: dict[tuple[str, str], RestGate] = {}
 
 
 class GateWatch:
@@ -36,6 +34,7 @@ class GateWatch:
     clock: Clock
     opts: FeedOptions
     gate: RestGate
+    gates: RestGates
     rest_pause: RestPause | None
     _pause_block: int
     maintenance_resyncs: int
@@ -63,11 +62,8 @@ class GateWatch:
 
     def shared_gate(self, exchange: str) -> RestGate:
         """The REST gate of this account's endpoint, shared by every account of ``exchange`` on it (a ban or a
-        rate limit is per IP and endpoint), with our limits."""
-        gate = _GATES.setdefault((exchange, self.account.rest_url), RestGate(clock=self.clock))
-        gate.max_body_bytes = self.opts.max_body_bytes
-        gate.maintenance_retry_s = self.opts.maintenance_retry_s
-        return gate
+        rate limit is per IP and endpoint) through the Monitor's ``gates``: on its clock, with its limits."""
+        return self.gates.gate(exchange, self.account.rest_url)
 
     def watch_gate(self) -> None:
         """Publish a ban or a maintenance of this endpoint (whichever account's request met it) to the store,

@@ -18,6 +18,7 @@ from liqwatch.feeds.rest_errors import (
     ServerError,
     bounded_wait,
     envelope_text,
+    int_code,
 )
 
 #: 10003 invalid API key (or another environment's), 10004 signature error, 10005 permission denied,
@@ -37,24 +38,17 @@ IP_BLOCK_WAIT_S = 600.0
 DEFAULT_LIMIT_WAIT_S = 1.0
 
 
-def _int_code(value: Any) -> int | None:
-    """retCode as Bybit sends it (an int), or as a string of digits (a proxy that re-encoded it)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.lstrip("-").isdigit():
-        return int(value)
-    return None
-
-
 class BybitErrors(ErrorDecoder):
     exchange = "bybit"
 
     def __init__(self, clock: Clock | None = None) -> None:
-        self.clock: Clock = clock or SystemClock()  # reads the limit's reset time (epoch ms) as a wait
+        # Reads the limit's reset time (epoch ms, Bybit's clock) as a wait: the adapter's injected clock, the
+        # one its measured server-time offset corrects (never the system clock behind a test's back).
+        self.clock: Clock = clock or SystemClock()
 
     def _limit_wait(self, headers: Mapping[str, str]) -> float:
+        """The wait until the reset time; the default when none is given or it is unreadable or already past
+        (our clock ahead of Bybit's: the limit still holds, ``bounded_wait``)."""
         reset = headers.get("X-Bapi-Limit-Reset-Timestamp")
         try:
             wait = float(reset) / 1000.0 - self.clock.now().timestamp() if reset is not None else None
@@ -62,15 +56,24 @@ class BybitErrors(ErrorDecoder):
             wait = None
         return DEFAULT_LIMIT_WAIT_S if wait is None else bounded_wait(wait, DEFAULT_LIMIT_WAIT_S)
 
+    def _ip_block(self, text: str) -> RateLimited:
+        return RateLimited(f"{text} (IP blocked, waiting {IP_BLOCK_WAIT_S:g} s)", IP_BLOCK_WAIT_S)
+
+    def decode_unreadable(self, status: int, headers: Mapping[str, str], where: str) -> RestError | None:
+        """Bybit's IP block is served by its gateway, as an HTML page more often than as JSON: the status says it."""
+        if status == 403:
+            return self._ip_block(f"{where}: HTTP 403 with a body that is not JSON")
+        return None
+
     def decode(self, status: int, headers: Mapping[str, str], body: Any, where: str) -> RestError | None:
         envelope = body if isinstance(body, dict) else {}
         raw, msg = envelope.get("retCode"), envelope.get("retMsg")
-        code = _int_code(raw)
+        code = int_code(raw)
         text = envelope_text(where, self.exchange, status, raw, msg)
         if status == 401:
             return AuthError(text)
         if status == 403:
-            return RateLimited(f"{text} (IP blocked, waiting {IP_BLOCK_WAIT_S:g} s)", IP_BLOCK_WAIT_S)
+            return self._ip_block(text)
         if code is None:  # no retCode: nothing says it is a success, so it is not one
             return ApiError(f"{text} (no retCode in the answer)", None, status)
         if code == 0 and status < 400:

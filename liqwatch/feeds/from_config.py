@@ -14,6 +14,7 @@ from liqwatch.feeds.adapter import FeedAdapter
 from liqwatch.feeds.frame_recorder import FrameRecorder
 from liqwatch.feeds.options import FeedOptions
 from liqwatch.feeds.registry import feed_entry
+from liqwatch.feeds.rest import RestGates
 from liqwatch.feeds.sink import FeedSink
 from liqwatch.model import Exchange, ExchangeId
 from liqwatch.redact import register_secret
@@ -78,11 +79,12 @@ def _feed_account(
 
 def build_adapter(
     account: FeedAccount, sink: FeedSink, session: aiohttp.ClientSession, clock: Clock,
-    options: FeedOptions | None = None, recorder: FrameRecorder | None = None,
+    options: FeedOptions | None = None, recorder: FrameRecorder | None = None, *, gates: RestGates | None = None,
 ) -> FeedAdapter | None:
     """The adapter of ``account``'s exchange, from its registry entry; None when the exchange has no live feed.
-    Raises ValueError for an account its adapter cannot watch (e.g. no key, no address)."""
+    ``gates``: the Monitor's REST gates, shared by its accounts on one endpoint. Raises ValueError for an
+    account its adapter cannot watch (e.g. no key, no address)."""
     entry = feed_entry(account.exchange)
     if entry is None:
         return None
-    return entry.adapter(account, sink, session, clock, options, recorder)
+    return entry.adapter(account, sink, session, clock, options, recorder, gates=gates)

@@ -44,16 +44,16 @@ def _str_code(value: Any) -> str | None:
         return None
     if isinstance(value, int):
         return str(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    if isinstance(value, str) and value.strip().lstrip("-").isascii() and value.strip().lstrip("-").isdigit():
         return value.strip()
     return None
 
 
 def _failed_item(data: Any) -> tuple[object, object] | None:
-    """The first item of ``data`` whose ``sCode`` is not "0": (sCode, sMsg)."""
-    if not isinstance(data, list):
-        return None
-    for item in data:
+    """The first item of ``data`` whose ``sCode`` is not "0": (sCode, sMsg). ``data`` is a list, or one
+    object (read as a list of one: a failed item is never a success whatever shape it comes in)."""
+    items = [data] if isinstance(data, dict) else data if isinstance(data, list) else []
+    for item in items:
         if isinstance(item, dict) and "sCode" in item and _str_code(item.get("sCode")) != "0":
             return item.get("sCode"), item.get("sMsg")
     return None

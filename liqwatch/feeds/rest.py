@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 import orjson
+import yarl
 
 from liqwatch.clock import Clock, SystemClock
 from liqwatch.feeds.rest_errors import (
@@ -38,7 +39,7 @@ from liqwatch.redact import redact
 __all__ = [
     "MAX_RETRY_AFTER_S", "ApiError", "AuthError", "ClockRejected", "ErrorDecoder", "ForbiddenEndpoint",
     "HttpStatusErrors", "Maintenance", "RateLimited", "ReadOnlyGuard", "ResponseTooLarge", "RestError",
-    "RestGate", "ServerError", "read_capped", "request_json",
+    "RestGate", "RestGates", "ServerError", "read_capped", "request_json",
 ]
 
 
@@ -106,6 +107,27 @@ class RestGate:
         return RateLimited(text, wait, self.ban_in_force())
 
 
+class RestGates:
+    """The REST gates of one ``Monitor``: one per (exchange, endpoint base URL), shared by every account on it
+    (a ban or a rate limit is per IP and endpoint), each on the Monitor's clock and with its limits. Owned by
+    the Monitor, never by the process: a second Monitor (a test, a restart in the same process) gets gates of
+    its own, on its own clock and settings."""
+
+    def __init__(self, clock: Clock | None = None, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+                 maintenance_retry_s: float = DEFAULT_MAINTENANCE_RETRY_S) -> None:
+        self.clock: Clock = clock or SystemClock()
+        self.max_body_bytes = max_body_bytes
+        self.maintenance_retry_s = maintenance_retry_s
+        self._gates: dict[tuple[str, str], RestGate] = {}
+
+    def gate(self, exchange: str, rest_url: str) -> RestGate:
+        key = (exchange, rest_url)
+        gate = self._gates.get(key)
+        if gate is None:
+            gate = self._gates[key] = RestGate(self.max_body_bytes, self.maintenance_retry_s, clock=self.clock)
+        return gate
+
+
 async def read_capped(resp: aiohttp.ClientResponse, limit: int, what: str) -> bytes:
     """The body, refused past ``limit`` bytes: at once when Content-Length says so, else as soon as the
     stream (decompressed, so a small gzip bomb counts at its real size) passes it; the rest is never read."""
@@ -154,7 +176,11 @@ async def request_json(
         hdrs["Content-Type"] = "application/json"
     try:
         async with asyncio.timeout(timeout_s):
-            async with session.request(method, url, params=params, data=data, headers=hdrs) as resp:
+            # encoded=True: the URL goes out byte for byte as given (yarl would re-quote it, sending ',' '*' '('
+            # raw where a signer signed '%2C' '%2A' '%28'). No redirect is followed: the allowlist was checked
+            # on this URL, and a 307 would re-send the method, body and key headers to one never checked.
+            async with session.request(method, yarl.URL(url, encoded=True), params=params, data=data,
+                                       headers=hdrs, allow_redirects=False) as resp:
                 status = resp.status
                 resp_headers = resp.headers
                 body = await read_capped(resp, gate.max_body_bytes, endpoint)
@@ -162,6 +188,19 @@ async def request_json(
         raise ServerError(f"{where}: no answer within {timeout_s:g} s") from None
     except aiohttp.ClientError as exc:
         raise ServerError(f"{where}: {redact(str(exc))}") from None
+    if 300 <= status < 400:
+        location = redact(resp_headers.get("Location", "").split("?", 1)[0]) or "nowhere (no Location)"
+        raise ApiError(f"{where}: HTTP {status} redirect to {location} refused: liqwatch follows no redirect "
+                       "(check the account's rest_url)", None, status)
+    try:
+        payload, readable = (orjson.loads(body) if body else None), True
+    except orjson.JSONDecodeError:
+        payload, readable = None, False
+    if status == 429 and readable:
+        # The exchange's own reading first: OKX sends its 50011 (a 2 s window) with HTTP 429.
+        decoded = errors.decode(status, resp_headers, payload, where)
+        if isinstance(decoded, RateLimited):
+            raise _gated(decoded, gate, errors)
     if status in (418, 429):
         retry = _retry_after(resp_headers, 60.0 if status == 429 else 120.0)
         banned = status == 418
@@ -176,22 +215,29 @@ async def request_json(
     gate.maintenance = False  # it answered: whatever the answer, it is not down
     if status >= 500:
         raise ServerError(f"{where}: HTTP {status}")
-    try:
-        payload = orjson.loads(body) if body else None
-    except orjson.JSONDecodeError:
+    if not readable:
+        unreadable = errors.decode_unreadable(status, resp_headers, where)  # Bybit's 403 HTML page: its IP block
+        if unreadable is not None:
+            raise _gated(unreadable, gate, errors)
         # The status first: a 401 is the key refused whatever the body (a gateway's HTML page); a ServerError
         # would be retried for ever and a revoked key never disable the account. Not a 403 without JSON:
         # Binance documents its 403 as its web application firewall's block (a rate limit or a security
         # rule), an HTML page that says nothing of the key, and which passes: retried, never disabling.
         if status == 401:
-            raise AuthError(f"{where}: HTTP 401 (key refused; the body is not JSON)") from None
+            raise AuthError(f"{where}: HTTP 401 (key refused; the body is not JSON)")
         if status == 403:
             raise ServerError(f"{where}: HTTP 403 with a body that is not JSON (the exchange's "
-                              "firewall blocked the request: a rate or security rule); retried") from None
-        raise ServerError(f"{where}: HTTP {status} with a body that is not JSON") from None
+                              "firewall blocked the request: a rate or security rule); retried")
+        raise ServerError(f"{where}: HTTP {status} with a body that is not JSON")
     error = errors.decode(status, resp_headers, payload, where)
     if error is None:
         return payload
+    raise _gated(error, gate, errors)
+
+
+def _gated(error: RestError, gate: RestGate, errors: ErrorDecoder) -> RestError:
+    """``error`` (the decoder's), after the endpoint's gate has taken its wait: a maintenance (at least the
+    gate's ``maintenance_retry_s``) or an endpoint-wide rate limit pauses every account on it."""
     if isinstance(error, Maintenance):
         error.retry_after_s = max(gate.maintenance_retry_s, error.retry_after_s)
         gate.maintenance = True
@@ -199,4 +245,4 @@ async def request_json(
     elif isinstance(error, RateLimited) and error.endpoint_wide:
         gate.block(error.retry_after_s, "rate limited" + (" (IP banned)" if error.banned else ""),
                    banned=error.banned)
-    raise error
+    return error

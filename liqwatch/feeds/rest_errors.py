@@ -69,14 +69,16 @@ MAX_RETRY_AFTER_S = 3 * 86400.0
 
 
 def bounded_wait(seconds: float, default: float) -> float:
-    """A wait within [0, MAX_RETRY_AFTER_S]; ``default`` when not finite (inf, NaN: no wait can be read)."""
-    if not math.isfinite(seconds):
+    """A wait within (0, MAX_RETRY_AFTER_S]; ``default`` when none can be read: not finite (inf, NaN), or not
+    above 0 (a Retry-After of -30, a reset time already past on our clock): no exchange asks to be sent the
+    next request at once, and taking it so sends every account of the endpoint straight into the same limit."""
+    if not math.isfinite(seconds) or seconds <= 0:
         return default
-    return min(max(0.0, seconds), MAX_RETRY_AFTER_S)
+    return min(seconds, MAX_RETRY_AFTER_S)
 
 
 def retry_after(headers: Mapping[str, str], default: float) -> float:
-    """Retry-After in seconds, bounded; ``default`` when absent or not a number."""
+    """Retry-After in seconds, bounded; ``default`` when absent, not a number or not above 0."""
     value = headers.get("Retry-After")
     if value is None:
         return default
@@ -86,11 +88,42 @@ def retry_after(headers: Mapping[str, str], default: float) -> float:
         return default
 
 
+def int_code(value: Any) -> int | None:
+    """An exchange's numeric code as it sends it (an int), or as a string of ASCII digits with an optional
+    minus (a proxy that re-encoded it): -1021 and "-1021" are the same code. Anything else (a bool, a float,
+    "²", which ``str.isdigit`` takes for a digit but ``int`` refuses, 5,000 digits, which ``int`` refuses
+    too) is no code."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        digits = value.strip()
+        digits = digits[1:] if digits.startswith("-") else digits
+        if digits.isascii() and digits.isdigit() and len(digits) <= 18:
+            return int(value.strip())
+    return None
+
+
+#: The longest an exchange's code and message are quoted in an error: what one echoes is its own choice (a
+#: 1 MB message would go whole into logs, notes and the screen).
+MAX_CODE_CHARS = 100
+MAX_MSG_CHARS = 500
+
+
+def _bounded_text(value: object, limit: int) -> str:
+    # Redacted before it is cut: a secret cut in two would no longer be found and masked.
+    text = redact(str(value))
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} chars)"
+
+
 def envelope_text(where: str, exchange: str, status: int, code: object, msg: object) -> str:
     """The message of an exchange's refusal: where, the HTTP status, the exchange's code and message.
     Redacted whole: every field the exchange echoes (its code as well as its message) may carry what it
-    was sent."""
-    return redact(f"{where}: HTTP {status}, {exchange} code {code}: {msg}")
+    was sent. The code and the message are cut at ``MAX_CODE_CHARS`` and ``MAX_MSG_CHARS`` (an ellipsis and
+    the full length say so)."""
+    code_text, msg_text = _bounded_text(code, MAX_CODE_CHARS), _bounded_text(msg, MAX_MSG_CHARS)
+    return redact(f"{where}: HTTP {status}, {exchange} code {code_text}: {msg_text}")
 
 
 class ErrorDecoder(ABC):
@@ -116,6 +149,11 @@ class ErrorDecoder(ABC):
     def decode(self, status: int, headers: Mapping[str, str], body: Any, where: str) -> RestError | None:
         """None for a success, else the error to raise (see the class docstring)."""
 
+    def decode_unreadable(self, status: int, headers: Mapping[str, str], where: str) -> RestError | None:
+        """The error an answer whose body is not JSON (a gateway's HTML page) means for this exchange, or None
+        to leave it to ``request_json``'s reading by the HTTP status alone. Never raises."""
+        return None
+
 
 class HttpStatusErrors(ErrorDecoder):
     """Errors told by the HTTP status alone, a ``{"code", "msg"}`` body read for the message: what
@@ -134,9 +172,9 @@ class HttpStatusErrors(ErrorDecoder):
         code = body.get("code") if isinstance(body, dict) else None
         msg = body.get("msg") if isinstance(body, dict) else None
         text = envelope_text(where, self.exchange, status, code, msg)
-        int_code = code if isinstance(code, int) and not isinstance(code, bool) else None
-        if status in (401, 403) or (int_code is not None and int_code in self.auth_codes):
+        number = int_code(code)
+        if status in (401, 403) or (number is not None and number in self.auth_codes):
             return AuthError(text)
-        if int_code is not None and int_code in self.clock_codes:
-            return ClockRejected(text, int_code, status)
-        return ApiError(text, int_code, status)
+        if number is not None and number in self.clock_codes:
+            return ClockRejected(text, number, status)
+        return ApiError(text, number, status)

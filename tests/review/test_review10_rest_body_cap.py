@@ -78,7 +78,8 @@ async def test_a_retry_after_beyond_any_ban_does_not_pause_rest_forever(retry_af
 def test_retry_after_values_no_wait_can_be_read_from_fall_back_to_the_default() -> None:
     from liqwatch.feeds.rest import MAX_RETRY_AFTER_S, _retry_after
 
-    for value, expected in (("nan", 60.0), ("inf", 60.0), ("-inf", 60.0), ("-5", 0.0), ("1e12", MAX_RETRY_AFTER_S),
-                            ("30", 30.0), ("soon", 60.0)):
+    # A wait not above 0 is none the exchange gave either (review 11): the default, as for NaN.
+    for value, expected in (("nan", 60.0), ("inf", 60.0), ("-inf", 60.0), ("-5", 60.0), ("0", 60.0),
+                            ("1e12", MAX_RETRY_AFTER_S), ("30", 30.0), ("soon", 60.0)):
         assert _retry_after({"Retry-After": value}, 60.0) == expected, value
     assert _retry_after({}, 60.0) == 60.0

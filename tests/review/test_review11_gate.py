@@ -7,8 +7,6 @@ from __future__ import annotations
 import asyncio
 import socket
 
-import pytest
-
 from liqwatch.clock import FakeClock
 from liqwatch.feeds.account_config import FeedAccount, Secret
 from liqwatch.model import Exchange
@@ -23,9 +21,6 @@ def _closed_port() -> int:
     return port
 
 
-@pytest.mark.xfail(strict=True, reason="review1: the shared RestGate (feeds._GATES, per REST URL, process-wide) "
-                   "keeps the clock of the first Monitor that used the endpoint: a second Monitor's block never "
-                   "ends on its own clock")
 async def test_a_second_monitor_on_the_same_endpoint_blocks_on_its_own_clock() -> None:
     port = _closed_port()
     acc = FeedAccount("gate-review", Exchange.BINANCE, f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}",

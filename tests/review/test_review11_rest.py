@@ -69,8 +69,6 @@ async def answer(body: Any, errors: ErrorDecoder, *, status: int = 200, headers:
                                   errors=errors)
 
 
-@pytest.mark.xfail(strict=True, reason="review1: bybit _int_code takes str.isdigit() for int(): a retCode of "
-                   "'²' (isdigit, not int) raises ValueError out of the decoder and request_json")
 @pytest.mark.parametrize("code", ["²", "1000³"])
 async def test_a_bybit_retcode_of_unicode_digits_is_a_rest_error_not_a_crash(code: str) -> None:
     """The decoder's contract: it never raises itself. A ValueError is no RestError: every adapter's
@@ -79,8 +77,6 @@ async def test_a_bybit_retcode_of_unicode_digits_is_a_rest_error_not_a_crash(cod
         await answer({"retCode": code, "retMsg": "x", "result": {}}, BybitErrors(FakeClock(NOW)))
 
 
-@pytest.mark.xfail(strict=True, reason="review1: Bybit's HTTP 403 IP block with a body that is not JSON (an "
-                   "HTML page) never reaches BybitErrors: request_json retries it as a ServerError, no 10 min wait")
 async def test_bybit_403_html_page_is_its_ip_block() -> None:
     """Bybit documents HTTP 403 as its IP block ("access too frequent", wait at least 10 minutes). The block is
     served by its gateway as an HTML page; the decoder's own 403 rule is only reached for a JSON body."""
@@ -92,8 +88,6 @@ async def test_bybit_403_html_page_is_its_ip_block() -> None:
     assert info.value.retry_after_s >= 600 and gate.remaining() >= 600
 
 
-@pytest.mark.xfail(strict=True, reason="review1: a Bybit 10018 (per-IP limit) whose reset time is already past "
-                   "(a local clock a few seconds ahead) reads as a wait of 0 s: the gate does not pause at all")
 async def test_bybit_ip_limit_with_a_reset_in_the_past_still_pauses_the_endpoint() -> None:
     """The reset time is Bybit's clock; ours may run ahead of it. A computed wait <= 0 is no wait the exchange
     gave: taking it as 0 sends the next request (every account of the IP) at once into the same limit."""
@@ -107,8 +101,6 @@ async def test_bybit_ip_limit_with_a_reset_in_the_past_still_pauses_the_endpoint
     assert gate.remaining() > 0
 
 
-@pytest.mark.xfail(strict=True, reason="review1: an OKX 50011 rate limit with Retry-After in the past (negative) "
-                   "reads as a wait of 0 s instead of OKX's 2 s window: the gate does not pause")
 async def test_okx_rate_limit_with_a_negative_retry_after_waits_its_window() -> None:
     gate = RestGate(clock=FakeClock(NOW))
     with pytest.raises(RateLimited) as info:
@@ -117,24 +109,18 @@ async def test_okx_rate_limit_with_a_negative_retry_after_waits_its_window() -> 
     assert info.value.retry_after_s > 0 and gate.remaining() > 0
 
 
-@pytest.mark.xfail(strict=True, reason="review1: an OKX answer whose data is one object (not a list) with a "
-                   "failed sCode passes as a success: _failed_item reads only a list")
 async def test_okx_failed_item_in_a_data_object_is_an_error() -> None:
     """The decoder's contract: never a success for a body it cannot read as one."""
     with pytest.raises(RestError):
         await answer({"code": "0", "msg": "", "data": {"sCode": "51000", "sMsg": "Parameter error"}}, OKX_ERRORS)
 
 
-@pytest.mark.xfail(strict=True, reason="review1: Binance's decoder reads its code only as an int; a proxy that "
-                   "re-encodes -1021 as a string gets ApiError, not ClockRejected (Bybit/OKX accept both)")
 async def test_binance_timestamp_code_as_a_string_is_still_a_clock_rejection() -> None:
     with pytest.raises(ClockRejected):
         await answer({"code": "-1021", "msg": "Timestamp for this request is outside of the recvWindow."},
                      BINANCE_ERRORS, status=400)
 
 
-@pytest.mark.xfail(strict=True, reason="review1: envelope_text does not bound the exchange's msg: a 1 MB retMsg "
-                   "becomes a 1 MB error message (logs, notes, the screen)")
 @pytest.mark.parametrize("which", ["bybit", "okx", "binance"])
 async def test_a_huge_exchange_message_is_bounded(which: str) -> None:
     huge = "A" * 1_000_000
@@ -149,8 +135,6 @@ async def test_a_huge_exchange_message_is_bounded(which: str) -> None:
     assert size < 10_000, size
 
 
-@pytest.mark.xfail(strict=True, reason="review1: OKX sends its 50011 rate limit with HTTP 429; request_json reads "
-                   "the status before the decoder and pauses the whole endpoint 60 s, not OKX's 2 s window")
 async def test_okx_rate_limit_sent_with_http_429_waits_okx_window_not_a_minute() -> None:
     """OKX's v5 error table gives 50011 "Rate limit reached" HTTP status 429, counted per 2 s window, with no
     Retry-After. A minute of no REST for every account of the endpoint is a minute blind after each burst."""
@@ -161,8 +145,6 @@ async def test_okx_rate_limit_sent_with_http_429_waits_okx_window_not_a_minute()
     assert info.value.retry_after_s <= 2.0 and gate.remaining() <= 2.0
 
 
-@pytest.mark.xfail(strict=True, reason="review1: retry_after/bounded_wait clamp a negative Retry-After to 0 s "
-                   "instead of taking it as unreadable (the default): a 429 then pauses nothing")
 @pytest.mark.parametrize("value", ["-30", "-1e9"])
 async def test_a_negative_retry_after_on_a_429_is_no_license_to_retry_at_once(value: str) -> None:
     """Binance: "repeatedly violating rate limits and/or failing to back off after receiving 429s will result
