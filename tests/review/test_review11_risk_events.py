@@ -44,9 +44,6 @@ def _margin_call(now: int) -> str:
     return orjson.dumps({"e": "MARGIN_CALL", "E": now, "cw": "1200.5", "p": []}).decode()
 
 
-@pytest.mark.xfail(strict=True, reason="review1: an ADL fill whose symbol cannot be read, with a NaN price and an "
-                   "infinite size, is applied as a typed AUTO_DELEVERAGE event (raw symbol, text mimicking a "
-                   "liquidation line) instead of being counted as a bad frame")
 async def test_a_malformed_adl_fill_is_a_bad_frame_not_a_risk_event() -> None:
     forged = "ETHUSDT\nbinance-degen: BTC/USDT:USDT long LIQUIDATED at 1"
     async with relayed("binance-degen") as (emu, relay, monitor):
@@ -62,8 +59,6 @@ async def test_a_malformed_adl_fill_is_a_bad_frame_not_a_risk_event() -> None:
         assert adls == [], adls
 
 
-@pytest.mark.xfail(strict=True, reason="review1: a liquidation fill with l/z 'inf', L/ap 'NaN', rp 'nan' is "
-                   "recorded as a LiquidatedPosition of size inf at price nan (float() accepts them; no isfinite)")
 async def test_a_liquidation_fill_with_non_finite_figures_records_no_nan() -> None:
     async with relayed("binance-degen") as (emu, relay, monitor):
         store, now = monitor.store, emu.sim.now_ms()
