@@ -7,7 +7,6 @@ from __future__ import annotations
 import math
 
 import orjson
-import pytest
 
 from liqwatch.alert_levels import AlertRule
 from liqwatch.alerts.engine import evaluate
@@ -19,9 +18,6 @@ from tests.feeds.test_risk_events_e2e import relayed, typed
 ETH = "ETH/USDT:USDT"
 
 
-@pytest.mark.xfail(strict=True, reason="review1: the event log keeps 200 and the alerts read it only when a "
-                   "snapshot is pulled: a margin call followed by 200 feed notes before the next pull is never "
-                   "alerted (events_since drops what overflowed, silently)")
 def test_a_margin_call_is_alerted_though_notes_overflow_the_log_before_the_next_evaluation() -> None:
     """A feed in an error loop (a note per frame) can log 200 notes between two screen refreshes (4 Hz) or two
     `check --watch` lines. The margin call logged just before them must still raise its critical alert."""
