@@ -24,6 +24,21 @@ DEFAULT_INTERVAL_HOURS: dict[ExchangeId, float] = {
 COMMON_INTERVAL_HOURS = 8.0
 
 
+#: The funding intervals taken from an exchange, in hours: Binance uses 1, 4 and 8 h (fundingInfo's
+#: fundingIntervalHours), Bybit and OKX 1 to 8 h, Hyperliquid 1 h. One outside (0.0001 h would count thousands
+#: of settlements a day, 1e9 h overflows the next settlement's time) is refused and the default kept.
+MIN_INTERVAL_HOURS = 1.0
+MAX_INTERVAL_HOURS = 24.0
+
+
+def implausible_interval(hours: float) -> str | None:
+    """Why a funding interval (hours) cannot be an exchange's, or None when it can."""
+    if not math.isfinite(hours) or not MIN_INTERVAL_HOURS <= hours <= MAX_INTERVAL_HOURS:
+        return (f"funding interval {hours} h is outside {MIN_INTERVAL_HOURS:g}-{MAX_INTERVAL_HOURS:g} h, "
+                "not one an exchange uses")
+    return None
+
+
 def default_interval_hours(exchange: ExchangeId) -> float:
     """The exchange's default funding interval (hours), for a symbol whose own is not known."""
     return DEFAULT_INTERVAL_HOURS.get(str(exchange), COMMON_INTERVAL_HOURS)

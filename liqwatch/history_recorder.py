@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from liqwatch.feed_channel import ChannelState
 from liqwatch.model import FundingPayment
+from liqwatch.risk_events import FeedNote, LoggedEvent
 from liqwatch.storage import history
 from liqwatch.storage.async_db import AsyncDatabase
 from liqwatch.storage.db import Database
@@ -31,7 +32,7 @@ class _Batch:
     opens: list[tuple[str, str, str, str, datetime]] = field(default_factory=list)  # account, channel, kind,
     # detail, start
     closes: list[tuple[str, str]] = field(default_factory=list)  # account, channel
-    notes: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[history.LoggedNote] = field(default_factory=list)
     funding: dict[str, list[FundingPayment]] = field(default_factory=dict)
 
     def empty(self) -> bool:
@@ -49,10 +50,20 @@ def _write(db: Database, batch: _Batch) -> None:
             history.close_feed_incident(db, account, channel, batch.time)
         for a, c, k, d, started in batch.opens:
             history.open_incident(db, a, c, k, started, d)
-        for account, detail in batch.notes:
-            history.add_note(db, account, batch.time, detail)
+        for note in batch.notes:
+            history.add_note(db, note.account, batch.time, note.detail, note)
         for account, payments in batch.funding.items():
             history.add_funding(db, account, payments)
+
+
+def _note(event: LoggedEvent, known_account: bool) -> history.LoggedNote:
+    """An event as its row, typed: a risk event keeps its kind and figures, a feed note is a "note" (whatever
+    its words say, ``liqwatch history`` never shows it as the exchange's)."""
+    account, detail = (event.account, event.text) if known_account else ("", event.line)
+    if isinstance(event, FeedNote):
+        return history.LoggedNote(account, detail, "note", symbol=event.symbol)
+    return history.LoggedNote(account, detail, "exchange", event.kind.value, event.symbol,
+                              None if event.side is None else event.side.value, event.size, event.price)
 
 
 class HistoryRecorder:
@@ -97,7 +108,7 @@ class HistoryRecorder:
                 batch.opens.append((feed.account, feed.channel, feed.state.value.lower(), feed.detail, started))
         names = {a.name for a in snap.accounts}
         for event in snap.events_since(self._events_seen):
-            batch.notes.append((event.account, event.text) if event.account in names else ("", event.line))
+            batch.notes.append(_note(event, event.account in names))
         self._events_seen = snap.events_total
         # The store hands the same tuple until a payment arrives: comparing identity costs nothing per tick.
         funding_now = snap.funding_payments

@@ -116,6 +116,10 @@ class MonitorSnapshot:
     #: it was ever given: what a reader remembering that count has not seen is ``events_since(count)``.
     events: tuple[LoggedEvent, ...] = ()
     events_total: int = 0
+    #: Each retained event's number in that count (risk events and feed notes are bounded apart, so the
+    #: retained ones are not simply the last ones added), and how many feed notes the log has dropped.
+    event_numbers: tuple[int, ...] = ()
+    notes_dropped: int = 0
     #: Every settled payment the store holds, as the exchanges booked them: (account, payment). The same
     #: tuple from one snapshot to the next until a payment arrives, so a reader can tell "nothing new" cheaply.
     funding_payments: tuple[tuple[str, FundingPayment], ...] = ()
@@ -133,7 +137,7 @@ class MonitorSnapshot:
         return tuple(e.line for e in self.events)
 
     def events_since(self, seen: int) -> tuple[LoggedEvent, ...]:
-        return events_since(self.events, self.events_total, seen)
+        return events_since(self.events, self.events_total, seen, self.event_numbers or None)
 
     def account(self, name: str) -> AccountView:
         for a in self.accounts:

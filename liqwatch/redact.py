@@ -26,24 +26,39 @@ _PATTERNS = (
 
 _lock = threading.Lock()
 _secrets: set[str] = set()
+#: Credentials shorter than this are masked only as whole tokens (not inside a longer word): an exchange may
+#: allow a short one (an OKX passphrase, a ccxt password), and masking it inside other words would garble text.
+SHORT_SECRET = 8
+_short: set[str] = set()
+_short_pattern: re.Pattern[str] | None = None
 
 
 def register_secret(value: str | None) -> None:
-    """Remember a secret so that it is masked wherever it would be logged. Short values are not masked
-    (they would mask ordinary text) and are refused as secrets by the config layer anyway."""
-    if value and len(value) >= 8:
-        with _lock:
+    """Remember a secret so that it is masked wherever it would be logged, whatever its length: a long one
+    wherever it occurs, a short one (under SHORT_SECRET) wherever it stands as a token of its own."""
+    global _short_pattern
+    if not value:
+        return
+    with _lock:
+        if len(value) >= SHORT_SECRET:
             _secrets.add(value)
+        elif value not in _short:
+            _short.add(value)
+            # Longest first, so that one short secret inside another does not leave a piece of it shown.
+            alternatives = "|".join(re.escape(v) for v in sorted(_short, key=len, reverse=True))
+            _short_pattern = re.compile(rf"(?<![A-Za-z0-9])(?:{alternatives})(?![A-Za-z0-9])")
 
 
 def redact(text: str) -> str:
     for pat in _PATTERNS:
         text = pat.sub(lambda m: m.group(1) + _MASK, text)
     with _lock:
-        secrets = tuple(_secrets)
+        secrets, short = tuple(_secrets), _short_pattern
     for s in secrets:
         if s in text:
             text = text.replace(s, _MASK)
+    if short is not None:
+        text = short.sub(_MASK, text)
     return text
 
 

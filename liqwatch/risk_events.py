@@ -9,6 +9,8 @@ the alerts' business (``liqwatch.alerts.risk_levels``).
 
 from __future__ import annotations
 
+import heapq
+import logging
 from collections import deque
 from dataclasses import KW_ONLY, dataclass
 from datetime import datetime
@@ -16,6 +18,8 @@ from enum import StrEnum
 
 from liqwatch.liquidations import LiquidatedPosition
 from liqwatch.model import Side
+
+log = logging.getLogger("liqwatch.events")
 
 
 class RiskEventKind(StrEnum):
@@ -102,29 +106,57 @@ LoggedEvent = RiskEvent | FeedNote
 
 
 class EventLog:
-    """The store's log of events, newest last, bounded (a feed stuck in a loop cannot grow memory); ``total``
-    counts every event ever added, so a reader that remembers it finds what is new (``events_since``)."""
+    """The store's log of events, oldest first, bounded (a feed stuck in a loop cannot grow memory). Risk events
+    and feed notes are bounded apart: a burst of notes (a feed in an error loop logs one per frame) never evicts
+    a margin call or a liquidation that no reader has seen yet. ``total`` counts every event ever added and each
+    event keeps its number in that count, so a reader that remembers it finds what is new (``events_since``);
+    ``notes_dropped``/``risks_dropped`` count what overflowed (logged as a warning)."""
 
-    def __init__(self, maxlen: int = 200) -> None:
-        self._items: deque[LoggedEvent] = deque(maxlen=maxlen)
+    def __init__(self, maxlen: int = 200, risk_maxlen: int = 1000) -> None:
+        self._notes: deque[tuple[int, LoggedEvent]] = deque(maxlen=maxlen)
+        self._risks: deque[tuple[int, LoggedEvent]] = deque(maxlen=risk_maxlen)
         self.total = 0
+        self.notes_dropped = 0
+        self.risks_dropped = 0
 
     def add(self, event: LoggedEvent) -> None:
-        self._items.append(event)
+        risk = isinstance(event, RiskEvent)
+        items = self._risks if risk else self._notes
+        if len(items) == items.maxlen:
+            if risk:
+                self.risks_dropped += 1
+            else:
+                self.notes_dropped += 1
+            dropped = self.risks_dropped if risk else self.notes_dropped
+            if dropped == 1 or dropped % 1000 == 0:  # said when it starts, then now and then, not per event
+                log.warning("the event log keeps the last %d %s: %d older ones dropped so far", items.maxlen,
+                            "risk events" if risk else "feed notes", dropped)
+        items.append((self.total, event))
         self.total += 1
 
+    def numbered(self) -> tuple[tuple[int, LoggedEvent], ...]:
+        """The retained events with their numbers (0 for the first ever added), oldest first."""
+        return tuple(heapq.merge(self._notes, self._risks, key=lambda n: n[0]))
+
     def items(self) -> tuple[LoggedEvent, ...]:
-        return tuple(self._items)
+        return tuple(e for _, e in self.numbered())
+
+    def numbers(self) -> tuple[int, ...]:
+        return tuple(n for n, _ in self.numbered())
 
     def __len__(self) -> int:
-        return len(self._items)
+        return len(self._notes) + len(self._risks)
 
 
-def events_since(events: tuple[LoggedEvent, ...], total: int, seen: int) -> tuple[LoggedEvent, ...]:
-    """The events of a log (its retained ``events``, ``total`` ever added) added after the reader saw
-    ``seen`` in all. A count above ``total`` is another log's (a new store): everything it holds is new."""
+def events_since(events: tuple[LoggedEvent, ...], total: int, seen: int,
+                 numbers: tuple[int, ...] | None = None) -> tuple[LoggedEvent, ...]:
+    """The events of a log (its retained ``events``, ``total`` ever added, each event's number in ``numbers``
+    when given) added after the reader saw ``seen`` in all. A count above ``total`` is another log's (a new
+    store): everything it holds is new. Without numbers, the retained events are taken as the last ones added."""
     if seen > total:
         return events
+    if numbers is not None and len(numbers) == len(events):
+        return tuple(e for n, e in zip(numbers, events, strict=True) if n >= seen)
     new = total - seen
     return events[len(events) - new:] if new < len(events) else events
 

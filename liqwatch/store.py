@@ -19,7 +19,7 @@ from liqwatch.config.thresholds import ThresholdMap
 from liqwatch.disagreement import WALLET, Held, Reconciliation, wallets_agree
 from liqwatch.feed_channel import Channel, ChannelState
 from liqwatch.feed_events import FeedEvent
-from liqwatch.funding import default_interval_hours
+from liqwatch.funding import default_interval_hours, implausible_interval
 from liqwatch.funding_ledger import FundingPaid
 from liqwatch.loop_lag import LoopLag
 from liqwatch.model import (
@@ -263,9 +263,10 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin):
         return self._funding_intervals.get((exchange, symbol), default_interval_hours(exchange))
 
     def set_funding_interval(self, exchange: ExchangeId, symbol: str, hours: float) -> None:
-        """The symbol's own (Binance fundingInfo), kept for a market with no mark yet too. One that gives no
-        schedule (0, negative, NaN) is ignored: the exchange's default stays."""
-        if math.isfinite(hours) and hours > 0:
+        """The symbol's own (Binance fundingInfo), kept for a market with no mark yet too. One no exchange
+        uses (0, NaN, under 1 h or over 24 h: ``funding.implausible_interval``) is ignored, the interval known
+        so far (else the exchange's default) kept; the adapter that read it counts and logs it."""
+        if implausible_interval(hours) is None:
             self._funding_intervals[(exchange, symbol)] = hours
         m = self._markets.get((exchange, symbol))
         if m is not None and m.state.funding_interval_hours != self.funding_interval(exchange, symbol):

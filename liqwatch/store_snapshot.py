@@ -67,14 +67,17 @@ def build(store: MonitorStore, now_mono: float | None = None) -> MonitorSnapshot
         all_feeds.extend(view.feeds)
     # Closest to liquidation first (the nearest position's distance; liquidated or no equity at the top).
     views.sort(key=_rank_key)
+    numbered = store.events.numbered()
     return MonitorSnapshot(
         time=store.clock.now(),
         version=store.version,
         accounts=tuple(views),
         feeds=tuple(all_feeds),
         status=worst([v.status for v in views]),
-        events=store.events.items(),
+        events=tuple(e for _, e in numbered),
         events_total=store.events.total,
+        event_numbers=tuple(n for n, _ in numbered),
+        notes_dropped=store.events.notes_dropped,
         funding_payments=store._funding_payments(),
         loop_lag_s=lag.lag_in_effect(now_mono) if lag is not None else None,
         monotonic=now_mono,

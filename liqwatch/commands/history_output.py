@@ -48,6 +48,11 @@ def history_json(path: Path, account: str, since: datetime, samples: Sequence[Sa
                 "channel": i.channel,
                 "kind": i.kind,
                 "detail": i.detail,
+                "event": i.event,
+                "symbol": i.symbol,
+                "side": i.side,
+                "size": i.size,
+                "price": i.price,
             }
             for i in incidents
         ],
@@ -95,8 +100,8 @@ def history_text(doc: dict[str, Any], samples: Sequence[Sample], funding: Sequen
         if i.ended_at is None:
             until = "ongoing"
         else:
-            until = "" if i.kind == "exchange" else f"{i.ended_at - i.started_at:.0f} s"
-        lines.append(f"  {_t(i.started_at):19}  {i.kind:12}  {i.channel or '-':10}  {until:>8}  {i.detail}")
+            until = "" if i.kind in ("exchange", "note") else f"{i.ended_at - i.started_at:.0f} s"
+        lines.append(f"  {_t(i.started_at):19}  {i.event or i.kind:12}  {i.channel or '-':10}  {until:>8}  {i.detail}")
     lines += ["", f"alerts ({len(alerts)})"]
     lines += [f"  {_t(to_ts(a.raised_at)):19}  {a.id:8}  {a.announced.value:20}  {a.message}" for a in alerts]
     return "\n".join(lines) + "\n"

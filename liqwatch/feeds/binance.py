@@ -36,6 +36,7 @@ from liqwatch.feeds.key_permissions import KeyRefused, binance_key_verdict, bina
 from liqwatch.feeds.liquidation_history import binance_force_orders, binance_realized
 from liqwatch.feeds.rest import ApiError, AuthError, RateLimited, RestError
 from liqwatch.feeds.wire import CandleClose, WireError
+from liqwatch.funding import default_interval_hours
 from liqwatch.liquidations import ClosedSinceLastRun, LiquidatedPosition
 from liqwatch.model import AccountSpec, AccountState, Exchange, Position, PositionMode, UnevaluatedPosition
 
@@ -65,11 +66,26 @@ class BinanceAdapter(BinanceUser):
             raise
         except (RestError, WireError) as exc:  # /fapi/v2/account carries the flag too: read there
             log.warning("%s: multiAssetsMargin unavailable (%s)", self.account.name, exc)
+        await self._read_funding_info()
+
+    async def _read_funding_info(self) -> None:
+        """Each adjusted symbol's funding interval, read at bootstrap and again with every reconciliation:
+        Binance moves symbols between 8, 4 and 1 h while liqwatch runs. A symbol no longer listed is back on
+        the default (8 h). Unavailable: the intervals known so far stay (said once per outage)."""
         try:
-            intervals = parse_funding_info(await self._public("/fapi/v1/fundingInfo"))
+            intervals, bad = parse_funding_info(await self._public("/fapi/v1/fundingInfo"))
         except (RestError, WireError) as exc:
-            log.info("%s: fundingInfo unavailable (%s); assuming 8 h intervals", self.account.name, exc)
-            intervals = {}
+            if not self._funding_info_failed:
+                log.info("%s: fundingInfo unavailable (%s); keeping the intervals known (8 h for the others)",
+                         self.account.name, exc)
+            self._funding_info_failed = True
+            return
+        self._funding_info_failed = False
+        for item, why in bad:
+            self.bad_item("fundingInfo", item, why)
+        default = default_interval_hours(Exchange.BINANCE)
+        for sym in self._intervals.keys() - intervals.keys():
+            self.emit(FundingIntervalKnown(Exchange.BINANCE, sym, default))
         self._intervals = intervals
 
     async def seed_symbol(self, symbol: str) -> None:
@@ -150,6 +166,9 @@ class BinanceAdapter(BinanceUser):
             self._apply_marks(marks, {w.symbol for w in wire if w.side is not None} | {u.symbol for u in unreadable})
         except WireError as exc:
             raise RestError(f"snapshot: {exc}") from None
+        if self._intervals_read:  # the bootstrap just read them
+            await self._read_funding_info()
+        self._intervals_read = True
         for sym, hours in self._intervals.items():
             self.emit(FundingIntervalKnown(Exchange.BINANCE, sym, hours))
         if any(w.symbol not in self.tiers for w in wire if w.side is not None):

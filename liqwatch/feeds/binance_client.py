@@ -86,7 +86,9 @@ class BinanceClient(FeedAdapter):
         self.funding = BinanceFunding(self.account.name, self.sink, self.held, self._signed, self._public,
                                       lambda pays: self.plausible_records("income", pays, lambda p: p.time),
                                       self.clock)
-        self._intervals: dict[str, float] = {}
+        self._intervals: dict[str, float] = {}  # fundingInfo's adjusted symbols, re-read with each snapshot
+        self._intervals_read = False
+        self._funding_info_failed = False
         self._unbracketed: set[str] = set()
         self.mode_not_modelled: str | None = None  # Multi-Assets mode: read at start and in every snapshot
         self._mode_known = False

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -17,7 +17,7 @@ from liqwatch.feeds.binance_market import BinanceMarket
 from liqwatch.feeds.binance_wire import AccountUpdate, WirePosition, parse_account_update, unified
 from liqwatch.feeds.rest import ApiError, AuthError, RestError
 from liqwatch.feeds.stream import WS
-from liqwatch.feeds.wire import WireError, ms_time
+from liqwatch.feeds.wire import WireError, ms_time, num, opt_num, text
 from liqwatch.liquidations import SIZE_TOLERANCE, LiquidatedPosition, is_partial
 from liqwatch.model import BalanceUpdate, PositionUpdate, Side
 from liqwatch.redact import register_secret
@@ -60,7 +60,7 @@ class BinanceUser(BinanceMarket):
     def _on_trade(self, event: dict[str, Any], raw: str, mono: float, receive: datetime) -> None:
         if self._trade_time_ok(event, raw, receive):
             self.user.data(mono)
-            self._note_liquidation(event)
+            self._note_liquidation(event, raw)
 
     def _on_account_update(self, event: dict[str, Any], raw: str, mono: float, receive: datetime) -> None:
         if self._apply_user_event(event, receive):
@@ -83,11 +83,12 @@ class BinanceUser(BinanceMarket):
             return False
         return self.time_ok("user", raw, when, receive, self.user_stream)
 
-    def _note_liquidation(self, event: Any) -> None:
+    def _note_liquidation(self, event: Any, raw: str) -> None:
         """A read-only monitor places no orders: the only fills it must report are the exchange's own
         liquidation and auto-deleveraging orders (``ot`` LIQUIDATION/ADL, client id ``autoclose-``/``adl_``).
         A liquidation is kept by the store (listed as LIQUIDATED until acknowledged); each fill of the order
-        (Binance may take a position in slices, tier by tier) adds the size it took."""
+        (Binance may take a position in slices, tier by tier) adds the size it took. A fill whose symbol or
+        figures cannot be read (NaN, inf, not a number) is a bad frame: counted, logged, nothing of it kept."""
         order = event.get("o")
         if not isinstance(order, dict) or order.get("X") not in ("FILLED", "PARTIALLY_FILLED"):
             return
@@ -97,35 +98,35 @@ class BinanceUser(BinanceMarket):
         if kind is None:
             return
         try:
-            symbol = unified(str(order.get("s")))
-        except WireError:
-            symbol = str(order.get("s"))
-        if kind == "liquidated":
-            liq = self._liquidation_of(order, symbol, event)
-            if liq is not None:
-                self.sink.record_liquidation(liq)
-                return
+            symbol = unified(text(order, "s"))
+            size, price = _figure(order, "z"), _figure(order, "ap", "p")
+            liq = self._liquidation_of(order, symbol, event) if kind == "liquidated" else None
+        except WireError as exc:
+            self.bad_frame("user", raw, f"{kind} fill: {exc}", self.user_stream)
+            return
+        if liq is not None:
+            self.sink.record_liquidation(liq)
+            return
         if order.get("X") == "FILLED":
-            # An ADL fill (or a liquidation fill that could not be read): said as such, typed.
+            # An ADL fill (or a liquidation fill already counted or taking nothing): said as such, typed.
             what = RiskEventKind.LIQUIDATION if kind == "liquidated" else RiskEventKind.AUTO_DELEVERAGE
             side = {"LONG": Side.LONG, "SHORT": Side.SHORT}.get(str(order.get("ps")))
-            price = order.get("ap") or order.get("p")
-            self.sink.report(RiskEvent(what, self.account.name, f"{symbol} {kind} by Binance at {price}",
+            # The price as Binance wrote it (read as a finite number above, so it is one).
+            said = str(order.get("ap") or order.get("p")).strip()
+            self.sink.report(RiskEvent(what, self.account.name, f"{symbol} {kind} by Binance at {said}",
                                        self.clock.now(), exchange=self.account.exchange, symbol=symbol, side=side,
-                                       size=_number(order.get("z")), price=_number(price)))
+                                       size=size, price=price))
 
     def _liquidation_of(self, order: dict[str, Any], symbol: str, event: Any) -> LiquidatedPosition | None:
-        """One liquidation fill -> the slice it took; None when it cannot be read (then only an incident)."""
+        """One liquidation fill -> the slice it took; None for a fill already counted or taking nothing.
+        Raises WireError when a figure cannot be read (the frame is then bad, and nothing of it kept)."""
         fill_id = (order.get("i"), order.get("t"))
         if fill_id in self._liquidation_fills:
             return None  # the same fill twice: counted once
-        try:
-            taken = float(order.get("l") or order.get("z") or 0.0)
-            price = float(order.get("L") or order.get("ap") or order.get("p") or 0.0) or None
-            pnl = float(order["rp"]) if order.get("rp") not in (None, "") else None
-            when = datetime.fromtimestamp(float(order.get("T") or event.get("E")) / 1000.0, UTC)
-        except (TypeError, ValueError):
-            return None
+        taken = _figure(order, "l", "z") or 0.0
+        price = _figure(order, "L", "ap", "p") or None
+        pnl = opt_num(order, "rp")
+        when = ms_time(order, "T") if order.get("T") else ms_time(event, "E")
         ps = order.get("ps")
         side = Side.LONG if ps == "LONG" else Side.SHORT if ps == "SHORT" else (
             Side.LONG if order.get("S") == "SELL" else Side.SHORT)  # one-way: a SELL closes a long
@@ -303,9 +304,10 @@ class BinanceUser(BinanceMarket):
             self._request_rotation(f"keepalive failed: {exc}")
 
 
-def _number(value: Any) -> float | None:
-    """A figure of a fill as the event's numbers carry it (its text keeps what Binance sent)."""
-    try:
-        return float(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
+def _figure(order: dict[str, Any], *keys: str) -> float | None:
+    """The first of ``keys`` the fill sets (Binance leaves unused ones empty or 0), as a finite number;
+    WireError when it is not one."""
+    for key in keys:
+        if order.get(key):
+            return num(order, key)
+    return None

@@ -18,6 +18,7 @@ from liqwatch.feeds.wire import (
     plausible_notional,
     text,
 )
+from liqwatch.funding import implausible_interval
 from liqwatch.funding_split import SettledRate
 from liqwatch.model import Exchange, FundingPayment, MarginMode, MarkTick, Side, Stamp, UnevaluatedPosition
 from liqwatch.symbols import SymbolError, to_unified
@@ -285,11 +286,26 @@ def parse_funding_rates(payload: Any) -> list[SettledRate]:
                         num(it, "markPrice")) for it in payload]
 
 
-def parse_funding_info(payload: Any) -> dict[str, float]:
-    """GET /fapi/v1/fundingInfo: interval hours for the symbols whose interval was adjusted."""
+def parse_funding_info(payload: Any) -> tuple[dict[str, float], list[tuple[Any, str]]]:
+    """GET /fapi/v1/fundingInfo: interval hours for the symbols whose interval was adjusted, and the items
+    that could not be read or carry an interval no exchange uses (``funding.implausible_interval``), each with
+    why: skipped, the rest used."""
     if not isinstance(payload, list):
         raise WireError("fundingInfo: expected a list")
-    return {unified(text(i, "symbol")): num(i, "fundingIntervalHours") for i in payload}
+    intervals: dict[str, float] = {}
+    bad: list[tuple[Any, str]] = []
+    for item in payload:
+        try:
+            symbol, hours = unified(text(item, "symbol")), num(item, "fundingIntervalHours")
+        except WireError as exc:
+            bad.append((item, str(exc)))
+            continue
+        why = implausible_interval(hours)
+        if why is None:
+            intervals[symbol] = hours
+        else:
+            bad.append((item, why))
+    return intervals, bad
 
 
 def parse_mark_klines(payload: Any) -> list[CandleClose]:

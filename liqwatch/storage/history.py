@@ -41,10 +41,32 @@ class FeedIncident:
     id: int
     account: str
     channel: str
-    kind: str  # "stale", "reconnecting", "connecting", "syncing", "exchange"
+    #: "stale", "reconnecting" (periods); "exchange" (a risk event, which one in ``event``), "note" (a note
+    #: about a feed). Rows written before schema 3 have "exchange" for both, and no ``event``.
+    kind: str
     started_at: float
     ended_at: float | None
     detail: str
+    #: The risk event's own kind (``RiskEventKind`` value) and the figures it carried, where it had them.
+    event: str | None = None
+    symbol: str | None = None
+    side: str | None = None
+    size: float | None = None
+    price: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedNote:
+    """One logged event as a one-off incident row: ``kind`` "exchange" for a risk event, "note" for a feed note."""
+
+    account: str
+    detail: str
+    kind: str = "exchange"
+    event: str | None = None
+    symbol: str | None = None
+    side: str | None = None
+    size: float | None = None
+    price: float | None = None
 
 
 def add_samples(db: Database, samples: Sequence[Sample]) -> None:
@@ -100,14 +122,16 @@ def close_feed_incident(db: Database, account: str, channel: str, ended: datetim
                      " AND kind IN ('stale', 'reconnecting')", (to_ts(ended), account, channel))
 
 
-def add_note(db: Database, account: str, when: datetime, detail: str) -> None:
-    """A one-off incident reported by a feed (an exchange error, a position closed while blind)."""
+def add_note(db: Database, account: str, when: datetime, detail: str, note: LoggedNote | None = None) -> None:
+    """A one-off incident reported by a feed (an exchange error, a position closed while blind): ``note`` says
+    what it is (its kind, the event's kind and figures); without it, an "exchange" row of text only."""
     ts = to_ts(when)
+    n = note or LoggedNote(account, detail)
     with db.transaction() as conn:
         conn.execute(
-            "INSERT INTO feed_incidents (account, channel, kind, started_at, ended_at, detail)"
-            " VALUES (?, '', 'exchange', ?, ?, ?)",
-            (account, ts, ts, detail),
+            "INSERT INTO feed_incidents (account, channel, kind, started_at, ended_at, detail, event, symbol, side,"
+            " size, price) VALUES (?, '', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (account, n.kind, ts, ts, detail, n.event, n.symbol, n.side, n.size, n.price),
         )
 
 
@@ -139,7 +163,7 @@ def incidents(db: Database, account: str, since: datetime) -> list[FeedIncident]
         (account, to_ts(since), to_ts(since)),
     )
     return [FeedIncident(r["id"], r["account"], r["channel"], r["kind"], r["started_at"], r["ended_at"],
-                         r["detail"]) for r in rows]
+                         r["detail"], r["event"], r["symbol"], r["side"], r["size"], r["price"]) for r in rows]
 
 
 def known_accounts(db: Database) -> list[str]:

@@ -79,7 +79,19 @@ V2 = Migration(
     ),
 )
 
-MIGRATIONS: tuple[Migration, ...] = (V1, V2)
+V3 = Migration(
+    3,
+    "feed incidents: a logged event's own kind and figures (rows before it keep them NULL: read as before)",
+    (
+        "ALTER TABLE feed_incidents ADD COLUMN event TEXT",
+        "ALTER TABLE feed_incidents ADD COLUMN symbol TEXT",
+        "ALTER TABLE feed_incidents ADD COLUMN side TEXT",
+        "ALTER TABLE feed_incidents ADD COLUMN size REAL",
+        "ALTER TABLE feed_incidents ADD COLUMN price REAL",
+    ),
+)
+
+MIGRATIONS: tuple[Migration, ...] = (V1, V2, V3)
 
 
 def schema_version(conn: sqlite3.Connection) -> int:

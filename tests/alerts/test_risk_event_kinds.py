@@ -4,6 +4,8 @@ warning, and a liquidation is never missed for its wording. The store's log of t
 
 from __future__ import annotations
 
+import pytest
+
 from liqwatch.alert_levels import AlertLevel, AlertRule
 from liqwatch.alerts.engine import ack, evaluate
 from liqwatch.alerts.model import AlertState
@@ -109,3 +111,21 @@ def test_an_event_repeated_word_for_word_in_a_full_log_is_still_raised() -> None
     sc.store.report(RiskEvent(RiskEventKind.MARGIN_CALL, "main", "Binance MARGIN_CALL", sc.clock.now()))
     _, raised = _raised(sc, state)
     assert [(s, lvl) for s, lvl, _ in raised] == [("margin_call", AlertLevel.CRITICAL)]
+
+
+def test_feed_notes_never_evict_a_risk_event_and_their_overflow_is_counted_and_logged(
+        caplog: pytest.LogCaptureFixture) -> None:
+    log = EventLog(maxlen=3, risk_maxlen=2)
+    now = Scenario().clock.now()
+    call = RiskEvent(RiskEventKind.MARGIN_CALL, "a", "Binance MARGIN_CALL", now)
+    log.add(call)
+    notes = [FeedNote("a", str(i), now) for i in range(5)]
+    with caplog.at_level("WARNING", logger="liqwatch.events"):
+        for n in notes:
+            log.add(n)
+    assert log.items() == (call, *notes[2:]) and log.numbers() == (0, 3, 4, 5)
+    assert (log.total, log.notes_dropped, log.risks_dropped) == (6, 2, 0)
+    assert events_since(log.items(), log.total, 0, log.numbers()) == (call, *notes[2:])
+    assert events_since(log.items(), log.total, 1, log.numbers()) == tuple(notes[2:])
+    assert "keeps the last 3 feed notes: 1 older ones dropped" in caplog.text  # said once, when it starts
+    assert caplog.text.count("dropped") == 1

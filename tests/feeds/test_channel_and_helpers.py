@@ -190,3 +190,10 @@ def test_tracebacks_are_redacted_by_every_root_handler() -> None:
     text = out.getvalue()
     assert "feed crashed" in text and "RuntimeError" in text  # the traceback is there...
     assert key not in text  # ...without the listen key
+
+
+def test_a_short_secret_is_masked_as_a_token_of_its_own_not_inside_words() -> None:
+    register_secret("Qz7!x")  # five characters: an OKX passphrase or a ccxt password may be as short
+    assert redact("Your passphrase Qz7!x is incorrect") == "Your passphrase *** is incorrect"
+    assert redact('{"passphrase":"Qz7!x"}') == '{"passphrase":"***"}'
+    assert redact("aQz7!xb stays") == "aQz7!xb stays"  # inside a longer word it is not this secret

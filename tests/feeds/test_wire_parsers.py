@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from liqwatch.feeds.binance_wire import parse_account_update, parse_brackets, parse_position_risk
+from liqwatch.feeds.binance_wire import parse_account_update, parse_brackets, parse_funding_info, parse_position_risk
 from liqwatch.feeds.hyperliquid_wire import parse_clearinghouse, parse_fundings, parse_meta
 from liqwatch.feeds.wire import WireError
 from liqwatch.model import MarginMode, Side
@@ -96,3 +96,13 @@ def test_binance_marks_skip_contracts_we_do_not_hold_even_unmappable_ones() -> N
     adapter._apply_marks(marks, {"BTC/USDT:USDT"})
     assert store._markets[(Exchange.BINANCE, "BTC/USDT:USDT")].state.mark_price == 60000.5
     assert (Exchange.BINANCE, "ETH/USDT:USDT") not in store._markets
+
+
+def test_funding_info_skips_an_unreadable_or_implausible_interval_and_keeps_the_rest() -> None:
+    intervals, bad = parse_funding_info([
+        {"symbol": "SOLUSDT", "fundingIntervalHours": 4}, {"symbol": "ETHUSDT", "fundingIntervalHours": 0.0001},
+        {"symbol": "BTCUSDT", "fundingIntervalHours": 1e9}, {"symbol": "XRPUSDT", "fundingIntervalHours": "x"},
+        {"symbol": "DOGEUSDT", "fundingIntervalHours": 1}])
+    assert intervals == {"SOL/USDT:USDT": 4.0, "DOGE/USDT:USDT": 1.0}
+    assert [item["symbol"] for item, _ in bad] == ["ETHUSDT", "BTCUSDT", "XRPUSDT"]
+    assert "outside 1-24 h" in bad[0][1] and "not a number" in bad[2][1]

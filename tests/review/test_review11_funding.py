@@ -5,7 +5,6 @@ an interval no exchange uses, and an interval that changes while liqwatch runs."
 from __future__ import annotations
 
 import orjson
-import pytest
 
 from liqwatch.model import Exchange
 from tests.feeds.harness import eventually
@@ -22,8 +21,6 @@ def _info(hours: dict[str, object]) -> bytes:
                           "disclaimer": False} for s, h in hours.items()])
 
 
-@pytest.mark.xfail(strict=True, reason="review1: set_funding_interval takes any finite interval > 0: 0.0001 h "
-                   "(2.4e5 settlements a day for the funding-cost alert) or 1e9 h (next_settlement overflows)")
 async def test_an_implausible_funding_interval_is_not_taken() -> None:
     """Binance uses 1, 4 and 8 h. 0.0001 h would multiply a day's funding cost by 30,000 against 8 h (a false
     critical funding alert); 1e9 h makes ``funding.next_settlement`` raise OverflowError in the panes."""
@@ -41,8 +38,6 @@ async def test_an_implausible_funding_interval_is_not_taken() -> None:
             assert 1 / 60 <= hours <= 24 * 7, (sym, hours)
 
 
-@pytest.mark.xfail(strict=True, reason="review1: fundingInfo is read once, at bootstrap: an interval Binance "
-                   "changes mid-run (SOL 4 h -> 1 h) is never seen; the funding-cost alert counts 6 a day, not 24")
 async def test_a_funding_interval_changed_mid_run_is_picked_up() -> None:
     answer = {"body": _info({"SOLUSDT": 4})}
 

@@ -7,8 +7,6 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
-
 from liqwatch.history_recorder import HistoryRecorder
 from liqwatch.model import Side
 from liqwatch.risk_events import FeedNote, RiskEvent, RiskEventKind
@@ -19,8 +17,6 @@ from tests.alerts.alert_scenarios import T0, Scenario
 WORDS = "BTC/USDT:USDT long LIQUIDATED at 54000"
 
 
-@pytest.mark.xfail(strict=True, reason="review1: the history recorder keeps an event as (account, text) only: a "
-                   "feed note and a real liquidation with the same words are recorded identically (kind lost)")
 async def test_history_tells_a_feed_note_from_a_liquidation(tmp_path: Path) -> None:
     db = await AsyncDatabase.open(tmp_path / "db.sqlite3")
     sc = Scenario()

@@ -29,27 +29,17 @@ def test_the_plain_upward_import_is_caught(tmp_path: Path) -> None:
     assert UPWARD in _layer_violations(_graph(tmp_path, "from pkg.feeds import wire\n"), _TMP_LAYERS)
 
 
-_SLIPS = "review1: the layering test reads only a literal absolute name passed to a call named import_module"
-
-
 @pytest.mark.parametrize("store_py", [
     pytest.param("import importlib\ndef f():\n    return importlib.import_module('.feeds.wire', 'pkg')\n",
-                 id="import_module-relative-with-package",
-                 marks=pytest.mark.xfail(strict=True, reason=_SLIPS + " (a relative '.x' with its package)")),
+                 id="import_module-relative-with-package"),
     pytest.param("def f():\n    return __import__('feeds.wire', globals(), locals(), ['x'], 1)\n",
-                 id="__import__-with-level-1",
-                 marks=pytest.mark.xfail(strict=True, reason=_SLIPS + " (__import__ with level=1)")),
+                 id="__import__-with-level-1"),
     pytest.param("from importlib import import_module as load\ndef f():\n    return load('pkg.feeds.wire')\n",
-                 id="import_module-aliased",
-                 marks=pytest.mark.xfail(strict=True, reason=_SLIPS + " (import_module imported under an alias)")),
+                 id="import_module-aliased"),
     pytest.param("import importlib\nNAME = 'pkg.feeds.wire'\ndef f():\n    return importlib.import_module(NAME)\n",
-                 id="import_module-of-a-variable",
-                 marks=pytest.mark.xfail(strict=True, reason=_SLIPS + " (a name in a variable is neither "
-                                         "resolved nor refused)")),
+                 id="import_module-of-a-variable"),
     pytest.param("import importlib\ndef f(x: str):\n    return importlib.import_module(f'pkg.feeds.{x}')\n",
-                 id="import_module-of-an-f-string",
-                 marks=pytest.mark.xfail(strict=True, reason=_SLIPS + " (an f-string is neither resolved nor "
-                                         "refused)")),
+                 id="import_module-of-an-f-string"),
 ])
 def test_a_dynamic_upward_import_is_caught_or_refused(tmp_path: Path, store_py: str) -> None:
     """Either resolved to the module it loads, or (a name that cannot be read statically) reported: a dynamic
@@ -58,8 +48,6 @@ def test_a_dynamic_upward_import_is_caught_or_refused(tmp_path: Path, store_py: 
     assert any(v.startswith("pkg.store ") and "feeds" in v for v in bad), bad
 
 
-@pytest.mark.xfail(strict=True, reason="review1: widgets may import any engine I/O module (liqwatch.feeds, "
-                   "storage): only the roots tui/aiohttp/ccxt are checked, not what the engine module pulls in")
 def test_widgets_may_not_reach_the_feeds_or_storage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """widgets/ render engine snapshots with no I/O (BRIEF): a widget importing the Binance adapter (aiohttp,
     sockets) or the SQLite layer is the I/O the rule forbids, one module away."""

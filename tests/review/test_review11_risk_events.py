@@ -7,7 +7,6 @@ from __future__ import annotations
 import math
 
 import orjson
-import pytest
 
 from liqwatch.alert_levels import AlertRule
 from liqwatch.alerts.engine import evaluate
@@ -19,9 +18,6 @@ from tests.feeds.test_risk_events_e2e import relayed, typed
 ETH = "ETH/USDT:USDT"
 
 
-@pytest.mark.xfail(strict=True, reason="review1: the event log keeps 200 and the alerts read it only when a "
-                   "snapshot is pulled: a margin call followed by 200 feed notes before the next pull is never "
-                   "alerted (events_since drops what overflowed, silently)")
 def test_a_margin_call_is_alerted_though_notes_overflow_the_log_before_the_next_evaluation() -> None:
     """A feed in an error loop (a note per frame) can log 200 notes between two screen refreshes (4 Hz) or two
     `check --watch` lines. The margin call logged just before them must still raise its critical alert."""
@@ -44,9 +40,6 @@ def _margin_call(now: int) -> str:
     return orjson.dumps({"e": "MARGIN_CALL", "E": now, "cw": "1200.5", "p": []}).decode()
 
 
-@pytest.mark.xfail(strict=True, reason="review1: an ADL fill whose symbol cannot be read, with a NaN price and an "
-                   "infinite size, is applied as a typed AUTO_DELEVERAGE event (raw symbol, text mimicking a "
-                   "liquidation line) instead of being counted as a bad frame")
 async def test_a_malformed_adl_fill_is_a_bad_frame_not_a_risk_event() -> None:
     forged = "ETHUSDT\nbinance-degen: BTC/USDT:USDT long LIQUIDATED at 1"
     async with relayed("binance-degen") as (emu, relay, monitor):
@@ -62,8 +55,6 @@ async def test_a_malformed_adl_fill_is_a_bad_frame_not_a_risk_event() -> None:
         assert adls == [], adls
 
 
-@pytest.mark.xfail(strict=True, reason="review1: a liquidation fill with l/z 'inf', L/ap 'NaN', rp 'nan' is "
-                   "recorded as a LiquidatedPosition of size inf at price nan (float() accepts them; no isfinite)")
 async def test_a_liquidation_fill_with_non_finite_figures_records_no_nan() -> None:
     async with relayed("binance-degen") as (emu, relay, monitor):
         store, now = monitor.store, emu.sim.now_ms()

@@ -83,3 +83,28 @@ def test_demo_runs_use_their_own_file(tmp_path: Path) -> None:
     assert database_path(settings) == tmp_path / "data" / "lw.sqlite3"
     assert database_path(settings, demo=True) == tmp_path / "data" / "demo" / "lw.sqlite3"
     assert database_path(None, demo=True).parent.name == "demo"
+
+
+def test_an_event_row_written_before_schema_3_stays_readable(tmp_path: Path) -> None:
+    """Schema 3 gives a logged event its own kind and figures; a row of schema 2 reads as it did."""
+    from datetime import UTC, datetime
+
+    from liqwatch.storage import history
+
+    path = tmp_path / "db.sqlite3"
+    Database.open(path, migrations=MIGRATIONS[:2]).close()
+    db = Database.open(path, migrations=MIGRATIONS[:2])
+    with db.transaction() as conn:
+        conn.execute("INSERT INTO feed_incidents (account, channel, kind, started_at, ended_at, detail)"
+                     " VALUES ('a', '', 'exchange', 10, 10, 'Binance MARGIN_CALL')")
+    db.close()
+    db = Database.open(path)
+    try:
+        history.add_note(db, "a", datetime.fromtimestamp(20, UTC), "BTC/USDT:USDT long LIQUIDATED at 1",
+                         history.LoggedNote("a", "", "exchange", "liquidation", "BTC/USDT:USDT", "long", 0.5, 1.0))
+        old, new = history.incidents(db, "a", datetime.fromtimestamp(0, UTC))
+        assert (old.kind, old.detail, old.event, old.size) == ("exchange", "Binance MARGIN_CALL", None, None)
+        assert (new.kind, new.event, new.symbol, new.side, new.size, new.price) == (
+            "exchange", "liquidation", "BTC/USDT:USDT", "long", 0.5, 1.0)
+    finally:
+        db.close()
