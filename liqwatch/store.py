@@ -8,8 +8,7 @@ never moves state backwards.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from liqwatch import store_snapshot
@@ -19,7 +18,6 @@ from liqwatch.config.thresholds import ThresholdMap
 from liqwatch.disagreement import WALLET, Held, Reconciliation, wallets_agree
 from liqwatch.feed_channel import Channel, ChannelState
 from liqwatch.feed_events import FeedEvent
-from liqwatch.funding import default_interval_hours, implausible_interval
 from liqwatch.funding_ledger import FundingPaid
 from liqwatch.loop_lag import LoopLag
 from liqwatch.model import (
@@ -43,6 +41,7 @@ from liqwatch.risk_events import EventLog, RiskEvent, RiskEventKind
 from liqwatch.store_conditions import ConditionsMixin
 from liqwatch.store_feed_events import apply_feed_event
 from liqwatch.store_liquidations import LiquidationsMixin
+from liqwatch.store_markets import MarketsMixin
 from liqwatch.store_state import (
     HELD_EVENTS,
     MODE_NOT_MODELLED,
@@ -73,7 +72,7 @@ __all__ = [
 Event = MarkTick | PositionUpdate | BalanceUpdate | AccountState
 
 
-class MonitorStore(LiquidationsMixin, ConditionsMixin):
+class MonitorStore(LiquidationsMixin, ConditionsMixin, MarketsMixin):
     def __init__(
         self,
         clock: Clock,
@@ -225,54 +224,6 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin):
                 acc.book.on_mark(tick.symbol, tick.mark_price)
         return True
 
-    # --- volatility seeded from candles ----------------------------------------------------------------
-    def volatility(self, exchange: ExchangeId, symbol: str) -> MinuteVolatility:
-        """The σ estimator of one market (created empty on first use)."""
-        key = (exchange, symbol)
-        vol = self._vols.get(key)
-        if vol is None:
-            vol = self._vols[key] = MinuteVolatility(self._vol_window)
-        return vol
-
-    def claim_volatility_seed(self, exchange: ExchangeId, symbol: str) -> bool:
-        """True for the first caller only: accounts sharing a market fetch its candles once."""
-        key = (exchange, symbol)
-        if key in self._vol_claims:
-            return False
-        self._vol_claims.add(key)
-        return True
-
-    def release_volatility_seed(self, exchange: ExchangeId, symbol: str) -> None:
-        """A fetch that failed: another account on the same market may try."""
-        self._vol_claims.discard((exchange, symbol))
-
-    def seed_volatility(
-        self,
-        exchange: ExchangeId,
-        symbol: str,
-        minute_closes: Sequence[tuple[float, float]],
-        hour_closes: Sequence[tuple[float, float]],
-    ) -> None:
-        """Seed a market's σ from the exchange's mark-price candles: ``(open time in epoch seconds, close)``
-        of 1-minute and 1-hour candles. Live marks then take over (see liqwatch.risk.volatility)."""
-        self.volatility(exchange, symbol).seed(minute_closes, hour_closes)
-        self.version += 1
-
-    def funding_interval(self, exchange: ExchangeId, symbol: str) -> float:
-        """Hours: the symbol's own where the exchange said it, else the exchange's default (liqwatch.funding)."""
-        return self._funding_intervals.get((exchange, symbol), default_interval_hours(exchange))
-
-    def set_funding_interval(self, exchange: ExchangeId, symbol: str, hours: float) -> None:
-        """The symbol's own (Binance fundingInfo), kept for a market with no mark yet too. One no exchange
-        uses (0, NaN, under 1 h or over 24 h: ``funding.implausible_interval``) is ignored, the interval known
-        so far (else the exchange's default) kept; the adapter that read it counts and logs it."""
-        if implausible_interval(hours) is None:
-            self._funding_intervals[(exchange, symbol)] = hours
-        m = self._markets.get((exchange, symbol))
-        if m is not None and m.state.funding_interval_hours != self.funding_interval(exchange, symbol):
-            self.version += 1
-            m.state = replace(m.state, funding_interval_hours=self.funding_interval(exchange, symbol))
-
     def _apply_state(self, acc: _Account, state: AccountState) -> bool:
         """A full state: replaces the positions, except where the stream already said something newer;
         notices what closed while we were blind (a REST snapshot missing a position we still showed). A
@@ -387,16 +338,6 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin):
             self._funding_export = tuple((name, p) for name, acc in self._accounts.items()
                                          for p in acc.funding.payments())
         return self._funding_export
-
-    def set_next_funding_time(self, exchange: ExchangeId, symbol: str, when: datetime) -> None:
-        """The exchange's own next settlement time, from a source other than the mark stream (Hyperliquid
-        ``predictedFundings``)."""
-        m = self._markets.get((exchange, symbol))
-        if m is not None and m.state.next_funding_time != when:
-            s = m.state
-            m.state = MarketState(s.symbol, s.mark_price, s.index_price, s.oracle_price, s.funding_rate, when,
-                                  s.funding_interval_hours)
-            self.version += 1
 
     # --- reading ---------------------------------------------------------------------------------------
     def snapshot(self) -> MonitorSnapshot:

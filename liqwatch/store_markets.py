@@ -1,0 +1,81 @@
+"""What the store knows of each market beside its marks: the σ estimator (seeded once from the exchange's
+candles, then fed by live marks), each symbol's funding interval and the exchange's next settlement time.
+A mixin of ``MonitorStore``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from liqwatch.funding import default_interval_hours, implausible_interval
+from liqwatch.model import ExchangeId, MarketState
+from liqwatch.risk.volatility import MinuteVolatility
+from liqwatch.store_state import _Market
+
+
+class MarketsMixin:
+    version: int
+    _vol_window: int
+    _vols: dict[tuple[ExchangeId, str], MinuteVolatility]
+    _vol_claims: set[tuple[ExchangeId, str]]
+    _markets: dict[tuple[ExchangeId, str], _Market]
+    _funding_intervals: dict[tuple[ExchangeId, str], float]
+
+    # --- volatility seeded from candles ----------------------------------------------------------------
+    def volatility(self, exchange: ExchangeId, symbol: str) -> MinuteVolatility:
+        """The σ estimator of one market (created empty on first use)."""
+        key = (exchange, symbol)
+        vol = self._vols.get(key)
+        if vol is None:
+            vol = self._vols[key] = MinuteVolatility(self._vol_window)
+        return vol
+
+    def claim_volatility_seed(self, exchange: ExchangeId, symbol: str) -> bool:
+        """True for the first caller only: accounts sharing a market fetch its candles once."""
+        key = (exchange, symbol)
+        if key in self._vol_claims:
+            return False
+        self._vol_claims.add(key)
+        return True
+
+    def release_volatility_seed(self, exchange: ExchangeId, symbol: str) -> None:
+        """A fetch that failed: another account on the same market may try."""
+        self._vol_claims.discard((exchange, symbol))
+
+    def seed_volatility(
+        self,
+        exchange: ExchangeId,
+        symbol: str,
+        minute_closes: Sequence[tuple[float, float]],
+        hour_closes: Sequence[tuple[float, float]],
+    ) -> None:
+        """Seed a market's σ from the exchange's mark-price candles: ``(open time in epoch seconds, close)``
+        of 1-minute and 1-hour candles. Live marks then take over (see liqwatch.risk.volatility)."""
+        self.volatility(exchange, symbol).seed(minute_closes, hour_closes)
+        self.version += 1
+
+    def funding_interval(self, exchange: ExchangeId, symbol: str) -> float:
+        """Hours: the symbol's own where the exchange said it, else the exchange's default (liqwatch.funding)."""
+        return self._funding_intervals.get((exchange, symbol), default_interval_hours(exchange))
+
+    def set_funding_interval(self, exchange: ExchangeId, symbol: str, hours: float) -> None:
+        """The symbol's own (Binance fundingInfo), kept for a market with no mark yet too. One no exchange
+        uses (0, NaN, under 1 h or over 24 h: ``funding.implausible_interval``) is ignored, the interval known
+        so far (else the exchange's default) kept; the adapter that read it counts and logs it."""
+        if implausible_interval(hours) is None:
+            self._funding_intervals[(exchange, symbol)] = hours
+        m = self._markets.get((exchange, symbol))
+        if m is not None and m.state.funding_interval_hours != self.funding_interval(exchange, symbol):
+            self.version += 1
+            m.state = replace(m.state, funding_interval_hours=self.funding_interval(exchange, symbol))
+
+    def set_next_funding_time(self, exchange: ExchangeId, symbol: str, when: datetime) -> None:
+        """The exchange's own next settlement time, from a source other than the mark stream (Hyperliquid
+        ``predictedFundings``)."""
+        m = self._markets.get((exchange, symbol))
+        if m is not None and m.state.next_funding_time != when:
+            s = m.state
+            m.state = MarketState(s.symbol, s.mark_price, s.index_price, s.oracle_price, s.funding_rate, when,
+                                  s.funding_interval_hours)
+            self.version += 1
