@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from liqwatch.stop_signal import EXIT_TERMINATED
-from tests.cli.watched import Watched
+from tests.cli.watched import Watched, run_main
 
 ROOT = Path(__file__).resolve().parents[2]
 EXIT = {"ok": 0, "warning": 1, "critical": 2, "stale": 3}
@@ -71,9 +71,9 @@ def test_check_watch_prints_one_line_per_second(tmp_path: Path) -> None:
 def test_check_without_accounts_is_unknown(tmp_path: Path) -> None:
     cfg = tmp_path / "empty.toml"
     cfg.write_text("[ui]\nrefresh_hz = 4\n", encoding="utf-8")
-    proc = liqwatch("check", "--config", str(cfg), timeout=30)
-    assert proc.returncode == 3
-    assert "no accounts configured" in proc.stderr
+    rc, _, err = run_main("check", "--config", str(cfg))
+    assert rc == 3
+    assert "no accounts configured" in err
 
 
 def test_check_with_a_missing_key_reports_the_disabled_account(tmp_path: Path) -> None:
@@ -112,10 +112,10 @@ def test_the_demos_drifting_account_raises_an_alert_kept_in_the_demo_record_only
                            "binance-degen warned")
         assert check.stop() == EXIT_TERMINATED, check.stderr
     assert {"warning", "critical"} & {d["status"] for d in docs}
-    demo = liqwatch("alerts", "--demo", "--json", timeout=30)
-    assert demo.returncode == 0, demo.stderr
-    alerts = json.loads(demo.stdout)
+    rc, out, err = run_main("alerts", "--demo", "--json")
+    assert rc == 0, err
+    alerts = json.loads(out)
     assert any(a["account"] == "binance-degen" for a in alerts["alerts"]), alerts
-    real = liqwatch("alerts", "--json", timeout=30)
-    assert real.returncode == 0, real.stderr
-    assert not any(a["account"] == "binance-degen" for a in json.loads(real.stdout)["alerts"])
+    rc, out, err = run_main("alerts", "--json")
+    assert rc == 0, err
+    assert not any(a["account"] == "binance-degen" for a in json.loads(out)["alerts"])

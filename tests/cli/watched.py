@@ -5,6 +5,7 @@ asserts has been printed (SIGTERM, the clean stop), instead of waiting out a fix
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import queue
@@ -92,3 +93,14 @@ class Watched:
             self.proc.kill()
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(10)
+
+
+def run_main(*args: str) -> tuple[int, str, str]:
+    """``liqwatch ARGS`` in this process, (exit status, stdout, stderr): for the commands a test only reads
+    from (``alerts --json``, ``alerts ack``), where a process of their own would test nothing more."""
+    from tui import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        rc = cli.main(list(args))
+    return rc, out.getvalue(), err.getvalue()
