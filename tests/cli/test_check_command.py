@@ -90,8 +90,8 @@ def test_check_with_a_missing_key_reports_the_disabled_account(tmp_path: Path) -
 
 @pytest.mark.parametrize("bad", [["--timeout", "0"], ["--watch", "-1"]])
 def test_check_usage_errors_exit_3(bad: list[str]) -> None:
-    proc = liqwatch("check", "--demo", *bad, timeout=30)
-    assert proc.returncode == 3 and "must be > 0" in proc.stderr
+    rc, _, err = run_main("check", "--demo", *bad)
+    assert rc == 3 and "must be > 0" in err
 
 
 def test_demo_shows_live_positions_within_seconds() -> None:
