@@ -34,6 +34,7 @@ def liqwatch(*args: str, timeout: float = 90) -> subprocess.CompletedProcess[str
                           cwd=ROOT, env=dict(os.environ))
 
 
+@pytest.mark.slow(3)
 def test_check_demo_json_lists_both_exchanges_and_exits_with_the_worst_status() -> None:
     proc = liqwatch("check", "--demo", "--json", "--timeout", "30")
     assert proc.stdout.count("\n") == 1, proc.stderr  # one JSON object, one line
@@ -55,6 +56,7 @@ def test_check_demo_json_lists_both_exchanges_and_exits_with_the_worst_status() 
     assert doc["time"].endswith("Z")
 
 
+@pytest.mark.slow(5)
 def test_check_watch_prints_one_line_per_second(tmp_path: Path) -> None:
     rec = tmp_path / "frames.jsonl.gz"
     proc = liqwatch("check", "--demo", "--json", "--watch", "3", "--record", str(rec))
@@ -94,6 +96,7 @@ def test_check_usage_errors_exit_3(bad: list[str]) -> None:
     assert rc == 3 and "must be > 0" in err
 
 
+@pytest.mark.slow(5)
 def test_demo_shows_live_positions_within_seconds() -> None:
     proc = liqwatch("demo", "--seconds", "4")
     assert proc.returncode == 0, proc.stderr

@@ -29,6 +29,7 @@ def liqwatch(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str
                           cwd=ROOT, env=dict(os.environ))
 
 
+@pytest.mark.slow(3)
 def test_top_level_config_reaches_check(tmp_path: Path) -> None:
     cfg = tmp_path / "c.toml"
     cfg.write_text(CONFIG, encoding="utf-8")

@@ -102,9 +102,10 @@ async def test_liquidation_prices_agree_with_the_emulators_independent_solve() -
         assert compared >= 8
 
 
+@pytest.mark.slow(4)
 async def test_funding_settles_into_wallets_and_history() -> None:
-    # The demo starts two simulated minutes before 08:00 UTC; at 30x speed the settlement comes in ~4 s.
-    async with running(only=("binance-main", "hl-whale"), speed=30.0) as env:
+    # The demo starts two simulated minutes before 08:00 UTC; at 60x speed the settlement comes in ~2 s.
+    async with running(only=("binance-main", "hl-whale"), speed=60.0) as env:
         assert await env.monitor.wait_live(15)
 
         def paid() -> bool:

@@ -33,6 +33,7 @@ def not_evaluated(env: Env, name: str, symbol: str) -> str | None:
     return next((u.reason for u in a.unevaluated if u.symbol == symbol), None)
 
 
+@pytest.mark.slow(3)
 async def test_binance_entry_price_zero_in_the_snapshot_is_listed_not_evaluated_and_the_account_goes_live() -> None:
     async with running(only=BINANCE) as env:
         env.emu.faults.bad_position("zero_entry", "BTCUSDT")  # before the first snapshot: the adapters wait

@@ -36,6 +36,7 @@ async def _until(env: Env, svc: AlertService, seen: list[AlertEvent], want: str,
         await asyncio.sleep(0.05)
 
 
+@pytest.mark.slow(3)
 async def test_the_traders_own_changes_raise_info_alerts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(position_activity, "GRACE_S", 1.0)  # the wait for a liquidation's fill, shortened
     db = await AsyncDatabase.open(tmp_path / "db.sqlite3")
