@@ -83,7 +83,7 @@ def test_check_with_a_missing_key_reports_the_disabled_account(tmp_path: Path) -
     cfg.write_text(
         '[[accounts]]\nname = "main"\nexchange = "binance"\napi_key_env = "LW_TEST_NOPE_KEY"\n'
         'api_secret_env = "LW_TEST_NOPE_SECRET"\n', encoding="utf-8")
-    proc = liqwatch("check", "--config", str(cfg), "--json", "--timeout", "2", timeout=30)
+    proc = liqwatch("check", "--config", str(cfg), "--json", "--timeout", "0.5", timeout=30)  # nothing can go LIVE
     assert proc.returncode == 3
     doc = json.loads(proc.stdout)
     assert doc["accounts"][0]["status"] == "stale"

@@ -33,7 +33,7 @@ def liqwatch(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str
 def test_top_level_config_reaches_check(tmp_path: Path) -> None:
     cfg = tmp_path / "c.toml"
     cfg.write_text(CONFIG, encoding="utf-8")
-    proc = liqwatch("--config", str(cfg), "check", "--json", "--timeout", "2")
+    proc = liqwatch("--config", str(cfg), "check", "--json", "--timeout", "0.5")  # nothing can go LIVE
     assert "no accounts configured" not in proc.stderr
     assert proc.returncode == 3, proc.stderr
     doc = json.loads(proc.stdout)
