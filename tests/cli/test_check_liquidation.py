@@ -37,7 +37,7 @@ def _liquidated(account: dict[str, Any]) -> list[dict[str, Any]]:
 
 @pytest.mark.slow(12)
 def test_after_its_liquidation_an_account_is_not_ok_until_the_alert_is_acknowledged() -> None:
-    cmd = [sys.executable, "-m", "tui", "check", "--demo", "--speed", "20", "--watch", "40", "--json"]
+    cmd = [sys.executable, "-m", "tui", "check", "--demo", "--speed", "40", "--watch", "40", "--json"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT,
                             env=dict(os.environ))
     lines: queue.Queue[str] = queue.Queue()
