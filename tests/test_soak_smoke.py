@@ -8,9 +8,12 @@ from __future__ import annotations
 import asyncio
 from dataclasses import asdict
 
+import pytest
+
 from benchmarks import soak, soak_report
 
 
+@pytest.mark.slow(4)
 async def test_a_small_soak_observes_its_reconnects_and_reports_every_field() -> None:
     async with asyncio.timeout(60):  # the run's own limit is 20 s; this bounds start-up and shutdown too
         report = await soak.soak(frames=3000, reconnects=3, push_interval=0.002, timeout_s=20.0)

@@ -115,6 +115,7 @@ def _config(tmp_path: Path) -> Path:
     return cfg
 
 
+@pytest.mark.slow(5)
 async def test_check_watch_pings_and_says_stopped_at_a_clean_exit(tmp_path: Path) -> None:
     rx = Receiver()
     port = await rx.start()
@@ -132,6 +133,7 @@ async def test_check_watch_pings_and_says_stopped_at_a_clean_exit(tmp_path: Path
         await rx.stop()
 
 
+@pytest.mark.slow(4)
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 async def test_an_unclean_stop_is_reported_by_the_next_start(tmp_path: Path) -> None:
     first = await _spawn("check", "--demo", "--json", "--watch", "90", env={})

@@ -7,8 +7,12 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from liqwatch.stop_signal import EXIT_TERMINATED
+from tests.cli.watched import Watched, run_main
 
 ROOT = Path(__file__).resolve().parents[2]
 EXIT = {"ok": 0, "warning": 1, "critical": 2, "stale": 3}
@@ -21,11 +25,16 @@ def private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
 
 
+def _status(doc: dict[str, Any], account: str) -> str:
+    return str(next(a for a in doc["accounts"] if a["name"] == account)["status"])
+
+
 def liqwatch(*args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "tui", *args], capture_output=True, text=True, timeout=timeout,
                           cwd=ROOT, env=dict(os.environ))
 
 
+@pytest.mark.slow(3)
 def test_check_demo_json_lists_both_exchanges_and_exits_with_the_worst_status() -> None:
     proc = liqwatch("check", "--demo", "--json", "--timeout", "30")
     assert proc.stdout.count("\n") == 1, proc.stderr  # one JSON object, one line
@@ -47,6 +56,7 @@ def test_check_demo_json_lists_both_exchanges_and_exits_with_the_worst_status() 
     assert doc["time"].endswith("Z")
 
 
+@pytest.mark.slow(5)
 def test_check_watch_prints_one_line_per_second(tmp_path: Path) -> None:
     rec = tmp_path / "frames.jsonl.gz"
     proc = liqwatch("check", "--demo", "--json", "--watch", "3", "--record", str(rec))
@@ -63,9 +73,9 @@ def test_check_watch_prints_one_line_per_second(tmp_path: Path) -> None:
 def test_check_without_accounts_is_unknown(tmp_path: Path) -> None:
     cfg = tmp_path / "empty.toml"
     cfg.write_text("[ui]\nrefresh_hz = 4\n", encoding="utf-8")
-    proc = liqwatch("check", "--config", str(cfg), timeout=30)
-    assert proc.returncode == 3
-    assert "no accounts configured" in proc.stderr
+    rc, _, err = run_main("check", "--config", str(cfg))
+    assert rc == 3
+    assert "no accounts configured" in err
 
 
 def test_check_with_a_missing_key_reports_the_disabled_account(tmp_path: Path) -> None:
@@ -73,7 +83,7 @@ def test_check_with_a_missing_key_reports_the_disabled_account(tmp_path: Path) -
     cfg.write_text(
         '[[accounts]]\nname = "main"\nexchange = "binance"\napi_key_env = "LW_TEST_NOPE_KEY"\n'
         'api_secret_env = "LW_TEST_NOPE_SECRET"\n', encoding="utf-8")
-    proc = liqwatch("check", "--config", str(cfg), "--json", "--timeout", "2", timeout=30)
+    proc = liqwatch("check", "--config", str(cfg), "--json", "--timeout", "0.5", timeout=30)  # nothing can go LIVE
     assert proc.returncode == 3
     doc = json.loads(proc.stdout)
     assert doc["accounts"][0]["status"] == "stale"
@@ -82,10 +92,11 @@ def test_check_with_a_missing_key_reports_the_disabled_account(tmp_path: Path) -
 
 @pytest.mark.parametrize("bad", [["--timeout", "0"], ["--watch", "-1"]])
 def test_check_usage_errors_exit_3(bad: list[str]) -> None:
-    proc = liqwatch("check", "--demo", *bad, timeout=30)
-    assert proc.returncode == 3 and "must be > 0" in proc.stderr
+    rc, _, err = run_main("check", "--demo", *bad)
+    assert rc == 3 and "must be > 0" in err
 
 
+@pytest.mark.slow(5)
 def test_demo_shows_live_positions_within_seconds() -> None:
     proc = liqwatch("demo", "--seconds", "4")
     assert proc.returncode == 0, proc.stderr
@@ -95,15 +106,19 @@ def test_demo_shows_live_positions_within_seconds() -> None:
     assert "BTC/USDT:USDT" in proc.stdout and "ETH/USDC:USDC" in proc.stdout
 
 
+@pytest.mark.slow(8)
 def test_the_demos_drifting_account_raises_an_alert_kept_in_the_demo_record_only() -> None:
-    # At 10x the demo's ETH slide puts binance-degen past its warning level within ~6 s of wall time.
-    proc = liqwatch("check", "--demo", "--speed", "10", "--json", "--watch", "10", timeout=120)
-    statuses = [json.loads(line)["status"] for line in proc.stdout.splitlines()]
-    assert {"warning", "critical"} & set(statuses), statuses
-    demo = liqwatch("alerts", "--demo", "--json", timeout=30)
-    assert demo.returncode == 0, demo.stderr
-    alerts = json.loads(demo.stdout)
+    # At 10x the demo's ETH slide puts binance-degen past its warning level within ~6 s of wall time; the
+    # check is stopped (SIGTERM, a clean stop) once a line says so.
+    with Watched("check", "--demo", "--speed", "10", "--json", "--watch", "60") as check:
+        docs = check.until(lambda docs: _status(docs[-1], "binance-degen") in ("warning", "critical"), 60,
+                           "binance-degen warned")
+        assert check.stop() == EXIT_TERMINATED, check.stderr
+    assert {"warning", "critical"} & {d["status"] for d in docs}
+    rc, out, err = run_main("alerts", "--demo", "--json")
+    assert rc == 0, err
+    alerts = json.loads(out)
     assert any(a["account"] == "binance-degen" for a in alerts["alerts"]), alerts
-    real = liqwatch("alerts", "--json", timeout=30)
-    assert real.returncode == 0, real.stderr
-    assert not any(a["account"] == "binance-degen" for a in json.loads(real.stdout)["alerts"])
+    rc, out, err = run_main("alerts", "--json")
+    assert rc == 0, err
+    assert not any(a["account"] == "binance-degen" for a in json.loads(out)["alerts"])

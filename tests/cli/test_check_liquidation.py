@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from tests.cli.watched import run_main
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -33,8 +35,9 @@ def _liquidated(account: dict[str, Any]) -> list[dict[str, Any]]:
     return [p for p in account["positions"] if p.get("state") == "liquidated"]
 
 
+@pytest.mark.slow(12)
 def test_after_its_liquidation_an_account_is_not_ok_until_the_alert_is_acknowledged() -> None:
-    cmd = [sys.executable, "-m", "tui", "check", "--demo", "--speed", "20", "--watch", "40", "--json"]
+    cmd = [sys.executable, "-m", "tui", "check", "--demo", "--speed", "40", "--watch", "40", "--json"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT,
                             env=dict(os.environ))
     lines: queue.Queue[str] = queue.Queue()
@@ -58,14 +61,13 @@ def test_after_its_liquidation_an_account_is_not_ok_until_the_alert_is_acknowled
         for _ in range(4):  # seconds later, nothing left open: still critical
             degen = _degen(next_line())
             assert degen["status"] == "critical" and _liquidated(degen)
-        listed = subprocess.run([sys.executable, "-m", "tui", "alerts", "--demo", "--json"], capture_output=True,
-                                text=True, timeout=30, cwd=ROOT, env=dict(os.environ))
-        (alert,) = [a for a in json.loads(listed.stdout)["alerts"]
+        rc, out, err = run_main("alerts", "--demo", "--json")
+        assert rc == 0, err
+        (alert,) = [a for a in json.loads(out)["alerts"]
                     if a["subject"] == "liquidation ETH/USDT:USDT long" and a["status"] == "active"]
         assert "LIQUIDATED" in alert["message"]
-        acked = subprocess.run([sys.executable, "-m", "tui", "alerts", "ack", "--demo", alert["id"]],
-                               capture_output=True, text=True, timeout=30, cwd=ROOT, env=dict(os.environ))
-        assert acked.returncode == 0, acked.stdout + acked.stderr
+        rc, out, err = run_main("alerts", "ack", "--demo", alert["id"])  # from another process than the check's
+        assert rc == 0, out + err
         deadline = time.monotonic() + 10  # the running check picks the acknowledgement up from the database
         while True:
             assert time.monotonic() < deadline, "the acknowledgement never released the LIQUIDATED row"

@@ -14,7 +14,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from tests.cli.test_check_command import ROOT, liqwatch, private_home  # noqa: F401  (the fixture is autouse)
+import pytest
+
+from tests.cli.test_check_command import ROOT, private_home  # noqa: F401  (the fixture is autouse)
+from tests.cli.watched import run_main
 
 LOCK_S = 22.0
 HOLDER = """
@@ -36,8 +39,11 @@ def _liquidated(doc: dict[str, Any]) -> bool:
 
 
 async def _watch_with_the_record_locked(db: Path) -> tuple[list[dict[str, Any]], int, float]:
+    # The lock is taken at the first line and released at the first line past LOCK_S with binance-degen
+    # liquidated (~line 17 at --speed 5): ~line 23; the watch ends by itself (its exit status is asserted)
+    # 7 lines after that, enough for the queued alerts to go in.
     check = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tui", "check", "--demo", "--speed", "5", "--watch", "40", "--json",
+        sys.executable, "-m", "tui", "check", "--demo", "--speed", "5", "--watch", "30", "--json",
         cwd=ROOT, env=dict(os.environ), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
     assert check.stdout is not None
     docs: list[dict[str, Any]] = []
@@ -68,6 +74,7 @@ async def _watch_with_the_record_locked(db: Path) -> tuple[list[dict[str, Any]],
     return docs, rc, held_s
 
 
+@pytest.mark.slow(35)
 def test_a_database_locked_for_22_s_loses_no_alert_and_never_stalls_check(tmp_path: Path) -> None:
     db = tmp_path / "data" / "liqwatch" / "demo" / "liqwatch.sqlite3"
     docs, rc, _ = asyncio.run(_watch_with_the_record_locked(db))
@@ -82,9 +89,9 @@ def test_a_database_locked_for_22_s_loses_no_alert_and_never_stalls_check(tmp_pa
     statuses = [_degen(d)["status"] for d in docs]
     assert "warning" in statuses and _liquidated(docs[-1])
 
-    listed = liqwatch("alerts", "--demo", "--json")
-    assert listed.returncode == 0, listed.stderr
-    alerts = [a for a in json.loads(listed.stdout)["alerts"] if a["account"] == "binance-degen"]
+    rc, out, err = run_main("alerts", "--demo", "--json")
+    assert rc == 0, err
+    alerts = [a for a in json.loads(out)["alerts"] if a["account"] == "binance-degen"]
     subjects = {(a["rule"], a["subject"]): a for a in alerts}
     # Warned (a distance or risk rule at warning first), margin-called, liquidated: each with its "raised".
     warned = [a for a in alerts if a["rule"] in ("distance_pct", "distance_sigma", "risk")]

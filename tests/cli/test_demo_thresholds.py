@@ -8,7 +8,10 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.cli.test_check_command import liqwatch, private_home  # noqa: F401  (the fixture is autouse)
+from tests.cli.watched import Watched
 
 # Every demo position is far less than 98 % from its liquidation price: under these rules each account with
 # a position is critical, where the defaults leave binance-main (a 0.5 BTC cross long on 25,000 USDT) ok.
@@ -20,16 +23,23 @@ def _main_statuses(stdout: str) -> list[str]:
     return [next(a for a in d["accounts"] if a["name"] == "binance-main")["status"] for d in docs]
 
 
+@pytest.mark.slow(7)
 def test_demo_json_uses_the_configured_thresholds_like_check_demo() -> None:
     config = Path(os.environ["XDG_CONFIG_HOME"]) / "liqwatch" / "config.toml"  # the default path
     config.parent.mkdir(parents=True)
     config.write_text(TIGHT, encoding="utf-8")
     check = liqwatch("check", "--demo", "--json", "--timeout", "30")
     assert _main_statuses(check.stdout) == ["critical"], check.stdout[:400]
-    demo = liqwatch("demo", "--json", "--seconds", "8")
-    assert demo.returncode == 0, demo.stderr
-    fresh = [s for s in _main_statuses(demo.stdout) if s != "stale"]  # once its feeds are LIVE
-    assert fresh and set(fresh) == {"critical"}, _main_statuses(demo.stdout)
+    # Read until four lines after its feeds went LIVE, then stopped (SIGTERM, a clean stop: exit 0).
+    with Watched("demo", "--json", "--seconds", "60") as demo:
+        demo.until(lambda _: len(_fresh(demo.lines)) >= 4, 60, "four lines once LIVE")
+        assert demo.stop() == 0, demo.stderr
+    fresh = _fresh(demo.lines)
+    assert fresh and set(fresh) == {"critical"}, _main_statuses("".join(demo.lines))
+
+
+def _fresh(lines: list[str]) -> list[str]:
+    return [s for s in _main_statuses("".join(lines)) if s != "stale"]  # once its feeds are LIVE
 
 
 def test_demo_names_a_broken_configuration_file(tmp_path: Path) -> None:

@@ -1,5 +1,5 @@
-"""``liqwatch --config PATH COMMAND``: the top-level ``--config`` listed in ``--help`` reaches the command (separate
-processes, as a user runs them)."""
+"""``liqwatch --config PATH COMMAND``: the top-level ``--config`` listed in ``--help`` reaches the command (the
+check as a user runs it, in a process of its own; the parsing errors through ``tui.cli.main`` in this one)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from tests.cli.watched import run_main
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ('[[accounts]]\nname = "main"\nexchange = "binance"\napi_key_env = "LW_TEST_NOPE_KEY"\n'
@@ -27,10 +29,11 @@ def liqwatch(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str
                           cwd=ROOT, env=dict(os.environ))
 
 
+@pytest.mark.slow(3)
 def test_top_level_config_reaches_check(tmp_path: Path) -> None:
     cfg = tmp_path / "c.toml"
     cfg.write_text(CONFIG, encoding="utf-8")
-    proc = liqwatch("--config", str(cfg), "check", "--json", "--timeout", "2")
+    proc = liqwatch("--config", str(cfg), "check", "--json", "--timeout", "0.5")  # nothing can go LIVE
     assert "no accounts configured" not in proc.stderr
     assert proc.returncode == 3, proc.stderr
     doc = json.loads(proc.stdout)
@@ -41,15 +44,15 @@ def test_top_level_config_reaches_check(tmp_path: Path) -> None:
 def test_top_level_config_reaches_config_check(tmp_path: Path) -> None:
     cfg = tmp_path / "c.toml"
     cfg.write_text(CONFIG, encoding="utf-8")
-    proc = liqwatch("--config", str(cfg), "config", "check", "--json")
-    assert proc.returncode == 0, proc.stderr
-    assert "main" in proc.stdout and str(cfg) in proc.stdout
+    rc, out, err = run_main("--config", str(cfg), "config", "check", "--json")
+    assert rc == 0, err
+    assert "main" in out and str(cfg) in out
 
 
 def test_two_different_config_files_or_a_command_without_one_is_a_clear_error(tmp_path: Path) -> None:
     cfg = tmp_path / "c.toml"
     cfg.write_text(CONFIG, encoding="utf-8")
-    proc = liqwatch("--config", str(cfg), "check", "--config", str(tmp_path / "other.toml"))
-    assert proc.returncode == 2 and "not two different files" in proc.stderr
-    proc = liqwatch("--config", str(cfg), "calc", "-")
-    assert proc.returncode == 2 and "'liqwatch calc' reads no configuration file" in proc.stderr
+    rc, _, err = run_main("--config", str(cfg), "check", "--config", str(tmp_path / "other.toml"))
+    assert rc == 2 and "not two different files" in err
+    rc, _, err = run_main("--config", str(cfg), "calc", "-")
+    assert rc == 2 and "'liqwatch calc' reads no configuration file" in err

@@ -45,7 +45,7 @@ async def test_mark_prices_keep_flowing() -> None:
 async def _ticking(env, stop: asyncio.Event) -> None:  # type: ignore[no-untyped-def]
     while not stop.is_set():
         await env.emu.tick(1)
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.02)  # ~50 steps a second: the slide to the liquidation in ~2 s
 
 
 async def test_liquidation_prices_agree_with_the_emulators_independent_solve() -> None:
@@ -102,9 +102,10 @@ async def test_liquidation_prices_agree_with_the_emulators_independent_solve() -
         assert compared >= 8
 
 
+@pytest.mark.slow(4)
 async def test_funding_settles_into_wallets_and_history() -> None:
-    # The demo starts two simulated minutes before 08:00 UTC; at 30x speed the settlement comes in ~4 s.
-    async with running(only=("binance-main", "hl-whale"), speed=30.0) as env:
+    # The demo starts two simulated minutes before 08:00 UTC; at 60x speed the settlement comes in ~2 s.
+    async with running(only=("binance-main", "hl-whale"), speed=60.0) as env:
         assert await env.monitor.wait_live(15)
 
         def paid() -> bool:

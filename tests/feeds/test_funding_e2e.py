@@ -2,7 +2,7 @@
 reaches the history database once, Hyperliquid's since-open is the exchange's own figure, and Hyperliquid's
 countdown follows the emulator's (simulated) settlement clock.
 
-The demo starts two simulated minutes before 08:00 UTC, so at 30x the first settlement comes ~4 s in.
+The demo starts two simulated minutes before 08:00 UTC, so at 60x the first settlement comes ~2 s in.
 """
 
 from __future__ import annotations
@@ -40,8 +40,9 @@ def _legs(env, account: str, symbol: str) -> dict[Side, float | None]:  # type: 
             if p.risk.symbol == symbol}
 
 
+@pytest.mark.slow(4)
 async def test_hedge_legs_each_show_their_own_funding_share() -> None:
-    async with running(only=("binance-hedge",), speed=30.0) as env:
+    async with running(only=("binance-hedge",), speed=60.0) as env:
         assert await env.monitor.wait_live(15)
         account = env.emu.sim.binance_accounts["binance-hedge"]
 
@@ -63,13 +64,14 @@ async def test_hedge_legs_each_show_their_own_funding_share() -> None:
         assert not [i for i in env.monitor.store.incidents if "funding" in i]
 
 
+@pytest.mark.slow(7)
 async def test_history_records_every_settled_payment_once(tmp_path: Path,
                                                           capsys: pytest.CaptureFixture[str]) -> None:
     db_path = tmp_path / "liqwatch.sqlite3"
     config = tmp_path / "config.toml"
     config.write_text(f'[storage]\npath = "{db_path}"\n', encoding="utf-8")
     settings = load_settings(config, environ={})
-    async with running(only=("binance-hedge", "hl-whale"), speed=30.0) as env, AlertRuntime(
+    async with running(only=("binance-hedge", "hl-whale"), speed=60.0) as env, AlertRuntime(
             settings, db_path=db_path, environ={}) as rt:
         assert await env.monitor.wait_live(15)
         hedge = env.emu.sim.binance_accounts["binance-hedge"]
@@ -105,9 +107,10 @@ async def test_history_records_every_settled_payment_once(tmp_path: Path,
     assert "BTC/USDC:USDC" in text
 
 
+@pytest.mark.slow(4)
 async def test_hyperliquid_since_open_is_the_exchanges_cum_funding_in_our_sign() -> None:
     # The positions settle funding before liqwatch starts: only the exchange knows what they paid since open.
-    async with asyncio.timeout(90), EmulatorServer(demo_scenario(), seed=11, speed=30.0, autorun=True,
+    async with asyncio.timeout(90), EmulatorServer(demo_scenario(), seed=11, speed=60.0, autorun=True,
                                                    publish_interval=0.1) as emu:
         whale = next(a for a in emu.sim.hl_accounts.values() if a.name == "hl-whale")
         await eventually(lambda: bool(whale.fundings), 30, "a settlement before liqwatch starts")
@@ -136,6 +139,7 @@ async def test_hyperliquid_since_open_is_the_exchanges_cum_funding_in_our_sign()
                 assert math.fsum(f.usdc for f in whale.fundings if f.coin == coin) == pytest.approx(-v, abs=1e-5)
 
 
+@pytest.mark.slow(4)
 async def test_hyperliquid_countdown_follows_the_emulators_settlement_clock() -> None:
     # At 30x a simulated hour lasts 120 wall seconds: the local clock's next whole hour is not the settlement.
     async with running(only=("hl-whale",), speed=30.0) as env:

@@ -34,6 +34,7 @@ def not_evaluated(env: Env, name: str, symbol: str) -> str | None:
     return next((u.reason for u in a.unevaluated if u.symbol == symbol), None)
 
 
+@pytest.mark.slow(3)
 async def test_binance_entry_price_zero_in_the_snapshot_is_listed_not_evaluated_and_the_account_goes_live() -> None:
     async with running(only=BINANCE) as env:
         env.emu.faults.bad_position("zero_entry", "BTCUSDT")  # before the first snapshot: the adapters wait
@@ -85,6 +86,9 @@ async def test_hyperliquid_entry_px_zero_is_listed_not_evaluated_and_the_account
         assert "entry price 0" in (not_evaluated(env, "hl-whale", "BTC/USDC:USDC") or "")
         assert [p.risk.symbol for p in a.positions] == ["ETH/USDC:USDC"]
         assert a.status is Status.STALE
+        # The other address, once its own feeds are LIVE (on a busy machine they may come after hl-whale's), is
+        # not made stale by hl-whale's position.
+        await eventually(lambda: live(env, "hl-isolated"), 15, "hl-isolated LIVE")
         assert view(env, "hl-isolated").status is not Status.STALE
         env.emu.faults.bad_position("zero_entry", "BTC", exchange="hyperliquid", on=False)
         await eventually(lambda: not view(env, "hl-whale").unevaluated, 10, "evaluated again once fixed")

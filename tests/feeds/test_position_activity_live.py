@@ -37,6 +37,7 @@ async def _until(env: Env, svc: AlertService, seen: list[AlertEvent], want: str,
         await asyncio.sleep(0.05)
 
 
+@pytest.mark.slow(3)
 async def test_the_traders_own_changes_raise_info_alerts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(position_activity, "GRACE_S", 1.0)  # the wait for a liquidation's fill, shortened
     db = await AsyncDatabase.open(tmp_path / "db.sqlite3")
@@ -79,6 +80,7 @@ async def test_the_traders_own_changes_raise_info_alerts(tmp_path: Path, monkeyp
         await db.aclose()
 
 
+@pytest.mark.slow(12)
 async def test_a_liquidation_over_the_sockets_is_not_position_activity(tmp_path: Path,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """The demo's 30x ETH long of binance-degen slides into Binance's liquidation: the liquidation's alert, and
@@ -86,7 +88,9 @@ async def test_a_liquidation_over_the_sockets_is_not_position_activity(tmp_path:
     monkeypatch.setattr(position_activity, "GRACE_S", 3.0)
     db = await AsyncDatabase.open(tmp_path / "db.sqlite3")
     try:
-        async with running(only=("binance-degen",), speed=5.0) as env:
+        # At 20x the slide reaches the liquidation in ~4 s of wall time (the order of the account update and
+        # the fill is the emulator's, whatever the speed).
+        async with running(only=("binance-degen",), speed=20.0) as env:
             assert await env.monitor.wait_live(20)
             svc = AlertService(db, ThresholdMap())
             events: list[AlertEvent] = []

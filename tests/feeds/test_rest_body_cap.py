@@ -94,6 +94,7 @@ def padded(size: int) -> bytes:
     return b"[" + b" " * size + b"]"
 
 
+@pytest.mark.slow(4)
 async def test_an_oversized_answer_is_a_failure_with_backoff_not_a_tight_retry() -> None:
     big = {"on": False}
     body = padded(DEFAULT_CAP + MB)  # an empty list, 9 MB long

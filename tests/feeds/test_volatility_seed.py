@@ -4,6 +4,7 @@ distance in σ is there within seconds of the first LIVE snapshot instead of aft
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 from collections.abc import AsyncIterator
 
@@ -19,7 +20,11 @@ from liqwatch.feeds import binance
 from liqwatch.feeds.account_config import FeedAccount
 from liqwatch.model import Exchange
 from liqwatch.store import MonitorSnapshot
-from tests.feeds.harness import eventually, running
+from tests.feeds.harness import FAST, eventually, running
+
+# The emulator builds 30 days of candles per answer: on a busy machine (the suite runs in parallel) that took
+# longer than FAST's 2 s request timeout, and the seeding under test was given up as "no candles".
+SEEDING = dataclasses.replace(FAST, request_timeout_s=10.0)
 
 DEMO_POSITIONS = 10  # binance-main 2, binance-hedge 3, binance-degen 1, hl-whale 2, hl-isolated 2
 
@@ -29,7 +34,7 @@ def _positions(snap: MonitorSnapshot) -> list[tuple[str, str, float | None]]:
 
 
 async def test_distance_in_sigma_of_every_demo_position_within_seconds_of_the_first_live_snapshot() -> None:
-    async with running() as env:
+    async with running(options=SEEDING) as env:
         store = env.monitor.store
         await eventually(store.all_live, 20.0, "every demo account LIVE")
 
@@ -46,7 +51,7 @@ async def test_seeded_sigma_is_the_paths_volatility() -> None:
     estimate (720 returns, standard error ~2.6 %) must be within 12 %, the 1-minute one (60 returns, ~9 %,
     plus the premium's noise) within 30 %. SOL switches between 1x and 3x regimes: its hourly σ must match the
     long-run mix within 15 %."""
-    async with running(only=("binance-degen", "hl-isolated")) as env:
+    async with running(only=("binance-degen", "hl-isolated"), options=SEEDING) as env:
         store = env.monitor.store
         markets = [(Exchange.BINANCE, "ETH/USDT:USDT", "ETH"), (Exchange.HYPERLIQUID, "ETH/USDC:USDC", "ETH"),
                    (Exchange.HYPERLIQUID, "SOL/USDC:USDC", "SOL")]
@@ -68,7 +73,7 @@ async def test_binance_pages_the_klines_when_more_are_needed_than_one_call_retur
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(binance, "KLINES_LIMIT", 100)  # the 722 hourly candles then take 8 calls
-    async with running(only=("binance-degen",)) as env:
+    async with running(only=("binance-degen",), options=SEEDING) as env:
         vol = env.monitor.store.volatility(Exchange.BINANCE, "ETH/USDT:USDT")
         await eventually(lambda: vol.hours.count >= 720, 10.0, "seeded hourly volatility")
         calls = [status for _, path, status in env.emu.requests if path == "/fapi/v1/markPriceKlines"]
@@ -126,7 +131,7 @@ async def test_no_candles_is_not_fatal_and_sigma_waits_for_live_marks(caplog: py
 
 
 async def test_a_symbol_that_appears_later_is_seeded_once() -> None:
-    async with running(only=("binance-degen", "binance-main")) as env:
+    async with running(only=("binance-degen", "binance-main"), options=SEEDING) as env:
         store = env.monitor.store
         await eventually(lambda: store.volatility(Exchange.BINANCE, "BTC/USDT:USDT").hours.count == 720, 10.0,
                          "the held symbols seeded")

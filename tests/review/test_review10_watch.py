@@ -67,6 +67,7 @@ def test_control_a_recycled_pid_is_still_an_unclean_stop(tmp_path: Path, other_p
     assert [s.pid for s in found] == [other_process]
 
 
+@pytest.mark.slow(3)
 async def test_an_unclean_stop_found_while_the_record_is_locked_is_still_reported_later(tmp_path: Path) -> None:
     """DEFECT: ``RunMarker.start`` renames and deletes the dead process's marker as soon as it reads it; the
     report then exists only as an alert in this run's memory and the record's queue. With the database locked

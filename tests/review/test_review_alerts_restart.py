@@ -9,6 +9,7 @@ import asyncio
 import dataclasses
 from pathlib import Path
 
+import pytest
 from aiohttp import web
 
 from liqwatch.alert_runtime import AlertRuntime
@@ -40,6 +41,7 @@ class _FailingForceOrders(Relay):
         return await super()._handle(request)
 
 
+@pytest.mark.slow(5)
 async def test_a_failed_history_lookup_at_start_is_tried_again(tmp_path: Path) -> None:
     """DEFECT: the look-up of a position closed since the last run is handed out once
     (``LiquidationBook.take``); when the exchange answers it with one transient error (a 503 from

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 
 import orjson
+import pytest
 
 from liqwatch.clock import OffsetClock
 from liqwatch.model import Exchange
@@ -65,6 +66,7 @@ async def test_a_live_hyperliquid_liquidation_is_kept_when_the_local_clock_is_ah
                          "the live liquidation fill to be recorded")
 
 
+@pytest.mark.slow(3)
 async def test_hyperliquid_volatility_follows_the_marks_after_a_wall_clock_jump_forward_and_back() -> None:
     """DEFECT: Hyperliquid marks carry no time, so they are stamped with receive time plus the measured offset;
     volatility buckets are keyed on that stamp. While the local clock is an hour ahead (before the next

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+import pytest
 
 from liqwatch.model import Side
 from tests.review.rest_relay import rewritten
@@ -60,6 +61,7 @@ async def test_one_unreadable_premium_index_item_does_not_fail_every_reconciliat
         assert await env.monitor.wait_live(10), f"never LIVE: {env.adapter('binance-main').last_error}"
 
 
+@pytest.mark.slow(7)
 async def test_hour_old_hyperliquid_states_alone_do_not_keep_the_account_channel_live() -> None:
     """DEFECT: every clearinghouseState pushed on the stream counts as data for the account channel
     (``state_channel.data(mono)`` after ``store.apply``, whatever the store kept), even one an hour old whose

@@ -14,6 +14,7 @@ from widgets.panes import AccountsTable, PositionsTable
 WIDE, NARROW = (160, 50), (80, 24)
 
 
+@pytest.mark.slow(3)
 @pytest.mark.parametrize("size", [WIDE, NARROW])
 async def test_tab_and_shift_tab_walk_the_panes_in_order(script: Script, size: tuple[int, int]) -> None:
     async with app_for(script).run_test(size=size) as pilot:
