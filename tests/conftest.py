@@ -9,6 +9,7 @@ and servers bind port 0 on 127.0.0.1. Slow tests are handed out first so that no
 
 from __future__ import annotations
 
+import compileall
 import os
 import sys
 from collections.abc import Iterator
@@ -16,6 +17,14 @@ from pathlib import Path
 
 import pytest
 from hypothesis import settings
+
+# This environment sets PYTHONDONTWRITEBYTECODE=1: every xdist worker would then compile and rewrite every
+# module it imports, and every ``python -m tui`` a test starts would compile the engine from source again (about
+# a quarter of the suite's CPU). Bytecode is cached for the run instead, under the gitignored __pycache__/ dirs:
+# the engine, the UI and the widgets compiled once here, before the workers start (``pytest_configure``).
+sys.dont_write_bytecode = False
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+ROOT = Path(__file__).resolve().parents[1]
 
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
 if os.environ.get("CI"):
@@ -37,6 +46,12 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
         path = Path(arg.split("::", 1)[0])
         files += len(list(path.rglob("test_*.py"))) if path.is_dir() else 1
     return 0 if files <= 2 else min(WORKERS, files)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput"):  # the controller (or a run without workers), once
+        for package in ("liqwatch", "widgets", "tui"):
+            compileall.compile_dir(ROOT / package, quiet=1)
 
 
 XDG = ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME")
