@@ -68,3 +68,27 @@ async def test_a_snapshot_published_after_a_slow_evaluation_tells_the_feeds_stat
     published = engine.latest.account("main").feeds[0]
     assert published.state is sc.channel.status(now).state, (
         f"published {published.state.name} with age {published.age_s} s, the feed is STALE now")
+
+
+@pytest.mark.xfail(strict=True, reason="review2: once builds fail, the last snapshot stays published as current "
+                                       "(LIVE feeds, ok) however old it gets; nothing tells a reader")
+async def test_a_failing_build_does_not_leave_an_old_snapshot_published_as_current(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from liqwatch import store_snapshot
+
+    sc = Scenario(max_age_s=5.0)
+    engine = MonitorEngine(sc.store, poll_s=0.01, fresh_s=0.5)
+    async with asyncio.timeout(30), engine:
+        first = engine.latest
+        assert first is not None and first.account("main").feeds[0].state is ChannelState.LIVE
+
+        def broken(store: object, now_mono: float | None = None) -> MonitorSnapshot:
+            raise RuntimeError("build bug on a hostile value")
+
+        monkeypatch.setattr(store_snapshot, "build", broken)
+        sc.clock.advance(60.0)  # a minute without data: the feed is STALE, whatever the engine can build
+        await eventually(lambda: engine.errors >= 3, 5.0, "the engine tried (and failed) to build again")
+        assert sc.channel.status(sc.clock.monotonic()).state is ChannelState.STALE
+        latest = engine.latest
+        assert latest is None or latest.account("main").feeds[0].state is not ChannelState.LIVE, (
+            f"a {sc.clock.monotonic() - latest.monotonic:.0f} s old snapshot is what every front end reads, LIVE")
