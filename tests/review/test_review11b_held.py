@@ -15,10 +15,16 @@ import pytest
 
 from liqwatch.model import Side
 from tests.feeds.harness import FAST, eventually
-from tests.feeds.test_frame_integrity import BTC, account_update, leg, now_ms, size
-from tests.feeds.ws_relay import relayed
+from tests.feeds.test_frame_integrity import account_update, leg, now_ms
+from tests.feeds.ws_relay import RelayEnv, relayed
 
 MAIN = ("binance-main",)
+BTC = "BTC/USDT:USDT"
+
+
+def size(env: RelayEnv, account: str, symbol: str, side: Side) -> float | None:
+    # The store's own book (as the original helper of test_frame_integrity read it), not a published snapshot.
+    return next((p.size for p in env.monitor.store.book(account).positions() if p.key == (symbol, side)), None)
 
 
 @pytest.mark.xfail(strict=True, reason="review2: after REST wins a disagreement in the store, the adapter's "
