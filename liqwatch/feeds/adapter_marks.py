@@ -90,8 +90,19 @@ class MarkSubscriptions:
         self.mark_topics = self.wanted_topics(p.symbol for p in self.held.positions())
         return sorted(self.mark_topics)
 
+    def marks_opened(self) -> None:
+        """The mark socket is open and subscribed (``stream_opened``): what became held after its topics were
+        taken (Binance's go in the URL, built before the dial) is subscribed now. ``hold_symbols`` sends
+        nothing while the socket is down; what is held (``held``, the adapter's own record) is the memory of
+        what it wants, so nothing waits for the next reconciliation's ``after_snapshot``."""
+        missing = self.wanted_topics(p.symbol for p in self.held.positions()) - self.mark_topics
+        if missing:
+            self.mark_topics.update(missing)
+            self.spawn(self._send_marks(sorted(missing), True))
+
     def hold_symbols(self, symbols: set[str]) -> None:
-        """Symbols something applied holds: σ seeded, marks subscribed, each once."""
+        """Symbols something applied holds: σ seeded, marks subscribed, each once. While the mark socket is
+        down nothing is sent: its opening subscribes what is held then (``open_topics``, ``marks_opened``)."""
         self.seed_volatility_once(symbols)
         new = self.wanted_topics(symbols) - self.mark_topics
         stream = self.runner(self.mark_stream_name)

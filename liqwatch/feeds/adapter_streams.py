@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import aiohttp
 
@@ -96,6 +96,11 @@ class StreamWiring:
     def replace_task(self, name: str, coro: Coroutine[Any, Any, None]) -> None:
         raise NotImplementedError
 
+    if TYPE_CHECKING:  # MarkSubscriptions' (after this mixin in FeedAdapter's MRO: a stub here would shadow it)
+        mark_stream_name: ClassVar[str]
+
+        def marks_opened(self) -> None: ...
+
     async def resync_until_ok(self, channels: list[Channel], stream: FeedStream | None) -> bool:
         raise NotImplementedError
 
@@ -132,6 +137,8 @@ class StreamWiring:
         now = self.clock.monotonic()
         for ch in channels:
             ch.subscribed(now)
+        if name == self.mark_stream_name:
+            self.marks_opened()
         if resync:
             self.replace_task(f"resync-{name}", self._resync_stream(name))
 

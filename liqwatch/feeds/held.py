@@ -3,17 +3,17 @@ adapter from the events it gave the sink, so that it never reads the store back.
 
 The rules are the store's own ordering rules (``MonitorStore.apply``): a position update older than the last
 one of its leg changes nothing; a full state replaces the legs except where an update newer than the state
-was applied; times ahead of the exchange's clock are forgotten with the store's (``forget_after``). One
-difference is known and harmless for what the adapters use this for (which marks to subscribe, a leg's
-size before a fill, the liquidation price to carry over): where a REST state disagrees twice in a row with
-a newer stream version, the store takes the state (``disagreement``); this keeps the stream's until the
-next state.
+was applied, unless a REST state disagrees with that newer version twice in a row (then REST's stands: the
+one rule of ``liqwatch.disagreement``, applied here as the store applies it); times ahead of the exchange's
+clock are forgotten with the store's (``forget_after``). So the legs held are the store's at every state:
+what a hedge-mode funding split sizes each leg by, a liquidation's size before, the marks subscribed.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from liqwatch.disagreement import Reconciliation, Subject
 from liqwatch.model import AccountState, Position, PositionUpdate, Side, UnevaluatedPosition
 
 Key = tuple[str, Side]
@@ -26,6 +26,7 @@ class HeldLegs:
         self._times: dict[Key, datetime] = {}  # the exchange time each leg was last said something of
         self._opened: dict[Key, datetime] = {}
         self._unmodelled = False  # the account's mode is not modelled: nothing is evaluated
+        self._disagreed: set[Subject] = set()  # the legs the previous REST state disagreed about
 
     def positions(self) -> list[Position]:
         """The evaluated positions held (none while the account's margin mode is not modelled)."""
@@ -64,23 +65,24 @@ class HeldLegs:
         for key in [k for k, t in self._times.items() if t > limit]:
             del self._times[key]
 
-    def _newer(self, key: Key, as_of: datetime | None) -> bool:
-        t = self._times.get(key)
-        return as_of is not None and t is not None and t > as_of
-
     def _state(self, state: AccountState) -> None:
         as_of = state.as_of
+        rest = not state.from_stream
         self._unmodelled = state.mode_not_modelled is not None
         new: dict[Key, Held] = {**{u.key: u for u in state.unevaluated}, **{p.key: p for p in state.positions}}
+        # The store's decision, leg by leg (``MonitorStore._apply_state``); its notes are the store's to make.
+        rec = Reconciliation("", rest, as_of, self._times, self._disagreed, dict(self._legs), new, lambda _: None)
         for key in list(self._legs):
-            if key in new or self._newer(key, as_of):
+            if key in new or rec.newer_on_stream(key):
                 continue
             self._forget(key)
             if as_of is not None:
                 self._times[key] = as_of
         for key, p in new.items():
-            if not self._newer(key, as_of):
+            if not rec.newer_on_stream(key):
                 self._put(key, p, as_of)
+        if rest:
+            self._disagreed = rec.disagreed
 
     def _put(self, key: Key, pos: Held, at: datetime | None) -> None:
         """The leg as said at exchange time ``at``; first seen: opened at its own open time, else ``at``."""

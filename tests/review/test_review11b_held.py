@@ -27,8 +27,6 @@ def size(env: RelayEnv, account: str, symbol: str, side: Side) -> float | None:
     return next((p.size for p in env.monitor.store.book(account).positions() if p.key == (symbol, side)), None)
 
 
-@pytest.mark.xfail(strict=True, reason="review2: after REST wins a disagreement in the store, the adapter's "
-                                       "HeldLegs keeps the stream's version (size, or a close)")
 @pytest.mark.parametrize("stream_size", ["0.900", "0"])
 async def test_what_the_adapter_holds_follows_the_store_when_rest_wins_a_disagreement(stream_size: str) -> None:
     async with relayed(MAIN) as env:

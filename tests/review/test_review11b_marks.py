@@ -42,8 +42,6 @@ class GatedRelay(Relay):
         return await super()._relay_ws(request)
 
 
-@pytest.mark.xfail(strict=True, reason="review2: a symbol newly held while the mark socket is being dialled is "
-                                       "not subscribed when it opens (only at the next reconciliation)")
 async def test_a_symbol_held_during_the_mark_sockets_dial_is_subscribed_when_it_opens(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("tests.feeds.ws_relay.Relay", GatedRelay)
