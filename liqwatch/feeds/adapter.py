@@ -22,7 +22,7 @@ from liqwatch.clock import Clock
 from liqwatch.feed_channel import Channel, ChannelKind, ChannelState
 from liqwatch.feed_events import AccountDisabled, ModeNotModelledKnown
 from liqwatch.feeds.account_config import FeedAccount
-from liqwatch.feeds.adapter_frames import FrameIntake
+from liqwatch.feeds.adapter_frames import FrameIntake, UnknownEvents
 from liqwatch.feeds.adapter_last_run import LastRunLookup
 from liqwatch.feeds.adapter_marks import MarkSubscriptions
 from liqwatch.feeds.adapter_pause import GateWatch
@@ -79,7 +79,7 @@ class FeedAdapter(FrameIntake, GateWatch, LastRunLookup, StreamWiring, MarkSubsc
         self.opts = options or FeedOptions()
         self.recorder = recorder
         self.malformed = 0
-        self.unknown_events: set[str] = set()
+        self.unknown_events = UnknownEvents()  # bounded, as the reasons of ``bad_item``
         self._malformed_times: deque[float] = deque(maxlen=1000)
         self.streams: list[FeedStream] = []
         self._runners: dict[str, StreamRunner] = {}

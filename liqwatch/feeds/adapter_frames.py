@@ -27,9 +27,9 @@ from liqwatch.feeds.frame_time import ServerClock
 from liqwatch.feeds.options import FeedOptions
 from liqwatch.feeds.sink import FeedSink, SinkEvent
 from liqwatch.feeds.stream import FrameHandler
-from liqwatch.feeds.wire import implausible_mark
+from liqwatch.feeds.wire import WireError, implausible_mark
 from liqwatch.model import MarkTick
-from liqwatch.redact import frame_summary, mask_numbers
+from liqwatch.redact import frame_summary, mask_numbers, redact
 
 log = logging.getLogger("liqwatch.feeds.adapter")  # one logger for the adapter, whichever file
 
@@ -39,6 +39,35 @@ _REASONS_KEPT = 1000
 
 #: What ``FrameIntake.decode`` returns for a frame that is not JSON (``None`` is the JSON ``null``).
 NOT_JSON: Any = object()
+#: What judging one event of a frame yields: its effect, run only once every event of the frame has passed.
+Apply = Callable[[], None]
+
+
+class ImplausibleTime(WireError):
+    """An exchange time the clock check refuses (``frame_time``): the frame is bad, and counted as such too."""
+
+
+class UnknownEvents(set[str]):
+    """The event types met that have no handler, each logged once. Bounded as ``bad_item``'s reasons are: a
+    flood of new types (one frame can carry thousands) keeps the newest ``cap`` of them, logs the first
+    ``cap`` and then says once that the others go to the debug level."""
+
+    def __init__(self, cap: int = _REASONS_KEPT) -> None:
+        super().__init__()
+        self.cap = cap
+        self._order: deque[str] = deque()
+        self.logged = 0
+        self.more_told = False
+
+    def met(self, kind: str) -> bool:
+        """``kind`` met; True when it was not known (it is kept now, the oldest one dropped beyond ``cap``)."""
+        if kind in self:
+            return False
+        if len(self._order) >= self.cap:
+            self.discard(self._order.popleft())
+        self.add(kind)
+        self._order.append(kind)
+        return True
 
 
 class FrameIntake:
@@ -50,7 +79,7 @@ class FrameIntake:
     opts: FeedOptions
     recorder: FrameRecorder | None
     malformed: int
-    unknown_events: set[str]
+    unknown_events: UnknownEvents
     _malformed_times: deque[float]
     streams: list[FeedStream]
     ticks: CoalescingQueue[MarkTick]
@@ -106,17 +135,19 @@ class FrameIntake:
         log.log(logging.WARNING if first else logging.DEBUG, "%s/%s: unreadable item skipped (%s): %s",
                 self.account.name, source, mask_numbers(why), frame_summary(raw))
 
-    def time_ok(self, source: str, raw: str, exchange_time: datetime, receive: datetime,
-                stream: FeedStream | None, *, record: bool = False) -> bool:
-        """The one check of every frame's exchange time (see ``frame_time``): an implausible one is a bad
-        frame, counted and logged, and nothing of the frame is applied. ``record``: a history record's time
-        (a funding payment or fill replayed by a snapshot), which may be old."""
+    def judge_time(self, exchange_time: datetime, receive: datetime, *, record: bool = False) -> None:
+        """The one check of every frame's exchange time (see ``frame_time``): an implausible one raises
+        ImplausibleTime, and the frame is one bad frame (``frame_rejected``), nothing of it applied.
+        ``record``: a history record's time (a funding payment or fill replayed by a snapshot), may be old."""
         why = self.server_clock.implausible(exchange_time, receive, record=record)
-        if why is None:
-            return True
-        self.implausible_times += 1
-        self.bad_frame(source, raw, why, stream)
-        return False
+        if why is not None:
+            raise ImplausibleTime(why)
+
+    def frame_rejected(self, source: str, raw: str, exc: WireError, stream: FeedStream | None) -> None:
+        """A frame judged unusable (``exc`` says why): one malformed frame, however many events it had."""
+        if isinstance(exc, ImplausibleTime):
+            self.implausible_times += 1
+        self.bad_frame(source, raw, str(exc), stream)
 
     def plausible_records(self, source: str, records: Iterable[R], time_of: Callable[[R], datetime]) -> list[R]:
         """The records of a REST answer (funding payments, fills) whose time the record rule accepts; each
@@ -146,20 +177,18 @@ class FrameIntake:
             self.applied_marks[(tick.exchange, tick.symbol)] = tick.mark_price
         return applied
 
-    def accept_tick(self, source: str, raw: str, tick: MarkTick, channel: Channel, mono: float,
-                    stream: FeedStream | None) -> bool:
-        """A mark from a socket: checked here, applied by the store later, and data for ``channel`` only
-        once applied. A mark that is not a positive price, or not a plausible move from the last mark applied
-        (see ``wire.MARK_MOVE_LIMIT``), is a bad frame."""
+    def judged_tick(self, tick: MarkTick, channel: Channel, mono: float) -> Apply:
+        """A mark from a socket, judged here (raises WireError: a bad frame), queued for the store by the
+        effect returned, and data for ``channel`` only once applied. A mark that is not a positive price, or
+        not a plausible move from the last mark applied (see ``wire.MARK_MOVE_LIMIT``), is a bad frame."""
         why = implausible_mark(tick.mark_price, self.applied_marks.get((tick.exchange, tick.symbol)))
         if why is not None:
-            self.bad_frame(source, raw, f"{tick.symbol}: {why}", stream)
-            return False
-        if not tick.by_arrival and not self.time_ok(source, raw, tick.stamp.exchange_time, tick.stamp.receive_time,
-                                                    stream):
-            return False
-        self.push_tick(tick, channel, mono)
-        return True
+            raise WireError(f"{tick.symbol}: {why}")
+        if not tick.by_arrival:
+            why = self.server_clock.implausible(tick.stamp.exchange_time, tick.stamp.receive_time)
+            if why is not None:
+                raise ImplausibleTime(f"{tick.symbol}: {why}")
+        return lambda: self.push_tick(tick, channel, mono)
 
     def push_tick(self, tick: MarkTick, channel: Channel | None = None, mono: float = 0.0) -> None:
         key = (tick.exchange, tick.symbol)
@@ -203,6 +232,18 @@ class FrameIntake:
         return bad
 
     def unknown_event(self, source: str, kind: str) -> None:
-        if kind not in self.unknown_events:
-            self.unknown_events.add(kind)
-            log.info("%s/%s: ignoring unknown event type %r (logged once)", self.account.name, source, kind)
+        seen = self.unknown_events
+        if not seen.met(kind):
+            return
+        # The exchange's word for it, yet any figure it carried is masked (a log line never holds balances).
+        shown = mask_numbers(redact(kind))
+        shown = shown if len(shown) <= 80 else shown[:80] + "..."
+        if seen.logged < seen.cap:
+            seen.logged += 1
+            log.info("%s/%s: ignoring unknown event type %r (logged once)", self.account.name, source, shown)
+        elif not seen.more_told:
+            seen.more_told = True
+            log.info("%s/%s: %d event types without a handler logged; further new ones only at debug level",
+                     self.account.name, source, seen.logged)
+        else:
+            log.debug("%s/%s: ignoring unknown event type %r", self.account.name, source, shown)

@@ -1,11 +1,15 @@
 """An exchange's streams as declared data (``StreamSpec``), and the base's one way of running them: each
 spec becomes a ``StreamRunner`` wired the same way (a guarded handler, its channels set down on a
 disconnect, undecodable frames counted), and each frame goes through the same prelude: recorded, parsed,
-its shape and exchange time checked, its event type read and dispatched to the exchange's handler; an
-event type with no handler is counted and logged once. A mixin of ``FeedAdapter``.
+then every event of it judged (its shape, exchange time and event type, and the exchange's handler's own
+reading of it) before any is applied; an event type with no handler is counted and logged once. A mixin
+of ``FeedAdapter``.
 
-A handler may raise ``WireError`` (or anything else): the frame is then one malformed frame, counted and
-logged, and nothing more of it is applied.
+A frame is the unit of "never applied in part": a handler judges its event and returns the effect (an
+``Apply``, or None), which runs only once every event of the frame has passed. A handler raises
+``WireError`` (``ImplausibleTime`` for a time the clock check refuses) having applied nothing; the frame is
+then one malformed frame, counted and logged once, and none of its events is applied. (Anything else a
+handler raises is counted the same way by the guard.)
 """
 
 from __future__ import annotations
@@ -19,18 +23,32 @@ import aiohttp
 
 from liqwatch.clock import Clock
 from liqwatch.feed_channel import Channel
-from liqwatch.feeds.adapter_frames import NOT_JSON
+from liqwatch.feeds.adapter_frames import NOT_JSON, Apply
 from liqwatch.feeds.feed_stream import FeedStream
 from liqwatch.feeds.options import FeedOptions
 from liqwatch.feeds.stream import WS, FrameHandler, StreamRunner
 from liqwatch.feeds.wire import WireError
 
-#: One event of a frame: (the event as parsed, the raw frame, monotonic and wall receive times).
-EventHandler = Callable[[dict[str, Any], str, float, datetime], None]
+#: One event of a frame: (the event as parsed, the raw frame, monotonic and wall receive times) -> its effect,
+#: run once the whole frame has passed (None: nothing to apply). Raises WireError, applying nothing.
+EventHandler = Callable[[dict[str, Any], str, float, datetime], Apply | None]
 
 
 def one_event(msg: Any) -> list[Any]:
     return [msg]
+
+
+def event_type_in(field: str) -> Callable[[dict[str, Any]], str]:
+    """An event's type read from its ``field``: a string. Absent, "None" (an unknown type, logged once); an
+    object, a list or a number there makes the frame malformed, and is never logged as it is."""
+
+    def kind(event: dict[str, Any]) -> str:
+        value = event.get(field)
+        if value is None or isinstance(value, str):
+            return str(value)
+        raise WireError(f"event type {field!r} is a {type(value).__name__}, not a string")
+
+    return kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +104,10 @@ class StreamWiring:
     def bad_frame(self, source: str, raw: str, why: str, stream: FeedStream | None = None) -> None:
         raise NotImplementedError
 
-    def time_ok(self, source: str, raw: str, exchange_time: datetime, receive: datetime,
-                stream: FeedStream | None, *, record: bool = False) -> bool:
+    def judge_time(self, exchange_time: datetime, receive: datetime, *, record: bool = False) -> None:
+        raise NotImplementedError
+
+    def frame_rejected(self, source: str, raw: str, exc: WireError, stream: FeedStream | None) -> None:
         raise NotImplementedError
 
     def unknown_event(self, source: str, kind: str) -> None:
@@ -150,33 +170,48 @@ class StreamWiring:
         return next((self._runners[n] for n, chs in self._stream_channels.items() if channel in chs), None)
 
     def frame_reader(self, source: str, routes: FrameRoutes) -> FrameHandler:
-        """The prelude of every frame: record -> parse -> shape -> exchange time -> event type -> handler."""
+        """The prelude of every frame: record -> parse -> judge every event -> apply them all, or none."""
 
         def read(raw: str, mono: float, receive: datetime) -> None:
             stream = self._runners.get(source)
             msg = self.decode(source, raw, receive, stream)
             if msg is NOT_JSON:
                 return
-            for event in routes.events(msg):
-                if not isinstance(event, dict):
-                    self.bad_frame(source, raw, "unexpected shape", stream)
-                    return
-                try:
-                    when = routes.exchange_time(event) if routes.exchange_time is not None else None
-                    if when is not None and not self.time_ok(source, raw, when, receive, stream):
-                        return
-                    kind = routes.event_type(event)
-                    if kind in routes.ignored:
-                        continue
-                    handler = routes.handlers.get(kind)
-                    if handler is None:
-                        self.unknown_event(source, kind)
-                        continue
-                    handler(event, raw, mono, receive)
-                except WireError as exc:
-                    self.bad_frame(source, raw, str(exc), stream)
+            try:
+                effects, unknown = self._judge_frame(routes, msg, raw, mono, receive)
+            except WireError as exc:
+                self.frame_rejected(source, raw, exc, stream)  # one frame, one malformed frame
+                return
+            for kind in unknown:
+                self.unknown_event(source, kind)
+            for effect in effects:
+                effect()
 
         return read
+
+    def _judge_frame(self, routes: FrameRoutes, msg: Any, raw: str, mono: float, receive: datetime
+                     ) -> tuple[list[Apply], list[str]]:
+        """Each event of one frame: shape -> exchange time -> event type -> the handler's judgement. Its
+        effects and unknown types, or WireError at the first event that cannot be used (nothing applied)."""
+        effects: list[Apply] = []
+        unknown: list[str] = []
+        for event in routes.events(msg):
+            if not isinstance(event, dict):
+                raise WireError("unexpected shape")
+            when = routes.exchange_time(event) if routes.exchange_time is not None else None
+            if when is not None:
+                self.judge_time(when, receive)
+            kind = routes.event_type(event)
+            if kind in routes.ignored:
+                continue
+            handler = routes.handlers.get(kind)
+            if handler is None:
+                unknown.append(kind)
+                continue
+            effect = handler(event, raw, mono, receive)
+            if effect is not None:
+                effects.append(effect)
+        return effects, unknown
 
 
 def set_down(channels: tuple[Channel, ...]) -> Callable[[str], None]:

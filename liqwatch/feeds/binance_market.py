@@ -7,8 +7,9 @@ import asyncio
 from datetime import datetime
 from typing import Any
 
+from liqwatch.feeds.adapter_frames import Apply
 from liqwatch.feeds.adapter_marks import streams_named
-from liqwatch.feeds.adapter_streams import FrameRoutes
+from liqwatch.feeds.adapter_streams import FrameRoutes, event_type_in
 from liqwatch.feeds.backoff import Backoff
 from liqwatch.feeds.binance_client import BinanceClient
 from liqwatch.feeds.binance_wire import native, parse_premium_index
@@ -71,13 +72,12 @@ class BinanceMarket(BinanceClient):
                 self.apply_rest_mark("premiumIndex", tick)
 
     def market_routes(self) -> FrameRoutes:
-        return FrameRoutes(event_type=lambda e: str(e.get("e")), handlers={"markPriceUpdate": self._on_mark},
+        return FrameRoutes(event_type=event_type_in("e"), handlers={"markPriceUpdate": self._on_mark},
                            events=_market_events)
 
-    def _on_mark(self, item: dict[str, Any], raw: str, mono: float, receive: datetime) -> None:
-        tick = parse_premium_index(item, receive)
+    def _on_mark(self, item: dict[str, Any], raw: str, mono: float, receive: datetime) -> Apply:
         # Counts as data for the mark channel only once the store has applied it.
-        self.accept_tick("market", raw, tick, self.mark, mono, self.market_stream)
+        return self.judged_tick(parse_premium_index(item, receive), self.mark, mono)
 
 
 def _market_events(msg: Any) -> list[Any]:

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-import orjson
-
-from liqwatch.feeds.adapter_streams import FrameRoutes
+from liqwatch.feeds.adapter_frames import Apply
+from liqwatch.feeds.adapter_streams import FrameRoutes, event_type_in
 from liqwatch.feeds.binance_client import LISTEN_KEY_MISSING
 from liqwatch.feeds.binance_market import BinanceMarket
 from liqwatch.feeds.binance_wire import AccountUpdate, WirePosition, parse_account_update, unified
@@ -41,102 +41,115 @@ class BinanceUser(BinanceMarket):
 
     def user_routes(self) -> FrameRoutes:
         return FrameRoutes(
-            event_type=lambda e: str(e.get("e")),
+            event_type=event_type_in("e"),
             handlers={"listenKeyExpired": self._on_key_expired, "MARGIN_CALL": self._on_margin_call,
                       "ORDER_TRADE_UPDATE": self._on_trade, "ACCOUNT_UPDATE": self._on_account_update},
             exchange_time=lambda e: ms_time(e, "E") if "E" in e else None,
         )
 
-    def _on_key_expired(self, event: dict[str, Any], raw: str, mono: float, receive: datetime) -> None:
-        self.user.data(mono)
-        if event.get("listenKey") in (None, self.listen_key):
-            self._request_rotation("listenKeyExpired")
-
-    def _on_margin_call(self, event: dict[str, Any], raw: str, mono: float, receive: datetime) -> None:
-        self.user.data(mono)
-        self.sink.report(RiskEvent(RiskEventKind.MARGIN_CALL, self.account.name, "Binance MARGIN_CALL (risk "
-                                   "guidance from the exchange)", receive, exchange=self.account.exchange))
-
-    def _on_trade(self, event: dict[str, Any], raw: str, mono: float, receive: datetime) -> None:
-        if self._trade_time_ok(event, raw, receive):
+    def _on_key_expired(self, event: dict[str, Any], raw: str, mono: float, receive: datetime) -> Apply:
+        def apply() -> None:
             self.user.data(mono)
-            self._note_liquidation(event, raw)
+            if event.get("listenKey") in (None, self.listen_key):
+                self._request_rotation("listenKeyExpired")
 
-    def _on_account_update(self, event: dict[str, Any], raw: str, mono: float, receive: datetime) -> None:
-        if self._apply_user_event(event, receive):
+        return apply
+
+    def _on_margin_call(self, event: dict[str, Any], raw: str, mono: float, receive: datetime) -> Apply:
+        def apply() -> None:
             self.user.data(mono)
-            a = event.get("a")
-            if isinstance(a, dict) and a.get("m") == "FUNDING_FEE":
-                # A settlement: book it while the legs still have the sizes they were funded on.
-                self.spawn(self._fetch_funding())
+            self.sink.report(RiskEvent(RiskEventKind.MARGIN_CALL, self.account.name, "Binance MARGIN_CALL (risk "
+                                       "guidance from the exchange)", receive, exchange=self.account.exchange))
 
-    def _trade_time_ok(self, event: Any, raw: str, receive: datetime) -> bool:
+        return apply
+
+    def _on_trade(self, event: dict[str, Any], raw: str, mono: float, receive: datetime) -> Apply:
+        self._judge_trade_time(event, receive)
+        record = self._liquidation_effect(event)
+
+        def apply() -> None:
+            self.user.data(mono)
+            if record is not None:
+                record()
+
+        return apply
+
+    def _on_account_update(self, event: dict[str, Any], raw: str, mono: float, receive: datetime) -> Apply:
+        apply_update = self._user_event(event, receive)
+
+        def apply() -> None:
+            if apply_update():
+                self.user.data(mono)
+                a = event.get("a")
+                if isinstance(a, dict) and a.get("m") == "FUNDING_FEE":
+                    # A settlement: book it while the legs still have the sizes they were funded on.
+                    self.spawn(self._fetch_funding())
+
+        return apply
+
+    def _judge_trade_time(self, event: Any, receive: datetime) -> None:
         """The order's own trade time ``o.T`` (what a liquidation record is dated by) is judged like the
-        event's: a fill in seconds, or years ahead, is a bad frame and nothing of it is recorded."""
+        event's: a fill in seconds, or years ahead, makes the frame bad (raises) and nothing of it is kept."""
         order = event.get("o")
         if not isinstance(order, dict) or order.get("T") in (None, "", 0):
-            return True
+            return
         try:
             when = ms_time(order, "T")
         except WireError as exc:
-            self.bad_frame("user", raw, f"order trade time: {exc}", self.user_stream)
-            return False
-        return self.time_ok("user", raw, when, receive, self.user_stream)
+            raise WireError(f"order trade time: {exc}") from None
+        self.judge_time(when, receive)
 
-    def _note_liquidation(self, event: Any, raw: str) -> None:
+    def _liquidation_effect(self, event: Any) -> Apply | None:
         """A read-only monitor places no orders: the only fills it must report are the exchange's own
         liquidation and auto-deleveraging orders (``ot`` LIQUIDATION/ADL, client id ``autoclose-``/``adl_``).
         A liquidation is kept by the store (listed as LIQUIDATED until acknowledged); each fill of the order
-        (Binance may take a position in slices, tier by tier) adds the size it took. A fill whose symbol or
-        figures cannot be read (NaN, inf, not a number) is a bad frame: counted, logged, nothing of it kept."""
+        (Binance may take a position in slices, tier by tier) adds the size it took. The fill is read whole
+        here: one whose symbol or figures cannot be read (NaN, inf, not a number) raises WireError (a bad
+        frame, nothing of it kept). The effect returned keeps it; None: not such a fill."""
         order = event.get("o")
         if not isinstance(order, dict) or order.get("X") not in ("FILLED", "PARTIALLY_FILLED"):
-            return
+            return None
         client_id = str(order.get("c", ""))
         kind = "liquidated" if order.get("ot") == "LIQUIDATION" or client_id.startswith("autoclose-") else (
             "auto-deleveraged" if order.get("ot") == "ADL" or client_id.startswith("adl_") else None)
         if kind is None:
-            return
+            return None
         try:
             symbol = unified(text(order, "s"))
             size, price = _figure(order, "z"), _figure(order, "ap", "p")
-            liq = self._liquidation_of(order, symbol, event) if kind == "liquidated" else None
+            fill = _read_fill(order, event) if kind == "liquidated" else None
         except WireError as exc:
-            self.bad_frame("user", raw, f"{kind} fill: {exc}", self.user_stream)
-            return
-        if liq is not None:
-            self.sink.record_liquidation(liq)
-            return
-        if order.get("X") == "FILLED":
-            # An ADL fill (or a liquidation fill already counted or taking nothing): said as such, typed.
-            what = RiskEventKind.LIQUIDATION if kind == "liquidated" else RiskEventKind.AUTO_DELEVERAGE
-            side = {"LONG": Side.LONG, "SHORT": Side.SHORT}.get(str(order.get("ps")))
-            # The price as Binance wrote it (read as a finite number above, so it is one).
-            said = str(order.get("ap") or order.get("p")).strip()
-            self.sink.report(RiskEvent(what, self.account.name, f"{symbol} {kind} by Binance at {said}",
-                                       self.clock.now(), exchange=self.account.exchange, symbol=symbol, side=side,
-                                       size=size, price=price))
+            raise WireError(f"{kind} fill: {exc}") from None
 
-    def _liquidation_of(self, order: dict[str, Any], symbol: str, event: Any) -> LiquidatedPosition | None:
-        """One liquidation fill -> the slice it took; None for a fill already counted or taking nothing.
-        Raises WireError when a figure cannot be read (the frame is then bad, and nothing of it kept)."""
-        fill_id = (order.get("i"), order.get("t"))
-        if fill_id in self._liquidation_fills:
+        def apply() -> None:
+            liq = self._liquidation_of(symbol, fill) if fill is not None else None
+            if liq is not None:
+                self.sink.record_liquidation(liq)
+                return
+            if order.get("X") == "FILLED":
+                # An ADL fill (or a liquidation fill already counted or taking nothing): said as such, typed.
+                what = RiskEventKind.LIQUIDATION if kind == "liquidated" else RiskEventKind.AUTO_DELEVERAGE
+                side = {"LONG": Side.LONG, "SHORT": Side.SHORT}.get(str(order.get("ps")))
+                # The price as Binance wrote it (read as a finite number above, so it is one).
+                said = str(order.get("ap") or order.get("p")).strip()
+                self.sink.report(RiskEvent(what, self.account.name, f"{symbol} {kind} by Binance at {said}",
+                                           self.clock.now(), exchange=self.account.exchange, symbol=symbol,
+                                           side=side, size=size, price=price))
+
+        return apply
+
+    def _liquidation_of(self, symbol: str, fill: _Fill) -> LiquidatedPosition | None:
+        """One liquidation fill (read whole) -> the slice it took; None for a fill already counted or taking
+        nothing."""
+        if fill.fill_id in self._liquidation_fills:
             return None  # the same fill twice: counted once
-        taken = _figure(order, "l", "z") or 0.0
-        price = _figure(order, "L", "ap", "p") or None
-        pnl = opt_num(order, "rp")
-        when = ms_time(order, "T") if order.get("T") else ms_time(event, "E")
-        ps = order.get("ps")
-        side = Side.LONG if ps == "LONG" else Side.SHORT if ps == "SHORT" else (
-            Side.LONG if order.get("S") == "SELL" else Side.SHORT)  # one-way: a SELL closes a long
-        if not taken > 0:
+        if not fill.taken > 0:
             return None
-        if None not in fill_id:
-            self._liquidation_fills.add(fill_id)
-        before = self._size_before_fill((symbol, side), taken, when)
-        return LiquidatedPosition(self.account.name, symbol, side, taken, price, when, before, pnl,
-                                  is_partial(taken, before))
+        if None not in fill.fill_id:
+            self._liquidation_fills.add(fill.fill_id)
+        before = self._size_before_fill((symbol, fill.side), fill.taken, fill.when)
+        return LiquidatedPosition(self.account.name, symbol, fill.side, fill.taken, fill.price, fill.when, before,
+                                  fill.pnl, is_partial(fill.taken, before))
 
     def _size_before_fill(self, key: tuple[str, Side], taken: float, when: datetime) -> float | None:
         """The leg's size before this fill, whichever of its two frames came first. Binance does not order
@@ -167,26 +180,32 @@ class BinanceUser(BinanceMarket):
                 self._reductions[key] = (size, after.get(key, 0.0), at)
 
 
-    def _apply_user_event(self, event: Any, receive: datetime) -> bool:
-        """One ACCOUNT_UPDATE, whole or not at all: every change is built (and checked) before the first is
-        applied, so a frame with one bad position changes nothing, not even the wallet. True when applied."""
+    def _user_event(self, event: Any, receive: datetime) -> Callable[[], bool]:
+        """One ACCOUNT_UPDATE, whole or not at all: every change is built (and checked) here, raising
+        WireError before anything is applied, so a frame with one bad position changes nothing, not even the
+        wallet. The effect returned applies them: True when applied."""
         try:
             upd = parse_account_update(event, receive)
             changes, held, one_way = self._user_changes(upd)
-        except (WireError, ValueError) as exc:
-            self.bad_frame("user", orjson.dumps(event).decode(), str(exc), self.user_stream)
-            return False
-        sizes = {p.key: p.size for p in self.held.positions()}
-        applied = [self.emit(e) for e in changes]
-        self._note_reductions(sizes, upd.stamp.exchange_time)
-        for symbol, side in one_way.items():
-            if side is None:
-                self.one_way_side.pop(symbol, None)
-            else:
-                self.one_way_side[symbol] = side
-        if held:
-            self.hold_symbols(held)
-        return not changes or any(applied)
+        except WireError:
+            raise
+        except ValueError as exc:  # whatever cannot be built makes the frame bad
+            raise WireError(str(exc)) from None
+
+        def apply() -> bool:
+            sizes = {p.key: p.size for p in self.held.positions()}
+            applied = [self.emit(e) for e in changes]
+            self._note_reductions(sizes, upd.stamp.exchange_time)
+            for symbol, side in one_way.items():
+                if side is None:
+                    self.one_way_side.pop(symbol, None)
+                else:
+                    self.one_way_side[symbol] = side
+            if held:
+                self.hold_symbols(held)
+            return not changes or any(applied)
+
+        return apply
 
     def _user_changes(self, upd: AccountUpdate
                       ) -> tuple[list[BalanceUpdate | PositionUpdate], set[str], dict[str, Side | None]]:
@@ -302,6 +321,27 @@ class BinanceUser(BinanceMarket):
                                    else f"keepalive failed: {exc}")
         except RestError as exc:
             self._request_rotation(f"keepalive failed: {exc}")
+
+
+class _Fill(NamedTuple):
+    """What a liquidation fill says, read before anything of it is kept."""
+
+    fill_id: tuple[object, object]
+    taken: float
+    price: float | None
+    pnl: float | None
+    when: datetime
+    side: Side
+
+
+def _read_fill(order: dict[str, Any], event: Any) -> _Fill:
+    """A liquidation fill's figures (WireError when one cannot be read)."""
+    ps = order.get("ps")
+    side = Side.LONG if ps == "LONG" else Side.SHORT if ps == "SHORT" else (
+        Side.LONG if order.get("S") == "SELL" else Side.SHORT)  # one-way: a SELL closes a long
+    return _Fill((order.get("i"), order.get("t")), _figure(order, "l", "z") or 0.0,
+                 _figure(order, "L", "ap", "p") or None, opt_num(order, "rp"),
+                 ms_time(order, "T") if order.get("T") else ms_time(event, "E"), side)
 
 
 def _figure(order: dict[str, Any], *keys: str) -> float | None:

@@ -14,8 +14,9 @@ from typing import Any
 from liqwatch.feed_channel import ChannelKind
 from liqwatch.feed_events import NextFundingTime, StaleEventIgnored
 from liqwatch.feeds.adapter import FeedAdapter
+from liqwatch.feeds.adapter_frames import Apply
 from liqwatch.feeds.adapter_marks import FundingCursor, streams_named
-from liqwatch.feeds.adapter_streams import FrameRoutes, StreamSpec
+from liqwatch.feeds.adapter_streams import FrameRoutes, StreamSpec, event_type_in
 from liqwatch.feeds.candles import forward_pages, seed_volatility
 from liqwatch.feeds.frame_time import FUTURE_TOLERANCE_S
 from liqwatch.feeds.hyperliquid_wire import (
@@ -182,7 +183,7 @@ class HyperliquidAdapter(FeedAdapter):
             return f"{base}/ws"
 
         routes = FrameRoutes(
-            event_type=lambda m: str(m.get("channel")),
+            event_type=event_type_in("channel"),
             handlers={"activeAssetCtx": self._on_asset_ctx, "clearinghouseState": self._on_state,
                       "userFundings": self._on_fundings, "userFills": self._on_fills, "error": self._on_error},
             ignored=frozenset({"pong", "subscriptionResponse"}))
@@ -219,29 +220,32 @@ class HyperliquidAdapter(FeedAdapter):
         method = "subscribe" if subscribe else "unsubscribe"
         return [{"method": method, "subscription": {"type": "activeAssetCtx", "coin": c}} for c in topics]
 
-    def _note_liquidations(self, data: Any, raw: str, receive: datetime) -> None:
+    def _note_liquidations(self, data: Any, receive: datetime) -> Apply:
         """Fills of the exchange's own liquidations of this user (a ``liquidation`` object on the fill):
         each slice is kept by the store, listed as LIQUIDATED until acknowledged. A live message's fills are
         this run's; the snapshot sent on subscribing replays older fills: only those since this run started
         (both on the exchange's clock) count, older ones are the start-up history lookup's. A fill id is
-        counted once across reconnects. A liquidation fill's time is judged like every exchange time: an
-        implausible one makes the frame bad, nothing recorded."""
+        counted once across reconnects. All are read, and each liquidation fill's time judged like every
+        exchange time, before any is kept: one unreadable or implausible makes the frame bad (raises)."""
         if not isinstance(data, dict) or not isinstance(data.get("fills"), list):
             raise WireError("userFills without fills")
         found = []
         for fill in data["fills"]:
             liq = hyperliquid_liquidation_fill(self.account.name, self.address, fill)
-            if liq is not None and not self.time_ok("ws", raw, liq.time, receive, self.stream,
-                                                    record=bool(data.get("isSnapshot"))):
-                return
             if liq is not None:
+                self.judge_time(liq.time, receive, record=bool(data.get("isSnapshot")))
                 found.append((fill.get("tid") if isinstance(fill, dict) else None, liq))
-        if data.get("isSnapshot"):  # all parsed before any is applied
-            if self._started_at is None:
-                self._replayed_fills += found
-                return
-            found = [f for f in found if f[1].time >= self._started_at]
-        self._record_fills(found)
+
+        def apply() -> None:
+            kept = found
+            if data.get("isSnapshot"):
+                if self._started_at is None:
+                    self._replayed_fills += found
+                    return
+                kept = [f for f in found if f[1].time >= self._started_at]
+            self._record_fills(kept)
+
+        return apply
 
     def _record_fills(self, found: list[tuple[object, LiquidatedPosition]]) -> None:
         for fill_id, liq in found:
@@ -256,60 +260,67 @@ class HyperliquidAdapter(FeedAdapter):
         fills = await self._info({"type": "userFillsByTime", "user": self.address, "startTime": start})
         return hyperliquid_liquidation_fills(self.account.name, self.address, closed, fills)
 
-    def _on_asset_ctx(self, msg: dict[str, Any], raw: str, mono: float, receive: datetime) -> None:
+    def _on_asset_ctx(self, msg: dict[str, Any], raw: str, mono: float, receive: datetime) -> Apply:
         data = msg.get("data")
         if not isinstance(data, dict):
             raise WireError("activeAssetCtx without data")
         # No time on the wire: ordered by arrival, stamped with the exchange's clock as measured.
         stamp = Stamp(self.server_clock.exchange_time(receive), receive)
         tick = parse_asset_ctx(str(data.get("coin")), data.get("ctx"), stamp)
-        self.accept_tick("ws", raw, tick, self.mark, mono, self.stream)  # data once applied
+        return self.judged_tick(tick, self.mark, mono)  # data once applied
 
-    def _on_state(self, msg: dict[str, Any], raw: str, mono: float, receive: datetime) -> None:
+    def _on_state(self, msg: dict[str, Any], raw: str, mono: float, receive: datetime) -> Apply:
         data = msg.get("data")
         if not isinstance(data, dict):
             raise WireError("clearinghouseState without data")
         body = data.get("clearinghouseState", data)
         state = parse_clearinghouse(body, self.tiers)
         if state.time is not None:
-            if not self.time_ok("ws", raw, state.time, receive, self.stream):
-                return
-            if self._state_time is not None and state.time < self._state_time:
-                # Older than a state already applied (a replay, a lagging relay): it changes nothing,
-                # not even the reported equity, and is no data for the account channel.
-                self.emit(StaleEventIgnored(self.account.name))
-                return
-            self._state_time = state.time
-        # A whole state pushed on the stream: what it lacks closed in plain sight. Without a time it is
-        # ordered by arrival (as_of None), never by the local clock.
-        account = AccountState(AccountSpec(self.account.name, Exchange.HYPERLIQUID), state.wallet_balance,
-                               state.positions, as_of=state.time, from_stream=True,
-                               exchange_margin_balance=state.total_account_value,
-                               unevaluated=state.unevaluated)
-        if self.emit(account):  # only what the store applied counts as data
-            self.state_channel.data(mono)
-        self.after_snapshot(account)
+            self.judge_time(state.time, receive)
 
-    def _on_fundings(self, msg: dict[str, Any], raw: str, mono: float, receive: datetime) -> None:
+        def apply() -> None:
+            if state.time is not None:
+                if self._state_time is not None and state.time < self._state_time:
+                    # Older than a state already applied (a replay, a lagging relay): it changes nothing,
+                    # not even the reported equity, and is no data for the account channel.
+                    self.emit(StaleEventIgnored(self.account.name))
+                    return
+                self._state_time = state.time
+            # A whole state pushed on the stream: what it lacks closed in plain sight. Without a time it is
+            # ordered by arrival (as_of None), never by the local clock.
+            account = AccountState(AccountSpec(self.account.name, Exchange.HYPERLIQUID), state.wallet_balance,
+                                   state.positions, as_of=state.time, from_stream=True,
+                                   exchange_margin_balance=state.total_account_value,
+                                   unevaluated=state.unevaluated)
+            if self.emit(account):  # only what the store applied counts as data
+                self.state_channel.data(mono)
+            self.after_snapshot(account)
+
+        return apply
+
+    def _on_fundings(self, msg: dict[str, Any], raw: str, mono: float, receive: datetime) -> Apply:
         data = msg.get("data")
         if not isinstance(data, dict):
             raise WireError("userFundings without data")
         pays = parse_fundings(data.get("fundings", []))
         # Each payment's time is judged (a snapshot replays history: a record's rule); one implausible
         # time makes the frame bad, and nothing of it is booked.
-        if not all(self.time_ok("ws", raw, p.time, receive, self.stream, record=bool(data.get("isSnapshot")))
-                   for p in pays):
-            return
-        if pays:
-            # isSnapshot replays history after a reconnect: de-duplicated by the store.
-            self.emit(FundingPaid(self.account.name, tuple(pays)))
-            if not data.get("isSnapshot"):
-                self.spawn(self._next_funding())  # a settlement: the countdown moves to the next
-        self.funding.data(mono)
+        for p in pays:
+            self.judge_time(p.time, receive, record=bool(data.get("isSnapshot")))
 
-    def _on_fills(self, msg: dict[str, Any], raw: str, mono: float, receive: datetime) -> None:
-        self._note_liquidations(msg.get("data"), raw, receive)
+        def apply() -> None:
+            if pays:
+                # isSnapshot replays history after a reconnect: de-duplicated by the store.
+                self.emit(FundingPaid(self.account.name, tuple(pays)))
+                if not data.get("isSnapshot"):
+                    self.spawn(self._next_funding())  # a settlement: the countdown moves to the next
+            self.funding.data(mono)
 
-    def _on_error(self, msg: dict[str, Any], raw: str, mono: float, receive: datetime) -> None:
-        self.sink.report(FeedNote(self.account.name, f"Hyperliquid error: {str(msg.get('data'))[:200]}", receive,
-                                  exchange=self.account.exchange))
+        return apply
+
+    def _on_fills(self, msg: dict[str, Any], raw: str, mono: float, receive: datetime) -> Apply:
+        return self._note_liquidations(msg.get("data"), receive)
+
+    def _on_error(self, msg: dict[str, Any], raw: str, mono: float, receive: datetime) -> Apply:
+        return lambda: self.sink.report(FeedNote(self.account.name, f"Hyperliquid error: {str(msg.get('data'))[:200]}",
+                                                 receive, exchange=self.account.exchange))
