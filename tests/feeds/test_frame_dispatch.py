@@ -5,6 +5,7 @@ used counted as malformed and nothing of it applied. Shown on a toy exchange tha
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,7 +15,7 @@ from liqwatch.clock import FakeClock
 from liqwatch.feed_channel import ChannelKind, ChannelState
 from liqwatch.feeds.account_config import FeedAccount
 from liqwatch.feeds.adapter import FeedAdapter
-from liqwatch.feeds.adapter_streams import FrameRoutes, StreamSpec
+from liqwatch.feeds.adapter_streams import FrameRoutes, StreamSpec, event_type_in
 from liqwatch.feeds.stream import WS, StreamRunner
 from liqwatch.feeds.wire import WireError
 from liqwatch.model import AccountSpec, AccountState, Exchange
@@ -105,3 +106,20 @@ def test_the_base_builds_and_wires_each_declared_stream() -> None:
     assert adapter.stream_of(adapter.mark) is stream
     stream._on_down("connection lost")  # what the runner calls when its socket drops
     assert adapter.mark.state is ChannelState.RECONNECTING and adapter.mark.detail == "connection lost"
+
+
+def test_a_frame_of_several_events_is_applied_whole_or_not_at_all_and_counts_once() -> None:
+    adapter = toy()
+
+    def tick(event: dict[str, Any], raw: str, mono: float, receive: datetime) -> Callable[[], None]:
+        return lambda: adapter.seen.append(event)  # the effect: run once the whole frame has passed
+
+    routes = FrameRoutes(event_type=event_type_in("type"), handlers={"tick": tick, "broken": adapter._broken},
+                         events=lambda m: m["events"])
+    read = adapter.frame_reader("ws", routes)
+    now = adapter.clock.now()
+    read('{"events": [{"type": "tick", "p": 1}, {"type": "broken"}, {"type": "broken"}]}', 1.0, now)
+    read('{"events": [{"type": "tick", "p": 2}, {"type": {"wb": "98765.4321"}}]}', 1.0, now)
+    assert adapter.seen == [] and adapter.malformed == 2  # one per frame, nothing of either applied
+    read('{"events": [{"type": "tick", "p": 3}, {"type": "tick", "p": 4}]}', 1.0, now)
+    assert [e["p"] for e in adapter.seen] == [3, 4]

@@ -77,3 +77,18 @@ def test_nothing_is_evaluated_while_the_mode_is_not_modelled() -> None:
     held, store = both([state])
     mine, theirs = sizes(held, store)
     assert mine == theirs == {} and held.symbols() == {"BTC"}
+
+
+def test_rest_replaces_a_newer_stream_version_after_two_disagreeing_reconciliations_as_in_the_store() -> None:
+    # A stream version dated ahead of every snapshot (a skewed clock): the first REST state yields to it, the
+    # second that disagrees too replaces it (``disagreement``), for a size and for a close alike.
+    ahead = T0 + timedelta(seconds=30)
+    for stream in (0.9, None):
+        first = AccountState(SPEC, 1000.0, (pos("BTC", 0.5),), as_of=T0 + timedelta(seconds=1))
+        second = AccountState(SPEC, 1000.0, (pos("BTC", 0.5),), as_of=T0 + timedelta(seconds=2))
+        held, store = both([update("BTC", 0.5, T0), update("BTC", stream, ahead), first])
+        mine, theirs = sizes(held, store)
+        assert mine == theirs == ({"BTC": stream} if stream else {})
+        held, store = both([update("BTC", 0.5, T0), update("BTC", stream, ahead), first, second])
+        mine, theirs = sizes(held, store)
+        assert mine == theirs == {"BTC": 0.5}, f"stream {stream}"
