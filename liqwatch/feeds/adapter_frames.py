@@ -241,9 +241,9 @@ class FrameIntake:
         if seen.logged < seen.cap:
             seen.logged += 1
             log.info("%s/%s: ignoring unknown event type %r (logged once)", self.account.name, source, shown)
-        elif not seen.more_told:
+            return
+        if not seen.more_told:  # a flood: said once, then each new type at debug level only
             seen.more_told = True
             log.info("%s/%s: %d event types without a handler logged; further new ones only at debug level",
                      self.account.name, source, seen.logged)
-        else:
-            log.debug("%s/%s: ignoring unknown event type %r", self.account.name, source, shown)
+        log.debug("%s/%s: ignoring unknown event type %r", self.account.name, source, shown)
