@@ -48,6 +48,7 @@ FRESH_S = 0.5  # a new snapshot at least this often, changed or not (ages, count
 SETTLE_S = 5.0  # how long step() waits for its snapshot's alerts (first paint of check, tests), at most
 LATE_S = 2.0  # alerts judging a state older than this are behind, and the published snapshot says so
 EVAL_TIMEOUT_S = 60.0  # an evaluation still running after this is given up (a database that never answers)
+STOP_WAIT_S = 0.5  # how long stop() lets an evaluation under way end
 STALE_S = 2.0  # the last good snapshot older than this, builds failing since: published told as old
 
 
@@ -113,18 +114,18 @@ class MonitorEngine:
         current). The loop and the screen never settle; ``check``'s first print and tests do."""
         if not force and not self.due():
             return None
-        number, snap = self._build(evaluate=True)
+        number = self._build(evaluate=True)
         if settle and self.evaluate is not None:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.settle_s):
                     while self._evaluated < number:
                         await self._ended.wait()
-            if (self.store.version != snap.version
-                    or self.store.clock.monotonic() != self._built_at):
-                self._build(evaluate=False)  # the next poll builds it again for the alerts (due)
+            if self.store.clock.monotonic() - self._built_at >= self.fresh_s:
+                self._build(evaluate=False)  # the state of now; the next poll builds it again for the alerts
         return self.latest
 
-    def _build(self, evaluate: bool) -> tuple[int, MonitorSnapshot]:
+    def _build(self, evaluate: bool) -> int:
+        """Build and publish a snapshot (``evaluate``: and hand it to the alerts); its number for them."""
         snap = self.store.snapshot()
         now = self.store.clock.monotonic()
         self.builds += 1
@@ -140,7 +141,7 @@ class MonitorEngine:
             if self._evaluating is None or self._evaluating.done():
                 self._evaluating = asyncio.create_task(self._evaluate_pending(), name="monitor-engine-alerts")
         self.latest = replace(snap, alerts_behind_s=self.alerts_behind_s(now))
-        return number, self.latest
+        return number
 
     async def _evaluate_pending(self) -> None:
         """Evaluate the newest snapshot handed over, until none waits (one task while there is work)."""
@@ -194,8 +195,13 @@ class MonitorEngine:
         return self._task is not None and not self._task.done()
 
     async def stop(self) -> None:
+        """Stop the loop; the alerts' evaluation under way (and the newest waiting) may end, ``STOP_WAIT_S`` at
+        most (a healthy record's write takes no longer), so the last state shown is judged at a clean exit;
+        one stuck on the database is cancelled (its writes are queued already, and flushed at exit)."""
         task, self._task = self._task, None
         evaluating, self._evaluating = self._evaluating, None
+        if evaluating is not None and not evaluating.done():
+            await asyncio.wait({evaluating}, timeout=STOP_WAIT_S)
         for t in (task, evaluating):
             if t is not None:
                 t.cancel()
