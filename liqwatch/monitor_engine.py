@@ -171,10 +171,11 @@ class MonitorEngine:
         if self._good is None:
             return
         snap, built = self._good
-        elapsed = self.store.clock.monotonic() - built
+        now = self.store.clock.monotonic()
+        elapsed = now - built
         if elapsed >= self.stale_s:
             reason = redact(f"{type(exc).__name__}: {exc}")
-            self.latest = aged(snap, elapsed, reason)
+            self.latest = replace(aged(snap, elapsed, reason), alerts_behind_s=self.alerts_behind_s(now))
 
     async def run(self) -> None:
         """The loop; runs until cancelled."""
