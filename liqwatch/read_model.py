@@ -130,6 +130,10 @@ class MonitorSnapshot:
     monotonic: float | None = None
     #: Every channel LIVE and every active account synced (``MonitorStore.all_live``) at this snapshot.
     all_live: bool = False
+    #: How old the state is that the alerts last judged, while it is over the engine's bound because their
+    #: evaluation is slow or stuck (a locked database): the snapshot is current, its alerts are behind.
+    #: None while they keep up (liqwatch.monitor_engine).
+    alerts_behind_s: float | None = None
 
     @property
     def incidents(self) -> tuple[str, ...]:

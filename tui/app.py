@@ -72,7 +72,7 @@ class LiqwatchApp(App[None]):
         try:
             async with connect() as backend:
                 self.monitor.attach(backend)
-                await self.monitor.pull(force=True)
+                await self.monitor.pull(force=True, settle=False)  # the alerts may be stuck: never wait
                 await asyncio.Event().wait()
         except asyncio.CancelledError:
             raise

@@ -18,10 +18,11 @@ class SnapshotPump:
         self.latest: MonitorSnapshot | None = None
         self.pulls = 0
 
-    async def pull(self, force: bool = False) -> MonitorSnapshot | None:
+    async def pull(self, force: bool = False, settle: bool = True) -> MonitorSnapshot | None:
         """The engine's newest snapshot if it is not the one shown last (``force``: the engine builds one
-        now, for a test or the first paint), else None."""
-        snap = await self.source.step(force=True) if force else self.source.latest
+        now, for a test or the first paint; ``settle``: and waits, a bounded time, for its alerts: the first
+        paint does not, a stuck alert evaluation must not hold the screen), else None."""
+        snap = await self.source.step(force=True, settle=settle) if force else self.source.latest
         if snap is None or (snap is self.latest and not force):
             return None
         self.pulls += 1

@@ -74,6 +74,8 @@ def header_lines(snap: MonitorSnapshot, alerts: Sequence[Alert], width: int, lab
     top: list[Span] = [(" liqwatch ", "strong")]
     if record != "ok":
         top.append(("NOT RECORDING ", "critical"))
+    if snap.alerts_behind_s is not None:  # the figures are current, the alerts judged an older state
+        top.append((f"ALERTS BEHIND {fmt.age(snap.alerts_behind_s)} ", "critical"))
     # An account with a liquidation not acknowledged ranks first whatever else it shows (also before its
     # figures are back); otherwise the first account with figures.
     ranked = [a for a in snap.accounts if a.risk is not None or a.liquidations]

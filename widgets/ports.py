@@ -36,8 +36,9 @@ class MonitorSource(Protocol):
 
     async def stop(self) -> None: ...
 
-    async def step(self, force: bool = False) -> MonitorSnapshot | None:
-        """Build (and evaluate) a snapshot now if one is due (``force``: in any case): the test seam."""
+    async def step(self, force: bool = False, *, settle: bool = True) -> MonitorSnapshot | None:
+        """Build and publish a snapshot now if one is due (``force``: in any case); ``settle``: and wait (a
+        bounded time) for its alerts, the test seam. The screen never settles: it must not wait on alerts."""
         ...
 
 

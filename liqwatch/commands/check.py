@@ -93,8 +93,8 @@ async def _run(args: argparse.Namespace) -> int:
     ) as alerting:
         await alerting.watch_store(monitor.store)  # liquidations: released by their ack, looked up at start
         live = await monitor.wait_live(args.timeout)
-        # The engine builds the snapshots and evaluates their alerts; this prints what it published (each
-        # published snapshot's alerts are recorded before it is printed).
+        # The engine builds the snapshots and evaluates their alerts; this prints what it published (the
+        # first once its alerts are evaluated, 5 s at most; later ones at once, ALERTS BEHIND if they lag).
         engine = MonitorEngine(monitor.store, alerting.on_snapshot)
         snap = await engine.step(force=True)
         assert snap is not None

@@ -30,6 +30,7 @@ def snapshot_json(snap: MonitorSnapshot) -> dict[str, Any]:
     return {
         "time": snap.time.isoformat().replace("+00:00", "Z"),
         "status": snap.status.value,
+        "alerts_behind_s": _r(snap.alerts_behind_s, 1),
         "feeds": [
             {"account": f.account, "channel": f.channel, "state": f.state.value, "age_s": _r(f.age_s, 3)}
             for f in snap.feeds
@@ -146,6 +147,9 @@ def _liquidated_json(r: LiquidatedPosition) -> dict[str, Any]:
 
 def snapshot_text(snap: MonitorSnapshot) -> str:
     lines = [f"{snap.time:%Y-%m-%d %H:%M:%S} UTC  status {snap.status.value.upper()}"]
+    if snap.alerts_behind_s is not None:
+        lines.append(f"  alerts behind: they judged the state of {snap.alerts_behind_s:.0f} s ago (their "
+                     "evaluation is slow or stuck)")
     for f in snap.feeds:
         age = "-" if f.age_s is None else f"{f.age_s:.1f}s"
         detail = f"  {f.detail}" if f.detail else ""

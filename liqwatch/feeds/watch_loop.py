@@ -3,8 +3,12 @@ are of this shape), each handed to a handler. A ``FeedStream`` like ``StreamRunn
 on a library's watch calls is supervised, resynced and renewed like one on a raw websocket.
 
 A call that takes longer than ``idle_timeout_s`` is a silent connection; a call that raises is a dropped
-one: either way the channels go RECONNECTING (``on_down``), the loop backs off and opens again, and
-``on_open`` (the adapter's REST resync) runs before the next update is taken as data.
+one (a CancelledError the library raises on its own, when its connection task is torn down, included; only a
+cancellation of ``run`` ends it): either way the channels go RECONNECTING (``on_down``), the loop backs off and
+opens again, and ``on_open`` (the adapter's REST resync) runs before the next update is taken as data.
+``force_reconnect`` ends a pending watch call and a pending ``on_open`` alike (a resync that never answers
+must not leave the stream SYNCING for good). An update ``on_update`` cannot read is one bad update, counted
+and logged like a malformed frame, not a dropped connection.
 """
 
 from __future__ import annotations
@@ -52,8 +56,9 @@ class WatchLoopStream(Generic[T]):
         self.opened_at: float | None = None
         self.connects = 0
         self.updates = 0
+        self.bad_updates = 0
         self.delays: list[float] = []
-        self._call: asyncio.Task[T] | None = None
+        self._call: asyncio.Future[None] | None = None  # the pending watch call or on_open
         self._reconnect_reason: str | None = None
 
     @property
@@ -87,7 +92,8 @@ class WatchLoopStream(Generic[T]):
         try:
             self.opened_at = self._clock.monotonic()
             self.connects += 1
-            await self._on_open()
+            if not await self._cancellable(self._on_open(), None):
+                return self._reconnect_reason or "reconnect asked"
             while True:
                 update = await self._next()
                 if update is None:
@@ -95,7 +101,12 @@ class WatchLoopStream(Generic[T]):
                 self.updates += 1
                 if self._clock.monotonic() - self.opened_at >= self._opts.healthy_after_s:
                     self.backoff.reset()
-                self._on_update(update[0], self._clock.monotonic(), self._clock.now())
+                try:
+                    self._on_update(update[0], self._clock.monotonic(), self._clock.now())
+                except Exception as exc:  # one bad update, as a malformed frame: the connection is fine
+                    self.bad_updates += 1
+                    log.warning("%s: update not applied (%d so far): %s", self.name, self.bad_updates,
+                                redact(str(exc)) or type(exc).__name__)
         except AuthError:
             raise  # the credentials are refused: the adapter disables the account
         except TimeoutError:
@@ -105,15 +116,32 @@ class WatchLoopStream(Generic[T]):
 
     async def _next(self) -> tuple[T] | None:
         """The next update (in a 1-tuple: an update may be None), or None when a reconnect was asked."""
-        self._call = asyncio.ensure_future(self._watch())
+        box: list[T] = []
+
+        async def call() -> None:
+            box.append(await self._watch())
+
+        if not await self._cancellable(call(), self._opts.idle_timeout_s):
+            return None
+        return (box[0],)
+
+    async def _cancellable(self, aw: Awaitable[None], timeout_s: float | None) -> bool:
+        """Await ``aw`` as a task ``force_reconnect`` can cancel: False when it did. A CancelledError that
+        is neither ours nor a cancellation of ``run`` (the library's own) is raised as a dropped connection."""
+        call = asyncio.ensure_future(aw)
+        self._call = call
         try:
-            async with asyncio.timeout(self._opts.idle_timeout_s):
-                return (await self._call,)
+            async with asyncio.timeout(timeout_s):
+                await call
+            return True
         except asyncio.CancelledError:
-            if self._reconnect_reason is not None and self._call.cancelled():
-                current = asyncio.current_task()
-                if current is None or not current.cancelling():
-                    return None
-            raise
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise  # run() itself is cancelled (or the timeout fired: it turns this into TimeoutError)
+            if self._reconnect_reason is not None and call.cancelled():
+                return False
+            raise ConnectionError("the watch call was cancelled by the library") from None
         finally:
             self._call = None
+            if not call.done():
+                call.cancel()

@@ -20,8 +20,6 @@ def script() -> Script:
     return scripted()
 
 
-@pytest.mark.xfail(strict=True, reason="review2: with the alerts' evaluation stuck, the App at 80x24 never shows a "
-                                       "snapshot: its first paint awaits the evaluation under the engine's lock")
 async def test_the_screen_shows_and_follows_the_store_while_the_alerts_are_stuck(script: Script) -> None:
     release = asyncio.Event()
 

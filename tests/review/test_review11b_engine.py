@@ -25,8 +25,6 @@ def _move(sc: Scenario) -> None:
     sc.channel.data(sc.clock.monotonic())
 
 
-@pytest.mark.xfail(strict=True, reason="review2: an alert evaluation that never returns (a locked database) "
-                                       "freezes the published snapshot for every front end")
 async def test_a_hung_evaluation_does_not_freeze_what_the_front_ends_read() -> None:
     sc = Scenario()
     release = asyncio.Event()
@@ -51,8 +49,6 @@ async def test_a_hung_evaluation_does_not_freeze_what_the_front_ends_read() -> N
         release.set()
 
 
-@pytest.mark.xfail(strict=True, reason="review2: a snapshot whose evaluation outlasted its feeds' age limit is "
-                                       "published after it as fresh (LIVE) though the feed is STALE by then")
 async def test_a_snapshot_published_after_a_slow_evaluation_tells_the_feeds_state_of_then() -> None:
     sc = Scenario(max_age_s=5.0)
 
@@ -70,8 +66,6 @@ async def test_a_snapshot_published_after_a_slow_evaluation_tells_the_feeds_stat
         f"published {published.state.name} with age {published.age_s} s, the feed is STALE now")
 
 
-@pytest.mark.xfail(strict=True, reason="review2: once builds fail, the last snapshot stays published as current "
-                                       "(LIVE feeds, ok) however old it gets; nothing tells a reader")
 async def test_a_failing_build_does_not_leave_an_old_snapshot_published_as_current(
         monkeypatch: pytest.MonkeyPatch) -> None:
     from liqwatch import store_snapshot

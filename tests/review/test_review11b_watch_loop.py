@@ -9,8 +9,6 @@ import asyncio
 import contextlib
 from datetime import datetime
 
-import pytest
-
 from liqwatch.feed_channel import ChannelState
 from tests.feeds.harness import eventually
 from tests.feeds.test_watch_loop import Wiring
@@ -28,8 +26,6 @@ async def running(w: Wiring):  # type: ignore[no-untyped-def]
             await task
 
 
-@pytest.mark.xfail(strict=True, reason="review2: a watch call that raises CancelledError itself ends run() quietly: "
-                                       "the stream is dead for good and still says connected")
 async def test_a_library_cancelled_error_is_a_dropped_connection_not_the_end_of_the_stream() -> None:
     w = Wiring()
     torn_down = asyncio.Event()
@@ -51,8 +47,6 @@ async def test_a_library_cancelled_error_is_a_dropped_connection_not_the_end_of_
         assert not task.done(), f"run() ended; the stream still says connected={w.stream.connected}"
 
 
-@pytest.mark.xfail(strict=True, reason="review2: force_reconnect cannot end an on_open (REST resync) that hangs: "
-                                       "the stream stays 'connected' and SYNCING for good")
 async def test_a_forced_reconnect_ends_a_hung_open() -> None:
     w = Wiring()
     hang = asyncio.Event()
@@ -78,8 +72,6 @@ async def test_a_forced_reconnect_ends_a_hung_open() -> None:
         hang.set()
 
 
-@pytest.mark.xfail(strict=True, reason="review2: an update the handler cannot read tears the connection down "
-                                       "(RECONNECTING + resync per bad update) instead of counting one bad update")
 async def test_an_unreadable_update_is_not_a_dropped_connection() -> None:
     w = Wiring()
     seen: list[object] = []

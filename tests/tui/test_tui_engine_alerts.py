@@ -16,7 +16,8 @@ async def test_alerts_are_raised_while_the_screen_does_not_pull(script: Script) 
         assert screen.pump is not None
         stuck = asyncio.Event()
 
-        async def never(force: bool = False) -> None:  # the screen's timer is busy: its pull never returns
+        # The screen's timer is busy: its pull never returns.
+        async def never(force: bool = False, settle: bool = True) -> None:
             await stuck.wait()
 
         pump_pull = screen.pump.pull

@@ -71,7 +71,7 @@ class MonitorLayout(Screen[None]):
         self.focus_pane(self.active_pane)
         if self.backend is not None:
             self.attach(self.backend)
-            await self.pull(force=True)
+            await self.pull(force=True, settle=False)  # never waits on the alerts: they may be stuck
 
     def attach(self, backend: Backend) -> None:
         self.backend = backend
@@ -92,12 +92,12 @@ class MonitorLayout(Screen[None]):
     async def tick(self) -> None:
         await self.pull()
 
-    async def pull(self, force: bool = False) -> MonitorSnapshot | None:
-        """Show the engine's newest snapshot if it is new (``force``: the engine builds one now); the test seam
-        for pilots."""
+    async def pull(self, force: bool = False, settle: bool = True) -> MonitorSnapshot | None:
+        """Show the engine's newest snapshot if it is new (``force``: the engine builds one now and, with
+        ``settle``, waits a bounded time for its alerts); the test seam for pilots."""
         if self.pump is None:
             return None
-        snap = await self.pump.pull(force)
+        snap = await self.pump.pull(force, settle)
         if snap is not None:
             self.show_snapshot(snap)
         return snap
