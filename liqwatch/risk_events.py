@@ -60,7 +60,7 @@ class RiskEvent:
     @property
     def line(self) -> str:
         """The log line: ``"<account>: <text>"``."""
-        return f"{self.account}: {self.text}" if self.account else self.text
+        return _line(self.account, self.text)
 
     @property
     def subject(self) -> str:
@@ -95,7 +95,8 @@ class FeedNote:
 
     @property
     def line(self) -> str:
-        return f"{self.account}: {self.text}" if self.account else self.text
+        """The log line: ``"<account>: <text>"``."""
+        return _line(self.account, self.text)
 
     @property
     def subject(self) -> str:
@@ -103,6 +104,10 @@ class FeedNote:
 
 
 LoggedEvent = RiskEvent | FeedNote
+
+
+def _line(account: str, text: str) -> str:
+    return f"{account}: {text}" if account else text
 
 
 class EventLog:
