@@ -10,6 +10,7 @@ and servers bind port 0 on 127.0.0.1. Slow tests are handed out first so that no
 from __future__ import annotations
 
 import compileall
+import gc
 import os
 import sys
 from collections.abc import Iterator
@@ -52,6 +53,18 @@ def pytest_configure(config: pytest.Config) -> None:
     if not hasattr(config, "workerinput"):  # the controller (or a run without workers), once
         for package in ("liqwatch", "widgets", "tui"):
             compileall.compile_dir(ROOT / package, quiet=1)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The garbage collector, measured a third of a TUI test's CPU: every full collection walked all the
+    modules, the collected tests and Textual's caches (a TUI file: 18 full collections, 3.2 s of its 13 s).
+    What is alive once collected is alive for the session, so it is frozen out of the collector's reach, and
+    the young generation is collected every 10,000 allocations instead of 700 (Textual allocates in bursts of
+    short-lived objects). Garbage is still collected, so unraisable exceptions (errors, see filterwarnings)
+    still surface."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 50, 100)
 
 
 XDG = ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME")
