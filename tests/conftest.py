@@ -57,14 +57,20 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     """The garbage collector, measured a third of a TUI test's CPU: every full collection walked all the
-    modules, the collected tests and Textual's caches (a TUI file: 18 full collections, 3.2 s of its 13 s).
-    What is alive once collected is alive for the session, so it is frozen out of the collector's reach, and
-    the young generation is collected every 10,000 allocations instead of 700 (Textual allocates in bursts of
-    short-lived objects). Garbage is still collected, so unraisable exceptions (errors, see filterwarnings)
-    still surface."""
+    modules, the collected tests and Textual's caches (a TUI file: 18 full collections, 3.2 s of its 13 s), and
+    pytest's five at the end of each worker walked everything the session kept. The young generation is
+    collected every 10,000 allocations instead of 700 (Textual allocates in bursts of short-lived objects)."""
+    gc.set_threshold(10_000, 50, 100)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # What is still alive after a full collection before a test (the modules, the collection, caches) is frozen
+    # out of the collector's reach, so each later collection walks only what the tests since made. The garbage
+    # is collected first, here, so its finalizers (and any unraisable exception, an error: see filterwarnings)
+    # still run.
     gc.collect()
     gc.freeze()
-    gc.set_threshold(10_000, 50, 100)
 
 
 XDG = ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME")
