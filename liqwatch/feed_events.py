@@ -64,9 +64,17 @@ class ModeNotModelledKnown(AccountFact):
 
 
 @dataclass(frozen=True, slots=True)
+class ClockOffset(AccountFact):
+    """The exchange's clock minus ours (seconds), as just measured: what the clock-skew rule reads from the
+    snapshot; a measurement, never a line of the event log."""
+
+    offset_s: float
+
+
+@dataclass(frozen=True, slots=True)
 class StaleEventIgnored(AccountFact):
     """A frame older than what was already applied: it changes nothing and is only counted."""
 
 
 FeedEvent = (FundingIntervalKnown | NextFundingTime | AccountWarnings | AccountDisabled | ModeNotModelledKnown
-             | StaleEventIgnored)
+             | ClockOffset | StaleEventIgnored)

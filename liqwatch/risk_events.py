@@ -31,9 +31,6 @@ class RiskEventKind(StrEnum):
     CLOSED_WHILE_BLIND = "closed_while_blind"  # a REST reconciliation found the position gone
     CLOSED = "closed"  # gone since the last run; the exchange's history shows no liquidation
     LIQUIDATION_UNKNOWN = "liquidation_unknown"  # gone; the exchange's history could not be read (or was wrong)
-    #: The exchange's clock minus ours, as just measured: a measurement, kept per account (the clock-skew
-    #: rule reads it from the snapshot), never a line of the log.
-    CLOCK_SKEW = "clock_skew"
     OTHER = "other"  # about liqwatch itself (an earlier run that did not stop cleanly)
 
 
@@ -41,8 +38,7 @@ class RiskEventKind(StrEnum):
 class RiskEvent:
     """One risk event. ``text``: what happened, for display, without the account; ``received_at``: when
     liqwatch learnt it (local wall clock, UTC). The figures it has: ``size`` and ``price`` of what the exchange
-    closed, ``partial`` for a liquidation that left some of the position open, ``offset_s`` for a clock
-    measurement."""
+    closed, ``partial`` for a liquidation that left some of the position open."""
 
     kind: RiskEventKind
     account: str
@@ -55,7 +51,6 @@ class RiskEvent:
     size: float | None = None
     price: float | None = None
     partial: bool = False
-    offset_s: float | None = None
 
     @property
     def line(self) -> str:

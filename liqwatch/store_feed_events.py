@@ -8,6 +8,7 @@ from typing import Protocol
 from liqwatch.feed_events import (
     AccountDisabled,
     AccountWarnings,
+    ClockOffset,
     FeedEvent,
     FundingIntervalKnown,
     ModeNotModelledKnown,
@@ -33,6 +34,8 @@ class MonitorStore(Protocol):
 
     def set_mode_not_modelled(self, name: str, reason: str, *, halted: bool = False) -> None: ...
 
+    def set_clock_offset(self, account: str, offset_s: float) -> None: ...
+
 
 def apply_feed_event(store: MonitorStore, event: FeedEvent) -> bool:
     """The feed's typed events (liqwatch.feed_events), each the call it stands for."""
@@ -47,6 +50,8 @@ def apply_feed_event(store: MonitorStore, event: FeedEvent) -> bool:
             store.disable_account(account, reason)
         case ModeNotModelledKnown(account, reason, halted):
             store.set_mode_not_modelled(account, reason, halted=halted)
+        case ClockOffset(account, offset_s):
+            store.set_clock_offset(account, offset_s)
         case StaleEventIgnored():
             store.ignored_stale_events += 1
             return False

@@ -11,7 +11,7 @@ from liqwatch.alert_levels import AlertLevel, max_level
 from liqwatch.clock import Clock
 from liqwatch.liquidations import ClosedSinceLastRun, LiquidatedPosition, PreviousRun
 from liqwatch.model import Side
-from liqwatch.risk_events import EventLog, FeedNote, LoggedEvent, RiskEvent, RiskEventKind
+from liqwatch.risk_events import EventLog, FeedNote, LoggedEvent, RiskEvent
 from liqwatch.store_state import HELD_EVENTS, HELD_LEVEL, _Account, supersedes
 
 
@@ -20,19 +20,13 @@ class LiquidationsMixin:
     events: EventLog
     version: int
     clock: Clock
-    set_clock_offset: Callable[[str, float], None]  # liqwatch.store_conditions
 
     # --- typed events ----------------------------------------------------------------------------------
     def report(self, event: LoggedEvent) -> None:
         """A typed event from a feed (or from the store's own reconciliation), logged: the alerts, the history
         and the screens read the log. An exchange risk event that holds its account (a margin call, an
         auto-deleveraging, a close found while blind) keeps the account's status at its alert's level until
-        that is acknowledged. A clock measurement is not logged: it is the account's offset for the
-        clock-skew rule."""
-        if isinstance(event, RiskEvent) and event.kind is RiskEventKind.CLOCK_SKEW:
-            if event.offset_s is not None:
-                self.set_clock_offset(event.account, event.offset_s)
-            return
+        that is acknowledged."""
         self.events.add(event)
         acc = self._accounts.get(event.account)
         if (acc is not None and isinstance(event, RiskEvent) and event.kind in HELD_EVENTS

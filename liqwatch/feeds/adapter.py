@@ -20,7 +20,7 @@ import aiohttp
 
 from liqwatch.clock import Clock
 from liqwatch.feed_channel import Channel, ChannelKind, ChannelState
-from liqwatch.feed_events import AccountDisabled, ModeNotModelledKnown
+from liqwatch.feed_events import AccountDisabled, ClockOffset, ModeNotModelledKnown
 from liqwatch.feeds.account_config import FeedAccount
 from liqwatch.feeds.adapter_frames import FrameIntake, UnknownEvents
 from liqwatch.feeds.adapter_last_run import LastRunLookup
@@ -42,7 +42,7 @@ from liqwatch.feeds.stream import StreamRunner
 from liqwatch.model import AccountState, MarkTick, PositionUpdate
 from liqwatch.redact import redact
 from liqwatch.rest_pause import RestPause
-from liqwatch.risk_events import FeedNote, RiskEvent, RiskEventKind
+from liqwatch.risk_events import FeedNote
 
 log = logging.getLogger(__name__)
 
@@ -184,9 +184,7 @@ class FeedAdapter(FrameIntake, GateWatch, LastRunLookup, StreamWiring, MarkSubsc
         self.held.forget_after(limit)
         self.emit(state)
         if self.server_clock.measurements:  # the clock-skew alert reads it from the snapshot
-            self.sink.report(RiskEvent(RiskEventKind.CLOCK_SKEW, self.account.name, "the exchange's clock measured",
-                                       self.clock.now(), exchange=self.account.exchange,
-                                       offset_s=self.server_clock.offset_s))
+            self.emit(ClockOffset(self.account.name, self.server_clock.offset_s))
 
     def replace_task(self, name: str, coro: Coroutine[Any, Any, None]) -> None:
         """Run ``coro`` as the one task called ``name``: a resync of a socket that has since been replaced

@@ -9,6 +9,7 @@ import pytest
 from liqwatch.alert_levels import AlertLevel, AlertRule
 from liqwatch.alerts.engine import ack, evaluate
 from liqwatch.alerts.model import AlertState
+from liqwatch.feed_events import ClockOffset
 from liqwatch.model import Side
 from liqwatch.risk_events import EventLog, FeedNote, RiskEvent, RiskEventKind, events_since
 from liqwatch.status import Status
@@ -85,7 +86,7 @@ def test_events_since() -> None:
 
 def test_a_clock_measurement_is_kept_for_its_rule_not_logged() -> None:
     sc = Scenario(thresholds=RISK_ONLY_MAP)
-    sc.store.report(RiskEvent(RiskEventKind.CLOCK_SKEW, "main", "measured", sc.clock.now(), offset_s=-3.5))
+    sc.store.apply(ClockOffset("main", -3.5))
     snap = sc.tick(59_000.0)
     assert snap.events == () and snap.account("main").clock_offset_s == -3.5
     _, events = evaluate(AlertState(), snap, RISK_ONLY_MAP, sc.clock.now())
