@@ -132,10 +132,6 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin, MarketsMixin):
     def book(self, account: str) -> AccountBook:
         return self._accounts[account].book
 
-    def opened_at(self, account: str, key: tuple[str, Side]) -> datetime | None:
-        """When the position opened, or when liqwatch first saw it."""
-        return self._accounts[account].opened_at.get(key)
-
     # --- events ----------------------------------------------------------------------------------------
     def apply(self, event: Event | FundingPaid | FeedEvent) -> bool:
         """Apply one event; False when it was ignored (unknown account, older than what we have). The store

@@ -23,6 +23,7 @@ from liqwatch.liquidations import ClosedSinceLastRun, LiquidatedPosition
 from liqwatch.loop_lag import LoopLag
 from liqwatch.model import AccountSpec, Exchange
 from liqwatch.rest_pause import RestPause
+from liqwatch.risk.registry import risk_rules
 from liqwatch.risk_events import LoggedEvent
 from liqwatch.store import MonitorStore
 from tests.feeds.harness import FAST, eventually
@@ -93,9 +94,8 @@ async def test_both_adapters_run_against_a_write_only_sink() -> None:
         session = await stack.enter_async_context(aiohttp.ClientSession())
         adapters: list[FeedAdapter] = []
         for acc in scenario_accounts(emu.scenario, emu.rest_url, emu.ws_url):
-            entry = feed_entry(acc.exchange.value)
-            assert entry is not None
-            store.add_account(AccountSpec(acc.name, acc.exchange), entry.risk(None))
+            assert feed_entry(acc.exchange) is not None
+            store.add_account(AccountSpec(acc.name, acc.exchange), risk_rules(acc.exchange))
             adapter = build_adapter(acc, sink, session, clock, FAST)
             assert adapter is not None and not hasattr(adapter, "store")
             adapters.append(adapter)

@@ -15,6 +15,7 @@ from liqwatch.model import AccountSpec, Exchange
 from liqwatch.monitor import Monitor
 from liqwatch.risk.binance import BinanceRisk
 from liqwatch.risk.hyperliquid import HyperliquidRisk
+from liqwatch.risk.registry import rules_for
 from liqwatch.store import MonitorStore
 
 
@@ -22,9 +23,9 @@ def test_one_entry_per_live_exchange_keyed_by_its_id() -> None:
     assert set(FEEDS) == {"binance", "hyperliquid"}
     binance, hyperliquid = feed_entry("binance"), feed_entry("hyperliquid")
     assert binance is not None and binance.adapter is BinanceAdapter
-    assert isinstance(binance.risk(None), BinanceRisk)
+    assert rules_for("binance") is BinanceRisk  # the risk rules: by the same id, in the risk registry
     assert hyperliquid is not None and hyperliquid.adapter is HyperliquidAdapter
-    assert isinstance(hyperliquid.risk(0.0004), HyperliquidRisk)
+    assert rules_for("hyperliquid") is HyperliquidRisk
     assert binance.endpoints == ("https://fapi.binance.com", "wss://fstream.binance.com")
     # Risk math only, or an id no one knows (ccxt ids are open-ended): no live feed.
     assert feed_entry("bybit") is None and feed_entry("kraken") is None
