@@ -31,7 +31,8 @@ from liqwatch.config.thresholds import EngineOptions, ThresholdMap
 from liqwatch.history_recorder import HistoryRecorder
 from liqwatch.storage import retention
 from liqwatch.storage.db import StorageError
-from liqwatch.storage.paths import database_path
+from liqwatch.storage.demo_records import DemoRecordLock, claim_demo_record
+from liqwatch.storage.paths import database_path, demo_directory, real_database_path
 from liqwatch.storage.record import Record
 from liqwatch.store import MonitorSnapshot, MonitorStore
 
@@ -58,8 +59,13 @@ class AlertRuntime:
     ) -> None:
         self.settings = settings
         self._demo = demo
-        self.path = db_path or database_path(settings, demo)
         self.clock = clock or SystemClock()
+        # A demo run without a named file claims a record of its own at __aenter__ (storage.demo_records).
+        self._claim_demo = demo and db_path is None
+        self._demo_lock: DemoRecordLock | None = None
+        # Until then (and if the claim fails) the demo directory's undated file: never another run's record.
+        self.path = db_path or (demo_directory(settings) / real_database_path(settings).name if demo
+                                else database_path(settings))
         self._terminal = terminal
         self._environ = os.environ if environ is None else environ
         self._options = options
@@ -83,7 +89,18 @@ class AlertRuntime:
     async def __aenter__(self) -> AlertRuntime:
         # Never fails for the file: a locked, full or corrupt database is reopened every few seconds while
         # alerts are shown, rung and queued for it (``Record``); ``record_status`` says why.
-        self.db = await Record.open(self.path)
+        if self._claim_demo:
+            try:
+                self._demo_lock = claim_demo_record(demo_directory(self.settings),
+                                                    real_database_path(self.settings), self.clock.now())
+                self.path = self._demo_lock.path
+            except OSError as exc:  # the directory cannot be written: Record reports it and keeps retrying
+                log.error("storage: no demo record could be claimed in %s: %s", self.path.parent, exc)
+        try:
+            self.db = await Record.open(self.path)
+        except BaseException:
+            self._release_demo_record()
+            raise
         if not self.db.available:
             log.error("storage: %s; alerts are shown and kept, and written once it can be opened (tried every"
                       " %.0f s)", self.db.health.text, self.db.reopen_s)
@@ -103,10 +120,15 @@ class AlertRuntime:
             await self.recorder.start(self.clock.now())
             self.sender.start()  # pending deliveries of an earlier run go out now
             self.db.on_available.append(self.sender.wake)
-            self.heartbeat = start_heartbeat(self.settings.alerts.delivery.heartbeat, self.deliveries, self.path,
+            # Demo runs share one run-marker directory (the undated name's): each has a record of its own, and
+            # a demo run that was killed is still reported by the next.
+            markers = (demo_directory(self.settings) / real_database_path(self.settings).name
+                       if self._claim_demo else self.path)
+            self.heartbeat = start_heartbeat(self.settings.alerts.delivery.heartbeat, self.deliveries, markers,
                                              self._environ, self.clock, self._service.risk_events)
         except BaseException:
             await self.db.aclose()
+            self._release_demo_record()
             raise
         return self
 
@@ -122,6 +144,12 @@ class AlertRuntime:
             lost = await self.db.aclose()
             if lost:
                 self.bookkeeping_error = f"{lost} write(s) not recorded at exit: {self.db.health.text}"
+        self._release_demo_record()
+
+    def _release_demo_record(self) -> None:
+        if self._demo_lock is not None:
+            self._demo_lock.release()  # the record may be pruned from now on
+            self._demo_lock = None
 
     async def watch_store(self, store: MonitorStore) -> None:
         """Link the monitor's store: acknowledging a liquidation releases its row, and the positions are

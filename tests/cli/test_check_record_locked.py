@@ -38,7 +38,7 @@ def _liquidated(doc: dict[str, Any]) -> bool:
     return any(p.get("state") == "liquidated" for p in _degen(doc)["positions"])
 
 
-async def _watch_with_the_record_locked(db: Path) -> tuple[list[dict[str, Any]], int, float]:
+async def _watch_with_the_record_locked(demo_dir: Path) -> tuple[list[dict[str, Any]], int, float]:
     # The lock is taken at the first line and released at the first line past LOCK_S with binance-degen
     # liquidated (~line 17 at --speed 5): ~line 23; the watch ends by itself (its exit status is asserted)
     # 7 lines after that, enough for the queued alerts to go in.
@@ -54,11 +54,12 @@ async def _watch_with_the_record_locked(db: Path) -> tuple[list[dict[str, Any]],
     async with asyncio.timeout(150):
         while line := await check.stdout.readline():
             docs.append(json.loads(line))
-            exists = db.exists()  # noqa: ASYNC240 (one stat per line of output)
-            if holder is None and exists and _degen(docs[-1])["status"] == "ok":
+            # The run's own record, named by its start time (one listing per line of output).
+            records = sorted(demo_dir.glob("liqwatch-*.sqlite3"))  # noqa: ASYNC240
+            if holder is None and len(records) == 1 and _degen(docs[-1])["status"] == "ok":
                 # Locked before the account is warned: every alert of its slide is raised under the lock.
                 holder = await asyncio.create_subprocess_exec(
-                    sys.executable, "-c", HOLDER, str(db), stdin=asyncio.subprocess.PIPE,
+                    sys.executable, "-c", HOLDER, str(records[0]), stdin=asyncio.subprocess.PIPE,
                     stdout=asyncio.subprocess.PIPE)
                 assert holder.stdout is not None and holder.stdin is not None
                 assert (await holder.stdout.readline()).strip() == b"locked"
@@ -76,8 +77,7 @@ async def _watch_with_the_record_locked(db: Path) -> tuple[list[dict[str, Any]],
 
 @pytest.mark.slow(35)
 def test_a_database_locked_for_22_s_loses_no_alert_and_never_stalls_check(tmp_path: Path) -> None:
-    db = tmp_path / "data" / "liqwatch" / "demo" / "liqwatch.sqlite3"
-    docs, rc, _ = asyncio.run(_watch_with_the_record_locked(db))
+    docs, rc, _ = asyncio.run(_watch_with_the_record_locked(tmp_path / "data" / "liqwatch" / "demo"))
     assert rc == 2  # critical: the liquidation
 
     times = [datetime.fromisoformat(d["time"].replace("Z", "+00:00")) for d in docs]

@@ -39,12 +39,12 @@ async def _record(tmp_path: Path) -> tuple[Path, str]:
 async def test_alerts_and_history_json_from_the_demo_database(tmp_path: Path,
                                                                capsys: pytest.CaptureFixture[str]) -> None:
     config, alert_id = await _record(tmp_path)
-    assert (tmp_path / "data" / "demo" / "liqwatch.sqlite3").exists()
+    assert len(list((tmp_path / "data" / "demo").glob("liqwatch-*.sqlite3"))) == 1  # the run's own record
     assert not (tmp_path / "data" / "liqwatch.sqlite3").exists()
 
     assert main(["alerts", "--config", str(config), "--demo", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
-    assert set(doc) == {"database", "since", "alerts"} and doc["database"].endswith("demo/liqwatch.sqlite3")
+    assert set(doc) == {"database", "since", "alerts"} and "/demo/liqwatch-" in doc["database"]
     risk = next(a for a in doc["alerts"] if a["id"] == alert_id)
     assert set(risk) == ALERT_KEYS
     assert (risk["rule"], risk["level"], risk["peak_level"], risk["status"]) == ("risk", "critical", "critical",

@@ -81,7 +81,7 @@ def test_demo_runs_use_their_own_file(tmp_path: Path) -> None:
     config.write_text(f'[storage]\npath = "{tmp_path / "data" / "lw.sqlite3"}"\n', encoding="utf-8")
     settings = load_settings(config, environ={})
     assert database_path(settings) == tmp_path / "data" / "lw.sqlite3"
-    assert database_path(settings, demo=True) == tmp_path / "data" / "demo" / "lw.sqlite3"
+    assert database_path(settings, demo=True) == tmp_path / "data" / "demo" / "lw.sqlite3"  # until a demo run
     assert database_path(None, demo=True).parent.name == "demo"
 
 

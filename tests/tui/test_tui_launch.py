@@ -82,4 +82,5 @@ async def test_the_demo_app_shows_live_positions_and_stops_its_feeds(tmp_path: P
         feeds = app._feeds
         assert feeds is not None and not feeds.done()
     assert feeds.done()  # closed by the App, not left for the loop to destroy
-    assert (tmp_path / "demo" / "liqwatch.sqlite3").exists()  # alerts recorded beside, never in the real file
+    assert len(list((tmp_path / "demo").glob("liqwatch-*.sqlite3"))) == 1  # recorded beside, in the run's own
+    assert not (tmp_path / "liqwatch.sqlite3").exists()  # never in the real file
