@@ -22,7 +22,7 @@ from liqwatch.commands.errors import UserError
 _DESCRIPTION = """\
 List the alerts recorded in the database: every alert still active, and every alert that changed within
 --since (default 24h), newest first, each with its events (raised, escalated, acknowledged, delivered,
-cleared...). With --demo, the demo's own database. 'liqwatch alerts ack ID' acknowledges an alert;
+cleared...). With --demo, the newest demo run's record. 'liqwatch alerts ack ID' acknowledges an alert;
 'liqwatch alerts snooze ID 15m' silences one for a while; 'liqwatch alerts test' sends a test
 notification through every configured channel."""
 
@@ -33,7 +33,7 @@ def add_database_options(parser: argparse.ArgumentParser, suppress: bool = False
     parser.add_argument("--db", metavar="PATH", default=default,
                         help="the database file (default: [storage].path of the configuration)")
     parser.add_argument("--demo", action="store_true", default=argparse.SUPPRESS if suppress else False,
-                        help="read the demo's database instead of the real one")
+                        help="read the newest demo run's record instead of the real one")
     parser.add_argument("--config", metavar="PATH", default=default, help="configuration file (for [storage])")
 
 

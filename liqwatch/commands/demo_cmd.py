@@ -2,9 +2,9 @@
 
 On a terminal the command line (``tui.cli``) opens the terminal app instead of calling ``run``; ``run`` is the
 text mode: ``--plain``, ``--json``, or output that is not a terminal. It prints a refreshing table (redrawn in
-place on a terminal, appended otherwise), and its alerts are evaluated as in the App, kept in the demo's own
-database (``liqwatch alerts --demo``). Its frame record (``--record``) is whatever file you name; nothing is
-written to your real data.
+place on a terminal, appended otherwise), and its alerts are evaluated as in the App, kept in this run's own
+demo record (``liqwatch alerts --demo`` reads the newest; liqwatch.storage.demo_records). Its frame record
+(``--record``) is whatever file you name; nothing is written to your real data.
 """
 
 from __future__ import annotations

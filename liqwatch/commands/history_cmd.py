@@ -12,7 +12,7 @@ from liqwatch.commands.errors import UserError
 _DESCRIPTION = """\
 Print what the database recorded for ACCOUNT within --since (default 24h): equity and margin samples (one
 a minute), settled funding payments, feed incidents (stale periods, reconnects, exchange notices) and
-alerts. With --demo, the demo's own database."""
+alerts. With --demo, the newest demo run's record."""
 
 
 def register(sub: Any) -> None:
