@@ -85,6 +85,9 @@ class Position:
     #: Funding since the position opened as the exchange reports it, in our sign (negative = paid), where
     #: the exchange reports one (Hyperliquid ``cumFunding.sinceOpen``, negated).
     exchange_funding_since_open: float | None = None
+    #: The exchange's own break-even price where it reports one (Binance positionRisk ``breakEvenPrice`` and
+    #: the user stream's ``bep``); each exchange defines it its own way (liqwatch.risk.base.break_even_price).
+    exchange_break_even_price: float | None = None
 
     def __post_init__(self) -> None:
         if not self.size > 0:
@@ -216,6 +219,9 @@ class AccountState:
     ``unevaluated`` are the positions held that cannot be evaluated (each with its reason);
     ``mode_not_modelled`` names an account mode whose margin rules liqwatch does not implement: then no
     figure of the account is computed and every position it holds is listed as not evaluated.
+    ``exchange_available_balance`` and ``exchange_withdrawable`` are the exchange's own free margin and the
+    amount it lets the account withdraw, from the same snapshot (Binance ``availableBalance`` and
+    ``maxWithdrawAmount``; Hyperliquid reports ``withdrawable`` only), where it reports them.
     """
 
     spec: AccountSpec
@@ -226,3 +232,5 @@ class AccountState:
     exchange_margin_balance: float | None = None
     unevaluated: tuple[UnevaluatedPosition, ...] = field(default_factory=tuple)
     mode_not_modelled: str | None = None
+    exchange_available_balance: float | None = None
+    exchange_withdrawable: float | None = None

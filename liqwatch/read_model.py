@@ -64,6 +64,9 @@ class PositionView:
     tiers: TierTable | None = None
     #: The symbol's funding interval (hours): its own where the exchange says it, else the exchange's default.
     funding_interval_hours: float | None = None
+    #: The mark's 1-minute closes ``(minute start, epoch seconds; close)``, oldest first: the exchange's
+    #: candles fetched at start, then live marks (liqwatch.risk.volatility.MinuteCloses). The detail plot's.
+    mark_history: tuple[tuple[float, float], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,7 +35,7 @@ from liqwatch.model import (
 )
 from liqwatch.read_model import AccountView, MonitorSnapshot, PositionView, _rank_key, nearest_distance
 from liqwatch.risk.base import ExchangeRisk
-from liqwatch.risk.evaluate import total_margin_balance
+from liqwatch.risk.evaluate import snapshot_free_margin, total_margin_balance
 from liqwatch.risk.volatility import MinuteVolatility
 from liqwatch.risk_events import EventLog, RiskEvent, RiskEventKind
 from liqwatch.store_conditions import ConditionsMixin
@@ -277,6 +277,9 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin, MarketsMixin):
             # Ours from the snapshot's own marks and wallets, so the comparison is of definitions, not of time.
             ours = total_margin_balance(acc.book.rules, state.wallet_balance, state.positions)
             acc.reported_equity = (state.exchange_margin_balance, ours)
+        if state.exchange_available_balance is not None or state.exchange_withdrawable is not None:
+            free = snapshot_free_margin(acc.book.rules, state.wallet_balance, state.positions)
+            acc.reported_free = (state.exchange_available_balance, state.exchange_withdrawable, free)
         if state.mode_not_modelled is not None:
             _unevaluate_book(acc)  # a stream version kept over the snapshot's is not evaluated either
         acc.synced = True

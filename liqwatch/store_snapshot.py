@@ -123,6 +123,14 @@ def _account_view(store: MonitorStore, acc: _Account, now_mono: float) -> Accoun
     if acc.reported_equity is not None:
         reported, ours = acc.reported_equity
         risk = replace(risk, exchange_margin_balance=reported, exchange_margin_balance_gap=ours - reported)
+    if acc.reported_free is not None:
+        available, withdrawable, free = acc.reported_free
+        # Ours is compared with the exchange's free margin; Hyperliquid reports only ``withdrawable``, which
+        # for a cross account is the same figure (account value less margin used).
+        theirs = available if available is not None else withdrawable
+        gap = free - theirs if free is not None and theirs is not None else None
+        risk = replace(risk, exchange_available_balance=available, exchange_withdrawable=withdrawable,
+                       exchange_available_gap=gap)
     # The cross figures lack a not-evaluated position's margin and PnL unless it is known to be isolated.
     incomplete = next((f"{u.symbol} {u.side.value} not evaluated" for u in unevaluated
                        if u.margin_mode is not MarginMode.ISOLATED), None)
@@ -178,7 +186,8 @@ def _account_view(store: MonitorStore, acc: _Account, now_mono: float) -> Accoun
                          exchange_liq_age_s=liq_age,
                          exchange_liq_fresh=live and liq_age is not None and liq_age <= liq_limit,
                          incomplete=why, tiers=pos.tiers if pos is not None else None,
-                         funding_interval_hours=store.funding_interval(acc.spec.exchange, pr.symbol))
+                         funding_interval_hours=store.funding_interval(acc.spec.exchange, pr.symbol),
+                         mark_history=_mark_history(store, acc.spec.exchange, pr.symbol))
         )
     # One level (liqwatch.danger), and an unacknowledged liquidation or exchange event holds the account.
     level = worst([assessment.status, *(danger.status_of(v) for v in kept.values()),
@@ -195,6 +204,11 @@ def _account_view(store: MonitorStore, acc: _Account, now_mono: float) -> Accoun
                        funding_today=today, unevaluated=unevaluated, liquidations=liquidated, danger=level,
                        feeds_live=live, exchange_events=events, what_if=inputs,
                        held_levels=tuple(levels.items()))
+
+
+def _mark_history(store: MonitorStore, exchange: ExchangeId, symbol: str) -> tuple[tuple[float, float], ...]:
+    vol = store._vols.get((exchange, symbol))
+    return vol.closes.series() if vol is not None else ()
 
 
 def _mark_is_fresh(store: MonitorStore, exchange: ExchangeId, symbol: str, now_mono: float) -> bool:

@@ -50,6 +50,9 @@ class _Account:
     opened_at: dict[tuple[str, Side], datetime] = field(default_factory=dict)
     #: (the exchange's reported equity, ours from the same snapshot) at the last snapshot that reported one.
     reported_equity: tuple[float, float] | None = None
+    #: (the exchange's free margin, its withdrawable amount, our free margin from the same snapshot) at the
+    #: last snapshot that reported either.
+    reported_free: tuple[float | None, float | None, float | None] | None = None
     unevaluated: dict[tuple[str, Side], UnevaluatedPosition] = field(default_factory=dict)
     mode_not_modelled: str | None = None
     halted: bool = False  # the adapter stopped watching (a mode whose API it cannot use): nothing to wait for

@@ -81,7 +81,7 @@ ENGINE_LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "liqwatch.risk", "liqwatch.danger", "liqwatch.funding_split", "liqwatch.liquidation_book",
         "liqwatch.account_book", "liqwatch.scenario",
         # The read model's types carry risk figures (risk.evaluate); its builder is the store's (store_snapshot).
-        "liqwatch.read_model",
+        "liqwatch.read_model", "liqwatch.account_totals",
     )),
     ("store", (
         "liqwatch.store", "liqwatch.store_state", "liqwatch.store_conditions", "liqwatch.store_liquidations",

@@ -3,7 +3,8 @@ position's distance), sortable by any column."""
 
 from __future__ import annotations
 
-from liqwatch.commands.snapshot_output import equity_differs
+from liqwatch.account_totals import Totals, totals
+from liqwatch.commands.snapshot_output import available_differs, equity_differs
 from liqwatch.feed_channel import ChannelState
 from liqwatch.risk.evaluate import AccountRisk
 from liqwatch.store import AccountView, MonitorSnapshot, nearest_distance
@@ -31,7 +32,14 @@ COLUMNS = (
     Column("upnl", "uPnL", 11),
     Column("funding", "funding today", 13),  # since 00:00 UTC; negative = paid
     Column("fresh", "freshness", 12, "left"),
+    Column("notional", "notional", 9),  # priority: low
+    Column("eff_lev", "eff lev", 7),  # priority: low  (notional / equity)
+    Column("free", "free margin", 15),  # priority: low
+    Column("withdraw", "withdrawable", 12),  # priority: low  (the exchange's own figure)
 )
+_FRESH = [c.key for c in COLUMNS].index("fresh")
+#: The totals rows' keys start with it (an account's key is its name, which cannot start with a blank).
+TOTAL_KEY = " total "
 
 
 def freshness(a: AccountView) -> Cell:
@@ -60,6 +68,14 @@ def equity_cell(r: AccountRisk, dim: str, incomplete: bool = False) -> Cell:
     return (fmt.money(r.margin_balance), dim)
 
 
+def free_cell(r: AccountRisk, dim: str) -> Cell:
+    """Our free margin; with the exchange's own beside it when the two disagree at its snapshot."""
+    if available_differs(r):
+        theirs = r.exchange_available_balance if r.exchange_available_balance is not None else r.exchange_withdrawable
+        return (f"{fmt.compact(r.available_balance)}≠{fmt.compact(theirs)}", "warning" + dim)
+    return (fmt.money(r.available_balance), dim)
+
+
 def account_entry(a: AccountView) -> Entry:
     r = a.risk
     dim = "" if a.fresh else " stale"
@@ -69,13 +85,14 @@ def account_entry(a: AccountView) -> Entry:
         why = "disabled" if a.disabled_reason else "waiting"
         exchange = SHORT_EXCHANGE.get(a.exchange, a.exchange)
         cells: tuple[Cell, ...] = (status_cell(a.status), (exchange, "stale"), (a.name, "stale"), (why, "stale"),
-                                   ("", ""), ("", ""), ("", ""), ("", ""), ("", ""), ("", ""), fresh)
+                                   ("", ""), ("", ""), ("", ""), ("", ""), ("", ""), ("", ""), fresh,
+                                   ("", ""), ("", ""), ("", ""), ("", ""))
         if a.mode_not_modelled is not None:
-            widths = tuple(c.width for c in COLUMNS[3:-1])  # every column between the name and freshness
+            widths = tuple(c.width for c in COLUMNS[3:_FRESH])  # every column between the name and freshness
             message = flow(f"mode not modelled: {a.mode_not_modelled}", widths)
-            cells = (*cells[:3], *((m, "stale") for m in message), fresh)
+            cells = (*cells[:3], *((m, "stale") for m in message), *cells[_FRESH:])
         return Entry(a.name, cells, (-a.status.rank, a.exchange, a.name, None, None, None, None, None, None,
-                                     None, fresh[0]), search)
+                                     None, fresh[0], None, None, None, None), search)
     risk = worst_risk(a)
     liquidated = worst_liquidated(a) or bool(a.liquidations)  # a liquidation not acknowledged yet
     level = status_tag(a.danger)  # the account's own level (liqwatch.danger), as its status and alerts
@@ -94,14 +111,43 @@ def account_entry(a: AccountView) -> Entry:
         (fmt.money(upnl, signed=True), ("gain" if upnl >= 0 else "loss") + dim),
         (fmt.money(day, signed=True), ("gain" if day >= 0 else "loss") + dim),
         fresh,
+        (fmt.compact(r.notional), dim),
+        (fmt.multiple(r.effective_leverage), dim),
+        free_cell(r, dim),
+        (fmt.money(r.exchange_withdrawable), dim),
     )
     # Danger sorts first in ascending order: status and risk are negated (no risk figure = liquidated).
     danger = -risk if risk is not None else float("-inf")
     dist = float("-inf") if liquidated else nearest
     sort = (-a.status.rank, a.exchange, a.name, r.margin_balance, r.cross_margin_balance, r.margin_ratio, dist,
-            danger, upnl, day, fresh[0])
+            danger, upnl, day, fresh[0], r.notional, r.effective_leverage, r.available_balance,
+            r.exchange_withdrawable)
     return Entry(a.name, cells, sort, search)
 
 
 def account_entries(snap: MonitorSnapshot) -> list[Entry]:
     return [account_entry(a) for a in snap.accounts]
+
+
+def total_entry(t: Totals) -> Entry:
+    """One settle currency's totals (liqwatch.account_totals): never summed across currencies."""
+    dim = "" if t.fresh else " stale"
+    n = len(t.accounts)
+    cover = f"{len(t.missing)} missing" if t.missing else f"{n} account{'s' if n != 1 else ''}"
+    lev = t.notional / t.equity if t.equity > 0 else None
+    cells: tuple[Cell, ...] = (
+        ("", ""), ("Σ", "strong" + dim), (f"total {t.currency}", "strong" + dim),
+        (fmt.money(t.equity), "strong" + dim), ("", ""), ("", ""), ("", ""), ("", ""),
+        (fmt.money(t.unrealized_pnl, signed=True), ("gain" if t.unrealized_pnl >= 0 else "loss") + dim),
+        (fmt.money(t.funding_today, signed=True), ("gain" if t.funding_today >= 0 else "loss") + dim),
+        (cover, "stale" if t.missing else "muted"),
+        (fmt.compact(t.notional), dim), (fmt.multiple(lev), dim), ("", ""), ("", ""),
+    )
+    sort = (None, None, None, t.equity, None, None, None, None, t.unrealized_pnl, t.funding_today, None,
+            t.notional, lev, None, None)
+    return Entry(f"{TOTAL_KEY}{t.currency}", cells, sort, f"total {t.currency}".lower())
+
+
+def total_entries(snap: MonitorSnapshot) -> list[Entry]:
+    """The totals rows, one per settle currency, shown below the accounts whatever their order."""
+    return [total_entry(t) for t in totals(snap)]

@@ -13,7 +13,7 @@ from widgets import fmt
 from widgets.funding_view import seconds_to_next
 from widgets.history import Sample
 from widgets.levels import status_cell, status_tag
-from widgets.plot import price_plot, spark
+from widgets.plot import AXIS, price_plot, spark
 from widgets.position_rows import exchange_liq, position_status, roe_pct
 from widgets.text_lines import Line
 
@@ -54,13 +54,14 @@ def info_lines(a: AccountView, p: PositionView, tiers: TierTable | None, now: da
                                                       f" · {fmt.leverage(r.leverage)}  ", "muted"),
          marker, ("  ", ""), freshness),
         (("mark ", "muted"), (fmt.price(r.mark_price), dim), ("  entry ", "muted"), (fmt.price(r.entry_price), "entry"),
+         *break_even_spans(p),
          ("  liq ", "muted"), (fmt.price(r.liquidation_price), "liq"),
          *((("  (the hedge pair's)", "muted"),) if r.liquidation_scope == "pair" else ()),
          *((("  exch ", "muted"), (fmt.price(exch), "warning" + ("" if p.exchange_liq_fresh else " stale")),
             (f" ({fmt.age(p.exchange_liq_age_s)} old)", "muted" if p.exchange_liq_fresh else "stale"))
            if exch is not None else ()),
-         ("  dist ", "muted"), (f"{fmt.pct(r.distance_to_liquidation_pct, 1)} · {fmt.sigma(r.distance_sigma)}",
-                                level + dim)),
+         ("  dist ", "muted"), (f"{fmt.pct(r.distance_to_liquidation_pct, 1)} · {fmt.sigma(r.distance_sigma)}"
+                                f" · {fmt.quote_distance(r.liquidation_distance)}", level + dim)),
         (("margin ", "muted"), (fmt.ratio_pct(r.margin_ratio) + ("" if isolated else " (account)"), level + dim),
          ("  risk ", "muted"), (fmt.risk(r.risk), level + dim), ("  uPnL ", "muted"),
          (fmt.money(r.unrealized_pnl, signed=True), gain + dim), ("  ROE ", "muted"),
@@ -92,10 +93,33 @@ def detail_lines(a: AccountView, p: PositionView, tiers: TierTable | None, sampl
                  now: datetime, width: int, height: int) -> list[Line]:
     # The account's standing warnings (an API key that can trade, one without an IP restriction) stay in view.
     warnings: list[Line] = [((f"warning: {w}", "warning"),) for w in a.warnings]
-    plot_height = max(2, height - INFO_LINES - len(warnings) - SPARK_LINES)
-    marks = [s.mark for s in samples] or [p.risk.mark_price]
+    marks, caption = plot_series(p, samples, width)
+    plot_height = max(2, height - INFO_LINES - len(warnings) - SPARK_LINES - 1)
     plot = price_plot(marks, p.risk.entry_price, p.risk.liquidation_price, width, plot_height)
-    return [*info_lines(a, p, tiers, now), *warnings, *plot, *history_lines(samples, width)]
+    return [*info_lines(a, p, tiers, now), *warnings, caption, *plot, *history_lines(samples, width)]
+
+
+def break_even_spans(p: PositionView) -> Line:
+    """The break-even price and whose it is: the exchange's own, or ours from the taker fee rate."""
+    r = p.risk
+    if r.break_even_price is None:
+        return (("  b/e ", "muted"), (fmt.NA, "muted"))
+    whose = " (fees)" if r.break_even_source == "fees" else ""
+    return (("  b/e ", "muted"), (fmt.price(r.break_even_price), ""), (whose, "muted"))
+
+
+def plot_series(p: PositionView, samples: Sequence[Sample], width: int) -> tuple[list[float], Line]:
+    """The plot's marks and its caption: one column per minute (the exchange's 1-minute candles fetched at
+    start, then live marks: ``PositionView.mark_history``) once there are a few, the current mark last; else
+    the marks of the last seconds, one per second."""
+    cols = max(1, width - AXIS)
+    history = [close for _, close in p.mark_history]
+    if len(history) >= 2:
+        shown = history[-cols:]
+        shown[-1] = p.risk.mark_price  # the running minute, at the figures' own mark
+        return shown, ((f"mark: 1-minute closes, last {fmt.age(60.0 * len(shown))}", "muted"),)
+    marks = [s.mark for s in samples][-cols:] or [p.risk.mark_price]
+    return marks, ((f"mark: last {fmt.age(float(len(marks)))}, one point a second", "muted"),)
 
 
 def empty_lines(message: str) -> list[Line]:

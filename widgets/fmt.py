@@ -130,3 +130,16 @@ def relative_diff(a: float | None, b: float | None) -> float | None:
     if a is None or b is None or _bad(a) or _bad(b) or b == 0:
         return None
     return abs(a - b) / abs(b)
+
+
+def quote_distance(x: float | None) -> str:
+    """A distance to liquidation in the quote currency (a price move): the precision of a price, a sign only
+    once past it (negative)."""
+    return price(x)
+
+
+def multiple(x: float | None) -> str:
+    """A leverage figure computed from the account (notional / equity): two decimals, then fewer."""
+    if x is None or _bad(x):
+        return NA
+    return f"{x:.2f}x" if abs(x) < 100 else f"{x:.0f}x"

@@ -21,10 +21,16 @@ class SortedTable(KeyedTable):
         self.sort_reverse = False
         self.filter_text = ""
         self._entries: list[Entry] = []
+        self._footer: list[Entry] = []
 
-    def show_entries(self, entries: list[Entry]) -> int:
+    def show_entries(self, entries: list[Entry], footer: list[Entry] | None = None) -> int:
+        """``entries`` sorted and filtered, then ``footer`` (totals rows) below them, neither sorted nor
+        filtered."""
         self._entries = entries
+        if footer is not None:
+            self._footer = footer
         shown = filter_entries(sort_entries(entries, self.sort_column, self.sort_reverse), self.filter_text)
+        shown += self._footer
         return self.set_rows([e.key for e in shown], {e.key: e.cells for e in shown})
 
     def next_sort(self) -> str:
@@ -58,7 +64,7 @@ class AccountsTable(SortedTable):
         super().__init__(account_rows.COLUMNS, fixed_columns=1, id=id)
 
     def show(self, snap: MonitorSnapshot) -> int:
-        return self.show_entries(account_rows.account_entries(snap))
+        return self.show_entries(account_rows.account_entries(snap), account_rows.total_entries(snap))
 
 
 class PositionsTable(SortedTable):

@@ -40,6 +40,8 @@ COLUMNS = (
     Column("leverage", "lev", 4),
     Column("mode", "mode", 5, "left"),
     Column("fresh", "fresh", 9, "left"),
+    Column("liq_dist", "liq dist", 10),  # priority: low  (distance to liquidation in the quote currency)
+    Column("break_even", "break-even", 10),  # priority: low
 )
 FIXED_COLUMNS = 2  # account and symbol stay put while the rest scrolls sideways
 
@@ -88,12 +90,12 @@ def unevaluated_entry(a: AccountView, u: UnevaluatedPosition) -> Entry:
         ("", "stale"), ("", "stale"), (fmt.price(u.mark_price), "stale"), *message,
         (fmt.size(u.size), "stale"), (fmt.compact(notional), "stale"), (fmt.price(u.entry_price), "stale"),
         ("", ""), ("", ""), ("", ""), (fmt.leverage(u.leverage), "stale"), (mode, "stale"),
-        ("not eval", "stale"),
+        ("not eval", "stale"), ("", ""), ("", ""),
     )
     # Sorted with the most dangerous rows: nothing is known of its distance, so it may be the nearest.
     sort = (a.name, u.symbol, u.side.value, -Status.STALE.rank, float("-inf"), None, u.mark_price, None, None,
             None, None, None, u.size, notional, u.entry_price, None, None, None, u.leverage,
-            u.margin_mode.value if u.margin_mode else None, None)
+            u.margin_mode.value if u.margin_mode else None, None, None, None)
     search = f"{a.name} {a.exchange} {u.symbol} {u.side.value} not evaluated".lower()
     return Entry(position_key(a.name, u), cells, sort, search)
 
@@ -115,6 +117,12 @@ def exchange_liq(p: PositionView) -> float | None:
     if p.risk.exchange_liquidation_price is not None and (diff is None or diff > EXCHANGE_LIQ_TOLERANCE):
         return p.risk.exchange_liquidation_price
     return None
+
+
+def break_even_cell(p: PositionView, dim: str) -> tuple[str, str]:
+    """The break-even price; muted when computed from the taker fee rate rather than the exchange's own."""
+    r = p.risk
+    return (fmt.price(r.break_even_price), ("muted" if r.break_even_source == "fees" else "") + dim)
 
 
 def position_status(p: PositionView) -> Status:
@@ -166,12 +174,15 @@ def position_entry(a: AccountView, p: PositionView, now: datetime) -> Entry:
         (fmt.leverage(r.leverage), dim),
         ("iso" if isolated else "cross", dim),
         fresh,
+        (fmt.quote_distance(r.liquidation_distance), level),
+        break_even_cell(p, dim),
     )
     danger = -status.rank
     dist = r.distance_to_liquidation_pct if r.distance_to_liquidation_pct is not None else float("-inf")
     sort = (a.name, r.symbol, r.side.value, danger, dist, r.distance_sigma, r.mark_price, r.liquidation_price, exch,
             r.margin_ratio if isolated else None, r.unrealized_pnl, roe, r.size, r.notional, r.entry_price,
-            p.funding_paid_since_open, p.next_funding, to_next, r.leverage, r.margin_mode.value, p.age_s)
+            p.funding_paid_since_open, p.next_funding, to_next, r.leverage, r.margin_mode.value, p.age_s,
+            r.liquidation_distance, r.break_even_price)
     search = f"{a.name} {a.exchange} {r.symbol} {r.side.value} {r.margin_mode.value}".lower()
     return Entry(position_key(a.name, p), cells, sort, search)
 
@@ -203,10 +214,12 @@ def liquidated_entry(a: AccountView, r: LiquidatedPosition) -> Entry:
         ("", ""),
         ("", ""),
         (f"at {r.time:%H:%M:%S}", "critical"),
+        ("", ""),
+        ("", ""),
     )
     # Above every open position in the default order: it has already happened.
     sort = (a.name, r.symbol, r.side.value, -Status.CRITICAL.rank - 1.0, float("-inf"), None, r.price, None, None,
-            None, pnl, None, r.size_taken, None, None, None, None, None, None, None, None)
+            None, pnl, None, r.size_taken, None, None, None, None, None, None, None, None, None, None)
     search = f"{a.name} {a.exchange} {r.symbol} {r.side.value} liquidated".lower()
     # Three "|" fields like an open position's key (the screen splits it); the side field never matches one.
     return Entry(f"{a.name}|{r.symbol}|{r.side.value} liquidated", cells, sort, search)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from liqwatch.account_totals import totals
 from liqwatch.commands.calc_output import fmt
 from liqwatch.liquidations import LiquidatedPosition
 from liqwatch.model import UnevaluatedPosition
@@ -36,7 +37,21 @@ def snapshot_json(snap: MonitorSnapshot) -> dict[str, Any]:
             for f in snap.feeds
         ],
         "accounts": [_account_json(a) for a in snap.accounts],
+        # One row per settle currency: USDT and USDC are never added into one figure.
+        "totals": [
+            {"currency": t.currency, "accounts": list(t.accounts), "missing": list(t.missing), "equity": t.equity,
+             "unrealized_pnl": t.unrealized_pnl, "funding_today": t.funding_today, "notional": t.notional}
+            for t in totals(snap)
+        ],
     }
+
+
+def available_differs(r: AccountRisk) -> bool:
+    """True when our free margin and the exchange's (both at its snapshot) disagree beyond the tolerance."""
+    theirs = r.exchange_available_balance if r.exchange_available_balance is not None else r.exchange_withdrawable
+    if theirs is None or r.exchange_available_gap is None:
+        return False
+    return abs(r.exchange_available_gap) > EQUITY_TOLERANCE * max(abs(theirs), 1.0)
 
 
 def _account_json(a: AccountView) -> dict[str, Any]:
@@ -55,6 +70,12 @@ def _account_json(a: AccountView) -> dict[str, Any]:
         "margin_ratio": r.margin_ratio if r else None,
         "risk": r.risk if r else None,
         "funding_today": a.funding_today if r else None,
+        "notional": r.notional if r else None,
+        "effective_leverage": r.effective_leverage if r else None,
+        "available_balance": r.available_balance if r else None,
+        "exchange_available_balance": r.exchange_available_balance if r else None,
+        "available_balance_differs": available_differs(r) if r else False,
+        "exchange_withdrawable": r.exchange_withdrawable if r else None,
         # Exchange risk events (margin call, ADL, closed while blind) whose alert is not acknowledged yet.
         "exchange_events": list(a.exchange_events),
         "positions": [
@@ -66,7 +87,10 @@ def _account_json(a: AccountView) -> dict[str, Any]:
                 entry_price=p.risk.entry_price,
                 mark_price=p.risk.mark_price,
                 liquidation_price=p.risk.liquidation_price,
+                liquidation_distance=p.risk.liquidation_distance,
                 liquidation_scope=p.risk.liquidation_scope,
+                break_even_price=p.risk.break_even_price,
+                break_even_source=p.risk.break_even_source or None,
                 exchange_liquidation_price=p.risk.exchange_liquidation_price,
                 distance_to_liquidation_pct=p.risk.distance_to_liquidation_pct,
                 distance_sigma=p.risk.distance_sigma,
@@ -111,6 +135,7 @@ POSITION_KEYS = (
     "exchange_liquidation_price", "distance_to_liquidation_pct", "distance_sigma", "margin_ratio", "risk",
     "unrealized_pnl", "roe", "exchange_roe", "next_funding", "funding_since_open", "age_s", "not_evaluated",
     "partial", "size_before", "liquidated_at", "price", "realized_pnl", "found_in",
+    "liquidation_distance", "break_even_price", "break_even_source",
 )
 
 
@@ -176,6 +201,8 @@ def snapshot_text(snap: MonitorSnapshot) -> str:
                          f"cross equity {fmt(r.cross_margin_balance)}  MM {fmt(r.maintenance_margin)}  "
                          f"ratio {_fixed(r.margin_ratio, 4)}  risk {_fixed(r.risk, 4)}  "
                          f"funding today {_signed(a.funding_today)}{'' if a.fresh else '  (NOT FRESH)'}")
+            lines.append(f"  notional {fmt(r.notional)}  eff lev {_fixed(r.effective_leverage, 2)}x  "
+                         f"free {fmt(r.available_balance)}{_exchange_free(r)}")
         lines.extend(f"  warning: {w}" for w in a.warnings)
         for p in a.positions:
             pr = p.risk
@@ -186,11 +213,23 @@ def snapshot_text(snap: MonitorSnapshot) -> str:
                 f"(exch {fmt(pr.exchange_liquidation_price, 4)})  dist {_fixed(pr.distance_to_liquidation_pct, 2)}%  "
                 f"risk {_fixed(pr.risk, 4)}  uPnL {_signed(pr.unrealized_pnl)}  "
                 f"ROE {_signed(None if pr.roe is None else pr.roe * 100)}%  "
-                f"funding {_signed(p.funding_paid_since_open)}"
+                f"funding {_signed(p.funding_paid_since_open)}  b/e {fmt(pr.break_even_price, 4)}"
                 f"{'' if p.fresh else '  STALE'}"
             )
         lines.extend(f"  {u.symbol:<16} {u.side.value:<5} size {u.size:g}  entry {fmt(u.entry_price, 4)}  "
                      f"mark {fmt(u.mark_price, 4)}  not evaluated: {u.reason}" for u in a.unevaluated)
         lines.extend(f"  {liq.describe()} at {liq.time:%H:%M:%S} UTC  (acknowledge its alert to clear)"
                      for liq in a.liquidations)
+    lines.append("")
+    for t in totals(snap):
+        missing = f"  (without {', '.join(t.missing)}: no figures)" if t.missing else ""
+        lines.append(f"total {t.currency} ({len(t.accounts)} accounts)  equity {fmt(t.equity)}  "
+                     f"uPnL {_signed(t.unrealized_pnl)}  funding today {_signed(t.funding_today)}  "
+                     f"notional {fmt(t.notional)}{missing}")
     return "\n".join(lines) + "\n"
+
+
+def _exchange_free(r: AccountRisk) -> str:
+    """The exchange's free margin beside ours when they differ, and its withdrawable amount."""
+    out = f" (exchange {fmt(r.exchange_available_balance)})" if available_differs(r) else ""
+    return out + (f"  withdrawable {fmt(r.exchange_withdrawable)}" if r.exchange_withdrawable is not None else "")

@@ -28,6 +28,18 @@ class BinancePosition:
     update_ms: int = 0
 
 
+#: The taker commission the simulated positions were opened at (Binance USDⓈ-M's regular-tier taker rate).
+OPEN_COMMISSION_RATE = 0.0005
+
+
+def break_even(p: BinancePosition) -> float:
+    """Binance's breakEvenPrice of a position opened in one fill: the total cost of the position (the fill
+    and its commission; funding left out, as the FAQ "How to Visualize the Breakeven Price" says) over its
+    size; not the entry price, so that a reader taking the entry for it is caught."""
+    sign = 1.0 if p.qty > 0 else -1.0
+    return p.entry * (1.0 + sign * OPEN_COMMISSION_RATE)
+
+
 @dataclass(frozen=True, slots=True)
 class IncomeRecord:
     symbol: str

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from liqwatch.emulator.account_records import break_even
 from liqwatch.emulator.accounts import BinanceAccount, BinancePosition, PositionSide
 from liqwatch.emulator.binance_rest_base import BinanceRestBase, Json, _num
 from liqwatch.emulator.fmt import fixed, precise_price, trimmed
@@ -22,7 +23,7 @@ class AccountRoutes(BinanceRestBase):
         return {
             "positionAmt": fixed(p.qty, spec.qty_decimals),
             "entryPrice": trimmed(self.position_faults.entry("binance", p.symbol, p.entry), 8),
-            "breakEvenPrice": trimmed(p.entry, 8),
+            "breakEvenPrice": trimmed(break_even(p), 8),
             "markPrice": fixed(m.mark, 8),
             "unRealizedProfit": fixed(upnl, 8),
             "liquidationPrice": precise_price(liq) if liq is not None else "0",

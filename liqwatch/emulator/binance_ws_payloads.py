@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from liqwatch.emulator.account_records import break_even
 from liqwatch.emulator.accounts import (
     BinanceAccount,
     BinancePosition,
@@ -44,7 +45,7 @@ class BinancePayloads:
             "s": p.symbol,
             "pa": fixed(p.qty, spec.qty_decimals),
             "ep": trimmed(p.entry, 8),
-            "bep": trimmed(p.entry, 8),
+            "bep": trimmed(break_even(p), 8),
             "cr": fixed(p.realized, 8),
             "up": fixed(account.upnl(p, mark), 8),
             "mt": "isolated" if p.isolated else "cross",

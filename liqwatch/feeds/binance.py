@@ -23,6 +23,7 @@ from liqwatch.feeds.binance_client import READ_ONLY
 from liqwatch.feeds.binance_user import BinanceUser
 from liqwatch.feeds.binance_wire import (
     native,
+    parse_account_free,
     parse_account_margin_balance,
     parse_account_marks,
     parse_account_wallet,
@@ -156,6 +157,7 @@ class BinanceAdapter(BinanceUser):
             marks = await self._public("/fapi/v1/premiumIndex")
             wallet = parse_account_wallet(account)
             reported_equity = parse_account_margin_balance(account)
+            available, withdrawable = parse_account_free(account)
             account_marks = parse_account_marks(account)
             if isinstance(account, dict) and "multiAssetsMargin" in account:  # v2 carries it: a switch shows
                 self.mode_not_modelled, self._mode_known = binance_multi_assets_mode(account), True
@@ -194,7 +196,8 @@ class BinanceAdapter(BinanceUser):
         await self._fetch_funding()
         return AccountState(AccountSpec(self.account.name, Exchange.BINANCE, self.position_mode), wallet,
                             tuple(positions), as_of=as_of, exchange_margin_balance=reported_equity,
-                            unevaluated=tuple(unevaluated), mode_not_modelled=self.mode_not_modelled)
+                            unevaluated=tuple(unevaluated), mode_not_modelled=self.mode_not_modelled,
+                            exchange_available_balance=available, exchange_withdrawable=withdrawable)
 
     def stream_specs(self) -> list[StreamSpec]:
         ws = self.account.ws_url.rstrip("/")

@@ -191,5 +191,5 @@ class BinanceClient(FeedAdapter):
             symbol=w.symbol, side=w.side, size=w.size, entry_price=w.entry_price, margin_mode=w.margin_mode,
             tiers=tiers, position_mode=self.position_mode, leverage=w.leverage or self.leverage.get(w.symbol),
             isolated_margin=w.isolated_wallet, mark_price=w.mark_price,
-            exchange_liquidation_price=w.liquidation_price,
+            exchange_liquidation_price=w.liquidation_price, exchange_break_even_price=w.break_even_price,
         )

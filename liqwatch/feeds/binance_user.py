@@ -238,6 +238,9 @@ class BinanceUser(BinanceMarket):
                 leverage=self.leverage.get(w.symbol),
                 # Binance's own price holds only for the position it was computed for.
                 liquidation_price=old.exchange_liquidation_price if old is not None and unchanged else None,
+                # The stream's "bep" where it sends one, else the last one Binance gave for this position.
+                break_even_price=w.break_even_price if w.break_even_price is not None else (
+                    old.exchange_break_even_price if old is not None and unchanged else None),
             )
             pos = self._position(merged)
             if pos is not None:

@@ -90,6 +90,7 @@ class WirePosition:
     leverage: float | None = None
     mark_price: float | None = None
     liquidation_price: float | None = None
+    break_even_price: float | None = None  # Binance's own (positionRisk breakEvenPrice, stream "bep")
 
 
 def _side(amount: float, position_side: str) -> Side | None:
@@ -121,10 +122,12 @@ class _PositionFields:
     margin_type: str
     entry: str
     isolated_wallet: str
+    break_even: str
 
 
-_REST = _PositionFields("symbol", "positionAmt", "positionSide", "marginType", "entryPrice", "isolatedWallet")
-_STREAM = _PositionFields("s", "pa", "ps", "mt", "ep", "iw")
+_REST = _PositionFields("symbol", "positionAmt", "positionSide", "marginType", "entryPrice", "isolatedWallet",
+                        "breakEvenPrice")
+_STREAM = _PositionFields("s", "pa", "ps", "mt", "ep", "iw", "bep")
 
 
 def _wire_position(item: Any, f: _PositionFields) -> WirePosition:
@@ -134,6 +137,7 @@ def _wire_position(item: Any, f: _PositionFields) -> WirePosition:
     symbol = unified(text(item, f.symbol))
     entry = num(item, f.entry)
     plausible_notional(amount, entry, f"{symbol} {f.amount} x {f.entry}")
+    bep = opt_num(item, f.break_even)
     return WirePosition(
         symbol=symbol,
         side=_side(amount, ps),
@@ -142,6 +146,7 @@ def _wire_position(item: Any, f: _PositionFields) -> WirePosition:
         margin_mode=mode,
         isolated_wallet=opt_num(item, f.isolated_wallet) if mode is MarginMode.ISOLATED else None,
         position_side=ps,
+        break_even_price=bep if bep else None,  # "0.0" on a row of no position
     )
 
 
@@ -221,6 +226,15 @@ def parse_account_margin_balance(account: Any) -> float | None:
     if not isinstance(account, dict) or account.get("totalMarginBalance") is None:
         return None
     return num(account, "totalMarginBalance")
+
+
+def parse_account_free(account: Any) -> tuple[float | None, float | None]:
+    """GET /fapi/v2/account -> (``availableBalance``, ``maxWithdrawAmount``): Binance's own free margin (the
+    cross margin balance less the initial margin of positions and open orders, floored at 0) and the amount it
+    lets the account transfer out; None where the response does not carry one."""
+    if not isinstance(account, dict):
+        return None, None
+    return opt_num(account, "availableBalance"), opt_num(account, "maxWithdrawAmount")
 
 
 def parse_account_marks(account: Any) -> dict[tuple[str, str], float]:

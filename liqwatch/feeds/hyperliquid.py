@@ -165,7 +165,7 @@ class HyperliquidAdapter(FeedAdapter):
             log.info("%s: funding history unavailable: %s", self.account.name, exc)
         return AccountState(AccountSpec(self.account.name, Exchange.HYPERLIQUID), state.wallet_balance,
                             state.positions, as_of=as_of, exchange_margin_balance=state.total_account_value,
-                            unevaluated=state.unevaluated)
+                            unevaluated=state.unevaluated, exchange_withdrawable=state.withdrawable)
 
     def apply_snapshot(self, state: AccountState) -> None:
         super().apply_snapshot(state)
@@ -291,7 +291,7 @@ class HyperliquidAdapter(FeedAdapter):
             account = AccountState(AccountSpec(self.account.name, Exchange.HYPERLIQUID), state.wallet_balance,
                                    state.positions, as_of=state.time, from_stream=True,
                                    exchange_margin_balance=state.total_account_value,
-                                   unevaluated=state.unevaluated)
+                                   unevaluated=state.unevaluated, exchange_withdrawable=state.withdrawable)
             if self.emit(account):  # only what the store applied counts as data
                 self.state_channel.data(mono)
             self.after_snapshot(account)

@@ -114,6 +114,7 @@ class ClearinghouseState:
     cross_maintenance_margin: float | None
     positions: tuple[Position, ...]
     unevaluated: tuple[UnevaluatedPosition, ...] = ()  # held, but not evaluable (entry 0, no margin table)
+    withdrawable: float | None = None  # Hyperliquid's own ``withdrawable``
 
 
 def _asset_position(p: dict[str, Any], tiers: dict[str, TierTable], symbol: str, szi: float,
@@ -222,6 +223,7 @@ def parse_clearinghouse(state: Any, tiers: dict[str, TierTable]) -> Clearinghous
         cross_maintenance_margin=opt_num(state, "crossMaintenanceMarginUsed"),
         positions=tuple(positions),
         unevaluated=tuple(unevaluated),
+        withdrawable=opt_num(state, "withdrawable"),
     )
 
 

@@ -60,6 +60,17 @@ class ExchangeRisk:
         """How this position's requirement moves with the price, for the liquidation solve."""
         return Leg(pos.side.sign, pos.size, pos.entry_price, tiers=pos.tiers)
 
+    def break_even_price(self, pos: Position) -> tuple[float | None, str]:
+        """The position's break-even price and where it comes from ("exchange", "fees" or "").
+
+        Binance reports its own (positionRisk ``breakEvenPrice``: total cost less total gained over the size,
+        its FAQ "How to Visualize the Breakeven Price"), from the position's fill history, which we do not
+        have: we take it and compute none. Bybit (``breakEvenPrice``) and OKX (``bePx``) report theirs too.
+        Hyperliquid reports none: ``HyperliquidRisk`` computes it from the taker fee rate where one is set."""
+        if pos.exchange_break_even_price is not None:
+            return pos.exchange_break_even_price, "exchange"
+        return None, ""
+
     def bankruptcy_reserve(self, pos: Position) -> float:
         """Margin held for costs that are not loss-absorbing (Bybit's fee to close in a unified account)."""
         return 0.0

@@ -75,6 +75,13 @@ class PositionRisk:
     exchange_roe: float | None = None
     #: "pair" when the liquidation price is the one both cross legs of a hedge-mode symbol share.
     liquidation_scope: str = "position"
+    #: The break-even price and where it comes from: "exchange" (its own figure), "fees" (computed from the
+    #: taker fee rate, where the exchange reports none) or "" (none known). See ``ExchangeRisk.break_even_price``.
+    break_even_price: float | None = None
+    break_even_source: str = ""
+    #: The distance to liquidation in the quote currency: the price move from the mark to the liquidation
+    #: price, signed as ``distance_to_liquidation_pct`` (positive while safe).
+    liquidation_distance: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +103,22 @@ class AccountRisk:
     cross_margin_balance: float = 0.0
     exchange_margin_balance: float | None = None
     exchange_margin_balance_gap: float | None = None
+    #: Every position's notional at its mark (cross and isolated).
+    notional: float = 0.0
+    #: Free margin the exchange's way: the cross equity less the cross positions' initial margin, floored at
+    #: 0 (Binance availableBalance without open orders, Hyperliquid withdrawable, Bybit totalAvailableBalance,
+    #: OKX availEq); None when a cross position has no leverage to take its initial margin from.
+    available_balance: float | None = None
+    #: The exchange's own free margin and withdrawable amount at its last snapshot, where it reports them
+    #: (``AccountState``), and ours minus the one ours is compared with, at that snapshot's marks.
+    exchange_available_balance: float | None = None
+    exchange_withdrawable: float | None = None
+    exchange_available_gap: float | None = None
+
+    @property
+    def effective_leverage(self) -> float | None:
+        """Notional over equity (margin balance): the account's leverage as it stands; None without equity."""
+        return self.notional / self.margin_balance if self.margin_balance > 0 else None
 
     @property
     def has_cross(self) -> bool:
@@ -139,6 +162,21 @@ def total_margin_balance(rules: ExchangeRisk, cross_wallet: float, positions: It
             total.append(p.isolated_margin)
         total.append(rules.unrealized_pnl(p, mark_of(p)))
     return math.fsum(total)
+
+
+def free_margin(cross_equity: float, cross_initial_margins: Iterable[float | None]) -> float | None:
+    """The cross equity less the cross initial margin, floored at 0; None if an initial margin is unknown."""
+    ims = list(cross_initial_margins)
+    if any(im is None for im in ims):
+        return None
+    return max(0.0, cross_equity - math.fsum(im for im in ims if im is not None))
+
+
+def snapshot_free_margin(rules: ExchangeRisk, cross_wallet: float, positions: Iterable[Position]) -> float | None:
+    """``free_margin`` at each position's own mark (a snapshot's), to compare with the exchange's figure."""
+    cross = [p for p in positions if p.margin_mode is MarginMode.CROSS]
+    equity = math.fsum([cross_wallet, *(rules.unrealized_pnl(p, mark_of(p)) for p in cross)])
+    return free_margin(equity, (rules.initial_margin(p, mark_of(p)) for p in cross))
 
 
 def _toward(liq: float | None, mark: float, safe: bool) -> Side:
@@ -203,6 +241,7 @@ def assemble(
         cross_prices[symbol] = (liq, bust)
 
     out: list[PositionRisk] = []
+    cross_ims: list[float | None] = []
     for p in positions:
         f = figs[p.key]
         scope = "position"
@@ -223,6 +262,11 @@ def assemble(
             bust = solve_price(margin - rules.bankruptcy_reserve(p), _plain_legs([p]), f.mark)
         sigma = sigma_by_symbol.get(p.symbol) if sigma_by_symbol is not None else None
         toward = _toward(liq, f.mark, safe)
+        im = rules.initial_margin(p, f.mark)
+        if p.margin_mode is MarginMode.CROSS:
+            cross_ims.append(im)
+        dist = distance_pct(toward, f.mark, liq)
+        be, be_source = rules.break_even_price(p)
         out.append(
             PositionRisk(
                 symbol=p.symbol,
@@ -233,11 +277,11 @@ def assemble(
                 mark_price=f.mark,
                 notional=rules.notional(p, f.mark),
                 unrealized_pnl=f.unrealized_pnl,
-                initial_margin=rules.initial_margin(p, f.mark),
+                initial_margin=im,
                 maintenance_margin=f.maintenance_margin,
                 liquidation_price=liq,
                 bankruptcy_price=bust,
-                distance_to_liquidation_pct=distance_pct(toward, f.mark, liq),
+                distance_to_liquidation_pct=dist,
                 distance_sigma=distance_sigma(toward, f.mark, liq, sigma),
                 margin_ratio=ratio,
                 risk=risk,
@@ -247,6 +291,9 @@ def assemble(
                 roe=roe_at_entry(p, f.unrealized_pnl),
                 exchange_roe=p.exchange_roe,
                 liquidation_scope=scope,
+                break_even_price=be,
+                break_even_source=be_source,
+                liquidation_distance=None if dist is None else dist / 100.0 * f.mark,
             )
         )
     return AccountRisk(
@@ -259,6 +306,8 @@ def assemble(
         positions=tuple(out),
         cross_wallet_balance=wallet_balance,
         cross_margin_balance=equity,
+        notional=math.fsum(r.notional for r in out),
+        available_balance=free_margin(equity, cross_ims),
     )
 
 

@@ -6,7 +6,7 @@ exact solve is the documented ``price - side * margin_available / size / (1 - l 
 
 from __future__ import annotations
 
-from liqwatch.model import Exchange
+from liqwatch.model import Exchange, Position
 from liqwatch.risk.base import ExchangeRisk
 
 
@@ -22,5 +22,20 @@ def hourly_rate(rate_8h: float) -> float:
     return rate_8h / 8.0
 
 
+def fee_break_even(pos: Position, fee_rate: float) -> float:
+    """The exit price at which the PnL pays the fee paid to open and the fee to close, both at ``fee_rate``
+    on the notional: side x size x (exit - entry) = fee x size x (entry + exit)."""
+    s = pos.side.sign
+    return pos.entry_price * (1.0 + s * fee_rate) / (1.0 - s * fee_rate)
+
+
 class HyperliquidRisk(ExchangeRisk):
     exchange = Exchange.HYPERLIQUID
+
+    def break_even_price(self, pos: Position) -> tuple[float | None, str]:
+        # Hyperliquid's entryPx is the average fill price; fees are charged apart and no break-even price is
+        # reported: with the account's taker fee rate, the entry plus the fees to open and to close.
+        rate = self.fee_rate(pos)
+        if rate is None:
+            return super().break_even_price(pos)
+        return fee_break_even(pos, rate), "fees"

@@ -30,6 +30,47 @@ from collections.abc import Sequence
 HOUR_WINDOW = 30 * 24
 #: A long-run σ needs at least a day of hourly returns.
 MIN_HOUR_RETURNS = 24
+#: Minute closes kept for the detail pane's price plot (4 hours; the feeds seed the last 2 from candles).
+MINUTE_HISTORY = 4 * 60
+
+
+class MinuteCloses:
+    """The mark's last ``maxlen`` 1-minute closes, ``(minute start in epoch seconds, close)`` oldest first:
+    seeded from the exchange's candles, then each live mark updates the running minute. Read as one tuple,
+    rebuilt only after a change (every snapshot reads it)."""
+
+    def __init__(self, maxlen: int = MINUTE_HISTORY) -> None:
+        self._closes: deque[tuple[int, float]] = deque(maxlen=maxlen)
+        self._series: tuple[tuple[float, float], ...] | None = ()
+
+    def update(self, epoch_seconds: float, price: float, *, realign: bool = False) -> None:
+        """As ``RollingReturns.update``: an older minute is ignored, unless ``realign`` (the minutes after it
+        were misdated by a wall-clock jump: dropped)."""
+        if not (price > 0 and math.isfinite(price)):
+            return
+        minute = int(epoch_seconds // 60)
+        while realign and self._closes and minute < self._closes[-1][0]:
+            self._closes.pop()
+        if self._closes and minute < self._closes[-1][0]:
+            return  # older than the running minute (a mark out of order): the plot keeps time order
+        if self._closes and minute == self._closes[-1][0]:
+            self._closes[-1] = (minute, price)
+        else:
+            self._closes.append((minute, price))
+        self._series = None
+
+    def seed(self, closes: Sequence[tuple[float, float]]) -> None:
+        """Candles ``(open time in epoch seconds, close)``, any order; a minute live marks already closed
+        keeps the live close."""
+        merged = {int(t // 60): c for t, c in closes if c > 0 and math.isfinite(c)}
+        merged.update(dict(self._closes))
+        self._closes = deque(sorted(merged.items())[-(self._closes.maxlen or 0):], maxlen=self._closes.maxlen)
+        self._series = None
+
+    def series(self) -> tuple[tuple[float, float], ...]:
+        if self._series is None:
+            self._series = tuple((float(m * 60), c) for m, c in self._closes)
+        return self._series
 
 
 class RollingReturns:
@@ -149,16 +190,19 @@ class MinuteVolatility:
         self.min_returns = max(2, min_returns)
         self.minutes = RollingReturns(60, window_minutes, self.min_returns)
         self.hours = RollingReturns(3600, HOUR_WINDOW, MIN_HOUR_RETURNS)
+        self.closes = MinuteCloses()
 
     def update(self, epoch_seconds: float, mark: float, *, realign: bool = False) -> None:
         """Feed a mark observed at ``epoch_seconds`` (exchange time); see ``RollingReturns.update``."""
         self.minutes.update(epoch_seconds, mark, realign=realign)
         self.hours.update(epoch_seconds, mark, realign=realign)
+        self.closes.update(epoch_seconds, mark, realign=realign)
 
     def seed(self, minute_closes: Sequence[tuple[float, float]], hour_closes: Sequence[tuple[float, float]]) -> None:
         """Seed both windows from 1-minute and 1-hour candles: ``(open time in epoch seconds, close)``."""
         self.minutes.seed(minute_closes)
         self.hours.seed(hour_closes)
+        self.closes.seed(minute_closes)
 
     @property
     def count(self) -> int:

@@ -15,6 +15,7 @@ from tui.screens.monitor_layout import MonitorLayout
 from tui.screens.panes import PANE_ORDER
 from tui.screens.snooze import SnoozeScreen
 from tui.screens.what_if import WhatIfScreen
+from widgets.account_rows import TOTAL_KEY
 from widgets.panes import AccountsTable, AlertsTable, PositionsTable
 
 
@@ -48,6 +49,10 @@ class MonitorScreen(MonitorLayout):
         elif pane == "alerts":
             alert = self._selected_alert()
             account = alert.key.account if alert is not None else None
+        if account is not None and account.startswith(TOTAL_KEY):
+            self.action_all_positions()  # a totals row: every account's positions
+            self.focus_pane("positions")
+            return
         if account is not None:
             self.query_one(PositionsTable).account = account
             self.update_subtitles()

@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Input, Tab, Tabs
 
+from liqwatch.account_totals import totals
 from liqwatch.alerts.model import Alert
 from liqwatch.store import MonitorSnapshot
 from tui.backend import Backend
@@ -113,7 +114,8 @@ class MonitorLayout(Screen[None]):
         header = self.query_one(RiskHeader)
         header.record = self.record_status()
         header.show(snap, alerts)
-        self._size_rows(len(snap.accounts), alerts, snap)
+        # Each settle currency's totals row below the accounts (liqwatch.account_totals) needs a line too.
+        self._size_rows(len(snap.accounts) + len(totals(snap)), alerts, snap)
         if self.pane_visible("accounts"):
             self.query_one(AccountsTable).show(snap)
         if self.pane_visible("positions"):

@@ -1,0 +1,81 @@
+"""The positions tab's figures as the exchange reports them, against the emulator over 127.0.0.1 (issue 12,
+"What traders look for"): Binance's own break-even price, free margin (availableBalance) and withdrawable
+amount (maxWithdrawAmount), Hyperliquid's withdrawable, ours beside them, and the totals per currency, all
+in ``check --json``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+import pytest
+
+from liqwatch.commands.snapshot_output import snapshot_json
+from liqwatch.emulator import EmulatorServer
+from tests.emulator.helpers import signed_query
+from tests.feeds.harness import running
+
+
+async def _binance(http: aiohttp.ClientSession, emu: EmulatorServer, name: str, path: str) -> Any:
+    spec = next(a for a in emu.scenario.binance.accounts if a.name == name)
+    async with http.get(f"{emu.rest_url}{path}?" + signed_query({}, spec.secret),
+                        headers={"X-MBX-APIKEY": spec.api_key}) as r:
+        assert r.status == 200, await r.text()
+        return await r.json()
+
+
+async def _hyperliquid(http: aiohttp.ClientSession, emu: EmulatorServer, name: str) -> Any:
+    spec = next(a for a in emu.scenario.hyperliquid.accounts if a.name == name)
+    async with http.post(f"{emu.rest_url}/info", json={"type": "clearinghouseState", "user": spec.address}) as r:
+        assert r.status == 200, await r.text()
+        return await r.json()
+
+
+async def test_check_json_carries_the_exchanges_break_even_free_margin_and_withdrawable() -> None:
+    # A market all but still, as in test_equity: the figures are compared one account after another.
+    async with running(speed=0.05) as env, aiohttp.ClientSession() as http:
+        assert await env.monitor.wait_live(15)
+        doc = snapshot_json(env.monitor.store.snapshot())
+        seen = set()
+        for acc in doc["accounts"]:
+            where = acc["name"]
+            if acc["exchange"] == "binance":
+                rows = await _binance(http, env.emu, acc["name"], "/fapi/v2/positionRisk")
+                body = await _binance(http, env.emu, acc["name"], "/fapi/v2/account")
+                reported = {(r["symbol"], float(r["positionAmt"]) > 0): r for r in rows if float(r["positionAmt"])}
+                for p in acc["positions"]:
+                    r = reported[(p["symbol"].split("/")[0] + "USDT", p["side"] == "long")]
+                    # Binance's own figure, which is not the entry price (the commission is in its cost).
+                    assert p["break_even_price"] == pytest.approx(float(r["breakEvenPrice"]), rel=1e-9), where
+                    assert p["break_even_price"] != pytest.approx(p["entry_price"], rel=1e-6), where
+                    assert p["break_even_source"] == "exchange"
+                available, withdraw = float(body["availableBalance"]), float(body["maxWithdrawAmount"])
+                assert acc["exchange_available_balance"] == pytest.approx(available, rel=0.01, abs=0.5), where
+                assert acc["exchange_withdrawable"] == pytest.approx(withdraw, rel=0.01, abs=0.5), where
+            else:
+                state = await _hyperliquid(http, env.emu, acc["name"])
+                available = float(state["withdrawable"])
+                assert acc["exchange_available_balance"] is None  # Hyperliquid reports withdrawable only
+                assert acc["exchange_withdrawable"] == pytest.approx(available, rel=0.01, abs=0.5), where
+                assert all(p["break_even_price"] is None for p in acc["positions"])  # none reported, no fee set
+            # Ours, the exchange's definition, agrees with its figure at its snapshot, and now within the move.
+            assert acc["available_balance_differs"] is False, where
+            assert acc["available_balance"] == pytest.approx(available, rel=0.02, abs=1.0), where
+            notional = sum(abs(p["size"]) * p["mark_price"] for p in acc["positions"])
+            assert acc["notional"] == pytest.approx(notional, rel=1e-9), where
+            assert acc["effective_leverage"] == pytest.approx(notional / acc["margin_balance"], rel=1e-9), where
+            for p in acc["positions"]:
+                expected = p["distance_to_liquidation_pct"] / 100 * p["mark_price"]
+                assert p["liquidation_distance"] == pytest.approx(expected, rel=1e-9), (where, p["symbol"])
+            seen.add(acc["exchange"])
+        assert seen == {"binance", "hyperliquid"}
+        # One totals row per settle currency: Binance's USDT and Hyperliquid's USDC are never added together.
+        by_currency = {t["currency"]: t for t in doc["totals"]}
+        assert set(by_currency) == {"USDT", "USDC"}
+        for currency, exchange in (("USDT", "binance"), ("USDC", "hyperliquid")):
+            accounts = [a for a in doc["accounts"] if a["exchange"] == exchange]
+            t = by_currency[currency]
+            assert sorted(t["accounts"]) == sorted(a["name"] for a in accounts)
+            assert t["equity"] == pytest.approx(sum(a["margin_balance"] for a in accounts))
+            assert t["notional"] == pytest.approx(sum(a["notional"] for a in accounts))
+            assert t["funding_today"] == pytest.approx(sum(a["funding_today"] for a in accounts))
