@@ -38,6 +38,10 @@ class ChannelStatus:
     age_s: float | None  # None before the first message
     max_age_s: float
     detail: str = ""
+    #: The newest reason it went down or failed (kept once it recovers, for the account detail view).
+    last_error: str = ""
+    #: Seconds until the next connection attempt, while one is scheduled (backing off after a failure).
+    retry_in_s: float | None = None
 
     @property
     def live(self) -> bool:
@@ -54,6 +58,10 @@ class Channel:
         self.max_age_s = max_age_s
         self._state = ChannelState.CONNECTING
         self.detail = ""
+        #: Why it last went down or failed ("connect failed: Cannot connect to host ..."), kept after it
+        #: recovers: the trader reads it in the account detail, long after the alert has cleared.
+        self.last_error = ""
+        self._retry_at: float | None = None  # monotonic time of the next connection attempt, while backing off
         #: Every state change, newest last: (transition count, state). Incidents and tests read it.
         self.transitions: deque[tuple[int, ChannelState]] = deque(maxlen=64)
         self.changes = 0
@@ -91,17 +99,34 @@ class Channel:
     # --- transitions ---------------------------------------------------------------------------------
     def connecting(self, detail: str = "") -> None:
         self.state, self.detail, self._synced = ChannelState.CONNECTING, detail, False
+        self._error(detail)
 
     def reconnecting(self, detail: str = "") -> None:
         self.state, self.detail, self._synced = ChannelState.RECONNECTING, detail, False
+        self._error(detail)
 
     def maintenance(self, detail: str) -> None:
         """The exchange is under maintenance: not live, whatever its socket sends, until ``resyncing``."""
         self.state, self.detail, self._synced = ChannelState.MAINTENANCE, detail, False
+        self._error(detail)
+
+    def failed(self, detail: str) -> None:
+        """A step towards LIVE failed (a REST resync): said in the detail, and kept as the last error."""
+        self.detail = detail
+        self._error(detail)
+
+    def retry_at(self, when: float) -> None:
+        """The next connection attempt is due at ``when`` (monotonic), after a backoff."""
+        self._retry_at = when
+
+    def _error(self, detail: str) -> None:
+        if detail:
+            self.last_error = detail
 
     def subscribed(self, now: float) -> None:
         """The freshness clock starts here, not at the first message."""
         self._subscribed_at = now
+        self._retry_at = None  # connected: no attempt pending
         if self._silent_since is None:
             self._silent_since = now
         self._synced = False
@@ -217,4 +242,7 @@ class Channel:
         state, detail = self._checked(now)
         if state in (ChannelState.SYNCING, ChannelState.STALE) and self.silent_for(now) is not None:
             detail = self.no_data_detail(now)  # not "REST resync": the resync is not why there is no data
-        return ChannelStatus(self.account, self.name, self.kind, state, self._age(now), self.max_age_s, detail)
+        retry = self._retry_at
+        retry_in = max(0.0, retry - now) if retry is not None and state is not ChannelState.LIVE else None
+        return ChannelStatus(self.account, self.name, self.kind, state, self._age(now), self.max_age_s, detail,
+                             self.last_error, retry_in)

@@ -69,6 +69,8 @@ class ServiceAlerts:
         self.runtime = runtime
         self.service = runtime.service
         self._history: deque[AlertEvent] = deque(maxlen=HISTORY)
+        # Every event the service shows, the trader's acknowledgements and snoozes included (``h``).
+        self.service.on_events.append(self._history.extend)
 
     def alerts(self) -> Sequence[Alert]:
         return self.service.alerts()
@@ -80,7 +82,7 @@ class ServiceAlerts:
         return self.runtime.record_status
 
     async def update(self, snapshot: MonitorSnapshot) -> None:
-        self._history.extend(await self.runtime.on_snapshot(snapshot))
+        await self.runtime.on_snapshot(snapshot)  # its events reach the history through ``on_events``
 
     async def ack(self, alert_id: str) -> bool:
         return await self.service.ack(alert_id)

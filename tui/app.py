@@ -39,6 +39,9 @@ class LiqwatchApp(App[None]):
         for theme in THEMES.values():
             self.register_theme(theme)
         self.theme = theme_name(ui.theme)
+        ours = {t.name for t in THEMES.values()}
+        for name in [n for n in self.available_themes if n not in ours]:
+            self.unregister_theme(name)  # Textual's own: a palette offers liqwatch's four, not twenty more
         self.ui = ui
         self.keymap = dict(ui.bindings)
         self.monitor = MonitorScreen(ui.refresh_hz, backend)
@@ -122,7 +125,8 @@ class LiqwatchApp(App[None]):
         for k in key_help(self.keymap):
             if k.group in ("Everywhere", "Main screen", "Tables") and k.id != "command_palette":
                 yield SystemCommand(f"{k.description} ({k.keys})", f"action {k.id}", self._runner(k.group, k.action))
-        yield from (c for c in super().get_system_commands(screen) if c.title not in ("Quit", "Keys"))
+        # Textual's "Theme" would be a second theme entry beside ours; its "Quit" and "Keys" are ours too.
+        yield from (c for c in super().get_system_commands(screen) if c.title not in ("Quit", "Keys", "Theme"))
 
     def _runner(self, group: str, action: str) -> Callable[[], object]:
         async def run() -> None:

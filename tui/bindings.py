@@ -1,5 +1,8 @@
 """Every key of the app in one place: the footer, the help screen, the command palette and the
-``[ui.bindings]`` remap table all read these lists. A binding's ``id`` is the action name users remap."""
+``[ui.bindings]`` remap table all read these lists. A binding's ``id`` is the action name users remap.
+
+``liqwatch.config.keys`` holds the same ids and keys as plain data, per screen: the configuration refuses a
+remapping that puts two actions on one key of a screen (a test keeps the two tables equal)."""
 
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ MONITOR_BINDINGS: list[BindingType] = [
     Binding("tab", "next_pane", "Next pane", show=False, priority=True, id="next_pane"),
     Binding("shift+tab", "prev_pane", "Previous pane", show=False, priority=True, id="prev_pane"),
     Binding("enter", "open_detail", "Open", id="detail"),
+    Binding("i", "account_info", "Info", id="account_info"),
     Binding("slash", "filter", "Filter", id="filter"),
     Binding("s", "sort_next", "Sort", id="sort_next"),
     Binding("S", "sort_reverse", "Reverse sort", show=False, id="sort_reverse"),
@@ -60,6 +64,12 @@ CLOSE_BINDINGS: list[BindingType] = [
     Binding("escape,question_mark", "dismiss_screen", "Close", id="close"),
 ]
 
+#: The help and the account detail are text to scroll (the history is a table: its own keys move it).
+SCROLL_BINDINGS: list[BindingType] = [
+    Binding("j,down", "scroll_text(1)", "Scroll down", show=False, id="scroll_down"),
+    Binding("k,up", "scroll_text(-1)", "Scroll up", show=False, id="scroll_up"),
+]
+
 
 @dataclass(frozen=True, slots=True)
 class KeyHelp:
@@ -77,7 +87,8 @@ GROUPS: tuple[tuple[str, list[BindingType]], ...] = (
     ("What-if", WHAT_IF_BINDINGS),
     ("Snooze", SNOOZE_BINDINGS),
     ("Quit?", CONFIRM_BINDINGS),
-    ("Help, history", CLOSE_BINDINGS),
+    ("Help, history, account", CLOSE_BINDINGS),
+    ("Help, account (scrolling)", SCROLL_BINDINGS),
 )
 
 

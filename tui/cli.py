@@ -74,13 +74,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_demo_app(args)
         if handler is None:
-            from tui.launch import has_accounts, run_config_app
+            from tui.launch import run_bare
 
-            path = Path(args.app_config) if args.app_config else None
-            if on_terminal() and has_accounts(path):
-                return run_config_app(path)
-            parser.print_help()
-            return 0
+            # Config errors are told the same way on a terminal or a pipe (never the usage, exit 0).
+            return run_bare(Path(args.app_config) if args.app_config else None, terminal=on_terminal())
         return int(handler(args))
     except UserError as exc:
         print(f"liqwatch{' ' + args.command if args.command else ''}: {exc}", file=sys.stderr)

@@ -1,7 +1,7 @@
 """Launching the App: what it watches (the demo's emulator, or the configured accounts) and how it starts.
 
 ``tui.cli`` routes ``liqwatch demo`` (on a terminal, without ``--plain``/``--json``) and a bare
-``liqwatch`` with configured accounts here. Textual is imported only by these functions' callees, so
+``liqwatch`` here. Textual is imported only by these functions' callees, so
 headless commands never load it.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from liqwatch.alerts.delivery.terminal import ByteStream
 from liqwatch.commands.errors import UserError
-from liqwatch.config import ConfigError, Settings, load_settings
+from liqwatch.config import ConfigError, Settings, load_config, load_settings
 from liqwatch.monitor_engine import MonitorEngine
 from liqwatch.store import MonitorStore
 from tui.backend import Backend
@@ -113,19 +113,34 @@ def run_demo_app(args: argparse.Namespace) -> int:
     return 0
 
 
-def has_accounts(path: Path | None) -> bool:
+def no_config_message(where: Path) -> str:
+    """A bare ``liqwatch`` with no configuration file: where it looked, and the two ways to start."""
+    return (f"no configuration file at {where} (the default place; another one: liqwatch --config PATH)\n"
+            "  to try it without an account:  liqwatch demo\n"
+            "  to watch your own accounts:    copy config.example.toml (beside the README) to that place, add your\n"
+            "                                 [[accounts]], check it with: liqwatch config check")
+
+
+def run_bare(path: Path | None, *, terminal: bool) -> int:
+    """A bare ``liqwatch``: the App on the configured accounts. A broken, missing or unsafe file, a file
+    without accounts, or output that is not a terminal is a message naming what is wrong (exit 2), the same
+    whatever the output is connected to."""
     try:
-        return bool(load_settings(path).accounts)
-    except ConfigError:
-        return path is not None  # a named file that is broken: let the launch report why
+        loaded = load_config(path)
+    except ConfigError as exc:
+        raise UserError(str(exc)) from None
+    if not loaded.file_found:
+        raise UserError(no_config_message(loaded.path))
+    if not loaded.settings.accounts:
+        raise UserError(f"no accounts configured in {loaded.path}: add [[accounts]] (see config.example.toml)")
+    if not terminal:
+        raise UserError("the app needs a terminal (stdin and stdout); off a terminal use "
+                        "liqwatch check (a report) or liqwatch demo --plain")
+    return run_config_app(loaded.settings)
 
 
-def run_config_app(path: Path | None) -> int:
+def run_config_app(settings: Settings) -> int:
     from tui.app import make_app
-
-    settings = _settings(path, quiet=False)
-    if not settings.accounts:
-        raise UserError("no accounts configured: add [[accounts]] to the configuration (see config.example.toml)")
     from tui.terminal_out import AppTerminal
 
     app = make_app(settings.ui, connect=lambda: config_backend(settings, terminal=terminal))

@@ -179,6 +179,9 @@ def _stale_feeds(out: Observed, state: AlertState, snapshot: MonitorSnapshot, th
             # Blind on an account that was already at risk: what we cannot see may be a liquidation.
             level = AlertLevel.CRITICAL if feed.account in risky else AlertLevel.WARNING
         detail = f"{feed.state.value.lower()}{': ' + feed.detail if feed.detail else ''}"
+        if feed.last_error and feed.last_error not in feed.detail:
+            # The cause, not only the step under way ("syncing: REST resync"): why it is not live.
+            detail += f"; last error: {feed.last_error}"
         out.observations.append(
             Observation(key, level, blind_s, limit, messages.stale(key, level, blind_s, limit, detail))
         )

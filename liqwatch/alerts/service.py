@@ -81,6 +81,9 @@ class AlertService:
         self.on_acknowledged: list[Callable[[Alert], None]] = []
         """Called with each alert the trader acknowledged (here or with ``liqwatch alerts ack``), after it
         was stored: how the store releases a liquidation it kept listed."""
+        self.on_events: list[Callable[[Sequence[AlertEvent]], None]] = []
+        """Called with every event as it is shown (raised, escalated, acknowledged and snoozed here or with
+        ``liqwatch alerts``, cleared): the session's history the app lists (``h``)."""
 
     @classmethod
     async def open(
@@ -278,6 +281,9 @@ class AlertService:
         for group, future in conditional:
             future.add_done_callback(functools.partial(self._saved_shared, group[0].alert_id))
         self._state = state
+        if events:
+            for listen in self.on_events:
+                listen(events)
         for event in events:
             if event.kind is EventKind.ACKNOWLEDGED:
                 for listener in self.on_acknowledged:

@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from liqwatch.config.accounts import Account
 from liqwatch.config.alerts import MODEL_CONFIG, AlertThresholds
 from liqwatch.config.errors import field_error, validation_problems
+from liqwatch.config.keys import binding_conflicts
 from liqwatch.config.sources import (
     ENV_DELIMITER,
     ENV_PREFIX,
@@ -63,13 +64,11 @@ class UiSettings(BaseModel):
 
     @field_validator("bindings")
     @classmethod
-    def _no_key_twice(cls, value: dict[str, str]) -> dict[str, str]:
-        owner: dict[str, str] = {}
-        for action, keys in value.items():
-            for key in keys.split(","):
-                if key in owner:
-                    raise ValueError(f"{action} and {owner[key]} are bound to the same key")
-                owner[key] = action
+    def _one_action_per_key(cls, value: dict[str, str]) -> dict[str, str]:
+        # Textual would keep one of two actions on a key and silently drop the other (`q` stops quitting).
+        conflicts = binding_conflicts(value)
+        if conflicts:
+            raise ValueError("one key cannot serve two actions on one screen: " + "; ".join(conflicts))
         return value
 
 

@@ -212,7 +212,7 @@ class FeedAdapter(FrameIntake, GateWatch, LastRunLookup, StreamWiring, MarkSubsc
             except RestError as exc:
                 self.last_error = str(exc)
                 for ch in channels:
-                    ch.detail = f"resync failed: {exc}"
+                    ch.failed(f"resync failed: {exc}")
                 return False
             self.apply_snapshot(state)
             self.resyncs += 1
@@ -385,9 +385,12 @@ class FeedAdapter(FrameIntake, GateWatch, LastRunLookup, StreamWiring, MarkSubsc
                 raise
             except RestError as exc:
                 self.last_error = str(exc)
+                delay = backoff.next_delay()
+                retry = self.clock.monotonic() + delay
                 for ch in self.own_channels:
                     ch.connecting(f"bootstrap failed: {exc}")
-                await asyncio.sleep(backoff.next_delay())
+                    ch.retry_at(retry)
+                await asyncio.sleep(delay)
 
 
 def _first_leaf(group: BaseExceptionGroup[AuthError]) -> AuthError:

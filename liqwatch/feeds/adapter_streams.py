@@ -146,6 +146,7 @@ class StreamWiring:
                 self.guarded(spec.name, self.frame_reader(spec.name, spec.routes), current),
                 set_down(spec.channels), self.clock, self.opts, app_ping=spec.app_ping,
                 on_undecodable=self.undecodable(spec.name), on_rejected=spec.on_rejected, on_renew=spec.on_renew,
+                on_retry=set_retry(spec.channels),
             )
             self._stream_channels[spec.name] = spec.channels
         return list(self._runners.values())
@@ -212,6 +213,16 @@ class StreamWiring:
             if effect is not None:
                 effects.append(effect)
         return effects, unknown
+
+
+def set_retry(channels: tuple[Channel, ...]) -> Callable[[float], None]:
+    """A stream's ``on_retry``: its channels know when the next connection attempt is due."""
+
+    def retry(when: float) -> None:
+        for ch in channels:
+            ch.retry_at(when)
+
+    return retry
 
 
 def set_down(channels: tuple[Channel, ...]) -> Callable[[str], None]:

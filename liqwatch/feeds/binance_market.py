@@ -49,7 +49,7 @@ class BinanceMarket(BinanceClient):
                 return
             except (RestError, WireError) as exc:
                 self.last_error = f"premiumIndex: {exc}"
-                self.mark.detail = f"resync failed: {self.last_error}"
+                self.mark.failed(f"resync failed: {self.last_error}")
             if self.market_stream is None or not self.market_stream.connected:
                 return
             await asyncio.sleep(max(0.05, backoff.next_delay()))

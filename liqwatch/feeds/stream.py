@@ -84,9 +84,11 @@ class StreamRunner:
         sleep: Sleep = asyncio.sleep,
         on_rejected: Callable[[int], None] | None = None,
         on_renew: Callable[[WS], Awaitable[None]] | None = None,
+        on_retry: Callable[[float], None] | None = None,
     ) -> None:
         """``on_renew``: subscribes a renewal's new socket (None: the URL carries the subscriptions); unlike
-        ``on_open`` it starts no resync, since the old socket keeps the data flowing meanwhile."""
+        ``on_open`` it starts no resync, since the old socket keeps the data flowing meanwhile. ``on_retry``:
+        told the monotonic time of the next connection attempt after each drop (the account detail shows it)."""
         self.name = name
         self._session = session
         self._url = url
@@ -98,6 +100,7 @@ class StreamRunner:
         self._app_ping = app_ping
         self._on_undecodable = on_undecodable
         self._on_rejected = on_rejected
+        self._on_retry = on_retry
         self.rejected_handshakes = 0
         self.backoff = backoff or Backoff(options.backoff_base_s, 2.0, options.backoff_cap_s)
         self._sleep = sleep
@@ -227,6 +230,8 @@ class StreamRunner:
             delay = self.backoff.next_delay()
             self.delays.append(delay)
             del self.delays[:-100]
+            if self._on_retry is not None:
+                self._on_retry(self._clock.monotonic() + delay)
             await self._sleep(delay)
 
     async def _connect(self) -> WS | str:

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +20,8 @@ from tui.app import make_app
 from tui.launch import demo_backend
 from widgets.header_view import RiskHeader
 from widgets.panes import PositionsTable
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _stub(calls: list[object]) -> object:
@@ -49,21 +54,79 @@ def test_demo_off_a_terminal_keeps_the_text_table(monkeypatch: pytest.MonkeyPatc
     assert not cli.wants_app(cli.build_parser().parse_args(["demo"]))
 
 
+CONFIG = ('[[accounts]]\nname = "main"\nexchange = "binance"\napi_key_env = "LW_TEST_NOPE_KEY"\n'
+          'api_secret_env = "LW_TEST_NOPE_SECRET"\n')
+
+
+@pytest.fixture
+def no_default_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    return tmp_path / "xdg" / "liqwatch" / "config.toml"
+
+
 def test_bare_liqwatch_opens_the_app_on_configured_accounts(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     calls: list[object] = []
     monkeypatch.setattr(cli, "on_terminal", lambda: True)
-    monkeypatch.setattr(launch, "has_accounts", lambda path: True)
     monkeypatch.setattr(launch, "run_config_app", _stub(calls))
-    assert cli.main(["--config", str(tmp_path / "c.toml")]) == 0
-    assert calls == [tmp_path / "c.toml"]
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(CONFIG, encoding="utf-8")
+    assert cli.main(["--config", str(cfg)]) == 0
+    (settings,) = calls
+    assert isinstance(settings, Settings) and [a.name for a in settings.accounts] == ["main"]
 
 
-def test_bare_liqwatch_without_accounts_prints_help(monkeypatch: pytest.MonkeyPatch,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr(cli, "on_terminal", lambda: True)
-    monkeypatch.setattr(launch, "has_accounts", lambda path: False)
-    assert cli.main([]) == 0
-    assert "usage: liqwatch" in capsys.readouterr().out
+@pytest.mark.parametrize("terminal", [True, False])
+def test_bare_liqwatch_without_a_config_says_where_it_looked_and_how_to_start(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], no_default_config: Path,
+        terminal: bool) -> None:
+    monkeypatch.setattr(cli, "on_terminal", lambda: terminal)
+    monkeypatch.setattr(launch, "run_config_app", lambda _s: pytest.fail("the App was launched"))
+    assert cli.main([]) == 2
+    out, err = capsys.readouterr()
+    assert "usage:" not in out + err
+    assert f"no configuration file at {no_default_config}" in err
+    assert "liqwatch demo" in err and "config.example.toml" in err
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+@pytest.mark.parametrize(("text", "mode", "told"), [
+    ("[ui]\nthem = 3\n", 0o600, "ui.them: unknown option"),
+    ('[ui]\ntheme = "neon"\n', 0o600, "ui.theme"),
+    ('[[accounts]]\nname = "emu"\nexchange = "bybit"\napi_key = "k1"\napi_secret = "s1"\n', 0o644,
+     "UNPROTECTED CONFIGURATION FILE: permissions 0644"),
+])
+def test_a_broken_or_unsafe_config_is_told_the_same_on_a_terminal_or_not(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path, text: str,
+        mode: int, told: str, terminal: bool) -> None:
+    monkeypatch.setattr(cli, "on_terminal", lambda: terminal)
+    monkeypatch.setattr(launch, "run_config_app", lambda _s: pytest.fail("the App was launched"))
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(text, encoding="utf-8")
+    cfg.chmod(mode)
+    assert cli.main(["--config", str(cfg)]) == 2
+    out, err = capsys.readouterr()
+    assert "usage:" not in out + err
+    assert str(cfg) in err and told in err
+
+
+def test_configured_accounts_off_a_terminal_say_the_app_needs_one(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    monkeypatch.setattr(cli, "on_terminal", lambda: False)
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(CONFIG, encoding="utf-8")
+    assert cli.main(["--config", str(cfg)]) == 2
+    assert "needs a terminal" in capsys.readouterr().err
+
+
+def test_a_missing_config_piped_into_head_is_an_error_not_the_usage(tmp_path: Path) -> None:
+    """`liqwatch --config /missing.toml | head`: stdout is a pipe, as in the report."""
+    missing = tmp_path / "missing.toml"
+    proc = subprocess.run([sys.executable, "-m", "tui", "--config", str(missing)], stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=60, cwd=ROOT,
+                          env={**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "xdg")})
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert f"config file not found: {missing}" in proc.stderr
 
 
 async def test_the_demo_app_shows_live_positions_and_stops_its_feeds(tmp_path: Path) -> None:

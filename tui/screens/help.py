@@ -11,7 +11,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tui.bindings import CLOSE_BINDINGS, key_help
+from tui.bindings import CLOSE_BINDINGS, SCROLL_BINDINGS, key_help
 
 LEGEND = """\
 Markers (colour is never the only signal)
@@ -42,7 +42,7 @@ def help_text(keymap: Mapping[str, str]) -> str:
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = CLOSE_BINDINGS
+    BINDINGS: ClassVar[list[BindingType]] = [*CLOSE_BINDINGS, *SCROLL_BINDINGS]
 
     def __init__(self, keymap: Mapping[str, str]) -> None:
         super().__init__(id="help")
@@ -57,6 +57,9 @@ class HelpScreen(ModalScreen[None]):
         box.border_title = "liqwatch keys"
         box.border_subtitle = "escape or ? closes · j/k scroll"
         box.focus()
+
+    def action_scroll_text(self, lines: int) -> None:
+        self.query_one("#help-box", VerticalScroll).scroll_relative(y=lines, animate=False)
 
     def action_dismiss_screen(self) -> None:
         self.dismiss(None)

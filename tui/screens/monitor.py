@@ -1,4 +1,4 @@
-"""The main screen's keys: pane navigation, detail, filter, sort, alerts, what-if."""
+"""The main screen's keys: pane navigation, detail, account detail, filter, sort, alerts, what-if."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from textual.widgets import Input
 
 from liqwatch.alerts.model import Alert
 from tui.bindings import MONITOR_BINDINGS
+from tui.screens.account_info import AccountInfoScreen
 from tui.screens.alert_history import AlertHistoryScreen
 from tui.screens.monitor_layout import MonitorLayout
 from tui.screens.panes import PANE_ORDER
@@ -57,6 +58,33 @@ class MonitorScreen(MonitorLayout):
             self.query_one(PositionsTable).account = account
             self.update_subtitles()
             self.focus_pane("positions")
+
+    def action_account_info(self) -> None:
+        """``i``: the account detail of the selected account, position or alert (else the positions' account,
+        else the first account): its channels, their errors and retries, why it is disabled."""
+        if self.backend is None or self.pump is None or self.pump.latest is None:
+            self.notify("No data yet", severity="warning")
+            return
+        account = self._selected_account() or self.query_one(PositionsTable).account
+        names = [a.name for a in self.pump.latest.accounts]
+        if account not in names:
+            account = names[0] if names else None
+        if account is None:
+            self.notify("No account", severity="warning")
+            return
+        self.app.push_screen(AccountInfoScreen(self.backend.source, account))
+
+    def _selected_account(self) -> str | None:
+        pane = self.focused_pane()
+        if pane == "accounts":
+            return self.query_one(AccountsTable).cursor_key
+        if pane in ("positions", "detail"):
+            key = self.query_one(PositionsTable).cursor_key
+            return key.split("|", 1)[0] if key else None
+        if pane == "alerts":
+            alert = self._selected_alert()
+            return alert.key.account if alert is not None and alert.key.account else None
+        return None
 
     def action_all_positions(self) -> None:
         self.query_one(PositionsTable).account = None
