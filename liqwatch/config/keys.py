@@ -35,6 +35,9 @@ GROUP_KEYS: dict[str, tuple[tuple[str, str], ...]] = {
     "Help, account (scrolling)": (("scroll_down", "j,down"), ("scroll_up", "k,up")),
 }
 
+#: Every action a binding may name.
+ACTION_IDS: frozenset[str] = frozenset(action for keys in GROUP_KEYS.values() for action, _ in keys)
+
 #: The groups in force together on each screen (the app-wide keys on every one).
 SCREENS: dict[str, tuple[str, ...]] = {
     "the main screen": ("Everywhere", "Main screen", "Tables"),

@@ -14,7 +14,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from liqwatch.config.accounts import Account
 from liqwatch.config.alerts import MODEL_CONFIG, AlertThresholds
 from liqwatch.config.errors import field_error, validation_problems
-from liqwatch.config.keys import binding_conflicts
+from liqwatch.config.keys import ACTION_IDS, binding_conflicts
 from liqwatch.config.sources import (
     ENV_DELIMITER,
     ENV_PREFIX,
@@ -66,6 +66,11 @@ class UiSettings(BaseModel):
     @classmethod
     def _one_action_per_key(cls, value: dict[str, str]) -> dict[str, str]:
         # Textual would keep one of two actions on a key and silently drop the other (`q` stops quitting).
+        unknown = sorted(set(value) - ACTION_IDS)
+        if unknown:
+            # A misspelt or invented action (``refresh``) would otherwise bind nothing, silently.
+            raise ValueError(f"unknown action(s) {', '.join(unknown)}; the actions are: "
+                             + ", ".join(sorted(ACTION_IDS)))
         conflicts = binding_conflicts(value)
         if conflicts:
             raise ValueError("one key cannot serve two actions on one screen: " + "; ".join(conflicts))

@@ -7,9 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from liqwatch.config import ConfigError, load_settings
 from liqwatch.config.keys import binding_conflicts
+from liqwatch.config.settings import UiSettings
 from tests.cli.watched import run_main
 
 
@@ -61,3 +63,11 @@ def test_config_check_and_the_app_refuse_a_conflicting_binding(tmp_path: Path) -
     assert rc == 2 and "'a' is bound to quit and ack on the main screen" in err
     rc, out, err = run_main("--config", str(cfg))  # the app, at start
     assert rc == 2 and "'a' is bound to quit and ack on the main screen" in err and "usage" not in out
+
+
+def test_a_binding_to_an_action_that_does_not_exist_is_refused_with_the_names() -> None:
+    # config.example.toml once suggested ``refresh``, which no screen has: it bound nothing, silently.
+    with pytest.raises(ValidationError) as err:
+        UiSettings.model_validate({"bindings": {"refresh": "f5"}})
+    text = str(err.value)
+    assert "unknown action(s) refresh" in text and "what_if" in text
