@@ -18,16 +18,18 @@ def alert_detail_text(alert: Alert | None, now: datetime) -> str:
         return ""
     level = alert_cell(alert.level)[0]
     state = ack_state(alert, now)[0]
-    about = f" · {alert.key.account}" if alert.key.account else ""
-    return f"{level} {state}{about} · raised {alert.raised_at:%H:%M:%S} UTC: {alert.message}"
+    # The account, unless the message already names it (most do).
+    about = f" {alert.key.account}" if alert.key.account and alert.key.account not in alert.message else ""
+    return f"{level} {state} {alert.raised_at:%H:%M:%S}Z{about}: {alert.message}"
 
 
 class AlertDetail(Static):
     """Hidden while no alert is selected; at most a few lines, the table keeps the rest of the pane."""
 
     DEFAULT_CSS = """
-    AlertDetail { height: auto; max-height: 6; border-top: solid $panel-lighten-2; padding: 0 0;
+    AlertDetail { height: auto; max-height: 6; border-top: solid $panel-lighten-2;
                   background: $surface; color: $foreground; }
+    #alerts { min-height: 3; }
     """
 
     def __init__(self, id: str | None = None) -> None:
