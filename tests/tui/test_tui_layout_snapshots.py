@@ -11,7 +11,7 @@ import pytest
 from textual.pilot import Pilot
 
 from tests.tui.pilot_helpers import advance, app_for, monitor, settle
-from tests.tui.scripted import BIN, BTC, ETH, HL, HBTC, Script, into_danger, scripted
+from tests.tui.scripted import BIN, BTC, ETH, HBTC, HL, Script, into_danger, scripted
 
 Compare = Callable[..., bool]
 SIZES = [(80, 24), (100, 30), (120, 34), (160, 50), (220, 60)]
