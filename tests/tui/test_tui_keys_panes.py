@@ -90,7 +90,7 @@ async def test_page_home_end_keys(script: Script) -> None:
 
 async def test_left_and_right_scroll_the_columns_sideways(script: Script) -> None:
     # Only where even the columns that never give way do not fit (at 80 columns and more they all do).
-    async with app_for(script).run_test(size=(50, 24)) as pilot:
+    async with app_for(script).run_test(size=(40, 24)) as pilot:
         await settle(pilot)
         table = monitor(pilot).query_one(PositionsTable)
         assert table.scroll_x == 0
