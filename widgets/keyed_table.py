@@ -65,6 +65,10 @@ def choose_columns(columns: Sequence[Column], widths: Sequence[int], room: int) 
         if not optional:
             break
         shown.remove(max(optional, key=lambda i: (columns[i].priority, i)))
+    # A narrower column left out may still fit in the room a wider one left: the more important first.
+    for i in sorted(set(range(len(columns))) - set(shown), key=lambda i: (columns[i].priority, i)):
+        if used() + widths[i] + 1 <= room:
+            shown = sorted([*shown, i])
     return tuple(shown)
 
 

@@ -78,6 +78,9 @@ def test_the_least_important_column_gives_way_first_and_a_kept_one_never() -> No
     assert choose_columns(columns, widths, 23) == (0, 1, 3, 4)  # c has the highest number
     assert choose_columns(columns, widths, 18) == (0, 1, 4)  # a tie: the rightmost first
     assert choose_columns(columns, widths, 3) == (0, 4)  # the kept ones stay, overflowing
+    narrow = [columns[0], Column("f", "f", 1, priority=6), Column("b", "b", 6, priority=5), columns[4]]
+    # f goes first, then b must too; f then fits in the room b left, so it comes back
+    assert choose_columns(narrow, [c.width for c in narrow], 12) == (0, 1, 3)
 
 
 def _text(line: tuple[tuple[str, str], ...]) -> str:
