@@ -202,9 +202,9 @@ class KeyedTable(ScrollView, can_focus=True):
         """Each column's width (its least width, its label, its longest cell) and the columns the width
         shows; True when that changed (every row is then painted again)."""
         widths = []
-        sorted_column = self._sort_marker[0]
         for i, c in enumerate(self.columns):
-            label = cell_len(c.label) + (1 if i == sorted_column else 0)  # room for the sort arrow
+            # Not widened for the sort arrow: sorting must not change which columns show (s walks them).
+            label = cell_len(c.label)
             longest = 0 if c.flex else max((n[i] for n in self._lengths.values() if i < len(n)), default=0)
             widths.append(max(c.width, label, longest))
         width = self.size.width
@@ -235,8 +235,7 @@ class KeyedTable(ScrollView, can_focus=True):
         """Show the sort column in the header (▲ ascending, ▼ descending)."""
         self._sort_marker = (column, reverse)
         self._header = None
-        if not self._relayout():
-            self.refresh(Region(0, 0, self.size.width, 1))
+        self.refresh(Region(0, 0, self.size.width, 1))
 
     def _drop_strips(self, key: str) -> None:
         self._strips.pop((key, ""), None)
@@ -333,7 +332,7 @@ class KeyedTable(ScrollView, can_focus=True):
             parts = []
             for i in self._shown:
                 c, width = self.columns[i], self._col_widths[i]
-                if i == column:  # the arrow always shows (the column is widened for it)
+                if i == column:  # the arrow always shows; in a column just as wide as its label, over its end
                     label = fit(c.label, width - 1, "left").rstrip() + ("▼" if reverse else "▲")
                     parts.append(fit(label, width, c.align))
                 else:
