@@ -19,7 +19,7 @@ from textual.screen import Screen
 from liqwatch.config.settings import UiSettings
 from liqwatch.storage.record import CLOSE_WAIT_S
 from tui.backend import Backend, Connect
-from tui.bindings import APP_BINDINGS, key_help, unknown_actions
+from tui.bindings import APP_BINDINGS, key_help
 from tui.screens.confirm_quit import ConfirmQuitScreen
 from tui.screens.help import HelpScreen
 from tui.screens.monitor import MonitorScreen
@@ -59,10 +59,6 @@ class LiqwatchApp(App[None]):
     async def on_ready(self) -> None:
         # Ready, not Mount: the main screen's panes exist only once the first screen is composed.
         self.set_keymap(self.keymap)
-        unknown = unknown_actions(self.keymap)
-        if unknown:
-            self.notify(f"[ui.bindings]: unknown action(s) {', '.join(unknown)}; see ? for the names",
-                        severity="warning", timeout=15)
         if self._connect is not None:
             # The feeds are tasks on this (Textual's) loop; parsing never blocks painting for long.
             self._feeds = asyncio.create_task(self._run_feeds(self._connect), name="liqwatch-feeds")

@@ -100,11 +100,6 @@ def action_ids() -> list[str]:
     return [b.id for _, items in GROUPS for b in _bindings(items) if b.id is not None]
 
 
-def unknown_actions(keymap: Mapping[str, str]) -> list[str]:
-    known = set(action_ids())
-    return sorted(k for k in keymap if k not in known)
-
-
 _NAMES = {"question_mark": "?", "slash": "/", "plus": "+", "equals_sign": "=", "minus": "-",
           "left_square_bracket": "[", "right_square_bracket": "]", "shift+tab": "shift+tab"}
 

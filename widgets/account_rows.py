@@ -9,7 +9,7 @@ from liqwatch.feed_channel import ChannelState
 from liqwatch.risk.evaluate import AccountRisk
 from liqwatch.store import AccountView, MonitorSnapshot, nearest_distance
 from widgets import fmt
-from widgets.keyed_table import Cell, Column
+from widgets.keyed_table import KEEP, Cell, Column
 from widgets.levels import feed_tag, status_cell, status_tag
 from widgets.position_rows import flow
 from widgets.risk_view import worst_liquidated, worst_risk
@@ -20,26 +20,32 @@ SHORT_STATE = {ChannelState.RECONNECTING: "RECONN", ChannelState.CONNECTING: "CO
                ChannelState.MAINTENANCE: "MAINT"}
 SHORT_EXCHANGE = {"hyperliquid": "hyperliq"}
 
+#: Priorities as the positions pane's (widgets.keyed_table.Column): the account, its level, its distance
+#: and its freshness never give way.
 COLUMNS = (
-    Column("status", "status", 7, "left"),
-    Column("exchange", "exchange", 8, "left"),
-    Column("name", "account", 14, "left"),
-    Column("equity", "equity", 15),
-    Column("cross", "cross eq", 11),
-    Column("ratio", "margin", 7),
-    Column("dist", "liq dist%", 9),
-    Column("risk", "worst risk", GAUGE + 5, "left"),
-    Column("upnl", "uPnL", 11),
-    Column("funding", "funding today", 13),  # since 00:00 UTC; negative = paid
-    Column("fresh", "freshness", 12, "left"),
-    Column("notional", "notional", 9),  # priority: low
-    Column("eff_lev", "eff lev", 7),  # priority: low  (notional / equity)
-    Column("free", "free margin", 15),  # priority: low
-    Column("withdraw", "withdrawable", 12),  # priority: low  (the exchange's own figure)
+    Column("status", "status", 6, "left", KEEP),
+    Column("exchange", "exchange", 8, "left", priority=6),
+    Column("name", "account", 12, "left", KEEP),
+    Column("equity", "equity", 9, priority=1),
+    Column("cross", "cross eq", 9, priority=5),
+    Column("ratio", "margin", 6, priority=3),
+    Column("dist", "liq dist%", 9, priority=KEEP),
+    Column("risk", "worst risk", GAUGE + 5, "left", priority=2),
+    Column("upnl", "uPnL", 9, priority=3),
+    Column("funding", "funding today", 9, priority=4),  # since 00:00 UTC; negative = paid
+    Column("fresh", "freshness", 9, "left", KEEP),
+    Column("notional", "notional", 8, priority=5),
+    Column("eff_lev", "eff lev", 6, priority=4),  # notional / equity
+    Column("free", "free margin", 9, priority=5),
+    Column("withdraw", "withdrawable", 9, priority=6),  # the exchange's own figure
 )
 _FRESH = [c.key for c in COLUMNS].index("fresh")
 #: The totals rows' keys start with it (an account's key is its name, which cannot start with a blank).
 TOTAL_KEY = " total "
+
+
+#: The pieces of a message laid over the columns between the name and the freshness (they widen for it).
+_MESSAGE_WIDTHS = (15, 11, 7, 9, 11, 11, 13)
 
 
 def freshness(a: AccountView) -> Cell:
@@ -88,7 +94,7 @@ def account_entry(a: AccountView) -> Entry:
                                    ("", ""), ("", ""), ("", ""), ("", ""), ("", ""), ("", ""), fresh,
                                    ("", ""), ("", ""), ("", ""), ("", ""))
         if a.mode_not_modelled is not None:
-            widths = tuple(c.width for c in COLUMNS[3:_FRESH])  # every column between the name and freshness
+            widths = _MESSAGE_WIDTHS  # every column between the name and freshness
             message = flow(f"mode not modelled: {a.mode_not_modelled}", widths)
             cells = (*cells[:3], *((m, "stale") for m in message), *cells[_FRESH:])
         return Entry(a.name, cells, (-a.status.rank, a.exchange, a.name, None, None, None, None, None, None,

@@ -7,15 +7,17 @@ from datetime import datetime
 
 from liqwatch.alerts.model import Alert
 from widgets import fmt
-from widgets.keyed_table import Cell, Column
+from widgets.keyed_table import KEEP, Cell, Column
 from widgets.levels import alert_cell
 from widgets.table_model import Entry
 
+#: The message takes the width left over (``flex``); the selected alert's whole text is the line under the
+#: table (widgets.alert_detail).
 COLUMNS = (
-    Column("level", "level", 7, "left"),
-    Column("age", "age", 6),
-    Column("state", "state", 6, "left"),
-    Column("message", "alert", 90, "left"),
+    Column("level", "level", 5, "left", KEEP),
+    Column("age", "age", 3, priority=2),
+    Column("state", "state", 5, "left", priority=1),
+    Column("message", "alert", 20, "left", KEEP, flex=True),
 )
 
 

@@ -17,7 +17,6 @@ from widgets.plot import AXIS, price_plot, spark
 from widgets.position_rows import exchange_liq, position_status, roe_pct
 from widgets.text_lines import Line
 
-INFO_LINES = 5
 SPARK_LINES = 2
 
 
@@ -93,10 +92,11 @@ def detail_lines(a: AccountView, p: PositionView, tiers: TierTable | None, sampl
                  now: datetime, width: int, height: int) -> list[Line]:
     # The account's standing warnings (an API key that can trade, one without an IP restriction) stay in view.
     warnings: list[Line] = [((f"warning: {w}", "warning"),) for w in a.warnings]
+    info = [part for line in info_lines(a, p, tiers, now) for part in wrap_fields(line, width)]
     marks, caption = plot_series(p, samples, width)
-    plot_height = max(2, height - INFO_LINES - len(warnings) - SPARK_LINES - 1)
+    plot_height = max(2, height - len(info) - len(warnings) - SPARK_LINES - 1)
     plot = price_plot(marks, p.risk.entry_price, p.risk.liquidation_price, width, plot_height)
-    return [*info_lines(a, p, tiers, now), *warnings, caption, *plot, *history_lines(samples, width)]
+    return [*info, *warnings, caption, *plot, *history_lines(samples, width)]
 
 
 def break_even_spans(p: PositionView) -> Line:
@@ -120,6 +120,30 @@ def plot_series(p: PositionView, samples: Sequence[Sample], width: int) -> tuple
         return shown, ((f"mark: 1-minute closes, last {fmt.age(60.0 * len(shown))}", "muted"),)
     marks = [s.mark for s in samples][-cols:] or [p.risk.mark_price]
     return marks, ((f"mark: last {fmt.age(float(len(marks)))}, one point a second", "muted"),)
+
+
+def wrap_fields(line: Line, width: int) -> list[Line]:
+    """A line too wide for the pane goes on over the next lines, a whole field at a time (a field starts at a
+    span that begins with two blanks: "  uPnL "), so that no figure is cut at the pane's edge."""
+    fields: list[list[tuple[str, str]]] = []
+    for text, tag in line:
+        if not fields or text.startswith("  "):
+            fields.append([])
+        fields[-1].append((text, tag))
+    out: list[list[tuple[str, str]]] = []
+    used = 0
+    for f in fields:
+        size = sum(len(t) for t, _ in f)
+        if out and used + size > width:
+            f = [(f[0][0][2:], f[0][1]), *f[1:]]  # a new line: no indent
+            out.append([])
+            used = 0
+            size -= 2
+        elif not out:
+            out.append([])
+        out[-1].extend(f)
+        used += size
+    return [tuple(part) for part in out]
 
 
 def empty_lines(message: str) -> list[Line]:

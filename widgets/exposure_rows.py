@@ -6,17 +6,17 @@ from dataclasses import dataclass, field
 
 from liqwatch.store import MonitorSnapshot
 from widgets import fmt
-from widgets.keyed_table import Column
+from widgets.keyed_table import KEEP, Column
 from widgets.table_model import Entry
 
 COLUMNS = (
-    Column("asset", "asset", 6, "left"),
-    Column("net", "net", 8),
-    Column("long", "long", 7),
-    Column("short", "short", 8),
-    Column("size", "net size", 9),
-    Column("positions", "pos", 3),
-    Column("fresh", "fresh", 6, "left"),
+    Column("asset", "asset", 5, "left", KEEP),
+    Column("net", "net", 7, priority=KEEP),
+    Column("long", "long", 7, priority=2),
+    Column("short", "short", 7, priority=2),
+    Column("size", "net size", 8, priority=3),
+    Column("positions", "pos", 3, priority=4),
+    Column("fresh", "fresh", 5, "left", KEEP),
 )
 
 

@@ -71,11 +71,15 @@ def header_lines(snap: MonitorSnapshot, alerts: Sequence[Alert], width: int, lab
     """Two lines; ``label`` (what is watched, e.g. the demo's emulator) ends the second when it fits.
     ``record``: the record's status; anything but ``ok`` puts NOT RECORDING first, where no width cuts it
     (alerts are still shown and rung, and written once the database is back)."""
-    top: list[Span] = [(" liqwatch ", "strong")]
+    brand: list[Span] = [(" liqwatch ", "strong")]
     if record != "ok":
-        top.append(("NOT RECORDING ", "critical"))
+        brand.append(("NOT RECORDING ", "critical"))
     if snap.alerts_behind_s is not None:  # the figures are current, the alerts judged an older state
-        top.append((f"ALERTS BEHIND {fmt.age(snap.alerts_behind_s)} ", "critical"))
+        brand.append((f"ALERTS BEHIND {fmt.age(snap.alerts_behind_s)} ", "critical"))
+    # Each part of the top line in the forms it may take, longest first; at a narrow width the parts give
+    # way in _GIVE_WAY's order, a whole label at a time ("funding in" never shows without its value).
+    # The name goes at a narrow width, not when it leads a marker (" liqwatch NOT RECORDING").
+    parts: dict[str, list[list[Span]]] = {"brand": [brand] if len(brand) > 1 else [brand, [(" ", "")]]}
     # An account with a liquidation not acknowledged ranks first whatever else it shows (also before its
     # figures are back); otherwise the first account with figures.
     ranked = [a for a in snap.accounts if a.risk is not None or a.liquidations]
@@ -83,31 +87,82 @@ def header_lines(snap: MonitorSnapshot, alerts: Sequence[Alert], width: int, lab
         worst = ranked[0]
         marker = status_cell(worst.status, worst_liquidated(worst) or bool(worst.liquidations))
         # The snapshot's order, as the accounts pane's: nearest to liquidation first.
-        top += [("│ worst ", "muted"), (f"{worst.name} ", "strong"), marker,
+        tail = [(f"{worst.name} ", "strong"), marker,
                 (f" liq {fmt.pct(nearest_distance(worst), 1)} risk {fmt.risk(worst_risk(worst))} ", marker[1])]
+        parts["worst"] = [[("│ worst ", "muted"), *tail], [("│ ", "muted"), *tail]]
     else:
-        top += [("│ waiting for account data ", "stale")]
+        parts["worst"] = [[("│ waiting for account data ", "stale")], [("│ waiting ", "stale")]]
     # New: every alert neither acknowledged nor snoozed, warnings included (a warning is news too).
     new = sum(1 for a in alerts if a.unattended(snap.time))
     attention = any(a.needs_attention(snap.time) for a in alerts)
     tag = "critical" if attention else ("warning" if alerts else "ok")
-    top += [("│ alerts ", "muted"), (f"{len(alerts)}" + (f" ({new} new)" if new else "") + " ", tag)]
+    parts["alerts"] = [[("│ alerts ", "muted"), (f"{len(alerts)}" + (f" ({new} new)" if new else "") + " ", tag)]]
     wait = _next_funding(snap)
     if wait is not None:
-        top += [("│ funding in ", "muted"), (fmt.countdown(wait) + " ", "")]
-    clock = f"{snap.time:%Y-%m-%d %H:%M:%S} UTC "
-    used = sum(len(t) for t, _ in top)
-    if used + len(clock) + 1 <= width:
-        top.append((" " * (width - used - len(clock)), ""))
-        top.append((clock, "strong"))
-    else:
-        top.append((f"{snap.time:%H:%M:%S}Z", "strong"))
+        value = (fmt.countdown(wait) + " ", "")
+        parts["funding"] = [[("│ funding in ", "muted"), value], [("│ fund ", "muted"), value], []]
+    parts["clock"] = [[(f"{snap.time:%Y-%m-%d %H:%M:%S} UTC ", "strong")], [(f"{snap.time:%H:%M:%S}Z", "strong")],
+                      []]
+    form = dict.fromkeys(parts, 0)
+
+    def used() -> int:
+        # The long clock stands apart at the right edge: at least one blank before it.
+        return sum(len(t) for name in parts for t, _ in parts[name][form[name]]) + (form["clock"] == 0)
+
+    for name in _GIVE_WAY:
+        if name in parts and used() > width and form[name] < len(parts[name]) - 1:
+            form[name] += 1
+    top: list[Span] = [span for name in parts if name != "clock" for span in parts[name][form[name]]]
+    clock = parts["clock"][form["clock"]]
+    if form["clock"] == 0:
+        top.append((" " * (width - used() + 1), ""))
+    top += clock
+    return [_fit(top, width), _fit(_feeds_line(snap.accounts, width, label), width)]
+
+
+#: Which part of the top line gives way first, then next (each takes its next shorter form in turn).
+_GIVE_WAY = ("clock", "worst", "funding", "brand", "funding", "clock")
+
+
+def _feeds_line(accounts: Sequence[AccountView], width: int, label: str) -> list[Span]:
+    """Each account's feed state; when they do not all fit, how many are live and how many not, the not
+    live ones named worst first (as many as fit, whole)."""
     feeds: list[Span] = [(" feeds ", "muted")]
-    for i, a in enumerate(snap.accounts):
+    spans = [_feed_span(a) for a in accounts]
+    for i, span in enumerate(spans):
         if i:
             feeds.append((" · ", "muted"))
-        feeds.append(_feed_span(a))
+        feeds.append(span)
     used = sum(len(t) for t, _ in feeds)
+    if used > width:
+        feeds, used = _feeds_summary(accounts, spans, width)
     if label and used + len(label) + 3 <= width:
         feeds += [(" " * (width - used - len(label) - 1), ""), (label + " ", "muted")]
-    return [_fit(top, width), _fit(feeds, width)]
+    return feeds
+
+
+_SEVERITY = {"critical": 0, "warning": 1, "stale": 2}
+
+
+def _feeds_summary(accounts: Sequence[AccountView], spans: Sequence[Span], width: int) -> tuple[list[Span], int]:
+    def badness(i: int) -> tuple[int, float]:
+        ages = [f.age_s for f in accounts[i].feeds if f.state is not ChannelState.LIVE and f.age_s is not None]
+        return (_SEVERITY.get(spans[i][1], 3), -max(ages, default=0.0))
+
+    bad = sorted((i for i, (_, tag) in enumerate(spans) if tag != "ok"), key=badness)
+    live = len(spans) - len(bad)
+    out: list[Span] = [(" feeds ", "muted"), (f"all {live} live", "ok") if not bad else (f"{live} live", "")]
+    if bad:
+        out += [(" · ", "muted"), (f"{len(bad)} not live", spans[bad[0]][1])]
+    used = sum(len(t) for t, _ in out)
+    for n, i in enumerate(bad):
+        more = f" · +{len(bad) - n - 1} more" if n < len(bad) - 1 else ""
+        text, tag = spans[i]
+        if used + 3 + len(text) + len(more) > width:
+            out.append((f" · +{len(bad) - n} more", "muted"))
+            used += len(out[-1][0])
+            break
+        out += [(" · " if n else ": ", "muted"), (text, tag)]
+        used += 3 if n else 2
+        used += len(text)
+    return out, sum(len(t) for t, _ in out)

@@ -30,12 +30,46 @@ Row = tuple[Cell, ...]
 _P = "keyed-table"
 
 
+#: A column that never gives way: the identity of a row (account, symbol, side, level) and its risk
+#: (distance, liquidation price).
+KEEP = 0
+#: The priority of a column that declares none: it is the first to go.
+OPTIONAL = 9
+
+
 @dataclass(frozen=True, slots=True)
 class Column:
+    """``width`` is the least width: a column widens to its label and its longest cell, so the table never
+    cuts a cell. ``priority``: when the columns do not all fit the table's width, the highest number goes
+    first (``KEEP``: never; a tie: the rightmost first). ``flex``: takes the width left over and may cut
+    its text with "…" (a free-text column whose whole text is shown elsewhere, e.g. the alert message)."""
+
     key: str
     label: str
     width: int
     align: Literal["left", "right"] = "right"
+    priority: int = OPTIONAL
+    flex: bool = False
+
+
+def choose_columns(columns: Sequence[Column], widths: Sequence[int], room: int) -> tuple[int, ...]:
+    """The indices of the columns shown in ``room`` cells (each column takes its width and one blank):
+    the least important give way first, those marked ``KEEP`` never (they may then overflow ``room``)."""
+    shown = list(range(len(columns)))
+
+    def used() -> int:
+        return sum(widths[i] + 1 for i in shown) - 1
+
+    while used() > room:
+        optional = [i for i in shown if columns[i].priority != KEEP]
+        if not optional:
+            break
+        shown.remove(max(optional, key=lambda i: (columns[i].priority, i)))
+    # A narrower column left out may still fit in the room a wider one left: the more important first.
+    for i in sorted(set(range(len(columns))) - set(shown), key=lambda i: (columns[i].priority, i)):
+        if used() + widths[i] + 1 <= room:
+            shown = sorted([*shown, i])
+    return tuple(shown)
 
 
 def fit(text: str, width: int, align: Literal["left", "right"]) -> str:
@@ -89,12 +123,10 @@ class KeyedTable(ScrollView, can_focus=True):
         super().__init__(id=id, classes=classes)
         self.columns = tuple(columns)
         self.fixed_columns = fixed_columns
-        self._widths = [c.width + 1 for c in self.columns]  # one blank after each column
-        self._fixed_width = sum(self._widths[:fixed_columns])
-        self._total_width = sum(self._widths)
         self._order: tuple[str, ...] = ()
         self._index: dict[str, int] = {}
         self._rows: dict[str, Row] = {}
+        self._lengths: dict[str, tuple[int, ...]] = {}  # each row's cell widths, for the columns' widths
         self._strips: dict[tuple[str, str], Strip] = {}
         self._header: Strip | None = None
         self._cursor = 0
@@ -103,7 +135,12 @@ class KeyedTable(ScrollView, can_focus=True):
         self._styles = TagStyles(self, _P)
         self.rows_rendered = 0
         """Body lines rendered since mount: a test seam for "nothing repainted when nothing changed"."""
-        self.virtual_size = Size(self._total_width, 1)
+        self._layout: tuple[tuple[int, ...], tuple[int, ...]] = ((), ())
+        self._shown: tuple[int, ...] = ()
+        self._col_widths: tuple[int, ...] = tuple(c.width for c in self.columns)
+        self._fixed_width = 0
+        self._total_width = 0
+        self._relayout()
 
     # --- data ------------------------------------------------------------------------------------------
     @property
@@ -121,6 +158,14 @@ class KeyedTable(ScrollView, can_focus=True):
     def cells(self, key: str) -> Row:
         return self._rows[key]
 
+    @property
+    def shown_columns(self) -> tuple[Column, ...]:
+        """The columns the table's width leaves room for, in order (see ``Column.priority``)."""
+        return tuple(self.columns[i] for i in self._shown)
+
+    def column_width(self, column: str) -> int:
+        return self._col_widths[next(n for n, c in enumerate(self.columns) if c.key == column)]
+
     def cell_text(self, key: str, column: str) -> str:
         i = next(n for n, c in enumerate(self.columns) if c.key == column)
         return self._rows[key][i][0]
@@ -132,7 +177,9 @@ class KeyedTable(ScrollView, can_focus=True):
             self._order = new_order
             self._index = {k: i for i, k in enumerate(new_order)}
             self._rows = {k: rows[k] for k in new_order}
+            self._lengths = {k: tuple(cell_len(text) for text, _ in rows[k]) for k in new_order}
             self._strips.clear()
+            self._relayout()
             self.virtual_size = Size(self._total_width, len(new_order) + 1)
             keep = self._cursor_key
             self._move_cursor(self._index.get(keep, self._cursor) if keep is not None else self._cursor, force=True)
@@ -143,10 +190,46 @@ class KeyedTable(ScrollView, can_focus=True):
             row = rows[key]
             if self._rows[key] != row:
                 self._rows[key] = row
+                self._lengths[key] = tuple(cell_len(text) for text, _ in row)
                 self._drop_strips(key)
                 self._refresh_index(self._index[key])
                 changed += 1
+        if changed and self._relayout():
+            return len(new_order)
         return changed
+
+    def _relayout(self) -> bool:
+        """Each column's width (its least width, its label, its longest cell) and the columns the width
+        shows; True when that changed (every row is then painted again)."""
+        widths = []
+        for i, c in enumerate(self.columns):
+            # Not widened for the sort arrow: sorting must not change which columns show (s walks them).
+            label = cell_len(c.label)
+            longest = 0 if c.flex else max((n[i] for n in self._lengths.values() if i < len(n)), default=0)
+            widths.append(max(c.width, label, longest))
+        width = self.size.width
+        if len(self._order) + 1 > self.size.height:
+            width -= self.styles.scrollbar_size_vertical
+        shown = choose_columns(self.columns, widths, width)
+        flex = [i for i in shown if self.columns[i].flex]
+        if flex:  # the room left over goes to the first free-text column
+            spare = width - (sum(widths[i] + 1 for i in shown) - 1)
+            widths[flex[0]] += max(0, spare)
+        layout = (shown, tuple(widths))
+        if layout == self._layout:
+            return False
+        self._layout = layout
+        self._shown, self._col_widths = layout
+        self._fixed_width = sum(self._col_widths[i] + 1 for i in shown if i < self.fixed_columns)
+        self._total_width = sum(self._col_widths[i] + 1 for i in shown)
+        self.virtual_size = Size(self._total_width, len(self._order) + 1)
+        self._strips.clear()
+        self._header = None
+        self.refresh()
+        return True
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._relayout()
 
     def set_sort_marker(self, column: int | None, reverse: bool) -> None:
         """Show the sort column in the header (▲ ascending, ▼ descending)."""
@@ -233,8 +316,12 @@ class KeyedTable(ScrollView, can_focus=True):
     def _render_row(self, cells: Row, overlay: str) -> Strip:
         segments = []
         gap = self._styles.style("", overlay)
-        for col, (text, tags) in zip(self.columns, cells, strict=False):
-            segments.append(Segment(fit(text, col.width, col.align), self._styles.style(tags, overlay)))
+        for i in self._shown:
+            if i >= len(cells):
+                break
+            text, tags = cells[i]
+            col = self.columns[i]
+            segments.append(Segment(fit(text, self._col_widths[i], col.align), self._styles.style(tags, overlay)))
             segments.append(Segment(" ", gap))
         return Strip(segments, self._total_width)
 
@@ -243,12 +330,13 @@ class KeyedTable(ScrollView, can_focus=True):
             style = self._styles.style("", f"{_P}--header")
             column, reverse = self._sort_marker
             parts = []
-            for i, c in enumerate(self.columns):
-                if i == column:  # the arrow always shows, the label gives way
-                    label = fit(c.label, c.width - 1, "left").rstrip() + ("▼" if reverse else "▲")
-                    parts.append(fit(label, c.width, c.align))
+            for i in self._shown:
+                c, width = self.columns[i], self._col_widths[i]
+                if i == column:  # the arrow always shows; in a column just as wide as its label, over its end
+                    label = fit(c.label, width - 1, "left").rstrip() + ("▼" if reverse else "▲")
+                    parts.append(fit(label, width, c.align))
                 else:
-                    parts.append(fit(c.label, c.width, c.align))
+                    parts.append(fit(c.label, width, c.align))
             text = "".join(part + " " for part in parts)
             self._header = Strip([Segment(text, style)], self._total_width)
         return self._header

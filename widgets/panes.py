@@ -34,9 +34,10 @@ class SortedTable(KeyedTable):
         return self.set_rows([e.key for e in shown], {e.key: e.cells for e in shown})
 
     def next_sort(self) -> str:
-        """Cycle the sort column: the builder's order, then each column in turn."""
-        nxt = 0 if self.sort_column is None else self.sort_column + 1
-        self.sort_column = nxt if nxt < len(self.columns) else None
+        """Cycle the sort column: the builder's order, then each column shown in turn."""
+        shown = [i for i, c in enumerate(self.columns) if c in self.shown_columns]
+        later = [i for i in shown if self.sort_column is None or i > self.sort_column]
+        self.sort_column = later[0] if later else None
         self.sort_reverse = False
         return self._resort()
 

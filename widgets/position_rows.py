@@ -11,37 +11,39 @@ from liqwatch.status import Status
 from liqwatch.store import AccountView, MonitorSnapshot, PositionView
 from widgets import fmt
 from widgets.funding_view import seconds_to_next
-from widgets.keyed_table import Column
+from widgets.keyed_table import KEEP, Column
 from widgets.levels import status_cell, status_tag
 from widgets.table_model import Entry
 
 #: Beyond this relative difference the exchange's own liquidation price is shown beside ours.
 EXCHANGE_LIQ_TOLERANCE = 0.001
 
+#: Priorities (widgets.keyed_table.Column): identity and risk are KEEP; a higher number gives way first
+#: at narrow widths (README "The screen" lists what each size shows).
 COLUMNS = (
-    Column("account", "account", 12, "left"),
-    Column("symbol", "symbol", 14, "left"),
-    Column("side", "side", 5, "left"),
-    Column("status", "status", 7, "left"),
-    Column("dist", "dist%", 7),
-    Column("sigma", "dist σ", 6),
-    Column("mark", "mark", 10),
-    Column("liq", "liq", 15),
-    Column("exch_liq", "exch liq", 10),
-    Column("ratio", "margin", 7),
-    Column("upnl", "uPnL", 11),
-    Column("roe", "ROE", 8),
-    Column("size", "size", 9),
-    Column("notional", "notional", 9),
-    Column("entry", "entry", 10),
-    Column("funding", "funding", 9),  # since open; negative = paid, positive = received
-    Column("next", "next fund", 9),
-    Column("countdown", "in", 8),
-    Column("leverage", "lev", 4),
-    Column("mode", "mode", 5, "left"),
-    Column("fresh", "fresh", 9, "left"),
-    Column("liq_dist", "liq dist", 10),  # priority: low  (distance to liquidation in the quote currency)
-    Column("break_even", "break-even", 10),  # priority: low
+    Column("account", "account", 12, "left", KEEP),
+    Column("symbol", "symbol", 13, "left", KEEP),
+    Column("side", "side", 5, "left", KEEP),
+    Column("status", "status", 6, "left", KEEP),
+    Column("dist", "dist%", 6, priority=KEEP),
+    Column("sigma", "dist σ", 6, priority=4),
+    Column("mark", "mark", 8, priority=2),
+    Column("liq", "liq", 8, priority=KEEP),
+    Column("exch_liq", "exch liq", 8, priority=3),
+    Column("ratio", "margin", 6, priority=3),
+    Column("upnl", "uPnL", 8, priority=2),
+    Column("roe", "ROE", 6, priority=5),
+    Column("size", "size", 6, priority=5),
+    Column("notional", "notional", 8, priority=5),
+    Column("entry", "entry", 8, priority=6),
+    Column("funding", "funding", 8, priority=7),  # since open; negative = paid, positive = received
+    Column("next", "next fund", 9, priority=7),
+    Column("countdown", "in", 5, priority=8),
+    Column("leverage", "lev", 3, priority=8),
+    Column("mode", "mode", 5, "left", priority=8),
+    Column("fresh", "fresh", 5, "left", priority=1),
+    Column("liq_dist", "liq dist", 8, priority=4),  # distance to liquidation in the quote currency
+    Column("break_even", "break-even", 8, priority=6),
 )
 FIXED_COLUMNS = 2  # account and symbol stay put while the rest scrolls sideways
 
@@ -76,12 +78,13 @@ def flow(text: str, widths: tuple[int, ...]) -> list[str]:
 
 
 #: The columns a not-evaluated row's message runs over (where its figures would be).
-_MESSAGE_COLUMNS = ("liq", "exch_liq", "ratio", "upnl", "roe")
+#: How wide the message's pieces may be: wider than those columns' least widths, which then widen for it.
+_MESSAGE_WIDTHS = (15, 10, 7, 11, 8)
 
 
 def unevaluated_entry(a: AccountView, u: UnevaluatedPosition) -> Entry:
     """What is known (symbol, side, size, entry, mark) and "not evaluated: <reason>"; no figure at all."""
-    widths = tuple(c.width for c in COLUMNS if c.key in _MESSAGE_COLUMNS)
+    widths = _MESSAGE_WIDTHS
     message = [(chunk, "stale") for chunk in flow(f"not evaluated: {u.reason}", widths)]
     notional = u.size * u.mark_price if u.mark_price is not None else None
     mode = "" if u.margin_mode is None else ("iso" if u.margin_mode is MarginMode.ISOLATED else "cross")

@@ -7,19 +7,21 @@ from liqwatch.config.thresholds import ThresholdMap
 from liqwatch.model import MarginMode
 from liqwatch.risk.evaluate import AccountRisk, PositionRisk
 from widgets import fmt
-from widgets.keyed_table import Cell, Column, Row
+from widgets.keyed_table import KEEP, Cell, Column, Row
 from widgets.levels import status_cell, status_tag
 from widgets.whatif_calc import WhatIfAccount
 
+#: The LIQD marker ("after") sits beside the name and, as the liquidation price and distance, never gives
+#: way; the table then needs no sideways scrolling (widgets.keyed_table.Column).
 COLUMNS = (
-    Column("name", "account / position", 26, "left"),
-    Column("status", "after", 8, "left"),
-    Column("risk", "worst risk now→after", 21),
-    Column("ratio", "margin now→after", 17),
-    Column("mark", "mark→shifted", 23),
-    Column("liq", "liq after", 10),
-    Column("dist", "dist after", 10),
-    Column("equity", "equity after", 13),
+    Column("name", "account / position", 18, "left", KEEP),
+    Column("status", "after", 7, "left", KEEP),
+    Column("risk", "risk now→after", 14, priority=1),
+    Column("ratio", "margin now→after", 16, priority=2),
+    Column("mark", "mark→shifted", 12, priority=3),
+    Column("liq", "liq after", 9, priority=KEEP),
+    Column("dist", "dist after", 10, priority=KEEP),
+    Column("equity", "equity after", 12, priority=2),
 )
 
 

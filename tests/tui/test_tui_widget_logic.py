@@ -16,7 +16,7 @@ from liqwatch.alert_levels import AlertLevel
 from liqwatch.risk.evaluate import evaluate_account
 from liqwatch.status import Status
 from tests.tui.scripted import BIN, ETH, into_danger, scripted
-from tui.bindings import action_ids, display_keys, key_help, unknown_actions
+from tui.bindings import action_ids, display_keys, key_help
 from tui.themes import THEMES, next_theme
 from widgets import fmt
 from widgets.exposure_rows import exposures
@@ -147,7 +147,6 @@ def test_action_names_are_unique_and_valid_for_the_config() -> None:
     ids = action_ids()
     assert len(ids) == len(set(ids))
     assert all(re.fullmatch(r"[a-z][a-z0-9_]{0,63}", i) for i in ids)
-    assert unknown_actions({"quit": "ctrl+q", "nope": "x"}) == ["nope"]
     remapped = {k.id: k.keys for k in key_help({"quit": "ctrl+q,f10"})}
     assert remapped["quit"] == "ctrl+q, f10" and remapped["help"] == "?"
     assert display_keys("left_square_bracket") == "["

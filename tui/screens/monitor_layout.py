@@ -21,6 +21,7 @@ from liqwatch.store import MonitorSnapshot
 from tui.backend import Backend
 from tui.pump import SnapshotPump
 from tui.screens.panes import PANE_ORDER, TITLES, Pane
+from widgets.alert_detail import AlertDetail
 from widgets.detail_view import DetailView
 from widgets.header_view import RiskHeader
 from widgets.keyed_table import KeyedTable
@@ -29,6 +30,8 @@ from widgets.ports import RecordedAlerts
 
 FOLD_WIDTH = 120
 FOLD_HEIGHT = 34
+#: The detail and alerts row of the wide grid: at least, at most.
+DETAIL_ROWS = (9, 16)
 
 
 class PaneTabs(Tabs, can_focus=False):
@@ -63,6 +66,7 @@ class MonitorLayout(Screen[None]):
                 yield DetailView(id="detail")
             with Pane("alerts"):
                 yield AlertsTable(id="alerts")
+                yield AlertDetail(id="alert-detail")
         yield Footer(show_command_palette=False)
 
     async def on_mount(self) -> None:
@@ -122,14 +126,19 @@ class MonitorLayout(Screen[None]):
             self.query_one(PositionsTable).show(snap)
         # Always, even folded away: `a` and `z` act on the alerts pane's selection from any pane.
         self.query_one(AlertsTable).show(alerts, snap.time)
+        self.show_alert_detail(alerts, snap)
         if self.pane_visible("exposure"):
             self.query_one(ExposureTable).show(snap)
         if self.pane_visible("detail"):
             self.show_detail(snap)
 
     def _size_rows(self, accounts: int, alerts: list[Alert], snap: MonitorSnapshot) -> None:
-        # The accounts row of the wide grid fits every account (up to 10) and no more.
-        rows = f"{max(7, min(accounts, 10) + 3)} 1fr 16"
+        # The accounts row of the wide grid fits every account (up to 10) and no more; the detail row gives
+        # the positions their rows (up to 10), down to DETAIL_ROWS[0] lines (README "The screen").
+        top = max(7, min(accounts, 10) + 3)
+        positions = sum(len(a.positions) + len(a.liquidations) + len(a.unevaluated) for a in snap.accounts)
+        room = self.size.height - 3 - top - (min(positions, 10) + 3)  # the header's 2 lines, the footer's 1
+        rows = f"{top} 1fr {max(DETAIL_ROWS[0], min(DETAIL_ROWS[1], room))}"
         if self._grid_rows != rows:
             self._grid_rows = rows
             self.query_one("#panes").styles.grid_rows = rows
@@ -139,6 +148,15 @@ class MonitorLayout(Screen[None]):
             if self.query_one(RiskHeader).record != "ok":
                 label += " · not recording (h: why)"  # the header has room for the marker only
             self.query_one("#alerts-pane", Pane).border_subtitle = label
+
+    def show_alert_detail(self, alerts: list[Alert], snap: MonitorSnapshot) -> None:
+        key = self.query_one(AlertsTable).cursor_key
+        self.query_one(AlertDetail).show(next((a for a in alerts if a.id == key), None), snap.time)
+
+    @on(KeyedTable.CursorMoved, "#alerts")
+    def _alert_moved(self) -> None:
+        if self.pump is not None and self.pump.latest is not None:
+            self.show_alert_detail(self.alert_list(), self.pump.latest)
 
     def show_detail(self, snap: MonitorSnapshot) -> None:
         key = self.query_one(PositionsTable).cursor_key
