@@ -188,3 +188,25 @@ def kill_group(proc: subprocess.Popen[Any], grace_s: float = 3.0) -> None:
         os.killpg(proc.pid, signal.SIGKILL)  # the group's stragglers too, even once the leader is gone
     with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(grace_s)
+
+
+async def _capture(url: str, out: Path, wait_s: float, width: int, height: int) -> None:
+    import tempfile
+
+    binary = find_chromium()
+    if binary is None:
+        raise SystemExit("no chromium on PATH")
+    with tempfile.TemporaryDirectory() as profile:
+        async with chromium(binary, Path(profile), width=width, height=height) as page:
+            await page.send("Page.navigate", {"url": url})
+            await asyncio.sleep(wait_s)  # a picture, not a test: the demo's market given time to move
+            out.write_bytes(await page.screenshot())
+
+
+if __name__ == "__main__":
+    # The README's picture: python -m tests.tui.chromium URL OUT.png [SECONDS [WIDTH HEIGHT]]
+    import sys
+
+    a = sys.argv[1:]
+    asyncio.run(_capture(a[0], Path(a[1]), float(a[2]) if len(a) > 2 else 20.0,
+                         int(a[3]) if len(a) > 3 else 1100, int(a[4]) if len(a) > 4 else 660))
