@@ -30,7 +30,7 @@ def find_chromium() -> str | None:
 
 
 class Page:
-    """One tab: commands in, events collected (every event of the tab is kept, in order)."""
+    """One tab (or, without a session, the browser itself): commands in, events collected in order."""
 
     def __init__(self, ws: aiohttp.ClientWebSocketResponse, session_id: str) -> None:
         self._ws = ws
@@ -44,8 +44,10 @@ class Page:
         msg_id = next(self._ids)
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._pending[msg_id] = future
-        await self._ws.send_json({"id": msg_id, "method": method, "params": params or {},
-                                  "sessionId": self.session_id})
+        msg: dict[str, Any] = {"id": msg_id, "method": method, "params": params or {}}
+        if self.session_id:
+            msg["sessionId"] = self.session_id
+        await self._ws.send_json(msg)
         reply = await asyncio.wait_for(future, timeout_s)
         if "error" in reply:
             raise RuntimeError(f"{method}: {reply['error']}")
@@ -107,10 +109,36 @@ READ_BUFFER = """(() => {
 })()"""
 
 
+class Browser:
+    """The browser's own connection: tabs are opened here, each event handed to its tab."""
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse, width: int, height: int) -> None:
+        self._ws = ws
+        self._root = Page(ws, "")  # the browser target itself: no session
+        self._pages: dict[str, Page] = {}
+        self._size = (width, height)
+
+    def deliver(self, msg: dict[str, Any]) -> None:
+        self._pages.get(msg.get("sessionId", ""), self._root).deliver(msg)
+
+    async def new_page(self) -> Page:
+        """A blank tab with network, page, runtime and log events on, at the browser's viewport."""
+        target = await self._root.send("Target.createTarget", {"url": "about:blank"})
+        attached = await self._root.send("Target.attachToTarget", {"targetId": target["targetId"], "flatten": True})
+        page = Page(self._ws, attached["sessionId"])
+        self._pages[page.session_id] = page
+        for domain in ("Network.enable", "Page.enable", "Runtime.enable", "Log.enable"):
+            await page.send(domain)
+        width, height = self._size
+        await page.send("Emulation.setDeviceMetricsOverride",
+                        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+        return page
+
+
 @contextlib.asynccontextmanager
 async def chromium(binary: str, profile: Path, *, width: int = 1280, height: int = 800,
-                   start_timeout_s: float = 10.0) -> AsyncIterator[Page]:
-    """A headless Chromium with one blank tab, network events on. Killed with its whole process group."""
+                   start_timeout_s: float = 10.0) -> AsyncIterator[Browser]:
+    """A headless Chromium, its DevTools connection open. Killed with its whole process group."""
     args = [binary, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
             "--no-default-browser-check", "--disable-extensions", "--disable-background-networking",
             "--disable-component-update", "--disable-sync", "--disable-default-apps", "--mute-audio",
@@ -120,46 +148,23 @@ async def chromium(binary: str, profile: Path, *, width: int = 1280, height: int
     try:
         ws_url = await asyncio.wait_for(asyncio.to_thread(_devtools_url, proc), start_timeout_s)
         async with aiohttp.ClientSession() as http, http.ws_connect(ws_url, max_msg_size=0) as ws:
-            browser = Page(ws, "")
-            pages: dict[str, Page] = {}
+            browser = Browser(ws, width, height)
 
             async def pump() -> None:
                 async for message in ws:
                     if message.type != aiohttp.WSMsgType.TEXT:
                         break
-                    msg = message.json()
-                    pages.get(msg.get("sessionId", ""), browser).deliver(msg)
+                    browser.deliver(message.json())
 
             reader = asyncio.create_task(pump())
             try:
-                target = await _browser_call(browser, ws, "Target.createTarget", {"url": "about:blank"})
-                attached = await _browser_call(browser, ws, "Target.attachToTarget",
-                                               {"targetId": target["targetId"], "flatten": True})
-                page = Page(ws, attached["sessionId"])
-                pages[page.session_id] = page
-                for domain in ("Network.enable", "Page.enable", "Runtime.enable", "Log.enable"):
-                    await page.send(domain)
-                await page.send("Emulation.setDeviceMetricsOverride",
-                                {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
-                yield page
+                yield browser
             finally:
                 reader.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await reader
     finally:
         kill_group(proc)
-
-
-async def _browser_call(browser: Page, ws: aiohttp.ClientWebSocketResponse, method: str,
-                        params: dict[str, Any]) -> dict[str, Any]:
-    msg_id = next(browser._ids)
-    future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-    browser._pending[msg_id] = future
-    await ws.send_json({"id": msg_id, "method": method, "params": params})
-    reply = await asyncio.wait_for(future, 10.0)
-    if "error" in reply:
-        raise RuntimeError(f"{method}: {reply['error']}")
-    return dict(reply["result"])
 
 
 def _launch(args: list[str]) -> subprocess.Popen[bytes]:
@@ -178,14 +183,11 @@ def _devtools_url(proc: subprocess.Popen[bytes]) -> str:
     raise RuntimeError("chromium exited before its DevTools endpoint was up:\n" + "".join(seen[-20:]))
 
 
-def kill_group(proc: subprocess.Popen[Any], grace_s: float = 3.0) -> None:
-    """SIGTERM to the process group, SIGKILL after the grace: nothing of it outlives the test."""
+def kill_group(proc: subprocess.Popen[Any], grace_s: float = 5.0) -> None:
+    """SIGKILL to the whole process group (a throwaway browser or server: nothing of it to save), then reaped:
+    nothing of it outlives the test."""
     with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(grace_s)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)  # the group's stragglers too, even once the leader is gone
+        os.killpg(proc.pid, signal.SIGKILL)
     with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(grace_s)
 
@@ -197,10 +199,12 @@ async def _capture(url: str, out: Path, wait_s: float, width: int, height: int) 
     if binary is None:
         raise SystemExit("no chromium on PATH")
     with tempfile.TemporaryDirectory() as profile:
-        async with chromium(binary, Path(profile), width=width, height=height) as page:
+        async with chromium(binary, Path(profile), width=width, height=height) as browser:
+            page = await browser.new_page()
             await page.send("Page.navigate", {"url": url})
             await asyncio.sleep(wait_s)  # a picture, not a test: the demo's market given time to move
-            out.write_bytes(await page.screenshot())
+            png = await page.screenshot()
+    await asyncio.to_thread(out.write_bytes, png)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -66,16 +67,18 @@ async def test_serve_demo_shows_live_positions_in_chromium_from_loopback_only(tm
     started = time.monotonic()
     served, browsed = asyncio.create_task(asyncio.wait_for(asyncio.to_thread(_serve, tmp_path), 20)), None
     try:
-        async with chromium(browser, tmp_path / "profile") as page, \
-                chromium(browser, tmp_path / "profile2") as other:
+        async with chromium(browser, tmp_path / "profile") as chrome:
+            page, other = await chrome.new_page(), await chrome.new_page()
             browsed = time.monotonic()
             server, url = await served
             opened = time.monotonic()
-            await asyncio.gather(page.send("Page.navigate", {"url": url}), other.send("Page.navigate", {"url": url}))
-            await asyncio.gather(_live(page, opened + LIVE_WITHIN_S), _live(other, opened + LIVE_WITHIN_S))
+            await page.send("Page.navigate", {"url": url})
+            await _live(page, opened + LIVE_WITHIN_S)
             live = time.monotonic()
-            # Each tab its own App process, so each its own demo (emulator, monitor, record).
-            assert len(_apps(server.pid)) == 2, _apps(server.pid)
+            # A second tab: an App process of its own, so a demo of its own (emulator, monitor, record).
+            # (Not waited for live: its start would cost the suite another App's start; the first tab showed it.)
+            await other.send("Page.navigate", {"url": url})
+            await _until(lambda: len(_apps(server.pid)) == 2, "a second App for the second tab")
             for tab in (page, other):
                 urls = tab.urls()
                 assert any(u.startswith("ws://127.0.0.1:") for u in urls), urls
@@ -85,20 +88,29 @@ async def test_serve_demo_shows_live_positions_in_chromium_from_loopback_only(tm
                 refused = [e["params"]["entry"]["text"] for e in tab.events if e["method"] == "Log.entryAdded"
                            and e["params"]["entry"]["level"] == "error"]
                 assert refused == [], refused  # no resource refused (CSP, 404) nor script error
-        print(f"browsers up {browsed - started:.1f} s, server {opened - started:.1f} s, "
-              f"live positions {live - opened:.1f} s after opening the page")
+            # A tab closed: its App stops, the other's goes on.
+            await other.send("Page.close")
+            await _until(lambda: len(_apps(server.pid)) == 1, "the closed tab's App to stop")
+            closed = time.monotonic()
         # A clean stop: SIGTERM to the server alone ends every tab's App with it.
         server.send_signal(signal.SIGTERM)
         await asyncio.wait_for(asyncio.to_thread(server.wait), 10)
-        deadline = time.monotonic() + 10
-        while _group_alive(server.pid):
-            assert time.monotonic() < deadline, "an App outlived the server"
-            await asyncio.sleep(0.1)
+        await _until(lambda: not _group_alive(server.pid), "every App to stop with the server")
+        print(f"browser up {browsed - started:.1f} s, server {opened - started:.1f} s, live positions "
+              f"{live - opened:.1f} s after opening the page, second tab opened and closed {closed - live:.1f} s, "
+              f"server stopped {time.monotonic() - closed:.1f} s")
     finally:
         if not served.done():
             served.cancel()
         with contextlib.suppress(BaseException):
             kill_group((await served)[0])
+
+
+async def _until(predicate: Callable[[], bool], what: str, limit_s: float = 10.0) -> None:
+    deadline = time.monotonic() + limit_s
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out after {limit_s:g} s waiting for {what}"
+        await asyncio.sleep(0.1)
 
 
 def _apps(pgid: int) -> list[int]:
