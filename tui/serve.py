@@ -148,7 +148,7 @@ class LiqwatchServer:
                 continue
             try:
                 kind, data = message.json()
-            except ValueError:
+            except (ValueError, TypeError):
                 continue  # not ours: ignored, the session goes on
             if kind == "stdin" and isinstance(data, str):
                 await session.send_bytes(data.encode("utf-8"))

@@ -35,13 +35,14 @@ def run(args: argparse.Namespace) -> int:
 
     if not 0 <= args.port <= 65535:
         raise UserError(f"--port {args.port}: a port is 0 to 65535")
-    if not args.demo:
-        # The accounts are checked once here, not in each tab's app: a broken file is a message at start.
+    if args.config or not args.demo:
+        # Checked once here, not in each tab's app: a broken file is a message at start. (The demo without
+        # --config, as `liqwatch demo`, makes do without a broken default file.)
         try:
             settings = load_settings(Path(args.config) if args.config else None)
         except ConfigError as exc:
             raise UserError(str(exc)) from None
-        if not settings.accounts:
+        if not args.demo and not settings.accounts:
             raise UserError("no accounts configured: add [[accounts]] to the configuration "
                             "(see config.example.toml), or serve the demo with --demo")
     from tui.serve import LiqwatchServer, session_command

@@ -131,6 +131,13 @@ def test_serve_without_accounts_says_how_to_start(capsys: pytest.CaptureFixture[
     assert "no accounts configured" in err and "--demo" in err
 
 
+def test_serve_demo_checks_a_named_config_at_start(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[alerts\n", encoding="utf-8")
+    assert cli.main(["serve", "--demo", "--config", str(broken)]) == 2
+    assert "broken.toml" in capsys.readouterr().err
+
+
 def test_serve_refuses_a_port_out_of_range(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["serve", "--demo", "--port", "70000"]) == 2
     assert "--port 70000" in capsys.readouterr().err
