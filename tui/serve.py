@@ -56,7 +56,8 @@ def session_command(*, demo: bool, config: str | None) -> str:
         argv.append("--demo")
     if config:
         argv += ["--config", config]
-    return shlex.join(argv)
+    # textual-serve runs it through a shell: ``exec`` makes the App the process it stops (or kills), not a shell.
+    return "exec " + shlex.join(argv)
 
 
 class Session(AppService):
