@@ -33,6 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
+    from tui import serve_cmd  # the App in a browser: a UI command, so it lives in tui/
+
+    serve_cmd.register(sub)
     return parser
 
 
