@@ -9,8 +9,10 @@ and servers bind port 0 on 127.0.0.1. Slow tests are handed out first so that no
 
 from __future__ import annotations
 
+import asyncio
 import compileall
 import gc
+import math
 import os
 import sys
 from collections.abc import Iterator
@@ -18,6 +20,9 @@ from pathlib import Path
 
 import pytest
 from hypothesis import settings
+from textual import _wait as textual_wait
+from textual import app as textual_app
+from textual import pilot as textual_pilot
 
 # This environment sets PYTHONDONTWRITEBYTECODE=1: every xdist worker would then compile and rewrite every
 # module it imports, and every ``python -m tui`` a test starts would compile the engine from source again (about
@@ -63,6 +68,46 @@ def pytest_configure(config: pytest.Config) -> None:
     if not hasattr(config, "workerinput"):  # the controller (or a run without workers), once
         for package in ("liqwatch", "widgets", "tui"):
             compileall.compile_dir(ROOT / package, quiet=1)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # What is still alive after a full collection before a test (the modules, the collection, caches) is frozen
+    # out of the collector's reach, so each later collection walks only what the tests since made, and pytest's
+    # five collections at the end of each worker walk nothing. The garbage is collected first, here, so its
+    # finalizers (and any unraisable exception, an error: see filterwarnings) still run.
+    gc.collect()
+    gc.freeze()
+
+
+async def _loop_idle(min_sleep: float = 0.0, max_sleep: float = 1.0) -> None:
+    """Textual's Pilot waits for "idle" after every key and pause: a 20 ms window in which this process used
+    under 1 ms of CPU, for up to a second. With the screen's timers running and ten workers sharing two cores,
+    such a window is rare, and those waits were most of a TUI test's wall time (a 33-wait test: 5.4 s of its
+    6 s). For one asyncio loop idle has an exact meaning instead: nothing is ready to run (every message pump
+    waits on its queue) and no timer is due within Textual's 20 ms grain (a resize, a repaint and a debounce
+    are such timers; the screen's 4 Hz snapshot pull is not). ``_ready`` and ``_scheduled`` are CPython's own
+    run queue and timer heap."""
+    loop = asyncio.get_running_loop()
+    if min_sleep > 0:
+        await asyncio.sleep(min_sleep)
+    deadline = loop.time() + max_sleep
+    while loop.time() < deadline:
+        await asyncio.sleep(0)
+        if loop._ready:  # type: ignore[attr-defined]
+            continue
+        due = min((h.when() for h in loop._scheduled if not h.cancelled()), default=math.inf)  # type: ignore[attr-defined]
+        wait = due - loop.time()
+        if wait > IDLE_GRAIN_S:
+            return
+        await asyncio.sleep(max(wait, 0.0))
+
+
+IDLE_GRAIN_S = 0.02
+
+
+for _module in (textual_wait, textual_app, textual_pilot):
+    _module.wait_for_idle = _loop_idle  # type: ignore[attr-defined]
 
 
 XDG = ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME")
