@@ -23,6 +23,7 @@ class AccountInfoScreen(ModalScreen[None]):
         super().__init__(id="account-info")
         self.source = source
         self.account = account
+        self._shown: str | None = None
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="account-info-box"):
@@ -41,7 +42,9 @@ class AccountInfoScreen(ModalScreen[None]):
         view = next((a for a in snap.accounts if a.name == self.account), None) if snap is not None else None
         text = account_info_text(view, snap.time) if view is not None and snap is not None else \
             f"{self.account}: no data yet"
-        self.query_one("#account-info-text", Static).update(text)
+        if text != self._shown:  # a new text lays the box out again; the same one must not (nor move the scroll)
+            self._shown = text
+            self.query_one("#account-info-text", Static).update(text)
 
     def action_scroll_text(self, lines: int) -> None:
         self.query_one("#account-info-box", VerticalScroll).scroll_relative(y=lines, animate=False)
