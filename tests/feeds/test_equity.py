@@ -16,33 +16,18 @@ from liqwatch.model import AccountSpec, AccountState, Exchange, MarginMode, Posi
 from liqwatch.risk.registry import risk_rules
 from liqwatch.store import MonitorStore
 from liqwatch.tiers import TierTable
-from tests.emulator.helpers import signed_query
+from tests.feeds.emulator_reads import binance_read, hyperliquid_state
 from tests.feeds.harness import running
-
-
-async def _binance_account(http: aiohttp.ClientSession, emu: EmulatorServer, name: str) -> Any:
-    spec = next(a for a in emu.scenario.binance.accounts if a.name == name)
-    url = f"{emu.rest_url}/fapi/v2/account?" + signed_query({}, spec.secret)
-    async with http.get(url, headers={"X-MBX-APIKEY": spec.api_key}) as r:
-        assert r.status == 200, await r.text()
-        return await r.json()
-
-
-async def _hyperliquid_state(http: aiohttp.ClientSession, emu: EmulatorServer, name: str) -> Any:
-    spec = next(a for a in emu.scenario.hyperliquid.accounts if a.name == name)
-    async with http.post(f"{emu.rest_url}/info", json={"type": "clearinghouseState", "user": spec.address}) as r:
-        assert r.status == 200, await r.text()
-        return await r.json()
 
 
 async def _exchange_figures(http: aiohttp.ClientSession, emu: EmulatorServer, acc: dict[str, Any]
                             ) -> tuple[float, float, float]:
     """(equity, wallet, cross equity) as the emulator's REST reports them for one account."""
     if acc["exchange"] == "binance":
-        body = await _binance_account(http, emu, acc["name"])
+        body = await binance_read(http, emu, acc["name"])
         cross = float(body["totalCrossWalletBalance"]) + float(body["totalCrossUnPnl"])
         return float(body["totalMarginBalance"]), float(body["totalWalletBalance"]), cross
-    state = await _hyperliquid_state(http, emu, acc["name"])
+    state = await hyperliquid_state(http, emu, acc["name"])
     value = float(state["marginSummary"]["accountValue"])
     pnl = sum(float(ap["position"]["unrealizedPnl"]) for ap in state["assetPositions"])
     return value, value - pnl, float(state["crossMarginSummary"]["accountValue"])
@@ -95,7 +80,7 @@ async def test_roe_is_hyperliquids_return_on_equity() -> None:
         assert await env.monitor.wait_live(15)
         doc = snapshot_json(env.monitor.store.snapshot())
         for acc in doc["accounts"]:
-            state = await _hyperliquid_state(http, env.emu, acc["name"])
+            state = await hyperliquid_state(http, env.emu, acc["name"])
             reported = {ap["position"]["coin"]: ap["position"] for ap in state["assetPositions"]}
             for p in acc["positions"]:
                 r = reported[p["symbol"].split("/")[0]]

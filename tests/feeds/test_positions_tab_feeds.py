@@ -5,30 +5,12 @@ in ``check --json``."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import aiohttp
 import pytest
 
 from liqwatch.commands.snapshot_output import snapshot_json
-from liqwatch.emulator import EmulatorServer
-from tests.emulator.helpers import signed_query
+from tests.feeds.emulator_reads import binance_read, hyperliquid_state
 from tests.feeds.harness import running
-
-
-async def _binance(http: aiohttp.ClientSession, emu: EmulatorServer, name: str, path: str) -> Any:
-    spec = next(a for a in emu.scenario.binance.accounts if a.name == name)
-    async with http.get(f"{emu.rest_url}{path}?" + signed_query({}, spec.secret),
-                        headers={"X-MBX-APIKEY": spec.api_key}) as r:
-        assert r.status == 200, await r.text()
-        return await r.json()
-
-
-async def _hyperliquid(http: aiohttp.ClientSession, emu: EmulatorServer, name: str) -> Any:
-    spec = next(a for a in emu.scenario.hyperliquid.accounts if a.name == name)
-    async with http.post(f"{emu.rest_url}/info", json={"type": "clearinghouseState", "user": spec.address}) as r:
-        assert r.status == 200, await r.text()
-        return await r.json()
 
 
 async def test_check_json_carries_the_exchanges_break_even_free_margin_and_withdrawable() -> None:
@@ -40,8 +22,8 @@ async def test_check_json_carries_the_exchanges_break_even_free_margin_and_withd
         for acc in doc["accounts"]:
             where = acc["name"]
             if acc["exchange"] == "binance":
-                rows = await _binance(http, env.emu, acc["name"], "/fapi/v2/positionRisk")
-                body = await _binance(http, env.emu, acc["name"], "/fapi/v2/account")
+                rows = await binance_read(http, env.emu, acc["name"], "/fapi/v2/positionRisk")
+                body = await binance_read(http, env.emu, acc["name"], "/fapi/v2/account")
                 reported = {(r["symbol"], float(r["positionAmt"]) > 0): r for r in rows if float(r["positionAmt"])}
                 for p in acc["positions"]:
                     r = reported[(p["symbol"].split("/")[0] + "USDT", p["side"] == "long")]
@@ -53,7 +35,7 @@ async def test_check_json_carries_the_exchanges_break_even_free_margin_and_withd
                 assert acc["exchange_available_balance"] == pytest.approx(available, rel=0.01, abs=0.5), where
                 assert acc["exchange_withdrawable"] == pytest.approx(withdraw, rel=0.01, abs=0.5), where
             else:
-                state = await _hyperliquid(http, env.emu, acc["name"])
+                state = await hyperliquid_state(http, env.emu, acc["name"])
                 available = float(state["withdrawable"])
                 assert acc["exchange_available_balance"] is None  # Hyperliquid reports withdrawable only
                 assert acc["exchange_withdrawable"] == pytest.approx(available, rel=0.01, abs=0.5), where
