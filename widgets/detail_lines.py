@@ -60,7 +60,7 @@ def info_lines(a: AccountView, p: PositionView, tiers: TierTable | None, now: da
             (f" ({fmt.age(p.exchange_liq_age_s)} old)", "muted" if p.exchange_liq_fresh else "stale"))
            if exch is not None else ()),
          ("  dist ", "muted"), (f"{fmt.pct(r.distance_to_liquidation_pct, 1)} · {fmt.sigma(r.distance_sigma)}"
-                                f" · {fmt.quote_distance(r.liquidation_distance)}", level + dim)),
+                                f" · {fmt.quote_distance(r.liquidation_distance, r.mark_price)}", level + dim)),
         (("margin ", "muted"), (fmt.ratio_pct(r.margin_ratio) + ("" if isolated else " (account)"), level + dim),
          ("  risk ", "muted"), (fmt.risk(r.risk), level + dim), ("  uPnL ", "muted"),
          (fmt.money(r.unrealized_pnl, signed=True), gain + dim), ("  ROE ", "muted"),

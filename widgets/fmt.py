@@ -132,10 +132,16 @@ def relative_diff(a: float | None, b: float | None) -> float | None:
     return abs(a - b) / abs(b)
 
 
-def quote_distance(x: float | None) -> str:
-    """A distance to liquidation in the quote currency (a price move): the precision of a price, a sign only
-    once past it (negative)."""
-    return price(x)
+def quote_distance(x: float | None, at: float | None = None) -> str:
+    """A distance to liquidation in the quote currency (a price move), to the precision its price is shown
+    at (``at``, the mark: 55.95 for an ETH at 2,971.61, not 55.9465), a sign only once past it (negative)."""
+    if x is None or _bad(x):
+        return NA
+    if at is None or _bad(at):
+        return price(x)
+    a = abs(at)
+    decimals = 1 if a >= 10_000 else 2 if a >= 100 else 4 if a >= 1 else 6
+    return f"{x:,.{decimals}f}"
 
 
 def multiple(x: float | None) -> str:

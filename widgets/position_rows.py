@@ -177,7 +177,7 @@ def position_entry(a: AccountView, p: PositionView, now: datetime) -> Entry:
         (fmt.leverage(r.leverage), dim),
         ("iso" if isolated else "cross", dim),
         fresh,
-        (fmt.quote_distance(r.liquidation_distance), level),
+        (fmt.quote_distance(r.liquidation_distance, r.mark_price), level),
         break_even_cell(p, dim),
     )
     danger = -status.rank

@@ -93,7 +93,7 @@ async def test_positions_pane_shows_break_even_and_distance_in_quote_and_keeps_t
         pr = next(p.risk for p in store.snapshot().account("binance-degen").positions)
         assert pr.liquidation_distance is not None and pr.liquidation_price is not None
         assert pr.liquidation_distance == (pr.mark_price - pr.liquidation_price)  # a long: the mark above it
-        assert positions.cell_text(key, "liq_dist") == fmt.price(pr.liquidation_distance)
+        assert positions.cell_text(key, "liq_dist") == fmt.quote_distance(pr.liquidation_distance, pr.mark_price)
         # The liquidated short is still listed (until its alert is acknowledged), its new cells blank.
         liq = "binance-main|ETH/USDT:USDT|short liquidated"
         assert liq in positions.row_keys and positions.cell_text(liq, "status") == "XX LIQD"

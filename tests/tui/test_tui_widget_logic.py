@@ -184,3 +184,12 @@ def test_cached_position_rows_equal_fresh_ones_and_follow_changes() -> None:
     s.clock.advance(1.0)
     third = position_entries(s.store.snapshot(), cache=cache)  # type: ignore[arg-type]
     assert third == position_entries(s.store.snapshot())
+
+
+def test_a_distance_in_quote_is_shown_to_its_prices_precision() -> None:
+    # The ETH row read "55.9465" beside a mark of 2,971.61: a price move carries the decimals of the price.
+    assert fmt.quote_distance(55.94651, 2971.61) == "55.95"
+    assert fmt.quote_distance(14263.84, 60045.0) == "14,263.8"
+    assert fmt.quote_distance(0.01234567, 0.5) == "0.012346"
+    assert fmt.quote_distance(-3.5, 150.13) == "-3.50"
+    assert fmt.quote_distance(None, 1.0) == fmt.NA
