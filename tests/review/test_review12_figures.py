@@ -1,0 +1,94 @@
+"""Review of issue 12's positions-tab figures (break-even, free margin, withdrawable, effective leverage, the
+totals per settle currency, check --json): each test is a defect found, strict-xfail until it is fixed."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from liqwatch.account_totals import totals
+from liqwatch.commands.snapshot_output import snapshot_json
+from liqwatch.feeds.binance_wire import parse_account_free, parse_position_risk
+from liqwatch.feeds.hyperliquid_wire import parse_clearinghouse
+from liqwatch.feeds.wire import WireError
+from liqwatch.model import AccountSpec, AccountState
+from tests.tui.scripted import ACCOUNTS, MARKS, scripted
+
+
+def _apply_with_free(s, name: str, available: float | None, withdrawable: float | None) -> None:  # type: ignore[no-untyped-def]
+    exchange, wallet, positions = ACCOUNTS[name]
+    marked = tuple(replace(p, mark_price=MARKS[(exchange, p.symbol)]) for p in positions)
+    s.store.apply(AccountState(AccountSpec(name, exchange), wallet, marked, exchange_available_balance=available,
+                               exchange_withdrawable=withdrawable))
+
+
+@pytest.mark.xfail(strict=True, reason="review12: a snapshot without availableBalance/maxWithdrawAmount leaves the "
+                                       "previous snapshot's figures on screen as the exchange's current ones")
+def test_withdrawable_missing_from_a_later_snapshot_is_not_shown_as_current() -> None:
+    s = scripted()
+    _apply_with_free(s, "binance-main", 1_000.0, 900.0)
+    assert s.store.snapshot().account("binance-main").risk.exchange_withdrawable == 900.0  # type: ignore[union-attr]
+    # The next reconciliation's response carries neither figure (a field dropped, a v3 response): the
+    # exchange no longer says 900 is withdrawable, so 900 must not stay shown as its figure.
+    _apply_with_free(s, "binance-main", None, None)
+    r = s.store.snapshot().account("binance-main").risk
+    assert r is not None
+    assert r.exchange_withdrawable is None and r.exchange_available_balance is None
+
+
+@pytest.mark.xfail(strict=True, reason="review12: check --json totals carry no freshness: a total summing a stale "
+                                       "account reads exactly like a fresh one")
+def test_check_json_totals_say_whether_they_are_fresh() -> None:
+    s = scripted()
+    s.step(120.0, quiet=("hl-whale",))  # hl-whale's feeds go quiet: its figures are stale, still summed
+    snap = s.store.snapshot()
+    usdc = {t.currency: t for t in totals(snap)}["USDC"]
+    assert "hl-whale" in usdc.accounts and not usdc.fresh  # the engine knows
+    row = next(t for t in snapshot_json(snap)["totals"] if t["currency"] == "USDC")
+    assert row.get("fresh") is False
+
+
+@pytest.mark.xfail(strict=True, reason="review12: the totals' effective leverage is computed in the widget "
+                                       "(widgets/account_rows.py total_entry), absent from Totals and check --json")
+def test_totals_effective_leverage_is_in_the_read_model_and_json() -> None:
+    snap = scripted().store.snapshot()
+    t = totals(snap)[0]
+    assert t.effective_leverage == pytest.approx(t.notional / t.equity)  # type: ignore[attr-defined]
+    assert "effective_leverage" in snapshot_json(snap)["totals"][0]
+
+
+_ROW = {"symbol": "BTCUSDT", "positionAmt": "0.5", "positionSide": "BOTH", "marginType": "cross",
+        "entryPrice": "60000", "isolatedWallet": "0", "leverage": "10", "markPrice": "60100",
+        "liquidationPrice": "50000"}
+
+
+@pytest.mark.xfail(strict=True, reason="review12: breakEvenPrice '1e300' (or negative) for a 60000 entry is applied "
+                                       "as Binance's break-even instead of refused as implausible")
+@pytest.mark.parametrize("bep", ["1e300", "-60000"])
+def test_absurd_break_even_price_is_refused(bep: str) -> None:
+    with pytest.raises(WireError, match="breakEvenPrice"):
+        parse_position_risk({**_ROW, "breakEvenPrice": bep})
+
+
+@pytest.mark.xfail(strict=True, reason="review12: an availableBalance/maxWithdrawAmount of 1e300 or below 0 (Binance "
+                                       "floors both at 0) is accepted and shown as the exchange's figure")
+@pytest.mark.parametrize("field,value", [("availableBalance", "1e300"), ("maxWithdrawAmount", "1e300"),
+                                         ("availableBalance", "-250"), ("maxWithdrawAmount", "-250")])
+def test_absurd_free_margin_or_withdrawable_is_refused(field: str, value: str) -> None:
+    account = {"availableBalance": "100", "maxWithdrawAmount": "100", field: value}
+    with pytest.raises(WireError, match=field):
+        parse_account_free(account)
+
+
+@pytest.mark.xfail(strict=True, reason="review12: Hyperliquid withdrawable '1e300' or negative is accepted as the "
+                                       "exchange's withdrawable")
+@pytest.mark.parametrize("value", ["1e300", "-250"])
+def test_absurd_hyperliquid_withdrawable_is_refused(value: str) -> None:
+    state = {"marginSummary": {"accountValue": "1000", "totalMarginUsed": "0", "totalNtlPos": "0",
+                               "totalRawUsd": "1000"},
+             "crossMarginSummary": {"accountValue": "1000", "totalMarginUsed": "0", "totalNtlPos": "0",
+                                    "totalRawUsd": "1000"},
+             "crossMaintenanceMarginUsed": "0", "assetPositions": [], "withdrawable": value, "time": 1700000000000}
+    with pytest.raises(WireError, match="withdrawable"):
+        parse_clearinghouse(state, {})
