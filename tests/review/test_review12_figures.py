@@ -3,9 +3,11 @@ totals per settle currency, check --json): each test is a defect found, strict-x
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import replace
 from types import SimpleNamespace
 
+import orjson
 import pytest
 
 from liqwatch.account_totals import totals
@@ -15,6 +17,8 @@ from liqwatch.feeds.hyperliquid_wire import parse_clearinghouse
 from liqwatch.feeds.wire import WireError
 from liqwatch.model import AccountSpec, AccountState
 from liqwatch.risk.volatility import MinuteVolatility
+from tests.feeds.harness import eventually
+from tests.review.rest_relay import rewritten
 from tests.tui.scripted import ACCOUNTS, MARKS, scripted
 from widgets.detail_lines import plot_series
 
@@ -121,3 +125,25 @@ def test_minute_plot_caption_says_the_span_shown_across_a_gap() -> None:
     text = "".join(t for t, _ in caption)
     # 122 minutes from the first close shown to the last: "last 5m" is false.
     assert "5m" not in text and ("2h" in text or "gap" in text)
+
+
+@pytest.mark.xfail(strict=True, reason="review12: Binance's account answer with maxWithdrawAmount -250 and "
+                                       "availableBalance 1e300 reaches check --json as the exchange's figures")
+async def test_binance_absurd_free_figures_through_a_relay_are_not_shown() -> None:
+    def rewrite(path: str, body: bytes) -> bytes:
+        if path != "/fapi/v2/account":
+            return body
+        doc = orjson.loads(body)
+        doc["availableBalance"], doc["maxWithdrawAmount"] = "1e300", "-250.00000000"
+        return orjson.dumps(doc)
+
+    account = "binance-main"
+    async with rewritten((account,), rewrite) as env:
+        store = env.monitor.store
+        # Until the account has figures (today) or 8 s have passed (refused, as it should be).
+        with contextlib.suppress(AssertionError):
+            await eventually(lambda: store.snapshot().account(account).risk is not None, 8, "figures")
+        acc = next(a for a in snapshot_json(store.snapshot())["accounts"] if a["name"] == account)
+        withdrawable, available = acc["exchange_withdrawable"], acc["exchange_available_balance"]
+        assert withdrawable is None or withdrawable >= 0, withdrawable
+        assert available is None or available < 1e12, available
