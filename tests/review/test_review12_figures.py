@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from liqwatch.account_totals import totals
-from liqwatch.commands.snapshot_output import snapshot_json
+from liqwatch.commands.snapshot_output import available_differs, snapshot_json, snapshot_text
 from liqwatch.feeds.binance_wire import parse_account_free, parse_position_risk
 from liqwatch.feeds.hyperliquid_wire import parse_clearinghouse
 from liqwatch.feeds.wire import WireError
@@ -158,3 +158,27 @@ async def test_hyperliquid_positions_in_the_monitor_have_a_break_even() -> None:
         held = [p for a in snap.accounts if a.exchange == "hyperliquid" for p in a.positions]
         assert held
         assert all(p.risk.break_even_price is not None and p.risk.break_even_source == "fees" for p in held)
+
+
+@pytest.mark.xfail(strict=True, reason="review12: check's text report shows '(exchange -)' on Hyperliquid when ours "
+                                       "differs from withdrawable: the exchange's figure it differs from is not shown")
+def test_check_text_shows_hyperliquids_figure_when_ours_differs() -> None:
+    s = scripted()
+    _apply_with_free(s, "hl-whale", None, 12_345.0)
+    snap = s.store.snapshot()
+    r = snap.account("hl-whale").risk
+    assert r is not None and available_differs(r)  # ours differs from Hyperliquid's withdrawable
+    lines = snapshot_text(snap).splitlines()
+    at = next(n for n, x in enumerate(lines) if x.startswith("hl-whale ["))
+    line = next(x for x in lines[at + 1:] if " free " in x)  # "  notional ...  free 140,160.00 (exchange -) ..."
+    assert "(exchange -)" not in line and "(exchange 12,345" in line, line
+
+
+@pytest.mark.xfail(strict=True, reason="review12: check's text total line reads the same when a summed account is "
+                                       "stale (positions say STALE, the total does not)")
+def test_check_text_total_line_says_a_summed_account_is_stale() -> None:
+    s = scripted()
+    s.step(120.0, quiet=("hl-whale",))
+    text = snapshot_text(s.store.snapshot())
+    usdc = next(x for x in text.splitlines() if x.startswith("total USDC"))
+    assert "STALE" in usdc or "stale" in usdc, usdc
