@@ -1,0 +1,59 @@
+"""Review of issue 12, command line and configuration: what a remapped key can hide, and what
+``liqwatch serve`` runs in a tab without ``--demo``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from liqwatch.config import ConfigError, load_settings
+
+
+def _config(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(body, encoding="utf-8")
+    path.chmod(0o600)
+    return path
+
+
+@pytest.mark.xfail(strict=True, reason="review12: a one-character key ('?', '/') is Textual's question_mark/slash, "
+                                       "so binding it to another action is a conflict binding_conflicts misses")
+@pytest.mark.parametrize(("key", "other"), [("?", "help"), ("/", "filter")])
+def test_a_single_character_key_conflicts_with_its_named_twin(tmp_path: Path, key: str, other: str) -> None:
+    # Textual's make_bindings turns "?" into "question_mark" and "/" into "slash": ack = "?" takes help's key
+    # (or help takes ack's) on the main screen, exactly the conflict LIQWATCH_UI__BINDINGS__QUIT=a is refused for.
+    path = _config(tmp_path, f'[ui.bindings]\nack = "{key}"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={})
+    assert "ack" in str(caught.value) and other in str(caught.value)
+
+
+@pytest.mark.xfail(strict=True, reason="review12: serve's tab without --demo passes a Path to run_config_app, "
+                                       "which expects Settings: every tab of `liqwatch serve` on real accounts "
+                                       "dies with AttributeError 'PosixPath' object has no attribute 'ui'")
+def test_a_serve_tab_on_the_configured_accounts_opens_the_app(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import tui.app
+    import tui.terminal_out
+    from tui import serve_session
+
+    path = _config(tmp_path, '[[accounts]]\nname = "hl"\nexchange = "hyperliquid"\n'
+                             'address = "0x0000000000000000000000000000000000000001"\n'
+                             f'[storage]\npath = "{tmp_path / "r.sqlite3"}"\n')
+    load_settings(path, environ={})  # the file itself is valid
+    opened: list[Any] = []
+
+    class StandIn:  # the App is not run: what matters is that it is built from the file's settings
+        def run(self) -> None:
+            opened.append("run")
+
+    def make_app(ui: Any, **_kw: Any) -> StandIn:
+        opened.append(ui)
+        return StandIn()
+
+    monkeypatch.setattr(tui.app, "make_app", make_app)
+    monkeypatch.setattr(tui.terminal_out, "AppTerminal", lambda app: None)
+    assert serve_session.main(["--config", str(path)]) == 0
+    assert opened and opened[-1] == "run"
