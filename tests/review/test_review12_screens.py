@@ -1,0 +1,90 @@
+"""Review of issue 12, the screens: what a trader reads at 80x24 .. 220x60 (tmux against the demo, then
+reproduced here on the scripted store)."""
+
+from __future__ import annotations
+
+import pytest
+
+from liqwatch.account_totals import Totals
+from liqwatch.liquidations import LiquidatedPosition
+from liqwatch.model import PositionUpdate, Side, Stamp
+from tests.tui.pilot_helpers import advance, app_for, monitor, settle
+from tests.tui.scripted import BIN, ETH, T0, Script, scripted
+from widgets.account_info import account_info_text
+from widgets.account_rows import account_entries, total_entry
+from widgets.header_lines import header_lines
+from widgets.panes import AccountsTable, PositionsTable
+
+
+@pytest.fixture
+def script() -> Script:
+    return scripted()
+
+
+def _shown(table: AccountsTable | PositionsTable) -> tuple[str, ...]:
+    return tuple(c.key for c in table.shown_columns)
+
+
+@pytest.mark.xfail(strict=True, reason="review12: columns appear and vanish as figures tick (a 3% mark move "
+                                       "swaps break-even for funding and drops eff lev at 160x50)")
+async def test_columns_stay_put_while_a_mark_moves_3_percent(script: Script) -> None:
+    """In the demo at 160x50 the positions pane swapped its last column every few seconds as the ETH mark
+    drifted; the trader's eye loses the column it was reading."""
+    async with app_for(script).run_test(size=(160, 50)) as pilot:
+        await advance(pilot, script, 1)
+        screen = monitor(pilot)
+        positions, accounts = screen.query_one(PositionsTable), screen.query_one(AccountsTable)
+        before = (_shown(positions), _shown(accounts))
+        script.mark(BIN, ETH, 2_900.0)  # from 2,990: the 30x long's uPnL gains a digit
+        await advance(pilot, script, 1)
+        moved = (_shown(positions), _shown(accounts))
+        script.mark(BIN, ETH, 2_990.0)
+        await advance(pilot, script, 1)
+        back = (_shown(positions), _shown(accounts))
+        assert back == before  # the layout is a function of the figures' widths ...
+        assert moved == before, (set(before[0]) ^ set(moved[0]), set(before[1]) ^ set(moved[1]))  # ... and flips
+
+
+@pytest.mark.xfail(strict=True, reason="review12: a currency's totals row reads equity 0.00 when none of its "
+                                       "accounts has figures (unreachable exchange), not 'unknown'")
+def test_a_total_over_no_account_is_not_zero() -> None:
+    """With every Binance account waiting (exchange unreachable) the accounts pane showed
+    'total USDT 0.00 ... 3 missing': zero equity is a figure, and a wrong one."""
+    t = Totals("USDT", accounts=(), missing=("bn-dead", "bn-nokey", "bn-off"), equity=0.0, unrealized_pnl=0.0,
+               funding_today=0.0, notional=0.0, fresh=False)
+    cells = total_entry(t).cells
+    equity, upnl = cells[3][0], cells[8][0]
+    assert equity not in ("0.00", "0") and upnl not in ("+0.00", "0.00"), (equity, upnl)
+
+
+@pytest.mark.xfail(strict=True, reason="review12: 'withdrawable' is never on screen: dropped from the accounts "
+                                       "pane even at 220x60 and absent from the account detail (i)")
+async def test_withdrawable_is_readable_somewhere_at_220x60(script: Script) -> None:
+    async with app_for(script).run_test(size=(220, 60)) as pilot:
+        await advance(pilot, script, 1)
+        screen = monitor(pilot)
+        screen.focus_pane("accounts")
+        await settle(pilot)
+        in_pane = "withdraw" in _shown(screen.query_one(AccountsTable))
+        snap = script.store.snapshot()
+        in_detail = any("withdraw" in account_info_text(a, snap.time).lower() for a in snap.accounts)
+        assert in_pane or in_detail
+
+
+def _liquidated() -> Script:
+    s = scripted()
+    s.store.apply(PositionUpdate("binance-degen", (ETH, Side.LONG), None, Stamp(T0, T0)))
+    s.store.record_liquidation(LiquidatedPosition("binance-degen", ETH, Side.LONG, 10.0, 2_915.5, T0, 10.0,
+                                                  -1_000.0))
+    return s
+
+
+@pytest.mark.xfail(strict=True, reason="review12: a liquidated account reads 'risk 0.00' (header, and the "
+                                       "accounts pane beside a full gauge), the figure of a safe account")
+def test_a_liquidated_account_does_not_read_risk_zero() -> None:
+    snap = _liquidated().store.snapshot()
+    top = "".join(text for text, _ in header_lines(snap, [], 160)[0])
+    assert "binance-degen XX LIQD" in top
+    row = {e.key: e for e in account_entries(snap)}["binance-degen"]
+    risk_cell = row.cells[7][0]
+    assert "risk 0.00" not in top and not risk_cell.endswith(" 0.00"), (top, risk_cell)
