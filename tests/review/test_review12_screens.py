@@ -18,6 +18,8 @@ from widgets.account_rows import account_entries, total_entry
 from widgets.header_lines import header_lines
 from widgets.keyed_table import KeyedTable
 from widgets.panes import AccountsTable, PositionsTable
+from widgets.position_rows import COLUMNS as POSITION_COLUMNS
+from widgets.position_rows import position_entries
 
 
 @pytest.fixture
@@ -129,3 +131,24 @@ async def test_the_header_never_ends_in_a_cut_label_at_80(record: str, behind: f
     assert "…" not in top, top  # a part gives way whole, or takes a shorter form; never cut
     if record == "ok" or behind is None:  # one marker: room enough for the count of open alerts
         assert "alerts 2" in top, top
+
+
+def _decimals(text: str) -> int:
+    return len(text.split(".", 1)[1]) if "." in text else 0
+
+
+@pytest.mark.xfail(strict=True, reason="review12: 'liq dist' (quote) is formatted as a price of its own size: "
+                                       "72.5569 beside mark 2,988.22 / liq 2,915.66, 9.2078 on a BTC row "
+                                       "shown to 0.1; more digits than the prices it is the gap between")
+def test_liq_dist_in_quote_has_no_more_decimals_than_its_prices() -> None:
+    s = scripted()
+    s.mark(BIN, ETH, 2_988.2169)  # the demo's 30x ETH long at the moment it read 72.5569
+    s.feed()
+    rows = {e.key: e for e in position_entries(s.store.snapshot(), None)}
+    keys = [c.key for c in POSITION_COLUMNS]
+    bad = []
+    for key, row in rows.items():
+        mark, liq, dist = (row.cells[keys.index(k)][0] for k in ("mark", "liq", "liq_dist"))
+        if dist not in ("", "—") and _decimals(dist) > max(_decimals(mark), _decimals(liq.split()[0])):
+            bad.append((key, mark, liq, dist))
+    assert bad == []
