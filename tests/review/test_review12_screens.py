@@ -13,6 +13,7 @@ from liqwatch.liquidations import LiquidatedPosition
 from liqwatch.model import PositionUpdate, Side, Stamp
 from tests.tui.pilot_helpers import advance, app_for, monitor, settle
 from tests.tui.scripted import BIN, ETH, T0, Script, into_danger, scripted
+from tui.screens.account_info import AccountInfoScreen
 from tui.screens.alert_history import AlertHistoryScreen
 from widgets.account_info import account_info_text
 from widgets.account_rows import account_entries, total_entry
@@ -179,3 +180,20 @@ async def test_the_selected_feed_alerts_cause_is_readable_at_120x34(script: Scri
         lines = Text(detail.text).wrap(pilot.app.console, width)
         shown = "".join(line.plain for line in list(lines)[:height])
         assert "Connect call failed" in shown, (height, len(lines))  # ... and the trader can read it
+
+
+@pytest.mark.xfail(strict=True, reason="review12: 'i' on a totals row silently opens the first account's "
+                                       "detail (a USDT account for 'total USDC'), as if it were that row's")
+async def test_i_on_a_totals_row_does_not_open_another_currencys_account(script: Script) -> None:
+    async with app_for(script).run_test(size=(160, 50)) as pilot:
+        await advance(pilot, script, 1)
+        screen = monitor(pilot)
+        screen.focus_pane("accounts")
+        table = screen.query_one(AccountsTable)
+        assert table.select_key(" total USDC")
+        await settle(pilot)
+        await pilot.press("i")
+        await settle(pilot)
+        opened = pilot.app.screen
+        if isinstance(opened, AccountInfoScreen):
+            assert opened.account in ("hl-whale", "hl-iso"), opened.account
