@@ -81,9 +81,6 @@ def test_demo_plain_into_head_ends_without_a_traceback(tmp_path: Path) -> None:
     assert "Traceback" not in err and "BrokenPipeError" not in err, err[-500:]
 
 
-@pytest.mark.xfail(strict=True, reason="review12: `config check` calls a Bybit (or OKX) account with its keys set "
-                                       "'enabled', while the app and `check` disable it (no live feed yet), as the "
-                                       "example file itself says")
 def test_config_check_says_a_bybit_account_is_not_watched_live(tmp_path: Path) -> None:
     config = _config(tmp_path, (Path(__file__).resolve().parents[2] / "examples/config/bybit.toml").read_text())
     env = dict(os.environ, XDG_DATA_HOME=str(tmp_path / "data"), XDG_CONFIG_HOME=str(tmp_path / "config"),
@@ -95,9 +92,6 @@ def test_config_check_says_a_bybit_account_is_not_watched_live(tmp_path: Path) -
     assert "no live feed" in line or "disabled" in line.lower(), line
 
 
-@pytest.mark.xfail(strict=True, reason="review12: `alerts --db FILE` with a FILE that does not exist (mistyped, or "
-                                       "an older demo record since pruned) says 'nothing has been recorded' and "
-                                       "exits 0, where `history --db FILE` says so and exits 2")
 def test_alerts_with_a_missing_db_file_named_is_an_error(tmp_path: Path) -> None:
     env = dict(os.environ, XDG_DATA_HOME=str(tmp_path / "data"), XDG_CONFIG_HOME=str(tmp_path / "config"))
     missing = tmp_path / "demo" / "liqwatch-20261201T120000.000000Z.sqlite3"
