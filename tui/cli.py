@@ -92,6 +92,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_TERMINATED
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `liqwatch history | head`: the reader has gone, nothing is wrong
+        from liqwatch.commands.demo_cmd import stdout_gone
+
+        stdout_gone()
+        return 0
 
 
 if __name__ == "__main__":

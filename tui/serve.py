@@ -35,7 +35,6 @@ log = logging.getLogger(__name__)
 
 STATIC = Path(textual_serve.__file__).resolve().parent / "static"
 PAGE = Path(__file__).resolve().parent / "serve_page.html"
-LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 STOP_GRACE_S = 5.0  # an App asked to quit that is still running after this is killed
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -99,29 +98,33 @@ class LiqwatchServer:
             first = request.path.split("/", 2)[1] if request.path.startswith("/") else ""
             if not hmac.compare_digest(first.encode(), self.token.encode()):
                 raise web.HTTPForbidden(text="liqwatch serve: this URL needs the token printed at start\n")
-        elif request.host.rsplit(":", 1)[0] not in LOOPBACK_NAMES:
-            raise web.HTTPForbidden(text="liqwatch serve: bound to a loopback address, open it as 127.0.0.1\n")
+        elif not is_loopback(_host_name(request.host)):
+            # A loopback address literal (any of 127.0.0.0/8, [::1]) or localhost: a DNS-rebinding page has its
+            # own name in Host, never one of these, and the URL printed for --host 127.0.0.2 names 127.0.0.2.
+            raise web.HTTPForbidden(text="liqwatch serve: bound to a loopback address, open the URL printed at "
+                                         "start\n")
         response = await handler(request)
         response.headers.setdefault("Referrer-Policy", "no-referrer")  # the token stays out of other sites' logs
         return response
 
-    def ws_url(self, request: web.Request) -> str:
-        return f"ws://{request.host}{self.prefix}/ws"
-
     async def handle_index(self, request: web.Request) -> web.Response:
         static = f"{self.prefix}/static/"
+        # The page makes its websocket's URL from its own location (serve_page.html): wss:// when the browser
+        # opened it over https (behind a TLS proxy), ws:// otherwise, always to the host the browser sees. The
+        # server cannot know that scheme (a proxy's X-Forwarded-Proto is not trusted: anyone can send one).
         page = (self._page.replace("{{static}}", html.escape(static))
-                .replace("{{ws_url}}", html.escape(self.ws_url(request)))
+                .replace("{{ws_path}}", html.escape(f"{self.prefix}/ws"))
                 .replace("{{title}}", html.escape(self.title)))
-        # Nothing from another origin: fonts, scripts and styles come from this server, the socket goes to it.
+        # Nothing from another origin: fonts, scripts and styles come from this server, the socket goes to it
+        # ('self' covers ws:// and wss:// to the page's own host).
         csp = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
-               f"img-src 'self' data:; font-src 'self'; connect-src 'self' {self.ws_url(request)}")
+               "img-src 'self' data:; font-src 'self'; connect-src 'self'")
         return web.Response(text=page, content_type="text/html",
                             headers={"Content-Security-Policy": csp, "Cache-Control": "no-store"})
 
     async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
         origin = request.headers.get("Origin")
-        if origin is not None and urlsplit(origin).netloc != request.host:
+        if origin is not None and not _same_origin(origin, request.host):
             # Another site's page in the user's browser: it must not read the screen nor type into the App.
             raise web.HTTPForbidden(text="liqwatch serve: websocket from another origin refused\n")
         websocket = web.WebSocketResponse(heartbeat=15)
@@ -201,6 +204,24 @@ class LiqwatchServer:
             await stop.wait()
         finally:
             await runner.cleanup()
+
+
+def _host_name(host: str) -> str:
+    """The name or address in a Host header, without the port and the brackets of an IPv6 address."""
+    try:
+        return urlsplit(f"//{host}").hostname or ""
+    except ValueError:  # a malformed header: matches nothing
+        return ""
+
+
+def _same_origin(origin: str, host: str) -> bool:
+    """Is ``origin`` (a websocket's Origin header) this server's page, reached at ``host``? An http or https
+    page (https behind a TLS proxy) whose host and port are the ones the request came to."""
+    try:
+        parts = urlsplit(origin)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and parts.netloc == host
 
 
 def _int(value: object, default: int) -> int:

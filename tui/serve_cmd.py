@@ -26,7 +26,6 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import asyncio
-    import contextlib
     from pathlib import Path
 
     from liqwatch import stop_signal
@@ -57,6 +56,10 @@ def run(args: argparse.Namespace) -> int:
         except OSError as exc:  # the port taken, an address not on this machine
             raise UserError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
 
-    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C, or SIGTERM (stop_signal.Terminated): a clean stop
+    try:
         stop_signal.run(serve())
+    except stop_signal.Terminated:
+        raise  # SIGTERM, after the clean stop: exit 143 (tui.cli), as `check` does, so a supervisor sees why
+    except KeyboardInterrupt:
+        pass  # Ctrl-C: the way a user stops it, exit 0
     return 0

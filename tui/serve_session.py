@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from liqwatch.commands.errors import UserError
+from liqwatch.commands.errors import EXIT_USAGE, UserError
 from liqwatch.redact import install_redaction
 
 
@@ -22,12 +22,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--demo", action="store_true")
     parser.add_argument("--config", metavar="PATH")
     args = parser.parse_args(argv)
+    from liqwatch.config import ConfigError, load_settings
     from tui.launch import run_config_app, run_demo_app
 
     try:
         if args.demo:
             return run_demo_app(argparse.Namespace(seconds=None, speed=1.0, record=None, config=args.config))
-        return run_config_app(Path(args.config) if args.config else None)
+        # The server checked the file at start; it is read again here, as it is now, for this tab's App.
+        return run_config_app(load_settings(Path(args.config) if args.config else None))
+    except ConfigError as exc:
+        print(f"liqwatch serve: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except UserError as exc:
         print(f"liqwatch serve: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -104,6 +104,10 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UserError(f"--since: {exc}") from None
     path = database_from_args(args)
+    if getattr(args, "db", None) and not path.exists():
+        # A file named on the command line (mistyped, or a demo record since pruned) is an error, as for
+        # `history --db`; only the default place may hold nothing yet.
+        raise UserError(f"no database at {path} (the file named by --db does not exist)")
     db = open_existing(path)
     alerts: list[Any] = []
     entries: list[Any] = []

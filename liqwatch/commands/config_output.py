@@ -11,6 +11,7 @@ from typing import Any
 from liqwatch.config.accounts import REDACTED
 from liqwatch.config.loader import LoadedConfig
 from liqwatch.config.secrets import Credentials, resolve_credentials
+from liqwatch.feeds.registry import feed_entry
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
@@ -22,14 +23,20 @@ def check_report(loaded: LoadedConfig, environ: Mapping[str, str] | None = None)
     accounts = []
     for account in settings.accounts:
         outcome = resolve_credentials(account, environ)
-        enabled = isinstance(outcome, Credentials)
+        # What the app will do: an exchange with risk math but no live feed (Bybit, OKX) is listed disabled
+        # however good its keys, so it is not called enabled here.
+        no_feed = feed_entry(account.exchange) is None
+        enabled = isinstance(outcome, Credentials) and not no_feed
+        reason = (outcome.reason if not isinstance(outcome, Credentials)
+                  else f"{account.exchange}: no live feed yet (use `liqwatch calc` for its risk math)"
+                  if no_feed else None)
         accounts.append(
             {
                 "name": account.name,
                 "exchange": account.exchange,
                 "status": "enabled" if enabled else "disabled",
                 "credentials": outcome.origin if isinstance(outcome, Credentials) else None,
-                "reason": None if isinstance(outcome, Credentials) else outcome.reason,
+                "reason": reason,
                 "alerts": settings.alerts_for(account).model_dump(mode="json", exclude={"delivery"}),
             }
         )

@@ -11,8 +11,19 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 from typing import Any
+
+
+def stdout_gone() -> None:
+    """Point stdout at /dev/null once its reader has closed the pipe: what is still buffered (and the
+    interpreter's flush at exit) then goes nowhere instead of raising BrokenPipeError again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    finally:
+        os.close(devnull)
 
 
 def register(sub: Any) -> None:
@@ -82,12 +93,18 @@ async def _run(args: argparse.Namespace) -> None:
             while end is None or loop.time() < end:
                 snap = engine.latest
                 assert snap is not None  # the engine publishes its first snapshot as it starts
-                if args.json:
-                    sys.stdout.write(json.dumps(snapshot_json(snap), separators=(",", ":")) + "\n")
-                elif tty:
-                    # Home the cursor and clear: a steady picture rather than a scrolling log.
-                    sys.stdout.write("\x1b[H\x1b[2J" + "\n".join(banner) + "\n" + snapshot_text(snap))
-                else:
-                    sys.stdout.write(snapshot_text(snap) + "\n")
-                sys.stdout.flush()
+                try:
+                    if args.json:
+                        sys.stdout.write(json.dumps(snapshot_json(snap), separators=(",", ":")) + "\n")
+                    elif tty:
+                        # Home the cursor and clear: a steady picture rather than a scrolling log.
+                        sys.stdout.write("\x1b[H\x1b[2J" + "\n".join(banner) + "\n" + snapshot_text(snap))
+                    else:
+                        sys.stdout.write(snapshot_text(snap) + "\n")
+                    sys.stdout.flush()
+                except BrokenPipeError:
+                    # The reader has gone (`| head -1`): a clean stop, through every ``async with`` as at the
+                    # end of --seconds, so the record is closed and the next run sees no unclean stop.
+                    stdout_gone()
+                    return
                 await asyncio.sleep(1.0 if end is None else max(0.0, min(1.0, end - loop.time())))

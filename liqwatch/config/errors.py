@@ -131,7 +131,8 @@ def validation_problems(exc: ValidationError) -> list[str]:
             else:
                 message = _MESSAGES.get(err["type"], err["msg"])
             message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
-        message = _scrub(message, err.get("input"))
+        if not path.startswith("ui.bindings."):  # a key name is no secret, and the message must name it
+            message = _scrub(message, err.get("input"))
         problems.append(f"{path}: {message}" if path else message)
     return problems
 

@@ -9,6 +9,8 @@ on the main screen and closes the what-if).
 
 from __future__ import annotations
 
+import string
+import unicodedata
 from collections.abc import Mapping
 
 #: Each group of keys: (action id, default keys, comma-separated Textual key names).
@@ -53,6 +55,59 @@ def split_keys(keys: str) -> list[str]:
     return [k.strip() for k in keys.split(",") if k.strip()]
 
 
+# What Textual names a key, kept here as data because the engine may not import Textual (tests/tui checks this
+# against textual.keys, so the two cannot drift). Textual matches a binding by the exact name of the key event:
+# a name no terminal sends ("escpae") binds nothing, silently, so such a name is refused.
+#: Textual's names for the punctuation it renames (the Unicode name is used for the others).
+_RENAMED = {"solidus": "slash", "reverse_solidus": "backslash", "commercial_at": "at", "hyphen_minus": "minus",
+            "plus_sign": "plus", "low_line": "underscore"}
+#: Keys with a name of their own (Textual's ``Keys`` without modifiers).
+NAMED_KEYS: frozenset[str] = frozenset({
+    "escape", "enter", "return", "tab", "space", "backspace", "delete", "insert", "home", "end", "pageup",
+    "pagedown", "up", "down", "left", "right", *(f"f{n}" for n in range(1, 25)),
+})
+#: Modifiers, in the order Textual writes them in a key event's name (sorted: "ctrl+shift+up").
+MODIFIERS: tuple[str, ...] = ("alt", "ctrl", "hyper", "meta", "shift", "super")
+
+
+def character_key(character: str) -> str:
+    """Textual's name for the key of one character: letters and digits as they are, ``?`` ``question_mark``,
+    ``/`` ``slash`` (what Textual's bindings and keymap turn a one-character key into)."""
+    if character.isalnum():
+        return character
+    try:
+        name = unicodedata.name(character).lower().replace("-", "_").replace(" ", "_")
+    except ValueError:
+        return "tab" if character == "\t" else character
+    return _RENAMED.get(name, name)
+
+
+#: Every key name without modifiers: the named keys, and each printable ASCII character's name.
+BASE_KEYS: frozenset[str] = NAMED_KEYS | {character_key(c) for c in string.printable if not c.isspace() or c == " "}
+
+
+def normalise_key(key: str) -> str:
+    """A key as Textual names it once bound (only a one-character key is renamed, as Textual does)."""
+    return character_key(key) if len(key) == 1 else key
+
+
+def key_problem(key: str) -> str | None:
+    """Why ``key`` is not a key name Textual can deliver, or None when it is one."""
+    if len(key) == 1:
+        return None if key.isprintable() else f"{key!r} is not a printable character"
+    *modifiers, base = key.split("+")
+    if base not in BASE_KEYS and not (len(base) == 1 and base.isprintable()):
+        return (f"{key!r}: {base!r} is not a key name (the names: a character, e.g. 'q' or '?', or its name, "
+                "e.g. question_mark; escape, enter, tab, space, backspace, delete, insert, home, end, pageup, "
+                "pagedown, up, down, left, right, f1 to f24; with modifiers, e.g. ctrl+r)")
+    unknown = [m for m in modifiers if m not in MODIFIERS]
+    if unknown:
+        return f"{key!r}: {unknown[0]!r} is not a modifier ({', '.join(MODIFIERS)})"
+    if modifiers != sorted(set(modifiers)):
+        return f"{key!r}: write each modifier once, in this order: {'+'.join(sorted(set(modifiers)))}+{base}"
+    return None
+
+
 def binding_conflicts(bindings: Mapping[str, str]) -> list[str]:
     """Every key that would serve two actions on one screen once ``bindings`` (action id -> keys) apply, as
     ``'a' is bound to quit and ack on the main screen``. Two default keys that meet on a screen by design (a
@@ -63,7 +118,7 @@ def binding_conflicts(bindings: Mapping[str, str]) -> list[str]:
         for group in groups:
             for action, default in GROUP_KEYS[group]:
                 remapped = action in bindings
-                for key in split_keys(bindings.get(action, default)):
+                for key in map(normalise_key, split_keys(bindings.get(action, default))):
                     owners.setdefault(key, []).append((action, remapped))
         for key, actions in owners.items():
             names = list(dict.fromkeys(a for a, _ in actions))

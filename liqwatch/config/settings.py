@@ -14,7 +14,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from liqwatch.config.accounts import Account
 from liqwatch.config.alerts import MODEL_CONFIG, AlertThresholds
 from liqwatch.config.errors import field_error, validation_problems
-from liqwatch.config.keys import ACTION_IDS, binding_conflicts
+from liqwatch.config.keys import ACTION_IDS, binding_conflicts, key_problem, split_keys
 from liqwatch.config.sources import (
     ENV_DELIMITER,
     ENV_PREFIX,
@@ -43,6 +43,10 @@ def _action(value: str) -> str:
 def _key(value: str) -> str:
     if not _KEY.fullmatch(value):
         raise ValueError('must be a key name without spaces, e.g. "q", "ctrl+r", "f5"; commas separate keys')
+    for key in split_keys(value):
+        problem = key_problem(key)
+        if problem:
+            raise ValueError(problem)
     return value
 
 

@@ -5,11 +5,12 @@ last run's (an account liquidated once per run, the wallet jumping back at every
 file of its own, named by its start time (``<stem>-<UTC time to the microsecond>Z[-<n>]<suffix>``, the
 ``-<n>`` only when another run claimed the same instant), and ``--demo`` readers take the newest.
 
-A run holds an exclusive ``flock`` on ``<record>.lock`` for as long as it runs; the claim is the lock file's
-creation with O_EXCL, so two runs starting in the same microsecond (two terminals, several browser tabs) get
-two files. The lock is on a file of its own, not on the database: closing any descriptor of a database file
-drops the POSIX locks SQLite holds on it in that process. At each claim the records beyond the newest
-``KEEP`` are deleted, except those whose lock is held (a demo still running, however old).
+A run holds an exclusive ``flock`` on ``<record>.lock`` for as long as it runs; the claim is a hard link of an
+already locked file of its own to that name (link fails on an existing name), so two runs starting in the same
+microsecond (two terminals, several browser tabs) get two files, and a lock file is never seen unlocked.
+The lock is on a file of its own, not on the database: closing any descriptor of a database file drops the
+POSIX locks SQLite holds on it in that process. At each claim the records beyond the newest ``KEEP`` are
+deleted, except those whose lock is held (a demo still running, however old).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import fcntl
 import logging
 import os
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -86,17 +88,48 @@ def claim_demo_record(directory: Path, real: Path, now: datetime, *, keep: int =
     ``real`` is the real record's path: the demo's files take its name with the start time in it."""
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     started = now.astimezone(UTC).strftime(_TIME_FORMAT)
-    for n in range(10_000):
-        path = directory / f"{real.stem}-{started}{f'-{n}' if n else ''}{real.suffix}"
-        try:
-            fd = os.open(f"{path}{_LOCK}", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            continue  # another run started at the same instant took this one
-        fcntl.flock(fd, fcntl.LOCK_EX)  # ours alone: nobody else can hold a file created a moment ago
-        claimed = DemoRecordLock(path, fd)
-        prune_demo_records(directory, real, keep=keep)
-        return claimed
+    # The lock file is made and locked under a name of this process's own, which no prune looks at, and only
+    # then linked to its record's name: a lock file under a record's name is locked from its first instant.
+    # (Created there and locked a moment later, another run's prune could take it in between and delete it,
+    # and the running demo's record with it at the next prune.) link() fails on an existing name, so two runs
+    # starting in the same microsecond still get two records.
+    fd, temporary = _locked_temporary(directory)
+    try:
+        for n in range(10_000):
+            path = directory / f"{real.stem}-{started}{f'-{n}' if n else ''}{real.suffix}"
+            try:
+                os.link(temporary, f"{path}{_LOCK}")
+            except FileExistsError:
+                continue  # another run started at the same instant took this one
+            claimed = DemoRecordLock(path, fd)
+            prune_demo_records(directory, real, keep=keep)
+            return claimed
+    except BaseException:
+        os.close(fd)
+        raise
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+    os.close(fd)
     raise OSError(f"no free demo record name in {directory} for {started}")
+
+
+def _locked_temporary(directory: Path) -> tuple[int, Path]:
+    """A new file in ``directory``, locked, under a name no other run uses (nor matches a record's)."""
+    for _ in range(100):
+        temporary = directory / f".claim-{os.getpid()}-{secrets.token_hex(8)}{_LOCK}.tmp"
+        try:
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # ours alone: nobody else knows this name
+        except BaseException:
+            os.close(fd)
+            os.unlink(temporary)
+            raise
+        return fd, temporary
+    raise OSError(f"cannot make a claim file in {directory}")
 
 
 def prune_demo_records(directory: Path, real: Path, *, keep: int = KEEP) -> list[Path]:

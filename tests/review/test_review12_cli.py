@@ -21,8 +21,6 @@ def _config(tmp_path: Path, body: str) -> Path:
     return path
 
 
-@pytest.mark.xfail(strict=True, reason="review12: a one-character key ('?', '/') is Textual's question_mark/slash, "
-                                       "so binding it to another action is a conflict binding_conflicts misses")
 @pytest.mark.parametrize(("key", "other"), [("?", "help"), ("/", "filter")])
 def test_a_single_character_key_conflicts_with_its_named_twin(tmp_path: Path, key: str, other: str) -> None:
     # Textual's make_bindings turns "?" into "question_mark" and "/" into "slash": ack = "?" takes help's key
@@ -33,9 +31,6 @@ def test_a_single_character_key_conflicts_with_its_named_twin(tmp_path: Path, ke
     assert "ack" in str(caught.value) and other in str(caught.value)
 
 
-@pytest.mark.xfail(strict=True, reason="review12: serve's tab without --demo passes a Path to run_config_app, "
-                                       "which expects Settings: every tab of `liqwatch serve` on real accounts "
-                                       "dies with AttributeError 'PosixPath' object has no attribute 'ui'")
 def test_a_serve_tab_on_the_configured_accounts_opens_the_app(tmp_path: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     import tui.app
@@ -62,8 +57,6 @@ def test_a_serve_tab_on_the_configured_accounts_opens_the_app(tmp_path: Path,
     assert opened and opened[-1] == "run"
 
 
-@pytest.mark.xfail(strict=True, reason="review12: a key name no terminal sends ('escpae', a typo) is accepted by "
-                                       "[ui.bindings] and config check, leaving the action with no key at all")
 def test_a_misspelt_key_name_is_refused_with_the_name(tmp_path: Path) -> None:
     # Textual takes any string as a key: quit = "escpae" unbinds q and binds nothing, and `config check` says
     # "valid". The README: key names are Textual's ("q", "ctrl+r", "f5").
@@ -73,8 +66,6 @@ def test_a_misspelt_key_name_is_refused_with_the_name(tmp_path: Path) -> None:
     assert "escpae" in str(caught.value)
 
 
-@pytest.mark.xfail(strict=True, reason="review12: `liqwatch demo --plain | head -1` ends in a BrokenPipeError "
-                                       "traceback (and the next run reports it as an unclean stop)")
 def test_demo_plain_into_head_ends_without_a_traceback(tmp_path: Path) -> None:
     env = dict(os.environ, XDG_DATA_HOME=str(tmp_path / "data"), XDG_CONFIG_HOME=str(tmp_path / "config"))
     proc = subprocess.Popen([sys.executable, "-m", "tui", "demo", "--plain", "--seconds", "1.5"], env=env,
@@ -90,9 +81,6 @@ def test_demo_plain_into_head_ends_without_a_traceback(tmp_path: Path) -> None:
     assert "Traceback" not in err and "BrokenPipeError" not in err, err[-500:]
 
 
-@pytest.mark.xfail(strict=True, reason="review12: `config check` calls a Bybit (or OKX) account with its keys set "
-                                       "'enabled', while the app and `check` disable it (no live feed yet), as the "
-                                       "example file itself says")
 def test_config_check_says_a_bybit_account_is_not_watched_live(tmp_path: Path) -> None:
     config = _config(tmp_path, (Path(__file__).resolve().parents[2] / "examples/config/bybit.toml").read_text())
     env = dict(os.environ, XDG_DATA_HOME=str(tmp_path / "data"), XDG_CONFIG_HOME=str(tmp_path / "config"),
@@ -104,9 +92,6 @@ def test_config_check_says_a_bybit_account_is_not_watched_live(tmp_path: Path) -
     assert "no live feed" in line or "disabled" in line.lower(), line
 
 
-@pytest.mark.xfail(strict=True, reason="review12: `alerts --db FILE` with a FILE that does not exist (mistyped, or "
-                                       "an older demo record since pruned) says 'nothing has been recorded' and "
-                                       "exits 0, where `history --db FILE` says so and exits 2")
 def test_alerts_with_a_missing_db_file_named_is_an_error(tmp_path: Path) -> None:
     env = dict(os.environ, XDG_DATA_HOME=str(tmp_path / "data"), XDG_CONFIG_HOME=str(tmp_path / "config"))
     missing = tmp_path / "demo" / "liqwatch-20261201T120000.000000Z.sqlite3"

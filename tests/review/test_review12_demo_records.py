@@ -14,9 +14,6 @@ from liqwatch.storage import demo_records
 from liqwatch.storage.demo_records import DemoRecordLock, claim_demo_record, prune_demo_records
 
 
-@pytest.mark.xfail(strict=True, reason="review12: between a claim's O_EXCL create of <record>.lock and its flock, "
-                                       "another run's prune can take the lock and delete it; the running demo's "
-                                       "record is then deleted by the next prune")
 def test_a_claim_in_progress_survives_other_runs_pruning(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     directory, real = tmp_path / "demo", tmp_path / "liqwatch.sqlite3"
     start = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)

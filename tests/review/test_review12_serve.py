@@ -16,9 +16,6 @@ from tui.serve import LiqwatchServer
 STAND_IN = shlex.join([sys.executable, "-c", "print('__GANGLION__')"])
 
 
-@pytest.mark.xfail(strict=True, reason="review12: bound to a loopback address other than 127.0.0.1/localhost/::1 "
-                                       "(e.g. --host 127.0.0.2) no token is made yet the Host check refuses "
-                                       "every request, the printed URL included (403)")
 async def test_the_printed_url_opens_on_another_loopback_address(capsys: pytest.CaptureFixture[str]) -> None:
     server = LiqwatchServer(STAND_IN, host="127.0.0.2", port=0, title="liqwatch test")
     stop = asyncio.Event()
@@ -33,9 +30,6 @@ async def test_the_printed_url_opens_on_another_loopback_address(capsys: pytest.
         await asyncio.wait_for(task, 10)
 
 
-@pytest.mark.xfail(strict=True, reason="review12: behind the TLS proxy the README advises, the page still points "
-                                       "its websocket at ws:// (and its CSP allows only that), which a browser "
-                                       "blocks on an https page: the tab never starts")
 async def test_behind_a_tls_proxy_the_page_does_not_use_a_plain_websocket(
         capsys: pytest.CaptureFixture[str]) -> None:
     server = LiqwatchServer(STAND_IN, host="0.0.0.0", port=0, title="liqwatch test")

@@ -77,10 +77,17 @@ async def test_alerts_and_history_json_from_the_demo_database(tmp_path: Path,
 
 def test_without_a_database_nothing_is_created(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = tmp_path / "none.sqlite3"
-    assert main(["alerts", "--db", str(db), "--json"]) == 0
+    config = tmp_path / "config.toml"
+    config.write_text(f'[storage]\npath = "{db}"\n', encoding="utf-8")
+    config.chmod(0o600)
+    # The configured place, not written yet: an empty log.
+    assert main(["alerts", "--config", str(config), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["alerts"] == []
-    assert main(["alerts", "--db", str(db)]) == 0
+    assert main(["alerts", "--config", str(config)]) == 0
     assert "nothing has been recorded" in capsys.readouterr().out
+    # A file named with --db must exist (a typo is not an empty log), as for history.
+    assert main(["alerts", "--db", str(db)]) == 2
+    assert str(db) in capsys.readouterr().err
     assert main(["history", "main", "--db", str(db)]) == 2
     assert "nothing recorded yet" in capsys.readouterr().err
     assert not db.exists()

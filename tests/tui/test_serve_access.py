@@ -75,7 +75,8 @@ async def test_off_loopback_every_path_needs_the_token_printed_once(capsys: pyte
         assert await status(url, Host=f"desk-pc.lan:{server.port}") == 200
         assert await status(f"{url}static/js/textual.js") == 200
         async with aiohttp.ClientSession() as http, http.get(url) as resp:
-            assert f'data-session-websocket-url="ws://{base}/{server.token}/ws"' in await resp.text()
+            # The page makes the socket's URL from its own location (ws:// or wss://), under the token.
+            assert f'data-session-websocket-path="/{server.token}/ws"' in await resp.text()
         assert await ws_status(f"ws://{base}/{server.token}/ws") == 101
 
 
@@ -92,6 +93,7 @@ async def test_on_loopback_no_token_but_only_loopback_names_and_its_own_origin(
         # Another site's page opening the websocket (browsers always send their Origin) is refused.
         assert await ws_status(f"ws://{base}/ws", Origin="http://evil.example") == 403
         assert await ws_status(f"ws://{base}/ws", Origin=f"http://localhost:{server.port}") == 403
+        assert await ws_status(f"ws://{base}/ws", Origin=f"file://{base}") == 403  # the scheme counts too
         assert await ws_status(f"ws://{base}/ws", Origin=f"http://{base}") == 101
         await eventually(lambda: not server.sessions, 10, "the session to end")
 
@@ -102,8 +104,10 @@ async def test_the_page_needs_nothing_from_another_host(capsys: pytest.CaptureFi
         async with http.get(f"{base}/") as resp:
             page = await resp.text()
             csp = resp.headers["Content-Security-Policy"]
-        assert re.findall(r"\w+://[^\"' )]+", page) == [f"ws://127.0.0.1:{server.port}/ws"]
-        assert "default-src 'self'" in csp and "font-src 'self'" in csp
+        # No URL names a host: the websocket's is made in the browser from the page's own location.
+        assert re.findall(r"\w+://\w[^\"' )]*", page) == []
+        assert 'data-session-websocket-path="/ws"' in page
+        assert "default-src 'self'" in csp and "font-src 'self'" in csp and "connect-src 'self'" in csp
         # The font textual.js names, from the package's own files.
         fonts = re.findall(r'url\("(/static/[^"]+)"\)', page)
         assert any("RobotoMono" in f for f in fonts), page

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from liqwatch.stop_signal import EXIT_TERMINATED
 from tests.tui.chromium import Page, chromium, find_chromium, kill_group
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,7 +95,7 @@ async def test_serve_demo_shows_live_positions_in_chromium_from_loopback_only(tm
             closed = time.monotonic()
         # A clean stop: SIGTERM to the server alone ends every tab's App with it.
         server.send_signal(signal.SIGTERM)
-        await asyncio.wait_for(asyncio.to_thread(server.wait), 10)
+        assert await asyncio.wait_for(asyncio.to_thread(server.wait), 10) == EXIT_TERMINATED  # as `check`
         await _until(lambda: not _group_alive(server.pid), "every App to stop with the server")
         print(f"browser up {browsed - started:.1f} s, server {opened - started:.1f} s, live positions "
               f"{live - opened:.1f} s after opening the page, second tab opened and closed {closed - live:.1f} s, "
