@@ -143,9 +143,6 @@ def _decimals(text: str) -> int:
     return len(text.split(".", 1)[1]) if "." in text else 0
 
 
-@pytest.mark.xfail(strict=True, reason="review12: 'liq dist' (quote) is formatted as a price of its own size: "
-                                       "72.5569 beside mark 2,988.22 / liq 2,915.66, 9.2078 on a BTC row "
-                                       "shown to 0.1; more digits than the prices it is the gap between")
 def test_liq_dist_in_quote_has_no_more_decimals_than_its_prices() -> None:
     s = scripted()
     s.mark(BIN, ETH, 2_988.2169)  # the demo's 30x ETH long at the moment it read 72.5569
