@@ -56,8 +56,6 @@ async def test_columns_stay_put_while_a_mark_moves_3_percent(script: Script) -> 
         assert moved == before, (set(before[0]) ^ set(moved[0]), set(before[1]) ^ set(moved[1]))  # ... and flips
 
 
-@pytest.mark.xfail(strict=True, reason="review12: a currency's totals row reads equity 0.00 when none of its "
-                                       "accounts has figures (unreachable exchange), not 'unknown'")
 def test_a_total_over_no_account_is_not_zero() -> None:
     """With every Binance account waiting (exchange unreachable) the accounts pane showed
     'total USDT 0.00 ... 3 missing': zero equity is a figure, and a wrong one."""
@@ -91,8 +89,6 @@ def _liquidated() -> Script:
     return s
 
 
-@pytest.mark.xfail(strict=True, reason="review12: a liquidated account reads 'risk 0.00' (header, and the "
-                                       "accounts pane beside a full gauge), the figure of a safe account")
 def test_a_liquidated_account_does_not_read_risk_zero() -> None:
     snap = _liquidated().store.snapshot()
     top = "".join(text for text, _ in header_lines(snap, [], 160)[0])
@@ -120,8 +116,6 @@ async def test_history_says_what_each_event_is_about(script: Script, size: tuple
         assert "binance-degen" in text, text
 
 
-@pytest.mark.xfail(strict=True, reason="review12: at 80 columns a header with NOT RECORDING or ALERTS BEHIND "
-                                       "ends in a cut label: 'alerts 2 (…', 'aler…', 'risk 0.83' cut to 'ri…'")
 @pytest.mark.parametrize("record,behind", [("failed", None), ("ok", 75.0), ("failed", 75.0)],
                          ids=["not-recording", "alerts-behind", "both"])
 async def test_the_header_never_ends_in_a_cut_label_at_80(record: str, behind: float | None) -> None:
@@ -199,9 +193,6 @@ async def test_i_on_a_totals_row_does_not_open_another_currencys_account(script:
             assert opened.account in ("hl-whale", "hl-iso"), opened.account
 
 
-@pytest.mark.xfail(strict=True, reason="review12: the feeds summary names a 2 s reconnect before an account "
-                                       "that has never connected in 5 minutes (a never-heard channel's age "
-                                       "counts as 0), so at 80 columns the dead one is '+1 more'")
 def test_the_feeds_summary_names_the_never_connected_account_first() -> None:
     s = scripted()
     spec = AccountSpec("binance-testnet-1", Exchange.BINANCE)
