@@ -98,9 +98,6 @@ def test_a_liquidated_account_does_not_read_risk_zero() -> None:
     assert "risk 0.00" not in top and not risk_cell.endswith(" 0.00"), (top, risk_cell)
 
 
-@pytest.mark.xfail(strict=True, reason="review12: the alert history (h) drops its alert column below ~140 "
-                                       "columns: at 80x24 and 120x34 it lists 'acknowledged !! CRIT' with no "
-                                       "account, position or message")
 @pytest.mark.parametrize("size", [(80, 24), (120, 34)], ids=["80x24", "120x34"])
 async def test_history_says_what_each_event_is_about(script: Script, size: tuple[int, int]) -> None:
     async with app_for(script).run_test(size=size) as pilot:
@@ -157,9 +154,6 @@ BOOTSTRAP = ("bootstrap failed: GET http://127.0.0.1:9/sapi/v1/account/apiRestri
              "[Connect call failed ('127.0.0.1', 9)]")
 
 
-@pytest.mark.xfail(strict=True, reason="review12: the alert detail line is capped at 5 lines: at 120x34 (a "
-                                       "38-column alerts pane) a feed alert's cause ('Cannot connect to host') "
-                                       "is cut off, unreadable anywhere in the app's alerts pane")
 async def test_the_selected_feed_alerts_cause_is_readable_at_120x34(script: Script) -> None:
     for ch in script.channels["binance-main"]:
         ch.connecting(BOOTSTRAP)
@@ -176,8 +170,6 @@ async def test_the_selected_feed_alerts_cause_is_readable_at_120x34(script: Scri
         assert "Connect call failed" in shown, (height, len(lines))  # ... and the trader can read it
 
 
-@pytest.mark.xfail(strict=True, reason="review12: 'i' on a totals row silently opens the first account's "
-                                       "detail (a USDT account for 'total USDC'), as if it were that row's")
 async def test_i_on_a_totals_row_does_not_open_another_currencys_account(script: Script) -> None:
     async with app_for(script).run_test(size=(160, 50)) as pilot:
         await advance(pilot, script, 1)
