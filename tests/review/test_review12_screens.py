@@ -36,8 +36,6 @@ def _shown(table: AccountsTable | PositionsTable) -> tuple[str, ...]:
     return tuple(c.key for c in table.shown_columns)
 
 
-@pytest.mark.xfail(strict=True, reason="review12: columns appear and vanish as figures tick (a 3% mark move "
-                                       "swaps break-even for funding and drops eff lev at 160x50)")
 async def test_columns_stay_put_while_a_mark_moves_3_percent(script: Script) -> None:
     """In the demo at 160x50 the positions pane swapped its last column every few seconds as the ETH mark
     drifted; the trader's eye loses the column it was reading."""
