@@ -27,7 +27,7 @@ COLUMNS = (
     Column("exchange", "exchange", 8, "left", priority=6),
     Column("name", "account", 12, "left", KEEP),
     Column("equity", "equity", 9, priority=1),
-    Column("cross", "cross eq", 9, priority=5),
+    Column("cross", "cross eq", 9, priority=6),  # equity again on an all-cross account
     Column("ratio", "margin", 6, priority=3),
     Column("dist", "liq dist%", 9, priority=KEEP),
     Column("risk", "worst risk", GAUGE + 5, "left", priority=2),
@@ -37,7 +37,7 @@ COLUMNS = (
     Column("notional", "notional", 8, priority=5),
     Column("eff_lev", "eff lev", 6, priority=4),  # notional / equity
     Column("free", "free margin", 9, priority=5),
-    Column("withdraw", "withdrawable", 9, priority=6),  # the exchange's own figure
+    Column("withdraw", "withdrawable", 9, priority=5),  # the exchange's own figure (also in i)
 )
 _FRESH = [c.key for c in COLUMNS].index("fresh")
 _SUMMED = {i for i, c in enumerate(COLUMNS) if c.key in ("equity", "upnl", "funding", "notional", "eff_lev")}

@@ -64,9 +64,6 @@ def test_a_total_over_no_account_is_not_zero() -> None:
     assert equity not in ("0.00", "0") and upnl not in ("+0.00", "0.00"), (equity, upnl)
 
 
-@pytest.mark.xfail(strict=True, reason="review12: 'withdrawable' is never on screen: dropped from the accounts "
-                                       "pane even at 220x60 (README: '220×60 every column') and absent from "
-                                       "the account detail (i)")
 async def test_withdrawable_is_readable_somewhere_at_220x60(script: Script) -> None:
     async with app_for(script).run_test(size=(220, 60)) as pilot:
         await advance(pilot, script, 1)
