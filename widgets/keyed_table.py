@@ -55,6 +55,9 @@ class Column:
 #: Cells left spare when the columns are chosen afresh: a figure gaining a digit or two (a mark moving a few
 #: percent) then fits in them, and the columns shown stay as they are (see ``KeyedTable._relayout``).
 HYSTERESIS = 3
+#: A column narrows (and the room it leaves may bring a column back) only once its longest cell is this much
+#: narrower than its width: a state message gone ("RECONN 12s" back to "LIVE"), not a digit.
+SHRINK = 4
 
 
 def choose_columns(columns: Sequence[Column], widths: Sequence[int], room: int,
@@ -213,8 +216,8 @@ class KeyedTable(ScrollView, can_focus=True):
         """Each column's width (its least width, its label, its longest cell since the layout was last made
         afresh) and the columns the width shows; True when that changed (every row is then painted again).
 
-        Stable while figures tick: a column's width never shrinks until the table is resized or its rows
-        change (``fresh``), and the columns shown stay while they fit; when chosen afresh they leave
+        Stable while figures tick: a column's width never shrinks by less than ``SHRINK`` until the table is
+        resized or its rows change (``fresh``), and the columns shown stay while they fit; when chosen afresh they leave
         ``HYSTERESIS`` cells spare, and a column left out comes back only with that much room to spare. The
         sort column is never dropped."""
         widths = []
@@ -222,7 +225,9 @@ class KeyedTable(ScrollView, can_focus=True):
             # Not widened for the sort arrow: sorting must not change which columns show (s walks them).
             label = cell_len(c.label)
             longest = 0 if c.flex else max((n[i] for n in self._lengths.values() if i < len(n)), default=0)
-            widths.append(max(c.width, label, longest, 0 if fresh else self._sticky[i]))
+            least = max(c.width, label, longest)
+            sticky = 0 if fresh else self._sticky[i]
+            widths.append(sticky if least < sticky < least + SHRINK else least)
         self._sticky = tuple(widths)
         width = self.size.width
         if len(self._order) + 1 > self.size.height:
