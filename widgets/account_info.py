@@ -28,6 +28,18 @@ def _channel_lines(view: AccountView) -> list[str]:
     return lines
 
 
+def _balance_lines(view: AccountView) -> list[str]:
+    """The account's money, the figures a narrow accounts pane may leave out (withdrawable first of all)."""
+    r = view.risk
+    if r is None:
+        return []
+    theirs = "" if r.exchange_available_balance is None else f" (exchange: {fmt.money(r.exchange_available_balance)})"
+    return ["", "Balances",
+            f"  equity {fmt.money(r.margin_balance)} · free margin {fmt.money(r.available_balance)}{theirs}",
+            f"  withdrawable {fmt.money(r.exchange_withdrawable)} (the exchange's own figure)"
+            f" · notional {fmt.compact(r.notional)} · effective leverage {fmt.multiple(r.effective_leverage)}"]
+
+
 def account_info_text(view: AccountView, now: datetime) -> str:
     """The detail of ``view`` as of ``now`` (the snapshot's time)."""
     live = sum(1 for ch in view.feeds if ch.live)
@@ -41,6 +53,7 @@ def account_info_text(view: AccountView, now: datetime) -> str:
         lines += ["", f"Margin mode not modelled, no figures computed: {view.mode_not_modelled}"]
     if view.rest_pause is not None:
         lines += ["", f"REST paused: {view.rest_pause.describe(str(view.exchange))}"]
+    lines += _balance_lines(view)
     lines += ["", "Channels", *_channel_lines(view)]
     if view.unevaluated:
         lines += ["", "Positions not evaluated"]

@@ -27,7 +27,7 @@ COLUMNS = (
     Column("exchange", "exchange", 8, "left", priority=6),
     Column("name", "account", 12, "left", KEEP),
     Column("equity", "equity", 9, priority=1),
-    Column("cross", "cross eq", 9, priority=5),
+    Column("cross", "cross eq", 9, priority=6),  # equity again on an all-cross account
     Column("ratio", "margin", 6, priority=3),
     Column("dist", "liq dist%", 9, priority=KEEP),
     Column("risk", "worst risk", GAUGE + 5, "left", priority=2),
@@ -37,9 +37,10 @@ COLUMNS = (
     Column("notional", "notional", 8, priority=5),
     Column("eff_lev", "eff lev", 6, priority=4),  # notional / equity
     Column("free", "free margin", 9, priority=5),
-    Column("withdraw", "withdrawable", 9, priority=6),  # the exchange's own figure
+    Column("withdraw", "withdrawable", 9, priority=5),  # the exchange's own figure (also in i)
 )
 _FRESH = [c.key for c in COLUMNS].index("fresh")
+_SUMMED = {i for i, c in enumerate(COLUMNS) if c.key in ("equity", "upnl", "funding", "notional", "eff_lev")}
 #: The totals rows' keys start with it (an account's key is its name, which cannot start with a blank).
 TOTAL_KEY = " total "
 
@@ -113,7 +114,8 @@ def account_entry(a: AccountView) -> Entry:
         (fmt.money(r.cross_margin_balance), dim),
         (fmt.ratio_pct(r.margin_ratio), dim),
         (fmt.pct(nearest, 1), level + dim),
-        (f"{fmt.gauge(1.0 if liquidated else risk, GAUGE)} {fmt.risk(risk)}", level + dim),
+        # A liquidated account has no risk figure to show; "0.00" would read as the safest of all.
+        (f"{fmt.gauge(1.0 if liquidated else risk, GAUGE)} {'LIQD' if liquidated else fmt.risk(risk)}", level + dim),
         (fmt.money(upnl, signed=True), ("gain" if upnl >= 0 else "loss") + dim),
         (fmt.money(day, signed=True), ("gain" if day >= 0 else "loss") + dim),
         fresh,
@@ -149,6 +151,8 @@ def total_entry(t: Totals) -> Entry:
         (cover, "stale" if t.missing else "muted"),
         (fmt.compact(t.notional), dim), (fmt.multiple(lev), dim), ("", ""), ("", ""),
     )
+    if not t.accounts:  # a sum over no account is no figure: "—" (the cover cell counts the missing)
+        cells = tuple((fmt.NA, "stale") if i in _SUMMED else c for i, c in enumerate(cells))
     sort = (None, None, None, t.equity, None, None, None, None, t.unrealized_pnl, t.funding_today, None,
             t.notional, lev, None, None)
     return Entry(f"{TOTAL_KEY}{t.currency}", cells, sort, f"total {t.currency}".lower())

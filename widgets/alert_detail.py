@@ -24,10 +24,11 @@ def alert_detail_text(alert: Alert | None, now: datetime) -> str:
 
 
 class AlertDetail(Static):
-    """Hidden while no alert is selected; at most a few lines, the table keeps the rest of the pane."""
+    """Hidden while no alert is selected; as tall as the whole message (the screen grows the alerts row for it
+    while the pane has the focus), the table keeps at least its header and two rows."""
 
     DEFAULT_CSS = """
-    AlertDetail { height: auto; max-height: 6; border-top: solid $panel-lighten-2;
+    AlertDetail { height: auto; border-top: solid $panel-lighten-2;
                   background: $surface; color: $foreground; }
     #alerts { min-height: 3; }
     """

@@ -72,31 +72,43 @@ def header_lines(snap: MonitorSnapshot, alerts: Sequence[Alert], width: int, lab
     ``record``: the record's status; anything but ``ok`` puts NOT RECORDING first, where no width cuts it
     (alerts are still shown and rung, and written once the database is back)."""
     brand: list[Span] = [(" liqwatch ", "strong")]
+    short: list[Span] = []  # the markers' short forms, for a narrow width (never cut)
     if record != "ok":
         brand.append(("NOT RECORDING ", "critical"))
+        short.append(("NOT REC ", "critical"))
     if snap.alerts_behind_s is not None:  # the figures are current, the alerts judged an older state
         brand.append((f"ALERTS BEHIND {fmt.age(snap.alerts_behind_s)} ", "critical"))
+        short.append((f"BEHIND {fmt.age(snap.alerts_behind_s)} ", "critical"))
     # Each part of the top line in the forms it may take, longest first; at a narrow width the parts give
     # way in _GIVE_WAY's order, a whole label at a time ("funding in" never shows without its value).
     # The name goes at a narrow width, not when it leads a marker (" liqwatch NOT RECORDING").
-    parts: dict[str, list[list[Span]]] = {"brand": [brand] if len(brand) > 1 else [brand, [(" ", "")]]}
+    parts: dict[str, list[list[Span]]] = {
+        "brand": [brand, [brand[0], *short], [(" ", ""), *short]] if short else [brand, [(" ", "")]]}
     # An account with a liquidation not acknowledged ranks first whatever else it shows (also before its
     # figures are back); otherwise the first account with figures.
     ranked = [a for a in snap.accounts if a.risk is not None or a.liquidations]
     if ranked:
         worst = ranked[0]
-        marker = status_cell(worst.status, worst_liquidated(worst) or bool(worst.liquidations))
-        # The snapshot's order, as the accounts pane's: nearest to liquidation first.
-        tail = [(f"{worst.name} ", "strong"), marker,
-                (f" liq {fmt.pct(nearest_distance(worst), 1)} risk {fmt.risk(worst_risk(worst))} ", marker[1])]
+        liquidated = worst_liquidated(worst) or bool(worst.liquidations)
+        marker = status_cell(worst.status, liquidated)
+        # The snapshot's order, as the accounts pane's: nearest to liquidation first. A liquidated account
+        # has no distance or risk left to show ("risk 0.00" would read as safe): its marker says it all.
+        figures = " " if liquidated else (f" liq {fmt.pct(nearest_distance(worst), 1)}"
+                                          f" risk {fmt.risk(worst_risk(worst))} ")
+        tail = [(f"{worst.name} ", "strong"), marker, (figures, marker[1])]
+        head = [("│ ", "muted"), (f"{worst.name} ", "strong"), marker]
         parts["worst"] = [[("│ worst ", "muted"), *tail], [("│ ", "muted"), *tail]]
+        if not liquidated:  # then the risk goes, then the distance: the name and its level stay
+            parts["worst"] += [[*head, (f" liq {fmt.pct(nearest_distance(worst), 1)} ", marker[1])],
+                               [*head, (" ", "")]]
     else:
         parts["worst"] = [[("│ waiting for account data ", "stale")], [("│ waiting ", "stale")]]
     # New: every alert neither acknowledged nor snoozed, warnings included (a warning is news too).
     new = sum(1 for a in alerts if a.unattended(snap.time))
     attention = any(a.needs_attention(snap.time) for a in alerts)
     tag = "critical" if attention else ("warning" if alerts else "ok")
-    parts["alerts"] = [[("│ alerts ", "muted"), (f"{len(alerts)}" + (f" ({new} new)" if new else "") + " ", tag)]]
+    parts["alerts"] = [[("│ alerts ", "muted"), (f"{len(alerts)}" + (f" ({new} new)" if new else "") + " ", tag)],
+                       [("│ alerts ", "muted"), (f"{len(alerts)} ", tag)]]
     wait = _next_funding(snap)
     if wait is not None:
         value = (fmt.countdown(wait) + " ", "")
@@ -109,7 +121,7 @@ def header_lines(snap: MonitorSnapshot, alerts: Sequence[Alert], width: int, lab
         # The long clock stands apart at the right edge: at least one blank before it.
         return sum(len(t) for name in parts for t, _ in parts[name][form[name]]) + (form["clock"] == 0)
 
-    for name in _GIVE_WAY:
+    for name in _GIVE_WAY_MARKED if short else _GIVE_WAY:
         if name in parts and used() > width and form[name] < len(parts[name]) - 1:
             form[name] += 1
     top: list[Span] = [span for name in parts if name != "clock" for span in parts[name][form[name]]]
@@ -121,7 +133,11 @@ def header_lines(snap: MonitorSnapshot, alerts: Sequence[Alert], width: int, lab
 
 
 #: Which part of the top line gives way first, then next (each takes its next shorter form in turn).
-_GIVE_WAY = ("clock", "worst", "funding", "brand", "funding", "clock")
+#: No part is cut: each gives way whole or takes a shorter form.
+_GIVE_WAY = ("clock", "worst", "funding", "brand", "funding", "clock", "alerts", "worst", "worst")
+#: With a marker (NOT RECORDING, ALERTS BEHIND) the name stays with it while it can; the markers take their
+#: short forms ("NOT REC", "BEHIND 1m15s") once the clock has gone, before the count of open alerts would.
+_GIVE_WAY_MARKED = ("clock", "worst", "funding", "funding", "alerts", "clock", "brand", "worst", "brand", "worst")
 
 
 def _feeds_line(accounts: Sequence[AccountView], width: int, label: str) -> list[Span]:
@@ -146,8 +162,13 @@ _SEVERITY = {"critical": 0, "warning": 1, "stale": 2}
 
 def _feeds_summary(accounts: Sequence[AccountView], spans: Sequence[Span], width: int) -> tuple[list[Span], int]:
     def badness(i: int) -> tuple[int, float]:
-        ages = [f.age_s for f in accounts[i].feeds if f.state is not ChannelState.LIVE and f.age_s is not None]
-        return (_SEVERITY.get(spans[i][1], 3), -max(ages, default=0.0))
+        # A channel never heard from is the oldest of all (not age 0): an account still CONNECTING that never
+        # once succeeded ranks with the worst, before a reconnect of a few seconds.
+        down = [f for f in accounts[i].feeds if f.state is not ChannelState.LIVE]
+        ages = [float("inf") if f.age_s is None else f.age_s for f in down]
+        never = spans[i][0].endswith(" CONNECTING") and (
+            not accounts[i].feeds or any(f.state is ChannelState.CONNECTING and f.age_s is None for f in down))
+        return (0 if never else _SEVERITY.get(spans[i][1], 3), -max(ages, default=0.0))
 
     bad = sorted((i for i, (_, tag) in enumerate(spans) if tag != "ok"), key=badness)
     live = len(spans) - len(bad)

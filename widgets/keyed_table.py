@@ -9,7 +9,7 @@ repaints the visible rows once.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
@@ -52,16 +52,26 @@ class Column:
     flex: bool = False
 
 
-def choose_columns(columns: Sequence[Column], widths: Sequence[int], room: int) -> tuple[int, ...]:
+#: Cells left spare when the columns are chosen afresh: a figure gaining a digit or two (a mark moving a few
+#: percent) then fits in them, and the columns shown stay as they are (see ``KeyedTable._relayout``).
+HYSTERESIS = 3
+#: A column narrows (and the room it leaves may bring a column back) only once its longest cell is this much
+#: narrower than its width: a state message gone ("RECONN 12s" back to "LIVE"), not a digit.
+SHRINK = 4
+
+
+def choose_columns(columns: Sequence[Column], widths: Sequence[int], room: int,
+                   keep: Collection[int] = ()) -> tuple[int, ...]:
     """The indices of the columns shown in ``room`` cells (each column takes its width and one blank):
-    the least important give way first, those marked ``KEEP`` never (they may then overflow ``room``)."""
+    the least important give way first, those marked ``KEEP`` (or listed in ``keep``, e.g. the sort column)
+    never (they may then overflow ``room``)."""
     shown = list(range(len(columns)))
 
     def used() -> int:
         return sum(widths[i] + 1 for i in shown) - 1
 
     while used() > room:
-        optional = [i for i in shown if columns[i].priority != KEEP]
+        optional = [i for i in shown if columns[i].priority != KEEP and i not in keep]
         if not optional:
             break
         shown.remove(max(optional, key=lambda i: (columns[i].priority, i)))
@@ -138,6 +148,7 @@ class KeyedTable(ScrollView, can_focus=True):
         self._layout: tuple[tuple[int, ...], tuple[int, ...]] = ((), ())
         self._shown: tuple[int, ...] = ()
         self._col_widths: tuple[int, ...] = tuple(c.width for c in self.columns)
+        self._sticky: tuple[int, ...] = self._col_widths  # the widest each column has been (see _relayout)
         self._fixed_width = 0
         self._total_width = 0
         self._relayout()
@@ -174,12 +185,15 @@ class KeyedTable(ScrollView, can_focus=True):
         """Show ``rows`` in ``order``; returns how many rows will be repainted (0: nothing changed)."""
         new_order = tuple(order)
         if new_order != self._order:
+            # Other rows (a filter, another account): the columns are measured and chosen afresh; the same
+            # rows in another order (a sort, a position moving up) keep the layout.
+            fresh = set(new_order) != set(self._order)
             self._order = new_order
             self._index = {k: i for i, k in enumerate(new_order)}
             self._rows = {k: rows[k] for k in new_order}
             self._lengths = {k: tuple(cell_len(text) for text, _ in rows[k]) for k in new_order}
             self._strips.clear()
-            self._relayout()
+            self._relayout(fresh)
             self.virtual_size = Size(self._total_width, len(new_order) + 1)
             keep = self._cursor_key
             self._move_cursor(self._index.get(keep, self._cursor) if keep is not None else self._cursor, force=True)
@@ -198,19 +212,33 @@ class KeyedTable(ScrollView, can_focus=True):
             return len(new_order)
         return changed
 
-    def _relayout(self) -> bool:
-        """Each column's width (its least width, its label, its longest cell) and the columns the width
-        shows; True when that changed (every row is then painted again)."""
+    def _relayout(self, fresh: bool = False) -> bool:
+        """Each column's width (its least width, its label, its longest cell since the layout was last made
+        afresh) and the columns the width shows; True when that changed (every row is then painted again).
+
+        Stable while figures tick: a column's width never shrinks by less than ``SHRINK`` until the table is
+        resized or its rows change (``fresh``), and the columns shown stay while they fit; when chosen afresh they leave
+        ``HYSTERESIS`` cells spare, and a column left out comes back only with that much room to spare. The
+        sort column is never dropped."""
         widths = []
         for i, c in enumerate(self.columns):
             # Not widened for the sort arrow: sorting must not change which columns show (s walks them).
             label = cell_len(c.label)
             longest = 0 if c.flex else max((n[i] for n in self._lengths.values() if i < len(n)), default=0)
-            widths.append(max(c.width, label, longest))
+            least = max(c.width, label, longest)
+            sticky = 0 if fresh else self._sticky[i]
+            widths.append(sticky if least < sticky < least + SHRINK else least)
+        self._sticky = tuple(widths)
         width = self.size.width
         if len(self._order) + 1 > self.size.height:
             width -= self.styles.scrollbar_size_vertical
-        shown = choose_columns(self.columns, widths, width)
+        pinned = () if self._sort_marker[0] is None else (self._sort_marker[0],)
+        shown = self._shown
+        if fresh or not shown or not set(pinned) <= set(shown) or sum(widths[i] + 1 for i in shown) - 1 > width:
+            shown = choose_columns(self.columns, widths, width - HYSTERESIS, pinned)
+        for i in sorted(set(range(len(self.columns))) - set(shown), key=lambda i: (self.columns[i].priority, i)):
+            if sum(widths[j] + 1 for j in shown) + widths[i] <= width - HYSTERESIS:
+                shown = tuple(sorted((*shown, i)))
         flex = [i for i in shown if self.columns[i].flex]
         if flex:  # the room left over goes to the first free-text column
             spare = width - (sum(widths[i] + 1 for i in shown) - 1)
@@ -229,13 +257,15 @@ class KeyedTable(ScrollView, can_focus=True):
         return True
 
     def on_resize(self, event: events.Resize) -> None:
-        self._relayout()
+        self._relayout(fresh=True)
 
     def set_sort_marker(self, column: int | None, reverse: bool) -> None:
-        """Show the sort column in the header (▲ ascending, ▼ descending)."""
+        """Show the sort column in the header (▲ ascending, ▼ descending); it stays shown however the
+        figures widen."""
         self._sort_marker = (column, reverse)
         self._header = None
         self.refresh(Region(0, 0, self.size.width, 1))
+        self._relayout()
 
     def _drop_strips(self, key: str) -> None:
         self._strips.pop((key, ""), None)

@@ -36,8 +36,6 @@ def _shown(table: AccountsTable | PositionsTable) -> tuple[str, ...]:
     return tuple(c.key for c in table.shown_columns)
 
 
-@pytest.mark.xfail(strict=True, reason="review12: columns appear and vanish as figures tick (a 3% mark move "
-                                       "swaps break-even for funding and drops eff lev at 160x50)")
 async def test_columns_stay_put_while_a_mark_moves_3_percent(script: Script) -> None:
     """In the demo at 160x50 the positions pane swapped its last column every few seconds as the ETH mark
     drifted; the trader's eye loses the column it was reading."""
@@ -56,8 +54,6 @@ async def test_columns_stay_put_while_a_mark_moves_3_percent(script: Script) -> 
         assert moved == before, (set(before[0]) ^ set(moved[0]), set(before[1]) ^ set(moved[1]))  # ... and flips
 
 
-@pytest.mark.xfail(strict=True, reason="review12: a currency's totals row reads equity 0.00 when none of its "
-                                       "accounts has figures (unreachable exchange), not 'unknown'")
 def test_a_total_over_no_account_is_not_zero() -> None:
     """With every Binance account waiting (exchange unreachable) the accounts pane showed
     'total USDT 0.00 ... 3 missing': zero equity is a figure, and a wrong one."""
@@ -68,9 +64,6 @@ def test_a_total_over_no_account_is_not_zero() -> None:
     assert equity not in ("0.00", "0") and upnl not in ("+0.00", "0.00"), (equity, upnl)
 
 
-@pytest.mark.xfail(strict=True, reason="review12: 'withdrawable' is never on screen: dropped from the accounts "
-                                       "pane even at 220x60 (README: '220×60 every column') and absent from "
-                                       "the account detail (i)")
 async def test_withdrawable_is_readable_somewhere_at_220x60(script: Script) -> None:
     async with app_for(script).run_test(size=(220, 60)) as pilot:
         await advance(pilot, script, 1)
@@ -91,8 +84,6 @@ def _liquidated() -> Script:
     return s
 
 
-@pytest.mark.xfail(strict=True, reason="review12: a liquidated account reads 'risk 0.00' (header, and the "
-                                       "accounts pane beside a full gauge), the figure of a safe account")
 def test_a_liquidated_account_does_not_read_risk_zero() -> None:
     snap = _liquidated().store.snapshot()
     top = "".join(text for text, _ in header_lines(snap, [], 160)[0])
@@ -102,9 +93,6 @@ def test_a_liquidated_account_does_not_read_risk_zero() -> None:
     assert "risk 0.00" not in top and not risk_cell.endswith(" 0.00"), (top, risk_cell)
 
 
-@pytest.mark.xfail(strict=True, reason="review12: the alert history (h) drops its alert column below ~140 "
-                                       "columns: at 80x24 and 120x34 it lists 'acknowledged !! CRIT' with no "
-                                       "account, position or message")
 @pytest.mark.parametrize("size", [(80, 24), (120, 34)], ids=["80x24", "120x34"])
 async def test_history_says_what_each_event_is_about(script: Script, size: tuple[int, int]) -> None:
     async with app_for(script).run_test(size=size) as pilot:
@@ -120,8 +108,6 @@ async def test_history_says_what_each_event_is_about(script: Script, size: tuple
         assert "binance-degen" in text, text
 
 
-@pytest.mark.xfail(strict=True, reason="review12: at 80 columns a header with NOT RECORDING or ALERTS BEHIND "
-                                       "ends in a cut label: 'alerts 2 (…', 'aler…', 'risk 0.83' cut to 'ri…'")
 @pytest.mark.parametrize("record,behind", [("failed", None), ("ok", 75.0), ("failed", 75.0)],
                          ids=["not-recording", "alerts-behind", "both"])
 async def test_the_header_never_ends_in_a_cut_label_at_80(record: str, behind: float | None) -> None:
@@ -143,9 +129,6 @@ def _decimals(text: str) -> int:
     return len(text.split(".", 1)[1]) if "." in text else 0
 
 
-@pytest.mark.xfail(strict=True, reason="review12: 'liq dist' (quote) is formatted as a price of its own size: "
-                                       "72.5569 beside mark 2,988.22 / liq 2,915.66, 9.2078 on a BTC row "
-                                       "shown to 0.1; more digits than the prices it is the gap between")
 def test_liq_dist_in_quote_has_no_more_decimals_than_its_prices() -> None:
     s = scripted()
     s.mark(BIN, ETH, 2_988.2169)  # the demo's 30x ETH long at the moment it read 72.5569
@@ -166,9 +149,6 @@ BOOTSTRAP = ("bootstrap failed: GET http://127.0.0.1:9/sapi/v1/account/apiRestri
              "[Connect call failed ('127.0.0.1', 9)]")
 
 
-@pytest.mark.xfail(strict=True, reason="review12: the alert detail line is capped at 5 lines: at 120x34 (a "
-                                       "38-column alerts pane) a feed alert's cause ('Cannot connect to host') "
-                                       "is cut off, unreadable anywhere in the app's alerts pane")
 async def test_the_selected_feed_alerts_cause_is_readable_at_120x34(script: Script) -> None:
     for ch in script.channels["binance-main"]:
         ch.connecting(BOOTSTRAP)
@@ -185,8 +165,6 @@ async def test_the_selected_feed_alerts_cause_is_readable_at_120x34(script: Scri
         assert "Connect call failed" in shown, (height, len(lines))  # ... and the trader can read it
 
 
-@pytest.mark.xfail(strict=True, reason="review12: 'i' on a totals row silently opens the first account's "
-                                       "detail (a USDT account for 'total USDC'), as if it were that row's")
 async def test_i_on_a_totals_row_does_not_open_another_currencys_account(script: Script) -> None:
     async with app_for(script).run_test(size=(160, 50)) as pilot:
         await advance(pilot, script, 1)
@@ -202,9 +180,6 @@ async def test_i_on_a_totals_row_does_not_open_another_currencys_account(script:
             assert opened.account in ("hl-whale", "hl-iso"), opened.account
 
 
-@pytest.mark.xfail(strict=True, reason="review12: the feeds summary names a 2 s reconnect before an account "
-                                       "that has never connected in 5 minutes (a never-heard channel's age "
-                                       "counts as 0), so at 80 columns the dead one is '+1 more'")
 def test_the_feeds_summary_names_the_never_connected_account_first() -> None:
     s = scripted()
     spec = AccountSpec("binance-testnet-1", Exchange.BINANCE)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Vertical
@@ -13,15 +14,18 @@ from textual.widgets import Footer, Static
 
 from liqwatch.alerts.model import AlertEvent
 from tui.bindings import CLOSE_BINDINGS
+from widgets.alert_detail import AlertDetail
 from widgets.header_lines import record_note
-from widgets.keyed_table import Column, KeyedTable, Row
+from widgets.keyed_table import KEEP, Column, KeyedTable, Row
 from widgets.levels import alert_cell
 
+#: As the main tables (widgets.keyed_table.Column): the level and the message never give way, the message
+#: takes the width left over (its whole text: the line under the table); the event kind goes first.
 COLUMNS = (
-    Column("time", "time (UTC)", 19, "left"),
-    Column("kind", "event", 12, "left"),
-    Column("level", "level", 8, "left"),
-    Column("message", "alert", 90, "left"),
+    Column("time", "time (UTC)", 19, "left", priority=1),
+    Column("kind", "event", 12, "left", priority=2),
+    Column("level", "level", 8, "left", KEEP),
+    Column("message", "alert", 20, "left", KEEP, flex=True),
 )
 
 
@@ -50,6 +54,7 @@ class AlertHistoryScreen(ModalScreen[None]):
             if note is not None:
                 yield Static(note, id="history-record")
             yield KeyedTable(COLUMNS, id="history-table")
+            yield AlertDetail(id="history-detail")  # the selected event's whole message, however narrow
         yield Footer()
 
     def on_mount(self) -> None:
@@ -59,6 +64,12 @@ class AlertHistoryScreen(ModalScreen[None]):
         table = self.query_one(KeyedTable)
         table.set_rows(*history_rows(self.events))
         table.focus()
+
+    @on(KeyedTable.CursorMoved, "#history-table")
+    def _event_moved(self, event: KeyedTable.CursorMoved) -> None:
+        if event.key is not None:  # the rows' keys count from the newest event
+            chosen = self.events[len(self.events) - 1 - int(event.key)]
+            self.query_one(AlertDetail).show(chosen.alert, chosen.time)
 
     def action_dismiss_screen(self) -> None:
         self.dismiss(None)

@@ -65,7 +65,11 @@ class MonitorScreen(MonitorLayout):
         if self.backend is None or self.pump is None or self.pump.latest is None:
             self.notify("No data yet", severity="warning")
             return
-        account = self._selected_account() or self.query_one(PositionsTable).account
+        selected = self._selected_account()
+        if selected is not None and selected.startswith(TOTAL_KEY):  # not one account's: open none of them
+            self.notify(f"{selected.strip()} sums several accounts: select one for its detail", severity="warning")
+            return
+        account = selected or self.query_one(PositionsTable).account
         names = [a.name for a in self.pump.latest.accounts]
         if account not in names:
             account = names[0] if names else None

@@ -8,6 +8,7 @@ and repaints only the lines whose text changed. Hidden panes (folded into tabs) 
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Container
@@ -32,6 +33,10 @@ FOLD_WIDTH = 120
 FOLD_HEIGHT = 34
 #: The detail and alerts row of the wide grid: at least, at most.
 DETAIL_ROWS = (9, 16)
+#: While the alerts pane has the focus its row grows for the selected alert's whole message; the positions
+#: pane keeps that many lines, the alerts table that many (its header and two rows).
+POSITIONS_KEPT = 6
+ALERT_ROWS_KEPT = 3
 
 
 class PaneTabs(Tabs, can_focus=False):
@@ -138,7 +143,11 @@ class MonitorLayout(Screen[None]):
         top = max(7, min(accounts, 10) + 3)
         positions = sum(len(a.positions) + len(a.liquidations) + len(a.unevaluated) for a in snap.accounts)
         room = self.size.height - 3 - top - (min(positions, 10) + 3)  # the header's 2 lines, the footer's 1
-        rows = f"{top} 1fr {max(DETAIL_ROWS[0], min(DETAIL_ROWS[1], room))}"
+        bottom = max(DETAIL_ROWS[0], min(DETAIL_ROWS[1], room))
+        if self.focused_pane() == "alerts":  # reading the alerts: the selected one's whole message shows
+            most = self.size.height - 3 - top - POSITIONS_KEPT  # the positions pane gives way, down to that
+            bottom = max(bottom, min(most, 2 + ALERT_ROWS_KEPT + 1 + self._alert_detail_lines()))
+        rows = f"{top} 1fr {bottom}"
         if self._grid_rows != rows:
             self._grid_rows = rows
             self.query_one("#panes").styles.grid_rows = rows
@@ -149,6 +158,12 @@ class MonitorLayout(Screen[None]):
                 label += " · not recording (h: why)"  # the header has room for the marker only
             self.query_one("#alerts-pane", Pane).border_subtitle = label
 
+    def _alert_detail_lines(self) -> int:
+        """How many lines the selected alert's whole message takes at the alerts pane's width."""
+        detail = self.query_one(AlertDetail)
+        width = self.query_one(AlertsTable).size.width
+        return len(Text(detail.text).wrap(self.app.console, width)) if detail.text and width > 0 else 0
+
     def show_alert_detail(self, alerts: list[Alert], snap: MonitorSnapshot) -> None:
         key = self.query_one(AlertsTable).cursor_key
         self.query_one(AlertDetail).show(next((a for a in alerts if a.id == key), None), snap.time)
@@ -157,6 +172,8 @@ class MonitorLayout(Screen[None]):
     def _alert_moved(self) -> None:
         if self.pump is not None and self.pump.latest is not None:
             self.show_alert_detail(self.alert_list(), self.pump.latest)
+            if self.focused_pane() == "alerts":
+                self.refresh_panes()  # the bottom row fits the newly selected message
 
     def show_detail(self, snap: MonitorSnapshot) -> None:
         key = self.query_one(PositionsTable).cursor_key
