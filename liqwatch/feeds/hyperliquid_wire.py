@@ -6,7 +6,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from liqwatch.feeds.wire import CandleClose, WireError, candle_close, ms_time, num, opt_num, plausible_notional, text
+from liqwatch.feeds.wire import (
+    CandleClose,
+    WireError,
+    candle_close,
+    ms_time,
+    num,
+    opt_num,
+    plausible_amount,
+    plausible_notional,
+    text,
+)
 from liqwatch.model import Exchange, FundingPayment, MarginMode, MarkTick, Position, Side, Stamp, UnevaluatedPosition
 from liqwatch.risk.hyperliquid import mmr_from_max_leverage
 from liqwatch.tiers import TierTable, TierTableError
@@ -223,7 +233,7 @@ def parse_clearinghouse(state: Any, tiers: dict[str, TierTable]) -> Clearinghous
         cross_maintenance_margin=opt_num(state, "crossMaintenanceMarginUsed"),
         positions=tuple(positions),
         unevaluated=tuple(unevaluated),
-        withdrawable=opt_num(state, "withdrawable"),
+        withdrawable=plausible_amount(opt_num(state, "withdrawable"), "withdrawable", non_negative=True),
     )
 
 
