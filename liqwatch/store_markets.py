@@ -15,7 +15,6 @@ from liqwatch.model import ExchangeId, MarketState
 from liqwatch.risk.volatility import MinuteVolatility, plausible_candles
 from liqwatch.store_state import _Market
 
-
 log = logging.getLogger(__name__)
 
 
