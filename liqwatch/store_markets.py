@@ -13,7 +13,7 @@ from liqwatch.clock import Clock
 from liqwatch.funding import default_interval_hours, implausible_interval
 from liqwatch.model import ExchangeId, MarketState
 from liqwatch.risk.volatility import MinuteVolatility, plausible_candles
-from liqwatch.store_state import _Market
+from liqwatch.store_state import _Account, _Market
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +25,7 @@ class MarketsMixin:
     _vols: dict[tuple[ExchangeId, str], MinuteVolatility]
     _vol_claims: set[tuple[ExchangeId, str]]
     _markets: dict[tuple[ExchangeId, str], _Market]
+    _accounts: dict[str, _Account]
     _funding_intervals: dict[tuple[ExchangeId, str], float]
 
     # --- volatility seeded from candles ----------------------------------------------------------------
@@ -61,7 +62,10 @@ class MarketsMixin:
         logged; the others seed."""
         market = self._markets.get((exchange, symbol))
         reference = market.state.mark_price if market is not None else None
-        now = self.clock.now().timestamp()
+        # Candles are on the exchange's clock: where it is known to run ahead of ours, "now" is its own.
+        ahead = max((a.clock_offset_s for a in self._accounts.values()
+                     if a.spec.exchange == exchange and a.clock_offset_s is not None), default=0.0)
+        now = self.clock.now().timestamp() + max(0.0, ahead)
         minutes, bad_minutes = plausible_candles(minute_closes, now, reference)
         hours, bad_hours = plausible_candles(hour_closes, now, reference)
         for interval, bad in (("1m", bad_minutes), ("1h", bad_hours)):
