@@ -44,7 +44,20 @@ class Totals:
     unrealized_pnl: float
     funding_today: float
     notional: float
-    fresh: bool  # every summed account's figures are fresh, and none is missing
+    fresh: bool  # every summed account's figures are fresh (their inputs too: ``figures_fresh``), none missing
+
+    @property
+    def effective_leverage(self) -> float | None:
+        """Total notional over total equity, as an account's (``AccountRisk.effective_leverage``): the
+        leverage of the accounts summed, not an average of theirs; None without equity."""
+        return self.notional / self.equity if self.equity > 0 else None
+
+
+def figures_fresh(a: AccountView) -> bool:
+    """Whether the account's figures are fresh down to their inputs: the account fresh (synced, every channel
+    LIVE, every position evaluated) and every position's mark fresh too, since its notional, equity and free
+    margin are computed on those marks (``PositionView.fresh``)."""
+    return a.fresh and all(p.fresh for p in a.positions)
 
 
 def totals(snap: MonitorSnapshot) -> tuple[Totals, ...]:
@@ -63,6 +76,6 @@ def totals(snap: MonitorSnapshot) -> tuple[Totals, ...]:
             unrealized_pnl=math.fsum(p.risk.unrealized_pnl for a in have for p in a.positions),
             funding_today=math.fsum(a.funding_today for a in have),
             notional=math.fsum(a.risk.notional for a in have if a.risk is not None),
-            fresh=len(have) == len(views) and all(a.fresh for a in have),
+            fresh=len(have) == len(views) and all(figures_fresh(a) for a in have),
         ))
     return tuple(out)

@@ -280,6 +280,10 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin, MarketsMixin):
         if state.exchange_available_balance is not None or state.exchange_withdrawable is not None:
             free = snapshot_free_margin(acc.book.rules, state.wallet_balance, state.positions)
             acc.reported_free = (state.exchange_available_balance, state.exchange_withdrawable, free)
+        elif rest:
+            # A full snapshot that no longer carries them: the exchange's figures of an earlier one are not
+            # its current ones (a stream state never carries them, so it leaves them as they are).
+            acc.reported_free = None
         if state.mode_not_modelled is not None:
             _unevaluate_book(acc)  # a stream version kept over the snapshot's is not evaluated either
         acc.synced = True

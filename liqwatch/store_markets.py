@@ -4,22 +4,28 @@ A mixin of ``MonitorStore``."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
+from liqwatch.clock import Clock
 from liqwatch.funding import default_interval_hours, implausible_interval
 from liqwatch.model import ExchangeId, MarketState
-from liqwatch.risk.volatility import MinuteVolatility
-from liqwatch.store_state import _Market
+from liqwatch.risk.volatility import MinuteVolatility, plausible_candles
+from liqwatch.store_state import _Account, _Market
+
+log = logging.getLogger(__name__)
 
 
 class MarketsMixin:
+    clock: Clock
     version: int
     _vol_window: int
     _vols: dict[tuple[ExchangeId, str], MinuteVolatility]
     _vol_claims: set[tuple[ExchangeId, str]]
     _markets: dict[tuple[ExchangeId, str], _Market]
+    _accounts: dict[str, _Account]
     _funding_intervals: dict[tuple[ExchangeId, str], float]
 
     # --- volatility seeded from candles ----------------------------------------------------------------
@@ -51,8 +57,21 @@ class MarketsMixin:
         hour_closes: Sequence[tuple[float, float]],
     ) -> None:
         """Seed a market's σ from the exchange's mark-price candles: ``(open time in epoch seconds, close)``
-        of 1-minute and 1-hour candles. Live marks then take over (see liqwatch.risk.volatility)."""
-        self.volatility(exchange, symbol).seed(minute_closes, hour_closes)
+        of 1-minute and 1-hour candles. Live marks then take over (see liqwatch.risk.volatility). A candle
+        that cannot be real (``plausible_candles``: dated ahead, a close far from the market) is left out and
+        logged; the others seed."""
+        market = self._markets.get((exchange, symbol))
+        reference = market.state.mark_price if market is not None else None
+        # Candles are on the exchange's clock: where it is known to run ahead of ours, "now" is its own.
+        ahead = max((a.clock_offset_s for a in self._accounts.values()
+                     if a.spec.exchange == exchange and a.clock_offset_s is not None), default=0.0)
+        now = self.clock.now().timestamp() + max(0.0, ahead)
+        minutes, bad_minutes = plausible_candles(minute_closes, now, reference)
+        hours, bad_hours = plausible_candles(hour_closes, now, reference)
+        for interval, bad in (("1m", bad_minutes), ("1h", bad_hours)):
+            if bad:
+                log.warning("%s %s: %d %s candle(s) refused, e.g. %s", exchange, symbol, len(bad), interval, bad[0])
+        self.volatility(exchange, symbol).seed(minutes, hours)
         self.version += 1
 
     def funding_interval(self, exchange: ExchangeId, symbol: str) -> float:

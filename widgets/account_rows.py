@@ -3,7 +3,7 @@ position's distance), sortable by any column."""
 
 from __future__ import annotations
 
-from liqwatch.account_totals import Totals, totals
+from liqwatch.account_totals import Totals, figures_fresh, totals
 from liqwatch.commands.snapshot_output import available_differs, equity_differs
 from liqwatch.feed_channel import ChannelState
 from liqwatch.risk.evaluate import AccountRisk
@@ -76,16 +76,20 @@ def equity_cell(r: AccountRisk, dim: str, incomplete: bool = False) -> Cell:
 
 
 def free_cell(r: AccountRisk, dim: str) -> Cell:
-    """Our free margin; with the exchange's own beside it when the two disagree at its snapshot."""
+    """Our free margin; with the exchange's own beside it when the two disagree at its snapshot, or alone
+    (marked) when ours cannot be computed (a cross position without its leverage yet)."""
+    theirs = r.exchange_available_balance if r.exchange_available_balance is not None else r.exchange_withdrawable
+    if r.available_balance is None and theirs is not None:
+        return (f"—≠{fmt.compact(theirs)}", "warning" + dim)
     if available_differs(r):
-        theirs = r.exchange_available_balance if r.exchange_available_balance is not None else r.exchange_withdrawable
         return (f"{fmt.compact(r.available_balance)}≠{fmt.compact(theirs)}", "warning" + dim)
     return (fmt.money(r.available_balance), dim)
 
 
 def account_entry(a: AccountView) -> Entry:
     r = a.risk
-    dim = "" if a.fresh else " stale"
+    # Its figures are computed on its positions' marks: a stale mark dims them as a stale channel does.
+    dim = "" if figures_fresh(a) else " stale"
     fresh = freshness(a)
     search = f"{a.name} {a.exchange}".lower()
     if r is None:
@@ -142,7 +146,7 @@ def total_entry(t: Totals) -> Entry:
     dim = "" if t.fresh else " stale"
     n = len(t.accounts)
     cover = f"{len(t.missing)} missing" if t.missing else f"{n} account{'s' if n != 1 else ''}"
-    lev = t.notional / t.equity if t.equity > 0 else None
+    lev = t.effective_leverage
     cells: tuple[Cell, ...] = (
         ("", ""), ("Σ", "strong" + dim), (f"total {t.currency}", "strong" + dim),
         (fmt.money(t.equity), "strong" + dim), ("", ""), ("", ""), ("", ""), ("", ""),

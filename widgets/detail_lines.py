@@ -113,11 +113,16 @@ def plot_series(p: PositionView, samples: Sequence[Sample], width: int) -> tuple
     start, then live marks: ``PositionView.mark_history``) once there are a few, the current mark last; else
     the marks of the last seconds, one per second."""
     cols = max(1, width - AXIS)
-    history = [close for _, close in p.mark_history]
+    history = p.mark_history
     if len(history) >= 2:
-        shown = history[-cols:]
+        times = [t for t, _ in history[-cols:]]
+        shown = [close for _, close in history[-cols:]]
         shown[-1] = p.risk.mark_price  # the running minute, at the figures' own mark
-        return shown, ((f"mark: 1-minute closes, last {fmt.age(60.0 * len(shown))}", "muted"),)
+        # The span is time, not columns: minutes missing (a feed outage) are drawn adjacent, so say so.
+        span = times[-1] - times[0] + 60.0
+        missing = round(span / 60.0) - len(shown)
+        gap = f", {missing} minutes missing (gaps closed up)" if missing > 0 else ""
+        return shown, ((f"mark: 1-minute closes, last {fmt.age(span)}{gap}", "muted"),)
     marks = [s.mark for s in samples][-cols:] or [p.risk.mark_price]
     return marks, ((f"mark: last {fmt.age(float(len(marks)))}, one point a second", "muted"),)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from liqwatch.account_totals import totals
+from liqwatch.account_totals import figures_fresh, totals
 from liqwatch.commands.calc_output import fmt
 from liqwatch.liquidations import LiquidatedPosition
 from liqwatch.model import UnevaluatedPosition
@@ -40,7 +40,8 @@ def snapshot_json(snap: MonitorSnapshot) -> dict[str, Any]:
         # One row per settle currency: USDT and USDC are never added into one figure.
         "totals": [
             {"currency": t.currency, "accounts": list(t.accounts), "missing": list(t.missing), "equity": t.equity,
-             "unrealized_pnl": t.unrealized_pnl, "funding_today": t.funding_today, "notional": t.notional}
+             "unrealized_pnl": t.unrealized_pnl, "funding_today": t.funding_today, "notional": t.notional,
+             "effective_leverage": t.effective_leverage, "fresh": t.fresh}
             for t in totals(snap)
         ],
     }
@@ -200,7 +201,7 @@ def snapshot_text(snap: MonitorSnapshot) -> str:
             lines.append(f"{head}  equity {fmt(r.margin_balance)}{exch}  wallet {fmt(r.wallet_balance)}  "
                          f"cross equity {fmt(r.cross_margin_balance)}  MM {fmt(r.maintenance_margin)}  "
                          f"ratio {_fixed(r.margin_ratio, 4)}  risk {_fixed(r.risk, 4)}  "
-                         f"funding today {_signed(a.funding_today)}{'' if a.fresh else '  (NOT FRESH)'}")
+                         f"funding today {_signed(a.funding_today)}{'' if figures_fresh(a) else '  (NOT FRESH)'}")
             lines.append(f"  notional {fmt(r.notional)}  eff lev {_fixed(r.effective_leverage, 2)}x  "
                          f"free {fmt(r.available_balance)}{_exchange_free(r)}")
         lines.extend(f"  warning: {w}" for w in a.warnings)
@@ -221,15 +222,21 @@ def snapshot_text(snap: MonitorSnapshot) -> str:
         lines.extend(f"  {liq.describe()} at {liq.time:%H:%M:%S} UTC  (acknowledge its alert to clear)"
                      for liq in a.liquidations)
     lines.append("")
+    views = {a.name: a for a in snap.accounts}
     for t in totals(snap):
         missing = f"  (without {', '.join(t.missing)}: no figures)" if t.missing else ""
+        # A total summing a stale account is as stale as it: say which, as its positions' STALE does.
+        stale = [n for n in t.accounts if not figures_fresh(views[n])]
+        flag = f"  STALE ({', '.join(stale)})" if stale else ""
         lines.append(f"total {t.currency} ({len(t.accounts)} accounts)  equity {fmt(t.equity)}  "
                      f"uPnL {_signed(t.unrealized_pnl)}  funding today {_signed(t.funding_today)}  "
-                     f"notional {fmt(t.notional)}{missing}")
+                     f"notional {fmt(t.notional)}  eff lev {_fixed(t.effective_leverage, 2)}x{missing}{flag}")
     return "\n".join(lines) + "\n"
 
 
 def _exchange_free(r: AccountRisk) -> str:
     """The exchange's free margin beside ours when they differ, and its withdrawable amount."""
-    out = f" (exchange {fmt(r.exchange_available_balance)})" if available_differs(r) else ""
+    # The figure ours was compared with (``available_differs``): Hyperliquid reports only its withdrawable.
+    theirs = r.exchange_available_balance if r.exchange_available_balance is not None else r.exchange_withdrawable
+    out = f" (exchange {fmt(theirs)})" if available_differs(r) else ""
     return out + (f"  withdrawable {fmt(r.exchange_withdrawable)}" if r.exchange_withdrawable is not None else "")

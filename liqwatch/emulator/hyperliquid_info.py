@@ -22,6 +22,9 @@ _USDC_TOKEN_ID = "0x6d1e7cde53ba9467b783cb7c530ce054"
 _DESERIALIZE = "Failed to deserialize the JSON body into the target type"
 # Hyperliquid's info docs: "Only the most recent 5000 candles are available" for candleSnapshot.
 MAX_CANDLES = 5000
+#: Hyperliquid's base-tier perpetual fees (tier 0, no discount): taker ("cross") 0.045 %, maker ("add") 0.015 %.
+TAKER_RATE = "0.00045"
+MAKER_RATE = "0.00015"
 
 
 class HyperliquidInfo:
@@ -60,7 +63,7 @@ class HyperliquidInfo:
         if handler is not None:
             return web.json_response(handler(), dumps=_dumps)
         if kind in ("clearinghouseState", "userFunding", "spotClearinghouseState", "userAbstraction", "userFills",
-                    "userFillsByTime"):
+                    "userFillsByTime", "userFees"):
             user = body.get("user")
             if not isinstance(user, str) or not _ADDRESS.match(user):
                 return web.Response(status=422, text=f"{_DESERIALIZE}: invalid user address")
@@ -71,6 +74,8 @@ class HyperliquidInfo:
                 return web.json_response({"balances": []}, dumps=_dumps)
             if kind == "userAbstraction":
                 return web.json_response("default", dumps=_dumps)
+            if kind == "userFees":
+                return web.json_response(user_fees(), dumps=_dumps)
             if kind == "userFills":
                 return web.json_response(user_fills(self.sim, account), dumps=_dumps)
             start = body.get("startTime", 0)
@@ -278,3 +283,23 @@ class HyperliquidInfo:
 
 def _dumps(obj: object) -> str:
     return orjson.dumps(obj).decode()
+
+
+def user_fees() -> Json:
+    """``userFees`` as Hyperliquid answers it for an account of the base tier without discounts (every
+    simulated account: no volume of its own). Only ``userCrossRate`` is read by liqwatch."""
+    return {
+        "dailyUserVlm": [],
+        "feeSchedule": {"cross": TAKER_RATE, "add": MAKER_RATE, "spotCross": "0.0007", "spotAdd": "0.0004",
+                        "tiers": {"vip": [], "mm": []}, "referralDiscount": "0.04", "stakingDiscountTiers": []},
+        "userCrossRate": TAKER_RATE,
+        "userAddRate": MAKER_RATE,
+        "userSpotCrossRate": "0.0007",
+        "userSpotAddRate": "0.0004",
+        "activeReferralDiscount": "0.0",
+        "trial": None,
+        "feeTrialReward": "0.0",
+        "nextTrialAvailableTimestamp": None,
+        "stakingLink": None,
+        "activeStakingDiscount": {"bpsOfMaxSupply": "0.0", "discount": "0.0"},
+    }

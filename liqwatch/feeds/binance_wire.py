@@ -15,6 +15,8 @@ from liqwatch.feeds.wire import (
     num,
     opt_ms_time,
     opt_num,
+    plausible_amount,
+    plausible_break_even,
     plausible_notional,
     text,
 )
@@ -138,6 +140,8 @@ def _wire_position(item: Any, f: _PositionFields) -> WirePosition:
     entry = num(item, f.entry)
     plausible_notional(amount, entry, f"{symbol} {f.amount} x {f.entry}")
     bep = opt_num(item, f.break_even)
+    if bep:  # "0.0" on a row of no position
+        plausible_break_even(bep, entry, f"{symbol} {f.break_even}")
     return WirePosition(
         symbol=symbol,
         side=_side(amount, ps),
@@ -234,7 +238,8 @@ def parse_account_free(account: Any) -> tuple[float | None, float | None]:
     lets the account transfer out; None where the response does not carry one."""
     if not isinstance(account, dict):
         return None, None
-    return opt_num(account, "availableBalance"), opt_num(account, "maxWithdrawAmount")
+    return (plausible_amount(opt_num(account, "availableBalance"), "availableBalance"),
+            plausible_amount(opt_num(account, "maxWithdrawAmount"), "maxWithdrawAmount", non_negative=True))
 
 
 def parse_account_marks(account: Any) -> dict[tuple[str, str], float]:

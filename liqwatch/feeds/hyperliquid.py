@@ -8,6 +8,7 @@ sent nothing to for 60 s, so an application ping goes out after 20 s of silence.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,6 +28,7 @@ from liqwatch.feeds.hyperliquid_wire import (
     parse_fundings,
     parse_meta_and_ctxs,
     parse_predicted_fundings,
+    parse_user_fees,
 )
 from liqwatch.feeds.liquidation_history import hyperliquid_liquidation_fill, hyperliquid_liquidation_fills
 from liqwatch.feeds.rest import ReadOnlyGuard, RestError
@@ -35,7 +37,7 @@ from liqwatch.feeds.wire import CandleClose, WireError
 from liqwatch.funding import next_settlement
 from liqwatch.funding_ledger import FundingPaid
 from liqwatch.liquidations import ClosedSinceLastRun, LiquidatedPosition
-from liqwatch.model import AccountSpec, AccountState, Exchange, Stamp
+from liqwatch.model import AccountSpec, AccountState, Exchange, Position, Stamp
 from liqwatch.risk_events import FeedNote
 from liqwatch.tiers import TierTable
 
@@ -46,6 +48,9 @@ READ_ONLY = ReadOnlyGuard("hyperliquid", frozenset({("POST", "/info")}))
 # candleSnapshot: "Only the most recent 5000 candles are available" (Hyperliquid docs, info endpoint).
 MAX_CANDLES = 5000
 _INTERVAL_MS = {"1m": 60_000, "1h": 3_600_000}
+#: How often the account's fee rate is read again (``userFees``): its volume tier moves with 14 days of
+#: volume, so once an hour keeps the break-even right without a request per reconciliation.
+FEES_REFRESH_S = 3600.0
 
 
 class HyperliquidAdapter(FeedAdapter):
@@ -72,6 +77,10 @@ class HyperliquidAdapter(FeedAdapter):
         self._liquidation_fills: set[object] = set()
         # The exchange time of the newest whole state applied: an older one pushed later changes nothing.
         self._state_time: datetime | None = None
+        # Hyperliquid's own taker rate for this account (``userFees``), for the break-even price it does not
+        # report (liqwatch.risk.hyperliquid); None until read, and then no break-even is shown.
+        self.taker_fee_rate: float | None = None
+        self._fees_mono: float | None = None
 
     @property
     def stream(self) -> StreamRunner | None:
@@ -136,6 +145,21 @@ class HyperliquidAdapter(FeedAdapter):
         for sym in symbols:
             self.emit(NextFundingTime(Exchange.HYPERLIQUID, sym, times.get(sym) or next_settlement(exchange_now, 1.0)))
 
+    async def _read_fees(self) -> None:
+        """The account's taker fee rate, at most once per ``FEES_REFRESH_S``; a failure keeps the last one."""
+        now = self.clock.monotonic()
+        if self._fees_mono is not None and now - self._fees_mono < FEES_REFRESH_S:
+            return
+        try:
+            self.taker_fee_rate = parse_user_fees(await self._info({"type": "userFees", "user": self.address}))
+            self._fees_mono = now
+        except (RestError, WireError) as exc:
+            log.info("%s: userFees unavailable (%s); no break-even price until read", self.account.name, exc)
+
+    def _with_fees(self, positions: tuple[Position, ...]) -> tuple[Position, ...]:
+        rate = self.taker_fee_rate
+        return positions if rate is None else tuple(replace(p, taker_fee_rate=rate) for p in positions)
+
     async def fetch_snapshot(self) -> AccountState:
         before = self.clock.now()
         try:
@@ -163,8 +187,10 @@ class HyperliquidAdapter(FeedAdapter):
                 self.funding_cursor.advance(pays)
         except (RestError, WireError) as exc:
             log.info("%s: funding history unavailable: %s", self.account.name, exc)
+        await self._read_fees()
         return AccountState(AccountSpec(self.account.name, Exchange.HYPERLIQUID), state.wallet_balance,
-                            state.positions, as_of=as_of, exchange_margin_balance=state.total_account_value,
+                            self._with_fees(state.positions), as_of=as_of,
+                            exchange_margin_balance=state.total_account_value,
                             unevaluated=state.unevaluated, exchange_withdrawable=state.withdrawable)
 
     def apply_snapshot(self, state: AccountState) -> None:
@@ -289,7 +315,7 @@ class HyperliquidAdapter(FeedAdapter):
             # A whole state pushed on the stream: what it lacks closed in plain sight. Without a time it is
             # ordered by arrival (as_of None), never by the local clock.
             account = AccountState(AccountSpec(self.account.name, Exchange.HYPERLIQUID), state.wallet_balance,
-                                   state.positions, as_of=state.time, from_stream=True,
+                                   self._with_fees(state.positions), as_of=state.time, from_stream=True,
                                    exchange_margin_balance=state.total_account_value,
                                    unevaluated=state.unevaluated, exchange_withdrawable=state.withdrawable)
             if self.emit(account):  # only what the store applied counts as data

@@ -6,7 +6,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from liqwatch.feeds.wire import CandleClose, WireError, candle_close, ms_time, num, opt_num, plausible_notional, text
+from liqwatch.feeds.wire import (
+    CandleClose,
+    WireError,
+    candle_close,
+    ms_time,
+    num,
+    opt_num,
+    plausible_amount,
+    plausible_notional,
+    text,
+)
 from liqwatch.model import Exchange, FundingPayment, MarginMode, MarkTick, Position, Side, Stamp, UnevaluatedPosition
 from liqwatch.risk.hyperliquid import mmr_from_max_leverage
 from liqwatch.tiers import TierTable, TierTableError
@@ -223,7 +233,7 @@ def parse_clearinghouse(state: Any, tiers: dict[str, TierTable]) -> Clearinghous
         cross_maintenance_margin=opt_num(state, "crossMaintenanceMarginUsed"),
         positions=tuple(positions),
         unevaluated=tuple(unevaluated),
-        withdrawable=opt_num(state, "withdrawable"),
+        withdrawable=plausible_amount(opt_num(state, "withdrawable"), "withdrawable", non_negative=True),
     )
 
 
@@ -279,3 +289,19 @@ def parse_predicted_fundings(payload: Any) -> dict[str, datetime]:
                     and isinstance(venue[1], dict) and venue[1].get("nextFundingTime") is not None):
                 out[unified(entry[0])] = ms_time(venue[1], "nextFundingTime")
     return out
+
+
+#: A taker fee rate at or beyond this is no fee schedule's (the risk rules refuse it: liqwatch.risk.base).
+MAX_TAKER_FEE_RATE = 0.1
+
+
+def parse_user_fees(payload: Any) -> float:
+    """``userFees`` -> ``userCrossRate``: the taker ("cross") fee rate this user pays on perpetuals, its
+    volume tier, referral and staking discounts applied (Hyperliquid info endpoint, "Query a user's fees").
+    Refused (WireError) when it is not a rate in [0, ``MAX_TAKER_FEE_RATE``)."""
+    if not isinstance(payload, dict):
+        raise WireError("userFees: expected an object")
+    rate = num(payload, "userCrossRate")
+    if not 0.0 <= rate < MAX_TAKER_FEE_RATE:
+        raise WireError(f"userFees: userCrossRate {rate:g} is not a fee rate in [0, {MAX_TAKER_FEE_RATE:g})")
+    return rate

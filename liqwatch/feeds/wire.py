@@ -30,6 +30,29 @@ def plausible_notional(size: float, price: float, what: str) -> None:
                         f"(limit {MAX_NOTIONAL:g})")
 
 
+def plausible_amount(value: float | None, what: str, non_negative: bool = False) -> float | None:
+    """Refuse (WireError) an account amount (a free margin, a withdrawable amount) beyond ``MAX_NOTIONAL``
+    either way, or below 0 where the exchange defines it as an amount it lets go (``non_negative``): no
+    account holds more than every market's open interest, and a negative withdrawal is none."""
+    if value is None:
+        return None
+    if abs(value) > MAX_NOTIONAL:
+        raise WireError(f"{what} {value:g} is not a plausible amount (limit {MAX_NOTIONAL:g})")
+    if non_negative and value < 0:
+        raise WireError(f"{what} {value:g} is below 0: not an amount that can be withdrawn")
+    return value
+
+
+def plausible_break_even(value: float, entry: float, what: str) -> None:
+    """Refuse (WireError) a break-even price that is not > 0 or lies more than ``MARK_MOVE_LIMIT`` times away
+    from the entry price: it is the entry moved by the position's fees, a fraction of a percent."""
+    if not (value > 0 and math.isfinite(value)):
+        raise WireError(f"{what} {value:g} is not > 0")
+    if entry > 0 and not (entry / MARK_MOVE_LIMIT <= value <= entry * MARK_MOVE_LIMIT):
+        raise WireError(f"{what} {value:g} is more than x{MARK_MOVE_LIMIT:g} away from the entry price "
+                        f"{entry:g}: not a plausible break-even")
+
+
 def implausible_mark(mark: float, reference: float | None) -> str | None:
     """Why ``mark`` cannot be a market's next mark after ``reference`` (the last one applied), or None."""
     if not (mark > 0 and math.isfinite(mark)):

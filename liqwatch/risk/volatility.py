@@ -34,42 +34,75 @@ MIN_HOUR_RETURNS = 24
 MINUTE_HISTORY = 4 * 60
 
 
+#: A candle opening more than this after our clock's now is not one the exchange closed or is running: it would
+#: sit at the end of the minute closes and every live mark, older than it, would be dropped behind it. The
+#: allowance covers the running candle and a clock a little behind the exchange's.
+CANDLE_AHEAD_S = 120.0
+#: A close more than this factor from the market's mark (or, before one, the candles' median close) is no
+#: candle of that market: a minute cannot move so, and the plot's scale would flatten every real minute.
+CANDLE_MOVE_LIMIT = 10.0
+
+
+def plausible_candles(closes: Sequence[tuple[float, float]], now_s: float,
+                      reference: float | None) -> tuple[list[tuple[float, float]], list[str]]:
+    """The candles ``(open time in epoch seconds, close)`` that can be real, and why each other one cannot:
+    not a positive price, dated ahead of ``now_s`` (``CANDLE_AHEAD_S``), or too far from ``reference``."""
+    priced = sorted(c for _, c in closes if c > 0 and math.isfinite(c))
+    ref = reference if reference is not None and reference > 0 else (priced[len(priced) // 2] if priced else None)
+    kept: list[tuple[float, float]] = []
+    why: list[str] = []
+    for t, c in closes:
+        if not (c > 0 and math.isfinite(c)):
+            why.append(f"close {c!r} at {t:.0f} is not a positive price")
+        elif t > now_s + CANDLE_AHEAD_S:
+            why.append(f"candle at {t:.0f} opens {t - now_s:.0f} s after now")
+        elif ref is not None and not (ref / CANDLE_MOVE_LIMIT <= c <= ref * CANDLE_MOVE_LIMIT):
+            why.append(f"close {c:g} at {t:.0f} is more than x{CANDLE_MOVE_LIMIT:g} away from {ref:g}")
+        else:
+            kept.append((t, c))
+    return kept, why
+
+
 class MinuteCloses:
     """The mark's last ``maxlen`` 1-minute closes, ``(minute start in epoch seconds, close)`` oldest first:
     seeded from the exchange's candles, then each live mark updates the running minute. Read as one tuple,
     rebuilt only after a change (every snapshot reads it)."""
 
     def __init__(self, maxlen: int = MINUTE_HISTORY) -> None:
-        self._closes: deque[tuple[int, float]] = deque(maxlen=maxlen)
+        # (minute, close, live): whether the close is a live mark's, timed maybe by our clock, or a candle's.
+        self._closes: deque[tuple[int, float, bool]] = deque(maxlen=maxlen)
         self._series: tuple[tuple[float, float], ...] | None = ()
 
     def update(self, epoch_seconds: float, price: float, *, realign: bool = False) -> None:
-        """As ``RollingReturns.update``: an older minute is ignored, unless ``realign`` (the minutes after it
-        were misdated by a wall-clock jump: dropped)."""
+        """As ``RollingReturns.update``: an older minute is ignored, unless ``realign`` (the live minutes after
+        it were misdated by a wall-clock jump: dropped). A candle's minute is the exchange's own time, so a
+        realign never drops one: a mark stamped early by a clock stepped back is then only ignored, instead of
+        wiping the exchange's candles back to it."""
         if not (price > 0 and math.isfinite(price)):
             return
         minute = int(epoch_seconds // 60)
-        while realign and self._closes and minute < self._closes[-1][0]:
+        while realign and self._closes and minute < self._closes[-1][0] and self._closes[-1][2]:
             self._closes.pop()
         if self._closes and minute < self._closes[-1][0]:
             return  # older than the running minute (a mark out of order): the plot keeps time order
         if self._closes and minute == self._closes[-1][0]:
-            self._closes[-1] = (minute, price)
+            self._closes[-1] = (minute, price, True)
         else:
-            self._closes.append((minute, price))
+            self._closes.append((minute, price, True))
         self._series = None
 
     def seed(self, closes: Sequence[tuple[float, float]]) -> None:
         """Candles ``(open time in epoch seconds, close)``, any order; a minute live marks already closed
         keeps the live close."""
-        merged = {int(t // 60): c for t, c in closes if c > 0 and math.isfinite(c)}
-        merged.update(dict(self._closes))
-        self._closes = deque(sorted(merged.items())[-(self._closes.maxlen or 0):], maxlen=self._closes.maxlen)
+        merged = {int(t // 60): (c, False) for t, c in closes if c > 0 and math.isfinite(c)}
+        merged.update({m: (c, live) for m, c, live in self._closes})
+        kept = sorted(merged.items())[-(self._closes.maxlen or 0):]
+        self._closes = deque(((m, c, live) for m, (c, live) in kept), maxlen=self._closes.maxlen)
         self._series = None
 
     def series(self) -> tuple[tuple[float, float], ...]:
         if self._series is None:
-            self._series = tuple((float(m * 60), c) for m, c in self._closes)
+            self._series = tuple((float(m * 60), c) for m, c, _ in self._closes)
         return self._series
 
 

@@ -20,8 +20,10 @@ async def binance_read(http: aiohttp.ClientSession, emu: EmulatorServer, name: s
         return await r.json()
 
 
-async def hyperliquid_state(http: aiohttp.ClientSession, emu: EmulatorServer, name: str) -> Any:
+async def hyperliquid_state(http: aiohttp.ClientSession, emu: EmulatorServer, name: str,
+                            kind: str = "clearinghouseState") -> Any:
+    """The account's ``kind`` of info (its clearinghouseState, its userFees, ...)."""
     spec = next(a for a in emu.scenario.hyperliquid.accounts if a.name == name)
-    async with http.post(f"{emu.rest_url}/info", json={"type": "clearinghouseState", "user": spec.address}) as r:
+    async with http.post(f"{emu.rest_url}/info", json={"type": kind, "user": spec.address}) as r:
         assert r.status == 200, await r.text()
         return await r.json()

@@ -39,7 +39,15 @@ async def test_check_json_carries_the_exchanges_break_even_free_margin_and_withd
                 available = float(state["withdrawable"])
                 assert acc["exchange_available_balance"] is None  # Hyperliquid reports withdrawable only
                 assert acc["exchange_withdrawable"] == pytest.approx(available, rel=0.01, abs=0.5), where
-                assert all(p["break_even_price"] is None for p in acc["positions"])  # none reported, no fee set
+                # None reported: ours, from the account's own taker rate (userFees), to open and to close.
+                fees = await hyperliquid_state(http, env.emu, acc["name"], "userFees")
+                rate = float(fees["userCrossRate"])
+                assert rate > 0
+                for p in acc["positions"]:
+                    s = 1.0 if p["side"] == "long" else -1.0
+                    expected = p["entry_price"] * (1.0 + s * rate) / (1.0 - s * rate)
+                    assert p["break_even_price"] == pytest.approx(expected, rel=1e-12), where
+                    assert p["break_even_source"] == "fees", where
             # Ours, the exchange's definition, agrees with its figure at its snapshot, and now within the move.
             assert acc["available_balance_differs"] is False, where
             assert acc["available_balance"] == pytest.approx(available, rel=0.02, abs=1.0), where

@@ -33,8 +33,6 @@ def _apply_with_free(s, name: str, available: float | None, withdrawable: float 
                                exchange_withdrawable=withdrawable))
 
 
-@pytest.mark.xfail(strict=True, reason="review12: a snapshot without availableBalance/maxWithdrawAmount leaves the "
-                                       "previous snapshot's figures on screen as the exchange's current ones")
 def test_withdrawable_missing_from_a_later_snapshot_is_not_shown_as_current() -> None:
     s = scripted()
     _apply_with_free(s, "binance-main", 1_000.0, 900.0)
@@ -47,8 +45,6 @@ def test_withdrawable_missing_from_a_later_snapshot_is_not_shown_as_current() ->
     assert r.exchange_withdrawable is None and r.exchange_available_balance is None
 
 
-@pytest.mark.xfail(strict=True, reason="review12: check --json totals carry no freshness: a total summing a stale "
-                                       "account reads exactly like a fresh one")
 def test_check_json_totals_say_whether_they_are_fresh() -> None:
     s = scripted()
     s.step(120.0, quiet=("hl-whale",))  # hl-whale's feeds go quiet: its figures are stale, still summed
@@ -59,8 +55,6 @@ def test_check_json_totals_say_whether_they_are_fresh() -> None:
     assert row.get("fresh") is False
 
 
-@pytest.mark.xfail(strict=True, reason="review12: the totals' effective leverage is computed in the widget "
-                                       "(widgets/account_rows.py total_entry), absent from Totals and check --json")
 def test_totals_effective_leverage_is_in_the_read_model_and_json() -> None:
     snap = scripted().store.snapshot()
     t = totals(snap)[0]
@@ -73,16 +67,12 @@ _ROW = {"symbol": "BTCUSDT", "positionAmt": "0.5", "positionSide": "BOTH", "marg
         "liquidationPrice": "50000"}
 
 
-@pytest.mark.xfail(strict=True, reason="review12: breakEvenPrice '1e300' (or negative) for a 60000 entry is applied "
-                                       "as Binance's break-even instead of refused as implausible")
 @pytest.mark.parametrize("bep", ["1e300", "-60000"])
 def test_absurd_break_even_price_is_refused(bep: str) -> None:
     with pytest.raises(WireError, match="breakEvenPrice"):
         parse_position_risk({**_ROW, "breakEvenPrice": bep})
 
 
-@pytest.mark.xfail(strict=True, reason="review12: an availableBalance/maxWithdrawAmount of 1e300, or a "
-                                       "maxWithdrawAmount below 0, is accepted and shown as the exchange's figure")
 @pytest.mark.parametrize("field,value", [("availableBalance", "1e300"), ("maxWithdrawAmount", "1e300"),
                                          ("maxWithdrawAmount", "-250")])
 def test_absurd_free_margin_or_withdrawable_is_refused(field: str, value: str) -> None:
@@ -91,8 +81,6 @@ def test_absurd_free_margin_or_withdrawable_is_refused(field: str, value: str) -
         parse_account_free(account)
 
 
-@pytest.mark.xfail(strict=True, reason="review12: Hyperliquid withdrawable '1e300' or negative is accepted as the "
-                                       "exchange's withdrawable")
 @pytest.mark.parametrize("value", ["1e300", "-250"])
 def test_absurd_hyperliquid_withdrawable_is_refused(value: str) -> None:
     state = {"marginSummary": {"accountValue": "1000", "totalMarginUsed": "0", "totalNtlPos": "0",
@@ -120,8 +108,6 @@ def _btc_history(s) -> tuple[tuple[float, float], ...]:  # type: ignore[no-untyp
     return view.mark_history
 
 
-@pytest.mark.xfail(strict=True, reason="review12: a seeded candle dated in the future (no time check on candles) "
-                                       "freezes the minute-close plot: every later live mark is dropped as older")
 def test_a_future_dated_candle_does_not_freeze_the_minute_closes() -> None:
     s = scripted()
     now = T0.timestamp() - T0.timestamp() % 60
@@ -133,8 +119,6 @@ def test_a_future_dated_candle_does_not_freeze_the_minute_closes() -> None:
     assert any(t >= now + 240.0 and t <= now + 360.0 for t, _ in _btc_history(s)), "no live minute plotted"
 
 
-@pytest.mark.xfail(strict=True, reason="review12: a candle close x100000 the market (no plausibility check on "
-                                       "candles) goes into the minute-close plot and flattens it")
 def test_an_absurd_candle_close_is_not_plotted() -> None:
     s = scripted()
     now = T0.timestamp() - T0.timestamp() % 60
@@ -144,8 +128,6 @@ def test_an_absurd_candle_close_is_not_plotted() -> None:
     assert max(c for _, c in _btc_history(s)) < 600_000.0
 
 
-@pytest.mark.xfail(strict=True, reason="review12: the plot caption counts columns, not time: minutes 2 hours apart "
-                                       "(a feed outage) are drawn adjacent under 'last 5m'")
 def test_minute_plot_caption_says_the_span_shown_across_a_gap() -> None:
     history = tuple((T + 60.0 * k, 100.0) for k in (0, 1, 2)) + tuple((T + 60.0 * k, 101.0) for k in (120, 121))
     p = SimpleNamespace(mark_history=history, risk=SimpleNamespace(mark_price=101.0))
@@ -155,8 +137,6 @@ def test_minute_plot_caption_says_the_span_shown_across_a_gap() -> None:
     assert "5m" not in text and ("2h" in text or "gap" in text)
 
 
-@pytest.mark.xfail(strict=True, reason="review12: Binance's account answer with maxWithdrawAmount -250 and "
-                                       "availableBalance 1e300 reaches check --json as the exchange's figures")
 async def test_binance_absurd_free_figures_through_a_relay_are_not_shown() -> None:
     def rewrite(path: str, body: bytes) -> bytes:
         if path != "/fapi/v2/account":
@@ -177,8 +157,6 @@ async def test_binance_absurd_free_figures_through_a_relay_are_not_shown() -> No
         assert available is None or available < 1e12, available
 
 
-@pytest.mark.xfail(strict=True, reason="review12: a watched Hyperliquid position never has a break-even: no feed "
-                                       "reads its fee rate (userFees) and no account option sets taker_fee_rate")
 async def test_hyperliquid_positions_in_the_monitor_have_a_break_even() -> None:
     async with running(speed=0.05) as env:
         assert await env.monitor.wait_live(15)
@@ -188,8 +166,6 @@ async def test_hyperliquid_positions_in_the_monitor_have_a_break_even() -> None:
         assert all(p.risk.break_even_price is not None and p.risk.break_even_source == "fees" for p in held)
 
 
-@pytest.mark.xfail(strict=True, reason="review12: check's text report shows '(exchange -)' on Hyperliquid when ours "
-                                       "differs from withdrawable: the exchange's figure it differs from is not shown")
 def test_check_text_shows_hyperliquids_figure_when_ours_differs() -> None:
     s = scripted()
     _apply_with_free(s, "hl-whale", None, 12_345.0)
@@ -202,8 +178,6 @@ def test_check_text_shows_hyperliquids_figure_when_ours_differs() -> None:
     assert "(exchange -)" not in line and "(exchange 12,345" in line, line
 
 
-@pytest.mark.xfail(strict=True, reason="review12: check's text total line reads the same when a summed account is "
-                                       "stale (positions say STALE, the total does not)")
 def test_check_text_total_line_says_a_summed_account_is_stale() -> None:
     s = scripted()
     s.step(120.0, quiet=("hl-whale",))
@@ -212,8 +186,6 @@ def test_check_text_total_line_says_a_summed_account_is_stale() -> None:
     assert "STALE" in usdc or "stale" in usdc, usdc
 
 
-@pytest.mark.xfail(strict=True, reason="review12: one Hyperliquid mark stamped an hour early (local clock stepped "
-                                       "back, offset not yet re-measured) wipes the last hour of minute closes")
 def test_a_wall_clock_step_back_does_not_wipe_an_hour_of_minute_closes() -> None:
     vol = MinuteVolatility()
     vol.seed([(T - 60.0 * k, 100.0 + k % 7) for k in range(120, 0, -1)], [])  # two hours of candles up to T
@@ -226,8 +198,6 @@ def test_a_wall_clock_step_back_does_not_wipe_an_hour_of_minute_closes() -> None
     assert len(minutes) >= 120, len(minutes)  # the exchange's candles of the last hour are still there
 
 
-@pytest.mark.xfail(strict=True, reason="review12: with our free margin unknown (a cross position without leverage "
-                                       "yet) the free margin cell reads '—' and hides the exchange's own figure")
 def test_free_margin_cell_shows_the_exchanges_figure_when_ours_is_unknown() -> None:
     s = scripted()
     name = "binance-main"
@@ -250,8 +220,6 @@ def _btc_mark_stalls(s) -> None:  # type: ignore[no-untyped-def]
     s.feed()
 
 
-@pytest.mark.xfail(strict=True, reason="review12: a total summing an account whose position's mark is stale (the "
-                                       "account STALE) is marked fresh: Totals.fresh reads only AccountView.fresh")
 def test_a_total_over_a_stale_mark_is_not_fresh() -> None:
     s = scripted()
     _btc_mark_stalls(s)
@@ -263,8 +231,6 @@ def test_a_total_over_a_stale_mark_is_not_fresh() -> None:
     assert not usdt.fresh
 
 
-@pytest.mark.xfail(strict=True, reason="review12: an account whose position's mark is stale shows its notional, eff "
-                                       "lev and free margin (computed on that mark) undimmed, as fresh")
 def test_account_figures_over_a_stale_mark_are_dimmed() -> None:
     s = scripted()
     _btc_mark_stalls(s)
