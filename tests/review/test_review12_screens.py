@@ -13,10 +13,9 @@ from liqwatch.feed_channel import Channel, ChannelKind
 from liqwatch.liquidations import LiquidatedPosition
 from liqwatch.model import AccountSpec, Exchange, PositionUpdate, Side, Stamp
 from liqwatch.risk.registry import risk_rules
-from tests.tui.pilot_helpers import advance, app_for, monitor, settle
+from tests.tui.pilot_helpers import advance, app_for, history_after_danger, info_on_account_row, monitor, settle
 from tests.tui.scripted import BIN, ETH, T0, Script, into_danger, scripted
 from tui.screens.account_info import AccountInfoScreen
-from tui.screens.alert_history import AlertHistoryScreen
 from widgets.account_info import account_info_text
 from widgets.account_rows import account_entries, total_entry
 from widgets.alert_detail import AlertDetail
@@ -96,13 +95,7 @@ def test_a_liquidated_account_does_not_read_risk_zero() -> None:
 @pytest.mark.parametrize("size", [(80, 24), (120, 34)], ids=["80x24", "120x34"])
 async def test_history_says_what_each_event_is_about(script: Script, size: tuple[int, int]) -> None:
     async with app_for(script).run_test(size=size) as pilot:
-        into_danger(script)
-        await monitor(pilot).pull(force=True)
-        await settle(pilot)
-        await pilot.press("h")
-        await settle(pilot)
-        history = pilot.app.screen
-        assert isinstance(history, AlertHistoryScreen) and history.events
+        history = await history_after_danger(pilot, script)
         table = history.query_one(KeyedTable)
         text = "\n".join(table.render_line(y).text for y in range(1, 1 + len(history.events)))
         assert "binance-degen" in text, text
@@ -168,14 +161,7 @@ async def test_the_selected_feed_alerts_cause_is_readable_at_120x34(script: Scri
 async def test_i_on_a_totals_row_does_not_open_another_currencys_account(script: Script) -> None:
     async with app_for(script).run_test(size=(160, 50)) as pilot:
         await advance(pilot, script, 1)
-        screen = monitor(pilot)
-        screen.focus_pane("accounts")
-        table = screen.query_one(AccountsTable)
-        assert table.select_key(" total USDC")
-        await settle(pilot)
-        await pilot.press("i")
-        await settle(pilot)
-        opened = pilot.app.screen
+        opened = await info_on_account_row(pilot, " total USDC")
         if isinstance(opened, AccountInfoScreen):
             assert opened.account in ("hl-whale", "hl-iso"), opened.account
 

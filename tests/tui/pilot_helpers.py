@@ -7,8 +7,9 @@ import asyncio
 from textual.pilot import Pilot
 
 from liqwatch.config.settings import UiSettings
-from tests.tui.scripted import Script
+from tests.tui.scripted import Script, into_danger
 from tui.app import LiqwatchApp, make_app
+from tui.screens.alert_history import AlertHistoryScreen
 from tui.screens.monitor import MonitorScreen
 
 
@@ -47,3 +48,28 @@ def monitor(pilot: Pilot[None]) -> MonitorScreen:
     app = pilot.app
     assert isinstance(app, LiqwatchApp)
     return app.monitor
+
+
+async def history_after_danger(pilot: Pilot[None], script: Script) -> AlertHistoryScreen:
+    """The alert history (``h``) once the script's isolated account has gone into danger and raised."""
+    into_danger(script)
+    await monitor(pilot).pull(force=True)
+    await settle(pilot)
+    await pilot.press("h")
+    await settle(pilot)
+    history = pilot.app.screen
+    assert isinstance(history, AlertHistoryScreen) and history.events
+    return history
+
+
+async def info_on_account_row(pilot: Pilot[None], key: str) -> object:
+    """The screen ``i`` opens on the accounts pane's row ``key`` (an account, or a totals row)."""
+    from widgets.panes import AccountsTable
+
+    screen = monitor(pilot)
+    screen.focus_pane("accounts")
+    assert screen.query_one(AccountsTable).select_key(key)
+    await settle(pilot)
+    await pilot.press("i")
+    await settle(pilot)
+    return pilot.app.screen

@@ -5,7 +5,7 @@ alert names the cause, not only the step under way."""
 from __future__ import annotations
 
 from liqwatch.feed_events import AccountDisabled
-from tests.tui.pilot_helpers import advance, app_for, monitor, settle
+from tests.tui.pilot_helpers import advance, app_for, info_on_account_row, monitor, settle
 from tests.tui.scripted import Script
 from tui.screens.account_info import AccountInfoScreen
 from widgets.panes import AccountsTable, PositionsTable
@@ -29,14 +29,7 @@ async def test_i_shows_each_channels_state_age_last_error_and_next_retry(script:
         await settle(pilot)
         _unreachable(script)
         await advance(pilot, script, 3, quiet=("binance-main",))
-        screen = monitor(pilot)
-        screen.focus_pane("accounts")
-        accounts = screen.query_one(AccountsTable)
-        assert accounts.select_key("binance-main")
-        await settle(pilot)
-        await pilot.press("i")
-        await settle(pilot)
-        info = pilot.app.screen
+        info = await info_on_account_row(pilot, "binance-main")
         assert isinstance(info, AccountInfoScreen) and info.account == "binance-main"
         text = _info_text(info)
         assert "binance-main · binance" in text

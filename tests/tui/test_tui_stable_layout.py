@@ -7,9 +7,8 @@ from typing import ClassVar
 
 from textual.app import App, ComposeResult
 
-from tests.tui.pilot_helpers import app_for, monitor, settle
-from tests.tui.scripted import into_danger, scripted
-from tui.screens.alert_history import AlertHistoryScreen
+from tests.tui.pilot_helpers import app_for, history_after_danger
+from tests.tui.scripted import scripted
 from tui.themes import THEMES
 from widgets.alert_detail import AlertDetail
 from widgets.keyed_table import KEEP, Column, KeyedTable, choose_columns
@@ -57,13 +56,7 @@ def test_the_sort_column_is_never_left_out() -> None:
 async def test_the_alert_history_shows_the_selected_events_whole_message() -> None:
     script = scripted()
     async with app_for(script).run_test(size=(80, 24)) as pilot:
-        into_danger(script)
-        await monitor(pilot).pull(force=True)
-        await settle(pilot)
-        await pilot.press("h")
-        await settle(pilot)
-        history = pilot.app.screen
-        assert isinstance(history, AlertHistoryScreen) and history.events
+        history = await history_after_danger(pilot, script)
         detail = history.query_one(AlertDetail)
         assert history.events[-1].alert.message in detail.text and detail.display
 
