@@ -34,6 +34,7 @@ from liqwatch.feeds.rest import (
     request_json,
 )
 from liqwatch.redact import register_secret
+from tests.local_http import served
 
 PATH = "/v5/position/list"
 GUARD = ReadOnlyGuard("test", frozenset({("GET", PATH)}))
@@ -56,16 +57,9 @@ class Envelope:
     async def serving(self) -> AsyncIterator[Envelope]:
         app = web.Application()
         app.router.add_get(PATH, self.handle)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://127.0.0.1:{port}{PATH}"
-        try:
+        async with served(app) as base:
+            self.url = base + PATH
             yield self
-        finally:
-            await runner.cleanup()
 
 
 async def answer(body: Any, errors: ErrorDecoder, *, status: int = 200, headers: dict[str, str] | None = None,

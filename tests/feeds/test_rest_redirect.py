@@ -12,6 +12,7 @@ import pytest
 from aiohttp import web
 
 from liqwatch.feeds.rest import ApiError, ReadOnlyGuard, RestGate, request_json
+from tests.local_http import served
 
 PATH = "/fapi/v2/account"
 GUARD = ReadOnlyGuard("binance", frozenset({("GET", PATH)}))
@@ -24,14 +25,8 @@ async def redirecting(status: int, location: str) -> AsyncIterator[str]:
 
     app = web.Application()
     app.router.add_get(PATH, handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
-    finally:
-        await runner.cleanup()
+    async with served(app) as url:
+        yield url
 
 
 @pytest.mark.parametrize("status", [301, 302, 307, 308])

@@ -20,6 +20,7 @@ from liqwatch.feeds.rest import AuthError, RestError, RestGate, ServerError, req
 from liqwatch.monitor import Monitor
 from tests.feeds.harness import FAST, eventually
 from tests.feeds.ws_relay import Relay, RelayEnv
+from tests.local_http import served
 
 
 class RevokingRelay(Relay):
@@ -85,14 +86,8 @@ async def answering_html(status: int) -> AsyncIterator[str]:
 
     app = web.Application()
     app.router.add_get("/fapi/v2/account", answer)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/fapi/v2/account"  # type: ignore[union-attr]
-    finally:
-        await asyncio.wait_for(runner.cleanup(), 5)
+    async with served(app) as url:
+        yield url + "/fapi/v2/account"
 
 
 async def test_an_html_401_is_the_key_refused_an_html_403_a_firewall_block_retried() -> None:

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from liqwatch.feeds.binance_client import READ_ONLY
 from liqwatch.feeds.rest import RestError, RestGate, request_json
+from tests.local_http import served
 
 PATH = "/sapi/v1/account/apiRestrictions"
 HUGE = 64 * 1024 * 1024
@@ -27,14 +28,8 @@ async def serving(body: bytes) -> AsyncIterator[str]:
 
     app = web.Application()
     app.router.add_get(PATH, answer)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
-    finally:
-        await asyncio.wait_for(runner.cleanup(), 5)
+    async with served(app) as url:
+        yield url
 
 
 async def test_a_64_mb_answer_is_refused_with_a_clear_error() -> None:
@@ -55,14 +50,8 @@ async def limiting(retry_after: str) -> AsyncIterator[str]:
 
     app = web.Application()
     app.router.add_get(PATH, answer)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
-    finally:
-        await asyncio.wait_for(runner.cleanup(), 5)
+    async with served(app) as url:
+        yield url
 
 
 @pytest.mark.parametrize("retry_after", ["inf", "1e12"])

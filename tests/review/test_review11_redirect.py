@@ -7,29 +7,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
 
 import aiohttp
 from aiohttp import web
 
 from liqwatch.feeds.binance_errors import BINANCE_ERRORS
 from liqwatch.feeds.rest import ReadOnlyGuard, RestError, RestGate, request_json
+from tests.local_http import served
 
 LISTEN_KEY = "/fapi/v1/listenKey"
 GUARD = ReadOnlyGuard("binance", frozenset({("POST", LISTEN_KEY)}))
 KEY = "review1-redirect-key-0001"
-
-
-@contextlib.asynccontextmanager
-async def serving(app: web.Application) -> AsyncIterator[str]:
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
-    finally:
-        await runner.cleanup()
 
 
 async def test_a_redirect_never_sends_a_request_off_the_allowlist() -> None:
@@ -41,13 +29,13 @@ async def test_a_redirect_never_sends_a_request_off_the_allowlist() -> None:
 
     other = web.Application()
     other.router.add_route("*", "/fapi/v1/order", order)
-    async with asyncio.timeout(10), serving(other) as elsewhere:
+    async with asyncio.timeout(10), served(other) as elsewhere:
         async def redirect(request: web.Request) -> web.Response:
             raise web.HTTPTemporaryRedirect(f"{elsewhere}/fapi/v1/order")
 
         exchange = web.Application()
         exchange.router.add_post(LISTEN_KEY, redirect)
-        async with serving(exchange) as base, aiohttp.ClientSession() as s:
+        async with served(exchange) as base, aiohttp.ClientSession() as s:
             with contextlib.suppress(RestError):
                 await request_json(s, "POST", f"{base}{LISTEN_KEY}", guard=GUARD, gate=RestGate(), timeout_s=5,
                                    headers={"X-MBX-APIKEY": KEY}, errors=BINANCE_ERRORS)

@@ -19,6 +19,7 @@ from aiohttp import web
 from liqwatch.feeds.account_config import Secret
 from liqwatch.feeds.rest import ReadOnlyGuard, RestGate, request_json
 from liqwatch.feeds.signing import BinanceSigner, BybitSigner, OkxSigner, SignedRequest
+from tests.local_http import served
 
 PATH = "/api/v5/account/positions"
 GUARD = ReadOnlyGuard("test", frozenset({("GET", PATH)}))
@@ -52,14 +53,8 @@ async def checking(exchange: str) -> AsyncIterator[str]:
 
     app = web.Application()
     app.router.add_get(PATH, handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
-    finally:
-        await runner.cleanup()
+    async with served(app) as url:
+        yield url
 
 
 def _sign(exchange: str, params: dict[str, str]) -> SignedRequest:
