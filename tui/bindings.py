@@ -13,6 +13,9 @@ from textual.binding import Binding, BindingType
 
 from widgets.keyed_table import TABLE_BINDINGS
 
+#: Actions whose key hint the key bar keeps however narrow the terminal: how to get help and how to get out.
+ALWAYS_SHOWN = frozenset({"help", "request_quit"})
+
 APP_BINDINGS: list[BindingType] = [
     Binding("question_mark", "help", "Help", id="help"),
     Binding("t", "cycle_theme", "Theme", id="theme"),

@@ -7,16 +7,16 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import sys
 from pathlib import Path
 
 from tests.alerts.alert_receiver import Receiver
 from tests.cli.test_check_command import ROOT, private_home  # noqa: F401  (the fixture is autouse)
+from tests.tui_command import tui_argv
 
 
 async def _liqwatch(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tui", *args, cwd=ROOT, env={**os.environ, **(env or {})},
+        *tui_argv(), *args, cwd=ROOT, env={**os.environ, **(env or {})},
         stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     async with asyncio.timeout(60):
         out, err = await proc.communicate()
@@ -88,7 +88,7 @@ def test_in_a_terminal_the_bell_and_terminal_notification_are_sent(tmp_path: Pat
     cfg.write_text('[alerts.delivery.terminal]\nprotocols = ["osc9"]\n', encoding="utf-8")
     master, slave = pty.openpty()
     try:
-        proc = subprocess.run([sys.executable, "-m", "tui", "alerts", "test", "--config", str(cfg)], cwd=ROOT,
+        proc = subprocess.run([*tui_argv(), "alerts", "test", "--config", str(cfg)], cwd=ROOT,
                               stdin=subprocess.DEVNULL, stdout=slave, stderr=subprocess.PIPE, timeout=60)
         os.close(slave)
         data = b""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ import pytest
 
 from liqwatch.stop_signal import EXIT_TERMINATED
 from tests.cli.watched import Watched, run_main
+from tests.tui_command import tui_argv
 
 ROOT = Path(__file__).resolve().parents[2]
 EXIT = {"ok": 0, "warning": 1, "critical": 2, "stale": 3}
@@ -30,7 +30,7 @@ def _status(doc: dict[str, Any], account: str) -> str:
 
 
 def liqwatch(*args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "tui", *args], capture_output=True, text=True, timeout=timeout,
+    return subprocess.run([*tui_argv(), *args], capture_output=True, text=True, timeout=timeout,
                           cwd=ROOT, env=dict(os.environ))
 
 

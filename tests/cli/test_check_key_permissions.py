@@ -8,10 +8,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import sys
 from pathlib import Path
 
 from liqwatch.emulator import EmulatorServer, demo_scenario
+from tests.tui_command import tui_argv
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,7 +44,7 @@ async def test_check_refuses_a_trading_key_and_warns_about_an_accepted_one(tmp_p
         cfg = tmp_path / "config.toml"
         cfg.write_text("\n".join(lines), encoding="utf-8")
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "tui", "check", "--config", str(cfg), "--json", "--timeout", "15",
+            *tui_argv(), "check", "--config", str(cfg), "--json", "--timeout", "15",
             cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
         out, err = await proc.communicate()
     assert proc.returncode == 3, err.decode()[-2000:]

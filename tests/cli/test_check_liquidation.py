@@ -8,7 +8,6 @@ import json
 import os
 import queue
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 import pytest
 
 from tests.cli.watched import run_main
+from tests.tui_command import tui_argv
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,7 +37,7 @@ def _liquidated(account: dict[str, Any]) -> list[dict[str, Any]]:
 
 @pytest.mark.slow(12)
 def test_after_its_liquidation_an_account_is_not_ok_until_the_alert_is_acknowledged() -> None:
-    cmd = [sys.executable, "-m", "tui", "check", "--demo", "--speed", "40", "--watch", "40", "--json"]
+    cmd = [*tui_argv(), "check", "--demo", "--speed", "40", "--watch", "40", "--json"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT,
                             env=dict(os.environ))
     lines: queue.Queue[str] = queue.Queue()

@@ -7,10 +7,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import sys
 from pathlib import Path
 
 from liqwatch.emulator import EmulatorServer, demo_scenario
+from tests.tui_command import tui_argv
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,7 +41,7 @@ async def test_check_json_lists_a_position_not_evaluated_and_exits_stale(tmp_pat
         cfg = tmp_path / "config.toml"
         cfg.write_text("\n".join(lines), encoding="utf-8")
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "tui", "check", "--config", str(cfg), "--json", "--timeout", "20",
+            *tui_argv(), "check", "--config", str(cfg), "--json", "--timeout", "20",
             cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
         out, err = await proc.communicate()
     assert proc.returncode == 3, err.decode()[-2000:]

@@ -18,6 +18,7 @@ import pytest
 
 from tests.cli.test_check_command import ROOT, private_home  # noqa: F401  (the fixture is autouse)
 from tests.cli.watched import run_main
+from tests.tui_command import tui_argv
 
 LOCK_S = 22.0
 HOLDER = """
@@ -43,7 +44,7 @@ async def _watch_with_the_record_locked(demo_dir: Path) -> tuple[list[dict[str, 
     # liquidated (~line 17 at --speed 5): ~line 23; the watch ends by itself (its exit status is asserted)
     # 7 lines after that, enough for the queued alerts to go in.
     check = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tui", "check", "--demo", "--speed", "5", "--watch", "30", "--json",
+        *tui_argv(), "check", "--demo", "--speed", "5", "--watch", "30", "--json",
         cwd=ROOT, env=dict(os.environ), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
     assert check.stdout is not None
     docs: list[dict[str, Any]] = []

@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.cli.watched import run_main
+from tests.tui_command import tui_argv
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ('[[accounts]]\nname = "main"\nexchange = "binance"\napi_key_env = "LW_TEST_NOPE_KEY"\n'
@@ -25,7 +25,7 @@ def private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def liqwatch(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "tui", *args], capture_output=True, text=True, timeout=timeout,
+    return subprocess.run([*tui_argv(), *args], capture_output=True, text=True, timeout=timeout,
                           cwd=ROOT, env=dict(os.environ))
 
 

@@ -11,12 +11,13 @@ import os
 import queue
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from tests.tui_command import tui_argv
 
 ROOT = Path(__file__).resolve().parents[2]
 _EOF = object()
@@ -24,7 +25,7 @@ _EOF = object()
 
 class Watched:
     def __init__(self, *args: str) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "tui", *args], stdin=subprocess.DEVNULL,
+        self.proc = subprocess.Popen([*tui_argv(), *args], stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
                                      env=dict(os.environ))
         self.lines: list[str] = []  # every stdout line read so far

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import pytest
 
 from liqwatch.config import ConfigError, load_settings
 from liqwatch.config.errors import looks_like_token, secret_like_name
+from tests.tui_command import tui_argv
 
 ROOT = Path(__file__).resolve().parents[2]
 VALUE = "vAlUe-CaNaRy-5f1e"  # what a typo'd secret option holds
@@ -59,7 +59,7 @@ def test_an_option_name_that_could_be_a_key_is_not_echoed(tmp_path: Path) -> Non
 
 def test_config_check_json_does_not_echo_it_either(tmp_path: Path) -> None:
     path = write(tmp_path, f'"{TOKEN_NAME}" = "{VALUE}"\napi_secrett = "{VALUE}"\n')
-    proc = subprocess.run([sys.executable, "-m", "tui", "config", "check", str(path), "--json"],
+    proc = subprocess.run([*tui_argv(), "config", "check", str(path), "--json"],
                           capture_output=True, text=True, timeout=60, cwd=ROOT, env=dict(os.environ))
     assert proc.returncode == 2
     assert json.loads(proc.stdout)["valid"] is False

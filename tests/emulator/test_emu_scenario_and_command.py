@@ -12,6 +12,7 @@ import aiohttp
 import pytest
 
 from liqwatch.emulator import ScenarioError, demo_scenario, load_scenario, scenario_from_toml
+from tests.tui_command import tui_argv
 
 from .helpers import LIMIT_S, SMALL_TOML
 
@@ -84,7 +85,7 @@ async def test_command_serves_and_prints_port_and_accounts() -> None:
     async with asyncio.timeout(LIMIT_S):
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "tui", "emulator", "--port", "0", "--duration", "8", "--speed", "5",
+            *tui_argv(), "emulator", "--port", "0", "--duration", "8", "--speed", "5",
             cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
         try:

@@ -10,7 +10,6 @@ import logging
 import os
 import stat
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ import pytest
 from liqwatch.demo_environment import demo_environment
 from liqwatch.feeds.frame_recorder import FrameRecorder, RecordFileError, read_recording
 from tests.feeds.harness import FAST, eventually
+from tests.tui_command import tui_argv
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -68,7 +68,7 @@ def test_a_symlink_is_refused_and_its_target_left_alone(tmp_path: Path) -> None:
 def test_check_names_a_record_file_it_cannot_use(tmp_path: Path) -> None:
     link = tmp_path / "frames.jsonl.gz"
     link.symlink_to(tmp_path / "target")
-    proc = subprocess.run([sys.executable, "-m", "tui", "check", "--demo", "--record", str(link)],
+    proc = subprocess.run([*tui_argv(), "check", "--demo", "--record", str(link)],
                           capture_output=True, text=True, timeout=60, cwd=ROOT, env=dict(os.environ))
     assert proc.returncode == 3  # "unknown", as every usage error of check
     assert "--record" in proc.stderr and "symbolic link" in proc.stderr and "Traceback" not in proc.stderr

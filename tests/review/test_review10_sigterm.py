@@ -17,6 +17,7 @@ import pytest
 from tests.alerts.alert_receiver import Receiver
 from tests.cli.test_check_command import ROOT, private_home  # noqa: F401  (the fixture is autouse)
 from tests.feeds.harness import eventually
+from tests.tui_command import tui_argv
 
 
 def _events(rx: Receiver) -> list[str]:
@@ -37,7 +38,7 @@ async def test_sigterm_is_a_clean_stop_with_its_stopped_notice(tmp_path: Path) -
     cfg.write_text('[alerts.delivery.heartbeat]\nurl_env = "LW_TEST_BEAT_URL"\ninterval_s = 5\n', encoding="utf-8")
     env = {**os.environ, "LW_TEST_BEAT_URL": f"http://127.0.0.1:{port}/ping/abc"}
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tui", "check", "--demo", "--json", "--watch", "120", "--config", str(cfg),
+        *tui_argv(), "check", "--demo", "--json", "--watch", "120", "--config", str(cfg),
         cwd=ROOT, env=env, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE)
     try:

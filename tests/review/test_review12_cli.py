@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from liqwatch.config import ConfigError, load_settings
+from tests.tui_command import tui_argv
 
 
 def _config(tmp_path: Path, body: str) -> Path:
@@ -68,7 +68,7 @@ def test_a_misspelt_key_name_is_refused_with_the_name(tmp_path: Path) -> None:
 
 def test_demo_plain_into_head_ends_without_a_traceback(tmp_path: Path) -> None:
     env = dict(os.environ, XDG_DATA_HOME=str(tmp_path / "data"), XDG_CONFIG_HOME=str(tmp_path / "config"))
-    proc = subprocess.Popen([sys.executable, "-m", "tui", "demo", "--plain", "--seconds", "1.5"], env=env,
+    proc = subprocess.Popen([*tui_argv(), "demo", "--plain", "--seconds", "1.5"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stdout is not None and proc.stderr is not None
     assert proc.stdout.readline()  # `head -1`: one line read, then the reader is gone
@@ -85,7 +85,7 @@ def test_config_check_says_a_bybit_account_is_not_watched_live(tmp_path: Path) -
     config = _config(tmp_path, (Path(__file__).resolve().parents[2] / "examples/config/bybit.toml").read_text())
     env = dict(os.environ, XDG_DATA_HOME=str(tmp_path / "data"), XDG_CONFIG_HOME=str(tmp_path / "config"),
                BYBIT_API_KEY="k" * 18, BYBIT_API_SECRET="s" * 36)
-    proc = subprocess.run([sys.executable, "-m", "tui", "config", "check", str(config)], env=env,
+    proc = subprocess.run([*tui_argv(), "config", "check", str(config)], env=env,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     line = next(s for s in proc.stdout.splitlines() if s.startswith("#   bybit (bybit):"))
@@ -95,7 +95,7 @@ def test_config_check_says_a_bybit_account_is_not_watched_live(tmp_path: Path) -
 def test_alerts_with_a_missing_db_file_named_is_an_error(tmp_path: Path) -> None:
     env = dict(os.environ, XDG_DATA_HOME=str(tmp_path / "data"), XDG_CONFIG_HOME=str(tmp_path / "config"))
     missing = tmp_path / "demo" / "liqwatch-20261201T120000.000000Z.sqlite3"
-    proc = subprocess.run([sys.executable, "-m", "tui", "alerts", "--db", str(missing)], env=env,
+    proc = subprocess.run([*tui_argv(), "alerts", "--db", str(missing)], env=env,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2, proc.stdout
     assert str(missing) in proc.stderr

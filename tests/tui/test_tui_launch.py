@@ -8,13 +8,13 @@ import argparse
 import asyncio
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from liqwatch.config import Settings
 from liqwatch.config.settings import StorageSettings
+from tests.tui_command import tui_argv
 from tui import cli, launch
 from tui.app import make_app
 from tui.launch import demo_backend
@@ -121,7 +121,7 @@ def test_configured_accounts_off_a_terminal_say_the_app_needs_one(
 def test_a_missing_config_piped_into_head_is_an_error_not_the_usage(tmp_path: Path) -> None:
     """`liqwatch --config /missing.toml | head`: stdout is a pipe, as in the report."""
     missing = tmp_path / "missing.toml"
-    proc = subprocess.run([sys.executable, "-m", "tui", "--config", str(missing)], stdin=subprocess.DEVNULL,
+    proc = subprocess.run([*tui_argv(), "--config", str(missing)], stdin=subprocess.DEVNULL,
                           capture_output=True, text=True, timeout=60, cwd=ROOT,
                           env={**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "xdg")})
     assert proc.returncode == 2

@@ -10,12 +10,13 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from liqwatch.alerts.model import AlertEvent
-from tui.bindings import CLOSE_BINDINGS
+from tui.bindings import ALWAYS_SHOWN, CLOSE_BINDINGS
 from widgets.alert_detail import AlertDetail
 from widgets.header_lines import record_note
+from widgets.key_bar import KeyBar
 from widgets.keyed_table import KEEP, Column, KeyedTable, Row
 from widgets.levels import alert_cell
 
@@ -55,7 +56,7 @@ class AlertHistoryScreen(ModalScreen[None]):
                 yield Static(note, id="history-record")
             yield KeyedTable(COLUMNS, id="history-table")
             yield AlertDetail(id="history-detail")  # the selected event's whole message, however narrow
-        yield Footer()
+        yield KeyBar(ALWAYS_SHOWN)
 
     def on_mount(self) -> None:
         box = self.query_one("#history-box")

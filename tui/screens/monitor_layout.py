@@ -14,17 +14,19 @@ from textual.app import ComposeResult
 from textual.containers import Container
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Input, Tab, Tabs
+from textual.widgets import Input, Tab, Tabs
 
 from liqwatch.account_totals import totals
 from liqwatch.alerts.model import Alert
 from liqwatch.store import MonitorSnapshot
 from tui.backend import Backend
+from tui.bindings import ALWAYS_SHOWN
 from tui.pump import SnapshotPump
 from tui.screens.panes import PANE_ORDER, TITLES, Pane
 from widgets.alert_detail import AlertDetail
 from widgets.detail_view import DetailView
 from widgets.header_view import RiskHeader
+from widgets.key_bar import KeyBar
 from widgets.keyed_table import KeyedTable
 from widgets.panes import AccountsTable, AlertsTable, ExposureTable, PositionsTable, SortedTable
 from widgets.ports import RecordedAlerts
@@ -72,7 +74,7 @@ class MonitorLayout(Screen[None]):
             with Pane("alerts"):
                 yield AlertsTable(id="alerts")
                 yield AlertDetail(id="alert-detail")
-        yield Footer(show_command_palette=False)
+        yield KeyBar(ALWAYS_SHOWN)
 
     async def on_mount(self) -> None:
         self.query_one("#filter", Input).display = False
@@ -204,7 +206,7 @@ class MonitorLayout(Screen[None]):
             self.folded = folded
             self.set_class(folded, "-folded")
             self.set_class(not folded, "-wide")
-            self.query_one(Footer).compact = folded
+            self.query_one(KeyBar).compact = folded
             self._mark_active()
             self.refresh_panes()
 

@@ -9,10 +9,11 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from liqwatch.store import MonitorSnapshot
-from tui.bindings import WHAT_IF_BINDINGS
+from tui.bindings import ALWAYS_SHOWN, WHAT_IF_BINDINGS
+from widgets.key_bar import KeyBar
 from widgets.keyed_table import KeyedTable
 from widgets.ports import MonitorSource
 from widgets.whatif_calc import assets, what_if
@@ -37,7 +38,7 @@ class WhatIfScreen(ModalScreen[None]):
         with Vertical(id="what-if-box"):
             yield Static(id="what-if-title")
             yield KeyedTable(COLUMNS, fixed_columns=1, id="what-if-table")
-        yield Footer()
+        yield KeyBar(ALWAYS_SHOWN)
 
     def on_mount(self) -> None:
         self.query_one("#what-if-box").border_title = "What-if"
