@@ -15,6 +15,7 @@ import gc
 import math
 import os
 import sys
+import types
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -155,6 +156,9 @@ SLOW_IDS = {
 }
 
 
+CCXT_GROUP_S = 20.0  # the ccxt tests' wall time together, idle 2-core machine (a hint, like SLOW_IDS)
+
+
 def _seconds(item: pytest.Item) -> float:
     mark = item.get_closest_marker("slow")
     if mark is not None:
@@ -162,11 +166,33 @@ def _seconds(item: pytest.Item) -> float:
     return max((s for start, s in SLOW_IDS.items() if item.nodeid.startswith(start)), default=0.0)
 
 
+def _names(code: types.CodeType) -> Iterator[str]:
+    yield from code.co_names
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            yield from _names(const)
+
+
+def _uses_ccxt(item: pytest.Item) -> bool:
+    code = getattr(getattr(item, "function", None), "__code__", None)
+    return code is not None and any("ccxt" in name for name in _names(code))
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own, which reads the group marks
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The slow tests first, slowest first, each followed by a quick one: xdist's "load" scheduling with
-    ``--maxschedchunk 1`` hands every worker two tests to start with, so each worker starts on a different
+    """The slow tests first, slowest first, each followed by a quick one: xdist's "loadgroup" scheduling
+    hands every worker two units (a test, or a group) to start with, then one at a time in this order, so each
+    worker starts on a different
     slow test and none is left to start last, alone. The order is a pure function of the collection, the
-    same on every worker (xdist requires it)."""
+    same on every worker (xdist requires it).
+
+    The tests that drive stock ccxt run on one worker (``--dist loadgroup``): importing ccxt and ccxt.pro costs
+    0.6 s of CPU in each process that does, and they were spread over up to ten. As a group they count as one
+    slow unit, so the group starts first."""
+    for item in items:
+        if _uses_ccxt(item):
+            item.add_marker(pytest.mark.xdist_group("ccxt"))
+            item.add_marker(pytest.mark.slow(CCXT_GROUP_S))
     slow = sorted((i for i in items if _seconds(i) > 0), key=_seconds, reverse=True)
     quick = [i for i in items if _seconds(i) == 0]
     order: list[pytest.Item] = []
