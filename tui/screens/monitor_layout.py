@@ -204,7 +204,7 @@ class MonitorLayout(Screen[None]):
         folded = width < FOLD_WIDTH or height < FOLD_HEIGHT
         if folded != self.folded:
             self.folded = folded
-            self.set_class(folded, "-folded")
+            self.set_class(folded, "-folded", update=False)  # one restyle of the screen for both classes
             self.set_class(not folded, "-wide")
             self.query_one(KeyBar).compact = folded
             self._mark_active()
