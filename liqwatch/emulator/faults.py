@@ -54,6 +54,8 @@ def exchange_of(path: str) -> str | None:
         return "binance"
     if path == "/info":
         return "hyperliquid"
+    if path.startswith("/v5/") and not path.startswith(("/v5/public/", "/v5/private")):
+        return "bybit"
     return None
 
 

@@ -22,6 +22,8 @@ from liqwatch.emulator.accounts import BinanceAccount, HyperliquidAccount
 from liqwatch.emulator.binance_auth import ListenKeys
 from liqwatch.emulator.binance_rest import BinanceRest
 from liqwatch.emulator.binance_ws import BinanceStreams
+from liqwatch.emulator.bybit_rest import BybitRest
+from liqwatch.emulator.bybit_ws import BybitStreams
 from liqwatch.emulator.control import ControlApi
 from liqwatch.emulator.demo_scenario import demo_scenario
 from liqwatch.emulator.faults import Faults
@@ -60,6 +62,7 @@ class EmulatorServer:
         binance_pong_timeout: float | None = 600.0,
         listen_key_ttl: float = 3600.0,
         ws_lifetime: float | None = None,
+        bybit_idle_timeout: float | None = 600.0,
     ) -> None:
         if not 0 <= port <= 65535:
             raise ValueError("port must be in 0..65535")
@@ -89,6 +92,8 @@ class EmulatorServer:
         )
         self.hl_info = HyperliquidInfo(self.sim, self.position_faults)
         self.hl_ws = HyperliquidStreams(self.sim, self.hl_info, self.hub, self.flags, idle_timeout=hl_idle_timeout)
+        self.bybit_rest = BybitRest(self.sim)
+        self.bybit_ws = BybitStreams(self.sim, self.hub, self.flags, idle_timeout=bybit_idle_timeout)
         self.faults = Faults(
             self.hub,
             self.flags,
@@ -256,6 +261,8 @@ class EmulatorServer:
         app.add_routes(self.binance_ws.routes())
         app.add_routes(self.hl_info.routes())
         app.add_routes(self.hl_ws.routes())
+        app.add_routes(self.bybit_rest.routes())
+        app.add_routes(self.bybit_ws.routes())
         return app
 
     @web.middleware
@@ -319,6 +326,7 @@ class EmulatorServer:
         self.binance_ws.publish_market(self.rounds)
         self.binance_ws.publish_user(result)
         self.hl_ws.publish(result)
+        self.bybit_ws.publish(result)
         due = self.listen_keys.due()
         if due:
             self.binance_ws.announce_expired([(lk.key, lk.account) for lk in due])
