@@ -32,7 +32,7 @@ class BybitPayloads:
         return {
             "positionIdx": 0, "riskId": tier_index + 1, "riskLimitValue": fixed(spec.tier_rows()[tier_index][1], 0),
             "symbol": p.symbol, "side": "Buy" if p.qty > 0 else "Sell", "size": trimmed(abs(p.qty), 8),
-            "avgPrice": trimmed(p.entry, 8), "positionValue": _usd(value), "tradeMode": 1 if p.isolated else 0,
+            "avgPrice": trimmed(p.entry, 8), "positionValue": _usd(value), "tradeMode": 0,
             "positionStatus": "Normal", "autoAddMargin": 0, "adlRankIndicator": 2,
             "leverage": trimmed(p.leverage, 2), "positionBalance": _usd(p.position_margin if p.isolated else 0.0),
             "markPrice": fixed(market.mark, decimals),

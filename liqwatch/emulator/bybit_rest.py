@@ -106,8 +106,10 @@ class BybitRest:
         return {"list": [self.payloads.wallet(account)]}
 
     async def account_info(self, request: web.Request, account: BybitAccount) -> Json:
-        # unifiedMarginStatus 5: UTA 2.0; marginMode REGULAR_MARGIN: cross/isolated per position, no portfolio margin.
-        return {"unifiedMarginStatus": 5, "marginMode": "REGULAR_MARGIN", "isMasterTrader": False,
+        # unifiedMarginStatus 5: UTA 2.0, whose margin mode is the account's: REGULAR_MARGIN (cross) or
+        # ISOLATED_MARGIN (positions' tradeMode is deprecated there and always 0).
+        mode = "ISOLATED_MARGIN" if account.spec.isolated else "REGULAR_MARGIN"
+        return {"unifiedMarginStatus": 5, "marginMode": mode, "isMasterTrader": False,
                 "spotHedgingStatus": "OFF", "updatedTime": str(self.sim.now_ms()), "dcpStatus": "OFF",
                 "timeWindow": 10, "smpGroup": 0}
 

@@ -128,8 +128,15 @@ class BybitAccountSpec(_Strict):
             raise ValueError("api_key must be 10 to 64 letters or digits")
         return value
 
+    @property
+    def isolated(self) -> bool:
+        """UTA 2.0's margin mode is the account's (account/info ``marginMode``), not a position's."""
+        return any(p.margin == "isolated" for p in self.positions)
+
     @model_validator(mode="after")
     def _one_way(self) -> BybitAccountSpec:
+        if len({p.margin for p in self.positions}) > 1:
+            raise ValueError("a unified account's positions share one margin mode (cross or isolated)")
         symbols = [p.symbol for p in self.positions]
         for symbol in symbols:
             if symbols.count(symbol) > 1:

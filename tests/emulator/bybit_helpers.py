@@ -1,5 +1,5 @@
-"""Shared by the Bybit emulator and feed tests: a small Bybit scenario (a UTA with a USDT borrow, BTC collateral,
-a cross BTC long and an isolated ETH long whose ETH path slides into liquidation), ccxt pointed at 127.0.0.1,
+"""Shared by the Bybit emulator and feed tests: a small Bybit scenario (a cross UTA with a USDT borrow, BTC collateral
+and a BTC long; an isolated UTA with an ETH long whose ETH path slides into liquidation), ccxt pointed at 127.0.0.1,
 and Bybit's REST signature for raw calls."""
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from .helpers import external_urls, localize
 
 BYBIT_KEY = "BYBITKEYYUKI000001"
 BYBIT_SECRET = "bybitsecretyuki0000000000000000000001"
+BYBIT_KEY_ISO = "BYBITKEYKENJI00003"
+BYBIT_SECRET_ISO = "bybitsecretkenji000000000000000000003"
 BYBIT_KEY_TRADE = "BYBITKEYTRADE00002"
 BYBIT_SECRET_TRADE = "bybitsecrettrade000000000000000000002"
 
@@ -67,6 +69,12 @@ side = "long"
 size = 0.5
 entry = 59000.0
 leverage = 10
+
+[[bybit.accounts]]
+name = "kenji"
+api_key = "{BYBIT_KEY_ISO}"
+secret = "{BYBIT_SECRET_ISO}"
+usdt_wallet = 1000.0
 
 [[bybit.accounts.positions]]
 symbol = "ETHUSDT"
