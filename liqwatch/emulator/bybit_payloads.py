@@ -54,7 +54,9 @@ class BybitPayloads:
         cross_upnl = sum(account.upnl(p, markets[p.symbol].mark) for p in account.positions if not p.isolated)
         iso_upnl = sum(account.upnl(p, markets[p.symbol].mark) for p in account.positions if p.isolated)
         iso_margin = sum(p.position_margin for p in account.positions if p.isolated)
-        margin_balance = account.cross_margin_balance(markets, index_of)
+        cross_balance = account.cross_margin_balance(markets, index_of)
+        # The whole account's margin balance: isolated margins are USDT of the account too (its walletBalance).
+        margin_balance = cross_balance + iso_margin + iso_upnl
         mm = account.cross_mm(markets)
         im = sum(account.position_im(p) for p in account.positions if not p.isolated)
         usdt_balance = account.usdt_wallet + iso_margin
@@ -81,13 +83,13 @@ class BybitPayloads:
                 "totalOrderIM": "0", "totalPositionIM": "0", "totalPositionMM": "0", "unrealisedPnl": "0",
                 "cumRealisedPnl": "0", "bonus": "0", "marginCollateral": True, "collateralSwitch": True,
             })
-        available = max(0.0, margin_balance - im)
+        available = max(0.0, cross_balance - im)
         return {
             "accountType": "UNIFIED",
-            # Cross figures: the account MM rate Bybit liquidates cross positions at (>= 100 %); isolated
-            # positions are judged on their own position margin.
-            "accountIMRate": trimmed(im / margin_balance if margin_balance > 0 else 0.0, 6),
-            "accountMMRate": trimmed(mm / margin_balance if margin_balance > 0 else 0.0, 6),
+            # The rates are the cross margin's: the account MM rate Bybit liquidates cross positions at
+            # (>= 100 %); isolated positions are judged on their own position margin.
+            "accountIMRate": trimmed(im / cross_balance if cross_balance > 0 else 0.0, 6),
+            "accountMMRate": trimmed(mm / cross_balance if cross_balance > 0 else 0.0, 6),
             "accountLTV": trimmed(account.borrow() / collateral_usd if collateral_usd > 0 else 0.0, 6),
             "totalEquity": _usd(usdt_equity + collateral_usd),
             "totalWalletBalance": _usd(usdt_balance + collateral_usd),

@@ -47,6 +47,10 @@ async def test_positions_balances_marks_and_liquidation_prices() -> None:
         account = env.emu.sim.bybit_accounts["yuki"]
         assert yuki.risk.cross_wallet_balance == pytest.approx(
             account.cross_fixed_balance(env.emu.sim.path_prices()), rel=1e-6)
+        # An isolated account's cross wallet is its USDT without the position's margin; its equity is Bybit's.
+        assert kenji.risk.cross_wallet_balance == pytest.approx(1000.0, abs=1e-6)
+        for view, name in ((yuki, "yuki"), (kenji, "kenji")):
+            assert view.risk.exchange_margin_balance_gap == pytest.approx(0.0, abs=1e-4), name
         assert {f.state for f in snap.feeds if f.account in ("yuki", "kenji")} == {ChannelState.LIVE}
         adapter = next(a for a in env.monitor.adapters if a.account.name == "yuki")
         assert isinstance(adapter, BybitAdapter) and adapter.fee_rates["BTC/USDT:USDT"] == 0.00055
