@@ -78,3 +78,14 @@ async def test_a_trading_key_is_refused() -> None:
                          "the account disabled")
         reason = env.monitor.store.snapshot().account("trader").disabled_reason
         assert reason is not None and "read-only" in reason
+
+
+async def test_a_key_revoked_while_running_disables_the_account() -> None:
+    async with running(scenario=bybit_scenario(), only=("yuki",), autorun=False, bybit_idle_timeout=5.0) as env:
+        assert await env.monitor.wait_live(15)
+        # The key deleted on Bybit: every signed call is answered retCode 10003 (with HTTP 200).
+        env.emu.sim.bybit_by_key = {}
+        await eventually(lambda: env.monitor.store.snapshot().account("yuki").disabled_reason is not None, 10,
+                         "the account disabled")
+        reason = env.monitor.store.snapshot().account("yuki").disabled_reason
+        assert reason is not None and "10003" in reason and "authentication failed" in reason
