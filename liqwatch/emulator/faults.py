@@ -23,7 +23,7 @@ from liqwatch.emulator.position_faults import PositionFaults
 from liqwatch.emulator.streams import ConnKind, Hub, StreamFlags, target_kinds
 
 MALFORMED_KINDS = ("truncated", "invalid_utf8", "nan", "not_json", "binary")
-EXCHANGES = ("all", "binance", "hyperliquid")
+EXCHANGES = ("all", "binance", "hyperliquid", "bybit")
 
 
 @dataclass(slots=True)

@@ -22,6 +22,7 @@ from liqwatch.emulator.accounts import BinanceAccount, HyperliquidAccount
 from liqwatch.emulator.binance_auth import ListenKeys
 from liqwatch.emulator.binance_rest import BinanceRest
 from liqwatch.emulator.binance_ws import BinanceStreams
+from liqwatch.emulator.bybit_faults import bybit_fault_shape
 from liqwatch.emulator.bybit_rest import BybitRest
 from liqwatch.emulator.bybit_ws import BybitStreams
 from liqwatch.emulator.control import ControlApi
@@ -255,7 +256,8 @@ class EmulatorServer:
 
     # --- lifecycle --------------------------------------------------------------------------------------
     def _app(self) -> web.Application:
-        app = web.Application(middlewares=[self._log_middleware, self.faults.middleware])
+        shape = bybit_fault_shape(self.sim.now_ms)  # Bybit's answers to the REST faults (its own file)
+        app = web.Application(middlewares=[self._log_middleware, shape, self.faults.middleware])
         app.add_routes(self.control.routes())
         app.add_routes(self.binance_rest.routes())
         app.add_routes(self.binance_ws.routes())

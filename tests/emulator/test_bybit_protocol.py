@@ -156,3 +156,21 @@ async def test_cross_liquidation_price_is_bybits_closed_form(emu: EmulatorServer
     # margin balance = fixed + 0.5 (P - 59000) meets the MM held at entry.
     assert emu.liquidation_price("yuki", "BTCUSDT") == pytest.approx(59000 + (mm - fixed) / 0.5, rel=1e-9)
     assert btc.mark > emu.liquidation_price("yuki", "BTCUSDT")  # type: ignore[operator]
+
+
+async def test_rest_faults_in_bybits_shape(emu: EmulatorServer) -> None:
+    async with asyncio.timeout(LIMIT_S), aiohttp.ClientSession() as http:
+        emu.faults.rest_error(429, exchange="bybit", retry_after=2)
+        async with http.get(f"{emu.rest_url}/v5/market/time") as resp:
+            body = await resp.json()
+            assert resp.status == 200 and body["retCode"] == 10006  # Bybit's rate limit comes with HTTP 200
+            reset = int(resp.headers["X-Bapi-Limit-Reset-Timestamp"])
+            assert 1500 <= reset - body["time"] <= 2500
+        emu.faults.rest_error(418, exchange="bybit")
+        async with http.get(f"{emu.rest_url}/v5/market/time") as resp:
+            assert resp.status == 403 and "text/html" in resp.headers["Content-Type"]  # the gateway's IP block
+        emu.faults.rest_error(503, exchange="bybit")
+        async with http.get(f"{emu.rest_url}/v5/market/time") as resp:
+            assert resp.status == 503
+        async with http.get(f"{emu.rest_url}/v5/market/time") as resp:
+            assert resp.status == 200 and (await resp.json())["retCode"] == 0

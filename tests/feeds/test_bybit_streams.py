@@ -74,3 +74,14 @@ async def test_a_delta_before_its_snapshot_resyncs_the_topic() -> None:
         await eventually(lambda: "tickers.ETHUSDT" in session.topics, 5, "the topic subscribed again")
         await eventually(lambda: "tickers.ETHUSDT" in adapter._tickers, 5, "its snapshot held")
         assert adapter.malformed == 0
+
+
+async def test_a_rate_limit_is_waited_out_and_reconciliation_resumes() -> None:
+    async with running(scenario=bybit_scenario(), only=("yuki",), autorun=True, bybit_idle_timeout=5.0) as env:
+        assert await env.monitor.wait_live(15)
+        adapter = env.adapter("yuki")
+        failures, ok = adapter.reconcile_failures, adapter.reconcile_ok
+        env.emu.faults.rest_error(429, exchange="bybit", retry_after=1)
+        await eventually(lambda: adapter.reconcile_failures > failures, 10, "a reconciliation met the limit")
+        assert "10006" in (adapter.last_error or "")
+        await eventually(lambda: adapter.reconcile_ok > ok + 1, 10, "reconciliations again after the wait")
