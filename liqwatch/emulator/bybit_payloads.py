@@ -111,3 +111,34 @@ class BybitPayloads:
             "seq": int(e.time_ms), "createType": "CreateByLiq" if e.exec_type == "BustTrade" else "",
             "feeCurrency": "USDT", "execPnl": "0",
         }
+
+
+def bybit_state_view(sim: Simulation, account: BybitAccount, prices: dict[tuple[str, str, str], float | None]) -> Json:
+    """The account in the emulator's ``GET /_emulator/state`` (the control endpoint): its own figures, never
+    the wire's strings."""
+    markets, index_of = sim.market.bybit, sim.path_prices()
+    return {
+        "exchange": "bybit",
+        "name": account.name,
+        "api_key": account.spec.api_key,
+        "margin_mode": "isolated" if account.spec.isolated else "cross",
+        "usdt_wallet": account.usdt_wallet,
+        "borrow": account.borrow(),
+        "accrued_interest": account.accrued_interest,
+        "interest_today": account.interest_today,
+        "cross_wallet": account.cross_fixed_balance(index_of),
+        "equity_cross": account.cross_margin_balance(markets, index_of),
+        "maintenance_cross": account.cross_mm(markets),
+        "positions": [
+            {
+                "symbol": p.symbol,
+                "side": "LONG" if p.qty > 0 else "SHORT",
+                "qty": p.qty,
+                "entry": p.entry,
+                "margin": "isolated" if p.isolated else "cross",
+                "position_margin": p.position_margin,
+                "liquidation_price": prices.get((account.name, p.symbol, "LONG" if p.qty > 0 else "SHORT")),
+            }
+            for p in account.positions
+        ],
+    }

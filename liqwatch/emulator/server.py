@@ -23,6 +23,7 @@ from liqwatch.emulator.binance_auth import ListenKeys
 from liqwatch.emulator.binance_rest import BinanceRest
 from liqwatch.emulator.binance_ws import BinanceStreams
 from liqwatch.emulator.bybit_faults import bybit_fault_shape
+from liqwatch.emulator.bybit_payloads import bybit_state_view
 from liqwatch.emulator.bybit_rest import BybitRest
 from liqwatch.emulator.bybit_ws import BybitStreams
 from liqwatch.emulator.control import ControlApi
@@ -172,6 +173,7 @@ class EmulatorServer:
         prices = self.sim.liquidation_prices()
         accounts = [self._binance_view(ba, prices) for ba in self.sim.binance_accounts.values()]
         accounts.extend(self._hyperliquid_view(ha, prices) for ha in self.sim.hl_accounts.values())
+        accounts.extend(bybit_state_view(self.sim, ya, prices) for ya in self.sim.bybit_accounts.values())
         return {
             "scenario": self.scenario.name,
             "seed": self.seed,

@@ -174,3 +174,12 @@ async def test_rest_faults_in_bybits_shape(emu: EmulatorServer) -> None:
             assert resp.status == 503
         async with http.get(f"{emu.rest_url}/v5/market/time") as resp:
             assert resp.status == 200 and (await resp.json())["retCode"] == 0
+
+
+async def test_control_state_lists_bybit_accounts(emu: EmulatorServer) -> None:
+    state = emu.snapshot()
+    yuki = next(a for a in state["accounts"] if a["name"] == "yuki")
+    assert (yuki["exchange"], yuki["margin_mode"], yuki["borrow"]) == ("bybit", "cross", 2000.0)
+    (pos,) = yuki["positions"]
+    assert pos["liquidation_price"] == emu.liquidation_price("yuki", "BTCUSDT")
+    assert {m["symbol"] for m in state["markets"] if m["exchange"] == "bybit"} == {"BTCUSDT", "ETHUSDT"}
