@@ -95,8 +95,11 @@ class BybitRest:
         category = self._linear(request)
         if category != "linear":
             return {"category": category, "list": [], "nextPageCursor": ""}
-        wanted = request.query.get("execType")
-        rows = [self.payloads.execution(e) for e in reversed(account.executions) if wanted in (None, e.exec_type)]
+        q = request.query
+        wanted, symbol, start_text = q.get("execType"), q.get("symbol"), q.get("startTime", "")
+        start = int(start_text) if start_text.isdigit() else 0
+        rows = [self.payloads.execution(e) for e in reversed(account.executions)
+                if wanted in (None, e.exec_type) and symbol in (None, e.symbol) and e.time_ms >= start]
         return {"category": "linear", "list": rows[:100], "nextPageCursor": ""}
 
     async def wallet_balance(self, request: web.Request, account: BybitAccount) -> Json:

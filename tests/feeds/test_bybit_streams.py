@@ -5,11 +5,14 @@ a topic without a snapshot taken as a resync of that topic."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import orjson
 
 from liqwatch.emulator.streams import ConnKind
 from liqwatch.feeds.bybit import BybitAdapter
+from liqwatch.liquidations import ClosedSinceLastRun
+from liqwatch.model import Side
 from tests.emulator.bybit_helpers import bybit_scenario
 from tests.feeds.harness import eventually, running
 
@@ -35,6 +38,12 @@ async def test_a_liquidation_seen_live_is_recorded_and_the_position_removed() ->
         await eventually(lambda: bool(store.liquidations("kenji")), 5, "the liquidation recorded")
         (liq,) = store.liquidations("kenji")
         assert (liq.symbol, liq.side.value, liq.size_taken, liq.source) == ("ETH/USDT:USDT", "long", 2.0, "stream")
+        # What a restart would find in Bybit's history (execution/list, execType BustTrade) for the same leg.
+        adapter = env.adapter("kenji")
+        since = liq.time - timedelta(minutes=1)
+        found = await adapter.liquidation_history(ClosedSinceLastRun("ETH/USDT:USDT", Side.LONG, 2.0, since))
+        assert found is not None and (found.size_taken, found.source, found.partial) == (2.0, "history", False)
+        assert found.time == liq.time and found.price == liq.price
 
 
 async def test_pings_keep_the_sockets_open_while_data_flows() -> None:
