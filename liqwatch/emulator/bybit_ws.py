@@ -211,7 +211,7 @@ class BybitStreams:
             if "execution" in live and fresh.get(session.account):
                 session.conn.send_data(self._private_frame("execution", fresh[session.account]))
             if "position" in live:
-                rows = [self.payloads.position(account, p) for p in account.positions]
+                rows = [_stream_row(self.payloads.position(account, p)) for p in account.positions]
                 rows.extend(self._closed_row(s) for s in closed.get(session.account, []))
                 if rows:
                     session.conn.send_data(self._private_frame("position", rows))
@@ -221,8 +221,16 @@ class BybitStreams:
     def _closed_row(self, symbol: str) -> Json:
         """Bybit's push for a position that is gone: size 0 and an empty side."""
         now = str(self.sim.now_ms())
-        return {"positionIdx": 0, "symbol": symbol, "side": "", "size": "0", "avgPrice": "0", "positionValue": "0",
+        return {"positionIdx": 0, "symbol": symbol, "side": "", "size": "0", "entryPrice": "0", "positionValue": "0",
                 "tradeMode": 0, "leverage": "10", "positionBalance": "0", "markPrice": "0", "liqPrice": "",
                 "bustPrice": "", "positionMM": "0", "positionIM": "0", "unrealisedPnl": "0", "cumRealisedPnl": "0",
                 "positionStatus": "Normal", "riskId": 1, "riskLimitValue": "0", "category": "linear",
                 "createdTime": now, "updatedTime": now, "seq": -1}
+
+
+def _stream_row(row: Json) -> Json:
+    """A position row as the ``position`` topic sends it: ``entryPrice`` where REST says ``avgPrice``, and the
+    row's category."""
+    out = {("entryPrice" if k == "avgPrice" else k): v for k, v in row.items()}
+    out["category"] = "linear"
+    return out

@@ -135,7 +135,8 @@ def parse_position(item: Any) -> WirePosition:
     side = {"Buy": Side.LONG, "Sell": Side.SHORT}.get(str(item.get("side")))
     if size < 0 or (size > 0 and side is None):
         raise WireError(f"{symbol}: size {size:g} with side {item.get('side')!r}")
-    entry = opt_num(item, "avgPrice") or 0.0
+    # REST position/list says avgPrice, the private ``position`` topic entryPrice.
+    entry = opt_num(item, "avgPrice") or opt_num(item, "entryPrice") or 0.0
     if size > 0:
         plausible_notional(size, entry, f"{symbol} position")
     return WirePosition(

@@ -50,3 +50,13 @@ def test_errors_with_http_200_are_errors() -> None:
     assert isinstance(BYBIT_ERRORS.decode(200, {}, refused, "position/list"), AuthError)
     bad_sign = {**refused, "retCode": 10004, "retMsg": "error sign!"}
     assert isinstance(BYBIT_ERRORS.decode(200, {}, bad_sign, "position/list"), AuthError)
+
+
+def test_documented_position_stream_frame_is_a_closed_position() -> None:
+    frame = _response("bybit_ws_position_docs.json")
+    (row,) = frame["data"]
+    w = parse_position(row)
+    # size 0 and side "": nothing held (the stream's way of saying the position closed); liqPrice "0" is none.
+    assert (w.symbol, w.side, w.size, w.liquidation_price) == ("BTC/USDT:USDT", None, 0.0, None)
+    opened = parse_position({**row, "side": "Buy", "size": "0.01", "entryPrice": "28000"})
+    assert opened.entry_price == 28000.0  # the topic names it entryPrice (REST: avgPrice)
