@@ -1,5 +1,5 @@
 """A Bybit part for the demo scenario, ready for integration to append to ``demo_scenario.DEMO_TOML``: one
-unified trading account (cross margin) that has borrowed USDT against BTC collateral and holds an ETH long.
+unified trading account (cross margin) that has borrowed USDT against BTC collateral and holds a BTC long.
 
 Not in the demo yet (the demo scenario is integration's to change); ``tests/feeds/test_bybit_demo_part.py``
 runs the demo with it appended. The key and secret are the demo's own and open no real account.
@@ -33,9 +33,9 @@ path = "BTC"
 collateral_ratio = 0.95
 
 [[bybit.accounts.positions]]
-symbol = "ETHUSDT"
+symbol = "BTCUSDT"
 side = "long"
-size = 3.0
-entry = 3000.0
+size = 0.2
+entry = 59000.0
 leverage = 10
 """

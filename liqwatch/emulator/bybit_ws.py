@@ -173,9 +173,9 @@ class BybitStreams:
             data = full
         else:
             held = session.last_sent.get(topic, {})
+            # Only what changed; a live symbol's ticker changes between pushes (trades, volume), so a push goes
+            # out every round even when the simulated mark has not moved (then it names only the symbol).
             data = {k: v for k, v in full.items() if held.get(k) != v}
-            if not data:
-                return
             data["symbol"] = market.symbol
         session.last_sent[topic] = full
         frame = {"topic": topic, "type": "snapshot" if snapshot else "delta", "data": data,

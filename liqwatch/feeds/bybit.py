@@ -200,8 +200,10 @@ class BybitAdapter(BybitClient):
                                                           "position": self._on_position, "wallet": self._on_wallet,
                                                           "execution": self._on_execution},
                               ignored=frozenset({"ping", "pong", "unsubscribe"}))
-        return [StreamSpec("public", public_url, self._open_public, (self.mark,), public, app_ping=self._ping),
-                StreamSpec("private", private_url, self._open_private, (self.user,), private, app_ping=self._ping)]
+        return [StreamSpec("public", public_url, self._open_public, (self.mark,), public, app_ping=self._ping,
+                           on_renew=self._renew_public),
+                StreamSpec("private", private_url, self._open_private, (self.user,), private, app_ping=self._ping,
+                           on_renew=self._auth_and_subscribe)]
 
     async def _ping(self, ws: WS) -> None:
         self.pings += 1
@@ -225,14 +227,24 @@ class BybitAdapter(BybitClient):
         await self.subscribe_marks(ws, topics)
         self.stream_opened("public")
 
+    async def _renew_public(self, ws: WS) -> None:
+        """A renewal's new socket: the same topics (each answered with a snapshot), no resync meanwhile."""
+        sent: set[str] = set()
+        while todo := sorted(self.mark_topics - sent):  # and a topic the old socket took on meanwhile
+            await self.subscribe_marks(ws, todo)
+            sent.update(todo)
+
     async def _open_private(self, ws: WS) -> None:
+        await self._auth_and_subscribe(ws)
+        self.stream_opened("private")
+
+    async def _auth_and_subscribe(self, ws: WS) -> None:
         assert self.account.api_key is not None and self.account.api_secret is not None
         expires = str(int(self.server_clock.now().timestamp() * 1000) + 10_000)
         sig = hmac.new(self.account.api_secret.get().encode(), f"GET/realtime{expires}".encode(),
                        hashlib.sha256).hexdigest()
         await send_guarded(ws, {"op": "auth", "args": [self.account.api_key.get(), expires, sig]})
         await send_guarded(ws, {"op": "subscribe", "args": list(PRIVATE_TOPICS)})
-        self.stream_opened("private")
 
     def mark_topic(self, symbol: str) -> str:
         return f"tickers.{native(symbol)}"
@@ -279,13 +291,23 @@ class BybitAdapter(BybitClient):
         if stream is not None and stream.connected:
             await stream.send_all([*self.mark_messages([topic], False), *self.mark_messages([topic], True)])
 
+    def _judged_creation(self, msg: dict[str, Any], receive: datetime) -> datetime:
+        """A private frame's ``creationTime``, judged like every exchange time (raises ImplausibleTime)."""
+        created = opt_ms_time(msg, "creationTime")
+        if created is not None:
+            self.judge_time(created, receive)
+        return self.stamp_time(created, receive)
+
     def _on_position(self, msg: dict[str, Any], raw: str, mono: float, receive: datetime) -> Apply:
         rows = msg.get("data")
         if not isinstance(rows, list):
             raise WireError("position without data")
         wire = [parse_position(r) for r in rows]
         mode = self.margin_mode or MarginMode.CROSS
-        when = self.stamp_time(opt_ms_time(msg, "creationTime"), receive)
+        when = self._judged_creation(msg, receive)
+        for w in wire:  # each row's own time judged too: one implausible time refuses the whole frame
+            if w.updated is not None:
+                self.judge_time(w.updated, receive)
         updates: list[PositionUpdate] = []
         for w in wire:
             stamp = Stamp(w.updated or when, receive)
@@ -310,7 +332,7 @@ class BybitAdapter(BybitClient):
         if not isinstance(rows, list) or len(rows) != 1:
             raise WireError("wallet without one account")
         wallet = parse_wallet(rows[0])
-        when = self.stamp_time(opt_ms_time(msg, "creationTime"), receive)
+        when = self._judged_creation(msg, receive)
 
         def apply() -> None:
             held = self.held.positions()
@@ -327,6 +349,7 @@ class BybitAdapter(BybitClient):
             raise WireError("execution without data")
         pays = parse_funding(rows)
         busts = parse_bust_trades(rows)
+        self._judged_creation(msg, receive)
         for p in pays:
             self.judge_time(p.time, receive)
 

@@ -17,11 +17,11 @@ async def test_the_demo_with_a_bybit_uta_account() -> None:
         assert await env.monitor.wait_live(15)
         await env.emu.tick(1)
         store = env.monitor.store
-        mark = env.emu.market.bybit["ETHUSDT"].mark
-        await eventually(lambda: store.book("bybit-uta").mark("ETH/USDT:USDT") == mark, 10, "the last mark")
+        mark = env.emu.market.bybit["BTCUSDT"].mark
+        await eventually(lambda: store.book("bybit-uta").mark("BTC/USDT:USDT") == mark, 10, "the last mark")
         view = store.snapshot().account("bybit-uta")
         (pos,) = view.positions
-        assert pos.risk.liquidation_price == pytest.approx(env.emu.liquidation_price("bybit-uta", "ETHUSDT"),
+        assert pos.risk.liquidation_price == pytest.approx(env.emu.liquidation_price("bybit-uta", "BTCUSDT"),
                                                            rel=1e-4)
         account = env.emu.sim.bybit_accounts["bybit-uta"]
         # The borrow and the collateral (at its ratio) are in the cross wallet, as Bybit counts them.
