@@ -32,14 +32,13 @@ def _dumps(obj: object) -> str:
 
 
 class _Session:
-    __slots__ = ("account", "conn", "conn_id", "last_heard", "last_sent", "silent", "topics")
+    __slots__ = ("account", "conn", "conn_id", "last_heard", "silent", "topics")
 
     def __init__(self, conn: StreamConn) -> None:
         self.conn = conn
         self.conn_id = f"emu-{next(_conn_ids)}"
         self.topics: set[str] = set()
         self.silent: set[str] = set()
-        self.last_sent: dict[str, Json] = {}  # per ticker topic: what the client holds, for deltas
         self.account: str | None = None
         self.last_heard = asyncio.get_running_loop().time()
 
@@ -55,6 +54,8 @@ class BybitStreams:
         self._sessions: dict[int, _Session] = {}
         self._exec_seen: dict[str, int] = {name: len(a.executions) for name, a in sim.bybit_accounts.items()}
         self._seq = itertools.count(1)
+        self._last_full: dict[str, Json] = {}  # per ticker topic: the state the last round's delta led to
+        self._cs: dict[str, int] = {}  # per ticker topic: Bybit's cross sequence
 
     def routes(self) -> list[web.RouteDef]:
         return [web.get("/v5/public/linear", self._serve_public), web.get("/v5/private", self._serve_private)]
@@ -163,24 +164,32 @@ class BybitStreams:
         self._reply(session, op, True, "", req_id)
         if not silent and not private:
             for topic in topics:
-                self._send_ticker(session, topic, snapshot=True)
+                self._send_ticker(session, topic)
 
     # --- pushes ------------------------------------------------------------------------------------------
-    def _send_ticker(self, session: _Session, topic: str, *, snapshot: bool) -> None:
+    def _send_ticker(self, session: _Session, topic: str) -> None:
+        """A subscription's snapshot (the whole ticker as it stands)."""
         market = self.sim.market.bybit[topic.removeprefix("tickers.")]
         full = self.market.ticker(market)
-        if snapshot:
-            data = full
-        else:
-            held = session.last_sent.get(topic, {})
-            # Only what changed; a live symbol's ticker changes between pushes (trades, volume), so a push goes
-            # out every round even when the simulated mark has not moved (then it names only the symbol).
-            data = {k: v for k, v in full.items() if held.get(k) != v}
-            data["symbol"] = market.symbol
-        session.last_sent[topic] = full
-        frame = {"topic": topic, "type": "snapshot" if snapshot else "delta", "data": data,
-                 "cs": next(self._seq), "ts": self.sim.now_ms()}
+        self._last_full.setdefault(topic, full)  # the first subscriber's snapshot is where deltas start from
+        frame = {"topic": topic, "type": "snapshot", "data": full, "cs": self._cs.get(topic, 0),
+                 "ts": self.sim.now_ms()}
         session.conn.send_data(_dumps(frame))
+
+    def _ticker_delta(self, topic: str) -> str:
+        """This round's delta of ``topic``, one frame for every subscriber (Bybit broadcasts the same bytes): the
+        fields changed since the last round. A live symbol's ticker changes between pushes (trades, volume), so
+        a delta goes out every round even when the simulated mark has not moved (then it names the symbol only);
+        a snapshot taken between two rounds is already as new as or newer than the last round's state, and the
+        delta's fields, applied onto it, give the state now."""
+        market = self.sim.market.bybit[topic.removeprefix("tickers.")]
+        full = self.market.ticker(market)
+        held = self._last_full.get(topic, {})
+        data = {k: v for k, v in full.items() if held.get(k) != v}
+        data["symbol"] = market.symbol
+        self._last_full[topic] = full
+        self._cs[topic] = self._cs.get(topic, 0) + 1
+        return _dumps({"topic": topic, "type": "delta", "data": data, "cs": self._cs[topic], "ts": self.sim.now_ms()})
 
     def _private_frame(self, topic: str, data: list[Json]) -> str:
         return _dumps({"id": f"{topic}-{next(self._seq)}", "topic": topic, "creationTime": self.sim.now_ms(),
@@ -197,26 +206,40 @@ class BybitStreams:
             seen = self._exec_seen.get(name, 0)
             fresh[name] = [self.payloads.execution(e) for e in account.executions[seen:]]
             self._exec_seen[name] = len(account.executions)
+        deltas: dict[str, str] = {}
+        private: dict[tuple[str, str], str | None] = {}  # (account, topic): one frame for every socket of it
         for session in list(self._sessions.values()):
             if session.conn.ws.closed:
                 continue
             live = session.topics - session.silent
             if session.conn.kind is ConnKind.BYBIT_PUBLIC:
                 for topic in sorted(live):
-                    self._send_ticker(session, topic, snapshot=False)
+                    if topic not in deltas:
+                        deltas[topic] = self._ticker_delta(topic)
+                    session.conn.send_data(deltas[topic])
                 continue
             if session.account is None:
                 continue
-            account = self.sim.bybit_accounts[session.account]
-            if "execution" in live and fresh.get(session.account):
-                session.conn.send_data(self._private_frame("execution", fresh[session.account]))
-            if "position" in live:
-                rows = [_stream_row(self.payloads.position(account, p)) for p in account.positions]
-                rows.extend(self._closed_row(s) for s in closed.get(session.account, []))
-                if rows:
-                    session.conn.send_data(self._private_frame("position", rows))
-            if "wallet" in live:
-                session.conn.send_data(self._private_frame("wallet", [self.payloads.wallet(account)]))
+            for topic in ("execution", "position", "wallet"):
+                if topic not in live:
+                    continue
+                key = (session.account, topic)
+                if key not in private:
+                    private[key] = self._private_push(session.account, topic, fresh, closed)
+                frame = private[key]
+                if frame is not None:
+                    session.conn.send_data(frame)
+
+    def _private_push(self, name: str, topic: str, fresh: dict[str, list[Json]],
+                      closed: dict[str, list[str]]) -> str | None:
+        account = self.sim.bybit_accounts[name]
+        if topic == "execution":
+            return self._private_frame("execution", fresh[name]) if fresh.get(name) else None
+        if topic == "position":
+            rows = [_stream_row(self.payloads.position(account, p)) for p in account.positions]
+            rows.extend(self._closed_row(s) for s in closed.get(name, []))
+            return self._private_frame("position", rows) if rows else None
+        return self._private_frame("wallet", [self.payloads.wallet(account)])
 
     def _closed_row(self, symbol: str) -> Json:
         """Bybit's push for a position that is gone: size 0 and an empty side."""
