@@ -53,6 +53,8 @@ class BybitStreams:
         self.payloads = BybitPayloads(sim)
         self._sessions: dict[int, _Session] = {}
         self._exec_seen: dict[str, int] = {name: len(a.executions) for name, a in sim.bybit_accounts.items()}
+        self._tx_seen: dict[str, int] = {name: len(a.transactions) for name, a in sim.bybit_accounts.items()}
+        self._changed: set[str] = set()  # accounts whose balance or positions changed this round
         self._seq = itertools.count(1)
         self._last_full: dict[str, Json] = {}  # per ticker topic: the state the last round's delta led to
         self._cs: dict[str, int] = {}  # per ticker topic: Bybit's cross sequence
@@ -206,6 +208,11 @@ class BybitStreams:
             seen = self._exec_seen.get(name, 0)
             fresh[name] = [self.payloads.execution(e) for e in account.executions[seen:]]
             self._exec_seen[name] = len(account.executions)
+            # Bybit pushes position and wallet when they change (a funding fee, interest, a liquidation), not
+            # with every mark: the marks move the PnL the client computes, and REST has the rest.
+            if len(account.transactions) != self._tx_seen.get(name, 0) or fresh[name]:
+                self._changed.add(name)
+            self._tx_seen[name] = len(account.transactions)
         deltas: dict[str, str] = {}
         private: dict[tuple[str, str], str | None] = {}  # (account, topic): one frame for every socket of it
         for session in list(self._sessions.values()):
@@ -229,12 +236,15 @@ class BybitStreams:
                 frame = private[key]
                 if frame is not None:
                     session.conn.send_data(frame)
+        self._changed.clear()
 
     def _private_push(self, name: str, topic: str, fresh: dict[str, list[Json]],
                       closed: dict[str, list[str]]) -> str | None:
         account = self.sim.bybit_accounts[name]
         if topic == "execution":
             return self._private_frame("execution", fresh[name]) if fresh.get(name) else None
+        if name not in self._changed:
+            return None
         if topic == "position":
             rows = [_stream_row(self.payloads.position(account, p)) for p in account.positions]
             rows.extend(self._closed_row(s) for s in closed.get(name, []))

@@ -258,8 +258,10 @@ class EmulatorServer:
 
     # --- lifecycle --------------------------------------------------------------------------------------
     def _app(self) -> web.Application:
-        shape = bybit_fault_shape(self.sim.now_ms)  # Bybit's answers to the REST faults (its own file)
-        app = web.Application(middlewares=[self._log_middleware, shape, self.faults.middleware])
+        # Bybit's answers to the REST faults (its own file), outside the request log: the log names the fault
+        # that fired (429, 418), the client gets Bybit's shape of it (HTTP 200 retCode 10006, a 403 page).
+        shape = bybit_fault_shape(self.sim.now_ms)
+        app = web.Application(middlewares=[shape, self._log_middleware, self.faults.middleware])
         app.add_routes(self.control.routes())
         app.add_routes(self.binance_rest.routes())
         app.add_routes(self.binance_ws.routes())

@@ -102,7 +102,7 @@ async def test_private_auth_topics_and_idle_close(emu: EmulatorServer) -> None:
         assert (await recv_json(ws))["success"] is True
         await ws.send_json({"op": "subscribe", "args": ["position", "wallet", "execution"]})
         assert (await recv_json(ws))["success"] is True
-        await emu.tick(1)
+        await emu.tick(10)  # to 08:00: the funding settlement changes the position and the wallet (a push)
         position = await recv_until(ws, lambda f: f.get("topic") == "position")
         assert position["data"][0]["symbol"] == "BTCUSDT" and position["data"][0]["liqPrice"] == ""
         wallet = await recv_until(ws, lambda f: f.get("topic") == "wallet")

@@ -19,6 +19,9 @@ async def test_the_demo_with_a_bybit_uta_account() -> None:
         store = env.monitor.store
         mark = env.emu.market.bybit["BTCUSDT"].mark
         await eventually(lambda: store.book("bybit-uta").mark("BTC/USDT:USDT") == mark, 10, "the last mark")
+        adapter = env.adapter("bybit-uta")
+        done = adapter.reconcile_ok
+        await eventually(lambda: adapter.reconcile_ok > done, 10, "a reconciliation after the last step")
         view = store.snapshot().account("bybit-uta")
         (pos,) = view.positions
         assert pos.risk.liquidation_price == pytest.approx(env.emu.liquidation_price("bybit-uta", "BTCUSDT"),
