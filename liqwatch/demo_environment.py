@@ -31,6 +31,10 @@ def scenario_accounts(scenario: Scenario, rest_url: str, ws_url: str) -> list[Fe
         FeedAccount(ha.name, Exchange.HYPERLIQUID, rest_url, ws_url, address=ha.address)
         for ha in scenario.hyperliquid.accounts
     )
+    for ya in scenario.bybit.accounts:
+        register_secret(ya.secret)
+        accounts.append(FeedAccount(ya.name, Exchange.BYBIT, rest_url, ws_url, api_key=Secret(ya.api_key),
+                                    api_secret=Secret(ya.secret)))
     return accounts
 
 

@@ -20,4 +20,6 @@ MARKET_PUSH_INTERVALS: dict[str, PushInterval] = {
     # Hyperliquid documents no cadence for activeAssetCtx; one push a second is the order of the live feed
     # and what the emulator sends, and the reference advises a limit of 5-10 s for it.
     "hyperliquid": PushInterval(1.0, "activeAssetCtx"),
+    # Bybit v5 linear "tickers.<symbol>": "Push frequency: Derivatives & Options - 100ms" (deltas on change).
+    "bybit": PushInterval(0.1, "tickers"),
 }

@@ -23,7 +23,7 @@ from liqwatch.emulator.position_faults import PositionFaults
 from liqwatch.emulator.streams import ConnKind, Hub, StreamFlags, target_kinds
 
 MALFORMED_KINDS = ("truncated", "invalid_utf8", "nan", "not_json", "binary")
-EXCHANGES = ("all", "binance", "hyperliquid")
+EXCHANGES = ("all", "binance", "hyperliquid", "bybit")
 
 
 @dataclass(slots=True)
@@ -54,6 +54,8 @@ def exchange_of(path: str) -> str | None:
         return "binance"
     if path == "/info":
         return "hyperliquid"
+    if path.startswith("/v5/") and not path.startswith(("/v5/public/", "/v5/private")):
+        return "bybit"
     return None
 
 

@@ -11,6 +11,7 @@ import random
 from dataclasses import dataclass
 from enum import StrEnum
 
+from liqwatch.emulator.bybit_scenario import BybitMarketSpec
 from liqwatch.emulator.fmt import round_sig
 from liqwatch.emulator.paths import PricePath
 from liqwatch.emulator.scenario import BinanceMarketSpec, HyperliquidMarketSpec, Scenario
@@ -22,6 +23,7 @@ _PREMIUM_MEMORY_S = 300.0  # how fast the mark/index basis forgets its past
 class Venue(StrEnum):
     BINANCE = "binance"
     HYPERLIQUID = "hyperliquid"
+    BYBIT = "bybit"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +88,8 @@ class SimMarket:
         if self.venue is Venue.HYPERLIQUID:
             # Hyperliquid prices carry 5 significant figures and at most 6 - szDecimals decimals.
             return round_sig(price, 5, self._price_decimals)
+        if self.venue is Venue.BYBIT:
+            return round(price, self._price_decimals)  # Bybit prints marks on the symbol's tick size
         return round(price, 8)
 
     def _rate(self, avg_premium: float) -> float:
@@ -131,6 +135,8 @@ class Market:
         self.hyperliquid: dict[str, SimMarket] = {}
         self.binance_specs: dict[str, BinanceMarketSpec] = {}
         self.hyperliquid_specs: dict[str, HyperliquidMarketSpec] = {}
+        self.bybit: dict[str, SimMarket] = {}
+        self.bybit_specs: dict[str, BybitMarketSpec] = {}
         for bm in scenario.binance.markets:
             self.binance_specs[bm.symbol] = bm
             self.binance[bm.symbol] = SimMarket(
@@ -160,16 +166,33 @@ class Market:
                 price_decimals=6 - hm.sz_decimals,
             )
 
+        for ym in scenario.bybit.markets:
+            self.bybit_specs[ym.symbol] = ym
+            self.bybit[ym.symbol] = SimMarket(
+                Venue.BYBIT,
+                ym.symbol,
+                self.paths[ym.path],
+                ym.tier_table(),
+                interval_s=ym.funding_interval_hours * 3600.0,
+                premium_bps=ym.premium_bps,
+                premium_noise_bps=ym.premium_noise_bps,
+                seed=seed,
+                step_seconds=self.step_seconds,
+                price_decimals=ym.price_decimals,
+            )
+
     @property
     def sim_time(self) -> float:
         """Epoch seconds on the simulated clock."""
         return self.start_epoch + self.elapsed
 
     def venue(self, venue: Venue) -> dict[str, SimMarket]:
+        if venue is Venue.BYBIT:
+            return self.bybit
         return self.binance if venue is Venue.BINANCE else self.hyperliquid
 
     def all_markets(self) -> list[SimMarket]:
-        return [*self.binance.values(), *self.hyperliquid.values()]
+        return [*self.binance.values(), *self.hyperliquid.values(), *self.bybit.values()]
 
     def next_funding_sim_time(self, market: SimMarket) -> float:
         return (math.floor(self.sim_time / market.interval_s + 1e-9) + 1) * market.interval_s

@@ -22,6 +22,10 @@ from liqwatch.emulator.accounts import BinanceAccount, HyperliquidAccount
 from liqwatch.emulator.binance_auth import ListenKeys
 from liqwatch.emulator.binance_rest import BinanceRest
 from liqwatch.emulator.binance_ws import BinanceStreams
+from liqwatch.emulator.bybit_faults import bybit_fault_shape
+from liqwatch.emulator.bybit_payloads import bybit_state_view
+from liqwatch.emulator.bybit_rest import BybitRest
+from liqwatch.emulator.bybit_ws import BybitStreams
 from liqwatch.emulator.control import ControlApi
 from liqwatch.emulator.demo_scenario import demo_scenario
 from liqwatch.emulator.faults import Faults
@@ -60,6 +64,7 @@ class EmulatorServer:
         binance_pong_timeout: float | None = 600.0,
         listen_key_ttl: float = 3600.0,
         ws_lifetime: float | None = None,
+        bybit_idle_timeout: float | None = 600.0,
     ) -> None:
         if not 0 <= port <= 65535:
             raise ValueError("port must be in 0..65535")
@@ -89,6 +94,8 @@ class EmulatorServer:
         )
         self.hl_info = HyperliquidInfo(self.sim, self.position_faults)
         self.hl_ws = HyperliquidStreams(self.sim, self.hl_info, self.hub, self.flags, idle_timeout=hl_idle_timeout)
+        self.bybit_rest = BybitRest(self.sim)
+        self.bybit_ws = BybitStreams(self.sim, self.hub, self.flags, idle_timeout=bybit_idle_timeout)
         self.faults = Faults(
             self.hub,
             self.flags,
@@ -166,6 +173,7 @@ class EmulatorServer:
         prices = self.sim.liquidation_prices()
         accounts = [self._binance_view(ba, prices) for ba in self.sim.binance_accounts.values()]
         accounts.extend(self._hyperliquid_view(ha, prices) for ha in self.sim.hl_accounts.values())
+        accounts.extend(bybit_state_view(self.sim, ya, prices) for ya in self.sim.bybit_accounts.values())
         return {
             "scenario": self.scenario.name,
             "seed": self.seed,
@@ -250,12 +258,17 @@ class EmulatorServer:
 
     # --- lifecycle --------------------------------------------------------------------------------------
     def _app(self) -> web.Application:
-        app = web.Application(middlewares=[self._log_middleware, self.faults.middleware])
+        # Bybit's answers to the REST faults (its own file), outside the request log: the log names the fault
+        # that fired (429, 418), the client gets Bybit's shape of it (HTTP 200 retCode 10006, a 403 page).
+        shape = bybit_fault_shape(self.sim.now_ms)
+        app = web.Application(middlewares=[shape, self._log_middleware, self.faults.middleware])
         app.add_routes(self.control.routes())
         app.add_routes(self.binance_rest.routes())
         app.add_routes(self.binance_ws.routes())
         app.add_routes(self.hl_info.routes())
         app.add_routes(self.hl_ws.routes())
+        app.add_routes(self.bybit_rest.routes())
+        app.add_routes(self.bybit_ws.routes())
         return app
 
     @web.middleware
@@ -319,6 +332,7 @@ class EmulatorServer:
         self.binance_ws.publish_market(self.rounds)
         self.binance_ws.publish_user(result)
         self.hl_ws.publish(result)
+        self.bybit_ws.publish(result)
         due = self.listen_keys.due()
         if due:
             self.binance_ws.announce_expired([(lk.key, lk.account) for lk in due])

@@ -12,6 +12,7 @@ from liqwatch.emulator.accounts import (
     Liquidation,
     MarginCall,
 )
+from liqwatch.emulator.bybit_account import BybitAccount
 from liqwatch.emulator.candles import MarkCandles
 from liqwatch.emulator.fmt import epoch_ms
 from liqwatch.emulator.market import FundingSettlement, Market, SimMarket, Venue
@@ -56,6 +57,8 @@ class Simulation:
         self.binance_accounts = {a.name: BinanceAccount(a) for a in scenario.binance.accounts}
         self.binance_by_key = {a.api_key: a for a in self.binance_accounts.values()}
         self.hl_accounts = {a.address: HyperliquidAccount.from_spec(a) for a in scenario.hyperliquid.accounts}
+        self.bybit_accounts = {a.name: BybitAccount.from_spec(a) for a in scenario.bybit.accounts}
+        self.bybit_by_key = {a.spec.api_key: a for a in self.bybit_accounts.values()}
         self.liquidations: list[Liquidation] = []
         self.margin_calls: list[MarginCall] = []
         self.settlement_log: list[SettlementRecord] = []
@@ -70,6 +73,9 @@ class Simulation:
         for ba in self.binance_accounts.values():
             for p in ba.positions:
                 p.update_ms = start
+        for ya in self.bybit_accounts.values():
+            for y in ya.positions:
+                y.created_ms = y.update_ms = start
 
     def revoke_binance_key(self, account: str) -> None:
         """The account's API key deleted on the exchange (a fault): from now on every call made with it is
@@ -111,7 +117,10 @@ class Simulation:
                     settlement.venue, settlement.symbol, settlement.rate, settlement.mark, settlement.index, now
                 )
             )
-            if settlement.venue is Venue.BINANCE:
+            if settlement.venue is Venue.BYBIT:
+                for ya in self.bybit_accounts.values():
+                    result.funding.extend(ya.apply_funding(settlement, now, self._next_id))
+            elif settlement.venue is Venue.BINANCE:
                 for ba in self.binance_accounts.values():
                     result.funding.extend(ba.apply_funding(settlement, now, self._next_id))
             else:
@@ -125,9 +134,24 @@ class Simulation:
             result.liquidations.extend(ba.check_liquidations(self.market.binance, now, sim_time, self._next_id))
         for ha in self.hl_accounts.values():
             result.liquidations.extend(ha.check_liquidations(self.market.hyperliquid, now, sim_time))
+        self._step_bybit(result, now, sim_time)
         self.liquidations.extend(result.liquidations)
         self.margin_calls.extend(result.margin_calls)
         return result
+
+    def path_prices(self) -> dict[str, float]:
+        """Each price path's index now: what a Bybit account's collateral coins are valued at."""
+        return {name: path.price for name, path in self.market.paths.items()}
+
+    def _step_bybit(self, result: StepResult, now: int, sim_time: float) -> None:
+        step_s = self.market.step_seconds
+        on_the_hour = int(sim_time // 3600) > int((sim_time - step_s) // 3600)
+        index_of = self.path_prices()
+        for ya in self.bybit_accounts.values():
+            ya.accrue_interest(step_s)
+            if on_the_hour:
+                ya.charge_interest(now, self._next_id)
+            result.liquidations.extend(ya.check_liquidations(self.market.bybit, index_of, now, sim_time, self._next_id))
 
     def liquidation_prices(self) -> dict[tuple[str, str, str], float | None]:
         """The emulator's own liquidation price of every open position: (account, symbol, side) -> price."""
@@ -141,4 +165,9 @@ class Simulation:
                 out[(ha.name, q.coin, "LONG" if q.szi > 0 else "SHORT")] = ha.liquidation_price(
                     q, self.market.hyperliquid
                 )
+        index_of = self.path_prices()
+        for ya in self.bybit_accounts.values():
+            for y in ya.positions:
+                side = "LONG" if y.qty > 0 else "SHORT"
+                out[(ya.name, y.symbol, side)] = ya.liquidation_price(y, self.market.bybit, index_of)
         return out

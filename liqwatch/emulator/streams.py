@@ -23,6 +23,8 @@ class ConnKind(StrEnum):
     BINANCE_MARKET = "binance-market"
     BINANCE_USER = "binance-user"
     HYPERLIQUID = "hyperliquid"
+    BYBIT_PUBLIC = "bybit-public"
+    BYBIT_PRIVATE = "bybit-private"
 
 
 TARGETS: dict[str, frozenset[ConnKind]] = {
@@ -31,6 +33,9 @@ TARGETS: dict[str, frozenset[ConnKind]] = {
     "binance-market": frozenset({ConnKind.BINANCE_MARKET}),
     "binance-user": frozenset({ConnKind.BINANCE_USER}),
     "hyperliquid": frozenset({ConnKind.HYPERLIQUID}),
+    "bybit": frozenset({ConnKind.BYBIT_PUBLIC, ConnKind.BYBIT_PRIVATE}),
+    "bybit-public": frozenset({ConnKind.BYBIT_PUBLIC}),
+    "bybit-private": frozenset({ConnKind.BYBIT_PRIVATE}),
 }
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from liqwatch.feeds.adapter import FeedAdapter
 from liqwatch.feeds.binance import BinanceAdapter
+from liqwatch.feeds.bybit import BybitAdapter
 from liqwatch.feeds.hyperliquid import HyperliquidAdapter
 
 
@@ -28,6 +29,7 @@ class FeedEntry:
 FEEDS: dict[str, FeedEntry] = {
     "binance": FeedEntry(BinanceAdapter, ("https://fapi.binance.com", "wss://fstream.binance.com")),
     "hyperliquid": FeedEntry(HyperliquidAdapter, ("https://api.hyperliquid.xyz", "wss://api.hyperliquid.xyz")),
+    "bybit": FeedEntry(BybitAdapter, ("https://api.bybit.com", "wss://stream.bybit.com")),
 }
 
 

@@ -48,6 +48,7 @@ WS_ALLOWED = frozenset({
     ("method", "SUBSCRIBE"), ("method", "UNSUBSCRIBE"),  # Binance
     ("method", "subscribe"), ("method", "unsubscribe"), ("method", "ping"),  # Hyperliquid
     ("op", "subscribe"), ("op", "unsubscribe"), ("op", "ping"), ("op", "login"),  # Bybit, OKX
+    ("op", "auth"),  # Bybit's private socket: authenticates with a signature, moves nothing
 })
 
 

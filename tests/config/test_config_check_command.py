@@ -86,8 +86,8 @@ def test_secrets_never_appear_in_the_output(
     doc = json.loads(out)
     status = {a["name"]: a for a in doc["accounts"]}
     assert status["emu"]["credentials"] == "the config file"
-    assert status["env"]["credentials"] is not None  # its keys resolve, yet Bybit has no live feed: not watched
-    assert status["env"]["status"] == "disabled" and "no live feed yet" in status["env"]["reason"]
+    assert status["env"]["credentials"] is not None  # its keys resolve, and Bybit has a live feed: watched
+    assert status["env"]["status"] == "enabled"
     assert status["gone"] == status["gone"] | {"status": "disabled", "credentials": None}
     assert status["gone"]["reason"] == "environment variable CHECK_MISSING_KEY is not set"
     assert doc["settings"]["accounts"][0]["api_key"] == "**********"

@@ -64,7 +64,7 @@ def test_the_limit_from_the_environment_is_checked_too(tmp_path: Path) -> None:
 
 def test_a_limit_above_every_configured_push_interval_is_accepted(tmp_path: Path) -> None:
     assert load(tmp_path, f"[feeds]\nmarket_max_age_s = 1.5\n{BINANCE}{HYPERLIQUID}").feeds.market_max_age_s == 1.5
-    # Bybit has no live feed yet (risk math only): nothing streams, nothing can flap.
+    # Bybit's tickers push every 100 ms: a limit of 0.5 s is above it.
     assert load(tmp_path, f"[feeds]\nmarket_max_age_s = 0.5\n{BYBIT}").feeds.market_max_age_s == 0.5
 
 

@@ -8,19 +8,21 @@ import aiohttp
 from liqwatch.clock import SystemClock
 from liqwatch.feeds.account_config import FeedAccount, Secret
 from liqwatch.feeds.binance import BinanceAdapter
+from liqwatch.feeds.bybit import BybitAdapter
 from liqwatch.feeds.from_config import build_adapter
 from liqwatch.feeds.hyperliquid import HyperliquidAdapter
 from liqwatch.feeds.registry import FEEDS, feed_entry
 from liqwatch.model import AccountSpec, Exchange
 from liqwatch.monitor import Monitor
 from liqwatch.risk.binance import BinanceRisk
+from liqwatch.risk.bybit import BybitRisk
 from liqwatch.risk.hyperliquid import HyperliquidRisk
 from liqwatch.risk.registry import rules_for
 from liqwatch.store import MonitorStore
 
 
 def test_one_entry_per_live_exchange_keyed_by_its_id() -> None:
-    assert set(FEEDS) == {"binance", "hyperliquid"}
+    assert set(FEEDS) == {"binance", "hyperliquid", "bybit"}
     binance, hyperliquid = feed_entry("binance"), feed_entry("hyperliquid")
     assert binance is not None and binance.adapter is BinanceAdapter
     assert rules_for("binance") is BinanceRisk  # the risk rules: by the same id, in the risk registry
@@ -28,23 +30,25 @@ def test_one_entry_per_live_exchange_keyed_by_its_id() -> None:
     assert rules_for("hyperliquid") is HyperliquidRisk
     assert binance.endpoints == ("https://fapi.binance.com", "wss://fstream.binance.com")
     # Risk math only, or an id no one knows (ccxt ids are open-ended): no live feed.
-    assert feed_entry("bybit") is None and feed_entry("kraken") is None
+    assert feed_entry("okx") is None and feed_entry("kraken") is None
+    bybit = feed_entry("bybit")
+    assert bybit is not None and bybit.adapter is BybitAdapter and rules_for("bybit") is BybitRisk
 
 
 async def test_build_adapter_goes_through_the_registry() -> None:
     store = MonitorStore(SystemClock())
     store.add_account(AccountSpec("bn", Exchange.BINANCE), BinanceRisk())
-    store.add_account(AccountSpec("by", Exchange.BYBIT), BinanceRisk())
+    store.add_account(AccountSpec("by", Exchange.OKX), BinanceRisk())
     async with aiohttp.ClientSession() as session:
         bn = FeedAccount("bn", Exchange.BINANCE, "http://127.0.0.1:1", "ws://127.0.0.1:1",
                          api_key=Secret("k"), api_secret=Secret("s"))
         assert isinstance(build_adapter(bn, store, session, SystemClock()), BinanceAdapter)
-        by = FeedAccount("by", Exchange.BYBIT, "http://127.0.0.1:1", "ws://127.0.0.1:1")
+        by = FeedAccount("by", Exchange.OKX, "http://127.0.0.1:1", "ws://127.0.0.1:1")
         assert build_adapter(by, store, session, SystemClock()) is None
 
 
 async def test_an_exchange_without_an_entry_is_disabled_with_the_reason() -> None:
-    account = FeedAccount("by", Exchange.BYBIT, "http://127.0.0.1:1", "ws://127.0.0.1:1")
+    account = FeedAccount("by", Exchange.OKX, "http://127.0.0.1:1", "ws://127.0.0.1:1")
     async with Monitor([account]) as monitor:
         assert monitor.adapters == []
         view = monitor.store.snapshot().account("by")

@@ -20,7 +20,10 @@ from liqwatch.feeds.options import FeedOptions
 from liqwatch.monitor import Monitor
 from tests.feeds.harness import FAST
 
-_PASSED_HEADERS = ("x-mbx-apikey", "content-type", "retry-after")
+_PASSED_HEADERS = ("x-mbx-apikey", "content-type", "retry-after",
+                   # Bybit's signed-request headers and its rate-limit reset time
+                   "x-bapi-api-key", "x-bapi-timestamp", "x-bapi-sign", "x-bapi-recv-window",
+                   "x-bapi-limit-reset-timestamp")
 
 
 class Relay:

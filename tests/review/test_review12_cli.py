@@ -81,7 +81,7 @@ def test_demo_plain_into_head_ends_without_a_traceback(tmp_path: Path) -> None:
     assert "Traceback" not in err and "BrokenPipeError" not in err, err[-500:]
 
 
-def test_config_check_says_a_bybit_account_is_not_watched_live(tmp_path: Path) -> None:
+def test_config_check_says_a_bybit_account_is_watched_live(tmp_path: Path) -> None:
     config = _config(tmp_path, (Path(__file__).resolve().parents[2] / "examples/config/bybit.toml").read_text())
     env = dict(os.environ, XDG_DATA_HOME=str(tmp_path / "data"), XDG_CONFIG_HOME=str(tmp_path / "config"),
                BYBIT_API_KEY="k" * 18, BYBIT_API_SECRET="s" * 36)
@@ -89,7 +89,7 @@ def test_config_check_says_a_bybit_account_is_not_watched_live(tmp_path: Path) -
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     line = next(s for s in proc.stdout.splitlines() if s.startswith("#   bybit (bybit):"))
-    assert "no live feed" in line or "disabled" in line.lower(), line
+    assert "enabled" in line and "no live feed" not in line, line  # Bybit has a live feed (issue 13)
 
 
 def test_alerts_with_a_missing_db_file_named_is_an_error(tmp_path: Path) -> None:

@@ -1,0 +1,160 @@
+"""Bybit v5 adapter, its REST side: the read-only allowlist, ``X-BAPI-*`` signing, Bybit's clock, the key's
+permissions (``user/query-api``), and turning position rows into positions of the account's margin mode.
+
+The allowlist lives here and only here; ``request_json`` checks every request against it before sending
+(and ``_signed`` before signing). Errors sent with HTTP 200 (``retCode`` != 0) are raised by
+``feeds.bybit_errors``: its auth codes disable the account as Binance's do.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from liqwatch.feed_channel import ChannelKind
+from liqwatch.feed_events import AccountWarnings
+from liqwatch.feeds.adapter import FeedAdapter
+from liqwatch.feeds.bybit_errors import BYBIT_ERRORS
+from liqwatch.feeds.bybit_wire import WirePosition, server_time
+from liqwatch.feeds.key_permissions import KeyRefused
+from liqwatch.feeds.rest import ClockRejected, ReadOnlyGuard, RestError
+from liqwatch.feeds.signing import BybitSigner
+from liqwatch.feeds.wire import WireError
+from liqwatch.model import MarginMode, Position, UnevaluatedPosition
+from liqwatch.tiers import TierTable
+
+log = logging.getLogger("liqwatch.feeds.bybit")
+
+READ_ONLY = ReadOnlyGuard(
+    "bybit",
+    frozenset(
+        {
+            ("GET", "/v5/market/time"),
+            ("GET", "/v5/market/instruments-info"),
+            ("GET", "/v5/market/tickers"),
+            ("GET", "/v5/market/risk-limit"),
+            ("GET", "/v5/market/mark-price-kline"),
+            ("GET", "/v5/position/list"),
+            ("GET", "/v5/execution/list"),
+            ("GET", "/v5/account/wallet-balance"),
+            ("GET", "/v5/account/info"),
+            ("GET", "/v5/account/fee-rate"),
+            ("GET", "/v5/user/query-api"),
+        }
+    ),
+)
+HOW_TO_READ_ONLY = "create a read-only key in Bybit > API Management (\"Read-Only\")"
+
+
+def key_verdict(payload: Any, allow_trading_key: bool) -> tuple[str | None, tuple[str, ...]]:
+    """(why the key is refused or None, standing warnings) from ``user/query-api`` (exchange-rules: readOnly 1;
+    warn if no IP is bound, or the key expires soon). A WireError when the answer does not say."""
+    result = payload.get("result") if isinstance(payload, dict) else None
+    if not isinstance(result, dict) or result.get("readOnly") not in (0, 1):
+        raise WireError("query-api: no readOnly flag: a key whose permissions are unknown is not used")
+    permissions = result.get("permissions") if isinstance(result.get("permissions"), dict) else {}
+    wallet = permissions.get("Wallet") if isinstance(permissions, dict) else None
+    if isinstance(wallet, list) and "Withdraw" in wallet:
+        return f"the API key can withdraw; liqwatch never uses a key that can withdraw: {HOW_TO_READ_ONLY}", ()
+    warnings: list[str] = []
+    if result["readOnly"] != 1:
+        if not allow_trading_key:
+            return (f"the API key is not read-only (readOnly 0): liqwatch only reads: {HOW_TO_READ_ONLY}, or set "
+                    "allow_trading_key = true in this account's [[accounts]] entry to accept it"), ()
+        warnings.append("the API key can trade (accepted by allow_trading_key = true); a read-only key is safer")
+    ips = result.get("ips")
+    if not isinstance(ips, list) or not ips or "*" in ips:
+        warnings.append("the API key is bound to no IP: anyone holding it can use it from anywhere, and Bybit "
+                        "invalidates such keys after 90 days; bind it to your IP in Bybit > API Management")
+    days = result.get("deadlineDay")
+    if isinstance(days, int) and 0 <= days <= 14:
+        warnings.append(f"the API key expires in {days} day(s)")
+    return None, tuple(warnings)
+
+
+class BybitClient(FeedAdapter):
+    """State shared by the adapter's parts, and the REST calls they all make."""
+
+    read_only = READ_ONLY
+    errors = BYBIT_ERRORS
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.account.api_key is None or self.account.api_secret is None:
+            raise ValueError(f"{self.account.name}: Bybit needs an API key and secret")
+        self.signer = BybitSigner(self.account.api_key, self.account.api_secret)
+        self.mark = self.channel("mark", ChannelKind.MARKET)
+        self.user = self.channel("user", ChannelKind.QUIET)
+        self.tiers: dict[str, TierTable] = {}
+        self.fee_rates: dict[str, float] = {}
+        self.intervals: dict[str, float] = {}
+        self.margin_mode: MarginMode | None = None
+        self.mode_not_modelled: str | None = None
+
+    def _url(self, path: str) -> str:
+        return self.account.rest_url.rstrip("/") + path
+
+    async def _public(self, path: str, params: dict[str, str] | None = None) -> Any:
+        return await self.rest("GET", self._url(path), params=params)
+
+    async def _signed(self, path: str, params: dict[str, str] | None = None, retry_clock: bool = True) -> Any:
+        READ_ONLY.check("GET", path)  # before signing (request_json checks again before sending)
+        signed = self.signer.sign("GET", path, params or {}, "", self.server_clock.now())
+        try:
+            return await self.rest("GET", signed.url(self.account.rest_url.rstrip("/"), path),
+                                   headers=signed.headers)
+        except ClockRejected:  # 10002: our clock drifted from Bybit's; measure it and sign again, once
+            if retry_clock:
+                await self._sync_time()
+                return await self._signed(path, params, retry_clock=False)
+            raise
+
+    async def _sync_time(self) -> None:
+        before = self.clock.now()
+        data = await self._public("/v5/market/time")
+        after = self.clock.now()
+        try:
+            self.server_clock.measure(before, server_time(data), after)
+        except WireError as exc:
+            raise RestError(f"market/time: {exc}") from None
+
+    async def _check_key(self) -> None:
+        """The key's permissions before anything else: one that can withdraw, or trade without
+        ``allow_trading_key``, is refused (KeyRefused); warnings stand for the rest."""
+        try:
+            refused, warnings = key_verdict(await self._signed("/v5/user/query-api"), self.account.allow_trading_key)
+        except WireError as exc:
+            raise KeyRefused(f"the API key's permissions could not be read: {exc}") from None
+        if refused is not None:
+            raise KeyRefused(refused)
+        self.emit(AccountWarnings(self.account.name, warnings))
+
+    def position_of(self, w: WirePosition, mode: MarginMode) -> Position | UnevaluatedPosition | None:
+        """A position in the account's margin mode, or what is known of it and why it is not evaluated."""
+        if w.side is None:
+            return None
+        reason = None
+        tiers = self.tiers.get(w.symbol)
+        if tiers is None:
+            reason = "no risk-limit tiers"
+        elif w.entry_price <= 0:
+            reason = "entry price 0"
+        elif w.leverage is None or w.leverage <= 0:
+            reason = "no leverage (the fee to close needs it)"
+        elif mode is MarginMode.ISOLATED and w.position_margin <= 0:
+            reason = "no position margin"
+        if reason is not None or tiers is None:
+            return UnevaluatedPosition(w.symbol, w.side, w.size, reason or "no tiers", w.entry_price or None,
+                                       w.mark_price, mode, w.leverage, w.liquidation_price)
+        return Position(
+            symbol=w.symbol, side=w.side, size=w.size, entry_price=w.entry_price, margin_mode=mode, tiers=tiers,
+            leverage=w.leverage, isolated_margin=w.position_margin if mode is MarginMode.ISOLATED else None,
+            mark_price=w.mark_price, exchange_liquidation_price=w.liquidation_price,
+            # A unified account's margins include the fee to close, figured with the symbol's taker rate.
+            taker_fee_rate=self.fee_rates.get(w.symbol),
+            exchange_break_even_price=w.break_even,
+        )
+
+    def stamp_time(self, t: datetime | None, receive: datetime) -> datetime:
+        return t if t is not None else self.server_clock.exchange_time(receive)

@@ -1,0 +1,211 @@
+"""Bybit v5 wire readers (linear USDT perpetuals, unified account): the ``result`` of each REST answer and the
+websocket topics, read into plain wire records or domain values; nothing here holds state or does I/O.
+
+Every number arrives as a string; an empty string means "none" (a UTA cross position's ``liqPrice``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from liqwatch.feeds.wire import WireError, ms_time, num, opt_ms_time, opt_num, plausible_notional, text
+from liqwatch.model import FundingPayment, MarginMode, MarkTick, Side, Stamp
+from liqwatch.symbols import to_unified
+from liqwatch.tiers import TierTable, TierTableError
+
+EXCHANGE = "bybit"
+
+
+def unified(native: str) -> str:
+    if not native.endswith("USDT") or len(native) <= 4:
+        raise WireError(f"{native!r} is not a linear USDT perpetual")
+    return to_unified(EXCHANGE, native)
+
+
+def native(symbol: str) -> str:
+    """``BTC/USDT:USDT`` -> ``BTCUSDT``."""
+    base, rest = symbol.split("/", 1)
+    return base + rest.split(":", 1)[0]
+
+
+def result_list(payload: Any, what: str) -> list[Any]:
+    """``result.list`` of an answer (the envelope's retCode was checked by the error decoder)."""
+    result = payload.get("result") if isinstance(payload, dict) else None
+    rows = result.get("list") if isinstance(result, dict) else None
+    if not isinstance(rows, list):
+        raise WireError(f"{what}: no result.list")
+    return rows
+
+
+def result_of(payload: Any, what: str) -> dict[str, Any]:
+    result = payload.get("result") if isinstance(payload, dict) else None
+    if not isinstance(result, dict):
+        raise WireError(f"{what}: no result object")
+    return result
+
+
+def server_time(payload: Any) -> datetime:
+    result = result_of(payload, "market/time")
+    nano = opt_num(result, "timeNano")
+    if nano is not None:
+        return datetime.fromtimestamp(nano / 1e9, tz=UTC)
+    return datetime.fromtimestamp(num(result, "timeSecond"), tz=UTC)
+
+
+def parse_risk_limits(payload: Any) -> dict[str, TierTable]:
+    """``market/risk-limit``: per symbol its riskId tiers (cap ``riskLimitValue``, ``maintenanceMargin``,
+    ``mmDeduction``; an empty deduction follows the tiers' recurrence)."""
+    rows: dict[str, list[tuple[float, float, float | None, float]]] = {}
+    for item in result_list(payload, "risk-limit"):
+        sym = unified(text(item, "symbol"))
+        rows.setdefault(sym, []).append((num(item, "riskLimitValue"), num(item, "maintenanceMargin"),
+                                         opt_num(item, "mmDeduction"), num(item, "maxLeverage")))
+    tables: dict[str, TierTable] = {}
+    for sym, tiers in rows.items():
+        tiers.sort()
+        built: list[tuple[float, float, float, float | None]] = []
+        floor = 0.0
+        for i, (cap, mmr, deduction, _) in enumerate(tiers):
+            # The top tier's cap is the most a position may hold; beyond it the table keeps the top tier.
+            built.append((floor, cap if i + 1 < len(tiers) else math.inf, mmr, deduction))
+            floor = cap
+        try:
+            tables[sym] = TierTable.build(built, max_leverages=[t[3] for t in tiers])
+        except TierTableError as exc:
+            raise WireError(f"risk-limit {sym}: {exc}") from None
+    return tables
+
+
+def parse_funding_intervals(payload: Any) -> dict[str, float]:
+    """``market/instruments-info``: each symbol's ``fundingInterval`` (minutes) in hours."""
+    out: dict[str, float] = {}
+    for item in result_list(payload, "instruments-info"):
+        minutes = opt_num(item, "fundingInterval")
+        if minutes is not None and minutes > 0:
+            out[unified(text(item, "symbol"))] = minutes / 60.0
+    return out
+
+
+def parse_fee_rates(payload: Any) -> dict[str, float]:
+    return {unified(text(r, "symbol")): num(r, "takerFeeRate") for r in result_list(payload, "fee-rate")}
+
+
+def margin_mode_of(payload: Any) -> tuple[MarginMode | None, str | None]:
+    """``account/info`` ``marginMode``: the account's (UTA 2.0); portfolio margin is a mode not modelled."""
+    mode = text(result_of(payload, "account/info"), "marginMode")
+    if mode == "REGULAR_MARGIN":
+        return MarginMode.CROSS, None
+    if mode == "ISOLATED_MARGIN":
+        return MarginMode.ISOLATED, None
+    return None, f"Bybit {mode} (portfolio margin is not modelled)"
+
+
+def ticker_tick(data: dict[str, Any], stamp: Stamp) -> MarkTick:
+    """A ``market/tickers`` row, or a ``tickers.<symbol>`` snapshot merged with its deltas."""
+    mark = num(data, "markPrice")
+    if not mark > 0:
+        raise WireError("markPrice is not > 0")
+    return MarkTick(EXCHANGE, unified(text(data, "symbol")), mark, stamp, index_price=opt_num(data, "indexPrice"),
+                    funding_rate=opt_num(data, "fundingRate"), next_funding_time=opt_ms_time(data, "nextFundingTime"))
+
+
+@dataclass(frozen=True, slots=True)
+class WirePosition:
+    symbol: str
+    side: Side | None  # None: no position (size 0)
+    size: float
+    entry_price: float
+    leverage: float | None
+    position_margin: float
+    mark_price: float | None
+    liquidation_price: float | None
+    unrealised_pnl: float
+    break_even: float | None
+    updated: datetime | None
+
+
+def parse_position(item: Any) -> WirePosition:
+    if not isinstance(item, dict):
+        raise WireError("position row is not an object")
+    symbol = unified(text(item, "symbol"))
+    size = num(item, "size")
+    side = {"Buy": Side.LONG, "Sell": Side.SHORT}.get(str(item.get("side")))
+    if size < 0 or (size > 0 and side is None):
+        raise WireError(f"{symbol}: size {size:g} with side {item.get('side')!r}")
+    # REST position/list says avgPrice, the private ``position`` topic entryPrice.
+    entry = opt_num(item, "avgPrice") or opt_num(item, "entryPrice") or 0.0
+    if size > 0:
+        plausible_notional(size, entry, f"{symbol} position")
+    return WirePosition(
+        symbol, side if size > 0 else None, size, entry, opt_num(item, "leverage"),
+        opt_num(item, "positionBalance") or 0.0, opt_num(item, "markPrice") or None,
+        opt_num(item, "liqPrice") or None, opt_num(item, "unrealisedPnl") or 0.0,
+        opt_num(item, "breakEvenPrice") or None, opt_ms_time(item, "updatedTime"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class WireWallet:
+    margin_balance: float  # totalMarginBalance: collateral at its ratio, less liabilities, plus every PnL
+    perp_upl: float
+    available: float | None
+    borrowed: float  # USDT borrowAmount
+    accrued_interest: float  # USDT accruedInterest
+
+
+def parse_wallet(item: Any) -> WireWallet:
+    if not isinstance(item, dict) or item.get("accountType") != "UNIFIED":
+        raise WireError("wallet: not a UNIFIED account")
+    coins = item.get("coin")
+    usdt = next((c for c in coins if isinstance(c, dict) and c.get("coin") == "USDT"), {}) if isinstance(
+        coins, list) else {}
+    return WireWallet(num(item, "totalMarginBalance"), opt_num(item, "totalPerpUPL") or 0.0,
+                      opt_num(item, "totalAvailableBalance"), opt_num(usdt, "borrowAmount") or 0.0,
+                      opt_num(usdt, "accruedInterest") or 0.0)
+
+
+def parse_funding(rows: list[Any]) -> list[FundingPayment]:
+    """``execution`` rows of ``execType`` Funding: ``execFee`` > 0 is paid (our sign: negative)."""
+    out: list[FundingPayment] = []
+    for row in rows:
+        if not isinstance(row, dict) or row.get("execType") != "Funding":
+            continue
+        out.append(FundingPayment(unified(text(row, "symbol")), -num(row, "execFee"), ms_time(row, "execTime"),
+                                  rate=opt_num(row, "feeRate"), payment_id=text(row, "execId")))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class BustTrade:
+    symbol: str
+    side: Side  # the position's side (a long is liquidated by a Sell)
+    size: float
+    price: float
+    time: datetime
+
+
+def parse_bust_trades(rows: list[Any]) -> list[BustTrade]:
+    out: list[BustTrade] = []
+    for row in rows:
+        if not isinstance(row, dict) or row.get("execType") != "BustTrade":
+            continue
+        side = Side.LONG if text(row, "side") == "Sell" else Side.SHORT
+        out.append(BustTrade(unified(text(row, "symbol")), side, num(row, "execQty"), num(row, "execPrice"),
+                             ms_time(row, "execTime")))
+    return out
+
+
+def parse_mark_klines(payload: Any) -> list[tuple[int, float]]:
+    """``market/mark-price-kline``: (open ms, close), oldest first (Bybit lists newest first)."""
+    out = []
+    for row in result_list(payload, "mark-price-kline"):
+        if not isinstance(row, list) or len(row) < 5:
+            raise WireError("mark-price-kline row is not [start, open, high, low, close]")
+        try:
+            out.append((int(row[0]), float(row[4])))
+        except (TypeError, ValueError):
+            raise WireError("mark-price-kline row has no numbers") from None
+    return sorted(out)
