@@ -19,11 +19,12 @@ from aiohttp import WSMsgType, web
 
 from liqwatch.emulator.binance_auth import ListenKeys
 from liqwatch.emulator.binance_ws import BinanceStreams
+from liqwatch.emulator.okx_faults import okx_rest_error
 from liqwatch.emulator.position_faults import PositionFaults
 from liqwatch.emulator.streams import ConnKind, Hub, StreamFlags, target_kinds
 
 MALFORMED_KINDS = ("truncated", "invalid_utf8", "nan", "not_json", "binary")
-EXCHANGES = ("all", "binance", "hyperliquid")
+EXCHANGES = ("all", "binance", "hyperliquid", "okx")
 
 
 @dataclass(slots=True)
@@ -54,6 +55,8 @@ def exchange_of(path: str) -> str | None:
         return "binance"
     if path == "/info":
         return "hyperliquid"
+    if path.startswith("/api/v5/"):
+        return "okx"
     return None
 
 
@@ -304,6 +307,8 @@ class Faults:
         for rule in self._errors:
             if rule.applies(exchange, now):
                 rule.consume()
+                if exchange == "okx":
+                    return okx_rest_error(rule.status, rule.retry_after)
                 return self._binance_error(rule) if exchange == "binance" else self._hyperliquid_error(rule)
         return await handler(request)
 

@@ -15,6 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from liqwatch.emulator.okx_scenario import OkxSpec
 from liqwatch.tiers import TierTable, TierTableError
 
 _API_KEY = re.compile(r"^[A-Za-z0-9]{64}$")
@@ -272,6 +273,7 @@ class Scenario(_Strict):
     paths: tuple[PathSpec, ...] = ()
     binance: BinanceSpec = BinanceSpec()
     hyperliquid: HyperliquidSpec = HyperliquidSpec()
+    okx: OkxSpec = OkxSpec()
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:
@@ -280,6 +282,8 @@ class Scenario(_Strict):
         _unique([m.symbol for m in self.binance.markets], "binance.markets", "symbol")
         _unique([m.coin for m in self.hyperliquid.markets], "hyperliquid.markets", "coin")
         names = [a.name for a in self.binance.accounts] + [a.name for a in self.hyperliquid.accounts]
+        names += [a.name for a in self.okx.accounts]
+        self.okx.check(path_names)
         _unique(names, "accounts", "name")
         _unique([a.api_key for a in self.binance.accounts], "binance.accounts", "api_key", echo=False)
         _unique([a.address for a in self.hyperliquid.accounts], "hyperliquid.accounts", "address")

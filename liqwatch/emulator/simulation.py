@@ -15,6 +15,7 @@ from liqwatch.emulator.accounts import (
 from liqwatch.emulator.candles import MarkCandles
 from liqwatch.emulator.fmt import epoch_ms
 from liqwatch.emulator.market import FundingSettlement, Market, SimMarket, Venue
+from liqwatch.emulator.okx_sim import OkxBook
 from liqwatch.emulator.scenario import Scenario
 
 
@@ -70,6 +71,7 @@ class Simulation:
         for ba in self.binance_accounts.values():
             for p in ba.positions:
                 p.update_ms = start
+        self.okx = OkxBook(scenario, self.market, start)
 
     def revoke_binance_key(self, account: str) -> None:
         """The account's API key deleted on the exchange (a fault): from now on every call made with it is
@@ -111,7 +113,9 @@ class Simulation:
                     settlement.venue, settlement.symbol, settlement.rate, settlement.mark, settlement.index, now
                 )
             )
-            if settlement.venue is Venue.BINANCE:
+            if settlement.venue is Venue.OKX:
+                result.funding.extend(self.okx.settle(settlement, now, self._next_id))
+            elif settlement.venue is Venue.BINANCE:
                 for ba in self.binance_accounts.values():
                     result.funding.extend(ba.apply_funding(settlement, now, self._next_id))
             else:
@@ -125,6 +129,7 @@ class Simulation:
             result.liquidations.extend(ba.check_liquidations(self.market.binance, now, sim_time, self._next_id))
         for ha in self.hl_accounts.values():
             result.liquidations.extend(ha.check_liquidations(self.market.hyperliquid, now, sim_time))
+        result.liquidations.extend(self.okx.after_step(now, sim_time))
         self.liquidations.extend(result.liquidations)
         self.margin_calls.extend(result.margin_calls)
         return result
@@ -141,4 +146,5 @@ class Simulation:
                 out[(ha.name, q.coin, "LONG" if q.szi > 0 else "SHORT")] = ha.liquidation_price(
                     q, self.market.hyperliquid
                 )
+        out.update(self.okx.liquidation_prices())
         return out

@@ -23,6 +23,8 @@ class ConnKind(StrEnum):
     BINANCE_MARKET = "binance-market"
     BINANCE_USER = "binance-user"
     HYPERLIQUID = "hyperliquid"
+    OKX_PUBLIC = "okx-public"
+    OKX_PRIVATE = "okx-private"
 
 
 TARGETS: dict[str, frozenset[ConnKind]] = {
@@ -31,6 +33,9 @@ TARGETS: dict[str, frozenset[ConnKind]] = {
     "binance-market": frozenset({ConnKind.BINANCE_MARKET}),
     "binance-user": frozenset({ConnKind.BINANCE_USER}),
     "hyperliquid": frozenset({ConnKind.HYPERLIQUID}),
+    "okx": frozenset({ConnKind.OKX_PUBLIC, ConnKind.OKX_PRIVATE}),
+    "okx-public": frozenset({ConnKind.OKX_PUBLIC}),
+    "okx-private": frozenset({ConnKind.OKX_PRIVATE}),
 }
 
 
