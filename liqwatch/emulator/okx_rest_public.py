@@ -79,7 +79,8 @@ class OkxPublic:
         return ok(rows)
 
     async def mark_price(self, request: web.Request) -> web.Response:
-        kind = request.query.get("instType", "")
+        # instType is documented as required, but OKX answers an instId alone (ccxt asks that way).
+        kind = request.query.get("instType", "SWAP" if "instId" in request.query else "")
         if not kind:
             return fail("50014", "Parameter instType can not be empty.")
         if kind != "SWAP":
