@@ -76,7 +76,7 @@ def test_configuration_example_passes_config_check(name: str, capsys: pytest.Cap
     [account] = doc["accounts"]
     assert account["exchange"] == name.removesuffix(".toml")
     assert account["credentials"] is not None, account  # every credential it names is read from the environment
-    if account["exchange"] in ("bybit", "okx"):  # risk math only: the app lists it disabled, and so does check
+    if account["exchange"] == "bybit":  # risk math only: the app lists it disabled, and so does check
         assert account["status"] == "disabled" and "no live feed yet" in account["reason"], account
     else:
         assert account["status"] == "enabled", account

@@ -79,7 +79,9 @@ class OkxAccount:
 
     @staticmethod
     def mmr(p: OkxPosition, market: SimMarket) -> float:
-        return market.tiers.tier_for(abs(p.pos)).mmr  # OKX tiers are in contracts
+        # OKX tiers are in contracts, each up to its maxSz inclusive (the table's caps)
+        size = abs(p.pos)
+        return next((t.mmr for t in market.tiers.tiers if size <= t.cap), market.tiers.tiers[-1].mmr)
 
     def mm(self, p: OkxPosition, market: SimMarket) -> float:
         return abs(p.qty) * market.mark * self.mmr(p, market)

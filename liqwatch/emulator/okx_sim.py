@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from functools import partial
+from typing import Any
 
 from liqwatch.emulator.account_records import FundingApplied, Liquidation
 from liqwatch.emulator.market import FundingSettlement, Market, SimMarket
@@ -66,6 +67,26 @@ class OkxBook:
             solve = partial(self.liquidation_price, account)
             out.extend(account.check_liquidations(self.markets, now, sim_time, solve))
         return out
+
+    def views(self) -> list[dict[str, Any]]:
+        """The OKX accounts in the emulator's state view (``GET /_emulator/state``)."""
+        markets = self.markets
+        return [
+            {
+                "exchange": "okx", "name": a.name, "api_key": a.spec.api_key, "mode": a.spec.mode,
+                "balances": dict(a.balances), "liabilities": dict(a.liabilities), "interest": dict(a.interest),
+                "adjusted_equity": a.adjusted_equity(markets), "margin_ratio": a.account_ratio(markets),
+                "positions": [
+                    {
+                        "inst_id": p.inst_id, "contracts": p.pos, "ct_val": p.ct_val, "entry": p.entry,
+                        "margin": "isolated" if p.isolated else "cross", "isolated_margin": p.isolated_margin,
+                        "liquidation_price": self.liquidation_price(a, p),
+                    }
+                    for p in a.positions
+                ],
+            }
+            for a in self.accounts.values()
+        ]
 
     def liquidation_prices(self) -> dict[tuple[str, str, str], float | None]:
         return {

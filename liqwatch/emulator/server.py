@@ -177,6 +177,7 @@ class EmulatorServer:
         prices = self.sim.liquidation_prices()
         accounts = [self._binance_view(ba, prices) for ba in self.sim.binance_accounts.values()]
         accounts.extend(self._hyperliquid_view(ha, prices) for ha in self.sim.hl_accounts.values())
+        accounts.extend(self.sim.okx.views())
         return {
             "scenario": self.scenario.name,
             "seed": self.seed,

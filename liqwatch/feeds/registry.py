@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from liqwatch.feeds.adapter import FeedAdapter
 from liqwatch.feeds.binance import BinanceAdapter
 from liqwatch.feeds.hyperliquid import HyperliquidAdapter
+from liqwatch.feeds.okx import OkxAdapter
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +29,7 @@ class FeedEntry:
 FEEDS: dict[str, FeedEntry] = {
     "binance": FeedEntry(BinanceAdapter, ("https://fapi.binance.com", "wss://fstream.binance.com")),
     "hyperliquid": FeedEntry(HyperliquidAdapter, ("https://api.hyperliquid.xyz", "wss://api.hyperliquid.xyz")),
+    "okx": FeedEntry(OkxAdapter, ("https://www.okx.com", "wss://ws.okx.com")),  # 443: port 8443 is retired
 }
 
 
