@@ -5,10 +5,14 @@ multi-currency account); text ping keepalive; 64008 renews the sockets; a revoke
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import aiohttp
 import pytest
 
+from liqwatch.emulator.demo_scenario import DEMO_TOML
+from liqwatch.emulator.okx_demo import OKX_DEMO_TOML
+from liqwatch.emulator.scenario import Scenario, scenario_from_toml
 from liqwatch.feed_channel import ChannelState
 from liqwatch.model import Exchange
 from tests.emulator.okx_helpers import okx_scenario
@@ -36,8 +40,14 @@ async def test_okx_goes_live_positions_balances_and_marks() -> None:
         assert {f.state for f in snap.feeds} == {ChannelState.LIVE}
 
 
-async def test_okx_liquidation_prices_agree_with_the_emulators_solve() -> None:
-    async with running(scenario=okx_scenario(), autorun=False, okx_idle_timeout=None) as env:
+def _demo_with_okx() -> Scenario:
+    return scenario_from_toml(DEMO_TOML + OKX_DEMO_TOML, source="demo + okx")
+
+
+@pytest.mark.parametrize("scenario", [okx_scenario, _demo_with_okx], ids=["okx-small", "demo+okx"])
+async def test_okx_liquidation_prices_agree_with_the_emulators_solve(scenario: Callable[[], Scenario]) -> None:
+    async with running(scenario=scenario(), only=("okx-iso", "okx-multi"), autorun=False,
+                       okx_idle_timeout=None) as env:
         await env.emu.tick(1)
         assert await env.monitor.wait_live(15)
         await env.emu.tick(1)
@@ -58,6 +68,8 @@ async def test_okx_liquidation_prices_agree_with_the_emulators_solve() -> None:
         snap = store.snapshot()
         compared = []
         for acc in state["accounts"]:
+            if acc["exchange"] != "okx":
+                continue
             view = snap.account(acc["name"])
             for emu_pos in acc["positions"]:
                 if acc["mode"] == "multi" and emu_pos["inst_id"] == "BTC-USDT-SWAP":
