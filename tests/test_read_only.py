@@ -33,7 +33,7 @@ OKX_READS = frozenset({
     ("GET", "/api/v5/public/time"), ("GET", "/api/v5/public/instruments"), ("GET", "/api/v5/public/mark-price"),
     ("GET", "/api/v5/public/funding-rate"), ("GET", "/api/v5/public/position-tiers"),
     ("GET", "/api/v5/account/config"), ("GET", "/api/v5/account/balance"), ("GET", "/api/v5/account/positions"),
-    ("GET", "/api/v5/account/bills"),
+    ("GET", "/api/v5/account/bills"), ("GET", "/api/v5/market/mark-price-candles"),
 })
 GUARDS = ((binance.READ_ONLY, BINANCE_READS), (hyperliquid.READ_ONLY, HYPERLIQUID_READS),
           (okx.READ_ONLY, OKX_READS))

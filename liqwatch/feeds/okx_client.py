@@ -15,6 +15,7 @@ from liqwatch.feed_channel import ChannelKind
 from liqwatch.feed_events import AccountWarnings, NextFundingTime
 from liqwatch.feeds.account_modes import okx_account_mode
 from liqwatch.feeds.adapter import FeedAdapter, ModeNotModelled
+from liqwatch.feeds.candles import latest_pages, seed_volatility
 from liqwatch.feeds.key_permissions import KeyRefused
 from liqwatch.feeds.okx_errors import OKX_ERRORS
 from liqwatch.feeds.okx_wire import (
@@ -32,12 +33,13 @@ from liqwatch.feeds.okx_wire import (
     parse_funding_rate,
     parse_instruments,
     parse_mark,
+    parse_mark_candles,
     parse_position_tiers,
     parse_positions,
 )
 from liqwatch.feeds.rest import ClockRejected, ReadOnlyGuard, RestError
 from liqwatch.feeds.signing import OkxSigner
-from liqwatch.feeds.wire import WireError, ms_time
+from liqwatch.feeds.wire import CandleClose, WireError, ms_time
 from liqwatch.funding_ledger import FundingPaid
 from liqwatch.model import AccountSpec, AccountState, Exchange, MarginMode, MarkTick, Position, UnevaluatedPosition
 from liqwatch.tiers import TierTable
@@ -55,7 +57,11 @@ READ_ONLY = ReadOnlyGuard("okx", frozenset({
     ("GET", "/api/v5/account/balance"),
     ("GET", "/api/v5/account/positions"),
     ("GET", "/api/v5/account/bills"),
+    ("GET", "/api/v5/market/mark-price-candles"),
 }))
+#: market/mark-price-candles: "The maximum is 100" rows a page (OKX v5 docs).
+CANDLES_LIMIT = 100
+_BARS = {"1h": "1H", "1m": "1m"}
 #: OKX's regular-user (Lv1) taker rate for USDT swaps: the fee term of its margin ratio, when the account's
 #: own rate is not configured.
 DEFAULT_TAKER = 0.0005
@@ -165,7 +171,17 @@ class OkxClient(FeedAdapter):
         self.emit(AccountWarnings(self.account.name, tuple(warnings)))
 
     async def seed_symbol(self, symbol: str) -> None:
-        """No σ seeding from OKX's candles yet: the σ builds up from the live marks (known gap)."""
+        """σ from OKX's mark-price candles (see liqwatch.feeds.candles), walking back with ``after``."""
+        async def fetch(interval: str, count: int) -> list[CandleClose]:
+            async def page(limit: int, end_ms: int | None) -> list[CandleClose]:
+                params = {"instId": inst_id_of(symbol), "bar": _BARS[interval], "limit": str(limit)}
+                if end_ms is not None:
+                    params["after"] = str(end_ms + 1)  # OKX: records earlier than ``after``
+                return parse_mark_candles(await self._public("/api/v5/market/mark-price-candles", params))
+
+            return await latest_pages(page, count, CANDLES_LIMIT)
+
+        await seed_volatility(self.sink, Exchange.OKX, symbol, fetch, self.account.name)
 
     async def _tiers_of(self, families: set[str]) -> None:
         missing = sorted(families - set(self.tiers))

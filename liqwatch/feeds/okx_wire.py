@@ -12,7 +12,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from liqwatch.feeds.wire import WireError, ms_time, num, opt_ms_time, opt_num, plausible_notional, text
+from liqwatch.feeds.wire import (
+    CandleClose,
+    WireError,
+    candle_close,
+    ms_time,
+    num,
+    opt_ms_time,
+    opt_num,
+    plausible_notional,
+    text,
+)
 from liqwatch.model import Exchange, FundingPayment, MarginMode, MarkTick, Side, Stamp
 from liqwatch.symbols import to_unified
 
@@ -235,4 +245,21 @@ def parse_funding_bills(rows: list[Any], bad: Problems) -> list[FundingPayment]:
                                       payment_id=text(row, "billId")))
         except (WireError, AttributeError) as exc:
             bad.append((row, f"bill: {exc}"))
+    return out
+
+
+def parse_mark_candles(rows: list[Any]) -> list[CandleClose]:
+    """``market/mark-price-candles`` rows ``[ts, o, h, l, c, confirm]`` (newest first, strings) -> candles oldest
+    first, the running one (confirm "0") included as Binance's is: the paging counts full pages, and the σ
+    seeding (liqwatch.feeds.candles) asks for one candle more than it uses for that one."""
+    out: list[CandleClose] = []
+    for row in rows:
+        if not isinstance(row, list) or len(row) < 5:
+            raise WireError("mark-price-candles: a row is not [ts, o, h, l, c, confirm]")
+        try:
+            open_ms = int(str(row[0]))
+        except ValueError:
+            raise WireError("mark-price-candles: ts is not a time") from None
+        out.append(candle_close(open_ms, str(row[4]), "mark-price-candles"))
+    out.sort(key=lambda c: c.open_ms)
     return out
