@@ -50,8 +50,10 @@ def _event_type(msg: dict[str, Any]) -> str:
     if "event" in msg:
         return str(msg["event"])
     arg = msg.get("arg")
+    if arg is None:
+        return "None"  # neither an answer nor a push: an event OKX may have added, logged once as unknown
     if not isinstance(arg, dict):
-        raise WireError("a push without arg")
+        raise WireError("a push whose arg is not an object")
     return str(arg.get("channel"))
 
 
@@ -170,7 +172,9 @@ class OkxAdapter(OkxClient):
         updates: dict[str, WirePosition | None] = {}
         for row in rows:
             inst_id = str(row.get("instId")) if isinstance(row, dict) else ""
-            updates[inst_id] = parse_position_row(row)  # a flat row (pos "0") closes it
+            updates[inst_id] = w = parse_position_row(row)  # a flat row (pos "0") closes it
+            if w is not None and w.time is not None:
+                self.judge_time(w.time, receive)  # one implausible time refuses the whole frame
 
         def apply() -> None:
             merged = dict(self._pushed.positions)
@@ -187,6 +191,8 @@ class OkxAdapter(OkxClient):
     def _on_account(self, msg: dict[str, Any], raw: str, mono: float, receive: datetime) -> Apply:
         rows = msg.get("data")
         balance = parse_balance(rows if isinstance(rows, list) else [])
+        if balance.time is not None:
+            self.judge_time(balance.time, receive)
 
         def apply() -> None:
             self._pushed = Pushed(balance, self._pushed.positions)

@@ -20,7 +20,8 @@ from liqwatch.feeds.options import FeedOptions
 from liqwatch.monitor import Monitor
 from tests.feeds.harness import FAST
 
-_PASSED_HEADERS = ("x-mbx-apikey", "content-type", "retry-after")
+_PASSED_HEADERS = ("x-mbx-apikey", "content-type", "retry-after", "ok-access-key", "ok-access-sign",
+                   "ok-access-timestamp", "ok-access-passphrase")
 
 
 class Relay:
