@@ -23,7 +23,7 @@ import orjson
 from liqwatch.feeds.adapter_frames import Apply
 from liqwatch.feeds.adapter_marks import streams_named
 from liqwatch.feeds.adapter_streams import EventHandler, FrameRoutes, StreamSpec
-from liqwatch.feeds.okx_client import READ_ONLY, OkxClient, Pushed
+from liqwatch.feeds.okx_client import READ_ONLY, OkxClient, Pushed, leg_key
 from liqwatch.feeds.okx_wire import (
     WirePosition,
     inst_id_of,
@@ -171,18 +171,18 @@ class OkxAdapter(OkxClient):
             raise WireError("positions without data")
         updates: dict[str, WirePosition | None] = {}
         for row in rows:
-            inst_id = str(row.get("instId")) if isinstance(row, dict) else ""
-            updates[inst_id] = w = parse_position_row(row)  # a flat row (pos "0") closes it
+            leg = leg_key(str(row.get("instId")), str(row.get("posSide") or "net")) if isinstance(row, dict) else ""
+            updates[leg] = w = parse_position_row(row)  # a flat row (pos "0") closes it
             if w is not None and w.time is not None:
                 self.judge_time(w.time, receive)  # one implausible time refuses the whole frame
 
         def apply() -> None:
             merged = dict(self._pushed.positions)
-            for inst_id, w in updates.items():
+            for leg, w in updates.items():
                 if w is None:
-                    merged.pop(inst_id, None)
+                    merged.pop(leg, None)
                 else:
-                    merged[inst_id] = w
+                    merged[leg] = w
             self._pushed = Pushed(self._pushed.balance, merged)
             self._emit_pushed(mono)
 

@@ -41,7 +41,16 @@ from liqwatch.feeds.rest import ClockRejected, ReadOnlyGuard, RestError
 from liqwatch.feeds.signing import OkxSigner
 from liqwatch.feeds.wire import CandleClose, WireError, ms_time
 from liqwatch.funding_ledger import FundingPaid
-from liqwatch.model import AccountSpec, AccountState, Exchange, MarginMode, MarkTick, Position, UnevaluatedPosition
+from liqwatch.model import (
+    AccountSpec,
+    AccountState,
+    Exchange,
+    MarginMode,
+    MarkTick,
+    Position,
+    PositionMode,
+    UnevaluatedPosition,
+)
 from liqwatch.tiers import TierTable
 
 log = logging.getLogger(__name__)
@@ -66,6 +75,11 @@ _BARS = {"1h": "1H", "1m": "1m"}
 #: own rate is not configured.
 DEFAULT_TAKER = 0.0005
 _HOW_TO_READ_ONLY = "create a key with the Read permission only (OKX > API > Create API key)"
+
+
+def leg_key(inst_id: str, pos_side: str) -> str:
+    """A position's identity: its instrument, and its side in long/short mode ("net" in net mode)."""
+    return f"{inst_id}:{pos_side}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,7 +223,7 @@ class OkxClient(FeedAdapter):
         await self._tiers_of({self.instruments[w.symbol].family for w in wires if w.symbol in self.instruments})
         await self._marks_and_funding({w.inst_id for w in wires})
         await self._funding_bills()
-        self._pushed = Pushed(balance, {w.inst_id: w for w in wires})
+        self._pushed = Pushed(balance, {leg_key(w.inst_id, w.side.value if w.hedge else "net"): w for w in wires})
         return self._state(balance, wires, balance.time or self.early_as_of(before), from_stream=False)
 
     async def _marks_and_funding(self, inst_ids: set[str]) -> None:
@@ -262,6 +276,7 @@ class OkxClient(FeedAdapter):
         # The tier is fixed by the contracts held, whatever the price: a flat table at its rate.
         return Position(symbol=w.symbol, side=w.side, size=size, entry_price=w.entry_price,
                         margin_mode=w.margin_mode, tiers=TierTable.flat(mmr_for(tiers, w.contracts)),
+                        position_mode=PositionMode.HEDGE if w.hedge else PositionMode.ONE_WAY,
                         leverage=w.leverage, isolated_margin=w.isolated_margin, mark_price=w.mark_price,
                         exchange_liquidation_price=w.liquidation_price, taker_fee_rate=DEFAULT_TAKER,
                         exchange_break_even_price=w.break_even_price)

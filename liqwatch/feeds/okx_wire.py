@@ -173,6 +173,8 @@ class WirePosition:
     upl: float
     break_even_price: float | None
     time: datetime | None
+    hedge: bool = False  # long/short mode (posSide long or short), not net
+
 
     @property
     def side(self) -> Side:
@@ -187,8 +189,11 @@ def parse_position(row: Any) -> WirePosition | None:
     contracts = num(row, "pos")
     if contracts == 0:
         return None
-    if row.get("posSide") not in ("net", None, ""):
-        raise WireError(f"posSide {row.get('posSide')!r}: long/short mode is not read")
+    pos_side = row.get("posSide")
+    if pos_side in ("long", "short"):  # long/short mode: pos is the leg's size, its side is posSide
+        contracts = abs(contracts) * (1.0 if pos_side == "long" else -1.0)
+    elif pos_side not in ("net", None, ""):
+        raise WireError(f"posSide {pos_side!r}")
     mode = {"cross": MarginMode.CROSS, "isolated": MarginMode.ISOLATED}.get(str(row.get("mgnMode")))
     if mode is None:
         raise WireError(f"mgnMode {row.get('mgnMode')!r}")
@@ -198,7 +203,7 @@ def parse_position(row: Any) -> WirePosition | None:
         unified(inst_id), inst_id, contracts, entry, mode,
         opt_num(row, "margin") if mode is MarginMode.ISOLATED else None, opt_num(row, "lever"),
         opt_num(row, "markPx"), opt_num(row, "liqPx"), opt_num(row, "mgnRatio"), opt_num(row, "upl") or 0.0,
-        opt_num(row, "bePx"), opt_ms_time(row, "uTime"))
+        opt_num(row, "bePx"), opt_ms_time(row, "uTime"), hedge=pos_side in ("long", "short"))
 
 
 def parse_positions(rows: list[Any], bad: Problems) -> list[WirePosition]:
