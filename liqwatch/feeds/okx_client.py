@@ -198,15 +198,14 @@ class OkxClient(FeedAdapter):
         await seed_volatility(self.sink, Exchange.OKX, symbol, fetch, self.account.name)
 
     async def _tiers_of(self, families: set[str]) -> None:
-        missing = sorted(families - set(self.tiers))
-        if not missing:
-            return
-        rows = await self._public("/api/v5/public/position-tiers",
-                                  {"instType": "SWAP", "tdMode": "cross", "instFamily": ",".join(missing)})
-        try:
-            self.tiers.update(parse_position_tiers(rows))
-        except WireError as exc:
-            raise RestError(f"position-tiers: {exc}") from None
+        """The tiers of each family not read yet, one request each (OKX caps the families a request may name)."""
+        for family in sorted(families - set(self.tiers)):
+            rows = await self._public("/api/v5/public/position-tiers",
+                                      {"instType": "SWAP", "tdMode": "cross", "instFamily": family})
+            try:
+                self.tiers.update(parse_position_tiers(rows))
+            except WireError as exc:
+                raise RestError(f"position-tiers: {exc}") from None
 
     # --- snapshots ---------------------------------------------------------------------------------------
     async def fetch_snapshot(self) -> AccountState:

@@ -51,3 +51,9 @@ def test_candles_oldest_first_and_balance() -> None:
     bal = parse_balance([{"totalEq": "100", "adjEq": "", "mgnRatio": "", "mmr": "", "uTime": "1700000000000",
                           "details": [{"ccy": "USDT", "cashBal": "90", "eq": "100", "liab": "", "interest": ""}]}])
     assert bal.adj_eq is None and bal.currency("USDT") is not None and bal.currency("USDT").liab == 0.0  # type: ignore[union-attr]
+
+
+def test_a_coin_margined_swap_is_read_not_dropped() -> None:
+    # Not modelled (inverse), but held: read with its own symbol, so that the adapter lists it as not evaluated.
+    w = parse_position({**ROW, "instId": "BTC-USD-SWAP", "ccy": "BTC"})
+    assert w is not None and w.symbol == "BTC/USD:USD"
