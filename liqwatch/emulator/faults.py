@@ -55,9 +55,7 @@ def exchange_of(path: str) -> str | None:
         return "binance"
     if path == "/info":
         return "hyperliquid"
-    if path.startswith("/api/v5/"):
-        return "okx"
-    return None
+    return "okx" if path.startswith("/api/v5/") else None
 
 
 class Faults:
@@ -307,9 +305,8 @@ class Faults:
         for rule in self._errors:
             if rule.applies(exchange, now):
                 rule.consume()
-                if exchange == "okx":
-                    return okx_rest_error(rule.status, rule.retry_after)
-                return self._binance_error(rule) if exchange == "binance" else self._hyperliquid_error(rule)
+                return (okx_rest_error(rule.status, rule.retry_after) if exchange == "okx" else
+                        self._binance_error(rule) if exchange == "binance" else self._hyperliquid_error(rule))
         return await handler(request)
 
     # --- connection refusal --------------------------------------------------------------------------------

@@ -187,3 +187,20 @@ async def test_notice_64008_and_idle_close() -> None:
         assert notice["code"] == "64008"
         msg = await asyncio.wait_for(ws.receive(), 5)  # nothing pushed for 0.3 s: the server closes
         assert msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+
+
+async def test_rest_error_fault_answers_with_okx_codes(okx: EmulatorServer) -> None:
+    async with asyncio.timeout(LIMIT_S), aiohttp.ClientSession() as s:
+        for status, code in ((429, "50011"), (503, "50001")):
+            async with s.post(okx.rest_url + "/_emulator/faults/rest_error",
+                              json={"status": status, "exchange": "okx", "count": 1, "retry_after": 1}) as r:
+                assert r.status == 200
+            got, body = await _get(okx, "/api/v5/public/time")
+            assert (got, body["code"]) == (status, code)
+        got, body = await _get(okx, "/api/v5/public/time")
+        assert (got, body["code"]) == (200, "0")
+        async with s.post(okx.rest_url + "/_emulator/faults/rest_error",
+                          json={"status": 429, "exchange": "binance", "count": 1}) as r:
+            assert r.status == 200
+        got, _ = await _get(okx, "/api/v5/public/time")  # a Binance fault leaves OKX alone
+        assert got == 200
