@@ -35,6 +35,11 @@ def scenario_accounts(scenario: Scenario, rest_url: str, ws_url: str) -> list[Fe
         register_secret(ya.secret)
         accounts.append(FeedAccount(ya.name, Exchange.BYBIT, rest_url, ws_url, api_key=Secret(ya.api_key),
                                     api_secret=Secret(ya.secret)))
+    for oa in scenario.okx.accounts:
+        for secret in (oa.secret, oa.passphrase):
+            register_secret(secret)
+        accounts.append(FeedAccount(oa.name, Exchange.OKX, rest_url, ws_url, api_key=Secret(oa.api_key),
+                                    api_secret=Secret(oa.secret), passphrase=Secret(oa.passphrase)))
     return accounts
 
 

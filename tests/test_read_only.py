@@ -14,9 +14,9 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from liqwatch.feeds import binance, hyperliquid
+from liqwatch.feeds import binance, hyperliquid, okx
 from liqwatch.feeds.rest import ForbiddenEndpoint, ReadOnlyGuard, RestGate, request_json
-from liqwatch.feeds.stream import ForbiddenMessage, check_ws_message
+from liqwatch.feeds.stream import WS_TEXT_ALLOWED, ForbiddenMessage, check_ws_message, check_ws_text
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,7 +29,15 @@ BINANCE_READS = frozenset({
     ("POST", "/fapi/v1/listenKey"), ("PUT", "/fapi/v1/listenKey"), ("DELETE", "/fapi/v1/listenKey"),
 })
 HYPERLIQUID_READS = frozenset({("POST", "/info")})
-GUARDS = ((binance.READ_ONLY, BINANCE_READS), (hyperliquid.READ_ONLY, HYPERLIQUID_READS))
+OKX_READS = frozenset({
+    ("GET", "/api/v5/public/time"), ("GET", "/api/v5/public/instruments"), ("GET", "/api/v5/public/mark-price"),
+    ("GET", "/api/v5/public/funding-rate"), ("GET", "/api/v5/public/position-tiers"),
+    ("GET", "/api/v5/account/config"), ("GET", "/api/v5/account/balance"), ("GET", "/api/v5/account/positions"),
+    ("GET", "/api/v5/account/bills"), ("GET", "/api/v5/market/mark-price-candles"),
+})
+GUARDS = ((binance.READ_ONLY, BINANCE_READS), (hyperliquid.READ_ONLY, HYPERLIQUID_READS),
+          (okx.READ_ONLY, OKX_READS))
+GUARD_IDS = ("binance", "hyperliquid", "okx")
 METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH")
 
 # Endpoints that act on an account. The emulator serves none of them either.
@@ -53,6 +61,7 @@ def _sources() -> list[Path]:
 def test_the_allowlists_are_exactly_the_reads_we_make() -> None:
     assert binance.READ_ONLY.allowed == BINANCE_READS
     assert hyperliquid.READ_ONLY.allowed == HYPERLIQUID_READS
+    assert okx.READ_ONLY.allowed == OKX_READS
 
 
 def _unlisted(allowed: frozenset[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -62,11 +71,13 @@ def _unlisted(allowed: frozenset[tuple[str, str]]) -> list[tuple[str, str]]:
         out += [(m, p + "/"), (m, p.upper()), (m, p + "/../order"), (m, p.replace("/v", "/%76", 1)), (m, "/x" + p)]
     out += [("POST", "/fapi/v1/order"), ("DELETE", "/fapi/v1/allOpenOrders"), ("POST", "/fapi/v1/leverage"),
             ("POST", "/sapi/v1/asset/transfer"), ("POST", "/sapi/v1/capital/withdraw/apply"), ("POST", "/exchange"),
-            ("GET", "/fapi/v1/order"), ("GET", "/")]
+            ("GET", "/fapi/v1/order"), ("GET", "/"), ("POST", "/api/v5/trade/order"),
+            ("GET", "/api/v5/trade/orders-pending"), ("POST", "/api/v5/account/set-leverage"),
+            ("POST", "/api/v5/asset/withdrawal")]
     return [mp for mp in out if mp not in allowed]
 
 
-@pytest.mark.parametrize(("guard", "allowed"), GUARDS, ids=("binance", "hyperliquid"))
+@pytest.mark.parametrize(("guard", "allowed"), GUARDS, ids=GUARD_IDS)
 def test_every_path_not_listed_is_refused(guard: ReadOnlyGuard, allowed: frozenset[tuple[str, str]]) -> None:
     for method, path in _unlisted(allowed):
         with pytest.raises(ForbiddenEndpoint):
@@ -96,7 +107,7 @@ async def server() -> AsyncIterator[tuple[str, list[tuple[str, str]]]]:
         await runner.cleanup()
 
 
-@pytest.mark.parametrize(("guard", "allowed"), GUARDS, ids=("binance", "hyperliquid"))
+@pytest.mark.parametrize(("guard", "allowed"), GUARDS, ids=GUARD_IDS)
 async def test_the_one_request_function_sends_nothing_unlisted(
     server: tuple[str, list[tuple[str, str]]], guard: ReadOnlyGuard, allowed: frozenset[tuple[str, str]]
 ) -> None:
@@ -137,6 +148,16 @@ def test_socket_sends_are_subscriptions_pings_and_logins_only() -> None:
             check_ws_message(bad)
 
 
+def test_plain_text_frames_are_exactly_the_allowed_keepalive() -> None:
+    """OKX's keepalive is the text ``ping``: the one text frame allowed, exactly (no other text, no near miss)."""
+    assert frozenset({"ping"}) == WS_TEXT_ALLOWED
+    check_ws_text("ping")
+    for bad in ("PING", "ping ", " ping", "ping\n", "pong", "", '{"op":"order"}', "order", b"ping", None,
+                {"op": "ping"}):
+        with pytest.raises(ForbiddenMessage):
+            check_ws_text(bad)
+
+
 def test_nothing_is_sent_on_a_socket_but_through_the_guard() -> None:
     """Adapters send through StreamRunner.send_json (guarded) or send_guarded; the raw socket's own send
     appears once, inside send_guarded."""
@@ -144,6 +165,9 @@ def test_nothing_is_sent_on_a_socket_but_through_the_guard() -> None:
     runner = re.compile(r"(self\.(market_|user_)?stream)\.send_json\(")
     stream_src = (ROOT / "liqwatch/feeds/stream.py").read_text(encoding="utf-8")
     assert "await send_guarded(ws, obj)" in stream_src  # StreamRunner.send_json
+    # The raw text send appears once, inside send_guarded_text, after its exact-allowlist check.
+    assert stream_src.count("await ws.send_str(text)") == 1
+    assert "    check_ws_text(text)\n    await ws.send_str(text)" in stream_src
     hits = []
     for p in _sources():
         # Not exchange sockets: the emulator, and the notifications (webhooks, heartbeat, `alerts test`).
@@ -152,7 +176,8 @@ def test_nothing_is_sent_on_a_socket_but_through_the_guard() -> None:
                 or p.relative_to(ROOT).as_posix() == "tui/serve.py":
             continue
         for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1):
-            if runner.search(line) or (p.name == "stream.py" and line.strip() == "await ws.send_json(obj)"):
+            if runner.search(line) or (p.name == "stream.py" and line.strip() in (
+                    "await ws.send_json(obj)", "await ws.send_str(text)")):
                 continue
             if send.search(line):
                 hits.append(f"{p.relative_to(ROOT)}:{n}: {line.strip()}")

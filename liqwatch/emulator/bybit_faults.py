@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from liqwatch.emulator.faults import exchange_of
+from liqwatch.emulator.rest_fault_shapes import exchange_of
 
 RATE_LIMITED = 10006
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -20,43 +19,10 @@ from aiohttp import WSMsgType, web
 from liqwatch.emulator.binance_auth import ListenKeys
 from liqwatch.emulator.binance_ws import BinanceStreams
 from liqwatch.emulator.position_faults import PositionFaults
+from liqwatch.emulator.rest_fault_shapes import EXCHANGES, RestRule, exchange_of, rest_error_response
 from liqwatch.emulator.streams import ConnKind, Hub, StreamFlags, target_kinds
 
 MALFORMED_KINDS = ("truncated", "invalid_utf8", "nan", "not_json", "binary")
-EXCHANGES = ("all", "binance", "hyperliquid", "bybit")
-
-
-@dataclass(slots=True)
-class _RestRule:
-    exchange: str
-    remaining: int | None  # None: until ``until``
-    until: float | None  # monotonic seconds
-    status: int = 0
-    retry_after: int | None = None
-    delay: float = 0.0
-
-    def live(self, now: float) -> bool:
-        if self.remaining is not None and self.remaining <= 0:
-            return False
-        return not (self.until is not None and now >= self.until)
-
-    def applies(self, exchange: str, now: float) -> bool:
-        return self.live(now) and self.exchange in ("all", exchange)
-
-    def consume(self) -> None:
-        if self.remaining is not None:
-            self.remaining -= 1
-
-
-def exchange_of(path: str) -> str | None:
-    """Which exchange a REST path belongs to; None for websockets and the control endpoint."""
-    if path.startswith(("/fapi/", "/sapi/")):
-        return "binance"
-    if path == "/info":
-        return "hyperliquid"
-    if path.startswith("/v5/") and not path.startswith(("/v5/public/", "/v5/private")):
-        return "bybit"
-    return None
 
 
 class Faults:
@@ -80,8 +46,8 @@ class Faults:
         self._now_ms = now_ms
         self._stop_listening = stop_listening
         self._start_listening = start_listening
-        self._errors: list[_RestRule] = []
-        self._slow: list[_RestRule] = []
+        self._errors: list[RestRule] = []
+        self._slow: list[RestRule] = []
         self._refusing: asyncio.TimerHandle | None = None
         self._restore_task: asyncio.Task[None] | None = None
         self.refused_until: float | None = None
@@ -249,7 +215,7 @@ class Faults:
             retry_after = 120 if status == 418 else 1
         until = self._loop_time() + seconds if seconds is not None else None
         remaining = count if count is not None else (None if seconds is not None else 1)
-        self._errors.append(_RestRule(exchange, remaining, until, status=status, retry_after=retry_after))
+        self._errors.append(RestRule(exchange, remaining, until, status=status, retry_after=retry_after))
         self._record("rest_error", status=status, exchange=exchange, count=count, seconds=seconds)
 
     def slow(
@@ -261,34 +227,8 @@ class Faults:
         if exchange not in EXCHANGES:
             raise ValueError(f"exchange must be one of {', '.join(EXCHANGES)}")
         until = self._loop_time() + seconds if seconds is not None else None
-        self._slow.append(_RestRule(exchange, count, until, delay=delay))
+        self._slow.append(RestRule(exchange, count, until, delay=delay))
         self._record("slow", delay=delay, exchange=exchange, count=count, seconds=seconds)
-
-    def _binance_error(self, rule: _RestRule) -> web.Response:
-        headers = {"Retry-After": str(rule.retry_after)} if rule.retry_after is not None else {}
-        if rule.status == 429:
-            msg = (
-                "Too many requests; current limit of IP(127.0.0.1) request weight per minute is 2400. "
-                "Please use WebSocket Streams for live updates to avoid polling the API."
-            )
-            body = {"code": -1003, "msg": msg}
-        elif rule.status == 418:
-            until = self._now_ms() + 1000 * (rule.retry_after or 0)
-            msg = (
-                f"Way too many requests; IP(127.0.0.1) banned until {until}. "
-                "Please use WebSocket Streams for live updates to avoid bans."
-            )
-            body = {"code": -1003, "msg": msg}
-        else:
-            body = {"code": -1001, "msg": "Internal error; unable to process your request. Please try again."}
-        return web.json_response(body, status=rule.status, headers=headers)
-
-    @staticmethod
-    def _hyperliquid_error(rule: _RestRule) -> web.Response:
-        headers = {"Retry-After": str(rule.retry_after)} if rule.retry_after is not None else {}
-        text = {418: "Too Many Requests", 429: "Too Many Requests", 503: "Service Unavailable"}.get(
-            rule.status, "Internal Server Error")
-        return web.Response(status=rule.status, text=text, headers=headers)
 
     @web.middleware
     async def middleware(
@@ -306,7 +246,7 @@ class Faults:
         for rule in self._errors:
             if rule.applies(exchange, now):
                 rule.consume()
-                return self._binance_error(rule) if exchange == "binance" else self._hyperliquid_error(rule)
+                return rest_error_response(exchange, rule, self._now_ms())
         return await handler(request)
 
     # --- connection refusal --------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from liqwatch.emulator.bybit_scenario import BybitMarketSpec
 from liqwatch.emulator.fmt import round_sig
+from liqwatch.emulator.okx_scenario import OkxMarketSpec
 from liqwatch.emulator.paths import PricePath
 from liqwatch.emulator.scenario import BinanceMarketSpec, HyperliquidMarketSpec, Scenario
 from liqwatch.tiers import TierTable
@@ -24,6 +25,7 @@ class Venue(StrEnum):
     BINANCE = "binance"
     HYPERLIQUID = "hyperliquid"
     BYBIT = "bybit"
+    OKX = "okx"
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +95,9 @@ class SimMarket:
         return round(price, 8)
 
     def _rate(self, avg_premium: float) -> float:
+        if self.venue is Venue.OKX:
+            # OKX: clamp(average premium - interest, floor, cap) with interest 0; cap/floor 0.75 % here.
+            return min(max(avg_premium, -0.0075), 0.0075)
         if self.venue is Venue.HYPERLIQUID:
             eight_hour = avg_premium + min(max(0.0001 - avg_premium, -0.0005), 0.0005)
             return min(max(eight_hour / 8.0, -0.04), 0.04)
@@ -137,6 +142,8 @@ class Market:
         self.hyperliquid_specs: dict[str, HyperliquidMarketSpec] = {}
         self.bybit: dict[str, SimMarket] = {}
         self.bybit_specs: dict[str, BybitMarketSpec] = {}
+        self.okx: dict[str, SimMarket] = {}
+        self.okx_specs: dict[str, OkxMarketSpec] = {}
         for bm in scenario.binance.markets:
             self.binance_specs[bm.symbol] = bm
             self.binance[bm.symbol] = SimMarket(
@@ -181,6 +188,21 @@ class Market:
                 price_decimals=ym.price_decimals,
             )
 
+        for om in scenario.okx.markets:
+            self.okx_specs[om.inst_id] = om
+            self.okx[om.inst_id] = SimMarket(
+                Venue.OKX,
+                om.inst_id,
+                self.paths[om.path],
+                om.tier_table(),  # bounded in contracts, not notional (OKX position tiers)
+                interval_s=om.funding_interval_hours * 3600.0,
+                premium_bps=om.premium_bps,
+                premium_noise_bps=om.premium_noise_bps,
+                seed=seed,
+                step_seconds=self.step_seconds,
+                price_decimals=om.tick_decimals,
+            )
+
     @property
     def sim_time(self) -> float:
         """Epoch seconds on the simulated clock."""
@@ -189,10 +211,12 @@ class Market:
     def venue(self, venue: Venue) -> dict[str, SimMarket]:
         if venue is Venue.BYBIT:
             return self.bybit
+        if venue is Venue.OKX:
+            return self.okx
         return self.binance if venue is Venue.BINANCE else self.hyperliquid
 
     def all_markets(self) -> list[SimMarket]:
-        return [*self.binance.values(), *self.hyperliquid.values(), *self.bybit.values()]
+        return [*self.binance.values(), *self.hyperliquid.values(), *self.bybit.values(), *self.okx.values()]
 
     def next_funding_sim_time(self, market: SimMarket) -> float:
         return (math.floor(self.sim_time / market.interval_s + 1e-9) + 1) * market.interval_s

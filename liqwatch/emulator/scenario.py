@@ -16,6 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from liqwatch.emulator.bybit_scenario import BybitSpec
+from liqwatch.emulator.okx_scenario import OkxSpec
 from liqwatch.tiers import TierTable, TierTableError
 
 _API_KEY = re.compile(r"^[A-Za-z0-9]{64}$")
@@ -274,6 +275,7 @@ class Scenario(_Strict):
     binance: BinanceSpec = BinanceSpec()
     hyperliquid: HyperliquidSpec = HyperliquidSpec()
     bybit: BybitSpec = BybitSpec()
+    okx: OkxSpec = OkxSpec()
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:
@@ -284,6 +286,8 @@ class Scenario(_Strict):
         names = [a.name for a in self.binance.accounts] + [a.name for a in self.hyperliquid.accounts]
         names += [a.name for a in self.bybit.accounts]
         self.bybit.check_references(path_names)
+        names += [a.name for a in self.okx.accounts]
+        self.okx.check(path_names)
         _unique(names, "accounts", "name")
         _unique([a.api_key for a in self.binance.accounts], "binance.accounts", "api_key", echo=False)
         _unique([a.address for a in self.hyperliquid.accounts], "hyperliquid.accounts", "address")

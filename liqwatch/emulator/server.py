@@ -32,6 +32,10 @@ from liqwatch.emulator.faults import Faults
 from liqwatch.emulator.hyperliquid_info import HyperliquidInfo
 from liqwatch.emulator.hyperliquid_ws import HyperliquidStreams
 from liqwatch.emulator.market import Market
+from liqwatch.emulator.okx_faults import OkxFaults
+from liqwatch.emulator.okx_rest_account import OkxAccountRest
+from liqwatch.emulator.okx_rest_public import OkxPublic
+from liqwatch.emulator.okx_ws import OkxStreams
 from liqwatch.emulator.position_faults import PositionFaults
 from liqwatch.emulator.scenario import Scenario
 from liqwatch.emulator.simulation import Simulation, StepResult
@@ -65,6 +69,7 @@ class EmulatorServer:
         listen_key_ttl: float = 3600.0,
         ws_lifetime: float | None = None,
         bybit_idle_timeout: float | None = 600.0,
+        okx_idle_timeout: float | None = 30.0,
     ) -> None:
         if not 0 <= port <= 65535:
             raise ValueError("port must be in 0..65535")
@@ -96,6 +101,12 @@ class EmulatorServer:
         self.hl_ws = HyperliquidStreams(self.sim, self.hl_info, self.hub, self.flags, idle_timeout=hl_idle_timeout)
         self.bybit_rest = BybitRest(self.sim)
         self.bybit_ws = BybitStreams(self.sim, self.hub, self.flags, idle_timeout=bybit_idle_timeout)
+        self.okx_public = OkxPublic(self.sim)
+        self.okx_private = OkxAccountRest(self.sim)
+        self.okx_ws = OkxStreams(
+            self.sim, self.okx_public, self.okx_private, self.hub, self.flags, idle_timeout=okx_idle_timeout
+        )
+        self.okx_faults = OkxFaults(self.sim, self.okx_ws)
         self.faults = Faults(
             self.hub,
             self.flags,
@@ -174,6 +185,7 @@ class EmulatorServer:
         accounts = [self._binance_view(ba, prices) for ba in self.sim.binance_accounts.values()]
         accounts.extend(self._hyperliquid_view(ha, prices) for ha in self.sim.hl_accounts.values())
         accounts.extend(bybit_state_view(self.sim, ya, prices) for ya in self.sim.bybit_accounts.values())
+        accounts.extend(self.sim.okx.views())
         return {
             "scenario": self.scenario.name,
             "seed": self.seed,
@@ -269,6 +281,9 @@ class EmulatorServer:
         app.add_routes(self.hl_ws.routes())
         app.add_routes(self.bybit_rest.routes())
         app.add_routes(self.bybit_ws.routes())
+        for routes in (self.okx_public.routes(), self.okx_private.routes(), self.okx_ws.routes()):
+            app.add_routes(routes)
+        app.add_routes(self.okx_faults.routes())
         return app
 
     @web.middleware
@@ -333,6 +348,7 @@ class EmulatorServer:
         self.binance_ws.publish_user(result)
         self.hl_ws.publish(result)
         self.bybit_ws.publish(result)
+        self.okx_ws.publish()
         due = self.listen_keys.due()
         if due:
             self.binance_ws.announce_expired([(lk.key, lk.account) for lk in due])

@@ -16,6 +16,7 @@ from liqwatch.emulator.bybit_account import BybitAccount
 from liqwatch.emulator.candles import MarkCandles
 from liqwatch.emulator.fmt import epoch_ms
 from liqwatch.emulator.market import FundingSettlement, Market, SimMarket, Venue
+from liqwatch.emulator.okx_sim import OkxBook
 from liqwatch.emulator.scenario import Scenario
 
 
@@ -76,6 +77,7 @@ class Simulation:
         for ya in self.bybit_accounts.values():
             for y in ya.positions:
                 y.created_ms = y.update_ms = start
+        self.okx = OkxBook(scenario, self.market, start)
 
     def revoke_binance_key(self, account: str) -> None:
         """The account's API key deleted on the exchange (a fault): from now on every call made with it is
@@ -120,6 +122,8 @@ class Simulation:
             if settlement.venue is Venue.BYBIT:
                 for ya in self.bybit_accounts.values():
                     result.funding.extend(ya.apply_funding(settlement, now, self._next_id))
+            if settlement.venue is Venue.OKX:
+                result.funding.extend(self.okx.settle(settlement, now, self._next_id))
             elif settlement.venue is Venue.BINANCE:
                 for ba in self.binance_accounts.values():
                     result.funding.extend(ba.apply_funding(settlement, now, self._next_id))
@@ -135,6 +139,7 @@ class Simulation:
         for ha in self.hl_accounts.values():
             result.liquidations.extend(ha.check_liquidations(self.market.hyperliquid, now, sim_time))
         self._step_bybit(result, now, sim_time)
+        result.liquidations.extend(self.okx.after_step(now, sim_time))
         self.liquidations.extend(result.liquidations)
         self.margin_calls.extend(result.margin_calls)
         return result
@@ -170,4 +175,5 @@ class Simulation:
             for y in ya.positions:
                 side = "LONG" if y.qty > 0 else "SHORT"
                 out[(ya.name, y.symbol, side)] = ya.liquidation_price(y, self.market.bybit, index_of)
+        out.update(self.okx.liquidation_prices())
         return out

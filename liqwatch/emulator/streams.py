@@ -25,6 +25,8 @@ class ConnKind(StrEnum):
     HYPERLIQUID = "hyperliquid"
     BYBIT_PUBLIC = "bybit-public"
     BYBIT_PRIVATE = "bybit-private"
+    OKX_PUBLIC = "okx-public"
+    OKX_PRIVATE = "okx-private"
 
 
 TARGETS: dict[str, frozenset[ConnKind]] = {
@@ -36,6 +38,9 @@ TARGETS: dict[str, frozenset[ConnKind]] = {
     "bybit": frozenset({ConnKind.BYBIT_PUBLIC, ConnKind.BYBIT_PRIVATE}),
     "bybit-public": frozenset({ConnKind.BYBIT_PUBLIC}),
     "bybit-private": frozenset({ConnKind.BYBIT_PRIVATE}),
+    "okx": frozenset({ConnKind.OKX_PUBLIC, ConnKind.OKX_PRIVATE}),
+    "okx-public": frozenset({ConnKind.OKX_PUBLIC}),
+    "okx-private": frozenset({ConnKind.OKX_PRIVATE}),
 }
 
 

@@ -15,6 +15,7 @@ from liqwatch.feeds.adapter import FeedAdapter
 from liqwatch.feeds.binance import BinanceAdapter
 from liqwatch.feeds.bybit import BybitAdapter
 from liqwatch.feeds.hyperliquid import HyperliquidAdapter
+from liqwatch.feeds.okx import OkxAdapter
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +31,7 @@ FEEDS: dict[str, FeedEntry] = {
     "binance": FeedEntry(BinanceAdapter, ("https://fapi.binance.com", "wss://fstream.binance.com")),
     "hyperliquid": FeedEntry(HyperliquidAdapter, ("https://api.hyperliquid.xyz", "wss://api.hyperliquid.xyz")),
     "bybit": FeedEntry(BybitAdapter, ("https://api.bybit.com", "wss://stream.bybit.com")),
+    "okx": FeedEntry(OkxAdapter, ("https://www.okx.com", "wss://ws.okx.com")),  # 443: port 8443 is retired
 }
 
 

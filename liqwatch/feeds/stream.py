@@ -68,6 +68,22 @@ async def send_guarded(ws: WS, obj: object) -> None:
     await ws.send_json(obj)
 
 
+#: The plain-text frames a read-only monitor may send, exactly: OKX's keepalive is the text ``ping``
+#: (its server answers ``pong``; a JSON ping is an invalid request there).
+WS_TEXT_ALLOWED = frozenset({"ping"})
+
+
+def check_ws_text(text: object) -> None:
+    if not isinstance(text, str) or text not in WS_TEXT_ALLOWED:
+        raise ForbiddenMessage(f"websocket text {str(text)[:80]!r} is not an allowed keepalive")
+
+
+async def send_guarded_text(ws: WS, text: str) -> None:
+    """The one way a plain-text frame is sent on an exchange's socket: only the exact texts allowed."""
+    check_ws_text(text)
+    await ws.send_str(text)
+
+
 class StreamRunner:
     def __init__(
         self,

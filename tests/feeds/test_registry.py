@@ -11,24 +11,29 @@ from liqwatch.feeds.binance import BinanceAdapter
 from liqwatch.feeds.bybit import BybitAdapter
 from liqwatch.feeds.from_config import build_adapter
 from liqwatch.feeds.hyperliquid import HyperliquidAdapter
+from liqwatch.feeds.okx import OkxAdapter
 from liqwatch.feeds.registry import FEEDS, feed_entry
 from liqwatch.model import AccountSpec, Exchange
 from liqwatch.monitor import Monitor
 from liqwatch.risk.binance import BinanceRisk
 from liqwatch.risk.bybit import BybitRisk
 from liqwatch.risk.hyperliquid import HyperliquidRisk
+from liqwatch.risk.okx import OkxRisk
 from liqwatch.risk.registry import rules_for
 from liqwatch.store import MonitorStore
 
 
 def test_one_entry_per_live_exchange_keyed_by_its_id() -> None:
-    assert set(FEEDS) == {"binance", "hyperliquid", "bybit"}
+    assert set(FEEDS) == {"binance", "hyperliquid", "bybit", "okx"}
     binance, hyperliquid = feed_entry("binance"), feed_entry("hyperliquid")
     assert binance is not None and binance.adapter is BinanceAdapter
     assert rules_for("binance") is BinanceRisk  # the risk rules: by the same id, in the risk registry
     assert hyperliquid is not None and hyperliquid.adapter is HyperliquidAdapter
     assert rules_for("hyperliquid") is HyperliquidRisk
     assert binance.endpoints == ("https://fapi.binance.com", "wss://fstream.binance.com")
+    okx = feed_entry("okx")  # issue 13: OKX v5 has its live feed
+    assert okx is not None and okx.adapter is OkxAdapter and rules_for("okx") is OkxRisk
+    assert okx.endpoints == ("https://www.okx.com", "wss://ws.okx.com")
     # Risk math only, or an id no one knows (ccxt ids are open-ended): no live feed.
     assert feed_entry("okx") is None and feed_entry("kraken") is None
     bybit = feed_entry("bybit")

@@ -23,7 +23,9 @@ from tests.feeds.harness import FAST
 _PASSED_HEADERS = ("x-mbx-apikey", "content-type", "retry-after",
                    # Bybit's signed-request headers and its rate-limit reset time
                    "x-bapi-api-key", "x-bapi-timestamp", "x-bapi-sign", "x-bapi-recv-window",
-                   "x-bapi-limit-reset-timestamp")
+                   "x-bapi-limit-reset-timestamp",
+                   # OKX's
+                   "ok-access-key", "ok-access-sign", "ok-access-timestamp", "ok-access-passphrase")
 
 
 class Relay:

@@ -101,3 +101,32 @@ def hl_state_time(msg: Any) -> int | None:
     if isinstance(msg, dict) and msg.get("channel") == "clearinghouseState":
         return int(msg["data"]["clearinghouseState"]["time"])
     return None
+
+
+# --- OKX v5 ------------------------------------------------------------------------------------------------
+#: The relay marker of a real mark-price push (the emulator, as OKX, writes compact JSON; acks carry no data).
+OKX_MARK = '{"instType":"SWAP","instId":"ETH-USDT-SWAP","markPx"'
+OKX_ETH_CT_VAL = 0.1
+
+
+def okx_mark(price: str, e_ms: int) -> str:
+    arg = {"channel": "mark-price", "instId": "ETH-USDT-SWAP"}
+    return orjson.dumps({"arg": arg, "data": [{"instType": "SWAP", "instId": "ETH-USDT-SWAP", "markPx": price,
+                                               "ts": str(e_ms)}]}).decode()
+
+
+def okx_position(size: str, e_ms: int, wallet: str | None = None) -> str:
+    """A ``positions`` push of the isolated ETH long (``size`` in coins, as the suite gives it) at ``e_ms``."""
+    contracts = float(size) / OKX_ETH_CT_VAL
+    row = {"instId": "ETH-USDT-SWAP", "instType": "SWAP", "pos": f"{contracts:g}", "avgPx": "3000",
+           "mgnMode": "isolated", "margin": "1500", "lever": "20", "posSide": "net", "upl": "0", "liqPx": "",
+           "markPx": "", "uTime": str(e_ms)}
+    return orjson.dumps({"arg": {"channel": "positions", "instType": "SWAP", "uid": "1"}, "data": [row]}).decode()
+
+
+def okx_mark_time(msg: Any) -> int | None:
+    if isinstance(msg, dict) and isinstance(msg.get("arg"), dict) and msg["arg"].get("channel") == "mark-price":
+        data = msg.get("data")
+        if isinstance(data, list) and data and data[0].get("instId") == "ETH-USDT-SWAP":
+            return int(data[0]["ts"])
+    return None

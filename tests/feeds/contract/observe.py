@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from liqwatch.emulator import EmulatorServer
-from liqwatch.emulator.faults import exchange_of
+from liqwatch.emulator.rest_fault_shapes import exchange_of
 from liqwatch.emulator.streams import ConnKind
 from liqwatch.feed_channel import Channel, ChannelState
 from liqwatch.model import Side
