@@ -89,3 +89,24 @@ async def test_a_key_revoked_while_running_disables_the_account() -> None:
                          "the account disabled")
         reason = env.monitor.store.snapshot().account("yuki").disabled_reason
         assert reason is not None and "10003" in reason and "authentication failed" in reason
+
+
+async def test_an_unreadable_position_row_keeps_the_position_listed_not_evaluated() -> None:
+    async with running(scenario=bybit_scenario(), only=("yuki",), autorun=False, bybit_idle_timeout=5.0) as env:
+        assert await env.monitor.wait_live(15)
+        adapter = env.adapter("yuki")
+        payloads = env.emu.bybit_rest.payloads
+        real = payloads.position
+
+        def broken(account, p):  # type: ignore[no-untyped-def]
+            return {**real(account, p), "size": "not-a-number"}
+
+        payloads.position = broken  # type: ignore[method-assign]
+        bad = adapter.bad_items
+        await eventually(lambda: adapter.bad_items > bad, 10, "the unreadable row counted")
+        view = env.monitor.store.snapshot().account("yuki")
+        await eventually(lambda: bool(env.monitor.store.snapshot().account("yuki").unevaluated), 10,
+                         "the position listed, not evaluated")
+        view = env.monitor.store.snapshot().account("yuki")
+        (u,) = view.unevaluated
+        assert u.symbol == "BTC/USDT:USDT" and "unreadable" in u.reason
