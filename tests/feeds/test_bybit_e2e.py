@@ -110,3 +110,14 @@ async def test_an_unreadable_position_row_keeps_the_position_listed_not_evaluate
         view = env.monitor.store.snapshot().account("yuki")
         (u,) = view.unevaluated
         assert u.symbol == "BTC/USDT:USDT" and "unreadable" in u.reason
+
+
+async def test_a_refused_websocket_auth_disables_the_account(monkeypatch: pytest.MonkeyPatch) -> None:
+    import liqwatch.emulator.bybit_ws as bybit_ws
+
+    monkeypatch.setattr(bybit_ws, "verify_ws_auth", lambda *_: "Invalid sign")  # REST still accepts the key
+    async with running(scenario=bybit_scenario(), only=("yuki",), autorun=True, bybit_idle_timeout=5.0) as env:
+        await eventually(lambda: env.monitor.store.snapshot().account("yuki").disabled_reason is not None, 10,
+                         "the account disabled")
+        reason = env.monitor.store.snapshot().account("yuki").disabled_reason
+        assert reason is not None and "websocket auth refused: Invalid sign" in reason
