@@ -47,6 +47,10 @@ async def test_positions_balances_marks_and_liquidation_prices() -> None:
         account = env.emu.sim.bybit_accounts["yuki"]
         assert yuki.risk.cross_wallet_balance == pytest.approx(
             account.cross_fixed_balance(env.emu.sim.path_prices()), rel=1e-6)
+        # The figures Bybit also reports agree with ours: the isolated liqPrice, and the cross account MM rate.
+        assert iso.risk.exchange_liquidation_price == pytest.approx(iso.risk.liquidation_price, rel=1e-4)
+        wallet = env.emu.bybit_rest.payloads.wallet(env.emu.sim.bybit_accounts["yuki"])
+        assert yuki.risk.margin_ratio == pytest.approx(float(wallet["accountMMRate"]), rel=1e-4)
         # An isolated account's cross wallet is its USDT without the position's margin; its equity is Bybit's.
         assert kenji.risk.cross_wallet_balance == pytest.approx(1000.0, abs=1e-6)
         for view, name in ((yuki, "yuki"), (kenji, "kenji")):
