@@ -42,7 +42,7 @@ from liqwatch.feeds.rest import AuthError, RestError
 from liqwatch.feeds.stream import WS, send_guarded
 from liqwatch.feeds.wire import CandleClose, WireError, opt_ms_time
 from liqwatch.funding_ledger import FundingPaid
-from liqwatch.liquidations import ClosedSinceLastRun, LiquidatedPosition
+from liqwatch.liquidations import LiquidatedPosition
 from liqwatch.model import (
     AccountSpec,
     AccountState,
@@ -124,7 +124,7 @@ class BybitAdapter(BybitClient):
         try:
             rows = result_list(await self._signed("/v5/position/list", {"category": "linear", "settleCoin": "USDT"}),
                                "position/list")
-            wire = [parse_position(r) for r in rows]
+            wire, unreadable = self._read_rows(rows)
             (wallet_row,) = result_list(await self._signed("/v5/account/wallet-balance",
                                                            {"accountType": "UNIFIED"}), "wallet-balance")
             wallet = parse_wallet(wallet_row)
@@ -136,7 +136,7 @@ class BybitAdapter(BybitClient):
         if any(w.symbol not in self.tiers for w in wire if w.side is not None):
             self.tiers.update(parse_risk_limits(await self._public("/v5/market/risk-limit", {"category": "linear"})))
         positions: list[Position] = []
-        unevaluated: list[UnevaluatedPosition] = []
+        unevaluated: list[UnevaluatedPosition] = list(unreadable)
         for w in wire:
             pos = self.position_of(w, mode)
             if isinstance(pos, Position):
@@ -158,23 +158,6 @@ class BybitAdapter(BybitClient):
         return AccountState(AccountSpec(self.account.name, Exchange.BYBIT), self._cross_wallet(wallet.margin_balance,
                             wire, mode), tuple(positions), as_of=as_of, exchange_margin_balance=wallet.margin_balance,
                             unevaluated=tuple(unevaluated), exchange_available_balance=wallet.available)
-
-    async def liquidation_history(self, closed: ClosedSinceLastRun) -> LiquidatedPosition | None:
-        """Bybit's own record of the position's liquidation since it was last seen: its BustTrade fills."""
-        start = int(closed.since.timestamp() * 1000) - 60_000  # already the exchange's time
-        params = {"category": "linear", "symbol": native(closed.symbol), "execType": "BustTrade",
-                  "startTime": str(start)}
-        try:
-            busts = parse_bust_trades(result_list(await self._signed("/v5/execution/list", params), "executions"))
-        except WireError as exc:
-            raise RestError(f"execution/list: {exc}") from None
-        taken = [b for b in busts if b.side is closed.side and b.symbol == closed.symbol]
-        if not taken:
-            return None
-        last = max(taken, key=lambda b: b.time)
-        size = sum(b.size for b in taken)
-        return LiquidatedPosition(self.account.name, closed.symbol, closed.side, size, last.price, last.time,
-                                  size_before=closed.size, partial=size < closed.size, source=closed.source)
 
     @staticmethod
     def _cross_wallet(margin_balance: float, wire: list[WirePosition], mode: MarginMode) -> float:

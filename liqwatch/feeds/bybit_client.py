@@ -16,11 +16,19 @@ from liqwatch.feed_channel import ChannelKind
 from liqwatch.feed_events import AccountWarnings
 from liqwatch.feeds.adapter import FeedAdapter
 from liqwatch.feeds.bybit_errors import BYBIT_ERRORS
-from liqwatch.feeds.bybit_wire import WirePosition, server_time
+from liqwatch.feeds.bybit_wire import (
+    WirePosition,
+    native,
+    parse_bust_trades,
+    parse_position,
+    result_list,
+    server_time,
+)
 from liqwatch.feeds.key_permissions import KeyRefused
 from liqwatch.feeds.rest import ClockRejected, ReadOnlyGuard, RestError
 from liqwatch.feeds.signing import BybitSigner
 from liqwatch.feeds.wire import WireError
+from liqwatch.liquidations import ClosedSinceLastRun, LiquidatedPosition
 from liqwatch.model import MarginMode, Position, UnevaluatedPosition
 from liqwatch.tiers import TierTable
 
@@ -155,6 +163,38 @@ class BybitClient(FeedAdapter):
             taker_fee_rate=self.fee_rates.get(w.symbol),
             exchange_break_even_price=w.break_even,
         )
+
+    def _read_rows(self, rows: list[Any]) -> tuple[list[WirePosition], list[UnevaluatedPosition]]:
+        """position/list rows, each read on its own: an unreadable one is counted and logged, and what is held of
+        its symbol stays listed, not evaluated (never shown as closed); the other rows are evaluated as ever."""
+        wire: list[WirePosition] = []
+        unreadable: list[UnevaluatedPosition] = []
+        for row in rows:
+            try:
+                wire.append(parse_position(row))
+            except WireError as exc:
+                self.bad_item("position/list", row, str(exc))
+                symbol = str(row.get("symbol")) if isinstance(row, dict) else ""
+                unreadable.extend(UnevaluatedPosition.of(p, f"unreadable: {exc}") for p in self.held.positions()
+                                  if native(p.symbol) == symbol)
+        return wire, unreadable
+
+    async def liquidation_history(self, closed: ClosedSinceLastRun) -> LiquidatedPosition | None:
+        """Bybit's own record of the position's liquidation since it was last seen: its BustTrade fills."""
+        start = int(closed.since.timestamp() * 1000) - 60_000  # already the exchange's time
+        params = {"category": "linear", "symbol": native(closed.symbol), "execType": "BustTrade",
+                  "startTime": str(start)}
+        try:
+            busts = parse_bust_trades(result_list(await self._signed("/v5/execution/list", params), "executions"))
+        except WireError as exc:
+            raise RestError(f"execution/list: {exc}") from None
+        taken = [b for b in busts if b.side is closed.side and b.symbol == closed.symbol]
+        if not taken:
+            return None
+        last = max(taken, key=lambda b: b.time)
+        size = sum(b.size for b in taken)
+        return LiquidatedPosition(self.account.name, closed.symbol, closed.side, size, last.price, last.time,
+                                  size_before=closed.size, partial=size < closed.size, source=closed.source)
 
     def stamp_time(self, t: datetime | None, receive: datetime) -> datetime:
         return t if t is not None else self.server_clock.exchange_time(receive)

@@ -47,6 +47,10 @@ async def test_positions_balances_marks_and_liquidation_prices() -> None:
         account = env.emu.sim.bybit_accounts["yuki"]
         assert yuki.risk.cross_wallet_balance == pytest.approx(
             account.cross_fixed_balance(env.emu.sim.path_prices()), rel=1e-6)
+        # The figures Bybit also reports agree with ours: the isolated liqPrice, and the cross account MM rate.
+        assert iso.risk.exchange_liquidation_price == pytest.approx(iso.risk.liquidation_price, rel=1e-4)
+        wallet = env.emu.bybit_rest.payloads.wallet(env.emu.sim.bybit_accounts["yuki"])
+        assert yuki.risk.margin_ratio == pytest.approx(float(wallet["accountMMRate"]), rel=1e-4)
         # An isolated account's cross wallet is its USDT without the position's margin; its equity is Bybit's.
         assert kenji.risk.cross_wallet_balance == pytest.approx(1000.0, abs=1e-6)
         for view, name in ((yuki, "yuki"), (kenji, "kenji")):
@@ -89,3 +93,35 @@ async def test_a_key_revoked_while_running_disables_the_account() -> None:
                          "the account disabled")
         reason = env.monitor.store.snapshot().account("yuki").disabled_reason
         assert reason is not None and "10003" in reason and "authentication failed" in reason
+
+
+async def test_an_unreadable_position_row_keeps_the_position_listed_not_evaluated() -> None:
+    async with running(scenario=bybit_scenario(), only=("yuki",), autorun=False, bybit_idle_timeout=5.0) as env:
+        assert await env.monitor.wait_live(15)
+        adapter = env.adapter("yuki")
+        payloads = env.emu.bybit_rest.payloads
+        real = payloads.position
+
+        def broken(account, p):  # type: ignore[no-untyped-def]
+            return {**real(account, p), "size": "not-a-number"}
+
+        payloads.position = broken  # type: ignore[method-assign]
+        bad = adapter.bad_items
+        await eventually(lambda: adapter.bad_items > bad, 10, "the unreadable row counted")
+        view = env.monitor.store.snapshot().account("yuki")
+        await eventually(lambda: bool(env.monitor.store.snapshot().account("yuki").unevaluated), 10,
+                         "the position listed, not evaluated")
+        view = env.monitor.store.snapshot().account("yuki")
+        (u,) = view.unevaluated
+        assert u.symbol == "BTC/USDT:USDT" and "unreadable" in u.reason
+
+
+async def test_a_refused_websocket_auth_disables_the_account(monkeypatch: pytest.MonkeyPatch) -> None:
+    import liqwatch.emulator.bybit_ws as bybit_ws
+
+    monkeypatch.setattr(bybit_ws, "verify_ws_auth", lambda *_: "Invalid sign")  # REST still accepts the key
+    async with running(scenario=bybit_scenario(), only=("yuki",), autorun=True, bybit_idle_timeout=5.0) as env:
+        await eventually(lambda: env.monitor.store.snapshot().account("yuki").disabled_reason is not None, 10,
+                         "the account disabled")
+        reason = env.monitor.store.snapshot().account("yuki").disabled_reason
+        assert reason is not None and "websocket auth refused: Invalid sign" in reason
