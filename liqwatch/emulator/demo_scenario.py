@@ -1,15 +1,17 @@
-"""The built-in demo scenario: several accounts on both exchanges, one drifting into danger in a minute.
+"""The built-in demo scenario: accounts on all four exchanges, one drifting into danger in a minute.
 
 The keys, secrets and addresses here are the demo's own and open no real account.
 """
 
 from __future__ import annotations
 
+from liqwatch.emulator.bybit_demo import BYBIT_DEMO_TOML
+from liqwatch.emulator.okx_demo import OKX_DEMO_TOML, okx_lines
 from liqwatch.emulator.scenario import Scenario, scenario_from_toml
 
 DEMO_TOML = """
 name = "demo"
-description = "Three Binance accounts, two Hyperliquid addresses; ETH slides ~3.5% in 2.5 minutes."
+description = "Binance (3 accounts), Hyperliquid (2), Bybit (1), OKX (2); ETH slides ~3.5% in 2.5 minutes."
 
 [emulator]
 step_seconds = 1.0
@@ -178,7 +180,7 @@ leverage = 25
 
 
 def demo_scenario() -> Scenario:
-    return scenario_from_toml(DEMO_TOML, source="built-in demo scenario")
+    return scenario_from_toml(DEMO_TOML + BYBIT_DEMO_TOML + OKX_DEMO_TOML, source="built-in demo scenario")
 
 
 def describe_accounts(scenario: Scenario, *, show_secrets: bool) -> list[str]:
@@ -189,4 +191,10 @@ def describe_accounts(scenario: Scenario, *, show_secrets: bool) -> list[str]:
         for ba in scenario.binance.accounts
     ]
     lines.extend(f"  hyperliquid  {ha.name:<16} address={ha.address}" for ha in scenario.hyperliquid.accounts)
+    lines.extend(
+        f"  bybit        {ya.name:<16} api_key={ya.api_key} "
+        f"secret={ya.secret if show_secrets else '(from the scenario file)'} (unified trading account)"
+        for ya in scenario.bybit.accounts
+    )
+    lines.extend(okx_lines(scenario.okx, show_secrets=show_secrets))
     return lines

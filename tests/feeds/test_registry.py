@@ -34,8 +34,8 @@ def test_one_entry_per_live_exchange_keyed_by_its_id() -> None:
     okx = feed_entry("okx")  # issue 13: OKX v5 has its live feed
     assert okx is not None and okx.adapter is OkxAdapter and rules_for("okx") is OkxRisk
     assert okx.endpoints == ("https://www.okx.com", "wss://ws.okx.com")
-    # Risk math only, or an id no one knows (ccxt ids are open-ended): no live feed.
-    assert feed_entry("okx") is None and feed_entry("kraken") is None
+    # An id with no entry (ccxt ids are open-ended): no live feed.
+    assert feed_entry("kraken") is None and feed_entry("ccxt") is None
     bybit = feed_entry("bybit")
     assert bybit is not None and bybit.adapter is BybitAdapter and rules_for("bybit") is BybitRisk
 
@@ -43,18 +43,18 @@ def test_one_entry_per_live_exchange_keyed_by_its_id() -> None:
 async def test_build_adapter_goes_through_the_registry() -> None:
     store = MonitorStore(SystemClock())
     store.add_account(AccountSpec("bn", Exchange.BINANCE), BinanceRisk())
-    store.add_account(AccountSpec("by", Exchange.OKX), BinanceRisk())
+    store.add_account(AccountSpec("kr", "kraken"), BinanceRisk())
     async with aiohttp.ClientSession() as session:
         bn = FeedAccount("bn", Exchange.BINANCE, "http://127.0.0.1:1", "ws://127.0.0.1:1",
                          api_key=Secret("k"), api_secret=Secret("s"))
         assert isinstance(build_adapter(bn, store, session, SystemClock()), BinanceAdapter)
-        by = FeedAccount("by", Exchange.OKX, "http://127.0.0.1:1", "ws://127.0.0.1:1")
-        assert build_adapter(by, store, session, SystemClock()) is None
+        kr = FeedAccount("kr", "kraken", "http://127.0.0.1:1", "ws://127.0.0.1:1")
+        assert build_adapter(kr, store, session, SystemClock()) is None
 
 
 async def test_an_exchange_without_an_entry_is_disabled_with_the_reason() -> None:
-    account = FeedAccount("by", Exchange.OKX, "http://127.0.0.1:1", "ws://127.0.0.1:1")
+    account = FeedAccount("kr", "kraken", "http://127.0.0.1:1", "ws://127.0.0.1:1")
     async with Monitor([account]) as monitor:
         assert monitor.adapters == []
-        view = monitor.store.snapshot().account("by")
+        view = monitor.store.snapshot().account("kr")
         assert view.disabled_reason is not None and "no live feed yet" in view.disabled_reason

@@ -164,11 +164,19 @@ BYBIT = ExchangeProfile(
     # As Hyperliquid's: the socket's snapshot makes it LIVE before the next REST answer clears the pause.
     pause_shown_after_live_s=2.0,
     is_ping=lambda kind, text: kind == "TEXT" and '"op":"ping"' in text.replace(" ", ""),
+    known_gaps={
+        "test_14_an_ip_ban_stops_all_rest_to_that_exchange_and_raises_its_own_alert_at_once":
+            "issue 13: Bybit's IP block is a 403 page with no end time; the adapter waits a fixed 10 min as a "
+            "rate limit (bybit_errors.IP_BLOCK_WAIT_S), not a ban with the Retry-After this case injects",
+        "test_an_account_frame_with_an_implausible_exchange_time_is_refused_whole":
+            "issue 13: the frame is refused, but bybit-uta's wallet moves at every reconciliation (BTC "
+            "collateral, accruing interest), so the case's 'the wallet stays still' window cannot hold",
+    },
 )
 
 OKX = ExchangeProfile(
     id="okx",
-    account="okx-iso",  # in the demo once integration appends okx_demo.OKX_DEMO_TOML (conftest does it here)
+    account="okx-iso",
     fault_target="okx",
     market_target="okx-public",
     market_kind=ConnKind.OKX_PUBLIC,
@@ -198,14 +206,10 @@ OKX = ExchangeProfile(
         "test_only_applied_marks_count_as_data": "issue 13 (okx13): not yet investigated for OKX",
         "test_a_stream_state_two_reconciliations_disagree_with_is_handed_to_rest":
             "issue 13 (okx13): OKX pushes merged into states carry no stream version the test can read",
-        "test_no_channel_reads_live_while_the_exchange_clock_is_checked_after_a_suspend":
-            "issue 13 (okx13): not LIVE in time under the test's clock jumps; not yet investigated",
-        "test_after_a_suspend_the_sockets_and_state_are_resynced":
-            "issue 13 (okx13): not LIVE in time under the test's clock jumps; not yet investigated",
     },
 )
 
-PROFILES = (BINANCE, HYPERLIQUID, OKX)
+PROFILES = (BINANCE, HYPERLIQUID, BYBIT, OKX)
 
 
 def _need(template: str | None) -> str:
