@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
 
 import pytest
@@ -34,8 +35,10 @@ def _okx_in_the_demo(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyP
     def demo() -> object:
         return scenario_from_toml(DEMO_TOML + OKX_DEMO_TOML, source="demo + okx")
 
-    for where in ("tests.feeds.harness.demo_scenario", "tests.feeds.ws_relay.demo_scenario"):
-        monkeypatch.setattr(where, demo)
+    for module in (request.module, importlib.import_module("tests.feeds.harness"),
+                   importlib.import_module("tests.feeds.ws_relay")):
+        if hasattr(module, "demo_scenario"):  # each module that builds the demo itself (test_clock does)
+            monkeypatch.setattr(module, "demo_scenario", demo)
 
 
 @pytest.fixture

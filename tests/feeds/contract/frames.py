@@ -107,6 +107,8 @@ def hl_state_time(msg: Any) -> int | None:
 #: The relay marker of a real mark-price push (the emulator, as OKX, writes compact JSON; acks carry no data).
 OKX_MARK = '{"instType":"SWAP","instId":"ETH-USDT-SWAP","markPx"'
 OKX_ETH_CT_VAL = 0.1
+#: The relay marker of a real positions push.
+OKX_POSITIONS = '{"arg":{"channel":"positions"'
 
 
 def okx_mark(price: str, e_ms: int) -> str:
