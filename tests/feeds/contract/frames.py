@@ -104,9 +104,12 @@ def hl_state_time(msg: Any) -> int | None:
 
 
 # --- OKX v5 ------------------------------------------------------------------------------------------------
-#: The relay marker of a real mark-price push (the emulator, as OKX, writes compact JSON; acks carry no data).
-OKX_MARK = '{"instType":"SWAP","instId":"ETH-USDT-SWAP","markPx"'
+#: The relay marker of every real mark-price push, whichever symbol (the held one and, until the first snapshot,
+#: the heartbeat's); the emulator, as OKX, writes compact JSON, and an acknowledgement starts with "event".
+OKX_MARK = '{"arg":{"channel":"mark-price"'
 OKX_ETH_CT_VAL = 0.1
+#: The relay marker of a real positions push.
+OKX_POSITIONS = '{"arg":{"channel":"positions"'
 
 
 def okx_mark(price: str, e_ms: int) -> str:
