@@ -284,13 +284,15 @@ class OkxClient(FeedAdapter):
                ) -> AccountState:
         """The account as OKX counts it: the cross equity is USDT's (single-currency) or ``adjEq`` (multi-
         currency: every currency at its discount rate, less liabilities and interest); the wallet is that
-        equity less the cross positions' uPnL, which the engine adds back at its own marks."""
+        equity less the cross positions' uPnL, which the engine adds back at its own marks. The exchange's
+        equity beside ours is the account's whole: the cross equity plus the isolated positions' (USDT ``eq``
+        holds them in a single-currency account; ``adjEq`` does not)."""
         cross_upl = sum(w.upl for w in wires if w.margin_mode is MarginMode.CROSS)
+        iso = sum((w.isolated_margin or 0.0) + w.upl for w in wires if w.margin_mode is MarginMode.ISOLATED)
         if balance.adj_eq is not None:
             equity = balance.adj_eq
         else:
             usdt = balance.currency("USDT")
-            iso = sum((w.isolated_margin or 0.0) + w.upl for w in wires if w.margin_mode is MarginMode.ISOLATED)
             equity = (usdt.eq - iso) if usdt is not None else 0.0
         positions: list[Position] = []
         unevaluated: list[UnevaluatedPosition] = []
@@ -298,5 +300,5 @@ class OkxClient(FeedAdapter):
             p = self._position(w)
             (positions if isinstance(p, Position) else unevaluated).append(p)  # type: ignore[arg-type]
         return AccountState(AccountSpec(self.account.name, Exchange.OKX), equity - cross_upl, tuple(positions),
-                            as_of=as_of, from_stream=from_stream, exchange_margin_balance=equity,
+                            as_of=as_of, from_stream=from_stream, exchange_margin_balance=equity + iso,
                             unevaluated=tuple(unevaluated))

@@ -41,7 +41,7 @@ def test_check_demo_json_lists_both_exchanges_and_exits_with_the_worst_status() 
     doc = json.loads(proc.stdout)
     assert proc.returncode == EXIT[doc["status"]]
     assert doc["status"] in ("ok", "warning", "critical")  # every feed went LIVE
-    assert {a["exchange"] for a in doc["accounts"]} == {"binance", "hyperliquid"}
+    assert {a["exchange"] for a in doc["accounts"]} == {"binance", "hyperliquid", "bybit", "okx"}
     assert all(f["state"] == "LIVE" for f in doc["feeds"])
     assert {"account", "channel", "state", "age_s"} <= set(doc["feeds"][0])
     positions = [p for a in doc["accounts"] for p in a["positions"]]

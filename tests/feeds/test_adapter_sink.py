@@ -1,5 +1,5 @@
-"""Adapters never read the store: both run against the emulator into a sink that is not a MonitorStore and
-has no read methods at all (no book, no channels, no liquidations, no snapshot). Whatever they applied
+"""Adapters never read the store: those of all four exchanges run against the emulator into a sink that is not a
+MonitorStore and has no read methods at all (no book, no channels, no liquidations, no snapshot). Whatever they applied
 reaches the store behind it; a read would be an AttributeError, counted as a crash in ``last_error``."""
 
 from __future__ import annotations
@@ -99,7 +99,8 @@ async def test_both_adapters_run_against_a_write_only_sink() -> None:
             adapter = build_adapter(acc, sink, session, clock, FAST)
             assert adapter is not None and not hasattr(adapter, "store")
             adapters.append(adapter)
-        assert {a.account.exchange for a in adapters} == {Exchange.BINANCE, Exchange.HYPERLIQUID}
+        assert {a.account.exchange for a in adapters} == {Exchange.BINANCE, Exchange.HYPERLIQUID, Exchange.BYBIT,
+                                                          Exchange.OKX}
         tasks = [asyncio.create_task(a.run()) for a in adapters]
         try:
             await eventually(store.all_live, 30, "every channel LIVE through the write-only sink")

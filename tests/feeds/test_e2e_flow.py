@@ -42,6 +42,16 @@ async def test_mark_prices_keep_flowing() -> None:
         await eventually(lambda: env.channel("hl-whale", "mark").frames >= hl + 5, 5, "Hyperliquid marks")
 
 
+def _market_key(exchange: str, symbol: str) -> tuple[str, str]:
+    """The emulator's ``markets`` key of one of our unified symbols, in each exchange's own naming."""
+    if exchange in ("binance", "bybit"):
+        return exchange, native(symbol)
+    if exchange == "okx":
+        base, quote = symbol.split(":")[0].split("/")
+        return "okx", f"{base}-{quote}-SWAP"
+    return "hyperliquid", coin_of(symbol)
+
+
 async def _ticking(env, stop: asyncio.Event) -> None:  # type: ignore[no-untyped-def]
     while not stop.is_set():
         await env.emu.tick(1)
@@ -68,9 +78,8 @@ async def test_liquidation_prices_agree_with_the_emulators_independent_solve() -
             for acc in state["accounts"]:
                 book = store.book(acc["name"])
                 for p in book.positions():
-                    key = (acc["exchange"], native(p.symbol)) if acc["exchange"] in ("binance", "bybit") else (
-                        "hyperliquid", coin_of(p.symbol))
-                    if book.mark(p.symbol) != pytest.approx(marks[key], rel=1e-9, abs=0.01):
+                    if book.mark(p.symbol) != pytest.approx(marks[_market_key(acc["exchange"], p.symbol)],
+                                                            rel=1e-9, abs=0.01):
                         return False
             return True
 
@@ -88,6 +97,15 @@ async def test_liquidation_prices_agree_with_the_emulators_independent_solve() -
                     symbol = f"{emu_pos['symbol'][:-4]}/USDT:USDT"
                     side = emu_pos["side"].lower() if emu_pos["side"] in ("LONG", "SHORT") else (
                         "long" if emu_pos["qty"] > 0 else "short")
+                elif acc["exchange"] == "okx":  # OKX's view: inst_id and signed contracts (net mode)
+                    base, quote, _ = emu_pos["inst_id"].split("-")
+                    symbol = f"{base}/{quote}:{quote}"
+                    side = "long" if emu_pos["contracts"] > 0 else "short"
+                    if acc["mode"] == "multi" and base == "BTC":
+                        # docs/dev/okx13.md, known gaps: the engine holds BTC collateral fixed when BTC moves,
+                        # so a BTC position in a multi-currency account with BTC collateral differs from the
+                        # emulator's solve. The demo has none; skip one if it ever does.
+                        continue
                 else:
                     symbol = f"{emu_pos['coin']}/USDC:USDC"
                     side = "long" if emu_pos["szi"] > 0 else "short"
@@ -99,7 +117,8 @@ async def test_liquidation_prices_agree_with_the_emulators_independent_solve() -
                 assert ours.liquidation_price is not None
                 assert ours.liquidation_price == pytest.approx(expected, rel=1e-4), (acc["name"], symbol, side)
                 compared += 1
-        assert compared >= 8
+        assert compared >= 12  # Binance 6 + Hyperliquid 4 (less any with no liquidation price) + Bybit 1 + OKX 3
+        assert {a["exchange"] for a in state["accounts"]} == {"binance", "hyperliquid", "bybit", "okx"}
 
 
 @pytest.mark.slow(4)

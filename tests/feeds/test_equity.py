@@ -16,7 +16,7 @@ from liqwatch.model import AccountSpec, AccountState, Exchange, MarginMode, Posi
 from liqwatch.risk.registry import risk_rules
 from liqwatch.store import MonitorStore
 from liqwatch.tiers import TierTable
-from tests.feeds.emulator_reads import binance_read, hyperliquid_state
+from tests.feeds.emulator_reads import binance_read, bybit_read, hyperliquid_state, okx_read
 from tests.feeds.harness import running
 
 
@@ -27,10 +27,41 @@ async def _exchange_figures(http: aiohttp.ClientSession, emu: EmulatorServer, ac
         body = await binance_read(http, emu, acc["name"])
         cross = float(body["totalCrossWalletBalance"]) + float(body["totalCrossUnPnl"])
         return float(body["totalMarginBalance"]), float(body["totalWalletBalance"]), cross
+    if acc["exchange"] == "bybit":
+        return await _bybit_figures(http, emu, acc["name"])
+    if acc["exchange"] == "okx":
+        return await _okx_figures(http, emu, acc["name"])
+    assert acc["exchange"] == "hyperliquid", acc["exchange"]
     state = await hyperliquid_state(http, emu, acc["name"])
     value = float(state["marginSummary"]["accountValue"])
     pnl = sum(float(ap["position"]["unrealizedPnl"]) for ap in state["assetPositions"])
     return value, value - pnl, float(state["crossMarginSummary"]["accountValue"])
+
+
+async def _bybit_figures(http: aiohttp.ClientSession, emu: EmulatorServer, name: str) -> tuple[float, float, float]:
+    """Bybit's unified account: its equity is ``totalMarginBalance`` (USDT wallet, the borrow and accrued interest
+    against it, collateral at its collateral ratio, perp PnL); less ``totalPerpUPL`` it is the wallet. The
+    account's margin mode is one for all its positions (UTA 2.0): a cross account's cross equity is all of it."""
+    info = await bybit_read(http, emu, name, "/v5/account/info", "")
+    assert info["marginMode"] == "REGULAR_MARGIN"  # the demo's bybit-uta is cross
+    (wallet,) = (await bybit_read(http, emu, name, "/v5/account/wallet-balance", "accountType=UNIFIED"))["list"]
+    equity = float(wallet["totalMarginBalance"])
+    return equity, equity - float(wallet["totalPerpUPL"]), equity
+
+
+async def _okx_figures(http: aiohttp.ClientSession, emu: EmulatorServer, name: str) -> tuple[float, float, float]:
+    """OKX: a multi-currency account's equity is ``adjEq`` (every currency at its discount rate, less liabilities
+    and interest); a single-currency account's is its USDT ``eq``, which holds the isolated positions' equity
+    (``isoEq``) besides the cross. The wallet is the equity less every position's ``upl``."""
+    (bal,) = await okx_read(http, emu, name, "/api/v5/account/balance")
+    upl = float(bal["upl"])
+    iso_eq = float(bal["isoEq"] or 0.0)
+    if bal["adjEq"]:
+        equity = float(bal["adjEq"])
+        return equity, equity - upl, equity - iso_eq
+    usdt = next(d for d in bal["details"] if d["ccy"] == "USDT")
+    equity = float(usdt["eq"])
+    return equity, equity - upl, equity - iso_eq
 
 
 async def test_check_json_equity_is_the_exchanges_own_for_every_demo_account() -> None:

@@ -26,7 +26,8 @@ from tests.feeds.harness import FAST, eventually, running
 # longer than FAST's 2 s request timeout, and the seeding under test was given up as "no candles".
 SEEDING = dataclasses.replace(FAST, request_timeout_s=10.0)
 
-DEMO_POSITIONS = 10  # binance-main 2, binance-hedge 3, binance-degen 1, hl-whale 2, hl-isolated 2
+# binance-main 2, -hedge 3, -degen 1, hl-whale 2, hl-isolated 2, bybit-uta 1, okx-iso 1, okx-multi 2
+DEMO_POSITIONS = 14
 
 
 def _positions(snap: MonitorSnapshot) -> list[tuple[str, str, float | None]]:
