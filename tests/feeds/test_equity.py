@@ -50,15 +50,16 @@ async def _bybit_figures(http: aiohttp.ClientSession, emu: EmulatorServer, name:
 
 
 async def _okx_figures(http: aiohttp.ClientSession, emu: EmulatorServer, name: str) -> tuple[float, float, float]:
-    """OKX: a multi-currency account's equity is ``adjEq`` (every currency at its discount rate, less liabilities
-    and interest); a single-currency account's is its USDT ``eq``, which holds the isolated positions' equity
-    (``isoEq``) besides the cross. The wallet is the equity less every position's ``upl``."""
+    """OKX: a multi-currency account's cross equity is ``adjEq`` (every currency at its discount rate, less
+    liabilities and interest), its equity that plus the isolated positions' (``isoEq``); a single-currency
+    account's equity is its USDT ``eq``, which holds ``isoEq`` besides the cross. The wallet is the equity less
+    every position's ``upl``."""
     (bal,) = await okx_read(http, emu, name, "/api/v5/account/balance")
     upl = float(bal["upl"])
     iso_eq = float(bal["isoEq"] or 0.0)
     if bal["adjEq"]:
-        equity = float(bal["adjEq"])
-        return equity, equity - upl, equity - iso_eq
+        cross = float(bal["adjEq"])
+        return cross + iso_eq, cross + iso_eq - upl, cross
     usdt = next(d for d in bal["details"] if d["ccy"] == "USDT")
     equity = float(usdt["eq"])
     return equity, equity - upl, equity - iso_eq
