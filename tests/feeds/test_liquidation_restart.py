@@ -31,22 +31,27 @@ async def _run(emu: EmulatorServer, db: Path, only: str) -> AsyncIterator[tuple[
         yield monitor, alerting
 
 
-async def _ticking(emu: EmulatorServer, stop: asyncio.Event) -> None:
+async def _ticking(emu: EmulatorServer, stop: asyncio.Event, fast: asyncio.Event) -> None:
+    # While liqwatch runs the first time, a step every 0.5 s (marks flow, the slide does not get far: under
+    # load its start-up took long enough for the liquidation to happen while it watched); once it has stopped,
+    # ~50 steps a second: the slide to the liquidation in ~2 s.
     while not stop.is_set():
         await emu.tick(1)
-        await asyncio.sleep(0.02)  # ~50 steps a second: the slide to the liquidation in ~2 s
+        await asyncio.sleep(0.02 if fast.is_set() else 0.5)
 
 
 async def test_a_liquidation_while_not_running_is_found_in_the_history_at_start(tmp_path: Path) -> None:
     db = tmp_path / "liqwatch.sqlite"
     async with asyncio.timeout(120), EmulatorServer(demo_scenario(), seed=11, autorun=False,
                                                      publish_interval=0.1) as emu:
-        stop = asyncio.Event()
-        ticker = asyncio.create_task(_ticking(emu, stop))
+        stop, fast = asyncio.Event(), asyncio.Event()
+        ticker = asyncio.create_task(_ticking(emu, stop, fast))
         try:
             async with _run(emu, db, "binance-degen") as (monitor, alerting):
                 assert await monitor.wait_live(15)
                 await alerting.on_snapshot(monitor.store.snapshot())  # the positions are saved for next time
+            assert not emu.liquidations  # nothing liquidated while it watched
+            fast.set()
             # liqwatch is not running: the emulator liquidates the 30x long.
             await eventually(lambda: bool(emu.liquidations), 60, "the emulator to liquidate binance-degen")
             leg = emu.liquidations[0].legs[0]
@@ -84,12 +89,14 @@ async def test_a_hyperliquid_liquidation_while_not_running_is_found_in_user_fill
     toml = DEMO_TOML.replace("isolated_margin = 900.0", "isolated_margin = 650.0")  # liquidated within a minute
     async with asyncio.timeout(120), EmulatorServer(scenario_from_toml(toml), seed=11, autorun=False,
                                                      publish_interval=0.1) as emu:
-        stop = asyncio.Event()
-        ticker = asyncio.create_task(_ticking(emu, stop))
+        stop, fast = asyncio.Event(), asyncio.Event()
+        ticker = asyncio.create_task(_ticking(emu, stop, fast))
         try:
             async with _run(emu, db, "hl-isolated") as (monitor, alerting):
                 assert await monitor.wait_live(15)
                 await alerting.on_snapshot(monitor.store.snapshot())
+            assert not any(liq.venue.value == "hyperliquid" for liq in emu.liquidations)  # not while it watched
+            fast.set()
             await eventually(lambda: any(liq.venue.value == "hyperliquid" for liq in emu.liquidations), 60,
                              "the emulator to liquidate hl-isolated's ETH long")
             leg = emu.liquidations[0].legs[0]
@@ -114,8 +121,8 @@ async def test_a_liquidation_not_acknowledged_is_listed_again_after_a_restart(tm
     db = tmp_path / "liqwatch.sqlite"
     async with asyncio.timeout(120), EmulatorServer(demo_scenario(), seed=11, autorun=False,
                                                      publish_interval=0.1) as emu:
-        stop = asyncio.Event()
-        ticker = asyncio.create_task(_ticking(emu, stop))
+        stop, fast = asyncio.Event(), asyncio.Event()
+        ticker = asyncio.create_task(_ticking(emu, stop, fast))
         try:
             async with _run(emu, db, "binance-degen") as (monitor, alerting):
                 store = monitor.store
