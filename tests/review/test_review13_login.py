@@ -104,3 +104,22 @@ async def test_bybit_an_echoed_auth_signature_never_reaches_the_screen() -> None
         assert len(sent["sig"]) == 64
         assert sent["sig"] not in _shown(env, "yuki"), "the auth signature is on the screen"
 
+
+
+@pytest.mark.xfail(strict=True, reason="review13: a frame that is not JSON arriving before the OKX login's answer is "
+                                       "skipped unseen (_login's loop: not counted or logged as malformed)")
+async def test_okx_a_malformed_frame_before_the_login_answer_is_counted() -> None:
+    def accounts(emu: EmulatorServer) -> list[FeedAccount]:
+        ws = emu.okx_ws
+        real = ws._login
+
+        def login(conn: Any, args: list[Any]) -> None:
+            conn.send_control("<html>502 Bad Gateway</html>")
+            real(conn, args)
+
+        ws._login = login  # type: ignore[method-assign]
+        return scenario_accounts(emu.scenario, emu.rest_url, emu.ws_url)
+
+    async with running(scenario=okx_scenario(), only=("okx-iso",), okx_idle_timeout=None, accounts=accounts) as env:
+        assert await env.monitor.wait_live(15)
+        assert env.adapter("okx-iso").malformed >= 1, "the frame before the login's answer was not counted"
