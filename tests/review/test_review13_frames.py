@@ -77,3 +77,27 @@ async def test_okx_a_liquidation_warning_without_a_data_list_is_malformed_and_gi
                          "the frame counted or taken as data")
         assert user.frames == frames, "a frame with no data renewed the user channel"
         assert adapter.malformed == before + 1
+
+
+@pytest.mark.xfail(strict=True, reason="review13: an OKX funding-rate push with ts 10 years ahead is applied (the "
+                                       "rate and next funding time kept and carried on the marks), never judged")
+async def test_okx_a_funding_rate_push_dated_ten_years_ahead_is_refused() -> None:
+    async with running(scenario=okx_scenario(), only=("okx-iso",), autorun=False, okx_idle_timeout=None) as env:
+        assert await env.monitor.wait_live(15)
+        adapter = env.adapter("okx-iso")
+        (conn,) = env.emu.hub.of(frozenset({ConnKind.OKX_PUBLIC}))
+        now = env.emu.sim.now_ms()
+        ahead = now + TEN_YEARS_MS
+        row = {"instId": "BTC-USDT-SWAP", "instType": "SWAP", "fundingRate": "0.00123", "method": "current_period",
+               "fundingTime": str(ahead), "nextFundingTime": str(ahead + 8 * 3600_000), "ts": str(ahead)}
+        frame = {"arg": {"channel": "funding-rate", "instId": "BTC-USDT-SWAP"}, "data": [row]}
+        before = adapter.malformed
+        conn.send_raw(orjson.dumps(frame))
+
+        def applied() -> bool:
+            f = adapter.funding_rates.get("BTC/USDT:USDT")
+            return f is not None and f.rate == pytest.approx(0.00123)
+
+        await eventually(lambda: adapter.malformed > before or applied(), 5, "the frame refused or applied")
+        assert not applied(), "a funding rate dated ten years ahead was applied"
+        assert adapter.malformed == before + 1
