@@ -69,3 +69,23 @@ async def test_okx_an_account_push_moves_the_wallet_when_the_positions_are_fresh
     # The control: the same push, positions dated now (the emulator's own dating), moves the wallet.
     before, after, _, _ = await _push_more_equity(0, monkeypatch)
     assert after == pytest.approx(before + 1000)
+
+
+@pytest.mark.xfail(strict=True, reason="review13: an OKX positions push closing a leg (pos \"0\") with uTime 10 years "
+                                       "ahead is applied, the position dropped (a flat row's time is never judged)")
+async def test_okx_a_close_dated_ten_years_ahead_is_refused() -> None:
+    async with running(scenario=okx_scenario(), only=("okx-iso",), autorun=False, okx_idle_timeout=None,
+                       options=OPTS) as env:
+        assert await env.monitor.wait_live(15)
+        adapter = env.adapter("okx-iso")
+        book = env.monitor.store.book("okx-iso")
+        assert [p.symbol for p in book.positions()] == ["BTC/USDT:USDT"]
+        ahead = env.emu.sim.now_ms() + 10 * 365 * 86400 * 1000
+        row = {"instId": "BTC-USDT-SWAP", "instType": "SWAP", "pos": "0", "avgPx": "", "mgnMode": "isolated",
+               "posSide": "net", "margin": "", "upl": "", "lever": "10", "uTime": str(ahead)}
+        (conn,) = env.emu.hub.of(frozenset({ConnKind.OKX_PRIVATE}))
+        before = adapter.malformed
+        conn.send_raw(orjson.dumps({"arg": {"channel": "positions", "instType": "SWAP", "uid": "1"}, "data": [row]}))
+        await eventually(lambda: adapter.malformed > before or not book.positions(), 5, "refused or applied")
+        assert [p.symbol for p in book.positions()] == ["BTC/USDT:USDT"], "a close dated ten years ahead applied"
+        assert adapter.malformed == before + 1
