@@ -1,6 +1,7 @@
 """Review of issue 13, key permissions at start: a key whose permissions the exchange does not state is not used
 (Bybit's rule in ``bybit_client.key_verdict``: "a key whose permissions are unknown is not used"). OKX's
-``account/config`` with an empty ``perm`` says nothing of what the key may do."""
+``account/config`` with an empty ``perm`` says nothing of what the key may do; a ``perm`` word the adapter does not
+know ("Withdraw", as a gateway might spell it) is read as trading, not as a permission it cannot judge."""
 
 from __future__ import annotations
 
