@@ -31,13 +31,13 @@ async def _run(emu: EmulatorServer, db: Path, only: str) -> AsyncIterator[tuple[
         yield monitor, alerting
 
 
-async def _ticking(emu: EmulatorServer, stop: asyncio.Event, fast: asyncio.Event) -> None:
+async def _ticking(emu: EmulatorServer, stop: asyncio.Event, fast: asyncio.Event | None = None) -> None:
     # While liqwatch runs the first time, a step every 0.5 s (marks flow, the slide does not get far: under
     # load its start-up took long enough for the liquidation to happen while it watched); once it has stopped,
-    # ~50 steps a second: the slide to the liquidation in ~2 s.
+    # ~50 steps a second: the slide to the liquidation in ~2 s (without ``fast``: always so).
     while not stop.is_set():
         await emu.tick(1)
-        await asyncio.sleep(0.02 if fast.is_set() else 0.5)
+        await asyncio.sleep(0.02 if fast is None or fast.is_set() else 0.5)
 
 
 async def test_a_liquidation_while_not_running_is_found_in_the_history_at_start(tmp_path: Path) -> None:
