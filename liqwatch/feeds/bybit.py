@@ -335,6 +335,8 @@ class BybitAdapter(BybitClient):
         self._judged_creation(msg, receive)
         for p in pays:
             self.judge_time(p.time, receive)
+        for b in busts:  # a liquidation's execTime judged like every exchange time: never booked from the future
+            self.judge_time(b.time, receive)
 
         def apply() -> None:
             if pays:
