@@ -54,6 +54,7 @@ from liqwatch.model import (
     Stamp,
     UnevaluatedPosition,
 )
+from liqwatch.redact import redact, register_signature
 
 __all__ = ["READ_ONLY", "BybitAdapter"]
 
@@ -226,6 +227,7 @@ class BybitAdapter(BybitClient):
         expires = str(int(self.server_clock.now().timestamp() * 1000) + 10_000)
         sig = hmac.new(self.account.api_secret.get().encode(), f"GET/realtime{expires}".encode(),
                        hashlib.sha256).hexdigest()
+        register_signature(sig)  # before sending: Bybit may echo it in its refusal, which is shown and recorded
         await send_guarded(ws, {"op": "auth", "args": [self.account.api_key.get(), expires, sig]})
         await send_guarded(ws, {"op": "subscribe", "args": list(PRIVATE_TOPICS)})
 
@@ -243,7 +245,7 @@ class BybitAdapter(BybitClient):
     def _on_auth(self, msg: dict[str, Any], raw: str, mono: float, receive: datetime) -> Apply | None:
         if msg.get("success") is True:
             return None
-        why = str(msg.get("ret_msg"))[:120]
+        why = redact(str(msg.get("ret_msg")))[:120]  # redacted before cut: a cut signature would escape redact
         return lambda: self.key_refused(AuthError(f"bybit: private websocket auth refused: {why}"))
 
     def _on_ticker(self, msg: dict[str, Any], raw: str, mono: float, receive: datetime) -> Apply | None:
