@@ -123,8 +123,7 @@ class BybitAdapter(BybitClient):
         await self._read_mode()
         mode = self.margin_mode or MarginMode.CROSS
         try:
-            rows = result_list(await self._signed("/v5/position/list", {"category": "linear", "settleCoin": "USDT"}),
-                               "position/list")
+            rows = await self._position_list()
             wire, unreadable = self._read_rows(rows)
             (wallet_row,) = result_list(await self._signed("/v5/account/wallet-balance",
                                                            {"accountType": "UNIFIED"}), "wallet-balance")

@@ -22,6 +22,7 @@ from liqwatch.feeds.bybit_wire import (
     parse_bust_trades,
     parse_position,
     result_list,
+    result_of,
     server_time,
 )
 from liqwatch.feeds.key_permissions import KeyRefused
@@ -33,6 +34,11 @@ from liqwatch.model import MarginMode, Position, UnevaluatedPosition
 from liqwatch.tiers import TierTable
 
 log = logging.getLogger("liqwatch.feeds.bybit")
+
+#: position/list's largest page (Bybit v5, Get Position Info: "limit [1, 200], default 20").
+POSITION_PAGE_LIMIT = 200
+#: Pages read at most: 10 000 positions, beyond any account (every Bybit linear perpetual, both sides, is fewer).
+POSITION_PAGES_MAX = 50
 
 READ_ONLY = ReadOnlyGuard(
     "bybit",
@@ -117,6 +123,29 @@ class BybitClient(FeedAdapter):
                 await self._sync_time()
                 return await self._signed(path, params, retry_clock=False)
             raise
+
+    async def _position_list(self) -> list[Any]:
+        """Every row of ``position/list``, page by page: Bybit answers at most ``limit`` rows a page (default
+        20, at most 200) and the rest behind ``nextPageCursor``; one page read alone would leave the positions
+        past it unseen (and, once seen on the stream, read as closed). A cursor that repeats, or more pages
+        than any account holds positions for, is a broken answer: the snapshot is refused whole."""
+        rows: list[Any] = []
+        cursor = ""
+        seen: set[str] = set()
+        for _ in range(POSITION_PAGES_MAX):
+            params = {"category": "linear", "settleCoin": "USDT", "limit": str(POSITION_PAGE_LIMIT)}
+            if cursor:
+                params["cursor"] = cursor
+            payload = await self._signed("/v5/position/list", params)
+            rows.extend(result_list(payload, "position/list"))
+            following = result_of(payload, "position/list").get("nextPageCursor")
+            if following in (None, ""):
+                return rows
+            if not isinstance(following, str) or following in seen:
+                raise WireError(f"position/list: nextPageCursor {following!r} is not a new cursor")
+            seen.add(following)
+            cursor = following
+        raise WireError(f"position/list: more than {POSITION_PAGES_MAX} pages")
 
     async def _sync_time(self) -> None:
         before = self.clock.now()
