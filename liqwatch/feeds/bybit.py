@@ -17,11 +17,11 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from liqwatch.feed_events import FundingIntervalKnown
+from liqwatch.feed_events import AccountWarnings, FundingIntervalKnown
 from liqwatch.feeds.adapter import ModeNotModelled
 from liqwatch.feeds.adapter_frames import Apply
 from liqwatch.feeds.adapter_streams import FrameRoutes, StreamSpec
-from liqwatch.feeds.bybit_client import READ_ONLY, BybitClient
+from liqwatch.feeds.bybit_client import DEFAULT_TAKER_FEE_RATE, FEE_RATE_FALLBACK_NOTE, READ_ONLY, BybitClient
 from liqwatch.feeds.bybit_wire import (
     WirePosition,
     margin_mode_of,
@@ -88,10 +88,16 @@ class BybitAdapter(BybitClient):
             raise RestError(f"markets: {exc}") from None
         try:
             self.fee_rates = parse_fee_rates(await self._signed("/v5/account/fee-rate", {"category": "linear"}))
+            if self.fee_rate_fallback:  # read again at a restart: the note about the default rate goes
+                self.fee_rate_fallback = False
+                self.emit(AccountWarnings(self.account.name, self.key_warnings))
         except AuthError:
             raise
-        except (RestError, WireError) as exc:  # without it the fee to close is left out: said, not hidden
-            log.warning("%s: fee-rate unavailable (%s): margins without the fee to close", self.account.name, exc)
+        except (RestError, WireError) as exc:  # without it, Bybit's default rate: said on screen, not hidden
+            self.fee_rates, self.fee_rate_fallback = {}, True
+            log.warning("%s: fee-rate unavailable (%s): the fee to close at Bybit's default taker rate %g",
+                        self.account.name, exc, DEFAULT_TAKER_FEE_RATE)
+            self.emit(AccountWarnings(self.account.name, (*self.key_warnings, FEE_RATE_FALLBACK_NOTE)))
         for sym, hours in self.intervals.items():
             self.emit(FundingIntervalKnown(Exchange.BYBIT, sym, hours))
 
