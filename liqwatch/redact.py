@@ -11,6 +11,7 @@ import json
 import logging
 import re
 import threading
+from collections import deque
 
 _MASK = "***"
 _PATTERNS = (
@@ -49,11 +50,28 @@ def register_secret(value: str | None) -> None:
             _short_pattern = re.compile(rf"(?<![A-Za-z0-9])(?:{alternatives})(?![A-Za-z0-9])")
 
 
+#: How many of the latest signatures made (``register_signature``) are masked: one is made per login, and an
+#: exchange echoes only the one it was just sent, so the set is bounded rather than grown each reconnect.
+RECENT_SIGNATURES = 32
+_signatures: deque[str] = deque(maxlen=RECENT_SIGNATURES)
+
+
+def register_signature(value: str | None) -> None:
+    """Remember a signature just made (a websocket login's), masked wherever it would be shown or recorded:
+    an exchange may echo it in its refusal. Unlike a credential, only the latest ``RECENT_SIGNATURES`` are
+    kept; a short one is never registered (no signature is short)."""
+    if not value or len(value) < SHORT_SECRET:
+        return
+    with _lock:
+        if value not in _signatures:
+            _signatures.append(value)
+
+
 def redact(text: str) -> str:
     for pat in _PATTERNS:
         text = pat.sub(lambda m: m.group(1) + _MASK, text)
     with _lock:
-        secrets, short = tuple(_secrets), _short_pattern
+        secrets, short = (*_secrets, *_signatures), _short_pattern
     for s in secrets:
         if s in text:
             text = text.replace(s, _MASK)

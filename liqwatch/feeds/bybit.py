@@ -17,11 +17,11 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from liqwatch.feed_events import FundingIntervalKnown
+from liqwatch.feed_events import AccountWarnings, FundingIntervalKnown
 from liqwatch.feeds.adapter import ModeNotModelled
 from liqwatch.feeds.adapter_frames import Apply
 from liqwatch.feeds.adapter_streams import FrameRoutes, StreamSpec
-from liqwatch.feeds.bybit_client import READ_ONLY, BybitClient
+from liqwatch.feeds.bybit_client import DEFAULT_TAKER_FEE_RATE, FEE_RATE_FALLBACK_NOTE, READ_ONLY, BybitClient
 from liqwatch.feeds.bybit_wire import (
     WirePosition,
     margin_mode_of,
@@ -54,6 +54,7 @@ from liqwatch.model import (
     Stamp,
     UnevaluatedPosition,
 )
+from liqwatch.redact import redact, register_signature
 
 __all__ = ["READ_ONLY", "BybitAdapter"]
 
@@ -87,10 +88,16 @@ class BybitAdapter(BybitClient):
             raise RestError(f"markets: {exc}") from None
         try:
             self.fee_rates = parse_fee_rates(await self._signed("/v5/account/fee-rate", {"category": "linear"}))
+            if self.fee_rate_fallback:  # read again at a restart: the note about the default rate goes
+                self.fee_rate_fallback = False
+                self.emit(AccountWarnings(self.account.name, self.key_warnings))
         except AuthError:
             raise
-        except (RestError, WireError) as exc:  # without it the fee to close is left out: said, not hidden
-            log.warning("%s: fee-rate unavailable (%s): margins without the fee to close", self.account.name, exc)
+        except (RestError, WireError) as exc:  # without it, Bybit's default rate: said on screen, not hidden
+            self.fee_rates, self.fee_rate_fallback = {}, True
+            log.warning("%s: fee-rate unavailable (%s): the fee to close at Bybit's default taker rate %g",
+                        self.account.name, exc, DEFAULT_TAKER_FEE_RATE)
+            self.emit(AccountWarnings(self.account.name, (*self.key_warnings, FEE_RATE_FALLBACK_NOTE)))
         for sym, hours in self.intervals.items():
             self.emit(FundingIntervalKnown(Exchange.BYBIT, sym, hours))
 
@@ -122,8 +129,7 @@ class BybitAdapter(BybitClient):
         await self._read_mode()
         mode = self.margin_mode or MarginMode.CROSS
         try:
-            rows = result_list(await self._signed("/v5/position/list", {"category": "linear", "settleCoin": "USDT"}),
-                               "position/list")
+            rows = await self._position_list()
             wire, unreadable = self._read_rows(rows)
             (wallet_row,) = result_list(await self._signed("/v5/account/wallet-balance",
                                                            {"accountType": "UNIFIED"}), "wallet-balance")
@@ -226,6 +232,7 @@ class BybitAdapter(BybitClient):
         expires = str(int(self.server_clock.now().timestamp() * 1000) + 10_000)
         sig = hmac.new(self.account.api_secret.get().encode(), f"GET/realtime{expires}".encode(),
                        hashlib.sha256).hexdigest()
+        register_signature(sig)  # before sending: Bybit may echo it in its refusal, which is shown and recorded
         await send_guarded(ws, {"op": "auth", "args": [self.account.api_key.get(), expires, sig]})
         await send_guarded(ws, {"op": "subscribe", "args": list(PRIVATE_TOPICS)})
 
@@ -243,7 +250,7 @@ class BybitAdapter(BybitClient):
     def _on_auth(self, msg: dict[str, Any], raw: str, mono: float, receive: datetime) -> Apply | None:
         if msg.get("success") is True:
             return None
-        why = str(msg.get("ret_msg"))[:120]
+        why = redact(str(msg.get("ret_msg")))[:120]  # redacted before cut: a cut signature would escape redact
         return lambda: self.key_refused(AuthError(f"bybit: private websocket auth refused: {why}"))
 
     def _on_ticker(self, msg: dict[str, Any], raw: str, mono: float, receive: datetime) -> Apply | None:
@@ -335,6 +342,8 @@ class BybitAdapter(BybitClient):
         self._judged_creation(msg, receive)
         for p in pays:
             self.judge_time(p.time, receive)
+        for b in busts:  # a liquidation's execTime judged like every exchange time: never booked from the future
+            self.judge_time(b.time, receive)
 
         def apply() -> None:
             if pays:

@@ -22,6 +22,7 @@ from liqwatch.feeds.bybit_wire import (
     parse_bust_trades,
     parse_position,
     result_list,
+    result_of,
     server_time,
 )
 from liqwatch.feeds.key_permissions import KeyRefused
@@ -33,6 +34,23 @@ from liqwatch.model import MarginMode, Position, UnevaluatedPosition
 from liqwatch.tiers import TierTable
 
 log = logging.getLogger("liqwatch.feeds.bybit")
+
+#: Bybit's default taker fee rate for USDT perpetuals (non-VIP, "Trading Fee Structure": 0.055%). When the
+#: account's own rate (``account/fee-rate``) cannot be read, the fee to close is figured at this rate, with a
+#: standing warning, rather than left out: left out, the maintenance margin and liquidation price would be of
+#: another definition than Bybit's (no fee to close) and shown fresh as Bybit's, on the side of danger. The
+#: default is the highest standard taker rate (VIP and market-maker rates are lower), so the figure errs early
+#: (a higher fee, a higher maintenance margin, a liquidation price nearer the mark), never late, and the note
+#: says so: a trader can trust a figure that warns a little early and says why over a blank or a silent one.
+DEFAULT_TAKER_FEE_RATE = 0.00055
+FEE_RATE_FALLBACK_NOTE = (f"Bybit's fee rate could not be read: the fee to close is figured at Bybit's default "
+                          f"taker rate {DEFAULT_TAKER_FEE_RATE * 100:g}% (your own may be lower: the liquidation "
+                          "price shown may be a little nearer than Bybit's)")
+
+#: position/list's largest page (Bybit v5, Get Position Info: "limit [1, 200], default 20").
+POSITION_PAGE_LIMIT = 200
+#: Pages read at most: 10 000 positions, beyond any account (every Bybit linear perpetual, both sides, is fewer).
+POSITION_PAGES_MAX = 50
 
 READ_ONLY = ReadOnlyGuard(
     "bybit",
@@ -96,6 +114,8 @@ class BybitClient(FeedAdapter):
         self.user = self.channel("user", ChannelKind.QUIET)
         self.tiers: dict[str, TierTable] = {}
         self.fee_rates: dict[str, float] = {}
+        self.key_warnings: tuple[str, ...] = ()  # the key's standing warnings, kept to add the fee note to
+        self.fee_rate_fallback = False  # account/fee-rate unread: Bybit's default taker rate used, said so
         self.intervals: dict[str, float] = {}
         self.margin_mode: MarginMode | None = None
         self.mode_not_modelled: str | None = None
@@ -118,6 +138,29 @@ class BybitClient(FeedAdapter):
                 return await self._signed(path, params, retry_clock=False)
             raise
 
+    async def _position_list(self) -> list[Any]:
+        """Every row of ``position/list``, page by page: Bybit answers at most ``limit`` rows a page (default
+        20, at most 200) and the rest behind ``nextPageCursor``; one page read alone would leave the positions
+        past it unseen (and, once seen on the stream, read as closed). A cursor that repeats, or more pages
+        than any account holds positions for, is a broken answer: the snapshot is refused whole."""
+        rows: list[Any] = []
+        cursor = ""
+        seen: set[str] = set()
+        for _ in range(POSITION_PAGES_MAX):
+            params = {"category": "linear", "settleCoin": "USDT", "limit": str(POSITION_PAGE_LIMIT)}
+            if cursor:
+                params["cursor"] = cursor
+            payload = await self._signed("/v5/position/list", params)
+            rows.extend(result_list(payload, "position/list"))
+            following = result_of(payload, "position/list").get("nextPageCursor")
+            if following in (None, ""):
+                return rows
+            if not isinstance(following, str) or following in seen:
+                raise WireError(f"position/list: nextPageCursor {following!r} is not a new cursor")
+            seen.add(following)
+            cursor = following
+        raise WireError(f"position/list: more than {POSITION_PAGES_MAX} pages")
+
     async def _sync_time(self) -> None:
         before = self.clock.now()
         data = await self._public("/v5/market/time")
@@ -136,7 +179,8 @@ class BybitClient(FeedAdapter):
             raise KeyRefused(f"the API key's permissions could not be read: {exc}") from None
         if refused is not None:
             raise KeyRefused(refused)
-        self.emit(AccountWarnings(self.account.name, warnings))
+        self.key_warnings = tuple(warnings)
+        self.emit(AccountWarnings(self.account.name, self.key_warnings))
 
     def position_of(self, w: WirePosition, mode: MarginMode) -> Position | UnevaluatedPosition | None:
         """A position in the account's margin mode, or what is known of it and why it is not evaluated."""
@@ -159,8 +203,9 @@ class BybitClient(FeedAdapter):
             symbol=w.symbol, side=w.side, size=w.size, entry_price=w.entry_price, margin_mode=mode, tiers=tiers,
             leverage=w.leverage, isolated_margin=w.position_margin if mode is MarginMode.ISOLATED else None,
             mark_price=w.mark_price, exchange_liquidation_price=w.liquidation_price,
-            # A unified account's margins include the fee to close, figured with the symbol's taker rate.
-            taker_fee_rate=self.fee_rates.get(w.symbol),
+            # A unified account's margins include the fee to close, figured with the symbol's taker rate (or,
+            # that not read, Bybit's default rate, said on screen: see DEFAULT_TAKER_FEE_RATE).
+            taker_fee_rate=self.fee_rates.get(w.symbol, DEFAULT_TAKER_FEE_RATE),
             exchange_break_even_price=w.break_even,
         )
 

@@ -11,7 +11,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from liqwatch.feeds.wire import WireError, ms_time, num, opt_ms_time, opt_num, plausible_notional, text
+from liqwatch.feeds.wire import (
+    WireError,
+    implausible_mark,
+    ms_time,
+    num,
+    opt_ms_time,
+    opt_num,
+    plausible_amount,
+    plausible_break_even,
+    plausible_notional,
+    text,
+)
 from liqwatch.model import FundingPayment, MarginMode, MarkTick, Side, Stamp
 from liqwatch.symbols import to_unified
 from liqwatch.tiers import TierTable, TierTableError
@@ -139,11 +150,19 @@ def parse_position(item: Any) -> WirePosition:
     entry = opt_num(item, "avgPrice") or opt_num(item, "entryPrice") or 0.0
     if size > 0:
         plausible_notional(size, entry, f"{symbol} position")
+    mark = opt_num(item, "markPrice") or None
+    if mark is not None:
+        why = implausible_mark(mark, None)
+        if why:
+            raise WireError(f"{symbol} position: {why}")
+    break_even = opt_num(item, "breakEvenPrice") or None  # "0" / "" on a row of no position
+    if break_even is not None:
+        plausible_break_even(break_even, entry, f"{symbol} breakEvenPrice")
     return WirePosition(
         symbol, side if size > 0 else None, size, entry, opt_num(item, "leverage"),
-        opt_num(item, "positionBalance") or 0.0, opt_num(item, "markPrice") or None,
+        opt_num(item, "positionBalance") or 0.0, mark,
         opt_num(item, "liqPrice") or None, opt_num(item, "unrealisedPnl") or 0.0,
-        opt_num(item, "breakEvenPrice") or None, opt_ms_time(item, "updatedTime"),
+        break_even, opt_ms_time(item, "updatedTime"),
     )
 
 
@@ -163,7 +182,8 @@ def parse_wallet(item: Any) -> WireWallet:
     usdt = next((c for c in coins if isinstance(c, dict) and c.get("coin") == "USDT"), {}) if isinstance(
         coins, list) else {}
     return WireWallet(num(item, "totalMarginBalance"), opt_num(item, "totalPerpUPL") or 0.0,
-                      opt_num(item, "totalAvailableBalance"), opt_num(usdt, "borrowAmount") or 0.0,
+                      plausible_amount(opt_num(item, "totalAvailableBalance"), "totalAvailableBalance"),
+                      opt_num(usdt, "borrowAmount") or 0.0,
                       opt_num(usdt, "accruedInterest") or 0.0)
 
 
@@ -193,8 +213,15 @@ def parse_bust_trades(rows: list[Any]) -> list[BustTrade]:
         if not isinstance(row, dict) or row.get("execType") != "BustTrade":
             continue
         side = Side.LONG if text(row, "side") == "Sell" else Side.SHORT
-        out.append(BustTrade(unified(text(row, "symbol")), side, num(row, "execQty"), num(row, "execPrice"),
-                             ms_time(row, "execTime")))
+        symbol = unified(text(row, "symbol"))
+        size, price = num(row, "execQty"), num(row, "execPrice")
+        # A liquidation closes some size at some price: neither can be 0 or below.
+        if not size > 0:
+            raise WireError(f"{symbol} BustTrade: execQty {size:g} is not > 0")
+        if not price > 0:
+            raise WireError(f"{symbol} BustTrade: execPrice {price:g} is not > 0")
+        plausible_notional(size, price, f"{symbol} BustTrade")
+        out.append(BustTrade(symbol, side, size, price, ms_time(row, "execTime")))
     return out
 
 

@@ -69,6 +69,9 @@ def num(obj: Any, key: str) -> float:
         v = obj[key]
     except (KeyError, TypeError, IndexError):
         raise WireError(f"missing field {key!r}") from None
+    # A JSON true or false is no number on any exchange's wire, though float() would read it as 1 or 0.
+    if isinstance(v, bool):
+        raise WireError(f"field {key!r} is a boolean, not a number")
     try:
         f = float(v)
     except (TypeError, ValueError):

@@ -17,8 +17,6 @@ from tests.emulator.bybit_helpers import bybit_scenario
 from tests.feeds.harness import eventually, running
 
 
-@pytest.mark.xfail(strict=True, reason="review13: without account/fee-rate Bybit margins leave out the fee to close: "
-                                       "a liquidation price that is not Bybit's shown fresh, no warning on screen")
 async def test_bybit_without_its_fee_rate_no_liquidation_price_of_another_definition_is_shown_fresh(
         monkeypatch: pytest.MonkeyPatch) -> None:
     async def no_fee_rate(self: BybitRest, request: Any, account: Any) -> Any:

@@ -28,8 +28,6 @@ leverage = 10
 """
 
 
-@pytest.mark.xfail(strict=True, reason="review13: Bybit position/list is read as one page (no limit, nextPageCursor "
-                                       "ignored): positions past Bybit's default 20-row page are never seen")
 async def test_bybit_every_page_of_position_list_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
     real = BybitRest.position_list
 

@@ -16,8 +16,6 @@ from tests.feeds.harness import eventually, running
 TEN_YEARS_MS = 10 * 365 * 86400 * 1000
 
 
-@pytest.mark.xfail(strict=True, reason="review13: a Bybit BustTrade execution with execTime 10 years ahead is "
-                                       "booked as a liquidation (its time is never judged), the frame not refused")
 async def test_bybit_a_bust_trade_dated_ten_years_ahead_is_refused_not_booked() -> None:
     async with running(scenario=bybit_scenario(), only=("yuki",), autorun=False, bybit_idle_timeout=None) as env:
         assert await env.monitor.wait_live(15)

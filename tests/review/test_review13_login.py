@@ -78,8 +78,6 @@ async def test_okx_an_echoed_login_signature_never_reaches_the_screen() -> None:
         assert sent["sign"] not in _shown(env, "okx-iso"), "the login signature is on the screen"
 
 
-@pytest.mark.xfail(strict=True, reason="review13: the Bybit ws auth signature echoed in ret_msg reaches the "
-                                       "disabled reason, check --json and the incidents unredacted")
 async def test_bybit_an_echoed_auth_signature_never_reaches_the_screen() -> None:
     sent: dict[str, str] = {}
 
@@ -125,8 +123,6 @@ async def test_okx_a_malformed_frame_before_the_login_answer_is_counted() -> Non
         assert env.adapter("okx-iso").malformed >= 1, "the frame before the login's answer was not counted"
 
 
-@pytest.mark.xfail(strict=True, reason="review13: the Bybit ws auth signature echoed in the auth answer is written "
-                                       "to the --record file as it came (redact knows no signature shape but URLs')")
 async def test_bybit_an_echoed_auth_signature_is_not_recorded(tmp_path: Any) -> None:
     from liqwatch.feeds.frame_recorder import read_recording
 
