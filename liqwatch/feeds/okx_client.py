@@ -74,6 +74,8 @@ _BARS = {"1h": "1H", "1m": "1m"}
 #: OKX's regular-user (Lv1) taker rate for USDT swaps: the fee term of its margin ratio, when the account's
 #: own rate is not configured.
 DEFAULT_TAKER = 0.0005
+#: ``account/config`` perm words, as OKX prints them: any other is a permission that cannot be judged.
+_KNOWN_PERMS = frozenset({"read_only", "trade", "withdraw"})
 _HOW_TO_READ_ONLY = "create a key with the Read permission only (OKX > API > Create API key)"
 
 
@@ -169,6 +171,14 @@ class OkxClient(FeedAdapter):
         self.acct_lv = config.acct_lv
         perms = {p.strip() for p in config.perm.split(",") if p.strip()}
         warnings: list[str] = []
+        if not perms:
+            raise KeyRefused(f"the API key's permissions are not stated (perm {config.perm!r}); liqwatch never uses "
+                             f"a key whose permissions are unknown: {_HOW_TO_READ_ONLY}")
+        unknown = perms - _KNOWN_PERMS
+        if unknown:
+            raise KeyRefused(f"the API key has a permission liqwatch does not know ({', '.join(sorted(unknown))!r} "
+                             f"in perm {config.perm!r}); a key whose permissions are unknown is never used: "
+                             f"{_HOW_TO_READ_ONLY}")
         if "withdraw" in perms:
             raise KeyRefused(f"the API key can withdraw funds (perm {config.perm!r}); liqwatch never uses a key "
                              f"that can withdraw: {_HOW_TO_READ_ONLY}")
