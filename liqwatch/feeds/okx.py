@@ -190,7 +190,7 @@ class OkxAdapter(OkxClient):
 
     def _on_account(self, msg: dict[str, Any], raw: str, mono: float, receive: datetime) -> Apply:
         rows = msg.get("data")
-        balance = parse_balance(rows if isinstance(rows, list) else [])
+        balance = self.checked_balance(parse_balance(rows if isinstance(rows, list) else []))
         if balance.time is not None:
             self.judge_time(balance.time, receive)
 

@@ -74,6 +74,8 @@ _BARS = {"1h": "1H", "1m": "1m"}
 #: OKX's regular-user (Lv1) taker rate for USDT swaps: the fee term of its margin ratio, when the account's
 #: own rate is not configured.
 DEFAULT_TAKER = 0.0005
+#: ``account/config`` acctLv of multi-currency margin, whose cross equity is ``adjEq``.
+MULTI_CURRENCY_LEVEL = "3"
 #: ``account/config`` perm words, as OKX prints them: any other is a permission that cannot be judged.
 _KNOWN_PERMS = frozenset({"read_only", "trade", "withdraw"})
 _HOW_TO_READ_ONLY = "create a key with the Read permission only (OKX > API > Create API key)"
@@ -222,7 +224,7 @@ class OkxClient(FeedAdapter):
         before = self.clock.now()
         await self._sync_time()
         try:
-            balance = parse_balance(await self._signed("/api/v5/account/balance"))
+            balance = self.checked_balance(parse_balance(await self._signed("/api/v5/account/balance")))
         except WireError as exc:
             raise RestError(f"account/balance: {exc}") from None
         bad: list[tuple[Any, str]] = []
@@ -259,6 +261,14 @@ class OkxClient(FeedAdapter):
         if fresh:
             self._bills_since.update(str(p.payment_id) for p in fresh)
             self.emit(FundingPaid(self.account.name, tuple(fresh)))
+
+    def checked_balance(self, balance: Balance) -> Balance:
+        """``balance`` if it carries this account's own equity, else WireError: a multi-currency margin account's
+        cross equity is ``adjEq`` alone (USDT's ``eq`` is another definition), so a balance without it is refused
+        whole, never read as a single-currency one."""
+        if self.acct_lv == MULTI_CURRENCY_LEVEL and balance.adj_eq is None:
+            raise WireError("a multi-currency margin account's balance without adjEq (its cross equity)")
+        return balance
 
     def _note_funding(self, f: FundingRow) -> None:
         """OKX sends the rate on its own channel: kept, and carried on the symbol's next marks."""
