@@ -23,7 +23,7 @@ import orjson
 from liqwatch.feeds.adapter_frames import Apply
 from liqwatch.feeds.adapter_marks import streams_named
 from liqwatch.feeds.adapter_streams import EventHandler, FrameRoutes, StreamSpec
-from liqwatch.feeds.okx_client import READ_ONLY, OkxClient, Pushed, leg_key
+from liqwatch.feeds.okx_client import BALANCE, READ_ONLY, OkxClient, Pushed, leg_key
 from liqwatch.feeds.okx_wire import (
     WirePosition,
     inst_id_of,
@@ -35,7 +35,7 @@ from liqwatch.feeds.okx_wire import parse_position as parse_position_row
 from liqwatch.feeds.rest import AuthError
 from liqwatch.feeds.signing import hmac_sha256
 from liqwatch.feeds.stream import WS, send_guarded, send_guarded_text
-from liqwatch.feeds.wire import WireError
+from liqwatch.feeds.wire import WireError, opt_ms_time
 from liqwatch.risk_events import FeedNote, RiskEvent, RiskEventKind
 
 log = logging.getLogger(__name__)
@@ -173,17 +173,22 @@ class OkxAdapter(OkxClient):
         for row in rows:
             leg = leg_key(str(row.get("instId")), str(row.get("posSide") or "net")) if isinstance(row, dict) else ""
             updates[leg] = w = parse_position_row(row)  # a flat row (pos "0") closes it
-            if w is not None and w.time is not None:
-                self.judge_time(w.time, receive)  # one implausible time refuses the whole frame
+            when = w.time if w is not None else opt_ms_time(row, "uTime")  # a close's time is judged too
+            if when is not None:
+                self.judge_time(when, receive)  # one implausible time refuses the whole frame
+        known_at = self.early_as_of(receive)  # the rows as OKX holds them when it pushes them
 
         def apply() -> None:
             merged = dict(self._pushed.positions)
+            known = dict(self._pushed.known)
             for leg, w in updates.items():
                 if w is None:
                     merged.pop(leg, None)
+                    known.pop(leg, None)
                 else:
                     merged[leg] = w
-            self._pushed = Pushed(self._pushed.balance, merged)
+                    known[leg] = known_at
+            self._pushed = Pushed(self._pushed.balance, merged, known)
             self._emit_pushed(mono)
 
         return apply
@@ -194,8 +199,10 @@ class OkxAdapter(OkxClient):
         if balance.time is not None:
             self.judge_time(balance.time, receive)
 
+        known_at = balance.time or self.early_as_of(receive)
+
         def apply() -> None:
-            self._pushed = Pushed(balance, self._pushed.positions)
+            self._pushed = Pushed(balance, self._pushed.positions, {**self._pushed.known, BALANCE: known_at})
             self._emit_pushed(mono)
 
         return apply
@@ -204,9 +211,7 @@ class OkxAdapter(OkxClient):
         pushed = self._pushed
         if pushed.balance is None:
             return
-        wires = list(pushed.positions.values())
-        times = [w.time for w in wires if w.time is not None] + ([pushed.balance.time] if pushed.balance.time else [])
-        state = self._state(pushed.balance, wires, min(times) if times else None, from_stream=True)
+        state = self._state(pushed.balance, list(pushed.positions.values()), pushed.as_of(), from_stream=True)
         if self.emit(state):
             self.user.data(mono)
         self.after_snapshot(state)

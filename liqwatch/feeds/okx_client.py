@@ -7,7 +7,7 @@ The allowlist (``READ_ONLY``) lives here and only here; ``liqwatch.feeds.okx`` r
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -88,10 +88,21 @@ def leg_key(inst_id: str, pos_side: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Pushed:
-    """The private socket's last pushes, merged into whole states."""
+    """The private socket's last pushes, merged into whole states. ``known`` dates each part (the balance under
+    ``BALANCE``, each position under its leg) by the exchange time it is known to hold at: a snapshot's, or
+    a push's (a position's ``uTime`` is when it was last adjusted, not how new the row is)."""
 
     balance: Balance | None
     positions: dict[str, WirePosition]
+    known: dict[str, datetime] = field(default_factory=dict)
+
+    def as_of(self) -> datetime | None:
+        """The merged state's time: the oldest its parts are known at."""
+        return min(self.known.values()) if self.known else None
+
+
+#: ``Pushed.known``'s key of the balance (a leg key is never empty).
+BALANCE = ""
 
 
 class OkxClient(FeedAdapter):
@@ -234,8 +245,10 @@ class OkxClient(FeedAdapter):
         await self._tiers_of({self.instruments[w.symbol].family for w in wires if w.symbol in self.instruments})
         await self._marks_and_funding({w.inst_id for w in wires})
         await self._funding_bills()
-        self._pushed = Pushed(balance, {leg_key(w.inst_id, w.side.value if w.hedge else "net"): w for w in wires})
-        return self._state(balance, wires, balance.time or self.early_as_of(before), from_stream=False)
+        as_of = balance.time or self.early_as_of(before)
+        legs = {leg_key(w.inst_id, w.side.value if w.hedge else "net"): w for w in wires}
+        self._pushed = Pushed(balance, legs, {BALANCE: as_of, **{leg: as_of for leg in legs}})
+        return self._state(balance, wires, as_of, from_stream=False)
 
     async def _marks_and_funding(self, inst_ids: set[str]) -> None:
         for inst_id in sorted(inst_ids | {inst_id_of(s) for s in self.account.symbols}):
