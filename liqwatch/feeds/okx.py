@@ -158,6 +158,10 @@ class OkxAdapter(OkxClient):
         if not isinstance(rows, list):
             raise WireError("funding-rate without data")
         found = [parse_funding_rate(r) for r in rows]
+        for r in rows:
+            when = opt_ms_time(r, "ts")
+            if when is not None:
+                self.judge_time(when, receive)  # one implausible time refuses the whole frame
 
         def apply() -> None:
             for f in found:
@@ -218,7 +222,12 @@ class OkxAdapter(OkxClient):
 
     def _on_liquidation_warning(self, msg: dict[str, Any], raw: str, mono: float, receive: datetime) -> Apply:
         rows = msg.get("data")
-        warned = [w for w in (parse_position_row(r) for r in (rows if isinstance(rows, list) else [])) if w]
+        if not isinstance(rows, list):
+            raise WireError("liquidation-warning without data")
+        warned = [w for w in (parse_position_row(r) for r in rows) if w]
+        for w in warned:
+            if w.time is not None:
+                self.judge_time(w.time, receive)  # one implausible time refuses the whole frame
 
         def apply() -> None:
             self.user.data(mono)
