@@ -24,6 +24,7 @@ from liqwatch.feeds.adapter_frames import Apply
 from liqwatch.feeds.adapter_marks import streams_named
 from liqwatch.feeds.adapter_streams import EventHandler, FrameRoutes, StreamSpec
 from liqwatch.feeds.okx_client import BALANCE, READ_ONLY, OkxClient, Pushed, leg_key
+from liqwatch.feeds.okx_errors import LOGIN_TRANSIENT_CODES
 from liqwatch.feeds.okx_wire import (
     WirePosition,
     inst_id_of,
@@ -36,6 +37,7 @@ from liqwatch.feeds.rest import AuthError
 from liqwatch.feeds.signing import hmac_sha256
 from liqwatch.feeds.stream import WS, send_guarded, send_guarded_text
 from liqwatch.feeds.wire import WireError, opt_ms_time
+from liqwatch.redact import redact
 from liqwatch.risk_events import FeedNote, RiskEvent, RiskEventKind
 
 log = logging.getLogger(__name__)
@@ -123,16 +125,26 @@ class OkxAdapter(OkxClient):
                 if msg.type not in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
                     raise ConnectionError("the private socket closed before the login's answer")
                 raw = msg.data.decode("utf-8", "replace") if isinstance(msg.data, bytes) else str(msg.data)
+                if raw == "pong":
+                    continue
                 try:
                     answer = orjson.loads(raw)
                 except orjson.JSONDecodeError:
-                    continue  # a pong
+                    self.bad_frame("private", raw, "not JSON (before the login's answer)")
+                    continue
                 if isinstance(answer, dict) and answer.get("event") in ("login", "error"):
                     break
         code = str(answer.get("code"))
         if answer.get("event") != "login" or code != "0":
+            # What OKX echoes of the login (its signature, the key, the passphrase) never reaches a text.
+            said = str(answer.get("msg"))
+            for sent in (sign, a.api_key.get(), a.passphrase.get()):
+                said = said.replace(sent, "***") if sent else said
+            text = redact(f"OKX login refused: {code[:10]} {said[:120]}")
+            if code in LOGIN_TRANSIENT_CODES:
+                raise ConnectionError(f"{text} (not the key: retried)")
             # 60005 invalid key, 60024 wrong passphrase, 60007 invalid sign...: the key, not the connection.
-            raise AuthError(f"OKX login refused: {code[:10]} {str(answer.get('msg'))[:120]}")
+            raise AuthError(text)
         await send_guarded(ws, {"op": "subscribe", "args": [
             {"channel": "positions", "instType": "SWAP"}, {"channel": "account"},
             {"channel": "liquidation-warning", "instType": "SWAP"}]})
