@@ -298,7 +298,9 @@ class OkxClient(FeedAdapter):
         size = abs(w.contracts) * inst.ct_val if inst is not None else 0.0
         if inst is None or not tiers:
             why = "no instrument" if inst is None else "no position tiers"
-            return UnevaluatedPosition(w.symbol, w.side, size or abs(w.contracts), why, entry_price=w.entry_price,
+            # Without the instrument its contract size (ctVal) is not known: no size, never contracts as coins.
+            return UnevaluatedPosition(w.symbol, w.side, size if inst is not None else None, why,
+                                       entry_price=w.entry_price,
                                        mark_price=w.mark_price, margin_mode=w.margin_mode, leverage=w.leverage,
                                        exchange_liquidation_price=w.liquidation_price)
         if w.margin_mode is MarginMode.ISOLATED and w.isolated_margin is None:
