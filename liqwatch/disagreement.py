@@ -27,7 +27,8 @@ def positions_agree(stream: Held | None, rest: Held | None) -> bool:
     if stream is None or rest is None:
         return stream is rest
     a, b = stream.entry_price, rest.entry_price
-    return math.isclose(stream.size, rest.size, rel_tol=1e-9) and (
+    x, y = stream.size, rest.size
+    return (x is y if x is None or y is None else math.isclose(x, y, rel_tol=1e-9)) and (
         a is b if a is None or b is None else math.isclose(a, b, rel_tol=1e-9))
 
 

@@ -111,7 +111,7 @@ class UnevaluatedPosition:
 
     symbol: str
     side: Side
-    size: float
+    size: float | None  # None when not known (an OKX position whose contract size could not be read)
     reason: str
     entry_price: float | None = None  # None (or the exchange's 0 dropped) when not known
     mark_price: float | None = None

@@ -246,7 +246,9 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin, MarketsMixin):
                     "the stream was blind (found by REST reconciliation)", self.clock.now(),
                     exchange=acc.spec.exchange, symbol=old.symbol, side=old.side, size=old.size))
                 # The adapter asks the exchange's history why, from when it was last seen (exchange time).
-                acc.liq.closed_while_blind(old.symbol, old.side, old.size, acc.last_position_time.get(key) or as_of)
+                # A size not known (a position not evaluated without one) is none before: 0, never shown.
+                acc.liq.closed_while_blind(old.symbol, old.side, old.size if old.size is not None else 0.0,
+                                           acc.last_position_time.get(key) or as_of)
             _forget(acc, key)
             if as_of is not None:
                 acc.last_position_time[key] = as_of  # what the stream says later still applies

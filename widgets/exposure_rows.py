@@ -63,12 +63,13 @@ def exposures(snap: MonitorSnapshot) -> list[Exposure]:
                     e.stale_age = max(e.stale_age or 0.0, p.age_s)
         for u in a.unevaluated:
             e = by_asset.setdefault(base_asset(u.symbol), Exposure(base_asset(u.symbol)))
-            notional = u.size * u.mark_price if u.mark_price is not None else 0.0
+            # A size or mark not known adds nothing: the row is counted as not evaluated (and stale).
+            notional = u.size * u.mark_price if u.mark_price is not None and u.size is not None else 0.0
             if u.side.sign > 0:
                 e.long += notional
             else:
                 e.short += notional
-            e.net_size += u.side.sign * u.size
+            e.net_size += u.side.sign * (u.size or 0.0)
             e.positions += 1
             e.accounts.add(a.name)
             e.stale, e.unevaluated = True, e.unevaluated + 1

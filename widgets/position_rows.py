@@ -86,7 +86,7 @@ def unevaluated_entry(a: AccountView, u: UnevaluatedPosition) -> Entry:
     """What is known (symbol, side, size, entry, mark) and "not evaluated: <reason>"; no figure at all."""
     widths = _MESSAGE_WIDTHS
     message = [(chunk, "stale") for chunk in flow(f"not evaluated: {u.reason}", widths)]
-    notional = u.size * u.mark_price if u.mark_price is not None else None
+    notional = u.size * u.mark_price if u.mark_price is not None and u.size is not None else None
     mode = "" if u.margin_mode is None else ("iso" if u.margin_mode is MarginMode.ISOLATED else "cross")
     cells = (
         (a.name, "muted stale"), (u.symbol, "strong stale"), (u.side.value, "stale"), ("? N/E", "stale"),

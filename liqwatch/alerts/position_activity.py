@@ -45,7 +45,7 @@ Key = tuple[str, str]  # (symbol, side)
 class Seen:
     """One position as last seen on live data."""
 
-    size: float
+    size: float | None  # None: not known (a position listed as not evaluated without its size)
     entry_price: float | None
     leverage: float | None
     margin_mode: str | None
@@ -100,7 +100,9 @@ def _live(view: AccountView) -> bool:
     return view.synced and view.feeds_live and view.disabled_reason is None and view.mode_not_modelled is None
 
 
-def _same_size(a: float, b: float) -> bool:
+def _same_size(a: float | None, b: float | None) -> bool:
+    if a is None or b is None:
+        return True  # a size not known is no resize: nothing is said of it
     return abs(a - b) <= SIZE_TOLERANCE * max(abs(a), abs(b), 1e-12)
 
 
@@ -120,7 +122,7 @@ def compare(before: Seen | None, after: Seen | None, where: str) -> tuple[str | 
     parts: list[str] = []
     reduced = False
     if not _same_size(before.size, after.size):
-        reduced = after.size < before.size
+        reduced = after.size is not None and before.size is not None and after.size < before.size
         verb = "reduced" if reduced else "increased"
         parts.append(f"{verb} {_num(before.size)} → {_num(after.size)} (entry {_num(after.entry_price)})")
     if before.leverage is not None and after.leverage is not None and before.leverage != after.leverage:
@@ -187,7 +189,7 @@ def step(state: ActivityState | None, snapshot: MonitorSnapshot, fresh_events: S
             if gap:
                 if held is None:
                     continue  # closed while blind: the store's check, with the exchange's history
-                if was is not None and held.size < was.size:
+                if was is not None and held.size is not None and was.size is not None and held.size < was.size:
                     was = replace(was, size=held.size)  # a reduction may be a liquidation's: not ours to say
             text, reduces = compare(was, held, f"{key[0]} {key[1]}")
             if text is None:

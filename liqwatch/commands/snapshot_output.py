@@ -147,6 +147,11 @@ def _position_json(**fields: Any) -> dict[str, Any]:
     return {k: fields.get(k) for k in POSITION_KEYS}
 
 
+def _size(size: float | None) -> str:
+    """A size as shown: "?" when not known (never a figure in its place)."""
+    return "?" if size is None else format(size, "g")
+
+
 def _unevaluated_json(u: UnevaluatedPosition) -> dict[str, Any]:
     """What is known of a position that is not evaluated; every computed figure is null, never a guess."""
     return _position_json(
@@ -217,7 +222,7 @@ def snapshot_text(snap: MonitorSnapshot) -> str:
                 f"funding {_signed(p.funding_paid_since_open)}  b/e {fmt(pr.break_even_price, 4)}"
                 f"{'' if p.fresh else '  STALE'}"
             )
-        lines.extend(f"  {u.symbol:<16} {u.side.value:<5} size {u.size:g}  entry {fmt(u.entry_price, 4)}  "
+        lines.extend(f"  {u.symbol:<16} {u.side.value:<5} size {_size(u.size)}  entry {fmt(u.entry_price, 4)}  "
                      f"mark {fmt(u.mark_price, 4)}  not evaluated: {u.reason}" for u in a.unevaluated)
         lines.extend(f"  {liq.describe()} at {liq.time:%H:%M:%S} UTC  (acknowledge its alert to clear)"
                      for liq in a.liquidations)

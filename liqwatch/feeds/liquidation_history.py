@@ -44,7 +44,7 @@ def binance_force_orders(account: str, closed: ClosedSinceLastRun, orders: Any) 
         last_ms = max(last_ms or t, t)
     if not taken > 0 or last_ms is None:
         return None
-    return LiquidatedPosition(account, closed.symbol, closed.side, taken, price, _when(last_ms), closed.size,
+    return LiquidatedPosition(account, closed.symbol, closed.side, taken, price, _when(last_ms), closed.size or None,
                               None, False, "history")
 
 
@@ -88,4 +88,4 @@ def hyperliquid_liquidation_fills(account: str, address: str, closed: ClosedSinc
         found = liq if found is None else found.merged(liq)
     if found is None:
         return None
-    return replace(found, size_before=closed.size, partial=False, source="history")
+    return replace(found, size_before=closed.size or None, partial=False, source="history")

@@ -23,7 +23,8 @@ import orjson
 from liqwatch.feeds.adapter_frames import Apply
 from liqwatch.feeds.adapter_marks import streams_named
 from liqwatch.feeds.adapter_streams import EventHandler, FrameRoutes, StreamSpec
-from liqwatch.feeds.okx_client import READ_ONLY, OkxClient, Pushed, leg_key
+from liqwatch.feeds.okx_client import BALANCE, READ_ONLY, OkxClient, Pushed, leg_key
+from liqwatch.feeds.okx_errors import LOGIN_TRANSIENT_CODES
 from liqwatch.feeds.okx_wire import (
     WirePosition,
     inst_id_of,
@@ -35,7 +36,8 @@ from liqwatch.feeds.okx_wire import parse_position as parse_position_row
 from liqwatch.feeds.rest import AuthError
 from liqwatch.feeds.signing import hmac_sha256
 from liqwatch.feeds.stream import WS, send_guarded, send_guarded_text
-from liqwatch.feeds.wire import WireError
+from liqwatch.feeds.wire import WireError, opt_ms_time
+from liqwatch.redact import redact
 from liqwatch.risk_events import FeedNote, RiskEvent, RiskEventKind
 
 log = logging.getLogger(__name__)
@@ -123,16 +125,26 @@ class OkxAdapter(OkxClient):
                 if msg.type not in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
                     raise ConnectionError("the private socket closed before the login's answer")
                 raw = msg.data.decode("utf-8", "replace") if isinstance(msg.data, bytes) else str(msg.data)
+                if raw == "pong":
+                    continue
                 try:
                     answer = orjson.loads(raw)
                 except orjson.JSONDecodeError:
-                    continue  # a pong
+                    self.bad_frame("private", raw, "not JSON (before the login's answer)")
+                    continue
                 if isinstance(answer, dict) and answer.get("event") in ("login", "error"):
                     break
         code = str(answer.get("code"))
         if answer.get("event") != "login" or code != "0":
+            # What OKX echoes of the login (its signature, the key, the passphrase) never reaches a text.
+            said = str(answer.get("msg"))
+            for sent in (sign, a.api_key.get(), a.passphrase.get()):
+                said = said.replace(sent, "***") if sent else said
+            text = redact(f"OKX login refused: {code[:10]} {said[:120]}")
+            if code in LOGIN_TRANSIENT_CODES:
+                raise ConnectionError(f"{text} (not the key: retried)")
             # 60005 invalid key, 60024 wrong passphrase, 60007 invalid sign...: the key, not the connection.
-            raise AuthError(f"OKX login refused: {code[:10]} {str(answer.get('msg'))[:120]}")
+            raise AuthError(text)
         await send_guarded(ws, {"op": "subscribe", "args": [
             {"channel": "positions", "instType": "SWAP"}, {"channel": "account"},
             {"channel": "liquidation-warning", "instType": "SWAP"}]})
@@ -158,6 +170,10 @@ class OkxAdapter(OkxClient):
         if not isinstance(rows, list):
             raise WireError("funding-rate without data")
         found = [parse_funding_rate(r) for r in rows]
+        for r in rows:
+            when = opt_ms_time(r, "ts")
+            if when is not None:
+                self.judge_time(when, receive)  # one implausible time refuses the whole frame
 
         def apply() -> None:
             for f in found:
@@ -173,29 +189,36 @@ class OkxAdapter(OkxClient):
         for row in rows:
             leg = leg_key(str(row.get("instId")), str(row.get("posSide") or "net")) if isinstance(row, dict) else ""
             updates[leg] = w = parse_position_row(row)  # a flat row (pos "0") closes it
-            if w is not None and w.time is not None:
-                self.judge_time(w.time, receive)  # one implausible time refuses the whole frame
+            when = w.time if w is not None else opt_ms_time(row, "uTime")  # a close's time is judged too
+            if when is not None:
+                self.judge_time(when, receive)  # one implausible time refuses the whole frame
+        known_at = self.early_as_of(receive)  # the rows as OKX holds them when it pushes them
 
         def apply() -> None:
             merged = dict(self._pushed.positions)
+            known = dict(self._pushed.known)
             for leg, w in updates.items():
                 if w is None:
                     merged.pop(leg, None)
+                    known.pop(leg, None)
                 else:
                     merged[leg] = w
-            self._pushed = Pushed(self._pushed.balance, merged)
+                    known[leg] = known_at
+            self._pushed = Pushed(self._pushed.balance, merged, known)
             self._emit_pushed(mono)
 
         return apply
 
     def _on_account(self, msg: dict[str, Any], raw: str, mono: float, receive: datetime) -> Apply:
         rows = msg.get("data")
-        balance = parse_balance(rows if isinstance(rows, list) else [])
+        balance = self.checked_balance(parse_balance(rows if isinstance(rows, list) else []))
         if balance.time is not None:
             self.judge_time(balance.time, receive)
 
+        known_at = balance.time or self.early_as_of(receive)
+
         def apply() -> None:
-            self._pushed = Pushed(balance, self._pushed.positions)
+            self._pushed = Pushed(balance, self._pushed.positions, {**self._pushed.known, BALANCE: known_at})
             self._emit_pushed(mono)
 
         return apply
@@ -204,16 +227,19 @@ class OkxAdapter(OkxClient):
         pushed = self._pushed
         if pushed.balance is None:
             return
-        wires = list(pushed.positions.values())
-        times = [w.time for w in wires if w.time is not None] + ([pushed.balance.time] if pushed.balance.time else [])
-        state = self._state(pushed.balance, wires, min(times) if times else None, from_stream=True)
+        state = self._state(pushed.balance, list(pushed.positions.values()), pushed.as_of(), from_stream=True)
         if self.emit(state):
             self.user.data(mono)
         self.after_snapshot(state)
 
     def _on_liquidation_warning(self, msg: dict[str, Any], raw: str, mono: float, receive: datetime) -> Apply:
         rows = msg.get("data")
-        warned = [w for w in (parse_position_row(r) for r in (rows if isinstance(rows, list) else [])) if w]
+        if not isinstance(rows, list):
+            raise WireError("liquidation-warning without data")
+        warned = [w for w in (parse_position_row(r) for r in rows) if w]
+        for w in warned:
+            if w.time is not None:
+                self.judge_time(w.time, receive)  # one implausible time refuses the whole frame
 
         def apply() -> None:
             self.user.data(mono)

@@ -7,7 +7,7 @@ The allowlist (``READ_ONLY``) lives here and only here; ``liqwatch.feeds.okx`` r
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -74,6 +74,10 @@ _BARS = {"1h": "1H", "1m": "1m"}
 #: OKX's regular-user (Lv1) taker rate for USDT swaps: the fee term of its margin ratio, when the account's
 #: own rate is not configured.
 DEFAULT_TAKER = 0.0005
+#: ``account/config`` acctLv of multi-currency margin, whose cross equity is ``adjEq``.
+MULTI_CURRENCY_LEVEL = "3"
+#: ``account/config`` perm words, as OKX prints them: any other is a permission that cannot be judged.
+_KNOWN_PERMS = frozenset({"read_only", "trade", "withdraw"})
 _HOW_TO_READ_ONLY = "create a key with the Read permission only (OKX > API > Create API key)"
 
 
@@ -84,10 +88,21 @@ def leg_key(inst_id: str, pos_side: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Pushed:
-    """The private socket's last pushes, merged into whole states."""
+    """The private socket's last pushes, merged into whole states. ``known`` dates each part (the balance under
+    ``BALANCE``, each position under its leg) by the exchange time it is known to hold at: a snapshot's, or
+    a push's (a position's ``uTime`` is when it was last adjusted, not how new the row is)."""
 
     balance: Balance | None
     positions: dict[str, WirePosition]
+    known: dict[str, datetime] = field(default_factory=dict)
+
+    def as_of(self) -> datetime | None:
+        """The merged state's time: the oldest its parts are known at."""
+        return min(self.known.values()) if self.known else None
+
+
+#: ``Pushed.known``'s key of the balance (a leg key is never empty).
+BALANCE = ""
 
 
 class OkxClient(FeedAdapter):
@@ -169,6 +184,14 @@ class OkxClient(FeedAdapter):
         self.acct_lv = config.acct_lv
         perms = {p.strip() for p in config.perm.split(",") if p.strip()}
         warnings: list[str] = []
+        if not perms:
+            raise KeyRefused(f"the API key's permissions are not stated (perm {config.perm!r}); liqwatch never uses "
+                             f"a key whose permissions are unknown: {_HOW_TO_READ_ONLY}")
+        unknown = perms - _KNOWN_PERMS
+        if unknown:
+            raise KeyRefused(f"the API key has a permission liqwatch does not know ({', '.join(sorted(unknown))!r} "
+                             f"in perm {config.perm!r}); a key whose permissions are unknown is never used: "
+                             f"{_HOW_TO_READ_ONLY}")
         if "withdraw" in perms:
             raise KeyRefused(f"the API key can withdraw funds (perm {config.perm!r}); liqwatch never uses a key "
                              f"that can withdraw: {_HOW_TO_READ_ONLY}")
@@ -212,7 +235,7 @@ class OkxClient(FeedAdapter):
         before = self.clock.now()
         await self._sync_time()
         try:
-            balance = parse_balance(await self._signed("/api/v5/account/balance"))
+            balance = self.checked_balance(parse_balance(await self._signed("/api/v5/account/balance")))
         except WireError as exc:
             raise RestError(f"account/balance: {exc}") from None
         bad: list[tuple[Any, str]] = []
@@ -222,8 +245,10 @@ class OkxClient(FeedAdapter):
         await self._tiers_of({self.instruments[w.symbol].family for w in wires if w.symbol in self.instruments})
         await self._marks_and_funding({w.inst_id for w in wires})
         await self._funding_bills()
-        self._pushed = Pushed(balance, {leg_key(w.inst_id, w.side.value if w.hedge else "net"): w for w in wires})
-        return self._state(balance, wires, balance.time or self.early_as_of(before), from_stream=False)
+        as_of = balance.time or self.early_as_of(before)
+        legs = {leg_key(w.inst_id, w.side.value if w.hedge else "net"): w for w in wires}
+        self._pushed = Pushed(balance, legs, {BALANCE: as_of, **{leg: as_of for leg in legs}})
+        return self._state(balance, wires, as_of, from_stream=False)
 
     async def _marks_and_funding(self, inst_ids: set[str]) -> None:
         for inst_id in sorted(inst_ids | {inst_id_of(s) for s in self.account.symbols}):
@@ -250,6 +275,14 @@ class OkxClient(FeedAdapter):
             self._bills_since.update(str(p.payment_id) for p in fresh)
             self.emit(FundingPaid(self.account.name, tuple(fresh)))
 
+    def checked_balance(self, balance: Balance) -> Balance:
+        """``balance`` if it carries this account's own equity, else WireError: a multi-currency margin account's
+        cross equity is ``adjEq`` alone (USDT's ``eq`` is another definition), so a balance without it is refused
+        whole, never read as a single-currency one."""
+        if self.acct_lv == MULTI_CURRENCY_LEVEL and balance.adj_eq is None:
+            raise WireError("a multi-currency margin account's balance without adjEq (its cross equity)")
+        return balance
+
     def _note_funding(self, f: FundingRow) -> None:
         """OKX sends the rate on its own channel: kept, and carried on the symbol's next marks."""
         self.funding_rates[f.symbol] = f
@@ -265,7 +298,9 @@ class OkxClient(FeedAdapter):
         size = abs(w.contracts) * inst.ct_val if inst is not None else 0.0
         if inst is None or not tiers:
             why = "no instrument" if inst is None else "no position tiers"
-            return UnevaluatedPosition(w.symbol, w.side, size or abs(w.contracts), why, entry_price=w.entry_price,
+            # Without the instrument its contract size (ctVal) is not known: no size, never contracts as coins.
+            return UnevaluatedPosition(w.symbol, w.side, size if inst is not None else None, why,
+                                       entry_price=w.entry_price,
                                        mark_price=w.mark_price, margin_mode=w.margin_mode, leverage=w.leverage,
                                        exchange_liquidation_price=w.liquidation_price)
         if w.margin_mode is MarginMode.ISOLATED and w.isolated_margin is None:

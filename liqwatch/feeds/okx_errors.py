@@ -34,6 +34,11 @@ RATE_CODES = frozenset({"50011", "50061"})
 MAINTENANCE_CODES = frozenset({"50001"})
 #: 50004 endpoint request timeout, 50013 system busy, 50026 system error: retried.
 SERVER_CODES = frozenset({"50004", "50013", "50026"})
+#: Login answers (``op: login`` on the private socket) that say nothing against the key: 60004 invalid timestamp
+#: and 60006 timestamp expired (signed again at the next attempt), 60014 requests too frequent, 60028 service
+#: unavailable, 63999 internal error ("please try again later"). The socket is retried with backoff; any other
+#: refusal (60005 invalid key, 60007 invalid sign, 60024 wrong passphrase...) is the key's.
+LOGIN_TRANSIENT_CODES = frozenset({"60004", "60006", "60014", "60028", "63999"})
 #: OKX limits are counted per 2 s window; no Retry-After is documented.
 DEFAULT_LIMIT_WAIT_S = 2.0
 

@@ -16,10 +16,12 @@ from liqwatch.feeds.wire import (
     CandleClose,
     WireError,
     candle_close,
+    implausible_mark,
     ms_time,
     num,
     opt_ms_time,
     opt_num,
+    plausible_break_even,
     plausible_notional,
     text,
 )
@@ -186,6 +188,8 @@ def parse_position(row: Any) -> WirePosition | None:
     inst_id = text(row, "instId")
     if row.get("instType") not in ("SWAP", None):
         return None
+    if isinstance(row.get("pos"), bool):  # JSON true is no count of contracts (float(True) is 1)
+        raise WireError("field 'pos' is not a number")
     contracts = num(row, "pos")
     if contracts == 0:
         return None
@@ -199,11 +203,17 @@ def parse_position(row: Any) -> WirePosition | None:
         raise WireError(f"mgnMode {row.get('mgnMode')!r}")
     entry = num(row, "avgPx")
     plausible_notional(contracts, entry, inst_id)
+    mark = opt_num(row, "markPx")
+    if mark is not None and (why := implausible_mark(mark, None)) is not None:
+        raise WireError(f"{inst_id} markPx: {why}")
+    break_even = opt_num(row, "bePx") or None  # "0", as Binance's, is no break-even
+    if break_even is not None:
+        plausible_break_even(break_even, entry, f"{inst_id} bePx")
     return WirePosition(
         unified(inst_id), inst_id, contracts, entry, mode,
         opt_num(row, "margin") if mode is MarginMode.ISOLATED else None, opt_num(row, "lever"),
-        opt_num(row, "markPx"), opt_num(row, "liqPx"), opt_num(row, "mgnRatio"), opt_num(row, "upl") or 0.0,
-        opt_num(row, "bePx"), opt_ms_time(row, "uTime"), hedge=pos_side in ("long", "short"))
+        mark, opt_num(row, "liqPx"), opt_num(row, "mgnRatio"), opt_num(row, "upl") or 0.0,
+        break_even, opt_ms_time(row, "uTime"), hedge=pos_side in ("long", "short"))
 
 
 def parse_positions(rows: list[Any], bad: Problems) -> list[WirePosition]:

@@ -35,8 +35,6 @@ async def test_bybit_a_bust_trade_dated_ten_years_ahead_is_refused_not_booked() 
         assert adapter.malformed == before + 1
 
 
-@pytest.mark.xfail(strict=True, reason="review13: an OKX liquidation-warning push with uTime 10 years ahead raises "
-                                       "a MARGIN_CALL alert (its time is never judged), the frame not refused")
 async def test_okx_a_liquidation_warning_dated_ten_years_ahead_is_refused() -> None:
     async with running(scenario=okx_scenario(), only=("okx-iso",), autorun=False, okx_idle_timeout=None) as env:
         assert await env.monitor.wait_live(15)
@@ -59,8 +57,6 @@ async def test_okx_a_liquidation_warning_dated_ten_years_ahead_is_refused() -> N
         assert adapter.malformed == before + 1
 
 
-@pytest.mark.xfail(strict=True, reason="review13: an OKX liquidation-warning push whose data is not a list is "
-                                       "neither counted nor logged as malformed, and it renews the user channel")
 async def test_okx_a_liquidation_warning_without_a_data_list_is_malformed_and_gives_no_freshness() -> None:
     async with running(scenario=okx_scenario(), only=("okx-iso",), autorun=False, okx_idle_timeout=None) as env:
         assert await env.monitor.wait_live(15)
@@ -77,8 +73,6 @@ async def test_okx_a_liquidation_warning_without_a_data_list_is_malformed_and_gi
         assert adapter.malformed == before + 1
 
 
-@pytest.mark.xfail(strict=True, reason="review13: an OKX funding-rate push with ts 10 years ahead is applied (the "
-                                       "rate and next funding time kept and carried on the marks), never judged")
 async def test_okx_a_funding_rate_push_dated_ten_years_ahead_is_refused() -> None:
     async with running(scenario=okx_scenario(), only=("okx-iso",), autorun=False, okx_idle_timeout=None) as env:
         assert await env.monitor.wait_live(15)

@@ -8,8 +8,6 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-import pytest
-
 from liqwatch.demo_environment import scenario_accounts
 from liqwatch.emulator.scenario import Scenario, scenario_from_toml
 from liqwatch.feed_channel import ChannelState
@@ -23,8 +21,6 @@ def _with_perm(perm: str) -> Scenario:
     return scenario_from_toml(text, source="okx perms")
 
 
-@pytest.mark.xfail(strict=True, reason="review13: an OKX key whose account/config perm is empty (permissions "
-                                       "unknown) is used as read-only, with no refusal and no warning")
 async def test_okx_a_key_with_no_stated_permissions_is_not_used() -> None:
     async with running(scenario=_with_perm(""), only=("okx-iso",), okx_idle_timeout=None) as env:
         store = env.monitor.store
@@ -40,8 +36,6 @@ def _trading_allowed(emu: Any) -> list[FeedAccount]:
     return [replace(a, allow_trading_key=True) for a in scenario_accounts(emu.scenario, emu.rest_url, emu.ws_url)]
 
 
-@pytest.mark.xfail(strict=True, reason="review13: an OKX perm not known (\"Withdraw\") is taken for "
-                                       "trading, the key used under allow_trading_key (a blocklist, not an allowlist)")
 async def test_okx_a_key_with_a_permission_not_known_is_not_used_even_with_allow_trading_key() -> None:
     async with running(scenario=_with_perm("read_only,Withdraw"), only=("okx-iso",), okx_idle_timeout=None,
                        accounts=_trading_allowed) as env:

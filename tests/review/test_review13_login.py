@@ -27,8 +27,6 @@ def _shown(env: Any, name: str) -> str:
             + str(snap.account(name).disabled_reason) + str(env.adapter(name).last_error))
 
 
-@pytest.mark.xfail(strict=True, reason="review13: an OKX login answered 63999 (internal error, try again later) "
-                                       "is taken as the key refused: the account is disabled for good")
 async def test_okx_a_transient_login_error_does_not_disable_the_account() -> None:
     def accounts(emu: EmulatorServer) -> list[FeedAccount]:
         ws = emu.okx_ws
@@ -54,8 +52,6 @@ async def test_okx_a_transient_login_error_does_not_disable_the_account() -> Non
             store.snapshot().account("okx-iso").disabled_reason
 
 
-@pytest.mark.xfail(strict=True, reason="review13: the OKX login signature echoed in the refusal's msg reaches "
-                                       "the disabled reason, check --json and the incidents unredacted")
 async def test_okx_an_echoed_login_signature_never_reaches_the_screen() -> None:
     sent: dict[str, str] = {}
 
@@ -104,8 +100,6 @@ async def test_bybit_an_echoed_auth_signature_never_reaches_the_screen() -> None
 
 
 
-@pytest.mark.xfail(strict=True, reason="review13: a frame that is not JSON arriving before the OKX login's answer is "
-                                       "skipped unseen (_login's loop: not counted or logged as malformed)")
 async def test_okx_a_malformed_frame_before_the_login_answer_is_counted() -> None:
     def accounts(emu: EmulatorServer) -> list[FeedAccount]:
         ws = emu.okx_ws

@@ -55,8 +55,6 @@ async def _push_more_equity(age_ms: int, monkeypatch: pytest.MonkeyPatch) -> tup
         return before, book.wallet_balance, frames, adapter.user.frames
 
 
-@pytest.mark.xfail(strict=True, reason="review13: an OKX account push is dropped (the wallet stays) when a held "
-                                       "position's uTime is old, yet it renews the user channel: old balance as fresh")
 async def test_okx_an_account_push_moves_the_wallet_whatever_the_positions_age(monkeypatch: pytest.MonkeyPatch
                                                                                ) -> None:
     before, after, frames, frames_after = await _push_more_equity(AGE_MS, monkeypatch)
@@ -71,8 +69,6 @@ async def test_okx_an_account_push_moves_the_wallet_when_the_positions_are_fresh
     assert after == pytest.approx(before + 1000)
 
 
-@pytest.mark.xfail(strict=True, reason="review13: an OKX positions push closing a leg (pos \"0\") with uTime 10 years "
-                                       "ahead is applied, the position dropped (a flat row's time is never judged)")
 async def test_okx_a_close_dated_ten_years_ahead_is_refused() -> None:
     async with running(scenario=okx_scenario(), only=("okx-iso",), autorun=False, okx_idle_timeout=None,
                        options=OPTS) as env:

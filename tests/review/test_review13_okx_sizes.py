@@ -17,8 +17,6 @@ from tests.emulator.okx_helpers import okx_scenario
 from tests.feeds.harness import eventually, running
 
 
-@pytest.mark.xfail(strict=True, reason="review13: an OKX position on an instrument whose ctVal is unknown is listed "
-                                       "with its contracts as its size in coins (100 contracts of 0.01 BTC as 100 BTC)")
 async def test_okx_a_position_whose_contract_size_is_unknown_is_not_listed_in_contracts_as_coins() -> None:
     def accounts(emu: EmulatorServer) -> list[FeedAccount]:
         public = emu.okx_public

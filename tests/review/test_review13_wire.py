@@ -28,13 +28,11 @@ def test_bybit_a_negative_mark_in_a_position_row_is_refused() -> None:
         bybit_wire.parse_position({**BYBIT_ROW, "markPrice": "-60000"})
 
 
-@pytest.mark.xfail(strict=True, reason="review13: OKX position bePx -5 is read as the exchange's break-even")
 def test_okx_a_negative_break_even_is_refused() -> None:
     with pytest.raises(WireError):
         okx_wire.parse_position({**OKX_ROW, "bePx": "-5"})
 
 
-@pytest.mark.xfail(strict=True, reason="review13: OKX position markPx -59990 is read as the position's mark")
 def test_okx_a_negative_mark_in_a_position_row_is_refused() -> None:
     with pytest.raises(WireError):
         okx_wire.parse_position({**OKX_ROW, "markPx": "-59990"})
