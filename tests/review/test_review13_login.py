@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
-
 from liqwatch.commands.snapshot_output import snapshot_json
 from liqwatch.demo_environment import scenario_accounts
 from liqwatch.emulator import EmulatorServer
