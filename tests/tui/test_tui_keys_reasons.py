@@ -48,20 +48,11 @@ async def _scrolls_with_j_and_k(pilot: object, box: VerticalScroll) -> None:
     assert box.max_scroll_y > 2, "the text must overflow the box for this test"
     assert box.scroll_y == 0
     await pilot.press("j", "j", "j")  # type: ignore[attr-defined]
-    await _scrolled_to(pilot, box, 3)
-    await pilot.press("k")  # type: ignore[attr-defined]
-    await _scrolled_to(pilot, box, 2)
-
-
-async def _scrolled_to(pilot: object, box: VerticalScroll, line: int) -> None:
-    # A scroll can land a refresh after the keys' idle (CI, loaded, saw 2 of 3 at the first look): wait for it,
-    # 2 s at most. Too far (or too short) a scroll still fails.
     await settle(pilot)  # type: ignore[arg-type]
-    for _ in range(100):
-        if box.scroll_y == line:
-            return
-        await pilot.pause(0.02)  # type: ignore[attr-defined]
-    assert box.scroll_y == line
+    assert box.scroll_y == 3
+    await pilot.press("k")  # type: ignore[attr-defined]
+    await settle(pilot)  # type: ignore[arg-type]
+    assert box.scroll_y == 2
 
 
 async def test_j_and_k_scroll_the_help(script: Script) -> None:
@@ -71,6 +62,21 @@ async def test_j_and_k_scroll_the_help(script: Script) -> None:
         await settle(pilot)
         assert isinstance(pilot.app.screen, HelpScreen)
         await _scrolls_with_j_and_k(pilot, pilot.app.screen.query_one("#help-box", VerticalScroll))
+
+
+async def test_keys_faster_than_the_refresh_each_scroll_a_line(script: Script) -> None:
+    # Three j's handled before the screen refreshes (as on a loaded machine): three lines, not one.
+    async with app_for(script).run_test(size=(100, 20)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        screen = pilot.app.screen
+        assert isinstance(screen, HelpScreen)
+        box = screen.query_one("#help-box", VerticalScroll)
+        for _ in range(3):
+            screen.action_scroll_text(1)
+        await settle(pilot)
+        assert box.scroll_y == 3
 
 
 async def test_j_and_k_scroll_the_account_detail(script: Script) -> None:

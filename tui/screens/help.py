@@ -59,7 +59,9 @@ class HelpScreen(ModalScreen[None]):
         box.focus()
 
     def action_scroll_text(self, lines: int) -> None:
-        self.query_one("#help-box", VerticalScroll).scroll_relative(y=lines, animate=False)
+        # Immediate: a deferred scroll is computed from the position before the refresh, so keys pressed
+        # faster than the screen refreshes (a loaded machine, a slow SSH link) each lost a line.
+        self.query_one("#help-box", VerticalScroll).scroll_relative(y=lines, animate=False, immediate=True)
 
     def action_dismiss_screen(self) -> None:
         self.dismiss(None)
