@@ -7,6 +7,7 @@ Monitor dials it (``running(accounts=...)`` is handed the emulator first); every
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from liqwatch.commands.snapshot_output import snapshot_json
@@ -72,9 +73,9 @@ async def test_okx_an_echoed_login_signature_never_reaches_the_screen() -> None:
         assert sent["sign"] not in _shown(env, "okx-iso"), "the login signature is on the screen"
 
 
-async def test_bybit_an_echoed_auth_signature_never_reaches_the_screen() -> None:
-    sent: dict[str, str] = {}
-
+def _echoing_bybit_auth(sent: dict[str, str]) -> Callable[[EmulatorServer], list[FeedAccount]]:
+    """The accounts of a run whose Bybit private socket refuses the auth, echoing its signature back (kept in
+    ``sent["sig"]``)."""
     def accounts(emu: EmulatorServer) -> list[FeedAccount]:
         ws = emu.bybit_ws
         real = ws._request
@@ -90,12 +91,18 @@ async def test_bybit_an_echoed_auth_signature_never_reaches_the_screen() -> None
         ws._request = request  # type: ignore[method-assign]
         return scenario_accounts(emu.scenario, emu.rest_url, emu.ws_url)
 
+    return accounts
+
+
+async def test_bybit_an_echoed_auth_signature_never_reaches_the_screen() -> None:
+    sent: dict[str, str] = {}
+    accounts = _echoing_bybit_auth(sent)
+
     async with running(scenario=bybit_scenario(), only=("yuki",), bybit_idle_timeout=None, accounts=accounts) as env:
         store = env.monitor.store
         await eventually(lambda: store.snapshot().account("yuki").disabled_reason is not None, 10, "yuki disabled")
         assert len(sent["sig"]) == 64
         assert sent["sig"] not in _shown(env, "yuki"), "the auth signature is on the screen"
-
 
 
 async def test_okx_a_malformed_frame_before_the_login_answer_is_counted() -> None:
@@ -119,21 +126,7 @@ async def test_bybit_an_echoed_auth_signature_is_not_recorded(tmp_path: Any) -> 
     from liqwatch.feeds.frame_recorder import read_recording
 
     sent: dict[str, str] = {}
-
-    def accounts(emu: EmulatorServer) -> list[FeedAccount]:
-        ws = emu.bybit_ws
-        real = ws._request
-
-        def request(session: Any, text: str) -> None:
-            req = json.loads(text) if text.startswith("{") else {}
-            if req.get("op") == "auth":
-                sent["sig"] = str(req["args"][2])
-                ws._reply(session, "auth", False, f"error sign! sig={req['args'][2]}", req.get("req_id"))
-                return
-            real(session, text)
-
-        ws._request = request  # type: ignore[method-assign]
-        return scenario_accounts(emu.scenario, emu.rest_url, emu.ws_url)
+    accounts = _echoing_bybit_auth(sent)
 
     path = tmp_path / "frames.jsonl.gz"
     async with running(scenario=bybit_scenario(), only=("yuki",), bybit_idle_timeout=None, accounts=accounts,
