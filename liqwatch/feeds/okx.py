@@ -37,7 +37,7 @@ from liqwatch.feeds.rest import AuthError
 from liqwatch.feeds.signing import hmac_sha256
 from liqwatch.feeds.stream import WS, send_guarded, send_guarded_text
 from liqwatch.feeds.wire import WireError, opt_ms_time
-from liqwatch.redact import redact
+from liqwatch.redact import redact, register_signature
 from liqwatch.risk_events import FeedNote, RiskEvent, RiskEventKind
 
 log = logging.getLogger(__name__)
@@ -117,6 +117,7 @@ class OkxAdapter(OkxClient):
         assert a.api_key is not None and a.api_secret is not None and a.passphrase is not None
         stamp = str(int(self.server_clock.now().timestamp()))
         sign = base64.b64encode(hmac_sha256(a.api_secret, stamp + "GET/users/self/verify")).decode()
+        register_signature(sign)  # before sending: OKX may echo it in its refusal, which is shown and recorded
         await send_guarded(ws, {"op": "login", "args": [
             {"apiKey": a.api_key.get(), "passphrase": a.passphrase.get(), "timestamp": stamp, "sign": sign}]})
         async with asyncio.timeout(self.opts.connect_timeout_s):
@@ -136,9 +137,10 @@ class OkxAdapter(OkxClient):
                     break
         code = str(answer.get("code"))
         if answer.get("event") != "login" or code != "0":
-            # What OKX echoes of the login (its signature, the key, the passphrase) never reaches a text.
+            # What OKX echoes of the login never reaches a text: the signature is registered (above), the key
+            # and the passphrase are masked here (a key is not a registered secret everywhere).
             said = str(answer.get("msg"))
-            for sent in (sign, a.api_key.get(), a.passphrase.get()):
+            for sent in (a.api_key.get(), a.passphrase.get()):
                 said = said.replace(sent, "***") if sent else said
             text = redact(f"OKX login refused: {code[:10]} {said[:120]}")
             if code in LOGIN_TRANSIENT_CODES:
