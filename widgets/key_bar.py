@@ -100,7 +100,7 @@ class KeyBar(Widget, can_focus=False):
 
     @property
     def hints(self) -> list[Hint]:
-        """Every hint of the screen's bindings, shown or not (tests, and the help screen's order)."""
+        """Every hint of the screen's bindings, in order, shown or not (what a narrow line leaves out too)."""
         return list(self._hints)
 
     def render(self) -> Text:
