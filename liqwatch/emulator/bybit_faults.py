@@ -2,8 +2,9 @@
 
 The shared fault rules answer with an HTTP status; Bybit sends its rate limits as HTTP 200 with retCode 10006
 (the per-UID limit, its reset time in ``X-Bapi-Limit-Reset-Timestamp``), and a 418 is no Bybit status: its
-IP block is an HTTP 403 page from the gateway. 5xx stay as the gateway sends them. This middleware sits
-outside the fault middleware and reshapes what it answered for a Bybit REST path.
+IP block is an HTTP 403 page from the gateway, with no end time (a Retry-After only when the fault gives one).
+5xx stay as the gateway sends them. This middleware sits outside the fault middleware and reshapes what it
+answered for a Bybit REST path.
 """
 
 from __future__ import annotations
@@ -26,8 +27,10 @@ def bybit_fault_shape(now_ms: Callable[[], int]) -> Callable[..., Awaitable[web.
         if exchange_of(request.path) != "bybit" or response.status not in (418, 429):
             return response
         if response.status == 418:
+            # Bybit's page names no end time; a fault given a Retry-After keeps it (as a proxy in front may).
+            given = response.headers.get("Retry-After")
             return web.Response(status=403, text="<html><body>403 Forbidden: access too frequent</body></html>",
-                                content_type="text/html")
+                                content_type="text/html", headers={"Retry-After": given} if given else None)
         retry_s = float(response.headers.get("Retry-After", "1"))
         now = now_ms()
         return web.json_response(

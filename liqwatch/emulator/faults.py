@@ -205,14 +205,13 @@ class Faults:
     ) -> None:
         """Answer REST requests with ``status``: the next ``count`` (default 1), or all for ``seconds``.
 
-        429 and 418 carry Retry-After (default 1 s and 120 s).
+        429 and 418 carry Retry-After (default 1 s and 120 s), bar Bybit's 403 IP block, which carries one
+        only when ``retry_after`` is given (its documented page names no end time).
         """
         if status not in (418, 429) and not 500 <= status <= 599:
             raise ValueError("status must be 418, 429 or 5xx")
         if exchange not in EXCHANGES:
             raise ValueError(f"exchange must be one of {', '.join(EXCHANGES)}")
-        if status in (418, 429) and retry_after is None:
-            retry_after = 120 if status == 418 else 1
         until = self._loop_time() + seconds if seconds is not None else None
         remaining = count if count is not None else (None if seconds is not None else 1)
         self._errors.append(RestRule(exchange, remaining, until, status=status, retry_after=retry_after))

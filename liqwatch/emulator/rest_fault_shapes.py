@@ -4,13 +4,15 @@ reshaped after the fact by ``bybit_faults``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from aiohttp import web
 
 from liqwatch.emulator.okx_faults import okx_rest_error
 
 EXCHANGES = ("all", "binance", "hyperliquid", "bybit", "okx")
+#: The Retry-After a 429/418 fault carries when none was given (Bybit's shape keeps None: see ``bybit_faults``).
+DEFAULT_RETRY_AFTER_S = {429: 1, 418: 120}
 
 
 @dataclass(slots=True)
@@ -50,6 +52,8 @@ def exchange_of(path: str) -> str | None:
 
 def rest_error_response(exchange: str, rule: RestRule, now_ms: int) -> web.Response:
     """The answer ``exchange`` gives when ``rule`` fires (``now_ms``: for Binance's ban-until time)."""
+    if rule.retry_after is None and rule.status in DEFAULT_RETRY_AFTER_S and exchange != "bybit":
+        rule = replace(rule, retry_after=DEFAULT_RETRY_AFTER_S[rule.status])
     if exchange == "okx":
         return okx_rest_error(rule.status, rule.retry_after)
     return binance_error(rule, now_ms) if exchange == "binance" else hyperliquid_error(rule)

@@ -19,6 +19,7 @@ from liqwatch.feeds.rest_errors import (
     bounded_wait,
     envelope_text,
     int_code,
+    retry_after,
 )
 
 #: 10003 invalid API key (or another environment's), 10004 signature error, 10005 permission denied,
@@ -32,7 +33,9 @@ UID_RATE_LIMITED = 10006
 IP_RATE_LIMITED = 10018
 #: 10000 server timeout, 10016 internal server error or service restarting: retried.
 SERVER_CODES = frozenset({10000, 10016})
-#: HTTP 403 is Bybit's IP block ("access too frequent"): stop every HTTP session and wait at least 10 min.
+#: HTTP 403 is Bybit's IP block ("access too frequent"): stop every HTTP session and wait at least 10 min. It is
+#: a ban in the REST gate's sense (every account of the endpoint, its own alert); the page gives no end time,
+#: so the wait is Bybit's 10 min unless a Retry-After (a proxy's, a gateway's) says otherwise.
 IP_BLOCK_WAIT_S = 600.0
 #: A per-second limit with no reset time given: the next second.
 DEFAULT_LIMIT_WAIT_S = 1.0
@@ -56,13 +59,14 @@ class BybitErrors(ErrorDecoder):
             wait = None
         return DEFAULT_LIMIT_WAIT_S if wait is None else bounded_wait(wait, DEFAULT_LIMIT_WAIT_S)
 
-    def _ip_block(self, text: str) -> RateLimited:
-        return RateLimited(f"{text} (IP blocked, waiting {IP_BLOCK_WAIT_S:g} s)", IP_BLOCK_WAIT_S)
+    def _ip_block(self, text: str, headers: Mapping[str, str]) -> RateLimited:
+        wait = retry_after(headers, IP_BLOCK_WAIT_S)
+        return RateLimited(f"{text} (IP banned, waiting {wait:g} s)", wait, banned=True)
 
     def decode_unreadable(self, status: int, headers: Mapping[str, str], where: str) -> RestError | None:
         """Bybit's IP block is served by its gateway, as an HTML page more often than as JSON: the status says it."""
         if status == 403:
-            return self._ip_block(f"{where}: HTTP 403 with a body that is not JSON")
+            return self._ip_block(f"{where}: HTTP 403 with a body that is not JSON", headers)
         return None
 
     def decode(self, status: int, headers: Mapping[str, str], body: Any, where: str) -> RestError | None:
@@ -73,7 +77,7 @@ class BybitErrors(ErrorDecoder):
         if status == 401:
             return AuthError(text)
         if status == 403:
-            return self._ip_block(text)
+            return self._ip_block(text, headers)
         if code is None:  # no retCode: nothing says it is a success, so it is not one
             return ApiError(f"{text} (no retCode in the answer)", None, status)
         if code == 0 and status < 400:

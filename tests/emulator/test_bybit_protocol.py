@@ -169,6 +169,10 @@ async def test_rest_faults_in_bybits_shape(emu: EmulatorServer) -> None:
         emu.faults.rest_error(418, exchange="bybit")
         async with http.get(f"{emu.rest_url}/v5/market/time") as resp:
             assert resp.status == 403 and "text/html" in resp.headers["Content-Type"]  # the gateway's IP block
+            assert "Retry-After" not in resp.headers  # Bybit's page names no end time
+        emu.faults.rest_error(418, exchange="bybit", retry_after=2)
+        async with http.get(f"{emu.rest_url}/v5/market/time") as resp:
+            assert resp.status == 403 and resp.headers["Retry-After"] == "2"  # one given is kept
         emu.faults.rest_error(503, exchange="bybit")
         async with http.get(f"{emu.rest_url}/v5/market/time") as resp:
             assert resp.status == 503

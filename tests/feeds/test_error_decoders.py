@@ -198,8 +198,18 @@ async def test_an_ip_wide_limit_or_maintenance_in_an_envelope_blocks_the_endpoin
     assert isinstance(gate.paused("next"), Maintenance)
 
 
-async def test_bybit_http_403_is_its_ip_block_of_ten_minutes() -> None:
+async def test_bybit_http_403_is_its_ip_ban_of_ten_minutes() -> None:
     gate = RestGate(clock=FakeClock())
     with pytest.raises(RateLimited) as info:
         await answer(bybit(10018, "access too frequent"), BYBIT_ERRORS, status=403, gate=gate)
     assert info.value.retry_after_s == 600 and gate.remaining() == pytest.approx(600)
+    assert info.value.banned and gate.ban_in_force()  # a ban: every account of the endpoint, its own alert
+
+
+async def test_bybit_http_403_with_a_retry_after_is_banned_that_long() -> None:
+    gate = RestGate(clock=FakeClock())
+    with pytest.raises(RateLimited) as info:
+        await answer(bybit(10018, "access too frequent"), BYBIT_ERRORS, status=403, headers={"Retry-After": "2"},
+                     gate=gate)
+    assert info.value.retry_after_s == 2 and gate.remaining() == pytest.approx(2)
+    assert info.value.banned and gate.ban_in_force()

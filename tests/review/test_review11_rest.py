@@ -80,6 +80,7 @@ async def test_bybit_403_html_page_is_its_ip_block() -> None:
         await answer(html, BybitErrors(FakeClock(NOW)), status=403, headers={"Content-Type": "text/html"},
                      gate=gate)
     assert info.value.retry_after_s >= 600 and gate.remaining() >= 600
+    assert info.value.banned and gate.ban_in_force()
 
 
 async def test_bybit_ip_limit_with_a_reset_in_the_past_still_pauses_the_endpoint() -> None:

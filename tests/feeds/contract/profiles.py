@@ -165,9 +165,6 @@ BYBIT = ExchangeProfile(
     pause_shown_after_live_s=2.0,
     is_ping=lambda kind, text: kind == "TEXT" and '"op":"ping"' in text.replace(" ", ""),
     known_gaps={
-        "test_14_an_ip_ban_stops_all_rest_to_that_exchange_and_raises_its_own_alert_at_once":
-            "issue 13: Bybit's IP block is a 403 page with no end time; the adapter waits a fixed 10 min as a "
-            "rate limit (bybit_errors.IP_BLOCK_WAIT_S), not a ban with the Retry-After this case injects",
         "test_an_account_frame_with_an_implausible_exchange_time_is_refused_whole":
             "issue 13: the frame is refused, but bybit-uta's wallet moves at every reconciliation (BTC "
             "collateral, accruing interest), so the case's 'the wallet stays still' window cannot hold",
