@@ -164,11 +164,6 @@ BYBIT = ExchangeProfile(
     # As Hyperliquid's: the socket's snapshot makes it LIVE before the next REST answer clears the pause.
     pause_shown_after_live_s=2.0,
     is_ping=lambda kind, text: kind == "TEXT" and '"op":"ping"' in text.replace(" ", ""),
-    known_gaps={
-        "test_an_account_frame_with_an_implausible_exchange_time_is_refused_whole":
-            "issue 13: the frame is refused, but bybit-uta's wallet moves at every reconciliation (BTC "
-            "collateral, accruing interest), so the case's 'the wallet stays still' window cannot hold",
-    },
 )
 
 OKX = ExchangeProfile(
