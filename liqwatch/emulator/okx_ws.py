@@ -169,14 +169,17 @@ class OkxStreams:
         wanted = arg.get("instId")
         positions = [p for p in account.positions if wanted in (None, p.inst_id)]
         if channel == "positions":
-            return dumps({"arg": head, "data": [self.private.position_row(account, p) for p in positions]})
+            # A push's rows carry its time (pTime) beside the leg's last adjustment (uTime), as OKX's do.
+            return dumps({"arg": head, "data": [{**self.private.position_row(account, p), "pTime": now}
+                                                for p in positions]})
         if channel == "liquidation-warning":
             markets = self.sim.okx.markets
             near = [p for p in positions
                     if (r := account.position_ratio(p, markets)) is not None and r <= WARNING_RATIO]
             if not near:
                 return None
-            return dumps({"arg": head, "data": [self.private.position_row(account, p) for p in near]})
+            return dumps({"arg": head, "data": [{**self.private.position_row(account, p), "pTime": now}
+                                                for p in near]})
         # balance_and_position: non-zero rows only, as OKX sends them
         return dumps({"arg": head, "data": [{
             "pTime": now, "eventType": "snapshot" if snapshot else "delivered",

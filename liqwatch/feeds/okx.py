@@ -23,7 +23,7 @@ import orjson
 from liqwatch.feeds.adapter_frames import Apply
 from liqwatch.feeds.adapter_marks import streams_named
 from liqwatch.feeds.adapter_streams import EventHandler, FrameRoutes, StreamSpec
-from liqwatch.feeds.okx_client import BALANCE, READ_ONLY, OkxClient, Pushed, leg_key
+from liqwatch.feeds.okx_client import READ_ONLY, OkxClient, Pushed, leg_key
 from liqwatch.feeds.okx_errors import LOGIN_TRANSIENT_CODES
 from liqwatch.feeds.okx_wire import (
     WirePosition,
@@ -31,12 +31,14 @@ from liqwatch.feeds.okx_wire import (
     parse_balance,
     parse_funding_rate,
     parse_mark,
+    unified,
 )
 from liqwatch.feeds.okx_wire import parse_position as parse_position_row
 from liqwatch.feeds.rest import AuthError
 from liqwatch.feeds.signing import hmac_sha256
 from liqwatch.feeds.stream import WS, send_guarded, send_guarded_text
 from liqwatch.feeds.wire import WireError, opt_ms_time
+from liqwatch.model import BalanceUpdate, PositionUpdate, Side, Stamp
 from liqwatch.redact import redact, register_signature
 from liqwatch.risk_events import FeedNote, RiskEvent, RiskEventKind
 
@@ -184,55 +186,70 @@ class OkxAdapter(OkxClient):
         return apply
 
     def _on_positions(self, msg: dict[str, Any], raw: str, mono: float, receive: datetime) -> Apply:
+        """Each row is one leg's update, dated by the push (``pTime``, else its arrival on OKX's clock): a leg's
+        ``uTime`` is when it was last adjusted, not how new the row is (it is judged all the same)."""
         rows = msg.get("data")
         if not isinstance(rows, list):
             raise WireError("positions without data")
-        updates: dict[str, WirePosition | None] = {}
+        updates: dict[str, tuple[WirePosition | None, list[PositionUpdate]]] = {}
         for row in rows:
-            leg = leg_key(str(row.get("instId")), str(row.get("posSide") or "net")) if isinstance(row, dict) else ""
-            updates[leg] = w = parse_position_row(row)  # a flat row (pos "0") closes it
-            when = w.time if w is not None else opt_ms_time(row, "uTime")  # a close's time is judged too
-            if when is not None:
-                self.judge_time(when, receive)  # one implausible time refuses the whole frame
-        known_at = self.early_as_of(receive)  # the rows as OKX holds them when it pushes them
+            if not isinstance(row, dict):
+                raise WireError("a positions row that is not an object")
+            pos_side = str(row.get("posSide") or "net")
+            leg = leg_key(str(row.get("instId")), pos_side)
+            w = parse_position_row(row)  # a flat row (pos "0") closes it
+            for when in (w.time if w is not None else opt_ms_time(row, "uTime"), opt_ms_time(row, "pTime")):
+                if when is not None:
+                    self.judge_time(when, receive)  # one implausible time refuses the whole frame
+            stamp = Stamp(opt_ms_time(row, "pTime") or self.server_clock.exchange_time(receive), receive)
+            if w is not None:
+                p = self._position(w)
+                updates[leg] = w, [PositionUpdate(self.account.name, p.key, p, stamp)]
+            else:
+                updates[leg] = None, [PositionUpdate(self.account.name, key, None, stamp)
+                                      for key in self._leg_keys(leg, str(row.get("instId")), pos_side)]
 
         def apply() -> None:
             merged = dict(self._pushed.positions)
-            known = dict(self._pushed.known)
-            for leg, w in updates.items():
+            for leg, (w, events) in updates.items():
+                for event in events:
+                    self.emit(event)
                 if w is None:
                     merged.pop(leg, None)
-                    known.pop(leg, None)
                 else:
                     merged[leg] = w
-                    known[leg] = known_at
-            self._pushed = Pushed(self._pushed.balance, merged, known)
-            self._emit_pushed(mono)
+            self._pushed = Pushed(self._pushed.balance, merged)
+            self.user.data(mono)
+            self.hold_symbols({w.symbol for w, _ in updates.values() if w is not None})
 
         return apply
 
+    def _leg_keys(self, leg: str, inst_id: str, pos_side: str) -> list[tuple[str, Side]]:
+        """The store's keys of the leg a flat row closes: the one held under ``leg``, else by its side."""
+        held = self._pushed.positions.get(leg)
+        if held is not None:
+            return [(held.symbol, held.side)]
+        if pos_side in ("long", "short"):
+            return [(unified(inst_id), Side(pos_side))]
+        return [(unified(inst_id), side) for side in (Side.LONG, Side.SHORT)]  # net: whichever side it was
+
     def _on_account(self, msg: dict[str, Any], raw: str, mono: float, receive: datetime) -> Apply:
+        """The wallet, dated by the push (``uTime``, else its arrival): derived from the balance and the
+        positions as last said (``Pushed``), handed over alone; the positions are the ``positions`` pushes'."""
         rows = msg.get("data")
         balance = self.checked_balance(parse_balance(rows if isinstance(rows, list) else []))
         if balance.time is not None:
             self.judge_time(balance.time, receive)
-
-        known_at = balance.time or self.early_as_of(receive)
+        stamp = Stamp(balance.time or self.server_clock.exchange_time(receive), receive)
 
         def apply() -> None:
-            self._pushed = Pushed(balance, self._pushed.positions, {**self._pushed.known, BALANCE: known_at})
-            self._emit_pushed(mono)
+            self._pushed = Pushed(balance, self._pushed.positions)
+            wires = list(self._pushed.positions.values())
+            wallet = self._state(balance, wires, stamp.exchange_time, from_stream=True).wallet_balance
+            if self.emit(BalanceUpdate(self.account.name, wallet, stamp)):
+                self.user.data(mono)
 
         return apply
-
-    def _emit_pushed(self, mono: float) -> None:
-        pushed = self._pushed
-        if pushed.balance is None:
-            return
-        state = self._state(pushed.balance, list(pushed.positions.values()), pushed.as_of(), from_stream=True)
-        if self.emit(state):
-            self.user.data(mono)
-        self.after_snapshot(state)
 
     def _on_liquidation_warning(self, msg: dict[str, Any], raw: str, mono: float, receive: datetime) -> Apply:
         rows = msg.get("data")

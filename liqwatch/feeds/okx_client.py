@@ -7,7 +7,7 @@ The allowlist (``READ_ONLY``) lives here and only here; ``liqwatch.feeds.okx`` r
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -88,21 +88,13 @@ def leg_key(inst_id: str, pos_side: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Pushed:
-    """The private socket's last pushes, merged into whole states. ``known`` dates each part (the balance under
-    ``BALANCE``, each position under its leg) by the exchange time it is known to hold at: a snapshot's, or
-    a push's (a position's ``uTime`` is when it was last adjusted, not how new the row is)."""
+    """The account as the private socket last said it (the last REST snapshot, then each push merged in): what
+    the wallet of an ``account`` push is derived from (equity less the cross positions' uPnL, less the isolated
+    positions' margin and uPnL). The store is given each push's own facts (a position update, a wallet), each
+    dated by the push, never a merged whole state: a merged state re-dates every part by its oldest one."""
 
     balance: Balance | None
     positions: dict[str, WirePosition]
-    known: dict[str, datetime] = field(default_factory=dict)
-
-    def as_of(self) -> datetime | None:
-        """The merged state's time: the oldest its parts are known at."""
-        return min(self.known.values()) if self.known else None
-
-
-#: ``Pushed.known``'s key of the balance (a leg key is never empty).
-BALANCE = ""
 
 
 class OkxClient(FeedAdapter):
@@ -246,8 +238,7 @@ class OkxClient(FeedAdapter):
         await self._marks_and_funding({w.inst_id for w in wires})
         await self._funding_bills()
         as_of = balance.time or self.early_as_of(before)
-        legs = {leg_key(w.inst_id, w.side.value if w.hedge else "net"): w for w in wires}
-        self._pushed = Pushed(balance, legs, {BALANCE: as_of, **{leg: as_of for leg in legs}})
+        self._pushed = Pushed(balance, {leg_key(w.inst_id, w.side.value if w.hedge else "net"): w for w in wires})
         return self._state(balance, wires, as_of, from_stream=False)
 
     async def _marks_and_funding(self, inst_ids: set[str]) -> None:

@@ -1,5 +1,5 @@
-"""Review of issue 13, OKX private pushes merged into whole states (``okx._emit_pushed``): the merged state is dated
-by the oldest time it holds, a position's ``uTime`` included. OKX's ``uTime`` of a position is the "latest time
+"""Review of issue 13, OKX private pushes, once merged into whole states dated by the oldest time they held, a
+position's ``uTime`` included (the adapter now hands the store each push's own facts, dated by the push). OKX's ``uTime`` of a position is the "latest time
 the position was adjusted" (OKX v5, account/positions), so an open position held for an hour dates every merged
 state an hour back: the store takes it for older than what it holds, and the balance an ``account`` push brings
 is dropped, while the frame still counts as data for the user channel (the old wallet shown as fresh). The

@@ -123,7 +123,7 @@ def okx_position(size: str, e_ms: int, wallet: str | None = None) -> str:
     contracts = float(size) / OKX_ETH_CT_VAL
     row = {"instId": "ETH-USDT-SWAP", "instType": "SWAP", "pos": f"{contracts:g}", "avgPx": "3000",
            "mgnMode": "isolated", "margin": "1500", "lever": "20", "posSide": "net", "upl": "0", "liqPx": "",
-           "markPx": "", "uTime": str(e_ms)}
+           "markPx": "", "uTime": str(e_ms), "pTime": str(e_ms)}
     return orjson.dumps({"arg": {"channel": "positions", "instType": "SWAP", "uid": "1"}, "data": [row]}).decode()
 
 

@@ -195,11 +195,6 @@ OKX = ExchangeProfile(
     secret="0D5E7C1A9B3F4E6D8C2B1A0F9E8D7C6B",
     is_ping=lambda kind, text: kind == "TEXT" and text == "ping",
     pause_shown_after_live_s=2.0,  # as Hyperliquid's: the REST answer after LIVE clears the pause
-    known_gaps={
-        "test_a_stream_state_two_reconciliations_disagree_with_is_handed_to_rest":
-            "issue 13 (okx13): REST's state wins, but not by the 'disagreed with two REST reconciliations' path "
-            "(the account push re-emits the merged state); not yet investigated",
-    },
 )
 
 PROFILES = (BINANCE, HYPERLIQUID, BYBIT, OKX)
