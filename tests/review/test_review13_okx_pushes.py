@@ -1,10 +1,11 @@
 """Review of issue 13, OKX private pushes, once merged into whole states dated by the oldest time they held, a
-position's ``uTime`` included (the adapter now hands the store each push's own facts, dated by the push). OKX's ``uTime`` of a position is the "latest time
-the position was adjusted" (OKX v5, account/positions), so an open position held for an hour dates every merged
-state an hour back: the store takes it for older than what it holds, and the balance an ``account`` push brings
-is dropped, while the frame still counts as data for the user channel (the old wallet shown as fresh). The
-emulator dates its positions' ``uTime`` an hour back, as OKX would for a position opened an hour ago; the
-reconciliation is slowed to 30 s so that REST does not hide what the push did; 127.0.0.1 only."""
+position's ``uTime`` included (the adapter now hands the store each push's own facts, dated by the push). OKX's
+``uTime`` of a position is the "latest time the position was adjusted" (OKX v5, account/positions), so an open
+position held for an hour dated every merged state an hour back: the store took it for older than what it held,
+and the balance an ``account`` push brought was dropped, while the frame still counted as data for the user
+channel (the old wallet shown as fresh). The emulator dates its positions' ``uTime`` an hour back, as OKX would
+for a position opened an hour ago; the reconciliation is slowed to 30 s so that REST does not hide what the push
+did; 127.0.0.1 only."""
 
 from __future__ import annotations
 
