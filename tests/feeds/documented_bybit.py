@@ -5,8 +5,11 @@ What the server adds to the examples, and only this: every exchange time a reade
 (market/time, the ticker frame's ``ts``) is now (a 2023 server time would be a clock offset of years, and an
 old ``ts`` an implausible frame); a request for the page after ``nextPageCursor`` gets an empty last page (the
 example names a next page it does not show); the private socket answers ``auth``/``subscribe`` with the
-documented acknowledgements; the public one answers a subscription with the acknowledgement and, for the
-documented ticker's topic, that ticker. Signatures are not checked (the adapter signs every private request;
+documented acknowledgements; the public one answers a subscription with the acknowledgement and the
+documented ticker frame for each topic asked: as documented for ``tickers.BTCUSDT``, and for the documented
+position's symbol (XRPUSDT, which no ticker example shows) that frame with its topic and symbol renamed and
+its prices (mark, last, index) set to the position example's ``markPrice``: a BTC price of 66666.60 would be
+no XRP mark. Signatures are not checked (the adapter signs every private request;
 its read-only guard is what a test of this server exercises)."""
 
 from __future__ import annotations
@@ -79,7 +82,7 @@ class DocumentedBybit:
     async def _public(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
-        ticker = response("bybit_ws_ticker_docs.json")
+        tickers = documented_tickers()
         ack = documented("bybit_ws_acks_docs.json")["subscribe"]
         async for msg in ws:
             frame = json.loads(msg.data)
@@ -88,8 +91,9 @@ class DocumentedBybit:
                                     "op": "ping"})
             elif frame.get("op") == "subscribe":
                 await ws.send_json(ack)
-                if ticker["topic"] in frame.get("args", []):
-                    await self._send(ws, {**ticker, "ts": _now_ms()})
+                for topic in frame.get("args", []):
+                    if topic in tickers:
+                        await self._send(ws, {**tickers[topic], "ts": _now_ms()})
         return ws
 
     async def _private(self, request: web.Request) -> web.WebSocketResponse:
@@ -107,6 +111,16 @@ class DocumentedBybit:
     async def _send(self, ws: web.WebSocketResponse, frame: dict[str, Any]) -> None:
         self.ws_sent.append(frame)
         await ws.send_json(frame)
+
+
+def documented_tickers() -> dict[str, dict[str, Any]]:
+    """The ticker frame of each topic served: Bybit's example, and its copy for the documented position's symbol."""
+    frame = response("bybit_ws_ticker_docs.json")
+    (row,) = response("bybit_position_list_linear_docs.json")["result"]["list"]
+    symbol, mark = row["symbol"], row["markPrice"]
+    copied = {**frame, "topic": f"tickers.{symbol}",
+              "data": {**frame["data"], "symbol": symbol, "markPrice": mark, "lastPrice": mark, "indexPrice": mark}}
+    return {frame["topic"]: frame, copied["topic"]: copied}
 
 
 def _now_ms() -> int:
