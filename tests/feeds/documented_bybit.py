@@ -55,7 +55,10 @@ def response(name: str) -> Any:
 class DocumentedBybit:
     """The app, and what it was asked (paths, and whether each private request carried a signature)."""
 
-    def __init__(self) -> None:
+    def __init__(self, risk_limit_in_fractions: bool = False) -> None:
+        #: Serve the risk-limit example with its percent rates written as the API's fractions (initialMargin
+        #: "1" -> "0.01", maintenanceMargin "0.5" -> "0.005"): the only way its one tier can be read at all.
+        self.risk_limit_in_fractions = risk_limit_in_fractions
         self.requests: list[tuple[str, bool]] = []
         self.ws_sent: list[dict[str, Any]] = []
         self.app = web.Application()
@@ -75,6 +78,10 @@ class DocumentedBybit:
             now_ns = time.time_ns()
             body["result"] = {"timeSecond": str(now_ns // 10**9), "timeNano": str(now_ns)}
             body["time"] = now_ns // 10**6
+        if path == "/v5/market/risk-limit" and self.risk_limit_in_fractions:
+            for tier in body["result"]["list"]:
+                for rate in ("initialMargin", "maintenanceMargin"):
+                    tier[rate] = f"{float(tier[rate]) / 100:g}"
         if request.query.get("cursor"):  # the page after the example's nextPageCursor: the last, empty
             body["result"] = {**body["result"], "list": [], "nextPageCursor": ""}
         return web.json_response(body)
