@@ -53,8 +53,9 @@ async def test_documented_okx_config_key_that_can_withdraw_is_refused_by_check(t
     requests: list[tuple[str, bool]] = []
     async with asyncio.timeout(60), served(documented_okx(requests)) as base:
         env = dict(os.environ, XDG_DATA_HOME=str(tmp_path / "data"), XDG_CONFIG_HOME=str(tmp_path / "config"),
-                   DOCS_OKX_KEY="985d5b66-57ce-40fb-b714-afc0b9787083", DOCS_OKX_SECRET="22582BD0CFF14C41EDBF1AB98506286D",
-                   DOCS_OKX_PASSPHRASE="123456")  # the docs' own example key, secret and passphrase
+                   # the docs' own example key, secret and passphrase (OKX's login and signing examples)
+                   DOCS_OKX_KEY="985d5b66-57ce-40fb-b714-afc0b9787083",
+                   DOCS_OKX_SECRET="22582BD0CFF14C41EDBF1AB98506286D", DOCS_OKX_PASSPHRASE="123456")
         cfg = tmp_path / "config.toml"
         cfg.write_text(f'[[accounts]]\nname = "okx-docs"\nexchange = "okx"\napi_key_env = "DOCS_OKX_KEY"\n'
                        f'api_secret_env = "DOCS_OKX_SECRET"\npassphrase_env = "DOCS_OKX_PASSPHRASE"\n'
