@@ -55,6 +55,7 @@ from liqwatch.model import (
     UnevaluatedPosition,
 )
 from liqwatch.redact import redact, register_signature
+from liqwatch.tiers import TierTable
 
 __all__ = ["READ_ONLY", "BybitAdapter"]
 
@@ -81,7 +82,7 @@ class BybitAdapter(BybitClient):
         await self._check_key()
         await self._read_mode()
         try:
-            self.tiers = parse_risk_limits(await self._public("/v5/market/risk-limit", {"category": "linear"}))
+            self.tiers = self._risk_limits(await self._public("/v5/market/risk-limit", {"category": "linear"}))
             self.intervals = parse_funding_intervals(
                 await self._public("/v5/market/instruments-info", {"category": "linear"}))
         except WireError as exc:
@@ -100,6 +101,14 @@ class BybitAdapter(BybitClient):
             self.emit(AccountWarnings(self.account.name, (*self.key_warnings, FEE_RATE_FALLBACK_NOTE)))
         for sym, hours in self.intervals.items():
             self.emit(FundingIntervalKnown(Exchange.BYBIT, sym, hours))
+
+    def _risk_limits(self, payload: Any) -> dict[str, TierTable]:
+        """The tiers of every symbol whose rows can be read; each left out is counted and logged."""
+        refused: dict[str, str] = {}
+        tables = parse_risk_limits(payload, refused)
+        for sym, why in refused.items():
+            self.bad_item("risk-limit", sym, why)
+        return tables
 
     async def _read_mode(self) -> None:
         try:
@@ -140,7 +149,7 @@ class BybitAdapter(BybitClient):
         except ValueError as exc:  # WireError, or not exactly one UNIFIED wallet
             raise RestError(f"snapshot: {exc}") from None
         if any(w.symbol not in self.tiers for w in wire if w.side is not None):
-            self.tiers.update(parse_risk_limits(await self._public("/v5/market/risk-limit", {"category": "linear"})))
+            self.tiers.update(self._risk_limits(await self._public("/v5/market/risk-limit", {"category": "linear"})))
         positions: list[Position] = []
         unevaluated: list[UnevaluatedPosition] = list(unreadable)
         for w in wire:

@@ -66,16 +66,34 @@ def server_time(payload: Any) -> datetime:
     return datetime.fromtimestamp(num(result, "timeSecond"), tz=UTC)
 
 
-def parse_risk_limits(payload: Any) -> dict[str, TierTable]:
+#: How far a tier's ``initialMargin`` × ``maxLeverage`` may be from 1 (both are rounded on the wire).
+_IM_LEVERAGE_TOLERANCE = 0.02
+
+
+def parse_risk_limits(payload: Any, refused: dict[str, str] | None = None) -> dict[str, TierTable]:
     """``market/risk-limit``: per symbol its riskId tiers (cap ``riskLimitValue``, ``maintenanceMargin``,
-    ``mmDeduction``; an empty deduction follows the tiers' recurrence)."""
+    ``mmDeduction``; an empty deduction follows the tiers' recurrence).
+
+    The rates are fractions, so a tier's ``initialMargin`` is 1 / ``maxLeverage``. A symbol with a tier where
+    it is not (Bybit's documented example says initialMargin "1" beside maxLeverage "100.00": percent) has its
+    rates in a unit we do not know: read as fractions, its "0.5" would be a 50 % maintenance margin rate. Such
+    a symbol is left out (its positions listed, not evaluated) and why is put in ``refused``."""
     rows: dict[str, list[tuple[float, float, float | None, float]]] = {}
+    units: dict[str, str] = {}
     for item in result_list(payload, "risk-limit"):
         sym = unified(text(item, "symbol"))
+        im, lev = opt_num(item, "initialMargin"), num(item, "maxLeverage")
+        if im is not None and lev > 0 and abs(im * lev - 1.0) > _IM_LEVERAGE_TOLERANCE:
+            units.setdefault(sym, f"initialMargin {im:g} is not 1 / maxLeverage {lev:g} ({1 / lev:g}): "
+                                  "rates in an unknown unit")
         rows.setdefault(sym, []).append((num(item, "riskLimitValue"), num(item, "maintenanceMargin"),
-                                         opt_num(item, "mmDeduction"), num(item, "maxLeverage")))
+                                         opt_num(item, "mmDeduction"), lev))
+    if refused is not None:
+        refused.update(units)
     tables: dict[str, TierTable] = {}
     for sym, tiers in rows.items():
+        if sym in units:
+            continue
         tiers.sort()
         built: list[tuple[float, float, float, float | None]] = []
         floor = 0.0

@@ -36,6 +36,7 @@ from liqwatch.feeds.okx_wire import (
     parse_mark_candles,
     parse_position_tiers,
     parse_positions,
+    usdt_equity,
 )
 from liqwatch.feeds.rest import ClockRejected, ReadOnlyGuard, RestError
 from liqwatch.feeds.signing import OkxSigner
@@ -313,13 +314,7 @@ class OkxClient(FeedAdapter):
         equity less the cross positions' uPnL, which the engine adds back at its own marks. The exchange's
         equity beside ours is the account's whole: the cross equity plus the isolated positions' (USDT ``eq``
         holds them in a single-currency account; ``adjEq`` does not)."""
-        cross_upl = sum(w.upl for w in wires if w.margin_mode is MarginMode.CROSS)
-        iso = sum((w.isolated_margin or 0.0) + w.upl for w in wires if w.margin_mode is MarginMode.ISOLATED)
-        if balance.adj_eq is not None:
-            equity = balance.adj_eq
-        else:
-            usdt = balance.currency("USDT")
-            equity = (usdt.eq - iso) if usdt is not None else 0.0
+        equity, cross_upl, iso = usdt_equity(balance, wires)
         positions: list[Position] = []
         unevaluated: list[UnevaluatedPosition] = []
         for w in wires:

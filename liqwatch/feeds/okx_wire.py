@@ -216,6 +216,24 @@ def parse_position(row: Any) -> WirePosition | None:
         break_even, opt_ms_time(row, "uTime"), hedge=pos_side in ("long", "short"))
 
 
+def settles_in_usdt(w: WirePosition) -> bool:
+    """A USDT-margined swap: its margin and uPnL are USDT. A coin-margined one's (``ETH-USD-SWAP``) are coins."""
+    return w.inst_id.endswith("-USDT-SWAP")
+
+
+def usdt_equity(balance: Balance, wires: list[WirePosition]) -> tuple[float, float, float]:
+    """(cross equity, cross uPnL, isolated equity) in USDT: the cross equity is ``adjEq`` if sent, else USDT's
+    ``eq`` less the isolated positions' margin and uPnL. Only USDT-margined positions count: a coin-margined
+    one's margin and uPnL are in its coin (0.00039 ETH in OKX's documented push), never USDT."""
+    usdt_wires = [w for w in wires if settles_in_usdt(w)]
+    cross_upl = sum(w.upl for w in usdt_wires if w.margin_mode is MarginMode.CROSS)
+    iso = sum((w.isolated_margin or 0.0) + w.upl for w in usdt_wires if w.margin_mode is MarginMode.ISOLATED)
+    if balance.adj_eq is not None:
+        return balance.adj_eq, cross_upl, iso
+    usdt = balance.currency("USDT")
+    return ((usdt.eq - iso) if usdt is not None else 0.0), cross_upl, iso
+
+
 def parse_positions(rows: list[Any], bad: Problems) -> list[WirePosition]:
     out: list[WirePosition] = []
     for row in rows:

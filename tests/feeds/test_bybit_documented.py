@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from liqwatch.feeds.bybit_errors import BYBIT_ERRORS
-from liqwatch.feeds.bybit_wire import parse_position, parse_wallet, result_list
+from liqwatch.feeds.bybit_wire import parse_position, parse_risk_limits, parse_wallet, result_list
 from liqwatch.feeds.rest_errors import AuthError
 from liqwatch.feeds.wire import WireError
 
@@ -60,3 +60,17 @@ def test_documented_position_stream_frame_is_a_closed_position() -> None:
     assert (w.symbol, w.side, w.size, w.liquidation_price) == ("BTC/USDT:USDT", None, 0.0, None)
     opened = parse_position({**row, "side": "Buy", "size": "0.01", "entryPrice": "28000"})
     assert opened.entry_price == 28000.0  # the topic names it entryPrice (REST: avgPrice)
+
+
+def test_documented_risk_limit_rates_in_percent_are_refused_not_read_as_fractions() -> None:
+    # Bybit's documented risk-limit example writes its rates in percent (initialMargin "1" beside maxLeverage
+    # "100.00", maintenanceMargin "0.5"); the API and the emulator send fractions (1 / maxLeverage). Read as a
+    # fraction, "0.5" would be a 50 % maintenance margin rate: the symbol's tiers are refused instead, with why.
+    doc = _response("bybit_risk_limit_docs.json")
+    refused: dict[str, str] = {}
+    assert parse_risk_limits(doc, refused) == {}
+    assert refused == {"XRP/USDT:USDT": "initialMargin 1 is not 1 / maxLeverage 100 (0.01): rates in an unknown unit"}
+    (row,) = doc["result"]["list"]
+    as_fractions = {**doc, "result": {"list": [{**row, "initialMargin": "0.01", "maintenanceMargin": "0.005"}]}}
+    tiers = parse_risk_limits(as_fractions, refused)["XRP/USDT:USDT"]
+    assert tiers.tier_for(100.0).mmr == 0.005
