@@ -1,7 +1,7 @@
 """The demo's database locked by another process (past the record's busy timeout, and again past it on the
-retry) while binance-degen is warned, margin-called and liquidated: ``check --watch`` keeps printing (never more than 3 s between lines, by the report's own clock), says the record is unavailable
-meanwhile, and afterwards ``liqwatch alerts --demo --json`` holds every one of those alerts with its "raised"
-event."""
+retry) while binance-degen is warned, margin-called and liquidated: ``check --watch`` keeps printing (never
+more than 3 s between lines, by the report's own clock), says the record is unavailable meanwhile, and
+afterwards ``liqwatch alerts --demo --json`` holds every one of those alerts with its "raised" event."""
 
 from __future__ import annotations
 
