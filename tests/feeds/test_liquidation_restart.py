@@ -127,6 +127,7 @@ async def test_a_liquidation_not_acknowledged_is_listed_again_after_a_restart(tm
             async with _run(emu, db, "binance-degen") as (monitor, alerting):
                 store = monitor.store
                 assert await monitor.wait_live(15)
+                fast.set()  # watched from here on: the slide to the liquidation in ~2 s, not ~45 s of steps
                 await eventually(lambda: bool(store.snapshot().account("binance-degen").liquidations), 60,
                                  "the liquidation, seen live")
                 await alerting.on_snapshot(store.snapshot())  # alert raised, record saved; never acknowledged
