@@ -3,12 +3,14 @@ funding rate history, mark-price klines, and the (signed) leverage brackets."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from liqwatch.emulator.accounts import BinanceAccount
 from liqwatch.emulator.binance_auth import BinanceError
 from liqwatch.emulator.binance_rest_base import _DELIVERY_MS, _ONBOARD_MS, BinanceRestBase, Json, _num
-from liqwatch.emulator.candles import INTERVALS_MS, select
+from liqwatch.emulator.candles import INTERVALS_MS, Candle
 from liqwatch.emulator.fmt import fixed
 
 
@@ -170,12 +172,14 @@ class MarketDataRoutes(BinanceRestBase):
         limit = times["limit"] if times["limit"] is not None else 500
         if not 1 <= limit <= 1500:
             raise BinanceError(400, -1130, "Data sent for parameter 'limit' is not valid.")
-        rows = select(self.sim.candles.candles(m, interval_ms), times["startTime"], times["endTime"], limit)
-        return web.json_response([
-            [c.open_ms, fixed(c.open, 8), fixed(c.high, 8), fixed(c.low, 8), fixed(c.close, 8), "0",
-             c.open_ms + interval_ms - 1, "0", c.count, "0", "0", "0"]
-            for c in rows
-        ])
+        series = self.sim.candles.series(m, interval_ms)
+
+        def row(c: Candle) -> list[Any]:
+            return [c.open_ms, fixed(c.open, 8), fixed(c.high, 8), fixed(c.low, 8), fixed(c.close, 8), "0",
+                    c.open_ms + interval_ms - 1, "0", c.count, "0", "0", "0"]
+
+        rows = series.select(times["startTime"], times["endTime"], limit)
+        return web.json_response(series.formatted(rows, "binance", row))
 
     # --- signed -------------------------------------------------------------------------------------
     async def leverage_bracket(
