@@ -31,12 +31,13 @@ from aiohttp.test_utils import make_mocked_request
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the reference lives with the tests
 
-from liqwatch.clock import FakeClock  # noqa: E402
-from liqwatch.emulator import EmulatorServer, demo_scenario  # noqa: E402
-from liqwatch.emulator.candles import HOUR_MS, MINUTE_MS  # noqa: E402
-from liqwatch.emulator.okx_auth import ok  # noqa: E402
-from liqwatch.emulator.simulation import Simulation  # noqa: E402
-from tests.emulator import candles_reference as ref  # noqa: E402
+from liqwatch.clock import FakeClock
+from liqwatch.emulator import EmulatorServer, demo_scenario
+from liqwatch.emulator.candles import HOUR_MS, MINUTE_MS
+from liqwatch.emulator.market import SimMarket
+from liqwatch.emulator.okx_auth import ok
+from liqwatch.emulator.simulation import Simulation
+from tests.emulator import candles_reference as ref
 
 START = datetime(2026, 1, 1, 7, 58, 30, tzinfo=UTC)
 
@@ -67,12 +68,12 @@ def bench_history(seeds: int) -> dict[str, float]:
         reference = ref.ReferenceCandles(sim.market, start_ms=sim.candles.start_ms, speed=sim.speed, seed=seed)
         markets = sim.market.all_markets()
 
-        def new(sim: Simulation = sim) -> None:
+        def new(sim: Simulation = sim, markets: list[SimMarket] = markets) -> None:
             for m in markets:
                 sim.candles.candles(m, MINUTE_MS)
                 sim.candles.candles(m, HOUR_MS)
 
-        def old(reference: ref.ReferenceCandles = reference) -> None:
+        def old(reference: ref.ReferenceCandles = reference, markets: list[SimMarket] = markets) -> None:
             for m in markets:
                 reference.candles(m, MINUTE_MS)
                 reference.candles(m, HOUR_MS)
@@ -99,11 +100,11 @@ def venue_requests(emu: EmulatorServer) -> dict[str, tuple[Callable[[], Any], Ca
         request = make_mocked_request("GET", path)  # made once: a mocked request costs more than the answer
         return lambda: handler(request)
 
+    bm, hm = sim.market.binance["BTCUSDT"], sim.market.hyperliquid["BTC"]
+    ym, om = sim.market.bybit["BTCUSDT"], sim.market.okx["BTC-USDT-SWAP"]
     out: dict[str, tuple[Callable[[], Any], Callable[[], Any]]] = {}
     for name, interval, iv_ms, limit, start in (("1h", "1h", HOUR_MS, 720, now - 30 * 24 * HOUR_MS),
                                                 ("1m", "1m", MINUTE_MS, 120, now - 2 * HOUR_MS)):
-        bm, hm = sim.market.binance["BTCUSDT"], sim.market.hyperliquid["BTC"]
-        ym, om = sim.market.bybit["BTCUSDT"], sim.market.okx["BTC-USDT-SWAP"]
         out[f"binance {name}"] = (
             get(emu.binance_rest.mark_price_klines, f"/fapi/v1/markPriceKlines?symbol=BTCUSDT&interval={interval}"
                 f"&limit={limit}"),

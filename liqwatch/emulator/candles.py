@@ -150,7 +150,7 @@ def _index_history(spec: PathSpec, seed: int, speed: float, start_ms: int) -> _I
         bisect_left(times, minute_from, 0, n - 1))
 
 
-def _market_history(m: SimMarket, index: _IndexHistory, seed: int) -> tuple[list[Candle], list[Candle]]:
+def _market_history(m: SimMarket, index: _IndexHistory, seed: int) -> tuple[_History, _History]:
     """(1-minute, 1-hour) history candles of one market's mark; the last of each is the one running at start."""
     rng = random.Random(f"liqwatch-history-premium:{seed}:{m.venue}:{m.symbol}")
     gauss = rng.gauss
@@ -165,19 +165,59 @@ def _market_history(m: SimMarket, index: _IndexHistory, seed: int) -> tuple[list
     marks = rounded([level * (1.0 + q) for level, q in zip(index.levels, prem, strict=True)])
     marks[-1] = m.quantize(m.path.spec.start * (1.0 + mean))  # exactly the live market's first mark
     # Candle k runs from point k to point k + 1; its extremes use the larger / smaller premium of the two.
-    upper, lower = list(map(max, prem, prem[1:])), list(map(min, prem, prem[1:]))
-    tops = rounded([level * (1.0 + q) for level, q in zip(index.high_levels[1:], upper, strict=True)])
-    bottoms = rounded([level * (1.0 + q) for level, q in zip(index.low_levels[1:], lower, strict=True)])
+    # max(a, b) is "b if b > a else a" (so is builtin max: it keeps the first of equals), written out because
+    # a conditional costs a fifth of a call of max; min likewise.
+    after = prem[1:]
+    tops = rounded([level * (1.0 + (b if b > a else a))
+                    for level, a, b in zip(index.high_levels[1:], prem, after, strict=False)])
+    bottoms = rounded([level * (1.0 + (b if b < a else a))
+                       for level, a, b in zip(index.low_levels[1:], prem, after, strict=False)])
     opens, closes = marks[:-1], marks[1:]
-    highs = list(map(max, tops, opens, closes))
-    lows = list(map(min, bottoms, opens, closes))
-    candles = list(map(Candle, index.times[:-1], opens, highs, lows, closes, index.counts))
-    split = index.old_hours
+    highs = [c if c > (h := o if o > t else t) else h for t, o, c in zip(tops, opens, closes, strict=True)]
+    lows = [c if c < (low := o if o < b else b) else low for b, o, c in zip(bottoms, opens, closes, strict=True)]
+    times, counts, split, end = index.times, index.counts, index.old_hours, n - 1
+    minutes = _History(times[split:end], opens[split:], highs[split:], lows[split:], closes[split:], counts[split:])
     # The 1-minute candles run on the minute from an hour boundary, so each hour is 60 of them in a row.
-    hours = [Candle(index.times[k], opens[k], max(highs[k:k + _MINUTES_PER_HOUR]), min(lows[k:k + _MINUTES_PER_HOUR]),
-                    closes[min(k + _MINUTES_PER_HOUR, n - 1) - 1], sum(index.counts[k:k + _MINUTES_PER_HOUR]))
-             for k in range(split, n - 1, _MINUTES_PER_HOUR)]
-    return candles[split:], candles[:split] + hours
+    starts = range(split, end, _MINUTES_PER_HOUR)
+    hours = _History(times[:split] + times[split:end:_MINUTES_PER_HOUR],
+                     opens[:split] + opens[split::_MINUTES_PER_HOUR],
+                     highs[:split] + [max(highs[k:k + _MINUTES_PER_HOUR]) for k in starts],
+                     lows[:split] + [min(lows[k:k + _MINUTES_PER_HOUR]) for k in starts],
+                     closes[:split] + [closes[min(k + _MINUTES_PER_HOUR, end) - 1] for k in starts],
+                     counts[:split] + [sum(counts[k:k + _MINUTES_PER_HOUR]) for k in starts])
+    return minutes, hours
+
+
+class _History:
+    """One market's history candles at one interval, oldest first, kept as columns. A Candle is made when a
+    request first reaches it (most ask for the newest ones only) and kept, so a candle is always one object."""
+
+    __slots__ = ("_columns", "_made", "_made_from", "open_ms")
+
+    def __init__(self, open_ms: list[int], opens: list[float], highs: list[float], lows: list[float],
+                 closes: list[float], counts: list[int]) -> None:
+        self.open_ms = open_ms
+        self._columns = (opens, highs, lows, closes, counts)
+        self._made: list[Candle] = []  # the candles from _made_from on
+        self._made_from = len(open_ms)
+
+    def __len__(self) -> int:
+        return len(self.open_ms)
+
+    def candles(self, lo: int, hi: int) -> list[Candle]:
+        """The candles from ``lo`` up to ``hi`` (0 <= lo, hi <= len)."""
+        if lo >= hi:
+            return []
+        made_from = self._made_from
+        if lo < made_from:
+            opens, highs, lows, closes, counts = (column[lo:made_from] for column in self._columns)
+            self._made[0:0] = map(Candle, self.open_ms[lo:made_from], opens, highs, lows, closes, counts)
+            self._made_from = made_from = lo
+        return self._made[lo - made_from:hi - made_from]
+
+    def made(self, k: int) -> Candle | None:
+        """Candle ``k`` if it was made, else None."""
+        return self._made[k - self._made_from] if self._made_from <= k < len(self.open_ms) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,7 +227,7 @@ class CandleSeries:
     the live one, and the live candles). ``ordered`` is False once the wall clock stepped back while candles
     were recorded: their open times are then out of order, and windows are found by filtering everything."""
 
-    history: list[Candle]  # MarkCandles' own list and candles: read here, never changed
+    history: _History  # MarkCandles' own: read here, never changed
     stored: int
     tail: list[Candle]
     ordered: bool
@@ -198,7 +238,7 @@ class CandleSeries:
         return self.stored + len(self.tail)
 
     def all(self) -> list[Candle]:
-        return [*self.history[:self.stored], *self.tail]
+        return [*self.history.candles(0, self.stored), *self.tail]
 
     def between(self, first_ms: int | None, last_ms: int | None, newest: int | None = None) -> list[Candle]:
         """Of the newest ``newest`` candles (None: all), those opening in [first_ms, last_ms] (None: no bound),
@@ -233,11 +273,11 @@ class CandleSeries:
         cache = self.rows.get(style)
         if cache is None:
             cache = self.rows[style] = [None] * len(history)
-        first_ms, interval_ms, size = history[0].open_ms, self.interval_ms, len(history)
+        first_ms, interval_ms, made = history.open_ms[0], self.interval_ms, history.made
         out: list[Row] = []
         for c in candles:
             k = (c.open_ms - first_ms) // interval_ms  # history candles are one interval apart
-            if 0 <= k < size and history[k] is c:
+            if k >= 0 and made(k) is c:
                 row = cache[k]
                 if row is None:
                     row = cache[k] = fmt(c)
@@ -252,16 +292,16 @@ class CandleSeries:
         return range(lo, max(lo, hi))
 
     def _position(self, open_ms: int, bisect: Callable[..., int]) -> int:
-        i: int = bisect(self.history, open_ms, 0, self.stored, key=_open_ms)
+        i: int = bisect(self.history.open_ms, open_ms, 0, self.stored)
         return i if i < self.stored else self.stored + bisect(self.tail, open_ms, key=_open_ms)
 
     def _slice(self, span: range) -> list[Candle]:
         lo, hi, stored = span.start, span.stop, self.stored
         if hi <= stored:
-            return self.history[lo:hi]
+            return self.history.candles(lo, hi)
         if lo >= stored:
             return self.tail[lo - stored:hi - stored]
-        return [*self.history[lo:stored], *self.tail[:hi - stored]]
+        return [*self.history.candles(lo, stored), *self.tail[:hi - stored]]
 
 
 def _inside(candles: list[Candle], first_ms: int | None, last_ms: int | None) -> list[Candle]:
@@ -278,7 +318,7 @@ class MarkCandles:
         self.speed = speed
         self.seed = seed
         self._index: dict[str, _IndexHistory] = {}
-        self._history: dict[tuple[Venue, str], tuple[list[Candle], list[Candle]]] = {}
+        self._history: dict[tuple[Venue, str], tuple[_History, _History]] = {}
         self._live: dict[tuple[Venue, str, int], deque[Candle]] = {}
         self._stepped_back: set[tuple[Venue, str, int]] = set()  # live candles whose open times went backwards
         self._rows: dict[tuple[Venue, str, int], dict[str, list[Any]]] = {}
@@ -297,7 +337,7 @@ class MarkCandles:
                         self._stepped_back.add(key)
                     series.append(Candle(bucket, m.mark, m.mark, m.mark, m.mark, 1))
 
-    def _history_of(self, m: SimMarket) -> tuple[list[Candle], list[Candle]]:
+    def _history_of(self, m: SimMarket) -> tuple[_History, _History]:
         key = (m.venue, m.symbol)
         if key not in self._history:
             name = m.path.name
@@ -316,10 +356,11 @@ class MarkCandles:
         live = list(self._live.get(key, ()))
         if not live:
             return CandleSeries(history, len(history), [], ordered, interval_ms, rows)
-        if live[0].open_ms == history[-1].open_ms:  # the candle the start fell into: history, then live marks
-            live[0] = _merge(history[-1], live[0])
-            return CandleSeries(history, len(history) - 1, live, ordered, interval_ms, rows)
-        stored = bisect_left(history, live[0].open_ms, key=_open_ms)  # those opening before the live ones
+        last = len(history) - 1
+        if live[0].open_ms == history.open_ms[last]:  # the candle the start fell into: history, then live marks
+            live[0] = _merge(history.candles(last, last + 1)[0], live[0])
+            return CandleSeries(history, last, live, ordered, interval_ms, rows)
+        stored = bisect_left(history.open_ms, live[0].open_ms)  # those opening before the live ones
         return CandleSeries(history, stored, live, ordered, interval_ms, rows)
 
     def candles(self, m: SimMarket, interval_ms: int) -> list[Candle]:
