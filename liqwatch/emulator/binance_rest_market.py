@@ -3,6 +3,7 @@ funding rate history, mark-price klines, and the (signed) leverage brackets."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aiohttp import web
@@ -179,7 +180,10 @@ class MarketDataRoutes(BinanceRestBase):
                     c.open_ms + interval_ms - 1, "0", c.count, "0", "0", "0"]
 
         rows = series.select(times["startTime"], times["endTime"], limit)
-        return web.json_response(series.formatted(rows, "binance", row))
+        # json.dumps of the list, built from each row's own json.dumps (joined as json.dumps joins a list's
+        # items) so that a history row is encoded once, not on every request.
+        texts = series.formatted(rows, "binance-json", lambda c: json.dumps(row(c)))
+        return web.Response(text="[" + ", ".join(texts) + "]", content_type="application/json")
 
     # --- signed -------------------------------------------------------------------------------------
     async def leverage_bracket(

@@ -90,10 +90,15 @@ def test_rounding_a_list_is_rounding_each_price() -> None:
         assert math.isnan(rounding.many([1.5, math.nan])[1])
 
 
+def _query(**params: object) -> dict[str, str]:
+    return {k: str(v) for k, v in params.items() if v is not None}
+
+
 async def _binance(emu: EmulatorServer, params: dict[str, str]) -> str:
     response = await emu.binance_rest.mark_price_klines(
         make_mocked_request("GET", "/fapi/v1/markPriceKlines?" + urlencode(params)))
     assert isinstance(response, web.Response) and response.text is not None
+    assert response.content_type == "application/json" and response.charset == "utf-8"
     return response.text
 
 
@@ -107,6 +112,7 @@ async def _okx(emu: EmulatorServer, params: dict[str, str]) -> str:
 def _hyperliquid(emu: EmulatorServer, req: dict[str, Any]) -> str:
     response = emu.hl_info.candle_snapshot(req)
     assert isinstance(response, web.Response) and response.text is not None
+    assert response.content_type == "application/json" and response.charset == "utf-8"
     return response.text
 
 
@@ -122,12 +128,11 @@ async def _assert_same_served(emu: EmulatorServer, reference: ref.ReferenceCandl
         mid, old = opens[len(opens) // 2], opens[5]
         # The newest windows come first, so the history is still partly unmade when the later ones reach it.
         windows: list[tuple[int | None, int | None, int]] = [
-            (None, None, 3), (None, None, 500), (now - 2 * HOUR_MS, None, 1500), (mid, None, 3), (None, mid, 3),
+            (None, None, 3), (now - 2 * HOUR_MS, None, 1500), (mid, None, 3), (None, mid, 3),
             (mid + 1, mid + 5 * interval_ms, 1000), (old, mid, 1500), (None, None, 1500), (now + HOUR_MS, None, 5),
             (None, old - 10 * 24 * HOUR_MS, 5), (None, opens[-1], 2), (opens[-1], None, 2)]
         for start, end, limit in windows:
-            q = {"limit": str(limit)} | ({} if start is None else {"startTime": str(start)}) | (
-                {} if end is None else {"endTime": str(end)})
+            q = _query(limit=limit, startTime=start, endTime=end)
             expected = web.json_response(ref.binance_rows(reference.candles(bm, interval_ms), interval_ms, start,
                                                           end, limit)).text
             for _ in range(2):
@@ -137,9 +142,8 @@ async def _assert_same_served(emu: EmulatorServer, reference: ref.ReferenceCandl
                                                          interval_ms, hl_decimals, start or 0, end)).decode()
             for _ in range(2):
                 assert _hyperliquid(emu, req) == expected, req
-            bq = {"category": "linear", "symbol": "ETHUSDT", "interval": "1" if name == "1m" else "60",
-                  "limit": str(min(limit, 1000))} | ({} if start is None else {"start": str(start)}) | (
-                {} if end is None else {"end": str(end)})
+            bq = _query(category="linear", symbol="ETHUSDT", interval="1" if name == "1m" else "60",
+                        limit=min(limit, 1000), start=start, end=end)
             expected_list = ref.bybit_rows(reference.candles(ym, interval_ms), bybit_decimals, start, end,
                                            min(limit, 1000))
             for _ in range(2):
@@ -148,8 +152,8 @@ async def _assert_same_served(emu: EmulatorServer, reference: ref.ReferenceCandl
                 assert answer == {"category": "linear", "symbol": "ETHUSDT", "list": expected_list}, bq
             for after, before, okx_limit in ((end, start, min(limit, 100)), (start, None, 100), (None, end, -3),
                                              (None, None, 0)):
-                oq = {"instId": "BTC-USDT-SWAP", "bar": "1m" if name == "1m" else "1H", "limit": str(okx_limit)} | (
-                    {} if after is None else {"after": str(after)}) | ({} if before is None else {"before": str(before)})
+                oq = _query(instId="BTC-USDT-SWAP", bar="1m" if name == "1m" else "1H", limit=okx_limit,
+                            after=after, before=before)
                 expected = ok(ref.okx_rows(reference.candles(om, interval_ms), interval_ms, emu.sim.now_ms(), after,
                                            before, min(okx_limit, 100))).text
                 for _ in range(2):
