@@ -3,9 +3,6 @@ funding rate history, mark-price klines, and the (signed) leverage brackets."""
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from aiohttp import web
 
 from liqwatch.emulator.accounts import BinanceAccount
@@ -175,14 +172,16 @@ class MarketDataRoutes(BinanceRestBase):
             raise BinanceError(400, -1130, "Data sent for parameter 'limit' is not valid.")
         series = self.sim.candles.series(m, interval_ms)
 
-        def row(c: Candle) -> list[Any]:
-            return [c.open_ms, fixed(c.open, 8), fixed(c.high, 8), fixed(c.low, 8), fixed(c.close, 8), "0",
-                    c.open_ms + interval_ms - 1, "0", c.count, "0", "0", "0"]
+        def row_json(c: Candle) -> str:
+            # json.dumps([open time, open, high, low, close, "0", close time, "0", count, "0", "0", "0"]) exactly:
+            # ints print as repr, and the prices are decimal strings with nothing JSON would escape.
+            return (f'[{c.open_ms}, "{fixed(c.open, 8)}", "{fixed(c.high, 8)}", "{fixed(c.low, 8)}", '
+                    f'"{fixed(c.close, 8)}", "0", {c.open_ms + interval_ms - 1}, "0", {c.count}, "0", "0", "0"]')
 
         rows = series.select(times["startTime"], times["endTime"], limit)
-        # json.dumps of the list, built from each row's own json.dumps (joined as json.dumps joins a list's
+        # The body is json.dumps of the rows' list, joined from each row's JSON (as json.dumps joins a list's
         # items) so that a history row is encoded once, not on every request.
-        texts = series.formatted(rows, "binance-json", lambda c: json.dumps(row(c)))
+        texts = series.formatted(rows, "binance-json", row_json)
         return web.Response(text="[" + ", ".join(texts) + "]", content_type="application/json")
 
     # --- signed -------------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from itertools import repeat
-from operator import sub
 
 from liqwatch.emulator.fmt import round_sig
 
@@ -32,8 +31,9 @@ class PriceRounding:
 def _round_sig_all(prices: list[float], significant: int, max_decimals: int) -> list[float]:
     """round_sig of each price, its steps done by ``map`` over the whole list (no Python frame per price)."""
     try:
-        magnitudes = map(math.floor, map(math.log10, map(abs, prices)))
-        places = map(max, repeat(0), map(min, repeat(max_decimals), map(sub, repeat(significant - 1), magnitudes)))
-        return list(map(round, prices, places))
+        magnitudes = list(map(math.floor, map(math.log10, map(abs, prices))))
     except (ValueError, OverflowError):  # a zero or non-finite price, which round_sig passes through as it is
         return [round_sig(price, significant, max_decimals) for price in prices]
+    # A market's prices span few powers of ten: round_sig's decimals are worked out once per magnitude.
+    places = {mag: max(0, min(max_decimals, significant - 1 - mag)) for mag in set(magnitudes)}
+    return list(map(round, prices, map(places.__getitem__, magnitudes)))
