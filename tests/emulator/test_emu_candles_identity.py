@@ -94,6 +94,17 @@ def _query(**params: object) -> dict[str, str]:
     return {k: str(v) for k, v in params.items() if v is not None}
 
 
+def test_every_market_rounds_as_its_venue_did() -> None:
+    """The rounding each market picks once is the venue branch SimMarket took on every price before."""
+    sim = Simulation(demo_scenario(), seed=2, speed=1.0, clock=FakeClock(STARTS[0]))
+    rng = random.Random(2)
+    for m in sim.market.all_markets():
+        prices = [m.path.spec.start * rng.uniform(0.5, 2.0) for _ in range(500)] + [9.99995, 99_999.5, 0.12345678]
+        expected = [ref.reference_quantize(m, sim.market, p).hex() for p in prices]
+        assert [m.quantize(p).hex() for p in prices] == expected, (m.venue, m.symbol)
+        assert [x.hex() for x in m.rounding.many(prices)] == expected, (m.venue, m.symbol)
+
+
 async def _binance(emu: EmulatorServer, params: dict[str, str]) -> str:
     response = await emu.binance_rest.mark_price_klines(
         make_mocked_request("GET", "/fapi/v1/markPriceKlines?" + urlencode(params)))
