@@ -215,10 +215,6 @@ class _History:
             self._made_from = made_from = lo
         return self._made[lo - made_from:hi - made_from]
 
-    def made(self, k: int) -> Candle | None:
-        """Candle ``k`` if it was made, else None."""
-        return self._made[k - self._made_from] if self._made_from <= k < len(self.open_ms) else None
-
 
 @dataclass(frozen=True, slots=True)
 class CandleSeries:
@@ -273,11 +269,12 @@ class CandleSeries:
         cache = self.rows.get(style)
         if cache is None:
             cache = self.rows[style] = [None] * len(history)
-        first_ms, interval_ms, made = history.open_ms[0], self.interval_ms, history.made
+        first_ms, interval_ms, size = history.open_ms[0], self.interval_ms, len(history)
+        made, made_from = history._made, history._made_from  # the candles made so far
         out: list[Row] = []
         for c in candles:
             k = (c.open_ms - first_ms) // interval_ms  # history candles are one interval apart
-            if k >= 0 and made(k) is c:
+            if made_from <= k < size and made[k - made_from] is c:
                 row = cache[k]
                 if row is None:
                     row = cache[k] = fmt(c)
