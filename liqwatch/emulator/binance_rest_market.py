@@ -8,7 +8,7 @@ from aiohttp import web
 from liqwatch.emulator.accounts import BinanceAccount
 from liqwatch.emulator.binance_auth import BinanceError
 from liqwatch.emulator.binance_rest_base import _DELIVERY_MS, _ONBOARD_MS, BinanceRestBase, Json, _num
-from liqwatch.emulator.candles import INTERVALS_MS, select
+from liqwatch.emulator.candles import INTERVALS_MS, Candle
 from liqwatch.emulator.fmt import fixed
 
 
@@ -170,12 +170,19 @@ class MarketDataRoutes(BinanceRestBase):
         limit = times["limit"] if times["limit"] is not None else 500
         if not 1 <= limit <= 1500:
             raise BinanceError(400, -1130, "Data sent for parameter 'limit' is not valid.")
-        rows = select(self.sim.candles.candles(m, interval_ms), times["startTime"], times["endTime"], limit)
-        return web.json_response([
-            [c.open_ms, fixed(c.open, 8), fixed(c.high, 8), fixed(c.low, 8), fixed(c.close, 8), "0",
-             c.open_ms + interval_ms - 1, "0", c.count, "0", "0", "0"]
-            for c in rows
-        ])
+        series = self.sim.candles.series(m, interval_ms)
+
+        def row_json(c: Candle) -> str:
+            # json.dumps([open time, open, high, low, close, "0", close time, "0", count, "0", "0", "0"]) exactly:
+            # ints print as repr, and the prices are decimal strings with nothing JSON would escape.
+            return (f'[{c.open_ms}, "{fixed(c.open, 8)}", "{fixed(c.high, 8)}", "{fixed(c.low, 8)}", '
+                    f'"{fixed(c.close, 8)}", "0", {c.open_ms + interval_ms - 1}, "0", {c.count}, "0", "0", "0"]')
+
+        rows = series.select(times["startTime"], times["endTime"], limit)
+        # The body is json.dumps of the rows' list, joined from each row's JSON (as json.dumps joins a list's
+        # items) so that a history row is encoded once, not on every request.
+        texts = series.formatted(rows, "binance-json", row_json)
+        return web.Response(text="[" + ", ".join(texts) + "]", content_type="application/json")
 
     # --- signed -------------------------------------------------------------------------------------
     async def leverage_bracket(

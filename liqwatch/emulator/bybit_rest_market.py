@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from liqwatch.emulator.bybit_auth import PARAMS_ERROR, BybitError
-from liqwatch.emulator.candles import INTERVALS_MS, select
+from liqwatch.emulator.candles import INTERVALS_MS, Candle
 from liqwatch.emulator.fmt import fixed, trimmed
 from liqwatch.emulator.market import SimMarket
 from liqwatch.emulator.simulation import Simulation
@@ -127,13 +127,15 @@ class BybitMarketRoutes:
         m = markets[0]
         start, end = request.query.get("start"), request.query.get("end")
         limit = max(1, min(_int(request.query.get("limit"), 200), 1000))
-        rows = select(self.sim.candles.candles(m, interval_ms), _int(start, None), _int(end, None), limit)
+        series = self.sim.candles.series(m, interval_ms)
+        rows = series.select(_int(start, None), _int(end, None), limit)
         p = self.sim.market.bybit_specs[m.symbol].price_decimals
+
+        def row(c: Candle) -> list[str]:
+            return [str(c.open_ms), fixed(c.open, p), fixed(c.high, p), fixed(c.low, p), fixed(c.close, p)]
+
         # Bybit lists klines newest first.
-        return {"category": "linear", "symbol": m.symbol, "list": [
-            [str(c.open_ms), fixed(c.open, p), fixed(c.high, p), fixed(c.low, p), fixed(c.close, p)]
-            for c in reversed(rows)
-        ]}
+        return {"category": "linear", "symbol": m.symbol, "list": series.formatted(reversed(rows), "bybit", row)}
 
 
 def _int(text: str | None, default: int | None) -> Any:

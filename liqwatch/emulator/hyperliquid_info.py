@@ -10,7 +10,7 @@ import orjson
 from aiohttp import web
 
 from liqwatch.emulator.accounts import HlPosition, HyperliquidAccount
-from liqwatch.emulator.candles import INTERVALS_MS
+from liqwatch.emulator.candles import INTERVALS_MS, Candle
 from liqwatch.emulator.fmt import hl_px, precise_price, trimmed
 from liqwatch.emulator.hyperliquid_fills import user_fills
 from liqwatch.emulator.position_faults import PositionFaults
@@ -155,14 +155,19 @@ class HyperliquidInfo:
         if market is None or not isinstance(coin, str):
             return web.json_response([], dumps=_dumps)  # Hyperliquid answers an unknown coin with no candles
         interval_ms = INTERVALS_MS[interval]
-        rows = [c for c in self.sim.candles.candles(market, interval_ms)[-MAX_CANDLES:]
-                if c.open_ms >= start and (end is None or c.open_ms <= end)]
-        return web.json_response([
-            {"t": c.open_ms, "T": c.open_ms + interval_ms - 1, "s": coin, "i": interval, "o": self.px(coin, c.open),
-             "c": self.px(coin, c.close), "h": self.px(coin, c.high), "l": self.px(coin, c.low), "v": "0.0",
-             "n": c.count}
-            for c in rows
-        ], dumps=_dumps)
+        series = self.sim.candles.series(market, interval_ms)
+        decimals = 6 - self.sim.market.hyperliquid_specs[coin].sz_decimals
+
+        def row(c: Candle) -> Json:
+            return {"t": c.open_ms, "T": c.open_ms + interval_ms - 1, "s": coin, "i": interval,
+                    "o": hl_px(c.open, decimals), "c": hl_px(c.close, decimals), "h": hl_px(c.high, decimals),
+                    "l": hl_px(c.low, decimals), "v": "0.0", "n": c.count}
+
+        # The compact JSON of the list, from each row's own (orjson joins a list's items with a bare comma), so
+        # that a history row is encoded once, not on every request.
+        texts = series.formatted(series.between(start, end, newest=MAX_CANDLES), "hyperliquid-json",
+                                 lambda c: _dumps(row(c)))
+        return web.Response(text="[" + ",".join(texts) + "]", content_type="application/json")
 
     @staticmethod
     def spot_meta() -> Json:

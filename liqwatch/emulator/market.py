@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from liqwatch.emulator.bybit_scenario import BybitMarketSpec
-from liqwatch.emulator.fmt import round_sig
 from liqwatch.emulator.okx_scenario import OkxMarketSpec
 from liqwatch.emulator.paths import PricePath
+from liqwatch.emulator.price_rounding import PriceRounding
 from liqwatch.emulator.scenario import BinanceMarketSpec, HyperliquidMarketSpec, Scenario
 from liqwatch.tiers import TierTable
 
@@ -36,6 +36,15 @@ class FundingSettlement:
     mark: float
     index: float
     sim_time: float  # epoch seconds on the simulated clock
+
+
+def _venue_rounding(venue: Venue, price_decimals: int) -> PriceRounding:
+    if venue is Venue.HYPERLIQUID:
+        # Hyperliquid prices carry 5 significant figures and at most 6 - szDecimals decimals.
+        return PriceRounding(price_decimals, significant=5)
+    if venue is Venue.BYBIT:
+        return PriceRounding(price_decimals)  # Bybit prints marks on the symbol's tick size
+    return PriceRounding(8)
 
 
 class SimMarket:
@@ -65,7 +74,8 @@ class SimMarket:
         self._phi = math.exp(-step_seconds / _PREMIUM_MEMORY_S)
         self._rng = random.Random(f"liqwatch-premium:{seed}:{venue}:{symbol}")
         self._dt = step_seconds
-        self._price_decimals = price_decimals
+        self.rounding = _venue_rounding(venue, price_decimals)
+        self._quantize = self.rounding.one
         self.premium = self._mean
         self._premium_area = 0.0
         self._premium_time = 0.0
@@ -85,14 +95,6 @@ class SimMarket:
     def quantize(self, price: float) -> float:
         """A price as this venue prints it (the history candles use the same rounding as the live marks)."""
         return self._quantize(price)
-
-    def _quantize(self, price: float) -> float:
-        if self.venue is Venue.HYPERLIQUID:
-            # Hyperliquid prices carry 5 significant figures and at most 6 - szDecimals decimals.
-            return round_sig(price, 5, self._price_decimals)
-        if self.venue is Venue.BYBIT:
-            return round(price, self._price_decimals)  # Bybit prints marks on the symbol's tick size
-        return round(price, 8)
 
     def _rate(self, avg_premium: float) -> float:
         if self.venue is Venue.OKX:

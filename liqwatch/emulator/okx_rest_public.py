@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from liqwatch.emulator.candles import HOUR_MS, MINUTE_MS
+from liqwatch.emulator.candles import HOUR_MS, MINUTE_MS, Candle
 from liqwatch.emulator.fmt import precise_price, trimmed
 from liqwatch.emulator.market import SimMarket
 from liqwatch.emulator.okx_auth import fail, ok
@@ -172,9 +172,16 @@ class OkxPublic:
             before = int(request.query["before"]) if "before" in request.query else None
         except ValueError:
             return fail("51000", "Parameter limit error")
-        rows = [c for c in self.sim.candles.candles(market, _BARS[bar])
-                if (after is None or c.open_ms < after) and (before is None or c.open_ms > before)]
-        rows = rows[::-1][:limit]
+        bar_ms = _BARS[bar]
+        series = self.sim.candles.series(market, bar_ms)
+        # "after": older than it, "before": newer than it (millisecond integers, so the bounds are one in).
+        rows = series.newest_first(None if before is None else before + 1, None if after is None else after - 1,
+                                   limit)
+        prices = series.formatted(rows, "okx", _candle_prices)
         now = self.sim.now_ms()
-        return ok([[str(c.open_ms), px(c.open), px(c.high), px(c.low), px(c.close),
-                    "1" if c.open_ms + _BARS[bar] <= now else "0"] for c in rows])
+        return ok([[*five, "1" if c.open_ms + bar_ms <= now else "0"] for five, c in zip(prices, rows, strict=True)])
+
+
+def _candle_prices(c: Candle) -> tuple[str, str, str, str, str]:
+    """A candle's row without its "confirm" flag, which depends on the time of the request."""
+    return str(c.open_ms), px(c.open), px(c.high), px(c.low), px(c.close)
