@@ -25,6 +25,8 @@ from textual import _wait as textual_wait
 from textual import app as textual_app
 from textual import pilot as textual_pilot
 
+from tests.fork_workers import ForkScheduler
+
 # This environment sets PYTHONDONTWRITEBYTECODE=1: every xdist worker would then compile and rewrite every
 # module it imports, and every ``python -m tui`` a test starts would compile the engine from source again (about
 # a quarter of the suite's CPU). Bytecode is cached for the run instead, under the gitignored __pycache__/ dirs:
@@ -47,13 +49,12 @@ settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True
 if os.environ.get("CI"):
     settings.load_profile("ci")
 
-WORKERS = 10  # for the whole suite on 2 cores: 64 s against 72 s on 8 (and 60 s on 12, which loads CI more)
+WORKERS = 6  # forked workers for the whole suite on 2 cores (tests/fork_workers.py); measured in its note
 
 
-def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
-    """``-n auto`` (in addopts): the whole suite, as the README runs it, on ``WORKERS`` workers; a few files
-    named on the command line on fewer (each worker costs ~4 s of CPU to start and collect), one or two
-    files in this process. PYTEST_XDIST_AUTO_NUM_WORKERS, or ``-n N``, decides instead."""
+def _workers_wanted(config: pytest.Config) -> int:
+    """The whole suite, as the README runs it, on ``WORKERS`` workers; a few files named on the command line
+    on fewer, one or two files in this process. PYTEST_XDIST_AUTO_NUM_WORKERS decides instead."""
     if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
         return int(os.environ["PYTEST_XDIST_AUTO_NUM_WORKERS"])
     if config.args_source is not pytest.Config.ArgsSource.ARGS:
@@ -63,6 +64,30 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
         path = Path(arg.split("::", 1)[0])
         files += len(list(path.rglob("test_*.py"))) if path.is_dir() else 1
     return 0 if files <= 2 else min(WORKERS, files)
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: pytest-xdist's workers, as many as the forked ones would be."""
+    return _workers_wanted(config)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> bool | None:
+    """Without ``-n`` (the README's ``pytest``): the collected tests run on workers forked from this process
+    (tests/fork_workers.py). ``-n N`` is pytest-xdist's, ``-n 0`` (or ``--pdb``) one process."""
+    config = session.config
+    if getattr(config.option, "numprocesses", None) is not None or hasattr(config, "workerinput"):
+        return None
+    if config.getoption("usepdb", False) or config.option.collectonly:
+        return None
+    if session.testsfailed and not config.option.continue_on_collection_errors:
+        return None  # pytest's own loop reports the collection errors
+    workers = min(_workers_wanted(config), len(session.items))
+    if workers <= 1:
+        return None
+    if "tests.tui_command" in sys.modules:  # some test runs the command line: one fork server for all workers
+        sys.modules["tests.tui_command"].tui_argv()
+    return ForkScheduler(session, workers).run()
 
 
 def pytest_configure(config: pytest.Config) -> None:
