@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import atexit
 import gc
-import json
 import os
+import pickle
 import selectors
+import struct
 import sys
 from collections import deque
 from collections.abc import Callable
@@ -44,29 +45,48 @@ class _Worker:
     to_child: int
     from_child: int
     held: list[int] = field(default_factory=list)  # sent and not finished, in order
-    buffer: bytes = b""
+    buffer: bytearray = field(default_factory=bytearray)
     stopping: bool = False
 
 
+# Messages are pickled, each after its length: pytest's serialized reports hold tuples (a skip's location), which
+# JSON would turn into lists that its terminal summary then refuses.
+_LENGTH = struct.Struct("!I")
+
+
 def _send(fd: int, message: object) -> None:
-    data = (json.dumps(message) + "\n").encode()
+    body = pickle.dumps(message)
+    data = _LENGTH.pack(len(body)) + body
     while data:
         data = data[os.write(fd, data):]
 
 
-class _Lines:
+def _take(buffer: bytearray) -> tuple[bool, Any]:
+    """The first whole message in ``buffer``, removed from it; (False, None) while it is incomplete."""
+    if len(buffer) < _LENGTH.size:
+        return False, None
+    (size,) = _LENGTH.unpack_from(buffer)
+    if len(buffer) < _LENGTH.size + size:
+        return False, None
+    message = pickle.loads(bytes(buffer[_LENGTH.size:_LENGTH.size + size]))
+    del buffer[:_LENGTH.size + size]
+    return True, message
+
+
+class _Inbox:
     def __init__(self, fd: int) -> None:
         self.fd = fd
-        self.buffer = b""
+        self.buffer = bytearray()
 
     def read(self) -> Any:
-        while b"\n" not in self.buffer:
+        while True:
+            whole, message = _take(self.buffer)
+            if whole:
+                return message
             chunk = os.read(self.fd, 65536)
             if not chunk:
                 raise EOFError
             self.buffer += chunk
-        line, self.buffer = self.buffer.split(b"\n", 1)
-        return json.loads(line)
 
 
 def _group(item: pytest.Item) -> str | None:
@@ -134,9 +154,11 @@ class ForkScheduler:
             self._gone(worker)
             return
         worker.buffer += chunk
-        while b"\n" in worker.buffer:
-            line, worker.buffer = worker.buffer.split(b"\n", 1)
-            self._message(worker, json.loads(line))
+        while True:
+            whole, message = _take(worker.buffer)
+            if not whole:
+                return
+            self._message(worker, message)
 
     def _message(self, worker: _Worker, message: dict[str, Any]) -> None:
         hook = self.config.hook
@@ -229,7 +251,7 @@ def _child(scheduler: ForkScheduler, name: str, from_parent: int, to_parent: int
             config.pluginmanager.unregister(terminal)
             config.pluginmanager.register(_QuietTerminal(terminal), "terminalreporter")
         config.pluginmanager.register(_ReportForwarder(config, lambda m: _send(to_parent, m)), "fork-forwarder")
-        _run_tests(scheduler, _Lines(from_parent), lambda m: _send(to_parent, m))
+        _run_tests(scheduler, _Inbox(from_parent), lambda m: _send(to_parent, m))
         atexit._run_exitfuncs()
     except BaseException:  # noqa: BLE001 - a worker reports and ends; the parent fails its test
         import traceback
@@ -242,7 +264,7 @@ def _child(scheduler: ForkScheduler, name: str, from_parent: int, to_parent: int
         os._exit(code)
 
 
-def _run_tests(scheduler: ForkScheduler, inbox: _Lines, send: Callable[[object], None]) -> None:
+def _run_tests(scheduler: ForkScheduler, inbox: _Inbox, send: Callable[[object], None]) -> None:
     items = scheduler.items
 
     def ask() -> int:
