@@ -253,7 +253,7 @@ def _child(scheduler: ForkScheduler, name: str, from_parent: int, to_parent: int
         config.pluginmanager.register(_ReportForwarder(config, lambda m: _send(to_parent, m)), "fork-forwarder")
         _run_tests(scheduler, _Inbox(from_parent), lambda m: _send(to_parent, m))
         atexit._run_exitfuncs()
-    except BaseException:  # noqa: BLE001 - a worker reports and ends; the parent fails its test
+    except BaseException:  # a worker prints why and ends; the parent fails the test it held
         import traceback
 
         traceback.print_exc()

