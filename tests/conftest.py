@@ -1,7 +1,7 @@
 """Suite-wide settings. On CI (CI=true) hypothesis runs derandomized, so a red build is reproducible and
 a property failure found once locally is not a coin toss on CI.
 
-The suite runs in parallel (pytest-xdist, see ``addopts`` in pyproject.toml), so no test may share a file,
+The suite runs in parallel (forked workers, tests/fork_workers.py; or pytest-xdist with ``-n``), so no test may share a file,
 a directory or a port with another: every test gets its own XDG directories here (a command run without a
 ``--config`` or a database path writes under a directory of its own, never the user's nor another test's),
 and servers bind port 0 on 127.0.0.1. Slow tests are handed out first so that none starts last and alone.
@@ -49,7 +49,7 @@ settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True
 if os.environ.get("CI"):
     settings.load_profile("ci")
 
-WORKERS = 6  # forked workers for the whole suite on 2 cores (tests/fork_workers.py); measured in its note
+WORKERS = 10  # forked workers, whole suite, 2 cores, quiet: 75.6 s (and 110 s of CPU) on 10, 77.9 s on 12
 
 
 def _workers_wanted(config: pytest.Config) -> int:
@@ -183,10 +183,10 @@ def _private_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
 # by node id or its start, seconds of wall time each as measured on an idle 2-core machine: hints only. Without
 # them a 14 s test can be handed out last and run alone at the end.
 SLOW_IDS = {
-    "tests/cli/test_demo_plain_alerts.py::": 14.0,
+    "tests/cli/test_demo_plain_alerts.py::": 5.0,
     "tests/cli/test_alerts_test_command.py::test_every_channel_reports": 9.0,
-    "tests/feeds/contract/test_rest.py::test_18_maintenance_503": 8.0,
-    "tests/feeds/contract/test_clock.py::test_no_channel_reads_live_while_the_exchange_clock": 5.0,
+    "tests/feeds/contract/test_rest.py::test_18_maintenance_503": 5.5,
+    "tests/feeds/contract/test_clock.py::test_no_channel_reads_live_while_the_exchange_clock": 2.5,
     "tests/feeds/contract/test_accounts.py::test_20_a_blocked_event_loop": 4.5,
     "tests/cli/test_check_record_unavailable.py::": 4.5,
     "tests/feeds/contract/test_binance_only.py::test_rows_age_with_their_account_data": 4.0,
@@ -227,9 +227,9 @@ def _uses_ccxt(item: pytest.Item) -> bool:
     return code is not None and any("ccxt" in name for name in _names(code))
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own, which reads the group marks
+@pytest.hookimpl(tryfirst=True)  # before xdist's own (with -n), which reads the group marks
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The slow tests first, slowest first, each followed by a quick one: xdist's "loadgroup" scheduling
+    """The slow tests first, slowest first, each followed by a quick one: the forked workers (and xdist's "loadgroup")
     hands every worker two units (a test, or a group) to start with, then one at a time in this order, so each
     worker starts on a different
     slow test and none is left to start last, alone. The order is a pure function of the collection, the
