@@ -1,8 +1,8 @@
 """Suite-wide settings. On CI (CI=true) hypothesis runs derandomized, so a red build is reproducible and
 a property failure found once locally is not a coin toss on CI.
 
-The suite runs in parallel (forked workers, tests/fork_workers.py; or pytest-xdist with ``-n``), so no test may share a file,
-a directory or a port with another: every test gets its own XDG directories here (a command run without a
+The suite runs in parallel (forked workers, tests/fork_workers.py; pytest-xdist with ``-n``), so no test may
+share a file, a directory or a port with another: every test gets its own XDG directories here (a command run without a
 ``--config`` or a database path writes under a directory of its own, never the user's nor another test's),
 and servers bind port 0 on 127.0.0.1. Slow tests are handed out first so that none starts last and alone.
 """
