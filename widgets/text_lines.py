@@ -4,33 +4,28 @@ when its own text or tags changed."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
 
 from rich.segment import Segment
 from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from widgets.styled import TagStyles, tag_classes, tag_css
+from widgets.styled import TagStyles
 
 Span = tuple[str, str]  # (text, style tags)
 Line = tuple[Span, ...]
 
-_P = "text-lines"
-
 
 class TextLines(ScrollView):
-    COMPONENT_CLASSES: ClassVar[set[str]] = tag_classes(_P)
-    DEFAULT_CSS = f"""
-    TextLines {{ height: auto; overflow: hidden hidden; background: $surface; color: $foreground; }}
-    {tag_css("TextLines", _P)}
+    DEFAULT_CSS = """
+    TextLines { height: auto; overflow: hidden hidden; background: $surface; color: $foreground; }
     """
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._lines: tuple[Line, ...] = ()
         self._strips: dict[int, Strip] = {}
-        self._styles = TagStyles(self, _P)
+        self._styles = TagStyles(self)
         self.lines_rendered = 0
 
     @property
