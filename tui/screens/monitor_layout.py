@@ -77,6 +77,8 @@ class MonitorLayout(Screen[None]):
         yield KeyBar(ALWAYS_SHOWN)
 
     async def on_mount(self) -> None:
+        # The one mount handler of the main screen: Textual calls every class's own on_mount in the MRO, so a
+        # subclass's that also called super() ran this twice (two 4 Hz pull timers, the backend attached twice).
         self.query_one("#filter", Input).display = False
         self.set_interval(1.0 / self.refresh_hz, self.tick, name="snapshot-pull")
         self._apply_fold(self.size.width, self.size.height)
@@ -84,6 +86,7 @@ class MonitorLayout(Screen[None]):
         if self.backend is not None:
             self.attach(self.backend)
             await self.pull(force=True, settle=False)  # never waits on the alerts: they may be stuck
+        self.update_subtitles()
 
     def attach(self, backend: Backend) -> None:
         self.backend = backend
