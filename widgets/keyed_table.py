@@ -323,7 +323,7 @@ class KeyedTable(ScrollView, can_focus=True):
 
     def _crop(self, strip: Strip, width: int) -> Strip:
         scroll_x = int(self.scroll_x)
-        base = self.rich_style
+        base = self._styles.base
         if self.fixed_columns and scroll_x:
             fixed = strip.crop(0, self._fixed_width)
             rest = strip.crop(self._fixed_width + scroll_x, self._fixed_width + scroll_x + width)
@@ -338,7 +338,7 @@ class KeyedTable(ScrollView, can_focus=True):
             return self._crop(self._header_strip(), width)
         index = y - 1 + int(self.scroll_y)
         if index >= len(self._order):
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self._styles.base)
         key = self._order[index]
         overlay = ""
         if index == self._cursor:

@@ -69,9 +69,21 @@ class TagStyles:
         self._cache: dict[tuple[str, str], Style] = {}
         self._tags: dict[str, Style] = {}
         self._variables: dict[str, str] | None = None
+        self._base: Style | None = None
 
     def clear(self) -> None:
         self._cache.clear()
+        self._base = None
+
+    @property
+    def base(self) -> Style:
+        """The widget's own Rich style (its background and colour), for blank lines and padding: Textual
+        computes ``rich_style`` afresh at every call, walking the widget's ancestors; here it is computed once
+        per style change, as the tags' styles are (``clear`` on the widget's ``notify_style_update``)."""
+        self._check_theme()
+        if self._base is None:
+            self._base = self._widget.rich_style
+        return self._base
 
     def tag(self, tag: str) -> Style:
         """One tag's own style under the current theme (colour and emphasis, nothing from the widget)."""
@@ -93,7 +105,7 @@ class TagStyles:
         if cached is not None:
             return cached
         w = self._widget
-        style = w.rich_style
+        style = self.base
         for tag in tags.split():
             style += self.tag(tag)
         if overlay:
@@ -107,4 +119,4 @@ class TagStyles:
         if variables is not self._variables:
             self._variables = variables
             self._tags.clear()
-            self._cache.clear()
+            self.clear()

@@ -65,10 +65,10 @@ class TextLines(ScrollView):
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         if y >= len(self._lines):
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self._styles.base)
         strip = self._strips.get(y)
         if strip is None:
             strip = Strip([Segment(text, self._styles.style(tags)) for text, tags in self._lines[y]])
             self._strips[y] = strip
         self.lines_rendered += 1
-        return strip.extend_cell_length(width, self.rich_style).crop(0, width)
+        return strip.extend_cell_length(width, self._styles.base).crop(0, width)
