@@ -9,12 +9,12 @@ repaints the visible rows once.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
-from typing import ClassVar, Literal
+from collections.abc import Mapping, Sequence
+from typing import ClassVar
 
-from rich.cells import cell_len, set_cell_size
+from rich.cells import cell_len
 from rich.segment import Segment
+from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.geometry import Region, Size
@@ -22,71 +22,19 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from widgets.styled import TagStyles, tag_classes, tag_css
+from widgets.styled import TagStyles
+from widgets.table_columns import HYSTERESIS as HYSTERESIS
+from widgets.table_columns import KEEP as KEEP
+from widgets.table_columns import OPTIONAL as OPTIONAL
+from widgets.table_columns import SHRINK as SHRINK
+from widgets.table_columns import Column as Column
+from widgets.table_columns import choose_columns as choose_columns
+from widgets.table_columns import fit as fit
 
 Cell = tuple[str, str]  # (text, style tags)
 Row = tuple[Cell, ...]
 
 _P = "keyed-table"
-
-
-#: A column that never gives way: the identity of a row (account, symbol, side, level) and its risk
-#: (distance, liquidation price).
-KEEP = 0
-#: The priority of a column that declares none: it is the first to go.
-OPTIONAL = 9
-
-
-@dataclass(frozen=True, slots=True)
-class Column:
-    """``width`` is the least width: a column widens to its label and its longest cell, so the table never
-    cuts a cell. ``priority``: when the columns do not all fit the table's width, the highest number goes
-    first (``KEEP``: never; a tie: the rightmost first). ``flex``: takes the width left over and may cut
-    its text with "…" (a free-text column whose whole text is shown elsewhere, e.g. the alert message)."""
-
-    key: str
-    label: str
-    width: int
-    align: Literal["left", "right"] = "right"
-    priority: int = OPTIONAL
-    flex: bool = False
-
-
-#: Cells left spare when the columns are chosen afresh: a figure gaining a digit or two (a mark moving a few
-#: percent) then fits in them, and the columns shown stay as they are (see ``KeyedTable._relayout``).
-HYSTERESIS = 3
-#: A column narrows (and the room it leaves may bring a column back) only once its longest cell is this much
-#: narrower than its width: a state message gone ("RECONN 12s" back to "LIVE"), not a digit.
-SHRINK = 4
-
-
-def choose_columns(columns: Sequence[Column], widths: Sequence[int], room: int,
-                   keep: Collection[int] = ()) -> tuple[int, ...]:
-    """The indices of the columns shown in ``room`` cells (each column takes its width and one blank):
-    the least important give way first, those marked ``KEEP`` (or listed in ``keep``, e.g. the sort column)
-    never (they may then overflow ``room``)."""
-    shown = list(range(len(columns)))
-
-    def used() -> int:
-        return sum(widths[i] + 1 for i in shown) - 1
-
-    while used() > room:
-        optional = [i for i in shown if columns[i].priority != KEEP and i not in keep]
-        if not optional:
-            break
-        shown.remove(max(optional, key=lambda i: (columns[i].priority, i)))
-    # A narrower column left out may still fit in the room a wider one left: the more important first.
-    for i in sorted(set(range(len(columns))) - set(shown), key=lambda i: (columns[i].priority, i)):
-        if used() + widths[i] + 1 <= room:
-            shown = sorted([*shown, i])
-    return tuple(shown)
-
-
-def fit(text: str, width: int, align: Literal["left", "right"]) -> str:
-    if cell_len(text) > width:
-        return set_cell_size(text, width - 1) + "…" if width > 1 else set_cell_size(text, width)
-    pad = " " * (width - cell_len(text))
-    return pad + text if align == "right" else text + pad
 
 
 #: The table's keys; their ids are the action names users remap in ``[ui.bindings]``.
@@ -103,8 +51,7 @@ TABLE_BINDINGS: list[BindingType] = [
 
 
 class KeyedTable(ScrollView, can_focus=True):
-    COMPONENT_CLASSES: ClassVar[set[str]] = {f"{_P}--header", f"{_P}--cursor", f"{_P}--cursor-blur",
-                                             *tag_classes(_P)}
+    COMPONENT_CLASSES: ClassVar[set[str]] = {f"{_P}--header", f"{_P}--cursor", f"{_P}--cursor-blur"}
     DEFAULT_CSS = f"""
     KeyedTable {{ height: 1fr; background: $surface; color: $foreground;
                   scrollbar-size-vertical: 1; scrollbar-size-horizontal: 0; }}
@@ -112,7 +59,6 @@ class KeyedTable(ScrollView, can_focus=True):
     KeyedTable > .{_P}--cursor {{ background: $block-cursor-background; color: $block-cursor-foreground;
                                    text-style: $block-cursor-text-style; }}
     KeyedTable > .{_P}--cursor-blur {{ background: $primary-muted; }}
-    {tag_css("KeyedTable", _P)}
     """
     BINDINGS: ClassVar[list[BindingType]] = TABLE_BINDINGS
 
@@ -142,7 +88,7 @@ class KeyedTable(ScrollView, can_focus=True):
         self._cursor = 0
         self._cursor_key: str | None = None
         self._sort_marker: tuple[int | None, bool] = (None, False)
-        self._styles = TagStyles(self, _P)
+        self._styles = TagStyles(self)
         self.rows_rendered = 0
         """Body lines rendered since mount: a test seam for "nothing repainted when nothing changed"."""
         self._layout: tuple[tuple[int, ...], tuple[int, ...]] = ((), ())
@@ -168,6 +114,10 @@ class KeyedTable(ScrollView, can_focus=True):
 
     def cells(self, key: str) -> Row:
         return self._rows[key]
+
+    def tag_style(self, tags: str) -> Style:
+        """The style a cell tagged ``tags`` is painted in (off the cursor)."""
+        return self._styles.style(tags)
 
     @property
     def shown_columns(self) -> tuple[Column, ...]:
@@ -373,7 +323,7 @@ class KeyedTable(ScrollView, can_focus=True):
 
     def _crop(self, strip: Strip, width: int) -> Strip:
         scroll_x = int(self.scroll_x)
-        base = self.rich_style
+        base = self._styles.base
         if self.fixed_columns and scroll_x:
             fixed = strip.crop(0, self._fixed_width)
             rest = strip.crop(self._fixed_width + scroll_x, self._fixed_width + scroll_x + width)
@@ -388,7 +338,7 @@ class KeyedTable(ScrollView, can_focus=True):
             return self._crop(self._header_strip(), width)
         index = y - 1 + int(self.scroll_y)
         if index >= len(self._order):
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self._styles.base)
         key = self._order[index]
         overlay = ""
         if index == self._cursor:

@@ -8,6 +8,7 @@ signal at once. Text markers carry the meaning on their own; the style only rein
 from __future__ import annotations
 
 from rich.style import Style
+from textual.color import Color
 from textual.widget import Widget
 
 TAGS = (
@@ -54,39 +55,68 @@ DEFAULT_VARIABLES: dict[str, str] = {
 }
 
 
-def tag_classes(prefix: str) -> set[str]:
-    return {f"{prefix}--{tag}" for tag in TAGS}
-
-
-def tag_css(selector: str, prefix: str) -> str:
-    """CSS rules for every tag's component class of one widget type."""
-    return "\n".join(
-        f"{selector} > .{prefix}--{tag} {{ color: $lw-{tag}; text-style: $lw-{tag}-style; }}" for tag in TAGS
-    )
-
-
 class TagStyles:
-    """Tag strings ("warning stale") to Rich styles, cached until the theme or the CSS changes."""
+    """Tag strings ("warning stale") to Rich styles, cached until the theme or the CSS changes.
 
-    def __init__(self, widget: Widget, prefix: str) -> None:
+    A tag's style is read from the theme's ``lw-<tag>`` and ``lw-<tag>-style`` variables directly, not
+    through a CSS component class per tag: Textual restyles every component class of a widget (uncached)
+    each time the widget is restyled (a focus change, a pane shown, a theme), and twelve per table were most
+    of the stylesheet's work in the TUI. The style is the same one the CSS rule ``color: $lw-<tag>;
+    text-style: $lw-<tag>-style`` gave (checked for the four themes)."""
+
+    def __init__(self, widget: Widget) -> None:
         self._widget = widget
-        self._prefix = prefix
         self._cache: dict[tuple[str, str], Style] = {}
+        self._tags: dict[str, Style] = {}
+        self._variables: dict[str, str] | None = None
+        self._base: Style | None = None
 
     def clear(self) -> None:
         self._cache.clear()
+        self._base = None
+
+    @property
+    def base(self) -> Style:
+        """The widget's own Rich style (its background and colour), for blank lines and padding: Textual
+        computes ``rich_style`` afresh at every call, walking the widget's ancestors; here it is computed once
+        per style change, as the tags' styles are (``clear`` on the widget's ``notify_style_update``)."""
+        self._check_theme()
+        if self._base is None:
+            self._base = self._widget.rich_style
+        return self._base
+
+    def tag(self, tag: str) -> Style:
+        """One tag's own style under the current theme (colour and emphasis, nothing from the widget)."""
+        self._check_theme()
+        style = self._tags.get(tag)
+        if style is None:
+            variables = self._widget.app.theme_variables
+            colour = variables.get(f"lw-{tag}", DEFAULT_VARIABLES[f"lw-{tag}"])
+            emphasis = variables.get(f"lw-{tag}-style", DEFAULT_VARIABLES[f"lw-{tag}-style"])
+            style = Style(color=Color.parse(colour).rich_color) + Style.parse(emphasis)
+            self._tags[tag] = style
+        return style
 
     def style(self, tags: str, overlay: str = "") -> Style:
         """The widget's base style, then each tag's, then ``overlay`` (a component class, e.g. the cursor)."""
+        self._check_theme()
         key = (tags, overlay)
         cached = self._cache.get(key)
         if cached is not None:
             return cached
         w = self._widget
-        style = w.rich_style
+        style = self.base
         for tag in tags.split():
-            style += w.get_component_rich_style(f"{self._prefix}--{tag}", partial=True)
+            style += self.tag(tag)
         if overlay:
             style += w.get_component_rich_style(overlay, partial=True)
         self._cache[key] = style
         return style
+
+    def _check_theme(self) -> None:
+        # The App builds a new variables dict whenever the theme changes (App.get_css_variables).
+        variables = self._widget.app.theme_variables
+        if variables is not self._variables:
+            self._variables = variables
+            self._tags.clear()
+            self.clear()

@@ -4,33 +4,28 @@ when its own text or tags changed."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
 
 from rich.segment import Segment
 from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from widgets.styled import TagStyles, tag_classes, tag_css
+from widgets.styled import TagStyles
 
 Span = tuple[str, str]  # (text, style tags)
 Line = tuple[Span, ...]
 
-_P = "text-lines"
-
 
 class TextLines(ScrollView):
-    COMPONENT_CLASSES: ClassVar[set[str]] = tag_classes(_P)
-    DEFAULT_CSS = f"""
-    TextLines {{ height: auto; overflow: hidden hidden; background: $surface; color: $foreground; }}
-    {tag_css("TextLines", _P)}
+    DEFAULT_CSS = """
+    TextLines { height: auto; overflow: hidden hidden; background: $surface; color: $foreground; }
     """
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._lines: tuple[Line, ...] = ()
         self._strips: dict[int, Strip] = {}
-        self._styles = TagStyles(self, _P)
+        self._styles = TagStyles(self)
         self.lines_rendered = 0
 
     @property
@@ -70,10 +65,10 @@ class TextLines(ScrollView):
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         if y >= len(self._lines):
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self._styles.base)
         strip = self._strips.get(y)
         if strip is None:
             strip = Strip([Segment(text, self._styles.style(tags)) for text, tags in self._lines[y]])
             self._strips[y] = strip
         self.lines_rendered += 1
-        return strip.extend_cell_length(width, self.rich_style).crop(0, width)
+        return strip.extend_cell_length(width, self._styles.base).crop(0, width)

@@ -53,7 +53,7 @@ async def test_theme_setting_is_applied_and_changes_the_level_styles(script: Scr
         await settle(pilot)
         assert pilot.app.theme == "liqwatch-monochrome"
         table = monitor(pilot).query_one(PositionsTable)
-        critical = table.get_component_rich_style("keyed-table--critical")
+        critical = table.tag_style("critical")
         assert critical.reverse and critical.bold  # no colour: emphasis alone
 
 

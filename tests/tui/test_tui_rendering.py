@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from liqwatch.model import MarkTick, Stamp
 from tests.tui.pilot_helpers import app_for, attached, settle
 from tests.tui.scripted import BIN, BTC, Script
+from tui.backend import Backend
+from tui.screens.monitor_layout import MonitorLayout
 from widgets.header_view import RiskHeader
 from widgets.panes import AccountsTable, ExposureTable, PositionsTable
 
@@ -81,3 +85,23 @@ async def test_a_stale_feed_dims_its_rows_and_shows_the_age(script: Script) -> N
         assert "hl-iso STALE 8s" in "".join(t for line in screen.query_one(RiskHeader).lines for t, _ in line)
         fresh = table.cells("binance-main|BTC/USDT:USDT|long")
         assert not any("stale" in tags.split() for _, tags in fresh)
+
+
+async def test_the_main_screen_mounts_once_with_one_pull_timer(script: Script,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Textual calls each class's own ``on_mount`` along the MRO: a subclass's that also called ``super()``
+    ran the screen's mount twice (two 4 Hz pull timers, each pulling and repainting, a second pump)."""
+    attaches: list[object] = []
+    real_attach = MonitorLayout.attach
+
+    def counted_attach(self: MonitorLayout, backend: Backend) -> None:
+        attaches.append(backend)
+        real_attach(self, backend)
+
+    monkeypatch.setattr(MonitorLayout, "attach", counted_attach)
+    async with app_for(script).run_test(size=(160, 50)) as pilot:
+        screen = await attached(pilot)
+        await settle(pilot)
+        assert attaches == [script.backend]
+        pull_timers = [t for t in screen._timers if t.name == "snapshot-pull"]  # Textual keeps no public list
+        assert len(pull_timers) == 1

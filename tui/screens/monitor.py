@@ -23,10 +23,6 @@ from widgets.panes import AccountsTable, AlertsTable, PositionsTable
 class MonitorScreen(MonitorLayout):
     BINDINGS: ClassVar[list[BindingType]] = MONITOR_BINDINGS
 
-    async def on_mount(self) -> None:
-        await super().on_mount()
-        self.update_subtitles()
-
     # --- panes -----------------------------------------------------------------------------------------
     def action_next_pane(self) -> None:
         self._step_pane(1)

@@ -41,6 +41,10 @@ POSITIONS_KEPT = 6
 ALERT_ROWS_KEPT = 3
 
 
+def _folds(width: int, height: int) -> bool:
+    return width < FOLD_WIDTH or height < FOLD_HEIGHT
+
+
 class PaneTabs(Tabs, can_focus=False):
     """The tab bar of the folded layout; the keyboard stays in the panes (tab / shift+tab)."""
 
@@ -57,6 +61,11 @@ class MonitorLayout(Screen[None]):
         self._started = False
 
     def compose(self) -> ComposeResult:
+        # The layout's classes before the panes are styled (their first styling then is the right one), not
+        # added once they are: that restyled the whole screen at every start. _apply_fold does the rest.
+        width, height = self.app.size
+        self.set_class(_folds(width, height), "-folded", update=False)
+        self.set_class(not _folds(width, height), "-wide", update=False)
         yield RiskHeader(id="header")
         yield PaneTabs(*(Tab(TITLES[name], id=name) for name in PANE_ORDER), active=self.active_pane,
                        id="pane-tabs")
@@ -77,6 +86,8 @@ class MonitorLayout(Screen[None]):
         yield KeyBar(ALWAYS_SHOWN)
 
     async def on_mount(self) -> None:
+        # The one mount handler of the main screen: Textual calls every class's own on_mount in the MRO, so a
+        # subclass's that also called super() ran this twice (two 4 Hz pull timers, the backend attached twice).
         self.query_one("#filter", Input).display = False
         self.set_interval(1.0 / self.refresh_hz, self.tick, name="snapshot-pull")
         self._apply_fold(self.size.width, self.size.height)
@@ -84,6 +95,7 @@ class MonitorLayout(Screen[None]):
         if self.backend is not None:
             self.attach(self.backend)
             await self.pull(force=True, settle=False)  # never waits on the alerts: they may be stuck
+        self.update_subtitles()
 
     def attach(self, backend: Backend) -> None:
         self.backend = backend
@@ -201,7 +213,7 @@ class MonitorLayout(Screen[None]):
         self._apply_fold(event.size.width, event.size.height)
 
     def _apply_fold(self, width: int, height: int) -> None:
-        folded = width < FOLD_WIDTH or height < FOLD_HEIGHT
+        folded = _folds(width, height)
         if folded != self.folded:
             self.folded = folded
             self.set_class(folded, "-folded", update=False)  # one restyle of the screen for both classes
