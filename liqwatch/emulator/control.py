@@ -34,6 +34,7 @@ FAULT_ARGS: dict[str, dict[str, tuple[type, ...]]] = {
         "count": (int,),
         "seconds": (int, float),
         "retry_after": (int,),
+        "path": (str,),
     },
     "slow": {"delay": (int, float), "exchange": (str,), "count": (int,), "seconds": (int, float)},
     "expire_listen_key": {"account": (str,)},

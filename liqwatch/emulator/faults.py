@@ -202,8 +202,12 @@ class Faults:
         count: int | None = None,
         seconds: float | None = None,
         retry_after: int | None = None,
+        path: str | None = None,
     ) -> None:
         """Answer REST requests with ``status``: the next ``count`` (default 1), or all for ``seconds``.
+
+        ``path`` narrows it to requests whose path starts with it, optionally after a method
+        (``"PUT /fapi/v1/listenKey"``).
 
         429 and 418 carry Retry-After (default 1 s and 120 s), bar Bybit's 403 IP block, which carries one
         only when ``retry_after`` is given (its documented page names no end time).
@@ -214,8 +218,10 @@ class Faults:
             raise ValueError(f"exchange must be one of {', '.join(EXCHANGES)}")
         until = self._loop_time() + seconds if seconds is not None else None
         remaining = count if count is not None else (None if seconds is not None else 1)
-        self._errors.append(RestRule(exchange, remaining, until, status=status, retry_after=retry_after))
-        self._record("rest_error", status=status, exchange=exchange, count=count, seconds=seconds)
+        if path is not None and not path.rpartition(" ")[2].startswith("/"):
+            raise ValueError("path must start with / (after an optional method)")
+        self._errors.append(RestRule(exchange, remaining, until, status=status, retry_after=retry_after, path=path))
+        self._record("rest_error", status=status, exchange=exchange, count=count, seconds=seconds, path=path)
 
     def slow(
         self, delay: float, *, exchange: str = "all", count: int | None = None, seconds: float | None = None
@@ -243,7 +249,7 @@ class Faults:
                 await asyncio.sleep(rule.delay)
                 break
         for rule in self._errors:
-            if rule.applies(exchange, now):
+            if rule.applies(exchange, now, request.method, request.path):
                 rule.consume()
                 return rest_error_response(exchange, rule, self._now_ms())
         return await handler(request)
@@ -311,7 +317,8 @@ class Faults:
         conns = self._hub.of(target_kinds("all"))
         return {
             "rest_errors": [
-                {"exchange": r.exchange, "status": r.status, "remaining": r.remaining, "retry_after": r.retry_after}
+                {"exchange": r.exchange, "status": r.status, "remaining": r.remaining, "retry_after": r.retry_after,
+                 "path": r.path}
                 for r in self._errors
                 if r.live(now)
             ],

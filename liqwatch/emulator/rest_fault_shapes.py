@@ -25,14 +25,23 @@ class RestRule:
     status: int = 0
     retry_after: int | None = None
     delay: float = 0.0
+    #: Only requests to this path (a prefix, optionally after a method: ``"PUT /fapi/v1/listenKey"``); None: all.
+    #: A test that aims at one call must not have its fault eaten by a background request to another.
+    path: str | None = None
 
     def live(self, now: float) -> bool:
         if self.remaining is not None and self.remaining <= 0:
             return False
         return not (self.until is not None and now >= self.until)
 
-    def applies(self, exchange: str, now: float) -> bool:
-        return self.live(now) and self.exchange in ("all", exchange)
+    def applies(self, exchange: str, now: float, method: str = "", path: str = "") -> bool:
+        return self.live(now) and self.exchange in ("all", exchange) and self._matches(method, path)
+
+    def _matches(self, method: str, path: str) -> bool:
+        if self.path is None:
+            return True
+        want_method, _, want_path = self.path.rpartition(" ")
+        return (not want_method or want_method.upper() == method.upper()) and path.startswith(want_path)
 
     def consume(self) -> None:
         if self.remaining is not None:

@@ -187,6 +187,26 @@ async def test_rest_errors_carry_binance_codes_and_retry_after(emu: EmulatorServ
             assert r.status == 200
 
 
+async def test_a_rest_error_aimed_at_one_call_spares_the_others(emu: EmulatorServer) -> None:
+    async with asyncio.timeout(LIMIT_S), aiohttp.ClientSession() as http:
+        marks = f"{emu.rest_url}/fapi/v1/premiumIndex"
+        emu.faults.rest_error(500, exchange="binance", count=1, path="PUT /fapi/v1/listenKey")
+        assert emu.faults.status()["rest_errors"][0]["path"] == "PUT /fapi/v1/listenKey"
+        async with http.get(marks) as r:
+            assert r.status == 200  # another path
+        async with http.get(f"{emu.rest_url}/fapi/v1/listenKey") as r:
+            assert r.status != 500  # the same path, another method
+        async with http.put(f"{emu.rest_url}/fapi/v1/listenKey") as r:
+            assert r.status == 500 and (await r.json())["code"] == -1001
+        async with http.put(f"{emu.rest_url}/fapi/v1/listenKey") as r:
+            assert r.status != 500  # spent
+        emu.faults.rest_error(503, exchange="binance", count=1, path="/fapi/v1/premium")  # a prefix, any method
+        async with http.get(marks) as r:
+            assert r.status == 503
+        with pytest.raises(ValueError, match="path must start with /"):
+            emu.faults.rest_error(500, path="PUT fapi/v1/listenKey")
+
+
 async def test_slow_responses(emu: EmulatorServer) -> None:
     async with asyncio.timeout(LIMIT_S), aiohttp.ClientSession() as http:
         emu.faults.slow(0.4, exchange="hyperliquid", count=1)

@@ -71,7 +71,8 @@ async def test_17_failed_keepalive_rotates_and_no_task_dies_silently(log: Logs) 
         assert await env.monitor.wait_live(15)
         loops = feed_tasks_of(ACC)
         n = connects(env.emu, USER)
-        env.emu.faults.rest_error(500, exchange="binance", count=1)
+        # Aimed at the keepalive: a background call (the candles' seeding, under load) must not eat the fault.
+        env.emu.faults.rest_error(500, exchange="binance", count=1, path="PUT /fapi/v1/listenKey")
         clock.jump(31 * 60)  # past the 30-minute keepalive, at once
         await eventually(lambda: log.count(ROTATED) == 1, 10, "rotation after the failed PUT")
         # POST hands back the still-active key (as Binance does); the stream is re-opened on it all the same.
