@@ -49,7 +49,10 @@ settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True
 if os.environ.get("CI"):
     settings.load_profile("ci")
 
-WORKERS = 10  # forked workers, whole suite, 2 cores, quiet: 75.6 s (and 110 s of CPU) on 10, 77.9 s on 12
+#: Forked workers for the whole suite. Its tests mostly wait (on sockets, timers, child processes): on 2 cores,
+#: quiet, 64.4 s on 10, 51.0 s on 14, 45.0 s on 18 (~70 s of CPU each time); 14 also passed with two CPU hogs
+#: beside it (57.6 s), 18 did not (a demo's start over its test's 10 s).
+WORKERS = 14
 
 
 def _workers_wanted(config: pytest.Config) -> int:
