@@ -71,9 +71,16 @@ async def test_an_alert_raised_while_the_record_is_locked_is_sent_once_it_lands(
         await record.aclose()
 
 
+#: Each answer this slow, the lease longer than one answer with room to spare (a loaded machine stretched one
+#: answer and its outcome's write past a lease of 0.3 s after a 0.25 s answer, and the other sender rightly
+#: took the row) and shorter than two: without the renewal before each row, the second row's lease runs out
+#: while it is sent, and the other sender sends it again (its answer back before the third row's).
+SLOW_ANSWER_S, LEASE_S = 0.6, 1.0
+
+
 class SlowReceiver(Receiver):
     async def _handle(self, request: web.Request) -> web.Response:
-        await asyncio.sleep(0.25)  # the slow receiver under test, not a wait for luck
+        await asyncio.sleep(SLOW_ANSWER_S)  # the slow receiver under test, not a wait for luck
         return await super()._handle(request)
 
 
@@ -92,7 +99,7 @@ async def test_a_slow_receiver_cannot_make_a_second_process_send_a_row_twice(tmp
     assert len(await first_db.run(outbox.rows)) == 3
     senders = [OutboxSender(db, [hook], **FAST_SENDER) for db in (first_db, second_db)]  # type: ignore[arg-type]
     for s in senders:
-        s.lease_s = 0.3  # shorter than three slow answers in a row
+        s.lease_s = LEASE_S
     try:
         async with senders[0], senders[1]:
             async def all_delivered() -> bool:
