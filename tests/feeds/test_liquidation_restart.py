@@ -17,6 +17,7 @@ from liqwatch.alerts import alert_rows
 from liqwatch.config.settings import Settings
 from liqwatch.demo_environment import scenario_accounts
 from liqwatch.emulator import EmulatorServer, demo_scenario, scenario_from_toml
+from liqwatch.emulator.account_records import Liquidation
 from liqwatch.emulator.demo_scenario import DEMO_TOML
 from liqwatch.monitor import Monitor
 from liqwatch.status import Status
