@@ -82,10 +82,12 @@ class OkxErrors(ErrorDecoder):
             if status in (401, 403):
                 return AuthError(text)
             return ApiError(f"{text} (no code in the answer)", None, status)
-        if code in AUTH_CODES or (code != "0" and status in (401, 403) and code not in RATE_CODES):
-            return AuthError(text)
+        # Before the 401 rule: OKX sends its timestamp codes with HTTP 401, and a clock that drifted or
+        # stepped (a laptop waking up) is no wrong key: read as one, it disabled the account for good.
         if code in CLOCK_CODES:
             return ClockRejected(text, code, status)
+        if code in AUTH_CODES or (code != "0" and status in (401, 403) and code not in RATE_CODES):
+            return AuthError(text)
         if code in RATE_CODES:
             wait = retry_after(headers, DEFAULT_LIMIT_WAIT_S)
             return RateLimited(f"{text}, retry after {wait:g} s", wait)

@@ -144,6 +144,14 @@ async def test_okx_errors_sent_with_http_200_raise_typed(body: Any, kind: type[R
         assert info.value.code == code  # the string OKX sent, not an int
 
 
+@pytest.mark.parametrize("code", ["50102", "50112"])
+async def test_okx_timestamp_codes_sent_with_http_401_are_the_clock_not_the_key(code: str) -> None:
+    # As OKX (and the emulator) send them: HTTP 401. Read as an auth failure, they disabled the account.
+    with pytest.raises(ClockRejected) as info:
+        await answer(okx(code, "Timestamp request expired"), OKX_ERRORS, status=401)
+    assert type(info.value) is ClockRejected and info.value.code == code and "HTTP 401" in str(info.value)
+
+
 async def test_binance_keeps_todays_reading_of_its_errors() -> None:
     with pytest.raises(AuthError, match=r"HTTP 401, binance code -2015: Invalid API-key"):
         await answer({"code": -2015, "msg": "Invalid API-key, IP, or permissions for action"}, BINANCE_ERRORS,
