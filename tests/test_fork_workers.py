@@ -173,6 +173,23 @@ def test_x_on_three_workers_starts_no_test_once_the_failure_is_known(tmp_path: P
     assert f"1 failed, {len(notes) - 1} passed in" in out or len(notes) == 1, out
 
 
+def test_x_tears_down_what_a_stopped_worker_had_set_up(tmp_path: Path) -> None:
+    # test_fails fails once a test of the module fixture runs (on the other worker); that worker, stopped, drops
+    # the test it holds and tears the fixture down: its teardown's error is reported, as in one process.
+    _tree(tmp_path, {"test_teardown.py": "import os, time, pytest\nfrom note import note, wait_for_the_failure\n"
+                     "@pytest.fixture(scope='module')\ndef res():\n    yield\n    note('torn down')\n"
+                     "    raise RuntimeError('teardown boom')\n"
+                     "def test_fails():\n    deadline = time.monotonic() + 10\n"
+                     "    while not os.path.exists(os.path.join(os.environ['NOTES_DIR'], 'started')):\n"
+                     "        assert time.monotonic() < deadline\n        time.sleep(0.01)\n    assert False\n"
+                     "@pytest.mark.parametrize('n', range(6))\ndef test_waits(n, res):\n"
+                     "    open(os.path.join(os.environ['NOTES_DIR'], 'started'), 'w').close()\n"
+                     "    note(f'waits{n}')\n    wait_for_the_failure()\n"})
+    code, out = _pytest(tmp_path, "-q", "-p", "no:cacheprovider", "-x", workers=2)
+    assert code == 1, out
+    assert "1 failed, 1 passed, 1 error in" in out and "RuntimeError: teardown boom" in out, out
+    assert sorted(n["test"] for n in _notes(tmp_path))[0] == "torn down" and len(_notes(tmp_path)) == 2
+
 def test_a_worker_that_dies_in_a_fixture_setup_or_teardown(tmp_path: Path) -> None:
     _tree(tmp_path, {"test_fixtures.py": "import os, pytest\n"
                      "@pytest.fixture\ndef dies_in_setup():\n    os._exit(5)\n"
