@@ -222,6 +222,14 @@ def test_a_test_that_leaves_a_forked_child_or_a_thread_running(tmp_path: Path) -
                 os.kill(n["child"], signal.SIGKILL)
 
 
+def test_a_forked_child_that_returns_into_pytest_does_not_act_as_the_worker(tmp_path: Path) -> None:
+    _tree(tmp_path, {"test_returns.py": "import os\n"
+                     "def test_forks_and_returns():\n    pid = os.fork()\n    if pid:\n"
+                     "        assert os.waitpid(pid, 0)[1] != 0  # the child ended at its first message up\n"
+                     "def test_next():\n    pass\n"})
+    code, out = _pytest(tmp_path, "-q", "-p", "no:cacheprovider", "-rA", workers=1, timeout=30)
+    assert code == 0 and "2 passed in" in out and out.count("PASSED test_returns.py::test_forks_and_returns") == 1, out
+
 def test_a_report_larger_than_a_pipe_arrives_whole(tmp_path: Path) -> None:
     _tree(tmp_path, {"test_big.py": "def test_big():\n    print('x' * 300_000 + 'END')\n"
                      "    assert 'a' * 100_000 == 'b' * 100_000\n"})
