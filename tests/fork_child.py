@@ -127,9 +127,13 @@ def _run_tests(scheduler: ForkScheduler, inbox: _Inbox, send: Callable[[object],
             break
         item = items[current]
         send({"start": current})
-        item.ihook.pytest_runtest_protocol(item=item, nextitem=items[following] if following >= 0 else None)
-        send({"finish": current})
         last = item
+        try:
+            item.ihook.pytest_runtest_protocol(item=item, nextitem=items[following] if following >= 0 else None)
+        except pytest.exit.Exception as exc:  # pytest.exit() in a test: the whole run ends, with its status
+            send({"exit": exc.msg, "returncode": exc.returncode})
+            break
+        send({"finish": current})
         if session.shouldfail or session.shouldstop:  # this worker's own count (its failures, stepwise)
             send({"drop": True})
             break

@@ -38,6 +38,7 @@ from typing import Any, Literal
 import pytest
 from _pytest._code.code import ReprFileLocation, TerminalRepr
 from _pytest._io import TerminalWriter
+from _pytest.outcomes import Exit
 from _pytest.reports import TestReport
 
 from tests.fork_child import NONE, STOP, child, send, take, warning_from
@@ -79,6 +80,7 @@ class ForkScheduler:
         self.workers: dict[int, _Worker] = {}  # by the fd read from the child
         self.selector = selectors.DefaultSelector()
         self.serial = 0
+        self.exit: Exit | None = None  # a worker's pytest.exit(), raised here once all have ended
 
     # --- this process ------------------------------------------------------------------------------------
     def run(self) -> bool:
@@ -111,6 +113,8 @@ class ForkScheduler:
             for w in self.workers.values():
                 _kill(w.pid)
             raise
+        if self.exit is not None:
+            raise self.exit
         if session.shouldfail:  # as pytest's own loop ends: "stopping after N failures", exit status 1
             raise session.Failed(session.shouldfail)
         if session.shouldstop:
@@ -180,6 +184,10 @@ class ForkScheduler:
         elif "drop" in message:  # stopped by its own session (its -x count, stepwise): what it held is dropped
             worker.held.clear()
             worker.stopping = True
+        elif "exit" in message:  # pytest.exit() in its test, which does not finish (as in one process)
+            self.exit = Exit(message["exit"], message["returncode"])
+            worker.held.clear()
+            worker.running, worker.stopping = None, True
         elif "start" in message:
             worker.running, worker.phase = message["start"], "setup"
             item = self.items[message["start"]]
@@ -203,7 +211,7 @@ class ForkScheduler:
             hook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
 
     def _next_for(self, worker: _Worker) -> int:
-        if self.session.shouldfail or self.session.shouldstop:
+        if self._stopping():
             return STOP
         for n, index in enumerate(self.pending):
             group = self.groups[index]
@@ -232,8 +240,11 @@ class ForkScheduler:
             self.pending.extendleft(reversed(worker.held))
             if worker.last is not None and status != 0:
                 self._crashed(self.items[worker.last], worker, status, "teardown")
-        if self.pending and not (self.session.shouldfail or self.session.shouldstop):
+        if self.pending and not self._stopping():
             self._fork()
+
+    def _stopping(self) -> bool:
+        return bool(self.session.shouldfail or self.session.shouldstop or self.exit is not None)
 
     def _crashed(self, item: pytest.Item, worker: _Worker, status: int, when: _When) -> None:
         hook = self.config.hook

@@ -190,6 +190,16 @@ def test_x_tears_down_what_a_stopped_worker_had_set_up(tmp_path: Path) -> None:
     assert "1 failed, 1 passed, 1 error in" in out and "RuntimeError: teardown boom" in out, out
     assert sorted(n["test"] for n in _notes(tmp_path))[0] == "torn down" and len(_notes(tmp_path)) == 2
 
+def test_pytest_exit_in_a_test_ends_the_run_as_without_the_workers(tmp_path: Path) -> None:
+    _tree(tmp_path, {"test_exit.py": "import pytest\nfrom note import note\n"
+                     "def test_a():\n    pass\n"
+                     "def test_b():\n    note('b')\n    pytest.exit('enough now', returncode=4)\n"
+                     "def test_c():\n    note('c')\n"})
+    code, out = _pytest(tmp_path, "-q", "-p", "no:cacheprovider", workers=1)
+    code0, out0 = _pytest(tmp_path, "-q", "-p", "no:cacheprovider", "-n", "0")
+    assert code == code0 == 4 and "enough now" in out and _normal(out) == _normal(out0), f"{out}\n-----\n{out0}"
+    assert [n["test"] for n in _notes(tmp_path)] == ["b", "b"]  # c in neither run
+
 def test_a_worker_that_dies_in_a_fixture_setup_or_teardown(tmp_path: Path) -> None:
     _tree(tmp_path, {"test_fixtures.py": "import os, pytest\n"
                      "@pytest.fixture\ndef dies_in_setup():\n    os._exit(5)\n"
