@@ -13,8 +13,13 @@ each starts with everything imported and collected and costs a fork. The rest is
   exit status, ``-x``, the cache (``--lf``) and the snapshot plugins see them as they would from xdist. The
   workers set the variables xdist sets (PYTEST_XDIST_WORKER, PYTEST_XDIST_WORKER_COUNT), which syrupy and
   pytest-textual-snapshot read.
-- A worker that dies (a crash, a kill) fails the test it was running, with its exit status; its other test
-  goes back to the queue and a new worker is forked.
+- A worker that dies (a crash, a kill) fails the test it was running, with its exit status (an error if it died
+  in a fixture's setup or teardown, as pytest counts an exception there); its other test goes back to the queue
+  and a new worker is forked. A worker's end is seen by its pidfd, not by the end of its pipe, which a process a
+  test forked (and left running) may hold.
+- ``-x``/``--maxfail``: once this process has logged the stopping failure no test starts, on any worker (the
+  ones running finish); the workers drop the test they hold, tear down and end (tests/fork_child.py).
+- Warnings recorded in a worker reach this process's summary; a collection error stops the run as pytest does.
 
 Each worker has its own temporary directory (``basetemp/gwN``) and its own output capture. ``-n N`` still runs
 pytest-xdist instead (``-n 0``: one process, no workers).
@@ -22,71 +27,38 @@ pytest-xdist instead (``-n 0``: one process, no workers).
 
 from __future__ import annotations
 
-import atexit
 import gc
 import os
-import pickle
 import selectors
-import struct
 import sys
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import pytest
+from _pytest._code.code import ReprFileLocation, TerminalRepr
+from _pytest._io import TerminalWriter
+from _pytest.outcomes import Exit
 from _pytest.reports import TestReport
+
+from tests.fork_child import NONE, STOP, child, send, take, warning_from
+
+_When = Literal["setup", "call", "teardown"]
 
 
 @dataclass
 class _Worker:
     name: str
     pid: int
+    pidfd: int
     to_child: int
     from_child: int
     held: list[int] = field(default_factory=list)  # sent and not finished, in order
     buffer: bytearray = field(default_factory=bytearray)
-    stopping: bool = False
-
-
-# Messages are pickled, each after its length: pytest's serialized reports hold tuples (a skip's location), which
-# JSON would turn into lists that its terminal summary then refuses.
-_LENGTH = struct.Struct("!I")
-
-
-def _send(fd: int, message: object) -> None:
-    body = pickle.dumps(message)
-    data = _LENGTH.pack(len(body)) + body
-    while data:
-        data = data[os.write(fd, data):]
-
-
-def _take(buffer: bytearray) -> tuple[bool, Any]:
-    """The first whole message in ``buffer``, removed from it; (False, None) while it is incomplete."""
-    if len(buffer) < _LENGTH.size:
-        return False, None
-    (size,) = _LENGTH.unpack_from(buffer)
-    if len(buffer) < _LENGTH.size + size:
-        return False, None
-    message = pickle.loads(bytes(buffer[_LENGTH.size:_LENGTH.size + size]))
-    del buffer[:_LENGTH.size + size]
-    return True, message
-
-
-class _Inbox:
-    def __init__(self, fd: int) -> None:
-        self.fd = fd
-        self.buffer = bytearray()
-
-    def read(self) -> Any:
-        while True:
-            whole, message = _take(self.buffer)
-            if whole:
-                return message
-            chunk = os.read(self.fd, 65536)
-            if not chunk:
-                raise EOFError
-            self.buffer += chunk
+    stopping: bool = False  # told there is nothing more for it
+    running: int | None = None  # started, not finished
+    phase: _When = "setup"  # of the running test: what it is doing, by the reports seen so far
+    last: int | None = None  # the last test it finished
 
 
 def _group(item: pytest.Item) -> str | None:
@@ -108,9 +80,16 @@ class ForkScheduler:
         self.workers: dict[int, _Worker] = {}  # by the fd read from the child
         self.selector = selectors.DefaultSelector()
         self.serial = 0
+        self.exit: Exit | None = None  # a worker's pytest.exit(), raised here once all have ended
 
     # --- this process ------------------------------------------------------------------------------------
     def run(self) -> bool:
+        session = self.session
+        if session.testsfailed and not self.config.option.continue_on_collection_errors:  # as pytest's own loop
+            raise session.Interrupted(
+                f"{session.testsfailed} error{'s' if session.testsfailed != 1 else ''} during collection")
+        if self.config.option.collectonly:
+            return True
         os.environ["PYTEST_XDIST_WORKER_COUNT"] = str(self.count)
         self.config._tmp_path_factory.getbasetemp()  # type: ignore[attr-defined]  # made once, here
         sys.stdout.flush()
@@ -122,11 +101,24 @@ class ForkScheduler:
                 self._fork()
             while self.workers:
                 for key, _ in self.selector.select(timeout=1.0):
-                    self._readable(key.data)
+                    kind: str = key.data[0]
+                    worker: _Worker = key.data[1]
+                    if self.workers.get(worker.from_child) is not worker:
+                        continue  # ended by an earlier event of this batch
+                    if kind == "pipe":
+                        self._readable(worker)
+                    else:
+                        self._exited(worker)
         except BaseException:
             for w in self.workers.values():
                 _kill(w.pid)
             raise
+        if self.exit is not None:
+            raise self.exit
+        if session.shouldfail:  # as pytest's own loop ends: "stopping after N failures", exit status 1
+            raise session.Failed(session.shouldfail)
+        if session.shouldstop:
+            raise session.Interrupted(session.shouldstop)
         return True
 
     def _fork(self) -> None:
@@ -141,83 +133,139 @@ class ForkScheduler:
             for w in self.workers.values():
                 os.close(w.to_child)
                 os.close(w.from_child)
-            _child(self, name, down_r, up_w)  # never returns
+                os.close(w.pidfd)
+            child(self, name, down_r, up_w)  # never returns
         os.close(down_r)
         os.close(up_w)
-        worker = _Worker(name, pid, down_w, up_r)
+        worker = _Worker(name, pid, os.pidfd_open(pid), down_w, up_r)
         self.workers[up_r] = worker
-        self.selector.register(up_r, selectors.EVENT_READ, worker)
+        self.selector.register(up_r, selectors.EVENT_READ, ("pipe", worker))
+        self.selector.register(worker.pidfd, selectors.EVENT_READ, ("exit", worker))
 
     def _readable(self, worker: _Worker) -> None:
         chunk = os.read(worker.from_child, 1 << 20)
         if not chunk:
             self._gone(worker)
             return
+        self._received(worker, chunk)
+
+    def _received(self, worker: _Worker, chunk: bytes) -> None:
         worker.buffer += chunk
         while True:
-            whole, message = _take(worker.buffer)
+            whole, message = take(worker.buffer)
             if not whole:
                 return
             self._message(worker, message)
+
+    def _exited(self, worker: _Worker) -> None:
+        """The worker has ended: what it wrote is in its pipe, which another process may still hold open."""
+        os.set_blocking(worker.from_child, False)
+        while True:
+            try:
+                chunk = os.read(worker.from_child, 1 << 20)
+            except BlockingIOError:
+                break
+            if not chunk:
+                break
+            self._received(worker, chunk)
+        self._gone(worker)
 
     def _message(self, worker: _Worker, message: dict[str, Any]) -> None:
         hook = self.config.hook
         if "want" in message:
             index = self._next_for(worker)
+            if index == STOP:
+                worker.held.clear()  # dropped, not re-queued: the run is stopping
             if index < 0:
                 worker.stopping = True
             else:
                 worker.held.append(index)
-            _send(worker.to_child, index)
+            send(worker.to_child, index)
+        elif "drop" in message:  # stopped by its own session (its -x count, stepwise): what it held is dropped
+            worker.held.clear()
+            worker.stopping = True
+        elif "exit" in message:  # pytest.exit() in its test, which does not finish (as in one process)
+            self.exit = Exit(message["exit"], message["returncode"])
+            worker.held.clear()
+            worker.running, worker.stopping = None, True
         elif "start" in message:
+            worker.running, worker.phase = message["start"], "setup"
             item = self.items[message["start"]]
             hook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
         elif "report" in message:
             report = hook.pytest_report_from_serializable(config=self.config, data=message["report"])
+            if report.when == "setup":
+                worker.phase = "call" if report.passed else "teardown"
+            elif report.when == "call":
+                worker.phase = "teardown"
             hook.pytest_runtest_logreport(report=report)
+        elif "warning" in message:
+            hook.pytest_warning_recorded.call_historic(kwargs=dict(
+                warning_message=warning_from(message["warning"]), when=message["when"],
+                nodeid=message["nodeid"], location=message["location"]))
         elif "finish" in message:
             index = message["finish"]
             worker.held.remove(index)
+            worker.running, worker.last = None, index
             item = self.items[index]
             hook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
 
     def _next_for(self, worker: _Worker) -> int:
-        if self.session.shouldfail or self.session.shouldstop:
-            return -1
+        if self._stopping():
+            return STOP
         for n, index in enumerate(self.pending):
             group = self.groups[index]
             if group is not None and self.group_owner.setdefault(group, worker.name) != worker.name:
                 continue
             del self.pending[n]
             return index
-        return -1
+        return NONE
 
     def _gone(self, worker: _Worker) -> None:
-        self.selector.unregister(worker.from_child)
+        for fd in (worker.from_child, worker.pidfd):
+            self.selector.unregister(fd)
         del self.workers[worker.from_child]
-        os.close(worker.from_child)
-        os.close(worker.to_child)
+        for fd in (worker.from_child, worker.to_child, worker.pidfd):
+            os.close(fd)
         _, status = os.waitpid(worker.pid, 0)
-        if not worker.held and worker.stopping and status == 0:
+        if not worker.held and worker.running is None and worker.stopping and status == 0:
             return
         for group, owner in list(self.group_owner.items()):
             if owner == worker.name:
                 del self.group_owner[group]  # a new worker may take the group's other tests
-        if worker.held:
-            index, *rest = worker.held
-            self.pending.extendleft(reversed(rest))
-            self._crashed(self.items[index], worker, status)
-        if self.pending and not (self.session.shouldfail or self.session.shouldstop):
+        if worker.running is not None:
+            self.pending.extendleft(reversed([i for i in worker.held if i != worker.running]))
+            self._crashed(self.items[worker.running], worker, status, worker.phase)
+        else:  # between tests: what it did then was tearing down what the last one left set up
+            self.pending.extendleft(reversed(worker.held))
+            if worker.last is not None and status != 0:
+                self._crashed(self.items[worker.last], worker, status, "teardown")
+        if self.pending and not self._stopping():
             self._fork()
 
-    def _crashed(self, item: pytest.Item, worker: _Worker, status: int) -> None:
+    def _stopping(self) -> bool:
+        return bool(self.session.shouldfail or self.session.shouldstop or self.exit is not None)
+
+    def _crashed(self, item: pytest.Item, worker: _Worker, status: int, when: _When) -> None:
         hook = self.config.hook
         how = (f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit status {os.WEXITSTATUS(status)}")
-        report = TestReport(item.nodeid, item.location, {}, "failed",
-                            f"worker {worker.name} (pid {worker.pid}) ended with {how} while running this test",
-                            "call")
+        text = f"worker {worker.name} (pid {worker.pid}) ended with {how} while running this test ({when})"
+        report = TestReport(item.nodeid, item.location, {}, "failed", _Crash(item, text), when)
         hook.pytest_runtest_logreport(report=report)
-        hook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+        if worker.running is not None:
+            hook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+
+
+class _Crash(TerminalRepr):
+    """A dead worker's report text, with the ``reprcrash`` pytest's own failures have: the short summary and
+    junitxml show it as the message (``FAILED test - worker gw1 ... ended with signal 9 ...``)."""
+
+    def __init__(self, item: pytest.Item, text: str) -> None:
+        self.text = text
+        self.reprcrash = ReprFileLocation(item.location[0], (item.location[1] or 0) + 1, text)
+
+    def toterminal(self, tw: TerminalWriter) -> None:
+        tw.line(self.text)
 
 
 def _kill(pid: int) -> None:
@@ -226,76 +274,3 @@ def _kill(pid: int) -> None:
         os.waitpid(pid, 0)
     except (ProcessLookupError, ChildProcessError):
         pass
-
-
-# --- a worker --------------------------------------------------------------------------------------------
-def _child(scheduler: ForkScheduler, name: str, from_parent: int, to_parent: int) -> None:
-    code = 0
-    try:
-        atexit._clear()  # the parent's exit handlers are the parent's (the snapshot plugin's temp dir, ...)
-        scheduler.selector = selectors.DefaultSelector()
-        scheduler.workers = {}
-        os.environ["PYTEST_XDIST_WORKER"] = name
-        config = scheduler.config
-        factory = config._tmp_path_factory  # type: ignore[attr-defined]
-        base = factory.getbasetemp() / name
-        base.mkdir()
-        factory._basetemp = base
-        capture = config.pluginmanager.getplugin("capturemanager")
-        if capture is not None and capture.is_globally_capturing():
-            capture.stop_global_capturing()  # the parent's capture files are shared: a capture of its own
-            capture.start_global_capturing()
-            capture.suspend_global_capture()
-        terminal = config.pluginmanager.getplugin("terminalreporter")
-        if terminal is not None:  # the parent prints; what reads the reporter (assert diffs, timeouts) still can
-            config.pluginmanager.unregister(terminal)
-            config.pluginmanager.register(_QuietTerminal(terminal), "terminalreporter")
-        config.pluginmanager.register(_ReportForwarder(config, lambda m: _send(to_parent, m)), "fork-forwarder")
-        _run_tests(scheduler, _Inbox(from_parent), lambda m: _send(to_parent, m))
-        atexit._run_exitfuncs()
-    except BaseException:  # a worker prints why and ends; the parent fails the test it held
-        import traceback
-
-        traceback.print_exc()
-        code = 3
-    finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
-
-
-def _run_tests(scheduler: ForkScheduler, inbox: _Inbox, send: Callable[[object], None]) -> None:
-    items = scheduler.items
-
-    def ask() -> int:
-        send({"want": True})
-        return int(inbox.read())
-
-    current = ask()
-    while current >= 0:
-        following = ask()
-        item = items[current]
-        send({"start": current})
-        item.ihook.pytest_runtest_protocol(item=item, nextitem=items[following] if following >= 0 else None)
-        send({"finish": current})
-        current = following
-
-
-class _QuietTerminal:
-    """The terminal reporter without its hooks: a worker prints no progress, but pytest's assertion diffs and
-    pytest-timeout's stack dumps still find its writer (``config.get_terminal_writer()``)."""
-
-    def __init__(self, reporter: object) -> None:
-        self._reporter = reporter
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._reporter, name)
-
-
-class _ReportForwarder:
-    def __init__(self, config: pytest.Config, send: Callable[[object], None]) -> None:
-        self.config = config
-        self.send = send
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        self.send({"report": self.config.hook.pytest_report_to_serializable(config=self.config, report=report)})
