@@ -66,7 +66,7 @@ def _adapter() -> BybitAdapter:
     store.add_account(AccountSpec("by", Exchange.BYBIT), risk_rules(Exchange.BYBIT))
     account = FeedAccount("by", Exchange.BYBIT, "http://127.0.0.1:1", "ws://127.0.0.1:1",
                           api_key=Secret("k"), api_secret=Secret("s"))
-    return BybitAdapter(account, store, None, clock)  # type: ignore[arg-type]  # no session: nothing is sent
+    return BybitAdapter(account, store, None, clock)  # no session: nothing is sent
 
 
 def test_the_adapter_sets_none_beside_ours_for_a_long_at_the_floor(caplog: pytest.LogCaptureFixture) -> None:
