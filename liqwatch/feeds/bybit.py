@@ -84,7 +84,7 @@ class BybitAdapter(BybitClient):
         await self._read_mode()
         try:
             self.tiers = self._risk_limits(await self._public("/v5/market/risk-limit", {"category": "linear"}))
-            instruments = await self._public("/v5/market/instruments-info", {"category": "linear"})
+            instruments = await self._instruments()
             self.intervals, self.price_bounds = parse_funding_intervals(instruments), parse_price_bounds(instruments)
         except WireError as exc:
             raise RestError(f"markets: {exc}") from None

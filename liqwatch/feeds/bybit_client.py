@@ -54,6 +54,10 @@ POSITION_PAGE_LIMIT = 200
 #: Pages read at most: 10 000 positions, beyond any account (every Bybit linear perpetual, both sides, is fewer).
 POSITION_PAGES_MAX = 50
 
+#: instruments-info's largest page ("limit [1, 1000], default 500"), and pages read at most (10 000 symbols).
+INSTRUMENT_PAGE_LIMIT = 1000
+INSTRUMENT_PAGES_MAX = 10
+
 READ_ONLY = ReadOnlyGuard(
     "bybit",
     frozenset(
@@ -164,6 +168,26 @@ class BybitClient(FeedAdapter):
             seen.add(following)
             cursor = following
         raise WireError(f"position/list: more than {POSITION_PAGES_MAX} pages")
+
+    async def _instruments(self) -> dict[str, Any]:
+        """``market/instruments-info`` (linear) whole, as one answer: Bybit lists 500 a page by default and more
+        than 500 linear symbols, so a symbol past the first page would have no funding interval or price bounds."""
+        rows: list[Any] = []
+        cursor, seen = "", set()
+        for _ in range(INSTRUMENT_PAGES_MAX):
+            params = {"category": "linear", "limit": str(INSTRUMENT_PAGE_LIMIT)}
+            if cursor:
+                params["cursor"] = cursor
+            payload = await self._public("/v5/market/instruments-info", params)
+            rows.extend(result_list(payload, "instruments-info"))
+            following = result_of(payload, "instruments-info").get("nextPageCursor")
+            if following in (None, ""):
+                return {"result": {"list": rows}}
+            if not isinstance(following, str) or following in seen:
+                raise WireError(f"instruments-info: nextPageCursor {following!r} is not a new cursor")
+            seen.add(following)
+            cursor = following
+        raise WireError(f"instruments-info: more than {INSTRUMENT_PAGES_MAX} pages")
 
     async def _sync_time(self) -> None:
         before = self.clock.now()

@@ -110,13 +110,24 @@ def parse_risk_limits(payload: Any, refused: dict[str, str] | None = None) -> di
     return tables
 
 
+def _usdt_instruments(payload: Any) -> list[tuple[str, dict[str, Any]]]:
+    """``market/instruments-info`` rows of USDT perpetuals, by unified symbol. Category ``linear`` also lists
+    USDT futures and USDC contracts (``BTCPERP``, ``BTC-26DEC25``): not watched here, passed over."""
+    out = []
+    for item in result_list(payload, "instruments-info"):
+        symbol = item.get("symbol") if isinstance(item, dict) else None
+        if isinstance(symbol, str) and symbol.endswith("USDT") and len(symbol) > 4:
+            out.append((unified(symbol), item))
+    return out
+
+
 def parse_funding_intervals(payload: Any) -> dict[str, float]:
     """``market/instruments-info``: each symbol's ``fundingInterval`` (minutes) in hours."""
     out: dict[str, float] = {}
-    for item in result_list(payload, "instruments-info"):
+    for symbol, item in _usdt_instruments(payload):
         minutes = opt_num(item, "fundingInterval")
         if minutes is not None and minutes > 0:
-            out[unified(text(item, "symbol"))] = minutes / 60.0
+            out[symbol] = minutes / 60.0
     return out
 
 
@@ -131,13 +142,11 @@ class PriceBounds:
 def parse_price_bounds(payload: Any) -> dict[str, PriceBounds]:
     """``market/instruments-info``: each symbol's ``priceFilter`` ``minPrice`` / ``maxPrice``."""
     out: dict[str, PriceBounds] = {}
-    for item in result_list(payload, "instruments-info"):
-        prices = item.get("priceFilter") if isinstance(item, dict) else None
-        symbol = item.get("symbol") if isinstance(item, dict) else None
-        if not isinstance(prices, dict) or not isinstance(symbol, str) or not symbol.endswith("USDT"):
-            continue  # no bounds known for it: its liqPrice is kept as sent
-        low, high = opt_num(prices, "minPrice"), opt_num(prices, "maxPrice")
-        out[unified(symbol)] = PriceBounds(low if low and low > 0 else None, high if high and high > 0 else None)
+    for symbol, item in _usdt_instruments(payload):
+        prices = item.get("priceFilter")
+        if isinstance(prices, dict):  # else no bounds known for it: its liqPrice is kept as sent
+            low, high = opt_num(prices, "minPrice"), opt_num(prices, "maxPrice")
+            out[symbol] = PriceBounds(low if low and low > 0 else None, high if high and high > 0 else None)
     return out
 
 

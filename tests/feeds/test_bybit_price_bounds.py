@@ -9,13 +9,21 @@ from __future__ import annotations
 import logging
 import math
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
 from liqwatch.clock import FakeClock
 from liqwatch.feeds.account_config import FeedAccount, Secret
 from liqwatch.feeds.bybit import BybitAdapter
-from liqwatch.feeds.bybit_wire import PriceBounds, exchange_liquidation, parse_position, parse_price_bounds
+from liqwatch.feeds.bybit_wire import (
+    PriceBounds,
+    exchange_liquidation,
+    parse_funding_intervals,
+    parse_position,
+    parse_price_bounds,
+)
+from liqwatch.feeds.wire import WireError
 from liqwatch.model import AccountSpec, Exchange, MarginMode, Position, UnevaluatedPosition
 from liqwatch.risk.registry import risk_rules
 from liqwatch.store import MonitorStore
@@ -87,3 +95,36 @@ def test_the_adapter_sets_none_beside_ours_for_a_long_at_the_floor(caplog: pytes
     # A symbol instruments-info did not list: liqPrice as sent.
     unknown = adapter.position_of(parse_position(_row("Buy", "0.0001", "ADAUSDT")), MarginMode.CROSS)
     assert isinstance(unknown, UnevaluatedPosition) and unknown.exchange_liquidation_price == 0.0001
+
+
+def test_usdc_contracts_in_the_linear_list_are_passed_over_not_refused() -> None:
+    # Category linear lists USDC perpetuals and futures too (Bybit's enum: "USDT perpetual, USDT Futures and
+    # USDC contract"): read as USDT perpetuals they raised, and the whole bootstrap with them.
+    payload = {"result": {"list": [{"symbol": "BTCPERP", "fundingInterval": 480, "priceFilter": {"minPrice": "0.5"}},
+                                   {"symbol": "BTC-26DEC25", "priceFilter": {"minPrice": "0.5"}},
+                                   {"symbol": "XRPUSDT", "fundingInterval": 240,
+                                    "priceFilter": {"minPrice": "0.0001", "maxPrice": "199.9998"}}]}}
+    assert parse_funding_intervals(payload) == {"XRP/USDT:USDT": 4.0}
+    assert parse_price_bounds(payload) == {"XRP/USDT:USDT": XRP}
+
+
+async def test_instruments_info_is_read_page_by_page() -> None:
+    # Bybit answers 500 rows a page by default and lists more than 500 linear symbols: XRPUSDT may be past page 1.
+    adapter = _adapter()
+    asked: list[dict[str, str]] = []
+    pages = {"": ([{"symbol": "BTCUSDT", "priceFilter": {"minPrice": "0.10", "maxPrice": "1999999.80"}}], "p2"),
+             "p2": ([{"symbol": "XRPUSDT", "priceFilter": {"minPrice": "0.0001", "maxPrice": "199.9998"}}], "")}
+
+    async def public(path: str, params: dict[str, str] | None = None) -> Any:
+        assert path == "/v5/market/instruments-info" and params is not None
+        asked.append(params)
+        rows, following = pages[params.get("cursor", "")]
+        return {"retCode": 0, "result": {"category": "linear", "list": rows, "nextPageCursor": following}}
+
+    adapter._public = public  # type: ignore[method-assign]
+    bounds = parse_price_bounds(await adapter._instruments())
+    assert bounds == {"BTC/USDT:USDT": PriceBounds(0.10, 1999999.80), "XRP/USDT:USDT": XRP}
+    assert [p.get("cursor") for p in asked] == [None, "p2"] and {p["limit"] for p in asked} == {"1000"}
+    pages["p2"] = (pages["p2"][0], "p2")  # a cursor that repeats: a broken answer, refused
+    with pytest.raises(WireError, match="not a new cursor"):
+        await adapter._instruments()
