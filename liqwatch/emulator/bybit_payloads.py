@@ -37,8 +37,10 @@ class BybitPayloads:
             "leverage": trimmed(p.leverage, 2), "positionBalance": _usd(p.position_margin if p.isolated else 0.0),
             "markPrice": fixed(market.mark, decimals),
             # A UTA cross position's liqPrice is "" on Bybit; an isolated one's is printed to the tick (the
-            # exchange's rounding), with more digits here so that a reader can check ours against it.
-            "liqPrice": precise_price(liq) if (p.isolated and liq is not None) else "",
+            # exchange's rounding), with more digits here so that a reader can check ours against it, and ""
+            # outside minPrice < liqPrice < maxPrice (Bybit since 2023-07-31: none a price can reach).
+            "liqPrice": precise_price(liq) if (p.isolated and liq is not None
+                                               and spec.min_price < liq < spec.max_price) else "",
             "bustPrice": precise_price(account.bust_price(p)), "positionMM": _usd(account.position_mm(p, market)),
             "positionIM": _usd(account.position_im(p)), "positionIMByMp": _usd(account.position_im(p)),
             "positionMMByMp": _usd(account.position_mm(p, market)), "tpslMode": "Full", "takeProfit": "0.00",

@@ -58,7 +58,7 @@ class BybitMarketRoutes:
                 "priceScale": str(spec.price_decimals),
                 "leverageFilter": {"minLeverage": "1", "maxLeverage": trimmed(spec.tier_rows()[0][3], 2),
                                    "leverageStep": "0.01"},
-                "priceFilter": {"minPrice": trimmed(spec.tick_size, 8), "maxPrice": "1999999.80",
+                "priceFilter": {"minPrice": trimmed(spec.min_price, 8), "maxPrice": fixed(spec.max_price, 2),
                                 "tickSize": trimmed(spec.tick_size, 8)},
                 "lotSizeFilter": {"maxOrderQty": "1190.000", "minOrderQty": trimmed(spec.qty_step, 8),
                                   "qtyStep": trimmed(spec.qty_step, 8), "postOnlyMaxOrderQty": "1190.000",

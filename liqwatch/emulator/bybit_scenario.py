@@ -56,6 +56,16 @@ class BybitMarketSpec(_Strict):
         return self.symbol.removesuffix("USDT")
 
     @property
+    def min_price(self) -> float:
+        """instruments-info ``priceFilter.minPrice``: one tick, as Bybit's (XRPUSDT: 0.0001)."""
+        return self.tick_size
+
+    @property
+    def max_price(self) -> float:
+        """``priceFilter.maxPrice``: BTCUSDT's documented figure, for every symbol here."""
+        return 1999999.80
+
+    @property
     def price_decimals(self) -> int:
         return max(0, -math.floor(math.log10(self.tick_size) + 1e-9))
 

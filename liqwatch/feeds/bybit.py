@@ -32,6 +32,7 @@ from liqwatch.feeds.bybit_wire import (
     parse_funding_intervals,
     parse_mark_klines,
     parse_position,
+    parse_price_bounds,
     parse_risk_limits,
     parse_wallet,
     result_list,
@@ -83,8 +84,8 @@ class BybitAdapter(BybitClient):
         await self._read_mode()
         try:
             self.tiers = self._risk_limits(await self._public("/v5/market/risk-limit", {"category": "linear"}))
-            self.intervals = parse_funding_intervals(
-                await self._public("/v5/market/instruments-info", {"category": "linear"}))
+            instruments = await self._instruments()
+            self.intervals, self.price_bounds = parse_funding_intervals(instruments), parse_price_bounds(instruments)
         except WireError as exc:
             raise RestError(f"markets: {exc}") from None
         try:

@@ -17,7 +17,9 @@ from liqwatch.feed_events import AccountWarnings
 from liqwatch.feeds.adapter import FeedAdapter
 from liqwatch.feeds.bybit_errors import BYBIT_ERRORS
 from liqwatch.feeds.bybit_wire import (
+    PriceBounds,
     WirePosition,
+    exchange_liquidation,
     native,
     parse_bust_trades,
     parse_position,
@@ -51,6 +53,10 @@ FEE_RATE_FALLBACK_NOTE = (f"Bybit's fee rate could not be read: the fee to close
 POSITION_PAGE_LIMIT = 200
 #: Pages read at most: 10 000 positions, beyond any account (every Bybit linear perpetual, both sides, is fewer).
 POSITION_PAGES_MAX = 50
+
+#: instruments-info's largest page ("limit [1, 1000], default 500"), and pages read at most (10 000 symbols).
+INSTRUMENT_PAGE_LIMIT = 1000
+INSTRUMENT_PAGES_MAX = 10
 
 READ_ONLY = ReadOnlyGuard(
     "bybit",
@@ -117,6 +123,8 @@ class BybitClient(FeedAdapter):
         self.key_warnings: tuple[str, ...] = ()  # the key's standing warnings, kept to add the fee note to
         self.fee_rate_fallback = False  # account/fee-rate unread: Bybit's default taker rate used, said so
         self.intervals: dict[str, float] = {}
+        self.price_bounds: dict[str, PriceBounds] = {}  # instruments-info priceFilter, read at bootstrap
+        self._at_bound: set[tuple[str, str, float]] = set()  # each liqPrice read as none at its bound, logged once
         self.margin_mode: MarginMode | None = None
         self.mode_not_modelled: str | None = None
 
@@ -161,6 +169,26 @@ class BybitClient(FeedAdapter):
             cursor = following
         raise WireError(f"position/list: more than {POSITION_PAGES_MAX} pages")
 
+    async def _instruments(self) -> dict[str, Any]:
+        """``market/instruments-info`` (linear) whole, as one answer: Bybit lists 500 a page by default and more
+        than 500 linear symbols, so a symbol past the first page would have no funding interval or price bounds."""
+        rows: list[Any] = []
+        cursor, seen = "", set()
+        for _ in range(INSTRUMENT_PAGES_MAX):
+            params = {"category": "linear", "limit": str(INSTRUMENT_PAGE_LIMIT)}
+            if cursor:
+                params["cursor"] = cursor
+            payload = await self._public("/v5/market/instruments-info", params)
+            rows.extend(result_list(payload, "instruments-info"))
+            following = result_of(payload, "instruments-info").get("nextPageCursor")
+            if following in (None, ""):
+                return {"result": {"list": rows}}
+            if not isinstance(following, str) or following in seen:
+                raise WireError(f"instruments-info: nextPageCursor {following!r} is not a new cursor")
+            seen.add(following)
+            cursor = following
+        raise WireError(f"instruments-info: more than {INSTRUMENT_PAGES_MAX} pages")
+
     async def _sync_time(self) -> None:
         before = self.clock.now()
         data = await self._public("/v5/market/time")
@@ -186,6 +214,13 @@ class BybitClient(FeedAdapter):
         """A position in the account's margin mode, or what is known of it and why it is not evaluated."""
         if w.side is None:
             return None
+        exchange_liq = exchange_liquidation(w, self.price_bounds.get(w.symbol))
+        if exchange_liq is None and w.liquidation_price is not None:
+            seen = (w.symbol, w.side.value, w.liquidation_price)
+            if seen not in self._at_bound:
+                self._at_bound.add(seen)
+                log.debug("%s: %s %s liqPrice %g is the instrument's price bound: no liquidation price given",
+                          self.account.name, w.symbol, w.side.value, w.liquidation_price)
         reason = None
         tiers = self.tiers.get(w.symbol)
         if tiers is None:
@@ -198,11 +233,11 @@ class BybitClient(FeedAdapter):
             reason = "no position margin"
         if reason is not None or tiers is None:
             return UnevaluatedPosition(w.symbol, w.side, w.size, reason or "no tiers", w.entry_price or None,
-                                       w.mark_price, mode, w.leverage, w.liquidation_price)
+                                       w.mark_price, mode, w.leverage, exchange_liq)
         return Position(
             symbol=w.symbol, side=w.side, size=w.size, entry_price=w.entry_price, margin_mode=mode, tiers=tiers,
             leverage=w.leverage, isolated_margin=w.position_margin if mode is MarginMode.ISOLATED else None,
-            mark_price=w.mark_price, exchange_liquidation_price=w.liquidation_price,
+            mark_price=w.mark_price, exchange_liquidation_price=exchange_liq,
             # A unified account's margins include the fee to close, figured with the symbol's taker rate (or,
             # that not read, Bybit's default rate, said on screen: see DEFAULT_TAKER_FEE_RATE).
             taker_fee_rate=self.fee_rates.get(w.symbol, DEFAULT_TAKER_FEE_RATE),

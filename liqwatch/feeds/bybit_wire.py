@@ -1,7 +1,9 @@
 """Bybit v5 wire readers (linear USDT perpetuals, unified account): the ``result`` of each REST answer and the
 websocket topics, read into plain wire records or domain values; nothing here holds state or does I/O.
 
-Every number arrives as a string; an empty string means "none" (a UTA cross position's ``liqPrice``).
+Every number arrives as a string; an empty string means "none" (a UTA cross position's ``liqPrice``, and since
+2023-07-31 any ``liqPrice`` outside the instrument's ``minPrice`` < p < ``maxPrice``; older answers printed the
+bound itself, e.g. "0.0001", instead: ``exchange_liquidation`` reads that as none too).
 """
 
 from __future__ import annotations
@@ -108,13 +110,43 @@ def parse_risk_limits(payload: Any, refused: dict[str, str] | None = None) -> di
     return tables
 
 
+def _usdt_instruments(payload: Any) -> list[tuple[str, dict[str, Any]]]:
+    """``market/instruments-info`` rows of USDT perpetuals, by unified symbol. Category ``linear`` also lists
+    USDT futures and USDC contracts (``BTCPERP``, ``BTC-26DEC25``): not watched here, passed over."""
+    out = []
+    for item in result_list(payload, "instruments-info"):
+        symbol = item.get("symbol") if isinstance(item, dict) else None
+        if isinstance(symbol, str) and symbol.endswith("USDT") and len(symbol) > 4:
+            out.append((unified(symbol), item))
+    return out
+
+
 def parse_funding_intervals(payload: Any) -> dict[str, float]:
     """``market/instruments-info``: each symbol's ``fundingInterval`` (minutes) in hours."""
     out: dict[str, float] = {}
-    for item in result_list(payload, "instruments-info"):
+    for symbol, item in _usdt_instruments(payload):
         minutes = opt_num(item, "fundingInterval")
         if minutes is not None and minutes > 0:
-            out[unified(text(item, "symbol"))] = minutes / 60.0
+            out[symbol] = minutes / 60.0
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class PriceBounds:
+    """An instrument's ``priceFilter``: the lowest and highest price it can print (None: not sent)."""
+
+    min_price: float | None
+    max_price: float | None
+
+
+def parse_price_bounds(payload: Any) -> dict[str, PriceBounds]:
+    """``market/instruments-info``: each symbol's ``priceFilter`` ``minPrice`` / ``maxPrice``."""
+    out: dict[str, PriceBounds] = {}
+    for symbol, item in _usdt_instruments(payload):
+        prices = item.get("priceFilter")
+        if isinstance(prices, dict):  # else no bounds known for it: its liqPrice is kept as sent
+            low, high = opt_num(prices, "minPrice"), opt_num(prices, "maxPrice")
+            out[symbol] = PriceBounds(low if low and low > 0 else None, high if high and high > 0 else None)
     return out
 
 
@@ -182,6 +214,21 @@ def parse_position(item: Any) -> WirePosition:
         opt_num(item, "liqPrice") or None, opt_num(item, "unrealisedPnl") or 0.0,
         break_even, opt_ms_time(item, "updatedTime"),
     )
+
+
+def exchange_liquidation(w: WirePosition, bounds: PriceBounds | None) -> float | None:
+    """The exchange's liquidation price to set beside ours: ``liqPrice`` as sent, except at the instrument's
+    price bound on the side it liquidates: a long's at or below ``minPrice``, a short's at or above
+    ``maxPrice``, is Bybit's way (before 2023-07-31; "" since) of saying no price it can print liquidates
+    the position: none, as "" is, not a figure to compare ours with. Bounds unknown: as sent."""
+    liq = w.liquidation_price
+    if liq is None or bounds is None:
+        return liq
+    if w.side is Side.LONG and bounds.min_price is not None and liq <= bounds.min_price:
+        return None
+    if w.side is Side.SHORT and bounds.max_price is not None and liq >= bounds.max_price:
+        return None
+    return liq
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,9 +6,13 @@ The one linear position Bybit documents (position/list, April 2023: 100 XRPUSDT 
 cross, ``liqPrice`` "0.0001") sits in the documented unified wallet (margin balance 18070.33 USDT). Bybit's
 cross rule (liquidation when the account's MM rate reaches 100 %) puts a long's liquidation at
 entry − (margin balance − uPnL − MM) / size = 0.3615 − (18072.16 − MM) / 100 < 0 for any MM below the wallet:
-no positive price liquidates it, and Bybit's "0.0001" is the price floor standing for that. Ours is then none
-(``liquidation_price`` null), beside the exchange's 0.0001: the two agree that nothing above zero liquidates
-it; there is no positive figure to match within a tolerance. The documented numbers are not one account's
+no positive price liquidates it, and Bybit's "0.0001" is the price floor standing for that (XRPUSDT's
+priceFilter.minPrice; since 2023-07-31 Bybit sends "" there). Ours is then none (``liquidation_price`` null),
+and, once instruments-info gives XRPUSDT's minPrice, so is the exchange's (``exchange_liquidation_price``
+null): the two agree, and no "exch" figure is shown as if they did not. Bybit's documented instruments-info
+example lists BTCUSDT only, and no documented example in bybit-exchange/docs (its whole history searched)
+gives XRPUSDT's priceFilter: the XRPUSDT row served for that (``XRPUSDT_INSTRUMENT``) is our edit. Served
+verbatim, XRPUSDT's bounds are unknown and Bybit's 0.0001 is kept as sent. The documented numbers are not one account's
 (the wallet's totalPerpUPL is -0.11 where the position's uPnL is -1.83; its totalInitialMargin 182.60 is not
 this position's 3.63), so the wallet figures are only checked to come through as sent."""
 
@@ -20,15 +24,29 @@ import os
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
+from liqwatch.clock import SystemClock
+from liqwatch.feeds.account_config import FeedAccount, Secret
+from liqwatch.feeds.bybit import BybitAdapter
+from liqwatch.model import AccountSpec, Exchange
+from liqwatch.risk.registry import risk_rules
+from liqwatch.store import MonitorStore
 from tests.feeds.documented_bybit import DocumentedBybit, response
 from tests.local_http import served
 from tests.tui_command import tui_argv
+from widgets.position_rows import COLUMNS, position_entries
 
 ROOT = Path(__file__).resolve().parents[2]
 (ROW,) = response("bybit_position_list_linear_docs.json")["result"]["list"]
 (WALLET,) = response("bybit_wallet_balance_docs.json")["result"]["list"]
+#: OUR EDIT, not a documented example: XRPUSDT's instruments-info row, only the fields the adapter reads of it
+#: (priceFilter.minPrice and tickSize "0.0001", the values Bybit uses for XRPUSDT; no maxPrice given: a long
+#: needs only the floor). Served after the documented BTCUSDT row.
+XRPUSDT_INSTRUMENT = {"symbol": "XRPUSDT", "contractType": "LinearPerpetual", "status": "Trading", "baseCoin": "XRP",
+                      "quoteCoin": "USDT", "settleCoin": "USDT", "priceScale": "4",
+                      "priceFilter": {"minPrice": "0.0001", "tickSize": "0.0001"}}
 
 
 async def _check(tmp_path: Path, server: DocumentedBybit) -> tuple[int, dict[str, Any], str]:
@@ -60,7 +78,7 @@ def _documented_position(account: dict[str, Any]) -> dict[str, Any]:
     assert pos["size"] == pytest.approx(float(ROW["size"]))
     assert pos["entry_price"] == pytest.approx(float(ROW["avgPrice"]))
     assert pos["mark_price"] == pytest.approx(float(ROW["markPrice"]))
-    assert pos["exchange_liquidation_price"] == pytest.approx(float(ROW["liqPrice"]))  # "0.0001", as sent
+    assert ROW["liqPrice"] == XRPUSDT_INSTRUMENT["priceFilter"]["minPrice"]  # type: ignore[index]  # the floor
     return pos
 
 
@@ -75,6 +93,8 @@ async def test_documented_bybit_position_comes_through_check_not_evaluated_on_pe
     account = _account(report)
     pos = _documented_position(account)
     assert pos["not_evaluated"] == "no risk-limit tiers" and pos["liquidation_price"] is None
+    # Verbatim, instruments-info names no XRPUSDT: its floor unknown, Bybit's "0.0001" is listed as sent.
+    assert pos["exchange_liquidation_price"] == pytest.approx(float(ROW["liqPrice"]))
     assert account["exchange_margin_balance"] == pytest.approx(float(WALLET["totalMarginBalance"]))
     assert (rc, report["status"]) == (3, "stale"), err[-2000:]
     signed = {p for p, s in server.requests if s}
@@ -83,11 +103,14 @@ async def test_documented_bybit_position_comes_through_check_not_evaluated_on_pe
 
 @pytest.mark.slow(3)
 async def test_documented_bybit_position_through_check_with_the_tier_in_fractions(tmp_path: Path) -> None:
-    server = DocumentedBybit(risk_limit_in_fractions=True)  # the one edit: "1"/"0.5" served as 0.01/0.005
+    # Two edits: the tier's "1"/"0.5" served as 0.01/0.005, and XRPUSDT's instrument row (XRPUSDT_INSTRUMENT).
+    server = DocumentedBybit(risk_limit_in_fractions=True, extra_instruments=(XRPUSDT_INSTRUMENT,))
     rc, report, err = await _check(tmp_path, server)
     account = _account(report)
     pos = _documented_position(account)
     assert pos["not_evaluated"] is None
+    # Bybit's liqPrice "0.0001" is XRPUSDT's minPrice: the exchange gives no liquidation price, nor do we.
+    assert pos["exchange_liquidation_price"] is None and pos["liquidation_price"] is None
     # Cross wallet = Bybit's margin balance less the position's uPnL (the adapter's reading of it).
     margin_balance, upnl = float(WALLET["totalMarginBalance"]), float(ROW["unrealisedPnl"])
     assert account["cross_wallet_balance"] == pytest.approx(margin_balance - upnl)
@@ -105,3 +128,21 @@ async def test_documented_bybit_position_through_check_with_the_tier_in_fraction
     assert closed_form < 0  # no positive price liquidates it: ours is none, Bybit's "0.0001" is its floor
     assert pos["liquidation_price"] is None
     assert (rc, report["status"]) == (0, "ok"), err[-2000:]
+
+
+async def test_documented_bybit_position_in_the_positions_table_has_no_exch_figure() -> None:
+    # In process (no check): the adapter's snapshot of the documented account in a store, as the table reads it.
+    # Before XRPUSDT's floor was read, the row showed "exch 0.0001" in warning colour beside our none.
+    clock = SystemClock()
+    store = MonitorStore(clock)
+    store.add_account(AccountSpec("bybit-docs", Exchange.BYBIT), risk_rules(Exchange.BYBIT))
+    server = DocumentedBybit(risk_limit_in_fractions=True, extra_instruments=(XRPUSDT_INSTRUMENT,))
+    async with asyncio.timeout(30), served(server.app) as base, aiohttp.ClientSession() as session:
+        account = FeedAccount("bybit-docs", Exchange.BYBIT, base, base.replace("http://", "ws://"),
+                              api_key=Secret("XXXXXXXX"), api_secret=Secret("documented-example-secret"))
+        adapter = BybitAdapter(account, store, session, clock)
+        await adapter.bootstrap()
+        store.apply(await adapter.fetch_snapshot())
+    (entry,) = position_entries(store.snapshot())
+    cells = dict(zip((c.key for c in COLUMNS), entry.cells, strict=True))
+    assert cells["exch_liq"][0] == ""

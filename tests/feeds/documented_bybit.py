@@ -9,8 +9,9 @@ documented acknowledgements; the public one answers a subscription with the ackn
 documented ticker frame for each topic asked: as documented for ``tickers.BTCUSDT``, and for the documented
 position's symbol (XRPUSDT, which no ticker example shows) that frame with its topic and symbol renamed and
 its prices (mark, last, index) set to the position example's ``markPrice``: a BTC price of 66666.60 would be
-no XRP mark. Signatures are not checked (the adapter signs every private request;
-its read-only guard is what a test of this server exercises)."""
+no XRP mark; and, where a test asks (``extra_instruments``, that test's own edit, marked there), instrument
+rows after the instruments-info example's one (BTCUSDT). Signatures are not checked (the adapter signs every
+private request; its read-only guard is what a test of this server exercises)."""
 
 from __future__ import annotations
 
@@ -55,10 +56,14 @@ def response(name: str) -> Any:
 class DocumentedBybit:
     """The app, and what it was asked (paths, and whether each private request carried a signature)."""
 
-    def __init__(self, risk_limit_in_fractions: bool = False) -> None:
+    def __init__(self, risk_limit_in_fractions: bool = False,
+                 extra_instruments: tuple[dict[str, Any], ...] = ()) -> None:
         #: Serve the risk-limit example with its percent rates written as the API's fractions (initialMargin
         #: "1" -> "0.01", maintenanceMargin "0.5" -> "0.005"): the only way its one tier can be read at all.
         self.risk_limit_in_fractions = risk_limit_in_fractions
+        #: Rows served after the instruments-info example's (which lists BTCUSDT only): a test's own edit,
+        #: which that test marks as such (no documented example gives another symbol's priceFilter).
+        self.extra_instruments = extra_instruments
         self.requests: list[tuple[str, bool]] = []
         self.ws_sent: list[dict[str, Any]] = []
         self.app = web.Application()
@@ -82,6 +87,8 @@ class DocumentedBybit:
             for tier in body["result"]["list"]:
                 for rate in ("initialMargin", "maintenanceMargin"):
                     tier[rate] = f"{float(tier[rate]) / 100:g}"
+        if path == "/v5/market/instruments-info":
+            body["result"]["list"].extend(copy.deepcopy(list(self.extra_instruments)))
         if request.query.get("cursor"):  # the page after the example's nextPageCursor: the last, empty
             body["result"] = {**body["result"], "list": [], "nextPageCursor": ""}
         return web.json_response(body)
