@@ -1,0 +1,149 @@
+"""A wrapped ccxt instance against the emulator (stock ccxt's own classes, one per protocol the emulator speaks):
+its reads go through, and no write is sent. The wrapper refuses a write method by name; the raw instance inside it
+refuses the same writes at its ``fetch`` (the second lock), so neither the emulator nor a catch-all server sees
+a request. The control: an unguarded stock instance does send them to the catch-all server."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from liqwatch.emulator import EmulatorServer, Scenario
+from liqwatch.feeds import ccxt_instance
+from liqwatch.feeds.ccxt_allowlist import EXACT_REQUESTS
+from liqwatch.feeds.ccxt_guard import ForbiddenMethod, ReadOnlyExchange
+from liqwatch.feeds.rest import ForbiddenEndpoint
+from tests.emulator.bybit_helpers import bybit_scenario
+from tests.emulator.helpers import LIMIT_S, small_scenario
+from tests.emulator.okx_helpers import okx_scenario
+
+from .support import OPTIONS, account, recorder
+
+IDS = ("binanceusdm", "bybit", "okx", "hyperliquid")
+SCENARIOS = {"binanceusdm": small_scenario, "hyperliquid": small_scenario, "bybit": bybit_scenario,
+             "okx": okx_scenario}
+SYMBOL = {"binanceusdm": "BTC/USDT:USDT", "bybit": "BTC/USDT:USDT", "okx": "BTC/USDT:USDT",
+          "hyperliquid": "BTC/USDC:USDC"}
+#: An order placed through each exchange's implicit API: the path ccxt's create_order uses.
+IMPLICIT_WRITE = {"binanceusdm": "fapiPrivatePostOrder", "bybit": "privatePostV5OrderCreate",
+                  "okx": "privatePostTradeOrder", "hyperliquid": "privatePostExchange"}
+#: Where the emulator's sockets live (the watch calls' upgrades, not REST).
+WS_PATHS = {"/market/ws/0", "/market/ws/1", "/private/ws", "/ws", "/v5/public/linear", "/v5/private",
+            "/ws/v5/public", "/ws/v5/private"}
+
+
+def _writes(sym: str) -> list[tuple[str, tuple[Any, ...]]]:
+    return [("create_order", (sym, "limit", "buy", 0.01, 50000.0)), ("cancel_order", ("123", sym)),
+            ("edit_order", ("123", sym, "limit", "buy", 0.01, 50001.0)), ("set_leverage", (5, sym)),
+            ("set_margin_mode", ("isolated", sym)), ("transfer", ("USDT", 1.0, "future", "spot")),
+            ("withdraw", ("USDT", 1.0, "0x" + "c" * 40))]
+
+
+@pytest.fixture(params=IDS)
+async def emu_id(request: pytest.FixtureRequest) -> AsyncIterator[tuple[EmulatorServer, str]]:
+    scenario: Scenario = SCENARIOS[request.param]()
+    server = EmulatorServer(scenario, seed=7, autorun=True, publish_interval=0.2, hl_idle_timeout=None,
+                            okx_idle_timeout=None)
+    await asyncio.wait_for(server.start(), 10)
+    try:
+        yield server, request.param
+    finally:
+        await asyncio.wait_for(server.stop(), 10)
+
+
+def _wrapped(emu: EmulatorServer, ccxt_id: str) -> ReadOnlyExchange:
+    return ccxt_instance.create_exchange(account(ccxt_id, emu.rest_url, emu.ws_url), options=OPTIONS[ccxt_id],
+                                         enable_rate_limit=False)
+
+
+async def test_reads_go_through_and_stay_on_the_allowlist(emu_id: tuple[EmulatorServer, str]) -> None:
+    emu, ccxt_id = emu_id
+    sym = SYMBOL[ccxt_id]
+    async with asyncio.timeout(LIMIT_S):
+        ex = _wrapped(emu, ccxt_id)
+        try:
+            markets = await ex.load_markets()
+            assert sym in markets
+            assert (await ex.fetch_time()) > 0
+            positions = await ex.fetch_positions()
+            assert positions and all(p["contracts"] for p in positions)
+            assert (await ex.fetch_balance())["info"] is not None
+            if ex.has.get("fetchMarkPrice"):
+                assert (await ex.fetch_mark_price(sym))["markPrice"] > 0
+            else:
+                assert (await ex.fetch_tickers())[sym]["info"]
+            if ex.has.get("fetchFundingRate") and ccxt_id != "hyperliquid":
+                assert (await ex.fetch_funding_rate(sym))["fundingRate"] is not None
+            else:
+                assert sym in await ex.fetch_funding_rates()
+            watched = await asyncio.wait_for(ex.watch_positions(), 10)
+            assert watched and watched[0]["symbol"] in markets
+            assert ex.positions is not None  # a cache the adapter reads, let through as a plain attribute
+        finally:
+            await ex.close()
+    rest = {(m, p) for m, p, _ in emu.requests if p not in WS_PATHS}
+    assert rest and rest <= EXACT_REQUESTS[ccxt_id]
+    assert all(status == 200 for _, path, status in emu.requests if path not in WS_PATHS)
+
+
+async def test_writes_are_refused_before_any_request(emu_id: tuple[EmulatorServer, str]) -> None:
+    emu, ccxt_id = emu_id
+    sym = SYMBOL[ccxt_id]
+    async with asyncio.timeout(LIMIT_S):
+        ex = _wrapped(emu, ccxt_id)
+        raw = ex._exchange
+        try:
+            await ex.load_markets()  # so that the raw create_order gets as far as building its request
+            before = list(emu.requests)
+            for name, args in [*_writes(sym), (IMPLICIT_WRITE[ccxt_id], ({},))]:
+                with pytest.raises(ForbiddenMethod, match=name):
+                    await getattr(ex, name)(*args)
+            assert list(emu.requests) == before  # the wrapper: nothing at all was sent
+            # The raw instance's own methods: refused by its guarded fetch, before any write is sent.
+            with pytest.raises(ForbiddenEndpoint, match="refused before sending"):
+                await getattr(raw, IMPLICIT_WRITE[ccxt_id])({})
+            for name, args in _writes(sym):
+                # ccxt may stop first (a method the id lacks, a missing credential): either way, nothing sent.
+                with pytest.raises(Exception) as refused:
+                    await getattr(raw, name)(*args)
+                assert not isinstance(refused.value, AssertionError)
+            if ccxt_id != "hyperliquid":  # its create_order needs a private key first (none is configured)
+                with pytest.raises(ForbiddenEndpoint, match="refused before sending"):
+                    await raw.create_order(*_writes(sym)[0][1])
+        finally:
+            await ex.close()
+    # What did go out is reads ccxt makes on its way (Bybit asks whether the account is unified).
+    assert {(m, p) for m, p, _ in list(emu.requests)[len(before):]} <= EXACT_REQUESTS[ccxt_id]
+
+
+@pytest.mark.parametrize("ccxt_id", [*IDS, "krakenfutures", "bitget"])
+async def test_a_write_reaches_no_server_but_an_unguarded_one_would(ccxt_id: str) -> None:
+    """The catch-all server records every request, routed or not: the guarded instance sends it nothing; stock
+    ccxt, pointed at the same server, sends the same call (the check is not blind)."""
+    implicit = {**IMPLICIT_WRITE, "krakenfutures": "privatePostSendorder",
+                "bitget": "privateMixPostV2MixOrderPlaceOrder"}[ccxt_id]
+    creds = ("K" * 32, "c2VjcmV0" * 8, "pass-phrase-9", "0x" + "d" * 40)
+    async with asyncio.timeout(LIMIT_S), recorder() as (base, seen):
+        ex = ccxt_instance.create_exchange(account(ccxt_id, base, creds=creds), enable_rate_limit=False)
+        try:
+            with pytest.raises(ForbiddenMethod):
+                await getattr(ex, implicit)({})
+            with pytest.raises(ForbiddenEndpoint):
+                await getattr(ex._exchange, implicit)({})
+        finally:
+            await ex.close()
+        assert seen == []
+        stock = ccxt_instance.exchange_class(ccxt_id)({"apiKey": creds[0], "secret": creds[1],
+                                                         "password": creds[2], "walletAddress": creds[3],
+                                                         "privateKey": "0x" + "1" * 64})
+        stock.urls["api"] = ccxt_instance.rewrite_urls(stock.urls["api"], base, "")
+        try:
+            await getattr(stock, implicit)({})
+        except Exception:  # the answer ({}) may not parse: what matters is that the request went out
+            pass
+        finally:
+            await stock.close()
+        assert [m for m, _ in seen] == ["POST"]
