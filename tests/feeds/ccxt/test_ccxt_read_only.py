@@ -54,7 +54,8 @@ async def emu_id(request: pytest.FixtureRequest) -> AsyncIterator[tuple[Emulator
         await asyncio.wait_for(server.stop(), 10)
 
 
-def _wrapped(emu: EmulatorServer, ccxt_id: str) -> ReadOnlyExchange:
+def wrapped_ccxt(emu: EmulatorServer, ccxt_id: str) -> ReadOnlyExchange:
+    """(Its name says ccxt: tests/conftest.py groups the tests that call a ccxt-named function on one worker.)"""
     return ccxt_instance.create_exchange(account(ccxt_id, emu.rest_url, emu.ws_url), options=OPTIONS[ccxt_id],
                                          enable_rate_limit=False)
 
@@ -63,7 +64,7 @@ async def test_reads_go_through_and_stay_on_the_allowlist(emu_id: tuple[Emulator
     emu, ccxt_id = emu_id
     sym = SYMBOL[ccxt_id]
     async with asyncio.timeout(LIMIT_S):
-        ex = _wrapped(emu, ccxt_id)
+        ex = wrapped_ccxt(emu, ccxt_id)
         try:
             markets = await ex.load_markets()
             assert sym in markets
@@ -93,7 +94,7 @@ async def test_writes_are_refused_before_any_request(emu_id: tuple[EmulatorServe
     emu, ccxt_id = emu_id
     sym = SYMBOL[ccxt_id]
     async with asyncio.timeout(LIMIT_S):
-        ex = _wrapped(emu, ccxt_id)
+        ex = wrapped_ccxt(emu, ccxt_id)
         raw = ex._exchange
         try:
             await ex.load_markets()  # so that the raw create_order gets as far as building its request
