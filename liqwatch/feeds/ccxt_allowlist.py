@@ -66,6 +66,8 @@ DEFAULT_POST_READS: dict[str, frozenset[str]] = {}
 
 #: Words that mark a path as one that moves funds: refused on the default policy even as a GET.
 DEFAULT_REFUSED_WORDS: tuple[str, ...] = ("withdraw", "transfer")
+#: Words that refuse a websocket message on the default policy (anywhere in it): what a monitor never sends.
+DEFAULT_REFUSED_WS_WORDS: tuple[str, ...] = ("order", "cancel", "withdraw", "transfer", "leverage")
 
 #: Per id, the implicit API methods that read the key's own permissions (liqwatch.feeds.ccxt_keys): the one
 #: implicit method each may call, on top of READ_METHODS.

@@ -1,4 +1,4 @@
-"""Read-only by construction for a ccxt instance: two locks, either of which alone refuses a write.
+"""Read-only by construction for a ccxt instance: locks on every way out, any one of which refuses a write.
 
 1. ``ReadOnlyExchange`` wraps the instance and lets through only the unified read methods
    (``liqwatch.feeds.ccxt_allowlist.READ_METHODS``) and a few plain attributes: ``create_order``,
@@ -8,6 +8,10 @@
    checks the (method, path) against the id's allowlist first, so a write that got past the wrapper (an
    implicit method called on the raw instance, a read method that does more than read) is refused before
    anything is sent, as the native adapters' ``request_json`` does.
+3. ``install_ws_guard`` (ccxt.pro instances) does the same for what its sockets send: every subscription,
+   login or request a ccxt.pro method sends goes through the instance's ``watch`` / ``watch_multiple``, which
+   check the message first (``WsGuard``): an order over a socket (Binance's WS-API ``order.place``,
+   Hyperliquid's signed ``post``) is refused before the socket is even opened.
 
 Nothing here imports ccxt: the instance is given (``liqwatch.feeds.ccxt_instance`` makes it).
 """
@@ -22,15 +26,18 @@ from urllib.parse import unquote, urlsplit
 from liqwatch.feeds.ccxt_allowlist import (
     DEFAULT_POST_READS,
     DEFAULT_REFUSED_WORDS,
+    DEFAULT_REFUSED_WS_WORDS,
     EXACT_REQUESTS,
     KEY_PERMISSION_METHODS,
     READ_ATTRIBUTES,
     READ_METHODS,
 )
 from liqwatch.feeds.rest import ForbiddenEndpoint, ReadOnlyGuard
+from liqwatch.feeds.stream import ForbiddenMessage, check_ws_message
 from liqwatch.redact import redact
 
-__all__ = ["ForbiddenMethod", "ReadOnlyExchange", "RequestGuard", "install_request_guard"]
+__all__ = ["ForbiddenMethod", "ReadOnlyExchange", "RequestGuard", "WsGuard", "install_request_guard",
+           "install_ws_guard"]
 
 
 class ForbiddenMethod(ForbiddenEndpoint):
@@ -94,6 +101,70 @@ def install_request_guard(exchange: Any, guard: RequestGuard) -> None:
         return await inner(url, method, headers, body)
 
     exchange.fetch = guarded_fetch
+
+
+class WsGuard:
+    """What a ccxt.pro instance may send on a socket. The ids of ``EXACT_REQUESTS`` (whose messages were seen):
+    exactly what the native adapters may send (``stream.check_ws_message``: subscriptions, pings, a login).
+    Any other id, whose message shapes vary: no message naming an order, a cancel, a withdrawal, a transfer
+    or a leverage anywhere in it (keys or values)."""
+
+    def __init__(self, ccxt_id: str) -> None:
+        self.ccxt_id = ccxt_id
+        self.exact = ccxt_id in EXACT_REQUESTS
+
+    def check(self, message: object) -> None:
+        if self.exact:
+            try:
+                check_ws_message(message)
+            except ForbiddenMessage:
+                raise ForbiddenMessage(f"ccxt {self.ccxt_id}: websocket message {_verb(message)} is not a "
+                                       "subscription, a ping or a login; refused before sending") from None
+            return
+        hit = next((w for w in DEFAULT_REFUSED_WS_WORDS for text in _texts(message) if w in text.lower()), None)
+        if hit is not None:
+            raise ForbiddenMessage(f"ccxt {self.ccxt_id}: websocket message {_verb(message)} names {hit!r}; refused "
+                                   "before sending")
+
+
+def _verb(message: object) -> str:
+    """What names the message, for an error (never the whole message: a login carries a signature)."""
+    if isinstance(message, dict):
+        named = {k: message[k] for k in ("method", "op", "event", "type", "action") if k in message}
+        return redact(repr(named))[:80] if named else "without a method or op"
+    return type(message).__name__
+
+
+def _texts(value: object) -> list[str]:
+    if isinstance(value, dict):
+        return [t for k, v in value.items() for t in (*_texts(k), *_texts(v))]
+    if isinstance(value, (list, tuple)):
+        return [t for v in value for t in _texts(v)]
+    return [value] if isinstance(value, str) else []
+
+
+def install_ws_guard(exchange: Any, guard: WsGuard) -> None:
+    """Check every message ``exchange``'s ``watch`` / ``watch_multiple`` would send (a ccxt.pro instance;
+    an async_support one has neither, and no socket). Raised synchronously, before the socket is dialled."""
+    if not callable(getattr(exchange, "watch", None)):
+        return
+    watch: Callable[..., Any] = exchange.watch
+    watch_multiple: Callable[..., Any] = exchange.watch_multiple
+
+    def guarded_watch(url: str, message_hash: Any, message: Any = None, subscribe_hash: Any = None,
+                      subscription: Any = None) -> Any:
+        if message is not None:
+            guard.check(message)
+        return watch(url, message_hash, message, subscribe_hash, subscription)
+
+    def guarded_watch_multiple(url: str, message_hashes: Any, message: Any = None, subscribe_hashes: Any = None,
+                               subscription: Any = None) -> Any:
+        if message is not None:
+            guard.check(message)
+        return watch_multiple(url, message_hashes, message, subscribe_hashes, subscription)
+
+    exchange.watch = guarded_watch
+    exchange.watch_multiple = guarded_watch_multiple
 
 
 def _redacted(exc: BaseException) -> BaseException | None:

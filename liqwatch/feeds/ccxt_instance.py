@@ -16,7 +16,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from liqwatch.feeds.account_config import FeedAccount
-from liqwatch.feeds.ccxt_guard import ReadOnlyExchange, RequestGuard, install_request_guard
+from liqwatch.feeds.ccxt_guard import (
+    ReadOnlyExchange,
+    RequestGuard,
+    WsGuard,
+    install_request_guard,
+    install_ws_guard,
+)
 from liqwatch.redact import register_secret
 
 __all__ = ["UnknownCcxtExchange", "create_exchange", "exchange_class", "rewrite_urls"]
@@ -99,10 +105,10 @@ def _config(account: FeedAccount, options: Mapping[str, Any] | None, enable_rate
 
 def create_exchange(account: FeedAccount, *, options: Mapping[str, Any] | None = None,
                     enable_rate_limit: bool = True) -> ReadOnlyExchange:
-    """A wrapped async ccxt instance for ``account`` (its ``ccxt_id``): reads only, its requests checked by
-    the id's allowlist before they are sent, its URLs moved to the account's ``rest_url``/``ws_url``.
-    ``options``: ccxt's own ``options`` for the instance. Raises ``UnknownCcxtExchange`` for an id ccxt does
-    not have, ValueError for an account without one."""
+    """A wrapped async ccxt instance for ``account`` (its ``ccxt_id``): reads only, its requests and socket
+    messages checked by the id's allowlists before they are sent, its URLs moved to the account's
+    ``rest_url``/``ws_url``. ``options``: ccxt's own ``options`` for the instance. Raises
+    ``UnknownCcxtExchange`` for an id ccxt does not have, ValueError for an account without one."""
     if not account.ccxt_id:
         raise ValueError(f"account {account.name!r}: no ccxt_id (exchange {account.exchange!r})")
     cls = exchange_class(account.ccxt_id)
@@ -112,4 +118,5 @@ def create_exchange(account: FeedAccount, *, options: Mapping[str, Any] | None =
     rest, _ = _bases(account.rest_url, account.ws_url)
     base_paths = (urlsplit(rest).path,) if rest is not None else ()
     install_request_guard(exchange, RequestGuard(account.ccxt_id, base_paths))
+    install_ws_guard(exchange, WsGuard(account.ccxt_id))
     return ReadOnlyExchange(exchange, account.ccxt_id, account.name)
