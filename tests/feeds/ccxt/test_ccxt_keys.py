@@ -54,7 +54,7 @@ async def warnings_of_ccxt_key(emu: EmulatorServer, ccxt_id: str, allow_trading_
 
 
 @pytest.mark.parametrize(("scenario", "ccxt_id"), [(_binance, "binanceusdm"), (lambda: _okx("read_only"), "okx"),
-                                                   (bybit_scenario, "bybit")])
+                                                   (bybit_scenario, "bybit")], ids=["binanceusdm", "okx", "bybit"])
 async def test_a_read_only_key_is_accepted(scenario: object, ccxt_id: str) -> None:
     async with emulator(scenario()) as emu:  # type: ignore[operator]
         warnings = await warnings_of_ccxt_key(emu, ccxt_id)
@@ -64,7 +64,8 @@ async def test_a_read_only_key_is_accepted(scenario: object, ccxt_id: str) -> No
 
 
 @pytest.mark.parametrize(("scenario", "ccxt_id"), [(lambda: _binance(enable_withdrawals=True), "binanceusdm"),
-                                                   (lambda: _okx("read_only,withdraw"), "okx")])
+                                                   (lambda: _okx("read_only,withdraw"), "okx")],
+                         ids=["binanceusdm", "okx"])
 async def test_a_key_that_can_withdraw_is_refused_even_when_trading_keys_are_allowed(
     scenario: object, ccxt_id: str
 ) -> None:
@@ -87,7 +88,7 @@ async def test_a_bybit_key_that_can_withdraw_is_refused() -> None:
     (lambda: _binance(enable_futures=True), "binanceusdm", None),
     (lambda: _okx("read_only,trade"), "okx", None),
     (bybit_scenario, "bybit", (BYBIT_KEY_TRADE, BYBIT_SECRET_TRADE, None, None)),
-])
+], ids=["binanceusdm", "okx", "bybit"])
 async def test_a_trading_key_needs_allow_trading_key_and_is_then_warned(
     scenario: object, ccxt_id: str, creds: tuple[str | None, str | None, str | None, str | None] | None
 ) -> None:
