@@ -37,8 +37,9 @@ EXACT_REQUESTS: dict[str, frozenset[tuple[str, str]]] = {
         ("GET", "/fapi/v1/exchangeInfo"), ("GET", "/fapi/v1/time"), ("GET", "/fapi/v1/premiumIndex"),
         ("GET", "/fapi/v1/ticker/24hr"), ("GET", "/fapi/v1/leverageBracket"), ("GET", "/fapi/v1/income"),
         ("GET", "/fapi/v3/positionRisk"), ("GET", "/fapi/v3/account"),
-        # load_markets with keys and ccxt's default options asks the wallet's coin list.
-        ("GET", "/sapi/v1/capital/config/getall"),
+        # load_markets with keys and ccxt's default options asks the wallet's coin list and the margin pairs
+        # (options fetchCurrencies = False, as the emulator tests set, leaves both out).
+        ("GET", "/sapi/v1/capital/config/getall"), ("GET", "/sapi/v1/margin/allPairs"),
         ("GET", "/sapi/v1/account/apiRestrictions"),
         # The user stream's listen key: created by the first private watch, renewed every 20 minutes.
         ("POST", "/fapi/v1/listenKey"), ("PUT", "/fapi/v1/listenKey"),

@@ -40,8 +40,9 @@ __all__ = ["ForbiddenMethod", "ReadOnlyExchange", "RequestGuard", "WsGuard", "in
            "install_ws_guard"]
 
 
-class ForbiddenMethod(ForbiddenEndpoint):
-    """A ccxt method outside the read list: refused before ccxt runs it (a programming error, never sent)."""
+class ForbiddenMethod(ForbiddenEndpoint, AttributeError):
+    """A ccxt method outside the read list: refused before ccxt runs it (a programming error, never sent).
+    Also an AttributeError: to ``hasattr`` or ``getattr(ex, name, None)`` the wrapper has no such member."""
 
 
 class RequestGuard:

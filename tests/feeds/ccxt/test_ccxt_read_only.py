@@ -90,6 +90,20 @@ async def test_reads_go_through_and_stay_on_the_allowlist(emu_id: tuple[Emulator
     assert all(status == 200 for _, path, status in emu.requests if path not in WS_PATHS)
 
 
+async def test_reads_with_ccxts_default_options_stay_on_the_allowlist(emu_id: tuple[EmulatorServer, str]) -> None:
+    """Without the emulator tests' options (Binance's load_markets then also asks the wallet's coins and margin
+    pairs, unserved here: ccxt carries on without them): nothing refused."""
+    emu, ccxt_id = emu_id
+    async with asyncio.timeout(LIMIT_S):
+        ex = ccxt_instance.create_exchange(account(ccxt_id, emu.rest_url, emu.ws_url), enable_rate_limit=False)
+        try:
+            assert SYMBOL[ccxt_id] in await ex.load_markets()
+            assert await ex.fetch_positions()
+            await ex.fetch_balance()
+        finally:
+            await ex.close()
+
+
 async def test_writes_are_refused_before_any_request(emu_id: tuple[EmulatorServer, str]) -> None:
     emu, ccxt_id = emu_id
     sym = SYMBOL[ccxt_id]
@@ -103,6 +117,8 @@ async def test_writes_are_refused_before_any_request(emu_id: tuple[EmulatorServe
                 with pytest.raises(ForbiddenMethod, match=name):
                     await getattr(ex, name)(*args)
             assert list(emu.requests) == before  # the wrapper: nothing at all was sent
+            assert not hasattr(ex, "create_order") and getattr(ex, "withdraw", None) is None
+            assert hasattr(ex, "fetch_positions") and hasattr(ex, "markets")
             # The raw instance's own methods: refused by its guarded fetch, before any write is sent.
             with pytest.raises(ForbiddenEndpoint, match="refused before sending"):
                 await getattr(raw, IMPLICIT_WRITE[ccxt_id])({})
