@@ -82,6 +82,13 @@ async def test_reads_go_through_and_stay_on_the_allowlist(emu_id: tuple[Emulator
                 assert sym in await ex.fetch_funding_rates()
             watched = await asyncio.wait_for(ex.watch_positions(), 10)
             assert watched and watched[0]["symbol"] in markets
+            # The market and balance streams: their subscriptions (and logins) pass the socket lock.
+            if ex.has.get("watchMarkPrice"):
+                assert (await asyncio.wait_for(ex.watch_mark_price(sym), 10))["symbol"] == sym
+            else:
+                assert (await asyncio.wait_for(ex.watch_ticker(sym), 10))["symbol"] == sym
+            if ccxt_id in ("okx", "hyperliquid"):  # the other two push a balance only when it changes
+                assert (await asyncio.wait_for(ex.watch_balance(), 10))["info"] is not None
             assert ex.positions is not None  # a cache the adapter reads, let through as a plain attribute
         finally:
             await ex.close()
