@@ -1,6 +1,7 @@
 """ccxt is imported only when a generic account's instance is made: importing every module of the feeds (the
-registry, from_config and the ccxt modules of stage 1 included) and running ``liqwatch check --demo`` leave it
-out of ``sys.modules``. Each in a fresh interpreter (this one may have imported ccxt for another test)."""
+registry, from_config and the ccxt modules of stage 1 included) and running ``liqwatch check --demo`` or
+``liqwatch demo`` leave it out of ``sys.modules``. Each in a fresh interpreter (this one may have imported
+ccxt for another test)."""
 
 from __future__ import annotations
 
@@ -40,14 +41,16 @@ def test_importing_the_feeds_does_not_import_ccxt(tmp_path: Path) -> None:
     assert after.startswith("after ['ccxt'")  # the control: the check sees ccxt once it is imported
 
 
-@pytest.mark.slow(3)
-def test_check_demo_does_not_import_ccxt(tmp_path: Path) -> None:
+@pytest.mark.slow(4)
+@pytest.mark.parametrize(("argv", "shown"), [(["check", "--demo", "--json", "--timeout", "30"], '"accounts"'),
+                                            (["demo", "--seconds", "3"], "total USDT")], ids=["check", "demo"])
+def test_the_demo_commands_do_not_import_ccxt(tmp_path: Path, argv: list[str], shown: str) -> None:
     code = (
         "import atexit, sys\n"
         f"atexit.register(lambda: print('ccxt loaded:', {LOADED}, file=sys.stderr))\n"
         "from tui.cli import main\n"
-        "sys.exit(main(['check', '--demo', '--json', '--timeout', '30']))\n"
+        f"sys.exit(main({argv!r}))\n"
     )
     proc = _python(code, tmp_path, 90)
-    assert '"accounts"' in proc.stdout, proc.stderr  # the demo ran: its accounts were watched and reported
+    assert shown in proc.stdout, proc.stderr  # the demo ran: its accounts were watched and shown
     assert "ccxt loaded: []" in proc.stderr, proc.stderr
