@@ -65,8 +65,19 @@ EXACT_REQUESTS: dict[str, frozenset[tuple[str, str]]] = {
 #: now: an exchange whose private reads are POSTs (Kraken spot's, for one) is refused until its reads are listed.
 DEFAULT_POST_READS: dict[str, frozenset[str]] = {}
 
-#: Words that mark a path as one that moves funds: refused on the default policy even as a GET.
-DEFAULT_REFUSED_WORDS: tuple[str, ...] = ("withdraw", "transfer")
+#: GET alone is not enough: some exchanges write with GET (Deribit's ``private/buy``, ``private/cancel``,
+#: ``private/withdraw``, ``private/close_position`` and ``private/set_*`` are all GETs in ccxt). On the default
+#: policy a path is refused, whatever its method, when it holds one of these anywhere...
+DEFAULT_REFUSED_WORDS: tuple[str, ...] = ("withdraw", "transfer", "order", "cancel", "leverage")
+#: ... or has a word (split at ``/ _ - .`` and camelCase) that starts with one of these verbs. Reads a monitor
+#: makes are named by nouns or by ``get``/``query``/``list``; a read refused by mistake fails loudly, a write let
+#: through would not.
+DEFAULT_REFUSED_VERBS: tuple[str, ...] = (
+    "buy", "sell", "edit", "close", "set", "reset", "create", "remove", "delete", "change", "enable", "disable",
+    "toggle", "submit", "execute", "add", "invalidate", "update", "place", "amend", "modify", "replace", "borrow",
+    "repay", "liquidate", "convert", "redeem", "stake", "unstake", "lend", "mint", "send", "approve", "reject",
+    "accept", "verify", "move", "mass", "logout", "exercise", "claim",
+)
 #: Words that refuse a websocket message on the default policy (anywhere in it): what a monitor never sends.
 DEFAULT_REFUSED_WS_WORDS: tuple[str, ...] = ("order", "cancel", "withdraw", "transfer", "leverage")
 

@@ -19,12 +19,14 @@ Nothing here imports ccxt: the instance is given (``liqwatch.feeds.ccxt_instance
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from liqwatch.feeds.ccxt_allowlist import (
     DEFAULT_POST_READS,
+    DEFAULT_REFUSED_VERBS,
     DEFAULT_REFUSED_WORDS,
     DEFAULT_REFUSED_WS_WORDS,
     EXACT_REQUESTS,
@@ -51,7 +53,8 @@ class RequestGuard:
 
     An id with an exact list (``EXACT_REQUESTS``) allows only those pairs, matched exactly (the native
     ``ReadOnlyGuard``). Any other id: GET, and POST only to the paths ``DEFAULT_POST_READS`` lists for it;
-    a path naming a withdrawal or a transfer is refused even as a GET."""
+    a path naming a write (an order, a withdrawal, ``buy``, ``set_...``: ``DEFAULT_REFUSED_WORDS`` and
+    ``_VERBS``) is refused even as a GET, since some exchanges write with GET."""
 
     def __init__(self, ccxt_id: str, base_paths: tuple[str, ...] = ()) -> None:
         self.ccxt_id = ccxt_id
@@ -80,15 +83,29 @@ class RequestGuard:
                 raise ForbiddenEndpoint(f"ccxt {self.ccxt_id}: {verb} {redact(path)} is not one of the requests "
                                         "its reads make; refused before sending") from None
             return
-        decoded = unquote(path).lower()
-        hit = next((w for w in DEFAULT_REFUSED_WORDS if w in decoded), None)
+        hit = _write_word(unquote(path))
         if hit is not None:
-            raise ForbiddenEndpoint(f"ccxt {self.ccxt_id}: {verb} {redact(path)} names a {hit}; refused before "
-                                    "sending")
+            raise ForbiddenEndpoint(f"ccxt {self.ccxt_id}: {verb} {redact(path)} names {hit!r}, a write; refused "
+                                    "before sending")
         if verb == "GET" or (verb == "POST" and path in self.post_reads):
             return
         raise ForbiddenEndpoint(f"ccxt {self.ccxt_id}: {verb} {redact(path)} refused before sending: liqwatch "
                                 f"has no list of {self.ccxt_id}'s reads, and outside one only GET is sent")
+
+
+#: The words of a path: split at separators and at camelCase humps (``privateSetLeverage`` -> private, set, ...).
+_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z0-9]+")
+
+
+def _write_word(path: str) -> str | None:
+    """The write word ``path`` holds (``DEFAULT_REFUSED_WORDS`` anywhere, a word starting with one of
+    ``DEFAULT_REFUSED_VERBS``), or None."""
+    lowered = path.lower()
+    hit = next((w for w in DEFAULT_REFUSED_WORDS if w in lowered), None)
+    if hit is not None:
+        return hit
+    words = [w.lower() for w in _WORDS.findall(path)]
+    return next((v for w in words for v in DEFAULT_REFUSED_VERBS if w.startswith(v)), None)
 
 
 def install_request_guard(exchange: Any, guard: RequestGuard) -> None:

@@ -14,7 +14,7 @@ import pytest
 from liqwatch.emulator import EmulatorServer, Scenario
 from liqwatch.feeds import ccxt_instance
 from liqwatch.feeds.ccxt_allowlist import EXACT_REQUESTS
-from liqwatch.feeds.ccxt_guard import ForbiddenMethod, ReadOnlyExchange
+from liqwatch.feeds.ccxt_guard import ForbiddenMethod, ReadOnlyExchange, RequestGuard
 from liqwatch.feeds.rest import ForbiddenEndpoint
 from tests.emulator.bybit_helpers import bybit_scenario
 from tests.emulator.helpers import LIMIT_S, small_scenario
@@ -143,12 +143,13 @@ async def test_writes_are_refused_before_any_request(emu_id: tuple[EmulatorServe
     assert {(m, p) for m, p, _ in list(emu.requests)[len(before):]} <= EXACT_REQUESTS[ccxt_id]
 
 
-@pytest.mark.parametrize("ccxt_id", [*IDS, "krakenfutures", "bitget"])
+@pytest.mark.parametrize("ccxt_id", [*IDS, "krakenfutures", "bitget", "deribit"])
 async def test_a_write_reaches_no_server_but_an_unguarded_one_would(ccxt_id: str) -> None:
     """The catch-all server records every request, routed or not: the guarded instance sends it nothing; stock
-    ccxt, pointed at the same server, sends the same call (the check is not blind)."""
+    ccxt, pointed at the same server, sends the same call (the check is not blind). Deribit places an order with
+    a GET."""
     implicit = {**IMPLICIT_WRITE, "krakenfutures": "privatePostSendorder",
-                "bitget": "privateMixPostV2MixOrderPlaceOrder"}[ccxt_id]
+                "bitget": "privateMixPostV2MixOrderPlaceOrder", "deribit": "privateGetBuy"}[ccxt_id]
     creds = ("K" * 32, "c2VjcmV0" * 8, "pass-phrase-9", "0x" + "d" * 40)
     async with asyncio.timeout(LIMIT_S), recorder() as (base, seen):
         ex = ccxt_instance.create_exchange(account(ccxt_id, base, creds=creds), enable_rate_limit=False)
@@ -170,4 +171,23 @@ async def test_a_write_reaches_no_server_but_an_unguarded_one_would(ccxt_id: str
             pass
         finally:
             await stock.close()
-        assert [m for m, _ in seen] == ["POST"]
+        assert [m for m, _ in seen] == ["GET" if ccxt_id == "deribit" else "POST"]
+
+
+def test_no_write_of_deribits_api_passes_the_default_policy() -> None:
+    """Deribit's whole private API (ccxt's table of it) is GETs: every endpoint whose name is not a read's
+    (``get_``, ``list_``, ``simulate_``; a REST ``subscribe``) is refused."""
+    guard = RequestGuard("deribit")
+    names = ccxt_instance.exchange_class("deribit")().api["private"]["get"]
+    reads = ("get_", "list_", "simulate_", "subscribe", "unsubscribe")
+    passed = []
+    for name in names:
+        try:
+            guard.check("GET", f"https://host.test/api/v2/private/{name}")
+        except ForbiddenEndpoint:
+            continue
+        passed.append(name)
+    assert passed and all(n.startswith(reads) for n in passed), passed
+    assert {"get_positions", "get_account_summary"} <= set(passed)
+    assert not {"buy", "sell", "edit", "cancel", "close_position", "withdraw", "mass_quote", "move_positions"} & set(
+        passed)
