@@ -8,10 +8,11 @@
    checks the (method, path) against the id's allowlist first, so a write that got past the wrapper (an
    implicit method called on the raw instance, a read method that does more than read) is refused before
    anything is sent, as the native adapters' ``request_json`` does.
-3. ``install_ws_guard`` (ccxt.pro instances) does the same for what its sockets send: every subscription,
-   login or request a ccxt.pro method sends goes through the instance's ``watch`` / ``watch_multiple``, which
-   check the message first (``WsGuard``): an order over a socket (Binance's WS-API ``order.place``,
-   Hyperliquid's signed ``post``) is refused before the socket is even opened.
+3. ``install_ws_guard`` (ccxt.pro instances) does the same for what its sockets send (``WsGuard``), twice:
+   in the instance's ``watch`` / ``watch_multiple``, which every ccxt.pro method sends its subscription, login
+   or request through (an order over a socket, Binance's WS-API ``order.place``, is refused before the socket
+   is even dialled), and in the ``send`` of every socket client the instance makes (``client(url)``), the one
+   place a frame leaves ccxt: pings, and the few exchanges that send outside ``watch``, pass it too.
 
 Nothing here imports ccxt: the instance is given (``liqwatch.feeds.ccxt_instance`` makes it).
 """
@@ -35,7 +36,7 @@ from liqwatch.feeds.ccxt_allowlist import (
     READ_METHODS,
 )
 from liqwatch.feeds.rest import ForbiddenEndpoint, ReadOnlyGuard
-from liqwatch.feeds.stream import ForbiddenMessage, check_ws_message
+from liqwatch.feeds.stream import ForbiddenMessage, check_ws_message, check_ws_text
 from liqwatch.redact import redact
 
 __all__ = ["ForbiddenMethod", "ReadOnlyExchange", "RequestGuard", "WsGuard", "install_request_guard",
@@ -134,7 +135,10 @@ class WsGuard:
     def check(self, message: object) -> None:
         if self.exact:
             try:
-                check_ws_message(message)
+                if isinstance(message, str):
+                    check_ws_text(message)  # OKX's keepalive: the text ``ping``, exactly
+                else:
+                    check_ws_message(message)
             except ForbiddenMessage:
                 raise ForbiddenMessage(f"ccxt {self.ccxt_id}: websocket message {_verb(message)} is not a "
                                        "subscription, a ping or a login; refused before sending") from None
@@ -163,7 +167,8 @@ def _texts(value: object) -> list[str]:
 
 def install_ws_guard(exchange: Any, guard: WsGuard) -> None:
     """Check every message ``exchange``'s ``watch`` / ``watch_multiple`` would send (a ccxt.pro instance;
-    an async_support one has neither, and no socket). Raised synchronously, before the socket is dialled."""
+    an async_support one has neither, and no socket), raised synchronously, before the socket is dialled; and
+    every frame its socket clients send."""
     if not callable(getattr(exchange, "watch", None)):
         return
     watch: Callable[..., Any] = exchange.watch
@@ -183,6 +188,26 @@ def install_ws_guard(exchange: Any, guard: WsGuard) -> None:
 
     exchange.watch = guarded_watch
     exchange.watch_multiple = guarded_watch_multiple
+    client_of: Callable[[str], Any] = exchange.client
+
+    def guarded_client(url: str) -> Any:
+        client = client_of(url)  # ccxt's, cached per URL: its send is guarded once, when it is first made
+        if not getattr(client, _GUARDED, False):
+            send: Callable[[Any], Awaitable[Any]] = client.send
+
+            async def guarded_send(message: Any) -> Any:
+                guard.check(message)
+                return await send(message)
+
+            client.send = guarded_send
+            setattr(client, _GUARDED, True)
+        return client
+
+    exchange.client = guarded_client
+
+
+#: Marks a ccxt socket client whose ``send`` is guarded already.
+_GUARDED = "_liqwatch_send_guarded"
 
 
 def _redacted(exc: BaseException) -> BaseException | None:

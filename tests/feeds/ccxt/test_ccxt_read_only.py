@@ -191,3 +191,38 @@ def test_no_write_of_deribits_api_passes_the_default_policy() -> None:
     assert {"get_positions", "get_account_summary"} <= set(passed)
     assert not {"buy", "sell", "edit", "cancel", "close_position", "withdraw", "mass_quote", "move_positions"} & set(
         passed)
+
+
+@pytest.mark.parametrize("ccxt_id", ["bybit", "okx", "hyperliquid"])
+async def test_the_keepalive_pings_pass_the_socket_lock(ccxt_id: str) -> None:
+    """These three keep their sockets alive with pings of their own (text or JSON), sent through the guarded
+    ``send``: with a 50 ms keepalive, three pings go out and the stream still delivers (a refused ping would
+    have failed the socket, and the watch with it)."""
+    emu = EmulatorServer(SCENARIOS[ccxt_id](), seed=7, autorun=True, publish_interval=0.05, hl_idle_timeout=None,
+                         okx_idle_timeout=None)
+    await asyncio.wait_for(emu.start(), 10)
+    sym, pings = SYMBOL[ccxt_id], []
+    try:
+        async with asyncio.timeout(LIMIT_S):
+            ex = wrapped_ccxt(emu, ccxt_id)
+            raw = ex._exchange
+            raw.streaming["keepAlive"] = 50  # before the first watch: a client copies it when it is made
+            try:
+                await ex.load_markets()
+                watch = ex.watch_mark_price if ex.has.get("watchMarkPrice") else ex.watch_ticker
+                await watch(sym)
+                (client,) = raw.clients.values()
+                guarded = client.send
+
+                async def counted(message: Any) -> Any:
+                    pings.append(message)
+                    return await guarded(message)
+
+                client.send = counted
+                while len(pings) < 3:
+                    assert (await watch(sym))["symbol"] == sym
+            finally:
+                await ex.close()
+    finally:
+        await asyncio.wait_for(emu.stop(), 10)
+    assert all("ping" in str(p) for p in pings), pings

@@ -17,13 +17,14 @@ from tests.emulator.helpers import KEY_A, LIMIT_S, SECRET_A, binance_ccxt, small
 
 from .support import OPTIONS, account, recorder
 
-SENT_BY_READS = {  # what ccxt.pro's watch_* of each sends (subscriptions, logins), as seen against the emulator
+SENT_BY_READS = {  # what ccxt.pro's watch_* of each sends (subscriptions, logins, its keepalive pings)
     "binanceusdm": [{"method": "SUBSCRIBE", "params": ["btcusdt@markPrice@1s"], "id": 1}],
     "bybit": [{"op": "subscribe", "args": ["position"], "req_id": "1"},
-              {"req_id": "2", "op": "auth", "args": ["KEY", 1, "SIG"]}],
+              {"req_id": "2", "op": "auth", "args": ["KEY", 1, "SIG"]}, {"req_id": "3", "op": "ping"}],
     "okx": [{"op": "subscribe", "args": [{"channel": "positions", "instType": "ANY"}]},
-            {"op": "login", "args": [{"apiKey": "K", "passphrase": "P", "timestamp": "1", "sign": "S"}]}],
-    "hyperliquid": [{"method": "subscribe", "subscription": {"type": "clearinghouseState", "user": "0xabc"}}],
+            {"op": "login", "args": [{"apiKey": "K", "passphrase": "P", "timestamp": "1", "sign": "S"}]}, "ping"],
+    "hyperliquid": [{"method": "subscribe", "subscription": {"type": "clearinghouseState", "user": "0xabc"}},
+                    {"method": "ping"}],
 }
 WRITES = [{"id": "1", "method": "order.place", "params": {"symbol": "BTCUSDT"}},
           {"method": "post", "id": 1, "request": {"type": "action", "payload": {"action": {"type": "order"}}}},
@@ -35,9 +36,25 @@ def test_the_four_send_only_subscriptions_pings_and_logins(ccxt_id: str) -> None
     guard = WsGuard(ccxt_id)
     for message in SENT_BY_READS[ccxt_id]:
         guard.check(message)
-    for message in [*WRITES, {"method": "SUBSCRIBE", "op": "order"}]:
+    for message in [*WRITES, {"method": "SUBSCRIBE", "op": "order"}, "PING", "ping "]:
         with pytest.raises(ForbiddenMessage, match="refused before sending"):
             guard.check(message)
+
+
+@pytest.mark.parametrize("ccxt_id", ["binanceusdm", "okx", "krakenfutures"])
+async def test_a_socket_clients_own_send_is_guarded(ccxt_id: str) -> None:
+    """The one place a frame leaves ccxt (what an exchange sends outside ``watch`` goes through it too)."""
+    ex = ccxt_instance.create_exchange(account(ccxt_id, "http://127.0.0.1:9"), enable_rate_limit=False)
+    try:
+        client = ex._exchange.client("ws://127.0.0.1:9/ws")  # never dialled: the guard refuses first
+        with pytest.raises(ForbiddenMessage):
+            await client.send({"op": "order", "args": [{"side": "buy"}]})
+        guarded = client.send
+        assert ex._exchange.client("ws://127.0.0.1:9/ws") is client and client.send is guarded  # wrapped once
+        with pytest.raises(ConnectionError):  # an allowed frame gets past the guard to ccxt (not connected)
+            await client.send("ping" if ccxt_id != "binanceusdm" else {"method": "SUBSCRIBE", "params": []})
+    finally:
+        await ex.close()
 
 
 def test_the_refusal_names_the_verb_not_the_message() -> None:
