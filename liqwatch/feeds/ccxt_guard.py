@@ -13,6 +13,9 @@
    or request through (an order over a socket, Binance's WS-API ``order.place``, is refused before the socket
    is even dialled), and in the ``send`` of every socket client the instance makes (``client(url)``), the one
    place a frame leaves ccxt: pings, and the few exchanges that send outside ``watch``, pass it too.
+4. ``install_redirect_guard``: ccxt's aiohttp call follows redirects, and lock 2 saw only the first URL; a
+   307 would re-send the request, key headers and all, to a path or host never checked. The instance's
+   session refuses every redirect instead (``RedirectRefused``), as the native ``request_json`` does.
 
 Nothing here imports ccxt: the instance is given (``liqwatch.feeds.ccxt_instance`` makes it).
 """
@@ -24,6 +27,8 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import unquote, urlsplit
+
+import aiohttp
 
 from liqwatch.feeds.ccxt_allowlist import (
     DEFAULT_POST_READS,
@@ -39,8 +44,8 @@ from liqwatch.feeds.rest import ForbiddenEndpoint, ReadOnlyGuard
 from liqwatch.feeds.stream import ForbiddenMessage, check_ws_message, check_ws_text
 from liqwatch.redact import redact
 
-__all__ = ["ForbiddenMethod", "ReadOnlyExchange", "RequestGuard", "WsGuard", "install_request_guard",
-           "install_ws_guard"]
+__all__ = ["ForbiddenMethod", "ReadOnlyExchange", "RedirectRefused", "RequestGuard", "WsGuard",
+           "install_redirect_guard", "install_request_guard", "install_ws_guard"]
 
 
 class ForbiddenMethod(ForbiddenEndpoint, AttributeError):
@@ -208,6 +213,47 @@ def install_ws_guard(exchange: Any, guard: WsGuard) -> None:
 
 #: Marks a ccxt socket client whose ``send`` is guarded already.
 _GUARDED = "_liqwatch_send_guarded"
+
+
+class RedirectRefused(ForbiddenEndpoint):
+    """An exchange (or the proxy at ``rest_url``) answered with a redirect: not followed (check the URL)."""
+
+
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
+async def _refuse_redirect(request: aiohttp.ClientRequest,
+                           handler: aiohttp.ClientHandlerType) -> aiohttp.ClientResponse:
+    """A session middleware (aiohttp runs it for each hop, before it follows a redirect)."""
+    response = await handler(request)
+    if response.status in _REDIRECTS:
+        where = redact(str(request.url).split("?", 1)[0])
+        location = redact(response.headers.get("Location", "").split("?", 1)[0]) or "nowhere (no Location)"
+        response.release()
+        raise RedirectRefused(f"{request.method} {where}: HTTP {response.status} redirect to {location} refused: "
+                              "liqwatch follows no redirect (check the account's rest_url)")
+    return response
+
+
+def install_redirect_guard(exchange: Any) -> None:
+    """Make the session ccxt opens for ``exchange`` (lazily, in ``open``) refuse redirects. ccxt gives no way to
+    pass ``allow_redirects``, so the middleware is added to the session it made (aiohttp reads its
+    ``_middlewares`` on every request); an aiohttp without that attribute is refused outright rather than
+    left unguarded."""
+    inner_open: Callable[..., None] = exchange.open
+
+    def guarded_open(lazy: bool = False) -> None:
+        inner_open(lazy)
+        session = exchange.session
+        if session is None:
+            return
+        middlewares = getattr(session, "_middlewares", None)
+        if middlewares is None:
+            raise RuntimeError("this aiohttp has no session middlewares: ccxt's redirects cannot be refused")
+        if _refuse_redirect not in middlewares:
+            session._middlewares = (*middlewares, _refuse_redirect)
+
+    exchange.open = guarded_open
 
 
 def _redacted(exc: BaseException) -> BaseException | None:

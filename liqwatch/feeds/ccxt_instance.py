@@ -20,6 +20,7 @@ from liqwatch.feeds.ccxt_guard import (
     ReadOnlyExchange,
     RequestGuard,
     WsGuard,
+    install_redirect_guard,
     install_request_guard,
     install_ws_guard,
 )
@@ -119,4 +120,5 @@ def create_exchange(account: FeedAccount, *, options: Mapping[str, Any] | None =
     base_paths = (urlsplit(rest).path,) if rest is not None else ()
     install_request_guard(exchange, RequestGuard(account.ccxt_id, base_paths))
     install_ws_guard(exchange, WsGuard(account.ccxt_id))
+    install_redirect_guard(exchange)
     return ReadOnlyExchange(exchange, account.ccxt_id, account.name)
