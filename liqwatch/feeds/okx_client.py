@@ -16,9 +16,10 @@ from liqwatch.feed_events import AccountWarnings, NextFundingTime
 from liqwatch.feeds.account_modes import okx_account_mode
 from liqwatch.feeds.adapter import FeedAdapter, ModeNotModelled
 from liqwatch.feeds.candles import latest_pages, seed_volatility
-from liqwatch.feeds.key_permissions import KeyRefused
+from liqwatch.feeds.key_permissions import KeyRefused, KeyVerdict
 from liqwatch.feeds.okx_errors import OKX_ERRORS
 from liqwatch.feeds.okx_wire import (
+    AccountConfig,
     Balance,
     FundingRow,
     Instrument,
@@ -80,6 +81,36 @@ MULTI_CURRENCY_LEVEL = "3"
 #: ``account/config`` perm words, as OKX prints them: any other is a permission that cannot be judged.
 _KNOWN_PERMS = frozenset({"read_only", "trade", "withdraw"})
 _HOW_TO_READ_ONLY = "create a key with the Read permission only (OKX > API > Create API key)"
+
+
+def okx_key_verdict(config: AccountConfig, allow_trading_key: bool) -> KeyVerdict:
+    """The verdict on one OKX key from its ``account/config`` row (``perm``, the bound ``ip``): shared by the
+    native adapter and the generic (ccxt) path. A key that can withdraw, or whose permissions are not stated or
+    not known, is refused; one that can trade only with ``allow_trading_key``."""
+    perms = {p.strip() for p in config.perm.split(",") if p.strip()}
+    warnings: list[str] = []
+    if not perms:
+        return KeyVerdict(f"the API key's permissions are not stated (perm {config.perm!r}); liqwatch never uses "
+                          f"a key whose permissions are unknown: {_HOW_TO_READ_ONLY}", ())
+    unknown = perms - _KNOWN_PERMS
+    if unknown:
+        return KeyVerdict(f"the API key has a permission liqwatch does not know ({', '.join(sorted(unknown))!r} "
+                          f"in perm {config.perm!r}); a key whose permissions are unknown is never used: "
+                          f"{_HOW_TO_READ_ONLY}", ())
+    if "withdraw" in perms:
+        return KeyVerdict(f"the API key can withdraw funds (perm {config.perm!r}); liqwatch never uses a key "
+                          f"that can withdraw: {_HOW_TO_READ_ONLY}", ())
+    if perms - {"read_only"}:
+        if not allow_trading_key:
+            return KeyVerdict(f"the API key can trade (perm {config.perm!r}); liqwatch only reads: "
+                              f"{_HOW_TO_READ_ONLY}, or set allow_trading_key = true in this account's "
+                              "[[accounts]] entry to accept it", ())
+        warnings.append(f"the API key can trade (perm {config.perm!r}, accepted by allow_trading_key = true)"
+                        "; a read-only key is safer")
+    if not config.ip:
+        warnings.append("the API key is bound to no IP address: anyone holding it can use it from anywhere; "
+                        "bind it to your IP in OKX > API")
+    return KeyVerdict(None, tuple(warnings))
 
 
 def leg_key(inst_id: str, pos_side: str) -> str:
@@ -175,30 +206,10 @@ class OkxClient(FeedAdapter):
         if mode is not None:
             raise ModeNotModelled(mode)
         self.acct_lv = config.acct_lv
-        perms = {p.strip() for p in config.perm.split(",") if p.strip()}
-        warnings: list[str] = []
-        if not perms:
-            raise KeyRefused(f"the API key's permissions are not stated (perm {config.perm!r}); liqwatch never uses "
-                             f"a key whose permissions are unknown: {_HOW_TO_READ_ONLY}")
-        unknown = perms - _KNOWN_PERMS
-        if unknown:
-            raise KeyRefused(f"the API key has a permission liqwatch does not know ({', '.join(sorted(unknown))!r} "
-                             f"in perm {config.perm!r}); a key whose permissions are unknown is never used: "
-                             f"{_HOW_TO_READ_ONLY}")
-        if "withdraw" in perms:
-            raise KeyRefused(f"the API key can withdraw funds (perm {config.perm!r}); liqwatch never uses a key "
-                             f"that can withdraw: {_HOW_TO_READ_ONLY}")
-        if perms - {"read_only"}:
-            if not self.account.allow_trading_key:
-                raise KeyRefused(f"the API key can trade (perm {config.perm!r}); liqwatch only reads: "
-                                 f"{_HOW_TO_READ_ONLY}, or set allow_trading_key = true in this account's "
-                                 "[[accounts]] entry to accept it")
-            warnings.append(f"the API key can trade (perm {config.perm!r}, accepted by allow_trading_key = true)"
-                            "; a read-only key is safer")
-        if not config.ip:
-            warnings.append("the API key is bound to no IP address: anyone holding it can use it from anywhere; "
-                            "bind it to your IP in OKX > API")
-        self.emit(AccountWarnings(self.account.name, tuple(warnings)))
+        verdict = okx_key_verdict(config, self.account.allow_trading_key)
+        if verdict.refused is not None:
+            raise KeyRefused(verdict.refused)
+        self.emit(AccountWarnings(self.account.name, verdict.warnings))
 
     async def seed_symbol(self, symbol: str) -> None:
         """σ from OKX's mark-price candles (see liqwatch.feeds.candles), walking back with ``after``."""
