@@ -64,6 +64,9 @@ def test_outcomes_crashes_groups_and_directories_of_the_forked_workers(tmp_path:
     (tmp_path / "test_small.py").write_text(TESTS)
     notes = tmp_path / "notes.jsonl"
     env = {**os.environ, "NOTES": str(notes), "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    # Only the plugins the tree needs (xdist for -n 0): the project's others (Textual's snapshots, hypothesis,
+    # asyncio...) double each run's start-up, and these tests start a dozen.
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     env.pop("PYTEST_XDIST_WORKER", None)
     env.pop("PYTEST_XDIST_WORKER_COUNT", None)
     done = subprocess.run(
@@ -135,7 +138,7 @@ def _pytest(tmp_path: Path, *args: str, workers: int = 2, timeout: float = 60) -
     env.pop("PYTEST_XDIST_WORKER_COUNT", None)
     out = tmp_path / "out.txt"
     with out.open("w") as f:
-        done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:randomly", "--basetemp",
+        done = subprocess.run([sys.executable, "-m", "pytest", "-p", "xdist", "--basetemp",
                                str(tmp_path / "base"), "--rootdir", str(tmp_path), *args],
                               cwd=tmp_path, env=env, stdout=f, stderr=subprocess.STDOUT, timeout=timeout)
     return done.returncode, out.read_text()
