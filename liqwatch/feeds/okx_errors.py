@@ -71,6 +71,7 @@ class OkxErrors(ErrorDecoder):
         envelope = body if isinstance(body, dict) else {}
         raw, msg = envelope.get("code"), envelope.get("msg")
         code = _str_code(raw)
+        outer = code
         item = _failed_item(envelope.get("data"))
         if code == "0" and item is None and status < 400:
             return None
@@ -78,6 +79,12 @@ class OkxErrors(ErrorDecoder):
             raw, msg = item
             code = _str_code(raw) or code
         text = envelope_text(where, self.exchange, status, raw, msg)
+        if outer not in (None, "0", code):
+            text = f"{text} (the answer's own code: {outer})"
+        # OKX judges a request's timestamp before its key: a timestamp code anywhere in the answer (beside an
+        # auth code in the other place) says the key was not judged. The clock, never a disabled account.
+        if outer in CLOCK_CODES and code not in CLOCK_CODES:
+            return ClockRejected(text, outer, status)
         if code is None:
             if status in (401, 403):
                 return AuthError(text)
