@@ -39,6 +39,8 @@ SERVER_CODES = frozenset({"50004", "50013", "50026"})
 #: unavailable, 63999 internal error ("please try again later"). The socket is retried with backoff; any other
 #: refusal (60005 invalid key, 60007 invalid sign, 60024 wrong passphrase...) is the key's.
 LOGIN_TRANSIENT_CODES = frozenset({"60004", "60006", "60014", "60028", "63999"})
+#: Of those, the login's timestamp refused: OKX's clock is measured again before the next login is signed.
+LOGIN_CLOCK_CODES = frozenset({"60004", "60006"})
 #: OKX limits are counted per 2 s window; no Retry-After is documented.
 DEFAULT_LIMIT_WAIT_S = 2.0
 
