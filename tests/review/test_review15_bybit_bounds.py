@@ -14,7 +14,8 @@ from liqwatch.clock import FakeClock
 from liqwatch.feeds.account_config import FeedAccount, Secret
 from liqwatch.feeds.bybit import BybitAdapter
 from liqwatch.feeds.bybit_wire import PriceBounds, exchange_liquidation, parse_position, parse_price_bounds
-from liqwatch.model import AccountSpec, Exchange, MarginMode, UnevaluatedPosition
+from liqwatch.feeds.wire import WireError
+from liqwatch.model import AccountSpec, Exchange, MarginMode, PositionUpdate, UnevaluatedPosition
 from liqwatch.risk.registry import risk_rules
 from liqwatch.store import MonitorStore
 
@@ -122,3 +123,53 @@ def test_the_log_once_memory_is_bounded() -> None:
     for i in range(5000):
         adapter.position_of(_btc("Buy", f"{0.01 + i * 1e-6:.6f}"), MarginMode.CROSS)
     assert len(adapter._at_bound) <= 1024
+
+
+def _position_frame(liq: str, mark: str = "90000") -> dict[str, Any]:
+    return {"topic": "position", "creationTime": 1777593600000, "data": [{
+        "symbol": "BTCUSDT", "side": "Buy", "size": "1", "entryPrice": "90000", "markPrice": mark, "leverage": "10",
+        "positionBalance": "0", "liqPrice": liq, "unrealisedPnl": "0", "updatedTime": "1777593600000"}]}
+
+
+@pytest.mark.parametrize(("bounds", "liq", "expected"), [
+    (PriceBounds(0.10, 1999999.80), "0.10", None),  # the floor itself, as older answers sent it: none
+    (PriceBounds(0.10, 1999999.80), "81000", 81000.0),  # a real price: kept
+    (PriceBounds(100000.0, 1999999.80), "81000", 81000.0),  # a hostile floor above the mark: kept, not hidden
+])
+async def test_the_private_position_topic_follows_the_same_rule(
+        bounds: PriceBounds, liq: str, expected: float | None) -> None:
+    adapter = _adapter()
+    adapter.price_bounds["BTC/USDT:USDT"] = bounds
+    adapter.margin_mode = MarginMode.CROSS
+    clock = adapter.clock
+    apply = adapter._on_position(_position_frame(liq), "", 0.0, clock.now())
+    emitted: list[Any] = []
+    adapter.emit = lambda event: emitted.append(event) or True  # type: ignore[method-assign]
+    try:
+        apply()
+    finally:
+        for task in list(adapter._tasks):  # the symbol's σ seed: not the question here
+            task.cancel()
+    (update,) = [e for e in emitted if isinstance(e, PositionUpdate)]
+    assert update.position is not None and update.position.exchange_liquidation_price == expected
+
+
+@pytest.mark.parametrize(("cursor_of", "match"), [
+    (lambda n: 5, "nextPageCursor 5 is not a new cursor"),  # a number: no cursor Bybit sends
+    (lambda n: ["p"], "is not a new cursor"),
+    (lambda n: f"p{n}", "more than 10 pages"),  # a new cursor on every page, for ever
+    (lambda n: "p1" if n % 2 else "p2", "is not a new cursor"),  # two cursors in turn
+])
+async def test_instruments_info_paging_that_cannot_end_is_refused_in_bounded_requests(
+        cursor_of: Any, match: str) -> None:
+    adapter = _adapter()
+    asked = [0]
+
+    async def public(path: str, params: dict[str, str] | None = None) -> Any:
+        asked[0] += 1
+        return {"retCode": 0, "result": {"list": [BTC], "nextPageCursor": cursor_of(asked[0])}}
+
+    adapter._public = public  # type: ignore[method-assign]
+    with pytest.raises(WireError, match=match):
+        await adapter._instruments()
+    assert asked[0] <= 10
