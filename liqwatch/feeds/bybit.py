@@ -85,9 +85,15 @@ class BybitAdapter(BybitClient):
         try:
             self.tiers = self._risk_limits(await self._public("/v5/market/risk-limit", {"category": "linear"}))
             instruments = await self._instruments()
-            self.intervals, self.price_bounds = parse_funding_intervals(instruments), parse_price_bounds(instruments)
+            # A row that cannot be read costs its symbol that value only (counted, said why), not the bootstrap.
+            intervals_refused: dict[str, str] = {}
+            bounds_refused: dict[str, str] = {}
+            self.intervals = parse_funding_intervals(instruments, intervals_refused)
+            self.price_bounds = parse_price_bounds(instruments, bounds_refused)
         except WireError as exc:
             raise RestError(f"markets: {exc}") from None
+        for sym, why in [*intervals_refused.items(), *bounds_refused.items()]:
+            self.bad_item("instruments-info", sym, why)
         try:
             self.fee_rates = parse_fee_rates(await self._signed("/v5/account/fee-rate", {"category": "linear"}))
             if self.fee_rate_fallback:  # read again at a restart: the note about the default rate goes

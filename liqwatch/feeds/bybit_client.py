@@ -57,6 +57,8 @@ POSITION_PAGES_MAX = 50
 #: instruments-info's largest page ("limit [1, 1000], default 500"), and pages read at most (10 000 symbols).
 INSTRUMENT_PAGE_LIMIT = 1000
 INSTRUMENT_PAGES_MAX = 10
+#: The (symbol, side, liqPrice) read as none at a bound remembered to log each once: past this, forgotten.
+AT_BOUND_KEPT = 1024
 
 READ_ONLY = ReadOnlyGuard(
     "bybit",
@@ -218,6 +220,8 @@ class BybitClient(FeedAdapter):
         if exchange_liq is None and w.liquidation_price is not None:
             seen = (w.symbol, w.side.value, w.liquidation_price)
             if seen not in self._at_bound:
+                if len(self._at_bound) >= AT_BOUND_KEPT:  # a new figure in every frame: memory stays bounded
+                    self._at_bound.clear()
                 self._at_bound.add(seen)
                 log.debug("%s: %s %s liqPrice %g is the instrument's price bound: no liquidation price given",
                           self.account.name, w.symbol, w.side.value, w.liquidation_price)

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from liqwatch.feeds.wire import (
+    MARK_MOVE_LIMIT,
     WireError,
     implausible_mark,
     ms_time,
@@ -121,14 +122,24 @@ def _usdt_instruments(payload: Any) -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
-def parse_funding_intervals(payload: Any) -> dict[str, float]:
-    """``market/instruments-info``: each symbol's ``fundingInterval`` (minutes) in hours."""
+def parse_funding_intervals(payload: Any, refused: dict[str, str] | None = None) -> dict[str, float]:
+    """``market/instruments-info``: each symbol's ``fundingInterval`` (minutes) in hours. A row whose interval
+    cannot be read gives that symbol none (why put in ``refused``), never a refusal of the whole answer."""
     out: dict[str, float] = {}
     for symbol, item in _usdt_instruments(payload):
-        minutes = opt_num(item, "fundingInterval")
+        try:
+            minutes = opt_num(item, "fundingInterval")
+        except WireError as exc:
+            _refuse(refused, symbol, f"fundingInterval: {exc}")
+            continue
         if minutes is not None and minutes > 0:
             out[symbol] = minutes / 60.0
     return out
+
+
+def _refuse(refused: dict[str, str] | None, symbol: str, why: str) -> None:
+    if refused is not None:
+        refused.setdefault(symbol, why)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,15 +150,40 @@ class PriceBounds:
     max_price: float | None
 
 
-def parse_price_bounds(payload: Any) -> dict[str, PriceBounds]:
-    """``market/instruments-info``: each symbol's ``priceFilter`` ``minPrice`` / ``maxPrice``."""
+def _bounds_of(item: dict[str, Any]) -> PriceBounds | None:
+    """A row's ``priceFilter`` (None: none sent, or not an object). WireError: a bound that is no number, or a
+    floor at or above the ceiling (no market prints between them: not Bybit's price filter)."""
+    prices = item.get("priceFilter")
+    if not isinstance(prices, dict):
+        return None
+    low, high = opt_num(prices, "minPrice"), opt_num(prices, "maxPrice")
+    bounds = PriceBounds(low if low and low > 0 else None, high if high and high > 0 else None)
+    if bounds.min_price is not None and bounds.max_price is not None and bounds.min_price >= bounds.max_price:
+        raise WireError(f"minPrice {bounds.min_price:g} is not below maxPrice {bounds.max_price:g}")
+    return bounds
+
+
+def parse_price_bounds(payload: Any, refused: dict[str, str] | None = None) -> dict[str, PriceBounds]:
+    """``market/instruments-info``: each symbol's ``priceFilter`` ``minPrice`` / ``maxPrice``. Any doubt
+    gives the symbol no bounds (its liqPrice is then kept as sent, never read as none), with why in
+    ``refused``: a bound that cannot be read, a floor not below the ceiling, or the symbol listed twice (two
+    pages) with other bounds: which one is Bybit's is not known. The other symbols are read as ever."""
     out: dict[str, PriceBounds] = {}
+    doubtful: set[str] = set()
     for symbol, item in _usdt_instruments(payload):
-        prices = item.get("priceFilter")
-        if isinstance(prices, dict):  # else no bounds known for it: its liqPrice is kept as sent
-            low, high = opt_num(prices, "minPrice"), opt_num(prices, "maxPrice")
-            out[symbol] = PriceBounds(low if low and low > 0 else None, high if high and high > 0 else None)
-    return out
+        try:
+            bounds = _bounds_of(item)
+        except WireError as exc:
+            doubtful.add(symbol)
+            _refuse(refused, symbol, f"priceFilter: {exc}")
+            continue
+        if bounds is None:  # no bounds known for it: its liqPrice is kept as sent
+            continue
+        if symbol in out and out[symbol] != bounds:
+            doubtful.add(symbol)
+            _refuse(refused, symbol, f"priceFilter listed twice, {out[symbol]} and {bounds}")
+        out[symbol] = bounds
+    return {s: b for s, b in out.items() if s not in doubtful}
 
 
 def parse_fee_rates(payload: Any) -> dict[str, float]:
@@ -220,13 +256,24 @@ def exchange_liquidation(w: WirePosition, bounds: PriceBounds | None) -> float |
     """The exchange's liquidation price to set beside ours: ``liqPrice`` as sent, except at the instrument's
     price bound on the side it liquidates: a long's at or below ``minPrice``, a short's at or above
     ``maxPrice``, is Bybit's way (before 2023-07-31; "" since) of saying no price it can print liquidates
-    the position: none, as "" is, not a figure to compare ours with. Bounds unknown: as sent."""
+    the position: none, as "" is, not a figure to compare ours with. Bounds unknown: as sent.
+
+    Only on a bound that can be the market's price filter: a floor a tick above 0 and a ceiling far above the
+    price (Bybit's are ~1e-6 and ~20x the mark or more). A floor within ``MARK_MOVE_LIMIT`` of the position's
+    mark or entry (or above them), or a ceiling within it, is no price filter (a hostile or broken answer, a
+    row of another market): read as one, it would hide a real liquidation price. Such bounds are not used."""
     liq = w.liquidation_price
     if liq is None or bounds is None:
         return liq
-    if w.side is Side.LONG and bounds.min_price is not None and liq <= bounds.min_price:
+    prices = [p for p in (w.mark_price, w.entry_price) if p is not None and p > 0]
+    if not prices:
+        return liq  # nothing to judge the bounds by: as sent
+    floor, ceiling = bounds.min_price, bounds.max_price
+    if (w.side is Side.LONG and floor is not None and liq <= floor
+            and floor * MARK_MOVE_LIMIT <= min(prices)):
         return None
-    if w.side is Side.SHORT and bounds.max_price is not None and liq >= bounds.max_price:
+    if (w.side is Side.SHORT and ceiling is not None and liq >= ceiling
+            and ceiling >= max(prices) * MARK_MOVE_LIMIT):
         return None
     return liq
 

@@ -24,7 +24,7 @@ from liqwatch.feeds.adapter_frames import Apply
 from liqwatch.feeds.adapter_marks import streams_named
 from liqwatch.feeds.adapter_streams import EventHandler, FrameRoutes, StreamSpec
 from liqwatch.feeds.okx_client import READ_ONLY, OkxClient, Pushed, leg_key
-from liqwatch.feeds.okx_errors import LOGIN_TRANSIENT_CODES
+from liqwatch.feeds.okx_errors import LOGIN_CLOCK_CODES, LOGIN_TRANSIENT_CODES
 from liqwatch.feeds.okx_wire import (
     WirePosition,
     inst_id_of,
@@ -34,7 +34,7 @@ from liqwatch.feeds.okx_wire import (
     unified,
 )
 from liqwatch.feeds.okx_wire import parse_position as parse_position_row
-from liqwatch.feeds.rest import AuthError
+from liqwatch.feeds.rest import AuthError, RestError
 from liqwatch.feeds.signing import hmac_sha256
 from liqwatch.feeds.stream import WS, send_guarded, send_guarded_text
 from liqwatch.feeds.wire import WireError, opt_ms_time
@@ -146,6 +146,11 @@ class OkxAdapter(OkxClient):
                 said = said.replace(sent, "***") if sent else said
             text = redact(f"OKX login refused: {code[:10]} {said[:120]}")
             if code in LOGIN_TRANSIENT_CODES:
+                if code in LOGIN_CLOCK_CODES:  # signed with a stale offset: measured again before the next try
+                    try:
+                        await self._sync_time()
+                    except RestError as exc:
+                        text = f"{text}; OKX's clock could not be measured again: {exc}"
                 raise ConnectionError(f"{text} (not the key: retried)")
             # 60005 invalid key, 60024 wrong passphrase, 60007 invalid sign...: the key, not the connection.
             raise AuthError(text)

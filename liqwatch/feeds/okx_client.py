@@ -167,9 +167,12 @@ class OkxClient(FeedAdapter):
         signed = self.signer.sign("GET", path, params or {}, "", self.server_clock.now())
         try:
             body = await self.rest("GET", signed.url(self.account.rest_url, path), headers=signed.headers)
-        except ClockRejected:  # 50102/50112: measure OKX's clock, sign again once
+        except ClockRejected as exc:  # 50102/50112: measure OKX's clock, sign again once
             if not retry_clock:
-                raise
+                # Refused again on a clock just measured: say what to look at (the clock, not the key).
+                raise ClockRejected(f"{exc} (refused again after OKX's clock was measured, offset "
+                                    f"{self.server_clock.offset_s:+.1f} s: check this machine's clock; "
+                                    "retried with backoff)", exc.code, exc.status) from None
             await self._sync_time()
             return await self._signed(path, params, retry_clock=False)
         return data_of(body, path)

@@ -39,6 +39,8 @@ SERVER_CODES = frozenset({"50004", "50013", "50026"})
 #: unavailable, 63999 internal error ("please try again later"). The socket is retried with backoff; any other
 #: refusal (60005 invalid key, 60007 invalid sign, 60024 wrong passphrase...) is the key's.
 LOGIN_TRANSIENT_CODES = frozenset({"60004", "60006", "60014", "60028", "63999"})
+#: Of those, the login's timestamp refused: OKX's clock is measured again before the next login is signed.
+LOGIN_CLOCK_CODES = frozenset({"60004", "60006"})
 #: OKX limits are counted per 2 s window; no Retry-After is documented.
 DEFAULT_LIMIT_WAIT_S = 2.0
 
@@ -71,6 +73,7 @@ class OkxErrors(ErrorDecoder):
         envelope = body if isinstance(body, dict) else {}
         raw, msg = envelope.get("code"), envelope.get("msg")
         code = _str_code(raw)
+        outer = code
         item = _failed_item(envelope.get("data"))
         if code == "0" and item is None and status < 400:
             return None
@@ -78,6 +81,12 @@ class OkxErrors(ErrorDecoder):
             raw, msg = item
             code = _str_code(raw) or code
         text = envelope_text(where, self.exchange, status, raw, msg)
+        if outer not in (None, "0", code):
+            text = f"{text} (the answer's own code: {outer})"
+        # OKX judges a request's timestamp before its key: a timestamp code anywhere in the answer (beside an
+        # auth code in the other place) says the key was not judged. The clock, never a disabled account.
+        if outer in CLOCK_CODES and code not in CLOCK_CODES:
+            return ClockRejected(text, outer, status)
         if code is None:
             if status in (401, 403):
                 return AuthError(text)
