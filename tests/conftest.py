@@ -51,8 +51,9 @@ if os.environ.get("CI"):
 
 #: Forked workers for the whole suite. Its tests mostly wait (on sockets, timers, child processes): on 2 cores,
 #: quiet, 64.4 s on 10, 51.0 s on 14, 45.0 s on 18 (~70 s of CPU each time); 14 also passed with two CPU hogs
-#: beside it (57.6 s), 18 did not (a demo's start over its test's 10 s).
-WORKERS = 14
+#: beside it (57.6 s). With the runner's own tests and the ccxt guard's (~100 s of CPU): 66.7 s on 14, 60.3 s
+#: on 16, 61.0 s on 18: CPU-bound from about 16.
+WORKERS = 16
 
 
 def _workers_wanted(config: pytest.Config) -> int:
