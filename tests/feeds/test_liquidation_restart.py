@@ -104,6 +104,12 @@ async def test_a_hyperliquid_liquidation_while_not_running_is_found_in_user_fill
 
             await eventually(lambda: bool(ours()), 60, "the emulator to liquidate hl-isolated's ETH long")
             leg = ours()[0].legs[0]
+            # The adapter dates its start on the exchange's clock less the time its start took: here the
+            # emulator's clock moves a second a step, not with the wall clock, and a start slowed by load (few
+            # steps, many seconds) can date itself before a liquidation just past (the likely cause of a
+            # "stream" source in a loaded CI run; not reproduced alone). Ten steps between them.
+            for _ in range(10):
+                await emu.tick(1)
             async with _run(emu, db, "hl-isolated") as (monitor, alerting):
                 store = monitor.store
                 assert await monitor.wait_live(15)

@@ -21,7 +21,8 @@ PATIENT = replace(FAST, idle_timeout_s=30.0, ping_interval_s=10.0)
 async def test_silenced_market_data_raises_a_stale_feed_alert(tmp_path: Path) -> None:
     settings = load_settings(None, environ={"LIQWATCH_ALERTS__STALE_FEED_S": "1.5"},
                              overrides={"storage": {"path": str(tmp_path / "rec.sqlite3")}})
-    async with running(only=("binance-main",), options=PATIENT) as env, AlertRuntime(settings, terminal=None) as alerting:
+    async with running(only=("binance-main",), options=PATIENT) as env, \
+            AlertRuntime(settings, terminal=None) as alerting:
         assert await env.monitor.wait_live(15)
         await alerting.on_snapshot(env.monitor.store.snapshot())
         assert not [a for a in alerting.service.alerts() if a.key.rule == "stale_feed"]
