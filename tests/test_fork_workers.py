@@ -134,6 +134,7 @@ def _pytest(tmp_path: Path, *args: str, workers: int = 2, timeout: float = 60) -
     """pytest on the tree in ``tmp_path``, its output to a file: a process a test leaves behind may hold a pipe."""
     env = {**os.environ, "NOTES_DIR": str(tmp_path), "PYTEST_XDIST_AUTO_NUM_WORKERS": str(workers),
            "PYTHONPATH": f"{ROOT}{os.pathsep}{tmp_path}", "COLUMNS": "200"}  # summary lines not cut
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # as above: only xdist, named on the command line (-n 0)
     env.pop("PYTEST_XDIST_WORKER", None)
     env.pop("PYTEST_XDIST_WORKER_COUNT", None)
     out = tmp_path / "out.txt"
