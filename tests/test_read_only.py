@@ -12,11 +12,11 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from aiohttp import web
 
 from liqwatch.feeds import binance, hyperliquid, okx
 from liqwatch.feeds.rest import ForbiddenEndpoint, ReadOnlyGuard, RestGate, request_json
 from liqwatch.feeds.stream import WS_TEXT_ALLOWED, ForbiddenMessage, check_ws_message, check_ws_text
+from tests.local_http import recording
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -88,23 +88,8 @@ def test_every_path_not_listed_is_refused(guard: ReadOnlyGuard, allowed: frozens
 
 @pytest.fixture
 async def server() -> AsyncIterator[tuple[str, list[tuple[str, str]]]]:
-    seen: list[tuple[str, str]] = []
-
-    async def anything(request: web.Request) -> web.Response:
-        seen.append((request.method, request.raw_path.split("?")[0]))
-        return web.json_response({})
-
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", anything)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield f"http://127.0.0.1:{port}", seen
-    finally:
-        await runner.cleanup()
+    async with recording() as got:
+        yield got
 
 
 @pytest.mark.parametrize(("guard", "allowed"), GUARDS, ids=GUARD_IDS)

@@ -14,6 +14,7 @@ from liqwatch.feeds.account_config import FeedAccount, Secret
 from tests.emulator.bybit_helpers import BYBIT_KEY, BYBIT_SECRET
 from tests.emulator.helpers import ADDR_A, KEY_A, SECRET_A
 from tests.emulator.okx_helpers import OKX_KEY_ISO, OKX_PASS_ISO, OKX_SECRET_ISO
+from tests.local_http import recording
 
 #: ccxt options per id for the emulator (the same as tests/emulator's helpers use for stock ccxt).
 OPTIONS: dict[str, dict[str, Any]] = {
@@ -47,20 +48,5 @@ Answer = Callable[[web.Request], web.Response]
 async def recorder(answer: Answer | None = None) -> AsyncIterator[tuple[str, list[tuple[str, str]]]]:
     """A server on 127.0.0.1 answering every method and path (``answer``, or ``{}``), and the (method, path) of
     each request it got."""
-    seen: list[tuple[str, str]] = []
-
-    async def anything(request: web.Request) -> web.Response:
-        seen.append((request.method, request.raw_path.split("?")[0]))
-        return answer(request) if answer is not None else web.json_response({})
-
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", anything)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield f"http://127.0.0.1:{port}", seen
-    finally:
-        await runner.cleanup()
+    async with recording(answer) as got:
+        yield got
