@@ -68,7 +68,8 @@ def test_the_exchange_liquidation_price_at_the_bound_is_none(
     assert exchange_liquidation(w, bounds) == expected
 
 
-def _adapter() -> BybitAdapter:
+def offline_adapter() -> BybitAdapter:
+    """A Bybit adapter on a store of its own, with no session: nothing can be sent."""
     clock = FakeClock(datetime(2026, 5, 1, tzinfo=UTC))
     store = MonitorStore(clock)
     store.add_account(AccountSpec("by", Exchange.BYBIT), risk_rules(Exchange.BYBIT))
@@ -78,7 +79,7 @@ def _adapter() -> BybitAdapter:
 
 
 def test_the_adapter_sets_none_beside_ours_for_a_long_at_the_floor(caplog: pytest.LogCaptureFixture) -> None:
-    adapter = _adapter()
+    adapter = offline_adapter()
     adapter.tiers["XRP/USDT:USDT"] = TierTable.build([(0.0, math.inf, 0.01, None)])
     adapter.price_bounds["XRP/USDT:USDT"] = XRP
     with caplog.at_level(logging.DEBUG, "liqwatch.feeds.bybit"):
@@ -110,7 +111,7 @@ def test_usdc_contracts_in_the_linear_list_are_passed_over_not_refused() -> None
 
 async def test_instruments_info_is_read_page_by_page() -> None:
     # Bybit answers 500 rows a page by default and lists more than 500 linear symbols: XRPUSDT may be past page 1.
-    adapter = _adapter()
+    adapter = offline_adapter()
     asked: list[dict[str, str]] = []
     pages = {"": ([{"symbol": "BTCUSDT", "priceFilter": {"minPrice": "0.10", "maxPrice": "1999999.80"}}], "p2"),
              "p2": ([{"symbol": "XRPUSDT", "priceFilter": {"minPrice": "0.0001", "maxPrice": "199.9998"}}], "")}

@@ -5,19 +5,14 @@ costs that symbol its bounds (counted, said why), never the account's bootstrap.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from liqwatch.clock import FakeClock
-from liqwatch.feeds.account_config import FeedAccount, Secret
-from liqwatch.feeds.bybit import BybitAdapter
 from liqwatch.feeds.bybit_wire import PriceBounds, exchange_liquidation, parse_position, parse_price_bounds
 from liqwatch.feeds.wire import WireError
-from liqwatch.model import AccountSpec, Exchange, MarginMode, PositionUpdate, UnevaluatedPosition
-from liqwatch.risk.registry import risk_rules
-from liqwatch.store import MonitorStore
+from liqwatch.model import MarginMode, PositionUpdate, UnevaluatedPosition
+from tests.feeds.test_bybit_price_bounds import offline_adapter
 
 BTC = {"symbol": "BTCUSDT", "fundingInterval": 480, "priceFilter": {"minPrice": "0.10", "maxPrice": "1999999.80"}}
 
@@ -74,13 +69,7 @@ def test_the_rule_still_holds_on_bounds_that_can_be_the_price_filter() -> None:
     assert exchange_liquidation(_btc("Buy", "81000"), btc) == 81000.0
 
 
-def _adapter() -> BybitAdapter:
-    clock = FakeClock(datetime(2026, 5, 1, tzinfo=UTC))
-    store = MonitorStore(clock)
-    store.add_account(AccountSpec("by", Exchange.BYBIT), risk_rules(Exchange.BYBIT))
-    account = FeedAccount("by", Exchange.BYBIT, "http://127.0.0.1:1", "ws://127.0.0.1:1",
-                          api_key=Secret("k"), api_secret=Secret("s"))
-    return BybitAdapter(account, store, None, clock)  # no session: nothing is sent
+_adapter = offline_adapter  # the same offline adapter as the rule's own tests
 
 
 async def test_the_bootstrap_survives_an_unreadable_instrument_row() -> None:
