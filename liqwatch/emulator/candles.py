@@ -32,6 +32,7 @@ from operator import attrgetter
 from typing import Any, TypeVar
 
 from liqwatch.emulator.market import Market, SimMarket, Venue
+from liqwatch.emulator.normals import gauss_draws
 from liqwatch.emulator.scenario import PathSpec
 
 MINUTE_MS = 60_000
@@ -153,14 +154,17 @@ def _index_history(spec: PathSpec, seed: int, speed: float, start_ms: int) -> _I
 def _market_history(m: SimMarket, index: _IndexHistory, seed: int) -> tuple[_History, _History]:
     """(1-minute, 1-hour) history candles of one market's mark; the last of each is the one running at start."""
     rng = random.Random(f"liqwatch-history-premium:{seed}:{m.venue}:{m.symbol}")
-    gauss = rng.gauss
     mean, sd = m.premium_mean, m.premium_sd
     decay, fresh = index.decay, index.fresh
     n = len(index.times)
     prem = [mean] * n  # the live premium starts at its mean
     p = mean
-    for i in range(n - 1, 0, -1):
-        p = prem[i - 1] = mean + decay[i] * (p - mean) + sd * fresh[i] * gauss()
+    # Point i's draw is the (n - i)-th gauss() of the generator; each new σ-scaled shock is worked out first,
+    # a list at a time, as the loop's own ``sd * fresh[i] * gauss()`` would (same operands, same order).
+    normals = gauss_draws(rng, n - 1)
+    shocks = [sd * f * g for f, g in zip(reversed(fresh[1:]), normals, strict=True)]
+    for i, shock in zip(range(n - 1, 0, -1), shocks, strict=True):
+        p = prem[i - 1] = mean + decay[i] * (p - mean) + shock
     rounded = m.rounding.many
     marks = rounded([level * (1.0 + q) for level, q in zip(index.levels, prem, strict=True)])
     marks[-1] = m.quantize(m.path.spec.start * (1.0 + mean))  # exactly the live market's first mark
