@@ -6,7 +6,7 @@ import math
 import operator
 import random
 
-_TWO_PI = 2.0 * math.pi  # random.TWOPI
+TWO_PI = 2.0 * math.pi  # random.TWOPI
 
 
 def gauss_draws(rng: random.Random, count: int) -> list[float]:
@@ -20,7 +20,7 @@ def gauss_draws(rng: random.Random, count: int) -> list[float]:
         return [rng.gauss() for _ in range(count)]
     pairs = (count + 1) // 2
     draws = [rng.random() for _ in range(2 * pairs)]
-    angles = [x * _TWO_PI for x in draws[0::2]]
+    angles = [x * TWO_PI for x in draws[0::2]]
     radii = list(map(math.sqrt, [-2.0 * math.log(1.0 - y) for y in draws[1::2]]))
     out = [0.0] * (2 * pairs)
     out[0::2] = [0.0 + z for z in map(operator.mul, map(math.cos, angles), radii)]
