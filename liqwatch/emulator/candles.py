@@ -32,6 +32,8 @@ from operator import attrgetter
 from typing import Any, TypeVar
 
 from liqwatch.emulator.market import Market, SimMarket, Venue
+from liqwatch.emulator.normals import TWO_PI as _TWO_PI
+from liqwatch.emulator.normals import gauss_draws
 from liqwatch.emulator.scenario import PathSpec
 
 MINUTE_MS = 60_000
@@ -108,7 +110,8 @@ def _index_history(spec: PathSpec, seed: int, speed: float, start_ms: int) -> _I
     logs, highs, lows = [0.0] * n, [0.0] * n, [0.0] * n
     base, drift, vol, jump_size = math.log(spec.start), spec.drift_per_hour, spec.vol_per_sqrt_hour, spec.jump_size
     squares = [r**2 for r in spec.regimes]  # (regime multiplier)², the same float each time it was computed
-    log, sqrt = math.log, math.sqrt
+    log, sqrt, cos, sin = math.log, math.sqrt, math.cos, math.sin
+    pending: float | None = None  # the sine draw of the last Box-Muller pair, as Random.gauss keeps it
 
     switch_rate = spec.regime_switch_per_hour / 3600.0 if len(spec.regimes) > 1 else 0.0
     jump_rate = spec.jump_per_hour / 3600.0 if jump_size > 0 else 0.0
@@ -130,11 +133,20 @@ def _index_history(spec: PathSpec, seed: int, speed: float, start_ms: int) -> _I
             next_switch -= expovariate(switch_rate)
         weighted += squares[regime] * (t - lo_t)
         jump = 0.0
-        while next_jump > lo_t:
+        while next_jump > lo_t:  # rare: gauss() itself, handed the pending draw of the inlined one below
+            rng.gauss_next = pending  # type: ignore[attr-defined]
             jump += jump_size * gauss()
+            pending = rng.gauss_next  # type: ignore[attr-defined]
             next_jump -= expovariate(jump_rate)
         sd = vol * sqrt(weighted / 3600.0)
-        noise -= sd * gauss() + jump
+        # gauss() written out (Random.gauss's Box-Muller pair, bit for bit; a call was a sixth of this loop)
+        if pending is None:
+            angle = uniform() * _TWO_PI
+            radius = sqrt(-2.0 * log(1.0 - uniform()))
+            z, pending = cos(angle) * radius, sin(angle) * radius
+        else:
+            z, pending = pending, None
+        noise -= sd * (0.0 + z) + jump
         a = logs[i - 1] = base + drift * lo_t / 3600.0 + noise
         # Extremes of a Brownian bridge from a to b with variance sd²: exact for the diffusion part.
         square, twice_var = (b - a) ** 2, 2 * sd * sd
@@ -153,14 +165,17 @@ def _index_history(spec: PathSpec, seed: int, speed: float, start_ms: int) -> _I
 def _market_history(m: SimMarket, index: _IndexHistory, seed: int) -> tuple[_History, _History]:
     """(1-minute, 1-hour) history candles of one market's mark; the last of each is the one running at start."""
     rng = random.Random(f"liqwatch-history-premium:{seed}:{m.venue}:{m.symbol}")
-    gauss = rng.gauss
     mean, sd = m.premium_mean, m.premium_sd
     decay, fresh = index.decay, index.fresh
     n = len(index.times)
     prem = [mean] * n  # the live premium starts at its mean
     p = mean
-    for i in range(n - 1, 0, -1):
-        p = prem[i - 1] = mean + decay[i] * (p - mean) + sd * fresh[i] * gauss()
+    # Point i's draw is the (n - i)-th gauss() of the generator; each new σ-scaled shock is worked out first,
+    # a list at a time, as the loop's own ``sd * fresh[i] * gauss()`` would (same operands, same order).
+    normals = gauss_draws(rng, n - 1)
+    shocks = [sd * f * g for f, g in zip(reversed(fresh[1:]), normals, strict=True)]
+    for i, shock in zip(range(n - 1, 0, -1), shocks, strict=True):
+        p = prem[i - 1] = mean + decay[i] * (p - mean) + shock
     rounded = m.rounding.many
     marks = rounded([level * (1.0 + q) for level, q in zip(index.levels, prem, strict=True)])
     marks[-1] = m.quantize(m.path.spec.start * (1.0 + mean))  # exactly the live market's first mark

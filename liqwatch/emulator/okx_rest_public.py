@@ -184,4 +184,4 @@ class OkxPublic:
 
 def _candle_prices(c: Candle) -> tuple[str, str, str, str, str]:
     """A candle's row without its "confirm" flag, which depends on the time of the request."""
-    return str(c.open_ms), px(c.open), px(c.high), px(c.low), px(c.close)
+    return str(c.open_ms), precise_price(c.open), precise_price(c.high), precise_price(c.low), precise_price(c.close)
