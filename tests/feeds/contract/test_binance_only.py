@@ -160,7 +160,9 @@ async def test_19_a_burst_of_10k_frames_is_absorbed_on_one_connection(log: Logs)
             return any(p.risk.symbol == BTC and p.risk.mark_price == pytest.approx(float(prices[-1]))
                        for p in a.positions)
 
-        await eventually(last_applied, 10, "the burst's last mark to be applied")
+        # Bounded as the sending is: on two cores shared with the suite's other workers, reading and applying
+        # 10k frames took over 10 s once; the subject is that none is lost and the socket is kept.
+        await eventually(last_applied, 60, "the burst's last mark to be applied")
         # Every frame read and parsed, and the hand-off to the store never held more than a mark per symbol.
         why = (log.malformed(ACC), env.monitor.store.ignored_stale_events, connects(env.emu, MARKET) - n)
         assert len(queued) >= 10_000 and max(queued) <= 4, why
