@@ -9,6 +9,7 @@ The allowlist lives here and only here; ``request_json`` checks every request ag
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -151,45 +152,38 @@ class BybitClient(FeedAdapter):
     async def _position_list(self) -> list[Any]:
         """Every row of ``position/list``, page by page: Bybit answers at most ``limit`` rows a page (default
         20, at most 200) and the rest behind ``nextPageCursor``; one page read alone would leave the positions
-        past it unseen (and, once seen on the stream, read as closed). A cursor that repeats, or more pages
-        than any account holds positions for, is a broken answer: the snapshot is refused whole."""
-        rows: list[Any] = []
-        cursor = ""
-        seen: set[str] = set()
-        for _ in range(POSITION_PAGES_MAX):
-            params = {"category": "linear", "settleCoin": "USDT", "limit": str(POSITION_PAGE_LIMIT)}
-            if cursor:
-                params["cursor"] = cursor
-            payload = await self._signed("/v5/position/list", params)
-            rows.extend(result_list(payload, "position/list"))
-            following = result_of(payload, "position/list").get("nextPageCursor")
-            if following in (None, ""):
-                return rows
-            if not isinstance(following, str) or following in seen:
-                raise WireError(f"position/list: nextPageCursor {following!r} is not a new cursor")
-            seen.add(following)
-            cursor = following
-        raise WireError(f"position/list: more than {POSITION_PAGES_MAX} pages")
+        past it unseen (and, once seen on the stream, read as closed)."""
+        return await self._all_pages(
+            "position/list", lambda params: self._signed("/v5/position/list", params),
+            {"category": "linear", "settleCoin": "USDT", "limit": str(POSITION_PAGE_LIMIT)}, POSITION_PAGES_MAX)
 
     async def _instruments(self) -> dict[str, Any]:
         """``market/instruments-info`` (linear) whole, as one answer: Bybit lists 500 a page by default and more
         than 500 linear symbols, so a symbol past the first page would have no funding interval or price bounds."""
+        rows = await self._all_pages(
+            "instruments-info", lambda params: self._public("/v5/market/instruments-info", params),
+            {"category": "linear", "limit": str(INSTRUMENT_PAGE_LIMIT)}, INSTRUMENT_PAGES_MAX)
+        return {"result": {"list": rows}}
+
+    @staticmethod
+    async def _all_pages(what: str, fetch: Callable[[dict[str, str]], Awaitable[Any]], params: dict[str, str],
+                         max_pages: int) -> list[Any]:
+        """The rows of every page of a cursor-paged answer. A cursor that repeats, or more pages than
+        ``max_pages``, is a broken answer: it is refused whole."""
         rows: list[Any] = []
-        cursor, seen = "", set()
-        for _ in range(INSTRUMENT_PAGES_MAX):
-            params = {"category": "linear", "limit": str(INSTRUMENT_PAGE_LIMIT)}
-            if cursor:
-                params["cursor"] = cursor
-            payload = await self._public("/v5/market/instruments-info", params)
-            rows.extend(result_list(payload, "instruments-info"))
-            following = result_of(payload, "instruments-info").get("nextPageCursor")
+        cursor = ""
+        seen: set[str] = set()
+        for _ in range(max_pages):
+            payload = await fetch({**params, "cursor": cursor} if cursor else params)
+            rows.extend(result_list(payload, what))
+            following = result_of(payload, what).get("nextPageCursor")
             if following in (None, ""):
-                return {"result": {"list": rows}}
+                return rows
             if not isinstance(following, str) or following in seen:
-                raise WireError(f"instruments-info: nextPageCursor {following!r} is not a new cursor")
+                raise WireError(f"{what}: nextPageCursor {following!r} is not a new cursor")
             seen.add(following)
             cursor = following
-        raise WireError(f"instruments-info: more than {INSTRUMENT_PAGES_MAX} pages")
+        raise WireError(f"{what}: more than {max_pages} pages")
 
     async def _sync_time(self) -> None:
         before = self.clock.now()
