@@ -83,18 +83,17 @@ class OkxErrors(ErrorDecoder):
         text = envelope_text(where, self.exchange, status, raw, msg)
         if outer not in (None, "0", code):
             text = f"{text} (the answer's own code: {outer})"
-        # OKX judges a request's timestamp before its key: a timestamp code anywhere in the answer (beside an
-        # auth code in the other place) says the key was not judged. The clock, never a disabled account.
-        if outer in CLOCK_CODES and code not in CLOCK_CODES:
-            return ClockRejected(text, outer, status)
+        # OKX judges a request's timestamp before its key: a timestamp code anywhere in the answer (the item's
+        # first, else the envelope's, beside an auth code in the other place) says the key was not judged.
+        # Before the 401 rule: OKX sends its timestamp codes with HTTP 401, and a clock that drifted or stepped
+        # (a laptop waking up) is no wrong key: read as one, it disabled the account for good.
+        clock = next((c for c in (code, outer) if c in CLOCK_CODES), None)
+        if clock is not None:
+            return ClockRejected(text, clock, status)
         if code is None:
             if status in (401, 403):
                 return AuthError(text)
             return ApiError(f"{text} (no code in the answer)", None, status)
-        # Before the 401 rule: OKX sends its timestamp codes with HTTP 401, and a clock that drifted or
-        # stepped (a laptop waking up) is no wrong key: read as one, it disabled the account for good.
-        if code in CLOCK_CODES:
-            return ClockRejected(text, code, status)
         if code in AUTH_CODES or (code != "0" and status in (401, 403) and code not in RATE_CODES):
             return AuthError(text)
         if code in RATE_CODES:
