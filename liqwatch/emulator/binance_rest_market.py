@@ -175,11 +175,6 @@ class MarketDataRoutes(BinanceRestBase):
         def row_json(c: Candle) -> str:
             # json.dumps([open time, open, high, low, close, "0", close time, "0", count, "0", "0", "0"]) exactly:
             # ints print as repr, and the prices are decimal strings with nothing JSON would escape.
-            # ``fixed(price, 8)`` is ``f"{price:.8f}"`` but for a negative zero: with no "-" in the row, none.
-            text = (f'[{c.open_ms}, "{c.open:.8f}", "{c.high:.8f}", "{c.low:.8f}", '
-                    f'"{c.close:.8f}", "0", {c.open_ms + interval_ms - 1}, "0", {c.count}, "0", "0", "0"]')
-            if "-" not in text:
-                return text
             return (f'[{c.open_ms}, "{fixed(c.open, 8)}", "{fixed(c.high, 8)}", "{fixed(c.low, 8)}", '
                     f'"{fixed(c.close, 8)}", "0", {c.open_ms + interval_ms - 1}, "0", {c.count}, "0", "0", "0"]')
 

@@ -132,11 +132,7 @@ class BybitMarketRoutes:
         p = self.sim.market.bybit_specs[m.symbol].price_decimals
 
         def row(c: Candle) -> list[str]:
-            # ``fixed(price, p)`` is ``f"{price:.{p}f}"`` but for a negative zero: with no "-" shown, none.
-            row = [str(c.open_ms), f"{c.open:.{p}f}", f"{c.high:.{p}f}", f"{c.low:.{p}f}", f"{c.close:.{p}f}"]
-            if "-" in row[1] or "-" in row[2] or "-" in row[3] or "-" in row[4]:
-                return [str(c.open_ms), fixed(c.open, p), fixed(c.high, p), fixed(c.low, p), fixed(c.close, p)]
-            return row
+            return [str(c.open_ms), fixed(c.open, p), fixed(c.high, p), fixed(c.low, p), fixed(c.close, p)]
 
         # Bybit lists klines newest first.
         return {"category": "linear", "symbol": m.symbol, "list": series.formatted(reversed(rows), "bybit", row)}
