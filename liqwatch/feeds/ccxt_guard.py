@@ -41,6 +41,7 @@ from liqwatch.feeds.ccxt_allowlist import (
     READ_METHODS,
 )
 from liqwatch.feeds.rest import ForbiddenEndpoint, ReadOnlyGuard
+from liqwatch.feeds.rest_errors import redirect_refused_text
 from liqwatch.feeds.stream import ForbiddenMessage, check_ws_message, check_ws_text
 from liqwatch.redact import redact
 
@@ -228,10 +229,9 @@ async def _refuse_redirect(request: aiohttp.ClientRequest,
     response = await handler(request)
     if response.status in _REDIRECTS:
         where = redact(str(request.url).split("?", 1)[0])
-        location = redact(response.headers.get("Location", "").split("?", 1)[0]) or "nowhere (no Location)"
+        text = redirect_refused_text(f"{request.method} {where}", response.status, response.headers)
         response.release()
-        raise RedirectRefused(f"{request.method} {where}: HTTP {response.status} redirect to {location} refused: "
-                              "liqwatch follows no redirect (check the account's rest_url)")
+        raise RedirectRefused(text)
     return response
 
 

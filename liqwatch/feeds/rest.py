@@ -32,6 +32,7 @@ from liqwatch.feeds.rest_errors import (
     ResponseTooLarge,
     RestError,
     ServerError,
+    redirect_refused_text,
 )
 from liqwatch.feeds.rest_errors import retry_after as _retry_after
 from liqwatch.redact import redact
@@ -189,9 +190,7 @@ async def request_json(
     except aiohttp.ClientError as exc:
         raise ServerError(f"{where}: {redact(str(exc))}") from None
     if 300 <= status < 400:
-        location = redact(resp_headers.get("Location", "").split("?", 1)[0]) or "nowhere (no Location)"
-        raise ApiError(f"{where}: HTTP {status} redirect to {location} refused: liqwatch follows no redirect "
-                       "(check the account's rest_url)", None, status)
+        raise ApiError(redirect_refused_text(where, status, resp_headers), None, status)
     try:
         payload, readable = (orjson.loads(body) if body else None), True
     except orjson.JSONDecodeError:

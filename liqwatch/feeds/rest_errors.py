@@ -178,3 +178,12 @@ class HttpStatusErrors(ErrorDecoder):
         if number is not None and number in self.clock_codes:
             return ClockRejected(text, number, status)
         return ApiError(text, number, status)
+
+
+def redirect_refused_text(where: str, status: int, headers: Mapping[str, str]) -> str:
+    """Why a redirect was not followed (the native ``request_json`` and the ccxt session say it alike): the
+    allowlist was checked on the URL asked for, and a redirect would re-send the key headers elsewhere. The
+    Location is shown without its query and redacted."""
+    location = redact(headers.get("Location", "").split("?", 1)[0]) or "nowhere (no Location)"
+    return (f"{where}: HTTP {status} redirect to {location} refused: liqwatch follows no redirect "
+            "(check the account's rest_url)")
