@@ -127,6 +127,8 @@ def account_readings(risk: AccountRisk, t: AlertThresholds, held: Held = _nothin
     # No defined risk with cross positions open means equity <= 0: as bad as it gets. Without a cross
     # position there is no account-level risk (None): the reading clears, the isolated positions judge.
     forced = AlertLevel.LIQUIDATION_IMMINENT if risk.liquidated or risk.equity_gone else None
+    if risk.figures_from != "liqwatch" and forced is None:
+        return ()  # a generic account has no risk of ours: its positions' distances judge it
     value = risk.risk if risk.has_cross else 0.0
     reading = _read(AlertRule.RISK, "", risk_ladder(t), value, held, forced)
     return (reading,) if reading is not None else ()
@@ -135,7 +137,8 @@ def account_readings(risk: AccountRisk, t: AlertThresholds, held: Held = _nothin
 def position_readings(r: PositionRisk, t: AlertThresholds, held: Held = _nothing_held) -> tuple[Reading, ...]:
     subject = subject_of(r)
     out: list[Reading | None] = []
-    if r.margin_mode is MarginMode.ISOLATED:  # a cross position shares the account's risk
+    # A cross position shares the account's risk; a generic one has none of ours (its distance judges it).
+    if r.margin_mode is MarginMode.ISOLATED and r.figures_from == "liqwatch":
         forced = AlertLevel.LIQUIDATION_IMMINENT if r.liquidated or r.risk is None else None
         out.append(_read(AlertRule.RISK, subject, risk_ladder(t), r.risk, held, forced))
     out.append(_read(AlertRule.DISTANCE_PCT, subject, distance_pct_ladder(t), r.distance_to_liquidation_pct, held))

@@ -131,6 +131,52 @@ class UnevaluatedPosition:
 
 
 @dataclass(frozen=True, slots=True)
+class ReportedPosition:
+    """A position watched through the generic (ccxt) adapter: only figures the exchange itself reported, each
+    read from its own answer (never derived with another exchange's formula). liqwatch has no margin rules for
+    such an exchange, so the liquidation price is the exchange's; distance, alerts and the what-if are computed
+    from it and the mark. A figure the exchange gives none of is None, shown as "n/a (exchange gives none)".
+
+    ``size`` is in the base asset for a linear contract (contracts x contract size); ``linear`` says the PnL and
+    notional follow the mark linearly, so they are recomputed at live marks (an inverse contract's are not: the
+    exchange's figures at its snapshot are shown)."""
+
+    symbol: str  # ccxt's unified symbol ("BTC/USDT:USDT")
+    side: Side
+    size: float
+    entry_price: float | None
+    mark_price: float | None  # the exchange's, at its snapshot
+    liquidation_price: float | None  # the exchange's own; None when it gives none
+    margin_mode: MarginMode | None = None
+    leverage: float | None = None
+    notional: float | None = None
+    unrealized_pnl: float | None = None
+    maintenance_margin: float | None = None  # read from the exchange's answer (``info``) where its field is known
+    linear: bool = True
+    #: Where the liquidation price was read: "exchange" (a field of the exchange's own answer, ``info``) or
+    #: "ccxt" (ccxt's unified field, which ccxt passes through for most exchanges and derives for a few).
+    liquidation_source: str = "exchange"
+
+    @property
+    def key(self) -> tuple[str, Side]:
+        return (self.symbol, self.side)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportedBalance:
+    """A generic account's balance as the exchange reports it, in its settlement currency. ``source`` says
+    where the figures were read: "exchange" (the exchange's own account fields) or "ccxt" (ccxt's unified
+    balance total, for an exchange whose account fields liqwatch does not know)."""
+
+    currency: str
+    equity: float
+    wallet_balance: float | None = None
+    maintenance_margin: float | None = None
+    available: float | None = None
+    source: str = "exchange"
+
+
+@dataclass(frozen=True, slots=True)
 class MarketState:
     """Per-symbol market data of one exchange."""
 
@@ -234,3 +280,7 @@ class AccountState:
     mode_not_modelled: str | None = None
     exchange_available_balance: float | None = None
     exchange_withdrawable: float | None = None
+    #: A generic (ccxt) account's positions and balance, the exchange's figures only (``ReportedPosition``);
+    #: ``positions`` and ``unevaluated`` are then empty.
+    reported: tuple[ReportedPosition, ...] = field(default_factory=tuple)
+    reported_balance: ReportedBalance | None = None

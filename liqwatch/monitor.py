@@ -31,9 +31,9 @@ from liqwatch.store import MonitorStore
 
 
 def _book_rules(exchange: ExchangeId, taker_fee_rate: float | None = None) -> ExchangeRisk:
-    """The risk rules of the account's book. An exchange without rules of ours (a ccxt one) has no adapter
-    yet either, so its account is only ever listed disabled, holding no position: the base rules fill the
-    slot and never evaluate anything."""
+    """The risk rules of the account's book. An exchange without rules of ours (a ccxt one) keeps its book
+    empty (its figures are the exchange's: ``reported_only``): the base rules fill the slot and never evaluate
+    anything."""
     rules = rules_for(exchange)
     return rules(taker_fee_rate) if rules is not None else ExchangeRisk(taker_fee_rate)
 
@@ -75,7 +75,9 @@ class Monitor:
             self.store.disable_account(name, reason)
         for acc in self.accounts:
             entry = feed_entry(acc.exchange)
-            self.store.add_account(AccountSpec(acc.name, acc.exchange), _book_rules(acc.exchange))
+            # An exchange without rules of ours (a generic ccxt account) shows the exchange's figures only.
+            self.store.add_account(AccountSpec(acc.name, acc.market_exchange), _book_rules(acc.exchange),
+                                   reported_only=rules_for(acc.exchange) is None)
             if entry is None:
                 what = f"{acc.exchange} ({acc.ccxt_id})" if acc.ccxt_id else acc.exchange
                 hint = " (use `liqwatch calc` for its risk math)" if rules_for(acc.exchange) else ""

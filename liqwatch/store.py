@@ -42,6 +42,7 @@ from liqwatch.store_conditions import ConditionsMixin
 from liqwatch.store_feed_events import apply_feed_event
 from liqwatch.store_liquidations import LiquidationsMixin
 from liqwatch.store_markets import MarketsMixin
+from liqwatch.store_reported import apply_reported
 from liqwatch.store_state import (
     HELD_EVENTS,
     MODE_NOT_MODELLED,
@@ -102,10 +103,12 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin, MarketsMixin):
         return tuple(e.line for e in self.events.items())
 
     # --- set-up ----------------------------------------------------------------------------------------
-    def add_account(self, spec: AccountSpec, rules: ExchangeRisk) -> None:
+    def add_account(self, spec: AccountSpec, rules: ExchangeRisk, *, reported_only: bool = False) -> None:
+        """``reported_only``: a generic (ccxt) account, whose figures are the exchange's own
+        (liqwatch.store_reported); its book stays empty and ``rules`` evaluate nothing."""
         if spec.name in self._accounts:
             raise ValueError(f"account {spec.name!r} added twice")
-        self._accounts[spec.name] = _Account(spec, AccountBook(rules))
+        self._accounts[spec.name] = _Account(spec, AccountBook(rules), reported_only=reported_only)
         self.version += 1
 
     def disable_account(self, name: str, reason: str) -> None:
@@ -155,6 +158,8 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin, MarketsMixin):
         if acc is None:
             return False
         if isinstance(event, AccountState):
+            if acc.reported_only:
+                return apply_reported(self, acc, event)
             return self._apply_state(acc, event)
         if isinstance(event, BalanceUpdate):
             if acc.last_balance_time is not None and event.stamp.exchange_time < acc.last_balance_time:

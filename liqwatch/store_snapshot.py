@@ -20,6 +20,7 @@ from liqwatch.funding import funding_cashflow
 from liqwatch.loop_lag import LoopLag
 from liqwatch.model import Exchange, ExchangeId, FundingPayment, MarginMode, UnevaluatedPosition
 from liqwatch.read_model import AccountView, MonitorSnapshot, PositionView, WhatIfInputs, _rank_key
+from liqwatch.risk.reported import reported_account_risk
 from liqwatch.risk.volatility import MinuteVolatility
 from liqwatch.risk_events import EventLog
 from liqwatch.status import Status, worst
@@ -116,10 +117,15 @@ def _account_view(store: MonitorStore, acc: _Account, now_mono: float) -> Accoun
         return AccountView(acc.spec.name, acc.spec.exchange, None, (), feeds, False, pinned or Status.STALE,
                            False, liquidations=liquidated, exchange_events=events)
     sigmas = {}
-    for p in acc.book.positions():
-        vol = store._vols.get((acc.spec.exchange, p.symbol))
-        sigmas[p.symbol] = vol.sigma_hour() if vol is not None else None
-    risk = acc.book.snapshot(sigmas)
+    symbols = {p.symbol for p in acc.book.positions()} | {p.symbol for p in acc.reported.values()}
+    for symbol in symbols:
+        vol = store._vols.get((acc.spec.exchange, symbol))
+        sigmas[symbol] = vol.sigma_hour() if vol is not None else None
+    if acc.reported_only:  # a generic account: the exchange's figures at the live marks, none of ours
+        marks = {s: mk for s in symbols if (mk := store._mark_for(acc.spec.exchange, s)) is not None}
+        risk = reported_account_risk(acc.reported_balance, tuple(acc.reported.values()), marks, sigmas)
+    else:
+        risk = acc.book.snapshot(sigmas)
     if acc.reported_equity is not None:
         reported, ours = acc.reported_equity
         risk = replace(risk, exchange_margin_balance=reported, exchange_margin_balance_gap=ours - reported)
@@ -135,7 +141,11 @@ def _account_view(store: MonitorStore, acc: _Account, now_mono: float) -> Accoun
     incomplete = next((f"{u.symbol} {u.side.value} not evaluated" for u in unevaluated
                        if u.margin_mode is not MarginMode.ISOLATED), None)
     # Which subjects have fresh figures, as the alerts judge them (``PositionView.fresh``, ``fresh``).
-    pos_fresh = {danger.subject_of(pr): live and _mark_is_fresh(store, acc.spec.exchange, pr.symbol, now_mono)
+    # A mark is fresh within its market channel's age limit (a generic account's polled marks have a longer one).
+    mark_limit = max((ch.max_age_s for ch in acc.channels if ch.kind is ChannelKind.MARKET),
+                     default=store.market_max_age_s)
+    pos_fresh = {danger.subject_of(pr): live and _mark_is_fresh(store, acc.spec.exchange, pr.symbol, now_mono,
+                                                                mark_limit)
                  and (incomplete is None or pr.margin_mode is not MarginMode.CROSS) for pr in risk.positions}
 
     def frozen(subject: str) -> bool:
@@ -174,7 +184,7 @@ def _account_view(store: MonitorStore, acc: _Account, now_mono: float) -> Accoun
         else:
             paid = acc.leg_funding.since(pr.symbol, opened, pr.side) if acc.leg_funding else None
         st = danger.status_of(assessment.position_level(danger.subject_of(pr), pr.margin_mode))
-        mark_fresh = _mark_is_fresh(store, acc.spec.exchange, pr.symbol, now_mono)
+        mark_fresh = _mark_is_fresh(store, acc.spec.exchange, pr.symbol, now_mono, mark_limit)
         # A row's age is that of its oldest data: its mark, or the positions and wallet as last confirmed.
         age = max((a for a in (age, state_age) if a is not None), default=None)
         liq_at = acc.liq_mono.get((pr.symbol, pr.side))
@@ -198,8 +208,9 @@ def _account_view(store: MonitorStore, acc: _Account, now_mono: float) -> Accoun
     if not (fresh and all(pos_fresh.values())) and status is not Status.CRITICAL:
         status = Status.STALE
     # The what-if's inputs: the positions and wallet these figures come from, at their marks.
-    inputs = WhatIfInputs(acc.book.rules, acc.book.wallet_balance, tuple(held.values()),
-                          tuple({pr.symbol: pr.mark_price for pr in risk.positions}.items()))
+    inputs = None if acc.reported_only else WhatIfInputs(
+        acc.book.rules, acc.book.wallet_balance, tuple(held.values()),
+        tuple({pr.symbol: pr.mark_price for pr in risk.positions}.items()))
     return AccountView(acc.spec.name, acc.spec.exchange, risk, tuple(positions), feeds, fresh, status, True,
                        funding_today=today, unevaluated=unevaluated, liquidations=liquidated, danger=level,
                        feeds_live=live, exchange_events=events, what_if=inputs,
@@ -211,11 +222,12 @@ def _mark_history(store: MonitorStore, exchange: ExchangeId, symbol: str) -> tup
     return vol.closes.series() if vol is not None else ()
 
 
-def _mark_is_fresh(store: MonitorStore, exchange: ExchangeId, symbol: str, now_mono: float) -> bool:
+def _mark_is_fresh(store: MonitorStore, exchange: ExchangeId, symbol: str, now_mono: float,
+                   limit_s: float | None = None) -> bool:
     """The symbol's own mark is recent: the account's channels may be live while it is not (a position
     that appeared on the user stream before its symbol was subscribed)."""
     m = store._markets.get((exchange, symbol))
-    return m is not None and now_mono - m.receive_mono <= store.market_max_age_s
+    return m is not None and now_mono - m.receive_mono <= (store.market_max_age_s if limit_s is None else limit_s)
 
 
 def _with_mark(store: MonitorStore, exchange: ExchangeId, u: UnevaluatedPosition) -> UnevaluatedPosition:

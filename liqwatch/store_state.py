@@ -14,7 +14,7 @@ from liqwatch.feed_channel import Channel
 from liqwatch.funding_ledger import FundingLedger
 from liqwatch.liquidation_book import LiquidationBook
 from liqwatch.liquidations import LiquidatedPosition, liquidation_status
-from liqwatch.model import AccountSpec, MarketState, Side, UnevaluatedPosition
+from liqwatch.model import AccountSpec, MarketState, ReportedBalance, ReportedPosition, Side, UnevaluatedPosition
 from liqwatch.read_model import MonitorSnapshot
 from liqwatch.rest_pause import RestPause
 from liqwatch.risk.volatility import MinuteVolatility
@@ -64,6 +64,11 @@ class _Account:
     warnings: tuple[str, ...] = ()  # standing warnings about its set-up (the API key's permissions)
     rest_pause: RestPause | None = None  # its exchange's REST is paused (IP ban, maintenance)
     clock_offset_s: float | None = None  # the exchange's clock minus ours, as last measured
+    #: A generic (ccxt) account: the exchange's figures only (liqwatch.store_reported), no book of ours.
+    reported_only: bool = False
+    reported: dict[tuple[str, Side], ReportedPosition] = field(default_factory=dict)
+    reported_balance: ReportedBalance | None = None
+    reported_as_of: datetime | None = None
 
     def pinned(self) -> Status | None:
         """The status its unacknowledged liquidations and exchange risk events hold it at, if any."""

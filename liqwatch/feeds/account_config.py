@@ -42,3 +42,8 @@ class FeedAccount:
     allow_trading_key: bool = False  # a key that can trade or transfer is accepted (with a standing warning)
     ccxt_id: str | None = None  # with exchange "ccxt": the ccxt exchange id (e.g. "krakenfutures")
 
+    @property
+    def market_exchange(self) -> ExchangeId:
+        """The exchange id its markets and figures are kept under: ``ccxt:<id>`` for a generic account (two
+        ccxt exchanges' ``BTC/USDT:USDT`` are two markets), else the exchange's own."""
+        return f"ccxt:{self.ccxt_id}" if self.exchange == "ccxt" and self.ccxt_id else self.exchange

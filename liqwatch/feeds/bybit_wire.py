@@ -262,17 +262,23 @@ def exchange_liquidation(w: WirePosition, bounds: PriceBounds | None) -> float |
     price (Bybit's are ~1e-6 and ~20x the mark or more). A floor within ``MARK_MOVE_LIMIT`` of the position's
     mark or entry (or above them), or a ceiling within it, is no price filter (a hostile or broken answer, a
     row of another market): read as one, it would hide a real liquidation price. Such bounds are not used."""
-    liq = w.liquidation_price
+    return liquidation_within_bounds(w.side, w.liquidation_price, (w.mark_price, w.entry_price), bounds)
+
+
+def liquidation_within_bounds(side: Side | None, liq: float | None, near: tuple[float | None, ...],
+                              bounds: PriceBounds | None) -> float | None:
+    """``exchange_liquidation``'s rule on its parts (also the generic adapter's, for Bybit through ccxt):
+    ``near`` are the position's mark and entry, what the bounds are judged by."""
     if liq is None or bounds is None:
         return liq
-    prices = [p for p in (w.mark_price, w.entry_price) if p is not None and p > 0]
+    prices = [p for p in near if p is not None and p > 0]
     if not prices:
         return liq  # nothing to judge the bounds by: as sent
     floor, ceiling = bounds.min_price, bounds.max_price
-    if (w.side is Side.LONG and floor is not None and liq <= floor
+    if (side is Side.LONG and floor is not None and liq <= floor
             and floor * MARK_MOVE_LIMIT <= min(prices)):
         return None
-    if (w.side is Side.SHORT and ceiling is not None and liq >= ceiling
+    if (side is Side.SHORT and ceiling is not None and liq >= ceiling
             and ceiling >= max(prices) * MARK_MOVE_LIMIT):
         return None
     return liq

@@ -22,9 +22,10 @@ Nothing here imports ccxt: the instance is given (``liqwatch.feeds.ccxt_instance
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -299,6 +300,22 @@ class ReadOnlyExchange:
 
     def __repr__(self) -> str:
         return f"ReadOnlyExchange({self.ccxt_id!r}, account={self.account!r})"
+
+    def detach_sockets(self) -> Callable[[], Coroutine[Any, Any, None]]:
+        """Forget every websocket of the instance at once, so that the next watch call dials anew (a socket
+        found silent or half-open is never read again: ccxt reuses a client it still holds), and return what
+        closes them (run it after: only these, never one a later call opened)."""
+        clients = getattr(self._exchange, "clients", None)
+        detached = list(clients.values()) if isinstance(clients, dict) else []
+        if isinstance(clients, dict):
+            clients.clear()
+
+        async def close() -> None:
+            for client in detached:
+                with contextlib.suppress(Exception):
+                    await client.close()
+
+        return close
 
     __str__ = __repr__
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from liqwatch.feeds.adapter import FeedAdapter
 from liqwatch.feeds.binance import BinanceAdapter
 from liqwatch.feeds.bybit import BybitAdapter
+from liqwatch.feeds.ccxt_adapter import CcxtAdapter
 from liqwatch.feeds.hyperliquid import HyperliquidAdapter
 from liqwatch.feeds.okx import OkxAdapter
 
@@ -32,6 +33,8 @@ FEEDS: dict[str, FeedEntry] = {
     "hyperliquid": FeedEntry(HyperliquidAdapter, ("https://api.hyperliquid.xyz", "wss://api.hyperliquid.xyz")),
     "bybit": FeedEntry(BybitAdapter, ("https://api.bybit.com", "wss://stream.bybit.com")),
     "okx": FeedEntry(OkxAdapter, ("https://www.okx.com", "wss://ws.okx.com")),  # 443: port 8443 is retired
+    # Any exchange ccxt knows (its ``ccxt_id``), the exchange's figures only; ccxt's own URLs unless configured.
+    "ccxt": FeedEntry(CcxtAdapter, ("", "")),
 }
 
 

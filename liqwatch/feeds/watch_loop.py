@@ -41,9 +41,12 @@ class WatchLoopStream(Generic[T]):
         options: FeedOptions,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         backoff: Backoff | None = None,
+        idle_timeout_s: Callable[[], float] | None = None,
     ) -> None:
         """``on_open``: the connection is (re)opened (subscribe the channels, resync over REST); it raises
-        like ``watch`` does. ``on_update``: one update, with its monotonic and wall receive times."""
+        like ``watch`` does. ``on_update``: one update, with its monotonic and wall receive times.
+        ``idle_timeout_s``: how long one call may take, asked before each (default ``options.idle_timeout_s``):
+        a loop whose call is a poll paced slower than that (a rate limit's) says so here."""
         self.name = name
         self._watch = watch
         self._on_update = on_update
@@ -58,6 +61,7 @@ class WatchLoopStream(Generic[T]):
         self.updates = 0
         self.bad_updates = 0
         self.delays: list[float] = []
+        self._idle_timeout_s = idle_timeout_s or (lambda: options.idle_timeout_s)
         self._call: asyncio.Future[None] | None = None  # the pending watch call or on_open
         self._reconnect_reason: str | None = None
 
@@ -110,7 +114,7 @@ class WatchLoopStream(Generic[T]):
         except AuthError:
             raise  # the credentials are refused: the adapter disables the account
         except TimeoutError:
-            return f"no update for {self._opts.idle_timeout_s:g} s"
+            return f"no update for {self._idle_timeout_s():g} s"
         except Exception as exc:  # whatever the library raises for a dropped connection
             return f"watch failed: {redact(str(exc)) or type(exc).__name__}"
 
@@ -121,7 +125,7 @@ class WatchLoopStream(Generic[T]):
         async def call() -> None:
             box.append(await self._watch())
 
-        if not await self._cancellable(call(), self._opts.idle_timeout_s):
+        if not await self._cancellable(call(), self._idle_timeout_s()):
             return None
         return (box[0],)
 

@@ -58,7 +58,7 @@ class PositionRisk:
     notional: float
     unrealized_pnl: float
     initial_margin: float | None
-    maintenance_margin: float
+    maintenance_margin: float | None  # None: the exchange gives none (a generic account's, ``figures_from``)
     liquidation_price: float | None
     bankruptcy_price: float | None
     distance_to_liquidation_pct: float | None
@@ -82,6 +82,9 @@ class PositionRisk:
     #: The distance to liquidation in the quote currency: the price move from the mark to the liquidation
     #: price, signed as ``distance_to_liquidation_pct`` (positive while safe).
     liquidation_distance: float | None = None
+    #: Whose figures these are: "liqwatch" (computed under the exchange's rules) or "exchange" (a generic
+    #: account: the liquidation price and margins are the exchange's own, no margin ratio or risk of ours).
+    figures_from: str = "liqwatch"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +97,7 @@ class AccountRisk:
 
     wallet_balance: float
     margin_balance: float
-    maintenance_margin: float
+    maintenance_margin: float | None  # None: the exchange gives none (a generic account's)
     margin_ratio: float | None
     risk: float | None
     liquidated: bool
@@ -114,6 +117,8 @@ class AccountRisk:
     exchange_available_balance: float | None = None
     exchange_withdrawable: float | None = None
     exchange_available_gap: float | None = None
+    #: "liqwatch" or "exchange" (a generic account's figures, as the positions' ``figures_from``).
+    figures_from: str = "liqwatch"
 
     @property
     def effective_leverage(self) -> float | None:
@@ -128,7 +133,10 @@ class AccountRisk:
     @property
     def equity_gone(self) -> bool:
         """Cross positions open and no defined risk: the cross equity is <= 0, as bad as it gets. (No cross
-        position: ``risk`` is None because there is no account-level ratio, which says nothing of danger.)"""
+        position: ``risk`` is None because there is no account-level ratio, which says nothing of danger.) A
+        generic account has no risk of ours at all: its equity is gone only when the exchange's is <= 0."""
+        if self.figures_from == "exchange":
+            return bool(self.positions) and self.margin_balance <= 0
         return self.has_cross and self.risk is None
 
 

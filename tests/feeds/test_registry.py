@@ -12,6 +12,7 @@ from liqwatch.feeds.bybit import BybitAdapter
 from liqwatch.feeds.from_config import build_adapter
 from liqwatch.feeds.hyperliquid import HyperliquidAdapter
 from liqwatch.feeds.okx import OkxAdapter
+from liqwatch.feeds.ccxt_adapter import CcxtAdapter
 from liqwatch.feeds.registry import FEEDS, feed_entry
 from liqwatch.model import AccountSpec, Exchange
 from liqwatch.monitor import Monitor
@@ -24,7 +25,7 @@ from liqwatch.store import MonitorStore
 
 
 def test_one_entry_per_live_exchange_keyed_by_its_id() -> None:
-    assert set(FEEDS) == {"binance", "hyperliquid", "bybit", "okx"}
+    assert set(FEEDS) == {"binance", "hyperliquid", "bybit", "okx", "ccxt"}
     binance, hyperliquid = feed_entry("binance"), feed_entry("hyperliquid")
     assert binance is not None and binance.adapter is BinanceAdapter
     assert rules_for("binance") is BinanceRisk  # the risk rules: by the same id, in the risk registry
@@ -34,8 +35,10 @@ def test_one_entry_per_live_exchange_keyed_by_its_id() -> None:
     okx = feed_entry("okx")  # issue 13: OKX v5 has its live feed
     assert okx is not None and okx.adapter is OkxAdapter and rules_for("okx") is OkxRisk
     assert okx.endpoints == ("https://www.okx.com", "wss://ws.okx.com")
-    # An id with no entry (ccxt ids are open-ended): no live feed.
-    assert feed_entry("kraken") is None and feed_entry("ccxt") is None
+    # An id with no entry (ccxt ids are open-ended: they go through "ccxt"): no live feed of its own.
+    assert feed_entry("kraken") is None
+    generic = feed_entry("ccxt")  # issue 14: the generic adapter, any exchange ccxt knows
+    assert generic is not None and generic.adapter is CcxtAdapter and rules_for("ccxt") is None
     bybit = feed_entry("bybit")
     assert bybit is not None and bybit.adapter is BybitAdapter and rules_for("bybit") is BybitRisk
 
