@@ -9,10 +9,10 @@ from liqwatch.clock import SystemClock
 from liqwatch.feeds.account_config import FeedAccount, Secret
 from liqwatch.feeds.binance import BinanceAdapter
 from liqwatch.feeds.bybit import BybitAdapter
+from liqwatch.feeds.ccxt_adapter import CcxtAdapter
 from liqwatch.feeds.from_config import build_adapter
 from liqwatch.feeds.hyperliquid import HyperliquidAdapter
 from liqwatch.feeds.okx import OkxAdapter
-from liqwatch.feeds.ccxt_adapter import CcxtAdapter
 from liqwatch.feeds.registry import FEEDS, feed_entry
 from liqwatch.model import AccountSpec, Exchange
 from liqwatch.monitor import Monitor
