@@ -212,6 +212,8 @@ SLOW_IDS = {
 # The ccxt tests' wall time together, idle 2-core machine (a hint, like SLOW_IDS): 20 s, and 17 s more since
 # tests/feeds/ccxt (the generic adapter's first stage: its 65 ccxt tests, mostly waiting: 2.6 s of CPU).
 CCXT_GROUP_S = 37.0
+GENERIC_ADAPTER_TESTS = "tests/feeds/ccxt/test_ccxt_adapter.py::"
+GENERIC_GROUP_S = 30.0
 
 
 def _seconds(item: pytest.Item) -> float:
@@ -245,7 +247,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     0.6 s of CPU in each process that does, and they were spread over up to ten. As a group they count as one
     slow unit, so the group starts first."""
     for item in items:
-        if _uses_ccxt(item):
+        if item.nodeid.startswith(GENERIC_ADAPTER_TESTS):
+            # The generic adapter's tests against the emulator, one group per protocol (each ~30 s, mostly
+            # waiting): four workers import ccxt instead of one running them all one after the other.
+            callspec = getattr(item, "callspec", None)
+            protocol = callspec.params.get("ccxt_id", "") if callspec is not None else ""
+            item.add_marker(pytest.mark.xdist_group(f"ccxt-{protocol}"))
+            item.add_marker(pytest.mark.slow(GENERIC_GROUP_S))
+        elif _uses_ccxt(item):
             item.add_marker(pytest.mark.xdist_group("ccxt"))
             item.add_marker(pytest.mark.slow(CCXT_GROUP_S))
     slow = sorted((i for i in items if _seconds(i) > 0), key=_seconds, reverse=True)

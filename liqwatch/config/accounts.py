@@ -8,7 +8,7 @@ key is disabled while the others run.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, Field, SecretStr, field_validator, model_validator
@@ -127,6 +127,10 @@ class Account(BaseModel):
     ccxt_id: Annotated[str, AfterValidator(_ccxt_id)] | None = None
     """The ccxt exchange id (e.g. ``kraken``); required with ``exchange = "ccxt"``, refused otherwise."""
 
+    ccxt_options: dict[str, Any] | None = None
+    """With ``exchange = "ccxt"`` only: ccxt's own ``options`` for the instance (e.g. ``defaultType``), over
+    liqwatch's defaults. They cannot widen what it may send: the read-only guards check every request."""
+
     api_key_env: EnvName | None = None
     """Name of the environment variable holding the API key (recommended source)."""
 
@@ -181,6 +185,8 @@ class Account(BaseModel):
             raise field_error("ccxt_id", 'is required with exchange = "ccxt"')
         if self.exchange != "ccxt" and self.ccxt_id is not None:
             raise field_error("ccxt_id", 'is only used with exchange = "ccxt"')
+        if self.exchange != "ccxt" and self.ccxt_options is not None:
+            raise field_error("ccxt_options", 'is only used with exchange = "ccxt"')
         if self.exchange == "hyperliquid":
             self._check_hyperliquid()
         else:
