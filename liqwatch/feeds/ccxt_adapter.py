@@ -25,7 +25,7 @@ from liqwatch.clock import Clock
 from liqwatch.feed_channel import Channel, ChannelKind
 from liqwatch.feed_events import AccountWarnings
 from liqwatch.feeds.account_config import FeedAccount
-from liqwatch.feeds.adapter import FeedAdapter
+from liqwatch.feeds.adapter import AccountUnusable, FeedAdapter
 from liqwatch.feeds.ccxt_errors import bounded
 from liqwatch.feeds.ccxt_guard import ReadOnlyExchange
 from liqwatch.feeds.ccxt_streams import CcxtStreams
@@ -88,7 +88,11 @@ class CcxtAdapter(FeedAdapter, CcxtStreams):
         from liqwatch.feeds import ccxt_instance, ccxt_keys  # ccxt itself is imported only now
 
         if self.ex is None:
-            self.ex = ccxt_instance.create_exchange(self.account, options=self.ccxt_options, enable_rate_limit=True)
+            try:
+                self.ex = ccxt_instance.create_exchange(self.account, options=self.ccxt_options,
+                                                        enable_rate_limit=True)
+            except ccxt_instance.UnknownCcxtExchange as exc:
+                raise AccountUnusable(str(exc)) from None
         ex = self.ex
         await bounded(ex.load_markets(), self.opts.request_timeout_s * 3, f"{self.ccxt_id} load_markets")
         if self.account.api_key is not None:
