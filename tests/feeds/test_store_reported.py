@@ -66,7 +66,7 @@ def _mark(price: float, at: datetime) -> MarkTick:
 
 
 def test_the_exchanges_liquidation_price_at_live_marks_and_no_figures_of_ours() -> None:
-    store, clock = _store()
+    store, _ = _store()
     assert store.apply(_state(_pos()))
     assert store.apply(_mark(57000.0, T0 + timedelta(seconds=1)))
     view = store.snapshot().account("kf")
@@ -88,7 +88,8 @@ def test_an_isolated_position_without_a_risk_of_ours_is_not_called_liquidated() 
     store.apply(_state(_pos(liq=30000.0)))
     store.apply(_mark(60000.0, T0 + timedelta(seconds=1)))
     view = store.snapshot().account("kf")
-    assert view.fresh and view.status is Status.OK and view.danger is Status.OK and not view.positions[0].risk.liquidated
+    assert view.fresh and view.status is Status.OK and view.danger is Status.OK
+    assert not view.positions[0].risk.liquidated
 
 
 def test_past_the_exchanges_price_it_is_liquidated_and_critical() -> None:

@@ -78,7 +78,7 @@ def test_rows_that_hold_nothing_or_cannot_be_read() -> None:
         reported_position(_row(entryPrice="abc"), "krakenfutures", LINEAR)
     with pytest.raises(WireError, match="finite"):
         reported_position(_row(markPrice=float("nan")), "krakenfutures", LINEAR)
-    with pytest.raises(WireError, match="boolean|not a number"):
+    with pytest.raises(WireError, match=r"boolean|not a number"):
         reported_position(_row(contracts=True), "krakenfutures", LINEAR)
     with pytest.raises(WireError, match="notional"):
         reported_position(_row(notional=1e30), "krakenfutures", LINEAR)
