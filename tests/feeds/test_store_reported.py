@@ -72,7 +72,7 @@ def test_the_exchanges_liquidation_price_at_live_marks_and_no_figures_of_ours() 
     view = store.snapshot().account("kf")
     assert view.risk is not None and view.risk.figures_from == "exchange"
     assert view.risk.margin_ratio is None and view.risk.risk is None and view.risk.maintenance_margin is None
-    assert view.what_if is None  # nothing of ours to re-evaluate
+    assert view.what_if is not None and view.what_if.reported == (_pos(),)  # the exchange's, for the what-if
     (p,) = view.positions
     assert p.risk.liquidation_price == 54000.0 and p.risk.mark_price == 57000.0
     assert p.risk.distance_to_liquidation_pct == pytest.approx((57000 - 54000) / 57000 * 100)
