@@ -160,7 +160,8 @@ class Account(BaseModel):
     """The API passphrase written in the file itself (same rule as ``api_key``)."""
 
     address: Annotated[str, AfterValidator(_address)] | None = None
-    """Hyperliquid only: the public wallet address (0x + 40 hex digits). Read-only; no key is used."""
+    """Hyperliquid only (and ccxt, as ccxt's ``walletAddress``): the public wallet address (0x + 40 hex
+    digits). Read-only; no key is used."""
 
     rest_url: RestUrl | None = None
     """Base URL (``http(s)://host[:port]``, no path) replacing every REST host of the exchange: testnet,
@@ -190,9 +191,11 @@ class Account(BaseModel):
         if self.exchange == "hyperliquid":
             self._check_hyperliquid()
         else:
-            if self.address is not None:
-                raise field_error("address", "is only used by hyperliquid accounts")
-            self._check_key_sources()
+            if self.address is not None and self.exchange != "ccxt":
+                raise field_error("address", "is only used by hyperliquid accounts (and ccxt ones, as ccxt's "
+                                  "walletAddress)")
+            if self.exchange != "ccxt" or self.address is None or self._has_key_source():
+                self._check_key_sources()
         return self
 
     def _check_hyperliquid(self) -> None:
@@ -238,6 +241,10 @@ class Account(BaseModel):
         if self.exchange in ("binance", "bybit") and getattr(self, passphrase) is not None:
             raise field_error(passphrase, f"is not used by {self.exchange} accounts")
 
+    def _has_key_source(self) -> bool:
+        return any(v is not None for v in (self.keyring_service, self.api_key, self.api_key_env, self.api_secret,
+                                           self.api_secret_env))
+
     @property
     def native_exchange(self) -> Exchange | None:
         """The engine's ``Exchange`` for a native adapter; ``None`` for the generic ccxt adapter."""
@@ -246,8 +253,9 @@ class Account(BaseModel):
     @property
     def credential_source(self) -> CredentialSource:
         """Where this account's credentials come from (by shape; resolution may still fail)."""
-        if self.exchange == "hyperliquid":
-            return "address"
+        if self.exchange == "hyperliquid" or (self.exchange == "ccxt" and self.address is not None
+                                              and not self._has_key_source()):
+            return "address"  # a ccxt exchange read by wallet address alone (Hyperliquid through ccxt)
         if self.keyring_service is not None:
             return "keyring"
         if self.api_key is not None:

@@ -112,3 +112,35 @@ def test_a_plain_string_id_is_the_known_exchange() -> None:
     # Ids read from a config or a database are plain strings: they equal (and hash as) the known ones.
     assert AccountSpec("a", "hyperliquid") == AccountSpec("a", Exchange.HYPERLIQUID)
     assert {Exchange.BINANCE: 1}["binance"] == 1
+
+
+def test_a_ccxt_account_may_be_read_by_address_alone_or_with_keys(tmp_path: Path) -> None:
+    """Hyperliquid through ccxt is read by wallet address (ccxt's walletAddress); an address beside keys rides
+    along; any other exchange still refuses an address."""
+    addr = "0x" + "ab" * 20
+    path = tmp_path / "config.toml"
+    path.write_text(textwrap.dedent(f"""
+        [[accounts]]
+        name = "hl-ccxt"
+        exchange = "ccxt"
+        ccxt_id = "hyperliquid"
+        address = "{addr}"
+
+        [[accounts]]
+        name = "kr"
+        exchange = "ccxt"
+        ccxt_id = "krakenfutures"
+        address = "{addr}"
+        api_key_env = "KR_KEY"
+        api_secret_env = "KR_SECRET"
+        """), encoding="utf-8")
+    path.chmod(0o600)
+    accounts, disabled = feed_accounts(load_settings(path, environ=ENV), ENV)
+    by_name = {a.name: a for a in accounts}
+    assert not disabled and by_name["hl-ccxt"].address == addr and by_name["hl-ccxt"].api_key is None
+    assert by_name["kr"].address == addr and by_name["kr"].api_key is not None
+    bad = tmp_path / "bad.toml"
+    bad.write_text(f'[[accounts]]\nname = "b"\nexchange = "binance"\naddress = "{addr}"\n', encoding="utf-8")
+    bad.chmod(0o600)
+    with pytest.raises(Exception, match="address"):
+        load_settings(bad, environ=ENV)
