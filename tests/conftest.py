@@ -26,7 +26,7 @@ from textual import _wait as textual_wait
 from textual import app as textual_app
 from textual import pilot as textual_pilot
 
-from tests import textual_css_cache
+from tests import textual_callbacks, textual_css_cache
 from tests.fork_workers import ForkScheduler
 
 # This environment sets PYTHONDONTWRITEBYTECODE=1: every xdist worker would then compile and rewrite every
@@ -166,6 +166,7 @@ for _module in (textual_wait, textual_app, textual_pilot):
     _module.wait_for_idle = _loop_idle  # type: ignore[attr-defined]
 
 textual_css_cache.install()  # one parse of each CSS text per process, not per App (see there)
+textual_callbacks.install()  # a callback's parameters counted once per function (see there)
 
 
 XDG = ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME")
