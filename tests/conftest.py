@@ -15,6 +15,7 @@ import gc
 import math
 import os
 import sys
+import tempfile
 import types
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +26,7 @@ from textual import _wait as textual_wait
 from textual import app as textual_app
 from textual import pilot as textual_pilot
 
+from tests import textual_callbacks, textual_css_cache
 from tests.fork_workers import ForkScheduler
 
 # This environment sets PYTHONDONTWRITEBYTECODE=1: every xdist worker would then compile and rewrite every
@@ -163,6 +165,9 @@ IDLE_GRAIN_S = 0.02
 for _module in (textual_wait, textual_app, textual_pilot):
     _module.wait_for_idle = _loop_idle  # type: ignore[attr-defined]
 
+textual_css_cache.install()  # one parse of each CSS text per process, not per App (see there)
+textual_callbacks.install()  # a callback's parameters counted once per function (see there)
+
 
 XDG = ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME")
 
@@ -170,8 +175,12 @@ XDG = ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME")
 @pytest.fixture(autouse=True)
 def _private_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     # Outside the test's own tmp_path, so that a test listing its tmp_path sees only what it made; a test that
-    # sets one of these itself (most CLI tests) overrides it.
-    home = tmp_path_factory.mktemp("xdg")
+    # sets one of these itself (most CLI tests) overrides it. A mkdtemp under one "xdg" directory of the worker's
+    # basetemp, not tmp_path_factory.mktemp: that one lists the whole basetemp to number its directory, which
+    # grows by two entries a test (O(n) each, ~1 ms a test late in a worker, a fifth of a small test's CPU).
+    xdg_root = tmp_path_factory.getbasetemp() / "xdg"
+    xdg_root.mkdir(exist_ok=True)
+    home = Path(tempfile.mkdtemp(dir=xdg_root))
     for name in XDG:
         monkeypatch.setenv(name, str(home / name.lower()))
     # Textual animations off: the tests assert end states, and an animation only delays them (the App reads
