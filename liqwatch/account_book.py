@@ -5,6 +5,10 @@ recomputed and the account sums adjusted by the difference, so a tick costs O(1)
 positions. Liquidation prices depend on every other position and are computed only when a snapshot is
 taken (a few times a second), from sums rebuilt exactly; the running sums themselves are rebuilt every
 ``RESUM_EVERY`` ticks, on the write side, so that rounding never accumulates (reading changes nothing).
+
+The snapshot is read more often than the book changes (the engine's step, the screen's pull and every reader
+of ``MonitorStore.snapshot``, several times between two marks): the last one is kept with what it was made
+from (a change count, the wallet, the rules and the σ asked for) and returned again while they are the same.
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ class AccountBook:
         self._by_symbol: dict[str, list[PositionKey]] = {}
         self._totals = CrossTotals()
         self._ticks = 0
+        self._changes = 0  # every change of the positions or their figures
+        self._last: tuple[tuple[object, ...], AccountRisk] | None = None  # (what it was made from, snapshot)
 
     # --- changes -----------------------------------------------------------------------------------
     def set_wallet_balance(self, wallet_balance: float) -> None:
@@ -38,6 +44,7 @@ class AccountBook:
     def upsert(self, pos: Position, mark: float | None = None) -> None:
         """Add or replace a position; ``mark`` defaults to the last known mark of its symbol."""
         key = pos.key
+        self._changes += 1
         if mark is None:
             old = self._figures.get(key)
             mark = old.mark if old is not None else self._last_mark(pos.symbol, mark_of(pos))
@@ -53,6 +60,7 @@ class AccountBook:
         pos = self._positions.pop(key, None)
         if pos is None:
             return False
+        self._changes += 1
         fig = self._figures.pop(key)
         keys = self._by_symbol[pos.symbol]
         keys.remove(key)
@@ -67,6 +75,7 @@ class AccountBook:
         keys = self._by_symbol.get(symbol)
         if not keys:
             return False
+        self._changes += 1
         for key in keys:
             pos = self._positions[key]
             new = figures(self.rules, pos, mark)
@@ -121,7 +130,16 @@ class AccountBook:
         return self.rules.margin_ratio(self.margin_balance, self._totals.requirement)
 
     def snapshot(self, sigma_by_symbol: Mapping[str, float | None] | None = None) -> AccountRisk:
-        """Full figures, liquidation prices included, from sums rebuilt exactly; changes nothing."""
+        """Full figures, liquidation prices included, from sums rebuilt exactly; changes nothing (but the copy
+        kept of the last one). Numbers are compared by their repr, which tells -0.0 from 0.0 and 1 from 1.0."""
+        rules = self.rules
+        sigmas = repr(tuple(sigma_by_symbol.items())) if sigma_by_symbol else ""
+        made_from = (self._changes, repr(self.wallet_balance), rules, repr(rules.taker_fee_rate), sigmas)
+        last = self._last
+        if last is not None and last[0] == made_from:
+            return last[1]
         positions = tuple(self._positions.values())
-        return assemble(self.rules, self.wallet_balance, positions, self._figures, self._exact_totals(),
+        risk = assemble(rules, self.wallet_balance, positions, self._figures, self._exact_totals(),
                         sigma_by_symbol)
+        self._last = (made_from, risk)
+        return risk

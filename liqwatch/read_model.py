@@ -14,7 +14,7 @@ from datetime import datetime
 from liqwatch.alert_levels import AlertLevel, AlertRule
 from liqwatch.feed_channel import ChannelStatus
 from liqwatch.liquidations import LiquidatedPosition
-from liqwatch.model import ExchangeId, FundingPayment, Position, UnevaluatedPosition
+from liqwatch.model import ExchangeId, FundingPayment, Position, ReportedBalance, ReportedPosition, UnevaluatedPosition
 from liqwatch.rest_pause import RestPause
 from liqwatch.risk.base import ExchangeRisk
 from liqwatch.risk.evaluate import AccountRisk, PositionRisk
@@ -37,6 +37,10 @@ class WhatIfInputs:
     wallet_balance: float
     positions: tuple[Position, ...]
     marks: tuple[tuple[str, float], ...]  # (symbol, mark) as in the snapshot's figures
+    #: A generic (ccxt) account's: its positions and balance as the exchange reported them. Its what-if moves
+    #: the marks against the exchange's liquidation prices as they stand (no margin rules of ours to move them).
+    reported: tuple[ReportedPosition, ...] = ()
+    reported_balance: ReportedBalance | None = None
 
     def mark_map(self) -> dict[str, float]:
         return dict(self.marks)

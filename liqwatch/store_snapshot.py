@@ -208,9 +208,9 @@ def _account_view(store: MonitorStore, acc: _Account, now_mono: float) -> Accoun
     if not (fresh and all(pos_fresh.values())) and status is not Status.CRITICAL:
         status = Status.STALE
     # The what-if's inputs: the positions and wallet these figures come from, at their marks.
-    inputs = None if acc.reported_only else WhatIfInputs(
-        acc.book.rules, acc.book.wallet_balance, tuple(held.values()),
-        tuple({pr.symbol: pr.mark_price for pr in risk.positions}.items()))
+    marks_used = tuple({pr.symbol: pr.mark_price for pr in risk.positions}.items())
+    inputs = WhatIfInputs(acc.book.rules, acc.book.wallet_balance, tuple(held.values()), marks_used,
+                          tuple(acc.reported.values()), acc.reported_balance)
     return AccountView(acc.spec.name, acc.spec.exchange, risk, tuple(positions), feeds, fresh, status, True,
                        funding_today=today, unevaluated=unevaluated, liquidations=liquidated, danger=level,
                        feeds_live=live, exchange_events=events, what_if=inputs,

@@ -15,6 +15,7 @@ import gc
 import math
 import os
 import sys
+import tempfile
 import types
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +26,7 @@ from textual import _wait as textual_wait
 from textual import app as textual_app
 from textual import pilot as textual_pilot
 
+from tests import textual_callbacks, textual_css_cache
 from tests.fork_workers import ForkScheduler
 
 # This environment sets PYTHONDONTWRITEBYTECODE=1: every xdist worker would then compile and rewrite every
@@ -163,6 +165,9 @@ IDLE_GRAIN_S = 0.02
 for _module in (textual_wait, textual_app, textual_pilot):
     _module.wait_for_idle = _loop_idle  # type: ignore[attr-defined]
 
+textual_css_cache.install()  # one parse of each CSS text per process, not per App (see there)
+textual_callbacks.install()  # a callback's parameters counted once per function (see there)
+
 
 XDG = ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME")
 
@@ -170,8 +175,12 @@ XDG = ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME")
 @pytest.fixture(autouse=True)
 def _private_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     # Outside the test's own tmp_path, so that a test listing its tmp_path sees only what it made; a test that
-    # sets one of these itself (most CLI tests) overrides it.
-    home = tmp_path_factory.mktemp("xdg")
+    # sets one of these itself (most CLI tests) overrides it. A mkdtemp under one "xdg" directory of the worker's
+    # basetemp, not tmp_path_factory.mktemp: that one lists the whole basetemp to number its directory, which
+    # grows by two entries a test (O(n) each, ~1 ms a test late in a worker, a fifth of a small test's CPU).
+    xdg_root = tmp_path_factory.getbasetemp() / "xdg"
+    xdg_root.mkdir(exist_ok=True)
+    home = Path(tempfile.mkdtemp(dir=xdg_root))
     for name in XDG:
         monkeypatch.setenv(name, str(home / name.lower()))
     # Textual animations off: the tests assert end states, and an animation only delays them (the App reads
@@ -212,6 +221,8 @@ SLOW_IDS = {
 # The ccxt tests' wall time together, idle 2-core machine (a hint, like SLOW_IDS): 20 s, and 17 s more since
 # tests/feeds/ccxt (the generic adapter's first stage: its 65 ccxt tests, mostly waiting: 2.6 s of CPU).
 CCXT_GROUP_S = 37.0
+GENERIC_ADAPTER_TESTS = "tests/feeds/ccxt/test_ccxt_adapter.py::"
+GENERIC_GROUP_S = 30.0
 
 
 def _seconds(item: pytest.Item) -> float:
@@ -245,7 +256,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     0.6 s of CPU in each process that does, and they were spread over up to ten. As a group they count as one
     slow unit, so the group starts first."""
     for item in items:
-        if _uses_ccxt(item):
+        if item.nodeid.startswith(GENERIC_ADAPTER_TESTS):
+            # The generic adapter's tests against the emulator, one group per protocol (each ~30 s, mostly
+            # waiting): four workers import ccxt instead of one running them all one after the other.
+            callspec = getattr(item, "callspec", None)
+            protocol = callspec.params.get("ccxt_id", "") if callspec is not None else ""
+            item.add_marker(pytest.mark.xdist_group(f"ccxt-{protocol}"))
+            item.add_marker(pytest.mark.slow(GENERIC_GROUP_S))
+        elif _uses_ccxt(item):
             item.add_marker(pytest.mark.xdist_group("ccxt"))
             item.add_marker(pytest.mark.slow(CCXT_GROUP_S))
     slow = sorted((i for i in items if _seconds(i) > 0), key=_seconds, reverse=True)

@@ -8,10 +8,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 FORBIDDEN_IN_ENGINE = ("textual", "rich", "widgets", "tui")
 # widgets render snapshots with no I/O: the engine's I/O packages are out of bounds as much as the libraries.
 FORBIDDEN_IN_WIDGETS = ("tui", "aiohttp", "ccxt", "liqwatch.feeds", "liqwatch.storage")
+# The tests that read every engine module: ast.parse of them all is ~1 s of CPU, so they run on one worker, which
+# parses each file's text once (_imported_modules).
+ENGINE = pytest.mark.xdist_group("layering-engine")
 # A graph target for an import whose name is built at run time (a variable, an f-string...): reported as a
 # violation wherever it occurs, since the checker cannot tell what it loads.
 UNREADABLE = "<unreadable import> "
@@ -35,6 +40,7 @@ def _violations(package: str, forbidden: tuple[str, ...]) -> list[str]:
     return bad
 
 
+@ENGINE
 def test_engine_never_imports_ui_stack_even_inside_functions() -> None:
     assert _violations("liqwatch", FORBIDDEN_IN_ENGINE) == []
 
@@ -168,13 +174,25 @@ def _dynamic_import(call: ast.Call, package: str, constants: dict[str, str]) -> 
     return _relative(anchor, level, name[level:])
 
 
-def _imported_modules(path: Path, name: str) -> set[str]:
+# A file's imports, by its path, module name and text (see ENGINE).
+_SCANNED: dict[tuple[Path, str, str], frozenset[str]] = {}
+
+
+def _imported_modules(path: Path, name: str) -> frozenset[str]:
+    text = path.read_text(encoding="utf-8")
+    key = (path, name, text)
+    if key not in _SCANNED:
+        _SCANNED[key] = frozenset(_scan_imports(path, name, text))
+    return _SCANNED[key]
+
+
+def _scan_imports(path: Path, name: str, text: str) -> set[str]:
     """Every module an import statement in the file names (``from a import b`` names ``a`` and ``a.b``),
     relative imports resolved, functions and ``TYPE_CHECKING`` blocks included; ``import_module``/``__import__``
     calls (aliased too) resolved where their names are literal (or a module-level literal), else an
     UNREADABLE marker."""
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    tree = ast.parse(text, filename=str(path))
     constants = _string_constants(tree)
     loaders, importlib_names = _loader_names(tree)
     out: set[str] = set()
@@ -309,14 +327,17 @@ def _package_cycles(graph: dict[str, set[str]], layers: tuple[tuple[str, tuple[s
     return cycles
 
 
+@ENGINE
 def test_engine_layers_point_down() -> None:
     assert _layer_violations(_import_graph(ROOT, "liqwatch"), ENGINE_LAYERS) == []
 
 
+@ENGINE
 def test_no_cycle_between_engine_packages() -> None:
     assert _package_cycles(_import_graph(ROOT, "liqwatch"), ENGINE_LAYERS) == []
 
 
+@ENGINE
 def test_every_placed_name_exists() -> None:
     """A stale entry (a module moved or removed) would silently place nothing."""
     modules = set(_import_graph(ROOT, "liqwatch"))

@@ -48,27 +48,33 @@ def info_lines(a: AccountView, p: PositionView, tiers: TierTable | None, now: da
         else (f"  not live: data {fmt.age(p.age_s)} old", "stale")
     isolated = r.margin_mode is MarginMode.ISOLATED
     gain = "gain" if r.unrealized_pnl >= 0 else "loss"
+    generic = r.figures_from == "exchange"  # a generic (ccxt) account: the exchange's figures, none of ours
+    margin: Line = ((("margin ", "muted"), (fmt.NONE_GIVEN, "muted"), ("  maint. margin ", "muted"),
+                     (fmt.NONE_GIVEN if r.maintenance_margin is None else fmt.money(r.maintenance_margin), dim))
+                    if generic else
+                    (("margin ", "muted"), (fmt.ratio_pct(r.margin_ratio) + ("" if isolated else " (account)"),
+                                            level + dim), ("  risk ", "muted"), (fmt.risk(r.risk), level + dim)))
     return [
         ((f"{r.symbol} {r.side.value}", "strong"), (f" · {a.name} ({a.exchange}) · {r.margin_mode.value}"
                                                       f" · {fmt.leverage(r.leverage)}  ", "muted"),
          marker, ("  ", ""), freshness),
         (("mark ", "muted"), (fmt.price(r.mark_price), dim), ("  entry ", "muted"), (fmt.price(r.entry_price), "entry"),
          *break_even_spans(p),
-         ("  liq ", "muted"), (fmt.price(r.liquidation_price), "liq"),
+         ("  exchange's liq " if generic else "  liq ", "muted"),
+         (fmt.NONE_GIVEN if generic and r.liquidation_price is None else fmt.price(r.liquidation_price), "liq"),
          *((("  (the hedge pair's)", "muted"),) if r.liquidation_scope == "pair" else ()),
          *((("  exch ", "muted"), (fmt.price(exch), "warning" + ("" if p.exchange_liq_fresh else " stale")),
             (f" ({fmt.age(p.exchange_liq_age_s)} old)", "muted" if p.exchange_liq_fresh else "stale"))
            if exch is not None else ()),
          ("  dist ", "muted"), (f"{fmt.pct(r.distance_to_liquidation_pct, 1)} · {fmt.sigma(r.distance_sigma)}"
                                 f" · {fmt.quote_distance(r.liquidation_distance, r.mark_price)}", level + dim)),
-        (("margin ", "muted"), (fmt.ratio_pct(r.margin_ratio) + ("" if isolated else " (account)"), level + dim),
-         ("  risk ", "muted"), (fmt.risk(r.risk), level + dim), ("  uPnL ", "muted"),
+        (*margin, ("  uPnL ", "muted"),
          (fmt.money(r.unrealized_pnl, signed=True), gain + dim), ("  ROE ", "muted"),
          (fmt.pct(roe_pct(p), 1, signed=True), gain + dim),
          *((("  exch ROE ", "muted"), (fmt.pct(r.exchange_roe * 100, 1, signed=True), "muted"))
            if r.exchange_roe is not None else ()),
          ("  notional ", "muted"), (fmt.compact(r.notional), dim)),
-        bracket_lines(tiers, r.notional),
+        (("bracket ", "muted"), (fmt.NONE_GIVEN, "muted")) if generic else bracket_lines(tiers, r.notional),
         (("funding since open ", "muted"), (fmt.money(p.funding_paid_since_open, signed=True), dim),
          ("  next ", "muted"), (fmt.money(p.next_funding, signed=True), dim), ("  in ", "muted"),
          (fmt.countdown(seconds_to_next(p, a.exchange, now)), dim), ("  rate ", "muted"),

@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 
 NA = "—"
+#: A figure a generic (ccxt) account's exchange does not report: never guessed with another exchange's formula.
+NONE_GIVEN = "n/a (exchange gives none)"
 
 
 def _bad(x: float | None) -> bool:

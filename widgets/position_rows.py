@@ -165,7 +165,8 @@ def position_entry(a: AccountView, p: PositionView, now: datetime) -> Entry:
         (liq_text(p), "liq" + dim),
         (fmt.price(exch), "warning" + ("" if p.exchange_liq_fresh else " stale")) if exch is not None
         else ("", "warning" + dim),
-        (fmt.ratio_pct(r.margin_ratio) if isolated else "acct", (level if isolated else "muted") + dim),
+        ("n/a", "muted" + dim) if r.figures_from == "exchange"
+        else (fmt.ratio_pct(r.margin_ratio) if isolated else "acct", (level if isolated else "muted") + dim),
         (fmt.money(r.unrealized_pnl, signed=True), gain + dim),
         (fmt.pct(roe, 1, signed=True), gain + dim),
         (fmt.size(r.size), dim),

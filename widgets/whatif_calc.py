@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from liqwatch.risk.evaluate import AccountRisk, PositionRisk, evaluate_account
+from liqwatch.risk.reported import reported_account_risk
 from liqwatch.store import AccountView, MonitorSnapshot
 from widgets.exposure_rows import base_asset
 
@@ -46,7 +47,10 @@ def what_if(snap: MonitorSnapshot, shift_pct: float, asset: str | None = None) -
         inputs = view.what_if
         if view.risk is None or not view.positions or inputs is None:
             continue
-        after = evaluate_account(inputs.rules, inputs.wallet_balance, inputs.positions,
-                                 shifted_marks(view, shift_pct, asset))
+        marks = shifted_marks(view, shift_pct, asset)
+        if inputs.reported:  # a generic account: the exchange's liquidation prices as they stand
+            after = reported_account_risk(inputs.reported_balance, inputs.reported, marks)
+        else:
+            after = evaluate_account(inputs.rules, inputs.wallet_balance, inputs.positions, marks)
         out.append(WhatIfAccount(view, view.risk, after))
     return out

@@ -47,6 +47,14 @@ def snapshot_json(snap: MonitorSnapshot) -> dict[str, Any]:
     }
 
 
+#: What a figure the exchange does not report reads as (a generic account's: never guessed with another formula).
+NONE_GIVEN = "n/a (exchange gives none)"
+
+
+def _given(value: float | None, digits: int = 2) -> str:
+    return NONE_GIVEN if value is None else fmt(value, digits)
+
+
 def available_differs(r: AccountRisk) -> bool:
     """True when our free margin and the exchange's (both at its snapshot) disagree beyond the tolerance."""
     theirs = r.exchange_available_balance if r.exchange_available_balance is not None else r.exchange_withdrawable
@@ -68,6 +76,9 @@ def _account_json(a: AccountView) -> dict[str, Any]:
         "exchange_margin_balance": r.exchange_margin_balance if r else None,
         "margin_balance_differs": equity_differs(r) if r else False,
         "maintenance_margin": r.maintenance_margin if r else None,
+        # "liqwatch": computed under the exchange's rules; "exchange": a generic (ccxt) account, the
+        # exchange's own figures only (no margin ratio or risk of ours: null).
+        "figures_from": r.figures_from if r else None,
         "margin_ratio": r.margin_ratio if r else None,
         "risk": r.risk if r else None,
         "funding_today": a.funding_today if r else None,
@@ -93,6 +104,8 @@ def _account_json(a: AccountView) -> dict[str, Any]:
                 break_even_price=p.risk.break_even_price,
                 break_even_source=p.risk.break_even_source or None,
                 exchange_liquidation_price=p.risk.exchange_liquidation_price,
+                maintenance_margin=p.risk.maintenance_margin,
+                figures_from=p.risk.figures_from,
                 distance_to_liquidation_pct=p.risk.distance_to_liquidation_pct,
                 distance_sigma=p.risk.distance_sigma,
                 margin_ratio=p.risk.margin_ratio,
@@ -136,7 +149,7 @@ POSITION_KEYS = (
     "exchange_liquidation_price", "distance_to_liquidation_pct", "distance_sigma", "margin_ratio", "risk",
     "unrealized_pnl", "roe", "exchange_roe", "next_funding", "funding_since_open", "age_s", "not_evaluated",
     "partial", "size_before", "liquidated_at", "price", "realized_pnl", "found_in",
-    "liquidation_distance", "break_even_price", "break_even_source",
+    "liquidation_distance", "break_even_price", "break_even_source", "maintenance_margin", "figures_from",
 )
 
 
@@ -203,15 +216,27 @@ def snapshot_text(snap: MonitorSnapshot) -> str:
             # Beside ours when they differ, or when ours lacks a position not evaluated.
             shown = equity_differs(r) or (bool(a.unevaluated) and r.exchange_margin_balance is not None)
             exch = f" (exchange {fmt(r.exchange_margin_balance)})" if shown else ""
-            lines.append(f"{head}  equity {fmt(r.margin_balance)}{exch}  wallet {fmt(r.wallet_balance)}  "
-                         f"cross equity {fmt(r.cross_margin_balance)}  MM {fmt(r.maintenance_margin)}  "
-                         f"ratio {_fixed(r.margin_ratio, 4)}  risk {_fixed(r.risk, 4)}  "
-                         f"funding today {_signed(a.funding_today)}{'' if figures_fresh(a) else '  (NOT FRESH)'}")
+            if r.figures_from == "exchange":  # a generic account: the exchange's own figures, none of ours
+                lines.append(f"{head}  the exchange's figures only (generic)  equity {fmt(r.margin_balance)}  "
+                             f"wallet {fmt(r.wallet_balance)}  MM {_given(r.maintenance_margin)}  ratio, risk "
+                             f"{NONE_GIVEN}{'' if figures_fresh(a) else '  (NOT FRESH)'}")
+            else:
+                lines.append(f"{head}  equity {fmt(r.margin_balance)}{exch}  wallet {fmt(r.wallet_balance)}  "
+                             f"cross equity {fmt(r.cross_margin_balance)}  MM {fmt(r.maintenance_margin)}  "
+                             f"ratio {_fixed(r.margin_ratio, 4)}  risk {_fixed(r.risk, 4)}  "
+                             f"funding today {_signed(a.funding_today)}{'' if figures_fresh(a) else '  (NOT FRESH)'}")
             lines.append(f"  notional {fmt(r.notional)}  eff lev {_fixed(r.effective_leverage, 2)}x  "
                          f"free {fmt(r.available_balance)}{_exchange_free(r)}")
         lines.extend(f"  warning: {w}" for w in a.warnings)
         for p in a.positions:
             pr = p.risk
+            if pr.figures_from == "exchange":
+                lines.append(
+                    f"  {pr.symbol:<16} {pr.side.value:<5} {pr.margin_mode.value:<8} size {pr.size:g}  "
+                    f"mark {fmt(pr.mark_price, 4)}  exchange's liq {_given(pr.liquidation_price, 4)}  "
+                    f"dist {_fixed(pr.distance_to_liquidation_pct, 2)}%  MM {_given(pr.maintenance_margin)}  "
+                    f"uPnL {_signed(pr.unrealized_pnl)}{'' if p.fresh else '  STALE'}")
+                continue
             lines.append(
                 f"  {pr.symbol:<16} {pr.side.value:<5} {pr.margin_mode.value:<8} size {pr.size:g}  "
                 f"mark {fmt(pr.mark_price, 4)}  liq {fmt(pr.liquidation_price, 4)}"

@@ -8,7 +8,7 @@ key is disabled while the others run.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, Field, SecretStr, field_validator, model_validator
@@ -127,6 +127,10 @@ class Account(BaseModel):
     ccxt_id: Annotated[str, AfterValidator(_ccxt_id)] | None = None
     """The ccxt exchange id (e.g. ``kraken``); required with ``exchange = "ccxt"``, refused otherwise."""
 
+    ccxt_options: dict[str, Any] | None = None
+    """With ``exchange = "ccxt"`` only: ccxt's own ``options`` for the instance (e.g. ``defaultType``), over
+    liqwatch's defaults. They cannot widen what it may send: the read-only guards check every request."""
+
     api_key_env: EnvName | None = None
     """Name of the environment variable holding the API key (recommended source)."""
 
@@ -156,7 +160,8 @@ class Account(BaseModel):
     """The API passphrase written in the file itself (same rule as ``api_key``)."""
 
     address: Annotated[str, AfterValidator(_address)] | None = None
-    """Hyperliquid only: the public wallet address (0x + 40 hex digits). Read-only; no key is used."""
+    """Hyperliquid only (and ccxt, as ccxt's ``walletAddress``): the public wallet address (0x + 40 hex
+    digits). Read-only; no key is used."""
 
     rest_url: RestUrl | None = None
     """Base URL (``http(s)://host[:port]``, no path) replacing every REST host of the exchange: testnet,
@@ -181,12 +186,16 @@ class Account(BaseModel):
             raise field_error("ccxt_id", 'is required with exchange = "ccxt"')
         if self.exchange != "ccxt" and self.ccxt_id is not None:
             raise field_error("ccxt_id", 'is only used with exchange = "ccxt"')
+        if self.exchange != "ccxt" and self.ccxt_options is not None:
+            raise field_error("ccxt_options", 'is only used with exchange = "ccxt"')
         if self.exchange == "hyperliquid":
             self._check_hyperliquid()
         else:
-            if self.address is not None:
-                raise field_error("address", "is only used by hyperliquid accounts")
-            self._check_key_sources()
+            if self.address is not None and self.exchange != "ccxt":
+                raise field_error("address", "is only used by hyperliquid accounts (and ccxt ones, as ccxt's "
+                                  "walletAddress)")
+            if self.exchange != "ccxt" or self.address is None or self._has_key_source():
+                self._check_key_sources()
         return self
 
     def _check_hyperliquid(self) -> None:
@@ -232,6 +241,10 @@ class Account(BaseModel):
         if self.exchange in ("binance", "bybit") and getattr(self, passphrase) is not None:
             raise field_error(passphrase, f"is not used by {self.exchange} accounts")
 
+    def _has_key_source(self) -> bool:
+        return any(v is not None for v in (self.keyring_service, self.api_key, self.api_key_env, self.api_secret,
+                                           self.api_secret_env))
+
     @property
     def native_exchange(self) -> Exchange | None:
         """The engine's ``Exchange`` for a native adapter; ``None`` for the generic ccxt adapter."""
@@ -240,8 +253,9 @@ class Account(BaseModel):
     @property
     def credential_source(self) -> CredentialSource:
         """Where this account's credentials come from (by shape; resolution may still fail)."""
-        if self.exchange == "hyperliquid":
-            return "address"
+        if self.exchange == "hyperliquid" or (self.exchange == "ccxt" and self.address is not None
+                                              and not self._has_key_source()):
+            return "address"  # a ccxt exchange read by wallet address alone (Hyperliquid through ccxt)
         if self.keyring_service is not None:
             return "keyring"
         if self.api_key is not None:

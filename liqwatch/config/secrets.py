@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pydantic import SecretStr
 
@@ -59,10 +59,12 @@ def resolve_credentials(account: Account, environ: Mapping[str, str] | None = No
             api_key=account.api_key,
             api_secret=account.api_secret,
             passphrase=account.passphrase,
+            address=account.address,
         )
-    if source == "keyring":
-        return _from_keyring(account)
-    return _from_environment(account, os.environ if environ is None else environ)
+    found = _from_keyring(account) if source == "keyring" else _from_environment(
+        account, os.environ if environ is None else environ)
+    # A ccxt account may carry a public address beside its keys (ccxt's walletAddress).
+    return replace(found, address=account.address) if isinstance(found, Credentials) and account.address else found
 
 
 def resolve_all(

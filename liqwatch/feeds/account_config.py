@@ -7,6 +7,7 @@ signing call.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from liqwatch.model import ExchangeId
 
@@ -41,6 +42,8 @@ class FeedAccount:
     symbols: tuple[str, ...] = field(default_factory=tuple)  # extra unified symbols to watch beyond positions
     allow_trading_key: bool = False  # a key that can trade or transfer is accepted (with a standing warning)
     ccxt_id: str | None = None  # with exchange "ccxt": the ccxt exchange id (e.g. "krakenfutures")
+    #: With exchange "ccxt": ccxt's own ``options`` for the instance, over the adapter's defaults.
+    ccxt_options: dict[str, Any] | None = field(default=None, hash=False, compare=False)
 
     @property
     def market_exchange(self) -> ExchangeId:

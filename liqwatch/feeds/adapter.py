@@ -22,6 +22,7 @@ from liqwatch.clock import Clock
 from liqwatch.feed_channel import Channel, ChannelKind, ChannelState
 from liqwatch.feed_events import AccountDisabled, ClockOffset, ModeNotModelledKnown
 from liqwatch.feeds.account_config import FeedAccount
+from liqwatch.feeds.adapter_errors import AccountUnusable, MalformedFrame, ModeNotModelled
 from liqwatch.feeds.adapter_frames import FrameIntake, UnknownEvents
 from liqwatch.feeds.adapter_last_run import LastRunLookup
 from liqwatch.feeds.adapter_marks import MarkSubscriptions
@@ -46,14 +47,7 @@ from liqwatch.risk_events import FeedNote
 
 log = logging.getLogger(__name__)
 
-
-class MalformedFrame(ValueError):
-    """A frame that cannot be used; counted and logged, never fatal."""
-
-
-class ModeNotModelled(Exception):
-    """The account runs under margin rules liqwatch does not implement and its feed cannot go on (e.g. the
-    exchange closes this API to such accounts): the account is shown as "mode not modelled", not retried."""
+__all__ = ["AccountUnusable", "FeedAdapter", "MalformedFrame", "ModeNotModelled"]
 
 
 class FeedAdapter(FrameIntake, GateWatch, LastRunLookup, StreamWiring, MarkSubscriptions):
@@ -318,7 +312,7 @@ class FeedAdapter(FrameIntake, GateWatch, LastRunLookup, StreamWiring, MarkSubsc
         while True:
             try:
                 await self._run_once()
-            except (AuthError, KeyRefused) as exc:
+            except (AuthError, KeyRefused, AccountUnusable) as exc:
                 self._disable_refused(exc)
                 return
             except ModeNotModelled as exc:
@@ -335,18 +329,19 @@ class FeedAdapter(FrameIntake, GateWatch, LastRunLookup, StreamWiring, MarkSubsc
                 ch.reconnecting(self.last_error or "restarting")
             await asyncio.sleep(restart.next_delay())
 
-    def _disable_refused(self, exc: AuthError | KeyRefused) -> None:
+    def _disable_refused(self, exc: AuthError | KeyRefused | AccountUnusable) -> None:
         """The key was refused (by the exchange, at start or while running, or by liqwatch for what it may do):
         the account is disabled with the reason, the exchange's own message included, its channels are down
         (never left LIVE on a feed that stopped), and a line in the incident log raises the alert at once."""
         self.last_error = str(exc)
-        what = "authentication failed" if isinstance(exc, AuthError) else "API key refused"
+        what = ("authentication failed" if isinstance(exc, AuthError) else "not watchable"
+                if isinstance(exc, AccountUnusable) else "API key refused")
         reason = f"{what}: {self.last_error}"
         log.error("%s: %s, not watching the account: %s", self.account.name, what, self.last_error)
         self.emit(AccountDisabled(self.account.name, reason))
         for ch in self.own_channels:
             ch.reconnecting(f"disabled: {reason}")
-        told = "" if isinstance(exc, KeyRefused) else "API key refused by the exchange; "
+        told = "API key refused by the exchange; " if isinstance(exc, AuthError) else ""
         self.sink.report(FeedNote(self.account.name, f"{told}the account is no longer watched ({reason})",
                                   self.clock.now(), exchange=self.account.exchange))
 

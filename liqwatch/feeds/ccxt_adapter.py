@@ -25,7 +25,7 @@ from liqwatch.clock import Clock
 from liqwatch.feed_channel import Channel, ChannelKind
 from liqwatch.feed_events import AccountWarnings
 from liqwatch.feeds.account_config import FeedAccount
-from liqwatch.feeds.adapter import FeedAdapter
+from liqwatch.feeds.adapter import AccountUnusable, FeedAdapter
 from liqwatch.feeds.ccxt_errors import bounded
 from liqwatch.feeds.ccxt_guard import ReadOnlyExchange
 from liqwatch.feeds.ccxt_streams import CcxtStreams
@@ -71,7 +71,11 @@ class CcxtAdapter(FeedAdapter, CcxtStreams):
         super().__init__(account, store, session, clock, options, recorder, gates=gates)
         self.ccxt_id = account.ccxt_id
         self.exchange_id = account.market_exchange
-        self.ccxt_options = {**ID_OPTIONS.get(self.ccxt_id, {}), **(ccxt_options or {})}
+        self.ccxt_options = merged_options(
+            ID_OPTIONS.get(self.ccxt_id, {}),
+            # ccxt's keepalive at the configured ping interval: a half-open socket is found as soon as a native one.
+            {"ws": {"keepAlive": max(50, int(self.opts.ping_interval_s * 1000))}},
+            account.ccxt_options or {}, ccxt_options or {})
         self.account_ch = self.channel("account", ChannelKind.QUIET)
         self.marks_ch = self.channel("marks", ChannelKind.MARKET)
         self.ex: ReadOnlyExchange | None = None
@@ -84,7 +88,11 @@ class CcxtAdapter(FeedAdapter, CcxtStreams):
         from liqwatch.feeds import ccxt_instance, ccxt_keys  # ccxt itself is imported only now
 
         if self.ex is None:
-            self.ex = ccxt_instance.create_exchange(self.account, options=self.ccxt_options, enable_rate_limit=True)
+            try:
+                self.ex = ccxt_instance.create_exchange(self.account, options=self.ccxt_options,
+                                                        enable_rate_limit=True)
+            except ccxt_instance.UnknownCcxtExchange as exc:
+                raise AccountUnusable(str(exc)) from None
         ex = self.ex
         await bounded(ex.load_markets(), self.opts.request_timeout_s * 3, f"{self.ccxt_id} load_markets")
         if self.account.api_key is not None:
@@ -184,6 +192,18 @@ class CcxtAdapter(FeedAdapter, CcxtStreams):
         self.apply_snapshot(replace(state, from_stream=True))
         self.after_snapshot(state)
         self.account_ch.data(self.clock.monotonic())
+
+
+def merged_options(*layers: dict[str, Any]) -> dict[str, Any]:
+    """ccxt options, each layer over the ones before, nested tables merged (``ws`` of the account's over ours)."""
+    out: dict[str, Any] = {}
+    for layer in layers:
+        for key, value in layer.items():
+            if isinstance(value, dict) and isinstance(out.get(key), dict):
+                out[key] = merged_options(out[key], value)
+            else:
+                out[key] = value
+    return out
 
 
 def _no_duplicates(positions: list[ReportedPosition]) -> None:

@@ -29,7 +29,7 @@ def translated(exc: BaseException, what: str) -> RestError:
         return AuthError(text)
     if isinstance(exc, ccxt.RateLimitExceeded | ccxt.DDoSProtection):
         return RateLimited(text, RATE_LIMIT_WAIT_S)
-    if isinstance(exc, ccxt.OnMaintenance | ccxt.ExchangeNotAvailable):
+    if isinstance(exc, ccxt.OnMaintenance):  # its parent ExchangeNotAvailable is also a refused connection
         return Maintenance(text, RATE_LIMIT_WAIT_S)
     return RestError(text)
 

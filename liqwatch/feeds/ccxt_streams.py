@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 FUNDING_POLL_S = 60.0
 #: Snapshots taken on the stream's say-so at most once a second (exchanges push positions with every mark).
 MIN_SNAPSHOT_GAP_S = 1.0
+#: Why a stream reconnects when another one's going down closed the instance's sockets under it.
+WITH_THE_OTHERS = "sockets reopened"
 #: What a poll is taken to cost until one was measured (ccxt's throttle can hold it about this long).
 UNMEASURED_CALL_S = 1.0
 #: Symbols tried, in order, for the marks channel's heartbeat while nothing is held or configured.
@@ -150,12 +152,18 @@ class CcxtStreams:
         def down(reason: str) -> None:
             for ch in channels:
                 ch.reconnecting(reason)
+            if reason.startswith(WITH_THE_OTHERS) or not channels:
+                return  # closed with another stream's sockets (or a REST poll's failure: no socket of its own)
+            # The instance's sockets are closed and forgotten, every stream on them reopens (with its resync).
             for fut in self._pending.values():
                 fut.cancel()  # their socket is closed below: nothing is left to resolve them
             self._pending.clear()
             if self.ex is not None:
                 close = self.ex.detach_sockets()
                 self.spawn(close())
+            for other, stream in self._streams.items():
+                if other != name and other != "funding":
+                    stream.force_reconnect(f"{WITH_THE_OTHERS} ({name}: {reason})")
 
         return WatchLoopStream(f"{self.exchange_id}:{name}", watch, on_update, on_open, down, self.clock, self.opts,
                                idle_timeout_s=idle_timeout_s)

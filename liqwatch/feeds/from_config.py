@@ -4,6 +4,7 @@ credentials unwrapped lazily), and the adapters themselves (``build_adapter``)."
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import aiohttp
 
@@ -47,13 +48,13 @@ def feed_accounts(
             disabled[acc.name] = (exchange, creds.reason)
             continue
         accounts.append(_feed_account(acc.name, exchange, acc.rest_url, acc.ws_url, creds, acc.allow_trading_key,
-                                      acc.ccxt_id))
+                                      acc.ccxt_id, acc.ccxt_options))
     return accounts, disabled
 
 
 def _feed_account(
     name: str, exchange: ExchangeId, rest_url: str | None, ws_url: str | None, creds: Credentials,
-    allow_trading_key: bool = False, ccxt_id: str | None = None,
+    allow_trading_key: bool = False, ccxt_id: str | None = None, ccxt_options: dict[str, Any] | None = None,
 ) -> FeedAccount:
     entry = feed_entry(exchange)
     default_rest, default_ws = entry.endpoints if entry is not None else ("", "")
@@ -74,6 +75,7 @@ def _feed_account(
         address=creds.address,
         allow_trading_key=allow_trading_key,
         ccxt_id=ccxt_id,
+        ccxt_options=ccxt_options,
     )
 
 

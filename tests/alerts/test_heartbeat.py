@@ -23,6 +23,7 @@ from liqwatch.storage.run_marker import RunMarker
 from tests.alerts.alert_receiver import Receiver, eventually
 from tests.alerts.alert_scenarios import Scenario
 from tests.cli.test_check_command import ROOT, private_home  # noqa: F401  (the fixture is autouse)
+from tests.tui_command import tui_argv
 
 
 def _events(rx: Receiver) -> list[str]:
@@ -103,9 +104,12 @@ def test_heartbeat_config_needs_one_target_and_a_known_webhook() -> None:
         AlertDelivery.model_validate({"heartbeat": {"url_env": "HB_URL", "interval_s": 1}})
 
 
-async def _spawn(*args: str, env: dict[str, str]) -> asyncio.subprocess.Process:
+async def _spawn(*args: str, env: dict[str, str], own_pid: bool = False) -> asyncio.subprocess.Process:
+    """``liqwatch ARGS`` as a process: through the worker's pre-imported server (tests/tui_command.py, ~1 s of
+    CPU less a start), or with ``own_pid`` as ``python -m tui`` itself, whose pid is the monitor's."""
+    argv = [sys.executable, "-m", "tui", *args] if own_pid else tui_argv(*args)
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tui", *args, cwd=ROOT, env={**os.environ, **env},
+        *argv, cwd=ROOT, env={**os.environ, **env},
         stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
 
 
@@ -136,7 +140,8 @@ async def test_check_watch_pings_and_says_stopped_at_a_clean_exit(tmp_path: Path
 @pytest.mark.slow(4)
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 async def test_an_unclean_stop_is_reported_by_the_next_start(tmp_path: Path) -> None:
-    first = await _spawn("check", "--demo", "--json", "--watch", "90", env={})
+    # Its own pid: the alert names the pid of the process that was killed.
+    first = await _spawn("check", "--demo", "--json", "--watch", "90", env={}, own_pid=True)
     try:
         async with asyncio.timeout(60):
             assert first.stdout is not None
