@@ -6,6 +6,7 @@ test can hold ccxt's requests against ``ccxt_allowlist.EXACT_REQUESTS``."""
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import os
 import time
@@ -139,5 +140,71 @@ def hyperliquid_app(seen: list[tuple[str, str]]) -> web.Application:
     app = web.Application()
     app.router.add_post("/info", info)
     app.router.add_get("/ws", ws)
+    record_requests(app, seen)
+    return app
+
+
+OKX_DOCS = "OKX v5 API docs"
+#: OURS, NOT DOCUMENTED: the one instrument ccxt needs for the documented position (instType MARGIN, BTC-USDT:
+#: OKX's spot pair, which its margin positions are held in), in the shape of OKX's public/instruments rows.
+OKX_SPOT_BTC_USDT = {"instType": "SPOT", "instId": "BTC-USDT", "baseCcy": "BTC", "quoteCcy": "USDT", "settleCcy": "",
+                     "ctVal": "", "ctMult": "", "ctValCcy": "", "lotSz": "0.00000001", "tickSz": "0.1",
+                     "minSz": "0.00001", "state": "live", "lever": "10", "listTime": "1606468572000",
+                     "expTime": "", "optType": "", "stk": "", "uly": "", "instFamily": "",
+                     "maxLmtSz": "9999999999", "maxMktSz": "1000000", "ruleType": "normal"}
+
+
+def okx_app(seen: list[tuple[str, str]], config: Any = None) -> web.Application:
+    """OKX's documented answers: account/positions, account/balance and account/config (``config`` replaces
+    the last, a test's own edit, marked there), public/time with its ``ts`` now (a 2020 time would be a clock
+    offset of years). OURS, NOT DOCUMENTED, what ccxt asks to go on: public/instruments (``OKX_SPOT_BTC_USDT``
+    for SPOT, empty for every other type), asset/currencies empty, and on the public socket a subscription's
+    acknowledgement plus one mark-price push at the documented position's ``markPx``."""
+    (position,) = documented("okx_positions_docs.json", OKX_DOCS)["data"]
+
+    def envelope(data: list[Any]) -> web.Response:
+        return web.json_response({"code": "0", "msg": "", "data": data})
+
+    async def rest(request: web.Request) -> web.Response:
+        path = request.path
+        if path == "/api/v5/public/time":
+            body = copy.deepcopy(documented("okx_time_docs.json", OKX_DOCS))
+            body["data"][0]["ts"] = str(_now_ms())
+            return web.json_response(body)
+        if path == "/api/v5/account/positions":
+            return web.json_response(documented("okx_positions_docs.json", OKX_DOCS))
+        if path == "/api/v5/account/balance":
+            return web.json_response(documented("okx_balance_docs.json", OKX_DOCS))
+        if path == "/api/v5/account/config":
+            return web.json_response(config if config is not None else documented("okx_config_docs.json", OKX_DOCS))
+        if path == "/api/v5/public/instruments":
+            return envelope([OKX_SPOT_BTC_USDT] if request.query.get("instType") == "SPOT" else [])
+        if path == "/api/v5/asset/currencies":
+            return envelope([])
+        return web.json_response({"code": "50000", "msg": "not served here", "data": []}, status=404)
+
+    async def ws(request: web.Request) -> web.WebSocketResponse:
+        sock = web.WebSocketResponse()
+        await sock.prepare(request)
+        async for msg in sock:
+            if msg.data == "ping":
+                await sock.send_str("pong")
+                continue
+            frame = json.loads(msg.data)
+            if frame.get("op") == "login":
+                await sock.send_json({"event": "login", "code": "0", "msg": "", "connId": "a4d3ae55"})
+            elif frame.get("op") == "subscribe":
+                for arg in frame.get("args", []):
+                    await sock.send_json({"event": "subscribe", "arg": arg, "connId": "a4d3ae55"})
+                    if arg.get("channel") == "mark-price":
+                        await sock.send_json({"arg": arg, "data": [{
+                            "instType": position["instType"], "instId": arg.get("instId"),
+                            "markPx": position["markPx"], "ts": str(_now_ms())}]})
+        return sock
+
+    app = web.Application()
+    for kind in ("public", "private", "business"):
+        app.router.add_get(f"/ws/v5/{kind}", ws)
+    app.router.add_route("*", "/{tail:.*}", rest)
     record_requests(app, seen)
     return app
