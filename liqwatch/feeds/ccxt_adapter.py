@@ -72,6 +72,9 @@ class CcxtAdapter(FeedAdapter, CcxtStreams):
         self.ccxt_id = account.ccxt_id
         self.exchange_id = account.market_exchange
         self.ccxt_options = merged_options(
+            # Every state is a REST snapshot of ours: ccxt's own snapshot behind watch_positions is a request
+            # more, and one still running when the instance closes leaves an exception no one retrieves.
+            {"watchPositions": {"fetchPositionsSnapshot": False}},
             ID_OPTIONS.get(self.ccxt_id, {}),
             # ccxt's keepalive at the configured ping interval: a half-open socket is found as soon as a native one.
             {"ws": {"keepAlive": max(50, int(self.opts.ping_interval_s * 1000))}},
@@ -102,6 +105,9 @@ class CcxtAdapter(FeedAdapter, CcxtStreams):
                 warnings = (f"ccxt {self.ccxt_id}: liqwatch cannot read this exchange's API key permissions; use "
                             "a read-only key (it never sends an order, but a key that can trade is a risk)",)
             self.emit(AccountWarnings(self.account.name, tuple(warnings)))
+        # What the account holds, before the streams open: its marks are watched from the first call (the
+        # account stream's opening resyncs again).
+        self.after_snapshot(await self.fetch_snapshot())
         unknown = sorted(s for s in self.watched if s not in (ex.markets or {}))
         if unknown:  # a typo in the configuration costs that symbol, never the account
             self.watched -= set(unknown)

@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Awaitable
 from typing import TypeVar
 
+from liqwatch.feeds.key_permissions import KeyRefused
 from liqwatch.feeds.rest_errors import AuthError, Maintenance, RateLimited, RestError
 from liqwatch.redact import redact
 
@@ -43,5 +44,7 @@ async def bounded(call: Awaitable[T], timeout_s: float, what: str) -> T:
         raise RestError(f"{what}: no answer in {timeout_s:g} s") from None
     except RestError:
         raise
+    except KeyRefused:
+        raise  # liqwatch's own verdict on the key: the account is disabled, never retried
     except Exception as exc:
         raise translated(exc, what) from None

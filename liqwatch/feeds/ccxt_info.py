@@ -25,6 +25,10 @@ class InfoPosition:
     maintenance_margin: float | None
     mark_price: float | None
     margin_mode: MarginMode | None
+    #: The size in the base asset as the exchange states it (None: only in contracts, to be multiplied by the
+    #: market's contract size). ccxt derives ``contractSize`` for a symbol it has no market of (Bybit's notional
+    #: over price, OKX's from the margin): never taken when the exchange says the size itself.
+    size: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,20 +56,26 @@ def _binance_position(info: dict[str, Any]) -> InfoPosition:
     mode = _mode(info.get("marginType"))
     if mode is None and "isolatedWallet" in info:
         mode = MarginMode.ISOLATED if (opt_num(info, "isolatedWallet") or 0.0) > 0 else MarginMode.CROSS
+    amount = opt_num(info, "positionAmt")
     return InfoPosition(_positive(opt_num(info, "liquidationPrice")), opt_num(info, "maintMargin"),
-                        _positive(opt_num(info, "markPrice")), mode)
+                        _positive(opt_num(info, "markPrice")), mode, abs(amount) if amount is not None else None)
 
 
 def _bybit_position(info: dict[str, Any]) -> InfoPosition:
     trade_mode = info.get("tradeMode")
     mode = MarginMode.ISOLATED if trade_mode in (1, "1") else MarginMode.CROSS if trade_mode in (0, "0") else None
+    size = opt_num(info, "size")  # a linear position's size in the base coin
     return InfoPosition(_positive(opt_num(info, "liqPrice")), opt_num(info, "positionMM"),
-                        _positive(opt_num(info, "markPrice")), mode)
+                        _positive(opt_num(info, "markPrice")), mode, abs(size) if size is not None else None)
 
 
 def _okx_position(info: dict[str, Any]) -> InfoPosition:
+    # ``pos`` is in contracts (times the instrument's ctVal) unless ``posCcy`` names the currency it is in (a
+    # margin position's, in that currency).
+    pos = opt_num(info, "pos")
+    size = abs(pos) if pos is not None and info.get("posCcy") else None
     return InfoPosition(_positive(opt_num(info, "liqPx")), opt_num(info, "mmr"), _positive(opt_num(info, "markPx")),
-                        _mode(info.get("mgnMode")))
+                        _mode(info.get("mgnMode")), size)
 
 
 def _hyperliquid_position(info: dict[str, Any]) -> InfoPosition:
@@ -75,7 +85,9 @@ def _hyperliquid_position(info: dict[str, Any]) -> InfoPosition:
     lev = pos.get("leverage")
     mode = _mode(lev.get("type")) if isinstance(lev, dict) else None
     # Hyperliquid reports no per-position maintenance margin (only the account's crossMaintenanceMarginUsed).
-    return InfoPosition(_positive(opt_num(pos, "liquidationPx")), None, None, mode)
+    szi = opt_num(pos, "szi")
+    return InfoPosition(_positive(opt_num(pos, "liquidationPx")), None, None, mode,
+                        abs(szi) if szi is not None else None)
 
 
 def _binance_balance(info: dict[str, Any]) -> InfoBalance:

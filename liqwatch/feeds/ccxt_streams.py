@@ -91,6 +91,7 @@ class CcxtStreams:
         self._mark_times: dict[str, datetime] = {}
         #: The exchange's streamed tickers carry no mark (Hyperliquid's, through ccxt, are mid prices): polled.
         self._tickers_unmarked = False
+        self._marks_watched: list[str] = []  # the symbols of the pending mark watch
         self._streams: dict[str, WatchLoopStream[Any]] = {}
         self.call_s: dict[str, float] = {}
         self._funding_polled = False
@@ -254,10 +255,9 @@ class CcxtStreams:
             return {}
         self._symbols_changed.clear()
         if ex.has.get("watchMarkPrices"):
-            return self._with_cached(await self._pending_call("marks", lambda: ex.watch_mark_prices(symbols)),
-                                     symbols)
+            return await self._watched_marks(symbols, lambda: ex.watch_mark_prices(symbols))
         if ex.has.get("watchTickers") and not self._tickers_unmarked:
-            return self._with_cached(await self._pending_call("marks", lambda: ex.watch_tickers(symbols)), symbols)
+            return await self._watched_marks(symbols, lambda: ex.watch_tickers(symbols))
         self._polled_age_limit()
         with contextlib.suppress(TimeoutError):  # a symbol newly held is polled at once
             await asyncio.wait_for(self._symbols_changed.wait(), self.poll_interval_s())
@@ -277,6 +277,26 @@ class CcxtStreams:
             if symbol not in out and isinstance(cache.get(symbol), dict):
                 out[symbol] = cache[symbol]
         return out
+
+    async def _watched_marks(self, symbols: list[str], start: Callable[[], Awaitable[Any]]) -> dict[str, Any]:
+        """The marks of ``symbols`` as the watch call returns them, with ccxt's cache. A symbol newly held ends the
+        wait at once (an empty answer: no data), so that the next call watches it too, rather than waiting for
+        the pending call on the old symbols to return (a quiet market's may not for long)."""
+        if self._marks_watched != symbols:
+            old = self._pending.pop("marks", None)
+            if old is not None:
+                old.cancel()
+            self._marks_watched = symbols
+        changed = asyncio.ensure_future(self._symbols_changed.wait())
+        watch = _kept(self._pending_call("marks", start))
+        try:
+            done, _ = await asyncio.wait({watch, changed}, return_when=asyncio.FIRST_COMPLETED)
+            if watch not in done:
+                return {}
+            return self._with_cached(watch.result(), symbols)
+        finally:
+            changed.cancel()
+            watch.cancel()  # a no-op once done; else the call itself stays pending (``_pending_call``'s shield)
 
     async def _pending_call(self, name: str, start: Callable[[], Awaitable[Any]]) -> Any:
         """A watch call kept pending across the loop's own timeouts (see the module's docstring)."""

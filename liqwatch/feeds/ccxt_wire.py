@@ -58,7 +58,8 @@ def reported_position(row: Mapping[str, Any], ccxt_id: str, market: Mapping[str,
     if side_text not in ("long", "short"):
         raise WireError(f"{symbol}: side {side_text!r} is neither long nor short")
     side = Side.LONG if side_text == "long" else Side.SHORT
-    contract_size = _number(row, "contractSize") or (_number(market, "contractSize") if market else None) or 1.0
+    # The market's contract size where ccxt has the market (its row's may be derived: see InfoPosition.size).
+    contract_size = (_number(market, "contractSize") if market else None) or _number(row, "contractSize") or 1.0
     size = abs(contracts) * contract_size
     linear = not bool(market.get("inverse")) if market else True
     entry, mark = _price(row, "entryPrice"), _price(row, "markPrice")
@@ -71,6 +72,7 @@ def reported_position(row: Mapping[str, Any], ccxt_id: str, market: Mapping[str,
     if reader is not None and isinstance(info, dict):
         known = reader(info)
         liq, mm, source = known.liquidation_price, known.maintenance_margin, "exchange"
+        size = known.size if known.size is not None and known.size > 0 else size
         mark = known.mark_price or mark
         mode = known.margin_mode or mode
         if ccxt_id == "bybit" and market is not None:

@@ -22,14 +22,19 @@ EXCHANGE = "exchange"
 def reported_position_risk(pos: ReportedPosition, mark: float | None, sigma_hour: float | None = None
                            ) -> PositionRisk:
     """``pos`` at ``mark`` (the live mark; None: the exchange's own at its snapshot)."""
-    at = mark if mark is not None and mark > 0 else pos.mark_price
+    live_mark = mark is not None and mark > 0
+    at = mark if live_mark else pos.mark_price
     price = at if at is not None else (pos.entry_price or 0.0)
-    live = pos.linear and at is not None and pos.entry_price is not None
+    # PnL and notional follow a live mark on a linear contract; without one they are the exchange's own, at its
+    # snapshot's mark (its figures, in its own rounding and currency, rather than ours recomputed from them).
+    live = live_mark and pos.linear and pos.entry_price is not None
+    if not live_mark and pos.unrealized_pnl is None and pos.linear and at is not None and pos.entry_price:
+        live = True  # the exchange gave no PnL: the linear one at its own mark
     if live:
         notional = pos.size * price
         pnl: float | None = pos.side.sign * pos.size * (price - (pos.entry_price or 0.0))
     else:  # an inverse contract, or no mark: the exchange's figures as of its snapshot
-        notional = abs(pos.notional) if pos.notional is not None else 0.0
+        notional = abs(pos.notional) if pos.notional is not None else pos.size * price if pos.linear else 0.0
         pnl = pos.unrealized_pnl
     liq = pos.liquidation_price
     dist = distance_pct(pos.side, price, liq) if price > 0 else None

@@ -86,11 +86,6 @@ async def test_documented_bybit_through_ccxt_check_floor_unknown_liquidation_pri
 
 
 @pytest.mark.slow(3)
-@pytest.mark.xfail(strict=True, reason=(
-    "with the verbatim instruments-info (no XRPUSDT market) the documented Bybit position's size comes through "
-    "as 105.33, not size 100: ccxt's unified row has contracts 100 and a contractSize of its own deriving "
-    "(positionValue / markPrice = 36.15 / 0.3432 = 1.0533), which ccxt_wire.reported_position multiplies in. "
-    "See docs/dev/ccxtdocs.md"))
 async def test_documented_bybit_through_ccxt_check_size_without_the_market(tmp_path: Path) -> None:
     seen: list[tuple[str, str]] = []
     _, report, _ = await run_check(tmp_path, bybit_app(seen), BYBIT_ACCOUNT, BYBIT_ENV)
@@ -99,12 +94,6 @@ async def test_documented_bybit_through_ccxt_check_size_without_the_market(tmp_p
 
 
 @pytest.mark.slow(3)
-@pytest.mark.xfail(strict=True, reason=(
-    "check reports the documented Bybit account 'stale' (exit 3) with both channels LIVE: the marks channel "
-    "went LIVE on the idle heartbeat symbol BTC/USDT:USDT before the first snapshot named XRP/USDT:USDT, and "
-    "the held symbol joins the mark watch only at the pending watch_tickers' next return, which needs another "
-    "BTC ticker; the documented server sends one frame per subscription, so XRPUSDT is never subscribed and "
-    "the position's mark is never fresh (server ws_sent: tickers.BTCUSDT only). See docs/dev/ccxtdocs.md"))
 async def test_documented_bybit_through_ccxt_check_is_ok(tmp_path: Path) -> None:
     seen: list[tuple[str, str]] = []
     rc, report, err = await run_check(tmp_path, bybit_app(seen, (XRPUSDT_INSTRUMENT,)), BYBIT_ACCOUNT, BYBIT_ENV)
@@ -172,11 +161,6 @@ async def test_documented_okx_through_ccxt_check_has_its_liquidation_price(tmp_p
 
 
 @pytest.mark.slow(3)
-@pytest.mark.xfail(strict=True, reason=(
-    "the documented OKX margin position's size comes through as 3.0586e-08, not pos 0.00190433573: ccxt's "
-    "unified row for instType MARGIN has contracts 0.00190433573 and a contractSize of its own deriving, "
-    "1.6061141470522e-05 (the BTC-USDT spot market has none), and ccxt_wire.reported_position multiplies the "
-    "two. See docs/dev/ccxtdocs.md"))
 async def test_documented_okx_through_ccxt_check_has_its_margin_position_size(tmp_path: Path) -> None:
     seen: list[tuple[str, str]] = []
     _, report, _ = await run_check(tmp_path, okx_app(seen, okx_read_only_config()), OKX_ACCOUNT, OKX_ENV)
@@ -185,16 +169,11 @@ async def test_documented_okx_through_ccxt_check_has_its_margin_position_size(tm
 
 
 @pytest.mark.slow(3)
-@pytest.mark.xfail(strict=True, reason=(
-    "OKX's documented account/config (perm 'read_only,withdraw,trade': a key that can withdraw) through ccxt: "
-    "check shows the account with no 'disabled' reason, both channels CONNECTING and no figures (exit 3), "
-    "where the native okx account says 'API key refused: the API key can withdraw funds'; the generic "
-    "adapter's KeyRefused from ccxt_keys.require_read_only does not reach the account as disabled. "
-    "See docs/dev/ccxtdocs.md"))
 async def test_documented_okx_key_that_can_withdraw_disables_the_ccxt_account(tmp_path: Path) -> None:
     seen: list[tuple[str, str]] = []
     _, report, _ = await run_check(tmp_path, okx_app(seen), OKX_ACCOUNT, OKX_ENV)
     (account,) = report["accounts"]
     assert ("GET", "/api/v5/account/config") in seen
     assert not {("GET", "/api/v5/account/balance"), ("GET", "/api/v5/account/positions")} & set(seen)
-    assert str(account.get("disabled", "")).startswith("API key refused: the API key can withdraw funds")
+    assert str(account.get("disabled", "")).startswith(
+        "API key refused: ccxt okx (okx-docs): the API key can withdraw funds")
