@@ -91,7 +91,7 @@ async def liqwatch_reader(port: int, total: int, emu: EmulatorServer) -> tuple[f
         applied = 0
         done = asyncio.Event()
         # The market socket's own frame handler, as the adapter built it (guard, prelude, routes, judgement).
-        handler = adapter.runner("market")._on_frame  # type: ignore[attr-defined,union-attr]
+        handler = adapter.runner("market")._on_frame  # type: ignore[union-attr]
 
         def on_frame(raw: str, mono: float, recv: object) -> None:
             nonlocal applied
