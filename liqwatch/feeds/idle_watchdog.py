@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import Callable
 
 #: ``since`` while the reader is not receiving (handling a frame, answering a ping): nothing to time out.
 NOT_RECEIVING = math.inf
@@ -22,10 +23,13 @@ class IdleWatchdog:
     before each receive, sets ``since = NOT_RECEIVING`` after it, and calls ``timed_out`` on a CancelledError:
     True when the cancellation was this watchdog's (then it is no longer pending)."""
 
-    __slots__ = ("_cancelling", "_handle", "_loop", "_task", "expired", "loop_time", "since", "wait")
+    __slots__ = ("_cancelling", "_handle", "_loop", "_reading", "_task", "expired", "loop_time", "since", "wait")
 
-    def __init__(self) -> None:
-        """The watchdog of the running task's receives (its loop's time: ``loop_time``)."""
+    def __init__(self, reading: Callable[[], bool] = lambda: True) -> None:
+        """The watchdog of the running task's receives (its loop's time: ``loop_time``). ``reading``: whether
+        the receive is waiting for data now; while it is not (aiohttp's own close handshake inside ``receive``,
+        which the per-receive timeout did not cover either), the timer only looks again later."""
+        self._reading = reading
         self._loop = asyncio.get_running_loop()
         task = asyncio.current_task()
         if task is None:
@@ -49,8 +53,8 @@ class IdleWatchdog:
         self._handle = None
         now = self._loop.time()
         since = self.since
-        if since == NOT_RECEIVING:
-            # Busy elsewhere (a pong under way): look again a wait later; the next receive moves the deadline.
+        if since == NOT_RECEIVING or not self._reading():
+            # Busy elsewhere (a pong under way, a close handshake): look again a wait later.
             self._handle = self._loop.call_at(now + self.wait, self._fire)
         elif since + self.wait > now:
             self._handle = self._loop.call_at(since + self.wait, self._fire)  # a newer receive: its deadline

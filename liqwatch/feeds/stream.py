@@ -314,8 +314,8 @@ class StreamRunner:
                     await self._close_quietly(sock)
 
     async def _read(self, ws: WS) -> str:
-        # One watchdog for the socket's receives (feeds.idle_watchdog), not a timeout entered per frame.
-        clock, dog = self._clock, IdleWatchdog()
+        # One watchdog per read (feeds.idle_watchdog), timing what the timeout did: aiohttp's wait for data.
+        clock, dog = self._clock, IdleWatchdog(lambda: getattr(ws, "_waiting", True))
         try:
             last_frame, pinged = clock.monotonic(), False
             while True:
