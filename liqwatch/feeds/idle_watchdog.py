@@ -46,7 +46,8 @@ class IdleWatchdog:
         """A receive begins at loop time ``since``: make sure a timer is pending; one already pending is left
         as it is (it moves itself to this receive's deadline when it fires)."""
         self.since = since
-        if self._handle is None:
+        # A wait of 0 is none at all, as for aiohttp's receive(timeout=0).
+        if self._handle is None and self.wait:
             self._handle = self._loop.call_at(self.since + self.wait, self._fire)
 
     def _fire(self) -> None:
@@ -55,7 +56,7 @@ class IdleWatchdog:
         since = self.since
         if since == NOT_RECEIVING or not self._reading():
             # Busy elsewhere (a pong under way, a close handshake): look again a wait later.
-            self._handle = self._loop.call_at(now + self.wait, self._fire)
+            self._handle = self._loop.call_at(now + max(self.wait, 0.01), self._fire)
         elif since + self.wait > now:
             self._handle = self._loop.call_at(since + self.wait, self._fire)  # a newer receive: its deadline
         else:
