@@ -144,10 +144,13 @@ class Channel:
         self._maybe_live(now)
 
     def data(self, now: float) -> None:
+        """A data frame: a timestamp write. Only a channel not yet LIVE (or LIVE with a detail to clear) looks
+        whether it may go LIVE: for a LIVE one without a detail, ``_maybe_live`` could change nothing."""
         self._last_data = now
         self._silent_since = None
         self.frames += 1
-        self._maybe_live(now)
+        if self._state is not ChannelState.LIVE or self.detail:
+            self._maybe_live(now)
 
     def reconciled(self, now: float) -> None:
         """A periodic REST reconciliation succeeded: keeps a quiet channel fresh."""

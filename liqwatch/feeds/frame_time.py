@@ -31,6 +31,9 @@ class ServerClock:
         self._clock = clock
         self.offset_s = 0.0  # exchange minus local; 0 until first measured (assume a right local clock)
         self.measurements = 0
+        # offset_s as a timedelta, made again only when offset_s changes: every frame's time is judged with it.
+        self._delta_of = 0.0
+        self._delta = timedelta(0)
 
     def measure(self, before: datetime, server: datetime, after: datetime) -> None:
         """``server`` read between local ``before`` and ``after``: the exchange said it at their midpoint."""
@@ -40,7 +43,9 @@ class ServerClock:
 
     def exchange_time(self, local: datetime) -> datetime:
         """The exchange's time at local wall time ``local`` (e.g. a receive time)."""
-        return local + timedelta(seconds=self.offset_s)
+        if self.offset_s != self._delta_of:
+            self._delta_of, self._delta = self.offset_s, timedelta(seconds=self.offset_s)
+        return local + self._delta
 
     def now(self) -> datetime:
         return self.exchange_time(self._clock.now())

@@ -26,6 +26,7 @@ from aiohttp.http import WSMessageNoDecodeText
 from liqwatch.clock import Clock
 from liqwatch.feeds.backoff import Backoff
 from liqwatch.feeds.handover import Handover
+from liqwatch.feeds.idle_watchdog import NOT_RECEIVING, IdleWatchdog
 from liqwatch.feeds.options import FeedOptions
 from liqwatch.feeds.rest import AuthError, RestError
 from liqwatch.redact import redact
@@ -39,8 +40,7 @@ Sleep = Callable[[float], Awaitable[None]]
 HANDED_OVER = "handed over to the renewed socket"
 #: A receive timeout this late (seconds) says the event loop was stalled (liqwatch.loop_lag).
 LATE_TIMEOUT_S = 0.5
-
-
+_DATA = (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY)
 #: What a read-only monitor may send on a socket, by the message's verb (``method``, or ``op`` for the
 #: exchanges that name it so): subscription management, pings and a login (which authenticates, moves
 #: nothing). Anything else (Hyperliquid's ``post`` of a signed action, an ``order`` op) is never sent.
@@ -314,52 +314,50 @@ class StreamRunner:
                     await self._close_quietly(sock)
 
     async def _read(self, ws: WS) -> str:
-        last_frame = self._clock.monotonic()
-        pinged = False
-        while True:
-            wait = self._opts.ping_interval_s if not pinged else 1.0
-            asked = self._clock.monotonic()
-            try:
-                msg = await ws.receive(timeout=wait)
-            except TimeoutError:
-                now = self._clock.monotonic()
-                late = now - asked - wait
-                if late > LATE_TIMEOUT_S:
-                    # The timeout fired late: the event loop was stalled, not the socket silent (its frames
-                    # wait in the buffer). The stall does not count as silence.
-                    last_frame += late
+        # One watchdog per read (feeds.idle_watchdog), timing what the timeout did: aiohttp's wait for data.
+        clock, dog = self._clock, IdleWatchdog(lambda: getattr(ws, "_waiting", True))
+        try:
+            last_frame, pinged = clock.monotonic(), False
+            while True:
+                wait = dog.wait = self._opts.ping_interval_s if not pinged else 1.0
+                asked = clock.monotonic()
+                dog.arm(dog.loop_time())
+                try:
+                    msg = await ws.receive()
+                except asyncio.CancelledError:
+                    if not dog.timed_out():
+                        raise
+                    dog.disarm()  # the next wait may be shorter than a pending timer's deadline
+                    late = (now := clock.monotonic()) - asked - wait
+                    if late > LATE_TIMEOUT_S:
+                        # Fired late: the loop was stalled, not the socket silent (its frames are buffered).
+                        last_frame += late
+                        continue
+                    if now - last_frame >= self._opts.idle_timeout_s:
+                        return f"no frame for {now - last_frame:.0f} s (half-open connection)"
+                    if not pinged or now - last_frame >= self._opts.ping_interval_s:
+                        await self._ping(ws)
+                        pinged = True
                     continue
-                if now - last_frame >= self._opts.idle_timeout_s:
-                    return f"no frame for {now - last_frame:.0f} s (half-open connection)"
-                if not pinged or now - last_frame >= self._opts.ping_interval_s:
-                    await self._ping(ws)
-                    pinged = True
-                continue
-            if self._reconnect_reason is not None and msg.type in (aiohttp.WSMsgType.CLOSED,
-                                                                   aiohttp.WSMsgType.CLOSING,
-                                                                   aiohttp.WSMsgType.CLOSE):
-                return self._reconnect_reason
-            last_frame = self._clock.monotonic()
-            pinged = False
-            done = await self._handle(ws, msg)
-            if done is not None:
-                # The socket a renewal replaced: closed by the renewal (or by the server, now that the new
-                # one is there): not a disconnect.
-                return HANDED_OVER if ws is not self._ws and self._ws is not None else done
+                dog.since = NOT_RECEIVING
+                if self._reconnect_reason is not None and msg.type in (aiohttp.WSMsgType.CLOSED,
+                                                                       aiohttp.WSMsgType.CLOSING,
+                                                                       aiohttp.WSMsgType.CLOSE):
+                    return self._reconnect_reason
+                last_frame, pinged = clock.monotonic(), False
+                if msg.type in _DATA:
+                    self._data(ws, msg.data)
+                elif (done := await self._handle(ws, msg)) is not None:
+                    # The socket a renewal replaced: closed by the renewal (or by the server, now that the new
+                    # one is there): not a disconnect.
+                    return HANDED_OVER if ws is not self._ws and self._ws is not None else done
+        finally:
+            dog.stop()
 
     async def _handle(self, ws: WS, msg: WSMessageNoDecodeText) -> str | None:
         """One message of ``ws``; the reason when the socket is done for, else None."""
-        if msg.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
-            data = msg.data
-            if isinstance(data, bytes):
-                try:
-                    data = data.decode("utf-8")
-                except UnicodeDecodeError:
-                    if self._on_undecodable is not None and self._admit(ws, repr(data)):
-                        self._on_undecodable(data)
-                    return None
-            if self._admit(ws, data):
-                self._on_frame(data, self._clock.monotonic(), self._clock.now())
+        if msg.type in _DATA:
+            self._data(ws, msg.data)
         elif msg.type is aiohttp.WSMsgType.PING:
             await ws.pong(msg.data)
         elif msg.type is aiohttp.WSMsgType.PONG:
@@ -372,6 +370,19 @@ class StreamRunner:
             code = f" (close code {ws.close_code})" if ws.close_code is not None else ""
             return f"socket error{code}: {redact(str(error))}"
         return None
+
+    def _data(self, ws: WS, data: str | bytes) -> None:
+        """A data frame of ``ws`` (not awaited: the read loop's hot path calls it directly, not ``_handle``)."""
+        if isinstance(data, bytes):
+            raw = data
+            try:
+                data = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                if self._on_undecodable is not None and self._admit(ws, repr(raw)):
+                    self._on_undecodable(raw)
+                return
+        if self._admit(ws, data):
+            self._on_frame(data, self._clock.monotonic(), self._clock.now())
 
     def _admit(self, ws: WS, frame: str) -> bool:
         """Whether a frame of ``ws`` is handed on: once, during a renewal's overlap (``Handover``); never from a
