@@ -47,8 +47,18 @@ class IdleWatchdog:
         as it is (it moves itself to this receive's deadline when it fires)."""
         self.since = since
         # A wait of 0 is none at all, as for aiohttp's receive(timeout=0).
-        if self._handle is None and self.wait:
-            self._handle = self._loop.call_at(self.since + self.wait, self._fire)
+        if not self.wait:
+            return
+        deadline = since + self.wait
+        handle = self._handle
+        if handle is not None and handle.when() > deadline:
+            # A shorter wait than the pending timer's (after a ping answered, the next silence is timed from
+            # the ping interval again): a timer firing later would ping late, and the exchange closes an idle
+            # socket. Rare: only when the wait shrinks.
+            handle.cancel()
+            handle = None
+        if handle is None:
+            self._handle = self._loop.call_at(deadline, self._fire)
 
     def _fire(self) -> None:
         self._handle = None
