@@ -89,6 +89,9 @@ class CcxtStreams:
         self._change_wanted = False
         self._change_running = False
         self._mark_times: dict[str, datetime] = {}
+        #: The ticker row last taken per symbol: a cache entry still the same object is no update (ccxt replaces
+        #: a symbol's entry when one arrives), which a row without a time of its own cannot otherwise tell.
+        self._rows_taken: dict[str, Any] = {}
         #: The exchange's streamed tickers carry no mark (Hyperliquid's, through ccxt, are mid prices): polled.
         self._tickers_unmarked = False
         self._streams: dict[str, WatchLoopStream[Any]] = {}
@@ -270,12 +273,17 @@ class CcxtStreams:
 
     def _with_cached(self, rows: Any, symbols: list[str]) -> dict[str, Any]:
         """A watch call returns what woke it (one symbol, often); the others' updates since the last call are
-        in ccxt's cache (it coalesces bursts), read from there (only a newer mark than the last counts)."""
+        in ccxt's cache (it coalesces bursts), read from there: an entry not replaced since it was last taken is
+        left out (dated by arrival, it would pass for a new mark), and only a newer mark than the last counts."""
         out = dict(rows) if isinstance(rows, dict) else {}
         cache = self._exchange().tickers or {}
         for symbol in symbols:
-            if symbol not in out and isinstance(cache.get(symbol), dict):
-                out[symbol] = cache[symbol]
+            row = cache.get(symbol)
+            if symbol not in out and isinstance(row, dict) and row is not self._rows_taken.get(symbol):
+                out[symbol] = row
+        for symbol in symbols:
+            if symbol in out:
+                self._rows_taken[symbol] = out[symbol]
         return out
 
     async def _pending_call(self, name: str, start: Callable[[], Awaitable[Any]]) -> Any:
@@ -329,11 +337,13 @@ class CcxtStreams:
             if symbol in self.watched and isinstance(row, dict):
                 try:
                     tick = funding_tick(self.exchange_id, symbol, row, receive, self.ccxt_id)
+                    if tick is not None:  # judged as a streamed mark (a plausible move, a plausible time) ...
+                        self.judged_tick(tick, self.marks_ch, mono)
                 except WireError as exc:
                     self.bad_item("funding", row, str(exc))
                     continue
                 if tick is not None:
-                    self.push_tick(tick)  # not data of the marks channel: a REST answer, not the stream
+                    self.push_tick(tick)  # ... yet no data of the marks channel: a REST answer, not the stream
 
 
 async def _nothing() -> None:
