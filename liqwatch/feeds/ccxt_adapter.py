@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -81,6 +82,7 @@ class CcxtAdapter(FeedAdapter, CcxtStreams):
         self.ex: ReadOnlyExchange | None = None
         self.watched: set[str] = set(account.symbols)  # unified symbols whose marks are watched
         self.snapshots = 0
+        self._last_as_of = datetime.min.replace(tzinfo=UTC)
         self.init_streams()
 
     # --- FeedAdapter ---------------------------------------------------------------------------------------
@@ -111,7 +113,10 @@ class CcxtAdapter(FeedAdapter, CcxtStreams):
 
     async def fetch_snapshot(self) -> AccountState:
         ex = self._exchange()
-        as_of = self.clock.now()  # before the requests: a snapshot is at least this new
+        # Before the requests: a snapshot is at least this new. ccxt's answers carry no time of the account's,
+        # so the local wall clock dates them, never going back: a clock stepped back (NTP) must not make every
+        # snapshot after it older than the last one applied (the store would ignore them for that long).
+        as_of = self._last_as_of = max(self.clock.now(), self._last_as_of + timedelta(microseconds=1))
         started = self.clock.monotonic()
         limit = REST_CALL_FACTOR * self.opts.request_timeout_s
         rows = await bounded(ex.fetch_positions(), limit, f"{self.ccxt_id} fetch_positions")
