@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime
@@ -31,6 +32,8 @@ from liqwatch.feeds.ccxt_guard import ReadOnlyExchange
 from liqwatch.feeds.ccxt_wire import funding_tick, mark_tick
 from liqwatch.feeds.feed_stream import FeedStream
 from liqwatch.feeds.options import FeedOptions
+from liqwatch.feeds.rest import ForbiddenEndpoint
+from liqwatch.feeds.stream import ForbiddenMessage
 from liqwatch.feeds.watch_loop import WatchLoopStream
 from liqwatch.feeds.wire import WireError
 from liqwatch.model import MarkTick
@@ -97,6 +100,9 @@ class CcxtStreams:
         self._streams: dict[str, WatchLoopStream[Any]] = {}
         self.call_s: dict[str, float] = {}
         self._funding_polled = False
+        #: Watches a read-only guard refused (their set-up needs a request liqwatch never sends): given up for
+        #: the poll, for good; a refusal is no dropped connection, and redialling cannot change it.
+        self.refused_watches: set[str] = set()
 
     def symbols_changed(self) -> None:
         self._symbols_changed.set()
@@ -187,7 +193,7 @@ class CcxtStreams:
         """True when the exchange's stream said something changed; False after a quiet wait."""
         ex = self._exchange()
         watches = [name for name, has in (("watch_positions", "watchPositions"), ("watch_balance", "watchBalance"))
-                   if ex.has.get(has)]
+                   if ex.has.get(has) and name not in self.refused_watches]
         if not watches:
             await asyncio.sleep(self.quiet_wait_s)  # polled: the reconciliation takes the snapshots
             return False
@@ -196,9 +202,19 @@ class CcxtStreams:
                 self._pending[name] = _kept(getattr(ex, name)())
         done, _ = await asyncio.wait(list(self._pending.values()), timeout=self.quiet_wait_s,
                                      return_when=asyncio.FIRST_COMPLETED)
+        changed = False
         for name in [n for n, f in self._pending.items() if f in done]:
-            self._pending.pop(name).result()  # a failed watch raises here: the stream is down
-        return bool(done)
+            try:
+                self._pending.pop(name).result()  # a failed watch raises here: the stream is down
+                changed = True
+            except (ForbiddenEndpoint, ForbiddenMessage) as exc:
+                self._refused_watch(name, exc)  # polled from now on (the reconciliation's snapshots)
+        return changed
+
+    def _refused_watch(self, name: str, exc: Exception) -> None:
+        self.refused_watches.add(name)
+        self.last_error = f"ccxt {self.ccxt_id}: {name} refused by liqwatch's read-only guard, polled instead: {exc}"
+        log.warning("%s: %s", self.exchange_id, self.last_error)
 
     def _account_changed(self, changed: bool, mono: float, receive: datetime) -> None:
         if not changed:
@@ -222,11 +238,15 @@ class CcxtStreams:
         return self.ex is not None and not self._watches_marks()
 
     def _watches_marks(self) -> bool:
-        return bool(self._exchange().has.get("watchMarkPrices")) or self._streams_tickers()
+        return self._streams_marks() or self._streams_tickers()
+
+    def _streams_marks(self) -> bool:
+        return bool(self._exchange().has.get("watchMarkPrices")) and "watch_mark_prices" not in self.refused_watches
 
     def _streams_tickers(self) -> bool:
         has = self._exchange().has
-        return not has.get("watchMarkPrices") and bool(has.get("watchTickers")) and not self._tickers_unmarked
+        return (not self._streams_marks() and bool(has.get("watchTickers")) and not self._tickers_unmarked
+                and "watch_tickers" not in self.refused_watches)
 
     def idle_symbol(self) -> str | None:
         """A symbol to keep the marks channel fed while nothing is held or configured."""
@@ -256,11 +276,14 @@ class CcxtStreams:
                 await asyncio.wait_for(self._symbols_changed.wait(), self.quiet_wait_s)
             return {}
         self._symbols_changed.clear()
-        if ex.has.get("watchMarkPrices"):
-            return self._with_cached(await self._pending_call("marks", lambda: ex.watch_mark_prices(symbols)),
-                                     symbols)
-        if ex.has.get("watchTickers") and not self._tickers_unmarked:
-            return self._with_cached(await self._pending_call("marks", lambda: ex.watch_tickers(symbols)), symbols)
+        for name, streams in (("watch_mark_prices", self._streams_marks), ("watch_tickers", self._streams_tickers)):
+            if streams():
+                try:
+                    rows = await self._pending_call("marks", functools.partial(getattr(ex, name), symbols))
+                except (ForbiddenEndpoint, ForbiddenMessage) as exc:
+                    self._refused_watch(name, exc)
+                    return {}  # the next call polls (or watches tickers)
+                return self._with_cached(rows, symbols)
         self._polled_age_limit()
         with contextlib.suppress(TimeoutError):  # a symbol newly held is polled at once
             await asyncio.wait_for(self._symbols_changed.wait(), self.poll_interval_s())
