@@ -93,7 +93,7 @@ class CcxtAdapter(FeedAdapter, CcxtStreams):
             try:
                 self.ex = ccxt_instance.create_exchange(self.account, options=self.ccxt_options,
                                                         enable_rate_limit=True)
-            except ccxt_instance.UnknownCcxtExchange as exc:
+            except (ccxt_instance.UnknownCcxtExchange, ccxt_instance.RefusedCcxtOption) as exc:
                 raise AccountUnusable(str(exc)) from None
         ex = self.ex
         await bounded(ex.load_markets(), self.opts.request_timeout_s * 3, f"{self.ccxt_id} load_markets")
