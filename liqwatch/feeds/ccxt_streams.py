@@ -200,10 +200,12 @@ class CcxtStreams:
         for name in watches:
             if name not in self._pending:
                 self._pending[name] = _kept(getattr(ex, name)())
-        done, _ = await asyncio.wait(list(self._pending.values()), timeout=self.quiet_wait_s,
+        # Its own watches only: the marks stream's call is in ``_pending`` too, and a mark is no account change.
+        own = {name: self._pending[name] for name in watches}
+        done, _ = await asyncio.wait(list(own.values()), timeout=self.quiet_wait_s,
                                      return_when=asyncio.FIRST_COMPLETED)
         changed = False
-        for name in [n for n, f in self._pending.items() if f in done]:
+        for name in [n for n, f in own.items() if f in done]:
             try:
                 self._pending.pop(name).result()  # a failed watch raises here: the stream is down
                 changed = True
