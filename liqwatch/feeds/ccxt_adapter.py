@@ -15,6 +15,7 @@ the same channel states and freshness rules as the native adapters, the exchange
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -39,6 +40,7 @@ from liqwatch.feeds.rest_errors import AuthError, RestError
 from liqwatch.feeds.sink import FeedSink
 from liqwatch.feeds.wire import WireError
 from liqwatch.model import AccountSpec, AccountState, ReportedPosition
+from liqwatch.redact import redact
 
 log = logging.getLogger(__name__)
 
@@ -169,12 +171,16 @@ class CcxtAdapter(FeedAdapter, CcxtStreams):
         try:
             await super().run()
         finally:
+            for fut in self._pending.values():  # no watch call outlives the feed
+                fut.cancel()
+            self._pending.clear()
             if self.ex is not None:
                 ex, self.ex = self.ex, None
-                try:
-                    await ex.close()
+                try:  # bounded: a peer that never completes the closing handshake must not hold the stop
+                    async with asyncio.timeout(self.opts.request_timeout_s):
+                        await ex.close()
                 except Exception as exc:  # closing is best effort: the process is stopping this feed
-                    log.debug("%s: closing ccxt: %s", self.account.name, exc)
+                    log.debug("%s: closing ccxt: %s", self.account.name, redact(str(exc)) or type(exc).__name__)
 
     # --- for the streams -------------------------------------------------------------------------------------
     def _exchange(self) -> ReadOnlyExchange:
