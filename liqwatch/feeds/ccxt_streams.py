@@ -70,6 +70,9 @@ class CcxtStreams:
     async def resync(self, channels: list[Channel]) -> bool:
         raise NotImplementedError
 
+    async def resync_until_ok(self, channels: list[Channel], stream: FeedStream | None) -> bool:
+        raise NotImplementedError
+
     async def snapshot_on_change(self) -> None:
         raise NotImplementedError
 
@@ -186,7 +189,9 @@ class CcxtStreams:
     # --- account -------------------------------------------------------------------------------------------
     async def _open_account(self) -> None:
         self.account_ch.subscribed(self.clock.monotonic())
-        if not await self.resync([self.account_ch]):
+        # Retried while the stream is up, as a native adapter does: one failed snapshot must not take it down,
+        # and with it every socket of the instance (the marks', healthy).
+        if not await self.resync_until_ok([self.account_ch], self._streams.get("account")):
             raise ConnectionError(f"resync failed: {self.last_error}")
 
     async def _watch_account(self) -> bool:
