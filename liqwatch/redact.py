@@ -12,6 +12,7 @@ import logging
 import re
 import threading
 from collections import deque
+from urllib.parse import quote, quote_plus
 
 _MASK = "***"
 _PATTERNS = (
@@ -37,9 +38,16 @@ _short_pattern: re.Pattern[str] | None = None
 def register_secret(value: str | None) -> None:
     """Remember a secret so that it is masked wherever it would be logged, whatever its length: a long one
     wherever it occurs, a short one (under SHORT_SECRET) wherever it stands as a token of its own."""
-    global _short_pattern
     if not value:
         return
+    # As written, and as a URL (a query string) or a JSON text (``\/``) would carry it: a base64 key holds
+    # ``+``, ``/`` and ``=``, and an exchange may echo it in either form.
+    for form in {value, quote(value, safe=""), quote_plus(value), quote(value), value.replace("/", "\\/")}:
+        _register(form)
+
+
+def _register(value: str) -> None:
+    global _short_pattern
     with _lock:
         if len(value) >= SHORT_SECRET:
             _secrets.add(value)

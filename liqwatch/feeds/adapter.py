@@ -375,17 +375,22 @@ class FeedAdapter(FrameIntake, GateWatch, LastRunLookup, StreamWiring, MarkSubsc
             except RateLimited as exc:
                 self.last_error = str(exc)
                 self.watch_gate()  # a ban or a maintenance met at start is shown at once
+                if not self.gate.maintenance:  # said on the channels too (a ccxt request never reaches the gate)
+                    self._bootstrap_failed(f"bootstrap rate limited: {exc}", exc.retry_after_s)
                 await asyncio.sleep(exc.retry_after_s)
             except AuthError:
                 raise
             except RestError as exc:
                 self.last_error = str(exc)
                 delay = backoff.next_delay()
-                retry = self.clock.monotonic() + delay
-                for ch in self.own_channels:
-                    ch.connecting(f"bootstrap failed: {exc}")
-                    ch.retry_at(retry)
+                self._bootstrap_failed(f"bootstrap failed: {exc}", delay)
                 await asyncio.sleep(delay)
+
+    def _bootstrap_failed(self, detail: str, retry_in_s: float) -> None:
+        retry = self.clock.monotonic() + retry_in_s
+        for ch in self.own_channels:
+            ch.connecting(detail)
+            ch.retry_at(retry)
 
 
 def _first_leaf(group: BaseExceptionGroup[AuthError]) -> AuthError:

@@ -15,8 +15,10 @@ the same channel states and freshness rules as the native adapters, the exchange
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -38,6 +40,7 @@ from liqwatch.feeds.rest_errors import AuthError, RestError
 from liqwatch.feeds.sink import FeedSink
 from liqwatch.feeds.wire import WireError
 from liqwatch.model import AccountSpec, AccountState, ReportedPosition
+from liqwatch.redact import redact
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +87,7 @@ class CcxtAdapter(FeedAdapter, CcxtStreams):
         self.ex: ReadOnlyExchange | None = None
         self.watched: set[str] = set(account.symbols)  # unified symbols whose marks are watched
         self.snapshots = 0
+        self._last_as_of = datetime.min.replace(tzinfo=UTC)
         self.init_streams()
 
     # --- FeedAdapter ---------------------------------------------------------------------------------------
@@ -94,7 +98,7 @@ class CcxtAdapter(FeedAdapter, CcxtStreams):
             try:
                 self.ex = ccxt_instance.create_exchange(self.account, options=self.ccxt_options,
                                                         enable_rate_limit=True)
-            except ccxt_instance.UnknownCcxtExchange as exc:
+            except (ccxt_instance.UnknownCcxtExchange, ccxt_instance.RefusedCcxtOption) as exc:
                 raise AccountUnusable(str(exc)) from None
         ex = self.ex
         await bounded(ex.load_markets(), self.opts.request_timeout_s * 3, f"{self.ccxt_id} load_markets")
@@ -117,7 +121,10 @@ class CcxtAdapter(FeedAdapter, CcxtStreams):
 
     async def fetch_snapshot(self) -> AccountState:
         ex = self._exchange()
-        as_of = self.clock.now()  # before the requests: a snapshot is at least this new
+        # Before the requests: a snapshot is at least this new. ccxt's answers carry no time of the account's,
+        # so the local wall clock dates them, never going back: a clock stepped back (NTP) must not make every
+        # snapshot after it older than the last one applied (the store would ignore them for that long).
+        as_of = self._last_as_of = max(self.clock.now(), self._last_as_of + timedelta(microseconds=1))
         started = self.clock.monotonic()
         limit = REST_CALL_FACTOR * self.opts.request_timeout_s
         rows = await bounded(ex.fetch_positions(), limit, f"{self.ccxt_id} fetch_positions")
@@ -170,12 +177,16 @@ class CcxtAdapter(FeedAdapter, CcxtStreams):
         try:
             await super().run()
         finally:
+            for fut in self._pending.values():  # no watch call outlives the feed
+                fut.cancel()
+            self._pending.clear()
             if self.ex is not None:
                 ex, self.ex = self.ex, None
-                try:
-                    await ex.close()
+                try:  # bounded: a peer that never completes the closing handshake must not hold the stop
+                    async with asyncio.timeout(self.opts.request_timeout_s):
+                        await ex.close()
                 except Exception as exc:  # closing is best effort: the process is stopping this feed
-                    log.debug("%s: closing ccxt: %s", self.account.name, exc)
+                    log.debug("%s: closing ccxt: %s", self.account.name, redact(str(exc)) or type(exc).__name__)
 
     # --- for the streams -------------------------------------------------------------------------------------
     def _exchange(self) -> ReadOnlyExchange:

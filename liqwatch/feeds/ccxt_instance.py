@@ -26,7 +26,7 @@ from liqwatch.feeds.ccxt_guard import (
 )
 from liqwatch.redact import register_secret
 
-__all__ = ["UnknownCcxtExchange", "create_exchange", "exchange_class", "rewrite_urls"]
+__all__ = ["RefusedCcxtOption", "UnknownCcxtExchange", "create_exchange", "exchange_class", "rewrite_urls"]
 
 # Scheme, then the authority (host and port; ccxt's ``{hostname}`` placeholder included), then the rest kept.
 _URL = re.compile(r"^(https?|wss?)://[^/?#]*(.*)$", re.IGNORECASE | re.DOTALL)
@@ -36,6 +36,30 @@ _HTTP_OF = {"ws": "http", "wss": "https"}
 
 class UnknownCcxtExchange(ValueError):
     """``ccxt_id`` names no exchange of the installed ccxt."""
+
+
+class RefusedCcxtOption(ValueError):
+    """An option liqwatch does not let through to ccxt (``WS_TUNING``)."""
+
+
+#: What ``options["ws"]`` may set. ccxt.pro sets every key of that table on each socket client it makes, as an
+#: attribute: ``url`` or ``proxy`` would move the sockets (the login with them) past the URL rewrite, ``verbose``
+#: would ``print`` every frame, a login's key and signature included, past the log redaction.
+WS_TUNING = frozenset({"compress", "connectionTimeout", "decompressBinary", "gunzip", "inflate", "keepAlive",
+                       "maxPingPongMisses"})
+
+
+def check_options(options: Mapping[str, Any]) -> None:
+    """Raise ``RefusedCcxtOption`` for options outside what liqwatch lets ccxt be tuned with."""
+    ws = options.get("ws")
+    if ws is None:
+        return
+    if not isinstance(ws, Mapping):
+        raise RefusedCcxtOption("ccxt_options.ws: a table of socket settings, not a " + type(ws).__name__)
+    refused = sorted(str(k) for k in ws if k not in WS_TUNING)
+    if refused:
+        raise RefusedCcxtOption(f"ccxt_options.ws: {', '.join(refused)} not accepted (ccxt would set it on every "
+                                f"socket: only {', '.join(sorted(WS_TUNING))} may be tuned)")
 
 
 def exchange_class(ccxt_id: str) -> Any:
@@ -109,9 +133,11 @@ def create_exchange(account: FeedAccount, *, options: Mapping[str, Any] | None =
     """A wrapped async ccxt instance for ``account`` (its ``ccxt_id``): reads only, its requests and socket
     messages checked by the id's allowlists before they are sent, its URLs moved to the account's
     ``rest_url``/``ws_url``. ``options``: ccxt's own ``options`` for the instance. Raises
-    ``UnknownCcxtExchange`` for an id ccxt does not have, ValueError for an account without one."""
+    ``UnknownCcxtExchange`` for an id ccxt does not have, ``RefusedCcxtOption`` (``check_options``), ValueError
+    for an account without one."""
     if not account.ccxt_id:
         raise ValueError(f"account {account.name!r}: no ccxt_id (exchange {account.exchange!r})")
+    check_options(options or {})
     cls = exchange_class(account.ccxt_id)
     exchange = cls(_config(account, options, enable_rate_limit))
     # After construction (and after any sandbox switch, which replaces urls['api'] whole).

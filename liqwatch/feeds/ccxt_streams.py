@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime
@@ -27,17 +28,19 @@ from typing import Any
 from liqwatch.clock import Clock
 from liqwatch.feed_channel import Channel
 from liqwatch.feeds.ccxt_errors import bounded
+from liqwatch.feeds.ccxt_funding import FUNDING_POLL_S, fetch_funding, funding_ticks
 from liqwatch.feeds.ccxt_guard import ReadOnlyExchange
-from liqwatch.feeds.ccxt_wire import funding_tick, mark_tick
+from liqwatch.feeds.ccxt_wire import mark_tick
 from liqwatch.feeds.feed_stream import FeedStream
 from liqwatch.feeds.options import FeedOptions
+from liqwatch.feeds.rest import ForbiddenEndpoint
+from liqwatch.feeds.stream import ForbiddenMessage
 from liqwatch.feeds.watch_loop import WatchLoopStream
 from liqwatch.feeds.wire import WireError
 from liqwatch.model import MarkTick
 
 log = logging.getLogger(__name__)
 
-FUNDING_POLL_S = 60.0
 #: Snapshots taken on the stream's say-so at most once a second (exchanges push positions with every mark).
 MIN_SNAPSHOT_GAP_S = 1.0
 #: Why a stream reconnects when another one's going down closed the instance's sockets under it.
@@ -67,6 +70,9 @@ class CcxtStreams:
     async def resync(self, channels: list[Channel]) -> bool:
         raise NotImplementedError
 
+    async def resync_until_ok(self, channels: list[Channel], stream: FeedStream | None) -> bool:
+        raise NotImplementedError
+
     async def snapshot_on_change(self) -> None:
         raise NotImplementedError
 
@@ -89,12 +95,18 @@ class CcxtStreams:
         self._change_wanted = False
         self._change_running = False
         self._mark_times: dict[str, datetime] = {}
+        #: The ticker row last taken per symbol: a cache entry still the same object is no update (ccxt replaces
+        #: a symbol's entry when one arrives), which a row without a time of its own cannot otherwise tell.
+        self._rows_taken: dict[str, Any] = {}
         #: The exchange's streamed tickers carry no mark (Hyperliquid's, through ccxt, are mid prices): polled.
         self._tickers_unmarked = False
         self._marks_watched: list[str] = []  # the symbols of the pending mark watch
         self._streams: dict[str, WatchLoopStream[Any]] = {}
         self.call_s: dict[str, float] = {}
         self._funding_polled = False
+        #: Watches a read-only guard refused (their set-up needs a request liqwatch never sends): given up for
+        #: the poll, for good; a refusal is no dropped connection, and redialling cannot change it.
+        self.refused_watches: set[str] = set()
 
     def symbols_changed(self) -> None:
         self._symbols_changed.set()
@@ -178,25 +190,39 @@ class CcxtStreams:
     # --- account -------------------------------------------------------------------------------------------
     async def _open_account(self) -> None:
         self.account_ch.subscribed(self.clock.monotonic())
-        if not await self.resync([self.account_ch]):
+        # Retried while the stream is up, as a native adapter does: one failed snapshot must not take it down,
+        # and with it every socket of the instance (the marks', healthy).
+        if not await self.resync_until_ok([self.account_ch], self._streams.get("account")):
             raise ConnectionError(f"resync failed: {self.last_error}")
 
     async def _watch_account(self) -> bool:
         """True when the exchange's stream said something changed; False after a quiet wait."""
         ex = self._exchange()
         watches = [name for name, has in (("watch_positions", "watchPositions"), ("watch_balance", "watchBalance"))
-                   if ex.has.get(has)]
+                   if ex.has.get(has) and name not in self.refused_watches]
         if not watches:
             await asyncio.sleep(self.quiet_wait_s)  # polled: the reconciliation takes the snapshots
             return False
         for name in watches:
             if name not in self._pending:
                 self._pending[name] = _kept(getattr(ex, name)())
-        done, _ = await asyncio.wait(list(self._pending.values()), timeout=self.quiet_wait_s,
+        # Its own watches only: the marks stream's call is in ``_pending`` too, and a mark is no account change.
+        own = {name: self._pending[name] for name in watches}
+        done, _ = await asyncio.wait(list(own.values()), timeout=self.quiet_wait_s,
                                      return_when=asyncio.FIRST_COMPLETED)
-        for name in [n for n, f in self._pending.items() if f in done]:
-            self._pending.pop(name).result()  # a failed watch raises here: the stream is down
-        return bool(done)
+        changed = False
+        for name in [n for n, f in own.items() if f in done]:
+            try:
+                self._pending.pop(name).result()  # a failed watch raises here: the stream is down
+                changed = True
+            except (ForbiddenEndpoint, ForbiddenMessage) as exc:
+                self._refused_watch(name, exc)  # polled from now on (the reconciliation's snapshots)
+        return changed
+
+    def _refused_watch(self, name: str, exc: Exception) -> None:
+        self.refused_watches.add(name)
+        self.last_error = f"ccxt {self.ccxt_id}: {name} refused by liqwatch's read-only guard, polled instead: {exc}"
+        log.warning("%s: %s", self.exchange_id, self.last_error)
 
     def _account_changed(self, changed: bool, mono: float, receive: datetime) -> None:
         if not changed:
@@ -220,11 +246,15 @@ class CcxtStreams:
         return self.ex is not None and not self._watches_marks()
 
     def _watches_marks(self) -> bool:
-        return bool(self._exchange().has.get("watchMarkPrices")) or self._streams_tickers()
+        return self._streams_marks() or self._streams_tickers()
+
+    def _streams_marks(self) -> bool:
+        return bool(self._exchange().has.get("watchMarkPrices")) and "watch_mark_prices" not in self.refused_watches
 
     def _streams_tickers(self) -> bool:
         has = self._exchange().has
-        return not has.get("watchMarkPrices") and bool(has.get("watchTickers")) and not self._tickers_unmarked
+        return (not self._streams_marks() and bool(has.get("watchTickers")) and not self._tickers_unmarked
+                and "watch_tickers" not in self.refused_watches)
 
     def idle_symbol(self) -> str | None:
         """A symbol to keep the marks channel fed while nothing is held or configured."""
@@ -254,10 +284,13 @@ class CcxtStreams:
                 await asyncio.wait_for(self._symbols_changed.wait(), self.quiet_wait_s)
             return {}
         self._symbols_changed.clear()
-        if ex.has.get("watchMarkPrices"):
-            return await self._watched_marks(symbols, lambda: ex.watch_mark_prices(symbols))
-        if ex.has.get("watchTickers") and not self._tickers_unmarked:
-            return await self._watched_marks(symbols, lambda: ex.watch_tickers(symbols))
+        for name, streams in (("watch_mark_prices", self._streams_marks), ("watch_tickers", self._streams_tickers)):
+            if streams():
+                try:
+                    return await self._watched_marks(symbols, functools.partial(getattr(ex, name), symbols))
+                except (ForbiddenEndpoint, ForbiddenMessage) as exc:
+                    self._refused_watch(name, exc)
+                    return {}  # the next call polls (or watches tickers)
         self._polled_age_limit()
         with contextlib.suppress(TimeoutError):  # a symbol newly held is polled at once
             await asyncio.wait_for(self._symbols_changed.wait(), self.poll_interval_s())
@@ -270,12 +303,17 @@ class CcxtStreams:
 
     def _with_cached(self, rows: Any, symbols: list[str]) -> dict[str, Any]:
         """A watch call returns what woke it (one symbol, often); the others' updates since the last call are
-        in ccxt's cache (it coalesces bursts), read from there (only a newer mark than the last counts)."""
+        in ccxt's cache (it coalesces bursts), read from there: an entry not replaced since it was last taken is
+        left out (dated by arrival, it would pass for a new mark), and only a newer mark than the last counts."""
         out = dict(rows) if isinstance(rows, dict) else {}
         cache = self._exchange().tickers or {}
         for symbol in symbols:
-            if symbol not in out and isinstance(cache.get(symbol), dict):
-                out[symbol] = cache[symbol]
+            row = cache.get(symbol)
+            if symbol not in out and isinstance(row, dict) and row is not self._rows_taken.get(symbol):
+                out[symbol] = row
+        for symbol in symbols:
+            if symbol in out:
+                self._rows_taken[symbol] = out[symbol]
         return out
 
     async def _watched_marks(self, symbols: list[str], start: Callable[[], Awaitable[Any]]) -> dict[str, Any]:
@@ -337,23 +375,12 @@ class CcxtStreams:
         # The first soon after the start, then once a minute: rates move slowly, and a poll costs requests.
         await asyncio.sleep(FUNDING_POLL_S if self._funding_polled else self.quiet_wait_s)
         self._funding_polled = True
-        symbols = sorted(self.watched)
-        if not symbols:
-            return {}
-        ex = self._exchange()
-        return await bounded(ex.fetch_funding_rates(symbols), 3 * self.opts.request_timeout_s,
-                             f"{self.ccxt_id} fetch_funding_rates")
+        return await fetch_funding(self._exchange(), sorted(self.watched), 3 * self.opts.request_timeout_s)
 
     def _funding_received(self, rows: dict[str, Any], mono: float, receive: datetime) -> None:
-        for symbol, row in (rows or {}).items():
-            if symbol in self.watched and isinstance(row, dict):
-                try:
-                    tick = funding_tick(self.exchange_id, symbol, row, receive, self.ccxt_id)
-                except WireError as exc:
-                    self.bad_item("funding", row, str(exc))
-                    continue
-                if tick is not None:
-                    self.push_tick(tick)  # not data of the marks channel: a REST answer, not the stream
+        for tick in funding_ticks(rows, self.watched, self.exchange_id, self.ccxt_id, receive,
+                                  lambda t: self.judged_tick(t, self.marks_ch, mono), self.bad_item):
+            self.push_tick(tick)  # no data of the marks channel: a REST answer, not the stream
 
 
 async def _nothing() -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from liqwatch.feeds.bybit_wire import PriceBounds, liquidation_within_bounds
 from liqwatch.feeds.ccxt_info import BALANCE_READERS, POSITION_READERS, TICKER_MARK_READERS
-from liqwatch.feeds.wire import MAX_NOTIONAL, WireError, opt_num
+from liqwatch.feeds.wire import MAX_NOTIONAL, WireError, opt_num, plausible_amount, plausible_notional
 from liqwatch.model import MarginMode, MarkTick, ReportedBalance, ReportedPosition, Side, Stamp
 
 
@@ -79,10 +79,13 @@ def reported_position(row: Mapping[str, Any], ccxt_id: str, market: Mapping[str,
             liq = liquidation_within_bounds(side, liq, (mark, entry), _bybit_bounds(market))
     else:
         liq, mm, source = _price(row, "liquidationPrice"), None, "ccxt"
+    # Each field finite is not enough: their product overflows, or is worth more than any market holds.
+    plausible_notional(size, mark or entry or 1.0, symbol)
     return ReportedPosition(
         symbol=symbol, side=side, size=size, entry_price=entry, mark_price=mark, liquidation_price=liq,
         margin_mode=mode, leverage=_price(row, "leverage"), notional=notional,
-        unrealized_pnl=_number(row, "unrealizedPnl"), maintenance_margin=mm, linear=linear,
+        unrealized_pnl=plausible_amount(_number(row, "unrealizedPnl"), f"{symbol}: unrealizedPnl"),
+        maintenance_margin=plausible_amount(mm, f"{symbol}: maintenance margin"), linear=linear,
         liquidation_source=source,
     )
 
@@ -104,6 +107,7 @@ def reported_balance(balance: Mapping[str, Any], ccxt_id: str, currency: str) ->
     reader = BALANCE_READERS.get(ccxt_id)
     if reader is not None and isinstance(info, dict):
         known = reader(info)
+        _plausible(known.equity, known.wallet_balance, known.maintenance_margin, known.available)
         return ReportedBalance(currency, known.equity, known.wallet_balance, known.maintenance_margin,
                                known.available, source="exchange")
     totals, free = balance.get("total"), balance.get("free")
@@ -111,7 +115,15 @@ def reported_balance(balance: Mapping[str, Any], ccxt_id: str, currency: str) ->
     if equity is None:
         raise WireError(f"balance: no total of {currency}")
     available = _number(free, currency) if isinstance(free, dict) else None
+    _plausible(equity, None, None, available)
     return ReportedBalance(currency, equity, None, None, available, source="ccxt")
+
+
+def _plausible(equity: float, wallet: float | None, maintenance: float | None, available: float | None) -> None:
+    """No account holds more than every market's open interest (``wire.plausible_amount``), either way."""
+    for value, what in ((equity, "equity"), (wallet, "wallet balance"), (maintenance, "maintenance margin"),
+                        (available, "available")):
+        plausible_amount(value, f"balance: {what}")
 
 
 def settlement_currency(markets: Mapping[str, Any], symbols: list[str], totals: Any) -> str:
