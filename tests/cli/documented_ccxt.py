@@ -208,3 +208,84 @@ def okx_app(seen: list[tuple[str, str]], config: Any = None) -> web.Application:
     app.router.add_route("*", "/{tail:.*}", rest)
     record_requests(app, seen)
     return app
+
+
+BINANCE_DOCS = "Binance USDS-M Futures API docs"
+#: OURS, NOT DOCUMENTED: BTCUSDT's perpetual, the one market the documented position needs, in the shape of
+#: exchangeInfo's rows (Binance's BTCUSDT steps: price 0.10, quantity 0.001).
+BINANCE_BTCUSDT = {
+    "symbol": "BTCUSDT", "pair": "BTCUSDT", "contractType": "PERPETUAL", "deliveryDate": 4133404800000,
+    "onboardDate": 1569398400000, "status": "TRADING", "baseAsset": "BTC", "quoteAsset": "USDT",
+    "marginAsset": "USDT", "pricePrecision": 2, "quantityPrecision": 3, "baseAssetPrecision": 8,
+    "quotePrecision": 8, "underlyingType": "COIN", "underlyingSubType": [], "triggerProtect": "0.0500",
+    "liquidationFee": "0.012500", "marketTakeBound": "0.05", "maxMoveOrderLimit": 10000,
+    "filters": [{"filterType": "PRICE_FILTER", "minPrice": "556.80", "maxPrice": "4529764", "tickSize": "0.10"},
+                {"filterType": "LOT_SIZE", "stepSize": "0.001", "maxQty": "1000", "minQty": "0.001"},
+                {"filterType": "MARKET_LOT_SIZE", "stepSize": "0.001", "maxQty": "120", "minQty": "0.001"},
+                {"filterType": "MIN_NOTIONAL", "notional": "100"}],
+    "orderTypes": ["LIMIT", "MARKET"], "timeInForce": ["GTC", "IOC", "FOK", "GTX"]}
+#: OURS, NOT DOCUMENTED: BTCUSDT's first two leverage brackets (ccxt's load_markets asks them with a key).
+BINANCE_BRACKETS = [{"symbol": "BTCUSDT", "notionalCoef": 1.0, "brackets": [
+    {"bracket": 1, "initialLeverage": 125, "notionalCap": 50000, "notionalFloor": 0, "maintMarginRatio": 0.004,
+     "cum": 0.0},
+    {"bracket": 2, "initialLeverage": 100, "notionalCap": 600000, "notionalFloor": 50000, "maintMarginRatio": 0.005,
+     "cum": 50.0}]}]
+#: OURS, NOT DOCUMENTED: a read-only key's apiRestrictions (reading only, restricted to an IP as liqwatch advises).
+BINANCE_READ_ONLY_KEY = {
+    "ipRestrict": True, "createTime": 1569398400000, "enableReading": True, "enableWithdrawals": False,
+    "enableFutures": False, "enableSpotAndMarginTrading": False, "enableMargin": False,
+    "enableVanillaOptions": False, "enablePortfolioMarginTrading": False, "enableFixApiTrade": False,
+    "enableFixReadOnly": False, "enableInternalTransfer": False, "permitsUniversalTransfer": False}
+
+
+def binance_app(seen: list[tuple[str, str]], ws_sent: list[Any] | None = None) -> web.Application:
+    """Binance's documented answers: positionRisk (the hedge-mode Position Information example, one LONG row of
+    0.001 BTCUSDT and an empty SHORT row) at ccxt's GET /fapi/v3/positionRisk, and the Account Information V2
+    example at ccxt's GET /fapi/v3/account. OURS, NOT DOCUMENTED, what ccxt asks to go on: exchangeInfo with
+    ``BINANCE_BTCUSDT``, /fapi/v1/time now, leverageBracket ``BINANCE_BRACKETS``, apiRestrictions
+    ``BINANCE_READ_ONLY_KEY``, a listen key (POST and PUT), and on the market socket a subscription's answer
+    plus one markPriceUpdate per BTCUSDT mark stream at the documented ``markPrice``. The user socket
+    (/private/ws?listenKey=...) stays open and quiet. ``ws_sent``: every frame a socket got."""
+    rows = documented("binance_position_risk_docs.json", BINANCE_DOCS)
+    mark = rows[0]["markPrice"]
+    answers: dict[tuple[str, str], Callable[[], Any]] = {
+        ("GET", "/fapi/v3/positionRisk"): lambda: documented("binance_position_risk_docs.json", BINANCE_DOCS),
+        ("GET", "/fapi/v3/account"): lambda: documented("binance_account_v2_docs.json", BINANCE_DOCS),
+        ("GET", "/fapi/v1/exchangeInfo"): lambda: {
+            "timezone": "UTC", "serverTime": _now_ms(), "futuresType": "U_MARGINED", "rateLimits": [],
+            "exchangeFilters": [], "assets": [], "symbols": [BINANCE_BTCUSDT]},
+        ("GET", "/fapi/v1/time"): lambda: {"serverTime": _now_ms()},
+        ("GET", "/fapi/v1/leverageBracket"): lambda: BINANCE_BRACKETS,
+        ("GET", "/sapi/v1/account/apiRestrictions"): lambda: BINANCE_READ_ONLY_KEY,
+        ("POST", "/fapi/v1/listenKey"): lambda: {"listenKey": "documentedListenKey"},
+        ("PUT", "/fapi/v1/listenKey"): lambda: {"listenKey": "documentedListenKey"},
+    }
+
+    async def rest(request: web.Request) -> web.Response:
+        answer = answers.get((request.method, request.path))
+        if answer is None:
+            return web.json_response({"code": -1000, "msg": "not served here"}, status=404)
+        return web.json_response(answer())
+
+    async def ws(request: web.Request) -> web.WebSocketResponse:
+        sock = web.WebSocketResponse()
+        await sock.prepare(request)
+        async for msg in sock:
+            frame = json.loads(msg.data)
+            if ws_sent is not None:
+                ws_sent.append(frame)
+            if frame.get("method") != "SUBSCRIBE":
+                continue
+            await sock.send_json({"result": None, "id": frame.get("id")})
+            for stream in frame.get("params", []):
+                if str(stream).startswith("btcusdt@markPrice"):
+                    await sock.send_json({"e": "markPriceUpdate", "E": _now_ms(), "s": "BTCUSDT", "p": mark,
+                                          "i": mark, "P": mark, "r": "0.00010000", "T": _now_ms() + 3600_000})
+        return sock
+
+    app = web.Application()
+    app.router.add_get("/market/ws/{stream}", ws)  # ccxt's linear market socket, /market/ws/<stream index>
+    app.router.add_get("/private/ws", ws)  # and its user socket, ?listenKey=...
+    app.router.add_route("*", "/{tail:.*}", rest)
+    record_requests(app, seen)
+    return app

@@ -19,7 +19,17 @@ from typing import Any
 import pytest
 
 from liqwatch.feeds.ccxt_allowlist import EXACT_REQUESTS
-from tests.cli.documented_ccxt import HL_DOCS, OKX_DOCS, bybit_app, documented, hyperliquid_app, okx_app, run_check
+from tests.cli.documented_ccxt import (
+    BINANCE_DOCS,
+    HL_DOCS,
+    OKX_DOCS,
+    binance_app,
+    bybit_app,
+    documented,
+    hyperliquid_app,
+    okx_app,
+    run_check,
+)
 from tests.cli.test_check_documented_bybit import XRPUSDT_INSTRUMENT
 
 BYBIT_DOCS = "Bybit v5 API docs"
@@ -177,3 +187,35 @@ async def test_documented_okx_key_that_can_withdraw_disables_the_ccxt_account(tm
     assert not {("GET", "/api/v5/account/balance"), ("GET", "/api/v5/account/positions")} & set(seen)
     assert str(account.get("disabled", "")).startswith(
         "API key refused: ccxt okx (okx-docs): the API key can withdraw funds")
+
+
+# --- Binance ------------------------------------------------------------------------------------------------
+BN_LONG, BN_SHORT = documented("binance_position_risk_docs.json", BINANCE_DOCS)
+BN_ACCOUNT = ('name = "binance-docs"\nexchange = "ccxt"\nccxt_id = "binanceusdm"\napi_key_env = "DOCS_BN_KEY"\n'
+              'api_secret_env = "DOCS_BN_SECRET"\nrest_url = "{rest}"\nws_url = "{ws}"\n')
+#: A key and secret of our own: the documented examples name none, and the server checks no signature.
+BN_ENV = {"DOCS_BN_KEY": "documented-example-key", "DOCS_BN_SECRET": "documented-example-secret"}
+
+
+@pytest.mark.slow(3)
+async def test_documented_binance_through_ccxt_check_has_its_liquidation_price(tmp_path: Path) -> None:
+    seen: list[tuple[str, str]] = []
+    rc, report, err = await run_check(tmp_path, binance_app(seen), BN_ACCOUNT, BN_ENV)
+    account = _generic_account(report, "binance-docs", "binanceusdm")
+    assert float(BN_SHORT["positionAmt"]) == 0  # the hedge-mode SHORT row of 0 is no position
+    (pos,) = account["positions"]
+    assert (pos["symbol"], pos["side"], pos["state"]) == ("BTC/USDT:USDT", "long", "open")
+    assert pos["size"] == pytest.approx(float(BN_LONG["positionAmt"]))
+    assert pos["entry_price"] == pytest.approx(float(BN_LONG["entryPrice"]))
+    assert pos["mark_price"] == pytest.approx(float(BN_LONG["markPrice"]))
+    assert pos["liquidation_price"] == pytest.approx(float(BN_LONG["liquidationPrice"]))
+    assert pos["exchange_liquidation_price"] == pytest.approx(float(BN_LONG["liquidationPrice"]))
+    assert pos["figures_from"] == "exchange"
+    wallet = documented("binance_account_v2_docs.json", BINANCE_DOCS)
+    assert account["exchange_margin_balance"] == pytest.approx(float(wallet["totalMarginBalance"]))
+    sockets = _only_listed("binanceusdm", seen)
+    assert {("GET", "/fapi/v3/positionRisk"), ("GET", "/fapi/v3/account")} <= set(seen)
+    # The marks come on the market socket. The user socket (after a listen key) may not be dialled yet when check
+    # has its answer: the account channel is live on its REST snapshot.
+    assert "/market/ws/0" in sockets and sockets <= {"/market/ws/0", "/private/ws"}, sockets
+    assert (rc, report["status"]) == (0, "ok"), err[-3000:]
