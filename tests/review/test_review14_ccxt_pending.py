@@ -13,13 +13,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-from liqwatch.clock import SystemClock
-from liqwatch.feeds.account_config import FeedAccount
 from liqwatch.feeds.ccxt_adapter import CcxtAdapter
-from liqwatch.model import AccountSpec
-from liqwatch.risk.base import ExchangeRisk
-from liqwatch.store import MonitorStore
 from tests.feeds.harness import FAST
+from tests.review.ccxt_fake import fake_adapter
 
 BTC = "BTC/USDT:USDT"
 
@@ -48,13 +44,8 @@ class Streams:
 
 
 async def _setup(session: aiohttp.ClientSession) -> tuple[CcxtAdapter, Streams]:
-    clock = SystemClock()
-    store = MonitorStore(clock)
-    acc = FeedAccount(name="g", exchange="ccxt", rest_url="", ws_url="", ccxt_id="krakenfutures", symbols=(BTC,))
-    store.add_account(AccountSpec("g", acc.market_exchange), ExchangeRisk(), reported_only=True)
-    ad = CcxtAdapter(acc, store, session, clock, replace(FAST, idle_timeout_s=0.4, reconcile_interval_s=0.2))
     ex = Streams()
-    ad.ex = ex  # type: ignore[assignment]
+    ad = fake_adapter(session, ex, symbols=(BTC,), options=replace(FAST, idle_timeout_s=0.4, reconcile_interval_s=0.2))
     ad.ccxt_streams()
     return ad, ex
 

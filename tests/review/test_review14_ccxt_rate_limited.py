@@ -10,13 +10,8 @@ from typing import Any
 
 import aiohttp
 
-from liqwatch.clock import SystemClock
-from liqwatch.feeds.account_config import FeedAccount
-from liqwatch.feeds.ccxt_adapter import CcxtAdapter
-from liqwatch.model import AccountSpec
-from liqwatch.risk.base import ExchangeRisk
-from liqwatch.store import MonitorStore
 from tests.feeds.harness import eventually
+from tests.review.ccxt_fake import fake_adapter
 
 
 class Limited:
@@ -32,18 +27,13 @@ class Limited:
 
 
 async def test_a_rate_limit_at_bootstrap_is_said_on_the_channels() -> None:
-    clock = SystemClock()
-    store = MonitorStore(clock)
-    acc = FeedAccount(name="g", exchange="ccxt", rest_url="", ws_url="", ccxt_id="krakenfutures")
-    store.add_account(AccountSpec("g", acc.market_exchange), ExchangeRisk(), reported_only=True)
     async with aiohttp.ClientSession() as session:
-        ad = CcxtAdapter(acc, store, session, clock)
-        ad.ex = Limited()  # type: ignore[assignment]
+        ad = fake_adapter(session, Limited())
         task = asyncio.create_task(ad._bootstrap_with_retry())
         try:
             await eventually(lambda: all("rate" in ch.detail.lower() for ch in ad.own_channels), 3.0,
                              "the channels say the rate limit")
-            now = clock.monotonic()
+            now = ad.clock.monotonic()
             assert all(ch.status(now).retry_in_s is not None for ch in ad.own_channels)
         finally:
             task.cancel()

@@ -12,15 +12,11 @@ from typing import Any
 
 import aiohttp
 
-from liqwatch.clock import SystemClock
-from liqwatch.feeds.account_config import FeedAccount
 from liqwatch.feeds.ccxt_adapter import CcxtAdapter
 from liqwatch.feeds.rest import ForbiddenEndpoint
 from liqwatch.feeds.stream import ForbiddenMessage
-from liqwatch.model import AccountSpec
-from liqwatch.risk.base import ExchangeRisk
-from liqwatch.store import MonitorStore
 from tests.feeds.harness import FAST
+from tests.review.ccxt_fake import fake_adapter
 
 BTC = "BTC/USDT:USDT"
 
@@ -51,13 +47,9 @@ class Refusing:
 
 
 def _adapter(session: aiohttp.ClientSession) -> tuple[CcxtAdapter, Refusing]:
-    clock = SystemClock()
-    store = MonitorStore(clock)
-    acc = FeedAccount(name="g", exchange="ccxt", rest_url="", ws_url="", ccxt_id="kucoinfutures", symbols=(BTC,))
-    store.add_account(AccountSpec("g", acc.market_exchange), ExchangeRisk(), reported_only=True)
-    ad = CcxtAdapter(acc, store, session, clock, replace(FAST, market_max_age_s=0.3, idle_timeout_s=0.3))
     ex = Refusing()
-    ad.ex = ex  # type: ignore[assignment]
+    ad = fake_adapter(session, ex, ccxt_id="kucoinfutures", symbols=(BTC,),
+                      options=replace(FAST, market_max_age_s=0.3, idle_timeout_s=0.3))
     ad.ccxt_streams()
     return ad, ex
 

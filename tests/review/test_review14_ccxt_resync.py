@@ -11,15 +11,10 @@ from typing import Any
 
 import aiohttp
 
-from liqwatch.clock import SystemClock
 from liqwatch.feed_channel import ChannelState
-from liqwatch.feeds.account_config import FeedAccount
-from liqwatch.feeds.ccxt_adapter import CcxtAdapter
 from liqwatch.feeds.rest_errors import RestError
-from liqwatch.model import AccountSpec
-from liqwatch.risk.base import ExchangeRisk
-from liqwatch.store import MonitorStore
 from tests.feeds.harness import FAST
+from tests.review.ccxt_fake import fake_adapter
 
 
 class Flaky:
@@ -49,18 +44,13 @@ class Flaky:
 
 
 async def test_one_failed_resync_at_open_is_retried_not_a_dropped_stream() -> None:
-    clock = SystemClock()
-    store = MonitorStore(clock)
-    acc = FeedAccount(name="g", exchange="ccxt", rest_url="", ws_url="", ccxt_id="krakenfutures")
-    store.add_account(AccountSpec("g", acc.market_exchange), ExchangeRisk(), reported_only=True)
     async with aiohttp.ClientSession() as session:
-        ad = CcxtAdapter(acc, store, session, clock, replace(FAST, backoff_base_s=0.05))
         ex = Flaky()
-        ad.ex = ex  # type: ignore[assignment]
+        ad = fake_adapter(session, ex, options=replace(FAST, backoff_base_s=0.05))
         ad.ccxt_streams()
         stream = ad.stream_feeding(ad.account_ch)
         assert stream is not None
-        stream.opened_at = clock.monotonic()  # as during its on_open: the stream is up
+        stream.opened_at = ad.clock.monotonic()  # as during its on_open: the stream is up
         await ad._open_account()  # raised ConnectionError("resync failed: ...") before
         assert ex.failures == 0 and ex.detached == 0
         assert ad.account_ch.state is ChannelState.LIVE

@@ -11,13 +11,8 @@ from typing import Any
 
 import aiohttp
 
-from liqwatch.clock import SystemClock
-from liqwatch.feeds.account_config import FeedAccount
-from liqwatch.feeds.ccxt_adapter import CcxtAdapter
-from liqwatch.model import AccountSpec
-from liqwatch.risk.base import ExchangeRisk
-from liqwatch.store import MonitorStore
 from tests.feeds.harness import FAST, eventually
+from tests.review.ccxt_fake import fake_adapter
 
 
 class NeverCloses:
@@ -51,14 +46,9 @@ class NeverCloses:
 
 
 async def test_stopping_is_bounded_when_the_close_never_ends() -> None:
-    clock = SystemClock()
-    store = MonitorStore(clock)
-    acc = FeedAccount(name="g", exchange="ccxt", rest_url="", ws_url="", ccxt_id="krakenfutures")
-    store.add_account(AccountSpec("g", acc.market_exchange), ExchangeRisk(), reported_only=True)
     async with aiohttp.ClientSession() as session:
-        ad = CcxtAdapter(acc, store, session, clock, replace(FAST, request_timeout_s=0.5))
         ex = NeverCloses()
-        ad.ex = ex  # type: ignore[assignment]
+        ad = fake_adapter(session, ex, options=replace(FAST, request_timeout_s=0.5))
         task = asyncio.create_task(ad.run())
         await eventually(lambda: ad.snapshots >= 1, 5.0, "the first snapshot")
         task.cancel()
