@@ -222,7 +222,11 @@ SLOW_IDS = {
 # tests/feeds/ccxt (the generic adapter's first stage: its 65 ccxt tests, mostly waiting: 2.6 s of CPU).
 CCXT_GROUP_S = 37.0
 GENERIC_ADAPTER_TESTS = "tests/feeds/ccxt/test_ccxt_adapter.py::"
-GENERIC_GROUP_S = 30.0
+# Their wall time is ~26 s a group, but they are ranked as 2 s units: started with the first wave, their four
+# emulators and ccxt imports loaded the machine just when the demo-timing tests (check --demo --speed 5, whose
+# demo runs on the wall clock) start their own process, which then printed its first line late (two CI runs
+# failed that way). Started after the first wave they still end well within the suite's time.
+GENERIC_GROUP_S = 2.0
 
 
 def _seconds(item: pytest.Item) -> float:

@@ -67,7 +67,6 @@ def _bybit_position(account: dict[str, Any], symbol: str = "XRP/USDT:USDT", size
     return pos
 
 
-@pytest.mark.slow(3)
 async def test_documented_bybit_through_ccxt_check_liquidation_price_none_at_the_floor(tmp_path: Path) -> None:
     seen: list[tuple[str, str]] = []
     _, report, err = await run_check(tmp_path, bybit_app(seen, (XRPUSDT_INSTRUMENT,)), BYBIT_ACCOUNT, BYBIT_ENV)
@@ -83,7 +82,6 @@ async def test_documented_bybit_through_ccxt_check_liquidation_price_none_at_the
     assert {f["state"] for f in report["feeds"]} == {"LIVE"}, err[-3000:]
 
 
-@pytest.mark.slow(3)
 async def test_documented_bybit_through_ccxt_check_floor_unknown_liquidation_price_as_sent(tmp_path: Path) -> None:
     # Verbatim instruments-info (BTCUSDT only): ccxt has no XRPUSDT market, so the position keeps Bybit's id
     # for its symbol and its floor is unknown: Bybit's "0.0001" is listed as sent.
@@ -95,7 +93,6 @@ async def test_documented_bybit_through_ccxt_check_floor_unknown_liquidation_pri
     _only_listed("bybit", seen)
 
 
-@pytest.mark.slow(3)
 async def test_documented_bybit_through_ccxt_check_size_without_the_market(tmp_path: Path) -> None:
     seen: list[tuple[str, str]] = []
     _, report, _ = await run_check(tmp_path, bybit_app(seen), BYBIT_ACCOUNT, BYBIT_ENV)
@@ -103,7 +100,6 @@ async def test_documented_bybit_through_ccxt_check_size_without_the_market(tmp_p
     assert pos["size"] == pytest.approx(float(BYBIT_ROW["size"]))
 
 
-@pytest.mark.slow(3)
 async def test_documented_bybit_through_ccxt_check_is_ok(tmp_path: Path) -> None:
     seen: list[tuple[str, str]] = []
     rc, report, err = await run_check(tmp_path, bybit_app(seen, (XRPUSDT_INSTRUMENT,)), BYBIT_ACCOUNT, BYBIT_ENV)
@@ -117,7 +113,6 @@ HL_ACCOUNT = ('name = "hl-docs"\nexchange = "ccxt"\nccxt_id = "hyperliquid"\n'
               'address = "0x0000000000000000000000000000000000000001"\nrest_url = "{rest}"\nws_url = "{ws}"\n')
 
 
-@pytest.mark.slow(3)
 async def test_documented_hyperliquid_through_ccxt_check_has_its_liquidation_price(tmp_path: Path) -> None:
     seen: list[tuple[str, str]] = []
     rc, report, err = await run_check(tmp_path, hyperliquid_app(seen), HL_ACCOUNT)
@@ -152,7 +147,6 @@ def okx_read_only_config() -> Any:
     return body
 
 
-@pytest.mark.slow(3)
 async def test_documented_okx_through_ccxt_check_has_its_liquidation_price(tmp_path: Path) -> None:
     seen: list[tuple[str, str]] = []
     rc, report, err = await run_check(tmp_path, okx_app(seen, okx_read_only_config()), OKX_ACCOUNT, OKX_ENV)
@@ -170,7 +164,6 @@ async def test_documented_okx_through_ccxt_check_has_its_liquidation_price(tmp_p
     assert (rc, report["status"]) == (0, "ok"), err[-3000:]
 
 
-@pytest.mark.slow(3)
 async def test_documented_okx_through_ccxt_check_has_its_margin_position_size(tmp_path: Path) -> None:
     seen: list[tuple[str, str]] = []
     _, report, _ = await run_check(tmp_path, okx_app(seen, okx_read_only_config()), OKX_ACCOUNT, OKX_ENV)
@@ -178,7 +171,6 @@ async def test_documented_okx_through_ccxt_check_has_its_margin_position_size(tm
     assert pos["size"] == pytest.approx(float(OKX_POS["pos"]))
 
 
-@pytest.mark.slow(3)
 async def test_documented_okx_key_that_can_withdraw_disables_the_ccxt_account(tmp_path: Path) -> None:
     seen: list[tuple[str, str]] = []
     _, report, _ = await run_check(tmp_path, okx_app(seen), OKX_ACCOUNT, OKX_ENV)
@@ -197,7 +189,6 @@ BN_ACCOUNT = ('name = "binance-docs"\nexchange = "ccxt"\nccxt_id = "binanceusdm"
 BN_ENV = {"DOCS_BN_KEY": "documented-example-key", "DOCS_BN_SECRET": "documented-example-secret"}
 
 
-@pytest.mark.slow(3)
 async def test_documented_binance_through_ccxt_check_has_its_liquidation_price(tmp_path: Path) -> None:
     seen: list[tuple[str, str]] = []
     rc, report, err = await run_check(tmp_path, binance_app(seen), BN_ACCOUNT, BN_ENV)
