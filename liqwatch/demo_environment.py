@@ -44,8 +44,11 @@ def scenario_accounts(scenario: Scenario, rest_url: str, ws_url: str) -> list[Fe
 
 
 @contextlib.asynccontextmanager
-async def demo_emulator(seed: int = DEMO_SEED, speed: float = 1.0) -> AsyncIterator[EmulatorServer]:
-    async with EmulatorServer(demo_scenario(), seed=seed, speed=speed, port=0, autorun=True) as emu:
+async def demo_emulator(seed: int = DEMO_SEED, speed: float = 1.0, *, held: bool = False
+                        ) -> AsyncIterator[EmulatorServer]:
+    emu = EmulatorServer(demo_scenario(), seed=seed, speed=speed, port=0, autorun=True)
+    emu.held = held
+    async with emu:
         yield emu
 
 
@@ -56,9 +59,15 @@ async def demo_environment(
     thresholds: ThresholdMap | None = None,
     seed: int = DEMO_SEED,
     speed: float = 1.0,
+    hold_until_live_s: float | None = None,
 ) -> AsyncIterator[tuple[EmulatorServer, Monitor]]:
-    """The emulator and a Monitor on its accounts: what ``check --demo``, ``demo`` and the App's demo run."""
-    async with demo_emulator(seed, speed) as emu:
+    """The emulator and a Monitor on its accounts: what ``check --demo``, ``demo`` and the App's demo run.
+    ``hold_until_live_s``: the market moves only once every feed is LIVE (or that long has passed), so that the
+    scenario's story starts at its beginning however long the start took (``check --demo``)."""
+    async with demo_emulator(seed, speed, held=hold_until_live_s is not None) as emu:
         accounts = scenario_accounts(emu.scenario, emu.rest_url, emu.ws_url)
         async with Monitor(accounts, options=options, thresholds=thresholds, record_path=record_path) as monitor:
+            if hold_until_live_s is not None:
+                await monitor.wait_live(hold_until_live_s)
+                emu.held = False
             yield emu, monitor

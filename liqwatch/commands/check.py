@@ -88,7 +88,10 @@ async def _run(args: argparse.Namespace) -> int:
         sys.stdout.flush()
 
     record = Path(args.record) if args.record else None
-    async with monitor_from_args(args.config, args.demo, record, args.speed) as (monitor, settings), AlertRuntime(
+    # The demo's market waits for every feed to be LIVE: its story starts at the first report, however slow the
+    # start (a loaded machine took over 10 s, by which time the demo's 30x account was already critical).
+    async with monitor_from_args(args.config, args.demo, record, args.speed,
+                                 hold_until_live_s=args.timeout) as (monitor, settings), AlertRuntime(
         settings, demo=args.demo, terminal=None  # stdout carries the report: no bell or OSC bytes in it
     ) as alerting:
         await alerting.watch_store(monitor.store)  # liquidations: released by their ack, looked up at start

@@ -23,7 +23,7 @@ def user_settings(config: str | None) -> Settings:
 
 @contextlib.asynccontextmanager
 async def monitor_from_args(
-    config: str | None, demo: bool, record: Path | None, speed: float = 1.0
+    config: str | None, demo: bool, record: Path | None, speed: float = 1.0, hold_until_live_s: float | None = None
 ) -> AsyncIterator[tuple[Monitor, Settings]]:
     """A running monitor and the settings it runs under. The demo watches its own accounts but takes
     thresholds and the data directory from the user's configuration, if there is one."""
@@ -34,7 +34,8 @@ async def monitor_from_args(
     if demo:
         from liqwatch.demo_environment import demo_environment
 
-        async with demo_environment(record_path=record, thresholds=thresholds, speed=speed) as (_, monitor):
+        async with demo_environment(record_path=record, thresholds=thresholds, speed=speed,
+                                    hold_until_live_s=hold_until_live_s) as (_, monitor):
             yield monitor, settings
         return
     from liqwatch.feeds.from_config import feed_accounts, feed_options

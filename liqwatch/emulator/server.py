@@ -81,6 +81,9 @@ class EmulatorServer:
         self.seed = seed
         self.speed = speed
         self.autorun = autorun
+        #: With ``autorun``: the market is published but does not move while held (``check --demo`` holds it
+        #: until every feed is LIVE, so that its story starts when it can be watched, however slow the start).
+        self.held = False
         self.publish_interval = publish_interval
         self._requested_port = port
         self._port: int | None = None
@@ -356,12 +359,17 @@ class EmulatorServer:
 
     async def _drive(self) -> None:
         loop = asyncio.get_running_loop()
-        started = loop.time()
+        started = last = loop.time()
+        moved_s = 0.0  # wall time the market has moved for (not while ``held``)
         done = 0
         step_s = self.sim.market.step_seconds
         while True:
             await asyncio.sleep(self.publish_interval - ((loop.time() - started) % self.publish_interval))
-            target = int((loop.time() - started) * self.speed / step_s)
+            now = loop.time()
+            if not self.held:
+                moved_s += now - last
+            last = now
+            target = int(moved_s * self.speed / step_s)
             async with self._lock:
                 result = StepResult()
                 budget = MAX_STEPS_PER_ROUND

@@ -34,10 +34,7 @@ def _critical_while_open(docs: list[dict[str, Any]]) -> bool:
 def test_the_drifting_30x_account_is_warned_and_critical_while_there_is_time() -> None:
     # Read until binance-degen is critical while still open (every figure asserted comes before), then
     # stopped (SIGTERM, a clean stop); the 60 s of --watch is only a bound.
-    # --speed 3 (the docstring's figures are at 5): the demo runs on the wall clock from the process's start, and
-    # on a loaded machine check's first line came so late (CI, 16 workers starting) that the account was
-    # already warned there: at 3 the slide takes 5/3 as long, the figures asserted are the same.
-    with Watched("check", "--demo", "--speed", "3", "--watch", "60", "--json") as check:
+    with Watched("check", "--demo", "--speed", "5", "--watch", "60", "--json") as check:
         docs = check.until(_critical_while_open, 90, "binance-degen critical while open")
         assert check.stop() == EXIT_TERMINATED, check.stderr
     # (status, distance) of binance-degen while its position is open and priced.

@@ -45,10 +45,7 @@ async def _watch_with_the_record_locked(demo_dir: Path) -> tuple[list[dict[str, 
     # at 40 s, ~17 s after that on a quiet machine: a loaded one printed the first line several seconds
     # late, and a 30 s watch ended before the lock had been held for 22 s.
     check = await asyncio.create_subprocess_exec(
-        # --speed 3, not 5: on a loaded CI machine check's first line came after the degen account was critical
-        # (its demo runs on the wall clock from the start), so no warning was ever seen; the watch is longer to
-        # match (liquidated ~line 28, the lock released then, the queue written well before the end).
-        *tui_argv(), "check", "--demo", "--speed", "3", "--watch", "55", "--json",
+        *tui_argv(), "check", "--demo", "--speed", "5", "--watch", "40", "--json",
         cwd=ROOT, env=dict(os.environ), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
     assert check.stdout is not None
     docs: list[dict[str, Any]] = []
@@ -85,7 +82,7 @@ async def _watch_with_the_record_locked(demo_dir: Path) -> tuple[list[dict[str, 
     return docs, rc, held_s
 
 
-@pytest.mark.slow(60)
+@pytest.mark.slow(45)
 def test_a_database_locked_for_22_s_loses_no_alert_and_never_stalls_check(tmp_path: Path) -> None:
     docs, rc, _ = asyncio.run(_watch_with_the_record_locked(tmp_path / "data" / "liqwatch" / "demo"))
     assert rc == 2  # critical: the liquidation
