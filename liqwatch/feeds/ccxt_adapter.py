@@ -21,23 +21,15 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import aiohttp
-
-from liqwatch.clock import Clock
 from liqwatch.feed_channel import Channel, ChannelKind
 from liqwatch.feed_events import AccountWarnings
-from liqwatch.feeds.account_config import FeedAccount
 from liqwatch.feeds.adapter import AccountUnusable, FeedAdapter
 from liqwatch.feeds.ccxt_errors import bounded
 from liqwatch.feeds.ccxt_guard import ReadOnlyExchange
 from liqwatch.feeds.ccxt_streams import CcxtStreams
 from liqwatch.feeds.ccxt_wire import reported_balance, reported_position, settlement_currency
 from liqwatch.feeds.feed_stream import FeedStream
-from liqwatch.feeds.frame_recorder import FrameRecorder
-from liqwatch.feeds.options import FeedOptions
-from liqwatch.feeds.rest import RestGates
 from liqwatch.feeds.rest_errors import AuthError, RestError
-from liqwatch.feeds.sink import FeedSink
 from liqwatch.feeds.wire import WireError
 from liqwatch.model import AccountSpec, AccountState, ReportedPosition
 from liqwatch.redact import redact
@@ -58,20 +50,11 @@ ID_OPTIONS: dict[str, dict[str, Any]] = {
 
 
 class CcxtAdapter(FeedAdapter, CcxtStreams):
-    def __init__(
-        self,
-        account: FeedAccount,
-        store: FeedSink,
-        session: aiohttp.ClientSession,
-        clock: Clock,
-        options: FeedOptions | None = None,
-        recorder: FrameRecorder | None = None,
-        *, gates: RestGates | None = None,
-        ccxt_options: dict[str, Any] | None = None,
-    ) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        account = self.account
         if not account.ccxt_id:
             raise ValueError(f"account {account.name!r}: exchange \"ccxt\" needs ccxt_id (e.g. \"krakenfutures\")")
-        super().__init__(account, store, session, clock, options, recorder, gates=gates)
         self.ccxt_id = account.ccxt_id
         self.exchange_id = account.market_exchange
         self.ccxt_options = merged_options(
@@ -81,7 +64,7 @@ class CcxtAdapter(FeedAdapter, CcxtStreams):
             ID_OPTIONS.get(self.ccxt_id, {}),
             # ccxt's keepalive at the configured ping interval: a half-open socket is found as soon as a native one.
             {"ws": {"keepAlive": max(50, int(self.opts.ping_interval_s * 1000))}},
-            account.ccxt_options or {}, ccxt_options or {})
+            account.ccxt_options or {})
         self.account_ch = self.channel("account", ChannelKind.QUIET)
         self.marks_ch = self.channel("marks", ChannelKind.MARKET)
         self.ex: ReadOnlyExchange | None = None

@@ -90,35 +90,37 @@ def _hyperliquid_position(info: dict[str, Any]) -> InfoPosition:
                         abs(szi) if szi is not None else None)
 
 
+def _required(obj: Any, key: str, where: str) -> float:
+    """The account's equity field: a balance without it is unreadable (WireError), never a zero."""
+    value = opt_num(obj, key)
+    if value is None:
+        raise WireError(f"{where}: no {key}")
+    return value
+
+
+def _first_row(rows: Any, missing: str) -> dict[str, Any]:
+    if not isinstance(rows, list) or not rows or not isinstance(rows[0], dict):
+        raise WireError(missing)
+    return rows[0]
+
+
 def _binance_balance(info: dict[str, Any]) -> InfoBalance:
-    equity = opt_num(info, "totalMarginBalance")
-    if equity is None:
-        raise WireError("account: no totalMarginBalance")
+    equity = _required(info, "totalMarginBalance", "account")
     return InfoBalance(equity, opt_num(info, "totalWalletBalance"), opt_num(info, "totalMaintMargin"),
                        opt_num(info, "availableBalance"))
 
 
 def _bybit_balance(info: dict[str, Any]) -> InfoBalance:
     result = info.get("result", info)
-    rows = result.get("list") if isinstance(result, dict) else None
-    if not isinstance(rows, list) or not rows or not isinstance(rows[0], dict):
-        raise WireError("wallet-balance: no account row")
-    row = rows[0]
-    equity = opt_num(row, "totalMarginBalance")
-    if equity is None:
-        raise WireError("wallet-balance: no totalMarginBalance")
+    row = _first_row(result.get("list") if isinstance(result, dict) else None, "wallet-balance: no account row")
+    equity = _required(row, "totalMarginBalance", "wallet-balance")
     return InfoBalance(equity, opt_num(row, "totalWalletBalance"), opt_num(row, "totalMaintenanceMargin"),
                        opt_num(row, "totalAvailableBalance"))
 
 
 def _okx_balance(info: dict[str, Any]) -> InfoBalance:
-    rows = info.get("data")
-    if not isinstance(rows, list) or not rows or not isinstance(rows[0], dict):
-        raise WireError("account/balance: no row")
-    row = rows[0]
-    equity = opt_num(row, "totalEq")
-    if equity is None:
-        raise WireError("account/balance: no totalEq")
+    row = _first_row(info.get("data"), "account/balance: no row")
+    equity = _required(row, "totalEq", "account/balance")
     details = row.get("details")
     usdt = next((d for d in details if isinstance(d, dict) and d.get("ccy") == "USDT"), None) \
         if isinstance(details, list) else None

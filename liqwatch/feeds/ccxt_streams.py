@@ -145,7 +145,7 @@ class CcxtStreams:
         }
         if self.ex is not None and self.ex.has.get("fetchFundingRates"):
             self._streams["funding"] = self._stream(
-                "funding", self._poll_funding, self._funding_received, _nothing, (),
+                "funding", self._poll_funding, self._funding_received, lambda: asyncio.sleep(0), (),
                 idle_timeout_s=lambda: FUNDING_POLL_S + 4 * self.opts.request_timeout_s)
         return list(self._streams.values())
 
@@ -348,27 +348,32 @@ class CcxtStreams:
                 self._pending.pop(name, None)
 
     def _marks_received(self, rows: dict[str, Any], mono: float, receive: datetime) -> None:
-        if rows and self._streams_tickers() and all(
-                isinstance(r, dict) and mark_tick(self.exchange_id, s, r, receive, self.ccxt_id) is None
-                for s, r in rows.items()):
+        wanted = self.watched | set(self._mark_symbols())
+        ticks: dict[str, MarkTick | None] = {}  # each row read once: its mark, or None (a ticker without one)
+        for symbol, row in (rows or {}).items():
+            if isinstance(row, dict):
+                try:
+                    ticks[symbol] = mark_tick(self.exchange_id, symbol, row, receive, self.ccxt_id)
+                except WireError as exc:
+                    if symbol in wanted:
+                        self.bad_item("marks", row, str(exc))
+        if rows and len(ticks) == len(rows) and all(t is None for t in ticks.values()) and self._streams_tickers():
             self._tickers_unmarked = True  # from the next call on, marks are polled
             log.info("%s: its streamed tickers carry no mark price; polling marks instead", self.exchange_id)
             return
-        for symbol, row in (rows or {}).items():
-            if not isinstance(row, dict) or symbol not in self.watched | set(self._mark_symbols()):
-                continue
+        for symbol, tick in ticks.items():
+            if symbol not in wanted or tick is None:
+                continue  # a ticker without a mark: no mark for liquidation, not counted as one
+            last = self._mark_times.get(symbol)
+            if not tick.by_arrival and last is not None and tick.stamp.exchange_time <= last:
+                continue  # the same mark again (a poll between updates): not new data
             try:
-                tick = mark_tick(self.exchange_id, symbol, row, receive, self.ccxt_id)
-                if tick is None:
-                    continue  # a ticker without a mark: no mark for liquidation, not counted as one
-                last = self._mark_times.get(symbol)
-                if not tick.by_arrival and last is not None and tick.stamp.exchange_time <= last:
-                    continue  # the same mark again (a poll between updates): not new data
                 self.judged_tick(tick, self.marks_ch, mono)()
-                if not tick.by_arrival:
-                    self._mark_times[symbol] = tick.stamp.exchange_time
             except WireError as exc:
-                self.bad_item("marks", row, str(exc))
+                self.bad_item("marks", rows[symbol], str(exc))
+                continue
+            if not tick.by_arrival:
+                self._mark_times[symbol] = tick.stamp.exchange_time
 
     # --- funding -------------------------------------------------------------------------------------------
     async def _poll_funding(self) -> dict[str, Any]:
@@ -381,10 +386,6 @@ class CcxtStreams:
         for tick in funding_ticks(rows, self.watched, self.exchange_id, self.ccxt_id, receive,
                                   lambda t: self.judged_tick(t, self.marks_ch, mono), self.bad_item):
             self.push_tick(tick)  # no data of the marks channel: a REST answer, not the stream
-
-
-async def _nothing() -> None:
-    return None
 
 
 def _kept(call: Awaitable[Any]) -> asyncio.Future[Any]:

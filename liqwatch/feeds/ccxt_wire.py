@@ -10,7 +10,6 @@ no maintenance margin is shown (ccxt derives it for several exchanges, and not a
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -21,23 +20,8 @@ from liqwatch.feeds.wire import MAX_NOTIONAL, WireError, opt_num, plausible_amou
 from liqwatch.model import MarginMode, MarkTick, ReportedBalance, ReportedPosition, Side, Stamp
 
 
-def _number(row: Mapping[str, Any], key: str) -> float | None:
-    value = row.get(key)
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise WireError(f"{key}: {type(value).__name__}, not a number")
-    try:
-        out = float(value)
-    except ValueError:
-        raise WireError(f"{key}: {str(value)[:40]!r} is not a number") from None
-    if not math.isfinite(out):
-        raise WireError(f"{key}: {out} is not a finite number")
-    return out
-
-
 def _price(row: Mapping[str, Any], key: str) -> float | None:
-    value = _number(row, key)
+    value = opt_num(row, key)
     return value if value is not None and value > 0 else None
 
 
@@ -51,7 +35,7 @@ def reported_position(row: Mapping[str, Any], ccxt_id: str, market: Mapping[str,
     symbol = row.get("symbol")
     if not isinstance(symbol, str) or not symbol:
         raise WireError("position without a symbol")
-    contracts = _number(row, "contracts")
+    contracts = opt_num(row, "contracts")
     if contracts is None or contracts == 0:
         return None
     side_text = row.get("side")
@@ -59,11 +43,11 @@ def reported_position(row: Mapping[str, Any], ccxt_id: str, market: Mapping[str,
         raise WireError(f"{symbol}: side {side_text!r} is neither long nor short")
     side = Side.LONG if side_text == "long" else Side.SHORT
     # The market's contract size where ccxt has the market (its row's may be derived: see InfoPosition.size).
-    contract_size = (_number(market, "contractSize") if market else None) or _number(row, "contractSize") or 1.0
+    contract_size = (opt_num(market, "contractSize") if market else None) or opt_num(row, "contractSize") or 1.0
     size = abs(contracts) * contract_size
     linear = not bool(market.get("inverse")) if market else True
     entry, mark = _price(row, "entryPrice"), _price(row, "markPrice")
-    notional = _number(row, "notional")
+    notional = opt_num(row, "notional")
     if notional is not None and abs(notional) > MAX_NOTIONAL:
         raise WireError(f"{symbol}: notional {notional:g} is not a plausible amount")
     info = row.get("info")
@@ -84,7 +68,7 @@ def reported_position(row: Mapping[str, Any], ccxt_id: str, market: Mapping[str,
     return ReportedPosition(
         symbol=symbol, side=side, size=size, entry_price=entry, mark_price=mark, liquidation_price=liq,
         margin_mode=mode, leverage=_price(row, "leverage"), notional=notional,
-        unrealized_pnl=plausible_amount(_number(row, "unrealizedPnl"), f"{symbol}: unrealizedPnl"),
+        unrealized_pnl=plausible_amount(opt_num(row, "unrealizedPnl"), f"{symbol}: unrealizedPnl"),
         maintenance_margin=plausible_amount(mm, f"{symbol}: maintenance margin"), linear=linear,
         liquidation_source=source,
     )
@@ -111,10 +95,10 @@ def reported_balance(balance: Mapping[str, Any], ccxt_id: str, currency: str) ->
         return ReportedBalance(currency, known.equity, known.wallet_balance, known.maintenance_margin,
                                known.available, source="exchange")
     totals, free = balance.get("total"), balance.get("free")
-    equity = _number(totals, currency) if isinstance(totals, dict) else None
+    equity = opt_num(totals, currency) if isinstance(totals, dict) else None
     if equity is None:
         raise WireError(f"balance: no total of {currency}")
-    available = _number(free, currency) if isinstance(free, dict) else None
+    available = opt_num(free, currency) if isinstance(free, dict) else None
     _plausible(equity, None, None, available)
     return ReportedBalance(currency, equity, None, None, available, source="ccxt")
 
@@ -147,7 +131,7 @@ def mark_tick(exchange: str, symbol: str, row: Mapping[str, Any], receive: datet
         mark = reader(info)
     if mark is None:
         return None
-    ms = _number(row, "timestamp")
+    ms = opt_num(row, "timestamp")
     stamp_time = datetime.fromtimestamp(ms / 1000.0, UTC) if ms is not None and ms > 0 else receive
     index = _price(row, "indexPrice")
     return MarkTick(exchange, symbol, mark, Stamp(stamp_time, receive), index_price=index,
@@ -161,8 +145,8 @@ def funding_tick(exchange: str, symbol: str, row: Mapping[str, Any], receive: da
     tick = mark_tick(exchange, symbol, row, receive, ccxt_id)
     if tick is None:
         return None
-    rate = _number(row, "fundingRate")
-    nxt = _number(row, "fundingTimestamp") or _number(row, "nextFundingTimestamp")
+    rate = opt_num(row, "fundingRate")
+    nxt = opt_num(row, "fundingTimestamp") or opt_num(row, "nextFundingTimestamp")
     return MarkTick(tick.exchange, tick.symbol, tick.mark_price, tick.stamp, index_price=tick.index_price,
                     funding_rate=rate, next_funding_time=datetime.fromtimestamp(nxt / 1000.0, UTC) if nxt else None,
                     by_arrival=tick.by_arrival)
