@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
@@ -18,6 +19,7 @@ from liqwatch.alerts.delivery.from_config import Deliveries
 from liqwatch.alerts.delivery.outbox_sender import OutboxSender
 from liqwatch.alerts.delivery.webhooks import WebhookChannel, build_request, post
 from liqwatch.alerts.service import AlertService
+from liqwatch.clock import FakeClock
 from liqwatch.storage.async_db import AsyncDatabase
 from tests.alerts.alert_receiver import Receiver, eventually
 from tests.alerts.alert_scenarios import RISK_ONLY_MAP, Scenario
@@ -102,21 +104,29 @@ async def test_refused_request_is_failed_once_not_retried(tmp_path: Path) -> Non
 
 
 async def test_gives_up_after_retry_for_s(tmp_path: Path) -> None:
+    # On a clock that moves only when told: under load a real 0.3 s window could pass before the first
+    # attempt, and the row would expire unsent instead of being given up after its retries.
     rx = Receiver(status=503)
     port = await rx.start()
     hook = WebhookChannel("ops", "generic", SecretStr(f"http://127.0.0.1:{port}/"), retry_for_s=0.3)
-    svc, sender = await _service(tmp_path, hook)
+    clock = FakeClock(datetime.now(UTC))
+    db = await AsyncDatabase.open(tmp_path / "liqwatch.sqlite3")
+    sender = OutboxSender(db, [hook], clock=clock, backoff_base_s=0.05, backoff_max_s=0.2, poll_s=0.05)
+    svc = await AlertService.open(db, RISK_ONLY_MAP, clock=clock, deliveries=Deliveries(webhooks=[hook]),
+                                  sender=sender)
     try:
-        async with sender:
-            await svc.update(Scenario().tick(risk=0.85))
-
-            async def failed() -> bool:
-                return len(await svc.db.run(outbox.rows, outbox.FAILED)) == 1
-
-            await eventually(failed)
+        await svc.update(Scenario().tick(risk=0.85))
+        # 503 at 0 s (retry in 0.05 s), at 0.05 s (retry in 0.1 s), at 0.15 s: a retry in 0.2 s would
+        # land past the 0.3 s window, so the third failure gives up.
+        for advance in (0.0, 0.05, 0.1):
+            clock.advance(advance)
+            assert await sender.run_once() == 1
+        assert await sender.run_once() == 0
+        await sender.stop()
         row = (await svc.db.run(outbox.rows))[0]
+        assert row.status == outbox.FAILED
         assert row.last_error is not None
-        assert row.last_error.startswith("gave up after") and "HTTP 503" in row.last_error
+        assert row.last_error.startswith("gave up after 3 attempts") and "HTTP 503" in row.last_error
         assert len(rx.requests) == row.attempts >= 2
     finally:
         await rx.stop()

@@ -26,7 +26,7 @@ from tests.tui.chromium import Page, chromium, find_chromium, kill_group
 
 ROOT = Path(__file__).resolve().parents[2]
 BROWSER = find_chromium()
-LIVE_WITHIN_S = 10.0
+LIVE_WITHIN_S = 30.0  # a bound for a loaded CI machine (16 workers on 2 cores), not a speed figure
 # A positions row: symbol, side, status, then the distance to liquidation as a figure.
 POSITION_ROW = re.compile(r"\b[A-Z]+/US(?:DT|DC):US(?:DT|DC)\s+(?:long|short)\s+\S+\s+\d+(?:\.\d+)?%")
 # The header's feeds line names each account's state ("binance-main LIVE · ...") while the accounts fit in the
