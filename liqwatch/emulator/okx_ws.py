@@ -151,9 +151,11 @@ class OkxStreams:
                 conn.send_data(payload)
 
     # --- payloads -----------------------------------------------------------------------------------------
-    def _payload(self, conn: StreamConn, arg: Json, *, snapshot: bool = False) -> str | None:
+    def _payload(self, conn: StreamConn, arg: Json, *, snapshot: bool = False, now_ms: int | None = None) -> str | None:
+        """``now_ms``: the round's time, one for every socket (OKX stamps an event once; every subscriber gets
+        the same bytes, which a renewal's two sockets rely on to hand each frame on once)."""
         channel = arg["channel"]
-        now = str(self.sim.now_ms())
+        now = str(self.sim.now_ms() if now_ms is None else now_ms)
         if channel == "mark-price":
             m = self.sim.market.okx[arg["instId"]]
             data = [{"instType": "SWAP", "instId": arg["instId"], "markPx": px(m.mark), "ts": now}]
@@ -192,11 +194,12 @@ class OkxStreams:
 
     def publish(self) -> None:
         """One round: every live subscription gets its channel's current state."""
+        now_ms = self.sim.now_ms()
         for conn in self.hub.of(frozenset({ConnKind.OKX_PUBLIC, ConnKind.OKX_PRIVATE})):
             for arg, silent in list(self._subs.get(conn.id, {}).values()):
                 if silent:
                     continue
-                payload = self._payload(conn, arg)
+                payload = self._payload(conn, arg, now_ms=now_ms)
                 if payload is not None:
                     conn.send_data(payload)
 

@@ -204,3 +204,23 @@ async def test_rest_error_fault_answers_with_okx_codes(okx: EmulatorServer) -> N
             assert r.status == 200
         got, _ = await _get(okx, "/api/v5/public/time")  # a Binance fault leaves OKX alone
         assert got == 200
+
+
+async def test_a_round_sends_every_socket_the_same_bytes(okx: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """OKX stamps an event once: two sockets subscribed to one channel get the same frame in a round, whatever
+    the time spent between the two sends (a renewal's overlap hands a frame on once by its bytes; a per-socket
+    time made both copies pass, out of order: the okx renewal contract test's failure)."""
+    ticks = iter(range(1_796_000_000_000, 1_797_000_000_000))
+    monkeypatch.setattr(okx.sim, "now_ms", lambda: next(ticks))  # every read of the time a millisecond later
+    sub = orjson.dumps({"op": "subscribe", "args": [{"channel": "mark-price", "instId": "BTC-USDT-SWAP"}]}).decode()
+    async with asyncio.timeout(LIMIT_S), aiohttp.ClientSession() as s:
+        sockets = [await _ws(okx, "/ws/v5/public", s) for _ in range(2)]
+        for ws in sockets:
+            await ws.send_str(sub)
+            await recv_until(ws, lambda d: d.get("arg", {}).get("channel") == "mark-price" and "data" in d)
+        await okx.tick(1)
+        rounds = [await recv_until(ws, lambda d: d.get("arg", {}).get("channel") == "mark-price" and "data" in d)
+                  for ws in sockets]
+        assert rounds[0] == rounds[1]
+        for ws in sockets:
+            await ws.close()
