@@ -40,7 +40,7 @@ from liqwatch.feeds.rest import AuthError, RateLimited, ReadOnlyGuard, RestError
 from liqwatch.feeds.resume import SuspendDetector, resync_after_suspend
 from liqwatch.feeds.sink import FeedSink, SinkEvent
 from liqwatch.feeds.stream import StreamRunner
-from liqwatch.model import AccountState, MarkTick, PositionUpdate
+from liqwatch.model import AccountState, PositionUpdate
 from liqwatch.redact import redact
 from liqwatch.rest_pause import RestPause
 from liqwatch.risk_events import FeedNote
@@ -85,7 +85,7 @@ class FeedAdapter(FrameIntake, GateWatch, LastRunLookup, StreamWiring, MarkSubsc
         self._named_tasks: dict[str, asyncio.Task[None]] = {}
         # Marks from the sockets reach the store through here: under a burst only the newest per symbol
         # is applied, and the socket reader never waits for the engine.
-        self.ticks: CoalescingQueue[MarkTick] = CoalescingQueue(max_keys=10_000)
+        self.ticks = CoalescingQueue(max_keys=10_000)  # typed by FrameIntake: MarkTick or PendingMark
         # The channel a queued tick came on and when: it counts as data only once the store applied it.
         self._tick_origin: dict[tuple[object, str], tuple[Channel, float]] = {}
         self.server_clock = ServerClock(clock)

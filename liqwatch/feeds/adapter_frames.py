@@ -25,6 +25,7 @@ from liqwatch.feeds.feed_stream import FeedStream
 from liqwatch.feeds.frame_recorder import FrameRecorder
 from liqwatch.feeds.frame_time import ServerClock
 from liqwatch.feeds.options import FeedOptions
+from liqwatch.feeds.pending_mark import PendingMark
 from liqwatch.feeds.sink import FeedSink, SinkEvent
 from liqwatch.feeds.stream import FrameHandler
 from liqwatch.feeds.wire import WireError, implausible_mark
@@ -82,7 +83,7 @@ class FrameIntake:
     unknown_events: UnknownEvents
     _malformed_times: deque[float]
     streams: list[FeedStream]
-    ticks: CoalescingQueue[MarkTick]
+    ticks: CoalescingQueue[MarkTick | PendingMark]  # a PendingMark: from a lean reader (binance_fast_mark)
     _tick_origin: dict[tuple[object, str], tuple[Channel, float]]
     server_clock: ServerClock
     implausible_times: int
@@ -205,8 +206,12 @@ class FrameIntake:
 
     async def _apply_ticks(self) -> None:
         while True:
-            for tick in await self.ticks.wait():
-                origin = self._tick_origin.pop((tick.exchange, tick.symbol), None)
+            for queued in await self.ticks.wait():
+                origin = self._tick_origin.pop((queued.exchange, queued.symbol), None)
+                if isinstance(queued, PendingMark):  # its MarkTick made now, once per store update, not per frame
+                    tick, origin = queued.tick(), (queued.channel, queued.mono)
+                else:
+                    tick = queued
                 if self.emit(tick):
                     self.applied_marks[(tick.exchange, tick.symbol)] = tick.mark_price
                     if origin is not None:

@@ -211,7 +211,8 @@ class BinanceAdapter(BinanceUser):
             self._dialled_key = self.listen_key
             return f"{ws}/private/ws?listenKey={self.listen_key}"
 
-        return [StreamSpec("market", market_url, self._open_market, (self.mark,), self.market_routes()),
+        return [StreamSpec("market", market_url, self._open_market, (self.mark,), self.market_routes(),
+                           lean=self.fast_mark),
                 StreamSpec("user", user_url, self._open_user, (self.user,), self.user_routes(),
                            on_rejected=self._user_rejected)]
 

@@ -12,9 +12,10 @@ from liqwatch.feeds.adapter_marks import streams_named
 from liqwatch.feeds.adapter_streams import FrameRoutes, event_type_in
 from liqwatch.feeds.backoff import Backoff
 from liqwatch.feeds.binance_client import BinanceClient
+from liqwatch.feeds.binance_fast_mark import fast_mark_reader
 from liqwatch.feeds.binance_wire import native, parse_premium_index
 from liqwatch.feeds.rest import RestError
-from liqwatch.feeds.stream import WS
+from liqwatch.feeds.stream import WS, FrameHandler
 from liqwatch.feeds.wire import WireError
 
 
@@ -74,6 +75,10 @@ class BinanceMarket(BinanceClient):
     def market_routes(self) -> FrameRoutes:
         return FrameRoutes(event_type=event_type_in("e"), handlers={"markPriceUpdate": self._on_mark},
                            events=_market_events)
+
+    def fast_mark(self, general: FrameHandler) -> FrameHandler:
+        """The market socket's lean reader of markPriceUpdate frames, ``general`` for every other frame."""
+        return fast_mark_reader(self, self.mark_stream_name, self.mark, general)
 
     def _on_mark(self, item: dict[str, Any], raw: str, mono: float, receive: datetime) -> Apply:
         # Counts as data for the mark channel only once the store has applied it.
