@@ -29,6 +29,11 @@ from liqwatch.feeds.handover import Handover
 from liqwatch.feeds.idle_watchdog import NOT_RECEIVING, IdleWatchdog
 from liqwatch.feeds.options import FeedOptions
 from liqwatch.feeds.rest import AuthError, RestError
+from liqwatch.feeds.ws_allowlist import WS_ALLOWED as WS_ALLOWED  # the allowlist, re-exported: checked at each send
+from liqwatch.feeds.ws_allowlist import WS_TEXT_ALLOWED as WS_TEXT_ALLOWED
+from liqwatch.feeds.ws_allowlist import ForbiddenMessage as ForbiddenMessage
+from liqwatch.feeds.ws_allowlist import check_ws_message as check_ws_message
+from liqwatch.feeds.ws_allowlist import check_ws_text as check_ws_text
 from liqwatch.redact import redact
 
 log = logging.getLogger(__name__)
@@ -41,41 +46,12 @@ HANDED_OVER = "handed over to the renewed socket"
 #: A receive timeout this late (seconds) says the event loop was stalled (liqwatch.loop_lag).
 LATE_TIMEOUT_S = 0.5
 _DATA = (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY)
-#: What a read-only monitor may send on a socket, by the message's verb (``method``, or ``op`` for the
-#: exchanges that name it so): subscription management, pings and a login (which authenticates, moves
-#: nothing). Anything else (Hyperliquid's ``post`` of a signed action, an ``order`` op) is never sent.
-WS_ALLOWED = frozenset({
-    ("method", "SUBSCRIBE"), ("method", "UNSUBSCRIBE"),  # Binance
-    ("method", "subscribe"), ("method", "unsubscribe"), ("method", "ping"),  # Hyperliquid
-    ("op", "subscribe"), ("op", "unsubscribe"), ("op", "ping"), ("op", "login"),  # Bybit, OKX
-    ("op", "auth"),  # Bybit's private socket: authenticates with a signature, moves nothing
-})
-
-
-class ForbiddenMessage(RuntimeError):
-    """A websocket message outside the read-only allowlist: a programming error, never sent."""
-
-
-def check_ws_message(obj: object) -> None:
-    verbs = [(k, obj[k]) for k in ("method", "op") if k in obj] if isinstance(obj, dict) else []
-    if len(verbs) != 1 or verbs[0] not in WS_ALLOWED:
-        raise ForbiddenMessage(f"websocket message {str(obj)[:80]!r} is not a subscription, a ping or a login")
 
 
 async def send_guarded(ws: WS, obj: object) -> None:
     """The one way anything is sent on an exchange's socket (a static test holds every adapter to it)."""
     check_ws_message(obj)
     await ws.send_json(obj)
-
-
-#: The plain-text frames a read-only monitor may send, exactly: OKX's keepalive is the text ``ping``
-#: (its server answers ``pong``; a JSON ping is an invalid request there).
-WS_TEXT_ALLOWED = frozenset({"ping"})
-
-
-def check_ws_text(text: object) -> None:
-    if not isinstance(text, str) or text not in WS_TEXT_ALLOWED:
-        raise ForbiddenMessage(f"websocket text {str(text)[:80]!r} is not an allowed keepalive")
 
 
 async def send_guarded_text(ws: WS, text: str) -> None:
@@ -133,6 +109,7 @@ class StreamRunner:
         self.renewals = 0
         self.overlap_duplicates = 0  # frames both sockets of a renewal carried, handed on once
         self.renewed_at: list[float] = []  # monotonic times the new sockets took over, newest last
+        self._stamp: tuple[float, datetime] | None = None  # this wake-up's receive time (``_data``)
 
     @property
     def connected(self) -> bool:
@@ -372,7 +349,9 @@ class StreamRunner:
         return None
 
     def _data(self, ws: WS, data: str | bytes) -> None:
-        """A data frame of ``ws`` (not awaited: the read loop's hot path calls it directly, not ``_handle``)."""
+        """A data frame of ``ws`` (not awaited: the read loop's hot path calls it directly, not ``_handle``).
+        Its receive time is the wake-up's: every frame handled before the reader next waits was in the
+        socket's buffer when it woke, so they share one reading of the clock (taken at the first of them)."""
         if isinstance(data, bytes):
             raw = data
             try:
@@ -382,7 +361,15 @@ class StreamRunner:
                     self._on_undecodable(raw)
                 return
         if self._admit(ws, data):
-            self._on_frame(data, self._clock.monotonic(), self._clock.now())
+            stamp = self._stamp
+            if stamp is None:
+                stamp = self._stamp = (self._clock.monotonic(), self._clock.now())
+                # Forgotten before the loop runs anything that could wake the reader again.
+                asyncio.get_running_loop().call_soon(self._unstamp)
+            self._on_frame(data, stamp[0], stamp[1])
+
+    def _unstamp(self) -> None:
+        self._stamp = None
 
     def _admit(self, ws: WS, frame: str) -> bool:
         """Whether a frame of ``ws`` is handed on: once, during a renewal's overlap (``Handover``); never from a
