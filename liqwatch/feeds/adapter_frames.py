@@ -206,16 +206,20 @@ class FrameIntake:
 
     async def _apply_ticks(self) -> None:
         while True:
-            for queued in await self.ticks.wait():
-                origin = self._tick_origin.pop((queued.exchange, queued.symbol), None)
-                if isinstance(queued, PendingMark):  # its MarkTick made now, once per store update, not per frame
-                    tick, origin = queued.tick(), (queued.channel, queued.mono)
-                else:
-                    tick = queued
-                if self.emit(tick):
-                    self.applied_marks[(tick.exchange, tick.symbol)] = tick.mark_price
-                    if origin is not None:
-                        origin[0].data(origin[1])
+            self.apply_queued(await self.ticks.wait())
+
+    def apply_queued(self, items: Iterable[MarkTick | PendingMark]) -> None:
+        """The marks taken from the hand-off queue, to the store: data of their channel once applied."""
+        for queued in items:
+            origin = self._tick_origin.pop((queued.exchange, queued.symbol), None)
+            if isinstance(queued, PendingMark):  # its MarkTick made now, once per store update, not per frame
+                tick, origin = queued.tick(), (queued.channel, queued.mono)
+            else:
+                tick = queued
+            if self.emit(tick):
+                self.applied_marks[(tick.exchange, tick.symbol)] = tick.mark_price
+                if origin is not None:
+                    origin[0].data(origin[1])
 
     def guarded(self, source: str, handler: FrameHandler, stream: Callable[[], FeedStream | None]) -> FrameHandler:
         """A frame handler that cannot be killed by a frame: whatever a frame makes it raise counts as one
