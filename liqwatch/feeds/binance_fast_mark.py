@@ -57,11 +57,13 @@ def fast_mark_reader(intake: FrameIntake, source: str, channel: Channel, general
     keys: dict[str, tuple[str, tuple[object, str]]] = {}
     # The clock check's window in exchange epoch ms, for one receive time and clock offset: every frame of one
     # wake-up of the socket shares its receive time (``StreamRunner._data``), so it is worked out once for all.
-    window: list[object] = [None, _INF]
-    lo_ms = hi_ms = 0
+    w_receive: datetime | None = None
+    w_offset, lo_ms, hi_ms = _INF, 0, 0
+    # The next funding time changes once per funding interval: the last one read is kept as a datetime.
+    last_t, last_funding = 0, _EPOCH
 
     def read(raw: str, mono: float, receive: datetime) -> None:
-        nonlocal lo_ms, hi_ms
+        nonlocal w_receive, w_offset, lo_ms, hi_ms, last_t, last_funding
         try:
             msg = loads(raw)
         except decode_error:
@@ -76,7 +78,8 @@ def fast_mark_reader(intake: FrameIntake, source: str, channel: Channel, general
             return general(raw, mono, receive)
         try:
             mark, index, rate = float(p), float(i), float(r)
-            funding = _funding_time(t)
+            if t != last_t:
+                last_funding, last_t = _funding_time(t), t
         except (ValueError, OverflowError, OSError):
             return general(raw, mono, receive)
         named = keys.get(s)
@@ -90,13 +93,14 @@ def fast_mark_reader(intake: FrameIntake, source: str, channel: Channel, general
             named = keys[s] = (symbol, (_BINANCE, symbol))
         # Finite each (their sum is finite only then), a positive mark, a plausible move from the last one
         # applied (wire.implausible_mark), the exchange time inside the window (ServerClock.implausible).
-        ref = applied.get(named[1])
+        key = named[1]
+        ref = applied.get(key)
         if not (isfinite(mark + index + rate) and mark > 0.0) or (
                 ref is not None and ref > 0 and not (ref / MARK_MOVE_LIMIT <= mark <= ref * MARK_MOVE_LIMIT)):
             return general(raw, mono, receive)
-        if receive is not window[0] or server_clock.offset_s != window[1]:
+        if receive is not w_receive or server_clock.offset_s != w_offset:
             ref_us = (server_clock.exchange_time(receive) - _EPOCH) // _US
-            window[0], window[1] = receive, server_clock.offset_s
+            w_receive, w_offset = receive, server_clock.offset_s
             hi_ms = (ref_us + _AHEAD_US) // 1000  # ahead by more than the tolerance: refused
             lo_ms = -((_BEHIND_US - ref_us) // 1000)  # behind by more than the limit: refused (ceil)
         if not lo_ms <= e <= hi_ms:
@@ -105,21 +109,21 @@ def fast_mark_reader(intake: FrameIntake, source: str, channel: Channel, general
         recorder = intake.recorder
         if recorder is not None:
             recorder.write(receive.timestamp(), where, raw)
-        key = named[1]
         queued = ticks.peek(key)
         if queued is None:
-            ticks.put(key, new_pending(_BINANCE, named[0], channel, e, mark, index, rate, funding, receive, mono))
+            ticks.put(key, new_pending(_BINANCE, named[0], channel, e, mark, index, rate, last_funding, receive,
+                                        mono))
         elif type(queued) is new_pending:
             if e < queued.exchange_ms:
                 intake.emit(StaleEventIgnored(intake.account.name))  # older than the queued one: not displacing it
                 return None
             queued.exchange_ms, queued.mark_price, queued.index_price, queued.funding_rate = e, mark, index, rate
-            queued.next_funding_time, queued.receive_time, queued.mono = funding, receive, mono
+            queued.next_funding_time, queued.receive_time, queued.mono = last_funding, receive, mono
             ticks.put(key, queued)  # counted as coalesced, as a new tick in its place is
         else:
             # A MarkTick the general path queued (a frame of another shape): compared as it compares them. The
             # frame was recorded above; the general path's own push is the same apart from its record.
-            intake.push_tick(new_pending(_BINANCE, named[0], channel, e, mark, index, rate, funding, receive,
+            intake.push_tick(new_pending(_BINANCE, named[0], channel, e, mark, index, rate, last_funding, receive,
                                          mono).tick(), channel, mono)
         return None
 
