@@ -44,7 +44,7 @@ from liqwatch.risk.registry import risk_rules
 from liqwatch.store import MonitorStore
 from liqwatch.tiers import TierTable
 from tui.alerts_adapter import EngineAlerts
-from tui.app import make_app
+from tui.app import LiqwatchApp, make_app
 from tui.backend import Backend
 from widgets.keyed_table import KeyedTable
 from widgets.position_rows import COLUMNS, position_entries
@@ -150,9 +150,9 @@ class NaiveApp(App[None]):
 
 def repaint_count(app: App[Any]) -> int:
     """Table cells asked to repaint, table lines rendered and text lines rendered, on the App's screens."""
-    screen = getattr(app, "monitor", None)
-    if screen is None:
+    if not isinstance(app, LiqwatchApp):
         return 0
+    screen = app.monitor
     tables = list(screen.query(KeyedTable))
     texts = list(screen.query(TextLines))
     return sum(t.cells_repainted + t.rows_rendered for t in tables) + sum(t.lines_rendered for t in texts)
@@ -258,7 +258,8 @@ def figures(rows: list[Result]) -> dict[str, float]:
     }
 
 
-GOALS = (("app_core_pct", "App ≤ 15 % of a core", lambda v: v <= 15.0),
+GOALS: tuple[tuple[str, str, Callable[[float], bool]], ...] = (
+         ("app_core_pct", "App ≤ 15 % of a core", lambda v: v <= 15.0),
          ("app_vs_naive", "App ≤ 1/5 of the naive table", lambda v: v <= 0.2),
          ("idle_cells_repainted", "nothing repainted when nothing changed", lambda v: v == 0))
 
