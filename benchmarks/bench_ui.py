@@ -219,20 +219,29 @@ async def measure(name: str, book: Book, seconds: float, app: App[Any] | None, *
     return Result(name, 100.0 * (cpu1 - cpu0) / wall, frames, frames / wall, sent / 1e6, painted)
 
 
+#: The engine's poll period (None: its own default); ``--poll`` sets it smaller to see a new snapshot at
+#: (nearly) every pull, as an engine publishing on every change gives.
+ENGINE_POLL_S: float | None = None
+
+
+def engine_for(book: Book, alerts: EngineAlerts) -> MonitorEngine:
+    if ENGINE_POLL_S is None:
+        return MonitorEngine(book.store, alerts.update)
+    return MonitorEngine(book.store, alerts.update, poll_s=ENGINE_POLL_S)
+
+
 def liqwatch_app(book: Book, hz: float) -> App[Any]:
     alerts = EngineAlerts()
     # The App watches the engine loop: it builds the snapshots and evaluates their alerts; the screen reads.
-    return make_app(UiSettings(refresh_hz=hz), backend=Backend(MonitorEngine(book.store, alerts.update), alerts,
-                                                               "bench"))
+    return make_app(UiSettings(refresh_hz=hz), backend=Backend(engine_for(book, alerts), alerts, "bench"))
 
 
 async def phases(seconds: float, hz: float, accounts: int, per_account: int, warmup: float) -> list[Result]:
     NaiveApp.HZ = hz
     rows = []
     book = build_store(accounts, per_account)
-    alerts = EngineAlerts()
     rows.append(await measure("engine only (no App)", book, seconds, None, warmup=warmup,
-                              engine=MonitorEngine(book.store, alerts.update)))
+                              engine=engine_for(book, EngineAlerts())))
     book = build_store(accounts, per_account)
     rows.append(await measure(f"liqwatch App ({hz:g} Hz)", book, seconds, liqwatch_app(book, hz), warmup=warmup))
     book = build_store(accounts, per_account)
@@ -299,7 +308,10 @@ if __name__ == "__main__":
     parser.add_argument("--per-account", type=int, default=20)
     parser.add_argument("--quick", action="store_true", help="6 s per phase after 2 s of warm-up (< 40 s)")
     parser.add_argument("--json", action="store_true", help="print the figures as one flat JSON object")
+    parser.add_argument("--poll", type=float, default=None,
+                        help="the engine's poll period in s (default its own, 0.25): smaller builds more snapshots")
     args = parser.parse_args()
+    ENGINE_POLL_S = args.poll
     span = span_s(args.quick, args.seconds)
     rows = asyncio.run(phases(span, args.hz, args.accounts, args.per_account, warmup_s(args.quick)))
     out = figures(rows)

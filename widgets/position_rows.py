@@ -237,7 +237,7 @@ def _signature(a: AccountView, p: PositionView, to_next: float) -> tuple[object,
     """Everything a row's text depends on, at the resolution it is shown (ages and countdowns in seconds)."""
     age = None if p.fresh or p.age_s is None else int(p.age_s)
     return (a.name, a.exchange, p.risk, p.fresh, age, p.funding_rate, p.next_funding, p.funding_paid_since_open,
-            p.status, p.exchange_liq_fresh, p.incomplete, math.ceil(to_next))
+            p.status, p.exchange_liq_fresh, p.incomplete, math.ceil(to_next))  # the countdown last (with_countdown)
 
 
 def account_entries(a: AccountView, now: datetime, cache: EntryCache | None = None) -> tuple[list[Entry], float]:
@@ -257,11 +257,27 @@ def account_entries(a: AccountView, now: datetime, cache: EntryCache | None = No
         sig = _signature(a, p, to_next)
         hit = cache.get(key)
         if hit is None or hit[0] != sig:
-            hit = (sig, position_entry(a, p, now))
+            if hit is not None and hit[0][:-1] == sig[:-1]:
+                # Only the countdown ticked (all of them do, every second): that one cell, not the whole row.
+                hit = (sig, with_countdown(hit[1], to_next, p.age_s))
+            else:
+                hit = (sig, position_entry(a, p, now))
             cache[key] = hit
         out.append(hit[1])
     out.extend(unevaluated_entry(a, u) for u in a.unevaluated)
     return out, tick
+
+
+def with_countdown(e: Entry, to_next: float, age_s: float | None) -> Entry:
+    """``e`` with its countdown to the next settlement at ``to_next`` seconds (its text and its sort value)
+    and the mark's age ``age_s`` (a sort value only, its text being in the signature), as ``position_entry``
+    makes it from a position whose signature but for the countdown is ``e``'s."""
+    cells = list(e.cells)
+    cells[_COUNTDOWN] = (fmt.countdown(to_next), cells[_COUNTDOWN][1])
+    sort = list(e.sort)
+    sort[_COUNTDOWN] = to_next
+    sort[_AGE] = age_s
+    return Entry(e.key, tuple(cells), tuple(sort), e.search)
 
 
 def prune(cache: EntryCache, live: int, keys: Iterable[str]) -> None:
@@ -297,6 +313,8 @@ def _nearest_first(e: Entry) -> tuple[float, float]:
 
 
 _DIST = [c.key for c in COLUMNS].index("dist")
+_COUNTDOWN = [c.key for c in COLUMNS].index("countdown")
+_AGE = [c.key for c in COLUMNS].index("fresh")
 _DANGER = [c.key for c in COLUMNS].index("status")
 
 
