@@ -39,10 +39,11 @@ class DetailView(TextLines, can_focus=True):
         account, position = found
         # The text depends on these alone (the clock through the countdown, to the second): the same objects
         # as last time build the same lines.
-        inputs = (account, position, samples[-1] if samples else None,  # by identity: views are immutable
-                  key, len(samples), width, height, math.ceil(seconds_to_next(position, account.exchange, snap.time)))
+        inputs = (samples[-1] if samples else None,  # by identity: a sample is kept, never changed
+                  key, len(samples), width, height, math.ceil(seconds_to_next(position, account.exchange, snap.time)),
+                  account.name, account.exchange, account.warnings, position)  # a view rebuilt: equal is enough
         old = self._inputs
-        if old and all(x is y for x, y in zip(inputs[:3], old[:3], strict=True)) and inputs[3:] == old[3:]:
+        if old and inputs[0] is old[0] and inputs[1:] == old[1:]:
             return 0
         self._inputs = inputs
         # The tier table is the snapshot's own (as evaluated), never looked up in the live store.

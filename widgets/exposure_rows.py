@@ -120,5 +120,7 @@ class ExposureRows:
         for e in exposures(snap):
             key = (e.asset, e.long, e.short, e.net_size, e.positions, e.stale, e.stale_age, e.unevaluated)
             rows[key] = self._rows.get(key) or exposure_entry(e)
+        same = len(rows) == len(self._rows) and all(x is y for x, y in zip(rows.values(), self._rows.values(),
+                                                                            strict=True))
         self._rows = rows
-        return list(rows.values())
+        return None if same else list(rows.values())  # None: every row as shown, in the same order

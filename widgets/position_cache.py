@@ -39,6 +39,9 @@ class PositionRows:
             hit = self._accounts.get(a.name)
             if hit is None or hit[0] is not a or ts >= hit[1]:
                 rows, tick = account_entries(a, snap.time, self._cache)
+                if hit is not None and len(rows) == len(hit[2]) and all(
+                        x is y for x, y in zip(rows, hit[2], strict=True)):
+                    rows = hit[2]  # a new view, every row as it was: the list too, so nothing is sorted again
                 hit = (a, ts + tick - EARLY_S if math.isfinite(tick) else math.inf, rows)
                 self._accounts[a.name] = hit
                 self.accounts_rebuilt += 1
