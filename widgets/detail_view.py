@@ -32,6 +32,7 @@ class DetailView(TextLines, can_focus=True):
         width, height = self.size.width or 80, self.size.height or 12
         found = find_position(snap, key) if key is not None else None
         if found is None:
+            self._inputs = ()  # another text shown: the position's lines are built again when it comes back
             u = find_unevaluated(snap, key) if key is not None else None
             if u is not None:
                 return self.set_lines(empty_lines(f" {u.symbol} {u.side.value}: not evaluated: {u.reason}"))

@@ -13,6 +13,7 @@ from tests.tui.pilot_helpers import app_for, attached, settle
 from tests.tui.scripted import BIN, ETH, HL, HSOL, Script, scripted
 from tui.screens.help import HelpScreen
 from tui.screens.monitor_layout import MonitorLayout
+from widgets.detail_view import DetailView
 from widgets.funding_view import seconds_to_next
 from widgets.keyed_table import KeyedTable
 from widgets.panes import ExposureTable, PositionsTable
@@ -172,6 +173,7 @@ async def test_every_line_whose_text_changes_is_repainted_and_shows_a_fresh_rows
             table.refresh = record  # type: ignore[method-assign]
         for i in range(6):
             before = {t.id: _fresh_lines(t) for t in tables}
+            sizes = {t.id: t.size for t in tables}
             for t in tables:
                 asked[str(t.id)] = []
             script.mark(BIN, ETH, 2_990.0 - 40 * i)  # ETH falls: the 30x long nears liquidation, rows reorder
@@ -182,6 +184,8 @@ async def test_every_line_whose_text_changes_is_repainted_and_shows_a_fresh_rows
             after = {t.id: _fresh_lines(t) for t in tables}
             assert shown_now == after
             for t in tables:
+                if t.size != sizes[t.id]:
+                    continue  # resized (an alert raised grows its pane): Textual repaints the whole table
                 for y, (old, new) in enumerate(zip(before[t.id], after[t.id], strict=True)):
                     if old == new:
                         continue
@@ -196,6 +200,24 @@ async def test_every_line_whose_text_changes_is_repainted_and_shows_a_fresh_rows
         expected = sort_entries(position_entries(snap), table.sort_column, table.sort_reverse)
         assert table.row_keys == tuple(e.key for e in expected)
         assert [table.cells(k) for k in table.row_keys] == [e.cells for e in expected]
+
+
+async def test_the_detail_shows_a_position_again_after_another_text(script: Script) -> None:
+    async with app_for(script).run_test(size=(160, 50)) as pilot:
+        screen = await attached(pilot)
+        await settle(pilot)
+        snap = screen.pump.latest if screen.pump is not None else None
+        assert snap is not None
+        detail = screen.query_one(DetailView)
+        key = screen.query_one(PositionsTable).cursor_key
+        assert key is not None
+        samples = screen.pump.history.samples(key) if screen.pump is not None else ()
+        detail.show(snap, key, samples)
+        shown = detail.plain
+        detail.show(snap, None, ())  # nothing selected: the hint
+        assert detail.plain != shown
+        detail.show(snap, key, samples)  # the same position, the same inputs: its lines again, not the hint
+        assert detail.plain == shown
 
 
 def test_a_countdown_tick_changes_one_cell_as_a_fresh_row_would() -> None:

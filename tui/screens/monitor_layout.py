@@ -64,6 +64,7 @@ class MonitorLayout(Screen[None]):
         # What was painted last, to leave a snapshot that brings nothing new unpainted (see _unchanged).
         self._painted: MonitorSnapshot | None = None
         self._painted_alerts: list[Alert] = []
+        self._painted_record = "ok"
         self._next_change = 0.0
         self._phases = Phases()
         self._behind = False  # a snapshot came while another screen covered this one: shown once uncovered
@@ -145,7 +146,7 @@ class MonitorLayout(Screen[None]):
         if len(snap.accounts) != len(last.accounts) or any(
                 a is not b for a, b in zip(snap.accounts, last.accounts, strict=True)):
             return False
-        return self.alert_list() == self._painted_alerts
+        return self.alert_list() == self._painted_alerts and self.record_status() == self._painted_record
 
     async def pull(self, force: bool = False, settle: bool = True) -> MonitorSnapshot | None:
         """Show the engine's newest snapshot if it is new (``force``: the engine builds one now and, with
@@ -181,7 +182,7 @@ class MonitorLayout(Screen[None]):
             return
         alerts = self.alert_list()
         self.paints += 1
-        self._painted, self._painted_alerts = snap, alerts
+        self._painted, self._painted_alerts, self._painted_record = snap, alerts, self.record_status()
         self._next_change = next_change(snap.time, self._phases.of(snap.accounts) | alert_phases(alerts))
         header = self.query_one(RiskHeader)
         header.record = self.record_status()
