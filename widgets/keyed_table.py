@@ -2,9 +2,9 @@
 
 Textual's DataTable invalidates the render cache of every visible cell when any one cell changes; painting
 costs 0.11-0.17 ms per visible cell per frame, so a 200-row position list ticking once a second would keep
-a core busy. Here each row keeps its rendered strip until its cells' text changes, and only that one line
-is refreshed. Setting identical rows repaints nothing at all; a changed order (sorting, a new position)
-repaints the visible rows once.
+a core busy. Here each row keeps its rendered strip until its cells' text changes, and only the region of
+its changed cells is refreshed (widgets.keyed_rows). Setting identical rows repaints nothing at all; a changed
+order repaints only the lines in view whose row is another one; other rows (a filter) repaint the view once.
 """
 
 from __future__ import annotations
