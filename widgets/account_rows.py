@@ -165,3 +165,31 @@ def total_entry(t: Totals) -> Entry:
 def total_entries(snap: MonitorSnapshot) -> list[Entry]:
     """The totals rows, one per settle currency, shown below the accounts whatever their order."""
     return [total_entry(t) for t in totals(snap)]
+
+
+class AccountRows:
+    """The accounts pane's rows from one snapshot to the next: an account's row is a function of its view
+    alone (no clock in it), so a view that is the very object shown keeps its row, and the totals are
+    summed again only when some view is another one."""
+
+    def __init__(self) -> None:
+        self._views: tuple[AccountView, ...] = ()
+        self._rows: dict[str, tuple[AccountView, Entry]] = {}
+
+    def entries(self, snap: MonitorSnapshot) -> tuple[list[Entry], list[Entry]] | None:
+        """(accounts, totals); None when every view is the one shown last (nothing to do)."""
+        views = snap.accounts
+        if len(views) == len(self._views) and all(a is b for a, b in zip(views, self._views, strict=True)):
+            return None
+        self._views = views
+        out = []
+        for a in views:
+            hit = self._rows.get(a.name)
+            if hit is None or hit[0] is not a:
+                hit = (a, account_entry(a))
+                self._rows[a.name] = hit
+            out.append(hit[1])
+        if len(self._rows) > len(views):
+            names = {a.name for a in views}
+            self._rows = {k: v for k, v in self._rows.items() if k in names}
+        return out, total_entries(snap)

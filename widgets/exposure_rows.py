@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from liqwatch.store import MonitorSnapshot
+from liqwatch.store import AccountView, MonitorSnapshot
 from widgets import fmt
 from widgets.keyed_table import KEEP, Column
 from widgets.table_model import Entry
@@ -76,26 +76,51 @@ def exposures(snap: MonitorSnapshot) -> list[Exposure]:
     return sorted(by_asset.values(), key=lambda e: (-abs(e.net), e.asset))
 
 
+def exposure_entry(e: Exposure) -> Entry:
+    dim = " stale" if e.stale else ""
+    if e.unevaluated:  # includes positions not evaluated: never "live"
+        fresh = ("N/E", "stale")
+    elif e.stale:
+        fresh = (fmt.age(e.stale_age) if e.stale_age is not None else "?", "stale")
+    else:
+        fresh = ("live", "muted")
+    cells = (
+        (e.asset, "strong" + dim),
+        # Long or short is a position, not a gain: the sign says which, no colour needed.
+        (fmt.compact(e.net, signed=True), "strong" + dim),
+        (fmt.compact(e.long), dim),
+        (fmt.compact(-e.short) if e.short else fmt.compact(0.0), dim),
+        (fmt.size(e.net_size), dim),
+        (str(e.positions), dim),
+        fresh,
+    )
+    sort = (e.asset, -abs(e.net), e.long, e.short, e.net_size, float(e.positions), e.stale_age or 0.0)
+    return Entry(e.asset, cells, sort, e.asset.lower())
+
+
 def exposure_entries(snap: MonitorSnapshot) -> list[Entry]:
-    out = []
-    for e in exposures(snap):
-        dim = " stale" if e.stale else ""
-        if e.unevaluated:  # includes positions not evaluated: never "live"
-            fresh = ("N/E", "stale")
-        elif e.stale:
-            fresh = (fmt.age(e.stale_age) if e.stale_age is not None else "?", "stale")
-        else:
-            fresh = ("live", "muted")
-        cells = (
-            (e.asset, "strong" + dim),
-            # Long or short is a position, not a gain: the sign says which, no colour needed.
-            (fmt.compact(e.net, signed=True), "strong" + dim),
-            (fmt.compact(e.long), dim),
-            (fmt.compact(-e.short) if e.short else fmt.compact(0.0), dim),
-            (fmt.size(e.net_size), dim),
-            (str(e.positions), dim),
-            fresh,
-        )
-        sort = (e.asset, -abs(e.net), e.long, e.short, e.net_size, float(e.positions), e.stale_age or 0.0)
-        out.append(Entry(e.asset, cells, sort, e.asset.lower()))
-    return out
+    return [exposure_entry(e) for e in exposures(snap)]
+
+
+class ExposureRows:
+    """The exposure pane's rows from one snapshot to the next: summed again only when some account's view is
+    another one (no clock in them), and an asset's row formatted again only when its sums did."""
+
+    def __init__(self) -> None:
+        self._views: tuple[AccountView, ...] = ()
+        self._rows: dict[tuple[object, ...], Entry] = {}
+
+    def entries(self, snap: MonitorSnapshot) -> list[Entry] | None:
+        """None when every view is the one shown last (nothing to do)."""
+        views = snap.accounts
+        if len(views) == len(self._views) and all(a is b for a, b in zip(views, self._views, strict=True)):
+            return None
+        self._views = views
+        rows: dict[tuple[object, ...], Entry] = {}
+        for e in exposures(snap):
+            key = (e.asset, e.long, e.short, e.net_size, e.positions, e.stale, e.stale_age, e.unevaluated)
+            rows[key] = self._rows.get(key) or exposure_entry(e)
+        same = len(rows) == len(self._rows) and all(x is y for x, y in zip(rows.values(), self._rows.values(),
+                                                                            strict=True))
+        self._rows = rows
+        return None if same else list(rows.values())  # None: every row as shown, in the same order

@@ -8,13 +8,14 @@ freezes the header too.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from liqwatch.alerts.model import Alert
 from liqwatch.feed_channel import ChannelState
 from liqwatch.rest_pause import PauseKind
 from liqwatch.store import AccountView, MonitorSnapshot, nearest_distance
 from widgets import fmt
-from widgets.funding_view import seconds_to_next
+from widgets.funding_view import interval_hours, next_time
 from widgets.levels import feed_tag, status_cell
 from widgets.risk_view import worst_liquidated, worst_risk
 from widgets.text_lines import Line, Span
@@ -38,8 +39,20 @@ def _feed_span(a: AccountView) -> Span:
 
 
 def _next_funding(snap: MonitorSnapshot) -> float | None:
-    waits = [seconds_to_next(p, a.exchange, snap.time) for a in snap.accounts for p in a.positions]
-    return min(waits) if waits else None
+    """The wait to the soonest settlement: the soonest time, less now, is the least wait (the same float)."""
+    soonest: datetime | None = None
+    boundary: dict[float, datetime] = {}  # a settlement computed from the interval: once per interval
+    for a in snap.accounts:
+        for p in a.positions:
+            t = p.next_funding_time
+            if t is None:
+                hours = interval_hours(p, a.exchange)
+                t = boundary.get(hours)
+                if t is None:
+                    t = boundary[hours] = next_time(p, a.exchange, snap.time)
+            if soonest is None or t < soonest:
+                soonest = t
+    return None if soonest is None else (soonest - snap.time).total_seconds()
 
 
 def _fit(spans: Sequence[Span], width: int) -> Line:

@@ -2,14 +2,14 @@
 
 Textual's DataTable invalidates the render cache of every visible cell when any one cell changes; painting
 costs 0.11-0.17 ms per visible cell per frame, so a 200-row position list ticking once a second would keep
-a core busy. Here each row keeps its rendered strip until its cells' text changes, and only that one line
-is refreshed. Setting identical rows repaints nothing at all; a changed order (sorting, a new position)
-repaints the visible rows once.
+a core busy. Here each row keeps its rendered strip until its cells' text changes, and only the region of
+its changed cells is refreshed (widgets.keyed_rows). Setting identical rows repaints nothing at all; a changed
+order repaints only the lines in view whose row is another one; other rows (a filter) repaint the view once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import ClassVar
 
 from rich.cells import cell_len
@@ -19,9 +19,11 @@ from textual import events
 from textual.binding import Binding, BindingType
 from textual.geometry import Region, Size
 from textual.message import Message
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from widgets.keyed_rows import KeyedRows
+from widgets.row_diff import Cell as Cell
+from widgets.row_diff import Row as Row
 from widgets.styled import TagStyles
 from widgets.table_columns import HYSTERESIS as HYSTERESIS
 from widgets.table_columns import KEEP as KEEP
@@ -30,9 +32,6 @@ from widgets.table_columns import SHRINK as SHRINK
 from widgets.table_columns import Column as Column
 from widgets.table_columns import choose_columns as choose_columns
 from widgets.table_columns import fit as fit
-
-Cell = tuple[str, str]  # (text, style tags)
-Row = tuple[Cell, ...]
 
 _P = "keyed-table"
 
@@ -50,7 +49,7 @@ TABLE_BINDINGS: list[BindingType] = [
 ]
 
 
-class KeyedTable(ScrollView, can_focus=True):
+class KeyedTable(KeyedRows, can_focus=True):
     COMPONENT_CLASSES: ClassVar[set[str]] = {f"{_P}--header", f"{_P}--cursor", f"{_P}--cursor-blur"}
     DEFAULT_CSS = f"""
     KeyedTable {{ height: 1fr; background: $surface; color: $foreground;
@@ -76,24 +75,13 @@ class KeyedTable(ScrollView, can_focus=True):
 
     def __init__(self, columns: Sequence[Column], *, fixed_columns: int = 0, id: str | None = None,
                  classes: str | None = None) -> None:
-        super().__init__(id=id, classes=classes)
-        self.columns = tuple(columns)
+        super().__init__(columns, id=id, classes=classes)
         self.fixed_columns = fixed_columns
-        self._order: tuple[str, ...] = ()
-        self._index: dict[str, int] = {}
-        self._rows: dict[str, Row] = {}
-        self._lengths: dict[str, tuple[int, ...]] = {}  # each row's cell widths, for the columns' widths
-        self._strips: dict[tuple[str, str], Strip] = {}
         self._header: Strip | None = None
-        self._cursor = 0
-        self._cursor_key: str | None = None
         self._sort_marker: tuple[int | None, bool] = (None, False)
         self._styles = TagStyles(self)
-        self.rows_rendered = 0
-        """Body lines rendered since mount: a test seam for "nothing repainted when nothing changed"."""
         self._layout: tuple[tuple[int, ...], tuple[int, ...]] = ((), ())
         self._shown: tuple[int, ...] = ()
-        self._col_widths: tuple[int, ...] = tuple(c.width for c in self.columns)
         self._sticky: tuple[int, ...] = self._col_widths  # the widest each column has been (see _relayout)
         self._fixed_width = 0
         self._total_width = 0
@@ -131,37 +119,6 @@ class KeyedTable(ScrollView, can_focus=True):
         i = next(n for n, c in enumerate(self.columns) if c.key == column)
         return self._rows[key][i][0]
 
-    def set_rows(self, order: Sequence[str], rows: Mapping[str, Row]) -> int:
-        """Show ``rows`` in ``order``; returns how many rows will be repainted (0: nothing changed)."""
-        new_order = tuple(order)
-        if new_order != self._order:
-            # Other rows (a filter, another account): the columns are measured and chosen afresh; the same
-            # rows in another order (a sort, a position moving up) keep the layout.
-            fresh = set(new_order) != set(self._order)
-            self._order = new_order
-            self._index = {k: i for i, k in enumerate(new_order)}
-            self._rows = {k: rows[k] for k in new_order}
-            self._lengths = {k: tuple(cell_len(text) for text, _ in rows[k]) for k in new_order}
-            self._strips.clear()
-            self._relayout(fresh)
-            self.virtual_size = Size(self._total_width, len(new_order) + 1)
-            keep = self._cursor_key
-            self._move_cursor(self._index.get(keep, self._cursor) if keep is not None else self._cursor, force=True)
-            self.refresh()
-            return len(new_order)
-        changed = 0
-        for key in new_order:
-            row = rows[key]
-            if self._rows[key] != row:
-                self._rows[key] = row
-                self._lengths[key] = tuple(cell_len(text) for text, _ in row)
-                self._drop_strips(key)
-                self._refresh_index(self._index[key])
-                changed += 1
-        if changed and self._relayout():
-            return len(new_order)
-        return changed
-
     def _relayout(self, fresh: bool = False) -> bool:
         """Each column's width (its least width, its label, its longest cell since the layout was last made
         afresh) and the columns the width shows; True when that changed (every row is then painted again).
@@ -174,7 +131,7 @@ class KeyedTable(ScrollView, can_focus=True):
         for i, c in enumerate(self.columns):
             # Not widened for the sort arrow: sorting must not change which columns show (s walks them).
             label = cell_len(c.label)
-            longest = 0 if c.flex else max((n[i] for n in self._lengths.values() if i < len(n)), default=0)
+            longest = 0 if c.flex else self._lengths.longest(i)
             least = max(c.width, label, longest)
             sticky = 0 if fresh else self._sticky[i]
             widths.append(sticky if least < sticky < least + SHRINK else least)
@@ -199,6 +156,12 @@ class KeyedTable(ScrollView, can_focus=True):
         self._layout = layout
         self._shown, self._col_widths = layout
         self._fixed_width = sum(self._col_widths[i] + 1 for i in shown if i < self.fixed_columns)
+        xs = [0] * len(self.columns)
+        x = 0
+        for i in shown:
+            xs[i] = x
+            x += self._col_widths[i] + 1
+        self._col_x = tuple(xs)
         self._total_width = sum(self._col_widths[i] + 1 for i in shown)
         self.virtual_size = Size(self._total_width, len(self._order) + 1)
         self._strips.clear()
@@ -216,11 +179,6 @@ class KeyedTable(ScrollView, can_focus=True):
         self._header = None
         self.refresh(Region(0, 0, self.size.width, 1))
         self._relayout()
-
-    def _drop_strips(self, key: str) -> None:
-        self._strips.pop((key, ""), None)
-        self._strips.pop((key, f"{_P}--cursor"), None)
-        self._strips.pop((key, f"{_P}--cursor-blur"), None)
 
     # --- cursor ----------------------------------------------------------------------------------------
     def select_key(self, key: str) -> bool:
@@ -282,11 +240,6 @@ class KeyedTable(ScrollView, can_focus=True):
         self._refresh_index(self._cursor)
 
     # --- painting --------------------------------------------------------------------------------------
-    def _refresh_index(self, index: int) -> None:
-        y = index - int(self.scroll_y) + 1
-        if 1 <= y < self.size.height:
-            self.refresh(Region(0, y, self.size.width, 1))
-
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._styles.clear()

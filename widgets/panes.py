@@ -9,6 +9,7 @@ from liqwatch.alerts.model import Alert
 from liqwatch.store import MonitorSnapshot
 from widgets import account_rows, alert_rows, exposure_rows, position_rows
 from widgets.keyed_table import Column, KeyedTable
+from widgets.position_cache import PositionRows
 from widgets.table_model import Entry, filter_entries, sort_entries
 
 
@@ -64,21 +65,29 @@ class AccountsTable(SortedTable):
     def __init__(self, id: str | None = None) -> None:
         super().__init__(account_rows.COLUMNS, fixed_columns=1, id=id)
 
+        self.rows = account_rows.AccountRows()
+
     def show(self, snap: MonitorSnapshot) -> int:
-        return self.show_entries(account_rows.account_entries(snap), account_rows.total_entries(snap))
+        rows = self.rows.entries(snap)
+        if rows is None:
+            return 0  # every account's view is the one shown
+        return self.show_entries(*rows)
 
 
 class PositionsTable(SortedTable):
     def __init__(self, id: str | None = None) -> None:
         super().__init__(position_rows.COLUMNS, fixed_columns=position_rows.FIXED_COLUMNS, id=id)
         self.account: str | None = None  # None: every account's positions
-        self._cache: position_rows.EntryCache = {}
+        self.rows = PositionRows()
         # Closest to liquidation first until the trader picks another order.
         self.sort_column = [c.key for c in self.columns].index("dist")
         self.set_sort_marker(self.sort_column, False)
 
     def show(self, snap: MonitorSnapshot) -> int:
-        return self.show_entries(position_rows.position_entries(snap, self.account, self._cache))
+        entries = self.rows.entries(snap, self.account)
+        if entries is self._entries:
+            return 0  # not one row changed: nothing to sort, filter or compare
+        return self.show_entries(entries)
 
 
 class AlertsTable(SortedTable):
@@ -93,5 +102,8 @@ class ExposureTable(SortedTable):
     def __init__(self, id: str | None = None) -> None:
         super().__init__(exposure_rows.COLUMNS, fixed_columns=1, id=id)
 
+        self.rows = exposure_rows.ExposureRows()
+
     def show(self, snap: MonitorSnapshot) -> int:
-        return self.show_entries(exposure_rows.exposure_entries(snap))
+        entries = self.rows.entries(snap)
+        return 0 if entries is None else self.show_entries(entries)

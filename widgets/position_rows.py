@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from datetime import datetime
 
 from liqwatch.liquidations import LiquidatedPosition
@@ -232,41 +233,77 @@ def liquidated_entry(a: AccountView, r: LiquidatedPosition) -> Entry:
 EntryCache = dict[str, tuple[tuple[object, ...], Entry]]
 
 
-def _signature(a: AccountView, p: PositionView, now: datetime) -> tuple[object, ...]:
+def _signature(a: AccountView, p: PositionView, to_next: float) -> tuple[object, ...]:
     """Everything a row's text depends on, at the resolution it is shown (ages and countdowns in seconds)."""
     age = None if p.fresh or p.age_s is None else int(p.age_s)
     return (a.name, a.exchange, p.risk, p.fresh, age, p.funding_rate, p.next_funding, p.funding_paid_since_open,
-            p.status, p.exchange_liq_fresh, p.incomplete, math.ceil(seconds_to_next(p, a.exchange, now)))
+            p.status, p.exchange_liq_fresh, p.incomplete, math.ceil(to_next))  # the countdown last (with_countdown)
+
+
+def account_entries(a: AccountView, now: datetime, cache: EntryCache | None = None) -> tuple[list[Entry], float]:
+    """One account's rows, and in how many seconds from ``now`` a countdown shown in them next ticks (every
+    other cell depends on the view alone). With ``cache``, a position whose figures did not change keeps its
+    row: most pulls see most marks unchanged, and formatting is the cost."""
+    out: list[Entry] = [liquidated_entry(a, r) for r in a.liquidations]
+    tick = math.inf
+    for p in a.positions:
+        to_next = seconds_to_next(p, a.exchange, now)
+        # The shown countdown is ceil(to_next): it changes as to_next passes its next whole second down.
+        tick = min(tick, to_next - math.ceil(to_next) + 1.0)
+        if cache is None:
+            out.append(position_entry(a, p, now))
+            continue
+        key = position_key(a.name, p)
+        sig = _signature(a, p, to_next)
+        hit = cache.get(key)
+        if hit is None or hit[0] != sig:
+            if hit is not None and hit[0][:-1] == sig[:-1]:
+                # Only the countdown ticked (all of them do, every second): that one cell, not the whole row.
+                hit = (sig, with_countdown(hit[1], to_next, p.age_s))
+            else:
+                hit = (sig, position_entry(a, p, now))
+            cache[key] = hit
+        out.append(hit[1])
+    out.extend(unevaluated_entry(a, u) for u in a.unevaluated)
+    return out, tick
+
+
+def with_countdown(e: Entry, to_next: float, age_s: float | None) -> Entry:
+    """``e`` with its countdown to the next settlement at ``to_next`` seconds (its text and its sort value)
+    and the mark's age ``age_s`` (a sort value only, its text being in the signature), as ``position_entry``
+    makes it from a position whose signature but for the countdown is ``e``'s."""
+    cells = list(e.cells)
+    cells[_COUNTDOWN] = (fmt.countdown(to_next), cells[_COUNTDOWN][1])
+    sort = list(e.sort)
+    sort[_COUNTDOWN] = to_next
+    sort[_AGE] = age_s
+    return Entry(e.key, tuple(cells), tuple(sort), e.search)
+
+
+def prune(cache: EntryCache, live: int, keys: Iterable[str]) -> None:
+    """Drop the rows of positions gone, once the cache holds many more than the ``live`` rows shown."""
+    if len(cache) > 2 * live + 64:
+        kept = set(keys)
+        for key in [k for k in cache if k not in kept]:
+            del cache[key]
 
 
 def position_entries(snap: MonitorSnapshot, account: str | None = None, cache: EntryCache | None = None
                      ) -> list[Entry]:
-    """Rows of every position (or one account's). With ``cache``, a position whose figures did not change
-    since the last call keeps its row: most pulls see most marks unchanged, and formatting is the cost."""
+    """Rows of every position (or one account's), nearest to liquidation first (``account_entries``)."""
     out: list[Entry] = []
     for a in snap.accounts:
-        if account is not None and a.name != account:
-            continue
-        out.extend(liquidated_entry(a, r) for r in a.liquidations)
-        for p in a.positions:
-            if cache is None:
-                out.append(position_entry(a, p, snap.time))
-                continue
-            key = position_key(a.name, p)
-            sig = _signature(a, p, snap.time)
-            hit = cache.get(key)
-            if hit is None or hit[0] != sig:
-                hit = (sig, position_entry(a, p, snap.time))
-                cache[key] = hit
-            out.append(hit[1])
-        out.extend(unevaluated_entry(a, u) for u in a.unevaluated)
-    if cache is not None and len(cache) > 2 * len(out) + 64:
-        live = {e.key for e in out}
-        for key in [k for k in cache if k not in live]:
-            del cache[key]
-    # Across accounts, nearest to liquidation first (as the header and the accounts pane rank): the
-    # liquidated and the not-evaluated rows (distance -inf) lead, a tie goes to the worse status.
-    return sorted(out, key=_nearest_first)
+        if account is None or a.name == account:
+            out.extend(account_entries(a, snap.time, cache)[0])
+    if cache is not None:
+        prune(cache, len(out), (e.key for e in out))
+    return nearest_first(out)
+
+
+def nearest_first(entries: Iterable[Entry]) -> list[Entry]:
+    """Across accounts, nearest to liquidation first (as the header and the accounts pane rank): the
+    liquidated and the not-evaluated rows (distance -inf) lead, a tie goes to the worse status."""
+    return sorted(entries, key=_nearest_first)
 
 
 def _nearest_first(e: Entry) -> tuple[float, float]:
@@ -276,6 +313,8 @@ def _nearest_first(e: Entry) -> tuple[float, float]:
 
 
 _DIST = [c.key for c in COLUMNS].index("dist")
+_COUNTDOWN = [c.key for c in COLUMNS].index("countdown")
+_AGE = [c.key for c in COLUMNS].index("fresh")
 _DANGER = [c.key for c in COLUMNS].index("status")
 
 

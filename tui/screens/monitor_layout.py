@@ -30,6 +30,7 @@ from widgets.key_bar import KeyBar
 from widgets.keyed_table import KeyedTable
 from widgets.panes import AccountsTable, AlertsTable, ExposureTable, PositionsTable, SortedTable
 from widgets.ports import RecordedAlerts
+from widgets.text_clock import Phases, alert_phases, next_change
 
 FOLD_WIDTH = 120
 FOLD_HEIGHT = 34
@@ -59,6 +60,17 @@ class MonitorLayout(Screen[None]):
         self.folded: bool | None = None
         self._grid_rows = ""
         self._started = False
+        self._subtitles: dict[str, str] = {}
+        # What was painted last, to leave a snapshot that brings nothing new unpainted (see _unchanged).
+        self._painted: MonitorSnapshot | None = None
+        self._painted_alerts: list[Alert] = []
+        self._painted_record = "ok"
+        self._next_change = 0.0
+        self._phases = Phases()
+        self._behind = False  # a snapshot came while another screen covered this one: shown once uncovered
+        self.paints = 0
+        """Snapshots painted (a test seam; ``skipped``: those left unpainted, nothing in them new)."""
+        self.skipped = 0
 
     def compose(self) -> ComposeResult:
         # The layout's classes before the panes are styled (their first styling then is the right one), not
@@ -106,7 +118,7 @@ class MonitorLayout(Screen[None]):
             self._started = True
         self.sub_title = backend.label
         self.query_one(RiskHeader).label = backend.label
-        self.query_one("#alerts-pane", Pane).border_subtitle = "" if backend.alerts else "alerts off"
+        self.set_subtitle("alerts", "" if backend.alerts else "alerts off")
 
     async def on_unmount(self) -> None:
         if self._started and self.backend is not None:
@@ -114,7 +126,27 @@ class MonitorLayout(Screen[None]):
 
     # --- pulling and showing ---------------------------------------------------------------------------
     async def tick(self) -> None:
-        await self.pull()
+        if self.pump is None:
+            return
+        snap = await self.pump.pull()  # None: the snapshot shown is still the newest
+        if snap is not None:
+            if self._unchanged(snap):
+                self.skipped += 1
+            else:
+                self.show_snapshot(snap)
+
+    def _unchanged(self, snap: MonitorSnapshot) -> bool:
+        """True when ``snap`` would paint just what is on the screen: every account's view the very object
+        painted (the engine reuses an unchanged account's), the same alerts and lateness, and no text shown
+        to the second due to change yet (widgets.text_clock). With views rebuilt every time it is False,
+        and the panes compare their text instead."""
+        last = self._painted
+        if last is None or snap.time.timestamp() >= self._next_change or snap.alerts_behind_s != last.alerts_behind_s:
+            return False
+        if len(snap.accounts) != len(last.accounts) or any(
+                a is not b for a, b in zip(snap.accounts, last.accounts, strict=True)):
+            return False
+        return self.alert_list() == self._painted_alerts and self.record_status() == self._painted_record
 
     async def pull(self, force: bool = False, settle: bool = True) -> MonitorSnapshot | None:
         """Show the engine's newest snapshot if it is new (``force``: the engine builds one now and, with
@@ -132,8 +164,26 @@ class MonitorLayout(Screen[None]):
         port = self.backend.alerts if self.backend is not None else None
         return port.record_status() if isinstance(port, RecordedAlerts) else "ok"
 
+    def covered(self) -> bool:
+        """Another screen is on top (help, what-if, a dialog): this one does no pane work meanwhile."""
+        try:
+            return self.app.screen is not self
+        except Exception:  # no screen stack yet (mounting) or any more (exiting)
+            return False
+
+    def on_screen_resume(self) -> None:
+        if self._behind:  # uncovered: the newest snapshot at once, not at the next change
+            self._behind = False
+            self.refresh_panes()
+
     def show_snapshot(self, snap: MonitorSnapshot) -> None:
+        if self.covered():
+            self._behind = True
+            return
         alerts = self.alert_list()
+        self.paints += 1
+        self._painted, self._painted_alerts, self._painted_record = snap, alerts, self.record_status()
+        self._next_change = next_change(snap.time, self._phases.of(snap.accounts) | alert_phases(alerts))
         header = self.query_one(RiskHeader)
         header.record = self.record_status()
         header.show(snap, alerts)
@@ -170,7 +220,7 @@ class MonitorLayout(Screen[None]):
             label = f"{len(alerts)} active" + (f", {new} new" if new else "") if alerts else "none active"
             if self.query_one(RiskHeader).record != "ok":
                 label += " · not recording (h: why)"  # the header has room for the marker only
-            self.query_one("#alerts-pane", Pane).border_subtitle = label
+            self.set_subtitle("alerts", label)
 
     def _alert_detail_lines(self) -> int:
         """How many lines the selected alert's whole message takes at the alerts pane's width."""
@@ -270,8 +320,15 @@ class MonitorLayout(Screen[None]):
         positions = self.query_one(PositionsTable)
         scope = positions.account or "all accounts"
         filt = f" · filter: {positions.filter_text}" if positions.filter_text else ""
-        self.query_one("#positions-pane", Pane).border_subtitle = f"{scope} · sort {positions.sort_label}{filt}"
+        self.set_subtitle("positions", f"{scope} · sort {positions.sort_label}{filt}")
         for name in ("accounts", "alerts", "exposure"):
             table = self.query_one(f"#{name}", SortedTable)
             if table.sort_column is not None or table.sort_reverse:
-                self.query_one(f"#{name}-pane", Pane).border_subtitle = f"sort {table.sort_label}"
+                self.set_subtitle(name, f"sort {table.sort_label}")
+
+    def set_subtitle(self, pane: str, text: str) -> None:
+        """A pane's bottom-border text; Textual repaints the whole pane on every assignment, so only a
+        changed one is assigned."""
+        if self._subtitles.get(pane) != text:
+            self._subtitles[pane] = text
+            self.query_one(f"#{pane}-pane", Pane).border_subtitle = text
