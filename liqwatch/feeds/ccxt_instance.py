@@ -10,7 +10,9 @@ registered with the redaction before ccxt holds them.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
+import ssl
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -148,6 +150,24 @@ def pace_throttle(exchange: Any) -> None:
     exchange.init_throttler()  # ccxt's own: a new Throttler on the instance's (now changed) tokenBucket
 
 
+@functools.cache
+def _verified_context(cafile: str) -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=cafile)
+
+
+def share_ssl_context(exchange: Any) -> None:
+    """One TLS context per CA file for every ccxt instance of this process, as aiohttp shares its own default
+    one, instead of ccxt's one per instance (made at its first request: ~15 ms of CPU each, loading the CA
+    bundle). It is the context ccxt would make (``ssl.create_default_context(cafile=exchange.cafile)``). An
+    instance that verifies nothing, or adds the system's certificates to its context
+    (``include_OS_certificates``: ccxt then changes the context), keeps ccxt's own."""
+    if exchange.verify is not True or getattr(exchange, "ssl_context", None) is not None:
+        return
+    if exchange.options.get("include_OS_certificates"):
+        return
+    exchange.ssl_context = _verified_context(exchange.cafile)
+
+
 def create_exchange(account: FeedAccount, *, options: Mapping[str, Any] | None = None,
                     enable_rate_limit: bool = True) -> ReadOnlyExchange:
     """A wrapped async ccxt instance for ``account`` (its ``ccxt_id``): reads only, its requests and socket
@@ -161,6 +181,7 @@ def create_exchange(account: FeedAccount, *, options: Mapping[str, Any] | None =
     cls = exchange_class(account.ccxt_id)
     exchange = cls(_config(account, options, enable_rate_limit))
     pace_throttle(exchange)
+    share_ssl_context(exchange)
     # After construction (and after any sandbox switch, which replaces urls['api'] whole).
     exchange.urls["api"] = rewrite_urls(exchange.urls["api"], account.rest_url, account.ws_url)
     rest, _ = _bases(account.rest_url, account.ws_url)
