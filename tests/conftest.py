@@ -93,7 +93,19 @@ def pytest_runtestloop(session: pytest.Session) -> bool | None:
         return None
     if "tests.tui_command" in sys.modules:  # some test runs the command line: one fork server for all workers
         sys.modules["tests.tui_command"].tui_argv()  # started in pytest_configure: ready by now, or soon
+    _import_ccxt_for_the_workers()
     return ForkScheduler(session, workers).run()
+
+
+def _import_ccxt_for_the_workers() -> None:
+    """ccxt imported here once, before the workers are forked (0.4 s of CPU, ~60 MB shared copy-on-write), not
+    in each worker that runs a test building a ccxt instance: most do (the ccxt group and the generic adapter's
+    four emulator groups, and tests in tests/config, tests/review, tests/emulator that the grouping cannot see).
+    The product imports ccxt lazily: that is tested in fresh interpreters (tests/feeds/ccxt/test_ccxt_lazy_import.py),
+    never through this process's ``sys.modules``."""
+    from liqwatch.feeds import ccxt_instance
+
+    ccxt_instance.exchange_class("bybit")  # the one place the product imports ccxt, ccxt.pro and async_support
 
 
 def _forks_workers(config: pytest.Config) -> bool:
