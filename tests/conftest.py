@@ -242,10 +242,6 @@ SLOW_IDS = {
     "tests/cli/test_check_key_permissions.py::": 3.5,
     "tests/feeds/contract/test_sockets.py::test_a_reconnect_storm": 3.5,
     "tests/feeds/contract/test_no_data.py::test_04_29": 3.0,
-    # The runner's own tests: each a nested pytest with workers of its own (1-8 s, ~0.5 s of CPU each). Unranked,
-    # all 11 came last in the order and started together at the end of the run (at 56 s of 66, at 97 of 121
-    # under load), a burst of CPU in the tail; ranked as the generic adapter's groups are, after the first wave.
-    "tests/test_fork_workers.py::": 2.0,
 }
 
 
