@@ -92,14 +92,41 @@ def pytest_runtestloop(session: pytest.Session) -> bool | None:
     if workers <= 1:
         return None
     if "tests.tui_command" in sys.modules:  # some test runs the command line: one fork server for all workers
-        sys.modules["tests.tui_command"].tui_argv()
+        sys.modules["tests.tui_command"].tui_argv()  # started in pytest_configure: ready by now, or soon
+    _import_ccxt_for_the_workers()
     return ForkScheduler(session, workers).run()
+
+
+def _import_ccxt_for_the_workers() -> None:
+    """ccxt imported here once, before the workers are forked (0.4 s of CPU, ~60 MB shared copy-on-write), not
+    in each worker that runs a test building a ccxt instance: most do (the ccxt group and the generic adapter's
+    four emulator groups, and tests in tests/config, tests/review, tests/emulator that the grouping cannot see).
+    The product imports ccxt lazily: that is tested in fresh interpreters (tests/feeds/ccxt/test_ccxt_lazy_import.py),
+    never through this process's ``sys.modules``."""
+    from liqwatch.feeds import ccxt_instance
+
+    ccxt_instance.exchange_class("bybit")  # the one place the product imports ccxt, ccxt.pro and async_support
+
+
+def _forks_workers(config: pytest.Config) -> bool:
+    """Whether this run will likely fork workers (``pytest_runtestloop``), as far as it is known before collection."""
+    if getattr(config.option, "numprocesses", None) is not None or hasattr(config, "workerinput"):
+        return False
+    if config.getoption("usepdb", False) or config.option.collectonly:
+        return False
+    return _workers_wanted(config) > 1
 
 
 def pytest_configure(config: pytest.Config) -> None:
     if not hasattr(config, "workerinput"):  # the controller (or a run without workers), once
         for package in ("liqwatch", "widgets", "tui"):
             compileall.compile_dir(ROOT / package, quiet=1)
+        if _forks_workers(config):
+            # The workers' fork server (tests/tui_zygote.py) imports the engine and ccxt (~1 s) beside the
+            # collection instead of after it, when the workers wait for it (it is forked from, not this process).
+            from tests import tui_command
+
+            tui_command.start_server()
         _rewrite_test_modules(config)
 
 

@@ -31,7 +31,7 @@ import gc
 import os
 import selectors
 import sys
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -77,6 +77,7 @@ class ForkScheduler:
         self.pending: deque[int] = deque(range(len(self.items)))
         self.groups = [_group(i) for i in self.items]
         self.group_owner: dict[str, str] = {}
+        self.group_left: Counter[str] = Counter(g for g in self.groups if g is not None)  # not handed out yet
         self.workers: dict[int, _Worker] = {}  # by the fd read from the child
         self.selector = selectors.DefaultSelector()
         self.serial = 0
@@ -213,13 +214,36 @@ class ForkScheduler:
     def _next_for(self, worker: _Worker) -> int:
         if self._stopping():
             return STOP
+        # A worker that still has tests of its own group to come claims no other group while another test is
+        # there for it: the groups are the suite's long serial runs, and two of them on one worker made the
+        # suite's last 23 s (two of the generic adapter's emulator groups, claimed by one worker one after the
+        # other because their tests were next to each other in the order).
+        busy = any(self.group_left[g] for g, owner in self.group_owner.items() if owner == worker.name)
+        deferred: int | None = None
         for n, index in enumerate(self.pending):
             group = self.groups[index]
-            if group is not None and self.group_owner.setdefault(group, worker.name) != worker.name:
-                continue
-            del self.pending[n]
-            return index
-        return NONE
+            if group is not None:
+                owner = self.group_owner.get(group)
+                if owner is not None and owner != worker.name:
+                    continue
+                if owner is None and busy:
+                    deferred = n if deferred is None else deferred
+                    continue
+            return self._hand_out(worker, n)
+        return self._hand_out(worker, deferred) if deferred is not None else NONE
+
+    def _hand_out(self, worker: _Worker, n: int) -> int:
+        index = self.pending[n]
+        del self.pending[n]
+        group = self.groups[index]
+        if group is not None:
+            self.group_owner.setdefault(group, worker.name)
+            self.group_left[group] -= 1
+        return index
+
+    def _requeue(self, indices: list[int]) -> None:
+        self.pending.extendleft(reversed(indices))
+        self.group_left.update(g for g in (self.groups[i] for i in indices) if g is not None)
 
     def _gone(self, worker: _Worker) -> None:
         for fd in (worker.from_child, worker.pidfd):
@@ -234,10 +258,10 @@ class ForkScheduler:
             if owner == worker.name:
                 del self.group_owner[group]  # a new worker may take the group's other tests
         if worker.running is not None:
-            self.pending.extendleft(reversed([i for i in worker.held if i != worker.running]))
+            self._requeue([i for i in worker.held if i != worker.running])
             self._crashed(self.items[worker.running], worker, status, worker.phase)
         else:  # between tests: what it did then was tearing down what the last one left set up
-            self.pending.extendleft(reversed(worker.held))
+            self._requeue(list(worker.held))
             if worker.last is not None and status != 0:
                 self._crashed(self.items[worker.last], worker, status, "teardown")
         if self.pending and not self._stopping():

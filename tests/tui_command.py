@@ -18,20 +18,32 @@ import os
 import signal
 import socket
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import subprocess
 
 FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
-_server: dict[str, object] = {}
+_server: dict[str, str] = {}  # "socket": where it listens, "path": what the client is given once it is ready
+_proc: list[subprocess.Popen[bytes]] = []  # the server process, once started
 
 
 def tui_argv(*args: str) -> list[str]:
     """``[python, .../tests/tui_command.py, SOCKET, *args]``, starting this worker's server on first use."""
     path = _server.get("path")
     if path is None:
-        path = _start_server()
+        path = _wait_ready()
     return [sys.executable, os.path.abspath(__file__), str(path), *args]
 
 
-def _start_server() -> str:
+def start_server() -> None:
+    """Start the server without waiting for it: its imports (~0.7 s of CPU, ~1 s) run beside what this process
+    does next (the suite's collection), not before the workers are forked. ``tui_argv`` waits for it."""
+    if not _proc:
+        _spawn()
+
+
+def _spawn() -> None:
     import atexit
     import subprocess
     import tempfile
@@ -42,11 +54,6 @@ def _start_server() -> str:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     proc = subprocess.Popen([sys.executable, "-m", "tests.tui_zygote", path], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, cwd=root, env=env)
-    assert proc.stdout is not None
-    ready = proc.stdout.readline()  # the server prints "ready" after its imports; EOF if it failed
-    if ready.strip() != b"ready":
-        proc.kill()
-        path = os.path.join(os.path.dirname(path), "absent")  # the client then falls back to python -m tui
 
     def stop() -> None:
         if proc.stdin is not None:
@@ -57,8 +64,20 @@ def _start_server() -> str:
             proc.kill()
 
     atexit.register(stop)
+    _proc.append(proc)
+    _server["socket"] = path
+
+
+def _wait_ready() -> str:
+    start_server()
+    proc = _proc[0]
+    path = _server["socket"]
+    assert proc.stdout is not None
+    ready = proc.stdout.readline()  # the server prints "ready" after its imports; EOF if it failed
+    if ready.strip() != b"ready":
+        proc.kill()
+        path = os.path.join(os.path.dirname(path), "absent")  # the client then falls back to python -m tui
     _server["path"] = path
-    _server["proc"] = proc
     return path
 
 

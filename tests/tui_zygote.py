@@ -17,6 +17,7 @@ child a lock that nobody will release.
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import selectors
@@ -36,6 +37,17 @@ def _preload() -> None:
     import liqwatch.config
     import liqwatch.demo_environment  # noqa: F401
     import tui.cli  # noqa: F401
+
+    # ccxt, which a ``check`` of an ``exchange = "ccxt"`` account imports (0.4 s of CPU each time: every exchange
+    # of ccxt is a module); the product imports it lazily (tests/feeds/ccxt/test_ccxt_lazy_import.py runs
+    # ``python -m tui`` itself for that reason).
+    from liqwatch.feeds import ccxt_instance
+
+    ccxt_instance.exchange_class("bybit")  # the one place the product imports ccxt, ccxt.pro and async_support
+    # What is imported now is frozen out of the garbage collector's reach, in this server and in every child it
+    # forks: a child's collections then walk only what the command made, not ccxt's and the engine's modules.
+    gc.collect()
+    gc.freeze()
 
 
 def _run_child(request: dict[str, object], fds: list[int]) -> None:

@@ -10,7 +10,9 @@ registered with the redaction before ccxt holds them.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
+import ssl
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -128,6 +130,44 @@ def _config(account: FeedAccount, options: Mapping[str, Any] | None, enable_rate
     return config
 
 
+#: How many times ccxt's throttle looks at its token bucket in one ``rateLimit`` while a request waits its turn.
+#: ccxt's default looks every millisecond (its ``tokenBucket`` ``delay``, 0.001 s): a loop at 1 kHz for as long
+#: as any request waits, ~3 % of a core each (measured: 25,000 wake-ups in 53 s of the generic adapter's
+#: emulator tests on two exchanges). The bucket only fills with the time that passed, so looking less often
+#: never lets a request out sooner: the rate stays inside ``rateLimit``; a request leaves at most a quarter of
+#: a ``rateLimit`` later than it could.
+THROTTLE_LOOKS_PER_RATE_LIMIT = 4
+#: ccxt's own interval, the shortest kept (an exchange with a ``rateLimit`` under 4 ms).
+THROTTLE_MIN_DELAY_S = 0.001
+
+
+def pace_throttle(exchange: Any) -> None:
+    """Set ``exchange``'s throttle (REST, and the sockets' it makes later from the same ``tokenBucket``) to look
+    at its bucket ``THROTTLE_LOOKS_PER_RATE_LIMIT`` times per ``rateLimit`` instead of every millisecond."""
+    rate_limit_ms = float(getattr(exchange, "rateLimit", 0) or 0)
+    delay = max(THROTTLE_MIN_DELAY_S, rate_limit_ms / 1000.0 / THROTTLE_LOOKS_PER_RATE_LIMIT)
+    exchange.tokenBucket = {**(exchange.tokenBucket or {}), "delay": delay}
+    exchange.init_throttler()  # ccxt's own: a new Throttler on the instance's (now changed) tokenBucket
+
+
+@functools.cache
+def _verified_context(cafile: str) -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=cafile)
+
+
+def share_ssl_context(exchange: Any) -> None:
+    """One TLS context per CA file for every ccxt instance of this process, as aiohttp shares its own default
+    one, instead of ccxt's one per instance (made at its first request: ~15 ms of CPU each, loading the CA
+    bundle). It is the context ccxt would make (``ssl.create_default_context(cafile=exchange.cafile)``). An
+    instance that verifies nothing, or adds the system's certificates to its context
+    (``include_OS_certificates``: ccxt then changes the context), keeps ccxt's own."""
+    if exchange.verify is not True or getattr(exchange, "ssl_context", None) is not None:
+        return
+    if exchange.options.get("include_OS_certificates"):
+        return
+    exchange.ssl_context = _verified_context(exchange.cafile)
+
+
 def create_exchange(account: FeedAccount, *, options: Mapping[str, Any] | None = None,
                     enable_rate_limit: bool = True) -> ReadOnlyExchange:
     """A wrapped async ccxt instance for ``account`` (its ``ccxt_id``): reads only, its requests and socket
@@ -140,6 +180,8 @@ def create_exchange(account: FeedAccount, *, options: Mapping[str, Any] | None =
     check_options(options or {})
     cls = exchange_class(account.ccxt_id)
     exchange = cls(_config(account, options, enable_rate_limit))
+    pace_throttle(exchange)
+    share_ssl_context(exchange)
     # After construction (and after any sandbox switch, which replaces urls['api'] whole).
     exchange.urls["api"] = rewrite_urls(exchange.urls["api"], account.rest_url, account.ws_url)
     rest, _ = _bases(account.rest_url, account.ws_url)

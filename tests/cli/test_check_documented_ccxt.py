@@ -12,11 +12,14 @@ documented instruments-info lists BTCUSDT only), and kept as sent while it is no
 
 from __future__ import annotations
 
+import asyncio
 import copy
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
 
 from liqwatch.feeds.ccxt_allowlist import EXACT_REQUESTS
 from tests.cli.documented_ccxt import (
@@ -67,9 +70,34 @@ def _bybit_position(account: dict[str, Any], symbol: str = "XRP/USDT:USDT", size
     return pos
 
 
-async def test_documented_bybit_through_ccxt_check_liquidation_price_none_at_the_floor(tmp_path: Path) -> None:
+Checked = tuple[int, dict[str, Any], str, list[tuple[str, str]]]
+
+
+def _check_once(tmp_path_factory: pytest.TempPathFactory, app: Callable[[list[tuple[str, str]]], web.Application],
+                account: str, env: dict[str, str]) -> Checked:
+    """One ``check`` run for the tests that read the same run (a module fixture, their tests in one
+    ``xdist_group`` so they share it): its exit status, report, stderr, and the requests the server saw."""
     seen: list[tuple[str, str]] = []
-    _, report, err = await run_check(tmp_path, bybit_app(seen, (XRPUSDT_INSTRUMENT,)), BYBIT_ACCOUNT, BYBIT_ENV)
+    rc, report, err = asyncio.run(run_check(tmp_path_factory.mktemp("check"), app(seen), account, env))
+    return rc, report, err, seen
+
+
+@pytest.fixture(scope="module")
+def bybit_floor_known(tmp_path_factory: pytest.TempPathFactory) -> Checked:
+    """Bybit with XRPUSDT's instrument (its price floor known)."""
+    return _check_once(tmp_path_factory, lambda seen: bybit_app(seen, (XRPUSDT_INSTRUMENT,)), BYBIT_ACCOUNT,
+                       BYBIT_ENV)
+
+
+@pytest.fixture(scope="module")
+def bybit_without_the_market(tmp_path_factory: pytest.TempPathFactory) -> Checked:
+    """Bybit with the verbatim instruments-info (BTCUSDT only)."""
+    return _check_once(tmp_path_factory, bybit_app, BYBIT_ACCOUNT, BYBIT_ENV)
+
+
+@pytest.mark.xdist_group("documented-bybit-floor-known")
+def test_documented_bybit_through_ccxt_check_liquidation_price_none_at_the_floor(bybit_floor_known: Checked) -> None:
+    _, report, err, seen = bybit_floor_known
     account = _generic_account(report, "bybit-docs", "bybit")
     pos = _bybit_position(account)
     assert BYBIT_ROW["liqPrice"] == XRPUSDT_INSTRUMENT["priceFilter"]["minPrice"]  # type: ignore[index]
@@ -82,27 +110,28 @@ async def test_documented_bybit_through_ccxt_check_liquidation_price_none_at_the
     assert {f["state"] for f in report["feeds"]} == {"LIVE"}, err[-3000:]
 
 
-async def test_documented_bybit_through_ccxt_check_floor_unknown_liquidation_price_as_sent(tmp_path: Path) -> None:
+@pytest.mark.xdist_group("documented-bybit-without-the-market")
+def test_documented_bybit_through_ccxt_check_floor_unknown_liquidation_price_as_sent(
+        bybit_without_the_market: Checked) -> None:
     # Verbatim instruments-info (BTCUSDT only): ccxt has no XRPUSDT market, so the position keeps Bybit's id
     # for its symbol and its floor is unknown: Bybit's "0.0001" is listed as sent.
-    seen: list[tuple[str, str]] = []
-    _, report, _ = await run_check(tmp_path, bybit_app(seen), BYBIT_ACCOUNT, BYBIT_ENV)
+    _, report, _, seen = bybit_without_the_market
     account = _generic_account(report, "bybit-docs", "bybit")
     pos = _bybit_position(account, "XRPUSDT", size=False)  # the size: the xfail test below
     assert pos["exchange_liquidation_price"] == pytest.approx(float(BYBIT_ROW["liqPrice"]))
     _only_listed("bybit", seen)
 
 
-async def test_documented_bybit_through_ccxt_check_size_without_the_market(tmp_path: Path) -> None:
-    seen: list[tuple[str, str]] = []
-    _, report, _ = await run_check(tmp_path, bybit_app(seen), BYBIT_ACCOUNT, BYBIT_ENV)
+@pytest.mark.xdist_group("documented-bybit-without-the-market")
+def test_documented_bybit_through_ccxt_check_size_without_the_market(bybit_without_the_market: Checked) -> None:
+    _, report, _, _ = bybit_without_the_market
     (pos,) = _generic_account(report, "bybit-docs", "bybit")["positions"]
     assert pos["size"] == pytest.approx(float(BYBIT_ROW["size"]))
 
 
-async def test_documented_bybit_through_ccxt_check_is_ok(tmp_path: Path) -> None:
-    seen: list[tuple[str, str]] = []
-    rc, report, err = await run_check(tmp_path, bybit_app(seen, (XRPUSDT_INSTRUMENT,)), BYBIT_ACCOUNT, BYBIT_ENV)
+@pytest.mark.xdist_group("documented-bybit-floor-known")
+def test_documented_bybit_through_ccxt_check_is_ok(bybit_floor_known: Checked) -> None:
+    rc, report, err, _ = bybit_floor_known
     assert (rc, report["status"]) == (0, "ok"), err[-3000:]
 
 
@@ -147,9 +176,14 @@ def okx_read_only_config() -> Any:
     return body
 
 
-async def test_documented_okx_through_ccxt_check_has_its_liquidation_price(tmp_path: Path) -> None:
-    seen: list[tuple[str, str]] = []
-    rc, report, err = await run_check(tmp_path, okx_app(seen, okx_read_only_config()), OKX_ACCOUNT, OKX_ENV)
+@pytest.fixture(scope="module")
+def okx_read_only(tmp_path_factory: pytest.TempPathFactory) -> Checked:
+    return _check_once(tmp_path_factory, lambda seen: okx_app(seen, okx_read_only_config()), OKX_ACCOUNT, OKX_ENV)
+
+
+@pytest.mark.xdist_group("documented-okx-read-only")
+def test_documented_okx_through_ccxt_check_has_its_liquidation_price(okx_read_only: Checked) -> None:
+    rc, report, err, seen = okx_read_only
     account = _generic_account(report, "okx-docs", "okx")
     (pos,) = account["positions"]
     assert (pos["symbol"], pos["side"], pos["state"]) == ("BTC/USDT", "long", "open")  # instType MARGIN
@@ -164,9 +198,9 @@ async def test_documented_okx_through_ccxt_check_has_its_liquidation_price(tmp_p
     assert (rc, report["status"]) == (0, "ok"), err[-3000:]
 
 
-async def test_documented_okx_through_ccxt_check_has_its_margin_position_size(tmp_path: Path) -> None:
-    seen: list[tuple[str, str]] = []
-    _, report, _ = await run_check(tmp_path, okx_app(seen, okx_read_only_config()), OKX_ACCOUNT, OKX_ENV)
+@pytest.mark.xdist_group("documented-okx-read-only")
+def test_documented_okx_through_ccxt_check_has_its_margin_position_size(okx_read_only: Checked) -> None:
+    _, report, _, _ = okx_read_only
     (pos,) = _generic_account(report, "okx-docs", "okx")["positions"]
     assert pos["size"] == pytest.approx(float(OKX_POS["pos"]))
 
