@@ -28,7 +28,7 @@ from liqwatch.feeds.options import FeedOptions
 from liqwatch.feeds.pending_mark import PendingMark
 from liqwatch.feeds.sink import FeedSink, SinkEvent
 from liqwatch.feeds.stream import FrameHandler
-from liqwatch.feeds.wire import WireError, implausible_mark
+from liqwatch.feeds.wire import WireError, implausible_mark, implausible_rate
 from liqwatch.model import MarkTick
 from liqwatch.redact import frame_summary, mask_numbers, redact
 
@@ -181,8 +181,11 @@ class FrameIntake:
     def judged_tick(self, tick: MarkTick, channel: Channel, mono: float) -> Apply:
         """A mark from a socket, judged here (raises WireError: a bad frame), queued for the store by the
         effect returned, and data for ``channel`` only once applied. A mark that is not a positive price, or
-        not a plausible move from the last mark applied (see ``wire.MARK_MOVE_LIMIT``), is a bad frame."""
+        not a plausible move from the last mark applied (see ``wire.MARK_MOVE_LIMIT``), or with a funding rate
+        beyond ``wire.MAX_FUNDING_RATE``, is a bad frame."""
         why = implausible_mark(tick.mark_price, self.applied_marks.get((tick.exchange, tick.symbol)))
+        if why is None:
+            why = implausible_rate(tick.funding_rate)
         if why is not None:
             raise WireError(f"{tick.symbol}: {why}")
         if not tick.by_arrival:
