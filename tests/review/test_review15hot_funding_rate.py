@@ -57,3 +57,19 @@ def test_a_plausible_funding_rate_still_applies(lean: bool, logs: Logs) -> None:
     twin.read(frame(event("BTCUSDT", "60000", now_ms(clock), r="-0.03000000")), clock.monotonic(), clock.now())
     twin.adapter.apply_queued(twin.adapter.ticks.drain())
     assert twin.adapter.malformed == 0 and twin.store._markets[KEY].state.funding_rate == -0.03
+
+
+def test_a_rest_mark_with_an_absurd_funding_rate_is_a_bad_item(logs: Logs) -> None:
+    """The REST reconciliation that wins over the frames must not carry the absurd rate in instead: the item is
+    counted, logged and skipped (its symbol keeps the mark it had), as an item with an implausible time is."""
+    clock = FakeClock(T0)
+    twin = Twin(clock, lean=True)
+    twin.read(frame(event("BTCUSDT", "60000", now_ms(clock))), clock.monotonic(), clock.now())
+    twin.adapter.apply_queued(twin.adapter.ticks.drain())
+    clock.advance(1.0)
+    item = {"symbol": "BTCUSDT", "markPrice": "60010", "indexPrice": "60011", "lastFundingRate": "1e300",
+            "nextFundingTime": 1777636800000, "time": now_ms(clock)}
+    twin.adapter._apply_marks([item], {"BTC/USDT:USDT"})
+    assert twin.adapter.bad_items == 1
+    m = twin.store._markets[KEY]
+    assert (m.state.mark_price, m.state.funding_rate) == (60000.0, 0.0001)
