@@ -166,13 +166,16 @@ class FrameIntake:
 
     def apply_rest_mark(self, source: str, tick: MarkTick) -> bool:
         """A mark from a REST answer: the exchange's answer to a question, applied without the move bound, and
-        the reference the next frames' marks are judged by. Its time is judged like a frame's."""
+        the reference the next frames' marks are judged by. Its time and funding rate are judged like a frame's."""
         if not tick.by_arrival:
             why = self.server_clock.implausible(tick.stamp.exchange_time, tick.stamp.receive_time)
             if why is not None:
                 self.implausible_times += 1
                 self.bad_item(source, repr(tick), f"{tick.symbol}: {why}")
                 return False
+        if (why := implausible_rate(tick.funding_rate)) is not None:  # as a frame's (``judged_tick``)
+            self.bad_item(source, repr(tick), f"{tick.symbol}: {why}")
+            return False
         applied = self.emit(tick)
         if applied:
             self.applied_marks[(tick.exchange, tick.symbol)] = tick.mark_price
