@@ -16,9 +16,9 @@ MAX_NOTIONAL = 1e12
 #: market within one frame: mark prices are index-smoothed and move per second by a small fraction, and even a
 #: crash to a tenth takes minutes, during which marks keep arriving.
 MARK_MOVE_LIMIT = 10.0
-#: A funding rate beyond this fraction per interval either way is no rate: exchanges cap it at a few percent
-#: (Binance +-0.3% to +-4% by symbol, Hyperliquid 4%/h), and an absurd one (1e300) makes the next funding
-#: payment shown (size x price x rate) absurd or infinite.
+#: A funding rate beyond this fraction per interval either way is no rate: the exchanges we watch cap it at a
+#: few percent per interval at most, and an absurd one (1e300) makes the next funding payment shown (size x
+#: price x rate) absurd or infinite.
 MAX_FUNDING_RATE = 1.0
 
 
