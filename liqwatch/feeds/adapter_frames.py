@@ -28,7 +28,7 @@ from liqwatch.feeds.options import FeedOptions
 from liqwatch.feeds.pending_mark import PendingMark
 from liqwatch.feeds.sink import FeedSink, SinkEvent
 from liqwatch.feeds.stream import FrameHandler
-from liqwatch.feeds.wire import WireError, implausible_mark
+from liqwatch.feeds.wire import WireError, implausible_mark, implausible_rate
 from liqwatch.model import MarkTick
 from liqwatch.redact import frame_summary, mask_numbers, redact
 
@@ -166,13 +166,16 @@ class FrameIntake:
 
     def apply_rest_mark(self, source: str, tick: MarkTick) -> bool:
         """A mark from a REST answer: the exchange's answer to a question, applied without the move bound, and
-        the reference the next frames' marks are judged by. Its time is judged like a frame's."""
+        the reference the next frames' marks are judged by. Its time and funding rate are judged like a frame's."""
         if not tick.by_arrival:
             why = self.server_clock.implausible(tick.stamp.exchange_time, tick.stamp.receive_time)
             if why is not None:
                 self.implausible_times += 1
                 self.bad_item(source, repr(tick), f"{tick.symbol}: {why}")
                 return False
+        if (why := implausible_rate(tick.funding_rate)) is not None:  # as a frame's (``judged_tick``)
+            self.bad_item(source, repr(tick), f"{tick.symbol}: {why}")
+            return False
         applied = self.emit(tick)
         if applied:
             self.applied_marks[(tick.exchange, tick.symbol)] = tick.mark_price
@@ -181,8 +184,11 @@ class FrameIntake:
     def judged_tick(self, tick: MarkTick, channel: Channel, mono: float) -> Apply:
         """A mark from a socket, judged here (raises WireError: a bad frame), queued for the store by the
         effect returned, and data for ``channel`` only once applied. A mark that is not a positive price, or
-        not a plausible move from the last mark applied (see ``wire.MARK_MOVE_LIMIT``), is a bad frame."""
+        not a plausible move from the last mark applied (see ``wire.MARK_MOVE_LIMIT``), or with a funding rate
+        beyond ``wire.MAX_FUNDING_RATE``, is a bad frame."""
         why = implausible_mark(tick.mark_price, self.applied_marks.get((tick.exchange, tick.symbol)))
+        if why is None:
+            why = implausible_rate(tick.funding_rate)
         if why is not None:
             raise WireError(f"{tick.symbol}: {why}")
         if not tick.by_arrival:

@@ -31,7 +31,7 @@ from liqwatch.feeds.binance_wire import _funding_time, unified
 from liqwatch.feeds.frame_time import FUTURE_TOLERANCE_S, PAST_LIMIT_S
 from liqwatch.feeds.pending_mark import PendingMark
 from liqwatch.feeds.stream import FrameHandler
-from liqwatch.feeds.wire import MARK_MOVE_LIMIT, WireError
+from liqwatch.feeds.wire import MARK_MOVE_LIMIT, MAX_FUNDING_RATE, WireError
 from liqwatch.model import Exchange
 
 _BINANCE = Exchange.BINANCE
@@ -92,10 +92,11 @@ def fast_mark_reader(intake: FrameIntake, source: str, channel: Channel, general
                 keys.clear()
             named = keys[s] = (symbol, (_BINANCE, symbol))
         # Finite each (their sum is finite only then), a positive mark, a plausible move from the last one
-        # applied (wire.implausible_mark), the exchange time inside the window (ServerClock.implausible).
+        # applied (wire.implausible_mark), a plausible funding rate (wire.implausible_rate), the exchange time
+        # inside the window (ServerClock.implausible).
         key = named[1]
         ref = applied.get(key)
-        if not (isfinite(mark + index + rate) and mark > 0.0) or (
+        if not (isfinite(mark + index + rate) and mark > 0.0 and -MAX_FUNDING_RATE <= rate <= MAX_FUNDING_RATE) or (
                 ref is not None and ref > 0 and not (ref / MARK_MOVE_LIMIT <= mark <= ref * MARK_MOVE_LIMIT)):
             return general(raw, mono, receive)
         if receive is not w_receive or server_clock.offset_s != w_offset:

@@ -16,6 +16,10 @@ MAX_NOTIONAL = 1e12
 #: market within one frame: mark prices are index-smoothed and move per second by a small fraction, and even a
 #: crash to a tenth takes minutes, during which marks keep arriving.
 MARK_MOVE_LIMIT = 10.0
+#: A funding rate beyond this fraction per interval either way is no rate: the exchanges we watch cap it at a
+#: few percent per interval at most, and an absurd one (1e300) makes the next funding payment shown (size x
+#: price x rate) absurd or infinite.
+MAX_FUNDING_RATE = 1.0
 
 
 class WireError(ValueError):
@@ -61,6 +65,13 @@ def implausible_mark(mark: float, reference: float | None) -> str | None:
             reference / MARK_MOVE_LIMIT <= mark <= reference * MARK_MOVE_LIMIT):
         return (f"mark price {mark:g} is more than x{MARK_MOVE_LIMIT:g} away from the last mark {reference:g}: "
                 "not a plausible move in one frame")
+    return None
+
+
+def implausible_rate(rate: float | None) -> str | None:
+    """Why ``rate`` cannot be a market's funding rate per interval, or None (None: the frame carries none)."""
+    if rate is not None and not -MAX_FUNDING_RATE <= rate <= MAX_FUNDING_RATE:
+        return f"funding rate {rate:g} is beyond +-{MAX_FUNDING_RATE:g} per interval: not a plausible rate"
     return None
 
 
