@@ -70,6 +70,7 @@ class EmulatorServer:
         ws_lifetime: float | None = None,
         bybit_idle_timeout: float | None = 600.0,
         okx_idle_timeout: float | None = 30.0,
+        first_marks_at_once: bool = False,
     ) -> None:
         if not 0 <= port <= 65535:
             raise ValueError("port must be in 0..65535")
@@ -100,6 +101,9 @@ class EmulatorServer:
             ping_interval=binance_ping_interval,
             pong_timeout=binance_pong_timeout,
         )
+        # The demo's: Binance's mark streams send the current marks to a new subscriber at once instead of at
+        # the next round (up to ``publish_interval`` later; the other venues' streams answer with a snapshot).
+        self.binance_ws.first_marks_at_once = first_marks_at_once
         self.hl_info = HyperliquidInfo(self.sim, self.position_faults)
         self.hl_ws = HyperliquidStreams(self.sim, self.hl_info, self.hub, self.flags, idle_timeout=hl_idle_timeout)
         self.bybit_rest = BybitRest(self.sim)
@@ -314,9 +318,12 @@ class EmulatorServer:
         await site.start()
         self._site = site
         if self._port is None:
-            server = site._server  # aiohttp exposes the bound port only here
-            assert isinstance(server, asyncio.base_events.Server)
-            self._port = int(server.sockets[0].getsockname()[1])
+            # aiohttp exposes the bound port only on the site's server: asyncio's Server, or uvloop's (which is
+            # not an ``asyncio.base_events.Server``), both with ``sockets``.
+            sockets = getattr(site._server, "sockets", None)
+            if not sockets:
+                raise RuntimeError("the emulator's listening socket is not known")
+            self._port = int(sockets[0].getsockname()[1])
 
     async def _stop_listening(self) -> None:
         if self._site is not None:
