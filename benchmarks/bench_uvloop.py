@@ -25,10 +25,9 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: the repository, for benchmarks.*
 
-import bench_feeds  # noqa: E402  (beside this file)
-import bench_startup  # noqa: E402
+from benchmarks import bench_feeds, bench_startup
 
 #: ``python -m tui`` with uvloop's policy installed first: every loop it makes (stop_signal.run's Runner,
 #: Textual's) is a uvloop loop.
