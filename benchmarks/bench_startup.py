@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 #: (key, goal, comparison): what the issue asks (docs/dev/startup15.md); None: reported, no goal.
 GOALS: dict[str, tuple[float | None, str]] = {
     "check_demo_s": (1.0, "<="),
-    "demo_first_paint_s": (None, "<="),  # ~2.5 s reported
+    "demo_first_paint_s": (2.5, "<="),  # no goal in the issue: today's ~2.5 s, not to be exceeded
     "demo_peak_rss_mb": (120.0, "<="),
 }
 COLS, ROWS = 160, 50
