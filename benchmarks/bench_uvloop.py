@@ -65,14 +65,17 @@ def startup(runs: int) -> dict[str, float]:
 
 
 def run(quick: bool) -> dict[str, float]:
-    f = feeds(bench_feeds.QUICK_FRAMES if quick else 100_000, 1 if quick else 2)
+    f = feeds(bench_feeds.QUICK_FRAMES if quick else 100_000, 2 if quick else 3)
     s = startup(3 if quick else 5)
     d, u = f["default"], f["uvloop"]
     return {
-        "uvloop_vs_default_feeds": round(u["liqwatch_frames_per_s"] / d["liqwatch_frames_per_s"], 2),
+        "uvloop_vs_default_feeds": round(d["liqwatch_cpu_us_per_frame"] / u["liqwatch_cpu_us_per_frame"], 2),
+        "uvloop_vs_default_feeds_throughput": round(u["liqwatch_frames_per_s"] / d["liqwatch_frames_per_s"], 2),
         "uvloop_vs_default_startup": round(s["default"] / s["uvloop"], 2),
         "default_liqwatch_frames_per_s": round(d["liqwatch_frames_per_s"]),
         "uvloop_liqwatch_frames_per_s": round(u["liqwatch_frames_per_s"]),
+        "default_liqwatch_cpu_us_per_frame": d["liqwatch_cpu_us_per_frame"],
+        "uvloop_liqwatch_cpu_us_per_frame": u["liqwatch_cpu_us_per_frame"],
         "uvloop_vs_default_bare": round(u["bare_frames_per_s"] / d["bare_frames_per_s"], 2),
         "uvloop_vs_default_ccxt": round(u["ccxt_frames_per_s"] / d["ccxt_frames_per_s"], 2),
         "default_check_demo_s": round(s["default"], 3),
@@ -86,10 +89,12 @@ def table(r: dict[str, float]) -> str:
 
     return "\n".join([
         f"load average {os.getloadavg()[0]:.2f}; ratios above 1: uvloop faster",
-        f"feeds, liqwatch frames/s: default {r['default_liqwatch_frames_per_s']:.0f}, uvloop "
-        f"{r['uvloop_liqwatch_frames_per_s']:.0f}: {r['uvloop_vs_default_feeds']:.2f}x "
-        f"({faster(r['uvloop_vs_default_feeds'])}; bare {r['uvloop_vs_default_bare']:.2f}x, "
-        f"ccxt {r['uvloop_vs_default_ccxt']:.2f}x)",
+        f"feeds, liqwatch CPU per frame: default {r['default_liqwatch_cpu_us_per_frame']:.1f} µs, uvloop "
+        f"{r['uvloop_liqwatch_cpu_us_per_frame']:.1f} µs: {r['uvloop_vs_default_feeds']:.2f}x "
+        f"({faster(r['uvloop_vs_default_feeds'])})",
+        f"feeds, frames/s on uvloop over the default loop's: liqwatch {r['uvloop_vs_default_feeds_throughput']:.2f}x "
+        f"({r['default_liqwatch_frames_per_s']:.0f} -> {r['uvloop_liqwatch_frames_per_s']:.0f}), bare "
+        f"{r['uvloop_vs_default_bare']:.2f}x, ccxt {r['uvloop_vs_default_ccxt']:.2f}x",
         f"check --demo start-up: default {r['default_check_demo_s']:.3f} s, uvloop {r['uvloop_check_demo_s']:.3f} s: "
         f"{r['uvloop_vs_default_startup']:.2f}x ({faster(r['uvloop_vs_default_startup'])})",
         "goal: uvloop the default only if faster and the whole suite passes under it (docs/dev/startup15.md)",
@@ -98,7 +103,7 @@ def table(r: dict[str, float]) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="one turn of 20k frames, 3 start-ups each")
+    ap.add_argument("--quick", action="store_true", help="two turns of 20k frames, 3 start-ups each")
     ap.add_argument("--json", action="store_true", help="print the figures as one flat JSON object")
     a = ap.parse_args()
     result = run(a.quick)
