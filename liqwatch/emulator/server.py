@@ -370,8 +370,17 @@ class EmulatorServer:
         moved_s = 0.0  # wall time the market has moved for (not while ``held``)
         done = 0
         step_s = self.sim.market.step_seconds
+        interval = self.publish_interval
+        point = 0  # the grid point (started + point × interval) of the last round
         while True:
-            await asyncio.sleep(self.publish_interval - ((loop.time() - started) % self.publish_interval))
+            # The next grid point after now, never the last one again: a round skipped while the loop was busy
+            # is not made up. The sleep is repeated until that point: uvloop's timers fire up to a millisecond
+            # early, and a round published then was published again at the point itself (every frame twice).
+            point = max(point + 1, int((loop.time() - started) // interval) + 1)
+            for _ in range(3):  # an early wake is short of the point by a millisecond at most: one more sleep
+                if (wait := started + point * interval - loop.time()) <= 0:
+                    break
+                await asyncio.sleep(wait)
             now = loop.time()
             if not self.held:
                 moved_s += now - last
