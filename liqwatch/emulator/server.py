@@ -18,7 +18,6 @@ from typing import Any
 from aiohttp import web
 
 from liqwatch.clock import Clock, SystemClock
-from liqwatch.emulator.accounts import BinanceAccount, HyperliquidAccount
 from liqwatch.emulator.binance_auth import ListenKeys
 from liqwatch.emulator.binance_rest import BinanceRest
 from liqwatch.emulator.binance_ws import BinanceStreams
@@ -39,6 +38,7 @@ from liqwatch.emulator.okx_ws import OkxStreams
 from liqwatch.emulator.position_faults import PositionFaults
 from liqwatch.emulator.scenario import Scenario
 from liqwatch.emulator.simulation import Simulation, StepResult
+from liqwatch.emulator.state_views import binance_state_view, hyperliquid_state_view
 from liqwatch.emulator.streams import Hub, StreamFlags
 
 HOST = "127.0.0.1"  # never anything else: the emulator is a local test double
@@ -189,8 +189,8 @@ class EmulatorServer:
         """A JSON-able view of the emulator's state (the control endpoint's ``GET /_emulator/state``)."""
         market = self.sim.market
         prices = self.sim.liquidation_prices()
-        accounts = [self._binance_view(ba, prices) for ba in self.sim.binance_accounts.values()]
-        accounts.extend(self._hyperliquid_view(ha, prices) for ha in self.sim.hl_accounts.values())
+        accounts = [binance_state_view(self.sim, ba, prices) for ba in self.sim.binance_accounts.values()]
+        accounts.extend(hyperliquid_state_view(self.sim, ha, prices) for ha in self.sim.hl_accounts.values())
         accounts.extend(bybit_state_view(self.sim, ya, prices) for ya in self.sim.bybit_accounts.values())
         accounts.extend(self.sim.okx.views())
         return {
@@ -222,56 +222,6 @@ class EmulatorServer:
                     "liquidation_price": liq.liquidation_price,
                 }
                 for liq in self.sim.liquidations
-            ],
-        }
-
-    def _binance_view(self, ba: BinanceAccount, prices: dict[tuple[str, str, str], float | None]) -> dict[str, Any]:
-        markets = self.sim.market.binance
-        return {
-            "exchange": "binance",
-            "name": ba.name,
-            "api_key": ba.api_key,
-            "position_mode": "hedge" if ba.hedge else "one-way",
-            "cross_wallet": ba.cross_wallet,
-            "equity_cross": ba.cross_equity(markets),
-            "maintenance_cross": ba.cross_mm(markets),
-            "positions": [
-                {
-                    "symbol": p.symbol,
-                    "side": p.side.value,
-                    "qty": p.qty,
-                    "entry": p.entry,
-                    "margin": "isolated" if p.isolated else "cross",
-                    "isolated_wallet": p.isolated_wallet,
-                    "liquidation_price": prices.get(
-                        (ba.name, p.symbol, p.side.value if ba.hedge else ("LONG" if p.qty > 0 else "SHORT"))
-                    ),
-                }
-                for p in ba.positions
-            ],
-        }
-
-    def _hyperliquid_view(
-        self, ha: HyperliquidAccount, prices: dict[tuple[str, str, str], float | None]
-    ) -> dict[str, Any]:
-        markets = self.sim.market.hyperliquid
-        return {
-            "exchange": "hyperliquid",
-            "name": ha.name,
-            "address": ha.address,
-            "balance": ha.balance,
-            "account_value_cross": ha.cross_value(markets),
-            "maintenance_cross": ha.cross_mm(markets),
-            "positions": [
-                {
-                    "coin": q.coin,
-                    "szi": q.szi,
-                    "entry": q.entry,
-                    "margin": "isolated" if q.isolated else "cross",
-                    "isolated_margin": q.isolated_margin,
-                    "liquidation_price": prices.get((ha.name, q.coin, "LONG" if q.szi > 0 else "SHORT")),
-                }
-                for q in ha.positions
             ],
         }
 
