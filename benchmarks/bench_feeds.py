@@ -9,7 +9,8 @@ of the same stream, in the same run.
    - ccxt.pro: stock ``binanceusdm.watch_mark_prices`` (markets loaded from the emulator, every URL rewritten to
      127.0.0.1), counting the frames its own mark-price handler took.
 The three run one after the other in the same process on the same replay; the table gives the ratios.
-Run: python benchmarks/bench_feeds.py [--frames N] [--json]
+Goals (issue 15): liqwatch >= 0.6x the bare reader's throughput and >= 2x ccxt.pro's.
+Run: python benchmarks/bench_feeds.py [--frames N] [--quick] [--json]
 """
 
 from __future__ import annotations
@@ -180,20 +181,35 @@ async def main(total: int) -> dict[str, float]:
     }
 
 
+GOALS = {"liqwatch_vs_bare_throughput": 0.6, "liqwatch_vs_ccxt_throughput": 2.0}  # at least
+QUICK_FRAMES = 20_000
+
+
+def run(quick: bool) -> dict[str, float]:
+    """The figures (``--json``'s), for benchmarks/run_all.py; ``quick``: 20k frames instead of 100k."""
+    return asyncio.run(main(QUICK_FRAMES if quick else 100_000))
+
+
+def _met(key: str, r: dict[str, float]) -> str:
+    return f"(goal >= {GOALS[key]:g}: {'met' if r[key] >= GOALS[key] else 'NOT met'})"
+
+
 def table(r: dict[str, float]) -> str:
     rows = [("bare aiohttp + orjson (the floor)", "bare"), ("liqwatch adapter + store", "liqwatch"),
             ("stock ccxt.pro watch_mark_prices", "ccxt")]
     out = [f"{r['frames']:.0f} frames, one run", f"{'reader':<36}{'frames/s':>10}{'CPU µs/frame':>14}"]
     out += [f"{label:<36}{r[k + '_frames_per_s']:>10.0f}{r[k + '_cpu_us_per_frame']:>14.1f}" for label, k in rows]
-    out.append(f"liqwatch/bare {r['liqwatch_vs_bare_throughput']:.2f}x   "
-               f"liqwatch/ccxt {r['liqwatch_vs_ccxt_throughput']:.2f}x   store updates {r['store_updates']:.0f}")
+    out.append(f"liqwatch/bare {r['liqwatch_vs_bare_throughput']:.2f}x {_met('liqwatch_vs_bare_throughput', r)}   "
+               f"liqwatch/ccxt {r['liqwatch_vs_ccxt_throughput']:.2f}x {_met('liqwatch_vs_ccxt_throughput', r)}   "
+               f"store updates {r['store_updates']:.0f}")
     return "\n".join(out)
 
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
-    ap.add_argument("--frames", type=int, default=100_000)
+    ap.add_argument("--frames", type=int, help="frames replayed to each reader (default 100k; --quick: 20k)")
+    ap.add_argument("--quick", action="store_true", help=f"a shorter run: {QUICK_FRAMES} frames")
     ap.add_argument("--json", action="store_true", help="the figures as JSON instead of the table")
     a = ap.parse_args()
-    result = asyncio.run(main(a.frames))
+    result = asyncio.run(main(a.frames or (QUICK_FRAMES if a.quick else 100_000)))
     print(json.dumps(result, indent=1) if a.json else table(result))

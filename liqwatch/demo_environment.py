@@ -46,7 +46,8 @@ def scenario_accounts(scenario: Scenario, rest_url: str, ws_url: str) -> list[Fe
 @contextlib.asynccontextmanager
 async def demo_emulator(seed: int = DEMO_SEED, speed: float = 1.0, *, held: bool = False
                         ) -> AsyncIterator[EmulatorServer]:
-    emu = EmulatorServer(demo_scenario(), seed=seed, speed=speed, port=0, autorun=True)
+    # The first marks at once: the demo's Binance feeds go LIVE without waiting up to a second for a round.
+    emu = EmulatorServer(demo_scenario(), seed=seed, speed=speed, port=0, autorun=True, first_marks_at_once=True)
     emu.held = held
     async with emu:
         yield emu

@@ -120,7 +120,10 @@ class Monitor:
     def all_live(self) -> bool:
         return self.store.all_live()
 
-    async def wait_live(self, timeout_s: float, poll_s: float = 0.05) -> bool:
+    async def wait_live(self, timeout_s: float, poll_s: float = 0.01) -> bool:
+        """Whether every feed went LIVE within ``timeout_s``. Polled, not woken: LIVE is also a matter of time (a
+        channel's age) and of each account's sync, set in many places; ``all_live`` costs microseconds, and a
+        10 ms poll is what ``check --demo``'s start-up can lose to it (50 ms was up to a twentieth of it)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
         while loop.time() < deadline:

@@ -172,6 +172,9 @@ async def _loop_idle(min_sleep: float = 0.0, max_sleep: float = 1.0) -> None:
     are such timers; the screen's 4 Hz snapshot pull is not). ``_ready`` and ``_scheduled`` are CPython's own
     run queue and timer heap."""
     loop = asyncio.get_running_loop()
+    if not hasattr(loop, "_ready"):  # another loop (uvloop: docs/dev/startup15.md): Textual's own wait
+        await _textual_wait_for_idle(min_sleep, max_sleep)
+        return
     if min_sleep > 0:
         await asyncio.sleep(min_sleep)
     deadline = loop.time() + max_sleep
@@ -189,6 +192,7 @@ async def _loop_idle(min_sleep: float = 0.0, max_sleep: float = 1.0) -> None:
 IDLE_GRAIN_S = 0.02
 
 
+_textual_wait_for_idle = textual_wait.wait_for_idle
 for _module in (textual_wait, textual_app, textual_pilot):
     _module.wait_for_idle = _loop_idle  # type: ignore[attr-defined]
 

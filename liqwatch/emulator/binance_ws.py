@@ -56,6 +56,8 @@ class BinanceStreams(BinancePayloads):
         self._market_state: dict[int, _MarketState] = {}
         self._user_key: dict[int, str] = {}
         self._order_ids = 8_000_000_000
+        #: The demo's: a new subscription gets the current marks at once (see ``_first_marks``).
+        self.first_marks_at_once = False
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -114,6 +116,7 @@ class BinanceStreams(BinancePayloads):
             state.subs[name] = silent
         self._market_state[conn.id] = state
         self.hub.add(conn)
+        self._first_marks(conn, state, names)
         try:
             await conn.serve(lambda text: self._market_request(conn, state, text))
         finally:
@@ -151,12 +154,14 @@ class BinanceStreams(BinancePayloads):
                 )
                 return
             silent = ConnKind.BINANCE_MARKET in self.flags.silent_subscriptions
+            new = [name for name in params if method == "SUBSCRIBE" and name not in state.subs]
             for name in params:
                 if method == "SUBSCRIBE":
                     state.subs[name] = silent
                 else:
                     state.subs.pop(name, None)
             conn.send_control(_dumps({"result": None, "id": req_id}))
+            self._first_marks(conn, state, new)
         elif method == "LIST_SUBSCRIPTIONS":
             conn.send_control(_dumps({"result": list(state.subs), "id": req_id}))
         elif method == "SET_PROPERTY":
@@ -204,38 +209,47 @@ class BinanceStreams(BinancePayloads):
         if not conns:
             return
         now = self.sim.now_ms()
-        singles: dict[str, str] = {}
-        all_text: str | None = None
+        cache: dict[str, str] = {}  # one body per symbol (and "" for the all-marks array) per round
         for conn in conns:
             state = self._market_state.get(conn.id)
             if state is None or state.legacy:
                 continue
-            for name, silent in list(state.subs.items()):
-                if silent:
+            self._send_marks(conn, state, list(state.subs), now, cache, every_third=round_index % 3 == 0)
+
+    def _first_marks(self, conn: StreamConn, state: _MarketState, names: list[str]) -> None:
+        """``first_marks_at_once``: the current marks of streams just subscribed, sent now rather than at
+        the next round (up to a second later), so that the demo's feeds go LIVE at once."""
+        if self.first_marks_at_once and not state.legacy:
+            self._send_marks(conn, state, names, self.sim.now_ms(), {}, every_third=True)
+
+    def _send_marks(self, conn: StreamConn, state: _MarketState, names: list[str], now: int,
+                    cache: dict[str, str], *, every_third: bool) -> None:
+        for name in names:
+            if state.subs.get(name, True):  # silent (acknowledged but never fed), or not subscribed
+                continue
+            text: str | None = None
+            match = _MARK_STREAM.match(name)
+            if match is not None:
+                symbol = match.group(1).upper()
+                if symbol not in self.sim.binance_markets:
                     continue
-                text: str | None = None
-                match = _MARK_STREAM.match(name)
-                if match is not None:
-                    symbol = match.group(1).upper()
-                    if symbol not in self.sim.binance_markets:
-                        continue
-                    if match.group(2) is None and round_index % 3 != 0:
-                        continue
-                    if symbol not in singles:
-                        singles[symbol] = _dumps(self.mark_payload(symbol, now))
-                    text = singles[symbol]
-                else:
-                    all_match = _ALL_MARKS.match(name)
-                    if all_match is None:
-                        continue
-                    if all_match.group(1) is None and round_index % 3 != 0:
-                        continue
-                    if all_text is None:
-                        all_text = _dumps([self.mark_payload(s, now) for s in self.sim.binance_markets])
-                    text = all_text
-                if state.combined:
-                    text = '{"stream":' + _dumps(name) + ',"data":' + text + "}"
-                conn.send_data(text)
+                if match.group(2) is None and not every_third:
+                    continue
+                if symbol not in cache:
+                    cache[symbol] = _dumps(self.mark_payload(symbol, now))
+                text = cache[symbol]
+            else:
+                all_match = _ALL_MARKS.match(name)
+                if all_match is None:
+                    continue
+                if all_match.group(1) is None and not every_third:
+                    continue
+                if "" not in cache:
+                    cache[""] = _dumps([self.mark_payload(s, now) for s in self.sim.binance_markets])
+                text = cache[""]
+            if state.combined:
+                text = '{"stream":' + _dumps(name) + ',"data":' + text + "}"
+            conn.send_data(text)
 
     # --- user data ---------------------------------------------------------------------------------------
     def _user_conns(self, account: str) -> list[StreamConn]:

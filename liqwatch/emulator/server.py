@@ -18,7 +18,6 @@ from typing import Any
 from aiohttp import web
 
 from liqwatch.clock import Clock, SystemClock
-from liqwatch.emulator.accounts import BinanceAccount, HyperliquidAccount
 from liqwatch.emulator.binance_auth import ListenKeys
 from liqwatch.emulator.binance_rest import BinanceRest
 from liqwatch.emulator.binance_ws import BinanceStreams
@@ -39,6 +38,7 @@ from liqwatch.emulator.okx_ws import OkxStreams
 from liqwatch.emulator.position_faults import PositionFaults
 from liqwatch.emulator.scenario import Scenario
 from liqwatch.emulator.simulation import Simulation, StepResult
+from liqwatch.emulator.state_views import binance_state_view, hyperliquid_state_view
 from liqwatch.emulator.streams import Hub, StreamFlags
 
 HOST = "127.0.0.1"  # never anything else: the emulator is a local test double
@@ -70,6 +70,7 @@ class EmulatorServer:
         ws_lifetime: float | None = None,
         bybit_idle_timeout: float | None = 600.0,
         okx_idle_timeout: float | None = 30.0,
+        first_marks_at_once: bool = False,
     ) -> None:
         if not 0 <= port <= 65535:
             raise ValueError("port must be in 0..65535")
@@ -100,6 +101,9 @@ class EmulatorServer:
             ping_interval=binance_ping_interval,
             pong_timeout=binance_pong_timeout,
         )
+        # The demo's: Binance's mark streams send the current marks to a new subscriber at once instead of at
+        # the next round (up to ``publish_interval`` later; the other venues' streams answer with a snapshot).
+        self.binance_ws.first_marks_at_once = first_marks_at_once
         self.hl_info = HyperliquidInfo(self.sim, self.position_faults)
         self.hl_ws = HyperliquidStreams(self.sim, self.hl_info, self.hub, self.flags, idle_timeout=hl_idle_timeout)
         self.bybit_rest = BybitRest(self.sim)
@@ -185,8 +189,8 @@ class EmulatorServer:
         """A JSON-able view of the emulator's state (the control endpoint's ``GET /_emulator/state``)."""
         market = self.sim.market
         prices = self.sim.liquidation_prices()
-        accounts = [self._binance_view(ba, prices) for ba in self.sim.binance_accounts.values()]
-        accounts.extend(self._hyperliquid_view(ha, prices) for ha in self.sim.hl_accounts.values())
+        accounts = [binance_state_view(self.sim, ba, prices) for ba in self.sim.binance_accounts.values()]
+        accounts.extend(hyperliquid_state_view(self.sim, ha, prices) for ha in self.sim.hl_accounts.values())
         accounts.extend(bybit_state_view(self.sim, ya, prices) for ya in self.sim.bybit_accounts.values())
         accounts.extend(self.sim.okx.views())
         return {
@@ -218,56 +222,6 @@ class EmulatorServer:
                     "liquidation_price": liq.liquidation_price,
                 }
                 for liq in self.sim.liquidations
-            ],
-        }
-
-    def _binance_view(self, ba: BinanceAccount, prices: dict[tuple[str, str, str], float | None]) -> dict[str, Any]:
-        markets = self.sim.market.binance
-        return {
-            "exchange": "binance",
-            "name": ba.name,
-            "api_key": ba.api_key,
-            "position_mode": "hedge" if ba.hedge else "one-way",
-            "cross_wallet": ba.cross_wallet,
-            "equity_cross": ba.cross_equity(markets),
-            "maintenance_cross": ba.cross_mm(markets),
-            "positions": [
-                {
-                    "symbol": p.symbol,
-                    "side": p.side.value,
-                    "qty": p.qty,
-                    "entry": p.entry,
-                    "margin": "isolated" if p.isolated else "cross",
-                    "isolated_wallet": p.isolated_wallet,
-                    "liquidation_price": prices.get(
-                        (ba.name, p.symbol, p.side.value if ba.hedge else ("LONG" if p.qty > 0 else "SHORT"))
-                    ),
-                }
-                for p in ba.positions
-            ],
-        }
-
-    def _hyperliquid_view(
-        self, ha: HyperliquidAccount, prices: dict[tuple[str, str, str], float | None]
-    ) -> dict[str, Any]:
-        markets = self.sim.market.hyperliquid
-        return {
-            "exchange": "hyperliquid",
-            "name": ha.name,
-            "address": ha.address,
-            "balance": ha.balance,
-            "account_value_cross": ha.cross_value(markets),
-            "maintenance_cross": ha.cross_mm(markets),
-            "positions": [
-                {
-                    "coin": q.coin,
-                    "szi": q.szi,
-                    "entry": q.entry,
-                    "margin": "isolated" if q.isolated else "cross",
-                    "isolated_margin": q.isolated_margin,
-                    "liquidation_price": prices.get((ha.name, q.coin, "LONG" if q.szi > 0 else "SHORT")),
-                }
-                for q in ha.positions
             ],
         }
 
@@ -314,9 +268,12 @@ class EmulatorServer:
         await site.start()
         self._site = site
         if self._port is None:
-            server = site._server  # aiohttp exposes the bound port only here
-            assert isinstance(server, asyncio.base_events.Server)
-            self._port = int(server.sockets[0].getsockname()[1])
+            # aiohttp exposes the bound port only on the site's server: asyncio's Server, or uvloop's (which is
+            # not an ``asyncio.base_events.Server``), both with ``sockets``.
+            sockets = getattr(site._server, "sockets", None)
+            if not sockets:
+                raise RuntimeError("the emulator's listening socket is not known")
+            self._port = int(sockets[0].getsockname()[1])
 
     async def _stop_listening(self) -> None:
         if self._site is not None:
@@ -363,8 +320,17 @@ class EmulatorServer:
         moved_s = 0.0  # wall time the market has moved for (not while ``held``)
         done = 0
         step_s = self.sim.market.step_seconds
+        interval = self.publish_interval
+        point = 0  # the grid point (started + point × interval) of the last round
         while True:
-            await asyncio.sleep(self.publish_interval - ((loop.time() - started) % self.publish_interval))
+            # The next grid point after now, never the last one again: a round skipped while the loop was busy
+            # is not made up. The sleep is repeated until that point: uvloop's timers fire up to a millisecond
+            # early, and a round published then was published again at the point itself (every frame twice).
+            point = max(point + 1, int((loop.time() - started) // interval) + 1)
+            for _ in range(3):  # an early wake is short of the point by a millisecond at most: one more sleep
+                if (wait := started + point * interval - loop.time()) <= 0:
+                    break
+                await asyncio.sleep(wait)
             now = loop.time()
             if not self.held:
                 moved_s += now - last
