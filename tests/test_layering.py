@@ -103,6 +103,7 @@ ENGINE_LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("app", (
         "liqwatch.commands", "liqwatch.monitor", "liqwatch.demo_environment", "liqwatch.alert_runtime",
         "liqwatch.history_recorder", "liqwatch.stop_signal", "liqwatch.monitor_engine", "liqwatch.snapshot_aging",
+        "liqwatch.engine_pacing",
     )),
     # Beside the engine: imports only the model layer, and only the app layer imports it.
     (EMULATOR, ("liqwatch.emulator",)),
