@@ -227,15 +227,15 @@ class MonitorEngine:
     async def run(self) -> None:
         """The loop; runs until cancelled."""
         while True:
+            if self.wake_on_change:
+                await self._idle()  # every build of the loop waits for its credit, the first too
             try:
                 await self.step(settle=False)
             except Exception as exc:  # a failed build is logged and tried again at the next poll
                 self._failed(exc)
                 await asyncio.sleep(self.poll_s)  # still due: never a busy retry
                 continue
-            if self.wake_on_change:
-                await self._idle()
-            else:
+            if not self.wake_on_change:
                 await asyncio.sleep(self.poll_s)
 
     async def _idle(self) -> None:
