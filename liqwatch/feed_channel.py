@@ -223,6 +223,22 @@ class Channel:
             return ChannelState.LIVE, ""
         return self.state, self.detail
 
+    def live_until(self, now: float) -> float | None:
+        """While the channel reads LIVE at ``now`` (``state_at``): the time after which it reads STALE by time
+        alone, unless data comes first (inf: never by time); None when it does not read LIVE. What lets a
+        view built at ``now`` be reused (liqwatch.store_incremental) only while its feeds stay as shown."""
+        if self._checked(now)[0] is not ChannelState.LIVE:
+            return None
+        if self.state is ChannelState.LIVE:
+            ref = self._reference()
+            if self.kind is ChannelKind.MARKET and self._subscribed_at is not None:
+                ref = self._subscribed_at if ref is None else max(ref, self._subscribed_at)
+            elif ref is None:
+                ref = self._subscribed_at
+        else:  # read LIVE from STALE (``_live_at``): until its age passes the limit again
+            ref = self._reference()
+        return float("inf") if ref is None else ref + self.max_age_s
+
     def silent_for(self, now: float) -> float | None:
         """Seconds since a market channel was subscribed without one data frame since, once over its limit
         (through resubscribes, reconnects and resyncs); None otherwise."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from datetime import UTC, datetime
 
 from liqwatch import store_snapshot
 from liqwatch.account_book import AccountBook
@@ -40,6 +39,7 @@ from liqwatch.risk.volatility import MinuteVolatility
 from liqwatch.risk_events import EventLog, RiskEvent, RiskEventKind
 from liqwatch.store_conditions import ConditionsMixin
 from liqwatch.store_feed_events import apply_feed_event
+from liqwatch.store_incremental import ViewCache
 from liqwatch.store_liquidations import LiquidationsMixin
 from liqwatch.store_markets import MarketsMixin
 from liqwatch.store_reported import apply_reported
@@ -48,6 +48,7 @@ from liqwatch.store_state import (
     MODE_NOT_MODELLED,
     _Account,
     _forget,
+    _holds,
     _Market,
     _unevaluate_book,
     hold_levels,
@@ -73,7 +74,7 @@ __all__ = [
 Event = MarkTick | PositionUpdate | BalanceUpdate | AccountState
 
 
-class MonitorStore(LiquidationsMixin, ConditionsMixin, MarketsMixin):
+class MonitorStore(LiquidationsMixin, ConditionsMixin, MarketsMixin):  # each a ChangesMixin
     def __init__(
         self,
         clock: Clock,
@@ -83,7 +84,7 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin, MarketsMixin):
     ) -> None:
         self.clock = clock
         self.market_max_age_s = market_max_age_s
-        self.thresholds = thresholds or ThresholdMap()  # each account's own, as its alerts use them
+        self._init_changes(thresholds or ThresholdMap())  # version, listeners, dirty accounts, thresholds
         self._vol_window = vol_window_minutes
         self._accounts: dict[str, _Account] = {}
         self._markets: dict[tuple[ExchangeId, str], _Market] = {}
@@ -91,7 +92,7 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin, MarketsMixin):
         self._vols: dict[tuple[ExchangeId, str], MinuteVolatility] = {}
         self._vol_claims: set[tuple[ExchangeId, str]] = set()
         self._funding_intervals: dict[tuple[ExchangeId, str], float] = {}  # each symbol's own, where told
-        self.version = 0
+        self._views = ViewCache()  # the last build's views, reused while their inputs have not moved
         self.loop_lag: LoopLag | None = None  # the event loop's stall detector (liqwatch.loop_lag), if run
         self.ignored_stale_events = 0
         self.events = EventLog()  # typed risk events and feed notes, bounded (``report``)
@@ -109,11 +110,11 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin, MarketsMixin):
         if spec.name in self._accounts:
             raise ValueError(f"account {spec.name!r} added twice")
         self._accounts[spec.name] = _Account(spec, AccountBook(rules), reported_only=reported_only)
-        self.version += 1
+        self._bump(spec.name)
 
     def disable_account(self, name: str, reason: str) -> None:
         self._accounts[name].disabled_reason = reason
-        self.version += 1
+        self._bump(name)
 
     def set_mode_not_modelled(self, name: str, reason: str, *, halted: bool = False) -> None:
         """The account runs under margin rules liqwatch does not implement: never evaluated, reads stale.
@@ -121,10 +122,11 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin, MarketsMixin):
         acc = self._accounts[name]
         acc.mode_not_modelled, acc.halted = reason, halted
         _unevaluate_book(acc)
-        self.version += 1
+        self._bump(name)
 
     def add_channel(self, channel: Channel) -> None:
         self._accounts[channel.account].channels.append(channel)
+        self._bump(channel.account)
 
     def channels(self, account: str) -> list[Channel]:
         return self._accounts[account].channels
@@ -143,7 +145,7 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin, MarketsMixin):
             return apply_feed_event(self, event)
         changed = self._apply(event)
         if changed:
-            self.version += 1
+            self._bump()  # the accounts it touched were marked dirty by _apply
         return changed
 
     def apply_all(self, events: Iterable[Event | FundingPaid]) -> int:
@@ -157,6 +159,7 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin, MarketsMixin):
         acc = self._accounts.get(event.account if not isinstance(event, AccountState) else event.spec.name)
         if acc is None:
             return False
+        self._dirty_add(acc.spec.name)
         if isinstance(event, AccountState):
             if acc.reported_only:
                 return apply_reported(self, acc, event)
@@ -221,8 +224,10 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin, MarketsMixin):
         m.state, m.exchange_time, m.receive_mono = state, tick.stamp.exchange_time, self.clock.monotonic()
         m.volatility.update(tick.stamp.exchange_time.timestamp(), tick.mark_price, realign=tick.by_arrival)
         for acc in self._accounts.values():
-            if acc.spec.exchange == tick.exchange:
-                acc.book.on_mark(tick.symbol, tick.mark_price)
+            # Only the accounts holding the symbol (evaluated, not evaluated, or reported) may change view.
+            if acc.spec.exchange == tick.exchange and (acc.book.on_mark(tick.symbol, tick.mark_price)
+                                                       or _holds(acc, tick.symbol)):
+                self._dirty_add(acc.spec.name)
         return True
 
     def _apply_state(self, acc: _Account, state: AccountState) -> bool:
@@ -305,26 +310,6 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin, MarketsMixin):
         elif old is None or old.exchange_liquidation_price != pos.exchange_liquidation_price:
             acc.liq_mono[pos.key] = self.clock.monotonic()
 
-    def forget_times_after(self, account: str, limit: datetime) -> int:
-        """Drop every ordering time of ``account`` (and of its exchange's marks) later than ``limit``, the
-        exchange's clock as just measured: such a time cannot be real, and keeping it would make every
-        genuine event and snapshot look older. Returns how many of the account's own were dropped."""
-        acc = self._accounts.get(account)
-        if acc is None:
-            return 0
-        dropped = [k for k, t in acc.last_position_time.items() if t > limit]
-        for k in dropped:
-            del acc.last_position_time[k]
-        n = len(dropped)
-        if acc.last_balance_time is not None and acc.last_balance_time > limit:
-            acc.last_balance_time, n = None, n + 1
-        for (exchange, _), m in self._markets.items():
-            if exchange is acc.spec.exchange and m.exchange_time > limit:
-                m.exchange_time = _EPOCH  # marks are re-sent every second: no incident for them
-        if n:
-            self.note(account, f"{n} time(s) ahead of the exchange's clock dropped at reconciliation")
-        return n
-
     def all_live(self, now: float | None = None) -> bool:
         """Every channel LIVE and every active account synced (at ``now``, default now): cheap, for polling."""
         now = self.clock.monotonic() if now is None else now
@@ -337,6 +322,7 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin, MarketsMixin):
         acc = self._accounts.get(event.account)
         if acc is None:
             return False
+        self._dirty_add(acc.spec.name)
         booked = acc.funding.add(event.payments)
         if booked:
             self._funding_export = None
@@ -359,10 +345,23 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin, MarketsMixin):
         self.hold_levels(snap)
         return snap
 
+    def full_snapshot(self) -> MonitorSnapshot:
+        """``snapshot`` with every account evaluated afresh (``snapshot`` evaluates only those whose inputs
+        moved, and reuses the others' views): the reference the incremental build is tested against."""
+        now_mono = self.clock.monotonic()
+        if self.loop_lag is not None:
+            self.loop_lag.check(now_mono)
+        snap = store_snapshot.full_build(self, now_mono)
+        self.hold_levels(snap)
+        return snap
+
+    def next_change_mono(self) -> float:
+        """When (monotonic) a view of the last build may change by time alone (a channel or a mark reaching
+        its freshness limit): the engine builds then, whatever else happens."""
+        return self._views.next_change
+
     def hold_levels(self, snap: MonitorSnapshot) -> None:
         """Hold the danger levels ``snap`` was judged at for the next build (hysteresis, as the alerts')."""
         hold_levels(self._accounts, snap)
 
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

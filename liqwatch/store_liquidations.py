@@ -12,10 +12,11 @@ from liqwatch.clock import Clock
 from liqwatch.liquidations import ClosedSinceLastRun, LiquidatedPosition, PreviousRun
 from liqwatch.model import Side
 from liqwatch.risk_events import EventLog, FeedNote, LoggedEvent, RiskEvent
+from liqwatch.store_changes import ChangesMixin
 from liqwatch.store_state import HELD_EVENTS, HELD_LEVEL, _Account, supersedes
 
 
-class LiquidationsMixin:
+class LiquidationsMixin(ChangesMixin):
     _accounts: dict[str, _Account]
     events: EventLog
     version: int
@@ -32,7 +33,7 @@ class LiquidationsMixin:
         if (acc is not None and isinstance(event, RiskEvent) and event.kind in HELD_EVENTS
                 and not any(supersedes(r, event.subject) for r in acc.liquidations.values())):
             acc.events[event.subject] = max_level(acc.events.get(event.subject), HELD_LEVEL) or HELD_LEVEL
-        self.version += 1
+        self._bump(*([event.account] if acc is not None else []))
 
     def note(self, account: str, text: str) -> None:
         """A note of the store's own about an account's feed (a warning at most)."""
@@ -52,7 +53,7 @@ class LiquidationsMixin:
             del acc.events[subject]
         if announce:
             self.report(RiskEvent.liquidation(liq, self.clock.now(), acc.spec.exchange))
-        self.version += 1
+        self._bump(liq.account)
         return True
 
     def release_liquidation(self, account: str, symbol: str, side: Side) -> bool:
@@ -60,7 +61,7 @@ class LiquidationsMixin:
         acc = self._accounts.get(account)
         if acc is None or not acc.liq.release((symbol, side)):
             return False
-        self.version += 1
+        self._bump(account)
         return True
 
     def set_account_warnings(self, account: str, warnings: tuple[str, ...]) -> None:
@@ -71,7 +72,7 @@ class LiquidationsMixin:
             if w not in acc.warnings:
                 self.note(account, w)
         acc.warnings = warnings
-        self.version += 1
+        self._bump(account)
 
     def hold_exchange_event(self, account: str, subject: str, level: AlertLevel) -> bool:
         """An exchange event's alert restored from the last run, not acknowledged: it holds the status again."""
@@ -79,7 +80,7 @@ class LiquidationsMixin:
         if acc is None or subject.split(" ")[0] not in {k.value for k in HELD_EVENTS}:
             return False
         acc.events[subject] = level
-        self.version += 1
+        self._bump(account)
         return True
 
     def release_exchange_event(self, account: str, subject: str) -> bool:
@@ -87,7 +88,7 @@ class LiquidationsMixin:
         acc = self._accounts.get(account)
         if acc is None or acc.events.pop(subject, None) is None:
             return False
-        self.version += 1
+        self._bump(account)
         return True
 
     def liquidations(self, account: str) -> tuple[LiquidatedPosition, ...]:
@@ -101,6 +102,7 @@ class LiquidationsMixin:
         acc.liq.previous = previous
         if acc.synced:
             self._compare_with_last_run(acc)
+        self._bump(account)
 
     def _compare_with_last_run(self, acc: _Account) -> None:
         acc.liq.compare_with_last_run({p.key for p in acc.book.positions()} | set(acc.unevaluated))
@@ -111,7 +113,12 @@ class LiquidationsMixin:
         exchange's clock. ``to_exchange``: the exchange's time at a local wall time (the adapter's measured
         clock), for the last run's "seen at"; None takes the local clock as right."""
         acc = self._accounts.get(account)
-        return acc.liq.take(to_exchange or (lambda t: t), self.clock.monotonic()) if acc is not None else []
+        if acc is None:
+            return []
+        taken = acc.liq.take(to_exchange or (lambda t: t), self.clock.monotonic())
+        if taken:
+            self._bump(account)
+        return taken
 
     def settle_if_recorded(self, account: str, closed: ClosedSinceLastRun) -> bool:
         """``closed`` is explained by a liquidation already recorded (seen on the stream as this run started):
@@ -128,5 +135,6 @@ class LiquidationsMixin:
         acc = self._accounts.get(account)
         if acc is None:
             return 0
-        self.version += 1
-        return acc.liq.answered(closed, ok, self.clock.monotonic())
+        failures = acc.liq.answered(closed, ok, self.clock.monotonic())
+        self._bump(account)  # after the change: a listener reads the answered state
+        return failures

@@ -13,12 +13,13 @@ from liqwatch.clock import Clock
 from liqwatch.funding import default_interval_hours, implausible_interval
 from liqwatch.model import ExchangeId, MarketState
 from liqwatch.risk.volatility import MinuteVolatility, plausible_candles
+from liqwatch.store_changes import ChangesMixin
 from liqwatch.store_state import _Account, _Market
 
 log = logging.getLogger(__name__)
 
 
-class MarketsMixin:
+class MarketsMixin(ChangesMixin):
     clock: Clock
     version: int
     _vol_window: int
@@ -72,7 +73,8 @@ class MarketsMixin:
             if bad:
                 log.warning("%s %s: %d %s candle(s) refused, e.g. %s", exchange, symbol, len(bad), interval, bad[0])
         self.volatility(exchange, symbol).seed(minutes, hours)
-        self.version += 1
+        self._dirty_exchange(exchange)
+        self._bump()
 
     def funding_interval(self, exchange: ExchangeId, symbol: str) -> float:
         """Hours: the symbol's own where the exchange said it, else the exchange's default (liqwatch.funding)."""
@@ -82,12 +84,17 @@ class MarketsMixin:
         """The symbol's own (Binance fundingInfo), kept for a market with no mark yet too. One no exchange
         uses (0, NaN, under 1 h or over 24 h: ``funding.implausible_interval``) is ignored, the interval known
         so far (else the exchange's default) kept; the adapter that read it counts and logs it."""
+        before = self.funding_interval(exchange, symbol)
         if implausible_interval(hours) is None:
             self._funding_intervals[(exchange, symbol)] = hours
+        now = self.funding_interval(exchange, symbol)
         m = self._markets.get((exchange, symbol))
-        if m is not None and m.state.funding_interval_hours != self.funding_interval(exchange, symbol):
-            self.version += 1
-            m.state = replace(m.state, funding_interval_hours=self.funding_interval(exchange, symbol))
+        moved = m is not None and m.state.funding_interval_hours != now
+        if moved and m is not None:
+            m.state = replace(m.state, funding_interval_hours=now)
+        if moved or now != before:  # positions show their symbol's interval, with a mark or not
+            self._dirty_exchange(exchange)
+            self._bump()  # after the change: a listener reads the new interval
 
     def set_next_funding_time(self, exchange: ExchangeId, symbol: str, when: datetime) -> None:
         """The exchange's own next settlement time, from a source other than the mark stream (Hyperliquid
@@ -97,4 +104,5 @@ class MarketsMixin:
             s = m.state
             m.state = MarketState(s.symbol, s.mark_price, s.index_price, s.oracle_price, s.funding_rate, when,
                                   s.funding_interval_hours)
-            self.version += 1
+            self._dirty_exchange(exchange)
+            self._bump()

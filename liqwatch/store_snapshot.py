@@ -24,6 +24,7 @@ from liqwatch.risk.reported import reported_account_risk
 from liqwatch.risk.volatility import MinuteVolatility
 from liqwatch.risk_events import EventLog
 from liqwatch.status import Status, worst
+from liqwatch.store_incremental import ViewCache
 from liqwatch.store_state import _Account, _Market
 
 
@@ -40,6 +41,8 @@ class MonitorStore(Protocol):
     _accounts: dict[str, _Account]
     _markets: dict[tuple[ExchangeId, str], _Market]
     _vols: dict[tuple[ExchangeId, str], MinuteVolatility]
+    _views: ViewCache
+    generation: int
 
     def _mark_for(self, exchange: ExchangeId, symbol: str) -> float | None: ...
 
@@ -54,20 +57,43 @@ def build(store: MonitorStore, now_mono: float | None = None) -> MonitorSnapshot
     """Every account's view at ``now_mono`` (default: the store's clock now), nearest to liquidation first.
     Reads the store and changes nothing in it: a channel's state is the one its freshness limit gives it at
     ``now_mono`` (``Channel.status``), the danger levels are judged from those the store holds and returned
-    in ``AccountView.held_levels`` (``MonitorStore.hold_levels`` keeps them for the next)."""
+    in ``AccountView.held_levels`` (``MonitorStore.hold_levels`` keeps them for the next). Incremental: an
+    account whose inputs have not moved keeps the view object of the last build, while it is still true
+    (liqwatch.store_incremental; the cache of views is all it writes, a memo of what it read)."""
     if now_mono is None:
         now_mono = store.clock.monotonic()
-    lag = store.loop_lag
+    cache = store._views
     views = []
-    all_feeds: list[ChannelStatus] = []
     for acc in store._accounts.values():
-        view = account_view(store, acc, now_mono)
-        if acc.warnings:
-            view = replace(view, warnings=acc.warnings)
+        view = cache.reusable(store, acc, now_mono)
+        if view is None:
+            view = full_view(store, acc, now_mono)
+            cache.keep(store, acc, view, now_mono)
         views.append(view)
-        all_feeds.extend(view.feeds)
+    cache.built()
+    return assemble(store, views, now_mono)
+
+
+def full_build(store: MonitorStore, now_mono: float | None = None) -> MonitorSnapshot:
+    """``build`` with every account evaluated afresh (no view reused, none kept): the reference the
+    incremental build is tested against."""
+    if now_mono is None:
+        now_mono = store.clock.monotonic()
+    return assemble(store, [full_view(store, acc, now_mono) for acc in store._accounts.values()], now_mono)
+
+
+def full_view(store: MonitorStore, acc: _Account, now_mono: float) -> AccountView:
+    """One account's view, evaluated afresh at ``now_mono``, its standing warnings included."""
+    view = account_view(store, acc, now_mono)
+    return replace(view, warnings=acc.warnings) if acc.warnings else view
+
+
+def assemble(store: MonitorStore, views: list[AccountView], now_mono: float) -> MonitorSnapshot:
+    """The snapshot of these views (one per account, in the store's order): ranked, with the store's log."""
+    lag = store.loop_lag
+    all_feeds: list[ChannelStatus] = [f for v in views for f in v.feeds]
     # Closest to liquidation first (the nearest position's distance; liquidated or no equity at the top).
-    views.sort(key=_rank_key)
+    views = sorted(views, key=_rank_key)
     numbered = store.events.numbered()
     return MonitorSnapshot(
         time=store.clock.now(),

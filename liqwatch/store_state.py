@@ -69,6 +69,9 @@ class _Account:
     reported: dict[tuple[str, Side], ReportedPosition] = field(default_factory=dict)
     reported_balance: ReportedBalance | None = None
     reported_as_of: datetime | None = None
+    #: Moves with every change that may move its view (liqwatch.store_changes): a view built at another
+    #: count is not reused (liqwatch.store_incremental).
+    changes: int = 0
 
     def pinned(self) -> Status | None:
         """The status its unacknowledged liquidations and exchange risk events hold it at, if any."""
@@ -91,6 +94,11 @@ class _Market:
     volatility: MinuteVolatility
 
 
+def _holds(acc: _Account, symbol: str) -> bool:
+    """The account shows this symbol outside its book: a position not evaluated, or one the exchange reports."""
+    return any(k[0] == symbol for k in acc.unevaluated) or any(k[0] == symbol for k in acc.reported)
+
+
 def _forget(acc: _Account, key: tuple[str, Side]) -> bool:
     """The position is no longer held (evaluated or not): True if it was."""
     acc.opened_at.pop(key, None)
@@ -103,7 +111,10 @@ def hold_levels(accounts: dict[str, _Account], snap: MonitorSnapshot) -> None:
     """Keep the danger levels each view of ``snap`` was judged at (an account with figures) for the next."""
     for view in snap.accounts:
         if (acc := accounts.get(view.name)) is not None and view.risk is not None:
-            acc.levels = dict(view.held_levels)
+            levels = dict(view.held_levels)
+            if levels != acc.levels:  # its levels are judged with these next: its view is evaluated again
+                acc.levels = levels
+                acc.changes += 1
 
 
 def _unevaluate_book(acc: _Account) -> None:

@@ -92,6 +92,7 @@ ENGINE_LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("store", (
         "liqwatch.store", "liqwatch.store_state", "liqwatch.store_conditions", "liqwatch.store_liquidations",
         "liqwatch.store_snapshot", "liqwatch.store_feed_events", "liqwatch.store_markets", "liqwatch.store_reported",
+        "liqwatch.store_changes", "liqwatch.store_incremental",
         "liqwatch.disagreement",
         "liqwatch.funding_ledger",
         "liqwatch.loop_lag",
@@ -102,6 +103,7 @@ ENGINE_LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("app", (
         "liqwatch.commands", "liqwatch.monitor", "liqwatch.demo_environment", "liqwatch.alert_runtime",
         "liqwatch.history_recorder", "liqwatch.stop_signal", "liqwatch.monitor_engine", "liqwatch.snapshot_aging",
+        "liqwatch.engine_pacing",
     )),
     # Beside the engine: imports only the model layer, and only the app layer imports it.
     (EMULATOR, ("liqwatch.emulator",)),

@@ -18,6 +18,7 @@ from types import MappingProxyType
 
 from liqwatch.alert_levels import AlertLevel, AlertRule, max_level
 from liqwatch.alerts import messages, position_activity, wall_steps
+from liqwatch.alerts.memo import EvaluationMemo
 from liqwatch.alerts.model import Alert, AlertEvent, AlertKey, AlertState, Cleared, EventKind
 from liqwatch.alerts.risk_levels import level_of
 from liqwatch.alerts.rules import Observation, observe
@@ -236,14 +237,16 @@ def evaluate(
     skew_s: Mapping[str, float] | None = None,
     risk_events: Sequence[RiskEvent] = (),
     options: EngineOptions = DEFAULT_OPTIONS,
+    memo: EvaluationMemo | None = None,
 ) -> tuple[AlertState, list[AlertEvent]]:
     """The next state and what changed. ``skew_s``: local minus exchange clock per account, when known;
     ``risk_events``: typed events with no store to report to, since the last call (see ``RiskEventQueue``);
-    the store's own are in the snapshot's event log (``MonitorSnapshot.events``)."""
+    the store's own are in the snapshot's event log (``MonitorSnapshot.events``). ``memo``: what the last
+    call judged of each account, reused for those whose view is the same object (liqwatch.alerts.memo)."""
     state = wall_steps.follow(state, snapshot)  # durations keep their length across a wall-clock step
     b = _Builder(state, now, options)
     b.liquidated = {a.name: a.liquidations[-1].describe() for a in snapshot.accounts if a.liquidations}
-    observed = observe(state, snapshot, thresholds, now, skew_s, options)
+    observed = observe(state, snapshot, thresholds, now, skew_s, options, memo)
     seen: set[AlertKey] = set()
     for o in sorted(observed.observations, key=lambda o: o.key):
         seen.add(o.key)
@@ -268,7 +271,7 @@ def evaluate(
             for key, alert in sorted(b.active.items()):
                 if key.account == acc.name and key.rule is AlertRule.RISK_EVENT and supersedes(liq, key.subject):
                     b.clear(alert, None, messages.superseded(key, liq.describe()), notify=False)
-    activity, moves = position_activity.step(state.activity, snapshot, fresh, now)
+    activity, moves = position_activity.step(state.activity, snapshot, fresh, now, memo)
     for move in moves:
         b.activity(move)
     b.tick()

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from types import MappingProxyType
 
+from liqwatch.alerts.memo import EvaluationMemo
 from liqwatch.read_model import AccountView
 from liqwatch.risk_events import LoggedEvent, RiskEvent, RiskEventKind
 from liqwatch.store import MonitorSnapshot
@@ -155,9 +156,10 @@ def _was_forced(forced: Mapping[tuple[str, str, str], datetime], a: Activity, si
 
 
 def step(state: ActivityState | None, snapshot: MonitorSnapshot, fresh_events: Sequence[LoggedEvent],
-         now: datetime) -> tuple[ActivityState, list[Activity]]:
+         now: datetime, memo: EvaluationMemo | None = None) -> tuple[ActivityState, list[Activity]]:
     """``fresh_events``: the store's logged events added since the last snapshot (a feed note is never a
-    forced close, whatever its text)."""
+    forced close, whatever its text). ``memo``: a live account whose view is the very one its positions last
+    seen were taken from is not compared again (nothing of it can have changed)."""
     state = state or ActivityState()
     forced = dict(state.forced)
     _note_forced(forced, snapshot, fresh_events, now)
@@ -179,8 +181,15 @@ def step(state: ActivityState | None, snapshot: MonitorSnapshot, fresh_events: S
                 seen[view.name] = before  # the baseline waits for the data to be back
             blind.add(view.name)
             continue
+        last = memo.activity.get(view.name) if memo is not None else None
+        if (last is not None and last[0] is view and before is not None and last[1] is before
+                and view.name not in state.blind):
+            seen[view.name] = before
+            continue
         now_held = _positions(view)
-        seen[view.name] = MappingProxyType(now_held)
+        seen[view.name] = taken = MappingProxyType(now_held)
+        if memo is not None:
+            memo.activity[view.name] = (view, taken)
         if before is None:
             continue
         gap = view.name in state.blind

@@ -15,6 +15,7 @@ from datetime import datetime
 from liqwatch import danger
 from liqwatch.alert_levels import AlertLevel, AlertRule
 from liqwatch.alerts import messages
+from liqwatch.alerts.memo import EvaluationMemo, Held
 from liqwatch.alerts.model import AlertKey, AlertState
 from liqwatch.config.alerts import AlertThresholds
 from liqwatch.config.thresholds import EngineOptions, ThresholdMap
@@ -50,14 +51,31 @@ def observe(
     now: datetime,
     skew_s: Mapping[str, float] | None,
     options: EngineOptions,
+    memo: EvaluationMemo | None = None,
 ) -> Observed:
+    """``memo``: an account whose view, thresholds and held levels are those of the last call has the
+    observations of then (liqwatch.alerts.memo): the same result, without judging it again."""
     out = Observed()
+    held_by: dict[str, list[tuple[AlertKey, AlertLevel]]] = {}
+    if memo is not None:
+        for key, alert in state.active.items():
+            held_by.setdefault(key.account, []).append((key, alert.level))
     for acc in snapshot.accounts:
         t = thresholds.for_account(acc.name)
         if acc.risk is None or not (acc.fresh or acc.feeds_live):
             out.frozen_accounts.add(acc.name)
             continue
-        _account_rules(out, state, acc, t, options)
+        if memo is None:
+            _account_rules(out, state, acc, t, options)
+            continue
+        held: Held = tuple(sorted(held_by.get(acc.name, ())))
+        cached = memo.observations(acc, t, options, held)
+        if cached is None:
+            start = len(out.observations)
+            _account_rules(out, state, acc, t, options)
+            memo.keep(acc, t, options, held, tuple(out.observations[start:]))
+        else:
+            out.observations.extend(cached)
     _stale_feeds(out, state, snapshot, thresholds, now)
     _loop_lag(out, snapshot)
     _bans(out, snapshot)

@@ -24,6 +24,7 @@ from liqwatch.alerts.delivery.immediate import DeliveryError, ImmediateSender
 from liqwatch.alerts.delivery.late import LateEvent, save_tracking
 from liqwatch.alerts.delivery.notification import Notification
 from liqwatch.alerts.delivery.outbox_sender import OutboxSender
+from liqwatch.alerts.memo import EvaluationMemo
 from liqwatch.alerts.model import Alert, AlertEvent, AlertState, EventKind
 from liqwatch.alerts.shared_alerts import SharedAlerts, save_if_active
 from liqwatch.alerts.takeover import merge_earlier
@@ -61,6 +62,8 @@ class AlertService:
         self.db = self.record
         self.write_wait_s = write_wait_s
         self.thresholds = thresholds
+        # What the last evaluation judged of each account: reused for an unchanged view (alerts.memo).
+        self.memo = EvaluationMemo()
         self.clock = clock or SystemClock()
         self.deliveries = deliveries or Deliveries()
         self.sender = sender
@@ -147,7 +150,7 @@ class AlertService:
         now = self.clock.now()
         pushed = self.risk_events.drain()
         state, events = engine.evaluate(self._state, snapshot, self.thresholds, now, skew_s=skew_s,
-                                        risk_events=pushed, options=self.options)
+                                        risk_events=pushed, options=self.options, memo=self.memo)
         await self._commit(state, events)
         if self.deliveries.bell is not None:
             try:

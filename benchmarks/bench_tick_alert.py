@@ -1,0 +1,247 @@
+"""Tick to alert: from a mark frame's arrival to its alert evaluated and queued for delivery.
+
+200 cross positions in 10 accounts (as bench_ui.py's store), a MonitorEngine publishing for an AlertService on
+a real SQLite record (a temporary file). Each crossing: a mark that takes one account's risk over the warning
+level is applied as a feed applies it (``store.apply(MarkTick)`` and the channel's ``data``: the adapter's
+parse is bench_feeds.py's subject, not this one's), and the time runs until the service hands the RAISED
+event to its listeners (``AlertService.on_events``, called as the events are queued on the record, for the
+outbox and the immediate deliveries). The mark is then taken back (the alert clears) and the alerts' clock is
+advanced past the re-arm window, so the next crossing raises again. Measured in one run: the event-driven
+engine (the default) and the polling one (``wake_on_change=False``, every 0.25 s), and the snapshot build,
+incremental (one account's mark moved) against full.
+
+Goal: p99 <= 2 ms event-driven. Run: python benchmarks/bench_tick_alert.py [--quick] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import math
+import os
+import random
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from liqwatch.alerts.delivery.from_config import Deliveries
+from liqwatch.alerts.model import AlertEvent, EventKind
+from liqwatch.alerts.service import AlertService
+from liqwatch.clock import SystemClock
+from liqwatch.config.alerts import AlertThresholds
+from liqwatch.config.thresholds import ThresholdMap
+from liqwatch.feed_channel import Channel, ChannelKind
+from liqwatch.model import AccountSpec, AccountState, Exchange, MarginMode, MarkTick, Position, Side, Stamp
+from liqwatch.monitor_engine import MonitorEngine
+from liqwatch.risk.registry import risk_rules
+from liqwatch.storage.record import Record
+from liqwatch.store import MonitorStore
+from liqwatch.tiers import TierTable
+
+GOAL_P99_MS = 2.0
+TIERS = TierTable.build([(0, 50_000, 0.004, 0.0), (50_000, 600_000, 0.005, None), (600_000, math.inf, 0.01, None)])
+ACCOUNT = "acct-00"
+GAP_S = 0.02  # between the crossing's ticks (real time): within the build budget beside the market's marks
+
+
+class AlertClock(SystemClock):
+    """Real time, with the wall clock moved on by hand: past the re-arm window between crossings."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+
+def build_store(accounts: int = 10, per_account: int = 20, seed: int = 3
+                ) -> tuple[MonitorStore, dict[str, Channel], dict[str, float], str]:
+    """bench_ui.py's store (200 positions, 10 accounts, one symbol per position), and the symbol of the
+    crossing (a long of ``ACCOUNT``)."""
+    rng = random.Random(seed)
+    store = MonitorStore(SystemClock())
+    channels: dict[str, Channel] = {}
+    marks: dict[str, float] = {}
+    mono = store.clock.monotonic()
+    long_symbol = ""
+    for a in range(accounts):
+        name = f"acct-{a:02d}"
+        spec = AccountSpec(name, Exchange.BINANCE)
+        store.add_account(spec, risk_rules(Exchange.BINANCE))
+        ch = Channel(name, "mark", ChannelKind.MARKET, 5.0)
+        store.add_channel(ch)
+        ch.subscribed(mono)
+        positions = []
+        for p in range(per_account):
+            symbol = f"C{a:02d}{p:02d}/USDT:USDT"
+            price = rng.uniform(1, 1000)
+            marks[symbol] = price
+            side = Side.LONG if (rng.random() < 0.6 or p == 0) else Side.SHORT
+            if name == ACCOUNT and p == 0:
+                long_symbol = symbol
+            positions.append(Position(symbol, side, 2_000 / price, price * rng.uniform(0.95, 1.05),
+                                      MarginMode.CROSS, TIERS, leverage=10))
+        store.apply(AccountState(spec, 8_000.0, tuple(positions)))
+        ch.data(mono)
+        ch.synced(mono)
+        channels[name] = ch
+    return store, channels, marks, long_symbol
+
+
+def tick(store: MonitorStore, ch: Channel, symbol: str, price: float) -> None:
+    now = datetime.now(UTC)
+    store.apply(MarkTick(Exchange.BINANCE, symbol, price, Stamp(now, now), funding_rate=0.0001))
+    ch.data(store.clock.monotonic())
+
+
+def thresholds_for(store: MonitorStore, ch: Channel, symbol: str, base: float, crossed: float) -> ThresholdMap:
+    """A risk-only ladder whose warning lies between the account's risk at ``base`` and at ``crossed``."""
+    tick(store, ch, symbol, crossed)
+    high = store.full_snapshot().account(ACCOUNT).risk
+    tick(store, ch, symbol, base)
+    low = store.full_snapshot().account(ACCOUNT).risk
+    assert high is not None and low is not None
+    r0, r1 = low.risk, high.risk
+    warning = (r0 + r1) / 2
+    # The band: back under it at ``base``, so every crossing clears before the next.
+    return ThresholdMap(AlertThresholds(warning=warning, hysteresis=(r1 - r0) / 4,
+                                        critical=min(1.4, r1 * 3), liquidation_imminent=1.5,
+                                        distance_pct_warning=None, distance_pct_critical=None,
+                                        distance_sigma_warning=None, distance_sigma_critical=None))
+
+
+async def feed(store: MonitorStore, channels: dict[str, Channel], marks: dict[str, float], skip: str,
+               stop: asyncio.Event, seed: int = 5) -> None:
+    """Every other mark once a second, spread evenly (10 every 50 ms, as bench_ui.py's feed): the market
+    the crossings happen in, with every channel kept LIVE."""
+    rng = random.Random(seed)
+    symbols = [s for s in marks if s != skip]
+    i = 0
+    while not stop.is_set():
+        for _ in range(10):
+            symbol = symbols[i % len(symbols)]
+            i += 1
+            marks[symbol] *= math.exp(rng.gauss(0, 0.0005))
+            tick(store, channels[f"acct-{symbol[1:3]}"], symbol, marks[symbol])
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 0.05)
+
+
+async def crossings(n: int, *, wake: bool, tmp: Path) -> tuple[list[float], list[float], int]:
+    """Tick-to-alert wall and CPU times (seconds) of ``n`` crossings; and the builds the budget held."""
+    store, channels, marks, symbol = build_store()
+    ch = channels[ACCOUNT]
+    base = marks[symbol]
+    crossed = base * 0.2  # the long loses 80 %: its account's risk rises well over the warning
+    thresholds = thresholds_for(store, ch, symbol, base, crossed)
+    store.thresholds = thresholds
+    clock = AlertClock()
+    record = await Record.open(tmp / f"bench-{wake}.sqlite")
+    waiting: dict[EventKind, asyncio.Future[float]] = {}
+
+    def listen(events: list[AlertEvent]) -> None:
+        at = time.perf_counter()
+        for e in events:
+            fut = waiting.pop(e.kind, None)
+            if fut is not None and not fut.done() and e.alert.key.account == ACCOUNT:
+                fut.set_result(at)
+
+    try:
+        service = await AlertService.open(record, thresholds, clock=clock, deliveries=Deliveries())
+        service.on_events.append(listen)
+
+        async def evaluate(snap: object) -> object:
+            return await service.update(snap)  # type: ignore[arg-type]
+
+        engine = MonitorEngine(store, evaluate, wake_on_change=wake)
+        walls: list[float] = []
+        cpus: list[float] = []
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        async with engine:
+            feeder = asyncio.create_task(feed(store, channels, marks, symbol, stop))
+            for _ in range(n):
+                for kind, price in ((EventKind.RAISED, crossed), (EventKind.CLEARED, base)):
+                    fut = waiting[kind] = loop.create_future()
+                    cpu0, t0 = time.thread_time(), time.perf_counter()
+                    tick(store, ch, symbol, price)
+                    t1 = await asyncio.wait_for(fut, 5.0)
+                    if kind is EventKind.RAISED:
+                        walls.append(t1 - t0)
+                        cpus.append(time.thread_time() - cpu0)
+                    await asyncio.sleep(GAP_S)
+                clock.offset += timedelta(seconds=service.options.rearm_s + 1.0)  # re-armed: raises again
+            held = engine.budget.held
+            stop.set()
+            await feeder
+        await service.flush()
+    finally:
+        await record.aclose()
+    return walls, cpus, held
+
+
+def build_times(rounds: int) -> tuple[float, float]:
+    """Median ms of a snapshot build after one account's mark moved: incremental, and full."""
+    store, channels, marks, _ = build_store()
+    symbols = list(marks)
+    inc: list[float] = []
+    full: list[float] = []
+    store.snapshot()
+    for i in range(rounds):
+        symbol = symbols[i % len(symbols)]
+        marks[symbol] *= 1.0001
+        tick(store, channels[f"acct-{symbol[1:3]}"], symbol, marks[symbol])
+        t0 = time.perf_counter()
+        store.snapshot()
+        inc.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        store.full_snapshot()
+        full.append(time.perf_counter() - t0)
+    return statistics.median(inc) * 1e3, statistics.median(full) * 1e3
+
+
+def _pct(xs: list[float], q: float) -> float:
+    s = sorted(xs)
+    return s[min(len(s) - 1, int(q * len(s)))] * 1e3
+
+
+async def _run(quick: bool) -> dict[str, float]:
+    n = 1_000 if quick else 10_000
+    with tempfile.TemporaryDirectory() as d:
+        walls, cpus, held = await crossings(n, wake=True, tmp=Path(d))
+        polled, _, _ = await crossings(10 if quick else 60, wake=False, tmp=Path(d))
+    inc, full = build_times(200 if quick else 1_000)
+    return {"p50_ms": _pct(walls, 0.5), "p99_ms": _pct(walls, 0.99), "cpu_p99_ms": _pct(cpus, 0.99),
+            "polling_p50_ms": _pct(polled, 0.5), "snapshot_incremental_ms": inc, "snapshot_full_ms": full,
+            "crossings": float(len(walls)), "budget_held": float(held)}
+
+
+def run(quick: bool) -> dict[str, float]:
+    return asyncio.run(_run(quick))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="1k crossings instead of 10k")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    r = run(args.quick)
+    if args.json:
+        print(json.dumps(r))
+        return
+    load = os.getloadavg()[0]
+    print(f"tick to alert over {r['crossings']:.0f} crossings (load {load:.2f}):")
+    print(f"  event-driven: p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms (CPU p99 {r['cpu_p99_ms']:.2f} ms); "
+          f"goal p99 <= {GOAL_P99_MS} ms: {'met' if r['p99_ms'] <= GOAL_P99_MS else 'NOT met'}")
+    print(f"  polling (every 0.25 s): p50 {r['polling_p50_ms']:.1f} ms")
+    print(f"  snapshot after one mark: incremental {r['snapshot_incremental_ms']:.2f} ms, "
+          f"full {r['snapshot_full_ms']:.2f} ms ({r['snapshot_full_ms'] / r['snapshot_incremental_ms']:.1f}x)")
+    print(f"  builds held by the budget: {r['budget_held']:.0f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,115 @@
+"""The incremental snapshot: only the accounts whose inputs changed are evaluated again; the view of an
+unchanged one is the very object of the last build (a reader may compare identities to skip work: the
+alerts, the screen).
+
+An account is re-evaluated when the store marked it dirty (liqwatch.store_changes: its marks, state, channels
+added, warnings, funding, thresholds, held levels ...) and, by time alone, when reusing its view could show
+something no longer true:
+
+- its view is more than ``REUSE_STEP_S`` old (ages shown are never older than that step);
+- a channel of it does not read LIVE, or changed state, detail or error since (a STALE or SYNCING channel's
+  ages and blind time feed the stale-feed alert: always evaluated afresh);
+- one of its limits by time (a channel's freshness limit, a mark's, the exchange's liquidation price's, the
+  day's funding at midnight) is less than ``REUSE_STEP_S`` away: within the step before the next rebuild a
+  LIVE channel could read STALE, so it is evaluated afresh at every build until then, exactly as a full build.
+
+``full_build`` (liqwatch.store_snapshot.build) stays the reference: tests compare the two on randomized
+sequences of updates.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Protocol
+
+from liqwatch.clock import Clock
+from liqwatch.feed_channel import ChannelKind
+from liqwatch.model import ExchangeId
+from liqwatch.read_model import AccountView
+from liqwatch.store_state import _Account, _Market
+
+#: How long a view may be reused (its ages then lag by this much at most), and how near a limit by time
+#: an account is evaluated afresh at every build.
+REUSE_STEP_S = 1.0
+
+_ChannelSig = tuple[tuple[int, int, str, str], ...]
+
+
+class MonitorStore(Protocol):
+    """What reuse reads of ``liqwatch.store.MonitorStore``."""
+
+    clock: Clock
+    market_max_age_s: float
+    generation: int
+    _markets: dict[tuple[ExchangeId, str], _Market]
+
+
+@dataclass(slots=True)
+class _Entry:
+    view: AccountView
+    changes: tuple[int, int]  # (the account's changes, the store's generation) it was built at
+    built: float  # monotonic
+    until: float  # the earliest limit by time of what it shows (-inf: not reusable at all)
+    channels: _ChannelSig
+
+
+def _signature(acc: _Account) -> _ChannelSig:
+    return tuple((id(ch), ch.changes, ch.detail, ch.last_error) for ch in acc.channels)
+
+
+def _until(store: MonitorStore, acc: _Account, view: AccountView, now_mono: float) -> float:
+    """When, by time alone, something ``view`` shows may change (-inf: a channel not LIVE now)."""
+    until = math.inf
+    for ch in acc.channels:
+        live = ch.live_until(now_mono)
+        if live is None:
+            return -math.inf
+        until = min(until, live)
+    if view.risk is None:
+        return until
+    mark_limit = max((ch.max_age_s for ch in acc.channels if ch.kind is ChannelKind.MARKET),
+                     default=store.market_max_age_s)
+    for p in view.positions:
+        m = store._markets.get((acc.spec.exchange, p.risk.symbol))
+        if m is not None:
+            until = min(until, m.receive_mono + mark_limit)
+    liq_limit = max((ch.max_age_s for ch in acc.channels if ch.kind is ChannelKind.QUIET),
+                    default=store.market_max_age_s)
+    for at in acc.liq_mono.values():
+        until = min(until, at + liq_limit)
+    # The day's funding total starts again at midnight (the store's wall clock).
+    wall = store.clock.now()
+    midnight = wall.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    return min(until, now_mono + (midnight - wall).total_seconds())
+
+
+class ViewCache:
+    """The last build's view of each account, with what its reuse depends on."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, _Entry] = {}
+        self.next_change = math.inf  # the earliest limit by time of the views cached (monotonic)
+        self.reused = 0
+        self.evaluated = 0
+
+    def reusable(self, store: MonitorStore, acc: _Account, now_mono: float) -> AccountView | None:
+        """The cached view of ``acc``, if it is still true at ``now_mono`` (see the module's docstring)."""
+        e = self._entries.get(acc.spec.name)
+        if (e is None or e.changes != (acc.changes, store.generation)
+                or not 0.0 <= now_mono - e.built <= REUSE_STEP_S or now_mono + REUSE_STEP_S >= e.until
+                or e.channels != _signature(acc)):
+            return None
+        self.reused += 1
+        return e.view
+
+    def keep(self, store: MonitorStore, acc: _Account, view: AccountView, now_mono: float) -> None:
+        """``view`` was just evaluated for ``acc`` at ``now_mono``."""
+        self.evaluated += 1
+        self._entries[acc.spec.name] = _Entry(view, (acc.changes, store.generation), now_mono,
+                                              _until(store, acc, view, now_mono), _signature(acc))
+
+    def built(self) -> None:
+        """A build ended: the earliest limit by time among the views it shows."""
+        self.next_change = min((e.until for e in self._entries.values()), default=math.inf)
