@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from liqwatch.model import AccountSpec, AccountState, Position
+from liqwatch.model import AccountSpec, AccountState
 from tests.review.review15ui_term import Terminal, truth
 from tests.tui.pilot_helpers import app_for, attached
 from tests.tui.scripted import ACCOUNTS, BIN, BTC, ETH, HBTC, HL, HSOL, T0, Script, scripted
@@ -90,11 +90,10 @@ def _close_some(script: Script, rng: random.Random) -> None:
     """An account's positions as the exchange now reports them: one closed, or all back."""
     name = rng.choice(list(ACCOUNTS))
     exchange, wallet, positions = ACCOUNTS[name]
-    kept = positions if rng.random() < 0.5 or len(positions) == 1 and rng.random() < 0.5 else positions[1:]
-    if rng.random() < 0.2:
-        kept = ()
-    opened = tuple(replace(p, opened_at=T0) for p in kept) if kept and hasattr(kept[0], "opened_at") else kept
-    script.store.apply(AccountState(AccountSpec(name, exchange), wallet, tuple(opened)))
+    roll = rng.random()
+    kept = () if roll < 0.2 else positions[1:] if roll < 0.6 else positions
+    opened = tuple(replace(p, opened_at=T0) for p in kept)
+    script.store.apply(AccountState(AccountSpec(name, exchange), wallet, opened))
     script.feed(name)
 
 
@@ -157,6 +156,10 @@ async def _step(pilot: Pilot[None], script: Script, rng: random.Random, size: li
         script.step(rng.choice([0.4, 1.0]))
         await screen.pull(force=True)
         await settle(pilot, script)
+        if rng.random() < 0.4:  # the terminal resized behind the covering screen
+            size[0] = SIZES[1] if size[0] == SIZES[0] else SIZES[0]
+            await pilot.resize_terminal(*size[0])
+            await settle(pilot, script)
         await pilot.press("escape")
     elif what == "resize":
         size[0] = SIZES[1] if size[0] == SIZES[0] else SIZES[0]
@@ -168,7 +171,7 @@ async def _step(pilot: Pilot[None], script: Script, rng: random.Random, size: li
     return what
 
 
-@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("seed", range(8))
 async def test_the_terminal_shows_what_a_fresh_render_shows_after_each_random_step(seed: int) -> None:
     rng = random.Random(seed)
     script = scripted()

@@ -12,7 +12,7 @@ from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Container
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import Input, Tab, Tabs
 
@@ -165,11 +165,16 @@ class MonitorLayout(Screen[None]):
         return port.record_status() if isinstance(port, RecordedAlerts) else "ok"
 
     def covered(self) -> bool:
-        """Another screen is on top (help, what-if, a dialog): this one does no pane work meanwhile."""
+        """A screen that hides this one is on top: this one does no pane work meanwhile. A dialog does not
+        hide it (every ``ModalScreen``: help, what-if, the quit question, snooze, the alert history, the
+        command palette): this screen shows around it and through its dimmed background, so it must go on
+        showing the newest state, or its clock, figures and alert count would stand still while in view."""
         try:
-            return self.app.screen is not self
+            stack = self.app.screen_stack
         except Exception:  # no screen stack yet (mounting) or any more (exiting)
             return False
+        above = stack[stack.index(self) + 1:] if self in stack else []
+        return any(not isinstance(s, ModalScreen) for s in above)
 
     def on_screen_resume(self) -> None:
         if self._behind:  # uncovered: the newest snapshot at once, not at the next change
