@@ -30,7 +30,7 @@ from widgets.key_bar import KeyBar
 from widgets.keyed_table import KeyedTable
 from widgets.panes import AccountsTable, AlertsTable, ExposureTable, PositionsTable, SortedTable
 from widgets.ports import RecordedAlerts
-from widgets.text_clock import Phases, alert_phases, next_change
+from widgets.text_clock import Phases, alert_phases, next_change, snooze_phases
 
 FOLD_WIDTH = 120
 FOLD_HEIGHT = 34
@@ -188,7 +188,8 @@ class MonitorLayout(Screen[None]):
         alerts = self.alert_list()
         self.paints += 1
         self._painted, self._painted_alerts, self._painted_record = snap, alerts, self.record_status()
-        self._next_change = next_change(snap.time, self._phases.of(snap.accounts) | alert_phases(alerts))
+        self._next_change = next_change(snap.time, self._phases.of(snap.accounts) | alert_phases(alerts),
+                                        snooze_phases(alerts))
         header = self.query_one(RiskHeader)
         header.record = self.record_status()
         header.show(snap, alerts)
