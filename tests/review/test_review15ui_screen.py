@@ -21,11 +21,13 @@ from tests.tui.scripted import ACCOUNTS, BIN, BTC, ETH, HBTC, HL, HSOL, T0, Scri
 from tui.screens.monitor_layout import MonitorLayout
 from widgets.account_rows import account_entries, total_entries
 from widgets.alert_rows import alert_entries
+from widgets.detail_lines import detail_lines
+from widgets.detail_view import DetailView
 from widgets.exposure_rows import exposure_entries
 from widgets.header_lines import header_lines
 from widgets.header_view import RiskHeader
 from widgets.panes import AccountsTable, AlertsTable, ExposureTable, PositionsTable, SortedTable
-from widgets.position_rows import position_entries
+from widgets.position_rows import find_position, position_entries
 from widgets.table_model import Entry, filter_entries, sort_entries
 
 SIZES = ((160, 50), (80, 24))
@@ -74,6 +76,15 @@ def check_model(screen: MonitorLayout, step: str) -> None:
     if screen.pane_visible("exposure"):
         t3 = screen.query_one(ExposureTable)
         assert _held(t3) == _expected(t3, exposure_entries(snap)), f"{step}: exposure"
+    detail = screen.query_one(DetailView)
+    key = screen.query_one(PositionsTable).cursor_key
+    found = find_position(snap, key) if key is not None else None
+    if screen.pane_visible("detail") and found is not None and detail._last is not None and detail.key == key:
+        a, p = found
+        width, height = detail.size.width or 80, detail.size.height or 12
+        # The samples it was given (a snapshot left unpainted may have added one, shown at the next paint).
+        want_detail = detail_lines(a, p, p.tiers, detail._last[1], snap.time, width, height)
+        assert detail.lines == tuple(want_detail), f"{step}: detail"
     t4 = screen.query_one(AlertsTable)
     assert _held(t4) == _expected(t4, alert_entries(alerts, snap.time)), f"{step}: alerts"
 
