@@ -9,7 +9,6 @@ nothing new but the time can be left unpainted until the next one (``next_change
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
@@ -37,11 +36,21 @@ def alert_phases(alerts: Sequence[Alert]) -> set[float]:
     return out
 
 
-def next_change(now: datetime, phases: Iterable[float]) -> float:
-    """The epoch time, after ``now``, of the first instant at one of ``phases`` (the clock's 0.0 always counts)."""
+def snooze_phases(alerts: Sequence[Alert]) -> set[float]:
+    """The phases of the snoozes' time left: shown rounded down (``fmt.short_age`` of ``until - now``), it
+    changes just *after* each instant at its phase (3.0 s left reads 3s, 2.999 s reads 2s), unlike an age
+    (rounded down, growing) or a countdown (rounded up) whose new text shows at the instant itself."""
+    return {phase(a.snoozed_until) for a in alerts if a.snoozed_until is not None}
+
+
+def next_change(now: datetime, phases: Iterable[float], after: Iterable[float] = ()) -> float:
+    """The epoch time, after ``now``, of the first instant at one of ``phases`` (the clock's 0.0 always counts),
+    or of the first instant at or after ``now`` at one of ``after`` (texts that change just after the
+    instant: one at ``now`` itself changes right away)."""
     t = now.timestamp()
-    frac = t - math.floor(t)
+    frac = phase(now)  # as the phases are taken: an instant at a phase compares equal to it, exactly
     wait = min(((p - frac) % 1.0 or 1.0) for p in {0.0, *phases})
+    wait = min([wait, *(((p - frac) % 1.0) for p in after)])
     return t + wait - EARLY_S
 
 

@@ -8,6 +8,8 @@ import asyncio
 from dataclasses import replace
 from datetime import timedelta
 
+from textual.screen import Screen
+
 from liqwatch.model import MarkTick, Stamp
 from tests.tui.pilot_helpers import app_for, attached, settle
 from tests.tui.scripted import BIN, ETH, HL, HSOL, Script, scripted
@@ -103,17 +105,18 @@ async def test_a_covered_screen_does_no_table_work_and_catches_up_when_uncovered
         screen = await attached(pilot)
         await settle(pilot)
         table = screen.query_one(PositionsTable)
-        await pilot.press("question_mark")
+        # A screen that hides the main one (a dialog does not: see test_a_dialog_does_not_stop_the_screen).
+        await pilot.app.push_screen(Screen())
         await settle(pilot)
-        assert isinstance(pilot.app.screen, HelpScreen)
+        assert screen.covered()
         before, old_row = _painted(screen), table.cells(SOL_ROW)
         script.mark(HL, HSOL, 140.0)
         script.feed()
         snap = await screen.pull(force=True)
         assert snap is not None
         await settle(pilot)
-        assert _painted(screen) == before and table.cells(SOL_ROW) == old_row  # nothing done behind the help
-        await pilot.press("escape")
+        assert _painted(screen) == before and table.cells(SOL_ROW) == old_row  # nothing done behind it
+        await pilot.app.pop_screen()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 10
         while table.cells(SOL_ROW) == old_row:
@@ -142,6 +145,23 @@ async def test_a_pane_folded_away_is_left_alone_and_catches_up_when_its_tab_show
         screen.focus_pane("exposure")
         await settle(pilot)
         assert exposure.cells("ETH") != old
+
+
+async def test_a_dialog_does_not_stop_the_screen(script: Script) -> None:
+    """Help (like every dialog) leaves the main screen in view around it: it goes on showing the newest."""
+    async with app_for(script).run_test(size=(160, 50)) as pilot:
+        screen = await attached(pilot)
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, HelpScreen) and not screen.covered()
+        script.mark(HL, HSOL, 140.0)
+        script.feed()
+        snap = await screen.pull(force=True)
+        assert snap is not None
+        await settle(pilot)
+        fresh = {e.key: e.cells for e in position_entries(snap)}
+        assert screen.query_one(PositionsTable).cells(SOL_ROW) == fresh[SOL_ROW]
 
 
 def _fresh_lines(table: KeyedTable) -> list[str]:

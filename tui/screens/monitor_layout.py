@@ -12,7 +12,7 @@ from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Container
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import Input, Tab, Tabs
 
@@ -30,7 +30,7 @@ from widgets.key_bar import KeyBar
 from widgets.keyed_table import KeyedTable
 from widgets.panes import AccountsTable, AlertsTable, ExposureTable, PositionsTable, SortedTable
 from widgets.ports import RecordedAlerts
-from widgets.text_clock import Phases, alert_phases, next_change
+from widgets.text_clock import Phases, alert_phases, next_change, snooze_phases
 
 FOLD_WIDTH = 120
 FOLD_HEIGHT = 34
@@ -165,11 +165,16 @@ class MonitorLayout(Screen[None]):
         return port.record_status() if isinstance(port, RecordedAlerts) else "ok"
 
     def covered(self) -> bool:
-        """Another screen is on top (help, what-if, a dialog): this one does no pane work meanwhile."""
+        """A screen that hides this one is on top: this one does no pane work meanwhile. A dialog does not
+        hide it (every ``ModalScreen``: help, what-if, the quit question, snooze, the alert history, the
+        command palette): this screen shows around it and through its dimmed background, so it must go on
+        showing the newest state, or its clock, figures and alert count would stand still while in view."""
         try:
-            return self.app.screen is not self
+            stack = self.app.screen_stack
         except Exception:  # no screen stack yet (mounting) or any more (exiting)
             return False
+        above = stack[stack.index(self) + 1:] if self in stack else []
+        return any(not isinstance(s, ModalScreen) for s in above)
 
     def on_screen_resume(self) -> None:
         if self._behind:  # uncovered: the newest snapshot at once, not at the next change
@@ -183,7 +188,8 @@ class MonitorLayout(Screen[None]):
         alerts = self.alert_list()
         self.paints += 1
         self._painted, self._painted_alerts, self._painted_record = snap, alerts, self.record_status()
-        self._next_change = next_change(snap.time, self._phases.of(snap.accounts) | alert_phases(alerts))
+        self._next_change = next_change(snap.time, self._phases.of(snap.accounts) | alert_phases(alerts),
+                                        snooze_phases(alerts))
         header = self.query_one(RiskHeader)
         header.record = self.record_status()
         header.show(snap, alerts)
