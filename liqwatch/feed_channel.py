@@ -92,6 +92,12 @@ class Channel:
             self.changes += 1
             self.transitions.append((self.changes, value))
 
+    @property
+    def held_until(self) -> float:
+        """Until when (monotonic) an event-loop stall holds it (``hold``): a hold can move what it reads with
+        no transition (one whose state is still STALE from an earlier stall while it reads LIVE)."""
+        return self._held_until
+
     def states_since(self, change: int) -> list[ChannelState]:
         """The states entered after transition number ``change`` (see ``changes``)."""
         return [s for n, s in self.transitions if n > change]

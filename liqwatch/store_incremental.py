@@ -7,8 +7,8 @@ added, warnings, funding, thresholds, held levels ...) and, by time alone, when 
 something no longer true:
 
 - its view is more than ``REUSE_STEP_S`` old (ages shown are never older than that step);
-- a channel of it does not read LIVE, or changed state, detail or error since (a STALE or SYNCING channel's
-  ages and blind time feed the stale-feed alert: always evaluated afresh);
+- a channel of it does not read LIVE, or changed state, detail, error or loop-stall hold since (a STALE or
+  SYNCING channel's ages and blind time feed the stale-feed alert: always evaluated afresh);
 - one of its limits by time (a channel's freshness limit, a mark's, the exchange's liquidation price's, the
   day's funding at midnight) is less than ``REUSE_STEP_S`` away: within the step before the next rebuild a
   LIVE channel could read STALE, so it is evaluated afresh at every build until then, exactly as a full build.
@@ -34,7 +34,7 @@ from liqwatch.store_state import _Account, _Market
 #: an account is evaluated afresh at every build.
 REUSE_STEP_S = 1.0
 
-_ChannelSig = tuple[tuple[int, int, str, str], ...]
+_ChannelSig = tuple[tuple[int, int, str, str, float], ...]
 
 
 class MonitorStore(Protocol):
@@ -56,7 +56,9 @@ class _Entry:
 
 
 def _signature(acc: _Account) -> _ChannelSig:
-    return tuple((id(ch), ch.changes, ch.detail, ch.last_error) for ch in acc.channels)
+    # The hold too: a stall holding a channel whose state is still STALE (it reads LIVE, its last hold over)
+    # makes it read STALE with no transition.
+    return tuple((id(ch), ch.changes, ch.detail, ch.last_error, ch.held_until) for ch in acc.channels)
 
 
 def _until(store: MonitorStore, acc: _Account, view: AccountView, now_mono: float) -> float:
