@@ -62,29 +62,30 @@ def _signature(acc: _Account) -> _ChannelSig:
 
 
 def _until(store: MonitorStore, acc: _Account, view: AccountView, now_mono: float) -> float:
-    """When, by time alone, something ``view`` shows may change (-inf: a channel not LIVE now)."""
-    until = math.inf
+    """When, by time alone, something ``view`` shows may change (-inf: a channel not LIVE now). A limit
+    already passed is no longer one (a mark or a liquidation price shown not fresh stays so until new data,
+    which dirties the account): kept, it would hide the account's next limit, and the engine's with it."""
+    limits: list[float] = []
     for ch in acc.channels:
         live = ch.live_until(now_mono)
         if live is None:
             return -math.inf
-        until = min(until, live)
-    if view.risk is None:
-        return until
-    mark_limit = max((ch.max_age_s for ch in acc.channels if ch.kind is ChannelKind.MARKET),
-                     default=store.market_max_age_s)
-    for p in view.positions:
-        m = store._markets.get((acc.spec.exchange, p.risk.symbol))
-        if m is not None:
-            until = min(until, m.receive_mono + mark_limit)
-    liq_limit = max((ch.max_age_s for ch in acc.channels if ch.kind is ChannelKind.QUIET),
-                    default=store.market_max_age_s)
-    for at in acc.liq_mono.values():
-        until = min(until, at + liq_limit)
-    # The day's funding total starts again at midnight (the store's wall clock).
-    wall = store.clock.now()
-    midnight = wall.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
-    return min(until, now_mono + (midnight - wall).total_seconds())
+        limits.append(live)
+    if view.risk is not None:
+        mark_limit = max((ch.max_age_s for ch in acc.channels if ch.kind is ChannelKind.MARKET),
+                         default=store.market_max_age_s)
+        for p in view.positions:
+            m = store._markets.get((acc.spec.exchange, p.risk.symbol))
+            if m is not None:
+                limits.append(m.receive_mono + mark_limit)
+        liq_limit = max((ch.max_age_s for ch in acc.channels if ch.kind is ChannelKind.QUIET),
+                        default=store.market_max_age_s)
+        limits.extend(at + liq_limit for at in acc.liq_mono.values())
+        # The day's funding total starts again at midnight (the store's wall clock).
+        wall = store.clock.now()
+        midnight = wall.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+        limits.append(now_mono + (midnight - wall).total_seconds())
+    return min((t for t in limits if t >= now_mono), default=math.inf)
 
 
 class ViewCache:
@@ -114,4 +115,7 @@ class ViewCache:
 
     def built(self) -> None:
         """A build ended: the earliest limit by time among the views it shows."""
-        self.next_change = min((e.until for e in self._entries.values()), default=math.inf)
+        # A view with a channel not LIVE (-inf) is evaluated at every build, its time-driven change (blind
+        # time) at ``fresh_s``: it must not hide the others' limits.
+        self.next_change = min((e.until for e in self._entries.values() if e.until > -math.inf),
+                               default=math.inf)
