@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from liqwatch.clock import Clock
@@ -53,6 +53,7 @@ class _Entry:
     built: float  # monotonic
     until: float  # the earliest limit by time of what it shows (-inf: not reusable at all)
     channels: _ChannelSig
+    wall: datetime  # the store's wall clock then: the day's funding is the day's on it, stepped or not
 
 
 def _signature(acc: _Account) -> _ChannelSig:
@@ -88,6 +89,15 @@ def _until(store: MonitorStore, acc: _Account, view: AccountView, now_mono: floa
     return min((t for t in limits if t >= now_mono), default=math.inf)
 
 
+def _same_day(store: MonitorStore, e: _Entry) -> bool:
+    """The wall clock has not left the day the view was built in, nor gone back (a step: NTP, a user, a
+    resumed machine), nor is it within ``REUSE_STEP_S`` of midnight: the limit for the day's funding measured
+    on the monotonic clock at the build does not see a step of the wall clock."""
+    wall = store.clock.now()
+    midnight = e.wall.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    return e.wall <= wall and wall + timedelta(seconds=REUSE_STEP_S) < midnight
+
+
 class ViewCache:
     """The last build's view of each account, with what its reuse depends on."""
 
@@ -102,7 +112,7 @@ class ViewCache:
         e = self._entries.get(acc.spec.name)
         if (e is None or e.changes != (acc.changes, store.generation)
                 or not 0.0 <= now_mono - e.built <= REUSE_STEP_S or now_mono + REUSE_STEP_S >= e.until
-                or e.channels != _signature(acc)):
+                or e.channels != _signature(acc) or not _same_day(store, e)):
             return None
         self.reused += 1
         return e.view
@@ -111,7 +121,8 @@ class ViewCache:
         """``view`` was just evaluated for ``acc`` at ``now_mono``."""
         self.evaluated += 1
         self._entries[acc.spec.name] = _Entry(view, (acc.changes, store.generation), now_mono,
-                                              _until(store, acc, view, now_mono), _signature(acc))
+                                              _until(store, acc, view, now_mono), _signature(acc),
+                                              store.clock.now())
 
     def built(self) -> None:
         """A build ended: the earliest limit by time among the views it shows."""
