@@ -9,6 +9,7 @@ its age is the newer of its last event and the last reconciliation. All times ar
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -65,6 +66,8 @@ class Channel:
         #: Every state change, newest last: (transition count, state). Incidents and tests read it.
         self.transitions: deque[tuple[int, ChannelState]] = deque(maxlen=64)
         self.changes = 0
+        #: Called after each transition (the store's: its version moves and the engine wakes, as for data).
+        self.on_transition: Callable[[], None] | None = None
         self._subscribed_at: float | None = None
         self._last_data: float | None = None
         self._last_reconcile: float | None = None
@@ -91,6 +94,14 @@ class Channel:
             self._state = value
             self.changes += 1
             self.transitions.append((self.changes, value))
+            if self.on_transition is not None:
+                self.on_transition()
+
+    @property
+    def held_until(self) -> float:
+        """Until when (monotonic) an event-loop stall holds it (``hold``): a hold can move what it reads with
+        no transition (one whose state is still STALE from an earlier stall while it reads LIVE)."""
+        return self._held_until
 
     def states_since(self, change: int) -> list[ChannelState]:
         """The states entered after transition number ``change`` (see ``changes``)."""

@@ -126,6 +126,8 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin, MarketsMixin):  # each a 
 
     def add_channel(self, channel: Channel) -> None:
         self._accounts[channel.account].channels.append(channel)
+        # A transition (the socket closed, a resync, STALE) is a change of what is shown: the engine wakes.
+        channel.on_transition = lambda: self._bump(channel.account)
         self._bump(channel.account)
 
     def channels(self, account: str) -> list[Channel]:

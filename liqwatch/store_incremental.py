@@ -7,8 +7,8 @@ added, warnings, funding, thresholds, held levels ...) and, by time alone, when 
 something no longer true:
 
 - its view is more than ``REUSE_STEP_S`` old (ages shown are never older than that step);
-- a channel of it does not read LIVE, or changed state, detail or error since (a STALE or SYNCING channel's
-  ages and blind time feed the stale-feed alert: always evaluated afresh);
+- a channel of it does not read LIVE, or changed state, detail, error or loop-stall hold since (a STALE or
+  SYNCING channel's ages and blind time feed the stale-feed alert: always evaluated afresh);
 - one of its limits by time (a channel's freshness limit, a mark's, the exchange's liquidation price's, the
   day's funding at midnight) is less than ``REUSE_STEP_S`` away: within the step before the next rebuild a
   LIVE channel could read STALE, so it is evaluated afresh at every build until then, exactly as a full build.
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from liqwatch.clock import Clock
@@ -34,7 +34,7 @@ from liqwatch.store_state import _Account, _Market
 #: an account is evaluated afresh at every build.
 REUSE_STEP_S = 1.0
 
-_ChannelSig = tuple[tuple[int, int, str, str], ...]
+_ChannelSig = tuple[tuple[int, int, str, str, float], ...]
 
 
 class MonitorStore(Protocol):
@@ -53,36 +53,49 @@ class _Entry:
     built: float  # monotonic
     until: float  # the earliest limit by time of what it shows (-inf: not reusable at all)
     channels: _ChannelSig
+    wall: datetime  # the store's wall clock then: the day's funding is the day's on it, stepped or not
 
 
 def _signature(acc: _Account) -> _ChannelSig:
-    return tuple((id(ch), ch.changes, ch.detail, ch.last_error) for ch in acc.channels)
+    # The hold too: a stall holding a channel whose state is still STALE (it reads LIVE, its last hold over)
+    # makes it read STALE with no transition.
+    return tuple((id(ch), ch.changes, ch.detail, ch.last_error, ch.held_until) for ch in acc.channels)
 
 
 def _until(store: MonitorStore, acc: _Account, view: AccountView, now_mono: float) -> float:
-    """When, by time alone, something ``view`` shows may change (-inf: a channel not LIVE now)."""
-    until = math.inf
+    """When, by time alone, something ``view`` shows may change (-inf: a channel not LIVE now). A limit
+    already passed is no longer one (a mark or a liquidation price shown not fresh stays so until new data,
+    which dirties the account): kept, it would hide the account's next limit, and the engine's with it."""
+    limits: list[float] = []
     for ch in acc.channels:
         live = ch.live_until(now_mono)
         if live is None:
             return -math.inf
-        until = min(until, live)
-    if view.risk is None:
-        return until
-    mark_limit = max((ch.max_age_s for ch in acc.channels if ch.kind is ChannelKind.MARKET),
-                     default=store.market_max_age_s)
-    for p in view.positions:
-        m = store._markets.get((acc.spec.exchange, p.risk.symbol))
-        if m is not None:
-            until = min(until, m.receive_mono + mark_limit)
-    liq_limit = max((ch.max_age_s for ch in acc.channels if ch.kind is ChannelKind.QUIET),
-                    default=store.market_max_age_s)
-    for at in acc.liq_mono.values():
-        until = min(until, at + liq_limit)
-    # The day's funding total starts again at midnight (the store's wall clock).
+        limits.append(live)
+    if view.risk is not None:
+        mark_limit = max((ch.max_age_s for ch in acc.channels if ch.kind is ChannelKind.MARKET),
+                         default=store.market_max_age_s)
+        for p in view.positions:
+            m = store._markets.get((acc.spec.exchange, p.risk.symbol))
+            if m is not None:
+                limits.append(m.receive_mono + mark_limit)
+        liq_limit = max((ch.max_age_s for ch in acc.channels if ch.kind is ChannelKind.QUIET),
+                        default=store.market_max_age_s)
+        limits.extend(at + liq_limit for at in acc.liq_mono.values())
+        # The day's funding total starts again at midnight (the store's wall clock).
+        wall = store.clock.now()
+        midnight = wall.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+        limits.append(now_mono + (midnight - wall).total_seconds())
+    return min((t for t in limits if t >= now_mono), default=math.inf)
+
+
+def _same_day(store: MonitorStore, e: _Entry) -> bool:
+    """The wall clock has not left the day the view was built in, nor gone back (a step: NTP, a user, a
+    resumed machine), nor is it within ``REUSE_STEP_S`` of midnight: the limit for the day's funding measured
+    on the monotonic clock at the build does not see a step of the wall clock."""
     wall = store.clock.now()
-    midnight = wall.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
-    return min(until, now_mono + (midnight - wall).total_seconds())
+    midnight = e.wall.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    return e.wall <= wall and wall + timedelta(seconds=REUSE_STEP_S) < midnight
 
 
 class ViewCache:
@@ -99,7 +112,7 @@ class ViewCache:
         e = self._entries.get(acc.spec.name)
         if (e is None or e.changes != (acc.changes, store.generation)
                 or not 0.0 <= now_mono - e.built <= REUSE_STEP_S or now_mono + REUSE_STEP_S >= e.until
-                or e.channels != _signature(acc)):
+                or e.channels != _signature(acc) or not _same_day(store, e)):
             return None
         self.reused += 1
         return e.view
@@ -108,8 +121,12 @@ class ViewCache:
         """``view`` was just evaluated for ``acc`` at ``now_mono``."""
         self.evaluated += 1
         self._entries[acc.spec.name] = _Entry(view, (acc.changes, store.generation), now_mono,
-                                              _until(store, acc, view, now_mono), _signature(acc))
+                                              _until(store, acc, view, now_mono), _signature(acc),
+                                              store.clock.now())
 
     def built(self) -> None:
         """A build ended: the earliest limit by time among the views it shows."""
-        self.next_change = min((e.until for e in self._entries.values()), default=math.inf)
+        # A view with a channel not LIVE (-inf) is evaluated at every build, its time-driven change (blind
+        # time) at ``fresh_s``: it must not hide the others' limits.
+        self.next_change = min((e.until for e in self._entries.values() if e.until > -math.inf),
+                               default=math.inf)
