@@ -32,6 +32,11 @@ async def test_a_frame_with_an_absurd_funding_rate_is_refused_whole_over_the_soc
         # The real marks stop: only the crafted frames can move the marks from here.
         env.relay.drop = lambda path, text: path.startswith("/market") and "markPriceUpdate" in text
         await eventually(lambda: BTC in adapter.applied_marks and ETH in adapter.applied_marks, 5, "marks applied")
+        # A fence: real frames the relay passed before the drop may still be on their way (a frame counts as
+        # data when it is applied); once a frame injected after them is applied, none is left behind it.
+        fence = round(adapter.applied_marks[ETH] * 0.9995, 2)
+        assert await env.relay.inject("/market/stream", mark_frame("ETHUSDT", str(fence))) == 1
+        await eventually(lambda: adapter.applied_marks.get(ETH) == fence, 5, "the fence frame applied")
         sentinel = round(adapter.applied_marks[BTC] * 1.001, 2)  # a plausible move: applied if the frame were
         before, recorded = adapter.malformed, adapter.mark.frames
         assert await env.relay.inject("/market/stream", mark_frame("BTCUSDT", str(sentinel), "1e300")) == 1
