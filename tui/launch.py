@@ -16,6 +16,7 @@ from pathlib import Path
 from liqwatch.alerts.delivery.terminal import ByteStream
 from liqwatch.commands.errors import UserError
 from liqwatch.config import ConfigError, Settings, load_config, load_settings
+from liqwatch.engine_pacing import settle_heap
 from liqwatch.monitor_engine import MonitorEngine
 from liqwatch.store import MonitorStore
 from tui.backend import Backend
@@ -58,6 +59,7 @@ async def demo_backend(settings: Settings, speed: float = 1.0, record: Path | No
     async with demo_environment(record_path=record, thresholds=thresholds, speed=speed) as (emu, monitor), \
             open_alerts(settings, demo=True, terminal=terminal, store=monitor.store) as alerts, \
             MonitorEngine(monitor.store, alerts.update) as engine:
+        settle_heap()  # bootstrapped: the collector's full passes skip what lives for the whole run
         yield Backend(engine, alerts, f"demo · emulator on 127.0.0.1:{emu.port}")
 
 
@@ -74,6 +76,7 @@ async def config_backend(settings: Settings, record: Path | None = None, termina
                        record_path=record) as monitor, open_alerts(settings, demo=False, terminal=terminal,
                                                                store=monitor.store) as alerts, \
             MonitorEngine(monitor.store, alerts.update) as engine:  # builds, evaluates, publishes
+        settle_heap()  # bootstrapped: the collector's full passes skip what lives for the whole run
         yield Backend(engine, alerts, f"{len(accounts)} account(s)")
 
 

@@ -73,6 +73,7 @@ async def _run(args: argparse.Namespace) -> int:
     from liqwatch.alert_runtime import AlertRuntime
     from liqwatch.commands.monitor_setup import monitor_from_args
     from liqwatch.commands.snapshot_output import snapshot_json, snapshot_text
+    from liqwatch.engine_pacing import settle_heap
     from liqwatch.monitor_engine import MonitorEngine
 
     def emit(obj: Any, text: str) -> None:
@@ -106,6 +107,7 @@ async def _run(args: argparse.Namespace) -> int:
             # A feed that never went LIVE leaves its account STALE in the snapshot; a critical account
             # elsewhere still ranks above it.
             return snap.status.exit_code
+        settle_heap()  # watching from now on: the collector's full passes skip what lives for the whole run
         engine.start()
         try:
             return await _watch(args.watch, engine, live, emit)
