@@ -25,27 +25,28 @@ import os
 import random
 import resource
 import statistics
+import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: the repository, for benchmarks.*
+
+from benchmarks.book_200 import build_book
 from liqwatch.alerts.delivery.from_config import Deliveries
 from liqwatch.alerts.model import AlertEvent, EventKind
 from liqwatch.alerts.service import AlertService
 from liqwatch.clock import SystemClock
 from liqwatch.config.alerts import AlertThresholds
 from liqwatch.config.thresholds import ThresholdMap
-from liqwatch.feed_channel import Channel, ChannelKind
-from liqwatch.model import AccountSpec, AccountState, Exchange, MarginMode, MarkTick, Position, Side, Stamp
+from liqwatch.feed_channel import Channel
+from liqwatch.model import Exchange, MarkTick, Stamp
 from liqwatch.monitor_engine import MonitorEngine
-from liqwatch.risk.registry import risk_rules
 from liqwatch.storage.record import Record
 from liqwatch.store import MonitorStore
-from liqwatch.tiers import TierTable
 
 GOAL_P99_MS = 2.0
-TIERS = TierTable.build([(0, 50_000, 0.004, 0.0), (50_000, 600_000, 0.005, None), (600_000, math.inf, 0.01, None)])
 ACCOUNT = "acct-00"
 #: Before each of a crossing's ticks, the build budget's credit is let grow back to this (CPU seconds): the
 #: crossings then come as fast as the budget lets them (it refills at 10 % of a core), and the bench measures
@@ -66,36 +67,9 @@ class AlertClock(SystemClock):
 
 def build_store(accounts: int = 10, per_account: int = 20, seed: int = 3
                 ) -> tuple[MonitorStore, dict[str, Channel], dict[str, float], str]:
-    """bench_ui.py's store (200 positions, 10 accounts, one symbol per position), and the symbol of the
-    crossing (a long of ``ACCOUNT``)."""
-    rng = random.Random(seed)
-    store = MonitorStore(SystemClock())
-    channels: dict[str, Channel] = {}
-    marks: dict[str, float] = {}
-    mono = store.clock.monotonic()
-    long_symbol = ""
-    for a in range(accounts):
-        name = f"acct-{a:02d}"
-        spec = AccountSpec(name, Exchange.BINANCE)
-        store.add_account(spec, risk_rules(Exchange.BINANCE))
-        ch = Channel(name, "mark", ChannelKind.MARKET, 5.0)
-        store.add_channel(ch)
-        ch.subscribed(mono)
-        positions = []
-        for p in range(per_account):
-            symbol = f"C{a:02d}{p:02d}/USDT:USDT"
-            price = rng.uniform(1, 1000)
-            marks[symbol] = price
-            side = Side.LONG if (rng.random() < 0.6 or p == 0) else Side.SHORT
-            if name == ACCOUNT and p == 0:
-                long_symbol = symbol
-            positions.append(Position(symbol, side, 2_000 / price, price * rng.uniform(0.95, 1.05),
-                                      MarginMode.CROSS, TIERS, leverage=10))
-        store.apply(AccountState(spec, 8_000.0, tuple(positions)))
-        ch.data(mono)
-        ch.synced(mono)
-        channels[name] = ch
-    return store, channels, marks, long_symbol
+    """bench_ui.py's book (benchmarks/book_200.py), and the symbol of the crossing (a long of ``ACCOUNT``)."""
+    book = build_book(accounts, per_account, seed)
+    return book.store, book.channels, book.marks, book.first_long
 
 
 def tick(store: MonitorStore, ch: Channel, symbol: str, price: float) -> None:

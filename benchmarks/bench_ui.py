@@ -26,23 +26,25 @@ import contextlib
 import json
 import math
 import random
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, ClassVar
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: the repository, for benchmarks.*
 
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable
 
+from benchmarks.book_200 import Book, build_book
 from liqwatch.clock import SystemClock
 from liqwatch.config.settings import UiSettings
-from liqwatch.feed_channel import Channel, ChannelKind
-from liqwatch.model import AccountSpec, AccountState, Exchange, MarginMode, MarkTick, Position, Side, Stamp
+from liqwatch.model import Exchange, MarkTick, Stamp
 from liqwatch.monitor_engine import MonitorEngine
-from liqwatch.risk.registry import risk_rules
 from liqwatch.store import MonitorStore
-from liqwatch.tiers import TierTable
 from tui.alerts_adapter import EngineAlerts
 from tui.app import LiqwatchApp, make_app
 from tui.backend import Backend
@@ -52,15 +54,6 @@ from widgets.text_lines import TextLines
 
 SIZE = (160, 50)
 WARMUP_S = 3.0
-TIERS = TierTable.build([(0, 50_000, 0.004, 0.0), (50_000, 600_000, 0.005, None), (600_000, math.inf, 0.01, None)])
-
-
-@dataclass
-class Book:
-    store: MonitorStore
-    channels: dict[str, Channel]
-    symbols: list[tuple[str, str]]  # (account, symbol)
-    marks: dict[str, float]
 
 
 class FrozenWall(SystemClock):
@@ -74,33 +67,7 @@ class FrozenWall(SystemClock):
 
 
 def build_store(accounts: int, per_account: int, seed: int = 3, clock: SystemClock | None = None) -> Book:
-    rng = random.Random(seed)
-    clock = clock or SystemClock()
-    store = MonitorStore(clock)
-    channels: dict[str, Channel] = {}
-    symbols: list[tuple[str, str]] = []
-    marks: dict[str, float] = {}
-    mono = clock.monotonic()
-    for a in range(accounts):
-        name = f"acct-{a:02d}"
-        spec = AccountSpec(name, Exchange.BINANCE)
-        store.add_account(spec, risk_rules(Exchange.BINANCE))
-        ch = Channel(name, "mark", ChannelKind.MARKET, 5.0)
-        store.add_channel(ch)
-        ch.subscribed(mono)
-        positions = []
-        for p in range(per_account):
-            symbol = f"C{a:02d}{p:02d}/USDT:USDT"  # one symbol per position: every tick moves one row
-            price = rng.uniform(1, 1000)
-            marks[symbol] = price
-            side = Side.LONG if rng.random() < 0.6 else Side.SHORT
-            positions.append(Position(symbol, side, 2_000 / price, price * rng.uniform(0.95, 1.05),
-                                      MarginMode.CROSS, TIERS, leverage=10))
-            symbols.append((name, symbol))
-        store.apply(AccountState(spec, 8_000.0, tuple(positions)))
-        ch.synced(mono)
-        channels[name] = ch
-    return Book(store, channels, symbols, marks)
+    return build_book(accounts, per_account, seed, clock)
 
 
 async def feed(book: Book, stop: asyncio.Event, seed: int = 5, move: bool = True) -> None:
