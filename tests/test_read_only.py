@@ -15,7 +15,7 @@ import pytest
 
 from liqwatch.feeds import binance, hyperliquid, okx
 from liqwatch.feeds.rest import ForbiddenEndpoint, ReadOnlyGuard, RestGate, request_json
-from liqwatch.feeds.stream import WS_TEXT_ALLOWED, ForbiddenMessage, check_ws_message, check_ws_text
+from liqwatch.feeds.ws_allowlist import WS_TEXT_ALLOWED, ForbiddenMessage, check_ws_message, check_ws_text
 from tests.local_http import recording
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -43,7 +43,7 @@ from liqwatch.feeds.ccxt_allowlist import (
 )
 from liqwatch.feeds.rest import ForbiddenEndpoint, ReadOnlyGuard
 from liqwatch.feeds.rest_errors import redirect_refused_text
-from liqwatch.feeds.stream import ForbiddenMessage, check_ws_message, check_ws_text
+from liqwatch.feeds.ws_allowlist import ForbiddenMessage, check_ws_message, check_ws_text
 from liqwatch.redact import redact
 
 __all__ = ["ForbiddenMethod", "ReadOnlyExchange", "RedirectRefused", "RequestGuard", "WsGuard",
@@ -131,7 +131,7 @@ def install_request_guard(exchange: Any, guard: RequestGuard) -> None:
 
 class WsGuard:
     """What a ccxt.pro instance may send on a socket. The ids of ``EXACT_REQUESTS`` (whose messages were seen):
-    exactly what the native adapters may send (``stream.check_ws_message``: subscriptions, pings, a login).
+    exactly what the native adapters may send (``ws_allowlist.check_ws_message``: subscriptions, pings, a login).
     Any other id, whose message shapes vary: no message naming an order, a cancel, a withdrawal, a transfer
     or a leverage anywhere in it (keys or values)."""
 

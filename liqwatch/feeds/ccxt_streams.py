@@ -34,9 +34,9 @@ from liqwatch.feeds.ccxt_wire import mark_tick
 from liqwatch.feeds.feed_stream import FeedStream
 from liqwatch.feeds.options import FeedOptions
 from liqwatch.feeds.rest import ForbiddenEndpoint
-from liqwatch.feeds.stream import ForbiddenMessage
 from liqwatch.feeds.watch_loop import WatchLoopStream
 from liqwatch.feeds.wire import WireError
+from liqwatch.feeds.ws_allowlist import ForbiddenMessage
 from liqwatch.model import MarkTick
 
 log = logging.getLogger(__name__)

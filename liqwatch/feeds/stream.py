@@ -29,11 +29,7 @@ from liqwatch.feeds.handover import Handover
 from liqwatch.feeds.idle_watchdog import NOT_RECEIVING, IdleWatchdog
 from liqwatch.feeds.options import FeedOptions
 from liqwatch.feeds.rest import AuthError, RestError
-from liqwatch.feeds.ws_allowlist import WS_ALLOWED as WS_ALLOWED  # the allowlist, re-exported: checked at each send
-from liqwatch.feeds.ws_allowlist import WS_TEXT_ALLOWED as WS_TEXT_ALLOWED
-from liqwatch.feeds.ws_allowlist import ForbiddenMessage as ForbiddenMessage
-from liqwatch.feeds.ws_allowlist import check_ws_message as check_ws_message
-from liqwatch.feeds.ws_allowlist import check_ws_text as check_ws_text
+from liqwatch.feeds.ws_allowlist import check_ws_message, check_ws_text
 from liqwatch.redact import redact
 
 log = logging.getLogger(__name__)

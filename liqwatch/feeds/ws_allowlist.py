@@ -1,6 +1,6 @@
 """What a read-only monitor may send on an exchange's socket: the allowlist of messages and texts, checked on
-every send (``stream.send_guarded``, ``send_guarded_text``, ccxt's guard) before anything goes out. Re-exported
-by ``liqwatch.feeds.stream``, which holds the one send of each kind."""
+every send (``stream.send_guarded``, ``send_guarded_text``, ccxt's guard) before anything goes out
+(``liqwatch.feeds.stream`` holds the one send of each kind)."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ import aiohttp
 
 from liqwatch.feeds.ccxt_adapter import CcxtAdapter
 from liqwatch.feeds.rest import ForbiddenEndpoint
-from liqwatch.feeds.stream import ForbiddenMessage
+from liqwatch.feeds.ws_allowlist import ForbiddenMessage
 from tests.feeds.harness import FAST
 from tests.review.ccxt_fake import fake_adapter
 

@@ -12,7 +12,7 @@ import pytest
 from liqwatch.emulator import EmulatorServer
 from liqwatch.feeds import ccxt_instance
 from liqwatch.feeds.ccxt_guard import ForbiddenMethod, WsGuard
-from liqwatch.feeds.stream import ForbiddenMessage
+from liqwatch.feeds.ws_allowlist import ForbiddenMessage
 from tests.emulator.helpers import KEY_A, LIMIT_S, SECRET_A, binance_ccxt, small_scenario
 
 from .support import OPTIONS, account, recorder
