@@ -84,8 +84,7 @@ def _until(store: MonitorStore, acc: _Account, view: AccountView, now_mono: floa
         limits.extend(at + liq_limit for at in acc.liq_mono.values())
         # The day's funding total starts again at midnight (the store's wall clock).
         wall = store.clock.now()
-        midnight = wall.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
-        limits.append(now_mono + (midnight - wall).total_seconds())
+        limits.append(now_mono + (_next_midnight(wall) - wall).total_seconds())
     return min((t for t in limits if t >= now_mono), default=math.inf)
 
 
@@ -94,8 +93,12 @@ def _same_day(store: MonitorStore, e: _Entry) -> bool:
     resumed machine), nor is it within ``REUSE_STEP_S`` of midnight: the limit for the day's funding measured
     on the monotonic clock at the build does not see a step of the wall clock."""
     wall = store.clock.now()
-    midnight = e.wall.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
-    return e.wall <= wall and wall + timedelta(seconds=REUSE_STEP_S) < midnight
+    return e.wall <= wall and wall + timedelta(seconds=REUSE_STEP_S) < _next_midnight(e.wall)
+
+
+def _next_midnight(wall: datetime) -> datetime:
+    """The midnight after ``wall``, in its time zone (the store's UTC): where the day's funding starts again."""
+    return wall.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
 
 
 class ViewCache:
