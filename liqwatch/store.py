@@ -338,24 +338,20 @@ class MonitorStore(LiquidationsMixin, ConditionsMixin, MarketsMixin):  # each a 
         return self._funding_export
 
     # --- reading ---------------------------------------------------------------------------------------
-    def snapshot(self) -> MonitorSnapshot:
-        """The engine's step (monitor_engine): the loop-lag check, a pure build (store_snapshot), levels held."""
+    def snapshot(self, *, full: bool = False) -> MonitorSnapshot:
+        """The engine's step (monitor_engine): the loop-lag check, a pure build (store_snapshot), levels held.
+        ``full``: every account evaluated afresh (the build otherwise evaluates only those whose inputs moved,
+        and reuses the others' views): the reference the incremental build is tested against."""
         now_mono = self.clock.monotonic()
         if self.loop_lag is not None:
             self.loop_lag.check(now_mono)  # a stall whose timer has not run yet holds the channels now
-        snap = store_snapshot.build(self, now_mono)
+        snap = (store_snapshot.full_build if full else store_snapshot.build)(self, now_mono)
         self.hold_levels(snap)
         return snap
 
     def full_snapshot(self) -> MonitorSnapshot:
-        """``snapshot`` with every account evaluated afresh (``snapshot`` evaluates only those whose inputs
-        moved, and reuses the others' views): the reference the incremental build is tested against."""
-        now_mono = self.clock.monotonic()
-        if self.loop_lag is not None:
-            self.loop_lag.check(now_mono)
-        snap = store_snapshot.full_build(self, now_mono)
-        self.hold_levels(snap)
-        return snap
+        """``snapshot(full=True)``."""
+        return self.snapshot(full=True)
 
     def next_change_mono(self) -> float:
         """When (monotonic) a view of the last build may change by time alone (a channel or a mark reaching
