@@ -21,7 +21,7 @@ from textual.geometry import Region, Size
 from textual.message import Message
 from textual.strip import Strip
 
-from widgets.keyed_rows import KeyedRows
+from widgets.keyed_rows import _P, KeyedRows
 from widgets.row_diff import Cell as Cell
 from widgets.row_diff import Row as Row
 from widgets.styled import TagStyles
@@ -32,9 +32,6 @@ from widgets.table_columns import SHRINK as SHRINK
 from widgets.table_columns import Column as Column
 from widgets.table_columns import choose_columns as choose_columns
 from widgets.table_columns import fit as fit
-
-_P = "keyed-table"
-
 
 #: The table's keys; their ids are the action names users remap in ``[ui.bindings]``.
 TABLE_BINDINGS: list[BindingType] = [

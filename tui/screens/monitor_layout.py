@@ -126,14 +126,7 @@ class MonitorLayout(Screen[None]):
 
     # --- pulling and showing ---------------------------------------------------------------------------
     async def tick(self) -> None:
-        if self.pump is None:
-            return
-        snap = await self.pump.pull()  # None: the snapshot shown is still the newest
-        if snap is not None:
-            if self._unchanged(snap):
-                self.skipped += 1
-            else:
-                self.show_snapshot(snap)
+        await self.pull(unchanged_skipped=True)
 
     def _unchanged(self, snap: MonitorSnapshot) -> bool:
         """True when ``snap`` would paint just what is on the screen: every account's view the very object
@@ -148,14 +141,19 @@ class MonitorLayout(Screen[None]):
             return False
         return self.alert_list() == self._painted_alerts and self.record_status() == self._painted_record
 
-    async def pull(self, force: bool = False, settle: bool = True) -> MonitorSnapshot | None:
+    async def pull(self, force: bool = False, settle: bool = True, *,
+                   unchanged_skipped: bool = False) -> MonitorSnapshot | None:
         """Show the engine's newest snapshot if it is new (``force``: the engine builds one now and, with
-        ``settle``, waits a bounded time for its alerts); the test seam for pilots."""
+        ``settle``, waits a bounded time for its alerts); the test seam for pilots. ``unchanged_skipped`` (the
+        timer's): a snapshot that would paint just what is shown is left unpainted (``_unchanged``)."""
         if self.pump is None:
             return None
-        snap = await self.pump.pull(force, settle)
+        snap = await self.pump.pull(force, settle)  # None: the snapshot shown is still the newest
         if snap is not None:
-            self.show_snapshot(snap)
+            if unchanged_skipped and self._unchanged(snap):
+                self.skipped += 1
+            else:
+                self.show_snapshot(snap)
         return snap
 
     def record_status(self) -> str:
